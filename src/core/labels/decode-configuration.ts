@@ -1,0 +1,187 @@
+import type { ConfigObject, ConfigValue } from '../config-tree.ts';
+import { findField, structFields, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
+import type { StructName } from '../schema/traefik-dynamic-schema.ts';
+import { parseScalar } from './parse-scalar.ts';
+import { buildLabelTree, firstLabel, type LabelNode } from './label-tree.ts';
+
+/** A label that was refused, with what would be accepted. */
+export interface LabelProblem {
+  readonly label: string;
+  readonly message: string;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly configuration: ConfigObject }
+  | { readonly ok: false; readonly problems: readonly LabelProblem[] };
+
+/** The label sections that carry dynamic configuration, as Traefik filters them. */
+const SECTIONS = ['http', 'tcp', 'udp'] as const;
+const TLS_STORE_PATH = 'tls.stores.default';
+
+const arrayIndex = /^\[(\d+)\]$/;
+
+/**
+ * Decodes the `<prefix>.http|tcp|udp.*` and `<prefix>.tls.stores.default.*` labels into Traefik's
+ * dynamic configuration, with Traefik's label semantics (see the schema for the field rules).
+ *
+ * Stricter than Traefik on purpose: a field Traefik would silently drop (one it refuses from
+ * labels, `<prefix>.tls.*` outside the default store, a list given as `name[0]=`) is reported
+ * instead, since a label that does nothing is a bug the user wants to hear about.
+ */
+export function decodeConfigurationLabels(labels: Readonly<Record<string, string>>, prefix: string): DecodeResult {
+  const problems: LabelProblem[] = [];
+  const entries: { label: string; path: string; value: string }[] = [];
+  const start = `${prefix}.`;
+  for (const [label, value] of Object.entries(labels)) {
+    if (!label.startsWith(start)) continue;
+    const path = label.slice(start.length);
+    const section = path.split('.', 1)[0]?.toLowerCase() ?? '';
+    if ((SECTIONS as readonly string[]).includes(section)) {
+      entries.push({ label, path, value });
+    } else if (section === 'tls') {
+      const lower = path.toLowerCase();
+      if (lower === TLS_STORE_PATH || lower.startsWith(`${TLS_STORE_PATH}.`)) entries.push({ label, path, value });
+      else problems.push({ label, message: `labels can only configure the default TLS store ("${prefix}.tls.stores.default.*"); TLS options and certificates belong in Traefik's file provider` });
+    }
+  }
+  const tree = buildLabelTree(entries);
+  if (!tree.ok) return { ok: false, problems: [...problems, { label: tree.label, message: tree.message }] };
+
+  const configuration = decodeStruct(tree.root, 'Configuration', problems);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, configuration };
+}
+
+function describeFields(struct: StructName): string {
+  const names = structFields(struct)
+    .filter((field) => field.label)
+    .map((field) => field.labelName ?? field.key);
+  return names.length > 0 ? `accepted here: ${names.join(', ')}` : 'nothing is accepted here';
+}
+
+function decodeStruct(node: LabelNode, struct: StructName, problems: LabelProblem[]): ConfigObject {
+  const result: ConfigObject = {};
+  for (const child of node.children) {
+    const field = findField(struct, child.name, 'label');
+    if (field === undefined) {
+      problems.push({ label: firstLabel(child), message: `unknown field "${child.name}" (${describeFields(struct)})` });
+      continue;
+    }
+    if (!field.label) {
+      problems.push({ label: firstLabel(child), message: `"${field.key}" cannot be set by labels in Traefik; use the file provider for it` });
+      continue;
+    }
+    const value = decodeField(child, field, problems);
+    if (value !== undefined) result[field.key] = value;
+  }
+  return result;
+}
+
+function decodeField(node: LabelNode, field: SchemaField, problems: LabelProblem[]): ConfigValue | undefined {
+  const type = field.type;
+  if (type.kind === 'list' && type.item.kind === 'struct' && field.labelName !== undefined) {
+    // Labels set a single server as `loadBalancer.server.*`; it becomes the list's only item.
+    if (node.children.length === 0) {
+      problems.push({ label: firstLabel(node), message: `"${node.name}" needs sub-fields, for example "${node.name}.port"` });
+      return undefined;
+    }
+    return [decodeStruct(node, type.item.name, problems)];
+  }
+  if (type.kind === 'struct') return decodeStructField(node, type.name, field.allowEmpty, problems);
+  return decodeValue(node, type, problems);
+}
+
+function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: boolean, problems: LabelProblem[]): ConfigObject | undefined {
+  const value = node.value ?? '';
+  if (allowEmpty && value !== '' && value.toLowerCase() !== 'true') {
+    // Traefik's rule: `tls=false` (any value but true) leaves the whole object unset.
+    return undefined;
+  }
+  if (node.children.length === 0) {
+    if (allowEmpty) return {};
+    problems.push({ label: firstLabel(node), message: `"${node.name}" cannot be set alone; set one of its fields (${describeFields(struct)})` });
+    return undefined;
+  }
+  return decodeStruct(node, struct, problems);
+}
+
+function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[]): ConfigValue | undefined {
+  const label = firstLabel(node);
+  switch (type.kind) {
+    case 'struct':
+      return decodeStructField(node, type.name, false, problems);
+    case 'scalar': {
+      if (node.children.length > 0) {
+        problems.push({ label, message: `"${node.name}" takes a single value and has no sub-fields` });
+        return undefined;
+      }
+      const parsed = parseScalar(node.value ?? '', type);
+      if (!parsed.ok) {
+        problems.push({ label, message: parsed.message });
+        return undefined;
+      }
+      return parsed.value;
+    }
+    case 'list': {
+      if (type.item.kind === 'struct') {
+        const items: ConfigValue[] = [];
+        for (const child of node.children) {
+          if (!arrayIndex.test(child.name)) {
+            problems.push({ label: firstLabel(child), message: `"${node.name}" is a list: write its items as "${node.name}[0].<field>"` });
+            continue;
+          }
+          const item = decodeStructField(child, type.item.name, false, problems);
+          if (item !== undefined) items.push(item);
+        }
+        if (node.children.length === 0) {
+          problems.push({ label, message: `"${node.name}" is a list of objects: write its items as "${node.name}[0].<field>"` });
+        }
+        return items;
+      }
+      if (node.children.length > 0) {
+        problems.push({ label, message: `"${node.name}" is a list: give its items in one label, separated by commas` });
+        return undefined;
+      }
+      const text = node.value ?? '';
+      // Traefik leaves an empty list unset rather than setting an empty one.
+      if (text === '') return undefined;
+      const items: ConfigValue[] = [];
+      for (const raw of text.split(',')) {
+        const parsed = parseScalar(raw.trim(), type.item);
+        if (!parsed.ok) problems.push({ label, message: `item "${raw.trim()}": ${parsed.message}` });
+        else items.push(parsed.value);
+      }
+      return items;
+    }
+    case 'map': {
+      if (node.children.length === 0) {
+        if (type.value !== 'raw' && type.value.kind === 'scalar') {
+          problems.push({ label, message: `"${node.name}" is a map: write its entries as "${node.name}.<name>=<value>"` });
+          return undefined;
+        }
+        return {};
+      }
+      const result: ConfigObject = {};
+      for (const child of node.children) {
+        const entry = type.value === 'raw' ? decodeRaw(child) : decodeMapEntry(child, type.value, problems);
+        if (entry !== undefined) result[child.name] = entry;
+      }
+      return result;
+    }
+  }
+}
+
+function decodeMapEntry(node: LabelNode, type: FieldType, problems: LabelProblem[]): ConfigValue | undefined {
+  // A named resource given no fields (`routers.web=true`) still exists, empty, as in Traefik.
+  if (type.kind === 'struct') return node.children.length === 0 ? {} : decodeStruct(node, type.name, problems);
+  return decodeValue(node, type, problems);
+}
+
+/** Plugin options are free-form: nested names, `[n]` items, string values. */
+function decodeRaw(node: LabelNode): ConfigValue {
+  if (node.children.length === 0) return node.value ?? '';
+  if (node.children.every((child) => arrayIndex.test(child.name))) return node.children.map(decodeRaw);
+  const result: ConfigObject = {};
+  for (const child of node.children) result[child.name] = decodeRaw(child);
+  return result;
+}

@@ -1,0 +1,54 @@
+import type { ConfigScalar } from '../config-tree.ts';
+import type { FieldType } from '../schema/schema-fields.ts';
+
+export type ScalarResult = { readonly ok: true; readonly value: ConfigScalar } | { readonly ok: false; readonly message: string };
+
+// Go's strconv.ParseBool, which Traefik's parser uses.
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+// Go's time.ParseDuration syntax: a sequence of decimal numbers, each with a unit.
+const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const FLOAT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+function integer(text: string, min: bigint, max: bigint): ConfigScalar | undefined {
+  if (!/^[-+]?\d+$/.test(text)) return undefined;
+  const value = BigInt(text);
+  if (value < min || value > max) return undefined;
+  // Beyond 2^53 a JS number would round: keep the digits.
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
+
+/** Parses one label value the way Traefik's parser does for a field of the given scalar type. */
+export function parseScalar(text: string, type: FieldType): ScalarResult {
+  if (type.kind !== 'scalar') return { ok: false, message: 'expects an object, not a single value' };
+  switch (type.scalar) {
+    case 'string': {
+      if (type.enumValues === undefined) return { ok: true, value: text };
+      const match = type.enumValues.find((candidate) => candidate.toLowerCase() === text.toLowerCase());
+      if (match === undefined) return { ok: false, message: `"${text}" is not one of ${type.enumValues.join(', ')}` };
+      return { ok: true, value: match };
+    }
+    case 'bool':
+      if (TRUE.has(text)) return { ok: true, value: true };
+      if (FALSE.has(text)) return { ok: true, value: false };
+      return { ok: false, message: `expects true or false, got "${text}"` };
+    case 'int': {
+      const value = integer(text, INT64_MIN, INT64_MAX);
+      return value === undefined ? { ok: false, message: `expects a whole number, got "${text}"` } : { ok: true, value };
+    }
+    case 'uint': {
+      const value = /^-/.test(text) ? undefined : integer(text, 0n, UINT64_MAX);
+      return value === undefined ? { ok: false, message: `expects a whole number of 0 or more, got "${text}"` } : { ok: true, value };
+    }
+    case 'float':
+      return FLOAT.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `expects a number, got "${text}"` };
+    case 'duration':
+      if (/^[-+]?\d+$/.test(text) || GO_DURATION.test(text)) return { ok: true, value: text };
+      return { ok: false, message: `expects a duration such as "10s", "1m30s" or a number of seconds, got "${text}"` };
+  }
+}

@@ -1,0 +1,138 @@
+import type { ConfigObject } from '../config-tree.ts';
+import type { LabelProblem } from '../labels/decode-configuration.ts';
+import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
+import type { Workload } from '../workload.ts';
+import { checkNames } from './check-names.ts';
+import { compileConstraints, type CompiledConstraints } from './constraints.ts';
+import { compileDefaultRule, type CompiledRule } from './default-rule.ts';
+import { mergeConfigurations, type NamedConfiguration } from './merge-configurations.ts';
+import type { ProviderOptions } from './provider-options.ts';
+import { rewriteReferences } from './rewrite-references.ts';
+import { buildWorkloadConfiguration, defaultServiceName, type ServerOrigin } from './workload-configuration.ts';
+
+/** Something about one workload that the user should fix; `error` means part of it is not routed. */
+export interface BuildProblem {
+  readonly severity: 'error' | 'warning';
+  readonly workload: string;
+  readonly label?: string | undefined;
+  readonly message: string;
+}
+
+export interface BuildResult {
+  /** The merged Traefik dynamic configuration. */
+  readonly configuration: ConfigObject;
+  /** Where each server came from (for stable server keys). */
+  readonly servers: readonly ServerOrigin[];
+  readonly problems: readonly BuildProblem[];
+  /** Workloads that contributed configuration. */
+  readonly routed: readonly string[];
+  /** Workloads left out on purpose (not enabled, constraints, not running, unhealthy), with why. */
+  readonly filtered: readonly { readonly workload: string; readonly reason: string }[];
+}
+
+export interface CompiledProviderOptions {
+  readonly options: ProviderOptions;
+  readonly defaultRule: Extract<CompiledRule, { ok: true }>;
+  readonly constraints: Extract<CompiledConstraints, { ok: true }>;
+}
+
+/** Checks the options once, so that a bad default rule or constraint is reported before any work. */
+export function compileProviderOptions(options: ProviderOptions): { ok: true; value: CompiledProviderOptions } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const defaultRule = compileDefaultRule(options.defaultRule);
+  if (!defaultRule.ok) errors.push(`default rule ${JSON.stringify(options.defaultRule)}: ${defaultRule.error}`);
+  const constraints = compileConstraints(options.constraints);
+  if (!constraints.ok) errors.push(`constraints ${JSON.stringify(options.constraints)}: ${constraints.error}`);
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(options.prefix)) {
+    errors.push(`label prefix ${JSON.stringify(options.prefix)}: use letters, digits, "-" and "_", with dots between words (for example "appproxy" or "traefik")`);
+  }
+  if (!defaultRule.ok || !constraints.ok || errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { options, defaultRule, constraints } };
+}
+
+interface Candidate {
+  readonly workload: Workload;
+  readonly providerLabels: ProviderLabels;
+}
+
+/** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
+function candidates(workloads: readonly Workload[], prefix: string, problems: BuildProblem[]): Candidate[] {
+  const result: Candidate[] = [];
+  for (const workload of workloads) {
+    const mode = workload.kind === 'container' ? 'docker' : 'swarm';
+    const decoded = decodeProviderLabels(workload.labels, prefix, mode);
+    if (!decoded.ok) {
+      for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+      continue;
+    }
+    if (workload.kind !== 'swarm-service') {
+      result.push({ workload, providerLabels: decoded.value });
+    } else if (decoded.value.lbSwarm) {
+      if (workload.networks.length > 0) result.push({ workload, providerLabels: decoded.value });
+    } else {
+      for (const task of workload.tasks ?? []) result.push({ workload: task, providerLabels: decoded.value });
+    }
+  }
+  return result;
+}
+
+function filterReason(candidate: Candidate, compiled: CompiledProviderOptions): string | undefined {
+  const { workload, providerLabels } = candidate;
+  const { options } = compiled;
+  if (!(providerLabels.enable ?? options.exposedByDefault)) {
+    return providerLabels.enable === false ? `${options.prefix}.enable=false` : `not enabled (no ${options.prefix}.enable=true)`;
+  }
+  if (!compiled.constraints.matches(workload.labels)) return 'does not match the constraints';
+  if (providerLabels.allowNonRunning) return undefined;
+  if (workload.status !== '' && workload.status !== 'running') return `not running (${workload.status})`;
+  if (!options.allowEmptyServices && workload.health !== undefined && workload.health !== '' && workload.health !== 'healthy') {
+    return `health check ${workload.health}`;
+  }
+  return undefined;
+}
+
+/**
+ * Docker workloads to Traefik dynamic configuration, with the semantics of Traefik's Docker and
+ * Swarm providers. Pure: the same workloads and options always give the same result.
+ */
+export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledProviderOptions): BuildResult {
+  const problems: BuildProblem[] = [];
+  const filtered: { workload: string; reason: string }[] = [];
+  const named: NamedConfiguration[] = [];
+  const servers: ServerOrigin[] = [];
+  const prefix = compiled.options.prefix;
+
+  for (const candidate of candidates(workloads, prefix, problems)) {
+    const { workload } = candidate;
+    const reason = filterReason(candidate, compiled);
+    if (reason !== undefined) {
+      filtered.push({ workload: workload.name, reason });
+      continue;
+    }
+    const warnings: LabelProblem[] = [];
+    const built = buildWorkloadConfiguration(workload, { options: compiled.options, defaultRule: compiled.defaultRule, providerLabels: candidate.providerLabels }, warnings);
+    for (const warning of warnings) problems.push({ severity: 'warning', workload: workload.name, ...warning });
+    if (built.kind === 'rejected') {
+      for (const problem of built.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+      continue;
+    }
+    rewriteReferences(built.configuration);
+    const nameProblems = checkNames(built.configuration, prefix);
+    if (nameProblems.length > 0) {
+      for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+      continue;
+    }
+    named.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration });
+    servers.push(...built.servers);
+  }
+
+  const { configuration, conflicts } = mergeConfigurations(named);
+  for (const conflict of conflicts) {
+    const message =
+      conflict.reason === 'case'
+        ? `${conflict.kind} "${conflict.name}" differ only in case, and Traefik's etcd provider reads keys without regard to case: all are left out; rename one`
+        : `${conflict.kind} "${conflict.name}" is defined differently by ${conflict.workloads.join(', ')}: it is left out (as Traefik does); make the definitions equal or rename one`;
+    for (const workload of new Set(conflict.workloads)) problems.push({ severity: 'error', workload, message });
+  }
+  return { configuration, servers, problems, routed: named.map((entry) => entry.workload), filtered };
+}

@@ -1,0 +1,32 @@
+/** The options of Traefik's Docker provider that change how labels become configuration. */
+export interface ProviderOptions {
+  /** Label prefix: `appproxy` by default; `traefik` makes existing Traefik labels work unchanged. */
+  readonly prefix: string;
+  /** Route workloads without `<prefix>.enable=true`. Off by default (Traefik's default is on). */
+  readonly exposedByDefault: boolean;
+  /** Traefik constraint expression over labels (`Label("a","b") && !LabelRegex("c","d.*")`); empty keeps all. */
+  readonly constraints: string;
+  /** Go template of the rule of routers that have none. */
+  readonly defaultRule: string;
+  /** Network whose address is used when the workload has no `<prefix>.docker.network` label. */
+  readonly network: string;
+  /** Keep routes of unhealthy or starting workloads, with no servers (Traefik's allowEmptyServices). */
+  readonly allowEmptyServices: boolean;
+  /** Use the host address and port a port is published on, where there is one (Traefik's useBindPortIP). */
+  readonly useBindPortIP: boolean;
+  /** Address of workloads in `host` network mode when Docker gives no node address. */
+  readonly hostNetworkAddress: string;
+}
+
+export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
+
+export const defaultProviderOptions: ProviderOptions = Object.freeze({
+  prefix: 'appproxy',
+  exposedByDefault: false,
+  constraints: '',
+  defaultRule: DEFAULT_RULE,
+  network: '',
+  allowEmptyServices: false,
+  useBindPortIP: false,
+  hostNetworkAddress: '127.0.0.1',
+});
