@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import Dockerode from 'dockerode';
+import type { Etcd3 } from 'etcd3';
+import { parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { runCli } from '../support/run-cli.ts';
+import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
+import { parityCases, type ParityContainer } from './parity-cases.ts';
+
+// Parity with Traefik's own Docker provider: the same containers, on one real Docker engine,
+// carry the same labels under `traefik.` and `appproxy.`. One Traefik reads them with its Docker
+// provider; another reads what `appproxy render` writes to etcd. Their /api/rawdata must show the
+// same routers, services and middlewares, with the same status and errors, provider suffixes aside.
+
+const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const RUN = 'appproxy-parity';
+const SENTINEL = 'p99-sentinel';
+let etcd: Etcd3;
+let problems = '';
+let fromDocker: RawData;
+let fromEtcd: RawData;
+
+function labelsOf(container: ParityContainer): Record<string, string> {
+  const labels: Record<string, string> = { [RUN]: 'true', ...container.raw };
+  for (const [suffix, value] of Object.entries(container.labels ?? {})) {
+    labels[`traefik.${suffix}`] = value;
+    labels[`appproxy.${suffix}`] = value;
+  }
+  return labels;
+}
+
+async function removeOurs(): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } });
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  for (const name of ['parity-a', 'parity-b']) {
+    await docker.getNetwork(name).remove().catch(() => undefined);
+  }
+}
+
+async function startContainer(container: ParityContainer): Promise<void> {
+  const ports = container.ports ?? ['80/tcp'];
+  const [firstNetwork, ...otherNetworks] = container.networks ?? [];
+  const created = await docker.createContainer({
+    name: container.name,
+    Image: testEnv.busyboxImage,
+    Cmd: ['sleep', '600'],
+    Labels: labelsOf(container),
+    ExposedPorts: Object.fromEntries(ports.map((port) => [port, {}])),
+    StopSignal: 'SIGKILL',
+    Healthcheck:
+      container.health === undefined ? undefined : { Test: ['CMD', container.health === 'healthy' ? 'true' : 'false'], Interval: 500_000_000, Retries: 1, StartPeriod: 0 },
+    HostConfig: firstNetwork === undefined ? {} : { NetworkMode: firstNetwork },
+  });
+  for (const network of otherNetworks) await docker.getNetwork(network).connect({ Container: created.id });
+  await created.start();
+}
+
+/** A case's resources from Traefik's raw data, provider suffixes removed, servers sorted: what both sides must agree on. */
+function caseView(data: RawData, id: string): Record<string, unknown> {
+  const strip = (text: string) => text.replace(/@(docker|etcd)\b/g, '');
+  const normalize = (value: unknown): unknown => {
+    if (typeof value === 'string') return strip(value);
+    if (Array.isArray(value)) return value.map(normalize);
+    if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).map(([key, inner]) => [strip(key), normalize(inner)] as const);
+      const result = Object.fromEntries(entries) as Record<string, unknown>;
+      const loadBalancer = result['loadBalancer'] as { servers?: { url?: string; address?: string }[] } | undefined;
+      loadBalancer?.servers?.sort((a, b) => String(a.url ?? a.address).localeCompare(String(b.url ?? b.address)));
+      return result;
+    }
+    return value;
+  };
+  const view: Record<string, unknown> = {};
+  for (const [kind, map] of Object.entries(data)) {
+    if (map === null || typeof map !== 'object') continue;
+    for (const [name, info] of Object.entries(map as Record<string, unknown>)) {
+      if (name.toLowerCase().startsWith(`${id}-`)) view[`${kind}/${strip(name)}`] = normalize(info);
+    }
+  }
+  return view;
+}
+
+before(async () => {
+  await requireTestEnv();
+  etcd = testEtcd(testEnv.etcdEndpoint);
+  await removeOurs();
+  await docker.createNetwork({ Name: 'parity-a', Labels: { [RUN]: 'true' } });
+  await docker.createNetwork({ Name: 'parity-b', Labels: { [RUN]: 'true' } });
+
+  const all = parityCases.flatMap((entry) => entry.containers);
+  for (let start = 0; start < all.length; start += 6) await Promise.all(all.slice(start, start + 6).map(startContainer));
+  // Health checks settle before anyone reads them.
+  await waitFor('health checks to settle', async () => {
+    const list = await docker.listContainers({ filters: { label: [RUN] } });
+    return list.every((info) => !/health: starting|\(health/.test(info.Status) || /\((un)?healthy\)/.test(info.Status)) ? true : undefined;
+  }, 30_000);
+  // Started last: once Traefik's Docker provider shows it, it has seen every container before it.
+  await startContainer({ name: SENTINEL, labels: { enable: 'true' } });
+
+  const rendered = await runCli(['render', '--format', 'kv', '--owner', 'parity'], '', { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}` });
+  assert.equal(rendered.code, 0, rendered.stderr);
+  problems = rendered.stderr;
+  await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
+  fromDocker = await waitForRouters(testEnv.traefikDocker.api, [`${SENTINEL}@docker`], 30_000);
+  fromEtcd = await waitForRouters(testEnv.traefikEtcd.api, [`${SENTINEL}@etcd`], 30_000);
+  // The sentinel proves the event was seen; take fresh data in case health events trailed it.
+  fromDocker = await rawData(testEnv.traefikDocker.api);
+  fromEtcd = await rawData(testEnv.traefikEtcd.api);
+});
+
+after(async () => {
+  await etcd?.delete().prefix('traefik/');
+  etcd?.close();
+  await removeOurs();
+});
+
+test(`parity cases: at least 30 cases, each with Traefik's result checked`, () => {
+  assert.ok(parityCases.filter((entry) => entry.difference === undefined).length >= 30);
+});
+
+for (const entry of parityCases) {
+  test(`parity ${entry.id}: ${entry.desc}`, () => {
+    const expected = caseView(fromDocker, entry.id);
+    const actual = caseView(fromEtcd, entry.id);
+    if (entry.difference === undefined) {
+      assert.deepEqual(actual, expected);
+      return;
+    }
+    // A deliberate difference: Traefik has these resources, appproxy leaves them out and says why.
+    const { absent, why, problem } = entry.difference;
+    for (const key of absent) assert.ok(key in expected, `Traefik's Docker provider was expected to have ${key}: ${JSON.stringify(expected)}`);
+    const rest = Object.fromEntries(Object.entries(expected).filter(([key]) => !absent.includes(key)));
+    assert.deepEqual(actual, rest, `appproxy was expected to leave out ${absent.join(', ')} (${why})`);
+    assert.ok(
+      problems.split('\n').some((line) => line.includes(entry.id) && line.includes(problem)),
+      `appproxy reports "${problem}" for ${entry.id}; stderr was:\n${problems}`,
+    );
+  });
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
+import { parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { runCli } from '../support/run-cli.ts';
+import { rawData, waitForRouters } from '../support/traefik-api.ts';
+
+// The kv output of `appproxy render` for label cases, written to a real etcd, read by a real
+// Traefik (its etcd provider), with requests through Traefik's entry point reaching real backends.
+
+const traefik = testEnv.traefikEtcd;
+let etcd: Etcd3;
+let backends: EchoBackend[];
+let tcpServer: import('node:net').Server;
+let tcpPort = 0;
+
+function inspect(name: string, port: number, labels: Record<string, string>): object {
+  return {
+    Id: `${name}-acceptance`,
+    Name: `/${name}`,
+    State: { Status: 'running' },
+    Config: { Labels: { 'appproxy.enable': 'true', ...labels } },
+    HostConfig: { NetworkMode: 'bridge' },
+    NetworkSettings: { Ports: { [`${port}/tcp`]: null }, Networks: { lo: { IPAddress: '127.0.0.1' } } },
+  };
+}
+
+function containers(): object[] {
+  const [one, two] = backends as [EchoBackend, EchoBackend];
+  const chat = {
+    'com.docker.compose.project': 'acc',
+    'com.docker.compose.service': 'chat',
+    'appproxy.http.routers.acc-chat.rule': 'PathPrefix(`/wsk`)',
+    'appproxy.http.routers.acc-chat.entrypoints': 'web',
+    'appproxy.http.routers.acc-chat.middlewares': 'acc-strip@docker',
+    'appproxy.http.middlewares.acc-strip.stripprefix.prefixes': '/wsk',
+    'appproxy.http.services.acc-chat.loadbalancer.sticky.cookie.name': 'wsk_sticky',
+    'appproxy.http.services.acc-chat.loadbalancer.sticky.cookie.samesite': 'lax',
+    'appproxy.http.services.acc-chat.loadbalancer.sticky.cookie.httponly': 'true',
+    'appproxy.http.services.acc-chat.loadbalancer.sticky.cookie.path': '/wsk',
+  };
+  return [
+    inspect('acc-chat-1', one.port, chat),
+    inspect('acc-chat-2', two.port, chat),
+    inspect('acc-replace', one.port, {
+      'appproxy.http.routers.acc-replace.rule': 'PathPrefix(`/rp`)',
+      'appproxy.http.routers.acc-replace.entrypoints': 'web',
+      'appproxy.http.routers.acc-replace.middlewares': 'acc-replace',
+      'appproxy.http.middlewares.acc-replace.replacepath.path': '/replaced',
+    }),
+    inspect('acc-default-rule', two.port, { 'appproxy.http.routers.acc-default-rule.entrypoints': 'web' }),
+    inspect('acc-tcp', tcpPort, {
+      'appproxy.tcp.routers.acc-tcp.rule': 'HostSNI(`*`)',
+      'appproxy.tcp.routers.acc-tcp.entrypoints': 'tcpep',
+    }),
+  ];
+}
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[] }> {
+  const response = await fetch(`${traefik.web}${path}`, { headers });
+  const body = await response.text();
+  let reply: EchoReply | undefined;
+  try {
+    reply = JSON.parse(body) as EchoReply;
+  } catch {
+    reply = undefined;
+  }
+  return { status: response.status, reply, setCookie: response.headers.getSetCookie() };
+}
+
+before(async () => {
+  await requireTestEnv();
+  etcd = testEtcd(testEnv.etcdEndpoint);
+  backends = await startEchoBackends(2);
+  const { createServer } = await import('node:net');
+  tcpServer = createServer((socket) => socket.end('tcp-backend\n'));
+  await new Promise<void>((resolve) => tcpServer.listen(0, '127.0.0.1', resolve));
+  tcpPort = (tcpServer.address() as import('node:net').AddressInfo).port;
+
+  const rendered = await runCli(['render', '--input', '-', '--format', 'kv', '--strict', '--owner', 'acceptance'], JSON.stringify(containers()));
+  assert.equal(rendered.code, 0, rendered.stderr);
+  assert.equal(rendered.stderr, '');
+  await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
+  await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-tcp@etcd']);
+});
+
+after(async () => {
+  await etcd?.delete().prefix('traefik/');
+  etcd?.close();
+  await Promise.all((backends ?? []).map((backend) => backend.close()));
+  tcpServer?.close();
+});
+
+test('acceptance: Traefik shows every router, service and middleware enabled, with no error', async () => {
+  const data = await rawData(traefik.api);
+  const ours = (map: Record<string, Record<string, unknown>> | undefined) => Object.entries(map ?? {}).filter(([name]) => name.endsWith('@etcd'));
+  const all = [...ours(data.routers), ...ours(data.services), ...ours(data.middlewares), ...ours(data.tcpRouters), ...ours(data.tcpServices)];
+  assert.ok(all.length >= 9, `expected our resources, got ${all.map(([name]) => name).join(', ')}`);
+  for (const [name, info] of all) {
+    assert.equal(info['status'], 'enabled', `${name}: ${JSON.stringify(info)}`);
+    assert.equal(info['error'], undefined, `${name}: ${JSON.stringify(info['error'])}`);
+  }
+  const chat = data.services?.['acc-chat@etcd'] as { loadBalancer: { servers: { url: string }[] } };
+  assert.deepEqual(
+    chat.loadBalancer.servers.map((server) => server.url).sort(),
+    backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort(),
+    'one service with both containers as servers',
+  );
+});
+
+test('acceptance: stripPrefix reaches the backend with the prefix removed, and the sticky cookie holds', async () => {
+  const first = await get('/wsk/socket.io/?EIO=4');
+  assert.equal(first.status, 200);
+  assert.equal(first.reply?.path, '/socket.io/?EIO=4');
+  const cookie = first.setCookie.find((value) => value.startsWith('wsk_sticky='));
+  assert.ok(cookie, `sticky cookie under its configured name; got ${JSON.stringify(first.setCookie)}`);
+  assert.match(cookie, /; Path=\/wsk/);
+  assert.match(cookie, /; HttpOnly/);
+  assert.match(cookie, /; SameSite=Lax/);
+  const value = cookie.split(';')[0] as string;
+  const seen = new Set<string>();
+  for (let index = 0; index < 20; index += 1) {
+    const next = await get('/wsk/poll', { cookie: value });
+    assert.equal(next.status, 200);
+    seen.add(next.reply?.backend ?? '?');
+  }
+  assert.deepEqual([...seen], [first.reply?.backend], 'every request with the cookie reaches the same backend');
+  const without = new Set<string>();
+  for (let index = 0; index < 20; index += 1) without.add((await get('/wsk/poll')).reply?.backend ?? '?');
+  assert.equal(without.size, 2, 'without the cookie, requests spread over both backends (the control)');
+});
+
+test('acceptance: replacePath changes the path the backend sees', async () => {
+  const reply = await get('/rp/anything?q=1');
+  assert.equal(reply.status, 200);
+  assert.equal(reply.reply?.path, '/replaced?q=1');
+  assert.equal(reply.reply?.headers['x-replaced-path'], '/rp/anything');
+});
+
+test('acceptance: the automatic router takes the default rule Host(`<name>`)', async () => {
+  const reply = await get('/', { host: 'acc-default-rule' });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.reply?.backend, backends[1]?.id);
+});
+
+test('acceptance: a TCP router forwards to its backend', async () => {
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(traefik.tcp.port, traefik.tcp.host);
+    let data = '';
+    socket.setTimeout(5000, () => socket.destroy(new Error('TCP timeout')));
+    socket.on('data', (chunk) => (data += chunk.toString()));
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+  assert.equal(answer, 'tcp-backend\n');
+});

@@ -1,0 +1,43 @@
+/** Reads Traefik's API, and waits for what a test expects of it, within a bounded time. */
+
+export interface RawData {
+  readonly routers?: Record<string, Record<string, unknown>>;
+  readonly services?: Record<string, Record<string, unknown>>;
+  readonly middlewares?: Record<string, Record<string, unknown>>;
+  readonly tcpRouters?: Record<string, Record<string, unknown>>;
+  readonly tcpServices?: Record<string, Record<string, unknown>>;
+  readonly tcpMiddlewares?: Record<string, Record<string, unknown>>;
+  readonly udpRouters?: Record<string, Record<string, unknown>>;
+  readonly udpServices?: Record<string, Record<string, unknown>>;
+}
+
+export async function rawData(api: string): Promise<RawData> {
+  const response = await fetch(`${api}/api/rawdata`);
+  if (!response.ok) throw new Error(`${api}/api/rawdata answered ${response.status}`);
+  return (await response.json()) as RawData;
+}
+
+/** Polls `check` every 100 ms until it returns a value other than undefined, or fails after `timeoutMs` with `describe()`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until each named router (with its provider suffix) is in Traefik's raw data, and returns them. */
+export async function waitForRouters(api: string, names: readonly string[], timeoutMs?: number): Promise<RawData> {
+  return waitFor(`routers ${names.join(', ')} in ${api}`, async () => {
+    const data = await rawData(api);
+    const all = { ...data.routers, ...data.tcpRouters, ...data.udpRouters };
+    return names.every((name) => all[name] !== undefined) ? data : undefined;
+  }, timeoutMs);
+}
