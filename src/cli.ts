@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { renderCommand } from './commands/render-command.ts';
+import { runCommand } from './commands/run-command.ts';
 
 const program = new Command('appproxy')
   .description(
@@ -9,7 +10,8 @@ const program = new Command('appproxy')
   )
   .version('0.1.0')
   .showHelpAfterError()
-  .addCommand(renderCommand());
+  .addCommand(renderCommand())
+  .addCommand(runCommand());
 
 try {
   await program.parseAsync(process.argv);

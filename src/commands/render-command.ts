@@ -9,12 +9,16 @@ import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
 import { formatRender, type RenderFormat } from '../render/render-output.ts';
 import { workloadsFromInspect } from '../render/workloads-from-inspect.ts';
-import { addTranslationFlags, providerOptionsFromFlags, type TranslationFlags } from './provider-flags.ts';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
+import { daemonConfigSchema } from '../config/settings.ts';
 
-interface RenderFlags extends TranslationFlags {
+interface RenderFlags {
   readonly input?: string;
   readonly format: RenderFormat;
   readonly strict: boolean;
+  readonly config?: string;
+  readonly [setting: string]: unknown;
 }
 
 export function describeProblem(problem: BuildProblem): string {
@@ -30,8 +34,16 @@ async function loadWorkloads(input: string | undefined): Promise<Workload[]> {
 }
 
 async function render(flags: RenderFlags): Promise<number> {
-  const rootKeyProblem = checkRootKey(flags.rootKey);
-  const compiled = compileProviderOptions(providerOptionsFromFlags(flags));
+  let config;
+  try {
+    config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: flags.config ?? process.env['APPPROXY_CONFIG'], scope: 'translate' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`appproxy render: ${error.message}\n`);
+    return 2;
+  }
+  const rootKeyProblem = checkRootKey(config.rootKey);
+  const compiled = compileProviderOptions(providerOptionsOf(config));
   const errors = [...(rootKeyProblem === undefined ? [] : [rootKeyProblem]), ...(compiled.ok ? [] : compiled.errors)];
   if (!compiled.ok || errors.length > 0) {
     for (const error of errors) process.stderr.write(`appproxy render: ${error}\n`);
@@ -40,7 +52,7 @@ async function render(flags: RenderFlags): Promise<number> {
   const workloads = await loadWorkloads(flags.input);
   const result = buildConfiguration(workloads, compiled.value);
   for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
-  const keyValues = configurationToKeyValues(result.configuration, result.servers, { rootKey: flags.rootKey, ownerId: flags.owner });
+  const keyValues = configurationToKeyValues(result.configuration, result.servers, { rootKey: config.rootKey, ownerId: config.owner });
   process.stdout.write(formatRender(flags.format, result.configuration, keyValues));
   const leftOut = result.problems.some((problem) => problem.severity === 'error');
   return flags.strict && leftOut ? 1 : 0;
@@ -60,7 +72,7 @@ export function renderCommand(): Command {
     .addOption(new Option('-i, --input <file>', 'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker'))
     .addOption(new Option('-f, --format <format>', 'yaml or json: Traefik dynamic configuration (usable by the file provider); kv: the exact etcd pairs, key=value, sorted').choices(['yaml', 'json', 'kv']).default('yaml'))
     .option('--strict', 'exit 1 when any workload or resource was left out because of an error', false);
-  addTranslationFlags(command);
+  addSettingFlags(command, 'translate');
   command.addHelpText(
     'after',
     [

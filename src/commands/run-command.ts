@@ -1,0 +1,80 @@
+import { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { ConfigError, loadConfig, redactConfig } from '../config/load-config.ts';
+import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
+import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
+import { checkRootKey } from '../core/kv/root-key.ts';
+import { compileProviderOptions, type CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import { Daemon } from '../daemon/daemon.ts';
+import { dockerFromEnv } from '../docker/docker-client.ts';
+import { DockerodeSource } from '../docker/docker-source.ts';
+import { etcdFromConfig } from '../etcd/etcd-client.ts';
+
+/** Validates everything once, before any connection: every problem in one message. */
+function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledProviderOptions } {
+  const config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'], scope: 'run' });
+  const problems: string[] = [];
+  const rootKeyProblem = checkRootKey(config.rootKey);
+  if (rootKeyProblem !== undefined) problems.push(`rootKey: ${rootKeyProblem}`);
+  if ('appproxy/'.startsWith(config.rootKey)) {
+    problems.push(`rootKey: "${config.rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`);
+  }
+  const compiled = compileProviderOptions(providerOptionsOf(config));
+  if (!compiled.ok) problems.push(...compiled.errors);
+  if (problems.length > 0 || !compiled.ok) throw new ConfigError(problems);
+  return { config, compiled: compiled.value };
+}
+
+function createLogger(config: DaemonConfig): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: ['config.etcd.password', '*.password', 'password'], censor: '***' },
+    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { destination: 2 } } } : {}),
+  });
+}
+
+export function runCommand(): Command {
+  const command = new Command('run')
+    .summary('keep Traefik\'s configuration in etcd equal to what Docker runs')
+    .description(
+      [
+        'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough),',
+        'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction',
+        'per change, each server under this instance\'s lease, shared routers and services claimed so that',
+        'several instances (one per Docker host) merge safely. Serves /livez, /readyz and /metrics.',
+        '',
+        'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that',
+        'order of precedence, and are all checked before anything connects.',
+      ].join('\n'),
+    );
+  addSettingFlags(command, 'run');
+  command.action(async (flags: Record<string, unknown>) => {
+    let prepared;
+    try {
+      prepared = prepare(flags);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`appproxy run: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const { config, compiled } = prepared;
+    const logger = createLogger(config);
+    logger.info({ config: redactConfig(config) }, 'appproxy starting');
+    const docker = dockerFromEnv();
+    const daemon = new Daemon({ config, compiled, docker, source: new DockerodeSource(docker), etcd: etcdFromConfig(config.etcd), logger });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      // A stop that hangs must not outlive the orchestrator's patience.
+      setTimeout(() => process.exit(1), 9000).unref();
+      void daemon.stop().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    await daemon.start();
+  });
+  return command;
+}

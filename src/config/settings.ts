@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
+
+/**
+ * Every setting of appproxy, once: its place in the configuration, its flag, its APPPROXY_*
+ * variable, its text form and its validation. Flags, the environment and the YAML file are all
+ * read through this table, so the three can never disagree.
+ */
+export interface Setting {
+  /** Dotted path in the configuration object and in the YAML file. */
+  readonly path: string;
+  /** Flag, with its value placeholder when it takes one. */
+  readonly flag: string;
+  readonly env: string;
+  readonly description: string;
+  /** How a text value (flag or variable) becomes a configuration value. */
+  readonly kind: 'string' | 'boolean' | 'integer' | 'list';
+  /** Shown in the start-up line as `***`. */
+  readonly secret?: boolean;
+  /** Which commands take it. */
+  readonly scope: 'translate' | 'run';
+}
+
+export const settings: readonly Setting[] = [
+  { path: 'prefix', flag: '--prefix <prefix>', env: 'APPPROXY_PREFIX', kind: 'string', scope: 'translate', description: 'label prefix; "traefik" reads existing Traefik labels unchanged (default appproxy)' },
+  { path: 'exposedByDefault', flag: '--exposed-by-default', env: 'APPPROXY_EXPOSED_BY_DEFAULT', kind: 'boolean', scope: 'translate', description: "route workloads that lack <prefix>.enable=true (Traefik's default; off here)" },
+  { path: 'constraints', flag: '--constraints <expression>', env: 'APPPROXY_CONSTRAINTS', kind: 'string', scope: 'translate', description: 'Traefik constraint expression over labels, e.g. Label("team","a")' },
+  { path: 'defaultRule', flag: '--default-rule <template>', env: 'APPPROXY_DEFAULT_RULE', kind: 'string', scope: 'translate', description: 'rule of routers that have none, a Go template (default Host(`{{ normalize .Name }}`))' },
+  { path: 'network', flag: '--network <name>', env: 'APPPROXY_NETWORK', kind: 'string', scope: 'translate', description: 'network whose address is used when a workload names none' },
+  { path: 'allowEmptyServices', flag: '--allow-empty-services', env: 'APPPROXY_ALLOW_EMPTY_SERVICES', kind: 'boolean', scope: 'translate', description: 'keep services of unhealthy workloads, with no servers' },
+  { path: 'useBindPortIP', flag: '--use-bind-port-ip', env: 'APPPROXY_USE_BIND_PORT_IP', kind: 'boolean', scope: 'translate', description: 'route to the host address and port a port is published on' },
+  { path: 'hostNetworkAddress', flag: '--host-network-address <ip>', env: 'APPPROXY_HOST_NETWORK_ADDRESS', kind: 'string', scope: 'translate', description: 'address of workloads in host network mode (default 127.0.0.1)' },
+  { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
+  { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
+  { path: 'etcd.endpoints', flag: '--etcd-endpoints <list>', env: 'APPPROXY_ETCD_ENDPOINTS', kind: 'list', scope: 'run', description: 'etcd endpoints, comma-separated, e.g. http://etcd:2379 (default http://127.0.0.1:2379)' },
+  { path: 'etcd.username', flag: '--etcd-username <name>', env: 'APPPROXY_ETCD_USERNAME', kind: 'string', scope: 'run', description: 'etcd user' },
+  { path: 'etcd.password', flag: '--etcd-password <password>', env: 'APPPROXY_ETCD_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'etcd password (prefer the variable or the file to the flag)' },
+  { path: 'etcd.ca', flag: '--etcd-ca <file>', env: 'APPPROXY_ETCD_CA', kind: 'string', scope: 'run', description: 'CA certificate file for etcd TLS' },
+  { path: 'etcd.cert', flag: '--etcd-cert <file>', env: 'APPPROXY_ETCD_CERT', kind: 'string', scope: 'run', description: 'client certificate file for etcd TLS' },
+  { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },
+  { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease: its servers leave Traefik this long after it dies (default 15)" },
+  { path: 'resyncSeconds', flag: '--resync-seconds <n>', env: 'APPPROXY_RESYNC_SECONDS', kind: 'integer', scope: 'run', description: 'full resync interval, a safety net beside Docker events (default 60)' },
+  { path: 'listen', flag: '--listen <host:port>', env: 'APPPROXY_LISTEN', kind: 'string', scope: 'run', description: 'address of /livez, /readyz and /metrics (default 0.0.0.0:9180)' },
+  { path: 'logLevel', flag: '--log-level <level>', env: 'APPPROXY_LOG_LEVEL', kind: 'string', scope: 'run', description: 'trace, debug, info, warn, error (default info)' },
+  { path: 'logPretty', flag: '--log-pretty', env: 'APPPROXY_LOG_PRETTY', kind: 'boolean', scope: 'run', description: 'human-readable logs instead of JSON lines' },
+];
+
+const hostPort = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/;
+
+const translationShape = {
+  prefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'use letters, digits, "-" and "_", with dots between words (e.g. appproxy)').default('appproxy'),
+  exposedByDefault: z.boolean().default(false),
+  constraints: z.string().default(''),
+  defaultRule: z.string().min(1, 'must not be empty').default(DEFAULT_RULE),
+  network: z.string().default(''),
+  allowEmptyServices: z.boolean().default(false),
+  useBindPortIP: z.boolean().default(false),
+  hostNetworkAddress: z.string().min(1).default('127.0.0.1'),
+  rootKey: z.string().default('traefik'),
+  owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
+};
+
+export const daemonConfigSchema = z
+  .object({
+    ...translationShape,
+    etcd: z
+      .object({
+        endpoints: z
+          .array(z.string().regex(/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/, 'expected [http[s]://]host:port'))
+          .min(1, 'give at least one endpoint')
+          .default(['http://127.0.0.1:2379']),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        ca: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        leaseSeconds: z.number().int().min(2, 'at least 2').max(3600, 'at most 3600').default(15),
+      })
+      .strict()
+      .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15 })
+      .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
+      .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
+    resyncSeconds: z.number().int().min(1).max(86_400).default(60),
+    listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').default('0.0.0.0:9180'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    logPretty: z.boolean().default(false),
+  })
+  .strict();
+
+export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
+/** The settings that shape the translation (what `render` uses). */
+export type TranslationConfig = Pick<DaemonConfig, keyof typeof translationShape>;

@@ -1,0 +1,22 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  /** Why the daemon is not ready, or an empty list when it is. */
+  reasons(): string[];
+}
+
+/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics. */
+export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry): Promise<FastifyInstance> {
+  const server = Fastify({ logger: false });
+  server.get('/livez', async () => 'ok\n');
+  server.get('/readyz', async (_request, reply) => {
+    const reasons = readiness.reasons();
+    if (reasons.length > 0) return reply.code(503).send(`not ready: ${reasons.join('; ')}\n`);
+    return 'ok\n';
+  });
+  server.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  const colon = listen.lastIndexOf(':');
+  await server.listen({ host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) });
+  return server;
+}

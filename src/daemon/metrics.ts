@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The daemon's Prometheus metrics, in their own registry (no global state). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'appproxy_process_' });
+  return {
+    registry,
+    reconcileSeconds: new Histogram({
+      name: 'appproxy_reconcile_duration_seconds',
+      help: 'Time of one reconcile pass: Docker read, translation, etcd read and write.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    reconciles: new Counter({ name: 'appproxy_reconciles_total', help: 'Reconcile passes, by result.', labelNames: ['result'] as const, registers: [registry] }),
+    transactions: new Counter({ name: 'appproxy_etcd_transactions_total', help: 'etcd write transactions applied.', registers: [registry] }),
+    operations: new Counter({ name: 'appproxy_etcd_operations_total', help: 'Puts and deletes applied in etcd transactions.', registers: [registry] }),
+    events: new Counter({ name: 'appproxy_docker_events_total', help: 'Docker events received, by type and action.', labelNames: ['type', 'action'] as const, registers: [registry] }),
+    errors: new Counter({ name: 'appproxy_errors_total', help: 'Errors, by where they happened.', labelNames: ['kind'] as const, registers: [registry] }),
+    problems: new Gauge({ name: 'appproxy_label_problems', help: 'Label problems in the last pass, by severity.', labelNames: ['severity'] as const, registers: [registry] }),
+    conflicts: new Gauge({ name: 'appproxy_conflicts', help: 'Resources another owner defines differently (left as they are).', registers: [registry] }),
+    resources: new Gauge({ name: 'appproxy_resources', help: 'Resources this instance routes, by kind.', labelNames: ['kind'] as const, registers: [registry] }),
+    workloads: new Gauge({ name: 'appproxy_workloads_routed', help: 'Workloads that contributed configuration in the last pass.', registers: [registry] }),
+    lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When etcd last matched Docker (Unix time).', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { Etcd3, type IOptions } from 'etcd3';
+import type { DaemonConfig } from '../config/settings.ts';
+
+/** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
+export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
+  const tls = etcd.ca !== undefined || etcd.cert !== undefined || etcd.endpoints.some((endpoint) => endpoint.startsWith('https://'));
+  const hosts = etcd.endpoints.map((endpoint) => (/^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`));
+  const options: IOptions = { hosts, dialTimeout: 3000 };
+  if (etcd.username !== undefined && etcd.password !== undefined) options.auth = { username: etcd.username, password: etcd.password };
+  if (etcd.ca !== undefined || etcd.cert !== undefined) {
+    options.credentials = {
+      // Without a CA file, gRPC falls back to the system's roots (it takes null for that).
+      rootCertificate: etcd.ca === undefined ? (null as unknown as Buffer) : readFileSync(etcd.ca),
+      ...(etcd.cert !== undefined && etcd.key !== undefined ? { certChain: readFileSync(etcd.cert), privateKey: readFileSync(etcd.key) } : {}),
+    };
+  }
+  return new Etcd3(options);
+}

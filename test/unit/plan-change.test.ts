@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { planChange, type ClusterSnapshot, type Operation, type PlanContext } from '../../src/sync/plan-change.ts';
+import { resourceDigest } from '../../src/sync/resource-keys.ts';
+import { splitTransactions } from '../../src/sync/split-transactions.ts';
+
+const context: PlanContext = { rootKey: 'traefik', owner: 'host-a', claimsPrefix: 'appproxy/claims/traefik/' };
+
+const router = new Map([
+  ['traefik/http/routers/chat/rule', 'PathPrefix(`/c`)'],
+  ['traefik/http/routers/chat/service', 'chat'],
+]);
+const service = new Map([['traefik/http/services/chat/loadBalancer/sticky/cookie/name', 'c']]);
+const serverA = new Map([['traefik/http/services/chat/loadBalancer/servers/111/url', 'http://10.0.0.1:80']]);
+const serverB = new Map([['traefik/http/services/chat/loadBalancer/servers/222/url', 'http://10.0.0.2:80']]);
+const desired = new Map([...router, ...service, ...serverA]);
+const routerDigest = resourceDigest(router, 'traefik');
+const serviceDigest = resourceDigest(service, 'traefik');
+
+function snapshot(tree: Map<string, string>, claims: Record<string, Record<string, string>> = {}, owned: string[] = []): ClusterSnapshot {
+  return {
+    tree: new Map([['traefik', 'appproxy'], ...tree]),
+    claims: new Map(Object.entries(claims).map(([id, owners]) => [id, new Map(Object.entries(owners))])),
+    ownedServers: new Set(owned),
+  };
+}
+
+function operations(plan: ReturnType<typeof planChange>): Operation[] {
+  return plan.units.flatMap((unit) => unit.operations);
+}
+
+test('plan: an empty etcd gets the root marker, claims, resources and leased servers, in one transaction', () => {
+  const plan = planChange({ pairs: desired }, { tree: new Map(), claims: new Map(), ownedServers: new Set() }, context);
+  const ops = operations(plan);
+  assert.deepEqual(ops.find((op) => op.key === 'traefik'), { type: 'put', key: 'traefik', value: 'appproxy', leased: false });
+  assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a' && op.type === 'put' && op.leased));
+  assert.ok(ops.some((op) => op.key === 'traefik/http/services/chat/loadBalancer/servers/111/url' && op.type === 'put' && op.leased));
+  assert.ok(ops.some((op) => op.key === 'traefik/http/routers/chat/rule' && op.type === 'put' && !op.leased));
+  assert.equal(splitTransactions(plan.units).length, 1);
+  assert.equal(ops.length, 1 + 2 + 3 + 1);
+});
+
+test('plan: nothing changed, nothing written', () => {
+  const plan = planChange(
+    { pairs: desired },
+    snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
+    context,
+  );
+  assert.deepEqual(plan.units, []);
+});
+
+test('plan: another owner serving the same service keeps its server; this owner adds its own', () => {
+  const plan = planChange(
+    { pairs: desired },
+    snapshot(new Map([...router, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': routerDigest }, 'http/services/chat': { 'host-b': serviceDigest } }),
+    context,
+  );
+  const ops = operations(plan);
+  assert.ok(!ops.some((op) => op.key.includes('/servers/222/')), 'host-b server untouched');
+  assert.ok(ops.some((op) => op.key.includes('/servers/111/') && op.type === 'put'));
+  assert.ok(!ops.some((op) => op.key.startsWith('traefik/http/routers/')), 'shared router already right');
+  assert.equal(ops.filter((op) => op.key.startsWith('appproxy/claims/')).length, 2);
+});
+
+test('plan: a differing definition from another owner is a conflict: not overwritten, this owner adds no server', () => {
+  const theirs = new Map([['traefik/http/routers/chat/rule', 'Host(`other`)'], ['traefik/http/routers/chat/service', 'chat']]);
+  const plan = planChange(
+    { pairs: desired },
+    snapshot(new Map([...theirs, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': resourceDigest(theirs, 'traefik') }, 'http/services/chat': { 'host-b': serviceDigest } }),
+    context,
+  );
+  assert.deepEqual(plan.conflicts.map((conflict) => [conflict.resource, conflict.owners]), [['http/routers/chat', ['host-b']]]);
+  const ops = operations(plan);
+  assert.ok(!ops.some((op) => op.key.startsWith('traefik/http/routers/chat/')), 'their router untouched');
+  assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a'), 'our claim makes the conflict visible to them');
+});
+
+test('plan: when this owner stops serving a shared service, only its server and claims go', () => {
+  const plan = planChange(
+    { pairs: new Map() },
+    snapshot(new Map([...router, ...service, ...serverA, ...serverB]), {
+      'http/routers/chat': { 'host-a': routerDigest, 'host-b': routerDigest },
+      'http/services/chat': { 'host-a': serviceDigest, 'host-b': serviceDigest },
+    }, [...serverA.keys()]),
+    context,
+  );
+  const deleted = operations(plan).filter((op) => op.type === 'delete').map((op) => op.key).sort();
+  assert.deepEqual(deleted, [
+    'appproxy/claims/traefik/http/routers/chat/host-a',
+    'appproxy/claims/traefik/http/services/chat/host-a',
+    'traefik/http/services/chat/loadBalancer/servers/111/url',
+  ]);
+});
+
+test('plan: the last owner removes the whole resource; router removal comes before backend removal', () => {
+  const plan = planChange(
+    { pairs: new Map() },
+    snapshot(new Map([...router, ...service, ...serverA]), { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
+    context,
+  );
+  const keys = operations(plan).map((op) => op.key);
+  assert.ok(keys.indexOf('traefik/http/routers/chat/rule') < keys.indexOf('traefik/http/services/chat/loadBalancer/sticky/cookie/name'));
+  assert.equal(new Set(keys).size, keys.length, 'no key touched twice');
+  assert.ok(keys.includes('traefik/http/services/chat/loadBalancer/servers/111/url'));
+});
+
+test('plan: resources nobody claims (their owner died) are removed', () => {
+  const plan = planChange({ pairs: new Map() }, snapshot(new Map([...router, ...service])), context);
+  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [...router.keys(), ...service.keys()].sort());
+});
+
+test('plan: keys of an earlier lease are written again even when unchanged', () => {
+  const claimKey = 'appproxy/claims/traefik/http/routers/chat/host-a';
+  const plan = planChange(
+    { pairs: desired },
+    {
+      ...snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
+      rewrite: new Set([...serverA.keys(), claimKey]),
+    },
+    context,
+  );
+  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [claimKey, ...serverA.keys()].sort());
+});
+
+test('split: units are never cut and stay in stage order; at most 128 operations a transaction', () => {
+  const units = Array.from({ length: 50 }, (_, index) => ({
+    stage: (index % 2 === 0 ? 0 : 1) as 0 | 1,
+    label: `r${index}`,
+    operations: Array.from({ length: 5 }, (_, field) => ({ type: 'put' as const, key: `k/${index}/${field}`, value: 'v', leased: false })),
+    guards: [`r${index}`],
+  }));
+  const transactions = splitTransactions(units);
+  assert.ok(transactions.every((transaction) => transaction.operations.length <= 128));
+  assert.equal(transactions.reduce((sum, transaction) => sum + transaction.operations.length, 0), 250);
+  assert.equal(transactions.length, 2);
+  const order = transactions.flatMap((transaction) => transaction.operations.map((op) => op.key));
+  const firstRouter = order.findIndex((key) => Number(key.split('/')[1]) % 2 === 1);
+  assert.ok(order.slice(firstRouter).every((key) => Number(key.split('/')[1]) % 2 === 1), 'all stage-0 units before stage-1 ones');
+  for (const transaction of transactions) {
+    for (const label of transaction.labels) {
+      const index = Number(label.slice(1));
+      assert.equal(transaction.operations.filter((op) => op.key.startsWith(`k/${index}/`)).length, 5, `unit ${label} whole in one transaction`);
+    }
+  }
+});
