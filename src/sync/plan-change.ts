@@ -53,6 +53,15 @@ export interface PlanContext {
   readonly claimsPrefix: string;
 }
 
+/**
+ * Traefik's etcd provider ignores a tree that decodes to nothing at all (it keeps the last
+ * configuration), so removing the last route would leave every old route in place. When nothing
+ * else remains, this one unused service stands in: Traefik then sees a configuration with no
+ * routers and drops the old ones. It is removed as soon as anything else is written.
+ */
+export const PLACEHOLDER_RESOURCE = 'http/services/appproxy-placeholder';
+const PLACEHOLDER_FIELD = 'loadBalancer/passHostHeader';
+
 /** Claims compare names without regard to case, as Traefik reads keys. */
 export function claimId(resource: string): string {
   return resource.toLowerCase();
@@ -107,6 +116,7 @@ export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, cont
 
   const wantedClaims = new Set<string>();
   for (const [resource, entries] of want.resources) {
+    if (claimId(resource) === PLACEHOLDER_RESOURCE) continue;
     const id = claimId(resource);
     wantedClaims.add(id);
     const digest = resourceDigest(entries, context.rootKey);
@@ -144,7 +154,7 @@ export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, cont
   }
   const ids = new Set([...haveById.keys(), ...[...snapshot.claims.keys()]]);
   for (const id of ids) {
-    if (wantedClaims.has(id)) continue;
+    if (wantedClaims.has(id) || id === PLACEHOLDER_RESOURCE) continue;
     const claims = snapshot.claims.get(id);
     const mine = claims?.has(context.owner) ?? false;
     const othersRemain = [...(claims?.keys() ?? [])].some((owner) => owner !== context.owner);
@@ -157,6 +167,16 @@ export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, cont
       const resource = haveById.get(id)?.resources[0] ?? id;
       units.push({ stage: stageOf(resource, true), label: resource, operations, guards: [id] });
     }
+  }
+
+  const placeholderKey = `${context.rootKey}/${PLACEHOLDER_RESOURCE}/${PLACEHOLDER_FIELD}`;
+  const removed = new Set(units.flatMap((unit) => unit.operations.filter((operation) => operation.type === 'delete').map((operation) => operation.key)));
+  const remaining = [...have.resources.keys()].some((resource) => claimId(resource) !== PLACEHOLDER_RESOURCE && [...(have.resources.get(resource)?.keys() ?? [])].some((key) => !removed.has(key)));
+  const needsPlaceholder = want.resources.size === 0 && !remaining;
+  if (needsPlaceholder && !snapshot.tree.has(placeholderKey)) {
+    units.push({ stage: 3, label: 'placeholder', operations: [{ type: 'put', key: placeholderKey, value: 'true', leased: false }], guards: [] });
+  } else if (!needsPlaceholder && snapshot.tree.has(placeholderKey)) {
+    units.push({ stage: 0, label: 'placeholder', operations: [{ type: 'delete', key: placeholderKey }], guards: [] });
   }
 
   // This instance's servers, leased; never into a service whose definition is in conflict.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
-import { parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
@@ -110,7 +110,7 @@ before(async () => {
 });
 
 after(async () => {
-  await etcd?.delete().prefix('traefik/');
+  if (etcd !== undefined) await clearTree(etcd, 'traefik');
   etcd?.close();
   await removeOurs();
 });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
-import { parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { runCli } from '../support/run-cli.ts';
-import { rawData, waitForRouters } from '../support/traefik-api.ts';
+import { rawData, waitFor, waitForRouters } from '../support/traefik-api.ts';
 
 // The kv output of `appproxy render` for label cases, written to a real etcd, read by a real
 // Traefik (its etcd provider), with requests through Traefik's entry point reaching real backends.
@@ -59,16 +60,27 @@ function containers(): object[] {
   ];
 }
 
-async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[] }> {
-  const response = await fetch(`${traefik.web}${path}`, { headers });
-  const body = await response.text();
-  let reply: EchoReply | undefined;
-  try {
-    reply = JSON.parse(body) as EchoReply;
-  } catch {
-    reply = undefined;
-  }
-  return { status: response.status, reply, setCookie: response.headers.getSetCookie() };
+/** A GET through Traefik's `web` entry point; node:http, because fetch may not set the Host header. */
+function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[] }> {
+  const url = new URL(traefik.web);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: url.hostname, port: url.port, path, headers, agent: false }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => {
+        let reply: EchoReply | undefined;
+        try {
+          reply = JSON.parse(body) as EchoReply;
+        } catch {
+          reply = undefined;
+        }
+        resolve({ status: response.statusCode ?? 0, reply, setCookie: response.headers['set-cookie'] ?? [] });
+      });
+    });
+    request.setTimeout(5000, () => request.destroy(new Error(`timeout on ${path}`)));
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 before(async () => {
@@ -84,11 +96,19 @@ before(async () => {
   assert.equal(rendered.code, 0, rendered.stderr);
   assert.equal(rendered.stderr, '');
   await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
-  await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-tcp@etcd']);
+  // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
+  const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
+  await waitFor('this run\'s configuration in Traefik', async () => {
+    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-tcp@etcd']);
+    const chat = data.services?.['acc-chat@etcd'] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+    const tcp = data.tcpServices?.['acc-tcp@etcd'] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
+    const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+    return JSON.stringify(seen) === JSON.stringify(urls) && tcp?.loadBalancer?.servers?.[0]?.address === `127.0.0.1:${tcpPort}` ? true : undefined;
+  });
 });
 
 after(async () => {
-  await etcd?.delete().prefix('traefik/');
+  if (etcd !== undefined) await clearTree(etcd, 'traefik');
   etcd?.close();
   await Promise.all((backends ?? []).map((backend) => backend.close()));
   tcpServer?.close();

@@ -1,23 +1,38 @@
 import { Etcd3 } from 'etcd3';
+import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
 
 /** A client for the test etcd. Close it in `after`. */
 export function testEtcd(endpoint: string): Etcd3 {
   return new Etcd3({ hosts: `http://${endpoint}`, dialTimeout: 3000 });
 }
 
-/**
- * Replaces everything under `rootKey/` with `pairs`: one delete, then puts in transactions of at
- * most 100 operations (etcd's default limit is 128 a transaction). Test-only: the daemon computes
- * the smallest change instead.
- */
-export async function replaceTree(client: Etcd3, rootKey: string, pairs: ReadonlyMap<string, string>): Promise<void> {
-  await client.delete().prefix(`${rootKey}/`);
-  const entries = [...pairs];
-  for (let start = 0; start < entries.length; start += 100) {
-    const ops = entries.slice(start, start + 100).map(([key, value]) => client.put(key).value(value));
-    // etcd3's `if().then()` runs the puts as one transaction.
+async function applyInChunks(client: Etcd3, operations: { key: string; value?: string }[]): Promise<void> {
+  // etcd's default limit is 128 operations a transaction.
+  for (let start = 0; start < operations.length; start += 100) {
+    const ops = operations.slice(start, start + 100).map(({ key, value }) => (value === undefined ? client.delete().key(key) : client.put(key).value(value)));
     await client.if('appproxy-test/none', 'Version', '==', 0).then(...ops).commit();
   }
+}
+
+/**
+ * Makes the tree under `rootKey/` hold exactly `pairs` (test-only: the daemon plans the smallest
+ * guarded change instead). An empty `pairs` leaves the placeholder, as the daemon does, so that
+ * Traefik drops the old routes instead of keeping them.
+ */
+export async function replaceTree(client: Etcd3, rootKey: string, pairs: ReadonlyMap<string, string>): Promise<void> {
+  const wanted = new Map(pairs);
+  if (wanted.size === 0) wanted.set(`${rootKey}/${PLACEHOLDER_RESOURCE}/loadBalancer/passHostHeader`, 'true');
+  const existing = await client.getAll().prefix(`${rootKey}/`).keys();
+  await applyInChunks(client, [
+    ...[...wanted].map(([key, value]) => ({ key, value })),
+    ...existing.filter((key) => !wanted.has(key)).map((key) => ({ key })),
+  ]);
+}
+
+/** Removes every route (and appproxy's bookkeeping), leaving Traefik an empty configuration. */
+export async function clearTree(client: Etcd3, rootKey: string): Promise<void> {
+  await replaceTree(client, rootKey, new Map());
+  await client.delete().prefix('appproxy/');
 }
 
 /** Parses `render --format kv` output. */

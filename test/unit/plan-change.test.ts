@@ -104,9 +104,13 @@ test('plan: the last owner removes the whole resource; router removal comes befo
   assert.ok(keys.includes('traefik/http/services/chat/loadBalancer/servers/111/url'));
 });
 
-test('plan: resources nobody claims (their owner died) are removed', () => {
+test('plan: resources nobody claims (their owner died) are removed; the placeholder keeps Traefik from holding on to them', () => {
   const plan = planChange({ pairs: new Map() }, snapshot(new Map([...router, ...service])), context);
-  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [...router.keys(), ...service.keys()].sort());
+  const placeholder = 'traefik/http/services/appproxy-placeholder/loadBalancer/passHostHeader';
+  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [...router.keys(), ...service.keys(), placeholder].sort());
+  assert.equal(splitTransactions(plan.units).length, 1, 'removal and placeholder in one transaction');
+  const next = planChange({ pairs: desired }, snapshot(new Map([[placeholder, 'true']])), context);
+  assert.ok(operations(next).some((op) => op.type === 'delete' && op.key === placeholder), 'the placeholder goes when a route comes');
 });
 
 test('plan: keys of an earlier lease are written again even when unchanged', () => {
