@@ -175,6 +175,22 @@ const cases: Case[] = [
     filtered: [{ workload: 'b', includes: 'constraints' }],
   },
   {
+    desc: 'a sticky cookie without a name gets the name Traefik\'s Docker (or Swarm) provider would give it',
+    workloads: [
+      container({ name: 'web', labels: { ...enable, 'appproxy.http.services.p09-s.loadbalancer.sticky.cookie': 'true' } }),
+      swarmService('sw', { ...enable, 'appproxy.http.services.sw.loadbalancer.sticky.cookie.secure': 'true', 'appproxy.http.services.sw.loadbalancer.server.port': '80' }, ['10.0.1.5']),
+    ],
+    expected: {
+      http: {
+        routers: { web: { rule: 'Host(`web`)', service: 'p09-s' }, sw: { rule: 'Host(`sw`)', service: 'sw' } },
+        services: {
+          'p09-s': { loadBalancer: { sticky: { cookie: { name: '_beffe' } }, servers: [{ url: 'http://172.17.0.2:80' }] } },
+          sw: { loadBalancer: { sticky: { cookie: { secure: true, name: '_a565d' } }, servers: [{ url: 'http://10.0.1.5:80' }] } },
+        },
+      },
+    },
+  },
+  {
     desc: 'same-named identical services merge their servers; routers that are equal merge',
     workloads: [
       container({ name: 'w1', labels: { ...enable, 'appproxy.http.routers.chat.rule': 'PathPrefix(`/c`)', 'appproxy.http.services.chat.loadbalancer.sticky.cookie.name': 'c' } }),

@@ -6,6 +6,7 @@ import type { CompiledRule } from './default-rule.ts';
 import { normalizeName } from './normalize-name.ts';
 import type { ProviderOptions } from './provider-options.ts';
 import { joinHostPort, serverAddress } from './server-address.ts';
+import { nameStickyCookies } from './sticky-cookie-name.ts';
 
 export type Protocol = 'http' | 'tcp' | 'udp';
 
@@ -180,6 +181,7 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
   }
   const result = buildServices(workload, 'http', http, context, origins);
   if (!result.ok) return { kind: 'rejected', problems: [{ label: `${prefix}.http.services`, message: result.message }] };
+  nameStickyCookies(http, workload.kind === 'container' ? 'docker' : 'swarm');
 
   const serviceName = defaultServiceName(workload);
   if (count(http, 'routers') === 0) {
