@@ -103,6 +103,8 @@ function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string
 export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, context: PlanContext): ChangePlan {
   const want = partitionTree(desired.pairs, context.rootKey);
   const have = partitionTree(snapshot.tree, context.rootKey);
+  // A service whose only keys are its servers is still a resource this instance serves and claims.
+  for (const resource of want.serverResource.values()) if (!want.resources.has(resource)) want.resources.set(resource, new Map());
   const units: Unit[] = [];
   const conflicts: Conflict[] = [];
   const blocked = new Set<string>();

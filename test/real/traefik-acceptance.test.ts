@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
 import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
+import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters } from '../support/traefik-api.ts';
 
@@ -60,27 +60,16 @@ function containers(): object[] {
   ];
 }
 
-/** A GET through Traefik's `web` entry point; node:http, because fetch may not set the Host header. */
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[] }> {
-  const url = new URL(traefik.web);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: url.hostname, port: url.port, path, headers, agent: false }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => {
-        let reply: EchoReply | undefined;
-        try {
-          reply = JSON.parse(body) as EchoReply;
-        } catch {
-          reply = undefined;
-        }
-        resolve({ status: response.statusCode ?? 0, reply, setCookie: response.headers['set-cookie'] ?? [] });
-      });
-    });
-    request.setTimeout(5000, () => request.destroy(new Error(`timeout on ${path}`)));
-    request.on('error', reject);
-    request.end();
-  });
+/** A GET through Traefik's `web` entry point, with the backend's reply decoded. */
+async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[] }> {
+  const response = await httpGet(traefik.web, path, headers);
+  let reply: EchoReply | undefined;
+  try {
+    reply = JSON.parse(response.body) as EchoReply;
+  } catch {
+    reply = undefined;
+  }
+  return { status: response.status, reply, setCookie: response.setCookie };
 }
 
 before(async () => {

@@ -147,3 +147,13 @@ test('split: units are never cut and stay in stage order; at most 128 operations
     }
   }
 });
+
+test('plan: a service made of servers only is claimed, so that a later pass keeps its servers', () => {
+  const pairs = new Map([...router, ...serverA]);
+  const first = planChange({ pairs }, snapshot(new Map()), context);
+  const claim = operations(first).find((op) => op.key === 'appproxy/claims/traefik/http/services/chat/host-a');
+  assert.ok(claim, 'the service is claimed');
+  const claims = { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': claim.type === 'put' ? claim.value : '' } };
+  const second = planChange({ pairs }, snapshot(pairs, claims, [...serverA.keys()]), context);
+  assert.deepEqual(second.units, [], 'nothing to do on the next pass');
+});

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { testEnv } from './env.ts';
+import { waitFor } from './traefik-api.ts';
+
+const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
+
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything the daemon logged so far (JSON lines). */
+  logs(): string;
+  metric(name: string): Promise<number>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `appproxy run` against the test environment and waits until /readyz says ready. */
+export async function startDaemon(options: { owner: string; port: number; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean }): Promise<DaemonProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', '--etcd-endpoints', testEnv.etcdEndpoint, '--owner', options.owner, '--listen', `127.0.0.1:${options.port}`, '--lease-seconds', '3', '--resync-seconds', '30', '--log-level', 'debug', ...(options.args ?? [])],
+    { env: { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const daemon: DaemonProcess = {
+    child,
+    url,
+    logs: () => output,
+    async metric(name) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    },
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  if (options.waitReady !== false) {
+    await waitFor(`appproxy ${options.owner} ready`, async () => {
+      if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
+      const response = await fetch(`${url}/readyz`).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    }, 20_000);
+  }
+  return daemon;
+}
