@@ -7,6 +7,7 @@ import type { CompiledProviderOptions } from '../core/provider/build-configurati
 import { DockerEventWatcher } from '../docker/docker-events.ts';
 import type { DockerSource } from '../docker/docker-source.ts';
 import { EtcdStore, storeLayout } from '../etcd/etcd-store.ts';
+import { EtcdWatcher } from '../etcd/etcd-watcher.ts';
 import { LeaseKeeper } from '../etcd/lease-keeper.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { Reconciler, type ReconcileOutcome } from '../sync/reconciler.ts';
@@ -38,6 +39,7 @@ export class Daemon {
   #reconciler: Reconciler | undefined;
   #scheduler: ReconcileScheduler | undefined;
   #events: DockerEventWatcher | undefined;
+  #watcher: EtcdWatcher | undefined;
   #http: FastifyInstance | undefined;
   #timers: NodeJS.Timeout[] = [];
   #firstSync = false;
@@ -101,7 +103,7 @@ export class Daemon {
       try {
         const previous = await this.store.previousLease();
         const lease = new LeaseKeeper(this.#parts.etcd, config.etcd.leaseSeconds, this.#log.child({ component: 'lease' }), () => {
-          this.#reconciler?.leaseReplaced();
+          // The reconcile moves every leased key of this owner to the new lease.
           void this.store.recordOwner(lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
           this.#scheduler?.trigger();
         });
@@ -120,6 +122,15 @@ export class Daemon {
           inherited: previous?.keys ?? [],
         });
         await this.store.recordOwner(lease.leaseId());
+        const reconciler = this.#reconciler;
+        this.#watcher = new EtcdWatcher(
+          this.#parts.etcd,
+          [`${config.rootKey}/`, this.store.layout.claimsPrefix],
+          this.#log.child({ component: 'etcd-watch' }),
+          (revision) => reconciler.ownRevisions.has(revision),
+          () => this.#scheduler?.trigger(),
+        );
+        await this.#watcher.start();
         this.#etcdOk = true;
         this.#log.info({ lease: lease.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'etcd connected, lease granted');
         this.#scheduler?.trigger();
@@ -223,6 +234,7 @@ export class Daemon {
     this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#events?.stop();
+    await this.#watcher?.stop();
     await this.#scheduler?.stop();
     this.#lease?.release();
     await this.#http?.close();

@@ -26,6 +26,8 @@ export function storeLayout(rootKey: string, owner: string): StoreLayout {
 
 export interface Snapshot extends Omit<ClusterSnapshot, 'ownedServers'> {
   readonly revision: bigint;
+  /** The lease each key is attached to ('0' for none): leased keys on another lease must move to ours. */
+  readonly leases: ReadonlyMap<string, string>;
 }
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
@@ -79,9 +81,14 @@ export class EtcdStore {
     }
     const ranges = response.responses.map((item) => (item.response_range?.kvs ?? []) as IKeyValue[]);
     const tree = new Map<string, string>();
-    for (const kv of [...(ranges[0] ?? []), ...(ranges[1] ?? [])]) tree.set(text(kv.key), text(kv.value));
+    const leases = new Map<string, string>();
+    for (const kv of [...(ranges[0] ?? []), ...(ranges[1] ?? [])]) {
+      tree.set(text(kv.key), text(kv.value));
+      leases.set(text(kv.key), String(kv.lease ?? '0'));
+    }
     const claims = new Map<string, Map<string, string>>();
     for (const kv of ranges[2] ?? []) {
+      leases.set(text(kv.key), String(kv.lease ?? '0'));
       const rest = text(kv.key).slice(claimsPrefix.length);
       const slash = rest.lastIndexOf('/');
       const id = rest.slice(0, slash);
@@ -90,7 +97,7 @@ export class EtcdStore {
       owners.set(owner, text(kv.value));
       claims.set(id, owners);
     }
-    return { tree, claims, revision: BigInt(response.header.revision) };
+    return { tree, claims, leases, revision: BigInt(response.header.revision) };
   }
 
   /**

@@ -4,7 +4,12 @@ import { buildConfiguration, type BuildResult, type CompiledProviderOptions } fr
 import type { DockerSource } from '../docker/docker-source.ts';
 import type { EtcdStore } from '../etcd/etcd-store.ts';
 import { planChange, type Conflict } from './plan-change.ts';
+import { classifyKey } from './resource-keys.ts';
 import { splitTransactions } from './split-transactions.ts';
+
+function isServerKey(key: string, rootKey: string): boolean {
+  return key.startsWith(`${rootKey}/`) && classifyKey(key.slice(rootKey.length + 1))?.server !== undefined;
+}
 
 export interface ReconcileOutcome {
   readonly build: BuildResult;
@@ -32,10 +37,8 @@ export class Reconciler {
   readonly #compiled: CompiledProviderOptions;
   readonly #lease: LeaseHolder;
   readonly #log: Logger;
-  /** Server keys this instance owns (written with its lease). */
-  #ownedServers = new Set<string>();
-  /** Keys attached to a previous run's lease, to take over and then clean. */
-  #inherited: Set<string>;
+  /** Server keys this instance owns (written with its lease); at start, what an earlier run of this owner left. */
+  #ownedServers: Set<string>;
 
   constructor(options: { source: DockerSource; store: EtcdStore; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[] }) {
     this.#source = options.source;
@@ -43,18 +46,11 @@ export class Reconciler {
     this.#compiled = options.compiled;
     this.#lease = options.lease;
     this.#log = options.logger;
-    this.#inherited = new Set(options.inherited ?? []);
+    this.#ownedServers = new Set(options.inherited ?? []);
   }
 
-  /**
-   * After the lease was lost and replaced: every leased key (servers, claims) is written again
-   * on the new lease, even where etcd still holds it.
-   */
-  leaseReplaced(): void {
-    this.#rewriteLeased = true;
-  }
-
-  #rewriteLeased = false;
+  /** Revisions of this instance's own writes: their watch events are not news. */
+  readonly ownRevisions = new Set<string>();
 
   async reconcile(): Promise<ReconcileOutcome> {
     const workloads = await this.#source.listWorkloads();
@@ -67,13 +63,17 @@ export class Reconciler {
     for (let attempt = 0; ; attempt += 1) {
       const snapshot = await this.#store.snapshot();
       const leaseId = this.#lease.leaseId();
-      // Leased keys of an earlier lease (a previous run, or a lost lease) are written again on this one.
-      if (this.#rewriteLeased) {
-        for (const key of this.#ownedServers) this.#inherited.add(key);
-        for (const [id, owners] of snapshot.claims) if (owners.has(owner)) this.#inherited.add(`${claimsPrefix}${id}/${owner}`);
+      // This owner's leased keys that sit on another lease (an earlier run's, or one that was lost)
+      // are written again on the current one, so that they live as long as this instance does.
+      const rewrite = new Set<string>();
+      for (const [id, owners] of snapshot.claims) {
+        const key = `${claimsPrefix}${id}/${owner}`;
+        if (owners.has(owner) && snapshot.leases.get(key) !== leaseId) rewrite.add(key);
       }
-      const owned = new Set([...this.#ownedServers, ...this.#inherited]);
-      const plan = planChange({ pairs }, { tree: snapshot.tree, claims: snapshot.claims, ownedServers: owned, rewrite: this.#inherited }, { rootKey, owner, claimsPrefix });
+      for (const key of pairs.keys()) {
+        if (isServerKey(key, rootKey) && snapshot.tree.has(key) && snapshot.leases.get(key) !== leaseId) rewrite.add(key);
+      }
+      const plan = planChange({ pairs }, { tree: snapshot.tree, claims: snapshot.claims, ownedServers: this.#ownedServers, rewrite }, { rootKey, owner, claimsPrefix });
       let revision = snapshot.revision;
       let interrupted = false;
       for (const transaction of splitTransactions(plan.units)) {
@@ -85,11 +85,11 @@ export class Reconciler {
         transactions += 1;
         operations += transaction.operations.length;
         revision = result.revision;
+        this.ownRevisions.add(revision.toString());
+        if (this.ownRevisions.size > 1000) this.ownRevisions.delete(this.ownRevisions.values().next().value as string);
       }
       if (!interrupted) {
         this.#ownedServers = new Set(plan.ownedServers);
-        this.#inherited = new Set();
-        this.#rewriteLeased = false;
         return { build, transactions, operations, conflicts: plan.conflicts, replans: attempt };
       }
       if (attempt >= MAX_REPLANS) {
