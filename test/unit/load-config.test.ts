@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, redactConfig } from '../../src/config/load-config.ts';
+import { daemonConfigSchema } from '../../src/config/settings.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'appproxy-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problems(load: () => unknown): readonly string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('config: defaults, then file, then variables, then flags', () => {
+  const path = file('ok.yml', 'rootKey: from-file\nowner: file-owner\netcd:\n  leaseSeconds: 20\n  endpoints: [http://etcd:2379]\n');
+  const config = loadConfig(daemonConfigSchema, {
+    flags: { owner: 'flag-owner' },
+    env: { APPPROXY_ROOT_KEY: 'from-env', APPPROXY_ETCD_ENDPOINTS: 'http://a:2379, http://b:2379' },
+    file: path,
+    scope: 'run',
+  });
+  assert.equal(config.rootKey, 'from-env');
+  assert.equal(config.owner, 'flag-owner');
+  assert.deepEqual(config.etcd.endpoints, ['http://a:2379', 'http://b:2379']);
+  assert.equal(config.etcd.leaseSeconds, 20);
+  assert.equal(config.prefix, 'appproxy');
+  assert.equal(config.listen, '0.0.0.0:9180');
+});
+
+test('config: every bad value is reported, one readable line each, naming where to set it', () => {
+  const found = problems(() =>
+    loadConfig(daemonConfigSchema, {
+      flags: { leaseSeconds: '0', logLevel: 'loud' },
+      env: { APPPROXY_ETCD_ENDPOINTS: 'not a host', APPPROXY_EXPOSED_BY_DEFAULT: 'maybe', APPPROXY_LISTEN: 'nowhere' },
+      scope: 'run',
+    }),
+  );
+  assert.equal(found.length, 5, found.join('\n'));
+  assert.ok(found.some((line) => line.startsWith('exposedByDefault: expected true or false, got "maybe" (from APPPROXY_EXPOSED_BY_DEFAULT)')));
+  assert.ok(found.some((line) => line.startsWith('etcd.endpoints.0: expected [http[s]://]host:port')));
+  assert.ok(found.some((line) => line.includes('etcd.leaseSeconds: at least 2 (flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)')));
+  assert.ok(found.some((line) => line.startsWith('logLevel:')));
+  assert.ok(found.some((line) => line.startsWith('listen: expected host:port')));
+});
+
+test('config: a malformed or unknown-keyed file is reported with its name', () => {
+  assert.match(problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('bad.yml', 'rootKey: [unclosed\n'), scope: 'run' }))[0] ?? '', /bad\.yml: /);
+  assert.match(problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('list.yml', '- a\n- b\n'), scope: 'run' }))[0] ?? '', /expected a YAML mapping/);
+  assert.match(problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('extra.yml', 'rootkey: x\n'), scope: 'run' }))[0] ?? '', /unknown setting "rootkey"/);
+  assert.match(problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: join(dir, 'missing.yml'), scope: 'run' }))[0] ?? '', /missing\.yml: ENOENT/);
+});
+
+test('config: etcd credentials and client certificates go in pairs', () => {
+  const found = problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: { APPPROXY_ETCD_USERNAME: 'u', APPPROXY_ETCD_CERT: '/c.pem' }, scope: 'run' }));
+  assert.ok(found.some((line) => line.includes('username and password go together')));
+  assert.ok(found.some((line) => line.includes('client certificate and key go together')));
+});
+
+test('config: the password never reaches the start-up line', () => {
+  const config = loadConfig(daemonConfigSchema, { flags: {}, env: { APPPROXY_ETCD_USERNAME: 'u', APPPROXY_ETCD_PASSWORD: 's3cret' }, scope: 'run' });
+  assert.ok(!JSON.stringify(redactConfig(config)).includes('s3cret'));
+  assert.equal(config.etcd.password, 's3cret');
+});
