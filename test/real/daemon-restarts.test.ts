@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import Dockerode from 'dockerode';
+import type { Etcd3 } from 'etcd3';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
+import { clearTree, testEtcd } from '../support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { httpGet } from '../support/http-get.ts';
+import { waitFor } from '../support/traefik-api.ts';
+
+// The Docker engine and etcd restart under a running `appproxy run`: it keeps running, reports
+// not-ready while a dependency is away, and converges once it is back, with no update lost.
+
+const run = promisify(execFile);
+const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const RUN = 'appproxy-restart-test';
+const testEnvScript = new URL('../../scripts/test-env.sh', import.meta.url).pathname;
+let etcd: Etcd3;
+let appproxy: DaemonProcess;
+
+async function stopByPidFile(path: string): Promise<void> {
+  const pid = Number(readFileSync(path, 'utf8').trim());
+  process.kill(pid, 'SIGTERM');
+  await waitFor(`pid ${pid} to exit`, async () => {
+    try {
+      process.kill(pid, 0);
+      // A zombie (nobody reaps here) counts as gone.
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
+      return state === 'Z' ? true : undefined;
+    } catch {
+      return true;
+    }
+  }, 30_000);
+}
+
+async function environmentUp(): Promise<void> {
+  await run('bash', [testEnvScript, 'up'], { timeout: 120_000 });
+}
+
+async function startWeb(name: string): Promise<void> {
+  const container = await docker.createContainer({
+    name,
+    Image: testEnv.busyboxImage,
+    Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
+    Labels: { [RUN]: 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)` },
+    ExposedPorts: { '80/tcp': {} },
+    StopSignal: 'SIGKILL',
+  });
+  await container.start();
+}
+
+async function answers(host: string): Promise<boolean> {
+  const reply = await httpGet(testEnv.traefikEtcd.web, '/', { host }, 2000).catch(() => undefined);
+  return reply?.status === 200 && reply.body.trim() === host;
+}
+
+async function readiness(): Promise<number> {
+  return (await fetch(`${appproxy.url}/readyz`).catch(() => undefined))?.status ?? 0;
+}
+
+before(async () => {
+  await requireTestEnv();
+  etcd = testEtcd(testEnv.etcdEndpoint);
+  await clearTree(etcd, 'traefik');
+  appproxy = await startDaemon({ owner: 'restarts', port: 19184 });
+});
+
+after(async () => {
+  await appproxy?.kill('SIGTERM');
+  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } }).catch(() => []);
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  if (etcd !== undefined) {
+    await clearTree(etcd, 'traefik').catch(() => undefined);
+    etcd.close();
+  }
+});
+
+test('restarts: the Docker engine restarts; appproxy reconnects, drops what stopped, routes what starts', async () => {
+  await startWeb('rs-before');
+  await waitFor('rs-before live', async () => ((await answers('rs-before')) ? true : undefined), 15_000);
+  await stopByPidFile('/run/appproxy-test/docker.pid');
+  await waitFor('not ready while Docker is away', async () => ((await readiness()) === 503 ? true : undefined), 15_000);
+  await environmentUp();
+  // The engine stopped the container (no restart policy): its route must go.
+  await waitFor('rs-before gone', async () => (!(await answers('rs-before')) ? true : undefined), 30_000);
+  await startWeb('rs-after-docker');
+  await waitFor('rs-after-docker live', async () => ((await answers('rs-after-docker')) ? true : undefined), 30_000);
+  await waitFor('ready again', async () => ((await readiness()) === 200 ? true : undefined), 15_000);
+  assert.ok(appproxy.child.exitCode === null, 'appproxy kept running');
+});
+
+test('restarts: etcd restarts; a container started meanwhile is routed once etcd is back', async () => {
+  await stopByPidFile('/tmp/appproxy-test/pids/etcd.pid');
+  await startWeb('rs-during-etcd');
+  await waitFor('not ready while etcd is away', async () => ((await readiness()) === 503 ? true : undefined), 20_000);
+  await environmentUp();
+  await waitFor('rs-during-etcd keys in etcd', async () => ((await etcd.get('traefik/http/routers/rs-during-etcd/rule').string()) !== null ? true : undefined), 30_000);
+  // Traefik's own etcd watch reconnects with its backoff: give it time.
+  await waitFor('rs-during-etcd live through Traefik', async () => ((await answers('rs-during-etcd')) ? true : undefined), 90_000);
+  await waitFor('ready again', async () => ((await readiness()) === 200 ? true : undefined), 15_000);
+  assert.ok(appproxy.child.exitCode === null, 'appproxy kept running');
+});
