@@ -27,5 +27,6 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
     allowEmptyServices: config.allowEmptyServices,
     useBindPortIP: config.useBindPortIP,
     hostNetworkAddress: config.hostNetworkAddress,
+    advertiseAddress: config.advertiseAddress,
   };
 }

@@ -30,6 +30,7 @@ export const settings: readonly Setting[] = [
   { path: 'allowEmptyServices', flag: '--allow-empty-services', env: 'APPPROXY_ALLOW_EMPTY_SERVICES', kind: 'boolean', scope: 'translate', description: 'keep services of unhealthy workloads, with no servers' },
   { path: 'useBindPortIP', flag: '--use-bind-port-ip', env: 'APPPROXY_USE_BIND_PORT_IP', kind: 'boolean', scope: 'translate', description: 'route to the host address and port a port is published on' },
   { path: 'hostNetworkAddress', flag: '--host-network-address <ip>', env: 'APPPROXY_HOST_NETWORK_ADDRESS', kind: 'string', scope: 'translate', description: 'address of workloads in host network mode (default 127.0.0.1)' },
+  { path: 'advertiseAddress', flag: '--advertise-address <ip>', env: 'APPPROXY_ADVERTISE_ADDRESS', kind: 'string', scope: 'translate', description: "this host's address for Traefik on other hosts: route to it with each container's published port (a container's <prefix>.sidecar.address=container opts out)" },
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'etcd.endpoints', flag: '--etcd-endpoints <list>', env: 'APPPROXY_ETCD_ENDPOINTS', kind: 'list', scope: 'run', description: 'etcd endpoints, comma-separated, e.g. http://etcd:2379 (default http://127.0.0.1:2379)' },
@@ -56,6 +57,7 @@ const translationShape = {
   allowEmptyServices: z.boolean().default(false),
   useBindPortIP: z.boolean().default(false),
   hostNetworkAddress: z.string().min(1).default('127.0.0.1'),
+  advertiseAddress: z.string().regex(/^$|^[0-9.]+$|^[0-9a-fA-F:]+$|^[A-Za-z0-9.-]+$/, 'expected an IP address or a host name').default(''),
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
 };

@@ -147,6 +147,31 @@ const cases: Case[] = [
     },
   },
   {
+    desc: 'advertised address: published ports on this host\'s address, opt-out per container, unpublished ports reported',
+    options: { advertiseAddress: '192.0.2.7' },
+    workloads: [
+      container({ name: 'pub', labels: enable, ports: [{ name: '80/tcp', bindings: [{ hostIp: '0.0.0.0', hostPort: '8080' }, { hostIp: '::', hostPort: '8080' }] }] }),
+      container({ name: 'own', labels: { ...enable, 'appproxy.sidecar.address': 'container' }, networks: [{ name: 'bridge', ip: '172.17.0.4' }] }),
+      container({ name: 'hidden', labels: enable, networks: [{ name: 'bridge', ip: '172.17.0.5' }] }),
+    ],
+    expected: {
+      http: {
+        routers: { pub: { rule: 'Host(`pub`)', service: 'pub' }, own: { rule: 'Host(`own`)', service: 'own' } },
+        services: { pub: defaultService('http://192.0.2.7:8080'), own: defaultService('http://172.17.0.4:80') },
+      },
+    },
+    errors: [{ workload: 'hidden', includes: 'port 80 of "hidden" is not published' }],
+  },
+  {
+    desc: 'sidecar.address=published without an advertised address uses the address the port is bound to; a bad value is refused',
+    workloads: [
+      container({ name: 'bound', labels: { ...enable, 'appproxy.sidecar.address': 'published' }, ports: [{ name: '80/tcp', bindings: [{ hostIp: '198.51.100.2', hostPort: '9000' }] }] }),
+      container({ name: 'typo', labels: { ...enable, 'appproxy.sidecar.address': 'public' } }),
+    ],
+    expected: { http: { routers: { bound: { rule: 'Host(`bound`)', service: 'bound' } }, services: { bound: defaultService('http://198.51.100.2:9000') } } },
+    errors: [{ workload: 'typo', includes: 'expects "published"' }],
+  },
+  {
     desc: 'only running containers; healthy ones where a health check exists',
     workloads: [
       container({ name: 'stopped', labels: enable, status: 'exited' }),

@@ -10,15 +10,23 @@ export interface ProviderLabels {
   readonly lbSwarm: boolean;
   /** Docker: keep routes of containers that are not running (their services stay, empty). */
   readonly allowNonRunning: boolean;
+  /**
+   * appproxy's own `<prefix>.sidecar.address`: `published` routes to the host's advertised address
+   * and the published port, `container` to the container's own address, whatever the instance's default.
+   */
+  readonly address: 'published' | 'container' | undefined;
 }
 
 export type ProviderLabelsResult =
   | { readonly ok: true; readonly value: ProviderLabels }
   | { readonly ok: false; readonly problems: readonly LabelProblem[] };
 
-const FIELDS: Record<'docker' | 'swarm', Record<string, 'bool' | 'string'>> = {
+type Section = 'docker' | 'swarm' | 'sidecar';
+
+const FIELDS: Record<Section, Record<string, 'bool' | 'string'>> = {
   docker: { network: 'string', lbswarm: 'bool', allownonrunning: 'bool' },
   swarm: { network: 'string', lbswarm: 'bool' },
+  sidecar: { address: 'string' },
 };
 
 function parseBool(text: string): boolean | undefined {
@@ -31,11 +39,12 @@ function parseBool(text: string): boolean | undefined {
  * Decodes `<prefix>.enable`, `<prefix>.docker.*` and (for Swarm services) `<prefix>.swarm.*`, as
  * Traefik's Docker and Swarm providers do: names match without regard to case, an unknown field or
  * a bad value leaves the workload out, and a Swarm service may not mix `docker.*` and `swarm.*`.
+ * `<prefix>.sidecar.*` is appproxy's own (Traefik ignores it).
  */
 export function decodeProviderLabels(labels: Readonly<Record<string, string>>, prefix: string, mode: 'docker' | 'swarm'): ProviderLabelsResult {
   const problems: LabelProblem[] = [];
   let enable: boolean | undefined;
-  const sections: Record<'docker' | 'swarm', Record<string, string | boolean> | undefined> = { docker: undefined, swarm: undefined };
+  const sections: Record<Section, Record<string, string | boolean> | undefined> = { docker: undefined, swarm: undefined, sidecar: undefined };
   const start = `${prefix}.`;
   for (const [label, value] of Object.entries(labels)) {
     if (!label.startsWith(start)) continue;
@@ -46,7 +55,7 @@ export function decodeProviderLabels(labels: Readonly<Record<string, string>>, p
       continue;
     }
     const [section, field, ...rest] = path.split('.');
-    if (section !== 'docker' && !(section === 'swarm' && mode === 'swarm')) continue;
+    if (section !== 'docker' && section !== 'sidecar' && !(section === 'swarm' && mode === 'swarm')) continue;
     const kind = field === undefined ? undefined : FIELDS[section][field];
     if (field === undefined || kind === undefined || rest.length > 0) {
       problems.push({ label, message: `unknown ${section} option; accepted: ${Object.keys(FIELDS[section]).map((name) => `${prefix}.${section}.${name}`).join(', ')}` });
@@ -57,6 +66,8 @@ export function decodeProviderLabels(labels: Readonly<Record<string, string>>, p
       const parsed = parseBool(value);
       if (parsed === undefined) problems.push({ label, message: `expects true or false, got "${value}"` });
       else target[field] = parsed;
+    } else if (section === 'sidecar' && field === 'address' && value !== 'published' && value !== 'container') {
+      problems.push({ label, message: `expects "published" (the host's advertised address and the published port) or "container" (the container's own address), got "${value}"` });
     } else {
       target[field] = value;
     }
@@ -74,6 +85,7 @@ export function decodeProviderLabels(labels: Readonly<Record<string, string>>, p
       network: typeof network === 'string' ? network : undefined,
       lbSwarm: mode === 'swarm' && chosen?.['lbswarm'] === true,
       allowNonRunning: mode === 'docker' && chosen?.['allownonrunning'] === true,
+      address: sections.sidecar?.['address'] as ProviderLabels['address'],
     },
   };
 }

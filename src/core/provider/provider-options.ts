@@ -16,6 +16,12 @@ export interface ProviderOptions {
   readonly useBindPortIP: boolean;
   /** Address of workloads in `host` network mode when Docker gives no node address. */
   readonly hostNetworkAddress: string;
+  /**
+   * This host's address as a Traefik on another host reaches it. When set, containers are routed
+   * to it with their published port (unless a container says `<prefix>.sidecar.address=container`);
+   * when empty, to their own address (unless a container says `published`).
+   */
+  readonly advertiseAddress: string;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -29,4 +35,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   allowEmptyServices: false,
   useBindPortIP: false,
   hostNetworkAddress: '127.0.0.1',
+  advertiseAddress: '',
 });

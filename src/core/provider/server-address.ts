@@ -39,19 +39,57 @@ export function workloadAddress(workload: Workload, network: string, options: Pr
   return workload.networks[0]?.ip ?? '';
 }
 
-/** Traefik's getIPPort: a published binding when asked for and usable, else the network address. */
-export function serverAddress(workload: Workload, labelPort: string | undefined, network: string, options: ProviderOptions): AddressResult {
+/** The host port a container port is published on, with the address it is bound to. */
+function publishedBinding(workload: Workload, wanted: string): { hostIp: string; hostPort: string } | undefined {
+  const published = workload.ports.find((candidate) => {
+    const [number, protocol] = candidate.name.split('/');
+    return number === wanted && (protocol === 'tcp' || protocol === 'udp') && candidate.bindings.length > 0;
+  });
+  return published?.bindings[0];
+}
+
+const WILDCARD = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * appproxy's published mode, for a Traefik on another host: the host's advertised address (or the
+ * specific address a port is bound to) with the published port. Undefined when the port is not
+ * published, which the caller reports.
+ */
+function publishedAddress(workload: Workload, labelPort: string | undefined, advertiseAddress: string): { ip: string; port: string } | undefined {
+  const binding = publishedBinding(workload, chooseServerPort(workload, labelPort));
+  if (binding === undefined) return undefined;
+  const ip = WILDCARD.has(binding.hostIp) ? advertiseAddress : binding.hostIp;
+  return ip === '' ? undefined : { ip, port: binding.hostPort };
+}
+
+/**
+ * Traefik's getIPPort: a published binding when asked for and usable, else the network address.
+ * `address` is the workload's `<prefix>.sidecar.address` choice, if any.
+ */
+export function serverAddress(
+  workload: Workload,
+  labelPort: string | undefined,
+  network: string,
+  options: ProviderOptions,
+  address?: 'published' | 'container',
+): AddressResult {
+  const mode = address ?? (options.advertiseAddress !== '' ? 'published' : 'container');
+  if (mode === 'published') {
+    const published = publishedAddress(workload, labelPort, options.advertiseAddress);
+    if (published === undefined) {
+      return {
+        ok: false,
+        message: `port ${chooseServerPort(workload, labelPort) || '(none)'} of "${workload.name}" is not published, so a Traefik on another host cannot reach it: publish it (ports: "<host>:<container>") or set sidecar.address=container`,
+      };
+    }
+    return { ok: true, ...published };
+  }
   let ip = '';
   let port = '';
   let bound = false;
   if (options.useBindPortIP) {
-    const wanted = chooseServerPort(workload, labelPort);
-    const published = workload.ports.find((candidate) => {
-      const [number, protocol] = candidate.name.split('/');
-      return number === wanted && (protocol === 'tcp' || protocol === 'udp') && candidate.bindings.length > 0;
-    });
-    const binding = published?.bindings[0];
-    if (binding !== undefined && binding.hostIp !== '' && binding.hostIp !== '0.0.0.0' && binding.hostIp !== '::') {
+    const binding = publishedBinding(workload, chooseServerPort(workload, labelPort));
+    if (binding !== undefined && !WILDCARD.has(binding.hostIp)) {
       ip = binding.hostIp;
       port = binding.hostPort;
       bound = true;

@@ -89,7 +89,7 @@ function addServer(
   const labelPort = server['port'] === undefined ? undefined : String(server['port']);
   delete server['port'];
   const network = context.providerLabels.network ?? context.options.network;
-  const address = serverAddress(workload, labelPort, network, context.options);
+  const address = serverAddress(workload, labelPort, network, context.options, context.providerLabels.address);
   if (!address.ok) return { ok: false, message: address.message };
   if (address.port === '') {
     return { ok: false, message: `service "${serviceName}": port is missing; set ${context.options.prefix}.${protocol}.services.${serviceName}.loadbalancer.server.port` };
