@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { renderCommand } from './commands/render-command.ts';
 import { runCommand } from './commands/run-command.ts';
+import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
 
 const program = new Command('appproxy')
   .description(
@@ -11,7 +12,8 @@ const program = new Command('appproxy')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(renderCommand())
-  .addCommand(runCommand());
+  .addCommand(runCommand())
+  .addCommand(dockerProxyCommand());
 
 try {
   await program.parseAsync(process.argv);

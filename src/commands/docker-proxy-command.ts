@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { createDockerProxy } from '../docker-proxy/docker-proxy-server.ts';
+
+export function dockerProxyCommand(): Command {
+  return new Command('docker-proxy')
+    .summary('serve the Docker API read-only (the requests appproxy needs), for a sidecar without the socket')
+    .description(
+      'Listens on --listen and forwards GET requests for containers, services, tasks, networks, nodes,\n' +
+        'events, info and version to the Docker socket; every other request gets 403. Run it where the\n' +
+        'socket is (a Swarm manager) and point `appproxy run` at it with DOCKER_HOST=tcp://<host>:<port>.',
+    )
+    .option('--listen <host:port>', 'address to listen on [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
+    .option('--socket <path>', 'Docker socket [APPPROXY_PROXY_SOCKET]', process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock')
+    .action(async (flags: { listen: string; socket: string }) => {
+      const logger = pino({ level: process.env['APPPROXY_LOG_LEVEL'] ?? 'info' });
+      const colon = flags.listen.lastIndexOf(':');
+      const port = Number(flags.listen.slice(colon + 1));
+      if (colon < 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+        process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected host:port, e.g. 0.0.0.0:2375\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const server = createDockerProxy(flags.socket, logger);
+      server.listen(port, flags.listen.slice(0, colon), () => logger.info({ listen: flags.listen, socket: flags.socket }, 'read-only Docker proxy listening'));
+      const stop = () => {
+        server.closeAllConnections();
+        server.close(() => process.exit(0));
+        setTimeout(() => process.exit(0), 2000).unref();
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+}
