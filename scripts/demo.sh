@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The main job: deploy stacks/appproxy.yml (Traefik reading etcd, etcd, the appproxy sidecar and a
+# scaled socket.io demo) on this machine's Docker Swarm, and wait until the demo answers through
+# Traefik.
+#
+#   bash scripts/demo.sh            # deploy (or update) and wait; prints where to open the demo
+#   bash scripts/demo.sh down       # remove the stack (keeps the etcd volume; `down --volumes` drops it)
+#
+# On a fresh machine it installs Debian's Docker engine, starts it, and makes this machine a
+# one-node Swarm. No registry is needed: scripts/build-images.sh builds every image the stack names
+# from local material. Settings: STACK (appproxy), HTTP_PORT (80), DEMO_REPLICAS (3), DOCKER_HOST,
+# and the stack file's own variables (see its header).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STACK=${STACK:-appproxy}
+export HTTP_PORT=${HTTP_PORT:-80}
+export DEMO_REPLICAS=${DEMO_REPLICAS:-3}
+export DEMO_PREFIX=${DEMO_PREFIX:-/wsk}
+WAIT_SECONDS=${WAIT_SECONDS:-300}
+started=$(date +%s)
+
+say() { printf '[%3ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+engine_answers() { docker info >/dev/null 2>&1; }
+
+ensure_engine() {
+  if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
+    say "installing Docker (Debian's docker.io)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  if engine_answers; then
+    say "Docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null) at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+    return
+  fi
+  [ -z "${DOCKER_HOST:-}" ] || die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"
+  say "starting the Docker engine (log: /var/log/appproxy-dockerd.log)"
+  # No init system is assumed: start dockerd in the background, as root.
+  nohup dockerd --pidfile /run/appproxy-demo-dockerd.pid >/var/log/appproxy-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    engine_answers && { say "Docker engine up"; return; }
+    sleep 1
+  done
+  tail -n 30 /var/log/appproxy-dockerd.log >&2 || true
+  die "the Docker engine did not start; see /var/log/appproxy-dockerd.log"
+}
+
+ensure_swarm() {
+  local state
+  state=$(docker info --format '{{.Swarm.LocalNodeState}}')
+  if [ "$state" = active ]; then
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || die "this node is a Swarm worker: run the demo on a manager"
+    return
+  fi
+  say "making this machine a one-node Swarm"
+  docker swarm init >/dev/null 2>&1 || docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+}
+
+demo_url() { echo "http://127.0.0.1:${HTTP_PORT}${DEMO_PREFIX}/"; }
+
+wait_for_demo() {
+  local deadline=$(( $(date +%s) + WAIT_SECONDS )) last=''
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if curl -fsS --max-time 2 "http://127.0.0.1:${HTTP_PORT}${DEMO_PREFIX}/health" >/dev/null 2>&1; then
+      return 0
+    fi
+    local now
+    now=$(docker stack services "$STACK" --format '{{.Name}} {{.Replicas}}' 2>/dev/null | sed "s/^${STACK}_//" | tr '\n' ' ')
+    if [ "$now" != "$last" ]; then say "waiting: $now"; last=$now; fi
+    sleep 2
+  done
+  docker stack ps "$STACK" --no-trunc --format '{{.Name}} {{.CurrentState}} {{.Error}}' | head -20 >&2 || true
+  die "the demo did not answer at $(demo_url) within ${WAIT_SECONDS}s"
+}
+
+up() {
+  command -v curl >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+  ensure_engine
+  ensure_swarm
+  say "building images from local material (scripts/build-images.sh)"
+  bash scripts/build-images.sh
+  say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"
+  docker stack deploy --resolve-image never -c stacks/appproxy.yml "$STACK" >/dev/null
+  wait_for_demo
+  say "ready: open $(demo_url)"
+  echo "  Traefik's dashboard is not published: docker exec \$(docker ps -qf name=${STACK}_traefik | head -1) wget -qO- 127.0.0.1:8080/api/http/routers"
+  echo "  scale the demo: docker service scale ${STACK}_chat=5     remove everything: bash scripts/demo.sh down"
+}
+
+down() {
+  engine_answers || die "no Docker engine answers: nothing to remove"
+  say "removing stack '$STACK'"
+  docker stack rm "$STACK" >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do
+    [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$STACK")" ] && break
+    sleep 1
+  done
+  # The demo network has a fixed name; it goes once its tasks are gone.
+  for _ in $(seq 1 30); do
+    docker network inspect appproxy-demo >/dev/null 2>&1 || break
+    docker network rm appproxy-demo >/dev/null 2>&1 || sleep 1
+  done
+  if [ "${1:-}" = "--volumes" ]; then docker volume rm "${STACK}_etcd-data" >/dev/null 2>&1 || true; fi
+  say "removed"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) shift; down "${1:-}" ;;
+  *) die "usage: bash scripts/demo.sh [up|down [--volumes]]" ;;
+esac
