@@ -5,9 +5,10 @@
 // The expression is compiled once: the Go syntax (with its semicolon insertion, comments, string
 // escapes, trailing commas) is checked like go/parser does, then the tree is checked like predicate
 // does, so what Traefik refuses is refused here too. LabelRegex uses Go's RE2 syntax, which is not
-// JavaScript's: the pattern is parsed with Go's rules (regexp/syntax, Perl flags) and run by a
-// linear-time automaton, like Go's, so that a label value can never make matching slow. A pattern
-// that Go would not compile makes LabelRegex false, as in Traefik.
+// JavaScript's: the pattern is parsed with Go's rules (regexp/syntax, Perl flags) and run by an
+// automaton without backtracking, like Go's, so that matching takes time proportional to the value's
+// length times the pattern's size and a label value can never make it explode. A pattern that Go
+// would not compile makes LabelRegex false, as in Traefik.
 
 export type CompiledConstraints =
   | { readonly ok: true; readonly matches: (labels: Readonly<Record<string, string>>) => boolean }

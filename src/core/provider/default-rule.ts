@@ -1344,23 +1344,23 @@ function sprintf(format: string, args: readonly Value[]): PrintfResult {
     const f = plainFlags();
     for (; i < end; i++) {
       const c = format[i];
-      if (c === '#') return { ok: false, error: 'printf: the # flag is not supported' };
+      if (c === '#') return { ok: false, error: 'the # flag is not supported' };
       if (c === '0') f.zero = !f.minus;
       else if (c === '+') f.plus = true;
       else if (c === '-') [f.minus, f.zero] = [true, false];
       else if (c === ' ') f.space = true;
       else break;
     }
-    if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'printf: argument indexes and * widths are not supported' };
+    if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * widths are not supported' };
     [f.wid, i] = digitsAt(i);
     if (format[i] === '.') {
       i++;
-      if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'printf: argument indexes and * precisions are not supported' };
+      if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * precisions are not supported' };
       let prec: number | undefined;
       [prec, i] = digitsAt(i);
       f.prec = prec ?? 0;
     }
-    if ((f.wid ?? 0) > 1e6 || (f.prec ?? 0) > 1e6) return { ok: false, error: 'printf: width or precision too large' };
+    if ((f.wid ?? 0) > 1e6 || (f.prec ?? 0) > 1e6) return { ok: false, error: 'a width or precision over 1000000 is not supported' };
     if (i >= end) {
       p.out += '%!(NOVERB)';
       break;
@@ -1392,7 +1392,7 @@ function sprintf(format: string, args: readonly Value[]): PrintfResult {
     });
     p.out += ')';
   }
-  if (p.unsupported !== undefined) return { ok: false, error: `printf: ${p.unsupported}` };
+  if (p.unsupported !== undefined) return { ok: false, error: p.unsupported };
   return { ok: true, value: p.out };
 }
 
