@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import { io, type Socket } from 'socket.io-client';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { httpGet } from '../support/http-get.ts';
+import { waitFor } from '../support/traefik-api.ts';
+
+// The shipped stack, deployed with the real `docker stack deploy` (through scripts/demo.sh) on the
+// test's own Docker engine as a one-node Swarm: Traefik reading etcd, etcd, appproxy behind its
+// read-only Docker proxy, Redis and the socket.io demo with 3 replicas behind /wsk.
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const STACK = 'apx-e2e';
+const PORT = 18880;
+const BASE = `http://127.0.0.1:${PORT}`;
+const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, STACK, HTTP_PORT: String(PORT), DEMO_REPLICAS: '3', WAIT_SECONDS: '300' };
+const artifacts = new URL('../artifacts/', import.meta.url).pathname;
+const sockets: Socket[] = [];
+
+async function docker(...args: string[]): Promise<string> {
+  return (await run('docker', args, { env, maxBuffer: 16 * 1024 * 1024 })).stdout;
+}
+
+/** Traefik's API is not published: ask it from inside its container. */
+async function traefikApi(path: string): Promise<unknown> {
+  const id = (await docker('ps', '-q', '--filter', `name=${STACK}_traefik`)).trim().split('\n')[0] ?? '';
+  return JSON.parse(await docker('exec', id, 'wget', '-qO-', `http://127.0.0.1:8080${path}`));
+}
+
+async function chatServers(): Promise<string[]> {
+  const service = (await traefikApi('/api/http/services/chat@etcd').catch(() => undefined)) as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+  return (service?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+}
+
+async function runningReplicas(): Promise<number> {
+  return (await docker('service', 'ps', `${STACK}_chat`, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}')).split('\n').filter((line) => line.startsWith('Running')).length;
+}
+
+/** An engine.io request through Traefik, with or without the sticky cookie. */
+async function poll(method: 'GET' | 'POST', query: string, body: string | undefined, cookie: string | undefined): Promise<{ status: number; text: string; setCookie: string[] }> {
+  const response = await fetch(`${BASE}/wsk/socket.io/?EIO=4&transport=polling${query}`, {
+    method,
+    body,
+    headers: { ...(cookie === undefined ? {} : { cookie }), ...(body === undefined ? {} : { 'content-type': 'text/plain;charset=UTF-8' }) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, text: await response.text(), setCookie: response.headers.getSetCookie() };
+}
+
+interface Welcome {
+  readonly replica: string;
+}
+
+function connect(): Promise<{ socket: Socket; replica: string }> {
+  const socket = io(BASE, { path: '/wsk/socket.io', transports: ['polling', 'websocket'], withCredentials: true, reconnectionDelay: 200, reconnectionDelayMax: 1000 });
+  sockets.push(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no welcome within 10 s')), 10_000);
+    socket.once('welcome', (welcome: Welcome) => {
+      clearTimeout(timer);
+      resolve({ socket, replica: welcome.replica });
+    });
+  });
+}
+
+before(async () => {
+  await requireTestEnv();
+  const started = performance.now();
+  await run('bash', [`${root}scripts/demo.sh`], { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+  });
+  process.stdout.write(`# stack ready through Traefik after ${((performance.now() - started) / 1000).toFixed(1)} s (images built or reused, deploy, 3 replicas healthy)\n`);
+  await waitFor('3 chat servers in Traefik', async () => ((await chatServers()).length === 3 ? true : undefined), 60_000);
+});
+
+after(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch((error: unknown) => console.error(error));
+});
+
+test('stack: a long-polling handshake gets a session id and the sticky cookie; with the cookie every poll succeeds', async () => {
+  const handshake = await poll('GET', '', undefined, undefined);
+  assert.equal(handshake.status, 200, handshake.text);
+  const sid = (JSON.parse(handshake.text.slice(1)) as { sid: string }).sid;
+  const cookie = handshake.setCookie.find((value) => value.startsWith('wsk_sticky='));
+  assert.ok(cookie, `sticky cookie wsk_sticky set; got ${JSON.stringify(handshake.setCookie)}`);
+  assert.match(cookie, /Path=\/wsk/);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+  const sticky = cookie.split(';')[0] as string;
+  assert.equal((await poll('POST', `&sid=${sid}`, '40', sticky)).text, 'ok');
+  for (let index = 0; index < 40; index += 1) {
+    const reply = await poll('POST', `&sid=${sid}`, `42["chat",{"text":"poll ${index}"}]`, sticky);
+    assert.equal(reply.status, 200, `poll ${index} with the cookie: ${reply.text}`);
+  }
+});
+
+test('stack: without the cookie (the control), polls reach other replicas and fail with "Session ID unknown"', async () => {
+  const handshake = await poll('GET', '', undefined, undefined);
+  const sid = (JSON.parse(handshake.text.slice(1)) as { sid: string }).sid;
+  let unknown = 0;
+  for (let index = 0; index < 30; index += 1) {
+    const reply = await poll('POST', `&sid=${sid}`, '40', undefined);
+    if (reply.status === 400 && reply.text.includes('Session ID unknown')) unknown += 1;
+  }
+  assert.ok(unknown >= 10, `with 3 replicas most cookie-less polls miss the session; ${unknown} of 30 did`);
+});
+
+test('stack: a socket.io client (polling, then upgrade) stays on one replica and receives broadcasts from the others', async () => {
+  const listener = await connect();
+  await waitFor('upgrade to websocket', async () => (listener.socket.io.engine.transport.name === 'websocket' ? true : undefined), 15_000);
+  const fromOthers = new Set<string>();
+  listener.socket.on('chat', (message: { fromReplica: string }) => {
+    if (message.fromReplica !== listener.replica) fromOthers.add(message.fromReplica);
+  });
+  // Senders until two of them sit on other replicas than the listener (bounded).
+  for (let attempt = 0; attempt < 12 && fromOthers.size < 2; attempt += 1) {
+    const sender = await connect();
+    sender.socket.emit('chat', { text: `hello from attempt ${attempt}` });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(fromOthers.size >= 1, `broadcasts from other replicas reached the listener on ${listener.replica}`);
+  assert.equal(listener.socket.io.engine.transport.name, 'websocket');
+});
+
+test('stack: new clients spread over the replicas', async () => {
+  const counts = new Map<string, number>();
+  for (let index = 0; index < 30; index += 1) {
+    const { socket, replica } = await connect();
+    counts.set(replica, (counts.get(replica) ?? 0) + 1);
+    socket.disconnect();
+  }
+  process.stdout.write(`# 30 new clients over replicas: ${JSON.stringify(Object.fromEntries([...counts].sort()))}\n`);
+  assert.equal(counts.size, 3, `all 3 replicas took clients: ${JSON.stringify([...counts])}`);
+});
+
+test('stack: scaling to 5 and then to 2: Traefik\'s servers follow, clients of removed replicas reconnect elsewhere', async () => {
+  await docker('service', 'scale', '--detach', `${STACK}_chat=5`);
+  await waitFor('5 servers', async () => ((await runningReplicas()) === 5 && (await chatServers()).length === 5 ? true : undefined), 120_000);
+  const clients = await Promise.all(Array.from({ length: 15 }, () => connect()));
+  await docker('service', 'scale', '--detach', `${STACK}_chat=2`);
+  await waitFor('2 servers', async () => ((await runningReplicas()) === 2 && (await chatServers()).length === 2 ? true : undefined), 120_000);
+  const remaining = new Set<string>();
+  for (let index = 0; index < 10; index += 1) {
+    const { socket, replica } = await connect();
+    remaining.add(replica);
+    socket.disconnect();
+  }
+  assert.equal(remaining.size, 2, `new clients go only to the 2 remaining replicas: ${[...remaining].join(', ')}`);
+  // Every client is connected again, on a remaining replica.
+  await waitFor('clients reconnected', async () => (clients.every(({ socket }) => socket.connected) ? true : undefined), 30_000);
+  const health = await httpGet(BASE, '/wsk/health');
+  assert.equal(health.status, 200);
+});
+
+test('stack: the page in headless Chromium shows its replica and a broadcast from another replica', async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${BASE}/wsk`);
+    await page.locator('#replica', { hasText: /^\s*chat\./ }).waitFor({ timeout: 15_000 });
+    const replica = ((await page.textContent('#replica')) ?? '').trim();
+    // Send from other clients until one on another replica broadcasts (bounded).
+    for (let attempt = 0; attempt < 12; attempt += 1) {
+      const sender = await connect();
+      sender.socket.emit('chat', { text: `from ${sender.replica}` });
+      if (sender.replica !== replica) break;
+    }
+    await page.waitForSelector(`#messages [data-from-replica]:not([data-from-replica="${replica}"])`, { timeout: 15_000 });
+    await page.screenshot({ path: `${artifacts}demo-page.png`, fullPage: true });
+    assert.match(((await page.textContent('#transport')) ?? '').trim(), /polling|websocket/);
+  } finally {
+    await browser.close();
+  }
+});
