@@ -8,9 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/test-env.sh install
-if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+for dir in . examples/websocket-app; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+done
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "node $(node --version), npm $(npm --version)"
 
@@ -23,4 +25,4 @@ fi
 
 # One runner for unit and real-component tests, one at a time: the real ones share one etcd,
 # one Docker engine and the Traefik instances.
-node --test --test-concurrency=1 --test-reporter=spec 'test/unit/**/*.test.ts' 'test/real/**/*.test.ts'
+node --test --test-concurrency=1 --test-reporter=spec 'test/unit/**/*.test.ts' 'examples/websocket-app/test/*.test.js' 'test/real/**/*.test.ts'

@@ -128,8 +128,8 @@ function once(socket, event, timeoutMs = 8_000) {
   });
 }
 
+// A missing Redis fails the suite loudly (bash scripts/test-env.sh install provides it).
 const redisBin = redisServerBinary();
-const skip = redisBin ? false : 'redis-server not installed (apt-get install redis-server)';
 
 let redisPort;
 let redis;
@@ -139,7 +139,7 @@ const clients = [];
 const extraProcs = [];
 
 before(async () => {
-  if (skip) return;
+  if (!redisBin) throw new Error('redis-server is not installed: run `bash scripts/test-env.sh install` (or apt-get install redis-server)');
   redisPort = await freePort();
   redis = await startRedis(redisPort);
   [a, b] = await Promise.all([startApp('a', redisPort), startApp('b', redisPort)]);
@@ -151,7 +151,7 @@ after(async () => {
   if (redis) await stopProcess(redis);
 });
 
-test('GET /health answers 200 with the replica id', { skip }, async () => {
+test('GET /health answers 200 with the replica id', async () => {
   for (const [proc, id] of [[a, 'a'], [b, 'b']]) {
     const res = await fetch(`${proc.base}/health`);
     assert.equal(res.status, 200);
@@ -160,7 +160,7 @@ test('GET /health answers 200 with the replica id', { skip }, async () => {
   }
 });
 
-test('GET / serves the page with relative URLs and the stable element ids', { skip }, async () => {
+test('GET / serves the page with relative URLs and the stable element ids', async () => {
   const res = await fetch(`${a.base}/`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /text\/html/);
@@ -190,7 +190,7 @@ test('GET / serves the page with relative URLs and the stable element ids', { sk
   assert.equal((await fetch(`${a.base}/nope`)).status, 404);
 });
 
-test('the page derives the socket.io path from its own location (prefix or not)', { skip }, async () => {
+test('the page derives the socket.io path from its own location (prefix or not)', async () => {
   const appJs = await (await fetch(`${a.base}/app.js`)).text();
   const src = appJs.match(/function pathPrefix\(pathname\) \{[\s\S]*?\n  \}/)[0];
   const pathPrefix = new Function(`${src}; return pathPrefix;`)();
@@ -201,7 +201,7 @@ test('the page derives the socket.io path from its own location (prefix or not)'
   assert.equal(pathPrefix('/a/b/'), '/a/b');
 });
 
-test('welcome names the replica; the transport upgrades from polling to websocket', { skip }, async () => {
+test('welcome names the replica; the transport upgrades from polling to websocket', async () => {
   const c = connectClient(a.base);
   clients.push(c);
   const welcome = once(c, 'welcome');
@@ -214,7 +214,7 @@ test('welcome names the replica; the transport upgrades from polling to websocke
   c.disconnect();
 });
 
-test('a chat sent through replica b reaches a client of replica a (Redis adapter)', { skip }, async () => {
+test('a chat sent through replica b reaches a client of replica a (Redis adapter)', async () => {
   const ca = connectClient(a.base);
   const cb = connectClient(b.base);
   clients.push(ca, cb);
@@ -253,7 +253,7 @@ test('a chat sent through replica b reaches a client of replica a (Redis adapter
   cb.disconnect();
 });
 
-test('ticks of both replicas reach every client, with each replica\'s local client count', { skip }, async () => {
+test('ticks of both replicas reach every client, with each replica\'s local client count', async () => {
   const ca = connectClient(a.base);
   const cb1 = connectClient(b.base);
   const cb2 = connectClient(b.base);
@@ -280,7 +280,7 @@ test('ticks of both replicas reach every client, with each replica\'s local clie
   cb2.disconnect();
 });
 
-test('a long-polling session is unknown on the other replica: HTTP 400 (what stickiness fixes)', { skip }, async () => {
+test('a long-polling session is unknown on the other replica: HTTP 400 (what stickiness fixes)', async () => {
   const hs = await fetch(`${a.base}/socket.io/?EIO=4&transport=polling`);
   assert.equal(hs.status, 200);
   const body = await hs.text();
@@ -306,7 +306,7 @@ test('a long-polling session is unknown on the other replica: HTTP 400 (what sti
   await (await fetch(`${a.base}/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, { method: 'POST', body: '1' })).text();
 });
 
-test('without Redis at start: /health is 503 and sessions are refused, until Redis comes up', { skip }, async () => {
+test('without Redis at start: /health is 503 and sessions are refused, until Redis comes up', async () => {
   const laterRedisPort = await freePort();
   const c = await startApp('late', laterRedisPort, { waitHealthy: false });
   extraProcs.push(c);
@@ -329,7 +329,7 @@ test('without Redis at start: /health is 503 and sessions are refused, until Red
   sock.disconnect();
 });
 
-test('SIGTERM: clients are dropped so that they reconnect elsewhere, the process exits 0 within 5 s', { skip }, async () => {
+test('SIGTERM: clients are dropped so that they reconnect elsewhere, the process exits 0 within 5 s', async () => {
   const d = await startApp('doomed', redisPort);
   extraProcs.push(d);
   const watcher = connectClient(a.base);
