@@ -163,7 +163,7 @@ dockerfile_node_default() {
 NODE_IMAGE_NAME=${NODE_IMAGE:-$(dockerfile_node_default)}
 NODE_IMAGE_NAME=${NODE_IMAGE_NAME:-node:24-bookworm-slim}
 TRAEFIK_IMAGE_NAME=$(stack_default TRAEFIK_IMAGE traefik:v3.7)
-ETCD_IMAGE_NAME=$(stack_default ETCD_IMAGE quay.io/coreos/etcd:v3.4.34)
+ETCD_IMAGE_NAME=$(stack_default ETCD_IMAGE quay.io/coreos/etcd:v3.4.23)
 REDIS_IMAGE_NAME=$(stack_default REDIS_IMAGE redis:7-bookworm)
 APPPROXY_IMAGE_NAME=$(stack_default APPPROXY_IMAGE appproxy:latest)
 DEMO_IMAGE_NAME=$(stack_default DEMO_IMAGE appproxy-websocket-demo:latest)

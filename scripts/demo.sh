@@ -81,6 +81,8 @@ up() {
   ensure_swarm
   say "building images from local material (scripts/build-images.sh)"
   bash scripts/build-images.sh
+  # The read-only proxy mounts the engine's socket: the one this script talks to.
+  case "${DOCKER_HOST:-}" in unix://*) export DOCKER_SOCKET=${DOCKER_SOCKET:-${DOCKER_HOST#unix://}} ;; esac
   say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"
   docker stack deploy --resolve-image never -c stacks/appproxy.yml "$STACK" >/dev/null
   wait_for_demo
