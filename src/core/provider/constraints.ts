@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { appendRune, decodeUtf8, formatRune } from './go-text.ts';
 // Traefik's constraints over labels (pkg/provider/constraints/constraints_labels.go, MatchLabels):
 // a Go expression, parsed by go/parser and evaluated by github.com/vulcand/predicate, combining
 // Label("name", "value") and LabelRegex("name", "regexp") with !, &&, || and parentheses.
@@ -38,48 +39,6 @@ function isFailure(value: unknown): value is Failure {
 /** A Go string: its text, or undefined when its bytes are not UTF-8 (no label can be equal to it). */
 interface GoString {
   readonly text: string | undefined;
-}
-
-function appendRune(bytes: number[], rune: number): void {
-  const cp = rune >= 0xd800 && rune <= 0xdfff ? 0xfffd : rune;
-  if (cp < 0x80) bytes.push(cp);
-  else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-  else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-}
-
-function decodeUtf8(bytes: readonly number[]): string | undefined {
-  let out = '';
-  for (let i = 0; i < bytes.length; ) {
-    const b0 = bytes[i] ?? 0;
-    let cp: number;
-    let size: number;
-    if (b0 < 0x80) [cp, size] = [b0, 1];
-    else if (b0 >= 0xc2 && b0 <= 0xdf) [cp, size] = [b0 & 0x1f, 2];
-    else if (b0 >= 0xe0 && b0 <= 0xef) [cp, size] = [b0 & 0x0f, 3];
-    else if (b0 >= 0xf0 && b0 <= 0xf4) [cp, size] = [b0 & 0x07, 4];
-    else return undefined;
-    if (i + size > bytes.length) return undefined;
-    for (let k = 1; k < size; k++) {
-      const b = bytes[i + k] ?? 0;
-      if ((b & 0xc0) !== 0x80) return undefined;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    const min = size === 2 ? 0x80 : size === 3 ? 0x800 : size === 4 ? 0x10000 : 0;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-    out += String.fromCodePoint(cp);
-    i += size;
-  }
-  return out;
-}
-
-const GRAPHIC = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-/** Go's %#U: `U+0023 '#'`. */
-function formatRune(cp: number): string {
-  const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
-  const printable = cp === 0x20 || (cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) && GRAPHIC.test(String.fromCodePoint(cp)));
-  return printable ? `${code} '${String.fromCodePoint(cp)}'` : code;
 }
 
 const SIMPLE_ESCAPES = new Map<string, number>([

@@ -10,6 +10,7 @@
 // actions, variables, functions outside the supported list, floating-point and complex constants —
 // is refused when compiling, with a message that says so, instead of behaving differently.
 import { normalizeName } from './normalize-name.ts';
+import { appendRune, decodeUtf8, formatRune, isPrint } from './go-text.ts';
 
 /** The data a default rule sees: the struct Traefik's Docker provider passes to the template. */
 export interface DefaultRuleModel {
@@ -70,49 +71,6 @@ function utf8Bytes(text: string): number[] {
   return bytes;
 }
 
-function appendRune(bytes: number[], rune: number): void {
-  const cp = rune >= 0xd800 && rune <= 0xdfff ? 0xfffd : rune;
-  if (cp < 0x80) bytes.push(cp);
-  else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-  else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-}
-
-/** Decodes UTF-8; undefined when the bytes are not valid UTF-8 (a JavaScript string cannot hold them). */
-function decodeUtf8(bytes: readonly number[]): string | undefined {
-  let out = '';
-  for (let i = 0; i < bytes.length; ) {
-    const b0 = bytes[i] ?? 0;
-    let cp: number;
-    let size: number;
-    if (b0 < 0x80) [cp, size] = [b0, 1];
-    else if (b0 >= 0xc2 && b0 <= 0xdf) [cp, size] = [b0 & 0x1f, 2];
-    else if (b0 >= 0xe0 && b0 <= 0xef) [cp, size] = [b0 & 0x0f, 3];
-    else if (b0 >= 0xf0 && b0 <= 0xf4) [cp, size] = [b0 & 0x07, 4];
-    else return undefined;
-    if (i + size > bytes.length) return undefined;
-    for (let k = 1; k < size; k++) {
-      const b = bytes[i + k] ?? 0;
-      if ((b & 0xc0) !== 0x80) return undefined;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    const min = size === 2 ? 0x80 : size === 3 ? 0x800 : size === 4 ? 0x10000 : 0;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-    out += String.fromCodePoint(cp);
-    i += size;
-  }
-  return out;
-}
-
-const GRAPHIC = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-function isPrint(cp: number): boolean {
-  if (cp === 0x20) return true;
-  if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-  return GRAPHIC.test(String.fromCodePoint(cp));
-}
-
 function hex(value: number, width: number): string {
   return value.toString(16).padStart(width, '0');
 }
@@ -149,12 +107,6 @@ const C_ESCAPES = new Map<number, string>([
   [0x09, '\\t'],
   [0x0b, '\\v'],
 ]);
-
-/** Go's %#U, used in lexer errors: `U+0023 '#'`. */
-function formatRune(cp: number): string {
-  const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
-  return isPrint(cp) ? `${code} '${String.fromCodePoint(cp)}'` : code;
-}
 
 /** Go orders map keys as byte strings: code point order, which UTF-16 order is not. */
 function compareCodePoints(a: string, b: string): number {
