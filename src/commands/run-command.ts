@@ -37,15 +37,12 @@ export function runCommand(): Command {
   const command = new Command('run')
     .summary('keep Traefik\'s configuration in etcd equal to what Docker runs')
     .description(
-      [
-        'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough),',
-        'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction',
-        'per change, each server under this instance\'s lease, shared routers and services claimed so that',
-        'several instances (one per Docker host) merge safely. Serves /livez, /readyz and /metrics.',
-        '',
-        'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that',
-        'order of precedence, and are all checked before anything connects.',
-      ].join('\n'),
+      'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough), ' +
+        'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction per change, ' +
+        "each server under this instance's lease, shared routers and services claimed so that several instances " +
+        '(one per Docker host) merge safely. Serves /livez, /readyz and /metrics.\n\n' +
+        'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
+        'precedence, and are all checked before anything connects.',
     );
   addSettingFlags(command, 'run');
   command.action(async (flags: Record<string, unknown>) => {
