@@ -218,8 +218,10 @@ test('a chat sent through replica b reaches a client of replica a (Redis adapter
   const ca = connectClient(a.base);
   const cb = connectClient(b.base);
   clients.push(ca, cb);
-  assert.equal((await once(ca, 'welcome')).replica, 'a');
-  assert.equal((await once(cb, 'welcome')).replica, 'b');
+  // Both listeners first: b's welcome may well arrive before a's.
+  const [welcomeA, welcomeB] = await Promise.all([once(ca, 'welcome'), once(cb, 'welcome')]);
+  assert.equal(welcomeA.replica, 'a');
+  assert.equal(welcomeB.replica, 'b');
 
   const text = `hello from b ${Date.now()}`;
   const got = new Promise((resolve, reject) => {
