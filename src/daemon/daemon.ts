@@ -179,7 +179,8 @@ export class Daemon {
     } finally {
       timer();
     }
-    this.#dockerOk = this.#dockerOk || this.#events !== undefined;
+    // The pass listed the workloads: Docker answered.
+    this.#dockerOk = true;
     this.lastOutcome = outcome;
     this.#report(outcome);
     if (this.#previousLease !== undefined) {
