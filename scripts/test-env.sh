@@ -626,7 +626,9 @@ cmd_up() {
   ensure_image
   local spec
   for spec in "${TRAEFIK_INSTANCES[@]}"; do ensure_traefik "$spec"; done
-  if ((STARTED_ANY)); then
+  # TEST_ENV_SMOKE=0 skips the check: a test that restarts one component while an appproxy owns
+  # the `traefik` root would see the check's unclaimed router removed by that appproxy.
+  if ((STARTED_ANY)) && [[ ${TEST_ENV_SMOKE:-1} != 0 ]]; then
     cmd_smoke
   fi
   say "up: ready in $(($(now_ms) - t0)) ms"
