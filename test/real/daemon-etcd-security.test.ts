@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
+import { requireTestEnv } from '../support/env.ts';
+import { waitFor } from '../support/traefik-api.ts';
+
+// `appproxy run` against an etcd of this test's own that demands TLS with client certificates and
+// a user and password: it connects and writes with the right credentials, and stays not-ready,
+// saying why, with the wrong ones.
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'appproxy-etcd-tls-'));
+const ENDPOINT = 'https://127.0.0.1:23795';
+const file = (name: string) => join(dir, name);
+let etcd: ChildProcess;
+let etcdLog = '';
+const daemons: DaemonProcess[] = [];
+
+async function openssl(...args: string[]): Promise<void> {
+  await run('openssl', args, { cwd: dir });
+}
+
+function etcdctl(...args: string[]): Promise<{ stdout: string }> {
+  return run('etcdctl', [`--endpoints=${ENDPOINT}`, `--cacert=${file('ca.pem')}`, `--cert=${file('client.pem')}`, `--key=${file('client-key.pem')}`, ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+  });
+}
+
+before(async () => {
+  await requireTestEnv();
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=appproxy-test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem');
+  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'root']] as const) {
+    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
+    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+  }
+  etcd = spawn(
+    'etcd',
+    [
+      '--name=tls',
+      `--data-dir=${file('data')}`,
+      `--listen-client-urls=${ENDPOINT}`,
+      `--advertise-client-urls=${ENDPOINT}`,
+      '--listen-peer-urls=http://127.0.0.1:23796',
+      '--initial-advertise-peer-urls=http://127.0.0.1:23796',
+      '--initial-cluster=tls=http://127.0.0.1:23796',
+      `--cert-file=${file('server.pem')}`,
+      `--key-file=${file('server-key.pem')}`,
+      `--trusted-ca-file=${file('ca.pem')}`,
+      '--client-cert-auth',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  etcd.stdout?.on('data', (chunk: Buffer) => (etcdLog += chunk.toString()));
+  etcd.stderr?.on('data', (chunk: Buffer) => (etcdLog += chunk.toString()));
+  await waitFor('TLS etcd healthy', async () => {
+    if (etcd.exitCode !== null) throw new Error(`etcd exited:\n${etcdLog.slice(-2000)}`);
+    return (await etcdctl('endpoint', 'health').then(() => true, () => undefined));
+  }, 20_000);
+  await etcdctl('user', 'add', 'root:s3cret-root');
+  await etcdctl('auth', 'enable');
+});
+
+after(async () => {
+  await Promise.all(daemons.map((daemon) => daemon.kill('SIGTERM')));
+  etcd?.kill('SIGTERM');
+});
+
+const tlsArgs = () => ['--etcd-endpoints', ENDPOINT, '--etcd-ca', file('ca.pem'), '--etcd-cert', file('client.pem'), '--etcd-key', file('client-key.pem'), '--root-key', 'tlstest'];
+
+test('etcd with TLS, client certificates and a user: appproxy connects, writes, and never logs the password', async () => {
+  const appproxy = await startDaemon({ owner: 'tls-ok', port: 19188, args: [...tlsArgs(), '--etcd-username', 'root'], env: { APPPROXY_ETCD_PASSWORD: 's3cret-root' } });
+  daemons.push(appproxy);
+  const root = await etcdctl('--user=root:s3cret-root', 'get', 'tlstest');
+  assert.match(root.stdout, /appproxy/, 'the root key was written over TLS with the user');
+  const metrics = await (await fetch(`${appproxy.url}/metrics`)).text();
+  assert.ok(!appproxy.logs().includes('s3cret-root') && !metrics.includes('s3cret-root'), 'the password appears in no log line or metric');
+  await appproxy.kill('SIGTERM');
+});
+
+test('etcd with the wrong password: appproxy stays not-ready and says why', async () => {
+  const appproxy = await startDaemon({ owner: 'tls-bad', port: 19189, args: [...tlsArgs(), '--etcd-username', 'root'], env: { APPPROXY_ETCD_PASSWORD: 'wrong-password' }, waitReady: false });
+  daemons.push(appproxy);
+  await waitFor('an authentication error in the log', async () => (/authentication failed/i.test(appproxy.logs()) ? true : undefined), 20_000);
+  const ready = await waitFor('/readyz to answer', async () => fetch(`${appproxy.url}/readyz`).catch(() => undefined));
+  assert.equal(ready.status, 503);
+  assert.match(await ready.text(), /etcd unreachable/);
+  assert.ok(!appproxy.logs().includes('wrong-password'), 'the password appears in no log line');
+});
