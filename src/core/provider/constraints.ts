@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { appendRune, decodeUtf8, formatRune } from './go-text.ts';
+import { appendRune, decodeUtf8, formatRune, SIMPLE_ESCAPES } from './go-text.ts';
 // Traefik's constraints over labels (pkg/provider/constraints/constraints_labels.go, MatchLabels):
 // a Go expression, parsed by go/parser and evaluated by github.com/vulcand/predicate, combining
 // Label("name", "value") and LabelRegex("name", "regexp") with !, &&, || and parentheses.
@@ -41,16 +41,6 @@ interface GoString {
   readonly text: string | undefined;
 }
 
-const SIMPLE_ESCAPES = new Map<string, number>([
-  ['a', 0x07],
-  ['b', 0x08],
-  ['f', 0x0c],
-  ['n', 0x0a],
-  ['r', 0x0d],
-  ['t', 0x09],
-  ['v', 0x0b],
-  ['\\', 0x5c],
-]);
 
 type Scanned = { readonly end: number; readonly value: GoString } | { readonly end: number; readonly error: string; readonly at: number };
 

@@ -10,7 +10,7 @@
 // actions, variables, functions outside the supported list, floating-point and complex constants —
 // is refused when compiling, with a message that says so, instead of behaving differently.
 import { normalizeName } from './normalize-name.ts';
-import { appendRune, decodeUtf8, formatRune, isPrint } from './go-text.ts';
+import { appendRune, decodeUtf8, formatRune, isPrint, SIMPLE_ESCAPES } from './go-text.ts';
 
 /** The data a default rule sees: the struct Traefik's Docker provider passes to the template. */
 export interface DefaultRuleModel {
@@ -123,16 +123,6 @@ function compareCodePoints(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------
 // Go literals: strconv.UnquoteChar, Unquote and ParseInt with base 0.
 
-const SIMPLE_ESCAPES = new Map<string, number>([
-  ['a', 0x07],
-  ['b', 0x08],
-  ['f', 0x0c],
-  ['n', 0x0a],
-  ['r', 0x0d],
-  ['t', 0x09],
-  ['v', 0x0b],
-  ['\\', 0x5c],
-]);
 
 interface UnquotedChar {
   /** A rune, or a single byte when `byte` (from \x and octal escapes in strings). */

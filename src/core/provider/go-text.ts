@@ -36,3 +36,15 @@ export function formatRune(cp: number): string {
   const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
   return isPrint(cp) ? `${code} '${String.fromCodePoint(cp)}'` : code;
 }
+
+/** The one-letter escapes of Go string and rune literals (`\n`, `\t`, ...), by letter. */
+export const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ['a', 0x07],
+  ['b', 0x08],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+  ['v', 0x0b],
+  ['\\', 0x5c],
+]);
