@@ -9,6 +9,8 @@ export interface LabelNode {
   label: string | undefined;
   value: string | undefined;
   readonly children: LabelNode[];
+  /** Children by lower-cased name: the case-insensitive lookup stays linear in the number of labels. */
+  readonly index: Map<string, LabelNode>;
 }
 
 export type LabelTreeResult =
@@ -16,7 +18,7 @@ export type LabelTreeResult =
   | { readonly ok: false; readonly label: string; readonly message: string };
 
 function newNode(name: string): LabelNode {
-  return { name, label: undefined, value: undefined, children: [] };
+  return { name, label: undefined, value: undefined, children: [], index: new Map() };
 }
 
 /**
@@ -42,10 +44,11 @@ export function buildLabelTree(entries: readonly { readonly label: string; reado
     let node = root;
     for (const part of parts) {
       const lower = part.toLowerCase();
-      let child = node.children.find((candidate) => candidate.name.toLowerCase() === lower);
+      let child = node.index.get(lower);
       if (child === undefined) {
         child = newNode(part);
         node.children.push(child);
+        node.index.set(lower, child);
       }
       node = child;
     }
