@@ -1,0 +1,139 @@
+// Route-live latency, side by side: one container carries the same route under `traefik.*`
+// (read by Traefik's own Docker provider) and `appproxy.*` (read by `appproxy run`, written to
+// etcd, read by Traefik's etcd provider). Both Traefiks are the same binary with
+// providersThrottleDuration=0s, on the same Docker engine. For each sample: the time from the
+// start of `docker start` to the first request through each Traefik that reaches the container,
+// and to the moment the router key is committed in etcd (an etcd watch).
+//
+//   node bench/route-live.ts [samples]      (scripts/bench.sh sets the environment up first)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import Dockerode from 'dockerode';
+import { startDaemon } from '../test/support/daemon-process.ts';
+import { clearTree, testEtcd } from '../test/support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../test/support/env.ts';
+import { httpGet } from '../test/support/http-get.ts';
+
+const samples = Number(process.argv[2] ?? 50);
+const out = new URL('./results/', import.meta.url).pathname;
+const LABEL = 'appproxy-bench';
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function summary(values: readonly number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+/** Polls through one Traefik every 2 ms until the container answers (bounded by 30 s). */
+async function liveAfter(base: string, host: string, t0: number): Promise<number> {
+  const deadline = t0 + 30_000;
+  while (performance.now() < deadline) {
+    const reply = await httpGet(base, '/', { host }, 1000).catch(() => undefined);
+    if (reply?.status === 200 && reply.body.trim() === host) return performance.now() - t0;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`${host} never answered through ${base}`);
+}
+
+function svg(series: Record<string, number[]>): string {
+  // Empirical CDFs of the latencies, one line per series.
+  const width = 640;
+  const height = 360;
+  const pad = 50;
+  const max = Math.max(...Object.values(series).flat()) * 1.05;
+  const colors = ['#1f6feb', '#d1242f', '#2da44e'];
+  const x = (ms: number) => pad + ((width - 2 * pad) * ms) / max;
+  const y = (q: number) => height - pad - (height - 2 * pad) * q;
+  const lines = Object.entries(series).map(([name, values], index) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const points = sorted.map((ms, i) => `${x(ms).toFixed(1)},${y((i + 1) / sorted.length).toFixed(1)}`).join(' ');
+    const color = colors[index % colors.length];
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${width - pad - 230}" y="${height - pad - 60 + 18 * index}" fill="${color}" font-size="13">${name}</text>`;
+  });
+  const ticks = Array.from({ length: 6 }, (_, i) => (max * i) / 5).map((ms) => `<text x="${x(ms).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${ms.toFixed(0)}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#888"/>
+<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">ms from docker start</text>
+<text x="14" y="${height / 2}" font-size="12" transform="rotate(-90 14 ${height / 2})" text-anchor="middle">fraction of samples</text>
+${ticks.join('\n')}
+${[0, 0.5, 1].map((q) => `<text x="${pad - 8}" y="${(y(q) + 4).toFixed(1)}" font-size="11" text-anchor="end">${q}</text>`).join('\n')}
+${lines.join('\n')}
+</svg>
+`;
+}
+
+await requireTestEnv();
+const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const etcd = testEtcd(testEnv.etcdEndpoint);
+await clearTree(etcd, 'traefik');
+const appproxy = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+const etcdMs: number[] = [];
+const appproxyMs: number[] = [];
+const dockerProviderMs: number[] = [];
+try {
+  for (let index = 0; index < samples; index += 1) {
+    const name = `bench-${index}`;
+    const labels: Record<string, string> = { [LABEL]: 'true' };
+    for (const prefix of ['traefik', 'appproxy']) {
+      labels[`${prefix}.enable`] = 'true';
+      labels[`${prefix}.http.routers.${name}.rule`] = `Host(\`${name}\`)`;
+    }
+    const container = await docker.createContainer({
+      name,
+      Image: testEnv.busyboxImage,
+      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
+      Labels: labels,
+      ExposedPorts: { '80/tcp': {} },
+      StopSignal: 'SIGKILL',
+    });
+    const watcher = await etcd.watch().key(`traefik/http/routers/${name}/rule`).create();
+    let committed = Number.NaN;
+    const t0 = performance.now();
+    watcher.on('put', () => (committed = performance.now() - t0));
+    await container.start();
+    const [viaEtcd, viaDocker] = await Promise.all([liveAfter(testEnv.traefikEtcd.web, name, t0), liveAfter(testEnv.traefikDocker.web, name, t0)]);
+    await watcher.cancel();
+    appproxyMs.push(viaEtcd);
+    dockerProviderMs.push(viaDocker);
+    etcdMs.push(committed);
+    await container.remove({ force: true });
+    process.stdout.write(`sample ${index + 1}/${samples}: appproxy ${viaEtcd.toFixed(0)} ms, Docker provider ${viaDocker.toFixed(0)} ms, etcd commit ${committed.toFixed(0)} ms\n`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+} finally {
+  await appproxy.kill('SIGTERM');
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
+  await Promise.all(leftovers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  await clearTree(etcd, 'traefik');
+  etcd.close();
+}
+
+const result = {
+  measured: new Date().toISOString(),
+  samples,
+  setup: 'one container with the same route under traefik.* and appproxy.*; Traefik 3.7 twice (Docker provider; etcd provider), providersThrottleDuration=0s; 2 ms polling through each entry point',
+  appproxyThroughEtcd: summary(appproxyMs),
+  traefikDockerProvider: summary(dockerProviderMs),
+  etcdCommit: summary(etcdMs),
+  ratioP50: summary(appproxyMs)['p50']! / summary(dockerProviderMs)['p50']!,
+  raw: { appproxyMs, dockerProviderMs, etcdMs },
+};
+mkdirSync(out, { recursive: true });
+writeFileSync(`${out}route-live.json`, `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(`${out}route-live.svg`, svg({ 'appproxy → etcd → Traefik': appproxyMs, "Traefik's Docker provider": dockerProviderMs, 'keys committed in etcd': etcdMs }));
+const row = (name: string, s: Record<string, number>) => `| ${name} | ${s['n']} | ${s['p50']!.toFixed(0)} | ${s['p90']!.toFixed(0)} | ${s['p99']!.toFixed(0)} | ${s['max']!.toFixed(0)} |`;
+const table = [
+  '| route live after `docker start` (ms) | n | p50 | p90 | p99 | max |',
+  '|---|---|---|---|---|---|',
+  row('(a) appproxy → etcd → Traefik', result.appproxyThroughEtcd),
+  row("(b) Traefik's own Docker provider", result.traefikDockerProvider),
+  row('keys committed in etcd (our part)', result.etcdCommit),
+  '',
+  `Ratio (a)/(b) at p50: ${result.ratioP50.toFixed(2)}. Measured ${result.measured}.`,
+].join('\n');
+writeFileSync(`${out}route-live.md`, `${table}\n`);
+process.stdout.write(`\n${table}\n`);
