@@ -277,6 +277,22 @@ cmd_install() {
   say "install: ok (traefik $tb)"
 }
 
+# reuse_running PIDFILE EXE NAME WAIT WHERE CHECK [ARGS...]: 0 when NAME runs and CHECK passes
+# (within WAIT seconds), so the caller keeps it; a running but unanswering NAME is stopped, and 1
+# tells the caller to start it.
+reuse_running() {
+  local pidfile=$1 exe=$2 name=$3 wait=$4 where=$5 pid
+  shift 5
+  pid=$(alive "$pidfile" "$exe") || return 1
+  if "$@" || wait_until "$wait" "$@"; then
+    say "$name: up at $where (pid $pid, already running)"
+    return 0
+  fi
+  warn "$name (pid $pid) runs but does not answer; restarting it"
+  stop_pid "$pidfile" "$exe" "$name" 30
+  return 1
+}
+
 # ---------------------------------------------------------------------------------------------
 # etcd
 
@@ -286,14 +302,7 @@ etcd_healthy() {
 
 ensure_etcd() {
   local pid
-  if pid=$(alive "$ETCD_PID" etcd); then
-    if etcd_healthy || wait_until 10 etcd_healthy; then
-      say "etcd: up at http://$ETCD_HOST:$ETCD_CLIENT_PORT (pid $pid, already running)"
-      return 0
-    fi
-    warn "etcd (pid $pid) runs but is not healthy; restarting it"
-    stop_pid "$ETCD_PID" etcd etcd 20
-  fi
+  reuse_running "$ETCD_PID" etcd etcd 10 "http://$ETCD_HOST:$ETCD_CLIENT_PORT" etcd_healthy && return 0
   rm -f "$ETCD_PID"
   ensure_ports_free etcd "tcp:$ETCD_CLIENT_PORT" "tcp:$ETCD_PEER_PORT"
   say "etcd: starting"
@@ -343,14 +352,7 @@ containerd_healthy() {
 
 ensure_containerd() {
   local pid
-  if pid=$(alive "$CTRD_PID" containerd); then
-    if containerd_healthy || wait_until 10 containerd_healthy; then
-      say "containerd: up at $CTRD_SOCK (pid $pid, already running)"
-      return 0
-    fi
-    warn "containerd (pid $pid) runs but does not answer; restarting it"
-    stop_pid "$CTRD_PID" containerd containerd 20
-  fi
+  reuse_running "$CTRD_PID" containerd containerd 10 "$CTRD_SOCK" containerd_healthy && return 0
   rm -f "$CTRD_PID"
   say "containerd: starting"
   mkdir -p "$CTRD_ROOT" "$CTRD_STATE"
@@ -398,14 +400,7 @@ ensure_bridge() {
 
 ensure_dockerd() {
   local pid
-  if pid=$(alive "$DOCKER_PID" dockerd); then
-    if docker_healthy || wait_until 20 docker_healthy; then
-      say "dockerd: up at $DOCKER_HOST_URL (pid $pid, already running)"
-      return 0
-    fi
-    warn "dockerd (pid $pid) runs but does not answer; restarting it"
-    stop_pid "$DOCKER_PID" dockerd dockerd 30
-  fi
+  reuse_running "$DOCKER_PID" dockerd dockerd 20 "$DOCKER_HOST_URL" docker_healthy && return 0
   say "dockerd: starting"
   ensure_bridge
   mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC" "$RUN"
@@ -473,14 +468,7 @@ ensure_traefik() {
   local name api web websecure tcp udp
   IFS=: read -r name api web websecure tcp udp <<<"$1"
   local pidfile=$PIDS/$name.pid log=$LOGS/$name.log out=$LOGS/$name.stdout.log pid
-  if pid=$(alive "$pidfile" traefik); then
-    if traefik_api_ok "$api" || wait_until 10 traefik_api_ok "$api"; then
-      say "$name: up, api http://127.0.0.1:$api (pid $pid, already running)"
-      return 0
-    fi
-    warn "$name (pid $pid) runs but its API does not answer; restarting it"
-    stop_pid "$pidfile" traefik "$name" 20
-  fi
+  reuse_running "$pidfile" traefik "$name" 10 "api http://127.0.0.1:$api" traefik_api_ok "$api" && return 0
   rm -f "$pidfile"
   ensure_ports_free "$name" "tcp:$api" "tcp:$web" "tcp:$websecure" "tcp:$tcp" "udp:$udp"
   local tb

@@ -56,8 +56,6 @@ function text(value: Buffer | string | undefined): string {
 export class EtcdStore {
   readonly client: Etcd3;
   readonly layout: StoreLayout;
-  /** Counts, for metrics and the tests that assert them. */
-  readonly counters = { transactions: 0, operations: 0, conflicts: 0 };
 
   constructor(client: Etcd3, layout: StoreLayout) {
     this.client = client;
@@ -124,12 +122,6 @@ export class EtcdStore {
       response = await this.client.kv.txn({ compare, success });
     } catch (error) {
       throw new EtcdUnavailableError('transaction', error);
-    }
-    if (response.succeeded) {
-      this.counters.transactions += 1;
-      this.counters.operations += transaction.operations.length;
-    } else {
-      this.counters.conflicts += 1;
     }
     return { applied: response.succeeded, revision: BigInt(response.header.revision) };
   }

@@ -207,10 +207,10 @@ test('daemon: two owners defining one router differently: both report it, neithe
   await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
 });
 
-test('daemon: SIGTERM stops it within 10 s', async () => {
+test('daemon: SIGTERM stops it gracefully (its watchdog would exit 1 after 9 s)', async () => {
   const appproxy = await daemon('host-a', 19181);
   const started = performance.now();
   const code = await appproxy.kill('SIGTERM');
-  assert.equal(code, 0);
-  assert.ok(performance.now() - started < 10_000);
+  assert.equal(code, 0, `a graceful stop, not the 9 s watchdog:\n${appproxy.logs().slice(-1500)}`);
+  process.stdout.write(`# SIGTERM to exit: ${(performance.now() - started).toFixed(0)} ms\n`);
 });

@@ -351,7 +351,8 @@ test('SIGTERM: clients are dropped so that they reconnect elsewhere, the process
   const elapsed = Date.now() - t0;
   assert.ok(exit, `exited within 6 s\n${d.output}`);
   assert.deepEqual(exit, { code: 0, signal: null });
-  assert.ok(elapsed < 5_000, `exit took ${elapsed} ms`);
+  // The 4.5 s deadline also exits 0: what matters is that the graceful path ended first.
+  assert.ok(!d.output.includes('shutdown deadline reached'), `the graceful path finished before the deadline (exit after ${elapsed} ms)\n${d.output}`);
   // Not "io server disconnect" (which would stop the client's automatic reconnection).
   assert.equal(reason, 'transport close');
   assert.equal(victim.active, true, 'the client keeps reconnecting');
