@@ -12,20 +12,12 @@ import { startDaemon } from '../test/support/daemon-process.ts';
 import { clearTree, testEtcd } from '../test/support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { httpGet } from '../test/support/http-get.ts';
+import { cdfChart } from './lib/cdf-chart.ts';
+import { summary, type Summary } from './lib/stats.ts';
 
 const samples = Number(process.argv[2] ?? 50);
 const out = new URL('./results/', import.meta.url).pathname;
 const LABEL = 'appproxy-bench';
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-function summary(values: readonly number[]): Record<string, number> {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN };
-}
 
 /** Polls through one Traefik every 2 ms until the container answers (bounded by 30 s). */
 async function liveAfter(base: string, host: string, t0: number): Promise<number> {
@@ -36,34 +28,6 @@ async function liveAfter(base: string, host: string, t0: number): Promise<number
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error(`${host} never answered through ${base}`);
-}
-
-function svg(series: Record<string, number[]>): string {
-  // Empirical CDFs of the latencies, one line per series.
-  const width = 640;
-  const height = 360;
-  const pad = 50;
-  const max = Math.max(...Object.values(series).flat()) * 1.05;
-  const colors = ['#1f6feb', '#d1242f', '#2da44e'];
-  const x = (ms: number) => pad + ((width - 2 * pad) * ms) / max;
-  const y = (q: number) => height - pad - (height - 2 * pad) * q;
-  const lines = Object.entries(series).map(([name, values], index) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const points = sorted.map((ms, i) => `${x(ms).toFixed(1)},${y((i + 1) / sorted.length).toFixed(1)}`).join(' ');
-    const color = colors[index % colors.length];
-    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${width - pad - 230}" y="${height - pad - 60 + 18 * index}" fill="${color}" font-size="13">${name}</text>`;
-  });
-  const ticks = Array.from({ length: 6 }, (_, i) => (max * i) / 5).map((ms) => `<text x="${x(ms).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${ms.toFixed(0)}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>
-<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#888"/>
-<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">ms from docker start</text>
-<text x="14" y="${height / 2}" font-size="12" transform="rotate(-90 14 ${height / 2})" text-anchor="middle">fraction of samples</text>
-${ticks.join('\n')}
-${[0, 0.5, 1].map((q) => `<text x="${pad - 8}" y="${(y(q) + 4).toFixed(1)}" font-size="11" text-anchor="end">${q}</text>`).join('\n')}
-${lines.join('\n')}
-</svg>
-`;
 }
 
 await requireTestEnv();
@@ -119,13 +83,13 @@ const result = {
   appproxyThroughEtcd: summary(appproxyMs),
   traefikDockerProvider: summary(dockerProviderMs),
   etcdCommit: summary(etcdMs),
-  ratioP50: summary(appproxyMs)['p50']! / summary(dockerProviderMs)['p50']!,
+  ratioP50: summary(appproxyMs).p50 / summary(dockerProviderMs).p50,
   raw: { appproxyMs, dockerProviderMs, etcdMs },
 };
 mkdirSync(out, { recursive: true });
 writeFileSync(`${out}route-live.json`, `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(`${out}route-live.svg`, svg({ 'appproxy → etcd → Traefik': appproxyMs, "Traefik's Docker provider": dockerProviderMs, 'keys committed in etcd': etcdMs }));
-const row = (name: string, s: Record<string, number>) => `| ${name} | ${s['n']} | ${s['p50']!.toFixed(0)} | ${s['p90']!.toFixed(0)} | ${s['p99']!.toFixed(0)} | ${s['max']!.toFixed(0)} |`;
+writeFileSync(`${out}route-live.svg`, cdfChart({ 'appproxy → etcd → Traefik': appproxyMs, "Traefik's Docker provider": dockerProviderMs, 'keys committed in etcd': etcdMs }, 'ms from docker start'));
+const row = (name: string, s: Summary) => `| ${name} | ${s.n} | ${s.p50.toFixed(0)} | ${s.p90.toFixed(0)} | ${s.p99.toFixed(0)} | ${s.max.toFixed(0)} |`;
 const table = [
   '| route live after `docker start` (ms) | n | p50 | p90 | p99 | max |',
   '|---|---|---|---|---|---|',

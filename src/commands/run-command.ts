@@ -59,8 +59,21 @@ export function runCommand(): Command {
     const logger = createLogger(config);
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
     const docker = dockerFromEnv();
-    const daemon = new Daemon({ config, compiled, docker, source: new DockerodeSource(docker), etcd: etcdFromConfig(config.etcd), logger });
     let stopping = false;
+    const daemon = new Daemon({
+      config,
+      compiled,
+      docker,
+      source: new DockerodeSource(docker),
+      etcd: etcdFromConfig(config.etcd),
+      logger,
+      onFatal: (message) => {
+        // Also on stderr in plain words: the log may be JSON lines read by nobody.
+        process.stderr.write(`appproxy run: ${message}\n`);
+        stopping = true;
+        void daemon.stop().finally(() => process.exit(3));
+      },
+    });
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;

@@ -48,6 +48,13 @@ export const settings: readonly Setting[] = [
 
 const hostPort = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/;
 
+/** Five digits let 99999 through; a port out of range would only fail later, at connection time. */
+function portInRange(text: string): boolean {
+  const port = Number(/:(\d+)$/.exec(text)?.[1]);
+  return port >= 1 && port <= 65_535;
+}
+const PORT_RANGE = 'the port must be 1 to 65535';
+
 const translationShape = {
   prefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'use letters, digits, "-" and "_", with dots between words (e.g. appproxy)').default('appproxy'),
   exposedByDefault: z.boolean().default(false),
@@ -68,7 +75,7 @@ export const daemonConfigSchema = z
     etcd: z
       .object({
         endpoints: z
-          .array(z.string().regex(/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/, 'expected [http[s]://]host:port'))
+          .array(z.string().regex(/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/, 'expected [http[s]://]host:port').refine(portInRange, PORT_RANGE))
           .min(1, 'give at least one endpoint')
           .default(['http://127.0.0.1:2379']),
         username: z.string().min(1).optional(),
@@ -83,7 +90,7 @@ export const daemonConfigSchema = z
       .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),
-    listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').default('0.0.0.0:9180'),
+    listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').refine(portInRange, PORT_RANGE).default('0.0.0.0:9180'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     logPretty: z.boolean().default(false),
   })

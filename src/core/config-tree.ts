@@ -28,7 +28,18 @@ export function configEqual(a: ConfigValue | undefined, b: ConfigValue | undefin
   return keysA.every((key) => Object.hasOwn(objectB, key) && configEqual(objectA[key], objectB[key]));
 }
 
-/** A deep copy, so that builders can change their own copy without touching the decoded labels. */
+/**
+ * A deep copy, so that builders can change their own copy without touching the decoded labels.
+ * Configuration is plain data (objects, arrays, scalars): a direct walk is several times faster
+ * than structuredClone, which showed in profiles of 10,000 workloads.
+ */
 export function cloneConfig<T extends ConfigValue>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return (value as readonly ConfigValue[]).map((item) => cloneConfig(item)) as unknown as T;
+  const copy: ConfigObject = {};
+  for (const [key, item] of Object.entries(value as ConfigObject)) {
+    // A name from a label can be `__proto__`: define it as data, never as the copy's prototype.
+    Object.defineProperty(copy, key, { value: cloneConfig(item), enumerable: true, writable: true, configurable: true });
+  }
+  return copy as T;
 }

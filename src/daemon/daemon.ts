@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { Etcd3 } from 'etcd3';
+import { EtcdAuthenticationFailedError, EtcdPermissionDeniedError, EtcdUserNotFoundError, type Etcd3 } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/settings.ts';
@@ -21,6 +21,23 @@ export interface DaemonParts {
   readonly source: DockerSource;
   readonly etcd: Etcd3;
   readonly logger: Logger;
+  /** Called once when retrying cannot help (etcd refused the credentials): the command exits. */
+  readonly onFatal?: (message: string) => void;
+}
+
+/**
+ * Errors that retrying cannot cure: etcd refused the user, the password or the user's rights.
+ * Starting anyway would look like an etcd outage (not ready, forever), so the daemon stops and says so.
+ */
+function credentialProblem(error: unknown, config: DaemonConfig): string | undefined {
+  const user = config.etcd.username === undefined ? 'no user' : `user "${config.etcd.username}"`;
+  if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError) {
+    return `etcd refused the credentials (${user}): ${(error as Error).message}. Check --etcd-username and the password (APPPROXY_ETCD_PASSWORD or the config file)`;
+  }
+  if (error instanceof EtcdPermissionDeniedError) {
+    return `etcd denied ${user} access: ${(error as Error).message}. Grant its role read and write on the prefixes "${config.rootKey}" and "appproxy/"`;
+  }
+  return undefined;
 }
 
 /** How often Swarm services and tasks are read again: task changes on other nodes send no event here. */
@@ -83,6 +100,7 @@ export class Daemon {
       this.#log.child({ component: 'docker-events' }),
       (event) => {
         this.metrics.events.inc({ type: event.type, action: event.action });
+        if (event.type === 'container') this.#parts.source.invalidate?.(event.id);
         this.#scheduler?.trigger();
       },
       (connected) => {
@@ -138,6 +156,12 @@ export class Daemon {
       } catch (error) {
         this.#etcdOk = false;
         this.metrics.errors.inc({ kind: 'etcd' });
+        const fatal = credentialProblem(error, config);
+        if (fatal !== undefined && this.#parts.onFatal !== undefined) {
+          this.#log.fatal(fatal);
+          this.#parts.onFatal(fatal);
+          return;
+        }
         this.#log.warn({ err: error, retryInMs: delay }, 'etcd not reachable yet');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
@@ -222,6 +246,13 @@ export class Daemon {
       current.add(key);
       if (!this.#lastProblems.has(key)) {
         this.#log.error({ resource: conflict.resource, owners: conflict.owners }, 'another owner defines this resource differently; left as it is: make the definitions equal or rename one');
+      }
+    }
+    for (const entry of outcome.refused) {
+      const key = `refused:${entry.key}:${entry.bytes}`;
+      current.add(key);
+      if (!this.#lastProblems.has(key)) {
+        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than etcd takes in one request; this resource is left as it is: shorten the label that sets it');
       }
     }
     this.#lastProblems = current;

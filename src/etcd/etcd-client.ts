@@ -6,7 +6,9 @@ import type { DaemonConfig } from '../config/settings.ts';
 export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
   const tls = etcd.ca !== undefined || etcd.cert !== undefined || etcd.endpoints.some((endpoint) => endpoint.startsWith('https://'));
   const hosts = etcd.endpoints.map((endpoint) => (/^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`));
-  const options: IOptions = { hosts, dialTimeout: 3000 };
+  // gRPC's default 4 MiB limit on a received message is reached by the snapshot read at about
+  // 4,000 routed workloads; etcd itself sends responses of any size, so the client takes them too.
+  const options: IOptions = { hosts, dialTimeout: 3000, grpcOptions: { 'grpc.max_receive_message_length': -1 } };
   if (etcd.username !== undefined && etcd.password !== undefined) options.auth = { username: etcd.username, password: etcd.password };
   if (etcd.ca !== undefined || etcd.cert !== undefined) {
     options.credentials = {

@@ -1,3 +1,4 @@
+import { foldCase } from '../core/fold-case.ts';
 import { partitionTree, resourceDigest } from './resource-keys.ts';
 
 /** What this instance wants in etcd: the pairs its own workloads give (from the core). */
@@ -62,9 +63,9 @@ export interface PlanContext {
 export const PLACEHOLDER_RESOURCE = 'http/services/appproxy-placeholder';
 const PLACEHOLDER_FIELD = 'loadBalancer/passHostHeader';
 
-/** Claims compare names without regard to case, as Traefik reads keys. */
+/** Claims compare names without regard to case, as Traefik reads keys (Go's EqualFold: see foldCase). */
 export function claimId(resource: string): string {
-  return resource.toLowerCase();
+  return foldCase(resource);
 }
 
 export function claimKey(context: PlanContext, resource: string, owner: string): string {
@@ -116,6 +117,22 @@ export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, cont
     units.push({ stage: 0, label: 'root marker', operations: [{ type: 'put', key: context.rootKey, value: 'appproxy', leased: false }], guards: [] });
   }
 
+  // What etcd holds, by claim id: the spellings of each resource, their keys and values (servers'
+  // keys too, for removal). Built once: looking resources up by scanning would be quadratic.
+  const haveById = new Map<string, { resources: string[]; entries: Map<string, string>; keys: string[] }>();
+  for (const [resource, entries] of have.resources) {
+    const entry = haveById.get(claimId(resource)) ?? { resources: [], entries: new Map<string, string>(), keys: [] };
+    entry.resources.push(resource);
+    for (const [key, value] of entries) entry.entries.set(key, value);
+    entry.keys.push(...entries.keys());
+    haveById.set(claimId(resource), entry);
+  }
+  for (const [server, resource] of have.serverResource) {
+    const entry = haveById.get(claimId(resource)) ?? { resources: [resource], entries: new Map<string, string>(), keys: [] };
+    entry.keys.push(...(have.servers.get(server)?.keys() ?? []));
+    haveById.set(claimId(resource), entry);
+  }
+
   const wantedClaims = new Set<string>();
   for (const [resource, entries] of want.resources) {
     if (claimId(resource) === PLACEHOLDER_RESOURCE) continue;
@@ -132,28 +149,12 @@ export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, cont
       blocked.add(id);
     } else {
       // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
-      const existing = new Map<string, string>();
-      for (const [haveResource, haveEntries] of have.resources) {
-        if (claimId(haveResource) === id) for (const [key, value] of haveEntries) existing.set(key, value);
-      }
-      operations.push(...diffEntries(entries, existing, false, rewrite));
+      operations.push(...diffEntries(entries, haveById.get(id)?.entries, false, rewrite));
     }
     if (operations.length > 0) units.push({ stage: stageOf(resource, false), label: resource, operations, guards: [id] });
   }
 
   // Claims this instance holds for resources it no longer wants; and resources nobody claims.
-  const haveById = new Map<string, { resources: string[]; keys: string[] }>();
-  for (const [resource, entries] of have.resources) {
-    const entry = haveById.get(claimId(resource)) ?? { resources: [], keys: [] };
-    entry.resources.push(resource);
-    entry.keys.push(...entries.keys());
-    haveById.set(claimId(resource), entry);
-  }
-  for (const [server, resource] of have.serverResource) {
-    const entry = haveById.get(claimId(resource)) ?? { resources: [resource], keys: [] };
-    entry.keys.push(...(have.servers.get(server)?.keys() ?? []));
-    haveById.set(claimId(resource), entry);
-  }
   const ids = new Set([...haveById.keys(), ...[...snapshot.claims.keys()]]);
   for (const id of ids) {
     if (wantedClaims.has(id) || id === PLACEHOLDER_RESOURCE) continue;

@@ -5,7 +5,7 @@ import type { DockerSource } from '../docker/docker-source.ts';
 import type { EtcdStore } from '../etcd/etcd-store.ts';
 import { planChange, type Conflict } from './plan-change.ts';
 import { classifyKey } from './resource-keys.ts';
-import { splitTransactions } from './split-transactions.ts';
+import { splitTransactions, unwritableUnits } from './split-transactions.ts';
 
 function isServerKey(key: string, rootKey: string): boolean {
   return key.startsWith(`${rootKey}/`) && classifyKey(key.slice(rootKey.length + 1))?.server !== undefined;
@@ -18,6 +18,8 @@ export interface ReconcileOutcome {
   readonly conflicts: readonly Conflict[];
   /** The change was planned again because another instance changed claims meanwhile. */
   readonly replans: number;
+  /** Resources left as they are because one of their values is larger than etcd takes in a request. */
+  readonly refused: readonly { readonly label: string; readonly key: string; readonly bytes: number }[];
 }
 
 export interface LeaseHolder {
@@ -76,7 +78,9 @@ export class Reconciler {
       const plan = planChange({ pairs }, { tree: snapshot.tree, claims: snapshot.claims, ownedServers: this.#ownedServers, rewrite }, { rootKey, owner, claimsPrefix });
       let revision = snapshot.revision;
       let interrupted = false;
-      for (const transaction of splitTransactions(plan.units)) {
+      // One oversized value must not block every other change: its resource stays as it is.
+      const { writable, refused } = unwritableUnits(plan.units);
+      for (const transaction of splitTransactions(writable)) {
         const result = await this.#store.apply(transaction, revision, leaseId);
         if (!result.applied) {
           interrupted = true;
@@ -90,11 +94,11 @@ export class Reconciler {
       }
       if (!interrupted) {
         this.#ownedServers = new Set(plan.ownedServers);
-        return { build, transactions, operations, conflicts: plan.conflicts, replans: attempt };
+        return { build, transactions, operations, conflicts: plan.conflicts, replans: attempt, refused };
       }
       if (attempt >= MAX_REPLANS) {
         this.#log.warn({ attempts: attempt + 1 }, 'claims kept changing under this reconcile; will retry on the next pass');
-        return { build, transactions, operations, conflicts: plan.conflicts, replans: attempt };
+        return { build, transactions, operations, conflicts: plan.conflicts, replans: attempt, refused };
       }
     }
   }

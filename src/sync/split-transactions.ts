@@ -9,34 +9,66 @@ export interface Transaction {
 
 /** etcd's default `--max-txn-ops`. */
 export const ETCD_MAX_TXN_OPS = 128;
+/**
+ * Bytes of keys and values in one transaction. etcd refuses requests over `--max-request-bytes`
+ * (1.5 MiB by default); a third is kept for the guards, the encoding and smaller settings.
+ */
+export const MAX_TXN_BYTES = 1024 * 1024;
+/** A value this large can never be written (with its key) in one request: its unit is left out and reported. */
+export const MAX_VALUE_BYTES = MAX_TXN_BYTES - 4096;
+
+export interface SplitLimits {
+  readonly maxOps: number;
+  readonly maxBytes: number;
+}
+
+function sizeOf(operation: Operation): number {
+  return Buffer.byteLength(operation.key) + (operation.type === 'put' ? Buffer.byteLength(operation.value) : 0);
+}
+
+/** Units etcd could never take (one value over MAX_VALUE_BYTES), so that they do not block every other change. */
+export function unwritableUnits(units: readonly Unit[]): { writable: Unit[]; refused: { label: string; key: string; bytes: number }[] } {
+  const writable: Unit[] = [];
+  const refused: { label: string; key: string; bytes: number }[] = [];
+  for (const unit of units) {
+    const huge = unit.operations.find((operation) => sizeOf(operation) > MAX_VALUE_BYTES);
+    if (huge === undefined) writable.push(unit);
+    else refused.push({ label: unit.label, key: huge.key, bytes: sizeOf(huge) });
+  }
+  return { writable, refused };
+}
 
 /**
- * Packs units into as few transactions as etcd accepts, in stage order (new backends, then
- * routers; router removals, then backend removals), never cutting a unit unless the unit alone is
- * larger than the limit. One change that fits is one transaction: Traefik sees one watch event and
- * one consistent tree.
+ * Packs units into as few transactions as etcd accepts (operations and bytes), in stage order (new
+ * backends, then routers; router removals, then backend removals), never cutting a unit unless the
+ * unit alone is larger than a transaction. One change that fits is one transaction: Traefik sees
+ * one watch event and one consistent tree.
  */
-export function splitTransactions(units: readonly Unit[], maxOps = ETCD_MAX_TXN_OPS): Transaction[] {
+export function splitTransactions(units: readonly Unit[], limits: SplitLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES }): Transaction[] {
   const transactions: Transaction[] = [];
   let operations: Operation[] = [];
+  let bytes = 0;
   let guards = new Set<string>();
   let labels: string[] = [];
   const flush = () => {
     if (operations.length === 0) return;
     transactions.push({ operations, guards: [...guards], labels });
     operations = [];
+    bytes = 0;
     guards = new Set();
     labels = [];
   };
+  const fits = (count: number, size: number) => operations.length + count <= limits.maxOps && bytes + size <= limits.maxBytes;
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
-    if (operations.length + unit.operations.length > maxOps) flush();
-    // A unit larger than a whole transaction (a resource with more than 128 fields) is the one case that must be cut.
-    for (let start = 0; start < unit.operations.length; start += maxOps) {
-      const slice = unit.operations.slice(start, start + maxOps);
-      if (operations.length + slice.length > maxOps) flush();
-      operations.push(...slice);
+    const unitBytes = unit.operations.reduce((sum, operation) => sum + sizeOf(operation), 0);
+    if (!fits(unit.operations.length, unitBytes)) flush();
+    // A unit larger than a whole transaction (more than 128 fields, or over the byte budget) is the one case that must be cut.
+    for (const operation of unit.operations) {
+      if (!fits(1, sizeOf(operation))) flush();
+      operations.push(operation);
+      bytes += sizeOf(operation);
       for (const guard of unit.guards) guards.add(guard);
-      labels.push(unit.label);
+      if (labels[labels.length - 1] !== unit.label) labels.push(unit.label);
     }
   }
   flush();

@@ -10,8 +10,8 @@ import { requireTestEnv } from '../support/env.ts';
 import { waitFor } from '../support/traefik-api.ts';
 
 // `appproxy run` against an etcd of this test's own that demands TLS with client certificates and
-// a user and password: it connects and writes with the right credentials, and stays not-ready,
-// saying why, with the wrong ones.
+// a user and password: it connects and writes with the right credentials, and refuses to start,
+// saying why, with wrong ones or a user without rights.
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'appproxy-etcd-tls-'));
@@ -84,12 +84,20 @@ test('etcd with TLS, client certificates and a user: appproxy connects, writes, 
   await appproxy.kill('SIGTERM');
 });
 
-test('etcd with the wrong password: appproxy stays not-ready and says why', async () => {
+test('etcd with the wrong password: appproxy refuses to start, saying why, and never prints the password', async () => {
   const appproxy = await startDaemon({ owner: 'tls-bad', port: 19189, args: [...tlsArgs(), '--etcd-username', 'root'], env: { APPPROXY_ETCD_PASSWORD: 'wrong-password' }, waitReady: false });
   daemons.push(appproxy);
-  await waitFor('an authentication error in the log', async () => (/authentication failed/i.test(appproxy.logs()) ? true : undefined), 20_000);
-  const ready = await waitFor('/readyz to answer', async () => fetch(`${appproxy.url}/readyz`).catch(() => undefined));
-  assert.equal(ready.status, 503);
-  assert.match(await ready.text(), /etcd unreachable/);
+  const code = await Promise.race([appproxy.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+  assert.equal(code, 3, `appproxy exits with status 3 on refused credentials; got ${code}:\n${appproxy.logs()}`);
+  assert.match(appproxy.logs(), /appproxy run: etcd refused the credentials \(user "root"\): .*authentication failed.*Check --etcd-username/);
   assert.ok(!appproxy.logs().includes('wrong-password'), 'the password appears in no log line');
+});
+
+test('etcd user without rights on the root key: appproxy refuses to start and names the prefixes to grant', async () => {
+  await etcdctl('--user=root:s3cret-root', 'user', 'add', 'norights:pw-norights');
+  const appproxy = await startDaemon({ owner: 'tls-norights', port: 19187, args: [...tlsArgs(), '--etcd-username', 'norights'], env: { APPPROXY_ETCD_PASSWORD: 'pw-norights' }, waitReady: false });
+  daemons.push(appproxy);
+  const code = await Promise.race([appproxy.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+  assert.equal(code, 3, `appproxy exits with status 3 when etcd denies access; got ${code}:\n${appproxy.logs()}`);
+  assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and "appproxy\/"/);
 });

@@ -1,45 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
+import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
 
 // The Docker engine and etcd restart under a running `appproxy run`: it keeps running, reports
 // not-ready while a dependency is away, and converges once it is back, with no update lost.
 
-const run = promisify(execFile);
 const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
 const RUN = 'appproxy-restart-test';
-const testEnvScript = new URL('../../scripts/test-env.sh', import.meta.url).pathname;
 let etcd: Etcd3;
 let appproxy: DaemonProcess;
-
-async function stopByPidFile(path: string): Promise<void> {
-  const pid = Number(readFileSync(path, 'utf8').trim());
-  process.kill(pid, 'SIGTERM');
-  await waitFor(`pid ${pid} to exit`, async () => {
-    try {
-      process.kill(pid, 0);
-      // A zombie (nobody reaps here) counts as gone.
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
-      return state === 'Z' ? true : undefined;
-    } catch {
-      return true;
-    }
-  }, 30_000);
-}
-
-/** Restarts what is down. No smoke check: the appproxy under test owns the root key and would remove its router. */
-async function environmentUp(): Promise<void> {
-  await run('bash', [testEnvScript, 'up'], { timeout: 120_000, env: { ...process.env, TEST_ENV_SMOKE: '0' } });
-}
 
 async function startWeb(name: string): Promise<void> {
   const container = await docker.createContainer({
@@ -82,7 +58,7 @@ after(async () => {
 test('restarts: the Docker engine restarts; appproxy reconnects, drops what stopped, routes what starts', async () => {
   await startWeb('rs-before');
   await waitFor('rs-before live', async () => ((await answers('rs-before')) ? true : undefined), 15_000);
-  await stopByPidFile('/run/appproxy-test/docker.pid');
+  await stopByPidFile(PID_FILES.docker);
   await waitFor('not ready while Docker is away', async () => ((await readiness()) === 503 ? true : undefined), 15_000);
   await environmentUp();
   // The engine stopped the container (no restart policy): its route must go.
@@ -94,7 +70,7 @@ test('restarts: the Docker engine restarts; appproxy reconnects, drops what stop
 });
 
 test('restarts: etcd restarts; a container started meanwhile is routed once etcd is back', async () => {
-  await stopByPidFile('/tmp/appproxy-test/pids/etcd.pid');
+  await stopByPidFile(PID_FILES.etcd);
   await startWeb('rs-during-etcd');
   await waitFor('not ready while etcd is away', async () => ((await readiness()) === 503 ? true : undefined), 20_000);
   await environmentUp();

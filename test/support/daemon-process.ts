@@ -10,6 +10,8 @@ export interface DaemonProcess {
   /** Everything the daemon logged so far (JSON lines). */
   logs(): string;
   metric(name: string): Promise<number>;
+  /** Resolves with the exit status when the process ends on its own (or is killed). */
+  readonly exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -28,6 +30,7 @@ export async function startDaemon(options: { owner: string; port: number; args?:
   const daemon: DaemonProcess = {
     child,
     url,
+    exited,
     logs: () => output,
     async metric(name) {
       const text = await (await fetch(`${url}/metrics`)).text();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planChange, type ClusterSnapshot, type Operation, type PlanContext } from '../../src/sync/plan-change.ts';
 import { resourceDigest } from '../../src/sync/resource-keys.ts';
-import { splitTransactions } from '../../src/sync/split-transactions.ts';
+import { MAX_VALUE_BYTES, splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
 
 const context: PlanContext = { rootKey: 'traefik', owner: 'host-a', claimsPrefix: 'appproxy/claims/traefik/' };
 
@@ -146,6 +146,33 @@ test('split: units are never cut and stay in stage order; at most 128 operations
       assert.equal(transaction.operations.filter((op) => op.key.startsWith(`k/${index}/`)).length, 5, `unit ${label} whole in one transaction`);
     }
   }
+});
+
+test('split: the byte budget starts a new transaction before a unit that would overflow it, without cutting it', () => {
+  const big = 'x'.repeat(300);
+  const units = Array.from({ length: 10 }, (_, index) => ({
+    stage: 0 as const,
+    label: `r${index}`,
+    operations: Array.from({ length: 3 }, (_, field) => ({ type: 'put' as const, key: `k/${index}/${field}`, value: big, leased: false })),
+    guards: [`r${index}`],
+  }));
+  const transactions = splitTransactions(units, { maxOps: 128, maxBytes: 2000 });
+  assert.equal(transactions.length, 5, '2 units of about 920 bytes fit in 2000 bytes');
+  for (const transaction of transactions) {
+    const bytes = transaction.operations.reduce((sum, op) => sum + op.key.length + (op.type === 'put' ? op.value.length : 0), 0);
+    assert.ok(bytes <= 2000, `${bytes} bytes`);
+    assert.equal(transaction.operations.length % 3, 0, 'whole units');
+  }
+});
+
+test('split: a unit with a value etcd can never take is refused by name, and the others are kept', () => {
+  const units = [
+    { stage: 0 as const, label: 'http/routers/ok', operations: [{ type: 'put' as const, key: 'traefik/http/routers/ok/rule', value: 'Host(`a`)', leased: false }], guards: [] },
+    { stage: 0 as const, label: 'http/routers/huge', operations: [{ type: 'put' as const, key: 'traefik/http/routers/huge/rule', value: 'x'.repeat(MAX_VALUE_BYTES), leased: false }], guards: [] },
+  ];
+  const { writable, refused } = unwritableUnits(units);
+  assert.deepEqual(writable.map((unit) => unit.label), ['http/routers/ok']);
+  assert.deepEqual(refused.map((entry) => [entry.label, entry.key]), [['http/routers/huge', 'traefik/http/routers/huge/rule']]);
 });
 
 test('plan: a service made of servers only is claimed, so that a later pass keeps its servers', () => {

@@ -16,6 +16,8 @@ export type DecodeResult =
 
 /** The label sections that carry dynamic configuration, as Traefik filters them. */
 const SECTIONS = ['http', 'tcp', 'udp'] as const;
+/** Sections that decodeProviderLabels reads (and reports on) itself. */
+const PROVIDER_SECTIONS = new Set(['docker', 'swarm', 'sidecar']);
 const TLS_STORE_PATH = 'tls.stores.default';
 
 const arrayIndex = /^\[(\d+)\]$/;
@@ -42,6 +44,10 @@ export function decodeConfigurationLabels(labels: Readonly<Record<string, string
       const lower = path.toLowerCase();
       if (lower === TLS_STORE_PATH || lower.startsWith(`${TLS_STORE_PATH}.`)) entries.push({ label, path, value });
       else problems.push({ label, message: `labels can only configure the default TLS store ("${prefix}.tls.stores.default.*"); TLS options and certificates belong in Traefik's file provider` });
+    } else if (!PROVIDER_SECTIONS.has(section) && path.split('.').includes('')) {
+      // `<prefix>..http.routers.x.rule` matches no section, so Traefik drops it without a word; the
+      // same typo one segment further on is an error, and so is this one.
+      problems.push({ label, message: 'has an empty segment (two dots in a row, or a trailing dot)' });
     }
   }
   const tree = buildLabelTree(entries);
@@ -164,11 +170,19 @@ function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[])
       const result: ConfigObject = {};
       for (const child of node.children) {
         const entry = type.value === 'raw' ? decodeRaw(child) : decodeMapEntry(child, type.value, problems);
-        if (entry !== undefined) result[child.name] = entry;
+        if (entry !== undefined) setEntry(result, child.name, entry);
       }
       return result;
     }
   }
+}
+
+/**
+ * Names come from labels: `__proto__` assigned plainly would replace the object's prototype and
+ * vanish without a word, so every user-chosen name is defined as an own data property.
+ */
+function setEntry(target: ConfigObject, name: string, value: ConfigValue): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function decodeMapEntry(node: LabelNode, type: FieldType, problems: LabelProblem[]): ConfigValue | undefined {
@@ -182,6 +196,6 @@ function decodeRaw(node: LabelNode): ConfigValue {
   if (node.children.length === 0) return node.value ?? '';
   if (node.children.every((child) => arrayIndex.test(child.name))) return node.children.map(decodeRaw);
   const result: ConfigObject = {};
-  for (const child of node.children) result[child.name] = decodeRaw(child);
+  for (const child of node.children) setEntry(result, child.name, decodeRaw(child));
   return result;
 }

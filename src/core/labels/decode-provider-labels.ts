@@ -56,7 +56,8 @@ export function decodeProviderLabels(labels: Readonly<Record<string, string>>, p
     }
     const [section, field, ...rest] = path.split('.');
     if (section !== 'docker' && section !== 'sidecar' && !(section === 'swarm' && mode === 'swarm')) continue;
-    const kind = field === undefined ? undefined : FIELDS[section][field];
+    // Own fields only: `constructor` or `__proto__` must be unknown options, not Object's members.
+    const kind = field === undefined || !Object.hasOwn(FIELDS[section], field) ? undefined : FIELDS[section][field];
     if (field === undefined || kind === undefined || rest.length > 0) {
       problems.push({ label, message: `unknown ${section} option; accepted: ${Object.keys(FIELDS[section]).map((name) => `${prefix}.${section}.${name}`).join(', ')}` });
       continue;

@@ -1,7 +1,10 @@
+import { foldCase } from '../fold-case.ts';
+
 /**
  * Labels as a tree of named nodes, built the way Traefik's label parser builds it: keys sorted,
  * split on `.`, `name[0]` split into `name` and `[0]`, and siblings whose names differ only in case
- * merged into the first one seen (so `routers.Web.rule` and `routers.web.service` are one router).
+ * merged into the first one seen (so `routers.Web.rule` and `routers.web.service` are one router);
+ * "differ only in case" is Go's strings.EqualFold, which Traefik uses (see foldCase).
  */
 export interface LabelNode {
   readonly name: string;
@@ -9,7 +12,7 @@ export interface LabelNode {
   label: string | undefined;
   value: string | undefined;
   readonly children: LabelNode[];
-  /** Children by lower-cased name: the case-insensitive lookup stays linear in the number of labels. */
+  /** Children by folded name: the case-insensitive lookup stays linear in the number of labels. */
   readonly index: Map<string, LabelNode>;
 }
 
@@ -43,12 +46,12 @@ export function buildLabelTree(entries: readonly { readonly label: string; reado
     }
     let node = root;
     for (const part of parts) {
-      const lower = part.toLowerCase();
-      let child = node.index.get(lower);
+      const folded = foldCase(part);
+      let child = node.index.get(folded);
       if (child === undefined) {
         child = newNode(part);
         node.children.push(child);
-        node.index.set(lower, child);
+        node.index.set(folded, child);
       }
       node = child;
     }

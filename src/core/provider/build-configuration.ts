@@ -55,10 +55,37 @@ interface Candidate {
   readonly providerLabels: ProviderLabels;
 }
 
+/**
+ * The longest label value under the prefix that is read. etcd refuses a request over 1.5 MiB by
+ * default, Traefik has no use for a rule or a list that long, and a value of commas alone becomes
+ * one key per comma: 64 KiB keeps every workload to a size one transaction can carry.
+ */
+export const MAX_LABEL_VALUE_BYTES = 64 * 1024;
+
+const utf8 = new TextEncoder();
+
+function oversizedLabels(workload: Workload, prefix: string): BuildProblem[] {
+  const problems: BuildProblem[] = [];
+  const start = `${prefix.toLowerCase()}.`;
+  for (const [label, value] of Object.entries(workload.labels)) {
+    if (value.length * 3 <= MAX_LABEL_VALUE_BYTES || !label.toLowerCase().startsWith(start)) continue;
+    const bytes = utf8.encode(value).length;
+    if (bytes > MAX_LABEL_VALUE_BYTES) {
+      problems.push({ severity: 'error', workload: workload.name, label, message: `the value is ${bytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)` });
+    }
+  }
+  return problems;
+}
+
 /** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
 function candidates(workloads: readonly Workload[], prefix: string, problems: BuildProblem[]): Candidate[] {
   const result: Candidate[] = [];
   for (const workload of workloads) {
+    const oversized = oversizedLabels(workload, prefix);
+    if (oversized.length > 0) {
+      problems.push(...oversized);
+      continue;
+    }
     const mode = workload.kind === 'container' ? 'docker' : 'swarm';
     const decoded = decodeProviderLabels(workload.labels, prefix, mode);
     if (!decoded.ok) {

@@ -8,8 +8,8 @@ const RESOURCE_MAPS = new Set(['routers', 'services', 'middlewares', 'models', '
  * Names that cannot survive the trip through etcd keys. Resource names become key segments, so
  * `/` would split them and `@` would read as a provider suffix; a digits-only segment is read by
  * Traefik's KV decoder as a list index; spaces and control characters make names nobody can type
- * in a rule or a reference. Names of other maps (header names, plugin options) only need to be
- * valid key segments.
+ * in a rule or a reference. Names of other maps (header names, plugin options, at any depth) only
+ * need to be valid key segments.
  */
 export function checkNames(configuration: ConfigObject, prefix: string): LabelProblem[] {
   const problems: LabelProblem[] = [];
@@ -23,6 +23,9 @@ export function checkNames(configuration: ConfigObject, prefix: string): LabelPr
       else if (resource && key.includes('@')) message = 'contains "@", which Traefik reads as a provider suffix';
       else if (resource && /[\s\p{Cc}]/u.test(key)) message = 'contains white space or control characters';
       else if (resource && (key === '.' || key === '..')) message = 'is a relative path name';
+      // A line break or tab in any key (a header name, a plugin option) breaks every line-oriented
+      // view of the tree (`render --format kv`, etcdctl) and is no valid name in HTTP anyway.
+      else if (/\p{Cc}/u.test(key)) message = 'contains control characters (a line break, a tab)';
       if (message !== undefined) {
         problems.push({ label, message: `name "${key}" ${message}; use letters, digits, "-" and "_"` });
       }

@@ -1,4 +1,5 @@
-import { configEqual, isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
+import { cloneConfig, configEqual, isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
+import { foldCase } from '../fold-case.ts';
 
 /** One workload's configuration, named as Traefik names it for merging (`<service>-<id>`). */
 export interface NamedConfiguration {
@@ -75,11 +76,13 @@ export function mergeConfigurations(configurations: readonly NamedConfiguration[
         if (!isConfigObject(source)) continue;
         for (const [name, resource] of Object.entries(source)) {
           origins.set(name, [...(origins.get(name) ?? []), workload]);
-          const lower = name.toLowerCase();
-          spellings.set(lower, (spellings.get(lower) ?? new Set()).add(name));
-          const current = target[name];
+          const folded = foldCase(name);
+          spellings.set(folded, (spellings.get(folded) ?? new Set()).add(name));
+          // Own properties only, and defined rather than assigned: a resource may be named
+          // `constructor` or `__proto__`, which a plain object would otherwise answer for itself.
+          const current = Object.hasOwn(target, name) ? target[name] : undefined;
           if (current === undefined) {
-            target[name] = structuredClone(resource);
+            Object.defineProperty(target, name, { value: cloneConfig(resource), enumerable: true, writable: true, configurable: true });
             continue;
           }
           const same =

@@ -15,7 +15,7 @@ export interface VisitedValue {
 export interface ConfigurationVisitor {
   /** A scalar or a list of scalars (`type` says which). */
   scalar?(visit: VisitedValue): void;
-  /** A user-chosen map key: a resource name, a header name, a plugin option. */
+  /** A user-chosen map key: a resource name, a header name, a plugin option (nested ones too). */
   mapKey?(path: readonly string[], key: string, field: SchemaField): void;
 }
 
@@ -41,8 +41,21 @@ function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path
       for (const [key, entry] of Object.entries(value)) {
         visitor.mapKey?.(path, key, field);
         if (type.value !== 'raw') walkValue(entry, type.value, field, [...path, key], (next) => (value[key] = next), visitor);
+        else walkRaw(entry, field, [...path, key], visitor);
       }
       return;
+  }
+}
+
+/** Plugin options are free-form, but their nested names become etcd key segments all the same. */
+function walkRaw(value: ConfigValue, field: SchemaField, path: string[], visitor: ConfigurationVisitor): void {
+  if (Array.isArray(value)) {
+    (value as ConfigValue[]).forEach((item, index) => walkRaw(item, field, [...path, String(index)], visitor));
+  } else if (isConfigObject(value)) {
+    for (const [key, entry] of Object.entries(value)) {
+      visitor.mapKey?.(path, key, field);
+      walkRaw(entry, field, [...path, key], visitor);
+    }
   }
 }
 

@@ -1,0 +1,106 @@
+// Labelled busybox containers for the benchmarks: each serves its own name over HTTP and carries
+// the same route under `traefik.*` (Traefik's Docker provider) and `appproxy.*` (appproxy → etcd).
+import type Dockerode from 'dockerode';
+import { testEnv } from '../../test/support/env.ts';
+import { httpGet } from '../../test/support/http-get.ts';
+import { mapLimit, sleep } from './stats.ts';
+
+export const BENCH_LABEL = 'appproxy-bench';
+
+export function routeLabels(name: string): Record<string, string> {
+  const labels: Record<string, string> = { [BENCH_LABEL]: 'true' };
+  for (const prefix of ['traefik', 'appproxy']) {
+    labels[`${prefix}.enable`] = 'true';
+    labels[`${prefix}.http.routers.${name}.rule`] = `Host(\`${name}\`)`;
+  }
+  return labels;
+}
+
+export const BENCH_NETWORK = 'appproxy-bench';
+
+/** The engine's default bridge is a /24 or smaller: hundreds of containers need a larger network. */
+async function ensureNetwork(docker: Dockerode): Promise<void> {
+  const existing = await docker.listNetworks({ filters: { name: [BENCH_NETWORK] } });
+  if (existing.some((network) => network.Name === BENCH_NETWORK)) return;
+  await docker.createNetwork({ Name: BENCH_NETWORK, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.251.0.0/20' }] }, Labels: { [BENCH_LABEL]: 'true' } });
+}
+
+/** Creates (does not start) `count` containers named `<prefix>-<i>`. */
+export async function createFleet(docker: Dockerode, prefix: string, count: number): Promise<{ names: string[]; containers: Dockerode.Container[] }> {
+  await ensureNetwork(docker);
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const containers = await mapLimit(names, 16, (name) =>
+    docker.createContainer({
+      name,
+      Image: testEnv.busyboxImage,
+      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
+      Labels: routeLabels(name),
+      ExposedPorts: { '80/tcp': {} },
+      StopSignal: 'SIGKILL',
+      HostConfig: { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK },
+    }),
+  );
+  return { names, containers };
+}
+
+export async function removeBenchContainers(docker: Dockerode): Promise<void> {
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [BENCH_LABEL] } });
+  await mapLimit(leftovers, 16, (info) => docker.getContainer(info.Id).remove({ force: true }));
+}
+
+/**
+ * Watches one Traefik's router list (one request at a time, back to back) and records when each
+ * router named `<name><suffix>` first shows as enabled, and when it is gone again. One shared poller
+ * instead of one per route keeps the load on Traefik the same at any concurrency.
+ */
+export class RouterWatch {
+  readonly seen = new Map<string, number>();
+  readonly gone = new Map<string, number>();
+  #running = true;
+  readonly #done: Promise<void>;
+
+  constructor(api: string, suffix: string, search: string) {
+    this.#done = (async () => {
+      while (this.#running) {
+        const response = await fetch(`${api}/api/http/routers?per_page=100000&search=${encodeURIComponent(search)}`).catch(() => undefined);
+        const at = performance.now();
+        if (response?.ok) {
+          const routers = (await response.json()) as { name: string; status: string }[];
+          const present = new Set<string>();
+          for (const router of routers) {
+            if (!router.name.endsWith(suffix) || router.status !== 'enabled') continue;
+            const name = router.name.slice(0, -suffix.length);
+            present.add(name);
+            if (!this.seen.has(name)) this.seen.set(name, at);
+          }
+          for (const name of this.seen.keys()) if (!present.has(name) && !this.gone.has(name)) this.gone.set(name, at);
+        }
+        await sleep(2);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
+  }
+}
+
+/**
+ * Requests every host through one Traefik entry point, again and again (32 at a time), until each
+ * answers with its own name (or, with `gone`, with 404); returns when that happened for each host.
+ */
+export async function sweepUntil(base: string, hosts: readonly string[], options: { gone?: boolean; timeoutMs: number }): Promise<Map<string, number>> {
+  const done = new Map<string, number>();
+  const deadline = performance.now() + options.timeoutMs;
+  while (done.size < hosts.length && performance.now() < deadline) {
+    const pending = hosts.filter((host) => !done.has(host));
+    await mapLimit(pending, 32, async (host) => {
+      const reply = await httpGet(base, '/', { host }, 2000).catch(() => undefined);
+      const ok = options.gone === true ? reply?.status === 404 : reply?.status === 200 && reply.body.trim() === host;
+      if (ok) done.set(host, performance.now());
+    });
+    if (done.size < hosts.length) await sleep(5);
+  }
+  return done;
+}

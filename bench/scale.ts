@@ -1,0 +1,232 @@
+// How cost grows with the number of workloads: N synthetic containers (a router with a rule and a
+// middleware, a stripPrefix middleware, a service with a port and a sticky cookie each) through the
+// pure core, then through the reconciler against the real test etcd (its own root key), with the
+// Docker edge replaced by the same list. Each size runs in a child process of its own, so that its
+// peak RSS is its own.
+//
+//   node bench/scale.ts [sizes...]          all sizes (default 1000 5000 10000), writes results
+//   node bench/scale.ts --one N             one size, prints one JSON line (used by the above)
+//   node bench/scale.ts --profile N         one size under --cpu-prof; prints the top self-time functions
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import { pino } from 'pino';
+import type { DaemonConfig } from '../src/config/settings.ts';
+import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
+import { configurationToKeyValues } from '../src/core/kv/configuration-to-kv.ts';
+import { buildConfiguration, compileProviderOptions } from '../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
+import type { Workload } from '../src/core/workload.ts';
+import { EtcdStore, storeLayout } from '../src/etcd/etcd-store.ts';
+import { LeaseKeeper } from '../src/etcd/lease-keeper.ts';
+import { Reconciler } from '../src/sync/reconciler.ts';
+import { requireTestEnv, testEnv } from '../test/support/env.ts';
+import { container } from '../test/support/workloads.ts';
+
+const ROOT_KEY = 'bench-scale';
+const OWNER = 'bench-scale';
+const out = new URL('./results/', import.meta.url).pathname;
+
+/** Workload i: the labels a typical Compose service of the demo's kind carries. */
+function syntheticWorkload(i: number): Workload {
+  const name = `app-${i}`;
+  const third = (i >> 8) & 255;
+  return container({
+    name,
+    id: `${i.toString(16).padStart(12, '0')}${'0'.repeat(52)}`,
+    networks: [{ name: 'apps', ip: `10.${(i >> 16) & 255}.${third}.${i & 255}` }],
+    ports: [{ name: '8080/tcp', bindings: [] }],
+    labels: {
+      'com.docker.compose.project': 'bench',
+      'com.docker.compose.service': name,
+      'com.docker.compose.container-number': '1',
+      'appproxy.enable': 'true',
+      [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}.example.test\`) && PathPrefix(\`/api\`)`,
+      [`appproxy.http.routers.${name}.entrypoints`]: 'web',
+      [`appproxy.http.routers.${name}.middlewares`]: `${name}-strip`,
+      [`appproxy.http.middlewares.${name}-strip.stripprefix.prefixes`]: '/api',
+      [`appproxy.http.services.${name}.loadbalancer.server.port`]: '8080',
+      [`appproxy.http.services.${name}.loadbalancer.sticky.cookie.name`]: `${name}_sticky`,
+    },
+  });
+}
+
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const ms = (start: number) => Math.round((performance.now() - start) * 10) / 10;
+
+async function countKeys(client: Etcd3): Promise<number> {
+  const [tree, claims] = await Promise.all([client.getAll().prefix(`${ROOT_KEY}/`).count(), client.getAll().prefix(`appproxy/claims/${ROOT_KEY}/`).count()]);
+  return tree + claims;
+}
+
+async function clear(client: Etcd3): Promise<void> {
+  for (const prefix of [`${ROOT_KEY}/`, `appproxy/claims/${ROOT_KEY}/`, `appproxy/owners/${ROOT_KEY}/`]) {
+    await client.delete().prefix(prefix);
+  }
+  await client.delete().key(ROOT_KEY);
+}
+
+/** One size, in this process. */
+async function one(size: number): Promise<Record<string, unknown>> {
+  const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
+  const compiled = compileProviderOptions(defaultProviderOptions);
+  if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
+  const rssBefore = process.memoryUsage().rss;
+
+  let start = performance.now();
+  const build = buildConfiguration(workloads, compiled.value);
+  const buildMs = ms(start);
+  start = performance.now();
+  const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: ROOT_KEY, ownerId: OWNER });
+  const kvMs = ms(start);
+  if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
+
+  // The client as `appproxy run` builds it (its gRPC options matter at this scale).
+  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120 } as DaemonConfig['etcd']);
+  await clear(client);
+  const logger = pino({ level: 'silent' });
+  const lease = new LeaseKeeper(client, 120, logger, () => undefined);
+  await lease.start();
+  let current = workloads;
+  const store = new EtcdStore(client, storeLayout(ROOT_KEY, OWNER));
+  const reconciler = new Reconciler({ source: { listWorkloads: async () => current }, store, compiled: compiled.value, lease, logger });
+  const pass = async () => {
+    const begin = performance.now();
+    const outcome = await reconciler.reconcile();
+    return { ms: ms(begin), transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans };
+  };
+  try {
+    const first = await pass();
+    const keysAfterFirst = await countKeys(client);
+    const rssAfterFirst = process.memoryUsage().rss;
+    const resync = await pass();
+    current = [...workloads, syntheticWorkload(size)];
+    const addOne = await pass();
+    current = workloads;
+    const removeOne = await pass();
+    current = [];
+    const removeAll = await pass();
+    const keysAfterRemoveAll = await countKeys(client);
+    return {
+      size,
+      keys: pairs.size,
+      core: { buildMs, kvMs, totalMs: Math.round((buildMs + kvMs) * 10) / 10 },
+      reconcile: { first, keysInEtcd: keysAfterFirst, resync, addOne, removeOne, removeAll, keysAfterRemoveAll },
+      rssMiB: { before: mib(rssBefore), afterFirstReconcile: mib(rssAfterFirst), peak: mib(process.resourceUsage().maxRSS * 1024) },
+    };
+  } finally {
+    lease.release();
+    await clear(client);
+    client.close();
+  }
+}
+
+/** Top self-time functions of a .cpuprofile (Chrome DevTools format). */
+function topFunctions(file: string, count: number): { fn: string; selfMs: number; share: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, index) => {
+    const frame = byId.get(id)?.callFrame;
+    const delta = (profile.timeDeltas[index] ?? 0) / 1000;
+    total += delta;
+    if (frame === undefined) return;
+    const where = frame.url.replace(/^.*\/(src|bench|test|node_modules)\//, '$1/');
+    const name = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + delta);
+  });
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([fn, selfMs]) => ({ fn, selfMs: Math.round(selfMs), share: Math.round((selfMs / total) * 1000) / 10 }));
+}
+
+function profile(size: number): { fn: string; selfMs: number; share: number }[] {
+  const dir = mkdtempSync(join(tmpdir(), 'appproxy-prof-'));
+  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error(`no profile written in ${dir}`);
+  return topFunctions(join(dir, file), 15);
+}
+
+function svg(rows: Record<string, any>[]): string {
+  const width = 640;
+  const height = 360;
+  const pad = 56;
+  const maxN = Math.max(...rows.map((row) => row.size));
+  const series: [string, string, (row: Record<string, any>) => number][] = [
+    ['core (labels → keys)', '#2da44e', (row) => row.core.totalMs],
+    ['first reconcile (all keys written)', '#1f6feb', (row) => row.reconcile.first.ms],
+    ['resync, nothing changed', '#d1242f', (row) => row.reconcile.resync.ms],
+  ];
+  const maxMs = Math.max(...rows.flatMap((row) => series.map(([, , pick]) => pick(row)))) * 1.05;
+  const x = (n: number) => pad + ((width - 2 * pad) * n) / maxN;
+  const y = (value: number) => height - pad - ((height - 2 * pad) * value) / maxMs;
+  const lines = series.map(([name, color, pick], index) => {
+    const points = [{ size: 0, v: 0 }, ...rows.map((row) => ({ size: row.size, v: pick(row) }))].map((p) => `${x(p.size).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${pad + 10}" y="${pad + 18 * index}" fill="${color}" font-size="13">${name}</text>`;
+  });
+  const xTicks = rows.map((row) => `<text x="${x(row.size).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${row.size}</text>`);
+  const yTicks = Array.from({ length: 5 }, (_, i) => (maxMs * i) / 4).map((v) => `<text x="${pad - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end">${(v / 1000).toFixed(1)}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#888"/>
+<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">workloads</text>
+<text x="14" y="${height / 2}" font-size="12" transform="rotate(-90 14 ${height / 2})" text-anchor="middle">seconds</text>
+${xTicks.join('\n')}
+${yTicks.join('\n')}
+${lines.join('\n')}
+</svg>
+`;
+}
+
+const args = process.argv.slice(2);
+await requireTestEnv();
+if (args[0] === '--one') {
+  process.stdout.write(`${JSON.stringify(await one(Number(args[1])))}\n`);
+} else if (args[0] === '--profile') {
+  for (const row of profile(Number(args[1] ?? 10_000))) process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
+} else {
+  const sizes = args.length > 0 ? args.map(Number) : [1000, 5000, 10_000];
+  const rows: Record<string, any>[] = [];
+  for (const size of sizes) {
+    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', String(size)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (child.status !== 0) throw new Error(`size ${size} failed:\n${child.stderr}`);
+    const row = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, any>;
+    rows.push(row);
+    process.stdout.write(`${size} workloads: core ${row.core.totalMs} ms, first reconcile ${row.reconcile.first.ms} ms (${row.reconcile.first.transactions} txns, ${row.reconcile.first.operations} ops), resync ${row.reconcile.resync.ms} ms (${row.reconcile.resync.operations} ops), peak RSS ${row.rssMiB.peak} MiB\n`);
+  }
+  const hotSpots = profile(sizes[sizes.length - 1] as number);
+  const result = {
+    measured: new Date().toISOString(),
+    setup: 'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the core, then the reconciler against the test etcd (root key bench-scale); each size in its own process',
+    rows,
+    hotSpots: { size: sizes[sizes.length - 1], top: hotSpots },
+  };
+  mkdirSync(out, { recursive: true });
+  writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${out}scale.svg`, svg(rows));
+  const table = [
+    '| workloads | keys | core (ms) | first reconcile (ms) | txns / ops | resync (ms) | resync ops | add one (ms / ops) | remove all (ms / ops) | peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((row) => {
+      const r = row.reconcile;
+      return `| ${row.size} | ${r.keysInEtcd} | ${row.core.totalMs} | ${r.first.ms} | ${r.first.transactions} / ${r.first.operations} | ${r.resync.ms} | ${r.resync.operations} | ${r.addOne.ms} / ${r.addOne.operations} | ${r.removeAll.ms} / ${r.removeAll.operations} | ${row.rssMiB.peak} |`;
+    }),
+    '',
+    `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,
+    '',
+    ...hotSpots.slice(0, 8).map((row) => `- ${row.share}% ${row.fn}`),
+    '',
+    `Measured ${result.measured}.`,
+  ].join('\n');
+  writeFileSync(`${out}scale.md`, `${table}\n`);
+  process.stdout.write(`\n${table}\n`);
+}

@@ -1,0 +1,34 @@
+// One table across the benchmarks' latest results (bench/results/*.json): the figures a user
+// comparing appproxy with Traefik's Docker provider and with jupyterhub's etcd proxy looks for.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resultsDir } from './lib/results.ts';
+
+function load(name: string): any {
+  const file = `${resultsDir}${name}.json`;
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+const lines = ['| benchmark | appproxy → etcd → Traefik | Traefik Docker provider | other |', '|---|---|---|---|'];
+const live = load('route-live');
+if (live !== undefined) {
+  const a = live.appproxyThroughEtcd;
+  const b = live.traefikDockerProvider;
+  lines.push(`| route live after \`docker start\`, p50 / p90 / p99 (n=${a.n}) | ${a.p50} / ${a.p90} / ${a.p99} ms | ${b.p50} / ${b.p90} / ${b.p99} ms | ratio ${live.ratioP50.toFixed(2)}; keys in etcd p50 ${live.etcdCommit.p50} ms |`);
+}
+for (const row of load('burst')?.rows ?? []) {
+  for (const way of ['start', 'stop'] as const) {
+    const r = row[way];
+    lines.push(`| burst of ${row.size}, ${way === 'start' ? 'all started' : 'all killed'}: last route ${way === 'start' ? 'live' : 'gone'} | ${r.appproxy.lastMs} ms | ${r.dockerProvider.lastMs} ms | engine calls done ${Math.round(r.dockerCallsMs)} ms; ${r.etcd.transactions} txns / ${r.etcd.operations} ops |`);
+  }
+}
+const add = load('route-add');
+for (const row of add?.rows ?? []) {
+  lines.push(`| route added → enabled in Traefik's API, concurrency ${row.concurrency}, p50 (${row.routes} routes) | ${row.appproxy.p50} ms (${row.appproxyAfterEngine.p50} ms after the engine) | ${row.dockerProvider.p50} ms (${row.dockerProviderAfterEngine.p50} ms) | jupyterhub etcd proxy (published): ${add.published.medianMs[row.concurrency]} ms |`);
+}
+for (const row of load('scale')?.rows ?? []) {
+  const r = row.reconcile;
+  lines.push(`| ${row.size} synthetic workloads: core / first reconcile / resync | ${row.core.totalMs} / ${r.first.ms} / ${r.resync.ms} ms | — | ${r.keysInEtcd} keys, ${r.first.transactions} txns; resync writes ${r.resync.operations}; peak RSS ${row.rssMiB.peak} MiB |`);
+}
+const text = `${lines.join('\n')}\n\nFrom the latest bench/results/*.json; details in each benchmark's .md.\n`;
+writeFileSync(`${resultsDir}summary.md`, text);
+process.stdout.write(`\n${text}`);

