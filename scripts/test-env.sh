@@ -44,6 +44,7 @@ DOCKER_CONFIG_FILE=$STATE/dockerd.json
 # Our own bridge for the default "bridge" network, so that we never share docker0 with another engine.
 BRIDGE=aptest0
 BRIDGE_ADDR=10.213.213.1/24
+BRIDGE_MAC=02:42:0a:d5:d5:01
 ADDRESS_POOL=base=10.214.0.0/16,size=24
 
 IMAGE=appproxy-test/busybox:latest
@@ -394,6 +395,12 @@ ensure_bridge() {
   fi
   if ! grep -q "inet ${BRIDGE_ADDR%/*}/" <<<"$(ip -4 addr show dev "$BRIDGE")"; then
     ip addr add "$BRIDGE_ADDR" dev "$BRIDGE"
+  fi
+  # A bridge whose address was never set takes the lowest address of its ports, so every container
+  # joining or leaving could change it: containers then answer an address that is gone, and
+  # requests through Traefik stall for seconds until ARP catches up. A set address never changes.
+  if [[ $(cat "/sys/class/net/$BRIDGE/addr_assign_type") != 3 ]]; then
+    ip link set "$BRIDGE" address "$BRIDGE_MAC"
   fi
   ip link set "$BRIDGE" up
 }

@@ -35,7 +35,8 @@ function credentialProblem(error: unknown, config: DaemonConfig): string | undef
     return `etcd refused the credentials (${user}): ${(error as Error).message}. Check --etcd-username and the password (APPPROXY_ETCD_PASSWORD or the config file)`;
   }
   if (error instanceof EtcdPermissionDeniedError) {
-    return `etcd denied ${user} access: ${(error as Error).message}. Grant its role read and write on the prefixes "${config.rootKey}" and "appproxy/"`;
+    const root = config.rootKey;
+    return `etcd denied ${user} access: ${(error as Error).message}. Grant its role readwrite on the key "${root}" and the prefixes "${root}/", "appproxy/claims/${root}/" and "appproxy/owners/${root}/"`;
   }
   return undefined;
 }

@@ -99,5 +99,21 @@ test('etcd user without rights on the root key: appproxy refuses to start and na
   daemons.push(appproxy);
   const code = await Promise.race([appproxy.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
   assert.equal(code, 3, `appproxy exits with status 3 when etcd denies access; got ${code}:\n${appproxy.logs()}`);
-  assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and "appproxy\/"/);
+  assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and the prefixes "tlstest\/", "appproxy\/claims\/tlstest\/" and "appproxy\/owners\/tlstest\/"/);
+});
+
+test('etcd user with exactly the rights the README grants: appproxy runs, and etcd refuses it anything else', async () => {
+  const admin = '--user=root:s3cret-root';
+  await etcdctl(admin, 'role', 'add', 'appproxy-tlstest');
+  for (const [key, prefix] of [['tlstest', false], ['tlstest/', true], ['appproxy/claims/tlstest/', true], ['appproxy/owners/tlstest/', true]] as const) {
+    await etcdctl(admin, 'role', 'grant-permission', ...(prefix ? ['--prefix=true'] : []), 'appproxy-tlstest', 'readwrite', key);
+  }
+  await etcdctl(admin, 'user', 'add', 'apx:pw-apx');
+  await etcdctl(admin, 'user', 'grant-role', 'apx', 'appproxy-tlstest');
+  const appproxy = await startDaemon({ owner: 'tls-rbac', port: 19186, args: [...tlsArgs(), '--etcd-username', 'apx'], env: { APPPROXY_ETCD_PASSWORD: 'pw-apx' } });
+  daemons.push(appproxy);
+  const owner = await etcdctl(admin, 'get', 'appproxy/owners/tlstest/tls-rbac');
+  assert.match(owner.stdout, /tls-rbac/, 'the owner record was written with the least rights');
+  await assert.rejects(etcdctl('--user=apx:pw-apx', 'put', 'other/key', 'x'), /permission denied/, 'the same user may write nothing else');
+  await appproxy.kill('SIGTERM');
 });

