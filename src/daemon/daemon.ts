@@ -25,11 +25,18 @@ export interface DaemonParts {
   readonly onFatal?: (message: string) => void;
 }
 
+function isCredentialError(error: Error): boolean {
+  return error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError || error instanceof EtcdPermissionDeniedError;
+}
+
 /**
  * Errors that retrying cannot cure: etcd refused the user, the password or the user's rights.
  * Starting anyway would look like an etcd outage (not ready, forever), so the daemon stops and says so.
  */
-function credentialProblem(error: unknown, config: DaemonConfig): string | undefined {
+function credentialProblem(wrapped: unknown, config: DaemonConfig): string | undefined {
+  // The store wraps etcd3's errors (EtcdUnavailableError): look down the chain of causes.
+  let error = wrapped;
+  while (error instanceof Error && !isCredentialError(error) && error.cause !== undefined) error = error.cause;
   const user = config.etcd.username === undefined ? 'no user' : `user "${config.etcd.username}"`;
   if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError) {
     return `etcd refused the credentials (${user}): ${(error as Error).message}. Check --etcd-username and the password (APPPROXY_ETCD_PASSWORD or the config file)`;
