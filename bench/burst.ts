@@ -5,11 +5,9 @@
 //
 //   node bench/burst.ts [sizes...]      (default 100 500; scripts/bench.sh sets the environment up)
 import { readFileSync } from 'node:fs';
-import Dockerode from 'dockerode';
-import { startDaemon, type DaemonProcess } from '../test/support/daemon-process.ts';
-import { clearTree, testEtcd } from '../test/support/etcd-kv.ts';
-import { requireTestEnv, testEnv } from '../test/support/env.ts';
-import { createFleet, removeBenchContainers, sweepUntil } from './lib/fleet.ts';
+import type { DaemonProcess } from '../test/support/daemon-process.ts';
+import { testEnv } from '../test/support/env.ts';
+import { benchSetup, createFleet, removeBenchContainers, sweepUntil } from './lib/fleet.ts';
 import { writeResult } from './lib/results.ts';
 import { since, summary } from './lib/stats.ts';
 
@@ -43,12 +41,7 @@ async function sweepBoth(hosts: string[], t0: number, gone: boolean) {
   return { appproxy: describe(viaEtcd), dockerProvider: describe(viaDocker) };
 }
 
-await requireTestEnv();
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
-const etcd = testEtcd(testEnv.etcdEndpoint);
-await removeBenchContainers(docker);
-await clearTree(etcd, 'traefik');
-const daemon = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+const { docker, daemon, finish } = await benchSetup();
 const rows: Record<string, unknown>[] = [];
 try {
   for (const size of sizes) {
@@ -77,10 +70,7 @@ try {
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 } finally {
-  await daemon.kill('SIGTERM');
-  await removeBenchContainers(docker);
-  await clearTree(etcd, 'traefik');
-  etcd.close();
+  await finish();
 }
 
 const line = (row: any, way: 'start' | 'stop') => {

@@ -7,11 +7,8 @@
 // moment the engine finished the start (our part plus Traefik's).
 //
 //   node bench/route-add.ts [routes at concurrency 1] [routes at concurrency 50]   (default 100 500)
-import Dockerode from 'dockerode';
-import { startDaemon } from '../test/support/daemon-process.ts';
-import { clearTree, testEtcd } from '../test/support/etcd-kv.ts';
-import { requireTestEnv, testEnv } from '../test/support/env.ts';
-import { createFleet, removeBenchContainers, RouterWatch } from './lib/fleet.ts';
+import { testEnv } from '../test/support/env.ts';
+import { benchSetup, createFleet, removeBenchContainers, RouterWatch } from './lib/fleet.ts';
 import { writeResult } from './lib/results.ts';
 import { mapLimit, sleep, summary } from './lib/stats.ts';
 
@@ -30,12 +27,7 @@ async function seenBy(watch: RouterWatch, name: string, timeoutMs: number): Prom
   throw new Error(`${name} never showed as enabled in Traefik's API`);
 }
 
-await requireTestEnv();
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
-const etcd = testEtcd(testEnv.etcdEndpoint);
-await removeBenchContainers(docker);
-await clearTree(etcd, 'traefik');
-const daemon = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+const { docker, daemon, finish } = await benchSetup();
 const rows: Record<string, any>[] = [];
 try {
   for (const [concurrency, count] of runs) {
@@ -60,10 +52,7 @@ try {
     await sleep(2000);
   }
 } finally {
-  await daemon.kill('SIGTERM');
-  await removeBenchContainers(docker);
-  await clearTree(etcd, 'traefik');
-  etcd.close();
+  await finish();
 }
 
 const published: Record<number, number> = { 1: 328, 50: 631 };

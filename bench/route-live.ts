@@ -7,17 +7,14 @@
 //
 //   node bench/route-live.ts [samples]      (scripts/bench.sh sets the environment up first)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import Dockerode from 'dockerode';
-import { startDaemon } from '../test/support/daemon-process.ts';
-import { clearTree, testEtcd } from '../test/support/etcd-kv.ts';
-import { requireTestEnv, testEnv } from '../test/support/env.ts';
+import { testEnv } from '../test/support/env.ts';
 import { httpGet } from '../test/support/http-get.ts';
 import { cdfChart } from './lib/cdf-chart.ts';
+import { benchSetup, routeLabels } from './lib/fleet.ts';
 import { summary, type Summary } from './lib/stats.ts';
 
 const samples = Number(process.argv[2] ?? 50);
 const out = new URL('./results/', import.meta.url).pathname;
-const LABEL = 'appproxy-bench';
 
 /** Polls through one Traefik every 2 ms until the container answers (bounded by 30 s). */
 async function liveAfter(base: string, host: string, t0: number): Promise<number> {
@@ -30,27 +27,18 @@ async function liveAfter(base: string, host: string, t0: number): Promise<number
   throw new Error(`${host} never answered through ${base}`);
 }
 
-await requireTestEnv();
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
-const etcd = testEtcd(testEnv.etcdEndpoint);
-await clearTree(etcd, 'traefik');
-const appproxy = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+const { docker, etcd, finish } = await benchSetup();
 const etcdMs: number[] = [];
 const appproxyMs: number[] = [];
 const dockerProviderMs: number[] = [];
 try {
   for (let index = 0; index < samples; index += 1) {
     const name = `bench-${index}`;
-    const labels: Record<string, string> = { [LABEL]: 'true' };
-    for (const prefix of ['traefik', 'appproxy']) {
-      labels[`${prefix}.enable`] = 'true';
-      labels[`${prefix}.http.routers.${name}.rule`] = `Host(\`${name}\`)`;
-    }
     const container = await docker.createContainer({
       name,
       Image: testEnv.busyboxImage,
       Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
-      Labels: labels,
+      Labels: routeLabels(name),
       ExposedPorts: { '80/tcp': {} },
       StopSignal: 'SIGKILL',
     });
@@ -69,11 +57,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 } finally {
-  await appproxy.kill('SIGTERM');
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
-  await Promise.all(leftovers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
-  await clearTree(etcd, 'traefik');
-  etcd.close();
+  await finish();
 }
 
 const result = {

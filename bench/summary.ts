@@ -13,7 +13,8 @@ const live = load('route-live');
 if (live !== undefined) {
   const a = live.appproxyThroughEtcd;
   const b = live.traefikDockerProvider;
-  lines.push(`| route live after \`docker start\`, p50 / p90 / p99 (n=${a.n}) | ${a.p50} / ${a.p90} / ${a.p99} ms | ${b.p50} / ${b.p90} / ${b.p99} ms | ratio ${live.ratioP50.toFixed(2)}; keys in etcd p50 ${live.etcdCommit.p50} ms |`);
+  const ms = (s: { p50: number; p90: number; p99: number }) => `${Math.round(s.p50)} / ${Math.round(s.p90)} / ${Math.round(s.p99)} ms`;
+  lines.push(`| route live after \`docker start\`, p50 / p90 / p99 (n=${a.n}) | ${ms(a)} | ${ms(b)} | ratio ${live.ratioP50.toFixed(2)}; keys in etcd p50 ${Math.round(live.etcdCommit.p50)} ms |`);
 }
 for (const row of load('burst')?.rows ?? []) {
   for (const way of ['start', 'stop'] as const) {

@@ -1,11 +1,34 @@
 // Labelled busybox containers for the benchmarks: each serves its own name over HTTP and carries
 // the same route under `traefik.*` (Traefik's Docker provider) and `appproxy.*` (appproxy → etcd).
-import type Dockerode from 'dockerode';
-import { testEnv } from '../../test/support/env.ts';
+import Dockerode from 'dockerode';
+import type { Etcd3 } from 'etcd3';
+import { startDaemon, type DaemonProcess } from '../../test/support/daemon-process.ts';
+import { clearTree, testEtcd } from '../../test/support/etcd-kv.ts';
+import { requireTestEnv, testEnv } from '../../test/support/env.ts';
 import { httpGet } from '../../test/support/http-get.ts';
 import { mapLimit, sleep } from './stats.ts';
 
 export const BENCH_LABEL = 'appproxy-bench';
+
+/**
+ * A clean start on the test environment (no bench container, an empty tree) with one `appproxy run`
+ * (owner `bench`); `finish` stops it and cleans up again.
+ */
+export async function benchSetup(): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
+  await requireTestEnv();
+  const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+  const etcd = testEtcd(testEnv.etcdEndpoint);
+  await removeBenchContainers(docker);
+  await clearTree(etcd, 'traefik');
+  const daemon = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+  const finish = async () => {
+    await daemon.kill('SIGTERM');
+    await removeBenchContainers(docker);
+    await clearTree(etcd, 'traefik');
+    etcd.close();
+  };
+  return { docker, etcd, daemon, finish };
+}
 
 export function routeLabels(name: string): Record<string, string> {
   const labels: Record<string, string> = { [BENCH_LABEL]: 'true' };

@@ -42,7 +42,9 @@ export function runCommand(): Command {
         "each server under this instance's lease, shared routers and services claimed so that several instances " +
         '(one per Docker host) merge safely. Serves /livez, /readyz and /metrics.\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
-        'precedence, and are all checked before anything connects.',
+        'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When etcd ' +
+        'refuses the credentials or the rights, it stops with exit status 3; when etcd or Docker is unreachable, it ' +
+        'keeps retrying and reports not-ready.',
     );
   addSettingFlags(command, 'run');
   command.action(async (flags: Record<string, unknown>) => {

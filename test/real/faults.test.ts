@@ -7,7 +7,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { EtcdCluster, startTraefik } from '../support/etcd-cluster.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
-import { answers, Churn, removeFaultContainers, running, StablePoller, startWeb, waitConverged, type Owner } from '../support/fault-harness.ts';
+import { answers, Churn, createWeb, removeFaultContainers, running, StablePoller, startWeb, waitConverged, type Owner } from '../support/fault-harness.ts';
 import { SocketForwarder } from '../support/socket-forwarder.ts';
 import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
@@ -100,18 +100,7 @@ async function scenario(spec: {
 }
 
 async function stableWebs(names: readonly string[], extra: (name: string) => Record<string, string> = () => ({}), restart = false): Promise<void> {
-  for (const name of names) {
-    const container = await docker.createContainer({
-      name,
-      Image: testEnv.busyboxImage,
-      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
-      Labels: { 'appproxy-fault-test': 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)`, ...extra(name) },
-      ExposedPorts: { '80/tcp': {} },
-      StopSignal: 'SIGKILL',
-      HostConfig: restart ? { RestartPolicy: { Name: 'always' } } : {},
-    });
-    await container.start();
-  }
+  for (const name of names) await (await createWeb(docker, name, extra(name), restart ? { RestartPolicy: { Name: 'always' } } : {})).start();
 }
 
 before(async () => {
@@ -239,11 +228,7 @@ test('fault: SIGKILL in the middle of a large change, then a restart', async () 
       const watcher = await etcd.watch().prefix('traefik/http/routers/f4-bulk-').create();
       const firstWrite = new Promise<void>((resolve) => watcher.once('put', () => resolve()));
       // All created first, then started at once: the engine finishes them together, one large change.
-      const containers = await Promise.all(
-        names.map((name) =>
-          docker.createContainer({ name, Image: testEnv.busyboxImage, Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`], Labels: { 'appproxy-fault-test': 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)` }, ExposedPorts: { '80/tcp': {} }, StopSignal: 'SIGKILL' }),
-        ),
-      );
+      const containers = await Promise.all(names.map((name) => createWeb(docker, name)));
       const starting = Promise.all(containers.map((container) => container.start()));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -310,9 +295,9 @@ test('fault: huge labels near etcd\'s request limit: an oversized one fails only
       const before = await appproxy.metric('appproxy_etcd_transactions_total');
       const created = await Promise.all(
         large.map((name) => {
-          const labels: Record<string, string> = { 'appproxy-fault-test': 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)` };
+          const labels: Record<string, string> = {};
           for (let i = 0; i < 12; i += 1) labels[`appproxy.http.middlewares.${name}-headers.headers.customresponseheaders.X-Large-${i}`] = String(i % 10).repeat(60 * 1024);
-          return docker.createContainer({ name, Image: testEnv.busyboxImage, Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`], Labels: labels, ExposedPorts: { '80/tcp': {} }, StopSignal: 'SIGKILL' });
+          return createWeb(docker, name, labels);
         }),
       );
       await Promise.all(created.map((container) => container.start()));

@@ -14,16 +14,21 @@ import { httpGet } from './http-get.ts';
 export const FAULT_LABEL = 'appproxy-fault-test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A busybox web server that answers its own name on a Host route; `extra` adds or overrides labels. */
-export async function startWeb(docker: Dockerode, name: string, extra: Record<string, string> = {}): Promise<Dockerode.Container> {
-  const container = await docker.createContainer({
+/** Creates (does not start) a busybox web server that answers its own name on a Host route; `extra` adds or overrides labels. */
+export async function createWeb(docker: Dockerode, name: string, extra: Record<string, string> = {}, hostConfig: Dockerode.HostConfig = {}): Promise<Dockerode.Container> {
+  return docker.createContainer({
     name,
     Image: testEnv.busyboxImage,
     Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
     Labels: { [FAULT_LABEL]: 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)`, ...extra },
     ExposedPorts: { '80/tcp': {} },
     StopSignal: 'SIGKILL',
+    HostConfig: hostConfig,
   });
+}
+
+export async function startWeb(docker: Dockerode, name: string, extra: Record<string, string> = {}): Promise<Dockerode.Container> {
+  const container = await createWeb(docker, name, extra);
   await container.start();
   return container;
 }

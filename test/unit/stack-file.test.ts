@@ -212,6 +212,23 @@ const checks: Check[] = [
     },
   },
   {
+    desc: 'only appproxy shares a network with docker-proxy',
+    check(from) {
+      const networksOf = (entry: Record<string, unknown>): string[] => (Array.isArray(entry['networks']) ? (entry['networks'] as string[]) : Object.keys((entry['networks'] ?? {}) as object));
+      const proxyNetworks = networksOf(service('docker-proxy', from));
+      assert.ok(proxyNetworks.length > 0, 'docker-proxy names no network: it would join the default one, with every other service');
+      for (const [name, entry] of Object.entries(from.services)) {
+        if (name === 'docker-proxy' || name === 'appproxy') continue;
+        const shared = networksOf(entry).filter((network) => proxyNetworks.includes(network));
+        assert.deepEqual(shared, [], `service "${name}" shares ${shared.join(', ')} with docker-proxy: it could read every container's inspect, environment included`);
+      }
+    },
+    mistakes: {
+      'Traefik beside the proxy': (copy) => (service('traefik', copy)['networks'] = [...(service('traefik', copy)['networks'] as string[]), 'docker-api']),
+      'the proxy on the control network': (copy) => (service('docker-proxy', copy)['networks'] = ['control']),
+    },
+  },
+  {
     desc: 'no service is privileged or shares the host network, PID or IPC namespace (unless listed with a reason)',
     check(from) {
       for (const [name, entry] of Object.entries(from.services)) {
