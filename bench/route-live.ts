@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { testEnv } from '../test/support/env.ts';
 import { httpGet } from '../test/support/http-get.ts';
 import { cdfChart } from './lib/cdf-chart.ts';
-import { benchSetup, routeLabels } from './lib/fleet.ts';
+import { benchSetup, createBenchContainer } from './lib/fleet.ts';
 import { summary, type Summary } from './lib/stats.ts';
 
 const samples = Number(process.argv[2] ?? 50);
@@ -34,14 +34,7 @@ const dockerProviderMs: number[] = [];
 try {
   for (let index = 0; index < samples; index += 1) {
     const name = `bench-${index}`;
-    const container = await docker.createContainer({
-      name,
-      Image: testEnv.busyboxImage,
-      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
-      Labels: routeLabels(name),
-      ExposedPorts: { '80/tcp': {} },
-      StopSignal: 'SIGKILL',
-    });
+    const container = await createBenchContainer(docker, name);
     const watcher = await etcd.watch().key(`traefik/http/routers/${name}/rule`).create();
     let committed = Number.NaN;
     const t0 = performance.now();

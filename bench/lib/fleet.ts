@@ -48,21 +48,24 @@ async function ensureNetwork(docker: Dockerode): Promise<void> {
   await docker.createNetwork({ Name: BENCH_NETWORK, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.251.0.0/20' }] }, Labels: { [BENCH_LABEL]: 'true' } });
 }
 
+/** Creates (does not start) a busybox web server answering its own name, with `routeLabels(name)`. */
+export function createBenchContainer(docker: Dockerode, name: string, hostConfig: Dockerode.HostConfig = {}): Promise<Dockerode.Container> {
+  return docker.createContainer({
+    name,
+    Image: testEnv.busyboxImage,
+    Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
+    Labels: routeLabels(name),
+    ExposedPorts: { '80/tcp': {} },
+    StopSignal: 'SIGKILL',
+    HostConfig: hostConfig,
+  });
+}
+
 /** Creates (does not start) `count` containers named `<prefix>-<i>`. */
 export async function createFleet(docker: Dockerode, prefix: string, count: number): Promise<{ names: string[]; containers: Dockerode.Container[] }> {
   await ensureNetwork(docker);
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const containers = await mapLimit(names, 16, (name) =>
-    docker.createContainer({
-      name,
-      Image: testEnv.busyboxImage,
-      Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
-      Labels: routeLabels(name),
-      ExposedPorts: { '80/tcp': {} },
-      StopSignal: 'SIGKILL',
-      HostConfig: { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK },
-    }),
-  );
+  const containers = await mapLimit(names, 16, (name) => createBenchContainer(docker, name, { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK }));
   return { names, containers };
 }
 
