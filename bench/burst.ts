@@ -15,9 +15,11 @@ const progress = (message: string) => process.stderr.write(`${new Date().toISOSt
 const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [100, 500];
 
 async function counters(daemon: DaemonProcess): Promise<{ transactions: number; operations: number; passes: number }> {
-  const text = await (await fetch(`${daemon.url}/metrics`)).text();
-  const value = (prefix: string) => Number(text.split('\n').find((line) => line.startsWith(prefix))?.split(' ').pop() ?? 0);
-  return { transactions: value('appproxy_etcd_transactions_total '), operations: value('appproxy_etcd_operations_total '), passes: value('appproxy_reconciles_total{result="ok"}') };
+  return {
+    transactions: await daemon.metric('appproxy_etcd_transactions_total'),
+    operations: await daemon.metric('appproxy_etcd_operations_total'),
+    passes: await daemon.metric('appproxy_reconciles_total{result="ok"}'),
+  };
 }
 
 function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {

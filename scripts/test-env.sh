@@ -531,6 +531,22 @@ through_traefik() { # WEB_PORT HOST
 }
 
 # sm MSG: a smoke progress line with the time since the smoke began (t0 of cmd_smoke).
+# smoke_traefik NAME API_PORT WEB_PORT PROVIDER SOURCE: router $CHECK_NAME@PROVIDER enabled in
+# NAME's API, and a request for $CHECK_NAME.PROVIDER.test through its web entry point reaches the container.
+smoke_traefik() {
+  local name=$1 api=$2 web=$3 provider=$4 source=$5
+  if ! wait_until 15 router_enabled "$api" "$CHECK_NAME@$provider"; then
+    tail -n 30 "$LOGS/$name.log" >&2 || true
+    smoke_cleanup
+    die "smoke: $name did not pick up router $CHECK_NAME@$provider $source"
+  fi
+  wait_until 10 through_traefik "$web" "$CHECK_NAME.$provider.test" || {
+    smoke_cleanup
+    die "smoke: request through $name (127.0.0.1:$web) did not reach the container"
+  }
+  sm "$name router $CHECK_NAME@$provider enabled, web :$web -> container ok"
+}
+
 sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
 
 cmd_smoke() {
@@ -559,16 +575,7 @@ cmd_smoke() {
   fi
   sm "host -> container http://$ip:8080/ ok"
 
-  if ! wait_until 15 router_enabled 18091 "$CHECK_NAME@docker"; then
-    tail -n 30 "$LOGS/traefik-docker.log" >&2 || true
-    smoke_cleanup
-    die "smoke: traefik-docker did not pick up router $CHECK_NAME@docker from the container labels"
-  fi
-  wait_until 10 through_traefik 18090 "$CHECK_NAME.docker.test" || {
-    smoke_cleanup
-    die "smoke: request through traefik-docker (127.0.0.1:18090) did not reach the container"
-  }
-  sm "traefik-docker router $CHECK_NAME@docker enabled, web :18090 -> container ok"
+  smoke_traefik traefik-docker 18091 18090 docker "from the container labels"
   if grep -Eiq 'client version .* too (old|new)|minimum supported API version|API version' "$LOGS/traefik-docker.log"; then
     warn "traefik-docker log mentions the Docker API version:"
     grep -Ei 'client version|API version' "$LOGS/traefik-docker.log" | tail -n 5 >&2
@@ -587,16 +594,7 @@ EOF
     smoke_cleanup
     die "smoke: etcd transaction failed"
   }
-  if ! wait_until 15 router_enabled 18081 "$CHECK_NAME@etcd"; then
-    tail -n 30 "$LOGS/traefik-etcd.log" >&2 || true
-    smoke_cleanup
-    die "smoke: traefik-etcd did not pick up router $CHECK_NAME@etcd from etcd"
-  fi
-  wait_until 10 through_traefik 18080 "$CHECK_NAME.etcd.test" || {
-    smoke_cleanup
-    die "smoke: request through traefik-etcd (127.0.0.1:18080) did not reach the container"
-  }
-  sm "traefik-etcd router $CHECK_NAME@etcd enabled, web :18080 -> container ok"
+  smoke_traefik traefik-etcd 18081 18080 etcd "from etcd"
   smoke_cleanup
   sm "ok"
 }

@@ -4,7 +4,7 @@
 import type Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import { DockerodeSource } from '../../src/docker/docker-source.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
@@ -129,6 +129,19 @@ export interface Owner {
   readonly constraints?: string;
 }
 
+/** Compiled once per constraint expression: the convergence check asks every 50 ms. */
+const compiledOptions = new Map<string, CompiledProviderOptions>();
+function compiledFor(constraints: string): CompiledProviderOptions {
+  let compiled = compiledOptions.get(constraints);
+  if (compiled === undefined) {
+    const result = compileProviderOptions({ ...defaultProviderOptions, constraints });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    compiled = result.value;
+    compiledOptions.set(constraints, compiled);
+  }
+  return compiled;
+}
+
 /**
  * The tree etcd must hold: what the core computes from what the engine runs now, for each live
  * owner (their shared resources agree, their servers differ), plus the root marker; the placeholder
@@ -138,9 +151,7 @@ export async function desiredTree(docker: Dockerode, owners: readonly Owner[], r
   const workloads = await new DockerodeSource(docker).listWorkloads();
   const tree = new Map<string, string>([[rootKey, 'appproxy']]);
   for (const { owner, constraints } of owners) {
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, constraints: constraints ?? '' });
-    if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
-    const build = buildConfiguration(workloads, compiled.value);
+    const build = buildConfiguration(workloads, compiledFor(constraints ?? ''));
     for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, { rootKey, ownerId: owner })) tree.set(key, value);
   }
   if (tree.size === 1) tree.set(`${rootKey}/${PLACEHOLDER_RESOURCE}/loadBalancer/passHostHeader`, 'true');

@@ -48,6 +48,21 @@ interface Case {
   readonly expected: Workload;
 }
 
+/** `apfx-shared` (`--network container:apfx-bridge`), before its network container is resolved. */
+const sharedWorkload: Workload = {
+  kind: 'container',
+  id: 'a49a874d4b678514cf5f26a28d07bd08a05268d52c839dee88cca4baf8821cc3',
+  name: 'apfx-shared',
+  serviceName: 'apfx-shared',
+  labels: { app: 'shared' },
+  status: 'running',
+  health: undefined,
+  // `--network container:apfx-bridge` is stored with the full id, not the name given.
+  networkMode: `container:${BRIDGE_ID}`,
+  ports: [],
+  networks: [],
+};
+
 const cases: readonly Case[] = [
   {
     title: 'container on the default bridge',
@@ -129,37 +144,12 @@ const cases: readonly Case[] = [
     title: 'container sharing another one’s network stack: resolved through lookup',
     inspect: byName('apfx-shared'),
     lookup: lookupIn(containers),
-    expected: {
-      kind: 'container',
-      id: 'a49a874d4b678514cf5f26a28d07bd08a05268d52c839dee88cca4baf8821cc3',
-      name: 'apfx-shared',
-      serviceName: 'apfx-shared',
-      labels: { app: 'shared' },
-      status: 'running',
-      health: undefined,
-      // `--network container:apfx-bridge` is stored with the full id, not the name given.
-      networkMode: `container:${BRIDGE_ID}`,
-      ports: [],
-      networks: [],
-      networkContainer: bridgeWorkload,
-    },
+    expected: { ...sharedWorkload, networkContainer: bridgeWorkload },
   },
   {
     title: 'container sharing a network stack, without lookup: left unresolved',
     inspect: byName('apfx-shared'),
-    expected: {
-      kind: 'container',
-      id: 'a49a874d4b678514cf5f26a28d07bd08a05268d52c839dee88cca4baf8821cc3',
-      name: 'apfx-shared',
-      serviceName: 'apfx-shared',
-      labels: { app: 'shared' },
-      status: 'running',
-      health: undefined,
-      networkMode: `container:${BRIDGE_ID}`,
-      ports: [],
-      networks: [],
-      networkContainer: undefined,
-    },
+    expected: { ...sharedWorkload, networkContainer: undefined },
   },
   {
     title: 'container with published, exposed-only and UDP ports, sorted by number',
