@@ -84,7 +84,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
   if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
-  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120 } as DaemonConfig['etcd']);
+  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 30 } as DaemonConfig['etcd']);
   await clear(client);
   const logger = pino({ level: 'silent' });
   const lease = new LeaseKeeper(client, 120, logger, () => undefined);
@@ -150,7 +150,7 @@ function topFunctions(file: string, count: number): { fn: string; selfMs: number
 
 function profile(size: number): { fn: string; selfMs: number; share: number }[] {
   const dir = mkdtempSync(join(tmpdir(), 'appproxy-prof-'));
-  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no profile written in ${dir}`);
   return topFunctions(join(dir, file), 15);
@@ -197,7 +197,7 @@ if (args[0] === '--one') {
   const sizes = args.length > 0 ? args.map(Number) : [1000, 5000, 10_000];
   const rows: Record<string, any>[] = [];
   for (const size of sizes) {
-    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', String(size)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 900_000 });
     if (child.status !== 0) throw new Error(`size ${size} failed:\n${child.stderr}`);
     const row = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, any>;
     rows.push(row);

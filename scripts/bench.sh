@@ -7,6 +7,8 @@
 #   (also: npm run bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/bounded.sh
+source scripts/lib/bounded.sh
 bash scripts/test-env.sh install
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -14,13 +16,13 @@ TEST_ENV_SMOKE=0 bash scripts/test-env.sh up
 which=${1:-all}
 [ $# -gt 0 ] && shift
 case $which in
-  route-live | burst | route-add | scale) node "bench/$which.ts" "$@" ;;
+  route-live | burst | route-add | scale) bounded_run 5400 node "bench/$which.ts" "$@" ;;
   all)
-    node bench/route-live.ts 50
-    node bench/burst.ts 100 500
-    node bench/route-add.ts 100 500
-    node bench/scale.ts 1000 5000 10000
+    bounded_run 1800 node bench/route-live.ts 50
+    bounded_run 3600 node bench/burst.ts 100 500
+    bounded_run 3600 node bench/route-add.ts 100 500
+    bounded_run 3600 node bench/scale.ts 1000 5000 10000
     ;;
   *) echo "bench: unknown benchmark '$which' (route-live, burst, route-add, scale, or nothing for all)" >&2; exit 2 ;;
 esac
-node bench/summary.ts
+bounded_run 120 node bench/summary.ts

@@ -78,6 +78,8 @@
 # or redis gets started, and removes it after). Traefik comes from `scripts/test-env.sh install`.
 # Build logs: ${APPPROXY_BUILD_CACHE:-~/.cache/appproxy-build}/logs/.
 set -euo pipefail
+# shellcheck source=lib/bounded.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bounded.sh"
 umask 022
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

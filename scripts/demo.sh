@@ -12,6 +12,8 @@
 # and the stack file's own variables (see its header).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/bounded.sh
+source scripts/lib/bounded.sh
 
 STACK=${STACK:-appproxy}
 export HTTP_PORT=${HTTP_PORT:-80}
@@ -23,7 +25,8 @@ started=$(date +%s)
 say() { printf '[%3ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
-engine_answers() { docker info >/dev/null 2>&1; }
+# A wedged engine accepts connections and never answers: a few seconds, then it counts as down.
+engine_answers() { DOCKER_CALL_LIMIT=10 docker info >/dev/null 2>&1; }
 
 ensure_engine() {
   if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
@@ -67,7 +70,7 @@ wait_for_demo() {
       return 0
     fi
     local now
-    now=$(docker stack services "$STACK" --format '{{.Name}} {{.Replicas}}' 2>/dev/null | sed "s/^${STACK}_//" | tr '\n' ' ')
+    now=$(DOCKER_CALL_LIMIT=30 docker stack services "$STACK" --format '{{.Name}} {{.Replicas}}' 2>/dev/null | sed "s/^${STACK}_//" | tr '\n' ' ')
     if [ "$now" != "$last" ]; then say "waiting: $now"; last=$now; fi
     sleep 2
   done

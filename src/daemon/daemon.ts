@@ -69,6 +69,7 @@ export class Daemon {
   #timers: NodeJS.Timeout[] = [];
   #firstSync = false;
   #dockerOk = false;
+  #eventsFollowed = false;
   #etcdOk = false;
   #previousLease: string | undefined;
   #stopping = false;
@@ -80,12 +81,30 @@ export class Daemon {
     this.#log = parts.logger;
     this.metrics = createMetrics();
     this.store = new EtcdStore(parts.etcd, storeLayout(parts.config.rootKey, parts.config.owner));
+    this.#setDockerOk(false);
+    this.#setEtcdOk(false);
+  }
+
+  /**
+   * Docker counts as reachable while the event stream is followed (and its engine answers pings)
+   * and the last listing got its answers: either alone can be true of a wedged engine.
+   */
+  #setDockerOk(ok: boolean, via: 'events' | 'listing' = 'listing'): void {
+    if (via === 'events') this.#eventsFollowed = ok;
+    else this.#dockerOk = ok;
+    this.metrics.reachable.set({ dependency: 'docker' }, this.#dockerOk && this.#eventsFollowed ? 1 : 0);
+  }
+
+  #setEtcdOk(ok: boolean): void {
+    this.#etcdOk = ok;
+    this.metrics.reachable.set({ dependency: 'etcd' }, ok ? 1 : 0);
   }
 
   readinessReasons(): string[] {
     const reasons: string[] = [];
     if (!this.#firstSync) reasons.push('first sync not done');
-    if (!this.#dockerOk) reasons.push('Docker unreachable');
+    if (!this.#dockerOk) reasons.push('Docker unreachable (its last listing failed)');
+    else if (!this.#eventsFollowed) reasons.push('Docker unreachable (event stream not followed)');
     if (!this.#etcdOk) reasons.push('etcd unreachable');
     return reasons;
   }
@@ -112,7 +131,7 @@ export class Daemon {
         this.#scheduler?.trigger();
       },
       (connected) => {
-        this.#dockerOk = connected;
+        this.#setDockerOk(connected, 'events');
         // A (re)connected stream may have missed events: resync.
         if (connected) this.#scheduler?.trigger();
       },
@@ -157,12 +176,12 @@ export class Daemon {
           () => this.#scheduler?.trigger(),
         );
         await this.#watcher.start();
-        this.#etcdOk = true;
+        this.#setEtcdOk(true);
         this.#log.info({ lease: lease.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'etcd connected, lease granted');
         this.#scheduler?.trigger();
         return;
       } catch (error) {
-        this.#etcdOk = false;
+        this.#setEtcdOk(false);
         this.metrics.errors.inc({ kind: 'etcd' });
         const fatal = credentialProblem(error, config);
         if (fatal !== undefined && this.#parts.onFatal !== undefined) {
@@ -201,18 +220,18 @@ export class Daemon {
     let outcome: ReconcileOutcome;
     try {
       outcome = await reconciler.reconcile();
-      this.#etcdOk = true;
+      this.#setEtcdOk(true);
     } catch (error) {
       const kind = (error as Error).name === 'EtcdUnavailableError' ? 'etcd' : 'docker';
-      if (kind === 'etcd') this.#etcdOk = false;
-      else this.#dockerOk = false;
+      if (kind === 'etcd') this.#setEtcdOk(false);
+      else this.#setDockerOk(false);
       this.metrics.errors.inc({ kind });
       throw error;
     } finally {
       timer();
     }
     // The pass listed the workloads: Docker answered.
-    this.#dockerOk = true;
+    this.#setDockerOk(true);
     this.lastOutcome = outcome;
     this.#report(outcome);
     if (this.#previousLease !== undefined) {

@@ -8,7 +8,8 @@ export interface Readiness {
 
 /** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics. */
 export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry): Promise<FastifyInstance> {
-  const server = Fastify({ logger: false });
+  // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
+  const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');
   server.get('/readyz', async (_request, reply) => {
     const reasons = readiness.reasons();

@@ -3,6 +3,7 @@ import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import { DEFAULT_DOCKER_TIMEOUT_MS, limitDockerCalls } from './docker-call-limit.ts';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -16,8 +17,14 @@ const DEFAULT_SOCKET = '/var/run/docker.sock';
  *
  * Every connection option is set explicitly, even to `undefined`, because docker-modem merges our
  * options over its own reading of `process.env`, which must not leak in when `env` is another object.
+ *
+ * Every call made through the client is limited to `timeoutMs` (see limitDockerCalls).
  */
-export function dockerFromEnv(env: NodeJS.ProcessEnv = process.env): Dockerode {
+export function dockerFromEnv(env: NodeJS.ProcessEnv = process.env, timeoutMs: number = DEFAULT_DOCKER_TIMEOUT_MS): Dockerode {
+  return limitDockerCalls(unlimitedDockerFromEnv(env), timeoutMs);
+}
+
+function unlimitedDockerFromEnv(env: NodeJS.ProcessEnv): Dockerode {
   const dockerHost = env['DOCKER_HOST'] ?? '';
   if (dockerHost === '' || dockerHost.startsWith('unix://')) {
     return new Dockerode({

@@ -1,5 +1,8 @@
 import type Dockerode from 'dockerode';
+import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
 /** The Docker events that can change what is routed. */
 const RELEVANT: Record<string, readonly string[] | 'all'> = {
@@ -15,10 +18,23 @@ export interface DockerEvent {
   readonly id: string;
 }
 
+export interface EventWatcherTimings {
+  /** How often the engine is asked `GET /_ping` while the stream is quiet. */
+  readonly pingIntervalMs: number;
+  /** How long that ping may take before the engine counts as gone. */
+  readonly pingLimitMs: number;
+}
+
+const DEFAULT_TIMINGS: EventWatcherTimings = { pingIntervalMs: 10_000, pingLimitMs: 5_000 };
+
 /**
  * Follows the engine's event stream. When the stream ends or fails (engine restart, a proxy
  * closing it), it reconnects with backoff and reports `connected` again, so that the caller
  * resyncs: events missed in between are covered by the full reconcile.
+ *
+ * An open stream proves nothing by itself: a wedged engine keeps its sockets open and sends
+ * nothing, which looks exactly like a quiet one. So while the stream is open the engine is pinged;
+ * a ping that gets no answer in time ends the stream, reports `disconnected`, and reconnects.
  */
 export class DockerEventWatcher {
   readonly #docker: Dockerode;
@@ -28,8 +44,17 @@ export class DockerEventWatcher {
   #stream: NodeJS.ReadableStream | undefined;
   #stopped = false;
 
-  constructor(docker: Dockerode, logger: Logger, onEvent: (event: DockerEvent) => void, onConnection: (connected: boolean) => void) {
+  readonly #timings: EventWatcherTimings;
+
+  constructor(
+    docker: Dockerode,
+    logger: Logger,
+    onEvent: (event: DockerEvent) => void,
+    onConnection: (connected: boolean) => void,
+    timings: EventWatcherTimings = DEFAULT_TIMINGS,
+  ) {
     this.#docker = docker;
+    this.#timings = timings;
     this.#log = logger;
     this.#onEvent = onEvent;
     this.#onConnection = onConnection;
@@ -61,24 +86,38 @@ export class DockerEventWatcher {
 
   #follow(stream: NodeJS.ReadableStream): Promise<void> {
     return new Promise((resolve) => {
-      let buffer = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let newline = buffer.indexOf('\n');
-        while (newline >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
-          if (line !== '') this.#handle(line);
-          newline = buffer.indexOf('\n');
-        }
-      });
-      stream.on('end', () => resolve());
-      stream.on('close', () => resolve());
-      stream.on('error', (error: Error) => {
-        this.#log.warn({ err: error }, 'Docker event stream failed');
+      const readable = stream as Readable;
+      // readline decodes UTF-8 across chunk boundaries: a character cut in two by the transport stays whole.
+      const lines = createInterface({ input: readable, crlfDelay: Infinity });
+      const heartbeat = setInterval(() => void this.#ping(readable), this.#timings.pingIntervalMs);
+      const done = () => {
+        clearInterval(heartbeat);
+        lines.close();
         resolve();
+      };
+      // readline re-emits the stream's errors; the stream's own handler below reports them.
+      lines.on('error', () => undefined);
+      lines.on('line', (line) => {
+        if (line.trim() !== '') this.#handle(line.trim());
+      });
+      readable.on('end', done);
+      readable.on('close', done);
+      readable.on('error', (error: Error) => {
+        this.#log.warn({ err: error }, 'Docker event stream failed');
+        done();
       });
     });
+  }
+
+  async #ping(stream: Readable): Promise<void> {
+    const { pingLimitMs } = this.#timings;
+    try {
+      await pTimeout(this.#docker.ping(), { milliseconds: pingLimitMs, message: `GET /_ping: no answer from the Docker engine within ${pingLimitMs} ms` });
+    } catch (error) {
+      if (this.#stopped || stream.destroyed) return;
+      this.#log.warn({ err: error }, 'Docker engine stopped answering; the event stream is no longer trusted, reconnecting');
+      stream.destroy();
+    }
   }
 
   #handle(line: string): void {

@@ -8,7 +8,16 @@ export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
   const hosts = etcd.endpoints.map((endpoint) => (/^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`));
   // gRPC's default 4 MiB limit on a received message is reached by the snapshot read at about
   // 4,000 routed workloads; etcd itself sends responses of any size, so the client takes them too.
-  const options: IOptions = { hosts, dialTimeout: 3000, grpcOptions: { 'grpc.max_receive_message_length': -1 } };
+  // Every unary call gets a deadline, so that an etcd that accepts connections and never answers
+  // turns into an error (and not-ready) instead of a wait without end. Streams (watches, lease
+  // keep-alives) have none: they are meant to stay open, and etcd3 notices their loss itself.
+  const limitMs = etcd.timeoutSeconds * 1000;
+  const options: IOptions = {
+    hosts,
+    dialTimeout: Math.min(3000, limitMs),
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + limitMs }),
+  };
   if (etcd.username !== undefined && etcd.password !== undefined) options.auth = { username: etcd.username, password: etcd.password };
   if (etcd.ca !== undefined || etcd.cert !== undefined) {
     options.credentials = {

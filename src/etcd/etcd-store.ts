@@ -5,7 +5,10 @@ import type { Transaction } from '../sync/split-transactions.ts';
 /** An etcd call that failed; the daemon retries it with backoff and reports not-ready meanwhile. */
 export class EtcdUnavailableError extends Error {
   constructor(operation: string, cause: unknown) {
-    super(`etcd ${operation} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    const message = (cause as Error)?.message ?? String(cause);
+    // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
+    const hint = /deadline/i.test(message) ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
+    super(`etcd ${operation} failed: ${message}${hint}`, { cause });
     this.name = 'EtcdUnavailableError';
   }
 }

@@ -1,5 +1,9 @@
 import type { Etcd3, Watcher } from 'etcd3';
+import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
+
+/** A watch that etcd does not confirm in this time counts as failed (the caller retries). */
+const WATCH_CREATE_LIMIT_MS = 10_000;
 
 /**
  * Watches Traefik's tree and the claims. A change made by someone else (another instance, an
@@ -24,7 +28,10 @@ export class EtcdWatcher {
 
   async start(): Promise<void> {
     for (const prefix of this.#prefixes) {
-      const watcher = await this.#client.watch().prefix(prefix).create();
+      const watcher = await pTimeout(this.#client.watch().prefix(prefix).create(), {
+        milliseconds: WATCH_CREATE_LIMIT_MS,
+        message: `etcd watch of "${prefix}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms`,
+      });
       watcher.on('data', (response) => {
         const foreign = response.events.some((event) => !this.#isOwn(String(event.kv.mod_revision)));
         if (foreign) this.#onChange();

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { requireTestEnv } from '../support/env.ts';
 import { waitFor } from '../support/traefik-api.ts';
+import { fetchWithin } from '../support/within.ts';
 
 // `appproxy run` against an etcd of this test's own that demands TLS with client certificates and
 // a user and password: it connects and writes with the right credentials, and refuses to start,
@@ -22,12 +23,13 @@ let etcdLog = '';
 const daemons: DaemonProcess[] = [];
 
 async function openssl(...args: string[]): Promise<void> {
-  await run('openssl', args, { cwd: dir });
+  await run('openssl', args, { cwd: dir, timeout: 30_000 });
 }
 
 function etcdctl(...args: string[]): Promise<{ stdout: string }> {
   return run('etcdctl', [`--endpoints=${ENDPOINT}`, `--cacert=${file('ca.pem')}`, `--cert=${file('client.pem')}`, `--key=${file('client-key.pem')}`, ...args], {
     env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 30_000,
   });
 }
 
@@ -79,7 +81,7 @@ test('etcd with TLS, client certificates and a user: appproxy connects, writes, 
   daemons.push(appproxy);
   const root = await etcdctl('--user=root:s3cret-root', 'get', 'tlstest');
   assert.match(root.stdout, /appproxy/, 'the root key was written over TLS with the user');
-  const metrics = await (await fetch(`${appproxy.url}/metrics`)).text();
+  const metrics = await (await fetchWithin(`${appproxy.url}/metrics`)).text();
   assert.ok(!appproxy.logs().includes('s3cret-root') && !metrics.includes('s3cret-root'), 'the password appears in no log line or metric');
   await appproxy.kill('SIGTERM');
 });

@@ -8,11 +8,13 @@ import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
+import { removeLabelled, testDocker } from '../support/test-docker.ts';
+import { fetchWithin } from '../support/within.ts';
 
 // The Docker engine and etcd restart under a running `appproxy run`: it keeps running, reports
 // not-ready while a dependency is away, and converges once it is back, with no update lost.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const RUN = 'appproxy-restart-test';
 let etcd: Etcd3;
 let appproxy: DaemonProcess;
@@ -35,7 +37,7 @@ async function answers(host: string): Promise<boolean> {
 }
 
 async function readiness(): Promise<number> {
-  return (await fetch(`${appproxy.url}/readyz`).catch(() => undefined))?.status ?? 0;
+  return (await fetchWithin(`${appproxy.url}/readyz`).catch(() => undefined))?.status ?? 0;
 }
 
 before(async () => {
@@ -47,8 +49,7 @@ before(async () => {
 
 after(async () => {
   await appproxy?.kill('SIGTERM');
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } }).catch(() => []);
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  await removeLabelled(docker, [RUN]);
   if (etcd !== undefined) {
     await clearTree(etcd, 'traefik').catch(() => undefined);
     etcd.close();

@@ -8,11 +8,13 @@ import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
+import { removeLabelled, testDocker } from '../support/test-docker.ts';
+import { fetchWithin } from '../support/within.ts';
 
 // appproxy needs only read access to the Docker API: here it runs through `appproxy docker-proxy`,
 // the read-only proxy the stack ships, which refuses every request that is not a read it needs.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const RUN = 'appproxy-proxy-test';
 const PROXY = '127.0.0.1:19190';
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -28,15 +30,14 @@ before(async () => {
   proxy = spawn(process.execPath, [cli, 'docker-proxy', '--listen', PROXY, '--socket', testEnv.dockerSocket], { stdio: ['ignore', 'pipe', 'pipe'] });
   proxy.stdout?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));
   proxy.stderr?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));
-  await waitFor('proxy up', async () => ((await fetch(`http://${PROXY}/_ping`).catch(() => undefined))?.ok ? true : undefined));
+  await waitFor('proxy up', async () => ((await fetchWithin(`http://${PROXY}/_ping`).catch(() => undefined))?.ok ? true : undefined));
   appproxy = await startDaemon({ owner: 'read-only', port: 19186, env: { DOCKER_HOST: `tcp://${PROXY}` } });
 });
 
 after(async () => {
   await appproxy?.kill('SIGTERM');
   proxy?.kill('SIGTERM');
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } });
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  await removeLabelled(docker, [RUN]);
   if (etcd !== undefined) {
     await clearTree(etcd, 'traefik');
     etcd.close();
@@ -58,13 +59,13 @@ test('read-only Docker access: routes follow containers through appproxy docker-
 });
 
 test('read-only Docker access: the proxy refuses writes and paths appproxy does not need', async () => {
-  const create = await fetch(`http://${PROXY}/v1.41/containers/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Image: testEnv.busyboxImage }) });
+  const create = await fetchWithin(`http://${PROXY}/v1.41/containers/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Image: testEnv.busyboxImage }) });
   assert.equal(create.status, 403);
-  const exec = await fetch(`http://${PROXY}/containers/rp-web/exec`, { method: 'POST', body: '{}' });
+  const exec = await fetchWithin(`http://${PROXY}/containers/rp-web/exec`, { method: 'POST', body: '{}' });
   assert.equal(exec.status, 403);
-  const secrets = await fetch(`http://${PROXY}/secrets`);
+  const secrets = await fetchWithin(`http://${PROXY}/secrets`);
   assert.equal(secrets.status, 403);
-  const archive = await fetch(`http://${PROXY}/containers/rp-web/archive?path=/etc`);
+  const archive = await fetchWithin(`http://${PROXY}/containers/rp-web/archive?path=/etc`);
   assert.equal(archive.status, 403);
-  assert.equal((await fetch(`http://${PROXY}/v1.41/containers/json`)).status, 200);
+  assert.equal((await fetchWithin(`http://${PROXY}/v1.41/containers/json`)).status, 200);
 });

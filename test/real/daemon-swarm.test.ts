@@ -6,12 +6,13 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { rawData, waitFor } from '../support/traefik-api.ts';
+import { testDocker } from '../support/test-docker.ts';
 
 // `appproxy run` on a one-node Swarm: a service's tasks become its servers, scaling and label
 // updates follow. Task addresses live on an overlay network that the host cannot reach here, so
 // this test reads Traefik's view of the servers rather than sending traffic to them.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const RUN = 'appproxy-swarm-test';
 let etcd: Etcd3;
 let appproxy: DaemonProcess | undefined;

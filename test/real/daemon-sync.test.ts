@@ -7,10 +7,11 @@ import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { rawData, waitFor } from '../support/traefik-api.ts';
+import { removeLabelled, testDocker } from '../support/test-docker.ts';
 
 // `appproxy run` on real components: a real Docker engine, a real etcd, a real Traefik reading it.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const RUN = 'appproxy-daemon-test';
 const traefik = testEnv.traefikEtcd;
 let etcd: Etcd3;
@@ -31,8 +32,7 @@ async function webContainer(name: string, labels: Record<string, string>, option
 }
 
 async function removeOurs(): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } });
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  await removeLabelled(docker, [RUN]);
   const services = await docker.listServices({ filters: { label: [RUN] } }).catch(() => []);
   await Promise.all(services.map((service) => docker.getService(service.ID).remove()));
 }

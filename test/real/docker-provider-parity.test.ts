@@ -7,13 +7,14 @@ import { requireTestEnv, testEnv } from '../support/env.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
 import { parityCases, type ParityContainer } from './parity-cases.ts';
+import { removeLabelled, testDocker } from '../support/test-docker.ts';
 
 // Parity with Traefik's own Docker provider: the same containers, on one real Docker engine,
 // carry the same labels under `traefik.` and `appproxy.`. One Traefik reads them with its Docker
 // provider; another reads what `appproxy render` writes to etcd. Their /api/rawdata must show the
 // same routers, services and middlewares, with the same status and errors, provider suffixes aside.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const RUN = 'appproxy-parity';
 const SENTINEL = 'p99-sentinel';
 let etcd: Etcd3;
@@ -31,8 +32,7 @@ function labelsOf(container: ParityContainer): Record<string, string> {
 }
 
 async function removeOurs(): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN] } });
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+  await removeLabelled(docker, [RUN]);
   for (const name of ['parity-a', 'parity-b']) {
     await docker.getNetwork(name).remove().catch(() => undefined);
   }

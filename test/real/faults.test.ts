@@ -11,6 +11,7 @@ import { answers, Churn, createWeb, removeFaultContainers, running, StablePoller
 import { SocketForwarder } from '../support/socket-forwarder.ts';
 import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
+import { forEachLimited, testDocker } from '../support/test-docker.ts';
 
 // The fault suite: each scenario runs while containers are started and stopped continuously and a
 // client requests routes that do not change through Traefik; each ends when etcd holds exactly
@@ -19,7 +20,7 @@ import { waitFor } from '../support/traefik-api.ts';
 // the file named by FAULTS_REPORT (`npm run faults` writes docs/faults.md). Counts are asserted;
 // times are only reported.
 
-const docker = new Dockerode({ socketPath: testEnv.dockerSocket });
+const docker = testDocker();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let etcd: Etcd3;
 const daemons = new Set<DaemonProcess>();
@@ -227,9 +228,10 @@ test('fault: SIGKILL in the middle of a large change, then a restart', async () 
       const names = Array.from({ length: 60 }, (_, i) => `f4-bulk-${i}`);
       const watcher = await etcd.watch().prefix('traefik/http/routers/f4-bulk-').create();
       const firstWrite = new Promise<void>((resolve) => watcher.once('put', () => resolve()));
-      // All created first, then started at once: the engine finishes them together, one large change.
-      const containers = await Promise.all(names.map((name) => createWeb(docker, name)));
-      const starting = Promise.all(containers.map((container) => container.start()));
+      // All created first, then started together (a few at a time, which the engine takes without
+      // wedging): their start events arrive while appproxy writes, one large change under way.
+      const containers = await forEachLimited(names, (name) => createWeb(docker, name));
+      const starting = forEachLimited(containers, (container) => container.start());
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no f4-bulk router was written within 120 s:\n${appproxy.logs().slice(-3000)}`)), 120_000);
@@ -293,14 +295,14 @@ test('fault: huge labels near etcd\'s request limit: an oversized one fails only
       // middleware is defined, not used: 720 KB of response headers would defeat any HTTP client.)
       const large = ['f6-large-0', 'f6-large-1', 'f6-large-2'];
       const before = await appproxy.metric('appproxy_etcd_transactions_total');
-      const created = await Promise.all(
-        large.map((name) => {
+      const created = await forEachLimited(
+        large, (name) => {
           const labels: Record<string, string> = {};
           for (let i = 0; i < 12; i += 1) labels[`appproxy.http.middlewares.${name}-headers.headers.customresponseheaders.X-Large-${i}`] = String(i % 10).repeat(60 * 1024);
           return createWeb(docker, name, labels);
-        }),
+        },
       );
-      await Promise.all(created.map((container) => container.start()));
+      await forEachLimited(created, (container) => container.start());
       for (const name of large) await waitFor(`${name} served`, async () => ((await answers(testEnv.traefikEtcd.web, name)) ? true : undefined), 30_000);
       const transactions = (await appproxy.metric('appproxy_etcd_transactions_total')) - before;
       return `a 1 MB rule label: refused with an error naming it, nothing of that container written; three containers with 737 KB of labels each, started together: written in ${transactions} transactions (each under 1 MiB) and served`;

@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
+import { fetchWithin } from '../support/within.ts';
 
 // The shipped stack, deployed with the real `docker stack deploy` (through scripts/demo.sh) on the
 // test's own Docker engine as a one-node Swarm: Traefik reading etcd, etcd, appproxy behind its
@@ -23,7 +24,8 @@ const artifacts = new URL('../artifacts/', import.meta.url).pathname;
 const sockets: Socket[] = [];
 
 async function docker(...args: string[]): Promise<string> {
-  return (await run('docker', args, { env, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  // execFile's timeout kills the client; the error then names the command line.
+  return (await run('docker', args, { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000, killSignal: 'SIGKILL' })).stdout;
 }
 
 /** Traefik's API is not published: ask it from inside its container. */
@@ -43,7 +45,7 @@ async function runningReplicas(): Promise<number> {
 
 /** An engine.io request through Traefik, with or without the sticky cookie. */
 async function poll(method: 'GET' | 'POST', query: string, body: string | undefined, cookie: string | undefined): Promise<{ status: number; text: string; setCookie: string[] }> {
-  const response = await fetch(`${BASE}/wsk/socket.io/?EIO=4&transport=polling${query}`, {
+  const response = await fetchWithin(`${BASE}/wsk/socket.io/?EIO=4&transport=polling${query}`, {
     method,
     body,
     headers: { ...(cookie === undefined ? {} : { cookie }), ...(body === undefined ? {} : { 'content-type': 'text/plain;charset=UTF-8' }) },

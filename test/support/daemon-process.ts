@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { testEnv } from './env.ts';
 import { waitFor } from './traefik-api.ts';
+import { within } from './within.ts';
+import { fetchWithin } from './within.ts';
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 
@@ -33,19 +35,26 @@ export async function startDaemon(options: { owner: string; port: number; args?:
     exited,
     logs: () => output,
     async metric(name) {
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetchWithin(`${url}/metrics`)).text();
       const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
       return line === undefined ? 0 : Number(line.split(' ').pop());
     },
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      // The daemon gives itself 9 s to stop; one that outlives that is killed, and the test says so.
+      try {
+        return await within(`appproxy ${options.owner} to exit after ${signal}`, 15_000, exited);
+      } catch (error) {
+        child.kill('SIGKILL');
+        await within(`appproxy ${options.owner} to exit after SIGKILL`, 5_000, exited);
+        throw error;
+      }
     },
   };
   if (options.waitReady !== false) {
     await waitFor(`appproxy ${options.owner} ready`, async () => {
       if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
-      const response = await fetch(`${url}/readyz`).catch(() => undefined);
+      const response = await fetchWithin(`${url}/readyz`).catch(() => undefined);
       return response?.status === 200 ? true : undefined;
     }, 20_000);
   }

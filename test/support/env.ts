@@ -1,6 +1,7 @@
 // Addresses of the real test environment that `bash scripts/test-env.sh up` starts (keep in step
 // with that script), and a guard that makes tests fail loudly when it is not running.
 import { request } from 'node:http';
+import { fetchWithin } from './within.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -96,7 +97,7 @@ async function checkDocker(): Promise<void> {
 }
 
 async function checkTraefik(endpoints: TraefikEndpoints): Promise<void> {
-  const response = await fetch(`${endpoints.api}/api/rawdata`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const response = await fetchWithin(`${endpoints.api}/api/rawdata`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   await response.json();
 }

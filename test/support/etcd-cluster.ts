@@ -4,8 +4,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { etcdClient } from './etcd-kv.ts';
 import { waitFor } from './traefik-api.ts';
+import { fetchWithin, within } from './within.ts';
 
 interface Member {
   readonly name: string;
@@ -57,14 +59,14 @@ export class EtcdCluster {
 
   async waitHealthy(members: readonly Member[]): Promise<void> {
     await waitFor('etcd cluster members healthy', async () => {
-      const healthy = await Promise.all(members.map(async (member) => (await fetch(`http://${member.client}/health`).then((r) => r.json() as Promise<{ health: string }>).catch(() => undefined))?.health === 'true'));
+      const healthy = await Promise.all(members.map(async (member) => (await fetchWithin(`http://${member.client}/health`).then((r) => r.json() as Promise<{ health: string }>).catch(() => undefined))?.health === 'true'));
       return healthy.every(Boolean) ? true : undefined;
     }, 30_000);
   }
 
   /** The member that is leader now (from etcdctl's endpoint status). */
   leader(): Member {
-    const output = execFileSync('etcdctl', [`--endpoints=${this.endpoints.join(',')}`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+    const output = execFileSync('etcdctl', [`--endpoints=${this.endpoints.join(',')}`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8', timeout: 15_000 });
     const statuses = JSON.parse(output) as { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[];
     const leader = statuses.find((status) => status.Status.header.member_id === status.Status.leader);
     const member = this.members.find((m) => leader !== undefined && leader.Endpoint.endsWith(m.client));
@@ -77,11 +79,11 @@ export class EtcdCluster {
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
-    await exited;
+    await within(`etcd member ${member.name} to exit after SIGKILL`, 10_000, exited);
   }
 
   client(): Etcd3 {
-    return new Etcd3({ hosts: this.endpoints.map((endpoint) => `http://${endpoint}`), dialTimeout: 3000 });
+    return etcdClient(this.endpoints.map((endpoint) => `http://${endpoint}`));
   }
 
   async stop(): Promise<void> {
@@ -93,7 +95,7 @@ export class EtcdCluster {
 /** A Traefik with the etcd provider on `endpoints`, its web entry point on `webPort` and API on `apiPort`. */
 export async function startTraefik(endpoints: readonly string[], webPort: number, apiPort: number): Promise<{ web: string; api: string; stop: () => Promise<void> }> {
   const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
-  const binary = process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8' }).trim();
+  const binary = process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
   const child = spawn(
     binary,
     [
@@ -113,7 +115,7 @@ export async function startTraefik(endpoints: readonly string[], webPort: number
   const api = `http://127.0.0.1:${apiPort}`;
   await waitFor('Traefik for the cluster', async () => {
     if (child.exitCode !== null) throw new Error(`traefik exited with ${child.exitCode}`);
-    return (await fetch(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
+    return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
   }, 30_000);
   return {
     web: `http://127.0.0.1:${webPort}`,
@@ -122,7 +124,11 @@ export async function startTraefik(endpoints: readonly string[], webPort: number
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await exited;
+      await within('Traefik of the cluster test to exit after SIGTERM', 20_000, exited).catch(async (error: unknown) => {
+        child.kill('SIGKILL');
+        await within('Traefik of the cluster test to exit after SIGKILL', 5_000, exited);
+        throw error;
+      });
     },
   };
 }

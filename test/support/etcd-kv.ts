@@ -1,9 +1,17 @@
 import { Etcd3 } from 'etcd3';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
 
+/** A test's etcd call gets no answer for this long only when etcd is down or wedged. */
+export const TEST_ETCD_LIMIT_MS = 10_000;
+
+/** A client for test etcds, every unary call under TEST_ETCD_LIMIT_MS. Close it in `after`. */
+export function etcdClient(hosts: string | string[]): Etcd3 {
+  return new Etcd3({ hosts, dialTimeout: 3000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + TEST_ETCD_LIMIT_MS }) });
+}
+
 /** A client for the test etcd. Close it in `after`. */
 export function testEtcd(endpoint: string): Etcd3 {
-  return new Etcd3({ hosts: `http://${endpoint}`, dialTimeout: 3000 });
+  return etcdClient(`http://${endpoint}`);
 }
 
 async function applyInChunks(client: Etcd3, operations: { key: string; value?: string }[]): Promise<void> {

@@ -10,6 +10,7 @@ import { DockerodeSource } from '../../src/docker/docker-source.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
 import { testEnv } from './env.ts';
 import { httpGet } from './http-get.ts';
+import { removeLabelled } from './test-docker.ts';
 
 export const FAULT_LABEL = 'appproxy-fault-test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,8 +35,7 @@ export async function startWeb(docker: Dockerode, name: string, extra: Record<st
 }
 
 export async function removeFaultContainers(docker: Dockerode): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [FAULT_LABEL] } }).catch(() => []);
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
+  await removeLabelled(docker, [FAULT_LABEL]);
 }
 
 /** Which of `names` the engine runs now (an engine restart stops containers without a restart policy). */

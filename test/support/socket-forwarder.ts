@@ -1,6 +1,7 @@
 // A unix-socket forwarder in front of the Docker engine: `cut()` drops every open connection (the
 // event stream included) while the engine itself keeps running, as a proxy restart or a network
-// blip would.
+// blip would. `wedge()` makes it look like a wedged engine: connections are accepted and kept open,
+// and nothing is answered on them, old or new, until `unwedge()`. Nothing real is wedged.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,20 +12,33 @@ export class SocketForwarder {
   readonly #dir: string;
   readonly #server: Server;
   readonly #open = new Set<Socket>();
+  #wedged = false;
   cuts = 0;
 
   private constructor(target: string) {
     this.#dir = mkdtempSync(join(tmpdir(), 'appproxy-fwd-'));
     this.path = join(this.#dir, 'docker.sock');
     this.#server = createServer((client) => {
-      const upstream = createConnection(target);
-      for (const socket of [client, upstream]) {
-        this.#open.add(socket);
-        socket.on('close', () => this.#open.delete(socket));
-        socket.on('error', () => undefined);
+      this.#open.add(client);
+      client.on('close', () => this.#open.delete(client));
+      client.on('error', () => undefined);
+      if (this.#wedged) {
+        // Accepted, read, never answered: what a client of a wedged engine sees.
+        client.resume();
+        return;
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const upstream = createConnection(target);
+      this.#open.add(upstream);
+      upstream.on('close', () => this.#open.delete(upstream));
+      upstream.on('error', () => undefined);
+      // Data passes only while not wedged: an open event stream goes silent, requests on kept-alive
+      // connections get no answer.
+      client.on('data', (chunk: Buffer) => {
+        if (!this.#wedged) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!this.#wedged) client.write(chunk);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -42,6 +56,17 @@ export class SocketForwarder {
     for (const socket of this.#open) socket.destroy();
     this.cuts += 1;
     return count;
+  }
+
+  /** From now on nothing is answered: open connections go silent, new ones are accepted and ignored. */
+  wedge(): void {
+    this.#wedged = true;
+  }
+
+  /** Answers again: connections opened from now on are forwarded (the silent ones stay silent until closed). */
+  unwedge(): void {
+    this.#wedged = false;
+    for (const socket of this.#open) socket.destroy();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,6 @@
+import { fetchWithin } from './within.ts';
 /** Reads Traefik's API, and waits for what a test expects of it, within a bounded time. */
+import { within } from './within.ts';
 
 export interface RawData {
   readonly routers?: Record<string, Record<string, unknown>>;
@@ -12,18 +14,21 @@ export interface RawData {
 }
 
 export async function rawData(api: string): Promise<RawData> {
-  const response = await fetch(`${api}/api/rawdata`);
+  const response = await fetchWithin(`${api}/api/rawdata`);
   if (!response.ok) throw new Error(`${api}/api/rawdata answered ${response.status}`);
   return (await response.json()) as RawData;
 }
 
-/** Polls `check` every 100 ms until it returns a value other than undefined, or fails after `timeoutMs` with `describe()`. */
+/**
+ * Polls `check` every 100 ms until it returns a value other than undefined, or fails after
+ * `timeoutMs` naming `what`. A check that itself never returns is cut at the deadline too.
+ */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const value = await check();
+      const value = await within(`one check of ${what}`, Math.max(1, deadline - Date.now()) + 1000, check);
       if (value !== undefined) return value;
     } catch (error) {
       last = error;
