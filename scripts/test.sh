@@ -28,7 +28,7 @@ for dir in . examples/websocket-app; do
   fi
 done
 export PATH="$PWD/node_modules/.bin:$PATH"
-echo "node $(node --version), npm $(command npm --version)"
+echo "node $(node --version), npm $(npm --version)"
 
 bounded_run 300 npm run --silent typecheck
 

@@ -14,6 +14,7 @@ bounded_run() { # LIMIT CMD...
   return "$status"
 }
 
-docker() { bounded_run "$DOCKER_CALL_LIMIT" command docker "$@"; }
-apt-get() { bounded_run 1800 command apt-get "$@"; }
-npm() { bounded_run 1800 command npm "$@"; }
+# `timeout` is a program: it runs the real binaries from PATH, never these functions.
+docker() { bounded_run "$DOCKER_CALL_LIMIT" docker "$@"; }
+apt-get() { bounded_run 1800 apt-get "$@"; }
+npm() { bounded_run 1800 npm "$@"; }
