@@ -231,7 +231,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # engine, lock
 
-command -v docker >/dev/null || die "no docker client on PATH"
+type -P docker >/dev/null || die "no docker client on PATH"
 ENGINE=$(docker version -f '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null) ||
   die "cannot reach the Docker engine (DOCKER_HOST=${DOCKER_HOST:-unset}); is it running?"
 ENGINE_ID=$(docker info -f '{{.ID}}' 2>/dev/null || true)
@@ -363,7 +363,7 @@ traefik_path() {
 # npm package `node`), `npm root -g` points inside node_modules, where there is no npm.
 npm_package_dir() {
   local bin
-  bin=$(command -v npm) || return 1
+  bin=$(type -P npm) || return 1
   bin=$(readlink -f "$bin")
   # .../lib/node_modules/npm/bin/npm-cli.js, or a wrapper script next to it
   case "$bin" in

@@ -29,7 +29,7 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 engine_answers() { DOCKER_CALL_LIMIT=10 docker info >/dev/null 2>&1; }
 
 ensure_engine() {
-  if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
+  if ! type -P docker >/dev/null 2>&1 || ! type -P dockerd >/dev/null 2>&1; then
     say "installing Docker (Debian's docker.io)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null

@@ -14,7 +14,8 @@ bounded_run() { # LIMIT CMD...
   return "$status"
 }
 
-# `timeout` is a program: it runs the real binaries from PATH, never these functions.
+# `timeout` is a program: it runs the real binaries from PATH, never these functions. Scripts that
+# source this find a binary with `type -P`, not `command -v` (which would name the function).
 docker() { bounded_run "$DOCKER_CALL_LIMIT" docker "$@"; }
 apt-get() { bounded_run 1800 apt-get "$@"; }
 npm() { bounded_run 1800 npm "$@"; }

@@ -28,6 +28,9 @@ export function createDockerProxy(socketPath: string, logger: Logger, limitMs: n
       if (streaming) clearTimeout(timer);
       else response.on('end', () => clearTimeout(timer));
       outgoing.writeHead(response.statusCode ?? 502, response.headers);
+      // Node holds headers back until the first body byte; a quiet event stream has none for a
+      // long time, and its client waits for the headers to know it is connected.
+      if (streaming) outgoing.flushHeaders();
       response.pipe(outgoing);
     });
     upstream.on('error', (error) => {

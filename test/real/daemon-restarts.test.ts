@@ -44,6 +44,8 @@ before(async () => {
   await requireTestEnv();
   etcd = testEtcd(testEnv.etcdEndpoint);
   await clearTree(etcd, 'traefik');
+  // Containers a run that was killed left behind (fixed names) would make the first create fail.
+  await removeLabelled(docker, [RUN]);
   appproxy = await startDaemon({ owner: 'restarts', port: 19184 });
 });
 

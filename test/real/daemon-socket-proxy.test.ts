@@ -27,6 +27,7 @@ before(async () => {
   await requireTestEnv();
   etcd = testEtcd(testEnv.etcdEndpoint);
   await clearTree(etcd, 'traefik');
+  await removeLabelled(docker, [RUN]);
   proxy = spawn(process.execPath, [cli, 'docker-proxy', '--listen', PROXY, '--socket', testEnv.dockerSocket], { stdio: ['ignore', 'pipe', 'pipe'] });
   proxy.stdout?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));
   proxy.stderr?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));

@@ -52,11 +52,17 @@ export async function startDaemon(options: { owner: string; port: number; args?:
     },
   };
   if (options.waitReady !== false) {
-    await waitFor(`appproxy ${options.owner} ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
-      const response = await fetchWithin(`${url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    }, 20_000);
+    try {
+      await waitFor(`appproxy ${options.owner} ready`, async () => {
+        if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
+        const response = await fetchWithin(`${url}/readyz`).catch(() => undefined);
+        return response?.status === 200 ? true : undefined;
+      }, 20_000);
+    } catch (error) {
+      // The caller never gets a handle to stop it: stop it here, and say what it was doing.
+      await daemon.kill('SIGKILL').catch(() => undefined);
+      throw new Error(`${(error as Error).message}\nappproxy ${options.owner} logged:\n${output.slice(-4000)}`, { cause: error });
+    }
   }
   return daemon;
 }

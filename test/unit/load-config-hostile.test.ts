@@ -15,8 +15,8 @@ const directory = join(dir, 'a-directory.yml');
 mkdirSync(directory);
 
 const SETTING_LIST =
-  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, rootKey, owner, ' +
-  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, resyncSeconds, listen, logLevel, logPretty';
+  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, rootKey, owner, dockerTimeoutSeconds, ' +
+  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, resyncSeconds, listen, logLevel, logPretty';
 const LEASE = '(flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)';
 const ENDPOINTS = '(flag --etcd-endpoints, variable APPPROXY_ETCD_ENDPOINTS)';
 

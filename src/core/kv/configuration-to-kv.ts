@@ -31,9 +31,12 @@ interface Writer {
   readonly out: Map<string, string>;
   readonly options: KvOptions;
   readonly origins: ReadonlyMap<string, string>;
+  /** When set, each server's keys are also kept here, under its path relative to the root key. */
+  readonly servers?: Map<string, Map<string, string>>;
 }
 
-function originKey(protocol: string, service: string, target: string): string {
+/** The key of a server's origin in an origins map: protocol, service name and target. */
+export function originKey(protocol: string, service: string, target: string): string {
   return `${protocol}\u0000${service}\u0000${target}`;
 }
 
@@ -75,7 +78,15 @@ function writeServers(writer: Writer, key: string, servers: ConfigValue[], struc
     if (!isConfigObject(server)) continue;
     const target = scalarText(server['url'] ?? server['address'] ?? '');
     const workloadId = writer.origins.get(originKey(protocol, service, target)) ?? target;
-    writeStruct(writer, `${key}/${serverKey(writer.options.ownerId, workloadId)}`, server, struct, path, 'nothing');
+    const serverPrefix = `${key}/${serverKey(writer.options.ownerId, workloadId)}`;
+    if (writer.servers === undefined) {
+      writeStruct(writer, serverPrefix, server, struct, path, 'nothing');
+      continue;
+    }
+    const own: Writer = { ...writer, out: new Map() };
+    writeStruct(own, serverPrefix, server, struct, path, 'nothing');
+    for (const [entryKey, value] of own.out) writer.out.set(entryKey, value);
+    if (own.out.size > 0) writer.servers.set(serverPrefix.slice(writer.options.rootKey.length + 1), own.out);
   }
 }
 
@@ -132,4 +143,29 @@ export function configurationToKeyValues(configuration: ConfigObject, servers: r
   const writer: Writer = { out: new Map(), options, origins };
   writeStruct(writer, options.rootKey, configuration, 'Configuration', [], 'nothing');
   return new Map([...writer.out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** One resource's keys as the store holds them: its own fields, and each of its servers apart. */
+export interface ResourceEntries {
+  /** Keys and values of the resource itself (servers excluded), full keys. */
+  readonly fields: ReadonlyMap<string, string>;
+  /** Each server's keys and values, by the server's path relative to the root key (`http/services/x/loadBalancer/servers/<id>`). */
+  readonly servers: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+/**
+ * The keys of one merged resource (`http`, `services`, `chat`, its definition), written exactly as
+ * configurationToKeyValues writes them within a whole configuration, but handed over structured:
+ * a planner never has to find resources and servers in keys again. `origins` maps originKey()
+ * to the workload each server came from.
+ */
+export function resourceEntries(section: string, kind: string, name: string, definition: ConfigValue, origins: ReadonlyMap<string, string>, options: KvOptions): ResourceEntries {
+  const servers = new Map<string, Map<string, string>>();
+  const writer: Writer = { out: new Map(), options, origins, servers };
+  const resources: ConfigObject = {};
+  Object.defineProperty(resources, name, { value: definition, enumerable: true, writable: true, configurable: true });
+  writeStruct(writer, options.rootKey, { [section]: { [kind]: resources } }, 'Configuration', [], 'nothing');
+  const serverKeys = new Set([...servers.values()].flatMap((entries) => [...entries.keys()]));
+  const fields = new Map([...writer.out].filter(([key]) => !serverKeys.has(key)));
+  return { fields, servers };
 }

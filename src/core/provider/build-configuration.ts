@@ -5,7 +5,7 @@ import type { Workload } from '../workload.ts';
 import { checkNames } from './check-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
 import { compileDefaultRule, type CompiledRule } from './default-rule.ts';
-import { mergeConfigurations, type NamedConfiguration } from './merge-configurations.ts';
+import { mergeConfigurations, type MergeConflict, type NamedConfiguration } from './merge-configurations.ts';
 import type { ProviderOptions } from './provider-options.ts';
 import { rewriteReferences } from './rewrite-references.ts';
 import { buildWorkloadConfiguration, defaultServiceName, type ServerOrigin } from './workload-configuration.ts';
@@ -78,29 +78,21 @@ function oversizedLabels(workload: Workload, prefix: string): BuildProblem[] {
 }
 
 /** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
-function candidates(workloads: readonly Workload[], prefix: string, problems: BuildProblem[]): Candidate[] {
-  const result: Candidate[] = [];
-  for (const workload of workloads) {
-    const oversized = oversizedLabels(workload, prefix);
-    if (oversized.length > 0) {
-      problems.push(...oversized);
-      continue;
-    }
-    const mode = workload.kind === 'container' ? 'docker' : 'swarm';
-    const decoded = decodeProviderLabels(workload.labels, prefix, mode);
-    if (!decoded.ok) {
-      for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
-      continue;
-    }
-    if (workload.kind !== 'swarm-service') {
-      result.push({ workload, providerLabels: decoded.value });
-    } else if (decoded.value.lbSwarm) {
-      if (workload.networks.length > 0) result.push({ workload, providerLabels: decoded.value });
-    } else {
-      for (const task of workload.tasks ?? []) result.push({ workload: task, providerLabels: decoded.value });
-    }
+function candidates(workload: Workload, prefix: string, problems: BuildProblem[]): Candidate[] {
+  const oversized = oversizedLabels(workload, prefix);
+  if (oversized.length > 0) {
+    problems.push(...oversized);
+    return [];
   }
-  return result;
+  const mode = workload.kind === 'container' ? 'docker' : 'swarm';
+  const decoded = decodeProviderLabels(workload.labels, prefix, mode);
+  if (!decoded.ok) {
+    for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+    return [];
+  }
+  if (workload.kind !== 'swarm-service') return [{ workload, providerLabels: decoded.value }];
+  if (decoded.value.lbSwarm) return workload.networks.length > 0 ? [{ workload, providerLabels: decoded.value }] : [];
+  return (workload.tasks ?? []).map((task) => ({ workload: task, providerLabels: decoded.value }));
 }
 
 function filterReason(candidate: Candidate, compiled: CompiledProviderOptions): string | undefined {
@@ -118,18 +110,30 @@ function filterReason(candidate: Candidate, compiled: CompiledProviderOptions): 
   return undefined;
 }
 
+/** What one routed container, task or service VIP contributes to the merge. */
+export interface Contribution extends NamedConfiguration {
+  /** Where each of its servers came from (for stable server keys). */
+  readonly servers: readonly ServerOrigin[];
+}
+
+/** One workload translated on its own, before the merge across workloads. */
+export interface WorkloadTranslation {
+  readonly contributions: readonly Contribution[];
+  readonly problems: readonly BuildProblem[];
+  readonly filtered: readonly { readonly workload: string; readonly reason: string }[];
+}
+
 /**
- * Docker workloads to Traefik dynamic configuration, with the semantics of Traefik's Docker and
- * Swarm providers. Pure: the same workloads and options always give the same result.
+ * One Docker workload (a container, or a Swarm service with its tasks) to the configurations it
+ * contributes, with the semantics of Traefik's Docker and Swarm providers. Pure, and independent of
+ * every other workload: a sync engine keeps the result until the workload or the options change.
  */
-export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledProviderOptions): BuildResult {
+export function translateWorkload(source: Workload, compiled: CompiledProviderOptions): WorkloadTranslation {
   const problems: BuildProblem[] = [];
   const filtered: { workload: string; reason: string }[] = [];
-  const named: NamedConfiguration[] = [];
-  const servers: ServerOrigin[] = [];
+  const contributions: Contribution[] = [];
   const prefix = compiled.options.prefix;
-
-  for (const candidate of candidates(workloads, prefix, problems)) {
+  for (const candidate of candidates(source, prefix, problems)) {
     const { workload } = candidate;
     const reason = filterReason(candidate, compiled);
     if (reason !== undefined) {
@@ -149,17 +153,41 @@ export function buildConfiguration(workloads: readonly Workload[], compiled: Com
       for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
     }
-    named.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration });
-    servers.push(...built.servers);
+    contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
   }
+  return { contributions, problems, filtered };
+}
 
-  const { configuration, conflicts } = mergeConfigurations(named);
-  for (const conflict of conflicts) {
-    const message =
-      conflict.reason === 'case'
-        ? `${conflict.kind} "${conflict.name}" differ only in case, and Traefik's etcd provider reads keys without regard to case: all are left out; rename one`
-        : `${conflict.kind} "${conflict.name}" is defined differently by ${conflict.workloads.join(', ')}: it is left out (as Traefik does); make the definitions equal or rename one`;
-    for (const workload of new Set(conflict.workloads)) problems.push({ severity: 'error', workload, message });
+/** The error a merge conflict is reported as, to each workload involved. */
+export function conflictProblems(conflict: MergeConflict): BuildProblem[] {
+  const message =
+    conflict.reason === 'case'
+      ? `${conflict.kind} "${conflict.name}" differ only in case, and Traefik's etcd provider reads keys without regard to case: all are left out; rename one`
+      : `${conflict.kind} "${conflict.name}" is defined differently by ${conflict.workloads.join(', ')}: it is left out (as Traefik does); make the definitions equal or rename one`;
+  return [...new Set(conflict.workloads)].map((workload) => ({ severity: 'error', workload, message }));
+}
+
+/** Servers in the order of their contributions' origins: the first workload with a given target names its key. */
+export function serversInMergeOrder(contributions: readonly Contribution[]): ServerOrigin[] {
+  return [...contributions].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0)).flatMap((contribution) => contribution.servers);
+}
+
+/**
+ * Docker workloads to Traefik dynamic configuration, with the semantics of Traefik's Docker and
+ * Swarm providers: each workload translated, then all merged. Pure: the same workloads and options
+ * always give the same result.
+ */
+export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledProviderOptions): BuildResult {
+  const problems: BuildProblem[] = [];
+  const filtered: { workload: string; reason: string }[] = [];
+  const contributions: Contribution[] = [];
+  for (const workload of workloads) {
+    const translation = translateWorkload(workload, compiled);
+    problems.push(...translation.problems);
+    filtered.push(...translation.filtered);
+    contributions.push(...translation.contributions);
   }
-  return { configuration, servers, problems, routed: named.map((entry) => entry.workload), filtered };
+  const { configuration, conflicts } = mergeConfigurations(contributions);
+  for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
+  return { configuration, servers: serversInMergeOrder(contributions), problems, routed: contributions.map((entry) => entry.workload), filtered };
 }

@@ -1,0 +1,73 @@
+import { foldCase } from './fold-case.ts';
+
+/**
+ * The named resources of Traefik's dynamic configuration, by section: what workloads contribute,
+ * what merges across workloads, what is claimed in the store. Everything else in the
+ * configuration lives inside one of them. The one list of kinds: the merge, the key layout and the
+ * metrics read it from here.
+ */
+export const RESOURCE_KINDS = {
+  http: ['routers', 'services', 'middlewares', 'models', 'serversTransports'],
+  tcp: ['routers', 'services', 'middlewares', 'models', 'serversTransports'],
+  udp: ['routers', 'services'],
+  tls: ['stores'],
+} as const;
+
+export type ResourceSection = keyof typeof RESOURCE_KINDS;
+export const RESOURCE_SECTIONS = Object.keys(RESOURCE_KINDS) as ResourceSection[];
+
+/** The field that identifies a server of a load balancer, by protocol. */
+export const SERVER_TARGET_FIELD: Readonly<Record<string, 'url' | 'address'>> = { http: 'url', tcp: 'address', udp: 'address' };
+
+/** `http/routers/chat`: the resource's path under the root key, spelled as written. */
+export function resourcePath(section: string, kind: string, name: string): string {
+  return `${section}/${kind}/${name}`;
+}
+
+/**
+ * The identity of a resource as Traefik sees it in a store: key segments are matched without
+ * regard to case, so `http/routers/Chat` and `http/routers/chat` are one resource.
+ */
+export function claimIdOf(resource: string): string {
+  return foldCase(resource);
+}
+
+export interface ParsedTreeKey {
+  /** `http/services/chat`, as spelled in the key. */
+  readonly resource: string;
+  /** `http/services/chat/loadBalancer/servers/<id>` when the key belongs to one server. */
+  readonly server?: string;
+}
+
+const PROTOCOLS = new Set(['http', 'tcp', 'udp']);
+
+/**
+ * Which resource (and server) a key relative to the root belongs to; undefined for keys outside
+ * any resource (the root marker). Keys are read the way Traefik reads them: a server's path is
+ * matched without regard to case; any `<protocol>/<kind>/<name>` counts as a resource, so that
+ * keys nobody claims (an unknown kind written by hand) can be found and cleared.
+ */
+export function parseTreeKey(relative: string): ParsedTreeKey | undefined {
+  const segments = relative.split('/');
+  const [section = '', kind = '', name = ''] = segments;
+  if (section === '' || kind === '' || name === '') return undefined;
+  const resource = resourcePath(section, kind, name);
+  if (
+    segments.length >= 6 &&
+    PROTOCOLS.has(section.toLowerCase()) &&
+    kind.toLowerCase() === 'services' &&
+    segments[3]?.toLowerCase() === 'loadbalancer' &&
+    segments[4]?.toLowerCase() === 'servers' &&
+    segments[5] !== ''
+  ) {
+    return { resource, server: segments.slice(0, 6).join('/') };
+  }
+  if (PROTOCOLS.has(section) || (section === 'tls' && kind === 'stores')) return { resource };
+  return undefined;
+}
+
+/** Routers are written after what they point to and removed before it: no moment with a router to nothing. */
+export function isRouter(resource: string): boolean {
+  const [section = '', kind = ''] = resource.split('/', 2);
+  return PROTOCOLS.has(section.toLowerCase()) && kind.toLowerCase() === 'routers';
+}

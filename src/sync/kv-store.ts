@@ -1,0 +1,74 @@
+import type { KeyRange } from './key-layout.ts';
+
+/**
+ * The port between the sync engine and a key-value store (etcd today): what the engine needs and
+ * nothing more. A store must offer reads of several ranges at one revision, a watch from a
+ * revision on, guarded multi-key transactions that apply all or nothing, and leases.
+ */
+export interface KvStore {
+  /** Every key in `ranges`, read at one revision. */
+  load(ranges: readonly KeyRange[]): Promise<StoreSnapshot>;
+  /**
+   * Changes in `ranges` after `afterRevision`, in revision order. `onLost` is called once when
+   * the watch can no longer promise that (the store restarted, the history was compacted, the
+   * stream broke): the caller then loads again and watches anew.
+   */
+  watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch>;
+  /**
+   * Applies every operation of `transaction` or none: none when a guard's range was modified after
+   * the guard's revision. Leased puts are attached to `leaseId`.
+   */
+  apply(transaction: GuardedTransaction, leaseId: string): Promise<{ readonly applied: boolean; readonly revision: bigint }>;
+  /** The keys attached to a lease, or undefined when the lease is gone. */
+  leaseKeys(leaseId: string): Promise<string[] | undefined>;
+  /** One key's value, or undefined. */
+  get(key: string): Promise<string | undefined>;
+  /** Writes one key attached to a lease. */
+  putLeased(key: string, value: string, leaseId: string): Promise<void>;
+  revoke(leaseId: string): Promise<void>;
+}
+
+export interface StoreEntry {
+  readonly key: string;
+  readonly value: string;
+  /** '0' for a key without a lease. */
+  readonly lease: string;
+  readonly modRevision: bigint;
+}
+
+export interface StoreSnapshot {
+  readonly revision: bigint;
+  readonly entries: readonly StoreEntry[];
+}
+
+export type WatchEvent =
+  | ({ readonly type: 'put' } & StoreEntry)
+  | { readonly type: 'delete'; readonly key: string; readonly modRevision: bigint };
+
+export interface WatchHandlers {
+  onEvents(events: readonly WatchEvent[]): void;
+  onLost(reason: string): void;
+}
+
+export interface StoreWatch {
+  stop(): Promise<void>;
+}
+
+export type Operation =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly leased: boolean }
+  | { readonly type: 'delete'; readonly key: string };
+
+export interface GuardedTransaction {
+  readonly operations: readonly Operation[];
+  /** Ranges (claim prefixes) that must not have been modified after their revision. */
+  readonly guards: readonly { readonly range: KeyRange; readonly notModifiedAfter: bigint }[];
+}
+
+/** A store call that failed; the daemon retries with backoff and reports not-ready meanwhile. */
+export class StoreUnavailableError extends Error {
+  constructor(store: string, operation: string, cause: unknown, hint = '') {
+    const message = (cause as Error)?.message ?? String(cause);
+    super(`${store} ${operation} failed: ${message}${hint}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,232 @@
+import type { KeyLayout } from './key-layout.ts';
+import { PLACEHOLDER_RESOURCE } from './key-layout.ts';
+import { claimIdOf } from '../core/resource-kinds.ts';
+import type { Operation, StoreSnapshot, WatchEvent } from './kv-store.ts';
+
+export interface MirrorEntry {
+  readonly value: string;
+  /** '0' for a key without a lease. */
+  readonly lease: string;
+  readonly modRevision: bigint;
+}
+
+/** What the store holds of one resource (all its spellings): its own fields, and its servers. */
+export interface MirrorResource {
+  /** Spellings seen (`http/routers/Chat`), with how many keys each has. */
+  readonly spellings: Map<string, number>;
+  readonly fields: Map<string, MirrorEntry>;
+  readonly servers: Map<string, Map<string, MirrorEntry>>;
+}
+
+export interface ClaimRecord {
+  readonly digest: string;
+  readonly lease: string;
+}
+
+const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
+
+/**
+ * What the store holds under one layout (Traefik's tree, the root marker, the claims), in memory,
+ * indexed by resource: loaded once, then kept current by the store's watch and by this instance's
+ * own transactions, so that a pass reads nothing from the store. Watch events older than what is
+ * known of a key (this instance's own writes come back through the watch too) change nothing.
+ */
+export class StoreMirror {
+  readonly #layout: KeyLayout;
+  #revision = 0n;
+  #entries = new Map<string, MirrorEntry>();
+  #resources = new Map<string, MirrorResource>();
+  #claims = new Map<string, Map<string, ClaimRecord>>();
+  /** Keys this instance deleted, with the revision, so that an older put coming late through the watch is not taken back in. */
+  #tombstones = new Map<string, bigint>();
+  /** Claim ids that have fields (not only servers), the placeholder excepted. */
+  #withFields = new Set<string>();
+  #waiters: { revision: bigint; resolve: () => void }[] = [];
+
+  constructor(layout: KeyLayout) {
+    this.#layout = layout;
+  }
+
+  /** The newest revision the mirror reflects. */
+  get revision(): bigint {
+    return this.#revision;
+  }
+
+  /** Replaces everything with a snapshot. */
+  load(snapshot: StoreSnapshot): void {
+    this.#entries = new Map();
+    this.#resources = new Map();
+    this.#claims = new Map();
+    this.#tombstones = new Map();
+    this.#withFields = new Set();
+    for (const entry of snapshot.entries) this.#set(entry.key, { value: entry.value, lease: entry.lease, modRevision: entry.modRevision });
+    this.#advance(snapshot.revision);
+  }
+
+  /** Applies watch events; returns the claim ids whose keys changed (own writes coming back change nothing). */
+  applyEvents(events: readonly WatchEvent[]): Set<string> {
+    const changed = new Set<string>();
+    let newest = this.#revision;
+    for (const event of events) {
+      if (event.modRevision > newest) newest = event.modRevision;
+      const known = this.#entries.get(event.key);
+      if (known !== undefined && known.modRevision >= event.modRevision) continue;
+      const deletedAt = this.#tombstones.get(event.key);
+      if (deletedAt !== undefined && deletedAt >= event.modRevision) continue;
+      const id = this.#claimIdOfKey(event.key);
+      if (event.type === 'put') {
+        if (known?.value === event.value && known.lease === event.lease) {
+          this.#set(event.key, { value: event.value, lease: event.lease, modRevision: event.modRevision });
+          continue;
+        }
+        this.#set(event.key, { value: event.value, lease: event.lease, modRevision: event.modRevision });
+      } else {
+        if (known === undefined) continue;
+        this.#delete(event.key);
+      }
+      if (id !== undefined) changed.add(id);
+    }
+    for (const [key, revision] of this.#tombstones) if (revision <= newest) this.#tombstones.delete(key);
+    this.#advance(newest);
+    return changed;
+  }
+
+  /** Records a transaction this instance committed at `revision`. */
+  applyOwn(operations: readonly Operation[], revision: bigint, leaseId: string): void {
+    for (const operation of operations) {
+      if (operation.type === 'put') {
+        this.#set(operation.key, { value: operation.value, lease: operation.leased ? leaseId : '0', modRevision: revision });
+      } else {
+        this.#delete(operation.key);
+        this.#tombstones.set(operation.key, revision);
+      }
+    }
+    this.#advance(revision);
+  }
+
+  /** Resolves once the mirror reflects `revision` (through the watch), or rejects after `ms`. */
+  waitForRevision(revision: bigint, ms: number): Promise<void> {
+    if (this.#revision >= revision) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((candidate) => candidate !== waiter);
+        reject(new Error(`the store's watch did not reach revision ${revision} within ${ms} ms`));
+      }, ms);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  entry(key: string): MirrorEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  hasRootMarker(): boolean {
+    return this.#entries.has(this.#layout.rootKey);
+  }
+
+  hasPlaceholder(): boolean {
+    return this.#entries.has(this.#layout.placeholderKey);
+  }
+
+  resource(claimId: string): MirrorResource | undefined {
+    return this.#resources.get(claimId);
+  }
+
+  claims(claimId: string): ReadonlyMap<string, ClaimRecord> | undefined {
+    return this.#claims.get(claimId);
+  }
+
+  /** Every claim id the store holds keys or claims for. */
+  claimIds(): Set<string> {
+    return new Set([...this.#resources.keys(), ...this.#claims.keys()]);
+  }
+
+  /** Resources (the placeholder excepted) that have fields of their own. */
+  resourcesWithFields(): ReadonlySet<string> {
+    return this.#withFields;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #advance(revision: bigint): void {
+    if (revision > this.#revision) this.#revision = revision;
+    if (this.#waiters.length === 0) return;
+    const ready = this.#waiters.filter((waiter) => waiter.revision <= this.#revision);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.revision > this.#revision);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  #claimIdOfKey(key: string): string | undefined {
+    const classified = this.#layout.classify(key);
+    if (classified === undefined || classified.kind === 'root') return undefined;
+    return classified.claimId;
+  }
+
+  #set(key: string, entry: MirrorEntry): void {
+    const existed = this.#entries.has(key);
+    this.#entries.set(key, entry);
+    const classified = this.#layout.classify(key);
+    if (classified === undefined || classified.kind === 'root') return;
+    if (classified.kind === 'claim') {
+      let owners = this.#claims.get(classified.claimId);
+      if (owners === undefined) {
+        owners = new Map();
+        this.#claims.set(classified.claimId, owners);
+      }
+      owners.set(classified.owner, { digest: entry.value, lease: entry.lease });
+      return;
+    }
+    let resource = this.#resources.get(classified.claimId);
+    if (resource === undefined) {
+      resource = { spellings: new Map(), fields: new Map(), servers: new Map() };
+      this.#resources.set(classified.claimId, resource);
+    }
+    if (!existed) resource.spellings.set(classified.resource, (resource.spellings.get(classified.resource) ?? 0) + 1);
+    if (classified.server === undefined) {
+      resource.fields.set(key, entry);
+      if (classified.claimId !== PLACEHOLDER_CLAIM) this.#withFields.add(classified.claimId);
+      return;
+    }
+    let server = resource.servers.get(classified.server);
+    if (server === undefined) {
+      server = new Map();
+      resource.servers.set(classified.server, server);
+    }
+    server.set(key, entry);
+  }
+
+  #delete(key: string): void {
+    if (!this.#entries.delete(key)) return;
+    const classified = this.#layout.classify(key);
+    if (classified === undefined || classified.kind === 'root') return;
+    if (classified.kind === 'claim') {
+      const owners = this.#claims.get(classified.claimId);
+      owners?.delete(classified.owner);
+      if (owners?.size === 0) this.#claims.delete(classified.claimId);
+      return;
+    }
+    const resource = this.#resources.get(classified.claimId);
+    if (resource === undefined) return;
+    const left = (resource.spellings.get(classified.resource) ?? 1) - 1;
+    if (left > 0) resource.spellings.set(classified.resource, left);
+    else resource.spellings.delete(classified.resource);
+    if (classified.server === undefined) {
+      resource.fields.delete(key);
+      if (resource.fields.size === 0) this.#withFields.delete(classified.claimId);
+    } else {
+      const server = resource.servers.get(classified.server);
+      server?.delete(key);
+      if (server?.size === 0) resource.servers.delete(classified.server);
+    }
+    if (resource.fields.size === 0 && resource.servers.size === 0) this.#resources.delete(classified.claimId);
+  }
+}
