@@ -19,9 +19,9 @@ import { configurationToKeyValues } from '../src/core/kv/configuration-to-kv.ts'
 import { buildConfiguration, compileProviderOptions } from '../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
 import type { Workload } from '../src/core/workload.ts';
-import { EtcdStore, storeLayout } from '../src/etcd/etcd-store.ts';
-import { LeaseKeeper } from '../src/etcd/lease-keeper.ts';
-import { Reconciler } from '../src/sync/reconciler.ts';
+import { EtcdStore } from '../src/etcd/etcd-store.ts';
+import { KeyLayout } from '../src/sync/key-layout.ts';
+import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { container } from '../test/support/workloads.ts';
 
@@ -68,7 +68,28 @@ async function clear(client: Etcd3): Promise<void> {
   await client.delete().key(ROOT_KEY);
 }
 
-/** One size, in this process. */
+const SAMPLES = 50;
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+/** The store as the daemon uses it, counting what a pass reads and writes. */
+class CountingStore extends EtcdStore {
+  loads = 0;
+  applies = 0;
+  override async load(...args: Parameters<EtcdStore['load']>) {
+    this.loads += 1;
+    return super.load(...args);
+  }
+  override async apply(...args: Parameters<EtcdStore['apply']>) {
+    this.applies += 1;
+    return super.apply(...args);
+  }
+}
+
+/** One size, in this process, through the sync engine on the real test etcd. */
 async function one(size: number): Promise<Record<string, unknown>> {
   const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
   const compiled = compileProviderOptions(defaultProviderOptions);
@@ -82,41 +103,70 @@ async function one(size: number): Promise<Record<string, unknown>> {
   const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: ROOT_KEY, ownerId: OWNER });
   const kvMs = ms(start);
   if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
+  const keys = pairs.size;
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
   const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 30 } as DaemonConfig['etcd']);
   await clear(client);
   const logger = pino({ level: 'silent' });
-  const lease = new LeaseKeeper(client, 120, logger, () => undefined);
-  await lease.start();
-  let current = workloads;
-  const store = new EtcdStore(client, storeLayout(ROOT_KEY, OWNER));
-  const reconciler = new Reconciler({ source: { listWorkloads: async () => current }, store, compiled: compiled.value, lease, logger });
+  const store = new CountingStore(client, logger);
+  const lease = await store.openLease(120, () => undefined);
+  const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
   const pass = async () => {
     const begin = performance.now();
-    const outcome = await reconciler.reconcile();
-    return { ms: ms(begin), transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans };
+    const cpu = process.cpuUsage();
+    const loads = store.loads;
+    const outcome = await engine.sync();
+    const used = process.cpuUsage(cpu);
+    return { ms: ms(begin), cpuMs: Math.round((used.user + used.system) / 100) / 10, transactions: outcome.transactions, operations: outcome.operations, planned: outcome.planned, storeReads: store.loads - loads };
   };
   try {
-    const first = await pass();
+    start = performance.now();
+    engine.replaceWorkloads(workloads);
+    const translateAllMs = ms(start);
+    const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
     const rssAfterFirst = process.memoryUsage().rss;
-    const resync = await pass();
-    current = [...workloads, syntheticWorkload(size)];
-    const addOne = await pass();
-    current = workloads;
-    const removeOne = await pass();
-    current = [];
+    // A full resync with nothing changed: the same listing handed over again, every claim planned.
+    const resyncStart = performance.now();
+    const resyncCpu = process.cpuUsage();
+    engine.replaceWorkloads(workloads);
+    engine.requestFullPass();
+    const resyncPass = await pass();
+    const resyncUsed = process.cpuUsage(resyncCpu);
+    const resync = { ...resyncPass, ms: ms(resyncStart), cpuMs: Math.round((resyncUsed.user + resyncUsed.system) / 100) / 10 };
+    const addMs: number[] = [];
+    const addOps: number[] = [];
+    for (let i = 0; i < SAMPLES; i += 1) {
+      const begin = performance.now();
+      engine.upsertWorkload(syntheticWorkload(size + i));
+      const outcome = await engine.sync();
+      addMs.push(performance.now() - begin);
+      addOps.push(outcome.operations);
+    }
+    const removeMs: number[] = [];
+    for (let i = 0; i < SAMPLES; i += 1) {
+      const begin = performance.now();
+      engine.removeWorkload(syntheticWorkload(size + i).id);
+      await engine.sync();
+      removeMs.push(performance.now() - begin);
+    }
+    const round = (value: number) => Math.round(value * 10) / 10;
+    const addOne = { p50: round(percentile(addMs, 50)), p99: round(percentile(addMs, 99)), operations: percentile(addOps, 50), samples: SAMPLES };
+    const removeOne = { p50: round(percentile(removeMs, 50)), p99: round(percentile(removeMs, 99)), samples: SAMPLES };
+    engine.replaceWorkloads([]);
     const removeAll = await pass();
     const keysAfterRemoveAll = await countKeys(client);
     return {
+      engine: 'v2 (incremental, mirror)',
       size,
-      keys: pairs.size,
+      keys,
       core: { buildMs, kvMs, totalMs: Math.round((buildMs + kvMs) * 10) / 10 },
       reconcile: { first, keysInEtcd: keysAfterFirst, resync, addOne, removeOne, removeAll, keysAfterRemoveAll },
       rssMiB: { before: mib(rssBefore), afterFirstReconcile: mib(rssAfterFirst), peak: mib(process.resourceUsage().maxRSS * 1024) },
     };
   } finally {
+    await engine.stop();
     lease.release();
     await clear(client);
     client.close();

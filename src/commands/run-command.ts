@@ -9,6 +9,7 @@ import { Daemon } from '../daemon/daemon.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
 import { etcdFromConfig } from '../etcd/etcd-client.ts';
+import { EtcdStore } from '../etcd/etcd-store.ts';
 
 /** Validates everything once, before any connection: every problem in one message. */
 function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledProviderOptions } {
@@ -61,13 +62,15 @@ export function runCommand(): Command {
     const logger = createLogger(config);
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
     const docker = dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000);
+    const etcd = etcdFromConfig(config.etcd);
     let stopping = false;
     const daemon = new Daemon({
       config,
       compiled,
       docker,
       source: new DockerodeSource(docker),
-      etcd: etcdFromConfig(config.etcd),
+      store: new EtcdStore(etcd, logger.child({ component: 'etcd' })),
+      closeStore: () => etcd.close(),
       logger,
       onFatal: (message) => {
         // Also on stderr in plain words: the log may be JSON lines read by nobody.

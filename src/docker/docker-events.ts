@@ -3,6 +3,7 @@ import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { retryForever } from '../retry/retry-forever.ts';
 
 /** The Docker events that can change what is routed. */
 const RELEVANT: Record<string, readonly string[] | 'all'> = {
@@ -16,6 +17,10 @@ export interface DockerEvent {
   readonly type: string;
   readonly action: string;
   readonly id: string;
+  /** The container a network event is about (`Actor.Attributes.container`). */
+  readonly container?: string;
+  /** A container event of a Swarm task: its service (container labels come with the event). */
+  readonly swarmService?: string;
 }
 
 export interface EventWatcherTimings {
@@ -43,6 +48,7 @@ export class DockerEventWatcher {
   readonly #onConnection: (connected: boolean) => void;
   #stream: NodeJS.ReadableStream | undefined;
   #stopped = false;
+  readonly #abort = new AbortController();
 
   readonly #timings: EventWatcherTimings;
 
@@ -65,23 +71,34 @@ export class DockerEventWatcher {
   }
 
   async #loop(): Promise<void> {
-    for (let delay = 100; !this.#stopped; ) {
+    while (!this.#stopped) {
+      let stream: NodeJS.ReadableStream;
       try {
-        const stream = (await this.#docker.getEvents({ filters: JSON.stringify({ type: Object.keys(RELEVANT) }) })) as NodeJS.ReadableStream;
-        this.#stream = stream;
-        this.#onConnection(true);
-        delay = 100;
-        await this.#follow(stream);
-        if (!this.#stopped) this.#log.warn('Docker event stream ended; reconnecting');
-      } catch (error) {
-        if (this.#stopped) return;
-        this.#log.warn({ err: error, retryInMs: delay }, 'Docker event stream unavailable');
+        stream = await retryForever(() => this.#connect(), {
+          signal: this.#abort.signal,
+          onFailure: (error, retryInMs) => {
+            this.#log.warn({ err: error, retryInMs }, 'Docker event stream unavailable');
+            this.#onConnection(false);
+          },
+        });
+      } catch {
+        return; // stopped
       }
+      this.#onConnection(true);
+      await this.#follow(stream);
       if (this.#stopped) return;
+      this.#log.warn('Docker event stream ended; reconnecting');
       this.#onConnection(false);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 10_000);
+      // A stream that ends as soon as it opens (a proxy that closes it) must not spin.
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  async #connect(): Promise<NodeJS.ReadableStream> {
+    const stream = (await this.#docker.getEvents({ filters: JSON.stringify({ type: Object.keys(RELEVANT) }) })) as NodeJS.ReadableStream;
+    if (this.#stopped) (stream as Readable).destroy();
+    this.#stream = stream;
+    return stream;
   }
 
   #follow(stream: NodeJS.ReadableStream): Promise<void> {
@@ -121,7 +138,7 @@ export class DockerEventWatcher {
   }
 
   #handle(line: string): void {
-    let event: { Type?: string; Action?: string; Actor?: { ID?: string } };
+    let event: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
@@ -132,11 +149,14 @@ export class DockerEventWatcher {
     const action = (event.Action ?? '').split(':')[0] ?? '';
     const wanted = RELEVANT[type];
     if (wanted === undefined || (wanted !== 'all' && !wanted.includes(action))) return;
-    this.#onEvent({ type, action, id: event.Actor?.ID ?? '' });
+    const container = event.Actor?.Attributes?.['container'];
+    const swarmService = type === 'container' ? event.Actor?.Attributes?.['com.docker.swarm.service.id'] : undefined;
+    this.#onEvent({ type, action, id: event.Actor?.ID ?? '', ...(container === undefined ? {} : { container }), ...(swarmService === undefined ? {} : { swarmService }) });
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#abort.abort(new Error('stopped'));
     const stream = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     stream?.destroy?.();
   }

@@ -1,16 +1,13 @@
 import type Dockerode from 'dockerode';
 import type { Workload } from '../core/workload.ts';
+import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { containerToWorkload } from './container-to-workload.ts';
 import { DockerApiError } from './docker-api-error.ts';
 import type { ContainerInspect, NetworkSummary, SwarmNode, SwarmService, SwarmTask } from './inspect-types.ts';
 import { swarmServiceToWorkload } from './swarm-to-workloads.ts';
 
-/** Where the core's Workloads come from: one full snapshot per call. */
-export interface DockerSource {
-  listWorkloads(): Promise<Workload[]>;
-  /** Forget what is known of this container: an event says it changed. */
-  invalidate?(id: string): void;
-}
+/** The Docker edge as the sync engine's workload source. */
+export type DockerSource = WorkloadSource;
 
 /** Inspects run this many at a time: fast with hundreds of containers, gentle on the engine. */
 const INSPECT_CONCURRENCY = 8;
@@ -30,53 +27,103 @@ export class DockerodeSource implements DockerSource {
    * the engine is busy starting containers, was the cost of a burst). Events also drop entries.
    */
   readonly #inspected = new Map<string, { signature: string; inspect: ContainerInspect }>();
+  /** Container name → id, of what #inspected holds: `container:<name>` network modes are looked up here. */
+  readonly #names = new Map<string, string>();
+  /** Ids of containers in `container:<ref>` network mode: few, so an event need not look at all the others. */
+  readonly #sharers = new Set<string>();
 
   constructor(docker: Dockerode) {
     this.#docker = docker;
   }
 
-  invalidate(id: string): void {
-    this.#inspected.delete(id);
+  async listWorkloads(): Promise<Workload[]> {
+    const [containers, services] = await Promise.all([this.#listContainers(), this.listSwarmWorkloads()]);
+    return [...containers, ...services];
   }
 
-  async listWorkloads(): Promise<Workload[]> {
-    const [containers, services] = await Promise.all([this.#listContainers(), this.#listSwarmServices()]);
-    return [...containers, ...services];
+  async refreshContainers(ids: Iterable<string>): Promise<Map<string, Workload | undefined>> {
+    const wanted = new Set(ids);
+    // A container that shares the network stack of a changed one takes its addresses from it.
+    for (const id of this.#sharers) {
+      const mode = this.#inspected.get(id)?.inspect.HostConfig?.NetworkMode ?? '';
+      const target = this.#find(mode.slice(CONTAINER_MODE_PREFIX.length));
+      if (target !== undefined && wanted.has(target.Id)) wanted.add(id);
+    }
+    const inspected = await mapWithConcurrency([...wanted], INSPECT_CONCURRENCY, async (id) => {
+      const inspect = await this.#inspect(id);
+      // Its list entry is not known here: the next full listing inspects it once more.
+      if (inspect === undefined) this.#forget(id);
+      else this.#remember(inspect, '');
+      return [id, inspect] as const;
+    });
+    const found = inspected.flatMap(([, inspect]) => (inspect === undefined ? [] : [inspect]));
+    await this.#inspectMissingNetworkContainers(found);
+    const result = new Map<string, Workload | undefined>();
+    for (const [id, inspect] of inspected) {
+      const own = inspect !== undefined && inspect.Config?.Labels?.[SWARM_SERVICE_LABEL] === undefined;
+      result.set(inspect?.Id ?? id, own ? containerToWorkload(inspect, (ref) => this.#find(ref)) : undefined);
+    }
+    return result;
+  }
+
+  #remember(inspect: ContainerInspect, signature: string): void {
+    const previous = this.#inspected.get(inspect.Id);
+    if (previous !== undefined) this.#names.delete(containerName(previous.inspect));
+    this.#inspected.set(inspect.Id, { signature, inspect });
+    this.#names.set(containerName(inspect), inspect.Id);
+    if ((inspect.HostConfig?.NetworkMode ?? '').startsWith(CONTAINER_MODE_PREFIX)) this.#sharers.add(inspect.Id);
+    else this.#sharers.delete(inspect.Id);
+  }
+
+  #forget(id: string): void {
+    const previous = this.#inspected.get(id);
+    if (previous === undefined) return;
+    this.#inspected.delete(id);
+    this.#sharers.delete(id);
+    if (this.#names.get(containerName(previous.inspect)) === id) this.#names.delete(containerName(previous.inspect));
+  }
+
+  /** A container as `container:<ref>` names it: full id, name, or unique id prefix. */
+  #find(ref: string): ContainerInspect | undefined {
+    if (ref === '') return undefined;
+    const exact = this.#inspected.get(ref) ?? this.#inspected.get(this.#names.get(ref.replace(/^\//, '')) ?? '');
+    if (exact !== undefined) return exact.inspect;
+    const byPrefix = [...this.#inspected.values()].filter((known) => known.inspect.Id.startsWith(ref));
+    return byPrefix.length === 1 ? byPrefix[0]?.inspect : undefined;
   }
 
   async #listContainers(): Promise<Workload[]> {
     const summaries = await call('list containers', () => this.#docker.listContainers({ all: true }));
     const listed = new Set(summaries.map((summary) => summary.Id));
-    for (const id of this.#inspected.keys()) if (!listed.has(id)) this.#inspected.delete(id);
+    for (const id of [...this.#inspected.keys()]) if (!listed.has(id)) this.#forget(id);
     const inspected = (
       await mapWithConcurrency(summaries, INSPECT_CONCURRENCY, async (summary) => {
         const signature = listSignature(summary);
         const known = this.#inspected.get(summary.Id);
         if (known?.signature === signature) return known.inspect;
         const inspect = await this.#inspect(summary.Id);
-        if (inspect === undefined) this.#inspected.delete(summary.Id);
-        else this.#inspected.set(summary.Id, { signature, inspect });
+        if (inspect === undefined) this.#forget(summary.Id);
+        else this.#remember(inspect, signature);
         return inspect;
       })
     ).filter((inspect): inspect is ContainerInspect => inspect !== undefined);
 
-    const index = new ContainerIndex(inspected);
-    await this.#inspectMissingNetworkContainers(index, inspected);
+    await this.#inspectMissingNetworkContainers(inspected);
 
     return (
       inspected
         // Swarm task containers reach the core through their service, with the service's labels.
         .filter((inspect) => inspect.Config?.Labels?.[SWARM_SERVICE_LABEL] === undefined)
-        .map((inspect) => containerToWorkload(inspect, (ref) => index.find(ref)))
+        .map((inspect) => containerToWorkload(inspect, (ref) => this.#find(ref)))
     );
   }
 
   /**
-   * Containers whose network stack a listed container shares are normally listed too (`all: true`),
-   * but one created after the listing is not: inspect those now, following chains, so that the
+   * Containers whose network stack a listed container shares are normally known too, but one
+   * created after the listing is not: inspect those now, following chains, so that the
    * synchronous lookup of containerToWorkload finds them.
    */
-  async #inspectMissingNetworkContainers(index: ContainerIndex, start: readonly ContainerInspect[]): Promise<void> {
+  async #inspectMissingNetworkContainers(start: readonly ContainerInspect[]): Promise<void> {
     const attempted = new Set<string>();
     let pending = [...start];
     while (pending.length > 0) {
@@ -86,14 +133,14 @@ export class DockerodeSource implements DockerSource {
             .map((inspect) => inspect.HostConfig?.NetworkMode ?? '')
             .filter((mode) => mode.startsWith(CONTAINER_MODE_PREFIX))
             .map((mode) => mode.slice(CONTAINER_MODE_PREFIX.length))
-            .filter((ref) => index.find(ref) === undefined && !attempted.has(ref)),
+            .filter((ref) => this.#find(ref) === undefined && !attempted.has(ref)),
         ),
       ];
       refs.forEach((ref) => attempted.add(ref));
       const found = (await mapWithConcurrency(refs, INSPECT_CONCURRENCY, (ref) => this.#inspect(ref))).filter(
         (inspect): inspect is ContainerInspect => inspect !== undefined,
       );
-      found.forEach((inspect) => index.add(inspect));
+      for (const inspect of found) if (!this.#inspected.has(inspect.Id)) this.#remember(inspect, '');
       pending = found;
     }
   }
@@ -113,7 +160,7 @@ export class DockerodeSource implements DockerSource {
     return inspect.State != null && inspect.Name ? inspect : undefined;
   }
 
-  async #listSwarmServices(): Promise<Workload[]> {
+  async listSwarmWorkloads(): Promise<Workload[]> {
     const info = await call('get engine info', (): Promise<unknown> => this.#docker.info());
     if (!isSwarmManager(info)) {
       return [];
@@ -144,28 +191,8 @@ export class DockerodeSource implements DockerSource {
   }
 }
 
-/** Inspected containers, found the ways `container:<ref>` can name one: full id, id prefix, name. */
-class ContainerIndex {
-  readonly #byId = new Map<string, ContainerInspect>();
-  readonly #byName = new Map<string, ContainerInspect>();
-
-  constructor(inspected: readonly ContainerInspect[]) {
-    inspected.forEach((inspect) => this.add(inspect));
-  }
-
-  add(inspect: ContainerInspect): void {
-    this.#byId.set(inspect.Id, inspect);
-    this.#byName.set((inspect.Name ?? '').replace(/^\//, ''), inspect);
-  }
-
-  find(ref: string): ContainerInspect | undefined {
-    const exact = this.#byId.get(ref) ?? this.#byName.get(ref.replace(/^\//, ''));
-    if (exact !== undefined || ref === '') {
-      return exact;
-    }
-    const byPrefix = [...this.#byId.values()].filter((inspect) => inspect.Id.startsWith(ref));
-    return byPrefix.length === 1 ? byPrefix[0] : undefined;
-  }
+function containerName(inspect: ContainerInspect): string {
+  return (inspect.Name ?? '').replace(/^\//, '');
 }
 
 /**

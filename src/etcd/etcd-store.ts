@@ -1,37 +1,9 @@
-import type { Etcd3, IKeyValue } from 'etcd3';
-import type { ClusterSnapshot } from '../sync/plan-change.ts';
-import type { Transaction } from '../sync/split-transactions.ts';
-
-/** An etcd call that failed; the daemon retries it with backoff and reports not-ready meanwhile. */
-export class EtcdUnavailableError extends Error {
-  constructor(operation: string, cause: unknown) {
-    const message = (cause as Error)?.message ?? String(cause);
-    // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
-    const hint = /deadline/i.test(message) ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
-    super(`etcd ${operation} failed: ${message}${hint}`, { cause });
-    this.name = 'EtcdUnavailableError';
-  }
-}
-
-export interface StoreLayout {
-  readonly rootKey: string;
-  /** Prefix of claims, `appproxy/claims/<rootKey>/`. */
-  readonly claimsPrefix: string;
-  /** This owner's record (its lease id), `appproxy/owners/<rootKey>/<owner>`. */
-  readonly ownerKey: string;
-  readonly owner: string;
-}
-
-/** Bookkeeping lives under `appproxy/`, outside Traefik's root key, which Traefik watches as a bare prefix. */
-export function storeLayout(rootKey: string, owner: string): StoreLayout {
-  return { rootKey, owner, claimsPrefix: `appproxy/claims/${rootKey}/`, ownerKey: `appproxy/owners/${rootKey}/${owner}` };
-}
-
-export interface Snapshot extends Omit<ClusterSnapshot, 'ownedServers'> {
-  readonly revision: bigint;
-  /** The lease each key is attached to ('0' for none): leased keys on another lease must move to ours. */
-  readonly leases: ReadonlyMap<string, string>;
-}
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import pTimeout from 'p-timeout';
+import type { Logger } from 'pino';
+import { LeaseKeeper } from './lease-keeper.ts';
+import type { KeyRange } from '../sync/key-layout.ts';
+import { StoreUnavailableError, type GuardedTransaction, type KvStore, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -47,73 +19,100 @@ export function prefixEnd(prefix: string): Buffer {
 
 const COMPARE_LESS = 2;
 const TARGET_MOD = 2;
+/** A watch that etcd does not confirm in this time counts as failed (the caller retries). */
+const WATCH_CREATE_LIMIT_MS = 10_000;
 
 function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
 }
 
-/**
- * The etcd edge of the reconcile: reads the tree and the claims at one revision, and applies
- * transactions guarded so that a change planned from an old snapshot never lands on a newer state.
- */
-export class EtcdStore {
-  readonly client: Etcd3;
-  readonly layout: StoreLayout;
+function failure(operation: string, cause: unknown): StoreUnavailableError {
+  // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
+  const hint = /deadline/i.test((cause as Error)?.message ?? '') ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
+  return new StoreUnavailableError('etcd', operation, cause, hint);
+}
 
-  constructor(client: Etcd3, layout: StoreLayout) {
+function rangeRequest(range: KeyRange): { key: Buffer; range_end?: Buffer } {
+  return range.prefix ? { key: Buffer.from(range.key), range_end: prefixEnd(range.key) } : { key: Buffer.from(range.key) };
+}
+
+/** The KvStore port on etcd v3: ranges read in one transaction, guarded transactions, prefix watches. */
+export class EtcdStore implements KvStore {
+  readonly client: Etcd3;
+  readonly #log: Logger;
+
+  constructor(client: Etcd3, logger: Logger) {
     this.client = client;
-    this.layout = layout;
+    this.#log = logger;
   }
 
-  /** The tree under the root key and every claim, in one read transaction (one revision). */
-  async snapshot(): Promise<Snapshot> {
-    const { rootKey, claimsPrefix } = this.layout;
+  async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
+    const lease = new LeaseKeeper(this.client, ttlSeconds, this.#log.child({ component: 'lease' }), onReplaced);
+    await lease.start();
+    return lease;
+  }
+
+  async load(ranges: readonly KeyRange[]): Promise<StoreSnapshot> {
     let response;
     try {
-      response = await this.client.kv.txn({
-        success: [
-          { request_range: { key: Buffer.from(`${rootKey}/`), range_end: prefixEnd(`${rootKey}/`) } },
-          { request_range: { key: Buffer.from(rootKey) } },
-          { request_range: { key: Buffer.from(claimsPrefix), range_end: prefixEnd(claimsPrefix) } },
-        ],
-      });
+      response = await this.client.kv.txn({ success: ranges.map((range) => ({ request_range: rangeRequest(range) })) });
     } catch (error) {
-      throw new EtcdUnavailableError('read', error);
+      throw failure('read', error);
     }
-    const ranges = response.responses.map((item) => (item.response_range?.kvs ?? []) as IKeyValue[]);
-    const tree = new Map<string, string>();
-    const leases = new Map<string, string>();
-    for (const kv of [...(ranges[0] ?? []), ...(ranges[1] ?? [])]) {
-      tree.set(text(kv.key), text(kv.value));
-      leases.set(text(kv.key), String(kv.lease ?? '0'));
-    }
-    const claims = new Map<string, Map<string, string>>();
-    for (const kv of ranges[2] ?? []) {
-      leases.set(text(kv.key), String(kv.lease ?? '0'));
-      const rest = text(kv.key).slice(claimsPrefix.length);
-      const slash = rest.lastIndexOf('/');
-      const id = rest.slice(0, slash);
-      const owner = rest.slice(slash + 1);
-      const owners = claims.get(id) ?? new Map<string, string>();
-      owners.set(owner, text(kv.value));
-      claims.set(id, owners);
-    }
-    return { tree, claims, leases, revision: BigInt(response.header.revision) };
+    const entries = response.responses.flatMap((item) =>
+      ((item.response_range?.kvs ?? []) as IKeyValue[]).map((kv) => ({ key: text(kv.key), value: text(kv.value), lease: String(kv.lease ?? '0'), modRevision: BigInt(kv.mod_revision) })),
+    );
+    return { revision: BigInt(response.header.revision), entries };
   }
 
-  /**
-   * Applies one transaction. Its guards compare the claims of each resource it touches with the
-   * revision the plan was made from: if another instance changed them since, nothing is applied
-   * and `false` is returned, so that the caller plans again from a fresh snapshot.
-   */
-  async apply(transaction: Transaction, sinceRevision: bigint, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
-    const { claimsPrefix } = this.layout;
-    const compare = transaction.guards.map((id) => ({
-      key: Buffer.from(`${claimsPrefix}${id}/`),
-      range_end: prefixEnd(`${claimsPrefix}${id}/`),
+  async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
+    const watchers: Watcher[] = [];
+    let lost = false;
+    const lose = (reason: string) => {
+      if (lost) return;
+      lost = true;
+      handlers.onLost(reason);
+    };
+    const stop = async () => {
+      lost = true;
+      await Promise.all(watchers.map((watcher) => watcher.cancel().catch(() => undefined)));
+    };
+    try {
+      for (const range of ranges) {
+        const builder = range.prefix ? this.client.watch().prefix(range.key) : this.client.watch().key(range.key);
+        const watcher = await pTimeout(builder.startRevision(String(afterRevision + 1n)).create(), {
+          milliseconds: WATCH_CREATE_LIMIT_MS,
+          message: `etcd watch of "${range.key}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms`,
+        });
+        watchers.push(watcher);
+        watcher.on('data', (response) => {
+          if (lost) return;
+          const events: WatchEvent[] = response.events.map((event) =>
+            event.type === 'Delete'
+              ? { type: 'delete', key: text(event.kv.key), modRevision: BigInt(event.kv.mod_revision) }
+              : { type: 'put', key: text(event.kv.key), value: text(event.kv.value), lease: String(event.kv.lease ?? '0'), modRevision: BigInt(event.kv.mod_revision) },
+          );
+          if (events.length > 0) handlers.onEvents(events);
+        });
+        // etcd3 reconnects a watch by itself, but what happened meanwhile (a compaction, a restored
+        // snapshot) cannot be told apart from nothing: the caller loads everything again instead.
+        watcher.on('disconnected', (error) => lose(`etcd watch of "${range.key}" disconnected: ${error.message}`));
+        watcher.on('error', (error) => lose(`etcd watch of "${range.key}" failed: ${error.message}`));
+        watcher.on('end', () => lose(`etcd watch of "${range.key}" ended`));
+      }
+    } catch (error) {
+      await stop();
+      throw failure('watch', error);
+    }
+    return { stop };
+  }
+
+  async apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
+    const compare = transaction.guards.map(({ range, notModifiedAfter }) => ({
+      ...rangeRequest(range),
       target: TARGET_MOD,
       result: COMPARE_LESS,
-      mod_revision: (sinceRevision + 1n).toString(),
+      mod_revision: (notModifiedAfter + 1n).toString(),
     }));
     const success = transaction.operations.map((operation) =>
       operation.type === 'put'
@@ -124,30 +123,34 @@ export class EtcdStore {
     try {
       response = await this.client.kv.txn({ compare, success });
     } catch (error) {
-      throw new EtcdUnavailableError('transaction', error);
+      throw failure('transaction', error);
     }
     return { applied: response.succeeded, revision: BigInt(response.header.revision) };
   }
 
-  /** The lease id a previous run of this owner left, if its lease is still alive, with the keys attached to it. */
-  async previousLease(): Promise<{ id: string; keys: string[] } | undefined> {
+  async leaseKeys(leaseId: string): Promise<string[] | undefined> {
     try {
-      const record = await this.client.get(this.layout.ownerKey).string();
-      if (record === null || record === '') return undefined;
-      const info = await this.client.leaseClient.leaseTimeToLive({ ID: record, keys: true });
+      const info = await this.client.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
       if (Number(info.TTL) <= 0) return undefined;
-      return { id: record, keys: (info.keys ?? []).map((key) => text(key as Buffer)) };
+      return (info.keys ?? []).map((key) => text(key as Buffer));
     } catch (error) {
-      throw new EtcdUnavailableError('owner record read', error);
+      throw failure('lease read', error);
     }
   }
 
-  /** Records this owner's lease id (attached to that lease), so that a restart can take over. */
-  async recordOwner(leaseId: string): Promise<void> {
+  async get(key: string): Promise<string | undefined> {
     try {
-      await this.client.kv.put({ key: Buffer.from(this.layout.ownerKey), value: Buffer.from(leaseId), lease: leaseId });
+      return (await this.client.get(key).string()) ?? undefined;
     } catch (error) {
-      throw new EtcdUnavailableError('owner record write', error);
+      throw failure(`read of ${key}`, error);
+    }
+  }
+
+  async putLeased(key: string, value: string, leaseId: string): Promise<void> {
+    try {
+      await this.client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), lease: leaseId });
+    } catch (error) {
+      throw failure(`write of ${key}`, error);
     }
   }
 
@@ -155,7 +158,7 @@ export class EtcdStore {
     try {
       await this.client.leaseClient.leaseRevoke({ ID: leaseId });
     } catch (error) {
-      throw new EtcdUnavailableError('lease revoke', error);
+      throw failure('lease revoke', error);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'pino';
+import { retryForever } from '../retry/retry-forever.ts';
 
 /**
  * Keeps this instance's lease alive. What the instance owns (its servers, its claims) is attached
@@ -15,6 +16,7 @@ export class LeaseKeeper {
   #lease: Lease | undefined;
   #id = '';
   #stopped = false;
+  readonly #abort = new AbortController();
 
   constructor(client: Etcd3, ttlSeconds: number, logger: Logger, onReplaced: () => void) {
     this.#client = client;
@@ -50,22 +52,24 @@ export class LeaseKeeper {
   }
 
   async #replace(): Promise<void> {
-    for (let delay = 200; !this.#stopped; delay = Math.min(delay * 2, 5000)) {
-      try {
-        await this.#grant();
-        this.#log.info({ lease: this.#id }, 'new lease granted');
-        this.#onReplaced();
-        return;
-      } catch (error) {
-        this.#log.warn({ err: error, retryInMs: delay }, 'lease grant failed');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+    try {
+      await retryForever(() => this.#grant(), {
+        minMs: 200,
+        maxMs: 5000,
+        signal: this.#abort.signal,
+        onFailure: (error, retryInMs) => this.#log.warn({ err: error, retryInMs }, 'lease grant failed'),
+      });
+    } catch {
+      return; // released
     }
+    this.#log.info({ lease: this.#id }, 'new lease granted');
+    this.#onReplaced();
   }
 
   /** Stops keeping the lease alive without revoking it: a restart takes over before it expires. */
   release(): void {
     this.#stopped = true;
+    this.#abort.abort(new Error('released'));
     this.#lease?.release();
   }
 }

@@ -26,6 +26,19 @@ export interface KvStore {
   /** Writes one key attached to a lease. */
   putLeased(key: string, value: string, leaseId: string): Promise<void>;
   revoke(leaseId: string): Promise<void>;
+  /**
+   * A lease of `ttlSeconds`, kept alive until released. When it is lost (the store unreachable
+   * for longer than its time), a new one is granted and `onReplaced` is called: every leased key
+   * must then be written again on it.
+   */
+  openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease>;
+}
+
+export interface StoreLease {
+  /** The current lease id; a new one after the previous was lost. */
+  leaseId(): string;
+  /** Stops keeping it alive, without revoking it: a restart takes over before it expires. */
+  release(): void;
 }
 
 export interface StoreEntry {

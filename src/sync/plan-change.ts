@@ -1,26 +1,42 @@
-import { foldCase } from '../core/fold-case.ts';
-import { partitionTree, resourceDigest } from './resource-keys.ts';
+import { claimIdOf, isRouter } from '../core/resource-kinds.ts';
+import { PLACEHOLDER_RESOURCE, type KeyLayout } from './key-layout.ts';
+import type { Operation } from './kv-store.ts';
+import type { ClaimRecord, MirrorEntry, MirrorResource } from './store-mirror.ts';
 
-/** What this instance wants in etcd: the pairs its own workloads give (from the core). */
-export interface DesiredTree {
-  readonly pairs: ReadonlyMap<string, string>;
+/** What this instance wants of one resource: from the core's merge, keyed by its claim id. */
+export interface DesiredResource {
+  /** `http/services/chat`, spelled as the workloads spell it. */
+  readonly resource: string;
+  /** Its own keys and values (servers excluded), full keys. */
+  readonly fields: ReadonlyMap<string, string>;
+  /** This instance's servers of it, by server path (`http/services/chat/loadBalancer/servers/<id>`). */
+  readonly servers: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** resourceDigest(fields): what this instance writes into its claim. */
+  readonly digest: string;
 }
 
-/** What etcd holds, read at one revision. */
-export interface ClusterSnapshot {
-  /** Every key under `rootKey/`, and the root key itself when present. */
-  readonly tree: ReadonlyMap<string, string>;
-  /** Claims: resource claim id → owner → digest of the definition that owner wants. */
-  readonly claims: ReadonlyMap<string, ReadonlyMap<string, string>>;
-  /** Keys this instance owns now (its servers), as far as it knows. */
-  readonly ownedServers: ReadonlySet<string>;
-  /** Keys to write even when etcd already holds the value: leased keys of an earlier lease move to the current one. */
-  readonly rewrite?: ReadonlySet<string>;
+/** The parts of the in-memory mirror of the store the planner reads (StoreMirror implements it). */
+export interface MirrorView {
+  hasRootMarker(): boolean;
+  hasPlaceholder(): boolean;
+  resource(claimId: string): MirrorResource | undefined;
+  claims(claimId: string): ReadonlyMap<string, ClaimRecord> | undefined;
+  resourcesWithFields(): ReadonlySet<string>;
+  entry(key: string): MirrorEntry | undefined;
 }
 
-export type Operation =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly leased: boolean }
-  | { readonly type: 'delete'; readonly key: string };
+export interface PlanInput {
+  /** Everything this instance wants, by claim id. */
+  readonly desired: ReadonlyMap<string, DesiredResource>;
+  readonly mirror: MirrorView;
+  /** The claim ids to plan for: those a change touched, or all of them for a full resync. */
+  readonly scope: Iterable<string>;
+  readonly layout: KeyLayout;
+  /** The lease this instance's leased keys must be on; a key on another one is written again. */
+  readonly leaseId: string;
+  /** Server keys this instance owns now, by claim id (its earlier run's, at start). */
+  readonly ownedServers: ReadonlyMap<string, ReadonlySet<string>>;
+}
 
 /**
  * A group of operations that belongs together (one resource, one server, one claim): splitting a
@@ -31,7 +47,7 @@ export interface Unit {
   readonly stage: 0 | 1 | 2 | 3;
   readonly label: string;
   readonly operations: readonly Operation[];
-  /** Resource claim ids whose claims must not have changed since the snapshot. */
+  /** Claim ids whose claims must not have changed since the plan's revision. */
   readonly guards: readonly string[];
 }
 
@@ -42,46 +58,27 @@ export interface Conflict {
 
 export interface ChangePlan {
   readonly units: readonly Unit[];
-  readonly conflicts: readonly Conflict[];
-  /** Server keys this instance owns once the plan is applied. */
-  readonly ownedServers: ReadonlySet<string>;
+  /** Conflicts with other owners, of the claim ids in scope. */
+  readonly conflicts: ReadonlyMap<string, Conflict>;
+  /** Server keys this instance owns once the plan is applied, for each claim id in scope. */
+  readonly ownedServers: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export interface PlanContext {
-  readonly rootKey: string;
-  readonly owner: string;
-  /** Where claims live (outside the root key's prefix): `<claimsPrefix><claim id>/<owner>`. */
-  readonly claimsPrefix: string;
-}
-
-/**
- * Traefik's etcd provider ignores a tree that decodes to nothing at all (it keeps the last
- * configuration), so removing the last route would leave every old route in place. When nothing
- * else remains, this one unused service stands in: Traefik then sees a configuration with no
- * routers and drops the old ones. It is removed as soon as anything else is written.
- */
-export const PLACEHOLDER_RESOURCE = 'http/services/appproxy-placeholder';
-const PLACEHOLDER_FIELD = 'loadBalancer/passHostHeader';
-
-/** Claims compare names without regard to case, as Traefik reads keys (Go's EqualFold: see foldCase). */
-export function claimId(resource: string): string {
-  return foldCase(resource);
-}
-
-export function claimKey(context: PlanContext, resource: string, owner: string): string {
-  return `${context.claimsPrefix}${claimId(resource)}/${owner}`;
-}
+const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
 
 function stageOf(resource: string, removing: boolean): 0 | 1 | 2 | 3 {
-  const isRouter = /^(http|tcp|udp)\/routers\//i.test(resource);
-  if (!removing) return isRouter ? 1 : 0;
-  return isRouter ? 2 : 3;
+  const router = isRouter(resource);
+  if (!removing) return router ? 1 : 0;
+  return router ? 2 : 3;
 }
 
-function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string, string> | undefined, leased: boolean, rewrite: ReadonlySet<string>): Operation[] {
+function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string, MirrorEntry> | undefined, leased: boolean, leaseId: string): Operation[] {
   const operations: Operation[] = [];
   for (const [key, value] of want) {
-    if (have?.get(key) !== value || rewrite.has(key)) operations.push({ type: 'put', key, value, leased });
+    const held = have?.get(key);
+    // A leased key on another lease (an earlier run's, or one that was lost) is written again, so
+    // that it lives exactly as long as this instance does.
+    if (held?.value !== value || (leased && held.lease !== leaseId)) operations.push({ type: 'put', key, value, leased });
   }
   for (const key of have?.keys() ?? []) {
     if (!want.has(key)) operations.push({ type: 'delete', key });
@@ -90,8 +87,8 @@ function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string
 }
 
 /**
- * The smallest change that makes etcd hold what this instance wants, without touching what other
- * instances own:
+ * The smallest change that makes the store hold what this instance wants for the claim ids in
+ * scope, without touching what other instances own. Pure: the same input gives the same plan.
  *
  * - a resource is written when no other instance claims it with a different definition; a
  *   differing claim is a conflict, reported, and neither definition replaces the other;
@@ -101,101 +98,80 @@ function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string
  * - resources nobody claims (their owners died and their leases ran out) are removed;
  * - its own servers are written leased, and its servers that are no longer wanted are removed.
  */
-export function planChange(desired: DesiredTree, snapshot: ClusterSnapshot, context: PlanContext): ChangePlan {
-  const want = partitionTree(desired.pairs, context.rootKey);
-  const have = partitionTree(snapshot.tree, context.rootKey);
-  // A service whose only keys are its servers is still a resource this instance serves and claims.
-  for (const resource of want.serverResource.values()) if (!want.resources.has(resource)) want.resources.set(resource, new Map());
+export function planChange(input: PlanInput): ChangePlan {
+  const { desired, mirror, layout, leaseId } = input;
   const units: Unit[] = [];
-  const conflicts: Conflict[] = [];
-  const blocked = new Set<string>();
-  const rewrite = snapshot.rewrite ?? new Set<string>();
+  const conflicts = new Map<string, Conflict>();
+  const ownedServers = new Map<string, Set<string>>();
+  /** Claim ids whose fields this plan removes entirely. */
+  const emptied = new Set<string>();
 
-  const rootMarker = snapshot.tree.get(context.rootKey);
-  if (rootMarker === undefined) {
+  if (!mirror.hasRootMarker()) {
     // Traefik's etcd provider cannot start its watch while nothing exists at the root key itself.
-    units.push({ stage: 0, label: 'root marker', operations: [{ type: 'put', key: context.rootKey, value: 'appproxy', leased: false }], guards: [] });
+    units.push({ stage: 0, label: 'root marker', operations: [{ type: 'put', key: layout.rootKey, value: 'appproxy', leased: false }], guards: [] });
   }
 
-  // What etcd holds, by claim id: the spellings of each resource, their keys and values (servers'
-  // keys too, for removal). Built once: looking resources up by scanning would be quadratic.
-  const haveById = new Map<string, { resources: string[]; entries: Map<string, string>; keys: string[] }>();
-  for (const [resource, entries] of have.resources) {
-    const entry = haveById.get(claimId(resource)) ?? { resources: [], entries: new Map<string, string>(), keys: [] };
-    entry.resources.push(resource);
-    for (const [key, value] of entries) entry.entries.set(key, value);
-    entry.keys.push(...entries.keys());
-    haveById.set(claimId(resource), entry);
-  }
-  for (const [server, resource] of have.serverResource) {
-    const entry = haveById.get(claimId(resource)) ?? { resources: [resource], entries: new Map<string, string>(), keys: [] };
-    entry.keys.push(...(have.servers.get(server)?.keys() ?? []));
-    haveById.set(claimId(resource), entry);
-  }
+  for (const id of new Set(input.scope)) {
+    if (id === PLACEHOLDER_CLAIM) continue;
+    const want = desired.get(id);
+    const have = mirror.resource(id);
+    const claims = mirror.claims(id);
+    const owned = new Set<string>();
+    ownedServers.set(id, owned);
 
-  const wantedClaims = new Set<string>();
-  for (const [resource, entries] of want.resources) {
-    if (claimId(resource) === PLACEHOLDER_RESOURCE) continue;
-    const id = claimId(resource);
-    wantedClaims.add(id);
-    const digest = resourceDigest(entries, context.rootKey);
-    const claims = snapshot.claims.get(id);
-    const others = [...(claims ?? new Map<string, string>())].filter(([owner]) => owner !== context.owner);
-    const operations: Operation[] = [];
-    const ownClaim = claimKey(context, resource, context.owner);
-    if (claims?.get(context.owner) !== digest || rewrite.has(ownClaim)) operations.push({ type: 'put', key: ownClaim, value: digest, leased: true });
-    if (others.some(([, other]) => other !== digest)) {
-      conflicts.push({ resource, owners: others.map(([owner]) => owner) });
-      blocked.add(id);
-    } else {
-      // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
-      operations.push(...diffEntries(entries, haveById.get(id)?.entries, false, rewrite));
+    if (want !== undefined) {
+      const others = [...(claims ?? new Map<string, ClaimRecord>())].filter(([owner]) => owner !== layout.owner);
+      const mine = claims?.get(layout.owner);
+      const operations: Operation[] = [];
+      if (mine?.digest !== want.digest || mine.lease !== leaseId) operations.push({ type: 'put', key: layout.claimKey(id), value: want.digest, leased: true });
+      const blocked = others.some(([, other]) => other.digest !== want.digest);
+      if (blocked) {
+        conflicts.set(id, { resource: want.resource, owners: others.map(([owner]) => owner) });
+      } else {
+        // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
+        operations.push(...diffEntries(want.fields, have?.fields, false, leaseId));
+      }
+      if (operations.length > 0) units.push({ stage: stageOf(want.resource, false), label: want.resource, operations, guards: [id] });
+      if (!blocked) {
+        // Never into a service whose definition is in conflict.
+        for (const [server, entries] of want.servers) {
+          for (const key of entries.keys()) owned.add(key);
+          const serverOperations = diffEntries(entries, have?.servers.get(server), true, leaseId);
+          if (serverOperations.length > 0) units.push({ stage: 0, label: server, operations: serverOperations, guards: [] });
+        }
+      }
+    } else if (have !== undefined || claims !== undefined) {
+      // Not wanted here: give up the claim; the keys go only when nobody else claims the resource.
+      const operations: Operation[] = [];
+      if (claims?.has(layout.owner) === true) operations.push({ type: 'delete', key: layout.claimKey(id) });
+      const othersRemain = [...(claims?.keys() ?? [])].some((owner) => owner !== layout.owner);
+      if (!othersRemain && have !== undefined) {
+        for (const key of have.fields.keys()) operations.push({ type: 'delete', key });
+        for (const server of have.servers.values()) for (const key of server.keys()) operations.push({ type: 'delete', key });
+        if (have.fields.size > 0) emptied.add(id);
+      }
+      if (operations.length > 0) {
+        const resource = [...(have?.spellings.keys() ?? [])][0] ?? id;
+        units.push({ stage: stageOf(resource, true), label: resource, operations, guards: [id] });
+      }
     }
-    if (operations.length > 0) units.push({ stage: stageOf(resource, false), label: resource, operations, guards: [id] });
-  }
 
-  // Claims this instance holds for resources it no longer wants; and resources nobody claims.
-  const ids = new Set([...haveById.keys(), ...[...snapshot.claims.keys()]]);
-  for (const id of ids) {
-    if (wantedClaims.has(id) || id === PLACEHOLDER_RESOURCE) continue;
-    const claims = snapshot.claims.get(id);
-    const mine = claims?.has(context.owner) ?? false;
-    const othersRemain = [...(claims?.keys() ?? [])].some((owner) => owner !== context.owner);
-    const operations: Operation[] = [];
-    if (mine) operations.push({ type: 'delete', key: `${context.claimsPrefix}${id}/${context.owner}` });
-    if (!othersRemain) {
-      for (const key of haveById.get(id)?.keys ?? []) operations.push({ type: 'delete', key });
+    const stale: Operation[] = [];
+    for (const key of input.ownedServers.get(id) ?? []) {
+      if (!owned.has(key) && mirror.entry(key) !== undefined) stale.push({ type: 'delete', key });
     }
-    if (operations.length > 0) {
-      const resource = haveById.get(id)?.resources[0] ?? id;
-      units.push({ stage: stageOf(resource, true), label: resource, operations, guards: [id] });
-    }
+    if (stale.length > 0) units.push({ stage: 3, label: 'stale servers', operations: stale, guards: [] });
   }
 
-  const placeholderKey = `${context.rootKey}/${PLACEHOLDER_RESOURCE}/${PLACEHOLDER_FIELD}`;
-  const removed = new Set(units.flatMap((unit) => unit.operations.filter((operation) => operation.type === 'delete').map((operation) => operation.key)));
-  const remaining = [...have.resources.keys()].some((resource) => claimId(resource) !== PLACEHOLDER_RESOURCE && [...(have.resources.get(resource)?.keys() ?? [])].some((key) => !removed.has(key)));
-  const needsPlaceholder = want.resources.size === 0 && !remaining;
-  if (needsPlaceholder && !snapshot.tree.has(placeholderKey)) {
-    units.push({ stage: 3, label: 'placeholder', operations: [{ type: 'put', key: placeholderKey, value: 'true', leased: false }], guards: [] });
-  } else if (!needsPlaceholder && snapshot.tree.has(placeholderKey)) {
-    units.push({ stage: 0, label: 'placeholder', operations: [{ type: 'delete', key: placeholderKey }], guards: [] });
+  const withFields = mirror.resourcesWithFields();
+  let remaining = withFields.size;
+  for (const id of emptied) if (withFields.has(id)) remaining -= 1;
+  const needsPlaceholder = desired.size === 0 && remaining === 0;
+  if (needsPlaceholder && !mirror.hasPlaceholder()) {
+    units.push({ stage: 3, label: 'placeholder', operations: [{ type: 'put', key: layout.placeholderKey, value: 'true', leased: false }], guards: [] });
+  } else if (!needsPlaceholder && mirror.hasPlaceholder()) {
+    units.push({ stage: 0, label: 'placeholder', operations: [{ type: 'delete', key: layout.placeholderKey }], guards: [] });
   }
-
-  // This instance's servers, leased; never into a service whose definition is in conflict.
-  const ownedServers = new Set<string>();
-  for (const [server, entries] of want.servers) {
-    const resource = want.serverResource.get(server) ?? '';
-    if (blocked.has(claimId(resource))) continue;
-    for (const key of entries.keys()) ownedServers.add(key);
-    const operations = diffEntries(entries, have.servers.get(server), true, rewrite);
-    if (operations.length > 0) units.push({ stage: 0, label: server, operations, guards: [] });
-  }
-  const stale: Operation[] = [];
-  for (const key of snapshot.ownedServers) {
-    if (!ownedServers.has(key) && snapshot.tree.has(key)) stale.push({ type: 'delete', key });
-  }
-  if (stale.length > 0) units.push({ stage: 3, label: 'stale servers', operations: stale, guards: [] });
 
   return { units: dedupe(units), conflicts, ownedServers };
 }

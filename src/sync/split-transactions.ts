@@ -1,4 +1,5 @@
-import type { Operation, Unit } from './plan-change.ts';
+import type { Operation } from './kv-store.ts';
+import type { Unit } from './plan-change.ts';
 
 export interface Transaction {
   readonly operations: readonly Operation[];

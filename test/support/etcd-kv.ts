@@ -1,5 +1,5 @@
 import { Etcd3 } from 'etcd3';
-import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
+import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
 
 /** A test's etcd call gets no answer for this long only when etcd is down or wedged. */
 export const TEST_ETCD_LIMIT_MS = 10_000;

@@ -7,7 +7,7 @@ import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.
 import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import { DockerodeSource } from '../../src/docker/docker-source.ts';
-import { PLACEHOLDER_RESOURCE } from '../../src/sync/plan-change.ts';
+import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
 import { testEnv } from './env.ts';
 import { httpGet } from './http-get.ts';
 import { removeLabelled } from './test-docker.ts';

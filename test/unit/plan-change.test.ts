@@ -1,10 +1,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planChange, type ClusterSnapshot, type Operation, type PlanContext } from '../../src/sync/plan-change.ts';
-import { resourceDigest } from '../../src/sync/resource-keys.ts';
+import type { Operation } from '../../src/sync/kv-store.ts';
+import { planChange, type ChangePlan } from '../../src/sync/plan-change.ts';
+import { resourceDigest } from '../../src/sync/resource-digest.ts';
 import { MAX_VALUE_BYTES, splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
+import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../support/plan-fixtures.ts';
 
-const context: PlanContext = { rootKey: 'traefik', owner: 'host-a', claimsPrefix: 'appproxy/claims/traefik/' };
+const layout = testLayout();
+
+interface Snapshot {
+  readonly tree: Map<string, string>;
+  readonly claims: Record<string, Record<string, string>>;
+  readonly owned: string[];
+  readonly leases?: Record<string, string>;
+}
+
+/** The plan for everything (a full pass), from the pairs wanted and what the store holds. */
+function planFor(pairs: ReadonlyMap<string, string>, have: Snapshot): ChangePlan {
+  const desired = desiredFrom(pairs, layout);
+  const mirror = mirrorFrom({ tree: have.tree, claims: have.claims, ...(have.leases === undefined ? {} : { leases: have.leases }) }, layout);
+  const owned = ownedFrom(have.owned, layout);
+  return planChange({ desired, mirror, scope: new Set([...desired.keys(), ...mirror.claimIds(), ...owned.keys()]), layout, leaseId: LEASE, ownedServers: owned });
+}
 
 const router = new Map([
   ['traefik/http/routers/chat/rule', 'PathPrefix(`/c`)'],
@@ -17,45 +34,35 @@ const desired = new Map([...router, ...service, ...serverA]);
 const routerDigest = resourceDigest(router, 'traefik');
 const serviceDigest = resourceDigest(service, 'traefik');
 
-function snapshot(tree: Map<string, string>, claims: Record<string, Record<string, string>> = {}, owned: string[] = []): ClusterSnapshot {
-  return {
-    tree: new Map([['traefik', 'appproxy'], ...tree]),
-    claims: new Map(Object.entries(claims).map(([id, owners]) => [id, new Map(Object.entries(owners))])),
-    ownedServers: new Set(owned),
-  };
+function snapshot(tree: Map<string, string>, claims: Record<string, Record<string, string>> = {}, owned: string[] = []): Snapshot {
+  return { tree: new Map([['traefik', 'appproxy'], ...tree]), claims, owned };
 }
 
-function operations(plan: ReturnType<typeof planChange>): Operation[] {
-  return plan.units.flatMap((unit) => unit.operations);
+function operations(result: ChangePlan): Operation[] {
+  return result.units.flatMap((unit) => unit.operations);
 }
 
 test('plan: an empty etcd gets the root marker, claims, resources and leased servers, in one transaction', () => {
-  const plan = planChange({ pairs: desired }, { tree: new Map(), claims: new Map(), ownedServers: new Set() }, context);
-  const ops = operations(plan);
+  const result = planFor(desired, { tree: new Map(), claims: {}, owned: [] });
+  const ops = operations(result);
   assert.deepEqual(ops.find((op) => op.key === 'traefik'), { type: 'put', key: 'traefik', value: 'appproxy', leased: false });
   assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a' && op.type === 'put' && op.leased));
   assert.ok(ops.some((op) => op.key === 'traefik/http/services/chat/loadBalancer/servers/111/url' && op.type === 'put' && op.leased));
   assert.ok(ops.some((op) => op.key === 'traefik/http/routers/chat/rule' && op.type === 'put' && !op.leased));
-  assert.equal(splitTransactions(plan.units).length, 1);
+  assert.equal(splitTransactions(result.units).length, 1);
   assert.equal(ops.length, 1 + 2 + 3 + 1);
 });
 
 test('plan: nothing changed, nothing written', () => {
-  const plan = planChange(
-    { pairs: desired },
-    snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
-    context,
+  const result = planFor(desired, snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()])
   );
-  assert.deepEqual(plan.units, []);
+  assert.deepEqual(result.units, []);
 });
 
 test('plan: another owner serving the same service keeps its server; this owner adds its own', () => {
-  const plan = planChange(
-    { pairs: desired },
-    snapshot(new Map([...router, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': routerDigest }, 'http/services/chat': { 'host-b': serviceDigest } }),
-    context,
+  const result = planFor(desired, snapshot(new Map([...router, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': routerDigest }, 'http/services/chat': { 'host-b': serviceDigest } })
   );
-  const ops = operations(plan);
+  const ops = operations(result);
   assert.ok(!ops.some((op) => op.key.includes('/servers/222/')), 'host-b server untouched');
   assert.ok(ops.some((op) => op.key.includes('/servers/111/') && op.type === 'put'));
   assert.ok(!ops.some((op) => op.key.startsWith('traefik/http/routers/')), 'shared router already right');
@@ -64,27 +71,21 @@ test('plan: another owner serving the same service keeps its server; this owner 
 
 test('plan: a differing definition from another owner is a conflict: not overwritten, this owner adds no server', () => {
   const theirs = new Map([['traefik/http/routers/chat/rule', 'Host(`other`)'], ['traefik/http/routers/chat/service', 'chat']]);
-  const plan = planChange(
-    { pairs: desired },
-    snapshot(new Map([...theirs, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': resourceDigest(theirs, 'traefik') }, 'http/services/chat': { 'host-b': serviceDigest } }),
-    context,
+  const result = planFor(desired, snapshot(new Map([...theirs, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': resourceDigest(theirs, 'traefik') }, 'http/services/chat': { 'host-b': serviceDigest } })
   );
-  assert.deepEqual(plan.conflicts.map((conflict) => [conflict.resource, conflict.owners]), [['http/routers/chat', ['host-b']]]);
-  const ops = operations(plan);
+  assert.deepEqual([...result.conflicts.values()].map((conflict) => [conflict.resource, conflict.owners]), [['http/routers/chat', ['host-b']]]);
+  const ops = operations(result);
   assert.ok(!ops.some((op) => op.key.startsWith('traefik/http/routers/chat/')), 'their router untouched');
   assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a'), 'our claim makes the conflict visible to them');
 });
 
 test('plan: when this owner stops serving a shared service, only its server and claims go', () => {
-  const plan = planChange(
-    { pairs: new Map() },
-    snapshot(new Map([...router, ...service, ...serverA, ...serverB]), {
+  const result = planFor(new Map(), snapshot(new Map([...router, ...service, ...serverA, ...serverB]), {
       'http/routers/chat': { 'host-a': routerDigest, 'host-b': routerDigest },
       'http/services/chat': { 'host-a': serviceDigest, 'host-b': serviceDigest },
-    }, [...serverA.keys()]),
-    context,
+    }, [...serverA.keys()])
   );
-  const deleted = operations(plan).filter((op) => op.type === 'delete').map((op) => op.key).sort();
+  const deleted = operations(result).filter((op) => op.type === 'delete').map((op) => op.key).sort();
   assert.deepEqual(deleted, [
     'appproxy/claims/traefik/http/routers/chat/host-a',
     'appproxy/claims/traefik/http/services/chat/host-a',
@@ -93,37 +94,31 @@ test('plan: when this owner stops serving a shared service, only its server and 
 });
 
 test('plan: the last owner removes the whole resource; router removal comes before backend removal', () => {
-  const plan = planChange(
-    { pairs: new Map() },
-    snapshot(new Map([...router, ...service, ...serverA]), { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
-    context,
+  const result = planFor(new Map(), snapshot(new Map([...router, ...service, ...serverA]), { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()])
   );
-  const keys = operations(plan).map((op) => op.key);
+  const keys = operations(result).map((op) => op.key);
   assert.ok(keys.indexOf('traefik/http/routers/chat/rule') < keys.indexOf('traefik/http/services/chat/loadBalancer/sticky/cookie/name'));
   assert.equal(new Set(keys).size, keys.length, 'no key touched twice');
   assert.ok(keys.includes('traefik/http/services/chat/loadBalancer/servers/111/url'));
 });
 
 test('plan: resources nobody claims (their owner died) are removed; the placeholder keeps Traefik from holding on to them', () => {
-  const plan = planChange({ pairs: new Map() }, snapshot(new Map([...router, ...service])), context);
+  const result = planFor(new Map(), snapshot(new Map([...router, ...service])));
   const placeholder = 'traefik/http/services/appproxy-placeholder/loadBalancer/passHostHeader';
-  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [...router.keys(), ...service.keys(), placeholder].sort());
-  assert.equal(splitTransactions(plan.units).length, 1, 'removal and placeholder in one transaction');
-  const next = planChange({ pairs: desired }, snapshot(new Map([[placeholder, 'true']])), context);
+  assert.deepEqual(operations(result).map((op) => op.key).sort(), [...router.keys(), ...service.keys(), placeholder].sort());
+  assert.equal(splitTransactions(result.units).length, 1, 'removal and placeholder in one transaction');
+  const next = planFor(desired, snapshot(new Map([[placeholder, 'true']])));
   assert.ok(operations(next).some((op) => op.type === 'delete' && op.key === placeholder), 'the placeholder goes when a route comes');
 });
 
 test('plan: keys of an earlier lease are written again even when unchanged', () => {
   const claimKey = 'appproxy/claims/traefik/http/routers/chat/host-a';
-  const plan = planChange(
-    { pairs: desired },
-    {
+  const result = planFor(desired, {
       ...snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
-      rewrite: new Set([...serverA.keys(), claimKey]),
-    },
-    context,
+      leases: Object.fromEntries([...serverA.keys(), claimKey].map((key) => [key, 'earlier'])),
+    }
   );
-  assert.deepEqual(operations(plan).map((op) => op.key).sort(), [claimKey, ...serverA.keys()].sort());
+  assert.deepEqual(operations(result).map((op) => op.key).sort(), [claimKey, ...serverA.keys()].sort());
 });
 
 test('split: units are never cut and stay in stage order; at most 128 operations a transaction', () => {
@@ -177,10 +172,10 @@ test('split: a unit with a value etcd can never take is refused by name, and the
 
 test('plan: a service made of servers only is claimed, so that a later pass keeps its servers', () => {
   const pairs = new Map([...router, ...serverA]);
-  const first = planChange({ pairs }, snapshot(new Map()), context);
+  const first = planFor(pairs, snapshot(new Map()));
   const claim = operations(first).find((op) => op.key === 'appproxy/claims/traefik/http/services/chat/host-a');
   assert.ok(claim, 'the service is claimed');
   const claims = { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': claim.type === 'put' ? claim.value : '' } };
-  const second = planChange({ pairs }, snapshot(pairs, claims, [...serverA.keys()]), context);
+  const second = planFor(pairs, snapshot(pairs, claims, [...serverA.keys()]));
   assert.deepEqual(second.units, [], 'nothing to do on the next pass');
 });

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { RESOURCE_KINDS } from '../core/resource-kinds.ts';
+import type { SyncEngine, SyncOutcome } from '../sync/sync-engine.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Turns each pass into metrics and log lines. Problems (a bad label, a conflict) are logged when
+ * they appear, not on every pass: the set of the last pass is kept to compare with.
+ */
+export class OutcomeReporter {
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  #lastProblems = new Set<string>();
+
+  constructor(metrics: Metrics, logger: Logger) {
+    this.#metrics = metrics;
+    this.#log = logger;
+  }
+
+  report(outcome: SyncOutcome, engine: SyncEngine): void {
+    const m = this.#metrics;
+    m.reconciles.inc({ result: 'ok' });
+    m.transactions.inc(outcome.transactions);
+    m.operations.inc(outcome.operations);
+    m.lastSync.set(Date.now() / 1000);
+    const counts = engine.counts();
+    m.workloads.set(counts.routed);
+    for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
+      for (const kind of kinds) m.resources.set({ kind: `${section}_${kind}` }, counts.resources.get(`${section}_${kind}`) ?? 0);
+    }
+    const problems = engine.problems();
+    const conflicts = engine.conflicts();
+    m.conflicts.set(conflicts.length);
+    m.problems.set({ severity: 'error' }, problems.filter((problem) => problem.severity === 'error').length);
+    m.problems.set({ severity: 'warning' }, problems.filter((problem) => problem.severity === 'warning').length);
+    const current = new Set<string>();
+    for (const problem of problems) {
+      const key = JSON.stringify(problem);
+      current.add(key);
+      if (!this.#lastProblems.has(key)) this.#log[problem.severity === 'error' ? 'error' : 'warn']({ workload: problem.workload, label: problem.label }, problem.message);
+    }
+    for (const conflict of conflicts) {
+      const key = `conflict:${conflict.resource}:${conflict.owners.join(',')}`;
+      current.add(key);
+      if (!this.#lastProblems.has(key)) {
+        this.#log.error({ resource: conflict.resource, owners: conflict.owners }, 'another owner defines this resource differently; left as it is: make the definitions equal or rename one');
+      }
+    }
+    for (const entry of outcome.refused) {
+      const key = `refused:${entry.key}:${entry.bytes}`;
+      current.add(key);
+      if (!this.#lastProblems.has(key)) {
+        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than etcd takes in one request; this resource is left as it is: shorten the label that sets it');
+      }
+    }
+    this.#lastProblems = current;
+    if (outcome.transactions > 0) {
+      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'etcd updated');
+    }
+  }
+}

@@ -1,0 +1,319 @@
+import type { Logger } from 'pino';
+import { resourceEntries } from '../core/kv/configuration-to-kv.ts';
+import { conflictProblems, translateWorkload, type BuildProblem, type CompiledProviderOptions, type WorkloadTranslation } from '../core/provider/build-configuration.ts';
+import { MergeIndex } from '../core/provider/merge-index.ts';
+import type { MergeConflict } from '../core/provider/merge-configurations.ts';
+import { resourcePath } from '../core/resource-kinds.ts';
+import type { Workload } from '../core/workload.ts';
+import type { KeyLayout } from './key-layout.ts';
+import type { GuardedTransaction, KvStore, StoreWatch, WatchEvent } from './kv-store.ts';
+import { planChange, type Conflict, type DesiredResource } from './plan-change.ts';
+import { resourceDigest } from './resource-digest.ts';
+import { splitTransactions, unwritableUnits } from './split-transactions.ts';
+import { StoreMirror } from './store-mirror.ts';
+
+export interface LeaseHolder {
+  /** The current lease id; a new one after the previous was lost. */
+  leaseId(): string;
+}
+
+export interface SyncOutcome {
+  readonly transactions: number;
+  readonly operations: number;
+  /** Claim ids planned in this pass (all of them for a full pass). */
+  readonly planned: number;
+  /** The change was planned again because another instance changed claims meanwhile. */
+  readonly replans: number;
+  /** Resources left as they are because one of their values is larger than the store takes in a request. */
+  readonly refused: readonly { readonly label: string; readonly key: string; readonly bytes: number }[];
+  /** Whether the mirror was (re)loaded from the store in this pass. */
+  readonly loaded: boolean;
+}
+
+/** Counts the daemon reports as metrics; kept as changes happen, never recounted. */
+export interface SyncCounts {
+  readonly workloads: number;
+  /** Containers, tasks and service VIPs that contribute configuration. */
+  readonly routed: number;
+  /** Desired resources by `<section>_<kind>`. */
+  readonly resources: ReadonlyMap<string, number>;
+}
+
+const MAX_REPLANS = 5;
+/** How long a failed guard waits for the watch to bring the change that failed it, before the mirror is loaded again. */
+const CATCH_UP_MS = 2000;
+
+interface WorkloadState {
+  readonly kind: Workload['kind'];
+  readonly fingerprint: string;
+  readonly translation: WorkloadTranslation;
+}
+
+/**
+ * Keeps a store equal to what the workloads give, at the cost of what changed: each workload's
+ * translation is kept until its data changes, the merge is redone only for the resources a
+ * changed workload touches, and the plan is made against an in-memory mirror of the store (loaded
+ * once, kept current by its watch), for the claim ids that changed. A full pass (start, reconnect,
+ * a new lease, the resync timer) goes through the same path with every claim id in scope, and
+ * writes nothing when nothing differs.
+ */
+export class SyncEngine {
+  readonly #store: KvStore;
+  readonly #layout: KeyLayout;
+  readonly #compiled: CompiledProviderOptions;
+  readonly #lease: LeaseHolder;
+  readonly #log: Logger;
+  readonly #onDirty: () => void;
+  readonly #mirror: StoreMirror;
+  #watch: StoreWatch | undefined;
+  #mirrorState: 'empty' | 'live' | 'lost' = 'empty';
+  #applying = false;
+  #held: WatchEvent[] = [];
+
+  readonly #workloads = new Map<string, WorkloadState>();
+  readonly #merge = new MergeIndex();
+  readonly #desired = new Map<string, DesiredResource>();
+  readonly #mergeConflicts = new Map<string, MergeConflict[]>();
+  readonly #ownerConflicts = new Map<string, Conflict>();
+  #owned = new Map<string, Set<string>>();
+  readonly #dirty = new Set<string>();
+  #fullPass = true;
+  #routed = 0;
+  readonly #resourceCounts = new Map<string, number>();
+
+  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void }) {
+    this.#store = options.store;
+    this.#layout = options.layout;
+    this.#compiled = options.compiled;
+    this.#lease = options.lease;
+    this.#log = options.logger;
+    this.#onDirty = options.onDirty ?? (() => undefined);
+    this.#mirror = new StoreMirror(options.layout);
+    for (const key of options.inherited ?? []) {
+      const classified = options.layout.classify(key);
+      if (classified?.kind === 'tree' && classified.server !== undefined) this.#ownedSet(classified.claimId).add(key);
+    }
+  }
+
+  /**
+   * Sets every workload at once (a full listing), or every one of one kind (the Swarm services):
+   * unchanged ones cost a comparison, missing ones are removed.
+   */
+  replaceWorkloads(workloads: readonly Workload[], kind?: Workload['kind']): void {
+    const seen = new Set<string>();
+    for (const workload of workloads) {
+      seen.add(workload.id);
+      this.upsertWorkload(workload);
+    }
+    for (const [id, state] of [...this.#workloads]) if (!seen.has(id) && (kind === undefined || state.kind === kind)) this.removeWorkload(id);
+  }
+
+  /** One workload is new or may have changed. */
+  upsertWorkload(workload: Workload): void {
+    const fingerprint = JSON.stringify(workload);
+    const known = this.#workloads.get(workload.id);
+    if (known?.fingerprint === fingerprint) return;
+    const translation = translateWorkload(workload, this.#compiled);
+    this.#setTranslation(workload.id, known?.translation, translation);
+    this.#workloads.set(workload.id, { kind: workload.kind, fingerprint, translation });
+  }
+
+  /** One workload is gone. */
+  removeWorkload(id: string): void {
+    const known = this.#workloads.get(id);
+    if (known === undefined) return;
+    this.#workloads.delete(id);
+    this.#setTranslation(id, known.translation, undefined);
+  }
+
+  /** Plans every claim id on the next pass (a new lease, a resync). */
+  requestFullPass(): void {
+    this.#fullPass = true;
+  }
+
+  /** Whether a pass has anything to do. */
+  pending(): boolean {
+    return this.#fullPass || this.#dirty.size > 0 || this.#mirrorState !== 'live';
+  }
+
+  #setTranslation(id: string, before: WorkloadTranslation | undefined, after: WorkloadTranslation | undefined): void {
+    this.#routed += (after?.contributions.length ?? 0) - (before?.contributions.length ?? 0);
+    for (const claimId of this.#merge.set(id, after?.contributions ?? [])) this.#resolve(claimId);
+  }
+
+  #resolve(claimId: string): void {
+    const { resource, conflicts } = this.#merge.resolve(claimId);
+    if (conflicts.length > 0) this.#mergeConflicts.set(claimId, conflicts);
+    else this.#mergeConflicts.delete(claimId);
+    const previous = this.#desired.get(claimId);
+    if (previous !== undefined) this.#count(previous.resource, -1);
+    if (resource === undefined) {
+      this.#desired.delete(claimId);
+    } else {
+      const entries = resourceEntries(resource.section, resource.kind, resource.name, resource.definition, resource.serverOrigins, { rootKey: this.#layout.rootKey, ownerId: this.#layout.owner });
+      const path = resourcePath(resource.section, resource.kind, resource.name);
+      this.#desired.set(claimId, { resource: path, fields: entries.fields, servers: entries.servers, digest: resourceDigest(entries.fields, this.#layout.rootKey) });
+      this.#count(path, 1);
+    }
+    this.#dirty.add(claimId);
+  }
+
+  #count(resource: string, delta: number): void {
+    const [section = '', kind = ''] = resource.split('/', 2);
+    const key = `${section}_${kind}`;
+    this.#resourceCounts.set(key, (this.#resourceCounts.get(key) ?? 0) + delta);
+  }
+
+  #ownedSet(claimId: string): Set<string> {
+    let owned = this.#owned.get(claimId);
+    if (owned === undefined) {
+      owned = new Set();
+      this.#owned.set(claimId, owned);
+    }
+    return owned;
+  }
+
+  /** Loads the mirror and starts the watch, when there is none or the watch was lost. */
+  async #ensureMirror(): Promise<boolean> {
+    if (this.#mirrorState === 'live') return false;
+    await this.#watch?.stop().catch(() => undefined);
+    this.#watch = undefined;
+    const ranges = this.#layout.ranges();
+    const snapshot = await this.#store.load(ranges);
+    this.#mirror.load(snapshot);
+    this.#mirrorState = 'live';
+    this.#watch = await this.#store.watch(ranges, snapshot.revision, {
+      onEvents: (events) => {
+        // While a transaction is in flight its own events may arrive before its answer does:
+        // held until the answer is recorded, they change nothing instead of looking foreign.
+        if (this.#applying) this.#held.push(...events);
+        else this.#take(events);
+      },
+      onLost: (reason) => {
+        if (this.#mirrorState !== 'live') return;
+        this.#log.warn({ reason }, "the store's watch was lost; the mirror will be loaded again");
+        this.#mirrorState = 'lost';
+        this.#onDirty();
+      },
+    });
+    this.#fullPass = true;
+    return true;
+  }
+
+  #take(events: readonly WatchEvent[]): void {
+    const changed = this.#mirror.applyEvents(events);
+    if (changed.size === 0) return;
+    for (const id of changed) this.#dirty.add(id);
+    this.#onDirty();
+  }
+
+  async #apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
+    this.#applying = true;
+    try {
+      const result = await this.#store.apply(transaction, leaseId);
+      if (result.applied) this.#mirror.applyOwn(transaction.operations, result.revision, leaseId);
+      return result;
+    } finally {
+      this.#applying = false;
+      const held = this.#held;
+      this.#held = [];
+      if (held.length > 0) this.#take(held);
+    }
+  }
+
+  /** One pass: whatever changed since the last one (or everything) planned against the mirror and applied. */
+  async sync(): Promise<SyncOutcome> {
+    const loaded = await this.#ensureMirror();
+    const full = this.#fullPass;
+    const scope = full ? new Set([...this.#desired.keys(), ...this.#mirror.claimIds(), ...this.#owned.keys(), ...this.#dirty]) : new Set(this.#dirty);
+    this.#fullPass = false;
+    this.#dirty.clear();
+    let transactions = 0;
+    let operations = 0;
+    let refusedAll: SyncOutcome['refused'] = [];
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        const leaseId = this.#lease.leaseId();
+        const planRevision = this.#mirror.revision;
+        const plan = planChange({ desired: this.#desired, mirror: this.#mirror, scope, layout: this.#layout, leaseId, ownedServers: this.#owned });
+        const { writable, refused } = unwritableUnits(plan.units);
+        refusedAll = refused;
+        /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
+        const written = new Map<string, bigint>();
+        let interrupted: bigint | undefined;
+        for (const transaction of splitTransactions(writable)) {
+          const guards = transaction.guards.map((id) => ({ range: { key: this.#layout.claimPrefix(id), prefix: true }, notModifiedAfter: written.get(id) ?? planRevision }));
+          const result = await this.#apply({ operations: transaction.operations, guards }, leaseId);
+          if (!result.applied) {
+            interrupted = result.revision;
+            break;
+          }
+          transactions += 1;
+          operations += transaction.operations.length;
+          for (const id of transaction.guards) written.set(id, result.revision);
+        }
+        if (interrupted === undefined) {
+          for (const [id, owned] of plan.ownedServers) {
+            if (owned.size > 0) this.#owned.set(id, new Set(owned));
+            else this.#owned.delete(id);
+          }
+          for (const id of scope) {
+            const conflict = plan.conflicts.get(id);
+            if (conflict !== undefined) this.#ownerConflicts.set(id, conflict);
+            else this.#ownerConflicts.delete(id);
+          }
+          return { transactions, operations, planned: scope.size, replans: attempt, refused: refusedAll, loaded };
+        }
+        // Another owner changed a claim since the mirror's revision: let the watch bring that
+        // change (or load the mirror again), then plan again.
+        await this.#mirror.waitForRevision(interrupted, CATCH_UP_MS).catch(async () => {
+          this.#mirrorState = 'lost';
+          await this.#ensureMirror();
+        });
+        if (attempt >= MAX_REPLANS) {
+          this.#log.warn({ attempts: attempt + 1 }, 'claims kept changing under this pass; will retry on the next one');
+          for (const id of scope) this.#dirty.add(id);
+          return { transactions, operations, planned: scope.size, replans: attempt, refused: refusedAll, loaded };
+        }
+      }
+    } catch (error) {
+      // Nothing of the scope may be forgotten: the next pass plans it again.
+      for (const id of scope) this.#dirty.add(id);
+      if (full) this.#fullPass = true;
+      throw error;
+    }
+  }
+
+  /** Every problem now: each workload's own, and the merge conflicts (reported to each workload involved). */
+  problems(): BuildProblem[] {
+    const problems: BuildProblem[] = [];
+    for (const { translation } of this.#workloads.values()) problems.push(...translation.problems);
+    for (const conflicts of this.#mergeConflicts.values()) for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
+    return problems;
+  }
+
+  /** Resources another owner defines differently (left as they are). */
+  conflicts(): Conflict[] {
+    return [...this.#ownerConflicts.values()];
+  }
+
+  counts(): SyncCounts {
+    return { workloads: this.#workloads.size, routed: this.#routed, resources: this.#resourceCounts };
+  }
+
+  /** What this instance wants, as key/value pairs (tests and diagnostics). */
+  desiredPairs(): Map<string, string> {
+    const pairs = new Map<string, string>();
+    for (const desired of this.#desired.values()) {
+      for (const [key, value] of desired.fields) pairs.set(key, value);
+      for (const server of desired.servers.values()) for (const [key, value] of server) pairs.set(key, value);
+    }
+    return pairs;
+  }
+
+  async stop(): Promise<void> {
+    await this.#watch?.stop().catch(() => undefined);
+    this.#watch = undefined;
+    this.#mirrorState = 'empty';
+  }
+}

@@ -1,0 +1,124 @@
+// A small in-memory KvStore, for unit tests of the sync engine: revisions, guarded transactions
+// applied all or nothing, prefix watches delivered asynchronously and in order, leases that can be
+// expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
+import type { KeyRange } from '../../src/sync/key-layout.ts';
+import type { GuardedTransaction, KvStore, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
+
+function inRange(key: string, range: KeyRange): boolean {
+  return range.prefix ? key.startsWith(range.key) : key === range.key;
+}
+
+export class MemoryStore implements KvStore {
+  revision = 0n;
+  readonly data = new Map<string, StoreEntry>();
+  readonly #watches = new Set<{ ranges: readonly KeyRange[]; handlers: WatchHandlers }>();
+  #nextLease = 100;
+  readonly leases = new Set<string>();
+  /** Counters, for assertions on work done. */
+  loads = 0;
+  transactions = 0;
+  operations = 0;
+
+  async load(ranges: readonly KeyRange[]): Promise<StoreSnapshot> {
+    this.loads += 1;
+    return { revision: this.revision, entries: [...this.data.values()].filter((entry) => ranges.some((range) => inRange(entry.key, range))) };
+  }
+
+  async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
+    if (afterRevision < this.revision) throw new Error('MemoryStore keeps no history: watch from the current revision');
+    const watch = { ranges, handlers };
+    this.#watches.add(watch);
+    return { stop: async () => void this.#watches.delete(watch) };
+  }
+
+  /** Ends every watch, as an etcd restart or a compaction would. */
+  loseWatches(reason = 'test'): void {
+    for (const watch of [...this.#watches]) {
+      this.#watches.delete(watch);
+      watch.handlers.onLost(reason);
+    }
+  }
+
+  async apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
+    for (const { range, notModifiedAfter } of transaction.guards) {
+      for (const entry of this.data.values()) if (inRange(entry.key, range) && entry.modRevision > notModifiedAfter) return { applied: false, revision: this.revision };
+    }
+    const keys = transaction.operations.map((operation) => operation.key);
+    if (new Set(keys).size !== keys.length) throw new Error('a transaction touched one key twice');
+    this.revision += 1n;
+    this.transactions += 1;
+    this.operations += transaction.operations.length;
+    const events: WatchEvent[] = [];
+    for (const operation of transaction.operations) {
+      if (operation.type === 'put') {
+        const entry = { key: operation.key, value: operation.value, lease: operation.leased ? leaseId : '0', modRevision: this.revision };
+        this.data.set(operation.key, entry);
+        events.push({ type: 'put', ...entry });
+      } else if (this.data.delete(operation.key)) {
+        events.push({ type: 'delete', key: operation.key, modRevision: this.revision });
+      }
+    }
+    this.#emit(events);
+    return { applied: true, revision: this.revision };
+  }
+
+  /** A write by someone else (another owner, an operator). */
+  put(key: string, value: string, lease = '0'): void {
+    this.revision += 1n;
+    const entry = { key, value, lease, modRevision: this.revision };
+    this.data.set(key, entry);
+    this.#emit([{ type: 'put', ...entry }]);
+  }
+
+  remove(key: string): void {
+    if (!this.data.has(key)) return;
+    this.revision += 1n;
+    this.data.delete(key);
+    this.#emit([{ type: 'delete', key, modRevision: this.revision }]);
+  }
+
+  /** The lease runs out: its keys go, in one revision. */
+  expire(leaseId: string): void {
+    this.leases.delete(leaseId);
+    const gone = [...this.data.values()].filter((entry) => entry.lease === leaseId);
+    if (gone.length === 0) return;
+    this.revision += 1n;
+    for (const entry of gone) this.data.delete(entry.key);
+    this.#emit(gone.map((entry) => ({ type: 'delete', key: entry.key, modRevision: this.revision })));
+  }
+
+  #emit(events: WatchEvent[]): void {
+    for (const watch of this.#watches) {
+      const mine = events.filter((event) => watch.ranges.some((range) => inRange(event.key, range)));
+      // Delivered later, as a real watch is: the engine must not rely on seeing them at once.
+      if (mine.length > 0) queueMicrotask(() => watch.handlers.onEvents(mine));
+    }
+  }
+
+  async leaseKeys(leaseId: string): Promise<string[] | undefined> {
+    return this.leases.has(leaseId) ? [...this.data.values()].filter((entry) => entry.lease === leaseId).map((entry) => entry.key) : undefined;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.data.get(key)?.value;
+  }
+
+  async putLeased(key: string, value: string, leaseId: string): Promise<void> {
+    this.put(key, value, leaseId);
+  }
+
+  async revoke(leaseId: string): Promise<void> {
+    this.expire(leaseId);
+  }
+
+  async openLease(_ttlSeconds: number, _onReplaced: () => void): Promise<StoreLease> {
+    const id = String(this.#nextLease++);
+    this.leases.add(id);
+    return { leaseId: () => id, release: () => undefined };
+  }
+
+  /** Everything under a prefix, as a plain object (for assertions). */
+  tree(prefix: string): Record<string, string> {
+    return Object.fromEntries([...this.data.values()].filter((entry) => entry.key.startsWith(prefix)).map((entry) => [entry.key, entry.value]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  }
+}

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { planChange } from '../../src/sync/plan-change.ts';
+import { splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
+import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../support/plan-fixtures.ts';
+
+// Each folder under test/golden-plan holds `case.json`: what this owner (host-a, lease 7) wants
+// (`desired`, key → value), what the store holds (`tree`, `claims` as claim id → owner → digest,
+// `leases` for keys on another lease than the default), the server keys it owns (`owned`) and,
+// optionally, the claim ids in scope (`scope`; all of them when absent). A claim digest written
+// "@tree" stands for the digest of the resource's fields as `tree` holds them (an owner that agrees). `expected.txns` is the
+// transactions the planner gives, as text. UPDATE_GOLDEN=1 rewrites them on purpose.
+const root = new URL('../golden-plan/', import.meta.url).pathname;
+const update = process.env['UPDATE_GOLDEN'] === '1';
+
+interface Case {
+  readonly desired: Record<string, string>;
+  readonly tree: Record<string, string>;
+  readonly claims?: Record<string, Record<string, string>>;
+  readonly leases?: Record<string, string>;
+  readonly owned?: string[];
+  readonly scope?: string[];
+}
+
+for (const name of readdirSync(root).sort()) {
+  test(`plan golden: ${name}`, () => {
+    const spec = JSON.parse(readFileSync(join(root, name, 'case.json'), 'utf8')) as Case;
+    const layout = testLayout();
+    const treeResources = desiredFrom(new Map(Object.entries(spec.tree)), layout);
+    const claims = Object.fromEntries(
+      Object.entries(spec.claims ?? {}).map(([id, owners]) => [id, Object.fromEntries(Object.entries(owners).map(([owner, digest]) => [owner, digest === '@tree' ? (treeResources.get(id)?.digest ?? '') : digest]))]),
+    );
+    const desired = desiredFrom(new Map(Object.entries(spec.desired)), layout);
+    const mirror = mirrorFrom({ tree: new Map(Object.entries(spec.tree)), claims, ...(spec.leases === undefined ? {} : { leases: spec.leases }) }, layout);
+    const owned = ownedFrom(spec.owned ?? [], layout);
+    const scope = spec.scope ?? [...new Set([...desired.keys(), ...mirror.claimIds(), ...owned.keys()])];
+    const plan = planChange({ desired, mirror, scope, layout, leaseId: LEASE, ownedServers: owned });
+    const { writable, refused } = unwritableUnits(plan.units);
+    const lines: string[] = [];
+    splitTransactions(writable).forEach((transaction, index) => {
+      lines.push(`transaction ${index + 1}: guards [${transaction.guards.join(', ')}]`);
+      for (const operation of transaction.operations) {
+        lines.push(operation.type === 'put' ? `  put ${operation.key} = ${operation.value}${operation.leased ? '  (leased)' : ''}` : `  delete ${operation.key}`);
+      }
+    });
+    if (lines.length === 0) lines.push('nothing to write');
+    for (const [id, conflict] of [...plan.conflicts].sort()) lines.push(`conflict ${id}: ${conflict.resource} with ${conflict.owners.join(', ')}`);
+    for (const entry of refused) lines.push(`refused ${entry.label}: ${entry.key} (${entry.bytes} bytes)`);
+    const actual = `${lines.join('\n')}\n`;
+    const path = join(root, name, 'expected.txns');
+    if (update || !existsSync(path)) {
+      writeFileSync(path, actual);
+      if (!update) assert.fail(`${path} did not exist and was written: review it, then run again`);
+      return;
+    }
+    assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
+  });
+}

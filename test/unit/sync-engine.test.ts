@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
+import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import type { Workload } from '../../src/core/workload.ts';
+import { KeyLayout } from '../../src/sync/key-layout.ts';
+import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
+import { SyncEngine } from '../../src/sync/sync-engine.ts';
+import { MemoryStore } from '../support/memory-store.ts';
+import { container } from '../support/workloads.ts';
+
+const compiled = (() => {
+  const result = compileProviderOptions(defaultProviderOptions);
+  assert.ok(result.ok);
+  return result.value;
+})();
+const quiet = pino({ level: 'silent' });
+const layout = new KeyLayout('traefik', 'host-a');
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function web(name: string, labels: Record<string, string> = {}, ip = '10.0.0.2'): Workload {
+  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true', ...labels } });
+}
+
+async function engineOn(store: MemoryStore, onDirty: () => void = () => undefined): Promise<SyncEngine> {
+  const lease = await store.openLease(15, () => undefined);
+  return new SyncEngine({ store, layout, compiled, lease, logger: quiet, onDirty });
+}
+
+/** What the whole, non-incremental translation gives for these workloads: the store must hold exactly this under the root. */
+function expectedTree(workloads: readonly Workload[]): Record<string, string> {
+  const build = buildConfiguration(workloads, compiled);
+  const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: 'traefik', ownerId: 'host-a' });
+  const tree: Record<string, string> = { traefik: 'appproxy' };
+  for (const [key, value] of pairs) tree[key] = value;
+  if (pairs.size === 0) tree[layout.placeholderKey] = 'true';
+  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function rootTree(store: MemoryStore): Record<string, string> {
+  return Object.fromEntries(Object.entries(store.tree('traefik')).filter(([key]) => key === 'traefik' || key.startsWith('traefik/')));
+}
+
+test('engine: the first pass writes what the full translation gives, in one transaction; a second pass writes nothing', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  const workloads = [web('chat'), web('shop', { 'appproxy.http.routers.shop.rule': 'Host(`shop.test`)' }, '10.0.0.3')];
+  engine.replaceWorkloads(workloads);
+  const first = await engine.sync();
+  assert.equal(first.transactions, 1);
+  assert.deepEqual(rootTree(store), expectedTree(workloads));
+  assert.equal(Object.keys(store.tree(layout.claimsPrefix)).length, 4, 'a claim for each router and service');
+  engine.replaceWorkloads(workloads);
+  engine.requestFullPass();
+  const again = await engine.sync();
+  assert.deepEqual([again.transactions, again.operations], [0, 0]);
+  assert.equal(store.loads, 1, 'the store is read once; the watch keeps the mirror current');
+});
+
+test('engine: one new workload costs one transaction and a plan of its own resources only', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  const fleet = Array.from({ length: 50 }, (_, i) => web(`app-${i}`, {}, `10.0.1.${i + 1}`));
+  engine.replaceWorkloads(fleet);
+  await engine.sync();
+  const extra = web('extra', {}, '10.0.2.1');
+  engine.upsertWorkload(extra);
+  const outcome = await engine.sync();
+  assert.equal(outcome.transactions, 1);
+  assert.equal(outcome.planned, 2, 'its router and its service');
+  assert.deepEqual(rootTree(store), expectedTree([...fleet, extra]));
+  engine.removeWorkload(extra.id);
+  const removal = await engine.sync();
+  assert.equal(removal.transactions, 1);
+  assert.deepEqual(rootTree(store), expectedTree(fleet));
+});
+
+test('engine: a key removed by someone else comes back after the watch reports it', async () => {
+  const store = new MemoryStore();
+  let dirty = 0;
+  const engine = await engineOn(store, () => (dirty += 1));
+  engine.replaceWorkloads([web('chat')]);
+  await engine.sync();
+  store.remove('traefik/http/routers/chat/rule');
+  await tick();
+  assert.ok(dirty > 0, 'the engine asks for a pass');
+  const outcome = await engine.sync();
+  assert.equal(outcome.planned, 1);
+  assert.deepEqual(rootTree(store), expectedTree([web('chat')]));
+});
+
+test('engine: resources of an owner whose lease ran out are removed; its servers leave with the lease', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  engine.replaceWorkloads([web('mine')]);
+  await engine.sync();
+  // Another owner wrote a router, a service, a server and its claims on its lease.
+  store.put('traefik/http/routers/theirs/rule', 'Host(`theirs`)');
+  store.put('traefik/http/services/theirs/loadBalancer/servers/9/url', 'http://10.9.9.9:80', '555');
+  store.put(layout.claimKey('http/routers/theirs', 'host-b'), 'digest', '555');
+  store.put(layout.claimKey('http/services/theirs', 'host-b'), 'digest', '555');
+  await tick();
+  await engine.sync();
+  assert.equal(store.data.has('traefik/http/routers/theirs/rule'), true, 'claimed by a live owner: left alone');
+  store.expire('555');
+  await tick();
+  await engine.sync();
+  assert.deepEqual(rootTree(store), expectedTree([web('mine')]));
+});
+
+test('engine: a guard that fails (a claim changed under the plan) makes it plan again from what the watch brings', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  engine.replaceWorkloads([web('chat')]);
+  await engine.sync();
+  // Just before the next transaction, another owner claims the router with the same definition.
+  const apply = store.apply.bind(store);
+  let injected = false;
+  store.apply = async (transaction: GuardedTransaction, leaseId: string) => {
+    if (!injected) {
+      injected = true;
+      const digest = store.data.get(layout.claimKey('http/routers/chat'))?.value ?? '';
+      store.put(layout.claimKey('http/routers/chat', 'host-b'), digest, '777');
+    }
+    return apply(transaction, leaseId);
+  };
+  engine.upsertWorkload(web('chat', { 'appproxy.http.routers.chat.rule': 'Host(`changed`)' }));
+  const outcome = await engine.sync();
+  assert.equal(outcome.replans, 1);
+  // Now host-b's claim differs from ours: a conflict, and its definition is not overwritten.
+  assert.deepEqual(engine.conflicts().map((conflict) => conflict.owners), [['host-b']]);
+  assert.notEqual(store.data.get('traefik/http/routers/chat/rule')?.value, 'Host(`changed`)');
+});
+
+test('engine: a lost watch makes the next pass load the store again and plan everything; nothing changed, nothing written', async () => {
+  const store = new MemoryStore();
+  let dirty = 0;
+  const engine = await engineOn(store, () => (dirty += 1));
+  engine.replaceWorkloads([web('chat')]);
+  await engine.sync();
+  store.loseWatches();
+  assert.ok(dirty > 0);
+  const outcome = await engine.sync();
+  assert.equal(outcome.loaded, true);
+  assert.equal(store.loads, 2);
+  assert.equal(outcome.transactions, 0);
+});
+
+test('engine: the last workload gone leaves the placeholder, so that Traefik drops the old routes', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  engine.replaceWorkloads([web('chat')]);
+  await engine.sync();
+  engine.replaceWorkloads([]);
+  await engine.sync();
+  assert.deepEqual(rootTree(store), { traefik: 'appproxy', [layout.placeholderKey]: 'true' });
+  engine.replaceWorkloads([web('chat')]);
+  await engine.sync();
+  assert.equal(store.data.has(layout.placeholderKey), false);
+});
+
+// Incremental and whole translation agree: after any sequence of workloads coming, changing and
+// going (with shared names, so that merges and conflicts happen), the store holds exactly what the
+// whole translation of what runs gives.
+const routerNames = ['r1', 'r2', 'R1'];
+const serviceNames = ['s1', 's2'];
+const arbitraryWorkload = fc
+  .record({
+    slot: fc.integer({ min: 0, max: 5 }),
+    router: fc.constantFrom(...routerNames),
+    service: fc.constantFrom(...serviceNames),
+    rule: fc.constantFrom('Host(`a`)', 'Host(`b`)'),
+    port: fc.constantFrom('80', '8080'),
+    ip: fc.integer({ min: 1, max: 3 }),
+    running: fc.boolean(),
+  })
+  .map(({ slot, router, service, rule, port, ip, running }) =>
+    container({
+      name: `w${slot}`,
+      id: `w${slot}-id`,
+      status: running ? 'running' : 'exited',
+      networks: [{ name: 'bridge', ip: `10.0.0.${ip}` }],
+      labels: {
+        'appproxy.enable': 'true',
+        [`appproxy.http.routers.${router}.rule`]: rule,
+        [`appproxy.http.routers.${router}.service`]: service,
+        [`appproxy.http.services.${service}.loadbalancer.server.port`]: port,
+      },
+    }),
+  );
+const step = fc.oneof(arbitraryWorkload.map((workload) => ({ upsert: workload })), fc.integer({ min: 0, max: 5 }).map((slot) => ({ remove: `w${slot}-id` })));
+
+test('engine: incremental passes always leave the store as the whole translation would (fast-check, 200 runs)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+      const store = new MemoryStore();
+      const engine = await engineOn(store);
+      const running = new Map<string, Workload>();
+      await engine.sync();
+      for (const change of steps) {
+        if ('upsert' in change) {
+          running.set(change.upsert.id, change.upsert);
+          engine.upsertWorkload(change.upsert);
+        } else {
+          running.delete(change.remove);
+          engine.removeWorkload(change.remove);
+        }
+        await engine.sync();
+        await tick();
+        assert.deepEqual(rootTree(store), expectedTree([...running.values()]));
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
