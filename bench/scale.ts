@@ -95,15 +95,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
   const compiled = compileProviderOptions(defaultProviderOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const rssBefore = process.memoryUsage().rss;
-
   let start = performance.now();
-  const build = buildConfiguration(workloads, compiled.value);
-  const buildMs = ms(start);
-  start = performance.now();
-  const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: ROOT_KEY, ownerId: OWNER });
-  const kvMs = ms(start);
-  if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
-  const keys = pairs.size;
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
   const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 30 } as DaemonConfig['etcd']);
@@ -160,8 +152,6 @@ async function one(size: number): Promise<Record<string, unknown>> {
     return {
       engine: 'v2 (incremental, mirror)',
       size,
-      keys,
-      core: { buildMs, kvMs, totalMs: Math.round((buildMs + kvMs) * 10) / 10 },
       reconcile: { first, keysInEtcd: keysAfterFirst, resync, addOne, removeOne, removeAll, keysAfterRemoveAll },
       rssMiB: { before: mib(rssBefore), afterFirstReconcile: mib(rssAfterFirst), peak: mib(process.resourceUsage().maxRSS * 1024) },
     };
@@ -171,6 +161,24 @@ async function one(size: number): Promise<Record<string, unknown>> {
     await clear(client);
     client.close();
   }
+}
+
+/**
+ * The whole translation at once (what `render` does), in a process of its own so that its memory
+ * does not count against the engine's.
+ */
+function core(size: number): Record<string, unknown> {
+  const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
+  const compiled = compileProviderOptions(defaultProviderOptions);
+  if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
+  let start = performance.now();
+  const build = buildConfiguration(workloads, compiled.value);
+  const buildMs = ms(start);
+  start = performance.now();
+  const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: ROOT_KEY, ownerId: OWNER });
+  const kvMs = ms(start);
+  if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
+  return { keys: pairs.size, buildMs, kvMs, totalMs: Math.round((buildMs + kvMs) * 10) / 10 };
 }
 
 /** Top self-time functions of a .cpuprofile (Chrome DevTools format). */
@@ -241,34 +249,50 @@ const args = process.argv.slice(2);
 await requireTestEnv();
 if (args[0] === '--one') {
   process.stdout.write(`${JSON.stringify(await one(Number(args[1])))}\n`);
+} else if (args[0] === '--core') {
+  process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
 } else if (args[0] === '--profile') {
   for (const row of profile(Number(args[1] ?? 10_000))) process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
 } else {
-  const sizes = args.length > 0 ? args.map(Number) : [1000, 5000, 10_000];
+  // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
+  // 0ceb8fd: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
+  const oldAt = args.indexOf('--old');
+  const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
+  const sizes = args.filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1)).map(Number).filter((n) => n > 0);
+  if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
+  const child = (script: string, mode: string, size: number) => {
+    const run = spawnSync(process.execPath, [script, mode, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1_800_000 });
+    if (run.status !== 0) throw new Error(`${script} ${mode} ${size} failed:\n${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, any>;
+  };
   const rows: Record<string, any>[] = [];
   for (const size of sizes) {
-    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 900_000 });
-    if (child.status !== 0) throw new Error(`size ${size} failed:\n${child.stderr}`);
-    const row = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, any>;
+    const row = child(new URL(import.meta.url).pathname, '--one', size);
+    row.core = child(new URL(import.meta.url).pathname, '--core', size);
+    // The old engine at 50,000 takes minutes a pass: compared up to 10,000.
+    if (oldDir !== undefined && size <= 10_000) row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
     rows.push(row);
-    process.stdout.write(`${size} workloads: core ${row.core.totalMs} ms, first reconcile ${row.reconcile.first.ms} ms (${row.reconcile.first.transactions} txns, ${row.reconcile.first.operations} ops), resync ${row.reconcile.resync.ms} ms (${row.reconcile.resync.operations} ops), peak RSS ${row.rssMiB.peak} MiB\n`);
+    const r = row.reconcile;
+    process.stdout.write(`${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms` : ''}\n`);
   }
-  const hotSpots = profile(sizes[sizes.length - 1] as number);
+  const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
+  const hotSpots = profile(profiled);
   const result = {
     measured: new Date().toISOString(),
-    setup: 'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the core, then the reconciler against the test etcd (root key bench-scale); each size in its own process',
+    setup: 'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against the test etcd (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed',
     rows,
-    hotSpots: { size: sizes[sizes.length - 1], top: hotSpots },
+    hotSpots: { size: profiled, top: hotSpots },
   };
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${out}scale.svg`, svg(rows));
+  const old = (row: Record<string, any>, pick: (r: Record<string, any>) => unknown) => (row.old ? String(pick(row.old)) : '–');
   const table = [
-    '| workloads | keys | core (ms) | first reconcile (ms) | txns / ops | resync (ms) | resync ops | add one (ms / ops) | remove all (ms / ops) | peak RSS (MiB) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| workloads | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS (MiB) | old engine: first / resync / add one / remove one (ms), RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => {
       const r = row.reconcile;
-      return `| ${row.size} | ${r.keysInEtcd} | ${row.core.totalMs} | ${r.first.ms} | ${r.first.transactions} / ${r.first.operations} | ${r.resync.ms} | ${r.resync.operations} | ${r.addOne.ms} / ${r.addOne.operations} | ${r.removeAll.ms} / ${r.removeAll.operations} | ${row.rssMiB.peak} |`;
+      return `| ${row.size} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${r.addOne.p50} / ${r.addOne.p99} | ${r.removeOne.p50} / ${r.removeOne.p99} | ${row.rssMiB.peak} | ${old(row, (o) => `${o.reconcile.first.ms} / ${o.reconcile.resync.ms} / ${o.reconcile.addOne.ms} / ${o.reconcile.removeOne.ms}, ${o.rssMiB.peak}`)} |`;
     }),
     '',
     `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,

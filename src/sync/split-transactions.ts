@@ -75,3 +75,29 @@ export function splitTransactions(units: readonly Unit[], limits: SplitLimits = 
   flush();
   return transactions;
 }
+
+/**
+ * The transactions of a change, in waves: the transactions of one wave may be applied at once
+ * (they touch different resources), a wave only after the one before has committed. A change that
+ * fits one transaction is one wave of one. A larger one cannot be seen by Traefik all at once
+ * anyway; it is cut at stage boundaries instead, so that no router is committed before the
+ * backends it needs, nor a backend removed before the routers that used it, whatever order a
+ * wave's transactions commit in. A stage with a unit too large for one transaction keeps its
+ * parts in order, one wave each.
+ */
+export function transactionWaves(units: readonly Unit[], limits: SplitLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES }): Transaction[][] {
+  const all = splitTransactions(units, limits);
+  if (all.length <= 1) return all.length === 0 ? [] : [all];
+  const waves: Transaction[][] = [];
+  for (const stage of [0, 1, 2, 3] as const) {
+    const staged = units.filter((unit) => unit.stage === stage);
+    if (staged.length === 0) continue;
+    const transactions = splitTransactions(staged, limits);
+    const labelCount = new Map<string, number>();
+    for (const transaction of transactions) for (const label of transaction.labels) labelCount.set(label, (labelCount.get(label) ?? 0) + 1);
+    const cut = [...labelCount.values()].some((count) => count > 1);
+    if (cut) for (const transaction of transactions) waves.push([transaction]);
+    else waves.push(transactions);
+  }
+  return waves;
+}

@@ -86,7 +86,12 @@ export class StoreMirror {
       }
       if (id !== undefined) changed.add(id);
     }
-    for (const [key, revision] of this.#tombstones) if (revision <= newest) this.#tombstones.delete(key);
+    // Tombstones are (nearly: concurrent transactions may answer out of order) in revision order,
+    // the old ones at the front; one left behind goes on a later pass.
+    for (const [key, revision] of this.#tombstones) {
+      if (revision > newest) break;
+      this.#tombstones.delete(key);
+    }
     this.#advance(newest);
     return changed;
   }
@@ -98,6 +103,7 @@ export class StoreMirror {
         this.#set(operation.key, { value: operation.value, lease: operation.leased ? leaseId : '0', modRevision: revision });
       } else {
         this.#delete(operation.key);
+        this.#tombstones.delete(operation.key);
         this.#tombstones.set(operation.key, revision);
       }
     }

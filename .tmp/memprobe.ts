@@ -1,0 +1,25 @@
+import { pino } from 'pino';
+import { compileProviderOptions } from '../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
+import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
+import { EtcdStore } from '../src/etcd/etcd-store.ts';
+import { KeyLayout } from '../src/sync/key-layout.ts';
+import { SyncEngine } from '../src/sync/sync-engine.ts';
+import { container } from '../test/support/workloads.ts';
+const N = Number(process.argv[2]);
+const mem = (l: string) => { (globalThis as any).gc(); const m = process.memoryUsage(); console.log(l, 'rss', (m.rss/1048576).toFixed(0), 'heapUsed', (m.heapUsed/1048576).toFixed(0), 'ext', (m.external/1048576).toFixed(0), 'maxrss', (process.resourceUsage().maxRSS/1024).toFixed(0)); };
+mem('start');
+function w(i: number) { const name = `app-${i}`; return container({ name, id: `${i.toString(16).padStart(12,'0')}${'0'.repeat(52)}`, networks: [{ name: 'apps', ip: `10.${(i>>16)&255}.${(i>>8)&255}.${i&255}` }], ports: [{ name: '8080/tcp', bindings: [] }], labels: { 'com.docker.compose.project': 'bench','com.docker.compose.service': name,'appproxy.enable':'true',[`appproxy.http.routers.${name}.rule`]:`Host(\`${name}.example.test\`) && PathPrefix(\`/api\`)`,[`appproxy.http.routers.${name}.entrypoints`]:'web',[`appproxy.http.routers.${name}.middlewares`]:`${name}-strip`,[`appproxy.http.middlewares.${name}-strip.stripprefix.prefixes`]:'/api',[`appproxy.http.services.${name}.loadbalancer.server.port`]:'8080',[`appproxy.http.services.${name}.loadbalancer.sticky.cookie.name`]:`${name}_sticky` } }); }
+const ws = Array.from({length: N}, (_, i) => w(i));
+mem('workloads');
+const compiled = compileProviderOptions(defaultProviderOptions); if (!compiled.ok) throw 1;
+const client = etcdFromConfig({ endpoints: ['127.0.0.1:23790'], leaseSeconds: 120, timeoutSeconds: 30 } as any);
+await client.delete().prefix('memprobe/'); await client.delete().prefix('appproxy/claims/memprobe/');
+const store = new EtcdStore(client, pino({level:'silent'}));
+const lease = await store.openLease(120, () => undefined);
+const engine = new SyncEngine({ store, layout: new KeyLayout('memprobe', 'p'), compiled: compiled.value, lease, logger: pino({level:'silent'}) });
+engine.replaceWorkloads(ws);
+mem('translated');
+let t = performance.now(); await engine.sync(); console.log('first', (performance.now()-t).toFixed(0));
+mem('synced');
+await engine.stop(); lease.release(); await client.delete().prefix('memprobe/'); await client.delete().prefix('appproxy/claims/memprobe/'); await client.delete().key('memprobe'); client.close();

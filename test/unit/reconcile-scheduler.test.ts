@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import type { Workload } from '../../src/core/workload.ts';
+import { KeyLayout } from '../../src/sync/key-layout.ts';
+import { ReconcileScheduler } from '../../src/sync/reconcile-scheduler.ts';
+import { Reconciler, SourceUnavailableError } from '../../src/sync/reconciler.ts';
+import { SyncEngine } from '../../src/sync/sync-engine.ts';
+import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
+import { MemoryStore } from '../support/memory-store.ts';
+import { container } from '../support/workloads.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('scheduler: triggers during a pass are coalesced into one more pass', async () => {
+  let passes = 0;
+  let release: () => void = () => undefined;
+  const scheduler = new ReconcileScheduler(
+    async () => {
+      passes += 1;
+      if (passes === 1) await new Promise<void>((resolve) => (release = resolve));
+    },
+    { delayMs: 1, onError: () => undefined },
+  );
+  scheduler.trigger();
+  await sleep(10);
+  for (let i = 0; i < 20; i += 1) scheduler.trigger();
+  release();
+  await sleep(30);
+  assert.equal(passes, 2);
+  await scheduler.stop();
+});
+
+test('scheduler: a failing pass is retried with growing delays until it succeeds; stop ends the retrying', async () => {
+  const delays: number[] = [];
+  let attempts = 0;
+  const scheduler = new ReconcileScheduler(
+    async () => {
+      attempts += 1;
+      if (attempts < 4) throw new Error(`attempt ${attempts} fails`);
+    },
+    { delayMs: 1, onError: (_error, retryInMs) => delays.push(retryInMs) },
+  );
+  scheduler.trigger();
+  await sleep(2000);
+  assert.equal(attempts, 4);
+  assert.equal(delays.length, 3);
+  assert.ok(delays[0]! >= 100 && delays[2]! >= 400, `backoff ${delays.join(', ')}`);
+  const failing = new ReconcileScheduler(async () => Promise.reject(new Error('always')), { delayMs: 1, onError: () => undefined });
+  failing.trigger();
+  await sleep(50);
+  await failing.stop();
+  await scheduler.stop();
+});
+
+function fakeSource(initial: Workload[]): WorkloadSource & { calls: string[]; containers: Map<string, Workload>; failing: boolean } {
+  const containers = new Map(initial.map((workload) => [workload.id, workload]));
+  const source = {
+    calls: [] as string[],
+    containers,
+    failing: false,
+    async listWorkloads() {
+      source.calls.push('list all');
+      if (source.failing) throw new Error('engine gone');
+      return [...containers.values()];
+    },
+    async listSwarmWorkloads() {
+      source.calls.push('list swarm');
+      return [];
+    },
+    async refreshContainers(ids: Iterable<string>) {
+      const wanted = [...ids];
+      source.calls.push(`refresh ${wanted.join(',')}`);
+      if (source.failing) throw new Error('engine gone');
+      return new Map(wanted.map((id) => [id, containers.get(id)]));
+    },
+  };
+  return source;
+}
+
+test('reconciler: the first pass lists everything; a container event reads that container only', async () => {
+  const store = new MemoryStore();
+  const compiled = compileProviderOptions(defaultProviderOptions);
+  assert.ok(compiled.ok);
+  const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
+  const web = (name: string) => container({ name, id: `${name}-id`, labels: { 'appproxy.enable': 'true' } });
+  const source = fakeSource([web('a'), web('b')]);
+  const reconciler = new Reconciler(source, engine);
+  assert.equal((await reconciler.reconcile()).read, 'all');
+  source.containers.set('c-id', web('c'));
+  reconciler.note({ kind: 'containers', ids: ['c-id'] });
+  const outcome = await reconciler.reconcile();
+  assert.deepEqual(source.calls, ['list all', 'refresh c-id']);
+  assert.equal(outcome.transactions, 1);
+  assert.ok(store.data.has('traefik/http/routers/c/rule'));
+  source.containers.delete('a-id');
+  reconciler.note({ kind: 'containers', ids: ['a-id'] });
+  await reconciler.reconcile();
+  assert.equal(store.data.has('traefik/http/routers/a/rule'), false, 'a container that is gone is removed');
+});
+
+test('reconciler: when the source fails, what was noted is kept for the next pass and the error says so', async () => {
+  const store = new MemoryStore();
+  const compiled = compileProviderOptions(defaultProviderOptions);
+  assert.ok(compiled.ok);
+  const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
+  const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);
+  const reconciler = new Reconciler(source, engine);
+  await reconciler.reconcile();
+  source.failing = true;
+  reconciler.note({ kind: 'containers', ids: ['a-id'] });
+  await assert.rejects(reconciler.reconcile(), SourceUnavailableError);
+  assert.ok(store.data.has('traefik/http/routers/a/rule'), 'what is routed stays routed');
+  source.failing = false;
+  source.containers.delete('a-id');
+  await reconciler.reconcile();
+  assert.deepEqual(source.calls.slice(-1), ['refresh a-id']);
+  assert.equal(store.data.has('traefik/http/routers/a/rule'), false);
+});
