@@ -26,9 +26,14 @@ const add = load('route-add');
 for (const row of add?.rows ?? []) {
   lines.push(`| route added → enabled in Traefik's API, concurrency ${row.concurrency}, p50 (${row.routes} routes) | ${row.appproxy.p50} ms (${row.appproxyAfterEngine.p50} ms after the engine) | ${row.dockerProvider.p50} ms (${row.dockerProviderAfterEngine.p50} ms) | jupyterhub etcd proxy (published): ${add.published.medianMs[row.concurrency]} ms |`);
 }
+for (const row of load('route-enabled')?.rows ?? []) {
+  const ms = (s: { p50: number; p90: number }) => `${Math.round(s.p50)} / ${Math.round(s.p90)} ms`;
+  lines.push(`| new container's router enabled in Traefik's API, ${row.fleet} already running, p50 / p90 | ${ms(row.appproxyThroughEtcd)} | ${ms(row.traefikDockerProvider)} | ratio ${row.ratioP50.toFixed(2)} / ${row.ratioP90.toFixed(2)}; start event → committed p50 ${row.startEventToCommit.p50.toFixed(1)} ms |`);
+}
 for (const row of load('scale')?.rows ?? []) {
   const r = row.reconcile;
-  lines.push(`| ${row.size} synthetic workloads: core / first reconcile / resync | ${row.core.totalMs} / ${r.first.ms} / ${r.resync.ms} ms | — | ${r.keysInEtcd} keys, ${r.first.transactions} txns; resync writes ${r.resync.operations}; peak RSS ${row.rssMiB.peak} MiB |`);
+  const old = row.old === undefined ? '' : `; old engine: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms`;
+  lines.push(`| ${row.size} synthetic workloads: first sync / no-op resync / add one p50, p99 | ${r.first.ms} / ${r.resync.ms} / ${r.addOne.p50}, ${r.addOne.p99} ms | — | ${r.keysInEtcd} keys; resync writes ${r.resync.operations}, reads ${r.resync.storeReads}; peak RSS ${row.rssMiB.peak} MiB${old} |`);
 }
 const text = `${lines.join('\n')}\n\nFrom the latest bench/results/*.json; details in each benchmark's .md.\n`;
 writeFileSync(`${resultsDir}summary.md`, text);

@@ -7,7 +7,7 @@ import { clearTree, testEtcd } from '../../test/support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../../test/support/env.ts';
 import { httpGet } from '../../test/support/http-get.ts';
 import { mapLimit, sleep } from './stats.ts';
-import { testDocker } from '../../test/support/test-docker.ts';
+import { forEachLimited, removeLabelled, testDocker } from '../../test/support/test-docker.ts';
 import { fetchWithin } from '../../test/support/within.ts';
 
 export const BENCH_LABEL = 'appproxy-bench';
@@ -16,9 +16,9 @@ export const BENCH_LABEL = 'appproxy-bench';
  * A clean start on the test environment (no bench container, an empty tree) with one `appproxy run`
  * (owner `bench`); `finish` stops it and cleans up again.
  */
-export async function benchSetup(): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
+export async function benchSetup(dockerLimitMs?: number): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
   await requireTestEnv();
-  const docker = testDocker();
+  const docker = testDocker(dockerLimitMs);
   const etcd = testEtcd(testEnv.etcdEndpoint);
   await removeBenchContainers(docker);
   await clearTree(etcd, 'traefik');
@@ -67,13 +67,12 @@ export function createBenchContainer(docker: Dockerode, name: string, hostConfig
 export async function createFleet(docker: Dockerode, prefix: string, count: number): Promise<{ names: string[]; containers: Dockerode.Container[] }> {
   await ensureNetwork(docker);
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const containers = await mapLimit(names, 16, (name) => createBenchContainer(docker, name, { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK }));
+  const containers = await forEachLimited(names, (name) => createBenchContainer(docker, name, { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK }));
   return { names, containers };
 }
 
 export async function removeBenchContainers(docker: Dockerode): Promise<void> {
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [BENCH_LABEL] } });
-  await mapLimit(leftovers, 16, (info) => docker.getContainer(info.Id).remove({ force: true }));
+  await removeLabelled(docker, [BENCH_LABEL]);
 }
 
 /**

@@ -54,9 +54,10 @@ async function render(flags: RenderFlags): Promise<number> {
   try {
     workloads = await loadWorkloads(flags.input, config.dockerTimeoutSeconds * 1000);
   } catch (error) {
-    if (!(error instanceof DockerApiError)) throw error;
+    // A bad DOCKER_HOST is reported the same way as an engine that does not answer.
+    if (!(error instanceof DockerApiError) && (flags.input !== undefined || !(error instanceof Error))) throw error;
     // Nothing is printed on standard output: a partial rendering would look like a complete one.
-    process.stderr.write(`appproxy render: ${error.message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`);
+    process.stderr.write(`appproxy render: ${(error as Error).message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`);
     return 3;
   }
   const result = buildConfiguration(workloads, compiled.value);
