@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { renderCommand } from './commands/render-command.ts';
 import { runCommand } from './commands/run-command.ts';
 import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
+import { explainCommand } from './commands/explain-command.ts';
 
 const program = new Command('appproxy')
   .description(
@@ -12,6 +13,7 @@ const program = new Command('appproxy')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(renderCommand())
+  .addCommand(explainCommand())
   .addCommand(runCommand())
   .addCommand(dockerProxyCommand());
 

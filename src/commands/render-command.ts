@@ -1,18 +1,9 @@
 import { Command, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+import { addSettingFlags } from '../config/setting-flags.ts';
 import { configurationToKeyValues } from '../core/kv/configuration-to-kv.ts';
-import { checkRootKey } from '../core/kv/root-key.ts';
-import { buildConfiguration, compileProviderOptions, type BuildProblem } from '../core/provider/build-configuration.ts';
-import type { Workload } from '../core/workload.ts';
-import { dockerFromEnv } from '../docker/docker-client.ts';
-import { DockerApiError } from '../docker/docker-api-error.ts';
-import { DockerodeSource } from '../docker/docker-source.ts';
+import { buildConfiguration, type BuildProblem } from '../core/provider/build-configuration.ts';
 import { formatRender, type RenderFormat } from '../render/render-output.ts';
-import { workloadsFromInspect } from '../render/workloads-from-inspect.ts';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
-import { daemonConfigSchema } from '../config/settings.ts';
+import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
 interface RenderFlags {
   readonly input?: string;
@@ -27,40 +18,14 @@ export function describeProblem(problem: BuildProblem): string {
   return `${problem.severity}: workload "${problem.workload}":${where} ${problem.message}`;
 }
 
-async function loadWorkloads(input: string | undefined, dockerTimeoutMs: number): Promise<Workload[]> {
-  if (input === undefined) return new DockerodeSource(dockerFromEnv(process.env, dockerTimeoutMs)).listWorkloads();
-  const source = input === '-' ? 'standard input' : input;
-  const content = input === '-' ? await text(process.stdin) : await readFile(input, 'utf8');
-  return workloadsFromInspect(content, source);
-}
-
 async function render(flags: RenderFlags): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: flags.config ?? process.env['APPPROXY_CONFIG'], scope: 'translate' });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`appproxy render: ${error.message}\n`);
-    return 2;
-  }
-  const rootKeyProblem = checkRootKey(config.rootKey);
-  const compiled = compileProviderOptions(providerOptionsOf(config));
-  const errors = [...(rootKeyProblem === undefined ? [] : [rootKeyProblem]), ...(compiled.ok ? [] : compiled.errors)];
-  if (!compiled.ok || errors.length > 0) {
-    for (const error of errors) process.stderr.write(`appproxy render: ${error}\n`);
-    return 2;
-  }
-  let workloads: Workload[];
-  try {
-    workloads = await loadWorkloads(flags.input, config.dockerTimeoutSeconds * 1000);
-  } catch (error) {
-    // A bad DOCKER_HOST is reported the same way as an engine that does not answer.
-    if (!(error instanceof DockerApiError) && (flags.input !== undefined || !(error instanceof Error))) throw error;
-    // Nothing is printed on standard output: a partial rendering would look like a complete one.
-    process.stderr.write(`appproxy render: ${(error as Error).message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`);
-    return 3;
-  }
-  const result = buildConfiguration(workloads, compiled.value);
+  const prepared = prepareTranslation('render', flags);
+  if (!prepared.ok) return prepared.exitCode;
+  const { config, compiled } = prepared;
+  // Nothing is printed on standard output when Docker cannot be read: a partial rendering would look complete.
+  const workloads = await loadWorkloads('render', flags.input, config);
+  if (workloads === undefined) return 3;
+  const result = buildConfiguration(workloads, compiled);
   for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
   const keyValues = configurationToKeyValues(result.configuration, result.servers, { rootKey: config.rootKey, ownerId: config.owner });
   process.stdout.write(formatRender(flags.format, result.configuration, keyValues));

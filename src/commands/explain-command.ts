@@ -1,0 +1,70 @@
+import { Command, Option } from 'commander';
+import { distance } from 'fastest-levenshtein';
+import { addSettingFlags } from '../config/setting-flags.ts';
+import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
+import { formatExplanation } from '../core/explain/format-explanation.ts';
+import type { Workload } from '../core/workload.ts';
+import { containerToWorkload } from '../docker/container-to-workload.ts';
+import { dockerFromEnv } from '../docker/docker-client.ts';
+import type { ContainerInspect } from '../docker/inspect-types.ts';
+import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
+
+interface ExplainFlags {
+  readonly input?: string;
+  readonly format: 'text' | 'json';
+  readonly [setting: string]: unknown;
+}
+
+/**
+ * A Swarm task container is not a workload of its own (its service is): when a name matches none,
+ * it may be one, and that is the first thing to tell.
+ */
+async function taskContainer(name: string, timeoutMs: number): Promise<Workload | undefined> {
+  try {
+    const inspect = (await dockerFromEnv(process.env, timeoutMs).getContainer(name).inspect()) as ContainerInspect;
+    return inspect.Config?.Labels?.['com.docker.swarm.service.id'] === undefined ? undefined : containerToWorkload(inspect);
+  } catch {
+    return undefined;
+  }
+}
+
+async function explain(name: string, flags: ExplainFlags): Promise<number> {
+  const prepared = prepareTranslation('explain', flags);
+  if (!prepared.ok) return prepared.exitCode;
+  const { config, compiled } = prepared;
+  const workloads = await loadWorkloads('explain', flags.input, config);
+  if (workloads === undefined) return 3;
+  const match = findWorkload(workloads, name, distance);
+  const target = match.found ?? (flags.input === undefined ? await taskContainer(name, config.dockerTimeoutSeconds * 1000) : undefined);
+  if (target === undefined) {
+    const closest = match.found === undefined ? match.closest : [];
+    process.stderr.write(`appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`);
+    return 1;
+  }
+  const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
+  process.stdout.write(flags.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
+  return 0;
+}
+
+export function explainCommand(): Command {
+  const command = new Command('explain')
+    .summary('say why a container or Swarm service is, or is not, routed')
+    .description(
+      'Finds the workload by name or id prefix in the Docker engine (DOCKER_HOST, else /var/run/docker.sock) or in ' +
+        '--input, and prints every decision appproxy made about it: whether it is routed and, if not, every reason ' +
+        '(enable and exposed-by-default, constraints, state and health, errors); how its addresses and ports were ' +
+        'chosen; what became of each of its labels (used, with the resource it went into; refused, with the error; ' +
+        'ignored, and why); the resources it contributes and the other workloads that share them; and its keys, as ' +
+        'render --format kv prints them. A running daemon answers the same on GET /explain/<name>, with what only it ' +
+        'knows (owner, lease, conflicts with other owners, the last transaction).',
+    )
+    .argument('<name>', 'container name, Swarm service name, or id prefix')
+    .addOption(new Option('-i, --input <file>', 'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker'))
+    .addOption(new Option('-f, --format <format>', 'text, or json (the same as data)').choices(['text', 'json']).default('text'));
+  addSettingFlags(command, 'translate');
+  command.addHelpText('after', ['', 'Exit status: 0; 1 when no workload has that name (the closest are named); 2 for bad options; 3 when the Docker engine could not be read.'].join('\n'));
+  command.action(async (name: string, flags: ExplainFlags) => {
+    process.exitCode = await explain(name, flags);
+  });
+  return command;
+}

@@ -1,0 +1,224 @@
+import { configurationToKeyValues } from '../kv/configuration-to-kv.ts';
+import { serverKey } from '../kv/server-key.ts';
+import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
+import { buildConfiguration, translateWorkload, type BuildProblem, type CompiledProviderOptions } from '../provider/build-configuration.ts';
+import { isConfigObject, type ConfigObject } from '../config-tree.ts';
+import { foldCase } from '../fold-case.ts';
+import { claimIdOf, RESOURCE_KINDS, resourcePath } from '../resource-kinds.ts';
+import { chooseServerPort, workloadAddress } from '../provider/server-address.ts';
+import type { Workload } from '../workload.ts';
+
+export type LabelFate = 'used' | 'refused' | 'ignored';
+
+export interface LabelExplanation {
+  readonly label: string;
+  readonly value: string;
+  readonly fate: LabelFate;
+  /** The resource it went into, the setting it is, the error and its fix, or why it was ignored. */
+  readonly detail: string;
+}
+
+export interface ResourceExplanation {
+  readonly resource: string;
+  /** routed: in the configuration as this workload defines it; merged: shared with other workloads; left out: a conflict. */
+  readonly status: 'routed' | 'merged' | 'left out';
+  /** The other workloads that define it. */
+  readonly with: readonly string[];
+  readonly detail: string;
+}
+
+/** Everything appproxy decided about one workload, in the order it decided it. */
+export interface Explanation {
+  readonly workload: { readonly name: string; readonly id: string; readonly kind: Workload['kind'] };
+  readonly routed: boolean;
+  /** Why it is not routed (or only partly), every reason that applies, in the order they are checked. */
+  readonly reasons: readonly string[];
+  /** What appproxy warns about (it is routed nonetheless). */
+  readonly warnings: readonly string[];
+  /** How its servers' addresses were chosen: network and address, port. */
+  readonly addresses: readonly string[];
+  readonly labels: readonly LabelExplanation[];
+  readonly resources: readonly ResourceExplanation[];
+  /** The keys it owns or shares, as `render --format kv` prints them. */
+  readonly keys: readonly string[];
+}
+
+const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
+
+function underPrefix(label: string, prefix: string): boolean {
+  return foldCase(label).startsWith(`${foldCase(prefix)}.`);
+}
+
+/** `http/routers/chat` for a label `<prefix>.http.routers.chat.rule` (kinds and sections without regard to case). */
+function labelResource(label: string, prefix: string): string | undefined {
+  const [section = '', kind = '', name = ''] = label.slice(prefix.length + 1).split('.');
+  const kinds = (RESOURCE_KINDS as Record<string, readonly string[]>)[section.toLowerCase()];
+  const canonical = kinds?.find((candidate) => candidate.toLowerCase() === kind.toLowerCase());
+  return canonical === undefined || name === '' ? undefined : resourcePath(section.toLowerCase(), canonical, name);
+}
+
+function resourcesOf(configuration: ConfigObject): string[] {
+  const found: string[] = [];
+  for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
+    const part = configuration[section];
+    if (!isConfigObject(part)) continue;
+    for (const kind of kinds) {
+      const resources = part[kind];
+      if (isConfigObject(resources)) for (const name of Object.keys(resources)) found.push(resourcePath(section, kind, name));
+    }
+  }
+  return found;
+}
+
+function lookup(configuration: ConfigObject, resource: string): boolean {
+  const [section = '', kind = '', ...rest] = resource.split('/');
+  const part = configuration[section];
+  const kinds = isConfigObject(part) ? part[kind] : undefined;
+  return isConfigObject(kinds) && Object.hasOwn(kinds, rest.join('/'));
+}
+
+/**
+ * Why `target` is, or is not, routed, given everything else that runs (`all`, which may include it):
+ * the filters it passed or failed, how its addresses were chosen, what became of each of its
+ * labels, the resources it contributes with the other workloads that share them, and its keys.
+ * Pure: the same input always gives the same explanation.
+ */
+export function explainWorkload(target: Workload, all: readonly Workload[], compiled: CompiledProviderOptions, kv: { rootKey: string; ownerId: string }): Explanation {
+  const { options } = compiled;
+  const prefix = options.prefix;
+  const mode = target.kind === 'container' ? 'docker' : 'swarm';
+  const reasons: string[] = [];
+  const addresses: string[] = [];
+
+  const isTaskContainer = target.kind === 'container' && target.labels['com.docker.swarm.service.id'] !== undefined;
+  // A task container never reaches the merge on its own: appproxy reads its service instead.
+  const own = isTaskContainer ? { contributions: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
+  const others = all.filter((workload) => workload.id !== target.id);
+  const whole = buildConfiguration(isTaskContainer ? others : [...others, target], compiled);
+  const problems = whole.problems.filter((problem) => problem.workload === target.name || (target.tasks ?? []).some((task) => task.name === problem.workload));
+
+  const provider = decodeProviderLabels(target.labels, prefix, mode);
+  const enable = provider.ok ? provider.value.enable : undefined;
+  const prefixLabels = Object.keys(target.labels).filter((label) => underPrefix(label, prefix));
+  if (isTaskContainer) {
+    reasons.push(`a task container of the Swarm service "${target.labels[SWARM_SERVICE_LABEL] ?? ''}": appproxy routes Swarm services by their service labels (deploy.labels in a stack file), not by their containers' labels; move the labels to deploy.labels`);
+  }
+  if (!(enable ?? options.exposedByDefault)) {
+    reasons.push(enable === false ? `${prefix}.enable=false` : `not enabled: no ${prefix}.enable=true label, and exposed-by-default is off (--exposed-by-default)`);
+  }
+  if (!compiled.constraints.matches(target.labels)) reasons.push(`does not match the constraints ${JSON.stringify(options.constraints)}`);
+  const allowNonRunning = provider.ok && provider.value.allowNonRunning;
+  if (!allowNonRunning && target.status !== '' && target.status !== 'running') reasons.push(`not running (state ${target.status}); only running workloads are routed`);
+  if (!options.allowEmptyServices && target.health !== undefined && target.health !== '' && target.health !== 'healthy') {
+    reasons.push(`health check ${target.health}: routed once healthy (--allow-empty-services keeps its services, without servers)`);
+  }
+  if (target.kind === 'swarm-service' && (target.tasks ?? []).length === 0 && !(provider.ok && provider.value.lbSwarm)) reasons.push('no running task');
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  for (const error of errors) reasons.push(`error${error.label === undefined ? '' : ` in ${error.label}`}: ${error.message}`);
+  const warnings = problems.filter((problem) => problem.severity === 'warning').map((problem) => `${problem.label === undefined ? '' : `${problem.label}: `}${problem.message}`);
+
+  // How addresses are chosen, for each container, task or VIP that would be a server.
+  const network = (provider.ok ? provider.value.network : undefined) ?? options.network;
+  const serving = target.kind === 'swarm-service' && !(provider.ok && provider.value.lbSwarm) ? (target.tasks ?? []) : [target];
+  for (const workload of serving) {
+    const named = network === '' ? undefined : workload.networks.find((candidate) => candidate.name === network);
+    const how =
+      network !== '' && named === undefined
+        ? `network "${network}" (${provider.ok && provider.value.network !== undefined ? `${prefix}.docker.network` : '--network'}) is not one of ${workload.networks.map((n) => n.name).join(', ') || 'its networks (none)'}; the first one is used`
+        : network !== ''
+          ? `network "${network}" (${provider.ok && provider.value.network !== undefined ? `${prefix}.docker.network` : '--network'})`
+          : workload.networkMode === 'host'
+            ? 'host network mode'
+            : (workload.networkMode ?? '').startsWith('container:')
+              ? `the network stack of ${workload.networkMode}`
+              : `its first network by name, "${workload.networks[0]?.name ?? '(none)'}"`;
+    const ip = workloadAddress(workload, network, options) || '(no address)';
+    const targets = own.contributions.flatMap((contribution) => contribution.servers).filter((server) => server.workloadId === workload.id).map((server) => `${server.service}: ${server.target}`);
+    const port = chooseServerPort(workload, undefined);
+    const ports = targets.length > 0 ? `servers ${targets.join(', ')}` : port === '' ? `port: none exposed (set ${prefix}.http.services.<name>.loadbalancer.server.port)` : `port ${port} (the lowest exposed; a service's loadbalancer.server.port overrides it)`;
+    addresses.push(`${workload.name}: ${how} → ${ip}; ${ports}`);
+  }
+
+  // What became of each resource it defines.
+  const contributed = [...new Set(own.contributions.flatMap((contribution) => resourcesOf(contribution.configuration)))];
+  const contributors = new Map<string, string[]>();
+  for (const workload of others) {
+    for (const contribution of translateWorkload(workload, compiled).contributions) {
+      for (const resource of resourcesOf(contribution.configuration)) {
+        const id = claimIdOf(resource);
+        contributors.set(id, [...new Set([...(contributors.get(id) ?? []), workload.name])]);
+      }
+    }
+  }
+  const resources: ResourceExplanation[] = contributed.sort().map((resource) => {
+    const sharers = contributors.get(claimIdOf(resource)) ?? [];
+    if (!lookup(whole.configuration, resource)) {
+      const conflict = problems.find((problem) => problem.message.includes(`"${resource.split('/').slice(2).join('/')}"`));
+      return { resource, status: 'left out', with: sharers, detail: conflict?.message ?? 'left out: defined differently by another workload' };
+    }
+    if (sharers.length > 0) return { resource, status: 'merged', with: sharers, detail: `also defined, identically, by ${sharers.join(', ')}${resource.includes('/services/') ? ': servers from all of them' : ''}` };
+    return { resource, status: 'routed', with: [], detail: 'as this workload defines it' };
+  });
+
+  // What became of each label under the prefix.
+  const routedNow = own.contributions.length > 0;
+  const notRoutedBecause = reasons.find((reason) => !reason.startsWith('error')) ?? 'the workload is not routed';
+  const labels: LabelExplanation[] = prefixLabels.sort().map((label) => {
+    const value = target.labels[label] ?? '';
+    if (isTaskContainer) return { label, value, fate: 'ignored', detail: 'a task container: its service is what is routed' };
+    const problem = problems.find((candidate) => candidate.label === label);
+    if (problem !== undefined) return { label, value, fate: problem.severity === 'error' ? 'refused' : 'ignored', detail: problem.message };
+    const rest = label.slice(prefix.length + 1).toLowerCase();
+    if (rest === 'enable' || /^(docker|swarm|sidecar)\./.test(rest)) return { label, value, fate: 'used', detail: 'a provider setting of this workload' };
+    const resource = labelResource(label, prefix);
+    if (!routedNow) return { label, value, fate: 'ignored', detail: notRoutedBecause };
+    if (resource === undefined) return { label, value, fate: 'used', detail: 'part of its configuration' };
+    const explained = resources.find((candidate) => claimIdOf(candidate.resource) === claimIdOf(resource));
+    if (explained === undefined) return { label, value, fate: 'used', detail: `→ ${resource}` };
+    if (explained.status === 'left out') return { label, value, fate: 'ignored', detail: `${resource} is left out: ${explained.detail}` };
+    return { label, value, fate: 'used', detail: `→ ${explained.resource}` };
+  });
+
+  // Its keys: every key of the resources it contributes that are routed, and of its own servers only.
+  const ownServers = new Set([...serving.map((workload) => workload.id), target.id].map((id) => serverKey(kv.ownerId, id)));
+  const pairs = configurationToKeyValues(whole.configuration, whole.servers, kv);
+  const wanted = new Set(resources.filter((resource) => resource.status !== 'left out').map((resource) => claimIdOf(resource.resource)));
+  const keys: string[] = [];
+  for (const [key, value] of pairs) {
+    const relative = key.slice(kv.rootKey.length + 1);
+    const [section = '', kind = '', name = '', ...rest] = relative.split('/');
+    if (!wanted.has(claimIdOf(resourcePath(section, kind, name)))) continue;
+    const serverAt = rest.findIndex((segment) => segment === 'servers');
+    if (serverAt >= 0 && !ownServers.has(rest[serverAt + 1] ?? '')) continue;
+    keys.push(`${key}=${value}`);
+  }
+
+  if (!routedNow && reasons.length === 0) reasons.push('it contributes nothing: no label under the prefix gives it a router or a service');
+  return {
+    workload: { name: target.name, id: target.id, kind: target.kind },
+    routed: routedNow && reasons.length === 0,
+    reasons,
+    warnings,
+    addresses,
+    labels,
+    resources,
+    keys,
+  };
+}
+
+/** Workloads that `query` names: an exact name, a Swarm service name, or a unique id prefix; otherwise the closest names. */
+export function findWorkload(workloads: readonly Workload[], query: string, distance: (a: string, b: string) => number): { found: Workload } | { found: undefined; closest: string[] } {
+  const byName = workloads.find((workload) => workload.name === query || workload.name === query.replace(/^\//, ''));
+  if (byName !== undefined) return { found: byName };
+  const byId = query.length >= 3 ? workloads.filter((workload) => workload.id.startsWith(query)) : [];
+  if (byId.length === 1 && byId[0] !== undefined) return { found: byId[0] };
+  const names = [...new Set(workloads.map((workload) => workload.name))];
+  const closest = names
+    .map((name) => ({ name, score: distance(foldCase(query), foldCase(name)) - (foldCase(name).includes(foldCase(query)) ? 100 : 0) }))
+    .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1))
+    .slice(0, 3)
+    .map((entry) => entry.name);
+  return { found: undefined, closest };
+}
+
+export type { BuildProblem };

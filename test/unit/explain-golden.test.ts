@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { distance } from 'fastest-levenshtein';
+import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
+import { formatExplanation } from '../../src/core/explain/format-explanation.ts';
+import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
+import type { Workload } from '../../src/core/workload.ts';
+import { container, swarmService } from '../support/workloads.ts';
+
+// One golden file per reason a workload is or is not routed: test/golden-explain/<case>.txt holds
+// what `appproxy explain` prints for the case's target among the case's workloads, and
+// <case>.json the same as data. UPDATE_GOLDEN=1 rewrites them on purpose.
+const root = new URL('../golden-explain/', import.meta.url).pathname;
+const update = process.env['UPDATE_GOLDEN'] === '1';
+
+const web = (name: string, labels: Record<string, string>, overrides: Partial<Workload> = {}) =>
+  container({ name, id: `${name}-0123456789ab`, ports: [{ name: '80/tcp', bindings: [] }], networks: [{ name: 'bridge', ip: '172.17.0.2' }], labels, ...overrides });
+
+interface Case {
+  readonly name: string;
+  readonly target: string;
+  readonly workloads: readonly Workload[];
+  readonly options?: Partial<ProviderOptions>;
+}
+
+const cases: Case[] = [
+  { name: 'routed', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)' })] },
+  { name: 'not-enabled', target: 'chat', workloads: [web('chat', { 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)' })] },
+  { name: 'enable-false', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'false', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)' })], options: { exposedByDefault: true } },
+  { name: 'constraints', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', team: 'b' })], options: { constraints: 'Label(`team`, `a`)' } },
+  { name: 'not-running', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { status: 'exited' })] },
+  { name: 'unhealthy', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { health: 'starting' })] },
+  { name: 'no-port', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { ports: [] })] },
+  { name: 'refused-label', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.services.chat.loadbalancer.sticky.cookie.samesite': 'io' })] },
+  {
+    name: 'network-choice',
+    target: 'chat',
+    workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.docker.network': 'backend' }, { networks: [{ name: 'backend', ip: '10.1.0.5' }, { name: 'frontend', ip: '10.2.0.5' }] })],
+  },
+  { name: 'network-missing', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.docker.network': 'nowhere' })] },
+  {
+    name: 'merged-with-others',
+    target: 'chat-1',
+    workloads: ['chat-1', 'chat-2'].map((name, index) => web(name, { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'PathPrefix(`/c`)', 'appproxy.http.services.chat.loadbalancer.server.port': '80' }, { networks: [{ name: 'bridge', ip: `172.17.0.${index + 2}` }] })),
+  },
+  {
+    name: 'conflict-with-other-workload',
+    target: 'a',
+    workloads: [web('a', { 'appproxy.enable': 'true', 'appproxy.http.routers.shared.rule': 'Host(`a`)' }), web('b', { 'appproxy.enable': 'true', 'appproxy.http.routers.shared.rule': 'Host(`b`)' }, { networks: [{ name: 'bridge', ip: '172.17.0.3' }] })],
+  },
+  {
+    name: 'swarm-task-container',
+    target: 'web.1',
+    workloads: [web('web.1', { 'com.docker.swarm.service.id': 'svc123', 'com.docker.swarm.service.name': 'web', 'appproxy.enable': 'true' })],
+  },
+  { name: 'swarm-service-without-tasks', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, [])] },
+  { name: 'swarm-service-routed', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, ['10.0.1.5', '10.0.1.6'])] },
+];
+
+function compare(path: string, actual: string): void {
+  if (update || !existsSync(path)) {
+    writeFileSync(path, actual);
+    if (!update) assert.fail(`${path} did not exist and was written: review it, then run again`);
+    return;
+  }
+  assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+for (const spec of cases) {
+  test(`explain golden: ${spec.name}`, () => {
+    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...spec.options });
+    assert.ok(compiled.ok);
+    const match = findWorkload(spec.workloads, spec.target, distance);
+    assert.ok(match.found !== undefined, `${spec.target} is among the case's workloads`);
+    const explanation = explainWorkload(match.found, spec.workloads, compiled.value, { rootKey: 'traefik', ownerId: 'golden-host' });
+    compare(`${root}${spec.name}.txt`, formatExplanation(explanation));
+    compare(`${root}${spec.name}.json`, `${JSON.stringify(explanation, null, 2)}\n`);
+  });
+}
+
+test('explain: an unknown name gets the closest names; an id prefix finds the workload', () => {
+  const workloads = [web('chat-server', {}, { id: 'a1b2c3' }), web('shop', {}, { id: 'd4e5f6' }), web('chart', {}, { id: 'a1f0f0' })];
+  const miss = findWorkload(workloads, 'chat', distance);
+  assert.equal(miss.found, undefined);
+  assert.deepEqual(miss.found === undefined ? miss.closest : [], ['chat-server', 'chart', 'shop']);
+  assert.equal(findWorkload(workloads, 'd4e', distance).found?.name, 'shop');
+  assert.equal(findWorkload(workloads, 'a1', distance).found, undefined, 'two characters are too few to be an id prefix');
+  assert.equal(findWorkload(workloads, 'a1b', distance).found?.name, 'chat-server');
+});
