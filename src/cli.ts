@@ -1,25 +1,33 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { renderCommand } from './commands/render-command.ts';
 import { runCommand } from './commands/run-command.ts';
 import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
 import { explainCommand } from './commands/explain-command.ts';
+import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
   .description(
     'Makes Docker (Compose hosts and Swarm clusters) a routing source for Traefik through etcd:\n' +
       'appproxy.* labels become the Traefik configuration the same traefik.* labels would give.',
   )
-  .version('0.1.0')
+  .version(APPPROXY_VERSION)
   .showHelpAfterError()
   .addCommand(renderCommand())
   .addCommand(explainCommand())
   .addCommand(runCommand())
   .addCommand(dockerProxyCommand());
 
+// A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
+program.exitOverride();
+for (const command of program.commands) command.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`appproxy: ${(error as Error).message}\n`);
-  process.exitCode = 1;
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`appproxy: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
 }

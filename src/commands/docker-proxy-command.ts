@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logging/create-logger.ts';
 import { createDockerProxy } from '../docker-proxy/docker-proxy-server.ts';
 
 export function dockerProxyCommand(): Command {
@@ -12,8 +12,15 @@ export function dockerProxyCommand(): Command {
     )
     .option('--listen <host:port>', 'address to listen on [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
     .option('--socket <path>', 'Docker socket [APPPROXY_PROXY_SOCKET]', process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock')
-    .action(async (flags: { listen: string; socket: string }) => {
-      const logger = pino({ level: process.env['APPPROXY_LOG_LEVEL'] ?? 'info' });
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [APPPROXY_LOG_LEVEL]`, process.env['APPPROXY_LOG_LEVEL'] ?? 'info')
+    .option('--log-pretty', 'human-readable logs instead of JSON lines [APPPROXY_LOG_PRETTY]', ['1', 'true'].includes(process.env['APPPROXY_LOG_PRETTY'] ?? ''))
+    .action(async (flags: { listen: string; socket: string; logLevel: string; logPretty: boolean }) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
+        process.stderr.write(`appproxy docker-proxy: --log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const logger = createLogger({ level: flags.logLevel as LogLevel, pretty: flags.logPretty });
       const colon = flags.listen.lastIndexOf(':');
       const port = Number(flags.listen.slice(colon + 1));
       if (colon < 0 || !Number.isInteger(port) || port < 1 || port > 65535) {

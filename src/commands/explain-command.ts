@@ -3,29 +3,14 @@ import { distance } from 'fastest-levenshtein';
 import { addSettingFlags } from '../config/setting-flags.ts';
 import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation } from '../core/explain/format-explanation.ts';
-import type { Workload } from '../core/workload.ts';
-import { containerToWorkload } from '../docker/container-to-workload.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
-import type { ContainerInspect } from '../docker/inspect-types.ts';
+import { swarmTaskContainer } from '../docker/task-container.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
 interface ExplainFlags {
   readonly input?: string;
   readonly format: 'text' | 'json';
   readonly [setting: string]: unknown;
-}
-
-/**
- * A Swarm task container is not a workload of its own (its service is): when a name matches none,
- * it may be one, and that is the first thing to tell.
- */
-async function taskContainer(name: string, timeoutMs: number): Promise<Workload | undefined> {
-  try {
-    const inspect = (await dockerFromEnv(process.env, timeoutMs).getContainer(name).inspect()) as ContainerInspect;
-    return inspect.Config?.Labels?.['com.docker.swarm.service.id'] === undefined ? undefined : containerToWorkload(inspect);
-  } catch {
-    return undefined;
-  }
 }
 
 async function explain(name: string, flags: ExplainFlags): Promise<number> {
@@ -35,7 +20,7 @@ async function explain(name: string, flags: ExplainFlags): Promise<number> {
   const workloads = await loadWorkloads('explain', flags.input, config);
   if (workloads === undefined) return 3;
   const match = findWorkload(workloads, name, distance);
-  const target = match.found ?? (flags.input === undefined ? await taskContainer(name, config.dockerTimeoutSeconds * 1000) : undefined);
+  const target = match.found ?? (flags.input === undefined ? await swarmTaskContainer(dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000), name) : undefined);
   if (target === undefined) {
     const closest = match.found === undefined ? match.closest : [];
     process.stderr.write(`appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`);

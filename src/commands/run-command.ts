@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig, redactConfig } from '../config/load-config.ts';
 import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
@@ -9,6 +8,7 @@ import { Daemon } from '../daemon/daemon.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
 import { etcdFromConfig } from '../etcd/etcd-client.ts';
+import { createLogger } from '../logging/create-logger.ts';
 import { EtcdStore } from '../etcd/etcd-store.ts';
 
 /** Validates everything once, before any connection: every problem in one message. */
@@ -24,14 +24,6 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   if (!compiled.ok) problems.push(...compiled.errors);
   if (problems.length > 0 || !compiled.ok) throw new ConfigError(problems);
   return { config, compiled: compiled.value };
-}
-
-function createLogger(config: DaemonConfig): Logger {
-  return pino({
-    level: config.logLevel,
-    redact: { paths: ['config.etcd.password', '*.password', 'password'], censor: '***' },
-    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { destination: 2 } } } : {}),
-  });
 }
 
 export function runCommand(): Command {
@@ -59,7 +51,7 @@ export function runCommand(): Command {
       return;
     }
     const { config, compiled } = prepared;
-    const logger = createLogger(config);
+    const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
     const docker = dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000);
     const etcd = etcdFromConfig(config.etcd);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
+import { LOG_LEVELS } from '../logging/create-logger.ts';
 
 /**
  * Every setting of appproxy, once: its place in the configuration, its flag, its APPPROXY_*
@@ -95,7 +96,7 @@ export const daemonConfigSchema = z
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),
     listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').refine(portInRange, PORT_RANGE).default('0.0.0.0:9180'),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
     logPretty: z.boolean().default(false),
   })
   .strict();

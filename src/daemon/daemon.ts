@@ -6,12 +6,17 @@ import type { CompiledProviderOptions } from '../core/provider/build-configurati
 import { DockerChanges } from '../docker/docker-changes.ts';
 import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
+import { swarmTaskContainer } from '../docker/task-container.ts';
 import { retryForever } from '../retry/retry-forever.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import { StoreUnavailableError, type KvStore, type StoreLease } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { Reconciler, SourceUnavailableError } from '../sync/reconciler.ts';
 import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
+import { distance } from 'fastest-levenshtein';
+import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
+import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
+import { claimIdOf } from '../core/resource-kinds.ts';
 import { credentialProblem } from './credential-problem.ts';
 import { startHealthServer } from './health-server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -96,7 +101,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(config.listen, { reasons: () => this.readinessReasons() }, this.metrics.registry);
+    this.#http = await startHealthServer(config.listen, { reasons: () => this.readinessReasons() }, this.metrics.registry, (name) => this.explain(name));
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
@@ -217,6 +222,34 @@ export class Daemon {
       await this.#parts.store.revoke(previous).catch((error: unknown) => this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'));
     }
     this.#firstSync = true;
+  }
+
+  /**
+   * `appproxy explain` as this daemon sees it: the workloads read from Docker now, and what only
+   * the daemon knows (its owner id and lease, other owners' conflicting claims, the last
+   * transaction that touched the workload's keys).
+   */
+  async explain(name: string): Promise<{ status: number; body: unknown }> {
+    const { config, compiled } = this.#parts;
+    let workloads;
+    try {
+      workloads = await this.#parts.source.listWorkloads();
+    } catch (error) {
+      return { status: 503, body: { error: `Docker could not be read: ${(error as Error).message}` } };
+    }
+    const match = findWorkload(workloads, name, distance);
+    const target = match.found ?? (await swarmTaskContainer(this.#parts.docker, name));
+    if (target === undefined) return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: match.found === undefined ? match.closest : [] } };
+    const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
+    const resourceIds = new Set(explanation.resources.map((resource) => claimIdOf(resource.resource)));
+    const keys = new Set(explanation.keys.map((line) => line.slice(0, line.indexOf('='))));
+    const daemon: DaemonFacts = {
+      owner: config.owner,
+      lease: this.#lease?.leaseId(),
+      ownerConflicts: (this.#engine?.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
+      lastTransaction: this.#engine?.lastTransactionTouching(keys),
+    };
+    return { status: 200, body: { ...explanation, daemon, text: formatExplanation(explanation, daemon) } };
   }
 
   /** Graceful stop: no new pass, the one under way finishes; the lease is left to a restart (or to expire). */

@@ -6,8 +6,11 @@ export interface Readiness {
   reasons(): string[];
 }
 
-/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics. */
-export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry): Promise<FastifyInstance> {
+/** Answers GET /explain/<name>: a status and a JSON body. */
+export type Explainer = (name: string) => Promise<{ status: number; body: unknown }>;
+
+/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics, /explain/<name>. */
+export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry, explain?: Explainer): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');
@@ -16,6 +19,12 @@ export async function startHealthServer(listen: string, readiness: Readiness, re
     if (reasons.length > 0) return reply.code(503).send(`not ready: ${reasons.join('; ')}\n`);
     return 'ok\n';
   });
+  if (explain !== undefined) {
+    server.get<{ Params: { name: string } }>('/explain/:name', async (request, reply) => {
+      const { status, body } = await explain(request.params.name);
+      return reply.code(status).send(body);
+    });
+  }
   server.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
   const colon = listen.lastIndexOf(':');
   await server.listen({ host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) });

@@ -1,15 +1,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { APPPROXY_VERSION } from '../version.ts';
 
 /** The daemon's Prometheus metrics, in their own registry (no global state). */
-export function createMetrics() {
+export function createMetrics(version: string = APPPROXY_VERSION) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'appproxy_process_' });
+  // The standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), which
+  // dashboards and alerts written for any Node service expect.
+  collectDefaultMetrics({ register: registry });
+  new Gauge({ name: 'appproxy_build_info', help: 'Always 1; the labels say which appproxy and Node.js run.', labelNames: ['version', 'node'] as const, registers: [registry] }).set({ version, node: process.version }, 1);
   return {
     registry,
     reconcileSeconds: new Histogram({
       name: 'appproxy_reconcile_duration_seconds',
       help: 'Time of one reconcile pass: Docker read, translation, etcd read and write.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     reconciles: new Counter({ name: 'appproxy_reconciles_total', help: 'Reconcile passes, by result.', labelNames: ['result'] as const, registers: [registry] }),

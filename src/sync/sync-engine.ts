@@ -42,6 +42,7 @@ export interface SyncCounts {
 }
 
 const MAX_REPLANS = 5;
+const RECENT_TRANSACTIONS = 500;
 /**
  * Transactions of one wave sent at once: etcd commits concurrent proposals together, so a first
  * sync of thousands of workloads is not one round trip per 128 operations.
@@ -85,6 +86,8 @@ export class SyncEngine {
   readonly #ownerConflicts = new Map<string, Conflict>();
   #owned = new Map<string, Set<string>>();
   readonly #dirty = new Set<string>();
+  /** The last transactions, newest last, for `explain`: which one last touched a workload's keys. */
+  #recent: { revision: bigint; at: string; keys: readonly string[] }[] = [];
   #fullPass = true;
   #routed = 0;
   readonly #resourceCounts = new Map<string, number>();
@@ -220,7 +223,11 @@ export class SyncEngine {
     this.#applying += 1;
     try {
       const result = await this.#store.apply(transaction, leaseId);
-      if (result.applied) this.#mirror.applyOwn(transaction.operations, result.revision, leaseId);
+      if (result.applied) {
+        this.#mirror.applyOwn(transaction.operations, result.revision, leaseId);
+        this.#recent.push({ revision: result.revision, at: new Date().toISOString(), keys: transaction.operations.map((operation) => operation.key) });
+        if (this.#recent.length > RECENT_TRANSACTIONS) this.#recent = this.#recent.slice(-RECENT_TRANSACTIONS);
+      }
       return result;
     } finally {
       this.#applying -= 1;
@@ -312,6 +319,15 @@ export class SyncEngine {
     for (const { translation } of this.#workloads.values()) problems.push(...translation.problems);
     for (const conflicts of this.#mergeConflicts.values()) for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
     return problems;
+  }
+
+  /** The newest of the last transactions that touched one of `keys`. */
+  lastTransactionTouching(keys: ReadonlySet<string>): { revision: string; at: string; operations: number } | undefined {
+    for (let index = this.#recent.length - 1; index >= 0; index -= 1) {
+      const transaction = this.#recent[index];
+      if (transaction !== undefined && transaction.keys.some((key) => keys.has(key))) return { revision: transaction.revision.toString(), at: transaction.at, operations: transaction.keys.length };
+    }
+    return undefined;
   }
 
   /** Resources another owner defines differently (left as they are). */
