@@ -1,3 +1,4 @@
+import { isConfigObject, type ConfigObject, type ConfigValue } from './config-tree.ts';
 import { foldCase } from './fold-case.ts';
 
 /**
@@ -70,4 +71,17 @@ export function parseTreeKey(relative: string): ParsedTreeKey | undefined {
 export function isRouter(resource: string): boolean {
   const [section = '', kind = ''] = resource.split('/', 2);
   return PROTOCOLS.has(section.toLowerCase()) && kind.toLowerCase() === 'routers';
+}
+
+/** Every named resource of a configuration, in the schema's order of sections and kinds. */
+export function* resourcesIn(configuration: ConfigObject): Generator<{ section: string; kind: string; name: string; definition: ConfigValue }> {
+  for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
+    const part = configuration[section];
+    if (!isConfigObject(part)) continue;
+    for (const kind of kinds) {
+      const resources = part[kind];
+      if (!isConfigObject(resources)) continue;
+      for (const [name, definition] of Object.entries(resources)) yield { section, kind, name, definition };
+    }
+  }
 }

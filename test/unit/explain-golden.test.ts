@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { compareGolden } from '../support/golden.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
 import { formatExplanation } from '../../src/core/explain/format-explanation.ts';
@@ -13,7 +13,6 @@ import { container, swarmService } from '../support/workloads.ts';
 // what `appproxy explain` prints for the case's target among the case's workloads, and
 // <case>.json the same as data. UPDATE_GOLDEN=1 rewrites them on purpose.
 const root = new URL('../golden-explain/', import.meta.url).pathname;
-const update = process.env['UPDATE_GOLDEN'] === '1';
 
 const web = (name: string, labels: Record<string, string>, overrides: Partial<Workload> = {}) =>
   container({ name, id: `${name}-0123456789ab`, ports: [{ name: '80/tcp', bindings: [] }], networks: [{ name: 'bridge', ip: '172.17.0.2' }], labels, ...overrides });
@@ -59,14 +58,6 @@ const cases: Case[] = [
   { name: 'swarm-service-routed', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, ['10.0.1.5', '10.0.1.6'])] },
 ];
 
-function compare(path: string, actual: string): void {
-  if (update || !existsSync(path)) {
-    writeFileSync(path, actual);
-    if (!update) assert.fail(`${path} did not exist and was written: review it, then run again`);
-    return;
-  }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 for (const spec of cases) {
   test(`explain golden: ${spec.name}`, () => {
@@ -75,8 +66,8 @@ for (const spec of cases) {
     const match = findWorkload(spec.workloads, spec.target, distance);
     assert.ok(match.found !== undefined, `${spec.target} is among the case's workloads`);
     const explanation = explainWorkload(match.found, spec.workloads, compiled.value, { rootKey: 'traefik', ownerId: 'golden-host' });
-    compare(`${root}${spec.name}.txt`, formatExplanation(explanation));
-    compare(`${root}${spec.name}.json`, `${JSON.stringify(explanation, null, 2)}\n`);
+    compareGolden(`${root}${spec.name}.txt`, formatExplanation(explanation));
+    compareGolden(`${root}${spec.name}.json`, `${JSON.stringify(explanation, null, 2)}\n`);
   });
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { compareGolden } from '../support/golden.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
@@ -14,16 +15,7 @@ import { workloadsFromInspect } from '../../src/render/workloads-from-inspect.ts
 // `expected.yaml` and `expected.problems` (one line a problem). UPDATE_GOLDEN=1 rewrites the
 // expected files from the current output, on purpose; review the diff before committing.
 const root = new URL('../golden/', import.meta.url).pathname;
-const update = process.env['UPDATE_GOLDEN'] === '1';
 
-function compare(path: string, actual: string): void {
-  if (update || !existsSync(path)) {
-    writeFileSync(path, actual);
-    if (!update) assert.fail(`${path} did not exist and was written: review it, then run again`);
-    return;
-  }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 for (const name of readdirSync(root).sort()) {
   const folder = join(root, name);
@@ -36,8 +28,8 @@ for (const name of readdirSync(root).sort()) {
     assert.ok(compiled.ok);
     const result = buildConfiguration(workloadsFromInspect(input, name), compiled.value);
     const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey, ownerId: 'golden-host' });
-    compare(join(folder, 'expected.kv'), formatRender('kv', result.configuration, pairs));
-    compare(join(folder, 'expected.yaml'), formatRender('yaml', result.configuration, pairs));
-    compare(join(folder, 'expected.problems'), result.problems.map((problem) => `${describeProblem(problem)}\n`).join(''));
+    compareGolden(join(folder, 'expected.kv'), formatRender('kv', result.configuration, pairs));
+    compareGolden(join(folder, 'expected.yaml'), formatRender('yaml', result.configuration, pairs));
+    compareGolden(join(folder, 'expected.problems'), result.problems.map((problem) => `${describeProblem(problem)}\n`).join(''));
   });
 }

@@ -1,7 +1,7 @@
-import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { compareGolden } from '../support/golden.ts';
 import { planChange } from '../../src/sync/plan-change.ts';
 import { splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
 import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../support/plan-fixtures.ts';
@@ -13,7 +13,6 @@ import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../suppor
 // "@tree" stands for the digest of the resource's fields as `tree` holds them (an owner that agrees). `expected.txns` is the
 // transactions the planner gives, as text. UPDATE_GOLDEN=1 rewrites them on purpose.
 const root = new URL('../golden-plan/', import.meta.url).pathname;
-const update = process.env['UPDATE_GOLDEN'] === '1';
 
 interface Case {
   readonly desired: Record<string, string>;
@@ -49,12 +48,6 @@ for (const name of readdirSync(root).sort()) {
     for (const [id, conflict] of [...plan.conflicts].sort()) lines.push(`conflict ${id}: ${conflict.resource} with ${conflict.owners.join(', ')}`);
     for (const entry of refused) lines.push(`refused ${entry.label}: ${entry.key} (${entry.bytes} bytes)`);
     const actual = `${lines.join('\n')}\n`;
-    const path = join(root, name, 'expected.txns');
-    if (update || !existsSync(path)) {
-      writeFileSync(path, actual);
-      if (!update) assert.fail(`${path} did not exist and was written: review it, then run again`);
-      return;
-    }
-    assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
+    compareGolden(join(root, name, 'expected.txns'), actual);
   });
 }

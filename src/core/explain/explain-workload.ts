@@ -4,7 +4,7 @@ import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
 import { buildConfiguration, translateWorkload, type BuildProblem, type CompiledProviderOptions } from '../provider/build-configuration.ts';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import { foldCase } from '../fold-case.ts';
-import { claimIdOf, RESOURCE_KINDS, resourcePath } from '../resource-kinds.ts';
+import { claimIdOf, RESOURCE_KINDS, resourcePath, resourcesIn } from '../resource-kinds.ts';
 import { chooseServerPort, workloadAddress } from '../provider/server-address.ts';
 import type { Workload } from '../workload.ts';
 
@@ -58,16 +58,7 @@ function labelResource(label: string, prefix: string): string | undefined {
 }
 
 function resourcesOf(configuration: ConfigObject): string[] {
-  const found: string[] = [];
-  for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
-    const part = configuration[section];
-    if (!isConfigObject(part)) continue;
-    for (const kind of kinds) {
-      const resources = part[kind];
-      if (isConfigObject(resources)) for (const name of Object.keys(resources)) found.push(resourcePath(section, kind, name));
-    }
-  }
-  return found;
+  return [...resourcesIn(configuration)].map(({ section, kind, name }) => resourcePath(section, kind, name));
 }
 
 function lookup(configuration: ConfigObject, resource: string): boolean {

@@ -1,5 +1,5 @@
 import { cloneConfig, configEqual, isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
-import { claimIdOf, RESOURCE_KINDS, resourcePath, SERVER_TARGET_FIELD } from '../resource-kinds.ts';
+import { claimIdOf, RESOURCE_KINDS, resourcePath, resourcesIn, SERVER_TARGET_FIELD } from '../resource-kinds.ts';
 
 /** One workload's configuration, named as Traefik names it for merging (`<service>-<id>`). */
 export interface NamedConfiguration {
@@ -96,22 +96,14 @@ function sortedByOrigin<T extends { readonly origin: string }>(items: readonly T
 export function resourceContributions(configurations: readonly NamedConfiguration[]): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {
   const groups = new Map<string, { section: string; kind: string; contributions: ResourceContribution[] }>();
   for (const { origin, workload, configuration } of sortedByOrigin(configurations)) {
-    for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
-      const part = configuration[section];
-      if (!isConfigObject(part)) continue;
-      for (const kind of kinds) {
-        const source = part[kind];
-        if (!isConfigObject(source)) continue;
-        for (const [name, resource] of Object.entries(source)) {
-          const id = claimIdOf(resourcePath(section, kind, name));
-          let group = groups.get(id);
-          if (group === undefined) {
-            group = { section, kind, contributions: [] };
-            groups.set(id, group);
-          }
-          group.contributions.push({ origin, workload, name, resource });
-        }
+    for (const { section, kind, name, definition } of resourcesIn(configuration)) {
+      const id = claimIdOf(resourcePath(section, kind, name));
+      let group = groups.get(id);
+      if (group === undefined) {
+        group = { section, kind, contributions: [] };
+        groups.set(id, group);
       }
+      group.contributions.push({ origin, workload, name, resource: definition });
     }
   }
   return groups;
@@ -134,7 +126,9 @@ export function mergeConfigurations(configurations: readonly NamedConfiguration[
   const byKind = new Map<string, { section: string; kind: string; contributions: ResourceContribution[] }[]>();
   for (const group of resourceContributions(configurations).values()) {
     const key = `${group.section}/${group.kind}`;
-    byKind.set(key, [...(byKind.get(key) ?? []), group]);
+    const list = byKind.get(key);
+    if (list === undefined) byKind.set(key, [group]);
+    else list.push(group);
   }
   for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
     for (const kind of kinds) {

@@ -1,6 +1,6 @@
-import { isConfigObject, type ConfigValue } from '../config-tree.ts';
+import type { ConfigValue } from '../config-tree.ts';
 import { originKey } from '../kv/configuration-to-kv.ts';
-import { claimIdOf, RESOURCE_KINDS, resourcePath } from '../resource-kinds.ts';
+import { claimIdOf, resourcePath, resourcesIn } from '../resource-kinds.ts';
 import type { Contribution } from './build-configuration.ts';
 import { mergeResourceGroup, type MergeConflict, type ResourceContribution } from './merge-configurations.ts';
 import type { ServerOrigin } from './workload-configuration.ts';
@@ -50,26 +50,18 @@ export class MergeIndex {
     const mine = { ids: new Set<string>(), origins: new Set<string>() };
     for (const { origin, workload, configuration, servers } of contributions) {
       mine.origins.add(origin);
-      for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
-        const part = configuration[section];
-        if (!isConfigObject(part)) continue;
-        for (const kind of kinds) {
-          const source = part[kind];
-          if (!isConfigObject(source)) continue;
-          for (const [name, resource] of Object.entries(source)) {
-            const id = claimIdOf(resourcePath(section, kind, name));
-            mine.ids.add(id);
-            touched.add(id);
-            let group = this.#groups.get(id);
-            if (group === undefined) {
-              group = new Map();
-              this.#groups.set(id, group);
-            }
-            const list = group.get(origin) ?? [];
-            list.push({ origin, workload, name, resource, section, kind, servers });
-            group.set(origin, list);
-          }
+      for (const { section, kind, name, definition } of resourcesIn(configuration)) {
+        const id = claimIdOf(resourcePath(section, kind, name));
+        mine.ids.add(id);
+        touched.add(id);
+        let group = this.#groups.get(id);
+        if (group === undefined) {
+          group = new Map();
+          this.#groups.set(id, group);
         }
+        const list = group.get(origin) ?? [];
+        list.push({ origin, workload, name, resource: definition, section, kind, servers });
+        group.set(origin, list);
       }
     }
     this.#byWorkload.set(key, mine);
