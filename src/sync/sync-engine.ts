@@ -143,11 +143,6 @@ export class SyncEngine {
     this.#fullPass = true;
   }
 
-  /** Whether a pass has anything to do. */
-  pending(): boolean {
-    return this.#fullPass || this.#dirty.size > 0 || this.#mirrorState !== 'live';
-  }
-
   #setTranslation(id: string, before: WorkloadTranslation | undefined, after: WorkloadTranslation | undefined): void {
     this.#routed += (after?.contributions.length ?? 0) - (before?.contributions.length ?? 0);
     for (const claimId of this.#merge.set(id, after?.contributions ?? [])) this.#resolve(claimId);
@@ -193,7 +188,7 @@ export class SyncEngine {
     const ranges = this.#layout.ranges();
     const snapshot = await this.#store.load(ranges);
     this.#mirror.load(snapshot);
-    this.#mirrorState = 'live';
+    // Live only once the watch runs (from the snapshot's next revision: nothing falls between).
     this.#watch = await this.#store.watch(ranges, snapshot.revision, {
       onEvents: (events) => {
         // While a transaction is in flight its own events may arrive before its answer does:
@@ -208,6 +203,7 @@ export class SyncEngine {
         this.#onDirty();
       },
     });
+    this.#mirrorState = 'live';
     this.#fullPass = true;
     return true;
   }
