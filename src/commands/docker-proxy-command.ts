@@ -6,9 +6,10 @@ export function dockerProxyCommand(): Command {
   return new Command('docker-proxy')
     .summary('serve the Docker API read-only (the requests appproxy needs), for a sidecar without the socket')
     .description(
-      'Listens on --listen and forwards GET requests for containers, services, tasks, networks, nodes,\n' +
-        'events, info and version to the Docker socket; every other request gets 403. Run it where the\n' +
-        'socket is (a Swarm manager) and point `appproxy run` at it with DOCKER_HOST=tcp://<host>:<port>.',
+      'Listens on --listen and forwards GET requests for containers, services, tasks, networks, nodes, ' +
+        'events, info and version to the Docker socket; every other request gets 403. Run it where the ' +
+        'socket is (a Swarm manager) and point `appproxy run` at it with DOCKER_HOST=tcp://<host>:<port>. ' +
+        'A request the engine does not answer within 30 s gets 504 (the event stream: its headers).',
     )
     .option('--listen <host:port>', 'address to listen on [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
     .option('--socket <path>', 'Docker socket [APPPROXY_PROXY_SOCKET]', process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock')
