@@ -55,6 +55,7 @@ const cases: Case[] = [
     workloads: [web('web.1', { 'com.docker.swarm.service.id': 'svc123', 'com.docker.swarm.service.name': 'web', 'appproxy.enable': 'true' })],
   },
   { name: 'swarm-service-without-tasks', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, [])] },
+  { name: 'swarm-service-labels-on-containers', target: 'api', workloads: [swarmService('api', {}, ['10.0.1.5'])] },
   { name: 'swarm-service-routed', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, ['10.0.1.5', '10.0.1.6'])] },
 ];
 

@@ -95,7 +95,8 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
     reasons.push(`a task container of the Swarm service "${target.labels[SWARM_SERVICE_LABEL] ?? ''}": appproxy routes Swarm services by their service labels (deploy.labels in a stack file), not by their containers' labels; move the labels to deploy.labels`);
   }
   if (!(enable ?? options.exposedByDefault)) {
-    reasons.push(enable === false ? `${prefix}.enable=false` : `not enabled: no ${prefix}.enable=true label, and exposed-by-default is off (--exposed-by-default)`);
+    const hint = target.kind === 'swarm-service' ? `; a Swarm service is read by its service labels: labels written outside deploy: in a stack file go to its containers, where appproxy does not look (move them to deploy.labels)` : '';
+    reasons.push(enable === false ? `${prefix}.enable=false` : `not enabled: no ${prefix}.enable=true label, and exposed-by-default is off (--exposed-by-default)${hint}`);
   }
   if (!compiled.constraints.matches(target.labels)) reasons.push(`does not match the constraints ${JSON.stringify(options.constraints)}`);
   const allowNonRunning = provider.ok && provider.value.allowNonRunning;
