@@ -255,7 +255,7 @@ if (args[0] === '--one') {
   for (const row of profile(Number(args[1] ?? 10_000))) process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
 } else {
   // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
-  // 0ceb8fd: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
+  // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
   const oldAt = args.indexOf('--old');
   const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
   const sizes = args.filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1)).map(Number).filter((n) => n > 0);

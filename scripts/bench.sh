@@ -14,7 +14,7 @@ bash scripts/test-env.sh install
 export PATH="$PWD/node_modules/.bin:$PATH"
 TEST_ENV_SMOKE=0 bash scripts/test-env.sh up
 # The engine before the incremental rewrite, for side-by-side figures: a worktree of that commit.
-OLD_ENGINE_COMMIT=0ceb8fd
+OLD_ENGINE_COMMIT=f667157
 old_engine() {
   local dir=/tmp/appproxy-old-engine
   if [ ! -d "$dir" ]; then
