@@ -22,6 +22,9 @@ import { startHealthServer } from './health-server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
 
+/** How often the store is asked one small read, to know it still answers. */
+const STORE_PROBE_MS = 5000;
+
 export interface DaemonParts {
   readonly config: DaemonConfig;
   readonly compiled: CompiledProviderOptions;
@@ -62,6 +65,7 @@ export class Daemon {
   #etcdOk = false;
   #previousLease: string | undefined;
   #stopping = false;
+  #probing = false;
   /** The last pass, for tests and logs. */
   lastOutcome: SyncOutcome | undefined;
 
@@ -131,7 +135,28 @@ export class Daemon {
         this.#reconciler?.note({ kind: 'all' });
         this.#scheduler?.trigger();
       }, config.resyncSeconds * 1000),
+      setInterval(() => void this.#probeStore(), STORE_PROBE_MS),
     );
+  }
+
+  /**
+   * A pass with nothing to write reads nothing from the store (the mirror has it), so passes alone
+   * would not notice a store that stopped answering: one small read, under the call limit, does.
+   */
+  async #probeStore(): Promise<void> {
+    if (this.#engine === undefined || this.#probing) return;
+    this.#probing = true;
+    try {
+      await this.#parts.store.get(this.layout.ownerKey);
+      if (!this.#etcdOk) this.#log.info('etcd answers again');
+      this.#setEtcdOk(true);
+    } catch (error) {
+      if (this.#etcdOk) this.#log.warn({ err: error }, 'etcd does not answer; what is routed stays as it is');
+      this.#setEtcdOk(false);
+      this.metrics.errors.inc({ kind: 'etcd' });
+    } finally {
+      this.#probing = false;
+    }
   }
 
   /** Opens the lease, retrying with backoff until the store answers; then the first pass runs. */

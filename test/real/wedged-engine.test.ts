@@ -167,3 +167,32 @@ test('wedged engine: the daemon keeps serving /livez, reports Docker unreachable
   }, 30_000);
   assert.equal(await daemon.metric('appproxy_dependency_up{dependency="docker"}'), 1);
 });
+
+test('wedged etcd: the daemon reports etcd unreachable on /readyz and in a metric, keeps /livez, and recovers', async () => {
+  const [host = '127.0.0.1', port = '23790'] = testEnv.etcdEndpoint.split(':');
+  const etcdForwarder = await SocketForwarder.startTcp(host, Number(port));
+  try {
+    const daemon = await startDaemon({
+      owner: 'wedge-etcd-test',
+      port: 19192,
+      args: ['--root-key', 'apx-wedge-etcd', '--etcd-endpoints', etcdForwarder.path, '--etcd-timeout-seconds', '2', '--lease-seconds', '10'],
+    });
+    daemons.push(daemon);
+    etcdForwarder.wedge();
+    try {
+      const reason = await waitFor('/readyz to report etcd unreachable', async () => {
+        const response = await fetchWithin(`${daemon.url}/readyz`);
+        const body = await response.text();
+        return response.status === 503 && /etcd unreachable/.test(body) ? body : undefined;
+      }, 5_000 + 2_000 * 4 + SLACK_MS);
+      assert.match(reason, /etcd unreachable/);
+      assert.equal((await fetchWithin(`${daemon.url}/livez`)).status, 200);
+      assert.equal(await daemon.metric('appproxy_dependency_up{dependency="etcd"}'), 0);
+    } finally {
+      etcdForwarder.unwedge();
+    }
+    await waitFor('/readyz to be ready again once etcd answers', async () => ((await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined), 30_000);
+  } finally {
+    await etcdForwarder.close();
+  }
+});

@@ -1,4 +1,5 @@
-// A unix-socket forwarder in front of the Docker engine: `cut()` drops every open connection (the
+// A forwarder in front of the Docker engine's unix socket (or, with startTcp, of a TCP service such
+// as etcd): `cut()` drops every open connection (the
 // event stream included) while the engine itself keeps running, as a proxy restart or a network
 // blip would. `wedge()` makes it look like a wedged engine: connections are accepted and kept open,
 // and nothing is answered on them, old or new, until `unwedge()`. Nothing real is wedged.
@@ -8,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export class SocketForwarder {
-  readonly path: string;
+  /** Where clients connect: a socket path, or `127.0.0.1:<port>` for a TCP forwarder. */
+  path: string;
   readonly #dir: string;
   readonly #server: Server;
   readonly #open = new Set<Socket>();
   #wedged = false;
   cuts = 0;
 
-  private constructor(target: string) {
+  private constructor(target: string | { host: string; port: number }) {
     this.#dir = mkdtempSync(join(tmpdir(), 'appproxy-fwd-'));
     this.path = join(this.#dir, 'docker.sock');
     this.#server = createServer((client) => {
@@ -27,7 +29,7 @@ export class SocketForwarder {
         client.resume();
         return;
       }
-      const upstream = createConnection(target);
+      const upstream = typeof target === 'string' ? createConnection(target) : createConnection(target.port, target.host);
       this.#open.add(upstream);
       upstream.on('close', () => this.#open.delete(upstream));
       upstream.on('error', () => undefined);
@@ -47,6 +49,14 @@ export class SocketForwarder {
   static async start(target: string): Promise<SocketForwarder> {
     const forwarder = new SocketForwarder(target);
     await new Promise<void>((resolve, reject) => forwarder.#server.listen(forwarder.path, resolve).on('error', reject));
+    return forwarder;
+  }
+
+  /** A TCP forwarder on a free loopback port in front of `host:port`. */
+  static async startTcp(host: string, port: number): Promise<SocketForwarder> {
+    const forwarder = new SocketForwarder({ host, port });
+    await new Promise<void>((resolve, reject) => forwarder.#server.listen(0, '127.0.0.1', resolve).on('error', reject));
+    forwarder.path = `127.0.0.1:${(forwarder.#server.address() as { port: number }).port}`;
     return forwarder;
   }
 
