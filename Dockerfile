@@ -24,7 +24,7 @@ USER node
 EXPOSE 9180
 # Liveness, not readiness: an etcd outage must not get the sidecar restarted (it would not help).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APPPROXY_HEALTH_PORT || '9180') + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APPPROXY_LISTEN || '0.0.0.0:9180').split(':').pop() + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # Exec form: node is PID 1's child-free process and receives SIGTERM itself.
 ENTRYPOINT ["node", "/app/dist/cli.js"]

