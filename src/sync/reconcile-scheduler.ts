@@ -3,32 +3,64 @@ import { retryForever } from '../retry/retry-forever.ts';
 /**
  * Decides when the reconcile runs. A trigger starts a pass within `delayMs` (a few milliseconds,
  * so that a single event is not held back); triggers that arrive while a pass runs are coalesced
- * into one more pass right after it. A failed pass is retried with backoff and jitter until one
- * succeeds (triggers meanwhile are covered by it: each attempt reads what is pending then).
+ * into one more pass right after it. In a burst (`burstTriggers` triggers or more within
+ * `burstWindowMs`) a pass waits `burstDelayMs`, so that hundreds of events become a few
+ * transactions: each transaction is one watch event, and Traefik's etcd provider reads its whole
+ * tree on every one. The few events of one container (connect, start, health) are no burst.
+ * A failed pass is retried with backoff and jitter until one succeeds (triggers meanwhile are
+ * covered by it: each attempt reads what is pending then).
  */
 export class ReconcileScheduler {
   readonly #run: () => Promise<void>;
   readonly #delayMs: number;
   readonly #onError: (error: unknown, retryInMs: number) => void;
+  readonly #burstWindowMs: number;
+  readonly #burstDelayMs: number;
+  readonly #burstTriggers: number;
   readonly #abort = new AbortController();
+  /** When the last triggers came, newest last (at most `burstTriggers` of them). */
+  #recent: number[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #timerDelay = 0;
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
 
-  constructor(run: () => Promise<void>, options: { delayMs?: number; onError: (error: unknown, retryInMs: number) => void }) {
+  constructor(
+    run: () => Promise<void>,
+    options: { delayMs?: number; burstWindowMs?: number; burstDelayMs?: number; burstTriggers?: number; onError: (error: unknown, retryInMs: number) => void },
+  ) {
     this.#run = run;
     this.#delayMs = options.delayMs ?? 2;
+    this.#burstWindowMs = options.burstWindowMs ?? 200;
+    this.#burstDelayMs = options.burstDelayMs ?? 50;
+    this.#burstTriggers = options.burstTriggers ?? 10;
     this.#onError = options.onError;
+  }
+
+  #nextDelay(): number {
+    const oldest = this.#recent.length >= this.#burstTriggers ? (this.#recent[0] ?? 0) : Number.NEGATIVE_INFINITY;
+    return performance.now() - oldest < this.#burstWindowMs ? this.#burstDelayMs : this.#delayMs;
   }
 
   trigger(): void {
     if (this.#stopped) return;
+    this.#recent.push(performance.now());
+    if (this.#recent.length > this.#burstTriggers) this.#recent.shift();
     if (this.#running !== undefined) {
       this.#dirty = true;
       return;
     }
-    if (this.#timer === undefined) this.#timer = setTimeout(() => this.#start(), this.#delayMs);
+    const delay = this.#nextDelay();
+    // A burst that begins while a short wait runs gets the longer wait instead.
+    if (this.#timer !== undefined && delay > this.#timerDelay) clearTimeout(this.#timer);
+    else if (this.#timer !== undefined) return;
+    this.#schedule(delay);
+  }
+
+  #schedule(delay: number): void {
+    this.#timerDelay = delay;
+    this.#timer = setTimeout(() => this.#start(), delay);
   }
 
   #start(): void {
@@ -43,7 +75,7 @@ export class ReconcileScheduler {
   #finish(): void {
     this.#running = undefined;
     if (this.#stopped) return;
-    if (this.#dirty) this.#timer = setTimeout(() => this.#start(), 0);
+    if (this.#dirty) this.#schedule(this.#nextDelay());
   }
 
   /** Stops scheduling and waits for a pass under way to end. */

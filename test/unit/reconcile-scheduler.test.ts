@@ -22,7 +22,7 @@ test('scheduler: triggers during a pass are coalesced into one more pass', async
       passes += 1;
       if (passes === 1) await new Promise<void>((resolve) => (release = resolve));
     },
-    { delayMs: 1, onError: () => undefined },
+    { delayMs: 1, burstDelayMs: 1, onError: () => undefined },
   );
   scheduler.trigger();
   await sleep(10);
@@ -30,6 +30,28 @@ test('scheduler: triggers during a pass are coalesced into one more pass', async
   release();
   await sleep(30);
   assert.equal(passes, 2);
+  await scheduler.stop();
+});
+
+test('scheduler: a burst of triggers waits the burst delay; the few triggers of one change do not', async () => {
+  const started: number[] = [];
+  const scheduler = new ReconcileScheduler(async () => void started.push(performance.now()), { delayMs: 1, burstWindowMs: 300, burstDelayMs: 500, burstTriggers: 5, onError: () => undefined });
+  // Three triggers (a connect, a start, a health event): no burst, passes start at once.
+  const few = performance.now();
+  for (let i = 0; i < 3; i += 1) {
+    scheduler.trigger();
+    await sleep(5);
+  }
+  await sleep(300);
+  assert.ok(started.length >= 1 && (started[0] ?? 0) - few < 300, 'the first pass did not wait for a burst delay');
+  await sleep(400);
+  // Ten triggers at once: a burst.
+  const count = started.length;
+  const burst = performance.now();
+  for (let i = 0; i < 10; i += 1) scheduler.trigger();
+  await sleep(800);
+  assert.equal(started.length, count + 1, 'one pass for the whole burst');
+  assert.ok((started[count] ?? 0) - burst >= 490, `the burst waited ${((started[count] ?? 0) - burst).toFixed(0)} ms`);
   await scheduler.stop();
 });
 
