@@ -15,7 +15,8 @@ const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const PROJECT = 'apx-compose';
 const PORT = 18895;
-const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, HTTP_BIND: '127.0.0.1', HTTP_PORT: String(PORT), APPPROXY_OWNER: 'compose-test' };
+// DOCKER_SOCKET: the socket the proxy mounts is the test engine's, not the machine's default.
+const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, DOCKER_SOCKET: testEnv.dockerSocket, HTTP_BIND: '127.0.0.1', HTTP_PORT: String(PORT), APPPROXY_OWNER: 'compose-test' };
 
 function compose(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   // execFile's timeout kills the tool; the error names the command line.
