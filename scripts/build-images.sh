@@ -9,10 +9,14 @@
 #                                                # plus the local base it is built FROM
 #   bash scripts/build-images.sh --force         # rebuild even when up to date
 #
-# On a machine with a registry the stack pulls the official images; here this script gives local
-# builds the SAME names. The names come from the stack file's defaults (`${ETCD_IMAGE:-...}`) and the
-# same variables override them here as in `docker stack deploy`: NODE_IMAGE (the Dockerfiles'
-# `ARG NODE_IMAGE`), TRAEFIK_IMAGE, ETCD_IMAGE, REDIS_IMAGE, APPPROXY_IMAGE, DEMO_IMAGE.
+# On a machine with a registry the stack pulls the official images. Here the base images built from
+# local material get names of the project's own (appproxy-local/traefik:v3.7, appproxy-local/etcd,
+# appproxy-local/redis, appproxy-local/node), never an official name, and `--print-env` prints the
+# variables that point the stack and the Compose file at them (scripts/demo.sh exports them): NODE_IMAGE
+# (the Dockerfiles' `ARG NODE_IMAGE`), TRAEFIK_IMAGE, ETCD_IMAGE, REDIS_IMAGE, APPPROXY_IMAGE, DEMO_IMAGE,
+# which also override the names here. The appproxy image is tagged with package.json's version too,
+# and project images carry OCI labels.
+#   bash scripts/build-images.sh --print-env     # VAR=name lines for the stack's image variables
 #
 # Base images (`docker import` of a root file system assembled in a temp dir from this machine):
 #   node     node:24-bookworm-slim  Node 24 (the project's node_modules/node/bin/node, else the npm
@@ -156,17 +160,14 @@ stack_default() {
   printf '%s' "$fallback"
 }
 
-# The Dockerfiles' `ARG NODE_IMAGE=...` default, else the official name.
-dockerfile_node_default() {
-  local m
-  m=$(grep -m1 -oE '^ARG NODE_IMAGE=[^[:space:]]+' "$ROOT/Dockerfile" 2>/dev/null || true)
-  printf '%s' "${m#ARG NODE_IMAGE=}"
-}
-NODE_IMAGE_NAME=${NODE_IMAGE:-$(dockerfile_node_default)}
-NODE_IMAGE_NAME=${NODE_IMAGE_NAME:-node:24-bookworm-slim}
-TRAEFIK_IMAGE_NAME=$(stack_default TRAEFIK_IMAGE traefik:v3.7)
-ETCD_IMAGE_NAME=$(stack_default ETCD_IMAGE quay.io/coreos/etcd:v3.4.23)
-REDIS_IMAGE_NAME=$(stack_default REDIS_IMAGE redis:7-bookworm)
+# Base images built here get names of the project's own: a local stand-in must never take the name
+# of an official image, which an operator may have pulled, or pull later, for other uses.
+NODE_IMAGE_NAME=${NODE_IMAGE:-appproxy-local/node:24-bookworm-slim}
+TRAEFIK_IMAGE_NAME=${TRAEFIK_IMAGE:-appproxy-local/traefik:v3.7}
+ETCD_IMAGE_NAME=${ETCD_IMAGE:-appproxy-local/etcd:v3.4.23}
+REDIS_IMAGE_NAME=${REDIS_IMAGE:-appproxy-local/redis:7-bookworm}
+# The version of package.json: the appproxy image is tagged with it besides its name.
+APPPROXY_VERSION=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$ROOT/package.json" | head -n1)
 APPPROXY_IMAGE_NAME=$(stack_default APPPROXY_IMAGE appproxy:latest)
 DEMO_IMAGE_NAME=$(stack_default DEMO_IMAGE appproxy-websocket-demo:latest)
 
@@ -200,9 +201,11 @@ key_of() {
 ONLY=()
 FORCE=0
 LIST=0
+PRINT_ENV=0
 while (($#)); do
   case $1 in
     --list) LIST=1 ;;
+    --print-env) PRINT_ENV=1 ;;
     --only)
       [[ $# -ge 2 ]] || die "--only needs an image name or key (one of: ${KEYS[*]})"
       k=$(key_of "$2") || die "--only $2: unknown image (names: $(for kk in "${KEYS[@]}"; do printf '%s ' "$(image_of "$kk")"; done)or keys: ${KEYS[*]})"
@@ -225,6 +228,12 @@ done
 
 if ((LIST)); then
   for k in "${KEYS[@]}"; do image_of "$k" && printf '\n'; done
+  exit 0
+fi
+# The variables that point the stack and the Compose file at these builds, one VAR=name a line.
+if ((PRINT_ENV)); then
+  printf '%s\n' "NODE_IMAGE=$NODE_IMAGE_NAME" "TRAEFIK_IMAGE=$TRAEFIK_IMAGE_NAME" "ETCD_IMAGE=$ETCD_IMAGE_NAME" \
+    "REDIS_IMAGE=$REDIS_IMAGE_NAME" "APPPROXY_IMAGE=$APPPROXY_IMAGE_NAME" "DEMO_IMAGE=$DEMO_IMAGE_NAME"
   exit 0
 fi
 
@@ -256,7 +265,7 @@ if [[ -f $STACK_FILE ]]; then
       name=$ref
     fi
     [[ -n $name ]] || continue
-    key_of "$name" >/dev/null || warn "the stack file needs $name, which this script does not build"
+    key_of "$name" >/dev/null || warn "the stack file needs $name, which this script does not build (deploy with the variables --print-env prints to use the local builds)"
   done < <(grep -E '^[[:space:]]*image:' "$STACK_FILE" || true)
 fi
 
@@ -930,7 +939,9 @@ build_project() {
   old=$(image_id "$name")
   local log=$LOG_DIR/$slug.build.log
   say "$name: docker build -f $rel (log: $log)"
-  if ! docker build --force-rm -f "$df" -t "$name" --label "$HASH_LABEL=$h" --build-arg "NODE_IMAGE=$NODE_IMAGE_NAME" "$ctx" >"$log" 2>&1; then
+  local oci=(--label "org.opencontainers.image.title=$key" --label "org.opencontainers.image.licenses=MIT" --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+  [[ $key == appproxy && -n $APPPROXY_VERSION ]] && oci+=(--label "org.opencontainers.image.version=$APPPROXY_VERSION")
+  if ! docker build --force-rm -f "$df" -t "$name" --label "$HASH_LABEL=$h" "${oci[@]}" --build-arg "NODE_IMAGE=$NODE_IMAGE_NAME" "$ctx" >"$log" 2>&1; then
     rm -rf "$npm_dir"
     printf -- '---- last 40 lines of %s ----\n' "$log" >&2
     tail -n 40 "$log" >&2
@@ -939,6 +950,7 @@ build_project() {
   rm -rf "$npm_dir"
   drop_old "$old" "$name"
   drop_old_stages "$slug" "$log"
+  if [[ $key == appproxy && -n $APPPROXY_VERSION ]]; then docker tag "$name" "${name%:*}:$APPPROXY_VERSION"; fi
   say "$name: built in $(secs_since "$t0"), $(docker image inspect -f '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1/1e6}')"
 }
 

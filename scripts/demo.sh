@@ -7,9 +7,12 @@
 #   bash scripts/demo.sh down       # remove the stack (keeps the etcd volume; `down --volumes` drops it)
 #
 # On a fresh machine it installs Debian's Docker engine, starts it, and makes this machine a
-# one-node Swarm. No registry is needed: scripts/build-images.sh builds every image the stack names
-# from local material. Settings: STACK (appproxy), HTTP_PORT (80), DEMO_REPLICAS (3), DOCKER_HOST,
-# and the stack file's own variables (see its header).
+# one-node Swarm. Where a registry answers, the stack uses the official images and only appproxy's
+# own are built; where none does, scripts/build-images.sh builds every image from local material
+# under names of the project's own (appproxy-local/...) and the stack is pointed at them: no image
+# an operator has is ever retagged, replaced or removed. Settings: STACK (appproxy), HTTP_PORT (80),
+# DEMO_REPLICAS (3), DOCKER_HOST, APPPROXY_LOCAL_IMAGES=1 (local builds even with a registry), and
+# the stack file's own variables (see its header).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/bounded.sh
@@ -61,6 +64,13 @@ ensure_swarm() {
   docker swarm init >/dev/null 2>&1 || docker swarm init --advertise-addr 127.0.0.1 >/dev/null
 }
 
+# Docker Hub's registry answers any HTTP status (401 without a token) when it can be reached at all.
+registry_answers() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 https://registry-1.docker.io/v2/ 2>/dev/null || true)
+  [ -n "$code" ] && [ "$code" != 000 ]
+}
+
 demo_url() { echo "http://127.0.0.1:${HTTP_PORT}${DEMO_PREFIX}/"; }
 
 wait_for_demo() {
@@ -82,8 +92,20 @@ up() {
   command -v curl >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
   ensure_engine
   ensure_swarm
-  say "building images from local material (scripts/build-images.sh)"
-  bash scripts/build-images.sh
+  if registry_answers && [ "${APPPROXY_LOCAL_IMAGES:-0}" != 1 ]; then
+    # The stack pulls the official images; only appproxy's own two are built, on top of the
+    # official Node image, which docker build pulls.
+    say "a registry answers: the stack uses the official images; building appproxy's own"
+    docker build -q -t "${APPPROXY_IMAGE:-appproxy:latest}" . >/dev/null
+    docker build -q -t "${DEMO_IMAGE:-appproxy-websocket-demo:latest}" examples/websocket-app >/dev/null
+  else
+    # No registry: every image from local material, under names of the project's own
+    # (appproxy-local/...), never an official name; the stack is pointed at them.
+    say "no registry answers: building images from local material (scripts/build-images.sh)"
+    local line
+    while IFS= read -r line; do export "${line?}"; done < <(bash scripts/build-images.sh --print-env)
+    bash scripts/build-images.sh
+  fi
   # The read-only proxy mounts the engine's socket: the one this script talks to.
   case "${DOCKER_HOST:-}" in unix://*) export DOCKER_SOCKET=${DOCKER_SOCKET:-${DOCKER_HOST#unix://}} ;; esac
   say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"

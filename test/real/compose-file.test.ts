@@ -29,7 +29,13 @@ async function docker(...args: string[]): Promise<string> {
 
 before(async () => {
   await requireTestEnv();
-  // The images the file names, built from local material when absent (no registry here).
+  // No registry here: the images come from local material, under the project's own names, and the
+  // file's image variables point at them (what scripts/demo.sh does for the stack).
+  const names = (await run('bash', [`${root}scripts/build-images.sh`, '--print-env'], { env, timeout: 30_000 })).stdout;
+  for (const line of names.trim().split('\n')) {
+    const [name = '', value = ''] = line.split('=', 2);
+    (env as Record<string, string>)[name] = value;
+  }
   await run('bash', [`${root}scripts/build-images.sh`], { env, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 });
   await compose('down', '-v', '--remove-orphans').catch(() => undefined);
   await compose('up', '-d');

@@ -281,3 +281,19 @@ for (const [file, shipped] of [['stack file', stack], ['compose file', composeFi
     });
   }
 }
+
+test('local image builds never take an official name: build-images names them appproxy-local/... and says how to point the stack at them', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('../../scripts/build-images.sh', import.meta.url).pathname;
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE|TRAEFIK|ETCD|REDIS|APPPROXY|DEMO)_IMAGE$/.test(name)));
+  const lines = execFileSync('bash', [script, '--print-env'], { env: clean, encoding: 'utf8', timeout: 30_000 }).trim().split('\n');
+  const names = Object.fromEntries(lines.map((line) => line.split('=', 2) as [string, string]));
+  for (const variable of ['NODE_IMAGE', 'TRAEFIK_IMAGE', 'ETCD_IMAGE', 'REDIS_IMAGE']) {
+    assert.match(names[variable] ?? '', /^appproxy-local\//, `${variable} is ${names[variable]}: a local stand-in must not replace an official image of that name`);
+  }
+  for (const variable of ['TRAEFIK_IMAGE', 'ETCD_IMAGE', 'REDIS_IMAGE', 'APPPROXY_IMAGE', 'DEMO_IMAGE']) {
+    assert.ok(readFileSync(STACK_PATH, 'utf8').includes(`\${${variable}:-`), `the stack file does not read ${variable}: the local names could not be given to it`);
+  }
+  const listed = execFileSync('bash', [script, '--list'], { env: clean, encoding: 'utf8', timeout: 30_000 }).trim().split('\n');
+  assert.deepEqual(listed.filter((name) => !name.startsWith('appproxy')), [], 'every image build-images makes has a name of the project');
+});
