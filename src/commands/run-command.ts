@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { accessSync, constants } from 'node:fs';
 import { ConfigError, loadConfig, redactConfig } from '../config/load-config.ts';
 import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
@@ -22,6 +23,15 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   }
   const compiled = compileProviderOptions(providerOptionsOf(config));
   if (!compiled.ok) problems.push(...compiled.errors);
+  // TLS material is read when the client is made: a missing or unreadable file is a start-up error.
+  for (const [name, path] of [['etcd.ca', config.etcd.ca], ['etcd.cert', config.etcd.cert], ['etcd.key', config.etcd.key]] as const) {
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      problems.push(`${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
   if (problems.length > 0 || !compiled.ok) throw new ConfigError(problems);
   return { config, compiled: compiled.value };
 }

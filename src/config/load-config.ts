@@ -200,6 +200,16 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   }
   for (const setting of settings) {
     if (sources.scope === 'translate' && setting.scope !== 'translate') continue;
+    // A secret may come from a file (`APPPROXY_ETCD_PASSWORD_FILE=/run/secrets/etcd-password`, as
+    // Docker secrets and Kubernetes mount them); the variable itself wins when both are set.
+    const secretFile = setting.secret === true ? sources.env[`${setting.env}_FILE`] : undefined;
+    if (secretFile !== undefined && secretFile !== '' && (sources.env[setting.env] ?? '') === '') {
+      try {
+        setPath(raw, setting.path, readFileSync(secretFile, 'utf8').replace(/\r?\n$/, ''));
+      } catch (error) {
+        problems.push(`${setting.path}: cannot read ${setting.env}_FILE=${secretFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give a readable file (a mounted secret) or set ${setting.env}`);
+      }
+    }
     const fromEnv = sources.env[setting.env];
     if (fromEnv !== undefined && fromEnv !== '') {
       const value = fromText(setting, fromEnv, setting.env, problems);

@@ -37,7 +37,7 @@ export const settings: readonly Setting[] = [
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
   { path: 'etcd.endpoints', flag: '--etcd-endpoints <list>', env: 'APPPROXY_ETCD_ENDPOINTS', kind: 'list', scope: 'run', description: 'etcd endpoints, comma-separated, e.g. http://etcd:2379 (default http://127.0.0.1:2379)' },
   { path: 'etcd.username', flag: '--etcd-username <name>', env: 'APPPROXY_ETCD_USERNAME', kind: 'string', scope: 'run', description: 'etcd user' },
-  { path: 'etcd.password', flag: '--etcd-password <password>', env: 'APPPROXY_ETCD_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'etcd password (prefer the variable or the file to the flag)' },
+  { path: 'etcd.password', flag: '--etcd-password <password>', env: 'APPPROXY_ETCD_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'etcd password (prefer the variable, or APPPROXY_ETCD_PASSWORD_FILE naming a file such as a Docker secret, to the flag)' },
   { path: 'etcd.ca', flag: '--etcd-ca <file>', env: 'APPPROXY_ETCD_CA', kind: 'string', scope: 'run', description: 'CA certificate file for etcd TLS' },
   { path: 'etcd.cert', flag: '--etcd-cert <file>', env: 'APPPROXY_ETCD_CERT', kind: 'string', scope: 'run', description: 'client certificate file for etcd TLS' },
   { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },

@@ -73,3 +73,16 @@ test('config: the password never reaches the start-up line', () => {
   assert.ok(!JSON.stringify(redactConfig(config)).includes('s3cret'));
   assert.equal(config.etcd.password, 's3cret');
 });
+
+test('config: the etcd password from a file (a Docker secret); the variable wins; an unreadable file names the setting and the file', () => {
+  const secret = file('etcd-password', 's3cret\n');
+  const base = { flags: {}, file: undefined, scope: 'run' as const };
+  const fromFile = loadConfig(daemonConfigSchema, { ...base, env: { APPPROXY_ETCD_USERNAME: 'appproxy', APPPROXY_ETCD_PASSWORD_FILE: secret } });
+  assert.equal(fromFile.etcd.password, 's3cret', 'one trailing newline dropped, as secrets are usually written');
+  const both = loadConfig(daemonConfigSchema, { ...base, env: { APPPROXY_ETCD_USERNAME: 'appproxy', APPPROXY_ETCD_PASSWORD_FILE: secret, APPPROXY_ETCD_PASSWORD: 'direct' } });
+  assert.equal(both.etcd.password, 'direct');
+  const missing = join(dir, 'no-such-secret');
+  const found = problems(() => loadConfig(daemonConfigSchema, { ...base, env: { APPPROXY_ETCD_USERNAME: 'appproxy', APPPROXY_ETCD_PASSWORD_FILE: missing } }));
+  assert.ok(found.some((line) => line === `etcd.password: cannot read APPPROXY_ETCD_PASSWORD_FILE=${missing}: ENOENT; give a readable file (a mounted secret) or set APPPROXY_ETCD_PASSWORD`), found.join('\n'));
+  assert.ok(!found.join('\n').includes('s3cret'));
+});
