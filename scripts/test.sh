@@ -42,13 +42,16 @@ failed=0
 totals=(0 0 0) # tests, pass, fail
 
 # run_files NAME FILE...: one `node --test` process for these files, under the file limit.
+# No --test-force-exit: with several files it ends the run before every file has reported (seen
+# here: 494 to 596 of 596 unit tests, a different count each run, all "passed"). A file whose
+# handles keep it alive is held by the file limit instead, and reported.
 run_files() {
   local name=$1 started status=0 log
   shift
   started=$(date +%s)
   log=$(mktemp)
   echo "==== $name"
-  timeout -k 15 "$FILE_LIMIT_SECONDS" node --test --test-concurrency=1 --test-force-exit \
+  timeout -k 15 "$FILE_LIMIT_SECONDS" node --test --test-concurrency=1 \
     --test-timeout="$((TEST_LIMIT_SECONDS * 1000))" --test-reporter=spec "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
   local took=$(($(date +%s) - started)) tests pass fail
   tests=$(sed -n 's/^ℹ tests \([0-9]*\)$/\1/p' "$log" | tail -n1)
@@ -57,7 +60,10 @@ run_files() {
   rm -f "$log"
   totals=($((totals[0] + ${tests:-0})) $((totals[1] + ${pass:-0})) $((totals[2] + ${fail:-0})))
   local verdict=ok
-  if ((status == 124 || status == 137)); then
+  if ((status == 0)) && [ "${tests:-0}" -eq 0 ]; then
+    status=1
+    verdict="FAILED: no test results reported (the runner ended before its files did)"
+  elif ((status == 124 || status == 137)); then
     verdict="KILLED: still running after the file limit of ${FILE_LIMIT_SECONDS}s (FILE_LIMIT_SECONDS); see the last lines above for what it awaited"
     echo "test-run: $name: $verdict; going on with the next file" >&2
   elif ((status != 0)); then
