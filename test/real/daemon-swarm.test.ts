@@ -58,6 +58,10 @@ before(async () => {
     await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
     initialisedHere = true;
   }
+  // What a run that was killed left behind (fixed names): the service first, then its network.
+  await docker.getService('dm-swarm').remove().catch(() => undefined);
+  await waitFor('leftover dm-swarm tasks gone', async () => ((await docker.listContainers({ all: true, filters: { label: ['com.docker.swarm.service.name=dm-swarm'] } })).length === 0 ? true : undefined), 30_000);
+  for (const leftover of await docker.listNetworks({ filters: { name: ['dm-overlay'] } })) await docker.getNetwork(leftover.Id).remove().catch(() => undefined);
   const network = await docker.createNetwork({ Name: 'dm-overlay', Driver: 'overlay', Labels: { [RUN]: 'true' } });
   networkId = network.id;
   appproxy = await startDaemon({ owner: 'swarm-manager', port: 19183 });
