@@ -22,8 +22,8 @@ import { startHealthServer } from './health-server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
 
-/** How often the store is asked one small read, to know it still answers. */
-const STORE_PROBE_MS = 5000;
+/** How often the store is asked one small read, to know whether it answers (and when it is back). */
+const STORE_PROBE_MS = 2000;
 
 export interface DaemonParts {
   readonly config: DaemonConfig;
@@ -124,7 +124,10 @@ export class Daemon {
           this.#reconciler?.note(change);
           this.#scheduler?.trigger();
         },
-        onConnection: (connected) => this.#setDockerOk(connected, 'events'),
+        onConnection: (connected) => {
+          this.#setDockerOk(connected, 'events');
+          if (connected) this.#scheduler?.wake();
+        },
         onEvent: (event) => this.metrics.events.inc({ type: event.type, action: event.action }),
       },
       this.#parts.eventTimings,
@@ -148,7 +151,10 @@ export class Daemon {
     this.#probing = true;
     try {
       await this.#parts.store.get(this.layout.ownerKey);
-      if (!this.#etcdOk) this.#log.info('etcd answers again');
+      if (!this.#etcdOk) {
+        this.#log.info('etcd answers again');
+        this.#scheduler?.wake();
+      }
       this.#setEtcdOk(true);
     } catch (error) {
       if (this.#etcdOk) this.#log.warn({ err: error }, 'etcd does not answer; what is routed stays as it is');
@@ -172,6 +178,7 @@ export class Daemon {
             void store.putLeased(this.layout.ownerKey, lease.leaseId(), lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
             this.#engine?.requestFullPass();
             this.#scheduler?.trigger();
+            this.#scheduler?.wake();
           });
           try {
             await store.putLeased(this.layout.ownerKey, lease.leaseId(), lease.leaseId());

@@ -11,15 +11,49 @@ export interface RetryOptions {
   readonly onFailure?: (error: unknown, retryInMs: number, attempt: number) => void;
   /** An error retrying cannot cure: the promise rejects with it at once. */
   readonly isFatal?: (error: unknown) => boolean;
+  /** Cuts the wait short: the next attempt runs as soon as it is woken (what failed is back). */
+  readonly wake?: Wake;
+}
+
+/** A wait that ends at its time, or earlier when woken. */
+export class Wake {
+  #resolve: (() => void) | undefined;
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        if (self.#resolve === done) self.#resolve = undefined;
+        resolve();
+      }
+      this.#resolve = done;
+    });
+  }
+
+  /** Ends the wait under way, if any. */
+  wake(): void {
+    this.#resolve?.();
+  }
+}
+
+/** The delay before attempt `attempt + 1`: exponential, randomized between 1 and 2 times, capped. */
+export function backoffMs(attempt: number, minMs: number, maxMs: number): number {
+  return Math.round(Math.min(maxMs, minMs * 2 ** (attempt - 1) * (1 + Math.random())));
 }
 
 /**
  * Runs `attempt` until it succeeds, waiting between failures with exponential backoff and jitter
- * (p-retry: factor 2, randomized between 1 and 2 times, capped). The one retry loop of the
- * daemon: the etcd connection, the Docker event stream, a lost lease and failed passes all use it,
- * so they back off alike and many instances that lost etcd at once do not return in step.
+ * (factor 2, randomized between 1 and 2 times, capped), the loop itself p-retry's. The one retry
+ * loop of the daemon: the etcd connection, the Docker event stream, a lost lease and failed passes
+ * all use it, so they back off alike and many instances that lost etcd at once do not return in
+ * step. The wait is this module's (p-retry's own is zero), so that a `wake` can cut it short.
  */
 export function retryForever<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const minMs = options.minMs ?? 100;
+  const maxMs = options.maxMs ?? 10_000;
+  const wake = options.wake ?? new Wake();
   return pRetry(
     async () => {
       try {
@@ -33,12 +67,16 @@ export function retryForever<T>(attempt: () => Promise<T>, options: RetryOptions
     },
     {
       retries: Infinity,
-      factor: 2,
-      minTimeout: options.minMs ?? 100,
-      maxTimeout: options.maxMs ?? 10_000,
-      randomize: true,
+      minTimeout: 0,
+      maxTimeout: 0,
+      randomize: false,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onFailedAttempt: ({ error, attemptNumber, retryDelay }) => options.onFailure?.(error, retryDelay, attemptNumber),
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        const delay = backoffMs(attemptNumber, minMs, maxMs);
+        options.onFailure?.(error, delay, attemptNumber);
+        if (options.signal?.aborted === true) return;
+        await wake.wait(delay);
+      },
     },
   );
 }

@@ -1,4 +1,4 @@
-import { retryForever } from '../retry/retry-forever.ts';
+import { retryForever, Wake } from '../retry/retry-forever.ts';
 
 /**
  * Decides when the reconcile runs. A trigger starts a pass within `delayMs` (a few milliseconds,
@@ -18,6 +18,7 @@ export class ReconcileScheduler {
   readonly #burstDelayMs: number;
   readonly #burstTriggers: number;
   readonly #abort = new AbortController();
+  readonly #wake = new Wake();
   /** When the last triggers came, newest last (at most `burstTriggers` of them). */
   #recent: number[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -66,7 +67,7 @@ export class ReconcileScheduler {
   #start(): void {
     this.#timer = undefined;
     this.#dirty = false;
-    this.#running = retryForever(() => this.#run(), { signal: this.#abort.signal, onFailure: (error, retryInMs) => this.#onError(error, retryInMs) }).then(
+    this.#running = retryForever(() => this.#run(), { signal: this.#abort.signal, wake: this.#wake, onFailure: (error, retryInMs) => this.#onError(error, retryInMs) }).then(
       () => this.#finish(),
       () => this.#finish(), // only when stopped
     );
@@ -78,11 +79,20 @@ export class ReconcileScheduler {
     if (this.#dirty) this.#schedule(this.#nextDelay());
   }
 
+  /**
+   * What made passes fail is back (etcd answers again, a lease was granted, the event stream is
+   * followed again): a pass waiting out its backoff runs now, so that routes return at once.
+   */
+  wake(): void {
+    this.#wake.wake();
+  }
+
   /** Stops scheduling and waits for a pass under way to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#abort.abort(new Error('stopped'));
+    this.#wake.wake();
     await this.#running;
   }
 }

@@ -141,3 +141,24 @@ test('reconciler: when the source fails, what was noted is kept for the next pas
   assert.deepEqual(source.calls.slice(-1), ['refresh a-id']);
   assert.equal(store.data.has('traefik/http/routers/a/rule'), false);
 });
+
+test('scheduler: wake() ends a backoff wait at once (what failed is back), without waiting for the delay', async () => {
+  let attempts = 0;
+  let failing = true;
+  const scheduler = new ReconcileScheduler(
+    async () => {
+      attempts += 1;
+      if (failing) throw new Error('etcd has no quorum');
+    },
+    { delayMs: 1, onError: () => undefined },
+  );
+  scheduler.trigger();
+  // Enough failures for the backoff to reach seconds (100, 200, 400, 800, 1600 ms: doubled, with jitter).
+  await sleep(3500);
+  const before = attempts;
+  failing = false;
+  scheduler.wake();
+  await sleep(100);
+  assert.equal(attempts, before + 1, 'the woken pass ran within 100 ms, not after its backoff of seconds');
+  await scheduler.stop();
+});
