@@ -12,7 +12,7 @@ import { KeyLayout } from '../sync/key-layout.ts';
 import { StoreUnavailableError, type KvStore, type StoreLease } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { Reconciler, SourceUnavailableError } from '../sync/reconciler.ts';
-import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
+import { SyncEngine } from '../sync/sync-engine.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
@@ -66,8 +66,6 @@ export class Daemon {
   #previousLease: string | undefined;
   #stopping = false;
   #probing = false;
-  /** The last pass, for tests and logs. */
-  lastOutcome: SyncOutcome | undefined;
 
   constructor(parts: DaemonParts) {
     this.#parts = parts;
@@ -245,7 +243,6 @@ export class Daemon {
     }
     // Whatever the pass read, Docker answered it.
     if (outcome.read !== 'nothing') this.#setDockerOk(true);
-    this.lastOutcome = outcome;
     this.#reporter.report(outcome, engine);
     if (this.#previousLease !== undefined) {
       // Everything still wanted now lives on the new lease; what is left on the old one is stale.

@@ -159,10 +159,6 @@ export class StoreMirror {
     return this.#withFields;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   #advance(revision: bigint): void {
     if (revision > this.#revision) this.#revision = revision;
     if (this.#waiters.length === 0) return;

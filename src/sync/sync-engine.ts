@@ -335,15 +335,6 @@ export class SyncEngine {
     return { workloads: this.#workloads.size, routed: this.#routed, resources: this.#resourceCounts };
   }
 
-  /** What this instance wants, as key/value pairs (tests and diagnostics). */
-  desiredPairs(): Map<string, string> {
-    const pairs = new Map<string, string>();
-    for (const desired of this.#desired.values()) {
-      for (const [key, value] of desired.fields) pairs.set(key, value);
-      for (const server of desired.servers.values()) for (const [key, value] of server) pairs.set(key, value);
-    }
-    return pairs;
-  }
 
   async stop(): Promise<void> {
     await this.#watch?.stop().catch(() => undefined);

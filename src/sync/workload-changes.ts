@@ -39,8 +39,4 @@ export class PendingChanges {
     this.#swarm ||= taken.swarm;
     for (const id of taken.containers) this.#containers.add(id);
   }
-
-  get empty(): boolean {
-    return !this.#all && !this.#swarm && this.#containers.size === 0;
-  }
 }

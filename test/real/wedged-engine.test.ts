@@ -36,6 +36,23 @@ async function elapsed<T>(work: () => Promise<T>): Promise<{ ms: number; result:
   return { ms: Date.now() - started, result: result as PromiseSettledResult<T> };
 }
 
+/** Waits until the daemon's /readyz says not ready for `reason`, and returns what it said. */
+function notReadyBecause(daemon: DaemonProcess, reason: RegExp, limitMs: number): Promise<string> {
+  return waitFor(`/readyz to report ${reason.source}`, async () => {
+    const response = await fetchWithin(`${daemon.url}/readyz`);
+    const body = await response.text();
+    return response.status === 503 && reason.test(body) ? body : undefined;
+  }, limitMs);
+}
+
+/** Waits until /readyz is ready again, failing at once (with the logs) if the daemon exited. */
+function readyAgain(daemon: DaemonProcess, after: string): Promise<true> {
+  return waitFor(`/readyz to be ready again once ${after} answers`, async () => {
+    if (daemon.child.exitCode !== null) throw new Error(`appproxy exited with ${daemon.child.exitCode}:\n${daemon.logs().slice(-3000)}`);
+    return (await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined;
+  }, 30_000);
+}
+
 function rejection(result: PromiseSettledResult<unknown>): Error {
   assert.equal(result.status, 'rejected', 'the call must fail, not succeed');
   return (result as PromiseRejectedResult).reason as Error;
@@ -148,11 +165,7 @@ test('wedged engine: the daemon keeps serving /livez, reports Docker unreachable
 
   forwarder.wedge();
   try {
-    const reason = await waitFor('/readyz to report Docker unreachable', async () => {
-      const response = await fetchWithin(`${daemon.url}/readyz`);
-      const body = await response.text();
-      return response.status === 503 && /Docker unreachable/.test(body) ? body : undefined;
-    }, 2_000 + 10_000 + 5_000 + SLACK_MS);
+    const reason = await notReadyBecause(daemon, /Docker unreachable/, 2_000 + 10_000 + 5_000 + SLACK_MS);
     assert.match(reason, /not ready: .*Docker unreachable/);
     const live = await fetchWithin(`${daemon.url}/livez`);
     assert.equal(live.status, 200, '/livez answers while Docker does not');
@@ -161,10 +174,7 @@ test('wedged engine: the daemon keeps serving /livez, reports Docker unreachable
   } finally {
     forwarder.unwedge();
   }
-  await waitFor('/readyz to be ready again once the engine answers', async () => {
-    if (daemon.child.exitCode !== null) throw new Error(`appproxy exited with ${daemon.child.exitCode}:\n${daemon.logs().slice(-3000)}`);
-    return (await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined;
-  }, 30_000);
+  await readyAgain(daemon, 'the engine');
   assert.equal(await daemon.metric('appproxy_dependency_up{dependency="docker"}'), 1);
 });
 
@@ -180,18 +190,14 @@ test('wedged etcd: the daemon reports etcd unreachable on /readyz and in a metri
     daemons.push(daemon);
     etcdForwarder.wedge();
     try {
-      const reason = await waitFor('/readyz to report etcd unreachable', async () => {
-        const response = await fetchWithin(`${daemon.url}/readyz`);
-        const body = await response.text();
-        return response.status === 503 && /etcd unreachable/.test(body) ? body : undefined;
-      }, 5_000 + 2_000 * 4 + SLACK_MS);
+      const reason = await notReadyBecause(daemon, /etcd unreachable/, 5_000 + 2_000 * 4 + SLACK_MS);
       assert.match(reason, /etcd unreachable/);
       assert.equal((await fetchWithin(`${daemon.url}/livez`)).status, 200);
       assert.equal(await daemon.metric('appproxy_dependency_up{dependency="etcd"}'), 0);
     } finally {
       etcdForwarder.unwedge();
     }
-    await waitFor('/readyz to be ready again once etcd answers', async () => ((await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined), 30_000);
+    await readyAgain(daemon, 'etcd');
   } finally {
     await etcdForwarder.close();
   }
