@@ -53,9 +53,12 @@ export class LeaseKeeper {
 
   async #replace(): Promise<void> {
     try {
+      // Short waits, whatever the backoff elsewhere: the lost lease may still be alive in etcd (a new
+      // leader refreshes leases), and its keys go when it expires; the new one must be granted, and
+      // the keys moved onto it, before that. A grant a second is no load on an etcd that is down.
       await retryForever(() => this.#grant(), {
         minMs: 200,
-        maxMs: 5000,
+        maxMs: Math.max(200, Math.min(1000, (this.#ttl * 1000) / 3)),
         signal: this.#abort.signal,
         onFailure: (error, retryInMs) => this.#log.warn({ err: error, retryInMs }, 'lease grant failed'),
       });
