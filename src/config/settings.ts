@@ -43,6 +43,7 @@ export const settings: readonly Setting[] = [
   { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },
   { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease: its servers leave Traefik this long after it dies (default 15)" },
   { path: 'etcd.timeoutSeconds', flag: '--etcd-timeout-seconds <n>', env: 'APPPROXY_ETCD_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one etcd call (default 10)' },
+  { path: 'swarmOwner', flag: '--swarm-owner <id>', env: 'APPPROXY_SWARM_OWNER', kind: 'string', scope: 'run', description: "owner id of the Swarm services, written by the one instance elected among a Swarm's managers (default swarm-<first 12 characters of the cluster id>)" },
   { path: 'resyncSeconds', flag: '--resync-seconds <n>', env: 'APPPROXY_RESYNC_SECONDS', kind: 'integer', scope: 'run', description: 'full resync interval, a safety net beside Docker events (default 60)' },
   { path: 'listen', flag: '--listen <host:port>', env: 'APPPROXY_LISTEN', kind: 'string', scope: 'run', description: 'address of /livez, /readyz and /metrics (default 0.0.0.0:9180)' },
   { path: 'logLevel', flag: '--log-level <level>', env: 'APPPROXY_LOG_LEVEL', kind: 'string', scope: 'run', description: 'trace, debug, info, warn, error (default info)' },
@@ -94,6 +95,7 @@ export const daemonConfigSchema = z
       .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15, timeoutSeconds: 10 })
       .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
+    swarmOwner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"').optional(),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),
     listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').refine(portInRange, PORT_RANGE).default('0.0.0.0:9180'),
     logLevel: z.enum(LOG_LEVELS).default('info'),

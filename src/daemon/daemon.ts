@@ -8,11 +8,10 @@ import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
 import { swarmTaskContainer } from '../docker/task-container.ts';
 import { retryForever } from '../retry/retry-forever.ts';
-import { KeyLayout } from '../sync/key-layout.ts';
-import { StoreUnavailableError, type KvStore, type StoreLease } from '../sync/kv-store.ts';
+import { LeadershipLostError, StoreUnavailableError, type KvStore } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
-import { Reconciler, SourceUnavailableError } from '../sync/reconciler.ts';
-import { SyncEngine } from '../sync/sync-engine.ts';
+import { SourceUnavailableError } from '../sync/reconciler.ts';
+import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
@@ -21,6 +20,9 @@ import { credentialProblem } from './credential-problem.ts';
 import { startHealthServer } from './health-server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
+import { OwnerHeldError } from './owner-guard.ts';
+import { OwnerRole } from './owner-role.ts';
+import { SwarmWriter } from './swarm-writer.ts';
 
 /** How often the store is asked one small read, to know whether it answers (and when it is back). */
 const STORE_PROBE_MS = 2000;
@@ -49,12 +51,12 @@ export class Daemon {
   readonly #parts: DaemonParts;
   readonly #log: Logger;
   readonly metrics: Metrics;
-  readonly layout: KeyLayout;
   readonly #reporter: OutcomeReporter;
   readonly #abort = new AbortController();
-  #lease: StoreLease | undefined;
-  #engine: SyncEngine | undefined;
-  #reconciler: Reconciler | undefined;
+  /** This node's standalone containers, under this instance's owner id. */
+  readonly #node: OwnerRole;
+  /** The Swarm services, while this instance is the elected writer. */
+  readonly #swarm: SwarmWriter;
   #scheduler: ReconcileScheduler | undefined;
   #changes: DockerChanges | undefined;
   #http: FastifyInstance | undefined;
@@ -63,7 +65,6 @@ export class Daemon {
   #dockerOk = false;
   #eventsFollowed = false;
   #etcdOk = false;
-  #previousLease: string | undefined;
   #stopping = false;
   #probing = false;
 
@@ -71,8 +72,39 @@ export class Daemon {
     this.#parts = parts;
     this.#log = parts.logger;
     this.metrics = createMetrics();
-    this.layout = new KeyLayout(parts.config.rootKey, parts.config.owner);
     this.#reporter = new OutcomeReporter(this.metrics, parts.logger);
+    const { config, compiled, store } = parts;
+    const onDirty = () => this.#scheduler?.trigger();
+    this.#node = new OwnerRole({
+      store,
+      rootKey: config.rootKey,
+      owner: config.owner,
+      compiled,
+      source: sourcePart(parts.source, 'containers'),
+      leaseSeconds: config.etcd.leaseSeconds,
+      logger: parts.logger,
+      exclusive: true,
+      onDirty: () => {
+        onDirty();
+        this.#scheduler?.wake();
+      },
+    });
+    this.#swarm = new SwarmWriter({
+      store,
+      rootKey: config.rootKey,
+      instanceOwner: config.owner,
+      swarmOwner: config.swarmOwner,
+      compiled,
+      source: sourcePart(parts.source, 'swarm'),
+      leaseSeconds: config.etcd.leaseSeconds,
+      logger: parts.logger.child({ component: 'swarm-writer' }),
+      onChange: () => {
+        onDirty();
+        this.#scheduler?.wake();
+      },
+      onWriter: (writer) => this.metrics.swarmWriter.set(writer ? 1 : 0),
+    });
+    this.metrics.swarmWriter.set(0);
     this.#setDockerOk(false);
     this.#setEtcdOk(false);
   }
@@ -118,26 +150,27 @@ export class Daemon {
       this.#parts.docker,
       this.#log,
       {
-        onChange: (change) => {
-          this.#reconciler?.note(change);
-          this.#scheduler?.trigger();
-        },
+        onChange: (change) => this.#note(change),
         onConnection: (connected) => {
           this.#setDockerOk(connected, 'events');
           if (connected) this.#scheduler?.wake();
         },
         onEvent: (event) => this.metrics.events.inc({ type: event.type, action: event.action }),
+        onSwarmManager: (clusterId) => this.#swarm.update(clusterId),
       },
       this.#parts.eventTimings,
     );
     this.#changes.start();
     this.#timers.push(
-      setInterval(() => {
-        this.#reconciler?.note({ kind: 'all' });
-        this.#scheduler?.trigger();
-      }, config.resyncSeconds * 1000),
+      setInterval(() => this.#note({ kind: 'all' }), config.resyncSeconds * 1000),
       setInterval(() => void this.#probeStore(), STORE_PROBE_MS),
     );
+  }
+
+  #note(change: WorkloadChange): void {
+    this.#node.note(change);
+    this.#swarm.role()?.note(change);
+    this.#scheduler?.trigger();
   }
 
   /**
@@ -145,10 +178,10 @@ export class Daemon {
    * would not notice a store that stopped answering: one small read, under the call limit, does.
    */
   async #probeStore(): Promise<void> {
-    if (this.#engine === undefined || this.#probing) return;
+    if (!this.#node.connected || this.#probing) return;
     this.#probing = true;
     try {
-      await this.#parts.store.get(this.layout.ownerKey);
+      await this.#parts.store.get(this.#node.layout.ownerKey);
       if (!this.#etcdOk) {
         this.#log.info('etcd answers again');
         this.#scheduler?.wake();
@@ -163,93 +196,65 @@ export class Daemon {
     }
   }
 
-  /** Opens the lease, retrying with backoff until the store answers; then the first pass runs. */
+  /** Connects this node's owner, retrying with backoff until the store answers; then the first pass runs. */
   async #connectStore(): Promise<void> {
-    const { config, store } = this.#parts;
+    const { config } = this.#parts;
+    const fatal = (error: unknown) => (error instanceof OwnerHeldError ? error.message : credentialProblem(error, config));
     try {
-      await retryForever(
-        async () => {
-          const previousId = await store.get(this.layout.ownerKey);
-          const previousKeys = previousId === undefined || previousId === '' ? undefined : await store.leaseKeys(previousId);
-          const lease = await store.openLease(config.etcd.leaseSeconds, () => {
-            // The engine moves every leased key of this owner to the new lease.
-            void store.putLeased(this.layout.ownerKey, lease.leaseId(), lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
-            this.#engine?.requestFullPass();
-            this.#scheduler?.trigger();
-            this.#scheduler?.wake();
-          });
-          try {
-            await store.putLeased(this.layout.ownerKey, lease.leaseId(), lease.leaseId());
-          } catch (error) {
-            lease.release();
-            throw error;
-          }
-          this.#lease = lease;
-          if (previousKeys !== undefined && previousId !== lease.leaseId()) {
-            this.#previousLease = previousId;
-            this.#log.info({ previousLease: previousId, keys: previousKeys.length }, 'taking over what a previous run of this owner wrote');
-          }
-          this.#engine = new SyncEngine({
-            store,
-            layout: this.layout,
-            compiled: this.#parts.compiled,
-            lease,
-            logger: this.#log.child({ component: 'sync' }),
-            inherited: previousKeys ?? [],
-            onDirty: () => this.#scheduler?.trigger(),
-          });
-          this.#reconciler = new Reconciler(this.#parts.source, this.#engine);
+      await retryForever(() => this.#node.connect(), {
+        minMs: 200,
+        signal: this.#abort.signal,
+        isFatal: (error) => fatal(error) !== undefined,
+        onFailure: (error, retryInMs) => {
+          this.#setEtcdOk(false);
+          this.metrics.errors.inc({ kind: 'etcd' });
+          this.#log.warn({ err: error, retryInMs }, 'etcd not reachable yet');
         },
-        {
-          minMs: 200,
-          signal: this.#abort.signal,
-          isFatal: (error) => credentialProblem(error, config) !== undefined,
-          onFailure: (error, retryInMs) => {
-            this.#setEtcdOk(false);
-            this.metrics.errors.inc({ kind: 'etcd' });
-            this.#log.warn({ err: error, retryInMs }, 'etcd not reachable yet');
-          },
-        },
-      );
+      });
     } catch (error) {
       if (this.#stopping) return;
-      const fatal = credentialProblem(error, config) ?? String(error);
-      this.#log.fatal(fatal);
-      this.#parts.onFatal?.(fatal);
+      const message = fatal(error) ?? String(error);
+      this.#log.fatal(message);
+      this.#parts.onFatal?.(message);
       return;
     }
     this.#setEtcdOk(true);
-    this.#log.info({ lease: this.#lease?.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'etcd connected, lease granted');
+    this.#log.info({ owner: config.owner, lease: this.#node.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'etcd connected, lease granted');
     this.#scheduler?.trigger();
   }
 
+  /** One pass of each owner this instance writes for; one failing does not hold the other back. */
   async #pass(): Promise<void> {
-    const reconciler = this.#reconciler;
-    const engine = this.#engine;
-    if (reconciler === undefined || engine === undefined || this.#stopping) return;
+    if (!this.#node.connected || this.#stopping) return;
     const timer = this.metrics.reconcileSeconds.startTimer();
-    let outcome;
+    const roles = [this.#node, this.#swarm.role()].filter((role): role is OwnerRole => role !== undefined);
+    const done = [];
+    let failure: unknown;
     try {
-      outcome = await reconciler.reconcile();
-      this.#setEtcdOk(true);
-    } catch (error) {
-      const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? 'etcd' : 'other';
-      if (kind === 'docker') this.#setDockerOk(false);
-      if (kind === 'etcd') this.#setEtcdOk(false);
-      this.metrics.errors.inc({ kind });
-      throw error;
+      for (const role of roles) {
+        try {
+          const outcome = await role.pass();
+          if (outcome !== undefined && role.engine !== undefined) done.push({ outcome, engine: role.engine });
+          // Whatever the pass read, Docker answered it.
+          if (outcome !== undefined && outcome.read !== 'nothing') this.#setDockerOk(true);
+        } catch (error) {
+          if (error instanceof LeadershipLostError) {
+            await this.#swarm.fenced();
+            continue;
+          }
+          const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? 'etcd' : 'other';
+          if (kind === 'docker') this.#setDockerOk(false);
+          if (kind === 'etcd') this.#setEtcdOk(false);
+          this.metrics.errors.inc({ kind });
+          failure ??= error;
+        }
+      }
     } finally {
       timer();
     }
-    // Whatever the pass read, Docker answered it.
-    if (outcome.read !== 'nothing') this.#setDockerOk(true);
-    this.#reporter.report(outcome, engine);
-    if (this.#previousLease !== undefined) {
-      // Everything still wanted now lives on the new lease; what is left on the old one is stale.
-      const previous = this.#previousLease;
-      this.#previousLease = undefined;
-      await this.#parts.store.revoke(previous).catch((error: unknown) => this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'));
-    }
+    if (failure !== undefined) throw failure;
+    this.#setEtcdOk(true);
+    this.#reporter.report(done);
     this.#firstSync = true;
   }
 
@@ -269,27 +274,36 @@ export class Daemon {
     const match = findWorkload(workloads, name, distance);
     const target = match.found ?? (await swarmTaskContainer(this.#parts.docker, name));
     if (target === undefined) return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: match.found === undefined ? match.closest : [] } };
-    const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
+    // A Swarm service is written under the Swarm writer's owner id, whichever instance that is now.
+    const swarmRole = this.#swarm.role();
+    const swarmOwner = this.#swarm.owner();
+    const forSwarm = target.kind === 'swarm-service';
+    const role = forSwarm ? swarmRole : this.#node;
+    const owner = forSwarm ? (swarmOwner ?? config.owner) : config.owner;
+    const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: owner });
     const resourceIds = new Set(explanation.resources.map((resource) => claimIdOf(resource.resource)));
     const keys = new Set(explanation.keys.map((line) => line.slice(0, line.indexOf('='))));
     const daemon: DaemonFacts = {
-      owner: config.owner,
-      lease: this.#lease?.leaseId(),
-      ownerConflicts: (this.#engine?.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
-      lastTransaction: this.#engine?.lastTransactionTouching(keys),
+      owner: forSwarm && swarmRole === undefined ? `${owner} (written by the elected Swarm writer, another instance)` : owner,
+      lease: role?.leaseId(),
+      ownerConflicts: (role?.engine?.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
+      lastTransaction: role?.engine?.lastTransactionTouching(keys),
     };
     return { status: 200, body: { ...explanation, daemon, text: formatExplanation(explanation, daemon) } };
   }
 
-  /** Graceful stop: no new pass, the one under way finishes; the lease is left to a restart (or to expire). */
+  /**
+   * Graceful stop: no new pass, the one under way finishes; the leases are left to a restart (or
+   * to expire), and the Swarm writer resigns so that the next one is elected at once.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#abort.abort(new Error('stopping'));
     for (const timer of this.#timers) clearInterval(timer);
     this.#changes?.stop();
     await this.#scheduler?.stop();
-    await this.#engine?.stop();
-    this.#lease?.release();
+    await this.#swarm.stop();
+    await this.#node.stop();
     await this.#http?.close();
     this.#parts.closeStore?.();
   }

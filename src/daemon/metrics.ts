@@ -26,6 +26,7 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     resources: new Gauge({ name: 'appproxy_resources', help: 'Resources this instance routes, by kind.', labelNames: ['kind'] as const, registers: [registry] }),
     workloads: new Gauge({ name: 'appproxy_workloads_routed', help: 'Workloads that contributed configuration in the last pass.', registers: [registry] }),
     reachable: new Gauge({ name: 'appproxy_dependency_up', help: 'Whether Docker and etcd answered within their limits (1) or not (0).', labelNames: ['dependency'] as const, registers: [registry] }),
+    swarmWriter: new Gauge({ name: 'appproxy_swarm_writer', help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).', registers: [registry] }),
     lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When etcd last matched Docker (Unix time).', registers: [registry] }),
   };
 }

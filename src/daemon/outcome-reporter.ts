@@ -17,19 +17,28 @@ export class OutcomeReporter {
     this.#log = logger;
   }
 
-  report(outcome: SyncOutcome, engine: SyncEngine): void {
+  /** One pass of each owner this instance writes for (its node's containers, the Swarm services while it is their writer). */
+  report(passes: readonly { readonly outcome: SyncOutcome; readonly engine: SyncEngine }[]): void {
     const m = this.#metrics;
     m.reconciles.inc({ result: 'ok' });
+    const outcome = {
+      transactions: passes.reduce((sum, pass) => sum + pass.outcome.transactions, 0),
+      operations: passes.reduce((sum, pass) => sum + pass.outcome.operations, 0),
+      replans: passes.reduce((sum, pass) => sum + pass.outcome.replans, 0),
+      planned: passes.reduce((sum, pass) => sum + pass.outcome.planned, 0),
+      refused: passes.flatMap((pass) => pass.outcome.refused),
+    };
     m.transactions.inc(outcome.transactions);
     m.operations.inc(outcome.operations);
     m.lastSync.set(Date.now() / 1000);
-    const counts = engine.counts();
+    const allCounts = passes.map((pass) => pass.engine.counts());
+    const counts = { routed: allCounts.reduce((sum, item) => sum + item.routed, 0) };
     m.workloads.set(counts.routed);
     for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
-      for (const kind of kinds) m.resources.set({ kind: `${section}_${kind}` }, counts.resources.get(`${section}_${kind}`) ?? 0);
+      for (const kind of kinds) m.resources.set({ kind: `${section}_${kind}` }, allCounts.reduce((sum, item) => sum + (item.resources.get(`${section}_${kind}`) ?? 0), 0));
     }
-    const problems = engine.problems();
-    const conflicts = engine.conflicts();
+    const problems = passes.flatMap((pass) => pass.engine.problems());
+    const conflicts = passes.flatMap((pass) => pass.engine.conflicts());
     m.conflicts.set(conflicts.length);
     m.problems.set({ severity: 'error' }, problems.filter((problem) => problem.severity === 'error').length);
     m.problems.set({ severity: 'warning' }, problems.filter((problem) => problem.severity === 'warning').length);

@@ -12,6 +12,8 @@ export interface DockerChangeHandlers {
   /** Whether the engine's event stream is followed (and the engine answers). */
   readonly onConnection: (connected: boolean) => void;
   readonly onEvent?: (event: DockerEvent) => void;
+  /** After each Swarm poll: the cluster's id when this engine is a Swarm manager, else undefined. */
+  readonly onSwarmManager?: (clusterId: string | undefined) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class DockerChanges {
 
   start(): void {
     this.#events.start();
+    void this.#pollSwarm();
     this.#timer = setInterval(() => void this.#pollSwarm(), SWARM_POLL_MS);
   }
 
@@ -57,8 +60,10 @@ export class DockerChanges {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const info = (await this.#docker.info()) as { Swarm?: { ControlAvailable?: boolean } };
-      if (info.Swarm?.ControlAvailable !== true) return;
+      const info = (await this.#docker.info()) as { Swarm?: { ControlAvailable?: boolean; Cluster?: { ID?: string } } };
+      const manager = info.Swarm?.ControlAvailable === true;
+      this.#handlers.onSwarmManager?.(manager ? (info.Swarm?.Cluster?.ID ?? '') : undefined);
+      if (!manager) return;
       const tasks = (await this.#docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) })) as { ID: string; Version?: { Index?: number } }[];
       const signature = tasks.map((task) => `${task.ID}:${task.Version?.Index ?? 0}`).sort().join(',');
       if (signature !== this.#swarmSignature) {

@@ -7,7 +7,10 @@ import type { ContainerInspect, NetworkSummary, SwarmNode, SwarmService, SwarmTa
 import { swarmServiceToWorkload } from './swarm-to-workloads.ts';
 
 /** The Docker edge as the sync engine's workload source. */
-export type DockerSource = WorkloadSource;
+export type DockerSource = WorkloadSource & {
+  /** Standalone containers only (Swarm task containers reach the core through their service). */
+  listContainerWorkloads(): Promise<Workload[]>;
+};
 
 /** Inspects run this many at a time: fast with hundreds of containers, gentle on the engine. */
 const INSPECT_CONCURRENCY = 8;
@@ -37,7 +40,7 @@ export class DockerodeSource implements DockerSource {
   }
 
   async listWorkloads(): Promise<Workload[]> {
-    const [containers, services] = await Promise.all([this.#listContainers(), this.listSwarmWorkloads()]);
+    const [containers, services] = await Promise.all([this.listContainerWorkloads(), this.listSwarmWorkloads()]);
     return [...containers, ...services];
   }
 
@@ -92,7 +95,7 @@ export class DockerodeSource implements DockerSource {
     return byPrefix.length === 1 ? byPrefix[0]?.inspect : undefined;
   }
 
-  async #listContainers(): Promise<Workload[]> {
+  async listContainerWorkloads(): Promise<Workload[]> {
     const summaries = await call('list containers', () => this.#docker.listContainers({ all: true }));
     const listed = new Set(summaries.map((summary) => summary.Id));
     for (const id of [...this.#inspected.keys()]) if (!listed.has(id)) this.#forget(id);

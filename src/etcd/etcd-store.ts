@@ -3,7 +3,7 @@ import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
-import { StoreUnavailableError, type GuardedTransaction, type KvStore, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -17,7 +17,10 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
+// etcd's Compare enums (rpc.proto): result EQUAL 0, LESS 2; target CREATE 1, MOD 2.
+const COMPARE_EQUAL = 0;
 const COMPARE_LESS = 2;
+const TARGET_CREATE = 1;
 const TARGET_MOD = 2;
 /** A watch that etcd does not confirm in this time counts as failed (the caller retries). */
 const WATCH_CREATE_LIMIT_MS = 10_000;
@@ -107,25 +110,83 @@ export class EtcdStore implements KvStore {
     return { stop };
   }
 
-  async apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
-    const compare = transaction.guards.map(({ range, notModifiedAfter }) => ({
+  async apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
+    const compare: object[] = transaction.guards.map(({ range, notModifiedAfter }) => ({
       ...rangeRequest(range),
       target: TARGET_MOD,
       result: COMPARE_LESS,
       mod_revision: (notModifiedAfter + 1n).toString(),
     }));
+    const { fence } = transaction;
+    if (fence !== undefined) compare.push({ key: Buffer.from(fence.key), target: TARGET_CREATE, result: COMPARE_EQUAL, create_revision: fence.createRevision.toString() });
     const success = transaction.operations.map((operation) =>
       operation.type === 'put'
         ? { request_put: { key: Buffer.from(operation.key), value: Buffer.from(operation.value), lease: operation.leased ? leaseId : '0' } }
         : { request_delete_range: { key: Buffer.from(operation.key) } },
     );
+    // A refused fenced transaction reads the leader's key in the same round trip: was it the fence?
+    const failureReads = fence === undefined ? [] : [{ request_range: { key: Buffer.from(fence.key) } }];
     let response;
     try {
-      response = await this.client.kv.txn({ compare, success });
+      response = await this.client.kv.txn({ compare: compare as never, success, failure: failureReads });
     } catch (error) {
       throw failure('transaction', error);
     }
-    return { applied: response.succeeded, revision: BigInt(response.header.revision) };
+    const revision = BigInt(response.header.revision);
+    if (response.succeeded || fence === undefined) return { applied: response.succeeded, revision };
+    const leaderKey = (response.responses[0]?.response_range?.kvs ?? [])[0] as IKeyValue | undefined;
+    return { applied: false, revision, fenced: leaderKey === undefined || BigInt(leaderKey.create_revision) !== fence.createRevision };
+  }
+
+  async leaseTimes(leaseId: string): Promise<{ remainingSeconds: number; grantedSeconds: number } | undefined> {
+    try {
+      const info = await this.client.leaseClient.leaseTimeToLive({ ID: leaseId });
+      if (Number(info.TTL) <= 0) return undefined;
+      return { remainingSeconds: Number(info.TTL), grantedSeconds: Number(info.grantedTTL) };
+    } catch (error) {
+      throw failure('lease read', error);
+    }
+  }
+
+  campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
+    // etcd3's election (etcd's own recipe: the lowest creation revision under the election's
+    // prefix leads; the next one waits for the keys before it to go), under appproxy's prefix.
+    const campaign = this.client.namespace(prefix).election(name, ttlSeconds).campaign(value);
+    let lost = false;
+    campaign.on('error', (error: Error) => {
+      if (lost) return;
+      lost = true;
+      onLost(error.message);
+    });
+    const elected = new Promise<void>((resolve, reject) => {
+      campaign.on('elected', () => resolve());
+      campaign.on('error', reject);
+    });
+    elected.catch(() => undefined);
+    let fence: Promise<Fence> | undefined;
+    return {
+      elected: () => elected,
+      fence: () =>
+        (fence ??= (async () => {
+          try {
+            const key = await campaign.getCampaignKey();
+            const kv = (await this.client.kv.range({ key: Buffer.from(key) })).kvs[0];
+            if (kv === undefined) throw new Error(`the election key ${key} is gone`);
+            return { key, createRevision: BigInt(kv.create_revision) };
+          } catch (error) {
+            fence = undefined;
+            throw failure('election key read', error);
+          }
+        })()),
+      resign: async () => {
+        lost = true;
+        try {
+          await campaign.resign();
+        } catch (error) {
+          throw failure('resign', error);
+        }
+      },
+    };
   }
 
   async leaseKeys(leaseId: string): Promise<string[] | undefined> {

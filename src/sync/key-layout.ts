@@ -7,7 +7,10 @@ import { claimIdOf, parseTreeKey } from '../core/resource-kinds.ts';
  * - `<rootKey>/<section>/<kind>/<name>/...`: Traefik's tree, shared resources and each owner's servers;
  * - `appproxy/claims/<rootKey>/<claim id>/<owner>`: which owner wants which resource, with the
  *   digest of its definition (outside the root, which Traefik watches as a bare prefix);
- * - `appproxy/owners/<rootKey>/<owner>`: each owner's lease id, so that a restart takes over.
+ * - `appproxy/owners/<rootKey>/<owner>`: each owner's record (its lease id and which instance runs it),
+ *   so that a restart takes over; `.../<owner>/probe` and `.../<owner>/alive`: the question a starting
+ *   instance asks and the answer a live one gives (see owner-guard.ts);
+ * - `appproxy/elections/<rootKey>/`: the election of the one instance that writes Swarm services.
  */
 export class KeyLayout {
   readonly rootKey: string;
@@ -18,6 +21,11 @@ export class KeyLayout {
   readonly ownersPrefix: string;
   /** This owner's record. */
   readonly ownerKey: string;
+  /** Where a starting instance asks whether a live one holds this owner id, and where that one answers. */
+  readonly probeKey: string;
+  readonly aliveKey: string;
+  /** `appproxy/elections/<rootKey>/` */
+  readonly electionsPrefix: string;
   /** `<rootKey>/` */
   readonly treePrefix: string;
   /** The one stand-in resource written when nothing else is (see planChange). */
@@ -29,6 +37,9 @@ export class KeyLayout {
     this.claimsPrefix = `appproxy/claims/${rootKey}/`;
     this.ownersPrefix = `appproxy/owners/${rootKey}/`;
     this.ownerKey = `${this.ownersPrefix}${owner}`;
+    this.probeKey = `${this.ownerKey}/probe`;
+    this.aliveKey = `${this.ownerKey}/alive`;
+    this.electionsPrefix = `appproxy/elections/${rootKey}/`;
     this.treePrefix = `${rootKey}/`;
     this.placeholderKey = `${this.treePrefix}${PLACEHOLDER_RESOURCE}/${PLACEHOLDER_FIELD}`;
   }

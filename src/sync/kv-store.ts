@@ -18,9 +18,11 @@ export interface KvStore {
    * Applies every operation of `transaction` or none: none when a guard's range was modified after
    * the guard's revision. Leased puts are attached to `leaseId`.
    */
-  apply(transaction: GuardedTransaction, leaseId: string): Promise<{ readonly applied: boolean; readonly revision: bigint }>;
+  apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult>;
   /** The keys attached to a lease, or undefined when the lease is gone. */
   leaseKeys(leaseId: string): Promise<string[] | undefined>;
+  /** How long a lease has left and was granted for, in seconds, or undefined when it is gone. */
+  leaseTimes(leaseId: string): Promise<{ readonly remainingSeconds: number; readonly grantedSeconds: number } | undefined>;
   /** One key's value, or undefined. */
   get(key: string): Promise<string | undefined>;
   /** Writes one key attached to a lease. */
@@ -32,6 +34,28 @@ export interface KvStore {
    * must then be written again on it.
    */
   openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease>;
+  /**
+   * Stands in the store's own election `name` (etcd's election API), its keys under `prefix`,
+   * announcing `value`, on a lease of `ttlSeconds`. The candidacy is returned at once; `elected` resolves when it leads.
+   * `onLost` is called once when it can lead no longer (its lease was lost): the caller stops
+   * what only the leader may do, and may stand again.
+   */
+  campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy;
+}
+
+export interface Candidacy {
+  /** Resolves when this candidate leads; rejects when the candidacy failed before that. */
+  elected(): Promise<void>;
+  /** What a leader's transactions carry as their fence (valid once elected). */
+  fence(): Promise<Fence>;
+  /** Steps down (or out of the queue): another candidate leads at once. */
+  resign(): Promise<void>;
+}
+
+/** A transaction with a fence applies only while `key` exists as created at `createRevision`: a leader's key. */
+export interface Fence {
+  readonly key: string;
+  readonly createRevision: bigint;
 }
 
 export interface StoreLease {
@@ -75,6 +99,23 @@ export interface GuardedTransaction {
   readonly operations: readonly Operation[];
   /** Ranges (claim prefixes) that must not have been modified after their revision. */
   readonly guards: readonly { readonly range: KeyRange; readonly notModifiedAfter: bigint }[];
+  /** Applied only while this leader still leads. */
+  readonly fence?: Fence;
+}
+
+/** What `apply` answers; `fenced` when a fenced transaction was refused because its leader no longer leads. */
+export interface ApplyResult {
+  readonly applied: boolean;
+  readonly revision: bigint;
+  readonly fenced?: boolean;
+}
+
+/** A leader's write refused: another instance leads now. */
+export class LeadershipLostError extends Error {
+  constructor(what: string) {
+    super(`${what}: this instance no longer leads (another one took over)`);
+    this.name = 'LeadershipLostError';
+  }
 }
 
 /** A store call that failed; the daemon retries with backoff and reports not-ready meanwhile. */

@@ -8,7 +8,7 @@ import type { MergeConflict } from '../core/provider/merge-configurations.ts';
 import { resourcePath } from '../core/resource-kinds.ts';
 import type { Workload } from '../core/workload.ts';
 import type { KeyLayout } from './key-layout.ts';
-import type { GuardedTransaction, KvStore, StoreWatch, WatchEvent } from './kv-store.ts';
+import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction, type KvStore, type StoreWatch, type WatchEvent } from './kv-store.ts';
 import { planChange, type Conflict, type DesiredResource } from './plan-change.ts';
 import { resourceDigest } from './resource-digest.ts';
 import { transactionWaves, unwritableUnits } from './split-transactions.ts';
@@ -72,6 +72,7 @@ export class SyncEngine {
   readonly #lease: LeaseHolder;
   readonly #log: Logger;
   readonly #onDirty: () => void;
+  readonly #fence: Fence | undefined;
   readonly #mirror: StoreMirror;
   #watch: StoreWatch | undefined;
   #mirrorState: 'empty' | 'live' | 'lost' = 'empty';
@@ -92,13 +93,18 @@ export class SyncEngine {
   #routed = 0;
   readonly #resourceCounts = new Map<string, number>();
 
-  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void }) {
+  /**
+   * `fence`: every transaction applies only while that leader key stands (the Swarm writer's
+   * election); a refused one ends the pass with LeadershipLostError.
+   */
+  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void; fence?: Fence }) {
     this.#store = options.store;
     this.#layout = options.layout;
     this.#compiled = options.compiled;
     this.#lease = options.lease;
     this.#log = options.logger;
     this.#onDirty = options.onDirty ?? (() => undefined);
+    this.#fence = options.fence;
     this.#mirror = new StoreMirror(options.layout);
     for (const key of options.inherited ?? []) {
       const classified = options.layout.classify(key);
@@ -215,10 +221,11 @@ export class SyncEngine {
     this.#onDirty();
   }
 
-  async #apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
+  async #apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
     this.#applying += 1;
     try {
-      const result = await this.#store.apply(transaction, leaseId);
+      const result = await this.#store.apply(this.#fence === undefined ? transaction : { ...transaction, fence: this.#fence }, leaseId);
+      if (result.fenced === true) throw new LeadershipLostError(`write as ${this.#layout.owner}`);
       if (result.applied) {
         this.#mirror.applyOwn(transaction.operations, result.revision, leaseId);
         this.#recent.push({ revision: result.revision, at: new Date().toISOString(), keys: transaction.operations.map((operation) => operation.key) });

@@ -2,7 +2,7 @@
 // applied all or nothing, prefix watches delivered asynchronously and in order, leases that can be
 // expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
-import type { GuardedTransaction, KvStore, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
+import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
   return range.prefix ? key.startsWith(range.key) : key === range.key;
@@ -14,6 +14,12 @@ export class MemoryStore implements KvStore {
   readonly #watches = new Set<{ ranges: readonly KeyRange[]; handlers: WatchHandlers }>();
   #nextLease = 100;
   readonly leases = new Set<string>();
+  /** Granted time of each lease; remaining time is the granted time (nothing ages here). */
+  readonly #ttls = new Map<string, number>();
+  /** Election keys and the revision each was created at. */
+  readonly #leaderKeys = new Map<string, bigint>();
+  /** Each election's candidates in order: the first leads. */
+  readonly #elections = new Map<string, { key: string; elect: () => void; lost: (reason: string) => void }[]>();
   /** Counters, for assertions on work done. */
   loads = 0;
   transactions = 0;
@@ -39,7 +45,9 @@ export class MemoryStore implements KvStore {
     }
   }
 
-  async apply(transaction: GuardedTransaction, leaseId: string): Promise<{ applied: boolean; revision: bigint }> {
+  async apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
+    const { fence } = transaction;
+    if (fence !== undefined && this.#leaderKeys.get(fence.key) !== fence.createRevision) return { applied: false, revision: this.revision, fenced: true };
     for (const { range, notModifiedAfter } of transaction.guards) {
       for (const entry of this.data.values()) if (inRange(entry.key, range) && entry.modRevision > notModifiedAfter) return { applied: false, revision: this.revision };
     }
@@ -95,6 +103,44 @@ export class MemoryStore implements KvStore {
     }
   }
 
+  async leaseTimes(leaseId: string): Promise<{ remainingSeconds: number; grantedSeconds: number } | undefined> {
+    const ttl = this.#ttls.get(leaseId);
+    return this.leases.has(leaseId) && ttl !== undefined ? { remainingSeconds: ttl, grantedSeconds: ttl } : undefined;
+  }
+
+  campaign(prefix: string, name: string, value: string, _ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
+    const election = `${prefix}${name}`;
+    const queue = this.#elections.get(election) ?? [];
+    this.#elections.set(election, queue);
+    const key = `${election}/${this.#nextLease++}`;
+    let elect = () => undefined as void;
+    const elected = new Promise<void>((resolve) => (elect = resolve));
+    const entry = { key, elect, lost: onLost };
+    queue.push(entry);
+    this.put(key, value);
+    const createRevision = this.revision;
+    this.#leaderKeys.set(key, createRevision);
+    if (queue[0] === entry) elect();
+    const leave = () => {
+      const index = queue.indexOf(entry);
+      if (index < 0) return;
+      queue.splice(index, 1);
+      this.#leaderKeys.delete(key);
+      this.remove(key);
+      if (index === 0) queue[0]?.elect();
+    };
+    entry.lost = (reason) => {
+      leave();
+      onLost(reason);
+    };
+    return { elected: () => elected, fence: async () => ({ key, createRevision }), resign: async () => leave() };
+  }
+
+  /** The election's leader loses its lease: the next candidate leads. */
+  loseLeadership(prefix: string, name: string): void {
+    this.#elections.get(`${prefix}${name}`)?.[0]?.lost('lease lost (test)');
+  }
+
   async leaseKeys(leaseId: string): Promise<string[] | undefined> {
     return this.leases.has(leaseId) ? [...this.data.values()].filter((entry) => entry.lease === leaseId).map((entry) => entry.key) : undefined;
   }
@@ -111,9 +157,10 @@ export class MemoryStore implements KvStore {
     this.expire(leaseId);
   }
 
-  async openLease(_ttlSeconds: number, _onReplaced: () => void): Promise<StoreLease> {
+  async openLease(ttlSeconds: number, _onReplaced: () => void): Promise<StoreLease> {
     const id = String(this.#nextLease++);
     this.leases.add(id);
+    this.#ttls.set(id, ttlSeconds);
     return { leaseId: () => id, release: () => undefined };
   }
 

@@ -16,7 +16,7 @@ mkdirSync(directory);
 
 const SETTING_LIST =
   'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, rootKey, owner, dockerTimeoutSeconds, ' +
-  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, resyncSeconds, listen, logLevel, logPretty';
+  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, resyncSeconds, listen, logLevel, logPretty';
 const LEASE = '(flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)';
 const ENDPOINTS = '(flag --etcd-endpoints, variable APPPROXY_ETCD_ENDPOINTS)';
 

@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import { KeyLayout } from '../sync/key-layout.ts';
+import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
+import { Reconciler } from '../sync/reconciler.ts';
+import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
+import type { WorkloadChange, WorkloadSource } from '../sync/workload-changes.ts';
+import { OwnerGuard, OwnerHeldError, holderIsAlive } from './owner-guard.ts';
+import { decodeOwnerRecord, encodeOwnerRecord, thisInstance } from './owner-record.ts';
+
+export interface OwnerRoleOptions {
+  readonly store: KvStore;
+  readonly rootKey: string;
+  readonly owner: string;
+  readonly compiled: CompiledProviderOptions;
+  /** The part of Docker this owner writes (its node's containers, or the Swarm services). */
+  readonly source: WorkloadSource;
+  readonly leaseSeconds: number;
+  readonly logger: Logger;
+  /**
+   * Whether a live instance holding the same owner id is refused (OwnerHeldError) and probes from
+   * others are answered. The Swarm writer's owner id is shared by design: its election decides.
+   */
+  readonly exclusive: boolean;
+  /** The Swarm writer's leader key: its writes apply only while it leads. */
+  readonly fence?: Fence;
+  /** Something needs a pass (the store changed, a lease was replaced). */
+  readonly onDirty: () => void;
+}
+
+/**
+ * One owner id at work: its record and lease, its sync engine and what reads Docker for it. A
+ * daemon has one for its node's containers and, while it is the elected Swarm writer, one for the
+ * Swarm services. Connecting takes over what a previous run of the owner wrote (its keys move to
+ * the new lease in the first pass; the old lease is revoked after it), so a restart never leaves
+ * a still-running route missing.
+ */
+export class OwnerRole {
+  readonly layout: KeyLayout;
+  readonly #options: OwnerRoleOptions;
+  readonly #log: Logger;
+  #lease: StoreLease | undefined;
+  #engine: SyncEngine | undefined;
+  #reconciler: Reconciler | undefined;
+  #guard: OwnerGuard | undefined;
+  #previousLease: string | undefined;
+
+  constructor(options: OwnerRoleOptions) {
+    this.#options = options;
+    this.layout = new KeyLayout(options.rootKey, options.owner);
+    this.#log = options.logger;
+  }
+
+  get connected(): boolean {
+    return this.#engine !== undefined;
+  }
+
+  get engine(): SyncEngine | undefined {
+    return this.#engine;
+  }
+
+  leaseId(): string | undefined {
+    return this.#lease?.leaseId();
+  }
+
+  /** One attempt; rejects with StoreUnavailableError (retry) or OwnerHeldError (give up). */
+  async connect(): Promise<void> {
+    const { store, leaseSeconds, exclusive } = this.#options;
+    const previous = decodeOwnerRecord(await store.get(this.layout.ownerKey));
+    const previousKeys = previous === undefined ? undefined : await store.leaseKeys(previous.lease);
+    const me = thisInstance();
+    const record = (leaseId: string) => encodeOwnerRecord({ lease: leaseId, ...me });
+    const lease = await store.openLease(leaseSeconds, () => {
+      // The engine moves every leased key of this owner to the new lease.
+      void store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
+      this.#engine?.requestFullPass();
+      this.#options.onDirty();
+    });
+    try {
+      if (exclusive && previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
+        if (await holderIsAlive(store, this.layout, previous, { instance: me.instance, leaseId: lease.leaseId() })) throw new OwnerHeldError(this.layout.owner, previous);
+      }
+      await store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId());
+    } catch (error) {
+      lease.release();
+      await store.revoke(lease.leaseId()).catch(() => undefined);
+      throw error;
+    }
+    this.#lease = lease;
+    if (previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
+      this.#previousLease = previous.lease;
+      this.#log.info({ previousLease: previous.lease, previousInstance: previous.instance, keys: previousKeys.length }, 'taking over what a previous run of this owner wrote');
+    }
+    this.#engine = new SyncEngine({
+      store,
+      layout: this.layout,
+      compiled: this.#options.compiled,
+      lease,
+      logger: this.#log.child({ component: 'sync' }),
+      inherited: previousKeys ?? [],
+      onDirty: this.#options.onDirty,
+      ...(this.#options.fence === undefined ? {} : { fence: this.#options.fence }),
+    });
+    this.#reconciler = new Reconciler(this.#options.source, this.#engine);
+    if (exclusive) this.#guard = new OwnerGuard(store, this.layout, me.instance, () => lease.leaseId(), this.#log);
+  }
+
+  /** Before connecting there is nothing to note: the first pass reads everything. */
+  note(change: WorkloadChange): void {
+    this.#reconciler?.note(change);
+  }
+
+  /** One pass; undefined while not connected. */
+  async pass(): Promise<(SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }) | undefined> {
+    const reconciler = this.#reconciler;
+    if (reconciler === undefined) return undefined;
+    const outcome = await reconciler.reconcile();
+    await this.#guard?.ensure().catch((error: unknown) => this.#log.warn({ err: error }, 'owner probe watch not started; retried on the next pass'));
+    if (this.#previousLease !== undefined) {
+      // Everything still wanted now lives on the new lease; what is left on the old one is stale.
+      const previous = this.#previousLease;
+      this.#previousLease = undefined;
+      await this.#options.store.revoke(previous).catch((error: unknown) => this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'));
+    }
+    return outcome;
+  }
+
+  /**
+   * Stops writing. The lease is left alive (not revoked) so that a restart, or the next Swarm
+   * writer, takes over its keys before it expires; `revoke` drops them at once instead.
+   */
+  async stop(options: { revoke?: boolean } = {}): Promise<void> {
+    await this.#guard?.stop();
+    await this.#engine?.stop();
+    this.#engine = undefined;
+    this.#reconciler = undefined;
+    const lease = this.#lease;
+    this.#lease = undefined;
+    lease?.release();
+    if (options.revoke === true && lease !== undefined) await this.#options.store.revoke(lease.leaseId()).catch(() => undefined);
+  }
+}
