@@ -4,6 +4,7 @@ import { renderCommand } from './commands/render-command.ts';
 import { runCommand } from './commands/run-command.ts';
 import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
 import { explainCommand } from './commands/explain-command.ts';
+import { etcdSetupCommand } from './commands/etcd-setup-command.ts';
 import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
@@ -16,7 +17,8 @@ const program = new Command('appproxy')
   .addCommand(renderCommand())
   .addCommand(explainCommand())
   .addCommand(runCommand())
-  .addCommand(dockerProxyCommand());
+  .addCommand(dockerProxyCommand())
+  .addCommand(etcdSetupCommand());
 
 // A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
 program.exitOverride();

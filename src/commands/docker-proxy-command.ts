@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { chmodSync, rmSync } from 'node:fs';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logging/create-logger.ts';
 import { createDockerProxy } from '../docker-proxy/docker-proxy-server.ts';
 
@@ -8,10 +9,11 @@ export function dockerProxyCommand(): Command {
     .description(
       'Listens on --listen and forwards GET requests for containers, services, tasks, networks, nodes, ' +
         'events, info and version to the Docker socket; every other request gets 403. Run it where the ' +
-        'socket is (a Swarm manager) and point `appproxy run` at it with DOCKER_HOST=tcp://<host>:<port>. ' +
+        'socket is and point `appproxy run` at it with DOCKER_HOST=tcp://<host>:<port>, or (--listen ' +
+        'unix:///path/docker.sock, what the stack does on every node) DOCKER_HOST=unix:///path/docker.sock. ' +
         'A request the engine does not answer within 30 s gets 504 (the event stream: its headers).',
     )
-    .option('--listen <host:port>', 'address to listen on [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
+    .option('--listen <host:port|unix:///path>', 'address to listen on: TCP, or a Unix socket (made readable and writable by all: share it only through a volume) [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
     .option('--socket <path>', 'Docker socket [APPPROXY_PROXY_SOCKET]', process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [APPPROXY_LOG_LEVEL]`, process.env['APPPROXY_LOG_LEVEL'] ?? 'info')
     .option('--log-pretty', 'human-readable logs instead of JSON lines [APPPROXY_LOG_PRETTY]', ['1', 'true'].includes(process.env['APPPROXY_LOG_PRETTY'] ?? ''))
@@ -22,15 +24,31 @@ export function dockerProxyCommand(): Command {
         return;
       }
       const logger = createLogger({ level: flags.logLevel as LogLevel, pretty: flags.logPretty });
-      const colon = flags.listen.lastIndexOf(':');
-      const port = Number(flags.listen.slice(colon + 1));
-      if (colon < 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-        process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected host:port, e.g. 0.0.0.0:2375\n`);
-        process.exitCode = 2;
-        return;
-      }
       const server = createDockerProxy(flags.socket, logger);
-      server.listen(port, flags.listen.slice(0, colon), () => logger.info({ listen: flags.listen, socket: flags.socket }, 'read-only Docker proxy listening'));
+      const listening = () => logger.info({ listen: flags.listen, socket: flags.socket }, 'read-only Docker proxy listening');
+      if (flags.listen.startsWith('unix://')) {
+        const path = flags.listen.slice('unix://'.length);
+        if (!path.startsWith('/')) {
+          process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected unix:///absolute/path\n`);
+          process.exitCode = 2;
+          return;
+        }
+        // A socket file left by a previous run (a killed task) would make listen fail.
+        rmSync(path, { force: true });
+        server.listen(path, () => {
+          chmodSync(path, 0o666);
+          listening();
+        });
+      } else {
+        const colon = flags.listen.lastIndexOf(':');
+        const port = Number(flags.listen.slice(colon + 1));
+        if (colon < 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+          process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected host:port, e.g. 0.0.0.0:2375, or unix:///path\n`);
+          process.exitCode = 2;
+          return;
+        }
+        server.listen(port, flags.listen.slice(0, colon), listening);
+      }
       const stop = () => {
         server.closeAllConnections();
         server.close(() => process.exit(0));
