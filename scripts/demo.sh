@@ -12,7 +12,8 @@
 # under names of the project's own (appproxy-local/...) and the stack is pointed at them: no image
 # an operator has is ever retagged, replaced or removed. Settings: STACK (appproxy), HTTP_PORT (80),
 # DEMO_REPLICAS (3), DOCKER_HOST, APPPROXY_LOCAL_IMAGES=1 (local builds even with a registry), and
-# the stack file's own variables (see its header).
+# the stack file's own variables (see its header). etcd's secrets are made by scripts/stack-secrets.sh
+# (files in APPPROXY_SECRETS_DIR, default /var/lib/appproxy/secrets); `down` leaves them in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/bounded.sh
@@ -108,6 +109,9 @@ up() {
   fi
   # The read-only proxy mounts the engine's socket: the one this script talks to.
   case "${DOCKER_HOST:-}" in unix://*) export DOCKER_SOCKET=${DOCKER_SOCKET:-${DOCKER_HOST#unix://}} ;; esac
+  # etcd runs with TLS and auth: its CA, certificates and passwords as Docker secrets (kept if present).
+  say "etcd secrets (scripts/stack-secrets.sh)"
+  bash scripts/stack-secrets.sh
   say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"
   docker stack deploy --resolve-image never -c stacks/appproxy.yml "$STACK" >/dev/null
   wait_for_demo

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../sync/key-layout.ts';
 import type { KvStore, StoreWatch } from '../sync/kv-store.ts';
@@ -39,6 +40,9 @@ export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: O
     const again = await store.leaseTimes(record.lease);
     if (again === undefined || (again.remainingSeconds < least && again.remainingSeconds <= times.remainingSeconds)) return false;
   }
+  // The probe names the asker, and is made unique: two instances may have one name (the same host
+  // name, which is also the default owner id, and pid 1 in their containers).
+  const probe = `${asker.instance}#${randomUUID()}`;
   const snapshot = await store.load([{ key: layout.aliveKey, prefix: false }]);
   let answered = false;
   let onAnswer = () => undefined as void;
@@ -46,7 +50,7 @@ export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: O
   const watch: StoreWatch = await store.watch([{ key: layout.aliveKey, prefix: false }], snapshot.revision, {
     onEvents: (events) => {
       for (const event of events) {
-        if (event.type === 'put' && parseAnswer(event.value)?.probe === asker.instance) {
+        if (event.type === 'put' && parseAnswer(event.value)?.probe === probe) {
           answered = true;
           onAnswer();
         }
@@ -55,7 +59,7 @@ export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: O
     onLost: () => onAnswer(),
   });
   try {
-    await store.apply({ operations: [{ type: 'put', key: layout.probeKey, value: asker.instance, leased: true }], guards: [] }, asker.leaseId);
+    await store.apply({ operations: [{ type: 'put', key: layout.probeKey, value: probe, leased: true }], guards: [] }, asker.leaseId);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([answer, new Promise<void>((resolve) => (timer = setTimeout(resolve, PROBE_ANSWER_MS)))]);
     clearTimeout(timer);
@@ -103,7 +107,9 @@ export class OwnerGuard {
     const snapshot = await this.#store.load([range]);
     this.#watch = await this.#store.watch([range], snapshot.revision, {
       onEvents: (events) => {
-        for (const event of events) if (event.type === 'put' && event.value !== this.#instance) void this.#answer(event.value);
+        // Not its own probe (one left on its lease when it connected): every other is answered, even
+        // one naming this instance, since another process can have the same name.
+        for (const event of events) if (event.type === 'put' && event.lease !== this.#leaseId()) void this.#answer(event.value);
       },
       onLost: () => {
         const watch = this.#watch;
@@ -112,12 +118,12 @@ export class OwnerGuard {
       },
     });
     // A probe written before the watch began is answered too.
-    const pending = snapshot.entries[0]?.value;
-    if (pending !== undefined && pending !== this.#instance) void this.#answer(pending);
+    const pending = snapshot.entries[0];
+    if (pending !== undefined && pending.lease !== this.#leaseId()) void this.#answer(pending.value);
   }
 
   async #answer(probe: string): Promise<void> {
-    this.#log.error({ instance: probe, owner: this.#layout.owner }, 'another instance tried to start with this owner id; it is told that this one runs');
+    this.#log.error({ instance: probe.replace(/#[^#]*$/, ''), owner: this.#layout.owner }, 'another instance tried to start with this owner id; it is told that this one runs');
     try {
       await this.#store.putLeased(this.#layout.aliveKey, JSON.stringify({ instance: this.#instance, probe }), this.#leaseId());
     } catch (error) {

@@ -19,7 +19,7 @@ export class MemoryStore implements KvStore {
   /** Election keys and the revision each was created at. */
   readonly #leaderKeys = new Map<string, bigint>();
   /** Each election's candidates in order: the first leads. */
-  readonly #elections = new Map<string, { key: string; elect: () => void; lost: (reason: string) => void }[]>();
+  readonly #elections = new Map<string, { key: string; elect: () => void; lost: (reason: string) => void; leave: () => void }[]>();
   /** Counters, for assertions on work done. */
   loads = 0;
   transactions = 0;
@@ -115,7 +115,7 @@ export class MemoryStore implements KvStore {
     const key = `${election}/${this.#nextLease++}`;
     let elect = () => undefined as void;
     const elected = new Promise<void>((resolve) => (elect = resolve));
-    const entry = { key, elect, lost: onLost };
+    const entry = { key, elect, lost: onLost, leave: () => undefined as void };
     queue.push(entry);
     this.put(key, value);
     const createRevision = this.revision;
@@ -129,6 +129,7 @@ export class MemoryStore implements KvStore {
       this.remove(key);
       if (index === 0) queue[0]?.elect();
     };
+    entry.leave = leave;
     entry.lost = (reason) => {
       leave();
       onLost(reason);
@@ -136,9 +137,14 @@ export class MemoryStore implements KvStore {
     return { elected: () => elected, fence: async () => ({ key, createRevision }), resign: async () => leave() };
   }
 
-  /** The election's leader loses its lease: the next candidate leads. */
-  loseLeadership(prefix: string, name: string): void {
-    this.#elections.get(`${prefix}${name}`)?.[0]?.lost('lease lost (test)');
+  /**
+   * The election's leader loses its lease: the next candidate leads. With `noticed: false` the
+   * loser is not told (its keep-alive has not failed yet): only its fence stops its writes.
+   */
+  loseLeadership(prefix: string, name: string, { noticed = true }: { noticed?: boolean } = {}): void {
+    const leader = this.#elections.get(`${prefix}${name}`)?.[0];
+    if (noticed) leader?.lost('lease lost (test)');
+    else leader?.leave();
   }
 
   async leaseKeys(leaseId: string): Promise<string[] | undefined> {

@@ -1,0 +1,426 @@
+// The owner guard behind the port: a starting instance asks whether the holder of its owner id is
+// alive (a lease that is gone answers at once; otherwise a probe that a live holder's guard answers
+// through its watch), and OwnerRole.connect refuses a live holder or takes over from a dead one.
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
+import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import type { Workload } from '../../src/core/workload.ts';
+import { OwnerGuard, OwnerHeldError, PROBE_ANSWER_MS, holderIsAlive } from '../../src/daemon/owner-guard.ts';
+import { decodeOwnerRecord, encodeOwnerRecord, type OwnerRecord } from '../../src/daemon/owner-record.ts';
+import { OwnerRole } from '../../src/daemon/owner-role.ts';
+import { KeyLayout } from '../../src/sync/key-layout.ts';
+import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
+import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
+import { MemoryStore } from '../support/memory-store.ts';
+import { container } from '../support/workloads.ts';
+
+const compiled = (() => {
+  const result = compileProviderOptions(defaultProviderOptions);
+  assert.ok(result.ok);
+  return result.value;
+})();
+const quiet = pino({ level: 'silent' });
+const OWNER = 'host-a';
+const layout = new KeyLayout('traefik', OWNER);
+const LEASE_SECONDS = 15;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` until it holds; fails naming what was awaited once `ms` have passed. */
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+function web(name: string, ip: string): Workload {
+  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true' } });
+}
+const WORKLOADS = [web('chat', '10.0.0.2'), web('shop', '10.0.0.3'), web('blog', '10.0.0.4')];
+
+/** A WorkloadSource (the Docker edge's port) that lists a fixed set of containers. */
+function fakeSource(workloads: readonly Workload[]): WorkloadSource & { listings: number } {
+  const source = {
+    listings: 0,
+    listWorkloads: async () => {
+      source.listings += 1;
+      return [...workloads];
+    },
+    listSwarmWorkloads: async () => [],
+    refreshContainers: async (ids: Iterable<string>) => new Map([...ids].map((id) => [id, workloads.find((workload) => workload.id === id)])),
+  };
+  return source;
+}
+
+function role(store: MemoryStore, source: WorkloadSource = fakeSource(WORKLOADS)): OwnerRole {
+  return new OwnerRole({ store, rootKey: 'traefik', owner: OWNER, compiled, source, leaseSeconds: LEASE_SECONDS, logger: quiet, exclusive: true, onDirty: () => undefined });
+}
+
+/** What the full translation of WORKLOADS gives under the root, for OWNER. */
+function expectedTree(): Record<string, string> {
+  const build = buildConfiguration(WORKLOADS, compiled);
+  const tree: Record<string, string> = { traefik: 'appproxy' };
+  for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, { rootKey: 'traefik', ownerId: OWNER })) tree[key] = value;
+  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function rootTree(store: MemoryStore): Record<string, string> {
+  return Object.fromEntries(Object.entries(store.tree('traefik')).filter(([key]) => key === 'traefik' || key.startsWith('traefik/')));
+}
+
+/** Keys that must live on the owner's lease: its servers and its claims (and its record). */
+function leasedKeys(store: MemoryStore): string[] {
+  return [...store.data.values()]
+    .filter((entry) => {
+      const classified = layout.classify(entry.key);
+      return (classified?.kind === 'tree' && classified.server !== undefined) || (classified?.kind === 'claim' && classified.owner === OWNER) || entry.key === layout.ownerKey;
+    })
+    .map((entry) => entry.key);
+}
+
+/** Every transaction that touched the probe key, and every lease granted. */
+function spy(store: MemoryStore): { probes: { type: string; value?: string; leaseId: string }[]; granted: string[] } {
+  const seen = { probes: [] as { type: string; value?: string; leaseId: string }[], granted: [] as string[] };
+  const apply = store.apply.bind(store);
+  store.apply = async (transaction: GuardedTransaction, leaseId: string) => {
+    for (const operation of transaction.operations) {
+      if (operation.key === layout.probeKey) seen.probes.push({ type: operation.type, ...(operation.type === 'put' ? { value: operation.value } : {}), leaseId });
+    }
+    return apply(transaction, leaseId);
+  };
+  const openLease = store.openLease.bind(store);
+  store.openLease = async (ttlSeconds, onReplaced) => {
+    const lease = await openLease(ttlSeconds, onReplaced);
+    seen.granted.push(lease.leaseId());
+    return lease;
+  };
+  return seen;
+}
+
+/**
+ * Runs `work` as if in another process (another pid): thisInstance() names the process by host
+ * name and pid, and every instance of a test runs in this one.
+ */
+async function asProcess<T>(pid: number, work: () => Promise<T>): Promise<T> {
+  const original = Object.getOwnPropertyDescriptor(process, 'pid');
+  assert.ok(original?.configurable, 'process.pid can be redefined');
+  Object.defineProperty(process, 'pid', { ...original, value: pid });
+  try {
+    return await work();
+  } finally {
+    Object.defineProperty(process, 'pid', original);
+  }
+}
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - started };
+}
+
+// ---------------------------------------------------------------------------------------------
+// holderIsAlive
+
+const goneLeases: { name: string; record: (store: MemoryStore) => Promise<OwnerRecord> }[] = [
+  { name: 'a lease that was never granted', record: async () => ({ lease: '999', instance: 'node-a/7', since: '' }) },
+  {
+    name: 'a lease that expired (its guard still watching)',
+    record: async (store) => {
+      const lease = await store.openLease(LEASE_SECONDS, () => undefined);
+      await new OwnerGuard(store, layout, 'node-a/7', () => lease.leaseId(), quiet).ensure();
+      store.expire(lease.leaseId());
+      return { lease: lease.leaseId(), instance: 'node-a/7', since: '' };
+    },
+  },
+  {
+    name: 'a lease that was revoked',
+    record: async (store) => {
+      const lease = await store.openLease(LEASE_SECONDS, () => undefined);
+      await store.revoke(lease.leaseId());
+      return { lease: lease.leaseId(), instance: 'node-a/7', since: '' };
+    },
+  },
+  {
+    name: "an older appproxy's record (a bare lease id) whose lease is gone",
+    record: async () => {
+      const record = decodeOwnerRecord('4711');
+      assert.ok(record !== undefined);
+      return record;
+    },
+  },
+];
+
+for (const row of goneLeases) {
+  test(`holderIsAlive: false at once, without a probe, for ${row.name}`, async () => {
+    const store = new MemoryStore();
+    const seen = spy(store);
+    const record = await row.record(store);
+    const asker = await store.openLease(LEASE_SECONDS, () => undefined);
+    const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: 'node-b/8', leaseId: asker.leaseId() }));
+    assert.equal(value, false);
+    assert.ok(ms < PROBE_ANSWER_MS / 2, `answered from the lease alone, took ${Math.round(ms)} ms`);
+    assert.deepEqual(seen.probes, [], 'no probe written');
+  });
+}
+
+const answeringHolders: { name: string; holder: string; asker: string; startGuard: (store: MemoryStore, guard: OwnerGuard) => Promise<void>; leastMs: number }[] = [
+  { name: 'its guard runs before the probe', holder: 'node-a/7', asker: 'node-b/8', startGuard: (_, guard) => guard.ensure(), leastMs: 0 },
+  {
+    name: 'its guard starts 100 ms after the probe was written (it answers what is pending)',
+    holder: 'node-a/7',
+    asker: 'node-b/8',
+    leastMs: 100,
+    startGuard: async (store, guard) => {
+      const apply = store.apply.bind(store);
+      store.apply = async (transaction: GuardedTransaction, leaseId: string) => {
+        const result = await apply(transaction, leaseId);
+        if (transaction.operations.some((operation) => operation.type === 'put' && operation.key === layout.probeKey)) setTimeout(() => void guard.ensure(), 100);
+        return result;
+      };
+    },
+  },
+  // The default owner id is the host name, and in a container the process is pid 1: two
+  // instances given the same host name have the same owner id and the same instance name.
+  { name: 'it has the same instance name as the asker (same host name, pid 1 in both containers)', holder: 'appproxy/1', asker: 'appproxy/1', startGuard: (_, guard) => guard.ensure(), leastMs: 0 },
+];
+
+for (const row of answeringHolders) {
+  test(`holderIsAlive: true when a live holder answers: ${row.name}; the probe is removed afterwards`, async () => {
+    const store = new MemoryStore();
+    const seen = spy(store);
+    const holder = await store.openLease(LEASE_SECONDS, () => undefined);
+    const guard = new OwnerGuard(store, layout, row.holder, () => holder.leaseId(), quiet);
+    await row.startGuard(store, guard);
+    const asker = await store.openLease(LEASE_SECONDS, () => undefined);
+    try {
+      const record = { lease: holder.leaseId(), instance: row.holder, since: '' };
+      const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: row.asker, leaseId: asker.leaseId() }));
+      assert.equal(value, true, 'the holder is alive');
+      assert.ok(ms >= row.leastMs && ms < PROBE_ANSWER_MS, `answered, not timed out: took ${Math.round(ms)} ms`);
+      assert.deepEqual(
+        seen.probes.map((probe) => [probe.type, probe.leaseId]),
+        [
+          ['put', asker.leaseId()],
+          ['delete', asker.leaseId()],
+        ],
+        "the probe is written on the asker's lease, then removed",
+      );
+      assert.equal(store.data.has(layout.probeKey), false, 'no probe left behind');
+      const alive = store.data.get(layout.aliveKey);
+      assert.ok(alive !== undefined, 'the holder answered');
+      assert.equal(alive.lease, holder.leaseId(), "the answer is on the holder's lease");
+      assert.equal((JSON.parse(alive.value) as { instance: string }).instance, row.holder, 'the answer names the holder');
+    } finally {
+      await guard.stop();
+    }
+  });
+}
+
+const silentHolders: { name: string; setup: (store: MemoryStore, holderLease: string) => Promise<() => Promise<void>> }[] = [
+  { name: 'no guard runs (the holder died, or stopped)', setup: async () => async () => undefined },
+  {
+    name: 'its guard was stopped',
+    setup: async (store, holderLease) => {
+      const guard = new OwnerGuard(store, layout, 'node-a/7', () => holderLease, quiet);
+      await guard.ensure();
+      await guard.stop();
+      return async () => undefined;
+    },
+  },
+  {
+    name: "only another owner id's guard runs",
+    setup: async (store, holderLease) => {
+      const guard = new OwnerGuard(store, new KeyLayout('traefik', 'host-z'), 'node-z/9', () => holderLease, quiet);
+      await guard.ensure();
+      return () => guard.stop();
+    },
+  },
+  {
+    name: "an answer comes, but to another asker's probe",
+    setup: async (store, holderLease) => {
+      const timer = setTimeout(() => store.put(layout.aliveKey, JSON.stringify({ instance: 'node-a/7', probe: 'node-c/3' }), holderLease), 100);
+      return async () => clearTimeout(timer);
+    },
+  },
+];
+
+for (const row of silentHolders) {
+  test(`holderIsAlive: false after PROBE_ANSWER_MS when the lease lives but nobody answers: ${row.name}`, async () => {
+    const store = new MemoryStore();
+    const seen = spy(store);
+    const holder = await store.openLease(LEASE_SECONDS, () => undefined);
+    const cleanup = await row.setup(store, holder.leaseId());
+    const asker = await store.openLease(LEASE_SECONDS, () => undefined);
+    try {
+      const record = { lease: holder.leaseId(), instance: 'node-a/7', since: '' };
+      const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: 'node-b/8', leaseId: asker.leaseId() }));
+      assert.equal(value, false, 'nobody answered');
+      assert.ok(ms >= PROBE_ANSWER_MS - 5 && ms < PROBE_ANSWER_MS + 500, `waited about PROBE_ANSWER_MS (${PROBE_ANSWER_MS} ms), took ${Math.round(ms)} ms`);
+      assert.deepEqual(
+        seen.probes.map((probe) => probe.type),
+        ['put', 'delete'],
+        'a probe was written, then removed',
+      );
+      assert.equal(store.data.has(layout.probeKey), false, 'no probe left behind');
+    } finally {
+      await cleanup();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// OwnerRole.connect, exclusive
+
+const HOLDER_PID = 4242;
+const liveHolders: { name: string; askerPid: number }[] = [
+  { name: 'a holder in another process', askerPid: 5353 },
+  { name: 'a holder with the very same instance name (same host name and pid)', askerPid: HOLDER_PID },
+];
+
+for (const row of liveHolders) {
+  test(`OwnerRole.connect (exclusive): refused with OwnerHeldError naming the holder, for ${row.name}; nothing of the holder's is touched`, async () => {
+    const store = new MemoryStore();
+    const holder = role(store);
+    await asProcess(HOLDER_PID, () => holder.connect());
+    await holder.pass(); // its guard runs from its first pass on
+    const holderLease = holder.leaseId();
+    assert.ok(holderLease !== undefined);
+    const before = { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: await store.leaseKeys(holderLease) };
+    assert.deepEqual(before.tree, expectedTree());
+    const seen = spy(store);
+    const twin = role(store);
+    try {
+      const { ms } = await timed(
+        assert.rejects(
+          asProcess(row.askerPid, () => twin.connect()),
+          (error: unknown) => {
+            assert.ok(error instanceof OwnerHeldError, `an OwnerHeldError, got ${String(error)}`);
+            assert.ok(error.message.includes(`owner id "${OWNER}"`), error.message);
+            assert.ok(error.message.includes(`(${hostname()}/${HOLDER_PID}, started `), `names the holder's instance: ${error.message}`);
+            assert.ok(error.message.includes(`lease ${holderLease}`), `names the holder's lease: ${error.message}`);
+            return true;
+          },
+        ),
+      );
+      assert.ok(ms < PROBE_ANSWER_MS, `the holder answered, the probe did not time out: took ${Math.round(ms)} ms`);
+      assert.equal(twin.connected, false);
+      assert.equal(twin.leaseId(), undefined);
+      assert.equal(seen.granted.length, 1, 'the refused instance was granted one lease');
+      assert.equal(store.leases.has(seen.granted[0]!), false, "the refused instance's lease is revoked");
+      assert.equal(store.data.has(layout.probeKey), false, 'no probe left behind');
+      assert.deepEqual(
+        { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: await store.leaseKeys(holderLease) },
+        { ...before, leased: [...(before.leased ?? []), layout.aliveKey] },
+        "the holder's record, keys and lease are as they were (its answer added)",
+      );
+      assert.equal(JSON.parse(before.record ?? '{}').lease, holderLease);
+    } finally {
+      await holder.stop();
+      await twin.stop();
+    }
+  });
+}
+
+const deadHolders: { name: string; end: (store: MemoryStore, holder: OwnerRole) => Promise<void>; asks: boolean; keysKept: boolean }[] = [
+  // In MemoryStore nothing ages: a holder that stopped (its lease released, not revoked) is what
+  // a killed one looks like until its lease expires: keys in place, nobody answering.
+  { name: 'stopped (lease alive, nobody answers)', end: (_, holder) => holder.stop(), asks: true, keysKept: true },
+  {
+    name: 'gone for longer than its lease (its keys expired with it)',
+    end: async (store, holder) => {
+      const lease = holder.leaseId();
+      await holder.stop();
+      store.expire(lease!);
+    },
+    asks: false,
+    keysKept: false,
+  },
+];
+
+for (const row of deadHolders) {
+  test(`OwnerRole.connect (exclusive): takes over from a previous holder that is ${row.name}; its first pass moves every key to its lease`, async () => {
+    const store = new MemoryStore();
+    const holder = role(store);
+    await asProcess(HOLDER_PID, () => holder.connect());
+    await holder.pass();
+    const oldLease = holder.leaseId()!;
+    const before = rootTree(store);
+    assert.deepEqual(before, expectedTree());
+    await row.end(store, holder);
+    assert.equal(store.leases.has(oldLease), row.keysKept, row.keysKept ? 'stop() releases the lease without revoking it' : 'the lease expired');
+
+    const next = role(store);
+    const third = role(store);
+    try {
+      const { ms } = await timed(asProcess(5353, () => next.connect()));
+      if (row.asks) assert.ok(ms >= PROBE_ANSWER_MS - 5, `asked and waited for an answer: took ${Math.round(ms)} ms`);
+      else assert.ok(ms < PROBE_ANSWER_MS / 2, `did not ask (the lease is gone): took ${Math.round(ms)} ms`);
+      const newLease = next.leaseId();
+      assert.ok(next.connected && newLease !== undefined && newLease !== oldLease);
+      const record = decodeOwnerRecord(await store.get(layout.ownerKey));
+      assert.deepEqual([record?.lease, record?.instance], [newLease, `${hostname()}/5353`], 'the record names the new lease and instance');
+      assert.equal(store.data.get(layout.ownerKey)?.lease, newLease, 'the record is on the new lease');
+      if (row.keysKept) {
+        assert.deepEqual(rootTree(store), before, 'connecting removes nothing: the routes stay until the first pass');
+        assert.equal(store.leases.has(oldLease), true, 'the previous lease is revoked only after the first pass');
+      }
+
+      const outcome = await next.pass();
+      assert.ok(outcome !== undefined);
+      assert.deepEqual(rootTree(store), before, 'the same keys and values as before: none missing, none doubled');
+      const leased = leasedKeys(store);
+      assert.ok(leased.length >= WORKLOADS.length * 2, 'servers and claims are there');
+      for (const key of leased) assert.equal(store.data.get(key)?.lease, newLease, `${key} is on the new lease`);
+      assert.equal(store.leases.has(oldLease), false, 'the previous lease is revoked after the first pass');
+      assert.equal(await store.leaseKeys(oldLease), undefined);
+
+      // Now the new holder's guard runs: a third instance with the same owner id is refused, naming it.
+      await assert.rejects(
+        asProcess(6464, () => third.connect()),
+        (error: unknown) => error instanceof OwnerHeldError && error.message.includes(`(${hostname()}/5353, `),
+      );
+      assert.equal(decodeOwnerRecord(await store.get(layout.ownerKey))?.lease, newLease);
+    } finally {
+      await next.stop();
+      await third.stop();
+    }
+  });
+}
+
+test('OwnerRole.connect (exclusive): a record of no live lease (or none at all) is taken at once, without a probe', async () => {
+  const store = new MemoryStore();
+  const seen = spy(store);
+  store.put(layout.ownerKey, encodeOwnerRecord({ lease: '999', instance: 'node-a/7', since: '' }));
+  const first = role(store);
+  try {
+    const { ms } = await timed(first.connect());
+    assert.ok(ms < PROBE_ANSWER_MS / 2, `took ${Math.round(ms)} ms`);
+    assert.deepEqual(seen.probes, []);
+    assert.equal(decodeOwnerRecord(await store.get(layout.ownerKey))?.lease, first.leaseId());
+  } finally {
+    await first.stop();
+  }
+});
+
+test("OwnerGuard: a probe on its own lease (left by its own connect) is not answered; another one with its own instance name is", async () => {
+  const store = new MemoryStore();
+  const holder = await store.openLease(LEASE_SECONDS, () => undefined);
+  store.put(layout.probeKey, 'node-a/7', holder.leaseId());
+  const guard = new OwnerGuard(store, layout, 'node-a/7', () => holder.leaseId(), quiet);
+  try {
+    await guard.ensure();
+    await sleep(20);
+    assert.equal(store.data.has(layout.aliveKey), false, 'its own pending probe is not answered');
+    const other = await store.openLease(LEASE_SECONDS, () => undefined);
+    store.put(layout.probeKey, 'node-a/7', other.leaseId());
+    await waitFor('the answer to a probe on another lease', () => store.data.has(layout.aliveKey));
+    assert.deepEqual(JSON.parse(store.data.get(layout.aliveKey)!.value), { instance: 'node-a/7', probe: 'node-a/7' });
+  } finally {
+    await guard.stop();
+  }
+});
