@@ -19,7 +19,25 @@ const root = new URL('../../', import.meta.url).pathname;
 const STACK = 'apx-e2e';
 const PORT = 18880;
 const BASE = `http://127.0.0.1:${PORT}`;
-const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, STACK, HTTP_PORT: String(PORT), DEMO_REPLICAS: '3', WAIT_SECONDS: '300' };
+const SECRETS_DIR = '/tmp/appproxy-test/stack-secrets';
+const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, STACK, HTTP_PORT: String(PORT), DEMO_REPLICAS: '3', WAIT_SECONDS: '300', APPPROXY_SECRETS_DIR: SECRETS_DIR };
+
+/** The stack's secrets, made anew for each run from files this run owns (Docker secrets cannot change). */
+async function removeSecrets(): Promise<void> {
+  const names = (await docker('secret', 'ls', '--filter', 'label=appproxy.secret=true', '--format', '{{.Name}}')).split('\n').filter((name) => name !== '');
+  if (names.length > 0) await docker('secret', 'rm', ...names);
+}
+
+/** etcdctl in a throwaway container on the stack's control network, with the secrets' files. */
+async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
+  const image = (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_etcd`)).trim().split('@')[0] ?? '';
+  try {
+    const output = await docker('run', '--rm', '--network', `${STACK}_control`, '-v', `${SECRETS_DIR}:/s:ro`, '--entrypoint', 'etcdctl', image, '--endpoints=https://etcd:2379', '--cacert=/s/ca.crt', '--dial-timeout=5s', '--command-timeout=5s', ...credentials, ...args);
+    return { ok: true, output };
+  } catch (error) {
+    return { ok: false, output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` };
+  }
+}
 const artifacts = new URL('../artifacts/', import.meta.url).pathname;
 const sockets: Socket[] = [];
 
@@ -72,6 +90,9 @@ function connect(): Promise<{ socket: Socket; replica: string }> {
 
 before(async () => {
   await requireTestEnv();
+  await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch(() => undefined);
+  await removeSecrets();
+  await run('rm', ['-rf', SECRETS_DIR]);
   const started = performance.now();
   await run('bash', [`${root}scripts/demo.sh`], { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
@@ -83,6 +104,24 @@ before(async () => {
 after(async () => {
   for (const socket of sockets) socket.disconnect();
   await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch((error: unknown) => console.error(error));
+  await removeSecrets().catch((error: unknown) => console.error(error));
+});
+
+test("stack: etcd is secured: no client without the CA's certificate, Traefik's user reads and cannot write, appproxy's user writes its keys only", async () => {
+  const traefik = ['--cert=/s/traefik.crt', '--key=/s/traefik.key'];
+  const appproxy = ['--cert=/s/appproxy.crt', '--key=/s/appproxy.key', `--user=appproxy:${(await run('cat', [`${SECRETS_DIR}/appproxy.password`])).stdout.trim()}`];
+  const anonymous = await etcdctl([], 'get', 'traefik');
+  assert.equal(anonymous.ok, false, `a client without a certificate was served: ${anonymous.output}`);
+  const read = await etcdctl(traefik, 'get', '--prefix', '--keys-only', 'traefik/http/routers/chat/');
+  assert.ok(read.ok && read.output.includes('traefik/http/routers/chat/rule'), `Traefik's user reads the routes: ${read.output}`);
+  const write = await etcdctl(traefik, 'put', 'traefik/http/routers/evil/rule', 'Host(`evil`)');
+  assert.equal(write.ok, false, `Traefik's user wrote a route: ${write.output}`);
+  assert.match(write.output, /permission denied/);
+  const own = await etcdctl(appproxy, 'get', '--prefix', '--keys-only', 'appproxy/owners/traefik/');
+  assert.ok(own.ok && own.output.includes('appproxy/owners/traefik/'), `appproxy's user reads its owner records: ${own.output}`);
+  const outside = await etcdctl(appproxy, 'put', 'somebody-else/key', 'x');
+  assert.equal(outside.ok, false, `appproxy's user wrote outside its keys: ${outside.output}`);
+  assert.match(outside.output, /permission denied/);
 });
 
 test('stack: a long-polling handshake gets a session id and the sticky cookie; with the cookie every poll succeeds', async () => {

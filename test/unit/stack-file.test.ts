@@ -318,3 +318,145 @@ test('local image builds never take an official name: build-images names them ap
   const listed = execFileSync('bash', [script, '--list'], { env: clean, encoding: 'utf8', timeout: 30_000 }).trim().split('\n');
   assert.deepEqual(listed.filter((name) => !name.startsWith('appproxy')), [], 'every image build-images makes has a name of the project');
 });
+
+// The Swarm stack is secured by default: etcd takes TLS clients with certificates of the stack's CA
+// and has auth on; every credential comes from a Docker secret that scripts/stack-secrets.sh makes;
+// Traefik reads with a certificate only (nothing secret in its command line, which `docker service
+// inspect` shows to anyone with access to the manager). The 3-member variant keeps all of it and
+// adds TLS between members. Each check is shown able to fail, as above.
+
+const CLUSTER_PATH = new URL('../../stacks/etcd-cluster.yml', import.meta.url).pathname;
+const clusterFile = parseYaml(readFileSync(CLUSTER_PATH, 'utf8'), { merge: true }) as Stack & { secrets?: unknown };
+const SECRETS_SCRIPT = readFileSync(new URL('../../scripts/stack-secrets.sh', import.meta.url).pathname, 'utf8');
+/** The secret keys scripts/stack-secrets.sh creates (its SECRETS list, `<key>:<file>`). */
+const scriptSecrets = [...(/^SECRETS=\(\n([\s\S]*?)\n\)/m.exec(SECRETS_SCRIPT)?.[1] ?? '').matchAll(/^\s*(\w+):/gm)].map((match) => match[1] ?? '');
+
+function flagsOf(entry: Service): Map<string, string> {
+  const flags = new Map<string, string>();
+  const value = entry['command'];
+  for (const argument of Array.isArray(value) ? value.map(String) : []) {
+    const match = /^--([^=]+)(?:=(.*))?$/.exec(argument);
+    if (match?.[1] !== undefined) flags.set(match[1].toLowerCase(), match[2] ?? 'true');
+  }
+  return flags;
+}
+
+function secretsOf(entry: Service): string[] {
+  const value = entry['secrets'];
+  return Array.isArray(value) ? value.map((item: unknown) => (typeof item === 'string' ? item : String((item as Record<string, unknown>)['source']))) : [];
+}
+
+function checkEtcdMember(name: string, entry: Service, peers: boolean): void {
+  const flags = flagsOf(entry);
+  for (const url of (flags.get('listen-client-urls') ?? '').split(',')) assert.match(url, /^https:\/\//, `${name} listens for clients on ${url}: without TLS, passwords and routes cross the network in clear`);
+  assert.equal(flags.get('client-cert-auth'), 'true', `${name} runs without --client-cert-auth: any client that reaches it may try passwords, and Traefik's certificate-only user cannot work`);
+  for (const flag of ['cert-file', 'key-file', 'trusted-ca-file']) assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `${name}'s --${flag} is not a Docker secret`);
+  if (peers) {
+    for (const url of (flags.get('listen-peer-urls') ?? '').split(',')) assert.match(url, /^https:\/\//, `${name} talks to its peers on ${url}: without TLS`);
+    assert.equal(flags.get('peer-client-cert-auth'), 'true', `${name} accepts peers without a certificate of the CA`);
+  }
+}
+
+const securedChecks: { desc: string; check: (from: Stack) => void; mistakes: Readonly<Record<string, (copy: Stack) => void>> }[] = [
+  {
+    desc: 'etcd takes only TLS clients with a certificate of the CA',
+    check: (from) => checkEtcdMember('etcd', service('etcd', from), false),
+    mistakes: {
+      'etcd on plain HTTP': (copy) => ((service('etcd', copy)['command'] as string[])[2] = '--listen-client-urls=http://0.0.0.0:2379'),
+      'etcd without client certificates': (copy) => (service('etcd', copy)['command'] = (service('etcd', copy)['command'] as string[]).filter((flag) => !flag.startsWith('--client-cert-auth'))),
+    },
+  },
+  {
+    desc: 'every secret a service uses is declared external, named with SECRET_PREFIX, and made by scripts/stack-secrets.sh',
+    check(from) {
+      const declared = (from as Stack & { secrets?: Record<string, { external?: boolean; name?: string }> }).secrets ?? {};
+      for (const [name, entry] of Object.entries(from.services)) {
+        for (const secret of secretsOf(entry)) {
+          assert.ok(declared[secret] !== undefined, `service "${name}" uses secret "${secret}", which the stack does not declare`);
+          assert.equal(declared[secret]?.external, true, `secret "${secret}" is not external: it must come from scripts/stack-secrets.sh, not from a file beside the stack`);
+          assert.equal(declared[secret]?.name, `\${SECRET_PREFIX:-appproxy}_${secret}`, `secret "${secret}" has another name than scripts/stack-secrets.sh gives it`);
+          assert.ok(scriptSecrets.includes(secret), `scripts/stack-secrets.sh does not make "${secret}" (it makes ${scriptSecrets.join(', ')})`);
+        }
+      }
+      assert.ok(scriptSecrets.length >= 10, `the secrets list of scripts/stack-secrets.sh was read (${scriptSecrets.length})`);
+    },
+    mistakes: {
+      'appproxy using a secret nobody makes': (copy) => (service('appproxy', copy)['secrets'] = [...secretsOf(service('appproxy', copy)), 'etcd_admin_token']),
+    },
+  },
+  {
+    desc: "appproxy and etcd-setup read etcd's password, CA and certificate from secrets, never from the stack's text",
+    check(from) {
+      for (const name of ['appproxy', 'etcd-setup']) {
+        const env = environment(service(name, from));
+        assert.equal(env['APPPROXY_ETCD_PASSWORD'], undefined, `${name} has APPPROXY_ETCD_PASSWORD in its environment: anyone who can inspect the service reads it; use APPPROXY_ETCD_PASSWORD_FILE`);
+        assert.match(env['APPPROXY_ETCD_PASSWORD_FILE'] ?? '', /^\/run\/secrets\//, `${name}'s password file is not a Docker secret`);
+        for (const variable of ['APPPROXY_ETCD_CA', 'APPPROXY_ETCD_CERT', 'APPPROXY_ETCD_KEY']) assert.match(env[variable] ?? '', /^\/run\/secrets\//, `${name}'s ${variable} is not a Docker secret`);
+      }
+    },
+    mistakes: {
+      'a password in the environment': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_PASSWORD'] = 'hunter2'),
+      'appproxy without a client certificate': (copy) => delete (service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_CERT'],
+    },
+  },
+  {
+    desc: 'Traefik reads etcd over TLS with its certificate, and no password in its command line',
+    check(from) {
+      const flags = flagsOf(service('traefik', from));
+      for (const flag of ['providers.etcd.tls.ca', 'providers.etcd.tls.cert', 'providers.etcd.tls.key']) assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `Traefik's --${flag} is not a Docker secret`);
+      assert.equal(flags.get('providers.etcd.password'), undefined, "Traefik's etcd password is in its command line, which `docker service inspect` shows");
+    },
+    mistakes: {
+      'Traefik without TLS': (copy) => (service('traefik', copy)['command'] = (service('traefik', copy)['command'] as string[]).filter((flag) => !flag.includes('etcd.tls'))),
+      'Traefik with a password flag': (copy) => (service('traefik', copy)['command'] = [...(service('traefik', copy)['command'] as string[]), '--providers.etcd.password=secret']),
+    },
+  },
+  {
+    desc: 'appproxy and its docker-proxy run on every node (global), etcd-setup runs once',
+    check(from) {
+      for (const name of ['appproxy', 'docker-proxy']) assert.equal((service(name, from)['deploy'] as Record<string, unknown>)['mode'], 'global', `${name} is not global: nodes without it route none of their containers`);
+      assert.notEqual((service('etcd-setup', from)['deploy'] as Record<string, unknown>)['mode'], 'global', 'etcd-setup is global: it would run on every node');
+      assert.equal(((service('etcd-setup', from)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] ?? {})['condition'], 'on-failure', 'etcd-setup restarts after success');
+    },
+    mistakes: {
+      'appproxy as one replica': (copy) => ((service('appproxy', copy)['deploy'] as Record<string, unknown>)['mode'] = 'replicated'),
+      'etcd-setup restarted forever': (copy) => ((service('etcd-setup', copy)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] = { condition: 'any' }),
+    },
+  },
+];
+
+for (const entry of securedChecks) {
+  test(`stack file (secured): ${entry.desc}`, () => {
+    entry.check(stack);
+    for (const [mistake, make] of Object.entries(entry.mistakes)) {
+      const copy = structuredClone(stack);
+      make(copy);
+      assert.throws(() => entry.check(copy), assert.AssertionError, `the check misses a stack where ${mistake}`);
+    }
+  });
+}
+
+test('etcd-cluster.yml: three members, each with TLS to clients and peers, forming one cluster of exactly themselves, each secret declared by the main stack', () => {
+  const check = (from: Stack) => {
+    const members = Object.keys(from.services).filter((name) => /^etcd(-\d)?$/.test(name)).sort();
+    assert.deepEqual(members, ['etcd', 'etcd-2', 'etcd-3'], 'the three members');
+    for (const name of members) {
+      const entry = service(name, from);
+      checkEtcdMember(name, entry, true);
+      const flags = flagsOf(entry);
+      assert.equal(flags.get('name'), name, `${name}'s member name`);
+      const cluster = (flags.get('initial-cluster') ?? '').split(',').sort();
+      assert.deepEqual(cluster, members.map((member) => `${member}=https://${member}:2380`).sort(), `${name}'s --initial-cluster`);
+      for (const secret of secretsOf(entry)) assert.ok((stack as Stack & { secrets?: Record<string, unknown> }).secrets?.[secret] !== undefined, `${name} uses secret ${secret}, which the main stack does not declare`);
+      const constraints = ((entry['deploy'] as Record<string, Record<string, string[]>>)['placement'] ?? {})['constraints'] ?? [];
+      assert.ok(constraints.some((constraint) => constraint.includes(`node.labels.appproxy.${name === 'etcd' ? 'etcd-1' : name}`)), `${name} is not pinned to its own manager by a node label (its data is on that node's volume)`);
+    }
+  };
+  check(clusterFile);
+  const plainPeers = structuredClone(clusterFile);
+  (service('etcd-2', plainPeers)['command'] as string[]).push('--listen-peer-urls=http://0.0.0.0:2380');
+  assert.throws(() => check(plainPeers), assert.AssertionError, 'the check misses a member that talks to its peers without TLS');
+  const stray = structuredClone(clusterFile);
+  (service('etcd-3', stray)['command'] as string[]).push('--initial-cluster=etcd=https://etcd:2380');
+  assert.throws(() => check(stray), assert.AssertionError, 'the check misses a member with another initial cluster');
+});
