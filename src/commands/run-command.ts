@@ -43,12 +43,13 @@ export function runCommand(): Command {
       'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough), ' +
         'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction per change, ' +
         "each server under this instance's lease, shared routers and services claimed so that several instances " +
-        '(one per Docker host) merge safely. A change costs what it is: an event reads that container only, and the ' +
+        '(one per Docker host) merge safely. On a Swarm manager the instances elect, through etcd, the one that writes ' +
+        'the Swarm services (under --swarm-owner); another takes over within the lease time when it goes. A change costs what it is: an event reads that container only, and the ' +
         'plan is made against an in-memory mirror of etcd kept by its watch. Serves /livez, /readyz, /metrics and ' +
         '/explain/<name>.\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
         'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When etcd ' +
-        'refuses the credentials or the rights, it stops with exit status 3; when etcd or Docker is unreachable, it ' +
+        'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when etcd or Docker is unreachable, it ' +
         'keeps retrying and reports not-ready; every Docker and etcd call has a limit (--docker-timeout-seconds, --etcd-timeout-seconds).',
     );
   addSettingFlags(command, 'run');
