@@ -27,7 +27,7 @@ async function seenBy(watch: RouterWatch, name: string, timeoutMs: number): Prom
   throw new Error(`${name} never showed as enabled in Traefik's API`);
 }
 
-const { docker, daemon, finish } = await benchSetup();
+const { docker, finish } = await benchSetup();
 const rows: Record<string, any>[] = [];
 try {
   for (const [concurrency, count] of runs) {

@@ -82,7 +82,6 @@ async function applyRecipe(client: Etcd3, recipe: AccessRecipe, passwords: Reado
 }
 
 export function etcdSetupCommand(): Command {
-  const env = process.env;
   const command = new Command('etcd-setup')
     .summary("create etcd's users and roles for appproxy and Traefik, and enable auth")
     .description(

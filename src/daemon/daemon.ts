@@ -74,7 +74,11 @@ export class Daemon {
     this.metrics = createMetrics();
     this.#reporter = new OutcomeReporter(this.metrics, parts.logger);
     const { config, compiled, store } = parts;
-    const onDirty = () => this.#scheduler?.trigger();
+    // A lease was replaced, leadership came: a pass now, past any backoff.
+    const passSoon = () => {
+      this.#scheduler?.trigger();
+      this.#scheduler?.wake();
+    };
     this.#node = new OwnerRole({
       store,
       rootKey: config.rootKey,
@@ -84,10 +88,8 @@ export class Daemon {
       leaseSeconds: config.etcd.leaseSeconds,
       logger: parts.logger,
       exclusive: true,
-      onDirty: () => {
-        onDirty();
-        this.#scheduler?.wake();
-      },
+      onDirty: () => this.#scheduler?.trigger(),
+      onLeaseReplaced: passSoon,
     });
     this.#swarm = new SwarmWriter({
       store,
@@ -98,10 +100,8 @@ export class Daemon {
       source: sourcePart(parts.source, 'swarm'),
       leaseSeconds: config.etcd.leaseSeconds,
       logger: parts.logger.child({ component: 'swarm-writer' }),
-      onChange: () => {
-        onDirty();
-        this.#scheduler?.wake();
-      },
+      onDirty: () => this.#scheduler?.trigger(),
+      onChange: passSoon,
       onWriter: (writer) => this.metrics.swarmWriter.set(writer ? 1 : 0),
     });
     this.metrics.swarmWriter.set(0);

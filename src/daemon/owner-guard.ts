@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../sync/key-layout.ts';
-import type { KvStore, StoreWatch } from '../sync/kv-store.ts';
+import type { KvStore, LeaseInfo, StoreWatch } from '../sync/kv-store.ts';
 import type { OwnerRecord } from './owner-record.ts';
 
 /** How long a starting instance waits for a live holder of its owner id to answer. */
@@ -22,22 +22,21 @@ export class OwnerHeldError extends Error {
 }
 
 /**
- * Whether the instance in `record` still runs. A restart must take over at once (before the old
+ * Whether the instance in `record` (its lease read as `times`) still runs. A restart must take over at once (before the old
  * lease expires, or routes would go missing), and a second instance with the same id must be
  * refused, so the question is asked directly: the starting instance writes a probe, a live holder
  * answers it through its watch within milliseconds. Two short cuts first: a lease that is gone,
  * or one that reads less time left than a kept-alive lease ever does (it is refreshed every third
  * of its time), belongs to nobody alive.
  */
-export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: OwnerRecord, asker: { instance: string; leaseId: string }): Promise<boolean> {
-  const times = await store.leaseTimes(record.lease);
+export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: OwnerRecord, times: LeaseInfo | undefined, asker: { instance: string; leaseId: string }): Promise<boolean> {
   if (times === undefined) return false;
   // etcd reports whole seconds, rounded down: a kept-alive lease reads at least two thirds of its
   // time, but for a moment before each refresh; read twice, a refresh apart, to be sure.
   const least = Math.floor((times.grantedSeconds * 2) / 3);
   if (times.remainingSeconds < least) {
     await new Promise((resolve) => setTimeout(resolve, SECOND_READ_MS));
-    const again = await store.leaseTimes(record.lease);
+    const again = await store.lease(record.lease);
     if (again === undefined || (again.remainingSeconds < least && again.remainingSeconds <= times.remainingSeconds)) return false;
   }
   // The probe names the asker, and is made unique: two instances may have one name (the same host

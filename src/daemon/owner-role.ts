@@ -24,8 +24,10 @@ export interface OwnerRoleOptions {
   readonly exclusive: boolean;
   /** The Swarm writer's leader key: its writes apply only while it leads. */
   readonly fence?: Fence;
-  /** Something needs a pass (the store changed, a lease was replaced). */
+  /** The store changed: a pass is needed. */
   readonly onDirty: () => void;
+  /** The lease was lost and replaced: a pass is needed now, past any backoff (default: onDirty). */
+  readonly onLeaseReplaced?: () => void;
 }
 
 /**
@@ -67,18 +69,19 @@ export class OwnerRole {
   async connect(): Promise<void> {
     const { store, leaseSeconds, exclusive } = this.#options;
     const previous = decodeOwnerRecord(await store.get(this.layout.ownerKey));
-    const previousKeys = previous === undefined ? undefined : await store.leaseKeys(previous.lease);
+    const previousLease = previous === undefined ? undefined : await store.lease(previous.lease);
+    const previousKeys = previousLease?.keys;
     const me = thisInstance();
     const record = (leaseId: string) => encodeOwnerRecord({ lease: leaseId, ...me });
     const lease = await store.openLease(leaseSeconds, () => {
       // The engine moves every leased key of this owner to the new lease.
       void store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
       this.#engine?.requestFullPass();
-      this.#options.onDirty();
+      (this.#options.onLeaseReplaced ?? this.#options.onDirty)();
     });
     try {
       if (exclusive && previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
-        if (await holderIsAlive(store, this.layout, previous, { instance: me.instance, leaseId: lease.leaseId() })) throw new OwnerHeldError(this.layout.owner, previous);
+        if (await holderIsAlive(store, this.layout, previous, previousLease, { instance: me.instance, leaseId: lease.leaseId() })) throw new OwnerHeldError(this.layout.owner, previous);
       }
       await store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId());
     } catch (error) {

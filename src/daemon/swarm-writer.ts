@@ -29,7 +29,9 @@ export interface SwarmWriterOptions {
   readonly source: WorkloadSource;
   readonly leaseSeconds: number;
   readonly logger: Logger;
-  /** Leadership came or went, or the writer's store view changed: a pass is needed. */
+  /** The writer's store view changed: a pass is needed. */
+  readonly onDirty: () => void;
+  /** Leadership came, or the writer's lease was replaced: a pass is needed now, past any backoff. */
   readonly onChange: () => void;
   /** Whether this instance writes the Swarm services now. */
   readonly onWriter: (writer: boolean) => void;
@@ -131,7 +133,8 @@ export class SwarmWriter {
             logger: this.#log.child({ owner }),
             exclusive: false,
             fence,
-            onDirty: this.#options.onChange,
+            onDirty: this.#options.onDirty,
+            onLeaseReplaced: this.#options.onChange,
           });
           await role.connect();
           if (term.signal.aborted) {

@@ -3,7 +3,7 @@ import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
-import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -138,16 +138,6 @@ export class EtcdStore implements KvStore {
     return { applied: false, revision, fenced: leaderKey === undefined || BigInt(leaderKey.create_revision) !== fence.createRevision };
   }
 
-  async leaseTimes(leaseId: string): Promise<{ remainingSeconds: number; grantedSeconds: number } | undefined> {
-    try {
-      const info = await this.client.leaseClient.leaseTimeToLive({ ID: leaseId });
-      if (Number(info.TTL) <= 0) return undefined;
-      return { remainingSeconds: Number(info.TTL), grantedSeconds: Number(info.grantedTTL) };
-    } catch (error) {
-      throw failure('lease read', error);
-    }
-  }
-
   campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
     // etcd3's election (etcd's own recipe: the lowest creation revision under the election's
     // prefix leads; the next one waits for the keys before it to go), under appproxy's prefix.
@@ -189,11 +179,11 @@ export class EtcdStore implements KvStore {
     };
   }
 
-  async leaseKeys(leaseId: string): Promise<string[] | undefined> {
+  async lease(leaseId: string): Promise<LeaseInfo | undefined> {
     try {
       const info = await this.client.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
       if (Number(info.TTL) <= 0) return undefined;
-      return (info.keys ?? []).map((key) => text(key as Buffer));
+      return { keys: (info.keys ?? []).map((key) => text(key as Buffer)), remainingSeconds: Number(info.TTL), grantedSeconds: Number(info.grantedTTL) };
     } catch (error) {
       throw failure('lease read', error);
     }

@@ -19,10 +19,8 @@ export interface KvStore {
    * the guard's revision. Leased puts are attached to `leaseId`.
    */
   apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult>;
-  /** The keys attached to a lease, or undefined when the lease is gone. */
-  leaseKeys(leaseId: string): Promise<string[] | undefined>;
-  /** How long a lease has left and was granted for, in seconds, or undefined when it is gone. */
-  leaseTimes(leaseId: string): Promise<{ readonly remainingSeconds: number; readonly grantedSeconds: number } | undefined>;
+  /** A lease's keys and times (one read), or undefined when the lease is gone. */
+  lease(leaseId: string): Promise<LeaseInfo | undefined>;
   /** One key's value, or undefined. */
   get(key: string): Promise<string | undefined>;
   /** Writes one key attached to a lease. */
@@ -56,6 +54,14 @@ export interface Candidacy {
 export interface Fence {
   readonly key: string;
   readonly createRevision: bigint;
+}
+
+export interface LeaseInfo {
+  /** The keys attached to it. */
+  readonly keys: readonly string[];
+  /** How long it has left and was granted for, in whole seconds. */
+  readonly remainingSeconds: number;
+  readonly grantedSeconds: number;
 }
 
 export interface StoreLease {

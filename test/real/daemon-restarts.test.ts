@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';

@@ -5,7 +5,8 @@ import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
-import { rawData, waitFor } from '../support/traefik-api.ts';
+import { rawData, serviceServerUrls, waitFor } from '../support/traefik-api.ts';
+import { runningTaskUrls } from '../support/swarm-tasks.ts';
 import { testDocker } from '../support/test-docker.ts';
 
 // `appproxy run` on a one-node Swarm: a service's tasks become its servers, scaling and label
@@ -20,21 +21,8 @@ let initialisedHere = false;
 let service: Dockerode.Service | undefined;
 let networkId = '';
 
-async function taskAddresses(): Promise<string[]> {
-  const tasks = (await docker.listTasks({ filters: { service: ['dm-swarm'], 'desired-state': ['running'] } })) as {
-    Status: { State: string };
-    NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[];
-  }[];
-  return tasks
-    .filter((task) => task.Status.State === 'running')
-    .flatMap((task) => (task.NetworksAttachments ?? []).filter((attachment) => attachment.Network.ID === networkId).map((attachment) => `http://${attachment.Addresses[0]?.split('/')[0]}:80`))
-    .sort();
-}
-
-async function traefikServers(name: string): Promise<string[]> {
-  const info = (await rawData(testEnv.traefikEtcd.api)).services?.[`${name}@etcd`] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-  return (info?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-}
+const taskAddresses = () => runningTaskUrls(docker, 'dm-swarm', networkId);
+const traefikServers = (name: string) => serviceServerUrls(testEnv.traefikEtcd.api, `${name}@etcd`);
 
 async function scale(replicas: number, labels?: Record<string, string>): Promise<void> {
   const current = (await service!.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> & { Mode: unknown; Labels: Record<string, string> } };

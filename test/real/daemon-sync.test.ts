@@ -6,7 +6,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
-import { rawData, waitFor } from '../support/traefik-api.ts';
+import { rawData, serviceServerUrls, waitFor } from '../support/traefik-api.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
 
 // `appproxy run` on real components: a real Docker engine, a real etcd, a real Traefik reading it.
@@ -161,10 +161,7 @@ test('daemon: two owners serving one service give one service with both servers;
   const ca = await webContainer('dm-shared-a', { ...shared, side: 'a' });
   const cb = await webContainer('dm-shared-b', { ...shared, side: 'b' });
   await Promise.all([ca.start(), cb.start()]);
-  const servers = async () => {
-    const service = (await rawData(traefik.api)).services?.['shared-dm@etcd'] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-    return (service?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-  };
+  const servers = () => serviceServerUrls(traefik.api, 'shared-dm@etcd');
   const ipOf = async (container: Dockerode.Container) => {
     const info = await container.inspect();
     return `http://${Object.values(info.NetworkSettings.Networks)[0]?.IPAddress}:80`;

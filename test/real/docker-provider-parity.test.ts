@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';

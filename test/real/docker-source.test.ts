@@ -115,7 +115,7 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
     await network.connect({ Container: twoNets.id });
     await docker.getNetwork('bridge').connect({ Container: twoNets.id });
     await twoNets.start();
-    const shared = await createContainer('shared', { HostConfig: { NetworkMode: `container:${RUN}-plain` } });
+    await createContainer('shared', { HostConfig: { NetworkMode: `container:${RUN}-plain` } });
     const stopped = await createContainer('stopped', {}, false);
     const ports = await createContainer('ports', {
       ExposedPorts: { '80/tcp': {}, '9000/tcp': {} },

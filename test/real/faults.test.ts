@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
-import Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { EtcdCluster, startTraefik } from '../support/etcd-cluster.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -92,7 +92,7 @@ before(async () => {
   await requireTestEnv();
   await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch(() => undefined);
   await removeSecrets();
-  await run('rm', ['-rf', SECRETS_DIR]);
+  rmSync(SECRETS_DIR, { recursive: true, force: true });
   const started = performance.now();
   await run('bash', [`${root}scripts/demo.sh`], { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
@@ -109,7 +109,7 @@ after(async () => {
 
 test("stack: etcd is secured: no client without the CA's certificate, Traefik's user reads and cannot write, appproxy's user writes its keys only", async () => {
   const traefik = ['--cert=/s/traefik.crt', '--key=/s/traefik.key'];
-  const appproxy = ['--cert=/s/appproxy.crt', '--key=/s/appproxy.key', `--user=appproxy:${(await run('cat', [`${SECRETS_DIR}/appproxy.password`])).stdout.trim()}`];
+  const appproxy = ['--cert=/s/appproxy.crt', '--key=/s/appproxy.key', `--user=appproxy:${readFileSync(`${SECRETS_DIR}/appproxy.password`, 'utf8').trim()}`];
   const anonymous = await etcdctl([], 'get', 'traefik');
   assert.equal(anonymous.ok, false, `a client without a certificate was served: ${anonymous.output}`);
   const read = await etcdctl(traefik, 'get', '--prefix', '--keys-only', 'traefik/http/routers/chat/');

@@ -7,10 +7,11 @@ import type { Etcd3, Watcher } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { etcdClient } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
-import { rawData, waitFor } from '../support/traefik-api.ts';
+import { serviceServerUrls, waitFor } from '../support/traefik-api.ts';
+import { runningTaskUrls } from '../support/swarm-tasks.ts';
 import { httpGet } from '../support/http-get.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
-import { fetchWithin } from '../support/within.ts';
+import { fetchWithin, within } from '../support/within.ts';
 
 // HA on a one-node Swarm: two `appproxy run` instances with different owner ids on the test
 // engine (as two managers' global tasks would be). One is elected the Swarm writer; the writer is
@@ -58,21 +59,8 @@ function startInstance(owner: string, port: number, other: string, waitReady = t
   });
 }
 
-async function taskUrls(): Promise<string[]> {
-  const tasks = (await docker.listTasks({ filters: { service: [SERVICE], 'desired-state': ['running'] } })) as {
-    Status: { State: string };
-    NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[];
-  }[];
-  return tasks
-    .filter((task) => task.Status.State === 'running')
-    .flatMap((task) => (task.NetworksAttachments ?? []).filter((a) => a.Network.ID === networkId).map((a) => `http://${a.Addresses[0]?.split('/')[0]}:80`))
-    .sort();
-}
-
-async function traefikServers(): Promise<string[]> {
-  const info = (await rawData(traefikApi)).services?.[`${SERVICE}@etcd`] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-  return (info?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-}
+const taskUrls = () => runningTaskUrls(docker, SERVICE, networkId);
+const traefikServers = () => serviceServerUrls(traefikApi, `${SERVICE}@etcd`);
 
 async function get(host: string): Promise<number> {
   return (await httpGet(traefikWeb, '/', { host }, 3000)).status;
@@ -110,7 +98,7 @@ class FailoverWatch {
     const prefix = `${ROOT_KEY}/http/services/${SERVICE}/loadBalancer/servers/`;
     const current = await client.getAll().prefix(prefix).keys();
     for (const key of current) this.#servers.add(key.split('/').slice(0, -1).join('/'));
-    this.#watcher = await client.watch().prefix(prefix).create();
+    this.#watcher = await within(`the etcd watch of ${prefix}`, 10_000, client.watch().prefix(prefix).create());
     this.#watcher.on('data', (response) => {
       for (const event of response.events) {
         const server = event.kv.key.toString().split('/').slice(0, -1).join('/');
@@ -144,7 +132,7 @@ class FailoverWatch {
   async stop(): Promise<void> {
     this.#stop = true;
     await Promise.all(this.#loops);
-    await this.#watcher?.cancel();
+    if (this.#watcher !== undefined) await within('the etcd watch to end', 10_000, this.#watcher.cancel());
   }
 
   assertClean(what: string): void {
@@ -253,7 +241,7 @@ test('HA: one Swarm writer is elected; when it is SIGKILLed, then SIGTERMed, the
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const killedAt = Date.now();
   a.child.kill('SIGKILL');
-  await a.exited;
+  await within('ha-a to exit after SIGKILL', 10_000, a.exited);
   await waitFor('ha-b elected after the SIGKILL', async () => ((await b.metric('appproxy_swarm_writer')) === 1 ? true : undefined), (LEASE_SECONDS + 6) * 1000);
   const takeoverMs = Date.now() - killedAt;
   await waitFor("ha-a's own keys gone", async () => ((await etcd!.get(`appproxy/owners/${ROOT_KEY}/ha-a`).string()) === null && (await get('own-a.ha.test').catch(() => 0)) === 404 ? true : undefined), (LEASE_SECONDS + 4) * 1000);
@@ -267,7 +255,7 @@ test('HA: one Swarm writer is elected; when it is SIGKILLed, then SIGTERMed, the
 
   // 2. A second live instance with ha-b's owner id is refused, naming the holder.
   const twin = await startInstance('ha-b', 19193, 'a', false);
-  const status = await twin.exited;
+  const status = await within('the twin with a live owner id to exit', 30_000, twin.exited);
   assert.equal(status, 3, `the twin exits with status 3:\n${twin.logs().slice(-2000)}`);
   assert.match(twin.logs(), new RegExp(`owner id "ha-b" is in use by a live instance \\([^)]*/${b.child.pid}`));
   assert.equal(await get('own-b.ha.test'), 200, "the holder's route is untouched");

@@ -2,7 +2,7 @@
 // applied all or nothing, prefix watches delivered asynchronously and in order, leases that can be
 // expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
-import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
+import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, LeaseInfo, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
   return range.prefix ? key.startsWith(range.key) : key === range.key;
@@ -103,11 +103,6 @@ export class MemoryStore implements KvStore {
     }
   }
 
-  async leaseTimes(leaseId: string): Promise<{ remainingSeconds: number; grantedSeconds: number } | undefined> {
-    const ttl = this.#ttls.get(leaseId);
-    return this.leases.has(leaseId) && ttl !== undefined ? { remainingSeconds: ttl, grantedSeconds: ttl } : undefined;
-  }
-
   campaign(prefix: string, name: string, value: string, _ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
     const election = `${prefix}${name}`;
     const queue = this.#elections.get(election) ?? [];
@@ -147,8 +142,11 @@ export class MemoryStore implements KvStore {
     else leader?.leave();
   }
 
-  async leaseKeys(leaseId: string): Promise<string[] | undefined> {
-    return this.leases.has(leaseId) ? [...this.data.values()].filter((entry) => entry.lease === leaseId).map((entry) => entry.key) : undefined;
+  async lease(leaseId: string): Promise<LeaseInfo | undefined> {
+    const ttl = this.#ttls.get(leaseId);
+    if (!this.leases.has(leaseId) || ttl === undefined) return undefined;
+    const keys = [...this.data.values()].filter((entry) => entry.lease === leaseId).map((entry) => entry.key);
+    return { keys, remainingSeconds: ttl, grantedSeconds: ttl };
   }
 
   async get(key: string): Promise<string | undefined> {

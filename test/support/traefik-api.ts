@@ -19,6 +19,12 @@ export async function rawData(api: string): Promise<RawData> {
   return (await response.json()) as RawData;
 }
 
+/** The server URLs of one HTTP service (`<name>@<provider>`) in Traefik's raw data, sorted; none when it is absent. */
+export async function serviceServerUrls(api: string, service: string): Promise<string[]> {
+  const info = (await rawData(api)).services?.[service] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+  return (info?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+}
+
 /**
  * Polls `check` every 100 ms until it returns a value other than undefined, or fails after
  * `timeoutMs` naming `what`. A check that itself never returns is cut at the deadline too.

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { OwnerGuard, OwnerHeldError, PROBE_ANSWER_MS, holderIsAlive } from '../../src/daemon/owner-guard.ts';
@@ -15,6 +14,7 @@ import { OwnerRole } from '../../src/daemon/owner-role.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
+import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 import { container } from '../support/workloads.ts';
 
@@ -61,17 +61,7 @@ function role(store: MemoryStore, source: WorkloadSource = fakeSource(WORKLOADS)
   return new OwnerRole({ store, rootKey: 'traefik', owner: OWNER, compiled, source, leaseSeconds: LEASE_SECONDS, logger: quiet, exclusive: true, onDirty: () => undefined });
 }
 
-/** What the full translation of WORKLOADS gives under the root, for OWNER. */
-function expectedTree(): Record<string, string> {
-  const build = buildConfiguration(WORKLOADS, compiled);
-  const tree: Record<string, string> = { traefik: 'appproxy' };
-  for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, { rootKey: 'traefik', ownerId: OWNER })) tree[key] = value;
-  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-function rootTree(store: MemoryStore): Record<string, string> {
-  return Object.fromEntries(Object.entries(store.tree('traefik')).filter(([key]) => key === 'traefik' || key.startsWith('traefik/')));
-}
+const expectedTree = () => expectedTreeOf(WORKLOADS, compiled, OWNER);
 
 /** Keys that must live on the owner's lease: its servers and its claims (and its record). */
 function leasedKeys(store: MemoryStore): string[] {
@@ -161,7 +151,7 @@ for (const row of goneLeases) {
     const seen = spy(store);
     const record = await row.record(store);
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
-    const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: 'node-b/8', leaseId: asker.leaseId() }));
+    const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: 'node-b/8', leaseId: asker.leaseId() }));
     assert.equal(value, false);
     assert.ok(ms < PROBE_ANSWER_MS / 2, `answered from the lease alone, took ${Math.round(ms)} ms`);
     assert.deepEqual(seen.probes, [], 'no probe written');
@@ -199,7 +189,7 @@ for (const row of answeringHolders) {
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
     try {
       const record = { lease: holder.leaseId(), instance: row.holder, since: '' };
-      const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: row.asker, leaseId: asker.leaseId() }));
+      const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: row.asker, leaseId: asker.leaseId() }));
       assert.equal(value, true, 'the holder is alive');
       assert.ok(ms >= row.leastMs && ms < PROBE_ANSWER_MS, `answered, not timed out: took ${Math.round(ms)} ms`);
       assert.deepEqual(
@@ -258,7 +248,7 @@ for (const row of silentHolders) {
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
     try {
       const record = { lease: holder.leaseId(), instance: 'node-a/7', since: '' };
-      const { value, ms } = await timed(holderIsAlive(store, layout, record, { instance: 'node-b/8', leaseId: asker.leaseId() }));
+      const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: 'node-b/8', leaseId: asker.leaseId() }));
       assert.equal(value, false, 'nobody answered');
       assert.ok(ms >= PROBE_ANSWER_MS - 5 && ms < PROBE_ANSWER_MS + 500, `waited about PROBE_ANSWER_MS (${PROBE_ANSWER_MS} ms), took ${Math.round(ms)} ms`);
       assert.deepEqual(
@@ -290,7 +280,7 @@ for (const row of liveHolders) {
     await holder.pass(); // its guard runs from its first pass on
     const holderLease = holder.leaseId();
     assert.ok(holderLease !== undefined);
-    const before = { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: await store.leaseKeys(holderLease) };
+    const before = { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: (await store.lease(holderLease))?.keys };
     assert.deepEqual(before.tree, expectedTree());
     const seen = spy(store);
     const twin = role(store);
@@ -314,7 +304,7 @@ for (const row of liveHolders) {
       assert.equal(store.leases.has(seen.granted[0]!), false, "the refused instance's lease is revoked");
       assert.equal(store.data.has(layout.probeKey), false, 'no probe left behind');
       assert.deepEqual(
-        { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: await store.leaseKeys(holderLease) },
+        { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: (await store.lease(holderLease))?.keys },
         { ...before, leased: [...(before.leased ?? []), layout.aliveKey] },
         "the holder's record, keys and lease are as they were (its answer added)",
       );
@@ -377,7 +367,7 @@ for (const row of deadHolders) {
       assert.ok(leased.length >= WORKLOADS.length * 2, 'servers and claims are there');
       for (const key of leased) assert.equal(store.data.get(key)?.lease, newLease, `${key} is on the new lease`);
       assert.equal(store.leases.has(oldLease), false, 'the previous lease is revoked after the first pass');
-      assert.equal(await store.leaseKeys(oldLease), undefined);
+      assert.equal(await store.lease(oldLease), undefined);
 
       // Now the new holder's guard runs: a third instance with the same owner id is refused, naming it.
       await assert.rejects(

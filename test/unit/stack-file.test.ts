@@ -29,19 +29,28 @@ function service(name: string, from: Stack = stack): Service {
   return found;
 }
 
-function command(name: string, from: Stack = stack): string[] {
-  const value = service(name, from)['command'];
+function commandOf(entry: Service): string[] {
+  const value = entry['command'];
   return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(/\s+/) : [];
 }
 
-/** Traefik's static configuration given as `--a.b.c=value` flags, by lower-cased name (Traefik ignores case). */
-function traefikFlags(from: Stack = stack): Map<string, string> {
+function command(name: string, from: Stack = stack): string[] {
+  return commandOf(service(name, from));
+}
+
+/** A service's `--a.b.c=value` flags, by lower-cased name (Traefik and etcd ignore case); the last of a repeated flag wins. */
+function flagsOf(entry: Service): Map<string, string> {
   const flags = new Map<string, string>();
-  for (const argument of command('traefik', from)) {
+  for (const argument of commandOf(entry)) {
     const match = /^--([^=]+)(?:=(.*))?$/.exec(argument);
     if (match?.[1] !== undefined) flags.set(match[1].toLowerCase(), match[2] ?? 'true');
   }
   return flags;
+}
+
+/** Traefik's static configuration given as flags. */
+function traefikFlags(from: Stack = stack): Map<string, string> {
+  return flagsOf(service('traefik', from));
 }
 
 /** The port of each Traefik entry point, from `--entrypoints.<name>.address=[host]:port[/udp]`. */
@@ -331,16 +340,6 @@ const SECRETS_SCRIPT = readFileSync(new URL('../../scripts/stack-secrets.sh', im
 /** The secret keys scripts/stack-secrets.sh creates (its SECRETS list, `<key>:<file>`). */
 const scriptSecrets = [...(/^SECRETS=\(\n([\s\S]*?)\n\)/m.exec(SECRETS_SCRIPT)?.[1] ?? '').matchAll(/^\s*(\w+):/gm)].map((match) => match[1] ?? '');
 
-function flagsOf(entry: Service): Map<string, string> {
-  const flags = new Map<string, string>();
-  const value = entry['command'];
-  for (const argument of Array.isArray(value) ? value.map(String) : []) {
-    const match = /^--([^=]+)(?:=(.*))?$/.exec(argument);
-    if (match?.[1] !== undefined) flags.set(match[1].toLowerCase(), match[2] ?? 'true');
-  }
-  return flags;
-}
-
 function secretsOf(entry: Service): string[] {
   const value = entry['secrets'];
   return Array.isArray(value) ? value.map((item: unknown) => (typeof item === 'string' ? item : String((item as Record<string, unknown>)['source']))) : [];
@@ -402,7 +401,7 @@ const securedChecks: { desc: string; check: (from: Stack) => void; mistakes: Rea
   {
     desc: 'Traefik reads etcd over TLS with its certificate, and no password in its command line',
     check(from) {
-      const flags = flagsOf(service('traefik', from));
+      const flags = traefikFlags(from);
       for (const flag of ['providers.etcd.tls.ca', 'providers.etcd.tls.cert', 'providers.etcd.tls.key']) assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `Traefik's --${flag} is not a Docker secret`);
       assert.equal(flags.get('providers.etcd.password'), undefined, "Traefik's etcd password is in its command line, which `docker service inspect` shows");
     },

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { decodeOwnerRecord } from '../../src/daemon/owner-record.ts';
@@ -15,6 +14,7 @@ import { KeyLayout } from '../../src/sync/key-layout.ts';
 import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { SyncEngine } from '../../src/sync/sync-engine.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
+import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 import { swarmService } from '../support/workloads.ts';
 
@@ -59,17 +59,7 @@ function swarmSource(services: Workload[]): WorkloadSource & { services: Workloa
   return source;
 }
 
-/** What the full translation gives under the root for these services, written as the Swarm owner. */
-function expectedTree(services: readonly Workload[]): Record<string, string> {
-  const build = buildConfiguration(services, compiled);
-  const tree: Record<string, string> = { traefik: 'appproxy' };
-  for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, { rootKey: 'traefik', ownerId: SWARM_OWNER })) tree[key] = value;
-  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-function rootTree(store: MemoryStore): Record<string, string> {
-  return Object.fromEntries(Object.entries(store.tree('traefik')).filter(([key]) => key === 'traefik' || key.startsWith('traefik/')));
-}
+const expectedTree = (services: readonly Workload[]) => expectedTreeOf(services, compiled, SWARM_OWNER);
 
 function serverKeys(store: MemoryStore): string[] {
   return Object.keys(store.tree('traefik/')).filter((key) => layout.classify(key)?.kind === 'tree' && (layout.classify(key) as { server?: string }).server !== undefined);
@@ -97,6 +87,7 @@ function candidate(store: MemoryStore, name: string, source: WorkloadSource): Ca
     source,
     leaseSeconds: ELECTION_SECONDS,
     logger: quiet,
+    onDirty: () => undefined,
     onChange: () => undefined,
     onWriter: (writing) => calls.push(writing),
   });
@@ -182,7 +173,7 @@ test('SwarmWriter: of two managers exactly one is elected; its pass writes the s
   const claimOwners = claimKeys(store).map((key) => (layout.classify(key) as { owner: string }).owner);
   assert.deepEqual([...new Set(claimOwners)], [SWARM_OWNER], 'every claim is the Swarm owner\'s');
   assert.equal(claimOwners.length, 4, 'a claim for each router and service');
-  assert.equal((await store.leaseTimes(lease))?.grantedSeconds, ELECTION_SECONDS * SWARM_LEASE_FACTOR);
+  assert.equal((await store.lease(lease))?.grantedSeconds, ELECTION_SECONDS * SWARM_LEASE_FACTOR);
   assert.equal(other.writer.role(), undefined, 'still only one writer');
 });
 

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
 import { SyncEngine } from '../../src/sync/sync-engine.ts';
+import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 import { container } from '../support/workloads.ts';
 
@@ -30,19 +30,7 @@ async function engineOn(store: MemoryStore, onDirty: () => void = () => undefine
   return new SyncEngine({ store, layout, compiled, lease, logger: quiet, onDirty });
 }
 
-/** What the whole, non-incremental translation gives for these workloads: the store must hold exactly this under the root. */
-function expectedTree(workloads: readonly Workload[]): Record<string, string> {
-  const build = buildConfiguration(workloads, compiled);
-  const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: 'traefik', ownerId: 'host-a' });
-  const tree: Record<string, string> = { traefik: 'appproxy' };
-  for (const [key, value] of pairs) tree[key] = value;
-  if (pairs.size === 0) tree[layout.placeholderKey] = 'true';
-  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-function rootTree(store: MemoryStore): Record<string, string> {
-  return Object.fromEntries(Object.entries(store.tree('traefik')).filter(([key]) => key === 'traefik' || key.startsWith('traefik/')));
-}
+const expectedTree = (workloads: readonly Workload[]) => expectedTreeOf(workloads, compiled, 'host-a');
 
 test('engine: the first pass writes what the full translation gives, in one transaction; a second pass writes nothing', async () => {
   const store = new MemoryStore();
