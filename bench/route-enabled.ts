@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { testEnv } from '../test/support/env.ts';
-import { fetchWithin } from '../test/support/within.ts';
+import { fetchWithin, within } from '../test/support/within.ts';
 import { forEachLimited } from '../test/support/test-docker.ts';
 import { benchSetup, createBenchContainer, createFleet, removeBenchContainers } from './lib/fleet.ts';
 import { writeResult } from './lib/results.ts';
@@ -75,13 +75,13 @@ try {
     for (let index = 0; index < samples; index += 1) {
       const name = `probe${fleet}-${index}`;
       const container = await createBenchContainer(docker, name, { NetworkMode: 'appproxy-bench' });
-      const watcher = await etcd.watch().key(`traefik/http/routers/${name}/rule`).create();
+      const watcher = await within(`the etcd watch of ${name}`, 10_000, etcd.watch().key(`traefik/http/routers/${name}/rule`).create());
       let committedAt = Number.NaN;
       watcher.on('put', () => (committedAt = performance.now()));
       await container.start();
       const t0 = performance.now();
       const [a, b] = await Promise.all([enabledAfter(testEnv.traefikEtcd.api, `${name}@etcd`, t0), enabledAfter(testEnv.traefikDocker.api, `${name}@docker`, t0)]);
-      await watcher.cancel();
+      await within('the etcd watch to end', 10_000, watcher.cancel());
       viaEtcd.push(a);
       viaDocker.push(b);
       const eventAt = events.seen.get(name);

@@ -12,6 +12,7 @@ import { httpGet } from '../test/support/http-get.ts';
 import { cdfChart } from './lib/cdf-chart.ts';
 import { benchSetup, createBenchContainer } from './lib/fleet.ts';
 import { summary, type Summary } from './lib/stats.ts';
+import { within } from '../test/support/within.ts';
 
 const samples = Number(process.argv[2] ?? 50);
 const out = new URL('./results/', import.meta.url).pathname;
@@ -35,13 +36,13 @@ try {
   for (let index = 0; index < samples; index += 1) {
     const name = `bench-${index}`;
     const container = await createBenchContainer(docker, name);
-    const watcher = await etcd.watch().key(`traefik/http/routers/${name}/rule`).create();
+    const watcher = await within(`the etcd watch of ${name}`, 10_000, etcd.watch().key(`traefik/http/routers/${name}/rule`).create());
     let committed = Number.NaN;
     const t0 = performance.now();
     watcher.on('put', () => (committed = performance.now() - t0));
     await container.start();
     const [viaEtcd, viaDocker] = await Promise.all([liveAfter(testEnv.traefikEtcd.web, name, t0), liveAfter(testEnv.traefikDocker.web, name, t0)]);
-    await watcher.cancel();
+    await within('the etcd watch to end', 10_000, watcher.cancel());
     appproxyMs.push(viaEtcd);
     dockerProviderMs.push(viaDocker);
     etcdMs.push(committed);

@@ -24,6 +24,7 @@ import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { container } from '../test/support/workloads.ts';
+import { since as ms, summary } from './lib/stats.ts';
 
 const ROOT_KEY = 'bench-scale';
 const OWNER = 'bench-scale';
@@ -54,7 +55,6 @@ function syntheticWorkload(i: number): Workload {
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-const ms = (start: number) => Math.round((performance.now() - start) * 10) / 10;
 
 async function countKeys(client: Etcd3): Promise<number> {
   const [tree, claims] = await Promise.all([client.getAll().prefix(`${ROOT_KEY}/`).count(), client.getAll().prefix(`appproxy/claims/${ROOT_KEY}/`).count()]);
@@ -82,11 +82,6 @@ async function reclaim(client: Etcd3): Promise<void> {
 }
 
 const SAMPLES = 50;
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
-}
 
 /** The store as the daemon uses it, counting what a pass reads and writes. */
 class CountingStore extends EtcdStore {
@@ -157,8 +152,9 @@ async function one(size: number): Promise<Record<string, unknown>> {
       removeMs.push(performance.now() - begin);
     }
     const round = (value: number) => Math.round(value * 10) / 10;
-    const addOne = { p50: round(percentile(addMs, 50)), p99: round(percentile(addMs, 99)), operations: percentile(addOps, 50), samples: SAMPLES };
-    const removeOne = { p50: round(percentile(removeMs, 50)), p99: round(percentile(removeMs, 99)), samples: SAMPLES };
+    const [add, remove] = [summary(addMs), summary(removeMs)];
+    const addOne = { p50: round(add.p50), p99: round(add.p99), operations: summary(addOps).p50, samples: SAMPLES };
+    const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
     engine.replaceWorkloads([]);
     const removeAll = await pass();
     const keysAfterRemoveAll = await countKeys(client);

@@ -1,4 +1,5 @@
 // Summaries shared by the benchmarks: percentiles by the nearest-rank method.
+import pLimit from 'p-limit';
 
 export interface Summary {
   readonly n: number;
@@ -25,16 +26,8 @@ export function since(start: number): number {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Like Promise.all over `items.map(fn)`, with at most `limit` calls in flight. */
+/** Like Promise.all over `items.map(fn)`, with at most `limit` calls in flight (p-limit). */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  const limited = pLimit(limit);
+  return Promise.all(items.map((item, index) => limited(() => fn(item, index))));
 }

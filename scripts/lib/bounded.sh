@@ -1,7 +1,7 @@
 # Sourced by the project's scripts: the commands that can wait on something else (an engine, a
 # registry, a package mirror) get a limit, so that a wedged engine ends a script with an error
 # instead of a wait without end. `timeout` exits 124 when the limit is hit; the caller's `set -e`
-# (or its own check) turns that into a failure, and bounded_note names the command.
+# (or its own check) turns that into a failure, and bounded_run names the command.
 DOCKER_CALL_LIMIT=${DOCKER_CALL_LIMIT:-900}
 
 bounded_run() { # LIMIT CMD...

@@ -1,10 +1,9 @@
 import { Command, Option } from 'commander';
-import { distance } from 'fastest-levenshtein';
 import { addSettingFlags } from '../config/setting-flags.ts';
-import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
+import { explainWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation } from '../core/explain/format-explanation.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
-import { swarmTaskContainer } from '../docker/task-container.ts';
+import { explainTarget } from '../docker/task-container.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
 interface ExplainFlags {
@@ -19,14 +18,13 @@ async function explain(name: string, flags: ExplainFlags): Promise<number> {
   const { config, compiled } = prepared;
   const workloads = await loadWorkloads('explain', flags.input, config);
   if (workloads === undefined) return 3;
-  const match = findWorkload(workloads, name, distance);
-  const target = match.found ?? (flags.input === undefined ? await swarmTaskContainer(dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000), name) : undefined);
-  if (target === undefined) {
-    const closest = match.found === undefined ? match.closest : [];
+  const found = await explainTarget(workloads, name, flags.input === undefined ? dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000) : undefined);
+  if (found.target === undefined) {
+    const { closest } = found;
     process.stderr.write(`appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`);
     return 1;
   }
-  const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
+  const explanation = explainWorkload(found.target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
   process.stdout.write(flags.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
   return 0;
 }

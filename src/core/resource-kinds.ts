@@ -15,7 +15,6 @@ export const RESOURCE_KINDS = {
 } as const;
 
 export type ResourceSection = keyof typeof RESOURCE_KINDS;
-export const RESOURCE_SECTIONS = Object.keys(RESOURCE_KINDS) as ResourceSection[];
 
 /** The field that identifies a server of a load balancer, by protocol. */
 export const SERVER_TARGET_FIELD: Readonly<Record<string, 'url' | 'address'>> = { http: 'url', tcp: 'address', udp: 'address' };

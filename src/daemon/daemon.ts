@@ -6,14 +6,13 @@ import type { CompiledProviderOptions } from '../core/provider/build-configurati
 import { DockerChanges } from '../docker/docker-changes.ts';
 import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
-import { swarmTaskContainer } from '../docker/task-container.ts';
+import { explainTarget } from '../docker/task-container.ts';
 import { retryForever } from '../retry/retry-forever.ts';
 import { LeadershipLostError, StoreUnavailableError, type KvStore } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { SourceUnavailableError } from '../sync/reconciler.ts';
 import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
-import { distance } from 'fastest-levenshtein';
-import { explainWorkload, findWorkload } from '../core/explain/explain-workload.ts';
+import { explainWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
 import { claimIdOf } from '../core/resource-kinds.ts';
 import { credentialProblem } from './credential-problem.ts';
@@ -271,9 +270,9 @@ export class Daemon {
     } catch (error) {
       return { status: 503, body: { error: `Docker could not be read: ${(error as Error).message}` } };
     }
-    const match = findWorkload(workloads, name, distance);
-    const target = match.found ?? (await swarmTaskContainer(this.#parts.docker, name));
-    if (target === undefined) return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: match.found === undefined ? match.closest : [] } };
+    const found = await explainTarget(workloads, name, this.#parts.docker);
+    if (found.target === undefined) return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: found.closest } };
+    const { target } = found;
     // A Swarm service is written under the Swarm writer's owner id, whichever instance that is now.
     const swarmRole = this.#swarm.role();
     const swarmOwner = this.#swarm.owner();

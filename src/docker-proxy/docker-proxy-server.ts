@@ -1,6 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { DEFAULT_DOCKER_TIMEOUT_MS } from '../docker/docker-call-limit.ts';
+import { DEFAULT_DOCKER_TIMEOUT_MS, DockerCallTimeoutError, dockerCallName } from '../docker/docker-call-limit.ts';
 import { allowedRequest } from './read-only-rules.ts';
 
 /**
@@ -18,11 +18,11 @@ export function createDockerProxy(socketPath: string, logger: Logger, limitMs: n
     // The same limit as the client's: a plain call until its whole answer, the event stream until
     // its headers (a quiet stream is normal; the client pings the engine through us to tell).
     const streaming = isEventStream(incoming.url);
-    const call = `${incoming.method} ${(incoming.url ?? '').split('?', 1)[0]}`;
+    const call = dockerCallName(incoming.method, incoming.url);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      upstream.destroy(new Error(`${call}: no answer from the Docker engine within ${limitMs} ms`));
+      upstream.destroy(new DockerCallTimeoutError(call, limitMs));
     }, limitMs);
     const upstream = request({ socketPath, path: incoming.url, method: incoming.method, headers: incoming.headers }, (response) => {
       if (streaming) clearTimeout(timer);

@@ -5,15 +5,15 @@ export const DEFAULT_DOCKER_TIMEOUT_MS = 30_000;
 
 /** A Docker call got no (complete) answer within its limit: the engine is wedged, overloaded or not what the socket leads to. */
 export class DockerCallTimeoutError extends Error {
-  readonly call: string;
-  readonly limitMs: number;
-
   constructor(call: string, limitMs: number) {
     super(`${call}: no answer from the Docker engine within ${limitMs} ms`);
     this.name = 'DockerCallTimeoutError';
-    this.call = call;
-    this.limitMs = limitMs;
   }
+}
+
+/** A call as errors name it: method and path, without the query (`GET /containers/json`). */
+export function dockerCallName(method: string | undefined, path: string | undefined): string {
+  return `${method ?? 'GET'} ${(path ?? '').replace(/\?.*$/, '')}`;
 }
 
 interface DialOptions {
@@ -45,7 +45,7 @@ export function limitDockerCalls<T extends Dockerode>(docker: T, limitMs: number
       return;
     }
     const controller = new AbortController();
-    const call = `${options.method ?? 'GET'} ${(options.path ?? '').replace(/\?.*$/, '')}`;
+    const call = dockerCallName(options.method, options.path);
     let finished = false;
     const finish: DialCallback = (error, data) => {
       if (finished) return;

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import pLimit from 'p-limit';
 import type { Workload } from '../core/workload.ts';
 import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { containerToWorkload } from './container-to-workload.ts';
@@ -224,16 +225,8 @@ async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Like Promise.all over `items.map(fn)`, with at most `limit` calls of `fn` in flight; keeps order. */
+/** Like Promise.all over `items.map(fn)`, with at most `limit` calls of `fn` in flight (p-limit); keeps order. */
 async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  const limited = pLimit(limit);
+  return Promise.all(items.map((item) => limited(() => fn(item))));
 }

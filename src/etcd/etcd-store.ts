@@ -76,18 +76,22 @@ export class EtcdStore implements KvStore {
       lost = true;
       handlers.onLost(reason);
     };
+    // A cancel waits for etcd to confirm it: a wedged etcd never does, so it is limited too.
     const stop = async () => {
       lost = true;
-      await Promise.all(watchers.map((watcher) => watcher.cancel().catch(() => undefined)));
+      await Promise.all(watchers.map((watcher) => pTimeout(watcher.cancel(), { milliseconds: WATCH_CREATE_LIMIT_MS }).catch(() => undefined)));
     };
     try {
       for (const range of ranges) {
         const builder = range.prefix ? this.client.watch().prefix(range.key) : this.client.watch().key(range.key);
-        const watcher = await pTimeout(builder.startRevision(String(afterRevision + 1n)).create(), {
-          milliseconds: WATCH_CREATE_LIMIT_MS,
-          message: `etcd watch of "${range.key}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms`,
-        });
+        // Made, then waited for: one that etcd never confirms is still in hand to be cancelled.
+        const watcher = builder.startRevision(String(afterRevision + 1n)).watcher();
         watchers.push(watcher);
+        const connected = new Promise<void>((resolve, reject) => {
+          watcher.once('connected', () => resolve());
+          watcher.once('error', reject);
+        });
+        await pTimeout(connected, { milliseconds: WATCH_CREATE_LIMIT_MS, message: `etcd watch of "${range.key}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms` });
         watcher.on('data', (response) => {
           if (lost) return;
           const events: WatchEvent[] = response.events.map((event) =>

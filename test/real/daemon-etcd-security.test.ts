@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { requireTestEnv } from '../support/env.ts';
 import { waitFor } from '../support/traefik-api.ts';
-import { fetchWithin } from '../support/within.ts';
+import { fetchWithin, within } from '../support/within.ts';
 
 // `appproxy run` against an etcd of this test's own that demands TLS with client certificates and
 // a user and password: it connects and writes with the right credentials, and refuses to start,
@@ -89,7 +89,7 @@ test('etcd with TLS, client certificates and a user: appproxy connects, writes, 
 test('etcd with the wrong password: appproxy refuses to start, saying why, and never prints the password', async () => {
   const appproxy = await startDaemon({ owner: 'tls-bad', port: 19189, args: [...tlsArgs(), '--etcd-username', 'root'], env: { APPPROXY_ETCD_PASSWORD: 'wrong-password' }, waitReady: false });
   daemons.push(appproxy);
-  const code = await Promise.race([appproxy.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+  const code = await within('appproxy to exit', 30_000, appproxy.exited);
   assert.equal(code, 3, `appproxy exits with status 3 on refused credentials; got ${code}:\n${appproxy.logs()}`);
   assert.match(appproxy.logs(), /appproxy run: etcd refused the credentials \(user "root"\): .*authentication failed.*Check --etcd-username/);
   assert.ok(!appproxy.logs().includes('wrong-password'), 'the password appears in no log line');
@@ -99,7 +99,7 @@ test('etcd user without rights on the root key: appproxy refuses to start and na
   await etcdctl('--user=root:s3cret-root', 'user', 'add', 'norights:pw-norights');
   const appproxy = await startDaemon({ owner: 'tls-norights', port: 19187, args: [...tlsArgs(), '--etcd-username', 'norights'], env: { APPPROXY_ETCD_PASSWORD: 'pw-norights' }, waitReady: false });
   daemons.push(appproxy);
-  const code = await Promise.race([appproxy.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+  const code = await within('appproxy to exit', 30_000, appproxy.exited);
   assert.equal(code, 3, `appproxy exits with status 3 when etcd denies access; got ${code}:\n${appproxy.logs()}`);
   assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and the prefixes "tlstest\/", "appproxy\/claims\/tlstest\/", "appproxy\/owners\/tlstest\/" and "appproxy\/elections\/tlstest\/"/);
 });

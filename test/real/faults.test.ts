@@ -11,6 +11,7 @@ import { SocketForwarder } from '../support/socket-forwarder.ts';
 import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { forEachLimited, testDocker } from '../support/test-docker.ts';
+import { within } from '../support/within.ts';
 
 // The fault suite: each scenario runs while containers are started and stopped continuously and a
 // client requests routes that do not change through Traefik; each ends when etcd holds exactly
@@ -225,19 +226,17 @@ test('fault: SIGKILL in the middle of a large change, then a restart', async () 
     owners: [{ owner: 'faults-sigkill' }],
     fault: async () => {
       const names = Array.from({ length: 60 }, (_, i) => `f4-bulk-${i}`);
-      const watcher = await etcd.watch().prefix('traefik/http/routers/f4-bulk-').create();
+      const watcher = await within('the etcd watch of the f4-bulk routers', 10_000, etcd.watch().prefix('traefik/http/routers/f4-bulk-').create());
       const firstWrite = new Promise<void>((resolve) => watcher.once('put', () => resolve()));
       // All created first, then started together (a few at a time, which the engine takes without
       // wedging): their start events arrive while appproxy writes, one large change under way.
       const containers = await forEachLimited(names, (name) => createWeb(docker, name));
       const starting = forEachLimited(containers, (container) => container.start());
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no f4-bulk router was written within 120 s:\n${appproxy.logs().slice(-3000)}`)), 120_000);
+      await within('the first f4-bulk router written', 120_000, firstWrite).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}:\n${appproxy.logs().slice(-3000)}`);
       });
-      await Promise.race([firstWrite, timeout]).finally(() => clearTimeout(timer));
       await stopDaemon(appproxy, 'SIGKILL');
-      await watcher.cancel();
+      await within('the etcd watch to end', 10_000, watcher.cancel());
       const written = await etcd.getAll().prefix('traefik/http/routers/f4-bulk-').keys();
       appproxy = await daemon('faults-sigkill', 19174, lease);
       await starting;

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { testEnv } from './env.ts';
 import { waitFor } from './traefik-api.ts';
-import { within } from './within.ts';
-import { fetchWithin } from './within.ts';
+import { fetchWithin, within } from './within.ts';
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 

@@ -1,4 +1,5 @@
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { etcdFromConfig } from '../../src/etcd/etcd-client.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
 
 /** A test's etcd call gets no answer for this long only when etcd is down or wedged. */
@@ -6,7 +7,8 @@ export const TEST_ETCD_LIMIT_MS = 10_000;
 
 /** A client for test etcds, every unary call under TEST_ETCD_LIMIT_MS. Close it in `after`. */
 export function etcdClient(hosts: string | string[]): Etcd3 {
-  return new Etcd3({ hosts, dialTimeout: 3000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + TEST_ETCD_LIMIT_MS }) });
+  // The product's own client settings: every unary call under a deadline.
+  return etcdFromConfig({ endpoints: [hosts].flat(), leaseSeconds: 15, timeoutSeconds: TEST_ETCD_LIMIT_MS / 1000 });
 }
 
 /** A client for the test etcd. Close it in `after`. */

@@ -1,10 +1,18 @@
 // What a store must hold under the root after a sync, for the engine's and the owner roles' unit
 // tests: the whole, non-incremental translation of the workloads as one owner writes it.
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { MemoryStore } from './memory-store.ts';
+
+/** Traefik's default provider options, compiled (what `appproxy run` uses without settings). */
+export const defaultCompiled: CompiledProviderOptions = (() => {
+  const result = compileProviderOptions(defaultProviderOptions);
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return result.value;
+})();
 
 function sorted(tree: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -1,6 +1,5 @@
-import { fetchWithin } from './within.ts';
 /** Reads Traefik's API, and waits for what a test expects of it, within a bounded time. */
-import { within } from './within.ts';
+import { fetchWithin, within } from './within.ts';
 
 export interface RawData {
   readonly routers?: Record<string, Record<string, unknown>>;

@@ -5,8 +5,6 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { OwnerGuard, OwnerHeldError, PROBE_ANSWER_MS, holderIsAlive } from '../../src/daemon/owner-guard.ts';
 import { decodeOwnerRecord, encodeOwnerRecord, type OwnerRecord } from '../../src/daemon/owner-record.ts';
@@ -14,29 +12,18 @@ import { OwnerRole } from '../../src/daemon/owner-role.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
-import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
+import { defaultCompiled, expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
+import { until } from '../support/within.ts';
 import { container } from '../support/workloads.ts';
 
-const compiled = (() => {
-  const result = compileProviderOptions(defaultProviderOptions);
-  assert.ok(result.ok);
-  return result.value;
-})();
+const compiled = defaultCompiled;
 const quiet = pino({ level: 'silent' });
 const OWNER = 'host-a';
 const layout = new KeyLayout('traefik', OWNER);
 const LEASE_SECONDS = 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` until it holds; fails naming what was awaited once `ms` have passed. */
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 function web(name: string, ip: string): Workload {
   return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true' } });
@@ -408,7 +395,7 @@ test("OwnerGuard: a probe on its own lease (left by its own connect) is not answ
     assert.equal(store.data.has(layout.aliveKey), false, 'its own pending probe is not answered');
     const other = await store.openLease(LEASE_SECONDS, () => undefined);
     store.put(layout.probeKey, 'node-a/7', other.leaseId());
-    await waitFor('the answer to a probe on another lease', () => store.data.has(layout.aliveKey));
+    await until('the answer to a probe on another lease', () => store.data.has(layout.aliveKey));
     assert.deepEqual(JSON.parse(store.data.get(layout.aliveKey)!.value), { instance: 'node-a/7', probe: 'node-a/7' });
   } finally {
     await guard.stop();

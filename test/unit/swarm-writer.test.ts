@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { decodeOwnerRecord } from '../../src/daemon/owner-record.ts';
 import { SWARM_LEASE_FACTOR, SwarmWriter, defaultSwarmOwner } from '../../src/daemon/swarm-writer.ts';
@@ -14,15 +12,12 @@ import { KeyLayout } from '../../src/sync/key-layout.ts';
 import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { SyncEngine } from '../../src/sync/sync-engine.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
-import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
+import { defaultCompiled, expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
+import { until } from '../support/within.ts';
 import { swarmService } from '../support/workloads.ts';
 
-const compiled = (() => {
-  const result = compileProviderOptions(defaultProviderOptions);
-  assert.ok(result.ok);
-  return result.value;
-})();
+const compiled = defaultCompiled;
 const quiet = pino({ level: 'silent' });
 const CLUSTER = 'clusterid123456789';
 const SWARM_OWNER = defaultSwarmOwner(CLUSTER);
@@ -33,14 +28,6 @@ const ELECTION_SECONDS = 5;
 const STAND_AGAIN_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` until it holds; fails naming what was awaited once `ms` have passed. */
-async function waitFor(what: string, condition: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 function service(name: string, port: string, ips: string[]): Workload {
   return swarmService(name, { 'appproxy.enable': 'true', [`appproxy.http.services.${name}.loadbalancer.server.port`]: port }, ips);
@@ -109,7 +96,7 @@ function twoManagers(t: TestContext, store: MemoryStore, source: WorkloadSource)
 
 /** Waits until one of them writes, checks that only one does, and says which. */
 async function electedOf(candidates: readonly Candidate[]): Promise<{ leader: Candidate; others: Candidate[] }> {
-  await waitFor('a Swarm writer to be elected and connected', () => candidates.some((c) => c.writer.role() !== undefined));
+  await until('a Swarm writer to be elected and connected', () => candidates.some((c) => c.writer.role() !== undefined));
   await sleep(20); // time for a second (wrong) one to show up
   const writing = candidates.filter((c) => c.writer.role() !== undefined);
   assert.deepEqual(
@@ -197,7 +184,7 @@ for (const row of departures) {
     const fenced = fencedApplies(store);
 
     await row.go(store, leader);
-    await waitFor(`${next.name} to be elected and connected after ${leader.name} went`, () => next.writer.role() !== undefined);
+    await until(`${next.name} to be elected and connected after ${leader.name} went`, () => next.writer.role() !== undefined);
     assert.equal(leader.writer.role(), undefined, `${leader.name} writes no more`);
     assert.deepEqual(leader.calls, [true, false], `${leader.name}: onWriter(true), then onWriter(false)`);
     assert.deepEqual(next.calls, [true], `${next.name}: onWriter(true) once`);
@@ -222,7 +209,7 @@ for (const row of departures) {
     assert.deepEqual(rootTree(store), before, 'nothing written by the old engine');
 
     if (row.standsAgain) {
-      await waitFor(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
+      await until(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
     } else {
       await sleep(STAND_AGAIN_MS + 200);
       assert.equal(Object.keys(store.tree(ELECTION)).length, 1, `${leader.name} does not stand again`);
@@ -239,7 +226,7 @@ for (const row of departures) {
     }
     if (!row.standsAgain) leader.writer.update(CLUSTER);
     await next.writer.stop();
-    await waitFor(`${leader.name} to be elected again`, () => leader.writer.role() !== undefined);
+    await until(`${leader.name} to be elected again`, () => leader.writer.role() !== undefined);
     assert.deepEqual(next.calls, [true, false]);
     assert.deepEqual(leader.calls, [true, false, true]);
     await firstPass(store, leader);
@@ -259,7 +246,7 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
   const fenced = fencedApplies(store);
 
   store.loseLeadership(layout.electionsPrefix, SWARM_OWNER, { noticed: false });
-  await waitFor(`${next.name} to be elected and connected`, () => next.writer.role() !== undefined);
+  await until(`${next.name} to be elected and connected`, () => next.writer.role() !== undefined);
   const stale = leader.writer.role();
   assert.ok(stale !== undefined, `${leader.name} has not noticed yet`);
 
@@ -276,7 +263,7 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
   assert.deepEqual(leader.calls, [true, false]);
   await firstPass(store, next, changed);
   assert.equal(serverKeys(store).length, TASKS + 1, 'the new writer writes what runs now');
-  await waitFor(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
+  await until(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
   assert.equal(leader.writer.role(), undefined, 'in line behind the writer');
 });
 
@@ -293,7 +280,7 @@ test('SwarmWriter: a candidate in line that is no longer a manager leaves the li
   assert.ok(leader.writer.role() !== undefined, 'and the writer stays');
 
   waiting.writer.update(undefined);
-  await waitFor(`${waiting.name} to leave the line`, () => Object.keys(store.tree(ELECTION)).length === 1);
+  await until(`${waiting.name} to leave the line`, () => Object.keys(store.tree(ELECTION)).length === 1);
   await leader.writer.stop();
   await sleep(50);
   assert.equal(waiting.writer.role(), undefined, 'not a manager: not elected when the writer stops');
@@ -301,7 +288,7 @@ test('SwarmWriter: a candidate in line that is no longer a manager leaves the li
   assert.equal(Object.keys(store.tree(ELECTION)).length, 0);
 
   waiting.writer.update(CLUSTER);
-  await waitFor(`${waiting.name} to be elected once a manager again`, () => waiting.writer.role() !== undefined);
+  await until(`${waiting.name} to be elected once a manager again`, () => waiting.writer.role() !== undefined);
   assert.deepEqual(waiting.calls, [true]);
   await firstPass(store, waiting);
 });

@@ -2,21 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
 import { SyncEngine } from '../../src/sync/sync-engine.ts';
-import { expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
+import { defaultCompiled, expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 import { container } from '../support/workloads.ts';
 
-const compiled = (() => {
-  const result = compileProviderOptions(defaultProviderOptions);
-  assert.ok(result.ok);
-  return result.value;
-})();
+const compiled = defaultCompiled;
 const quiet = pino({ level: 'silent' });
 const layout = new KeyLayout('traefik', 'host-a');
 const tick = () => new Promise((resolve) => setImmediate(resolve));
