@@ -14,6 +14,12 @@ export interface Workload {
   readonly serviceName: string;
   /** Container labels, or the Swarm service's labels (`deploy.labels`). */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * For `swarm-service` only: the labels its containers get (`--container-label`, or `labels:`
+   * outside `deploy:` in a stack file). Never routed, as Traefik's Swarm provider never reads them:
+   * kept so that labels put there by mistake can be reported.
+   */
+  readonly containerLabels?: Readonly<Record<string, string>> | undefined;
   /** Docker state (`running`, `exited`, ...). Swarm tasks reach the core only when running. */
   readonly status: string;
   /** Health status when the container has a health check (`starting`, `healthy`, `unhealthy`), else undefined. */

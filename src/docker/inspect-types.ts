@@ -54,6 +54,8 @@ export interface SwarmService {
     } | null;
     /** `vip` or `dnsrr`; absent when the service was created through the API without one. */
     readonly EndpointSpec?: { readonly Mode?: string | null } | null;
+    /** The labels its containers get (`--container-label`, `labels:` outside `deploy:` in a stack file). */
+    readonly TaskTemplate?: { readonly ContainerSpec?: { readonly Labels?: Readonly<Record<string, string>> | null } | null } | null;
   };
   readonly Endpoint?: {
     /** `Addr` carries a prefix length: `10.0.1.2/24`. */

@@ -18,6 +18,7 @@ export function swarmServiceToWorkload(
 ): Workload {
   const name = service.Spec.Name;
   const labels = { ...(service.Spec.Labels ?? {}) };
+  const containerLabels = service.Spec.TaskTemplate?.ContainerSpec?.Labels ?? {};
   const isGlobal = service.Spec.Mode?.Global != null;
   return {
     kind: 'swarm-service',
@@ -25,6 +26,7 @@ export function swarmServiceToWorkload(
     name,
     serviceName: name,
     labels,
+    ...(Object.keys(containerLabels).length > 0 ? { containerLabels: { ...containerLabels } } : {}),
     status: 'running',
     ports: [],
     networks: serviceNetworks(service, networks),

@@ -94,6 +94,20 @@ test('daemon: a container that turns unhealthy loses its route', async () => {
   await appproxy.kill('SIGTERM');
 });
 
+test('daemon: a paused container loses its route at once and gets it back when unpaused', async () => {
+  const appproxy = await daemon('host-a', 19181);
+  const container = await webContainer('dm-pause', { 'appproxy.http.routers.dm-pause.rule': 'Host(`dm-pause`)' });
+  await container.start();
+  await waitFor('route dm-pause to answer', async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined), 15_000);
+  await container.pause();
+  // Gone, not hanging: Traefik's Docker provider would keep the paused server until its next listing.
+  await waitFor('paused route dm-pause to go', async () => ((await answer('dm-pause')) === 'HTTP 404' ? true : undefined), 15_000);
+  await container.unpause();
+  await waitFor('unpaused route dm-pause to answer', async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined), 15_000);
+  await container.remove({ force: true });
+  await appproxy.kill('SIGTERM');
+});
+
 test('daemon: one change is one etcd transaction; a resync with nothing changed writes nothing', async () => {
   const appproxy = await daemon('host-a', 19181);
   await waitFor('first sync', async () => ((await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined));

@@ -251,6 +251,32 @@ export const parityCases: readonly ParityCase[] = [
   { id: 'p39', desc: 'an unknown field rejects the container in both', routesNothing: true, containers: [{ name: 'p39-web', labels: { ...on, 'http.routers.p39-r.rulez': 'Host(`p39`)' } }] },
   { id: 'p40', desc: 'a TCP router without rule is dropped; its service stays', containers: [{ name: 'p40-db', labels: { ...on, 'tcp.routers.p40-r.entrypoints': 'tcpep' }, ports: ['6379/tcp'] }] },
   {
+    id: 'p70',
+    desc: 'errors statusRewrites keyed by ranges, a one-status range among them (the form etcd carries; a bare "418" is written so)',
+    containers: [
+      {
+        name: 'p70-web',
+        labels: {
+          ...on,
+          'http.middlewares.p70-e.errors.status': '418,500-599',
+          'http.middlewares.p70-e.errors.service': 'p70-web@docker',
+          'http.middlewares.p70-e.errors.statusrewrites.418-418': '404',
+          'http.middlewares.p70-e.errors.statusrewrites.500-503': '502',
+        },
+      },
+    ],
+  },
+  {
+    id: 'p71',
+    desc: 'enumerations in another case (sameSite=Lax, strategy=P2C) are passed on as given, as Traefik does',
+    containers: [
+      {
+        name: 'p71-web',
+        labels: { ...on, 'http.services.p71-s.loadbalancer.sticky.cookie.samesite': 'Lax', 'http.services.p71-s.loadbalancer.strategy': 'P2C' },
+      },
+    ],
+  },
+  {
     id: 'd01',
     desc: 'a field Traefik refuses from labels (a router\'s parentRefs)',
     containers: [{ name: 'd01-web', labels: { ...on, 'http.routers.d01-r.parentrefs': 'x' } }],

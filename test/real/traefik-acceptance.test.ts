@@ -53,6 +53,16 @@ function containers(): object[] {
       'appproxy.http.middlewares.acc-replace.replacepath.path': '/replaced',
     }),
     inspect('acc-default-rule', two.port, { 'appproxy.http.routers.acc-default-rule.entrypoints': 'web' }),
+    // A single status key (`418`), which etcd cannot carry as it is: appproxy writes `418-418`.
+    inspect('acc-errors', one.port, {
+      'appproxy.http.routers.acc-errors.rule': 'PathPrefix(`/status`)',
+      'appproxy.http.routers.acc-errors.entrypoints': 'web',
+      'appproxy.http.routers.acc-errors.middlewares': 'acc-errors',
+      'appproxy.http.middlewares.acc-errors.errors.status': '418',
+      'appproxy.http.middlewares.acc-errors.errors.service': 'acc-errors',
+      'appproxy.http.middlewares.acc-errors.errors.query': '/page/{status}',
+      'appproxy.http.middlewares.acc-errors.errors.statusrewrites.418': '404',
+    }),
     inspect('acc-tcp', tcpPort, {
       'appproxy.tcp.routers.acc-tcp.rule': 'HostSNI(`*`)',
       'appproxy.tcp.routers.acc-tcp.entrypoints': 'tcpep',
@@ -88,7 +98,7 @@ before(async () => {
   // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
   const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
   await waitFor('this run\'s configuration in Traefik', async () => {
-    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-tcp@etcd']);
+    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-errors@etcd', 'acc-tcp@etcd']);
     const chat = data.services?.['acc-chat@etcd'] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
     const tcp = data.tcpServices?.['acc-tcp@etcd'] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
     const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
@@ -153,6 +163,16 @@ test('acceptance: the automatic router takes the default rule Host(`<name>`)', a
   const reply = await get('/', { host: 'acc-default-rule' });
   assert.equal(reply.status, 200);
   assert.equal(reply.reply?.backend, backends[1]?.id);
+});
+
+test('acceptance: an errors middleware with a single status in statusRewrites (418=404) rewrites that status', async () => {
+  const rewritten = await get('/status/418');
+  assert.equal(rewritten.status, 404, 'the backend\'s 418 comes back as 404');
+  // Traefik fills {status} with the rewritten status.
+  assert.equal(rewritten.reply?.path, '/page/404', 'with the error page the middleware asked for, for the new status');
+  const untouched = await get('/status/503');
+  assert.equal(untouched.status, 503, 'a status outside the middleware\'s range passes as it is (the control)');
+  assert.equal(untouched.reply?.path, '/status/503');
 });
 
 test('acceptance: a TCP router forwards to its backend', async () => {

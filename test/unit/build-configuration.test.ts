@@ -275,16 +275,36 @@ const cases: Case[] = [
     errors: [{ workload: 'bad', includes: '"io" is not one of none, lax, strict' }],
   },
   {
-    desc: 'names that cannot be etcd key segments reject the workload',
+    desc: 'a name that cannot be an etcd key segment leaves out that entry only, and what referred to it',
     workloads: [
       container({ name: 'a', labels: { ...enable, 'appproxy.http.routers.123.rule': 'Host(`x`)' } }),
-      container({ name: 'b', labels: { ...enable, 'appproxy.http.middlewares.m.headers.customrequestheaders.X/Y': 'z' } }),
+      container({ name: 'b', labels: { ...enable, 'appproxy.http.middlewares.m.headers.customrequestheaders.X/Y': 'z', 'appproxy.http.middlewares.m.headers.customrequestheaders.X-Z': 'z' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
+      container({ name: 'c', labels: { ...enable, 'appproxy.http.services.c@x.loadbalancer.server.port': '81' }, networks: [{ name: 'bridge', ip: '172.17.0.4' }] }),
     ],
-    expected: {},
+    expected: {
+      http: {
+        middlewares: { m: { headers: { customRequestHeaders: { 'X-Z': 'z' } } } },
+        routers: { b: { rule: 'Host(`b`)', service: 'b' } },
+        services: { a: defaultService('http://172.17.0.2:80'), b: defaultService('http://172.17.0.3:80') },
+      },
+    },
     errors: [
       { workload: 'a', includes: 'is only digits' },
       { workload: 'b', includes: 'contains "/"' },
+      { workload: 'c', includes: 'contains "@"' },
+      { workload: 'c', includes: 'http.routers "c" refers to "c@x", which is left out' },
     ],
+  },
+  {
+    desc: 'a Swarm service with appproxy labels on its containers only: nothing routed, and a warning names the service and the fix',
+    workloads: [
+      swarmService('slip', { 'com.docker.stack.namespace': 'demo' }, ['10.0.1.7'], {
+        containerLabels: { 'appproxy.enable': 'true', 'appproxy.http.routers.slip.rule': 'Host(`slip`)', 'com.docker.stack.namespace': 'demo' },
+      }),
+      swarmService('fine', { ...enable, 'appproxy.http.services.fine.loadbalancer.server.port': '80' }, ['10.0.1.8'], { containerLabels: { 'com.docker.stack.namespace': 'demo' } }),
+    ],
+    expected: { http: { routers: { fine: { rule: 'Host(`fine`)', service: 'fine' } }, services: { fine: defaultService('http://10.0.1.8:80') } } },
+    warnings: [{ workload: 'slip', includes: 'Swarm service "slip" has appproxy.enable, appproxy.http.routers.slip.rule on its containers, which are not read (a service is routed by its service labels): move them to deploy.labels' }],
   },
   {
     desc: 'TCP only: no HTTP service or router is created; a TCP router without rule is dropped',

@@ -50,7 +50,7 @@ const cases: Case[] = [
           chat: {
             loadBalancer: {
               servers: [{ port: '5000' }],
-              sticky: { cookie: { name: 'wsk_sticky', secure: true, httpOnly: true, sameSite: 'lax', maxAge: 3600, path: '/wsk', domain: 'example.com' } },
+              sticky: { cookie: { name: 'wsk_sticky', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: 3600, path: '/wsk', domain: 'example.com' } },
             },
           },
         },

@@ -67,21 +67,27 @@ const hostileNames: readonly { readonly name: string; readonly why: string; read
   { name: '0042', why: "digits only read as a list index by Traefik's KV decoder", includes: 'is only digits' },
 ];
 
-const resourceKinds: readonly { readonly kind: string; readonly field: string; readonly value: string }[] = [
-  { kind: 'http.routers', field: 'rule', value: x('r') },
-  { kind: 'http.services', field: 'loadbalancer.server.port', value: '8080' },
-  { kind: 'http.middlewares', field: 'stripprefix.prefixes', value: '/x' },
-  { kind: 'tcp.routers', field: 'rule', value: 'HostSNI(`*`)' },
-  { kind: 'udp.services', field: 'loadbalancer.server.port', value: '53' },
+// A resource with such a name is left out alone; what the workload defined beside it stays, and
+// what referred to it (the automatic router of a service) is left out with it.
+const resourceKinds: readonly { readonly kind: string; readonly field: string; readonly value: string; readonly remains: string | undefined; readonly referrer?: boolean }[] = [
+  { kind: 'http.routers', field: 'rule', value: x('r'), remains: 'http/services/bad/loadBalancer/servers/' },
+  { kind: 'http.services', field: 'loadbalancer.server.port', value: '8080', remains: undefined, referrer: true },
+  { kind: 'http.middlewares', field: 'stripprefix.prefixes', value: '/x', remains: 'http/routers/bad/rule' },
+  { kind: 'tcp.routers', field: 'rule', value: 'HostSNI(`*`)', remains: 'tcp/services/bad/loadBalancer/servers/' },
+  { kind: 'udp.services', field: 'loadbalancer.server.port', value: '53', remains: undefined },
 ];
 
 const nameCases: Case[] = hostileNames.flatMap(({ name, why, includes }) =>
-  resourceKinds.map(({ kind, field, value }) => ({
-    desc: `${kind.replace('.', ' ')} named ${JSON.stringify(name)}: refused (${why})`,
+  resourceKinds.map(({ kind, field, value, remains, referrer }) => ({
+    desc: `${kind.replace('.', ' ')} named ${JSON.stringify(name)}: that resource is left out (${why})`,
     workloads: [box('bad', '172.17.0.2', { [`appproxy.${kind}.${name}.${field}`]: value })],
-    routed: [],
-    errors: [{ workload: 'bad', label: `appproxy.${kind}.${name}`, includes }],
-    absent: ['http/routers/bad', 'http/services/bad', 'tcp', 'udp'],
+    routed: remains === undefined ? [] : ['bad'],
+    errors: [
+      { workload: 'bad', label: `appproxy.${kind}.${name}`, includes },
+      ...(referrer === true ? [{ workload: 'bad', label: `appproxy.${kind}.${name}`, includes: 'http.routers "bad" refers to' }] : []),
+    ],
+    absent: [`${kind.replace('.', '/')}/${name[0] ?? ''}`, ...(remains === undefined ? ['http/routers/bad', 'http/services/bad'] : [])],
+    counts: remains === undefined ? [] : [{ pattern: new RegExp(`^${remains}`), count: 1 }],
   })),
 );
 
@@ -348,28 +354,52 @@ const prototypeCases: Case[] = [
 // Names that are not resources (header names, plugin options at any depth) become key segments too.
 const keyCases: Case[] = [
   {
-    desc: 'a header name with a newline is refused, not written as a key with a line break',
-    workloads: [box('hdr', '172.17.0.2', { 'appproxy.http.middlewares.m.headers.customrequestheaders.X-A\nInjected': '1' })],
-    routed: [],
+    desc: 'a header name with a newline is left out, not written as a key with a line break; the other headers stay',
+    workloads: [box('hdr', '172.17.0.2', { 'appproxy.http.middlewares.m.headers.customrequestheaders.X-A\nInjected': '1', 'appproxy.http.middlewares.m.headers.customrequestheaders.X-Ok': '2' })],
+    routed: ['hdr'],
     errors: [{ workload: 'hdr', label: 'appproxy.http.middlewares.m.headers.customRequestHeaders.X-A\nInjected', includes: 'control characters' }],
-    absent: ['http/middlewares/m'],
+    pairs: { 'http/middlewares/m/headers/customRequestHeaders/X-Ok': '2' },
+    counts: [{ pattern: /^http\/middlewares\/m\//, count: 1 }],
   },
   {
-    desc: 'nested plugin options with "/", a tab or only digits are refused (each would change the tree Traefik reads)',
+    desc: 'nested plugin options with "/", a tab or only digits are left out (each would change the tree Traefik reads); the others stay',
     workloads: [
       box('plug', '172.17.0.2', {
         'appproxy.http.middlewares.m.plugin.p.a/b': '1',
         'appproxy.http.middlewares.m.plugin.p.c\td': '1',
         'appproxy.http.middlewares.m.plugin.p.outer.007': '1',
+        'appproxy.http.middlewares.m.plugin.p.outer.fine': 'yes',
       }),
     ],
-    routed: [],
+    routed: ['plug'],
     errors: [
       { workload: 'plug', label: 'appproxy.http.middlewares.m.plugin.p.a/b', includes: 'contains "/"' },
       { workload: 'plug', label: 'appproxy.http.middlewares.m.plugin.p.c\td', includes: 'control characters' },
       { workload: 'plug', label: 'appproxy.http.middlewares.m.plugin.p.outer.007', includes: 'is only digits' },
     ],
-    absent: ['http/middlewares/m'],
+    pairs: { 'http/middlewares/m/plugin/p/outer/fine': 'yes' },
+    counts: [{ pattern: /^http\/middlewares\/m\//, count: 1 }],
+  },
+  {
+    desc: 'a single status in statusRewrites becomes its range, which etcd can carry; a range given too with another value wins and the single one is reported',
+    workloads: [
+      box('errs', '172.17.0.2', {
+        'appproxy.http.middlewares.e.errors.status': '400-599',
+        'appproxy.http.middlewares.e.errors.service': 'errs',
+        'appproxy.http.middlewares.e.errors.statusrewrites.418': '404',
+        'appproxy.http.middlewares.e.errors.statusrewrites.500-503': '502',
+        'appproxy.http.middlewares.e.errors.statusrewrites.404': '410',
+        'appproxy.http.middlewares.e.errors.statusrewrites.404-404': '400',
+      }),
+    ],
+    routed: ['errs'],
+    errors: [{ workload: 'errs', label: 'appproxy.http.middlewares.e.errors.statusRewrites.404', includes: 'also given as "404-404"' }],
+    pairs: {
+      'http/middlewares/e/errors/statusRewrites/418-418': '404',
+      'http/middlewares/e/errors/statusRewrites/500-503': '502',
+      'http/middlewares/e/errors/statusRewrites/404-404': '400',
+    },
+    counts: [{ pattern: /^http\/middlewares\/e\/errors\/statusRewrites\//, count: 3 }],
   },
   {
     desc: 'plugin options of any depth, with list items, are written as nested keys',

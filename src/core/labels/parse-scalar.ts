@@ -31,7 +31,10 @@ export function parseScalar(text: string, type: FieldType): ScalarResult {
       if (type.enumValues === undefined) return { ok: true, value: text };
       const match = type.enumValues.find((candidate) => candidate.toLowerCase() === text.toLowerCase());
       if (match === undefined) return { ok: false, message: `"${text}" is not one of ${type.enumValues.join(', ')}` };
-      return { ok: true, value: match };
+      // Written as given, as Traefik's providers pass it on: Traefik itself decides at run time
+      // (sameSite is lower-cased there; a ruleSyntax other than "v2" exactly means v3), and two
+      // containers spelling a value differently conflict under Traefik's merge as they do here.
+      return { ok: true, value: text };
     }
     case 'bool':
       if (TRUE.has(text)) return { ok: true, value: true };

@@ -1,8 +1,8 @@
-import type { ConfigObject } from '../config-tree.ts';
+import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import type { LabelProblem } from '../labels/decode-configuration.ts';
 import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
 import type { Workload } from '../workload.ts';
-import { checkNames } from './check-names.ts';
+import { makeNamesEtcdSafe } from './etcd-safe-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
 import { compileDefaultRule, type CompiledRule } from './default-rule.ts';
 import { mergeConfigurations, type MergeConflict, type NamedConfiguration } from './merge-configurations.ts';
@@ -77,8 +77,30 @@ function oversizedLabels(workload: Workload, prefix: string): BuildProblem[] {
   return problems;
 }
 
+/**
+ * A Swarm service with labels under the prefix on its containers instead of the service, a common
+ * slip in stack files (`labels:` beside `deploy:` instead of inside it). Traefik's Swarm provider
+ * reads only service labels, and so does appproxy, which also hides task containers from the
+ * container view (their service is what is routed): without this warning nothing would say why.
+ */
+function misplacedSwarmLabels(workload: Workload, prefix: string): BuildProblem | undefined {
+  if (workload.kind !== 'swarm-service') return undefined;
+  const start = `${prefix.toLowerCase()}.`;
+  const misplaced = Object.keys(workload.containerLabels ?? {}).filter((label) => label.toLowerCase().startsWith(start)).sort();
+  if (misplaced.length === 0) return undefined;
+  const shown = misplaced.length > 3 ? `${misplaced.slice(0, 3).join(', ')} and ${misplaced.length - 3} more` : misplaced.join(', ');
+  return {
+    severity: 'warning',
+    workload: workload.name,
+    label: misplaced[0],
+    message: `Swarm service "${workload.name}" has ${shown} on its containers, which are not read (a service is routed by its service labels): move them to deploy.labels in the stack file, or use --label instead of --container-label`,
+  };
+}
+
 /** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
 function candidates(workload: Workload, prefix: string, problems: BuildProblem[]): Candidate[] {
+  const misplaced = misplacedSwarmLabels(workload, prefix);
+  if (misplaced !== undefined) problems.push(misplaced);
   const oversized = oversizedLabels(workload, prefix);
   if (oversized.length > 0) {
     problems.push(...oversized);
@@ -148,14 +170,17 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
       continue;
     }
     rewriteReferences(built.configuration);
-    const nameProblems = checkNames(built.configuration, prefix);
-    if (nameProblems.length > 0) {
-      for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
-      continue;
-    }
+    const nameProblems = makeNamesEtcdSafe(built.configuration, prefix);
+    for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+    // Names left out can take all a workload defined: then it routes nothing.
+    if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
     contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
   }
   return { contributions, problems, filtered };
+}
+
+function definesResources(configuration: ConfigObject): boolean {
+  return Object.values(configuration).some((section) => isConfigObject(section) && Object.values(section).some((map) => (Array.isArray(map) ? map.length > 0 : isConfigObject(map) && Object.keys(map).length > 0)));
 }
 
 /** The error a merge conflict is reported as, to each workload involved. */

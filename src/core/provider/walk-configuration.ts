@@ -15,8 +15,12 @@ export interface VisitedValue {
 export interface ConfigurationVisitor {
   /** A scalar or a list of scalars (`type` says which). */
   scalar?(visit: VisitedValue): void;
-  /** A user-chosen map key: a resource name, a header name, a plugin option (nested ones too). */
-  mapKey?(path: readonly string[], key: string, field: SchemaField): void;
+  /**
+   * A user-chosen map key: a resource name, a header name, a plugin option (nested ones too), with
+   * the map holding it. `'drop'` removes the entry (its value is not visited); the visitor may add
+   * entries to the map, which are not visited either.
+   */
+  mapKey?(path: readonly string[], key: string, field: SchemaField, map: ConfigObject): 'keep' | 'drop';
 }
 
 function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path: string[], replace: (value: ConfigValue) => void, visitor: ConfigurationVisitor): void {
@@ -39,7 +43,10 @@ function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path
     case 'map':
       if (!isConfigObject(value)) return;
       for (const [key, entry] of Object.entries(value)) {
-        visitor.mapKey?.(path, key, field);
+        if (visitor.mapKey?.(path, key, field, value) === 'drop') {
+          delete value[key];
+          continue;
+        }
         if (type.value !== 'raw') walkValue(entry, type.value, field, [...path, key], (next) => (value[key] = next), visitor);
         else walkRaw(entry, field, [...path, key], visitor);
       }
@@ -53,7 +60,10 @@ function walkRaw(value: ConfigValue, field: SchemaField, path: string[], visitor
     (value as ConfigValue[]).forEach((item, index) => walkRaw(item, field, [...path, String(index)], visitor));
   } else if (isConfigObject(value)) {
     for (const [key, entry] of Object.entries(value)) {
-      visitor.mapKey?.(path, key, field);
+      if (visitor.mapKey?.(path, key, field, value) === 'drop') {
+        delete value[key];
+        continue;
+      }
       walkRaw(entry, field, [...path, key], visitor);
     }
   }

@@ -10,7 +10,7 @@
  * matches them case-insensitively. A field is a type expression:
  *
  * - `string`, `bool`, `int`, `uint`, `float`, `duration` (Go duration or whole seconds);
- * - `enum(a|b)`: a string restricted to those values (matched case-insensitively);
+ * - `enum(a|b)`: a string restricted to those values (matched case-insensitively, written as given);
  * - `T[]`: a list (labels give lists of scalars as comma-separated values, lists of objects as `name[0].x`);
  * - `map<T>`: names chosen by the user (routers, header names); `map<raw>`: free-form plugin options;
  * - another struct's name; `allowEmpty` after it means `field=true` alone creates it with defaults;

@@ -1,0 +1,100 @@
+import { isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
+import type { LabelProblem } from '../labels/decode-configuration.ts';
+import { walkStruct } from './walk-configuration.ts';
+
+const RESOURCE_MAPS = new Set(['routers', 'services', 'middlewares', 'models', 'serversTransports', 'stores']);
+
+/** Why a map key cannot be an etcd key segment, or undefined when it can. */
+function badKey(key: string, resource: boolean): string | undefined {
+  if (key.includes('/')) return 'contains "/", which would split the etcd key';
+  if (/^\d+$/.test(key)) return "is only digits, which Traefik's etcd provider reads as a list index";
+  if (resource && key.includes('@')) return 'contains "@", which Traefik reads as a provider suffix';
+  if (resource && /[\s\p{Cc}]/u.test(key)) return 'contains white space or control characters';
+  if (resource && (key === '.' || key === '..')) return 'is a relative path name';
+  // A line break or tab in any key (a header name, a plugin option) breaks every line-oriented
+  // view of the tree (`render --format kv`, etcdctl) and is no valid name in HTTP anyway.
+  if (/\p{Cc}/u.test(key)) return 'contains control characters (a line break, a tab)';
+  return undefined;
+}
+
+/** A resource left out, by its section (`http`, `tcp`, `udp`, `tls`), kind and name. */
+interface DroppedResource {
+  readonly section: string;
+  readonly name: string;
+  /** The label at fault: the resource's own, or that of the resource whose loss took it. */
+  readonly label: string;
+}
+
+/**
+ * Makes every map key of a built configuration one that etcd keys can carry, in place, and says
+ * what it changed. Map keys become key segments: `/` would split them, a digits-only segment is
+ * read by Traefik's KV decoder as a list index, `@` in a resource name reads as a provider suffix,
+ * and control characters make names nobody can type.
+ *
+ * - A single status in an errors middleware's `statusRewrites` (`418`) becomes its range (`418-418`),
+ *   which Traefik reads the same way under every provider: nothing is lost.
+ * - Any other bad key leaves out that entry only (a header, a plugin option, a resource), with an
+ *   error naming the label. A resource left out also takes this workload's resources that refer to
+ *   it, each with its own error, so that Traefik is never given a router pointing at nothing.
+ */
+export function makeNamesEtcdSafe(configuration: ConfigObject, prefix: string): LabelProblem[] {
+  const problems: LabelProblem[] = [];
+  const dropped: DroppedResource[] = [];
+  const labelOf = (path: readonly string[], key: string) => `${prefix}.${[...path, key].join('.')}`;
+  walkStruct(configuration, 'Configuration', [], {
+    mapKey(path, key, field, map) {
+      if (field.key === 'statusRewrites' && /^\d+$/.test(key)) {
+        const range = `${key}-${key}`;
+        if (!Object.hasOwn(map, range)) {
+          map[range] = map[key] as ConfigValue;
+          return 'drop';
+        }
+        if (map[range] === map[key]) return 'drop';
+        problems.push({ label: labelOf(path, key), message: `status "${key}" is also given as "${range}" with another value; it is left out: give it once` });
+        return 'drop';
+      }
+      const resource = RESOURCE_MAPS.has(field.key) && path.length === 2;
+      const why = badKey(key, resource);
+      if (why === undefined) return 'keep';
+      const label = labelOf(path, key);
+      const what = resource ? `${path.join('.')} "${key}"` : 'this entry';
+      problems.push({ label, message: `name "${key}" ${why}; ${what} is left out: use letters, digits, "-" and "_"` });
+      if (resource && path[0] !== undefined) dropped.push({ section: path[0], name: key, label });
+      return 'drop';
+    },
+  });
+  dropReferrers(configuration, dropped, problems);
+  return problems;
+}
+
+/** How this workload's own references spell a resource name once `@docker`/`@swarm` are rewritten away. */
+function referenceTo(name: string): string {
+  return name.replace(/@(docker|swarm)$/, '');
+}
+
+/**
+ * Leaves out the resources (of this workload's configuration) that refer to a resource left out,
+ * until none is left: the automatic router of a service left out, a chain of a middleware left out.
+ */
+function dropReferrers(configuration: ConfigObject, dropped: DroppedResource[], problems: LabelProblem[]): void {
+  const pending = [...dropped];
+  while (pending.length > 0) {
+    const gone = pending.shift() as DroppedResource;
+    const section = configuration[gone.section];
+    if (!isConfigObject(section)) continue;
+    walkStruct({ [gone.section]: section }, 'Configuration', [], {
+      scalar({ path, field, value }) {
+        if (!field.ref || path.length < 3) return;
+        const names = Array.isArray(value) ? value : [value];
+        if (!names.some((name) => name === gone.name || name === referenceTo(gone.name))) return;
+        const [, kind, name] = path as [string, string, string];
+        const map = section[kind];
+        if (!isConfigObject(map) || !Object.hasOwn(map, name)) return;
+        delete map[name];
+        // The problem names the label at fault: the referrer may have none (an automatic router).
+        problems.push({ label: gone.label, message: `${gone.section}.${kind} "${name}" refers to "${gone.name}", which is left out, and is left out with it` });
+        pending.push({ section: gone.section, name, label: gone.label });
+      },
+    });
+  }
+}
