@@ -50,7 +50,8 @@ export function parseTypeExpression(expression: string): FieldType {
   throw new Error(`schema: unknown type expression ${JSON.stringify(expression)}`);
 }
 
-function parseField(key: string, spec: FieldSpec): SchemaField {
+/** One field's entry of the table, parsed (exported for the test that checks the table against Traefik's structs). */
+export function parseFieldSpec(key: string, spec: FieldSpec): SchemaField {
   const text = typeof spec === 'string' ? spec : spec.t;
   const words = text.split(' ');
   const typeWord = words[0] ?? '';
@@ -73,7 +74,7 @@ export function structFields(name: StructName): readonly SchemaField[] {
   let fields = fieldCache.get(name);
   if (fields === undefined) {
     const specs: Record<string, FieldSpec> = traefikDynamicSchema[name];
-    fields = Object.entries(specs).map(([key, spec]) => parseField(key, spec));
+    fields = Object.entries(specs).map(([key, spec]) => parseFieldSpec(key, spec));
     fieldCache.set(name, fields);
   }
   return fields;

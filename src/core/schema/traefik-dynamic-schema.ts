@@ -3,8 +3,10 @@
  *
  * This table is the project's only knowledge of which fields exist: label decoding, validation,
  * key generation and rendering all read it. It was derived by reading the Go structs in Traefik's
- * `pkg/config/dynamic` (tags `json`, `label`, `kv`, `label-slice-as-struct`) at the v3.7 branch; to
- * follow a new Traefik release, compare those structs and edit this table.
+ * `pkg/config/dynamic` (tags `json`, `label`, `kv`, `label-slice-as-struct`) at the v3.7 branch.
+ * test/unit/schema-vs-traefik.test.ts checks it against a listing generated from those structs
+ * (scripts/traefik-dynamic-fields.ts); to follow a new Traefik release, regenerate the listing and
+ * edit this table where the test says.
  *
  * Field keys are the JSON names (the spelling written to etcd and printed by `render`); Traefik
  * matches them case-insensitively. A field is a type expression:
@@ -428,6 +430,7 @@ export const traefikDynamicSchema = {
     serverName: 'string',
     insecureSkipVerify: 'bool',
     rootCAs: 'string[]',
+    certificates: 'tls.Certificate[]',
     cipherSuites: 'string[]',
     minVersion: 'string',
     maxVersion: 'string',
@@ -531,6 +534,7 @@ export const traefikDynamicSchema = {
     serverName: 'string',
     insecureSkipVerify: 'bool',
     rootCAs: 'string[]',
+    certificates: 'tls.Certificate[]',
     peerCertURI: 'string',
     spiffe: 'Spiffe allowEmpty',
   },
@@ -566,6 +570,9 @@ export const traefikDynamicSchema = {
     stores: 'map<tls.Store>',
   },
   'tls.CertAndStores': {
+    // From the embedded tls.Certificate, flattened as Traefik's decoders do.
+    certFile: 'string',
+    keyFile: 'string',
     stores: 'string[]',
   },
   'tls.Options': {

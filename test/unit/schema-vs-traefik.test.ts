@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { traefikDynamicSchema, type FieldSpec } from '../../src/core/schema/traefik-dynamic-schema.ts';
+import type { ListingField, TraefikFieldListing } from '../../scripts/lib/traefik-field-listing.ts';
+import { compareSchema, type Difference, type DifferenceKind, type ProjectSchema } from '../support/schema-vs-listing.ts';
+import { schemaExceptions } from './schema-vs-traefik-exceptions.ts';
+
+// The hand-written schema against a listing that did not come from this project: the one that
+// scripts/traefik-dynamic-fields.ts generates from Traefik's own Go structs. Any field,
+// enumeration or type that one side has and the other lacks fails here, unless
+// schema-vs-traefik-exceptions.ts explains it. To follow a new Traefik release: regenerate the
+// listing, read the failures, edit the schema (or explain the difference).
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/traefik-dynamic-3.7.json', import.meta.url));
+const GENERATOR = fileURLToPath(new URL('../../scripts/traefik-dynamic-fields.ts', import.meta.url));
+const listing = JSON.parse(readFileSync(FIXTURE, 'utf8')) as TraefikFieldListing;
+const schema: ProjectSchema = traefikDynamicSchema;
+const comparison = compareSchema(schema, listing);
+
+const explained = (difference: Difference) => schemaExceptions.some((entry) => entry.at === difference.at && entry.kind === difference.kind);
+const describe = (difference: Difference) => `${difference.at} [${difference.kind}] at ${difference.path || 'the root'}: ${difference.detail}`;
+
+function assertNoUnexplained(differences: readonly Difference[], what: string): void {
+  const unexplained = differences.filter((difference) => !explained(difference));
+  assert.deepEqual(unexplained.map(describe), [], `${what} differs from Traefik's structs (fix src/core/schema, or explain it in schema-vs-traefik-exceptions.ts):\n${unexplained.map(describe).join('\n')}`);
+}
+
+test('the listing is of Traefik v3.7, the release the schema follows', () => {
+  assert.equal(listing.source.ref, 'v3.7');
+  assert.match(listing.source.commit, /^[0-9a-f]{40}$/);
+  assert.equal(listing.source.generator, 'scripts/traefik-dynamic-fields.ts');
+  assert.equal(listing.root, 'dynamic.Configuration');
+});
+
+const gitDir = process.env['TRAEFIK_GIT_DIR'];
+test('the listing is what the generator makes of Traefik\'s source', { skip: gitDir === undefined ? 'TRAEFIK_GIT_DIR (a Traefik Git directory) is not set' : false }, () => {
+  const output = execFileSync(process.execPath, [GENERATOR, '--git-dir', gitDir ?? '', '--ref', listing.source.ref], { encoding: 'utf8' });
+  assert.equal(output, readFileSync(FIXTURE, 'utf8'), `regenerate: node scripts/traefik-dynamic-fields.ts --git-dir ${gitDir} --ref ${listing.source.ref} > test/fixtures/traefik-dynamic-3.7.json`);
+});
+
+// One case per struct of the schema, as the walk from Configuration pairs it with Traefik's.
+for (const pair of comparison.pairs) {
+  test(`schema ${pair.project} matches Traefik's ${pair.traefik} (${pair.path || 'the root'})`, () => {
+    assertNoUnexplained(comparison.differences.filter((difference) => difference.struct === pair.project), pair.project);
+  });
+}
+
+test('every struct of the schema is reached from Configuration, each as one Traefik struct', () => {
+  assertNoUnexplained(comparison.differences.filter((difference) => difference.kind === 'pairing'), 'the schema');
+  assert.equal(comparison.pairs.length, Object.keys(schema).length);
+});
+
+test('every exception explains a difference that is still there, once, with a reason', () => {
+  const keys = schemaExceptions.map((entry) => `${entry.at} [${entry.kind}]`);
+  assert.deepEqual(keys.filter((key, index) => keys.indexOf(key) !== index), [], 'listed twice');
+  for (const entry of schemaExceptions) {
+    assert.ok(entry.reason.length > 20, `${entry.at} [${entry.kind}] needs a reason`);
+    assert.ok(
+      comparison.differences.some((difference) => difference.at === entry.at && difference.kind === entry.kind),
+      `${entry.at} [${entry.kind}] explains nothing any more: remove it from schema-vs-traefik-exceptions.ts`,
+    );
+  }
+});
+
+// The comparison must be able to fail: each mutation below, of the schema or of the listing,
+// must produce the difference named, which no exception explains.
+
+type MutableSchema = Record<string, Record<string, FieldSpec>>;
+
+function mutatedSchema(change: (copy: MutableSchema) => void): ProjectSchema {
+  const copy = structuredClone(schema) as MutableSchema;
+  change(copy);
+  return copy;
+}
+
+function field(copy: MutableSchema, struct: string): Record<string, FieldSpec> {
+  const fields = copy[struct];
+  if (fields === undefined) throw new Error(`no ${struct}`);
+  return fields;
+}
+
+function mutatedListing(struct: string, change: (fields: ListingField[]) => ListingField[]): TraefikFieldListing {
+  const original = listing.structs[struct];
+  if (original === undefined) throw new Error(`no ${struct}`);
+  return { ...listing, structs: { ...listing.structs, [struct]: { ...original, fields: change([...original.fields]) } } };
+}
+
+const replaceField = (name: string, change: (field: ListingField) => ListingField) => (fields: ListingField[]) => fields.map((entry) => (entry.go === name ? change(entry) : entry));
+
+interface Mutation {
+  readonly name: string;
+  readonly schema?: ProjectSchema;
+  readonly listing?: TraefikFieldListing;
+  readonly expect: { readonly at: string; readonly kind: DifferenceKind };
+}
+
+const mutations: readonly Mutation[] = [
+  { name: 'a field added to the schema', schema: mutatedSchema((copy) => void (field(copy, 'Router')['rulez'] = 'string')), expect: { at: 'Router.rulez', kind: 'extra' } },
+  { name: 'a field removed from the schema', schema: mutatedSchema((copy) => void delete field(copy, 'Cookie')['maxAge']), expect: { at: 'Cookie.maxAge', kind: 'missing' } },
+  { name: 'a type changed: int to string', schema: mutatedSchema((copy) => void (field(copy, 'Router')['priority'] = 'string')), expect: { at: 'Router.priority', kind: 'type' } },
+  { name: 'a type changed: int to uint', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['maxAge'] = 'uint')), expect: { at: 'Cookie.maxAge', kind: 'type' } },
+  { name: 'a type changed: duration to int', schema: mutatedSchema((copy) => void (field(copy, 'RateLimit')['period'] = 'int')), expect: { at: 'RateLimit.period', kind: 'type' } },
+  { name: 'a scalar made a list', schema: mutatedSchema((copy) => void (field(copy, 'AddPrefix')['prefix'] = 'string[]')), expect: { at: 'AddPrefix.prefix', kind: 'type' } },
+  { name: 'an enumeration value dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw)')), expect: { at: 'ServersLoadBalancer.strategy', kind: 'enum' } },
+  { name: 'a field labels cannot set, opened to them', schema: mutatedSchema((copy) => void (field(copy, 'Router')['parentRefs'] = 'string[]')), expect: { at: 'Router.parentRefs', kind: 'label' } },
+  { name: 'a KV field closed to KV', schema: mutatedSchema((copy) => void (field(copy, 'Server')['url'] = { t: 'string', kv: false })), expect: { at: 'Server.url', kind: 'kv' } },
+  { name: 'allowEmpty dropped', schema: mutatedSchema((copy) => void (field(copy, 'Router')['tls'] = 'RouterTLSConfig')), expect: { at: 'Router.tls', kind: 'allowEmpty' } },
+  { name: 'a label name dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['servers'] = 'Server[]')), expect: { at: 'ServersLoadBalancer.servers', kind: 'labelName' } },
+  {
+    name: 'a spelling changed',
+    schema: mutatedSchema((copy) => {
+      const fields = field(copy, 'ServersLoadBalancer');
+      fields['passhostheader'] = 'bool';
+      delete fields['passHostHeader'];
+    }),
+    expect: { at: 'ServersLoadBalancer.passhostheader', kind: 'spelling' },
+  },
+  {
+    name: 'a field Traefik gained',
+    listing: mutatedListing('dynamic.Router', (fields) => [...fields, { go: 'Weight', json: 'weight', goType: 'int', type: { kind: 'scalar', scalar: 'int' } }]),
+    expect: { at: 'Router.weight', kind: 'missing' },
+  },
+  { name: 'a field Traefik dropped', listing: mutatedListing('dynamic.Router', (fields) => fields.filter((entry) => entry.go !== 'Priority')), expect: { at: 'Router.priority', kind: 'extra' } },
+  {
+    name: 'a type Traefik changed: bool to string',
+    listing: mutatedListing('dynamic.Cookie', replaceField('Secure', (entry) => ({ ...entry, type: { kind: 'scalar', scalar: 'string' } }))),
+    expect: { at: 'Cookie.secure', kind: 'type' },
+  },
+  {
+    name: 'an enumeration value Traefik added',
+    listing: mutatedListing('dynamic.ServersLoadBalancer', replaceField('Strategy', (entry) => ({ ...entry, type: { kind: 'scalar', scalar: 'string', enum: ['wrr', 'p2c', 'hrw', 'leasttime', 'random'] } }))),
+    expect: { at: 'ServersLoadBalancer.strategy', kind: 'enum' },
+  },
+];
+
+for (const mutation of mutations) {
+  test(`self-check: the comparison catches ${mutation.name} (${mutation.expect.at} [${mutation.expect.kind}])`, () => {
+    const matches = (difference: Difference) => difference.at === mutation.expect.at && difference.kind === mutation.expect.kind;
+    assert.ok(!comparison.differences.some(matches), 'the unmutated schema and listing must not differ there already');
+    const mutated = compareSchema(mutation.schema ?? schema, mutation.listing ?? listing);
+    const found = mutated.differences.filter(matches);
+    assert.equal(found.length, 1, `expected one ${mutation.expect.kind} difference at ${mutation.expect.at}; got:\n${mutated.differences.map(describe).join('\n')}`);
+    assert.ok(!found.some(explained), 'an exception would hide it');
+  });
+}
