@@ -32,6 +32,11 @@ export interface TestEnv {
   readonly traefikEtcd: TraefikEndpoints;
   /** Traefik with its own Docker provider on `dockerSocket` (exposedByDefault=false). */
   readonly traefikDocker: TraefikEndpoints;
+  /**
+   * The key under which both Traefiks load the project's local plugin (test/fixtures/traefik-plugins,
+   * module github.com/appproxy/optionstamp): middlewares use it as `plugin.<key>.<option>`.
+   */
+  readonly pluginKey: string;
 }
 
 function traefik(api: number, web: number, websecure: number, tcp: number, udp: number): TraefikEndpoints {
@@ -50,6 +55,7 @@ export const testEnv: TestEnv = Object.freeze({
   busyboxImage: 'appproxy-test/busybox:latest',
   traefikEtcd: traefik(18081, 18080, 18443, 18444, 18053),
   traefikDocker: traefik(18091, 18090, 18453, 18454, 18063),
+  pluginKey: 'optionstamp',
 });
 
 const FIX = 'run `bash scripts/test-env.sh up`';
