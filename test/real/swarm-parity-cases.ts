@@ -31,6 +31,12 @@ export interface SwarmParityCase {
   readonly routesNothing?: boolean;
   /** A text appproxy must report for the case (a warning or an error naming the fix). */
   readonly reports?: string;
+  /**
+   * A service (as the views name it, `services/w01-s`) whose servers must be exactly the running
+   * tasks' addresses on that network, with that port: what Traefik's Swarm provider is checked
+   * against before appproxy is checked against Traefik.
+   */
+  readonly servers?: { readonly resource: string; readonly network: SwarmParityNetwork; readonly port: number };
 }
 
 const on = { enable: 'true' };
@@ -40,6 +46,7 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
   {
     id: 'w01',
     desc: 'two replicas: one server per running task, at its address on the network',
+    servers: { resource: 'services/w01-s', network: 'swp-a', port: 80 },
     services: [{ name: 'w01-web', replicas: 2, labels: { ...on, 'http.routers.w01-r.rule': 'Host(`w01`)', ...port('w01-s') } }],
   },
   {
@@ -55,11 +62,13 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
   {
     id: 'w04',
     desc: 'two networks, the second chosen by swarm.network',
+    servers: { resource: 'services/w04-s', network: 'swp-b', port: 80 },
     services: [{ name: 'w04-web', networks: ['swp-a', 'swp-b'], labels: { ...on, 'swarm.network': 'swp-b', 'http.routers.w04-r.rule': 'Host(`w04`)', ...port('w04-s') } }],
   },
   {
     id: 'w05',
     desc: 'the demo shape: sticky cookie and stripPrefix over two replicas',
+    servers: { resource: 'services/w05-s', network: 'swp-a', port: 5000 },
     services: [
       {
         name: 'w05-chat',
@@ -155,6 +164,7 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
   {
     id: 'w17',
     desc: 'two services defining one service identically: merged, with both services\' tasks',
+    servers: { resource: 'services/w17-s', network: 'swp-a', port: 80 },
     services: ['w17-a', 'w17-b'].map((name) => ({ name, labels: { ...on, 'http.routers.w17-r.rule': 'Host(`w17`)', 'http.routers.w17-r.service': 'w17-s', ...port('w17-s') } })),
   },
   {

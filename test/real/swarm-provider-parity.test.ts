@@ -66,6 +66,17 @@ function serviceSpec(service: SwarmParityService): Dockerode.CreateServiceOption
 interface TaskInfo {
   Status: { State: string };
   DesiredState: string;
+  NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[];
+}
+
+/** `http://<address>:<port>` of every running task of the services, on one network, sorted. */
+async function taskUrls(names: readonly string[], network: SwarmParityNetwork, port: number): Promise<string[]> {
+  const tasks = (await docker.listTasks({ filters: { service: [...names], 'desired-state': ['running'] } })) as TaskInfo[];
+  return tasks
+    .filter((task) => task.Status.State === 'running')
+    .flatMap((task) => (task.NetworksAttachments ?? []).filter((attachment) => attachment.Network.ID === networkIds.get(network)))
+    .map((attachment) => `http://${attachment.Addresses[0]?.split('/')[0] ?? ''}:${port}`)
+    .sort();
 }
 
 async function taskStates(name: string): Promise<string[]> {
@@ -193,6 +204,13 @@ for (const entry of swarmParityCases) {
   test(`Swarm parity ${entry.id}: ${entry.desc}`, async () => {
     const { swarm, etcd: fromEtcd } = await views(entry.id, 'after the start');
     assert.equal(Object.keys(swarm).length === 0, entry.routesNothing === true, `Traefik's Swarm provider result for ${entry.id}: ${JSON.stringify(swarm)}`);
+    if (entry.servers !== undefined) {
+      const { resource, network, port } = entry.servers;
+      const servers = (swarm[resource] as { loadBalancer?: { servers?: { url: string }[] } } | undefined)?.loadBalancer?.servers?.map((server) => server.url) ?? [];
+      const expected = await taskUrls(entry.services.map((service) => service.name), network, port);
+      assert.ok(expected.length > 0, `running tasks of ${entry.id} on ${network}`);
+      assert.deepEqual(servers, expected, `Traefik's Swarm provider: ${resource} has the running tasks' addresses on ${network}`);
+    }
     assert.deepEqual(fromEtcd, swarm);
     if (entry.reports !== undefined) {
       assert.ok(problems.split('\n').some((line) => line.includes(entry.id) && line.includes(entry.reports as string)), `appproxy reports "${entry.reports}" for ${entry.id}; stderr was:\n${problems}`);

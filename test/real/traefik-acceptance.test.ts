@@ -199,10 +199,17 @@ test('acceptance: a plugin middleware gets its string, list and nested options f
   assert.equal((JSON.parse(control.body) as EchoReply).headers['x-acc-prefix'], undefined);
 });
 
-test('acceptance: the automatic router takes the default rule Host(`<name>`)', async () => {
+test('acceptance: the automatic router takes the default rule Host(`<name>`), with Traefik\'s loop guard', async () => {
   const reply = await get('/', { host: 'acc-default-rule' });
   assert.equal(reply.status, 200);
   assert.equal(reply.reply?.backend, backends[1]?.id);
+  // The router carries Traefik's defaultRule flag, as its label providers set it: Traefik stamps the
+  // request with the router's hash and refuses one that comes back with it (a loop into itself).
+  const stamp = reply.reply?.headers['x-traefik-router'];
+  assert.equal(typeof stamp, 'string', `the denyRouterRecursion stamp; headers: ${JSON.stringify(reply.reply?.headers)}`);
+  const looped = await get('/', { host: 'acc-default-rule', 'x-traefik-router': stamp as string });
+  assert.equal(looped.status, 400, 'a request that already passed this router is refused');
+  assert.equal((await get('/rp/x')).reply?.headers['x-traefik-router'], undefined, 'a router with its own rule has no such stamp (the control)');
 });
 
 test('acceptance: an errors middleware with a single status in statusRewrites (418=404) rewrites that status', async () => {

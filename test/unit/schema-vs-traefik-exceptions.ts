@@ -48,13 +48,6 @@ export const schemaExceptions: readonly SchemaException[] = [
 
   // Fields Traefik's providers set internally, left out of the schema.
   {
-    at: 'Router.defaultRule',
-    kind: 'missing',
-    reason:
-      'set by Traefik\'s label providers on a router given the default rule (json:"-", label:"-", file:"-"; the kv tag was left out). ' +
-      'KV does set it (it adds the denyRouterRecursion middleware); appproxy writes none, and a label:false entry would send label users to the file provider, which refuses it too',
-  },
-  {
     at: 'WRRService.headers',
     kind: 'missing',
     reason: 'set by the Knative provider (json:"-", label:"-", file:"-"; the kv tag was left out); labels never reach a weighted service, so appproxy has no use for it',

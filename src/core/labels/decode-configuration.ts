@@ -74,7 +74,10 @@ function decodeStruct(node: LabelNode, struct: StructName, problems: LabelProble
       continue;
     }
     if (!field.label) {
-      problems.push({ label: firstLabel(child), message: `"${field.key}" cannot be set by labels in Traefik; use the file provider for it` });
+      const message = field.provider
+        ? `"${field.key}" is set by the provider itself (on a router that gets the default rule), never by labels; remove the label`
+        : `"${field.key}" cannot be set by labels in Traefik; use the file provider for it`;
+      problems.push({ label: firstLabel(child), message });
       continue;
     }
     const value = decodeField(child, field, problems);

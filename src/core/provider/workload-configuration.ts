@@ -201,6 +201,10 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
       continue;
     }
     router['rule'] = rendered.value;
+    // As Traefik's label providers flag it: Traefik then adds its denyRouterRecursion middleware
+    // (a `Host(name)` rule can loop back into itself) and leaves the entry point's default rule
+    // syntax aside. The etcd provider reads the flag though the API never shows it.
+    router['defaultRule'] = true;
   }
   linkRouters(http, warnings, prefix, 'http');
   return { kind: 'routed', configuration: conf, servers: origins };

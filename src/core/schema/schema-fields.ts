@@ -20,6 +20,8 @@ export interface SchemaField {
   readonly labelName: string | undefined;
   /** The value names other resources (routers' services, middlewares, ...). */
   readonly ref: boolean;
+  /** Set by the provider itself (appproxy, as Traefik's label providers do), never by users. */
+  readonly provider: boolean;
   /** Traefik accepts the field from labels. */
   readonly label: boolean;
   /** Traefik reads the field from its KV providers (false: consumed by the provider, never written). */
@@ -62,6 +64,7 @@ export function parseFieldSpec(key: string, spec: FieldSpec): SchemaField {
     allowEmpty: words.includes('allowEmpty'),
     labelName: asIndex >= 0 ? words[asIndex + 1] : undefined,
     ref: words.includes('ref'),
+    provider: words.includes('provider'),
     label: typeof spec === 'string' || spec.label !== false,
     kv: typeof spec === 'string' || spec.kv !== false,
   };

@@ -17,7 +17,8 @@
  * - `map<T>`: names chosen by the user (routers, header names); `map<raw>`: free-form plugin options;
  * - another struct's name; `allowEmpty` after it means `field=true` alone creates it with defaults;
  * - `as <name>`: the label spelling of a list that labels set as one object (`loadBalancer.server.port`);
- * - `ref`: the value names other resources, so provider suffixes (`@docker`) are rewritten.
+ * - `ref`: the value names other resources, so provider suffixes (`@docker`) are rewritten;
+ * - `provider`: set by the provider itself, never by users (a router's `defaultRule` flag).
  *
  * An object `{ t, label: false }` is a field Traefik refuses from labels (but reads from etcd);
  * `{ t, kv: false }` is a label-only field that the provider consumes (the server's scheme and port).
@@ -46,6 +47,7 @@ export const traefikDynamicSchema = {
     priority: 'int',
     tls: 'RouterTLSConfig allowEmpty',
     observability: 'RouterObservabilityConfig',
+    defaultRule: { t: 'bool provider', label: false },
   },
   'RouterTLSConfig': {
     options: 'string ref',
@@ -601,7 +603,8 @@ export const traefikDynamicSchema = {
   'tls.GeneratedCert': {
     resolver: 'string',
     domain: 'types.Domain',
-  },} as const satisfies Record<string, Record<string, FieldSpec>>;
+  },
+} as const satisfies Record<string, Record<string, FieldSpec>>;
 
 /** One field of the schema: a type expression, or one with flags. */
 export type FieldSpec = string | { readonly t: string; readonly label?: boolean; readonly kv?: boolean };
