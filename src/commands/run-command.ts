@@ -11,6 +11,11 @@ import { DockerodeSource } from '../docker/docker-source.ts';
 import { etcdFromConfig } from '../etcd/etcd-client.ts';
 import { createLogger } from '../logging/create-logger.ts';
 import { EtcdStore } from '../etcd/etcd-store.ts';
+import { ensureKeyspaceNotifications } from '../redis/keyspace-notifications.ts';
+import { redisFromConfig } from '../redis/redis-client.ts';
+import { RedisStore } from '../redis/redis-store.ts';
+import type { KvStore } from '../sync/kv-store.ts';
+import type { Logger } from 'pino';
 
 /** Validates everything once, before any connection: every problem in one message. */
 function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledProviderOptions } {
@@ -24,7 +29,11 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   const compiled = compileProviderOptions(providerOptionsOf(config));
   if (!compiled.ok) problems.push(...compiled.errors);
   // TLS material is read when the client is made: a missing or unreadable file is a start-up error.
-  for (const [name, path] of [['etcd.ca', config.etcd.ca], ['etcd.cert', config.etcd.cert], ['etcd.key', config.etcd.key]] as const) {
+  const files =
+    config.store === 'redis'
+      ? ([['redis.ca', config.redis.ca], ['redis.cert', config.redis.cert], ['redis.key', config.redis.key]] as const)
+      : ([['etcd.ca', config.etcd.ca], ['etcd.cert', config.etcd.cert], ['etcd.key', config.etcd.key]] as const);
+  for (const [name, path] of files) {
     if (path === undefined) continue;
     try {
       accessSync(path, constants.R_OK);
@@ -34,6 +43,31 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   }
   if (problems.length > 0 || !compiled.ok) throw new ConfigError(problems);
   return { config, compiled: compiled.value };
+}
+
+/** The store the configuration names, with what closes it. */
+function openStore(config: DaemonConfig, logger: Logger, fatal: (message: string) => void): { store: KvStore; closeStore: () => void } {
+  if (config.store === 'etcd') {
+    const etcd = etcdFromConfig(config.etcd);
+    return { store: new EtcdStore(etcd, logger.child({ component: 'etcd' })), closeStore: () => etcd.close() };
+  }
+  const client = redisFromConfig(config.redis);
+  const store = new RedisStore(client, logger.child({ component: 'redis' }), config.redis.timeoutSeconds * 1000);
+  // At every connection: a Redis restarted without the setting would leave Traefik deaf.
+  client.on('ready', () => {
+    ensureKeyspaceNotifications(client).then(
+      (problem) => (problem === undefined ? undefined : fatal(problem)),
+      (error: unknown) => logger.warn({ err: error }, 'could not read notify-keyspace-events'),
+    );
+  });
+  store.startSweeping();
+  return {
+    store,
+    closeStore: () => {
+      store.stopSweeping();
+      client.disconnect();
+    },
+  };
 }
 
 export function runCommand(): Command {
@@ -67,23 +101,15 @@ export function runCommand(): Command {
     const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
     const docker = dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000);
-    const etcd = etcdFromConfig(config.etcd);
     let stopping = false;
-    const daemon = new Daemon({
-      config,
-      compiled,
-      docker,
-      source: new DockerodeSource(docker),
-      store: new EtcdStore(etcd, logger.child({ component: 'etcd' })),
-      closeStore: () => etcd.close(),
-      logger,
-      onFatal: (message) => {
-        // Also on stderr in plain words: the log may be JSON lines read by nobody.
-        process.stderr.write(`appproxy run: ${message}\n`);
-        stopping = true;
-        void daemon.stop().finally(() => process.exit(3));
-      },
-    });
+    const fatal = (message: string) => {
+      // Also on stderr in plain words: the log may be JSON lines read by nobody.
+      process.stderr.write(`appproxy run: ${message}\n`);
+      stopping = true;
+      void daemon.stop().finally(() => process.exit(3));
+    };
+    const { store, closeStore } = openStore(config, logger, fatal);
+    const daemon = new Daemon({ config, compiled, docker, source: new DockerodeSource(docker), store, closeStore, logger, onFatal: fatal });
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;

@@ -35,13 +35,21 @@ export const settings: readonly Setting[] = [
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
+  { path: 'store', flag: '--store <name>', env: 'APPPROXY_STORE', kind: 'string', scope: 'run', description: "the store Traefik reads: etcd (providers.etcd) or redis (providers.redis) (default etcd)" },
+  { path: 'redis.url', flag: '--redis-url <url>', env: 'APPPROXY_REDIS_URL', kind: 'string', scope: 'run', description: 'Redis address, redis://host:port[/db] or rediss://host:port[/db] for TLS (default redis://127.0.0.1:6379)' },
+  { path: 'redis.username', flag: '--redis-username <name>', env: 'APPPROXY_REDIS_USERNAME', kind: 'string', scope: 'run', description: 'Redis ACL user' },
+  { path: 'redis.password', flag: '--redis-password <password>', env: 'APPPROXY_REDIS_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'Redis password (prefer the variable, or APPPROXY_REDIS_PASSWORD_FILE naming a file such as a Docker secret, to the flag)' },
+  { path: 'redis.ca', flag: '--redis-ca <file>', env: 'APPPROXY_REDIS_CA', kind: 'string', scope: 'run', description: 'CA certificate file for Redis TLS (rediss://)' },
+  { path: 'redis.cert', flag: '--redis-cert <file>', env: 'APPPROXY_REDIS_CERT', kind: 'string', scope: 'run', description: 'client certificate file for Redis TLS' },
+  { path: 'redis.key', flag: '--redis-key <file>', env: 'APPPROXY_REDIS_KEY', kind: 'string', scope: 'run', description: 'client key file for Redis TLS' },
+  { path: 'redis.timeoutSeconds', flag: '--redis-timeout-seconds <n>', env: 'APPPROXY_REDIS_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one Redis call (default 10)' },
   { path: 'etcd.endpoints', flag: '--etcd-endpoints <list>', env: 'APPPROXY_ETCD_ENDPOINTS', kind: 'list', scope: 'run', description: 'etcd endpoints, comma-separated, e.g. http://etcd:2379 (default http://127.0.0.1:2379)' },
   { path: 'etcd.username', flag: '--etcd-username <name>', env: 'APPPROXY_ETCD_USERNAME', kind: 'string', scope: 'run', description: 'etcd user' },
   { path: 'etcd.password', flag: '--etcd-password <password>', env: 'APPPROXY_ETCD_PASSWORD', kind: 'string', scope: 'run', secret: true, description: 'etcd password (prefer the variable, or APPPROXY_ETCD_PASSWORD_FILE naming a file such as a Docker secret, to the flag)' },
   { path: 'etcd.ca', flag: '--etcd-ca <file>', env: 'APPPROXY_ETCD_CA', kind: 'string', scope: 'run', description: 'CA certificate file for etcd TLS' },
   { path: 'etcd.cert', flag: '--etcd-cert <file>', env: 'APPPROXY_ETCD_CERT', kind: 'string', scope: 'run', description: 'client certificate file for etcd TLS' },
   { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },
-  { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease: its servers leave Traefik this long after it dies (default 15)" },
+  { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease (etcd or Redis): its servers leave Traefik this long after it dies (default 15)" },
   { path: 'etcd.timeoutSeconds', flag: '--etcd-timeout-seconds <n>', env: 'APPPROXY_ETCD_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one etcd call (default 10)' },
   { path: 'swarmOwner', flag: '--swarm-owner <id>', env: 'APPPROXY_SWARM_OWNER', kind: 'string', scope: 'run', description: "owner id of the Swarm services, written by the one instance elected among a Swarm's managers (default swarm-<first 12 characters of the cluster id>)" },
   { path: 'resyncSeconds', flag: '--resync-seconds <n>', env: 'APPPROXY_RESYNC_SECONDS', kind: 'integer', scope: 'run', description: 'full resync interval, a safety net beside Docker events (default 60)' },
@@ -95,6 +103,25 @@ export const daemonConfigSchema = z
       .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15, timeoutSeconds: 10 })
       .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
+    store: z.enum(['etcd', 'redis']).default('etcd'),
+    redis: z
+      .object({
+        url: z
+          .string()
+          .regex(/^rediss?:\/\/(\[[0-9a-fA-F:]+\]|[^:/@\s]+)(:\d{1,5})?(\/\d{1,2})?$/, 'expected redis://host:port[/db] or rediss://host:port[/db], without a user or password in it (give those with --redis-username and APPPROXY_REDIS_PASSWORD)')
+          .default('redis://127.0.0.1:6379'),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        ca: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        timeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(10),
+      })
+      .strict()
+      .default({ url: 'redis://127.0.0.1:6379', timeoutSeconds: 10 })
+      .refine((redis) => redis.username === undefined || redis.password !== undefined, 'a Redis username needs a password')
+      .refine((redis) => (redis.cert === undefined) === (redis.key === undefined), 'Redis client certificate and key go together')
+      .refine((redis) => (redis.ca === undefined && redis.cert === undefined) || redis.url.startsWith('rediss://'), 'Redis TLS files need a rediss:// URL'),
     swarmOwner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"').optional(),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),
     listen: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180').refine(portInRange, PORT_RANGE).default('0.0.0.0:9180'),

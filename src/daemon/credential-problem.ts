@@ -12,6 +12,7 @@ function isCredentialError(error: Error): boolean {
  * says what to fix; undefined for every other error.
  */
 export function credentialProblem(wrapped: unknown, config: DaemonConfig): string | undefined {
+  if (config.store === 'redis') return redisCredentialProblem(wrapped, config);
   // The store wraps etcd3's errors: look down the chain of causes.
   let error = wrapped;
   while (error instanceof Error && !isCredentialError(error) && error.cause !== undefined) error = error.cause;
@@ -22,6 +23,22 @@ export function credentialProblem(wrapped: unknown, config: DaemonConfig): strin
   if (error instanceof EtcdPermissionDeniedError) {
     const layout = new KeyLayout(config.rootKey, config.owner);
     return `etcd denied ${user} access: ${(error as Error).message}. Grant its role readwrite on the key "${layout.rootKey}" and the prefixes "${layout.treePrefix}", "${layout.claimsPrefix}", "${layout.ownersPrefix}" and "${layout.electionsPrefix}"`;
+  }
+  return undefined;
+}
+
+/** Redis's answers to a wrong password or user (WRONGPASS, NOAUTH) and to missing rights (NOPERM). */
+function redisCredentialProblem(wrapped: unknown, config: DaemonConfig): string | undefined {
+  let error = wrapped;
+  while (error instanceof Error && !/^(WRONGPASS|NOAUTH|NOPERM)/.test(error.message) && error.cause !== undefined) error = error.cause;
+  if (!(error instanceof Error)) return undefined;
+  const user = config.redis.username === undefined ? 'the default user' : `user "${config.redis.username}"`;
+  if (/^(WRONGPASS|NOAUTH)/.test(error.message)) {
+    return `Redis refused the credentials (${user}): ${error.message}. Check --redis-username and the password (APPPROXY_REDIS_PASSWORD or its _FILE)`;
+  }
+  if (/^NOPERM/.test(error.message)) {
+    const layout = new KeyLayout(config.rootKey, config.owner);
+    return `Redis denied ${user} a command or key: ${error.message}. Its ACL needs EVAL, GET, MGET, XREAD, XRANGE and CONFIG GET, on the keys "${layout.rootKey}*", "appproxy/*"`;
   }
   return undefined;
 }

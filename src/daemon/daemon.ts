@@ -63,7 +63,7 @@ export class Daemon {
   #firstSync = false;
   #dockerOk = false;
   #eventsFollowed = false;
-  #etcdOk = false;
+  #storeOk = false;
   #stopping = false;
   #probing = false;
 
@@ -105,7 +105,7 @@ export class Daemon {
     });
     this.metrics.swarmWriter.set(0);
     this.#setDockerOk(false);
-    this.#setEtcdOk(false);
+    this.#setStoreOk(false);
   }
 
   /**
@@ -118,9 +118,9 @@ export class Daemon {
     this.metrics.reachable.set({ dependency: 'docker' }, this.#dockerOk && this.#eventsFollowed ? 1 : 0);
   }
 
-  #setEtcdOk(ok: boolean): void {
-    this.#etcdOk = ok;
-    this.metrics.reachable.set({ dependency: 'etcd' }, ok ? 1 : 0);
+  #setStoreOk(ok: boolean): void {
+    this.#storeOk = ok;
+    this.metrics.reachable.set({ dependency: this.#parts.config.store }, ok ? 1 : 0);
   }
 
   readinessReasons(): string[] {
@@ -128,7 +128,7 @@ export class Daemon {
     if (!this.#firstSync) reasons.push('first sync not done');
     if (!this.#dockerOk) reasons.push('Docker unreachable (its last listing failed)');
     else if (!this.#eventsFollowed) reasons.push('Docker unreachable (event stream not followed)');
-    if (!this.#etcdOk) reasons.push('etcd unreachable');
+    if (!this.#storeOk) reasons.push(`${this.#parts.config.store} unreachable`);
     return reasons;
   }
 
@@ -181,15 +181,15 @@ export class Daemon {
     this.#probing = true;
     try {
       await this.#parts.store.get(this.#node.layout.ownerKey);
-      if (!this.#etcdOk) {
-        this.#log.info('etcd answers again');
+      if (!this.#storeOk) {
+        this.#log.info({ store: this.#parts.config.store }, 'the store answers again');
         this.#scheduler?.wake();
       }
-      this.#setEtcdOk(true);
+      this.#setStoreOk(true);
     } catch (error) {
-      if (this.#etcdOk) this.#log.warn({ err: error }, 'etcd does not answer; what is routed stays as it is');
-      this.#setEtcdOk(false);
-      this.metrics.errors.inc({ kind: 'etcd' });
+      if (this.#storeOk) this.#log.warn({ err: error, store: this.#parts.config.store }, 'the store does not answer; what is routed stays as it is');
+      this.#setStoreOk(false);
+      this.metrics.errors.inc({ kind: this.#parts.config.store });
     } finally {
       this.#probing = false;
     }
@@ -205,9 +205,9 @@ export class Daemon {
         signal: this.#abort.signal,
         isFatal: (error) => fatal(error) !== undefined,
         onFailure: (error, retryInMs) => {
-          this.#setEtcdOk(false);
-          this.metrics.errors.inc({ kind: 'etcd' });
-          this.#log.warn({ err: error, retryInMs }, 'etcd not reachable yet');
+          this.#setStoreOk(false);
+          this.metrics.errors.inc({ kind: config.store });
+          this.#log.warn({ err: error, retryInMs, store: config.store }, 'the store is not reachable yet');
         },
       });
     } catch (error) {
@@ -217,8 +217,8 @@ export class Daemon {
       this.#parts.onFatal?.(message);
       return;
     }
-    this.#setEtcdOk(true);
-    this.#log.info({ owner: config.owner, lease: this.#node.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'etcd connected, lease granted');
+    this.#setStoreOk(true);
+    this.#log.info({ owner: config.owner, store: config.store, lease: this.#node.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'store connected, lease granted');
     this.#scheduler?.trigger();
   }
 
@@ -241,9 +241,9 @@ export class Daemon {
             await this.#swarm.fenced();
             continue;
           }
-          const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? 'etcd' : 'other';
+          const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? this.#parts.config.store : 'other';
           if (kind === 'docker') this.#setDockerOk(false);
-          if (kind === 'etcd') this.#setEtcdOk(false);
+          if (error instanceof StoreUnavailableError) this.#setStoreOk(false);
           this.metrics.errors.inc({ kind });
           failure ??= error;
         }
@@ -252,7 +252,7 @@ export class Daemon {
       timer();
     }
     if (failure !== undefined) throw failure;
-    this.#setEtcdOk(true);
+    this.#setStoreOk(true);
     this.#reporter.report(done);
     this.#firstSync = true;
   }

@@ -34,6 +34,10 @@ export interface TestEnv {
   readonly traefikDocker: TraefikEndpoints;
   /** Traefik with its own Swarm provider on `dockerSocket` (exposedByDefault=false, refreshSeconds=1). */
   readonly traefikSwarm: TraefikEndpoints;
+  /** Redis (no persistence, keyspace notifications on), for the Redis store. */
+  readonly redisUrl: string;
+  /** Traefik with the Redis provider, root key `traefik`. */
+  readonly traefikRedis: TraefikEndpoints;
   /** The Swarm provider's `constraints` (TRAEFIK_SWARM_CONSTRAINTS in the script). */
   readonly swarmConstraints: string;
   /**
@@ -61,6 +65,8 @@ export const testEnv: TestEnv = Object.freeze({
   traefikDocker: traefik(18091, 18090, 18453, 18454, 18063),
   traefikSwarm: traefik(18101, 18100, 18463, 18464, 18073),
   swarmConstraints: '!Label(`parity.excluded`, `true`)',
+  redisUrl: 'redis://127.0.0.1:16379',
+  traefikRedis: traefik(18111, 18110, 18473, 18474, 18083),
   pluginKey: 'optionstamp',
 });
 
@@ -108,6 +114,22 @@ async function checkDocker(): Promise<void> {
   if (status !== 200 || body.trim() !== 'OK') throw new Error(`/_ping answered HTTP ${status}: ${body.trim()}`);
 }
 
+async function checkRedis(): Promise<void> {
+  const { Socket } = await import('node:net');
+  const url = new URL(testEnv.redisUrl);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = new Socket();
+    socket.setTimeout(TIMEOUT_MS, () => socket.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    socket.once('error', reject);
+    socket.connect(Number(url.port), url.hostname, () => socket.write('PING\r\n'));
+    socket.once('data', (chunk) => {
+      socket.destroy();
+      resolve(chunk.toString().trim());
+    });
+  });
+  if (answer !== '+PONG') throw new Error(`PING answered ${answer}`);
+}
+
 async function checkTraefik(endpoints: TraefikEndpoints): Promise<void> {
   const response = await fetchWithin(`${endpoints.api}/api/rawdata`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -125,6 +147,8 @@ export async function requireTestEnv(): Promise<void> {
     [`traefik-etcd (${testEnv.traefikEtcd.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikEtcd)],
     [`traefik-docker (${testEnv.traefikDocker.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikDocker)],
     [`traefik-swarm (${testEnv.traefikSwarm.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikSwarm)],
+    [`traefik-redis (${testEnv.traefikRedis.api}/api/rawdata)`, () => checkTraefik(testEnv.traefikRedis)],
+    [`redis (${testEnv.redisUrl} PING)`, checkRedis],
   ];
   const results = await Promise.allSettled(checks.map(([, check]) => check()));
   const missing: string[] = [];

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { WatchEvent } from '../../src/sync/kv-store.ts';
+import { requireTestEnv } from '../support/env.ts';
+import { testStore, type TestStore, type TestStoreName } from '../support/test-store.ts';
+import { until } from '../support/within.ts';
+
+// The KvStore port's promises, on both real stores: the same cases against etcd and against
+// Redis (where revisions, guards, leases, the change log and the election are appproxy's own Lua).
+
+const put = (key: string, value: string, leased = false) => ({ type: 'put' as const, key, value, leased });
+const del = (key: string) => ({ type: 'delete' as const, key });
+
+for (const name of ['etcd', 'redis'] as const satisfies readonly TestStoreName[]) {
+  describe(`KvStore on ${name}`, () => {
+    let store: TestStore;
+    const prefix = `appproxy/contract-${randomBytes(4).toString('hex')}/`;
+    const releases: (() => void)[] = [];
+
+    before(async () => {
+      await requireTestEnv();
+      store = testStore(name);
+    });
+
+    after(async () => {
+      for (const release of releases) release();
+      if (store !== undefined) {
+        const left = await store.read(prefix);
+        if (left.size > 0) await store.kv.apply({ operations: [...left.keys()].map(del), guards: [] }, '0');
+        store.close();
+      }
+    });
+
+    test(`${name}: a transaction applies all its operations at one revision; load reads them at it`, async () => {
+      const first = await store.kv.apply({ operations: [put(`${prefix}a`, '1'), put(`${prefix}b`, '2')], guards: [] }, '0');
+      assert.equal(first.applied, true);
+      const snapshot = await store.kv.load([{ key: prefix, prefix: true }]);
+      assert.ok(snapshot.revision >= first.revision);
+      assert.deepEqual(
+        snapshot.entries.map((entry) => [entry.key, entry.value, entry.modRevision]).sort(),
+        [[`${prefix}a`, '1', first.revision], [`${prefix}b`, '2', first.revision]],
+      );
+      const second = await store.kv.apply({ operations: [del(`${prefix}a`), put(`${prefix}b`, '3')], guards: [] }, '0');
+      assert.ok(second.revision > first.revision);
+      assert.deepEqual(Object.fromEntries(await store.read(prefix)), { [`${prefix}b`]: '3' });
+      assert.deepEqual((await store.kv.load([{ key: `${prefix}b`, prefix: false }])).entries.map((entry) => entry.key), [`${prefix}b`], 'an exact key range');
+    });
+
+    test(`${name}: a guard refuses the whole transaction when its range changed after the guard's revision`, async () => {
+      const base = await store.kv.apply({ operations: [put(`${prefix}claims/x`, 'me')], guards: [] }, '0');
+      const guarded = { range: { key: `${prefix}claims/`, prefix: true }, notModifiedAfter: base.revision };
+      const ok = await store.kv.apply({ operations: [put(`${prefix}guarded-1`, 'yes')], guards: [guarded] }, '0');
+      assert.equal(ok.applied, true, 'nothing changed in the range since: applied');
+      await store.kv.apply({ operations: [put(`${prefix}claims/x`, 'someone else')], guards: [] }, '0');
+      const refused = await store.kv.apply({ operations: [put(`${prefix}guarded-2`, 'no'), del(`${prefix}guarded-1`)], guards: [guarded] }, '0');
+      assert.equal(refused.applied, false);
+      assert.equal(refused.fenced, undefined);
+      const now = await store.read(prefix);
+      assert.equal(now.get(`${prefix}guarded-1`), 'yes', 'none of its operations applied');
+      assert.equal(now.has(`${prefix}guarded-2`), false);
+    });
+
+    test(`${name}: a watch delivers the changes in its ranges after a revision, in order, and nothing else`, async () => {
+      const start = (await store.kv.load([{ key: prefix, prefix: true }])).revision;
+      const events: WatchEvent[] = [];
+      let lost = '';
+      const watch = await store.kv.watch([{ key: `${prefix}w/`, prefix: true }], start, { onEvents: (batch) => events.push(...batch), onLost: (reason) => (lost = reason) });
+      try {
+        await store.kv.apply({ operations: [put(`${prefix}w/1`, 'a'), put(`${prefix}elsewhere`, 'x')], guards: [] }, '0');
+        await store.kv.apply({ operations: [put(`${prefix}w/1`, 'b'), put(`${prefix}w/2`, 'c')], guards: [] }, '0');
+        await store.kv.apply({ operations: [del(`${prefix}w/1`)], guards: [] }, '0');
+        await until('four watch events', () => events.length >= 4, 10_000);
+        assert.deepEqual(
+          events.map((event) => (event.type === 'put' ? `put ${event.key.slice(prefix.length)}=${event.value}` : `delete ${event.key.slice(prefix.length)}`)),
+          ['put w/1=a', 'put w/1=b', 'put w/2=c', 'delete w/1'],
+        );
+        const revisions = events.map((event) => event.modRevision);
+        assert.deepEqual([...revisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), revisions, 'in revision order');
+        assert.equal(lost, '');
+      } finally {
+        await watch.stop();
+      }
+    });
+
+    test(`${name}: leased keys are listed with their lease and go when it is revoked, and a watch sees them go`, async () => {
+      const lease = await store.kv.openLease(10, () => undefined);
+      releases.push(() => lease.release());
+      await store.kv.putLeased(`${prefix}leased/a`, '1', lease.leaseId());
+      await store.kv.apply({ operations: [put(`${prefix}leased/b`, '2', true)], guards: [] }, lease.leaseId());
+      const info = await store.kv.lease(lease.leaseId());
+      assert.ok(info !== undefined);
+      assert.deepEqual([...info.keys].sort(), [`${prefix}leased/a`, `${prefix}leased/b`]);
+      assert.equal(info.grantedSeconds, 10);
+      assert.ok(info.remainingSeconds > 0 && info.remainingSeconds <= 10);
+      const entries = (await store.kv.load([{ key: `${prefix}leased/`, prefix: true }])).entries;
+      assert.deepEqual(entries.map((entry) => entry.lease), [lease.leaseId(), lease.leaseId()]);
+      const start = (await store.kv.load([{ key: prefix, prefix: true }])).revision;
+      const deleted: string[] = [];
+      const watch = await store.kv.watch([{ key: `${prefix}leased/`, prefix: true }], start, { onEvents: (batch) => deleted.push(...batch.filter((event) => event.type === 'delete').map((event) => event.key)), onLost: () => undefined });
+      try {
+        await store.kv.revoke(lease.leaseId());
+        await until('both deletes watched', () => deleted.length >= 2, 10_000);
+        assert.deepEqual((await store.read(`${prefix}leased/`)).size, 0);
+        assert.equal(await store.kv.lease(lease.leaseId()), undefined);
+      } finally {
+        await watch.stop();
+      }
+    });
+
+    test(`${name}: a lease nobody keeps alive takes its keys with it within its time`, async () => {
+      const lease = await store.kv.openLease(2, () => undefined);
+      await store.kv.putLeased(`${prefix}expiring/a`, '1', lease.leaseId());
+      lease.release();
+      const started = performance.now();
+      if (name === 'redis') (store.kv as import('../../src/redis/redis-store.ts').RedisStore).startSweeping();
+      try {
+        await until('the expired lease\'s key gone', async () => (await store.read(`${prefix}expiring/`)).size === 0, 8_000);
+      } finally {
+        if (name === 'redis') (store.kv as import('../../src/redis/redis-store.ts').RedisStore).stopSweeping();
+      }
+      const elapsed = performance.now() - started;
+      process.stdout.write(`# ${name}: a 2 s lease left alone took its key after ${elapsed.toFixed(0)} ms\n`);
+      assert.ok(elapsed >= 1000, 'not before its time');
+    });
+
+    test(`${name}: a fence lets a leader's transaction through and refuses it once another leads`, async () => {
+      const onLost: string[] = [];
+      const first = store.kv.campaign(`${prefix}elections/`, 'writer', 'first', 3, (reason) => onLost.push(reason));
+      await first.elected();
+      const fence = await first.fence();
+      const through = await store.kv.apply({ operations: [put(`${prefix}fenced/1`, 'first')], guards: [], fence }, '0');
+      assert.equal(through.applied, true);
+      const second = store.kv.campaign(`${prefix}elections/`, 'writer', 'second', 3, () => undefined);
+      let secondElected = false;
+      void second.elected().then(() => (secondElected = true));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(secondElected, false, 'one leader at a time');
+      await first.resign();
+      await second.elected();
+      const refused = await store.kv.apply({ operations: [put(`${prefix}fenced/2`, 'first, again')], guards: [], fence }, '0');
+      assert.equal(refused.applied, false);
+      assert.equal(refused.fenced, true);
+      const secondFence = await second.fence();
+      assert.equal((await store.kv.apply({ operations: [put(`${prefix}fenced/2`, 'second')], guards: [], fence: secondFence }, '0')).applied, true);
+      await second.resign();
+      assert.deepEqual(onLost, [], 'resigning is no loss');
+    });
+  });
+}
