@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { defaultAppOptions } from '../core/apps/app-options.ts';
+import { parsePortRange } from '../core/apps/port-range.ts';
 import type { ProviderOptions } from '../core/provider/provider-options.ts';
 import { settings } from './settings.ts';
 import type { TranslationConfig } from './settings.ts';
@@ -18,6 +20,8 @@ export function addSettingFlags(command: Command, scope: 'translate' | 'run'): C
 }
 
 export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
+  // Checked by the schema already; the default only stands in for a caller that skipped it.
+  const range = parsePortRange(config.appPortRange);
   return {
     prefix: config.prefix,
     exposedByDefault: config.exposedByDefault,
@@ -28,5 +32,14 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
     useBindPortIP: config.useBindPortIP,
     hostNetworkAddress: config.hostNetworkAddress,
     advertiseAddress: config.advertiseAddress,
+    apps: {
+      frontend: config.appFrontend,
+      portRange: range.ok ? range.value : defaultAppOptions.portRange,
+      portEntryPoint: config.appPortEntrypointTemplate,
+      wildcardEntryPoint: config.appWildcardEntrypoint,
+      wildcardPort: config.appWildcardPort,
+      wildcardDomain: config.appWildcardDomain,
+      publicHost: config.appPublicHost,
+    },
   };
 }

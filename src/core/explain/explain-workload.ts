@@ -83,7 +83,7 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
 
   const isTaskContainer = target.kind === 'container' && target.labels['com.docker.swarm.service.id'] !== undefined;
   // A task container never reaches the merge on its own: appproxy reads its service instead.
-  const own = isTaskContainer ? { contributions: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
+  const own = isTaskContainer ? { contributions: [], apps: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
   const others = all.filter((workload) => workload.id !== target.id);
   const whole = buildConfiguration(isTaskContainer ? others : [...others, target], compiled);
   const problems = whole.problems.filter((problem) => problem.workload === target.name || (target.tasks ?? []).some((task) => task.name === problem.workload));
