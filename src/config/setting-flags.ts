@@ -3,16 +3,16 @@ import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { parsePortRange } from '../core/apps/port-range.ts';
 import type { ProviderOptions } from '../core/provider/provider-options.ts';
 import { settings } from './settings.ts';
-import type { TranslationConfig } from './settings.ts';
+import type { Setting, TranslationConfig } from './settings.ts';
 
 /**
- * Adds the flags of every setting in `scope` (and, for `run`, the translation ones too), plus
- * `--config <file>`. No defaults here: the schema holds them, so that the environment and the
+ * Adds the flags of every setting in `scope` (and, for `run`, the translation ones too) that
+ * `only` keeps, plus `--config <file>`. No defaults here: the schema holds them, so that the environment and the
  * file are not overridden by a flag nobody gave.
  */
-export function addSettingFlags(command: Command, scope: 'translate' | 'run'): Command {
+export function addSettingFlags(command: Command, scope: 'translate' | 'run', only: (setting: Setting) => boolean = () => true): Command {
   for (const setting of settings) {
-    if (scope === 'translate' && setting.scope !== 'translate') continue;
+    if ((scope === 'translate' && setting.scope !== 'translate') || !only(setting)) continue;
     command.option(setting.flag, `${setting.description} [${setting.env}]`);
   }
   command.option('-c, --config <file>', 'YAML file of settings, keyed as in the configuration (flags and variables win) [APPPROXY_CONFIG]');
