@@ -14,7 +14,7 @@ export interface AppOwner {
    * so that the same workload keeps its port when another instance takes it over.
    */
   readonly key: string;
-  /** A short lower-case form for names people read: `<project>-<service>-<number>`, the container or service name. */
+  /** A lower-case form for names people read: `<project>-<service>-<number>`, the container or service name. */
   readonly readable: string;
 }
 
@@ -32,14 +32,10 @@ export function appOwner(workload: Workload): AppOwner {
   const service = workload.labels[COMPOSE_SERVICE] ?? '';
   const number = workload.labels[COMPOSE_NUMBER] ?? '';
   if (workload.kind === 'container' && project !== '' && service !== '' && number !== '') {
-    return { key: `compose/${project}/${service}/${number}`, readable: cut(dnsText(`${project}-${service}-${number}`)) };
+    return { key: `compose/${project}/${service}/${number}`, readable: dnsText(`${project}-${service}-${number}`) || 'workload' };
   }
   const kind = workload.kind === 'container' ? 'container' : 'swarm';
-  return { key: `${kind}/${workload.serviceName}`, readable: cut(dnsText(workload.serviceName)) };
-}
-
-function cut(text: string): string {
-  return (text.slice(0, 40).replace(/-+$/, '') || 'workload');
+  return { key: `${kind}/${workload.serviceName}`, readable: dnsText(workload.serviceName) || 'workload' };
 }
 
 /** The stable identity of one app, the key its port is held under: `<owner key>/<app>`. */
@@ -60,7 +56,9 @@ function shortHash(text: string): string {
  * meet (`a_b` and `a-b`, a Compose container and a plain one named alike, names cut short).
  */
 export function appResourceName(owner: AppOwner, app: string): string {
-  return `app.${owner.readable}.${app}.${shortHash(appKey(owner, app))}`;
+  // Cut short: the hash tells them apart, and names are keys people read.
+  const readable = owner.readable.slice(0, 40).replace(/-+$/, '');
+  return `app.${readable}.${app}.${shortHash(appKey(owner, app))}`;
 }
 
 const DNS_LABEL_MAX = 63;

@@ -175,7 +175,7 @@ export function decodeAppLabels(labels: Readonly<Record<string, string>>, prefix
   for (const [name, draft] of [...drafts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const base = `${prefix}.apps.${name}`;
     if (!APP_NAME.test(name)) {
-      errors.push({ label: Object.values(draft.labels)[0]?.label ?? base, message: `app name "${name}" must be 1 to 32 lower-case letters, digits and "-", not starting or ending with "-" (it becomes part of host and resource names)` });
+      errors.push({ label: Object.values(draft.labels)[0]?.label ?? base, message: `app "${name}" is left out: an app name must be 1 to 32 lower-case letters, digits and "-", not starting or ending with "-" (it becomes part of host and resource names)` });
       continue;
     }
     const app = checkApp(name, base, draft, defaultFrontend, warnings);
