@@ -52,7 +52,9 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
   const assigned = new Map<string, PortAssignment>();
   const refused = new Map<string, PortRefusal>();
   const wanted = new Map<string, number | undefined>();
-  for (const request of [...requests].sort((a, b) => byText(a.key, b.key))) {
+  // Sorted by key, then port asked for (none first): the answer, messages too, cannot depend on the input's order.
+  const sorted = [...requests].sort((a, b) => byText(a.key, b.key) || (a.requested ?? 0) - (b.requested ?? 0));
+  for (const request of sorted) {
     if (refused.has(request.key)) continue;
     if (!wanted.has(request.key)) {
       wanted.set(request.key, request.requested);
