@@ -109,7 +109,7 @@ const translationShape = {
     .superRefine(checkedText((text) => (text === '' || (WILDCARD_DOMAIN.test(text) && text.length <= 253) ? undefined : `expected a domain such as .apps.example.com (DNS labels of letters, digits and "-", between dots), got ${JSON.stringify(text)}`)))
     .transform((text) => (text === '' || text.startsWith('.') ? text : `.${text}`))
     .default(defaultAppOptions.wildcardDomain),
-  appWildcardPort: z.number().int().min(1, 'at least 1').max(65_535, 'at most 65535').default(defaultAppOptions.wildcardPort),
+  appWildcardPort: z.number().int().min(1).max(65_535).default(defaultAppOptions.wildcardPort),
   appPublicHost: z.string().regex(HOST_NAME_OR_IP, 'expected an IP address or a host name').default(defaultAppOptions.publicHost),
 };
 
