@@ -16,7 +16,12 @@ interface EntryPointsFlags {
 /** What the command needs of the settings: the app settings that name and number entry points. */
 const ENTRY_POINT_SETTINGS = new Set(['appFrontend', 'appPortRange', 'appPortEntrypointTemplate', 'appWildcardEntrypoint', 'appWildcardDomain', 'appWildcardPort']);
 
-const LISTEN_ADDRESS = /^(\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:]*|[A-Za-z0-9.-]+)$/;
+/** An IPv4 address or host name, or an IPv6 address (bracketed or not) as URLs read it: no port. */
+function listenAddressOk(text: string): boolean {
+  if (/^[A-Za-z0-9.-]+$/.test(text)) return true;
+  const bare = text.replace(/^\[(.*)\]$/, '$1');
+  return /^[0-9a-fA-F:.]+$/.test(bare) && bare.includes(':') && URL.canParse(`http://[${bare}]/`);
+}
 
 function entryPoints(flags: EntryPointsFlags): number {
   let config;
@@ -28,7 +33,7 @@ function entryPoints(flags: EntryPointsFlags): number {
     return 2;
   }
   const listen = flags.listenAddress ?? '';
-  if (listen !== '' && !LISTEN_ADDRESS.test(listen)) {
+  if (listen !== '' && !listenAddressOk(listen)) {
     process.stderr.write(`appproxy traefik-entrypoints: --listen-address: expected an IP address or a host name without a port (e.g. 0.0.0.0), got ${JSON.stringify(listen)}\n`);
     return 2;
   }
