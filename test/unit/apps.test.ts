@@ -521,3 +521,13 @@ test('apps: the options are checked when compiled', () => {
   assert.ok(!compiled.ok);
   assert.equal(compiled.errors.length, 3, compiled.errors.join('\n'));
 });
+
+test('apps: explain counts a workload with apps alone as routed, and says where each app label went', async () => {
+  const { explainWorkload } = await import('../../src/core/explain/explain-workload.ts');
+  const lab = container({ name: 'lab', labels: { ...nb, 'appproxy.apps.bad.port': 'x' } });
+  const explanation = explainWorkload(lab, [lab], compiledFor(), { rootKey: 'traefik', ownerId: 'host' });
+  assert.ok(!explanation.reasons.some((reason) => reason.startsWith('not enabled')), explanation.reasons.join('; '));
+  const fates = Object.fromEntries(explanation.labels.map((label) => [label.label, `${label.fate}: ${label.detail}`]));
+  assert.match(fates['appproxy.apps.notebook.port'] ?? '', /^used: app "notebook" → port 10205 \(app\.lab\.notebook\./);
+  assert.match(fates['appproxy.apps.bad.port'] ?? '', /^refused: app "bad" is left out/);
+});
