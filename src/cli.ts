@@ -5,6 +5,7 @@ import { runCommand } from './commands/run-command.ts';
 import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
 import { explainCommand } from './commands/explain-command.ts';
 import { etcdSetupCommand } from './commands/etcd-setup-command.ts';
+import { traefikEntrypointsCommand } from './commands/traefik-entrypoints-command.ts';
 import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
@@ -18,7 +19,8 @@ const program = new Command('appproxy')
   .addCommand(explainCommand())
   .addCommand(runCommand())
   .addCommand(dockerProxyCommand())
-  .addCommand(etcdSetupCommand());
+  .addCommand(etcdSetupCommand())
+  .addCommand(traefikEntrypointsCommand());
 
 // A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
 program.exitOverride();

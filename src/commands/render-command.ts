@@ -40,7 +40,9 @@ export function renderCommand(): Command {
       'Reads containers (and, on a Swarm manager, services and their tasks) from the Docker engine ' +
         '(DOCKER_HOST, else /var/run/docker.sock), or containers from --input, and prints what appproxy ' +
         'would give Traefik. Problems (a bad label, a conflict between workloads) go to standard error, ' +
-        'one a line, naming the workload, the label and the fix; the other workloads are still rendered.',
+        'one a line, naming the workload, the label and the fix; the other workloads are still rendered. ' +
+        'Port-mode apps (<prefix>.apps.*) are given ports as an empty cluster would give them: the lowest free ports ' +
+        'of --app-port-range, apps in the order of their identity.',
     )
     .addOption(new Option('-i, --input <file>', 'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker'))
     .addOption(new Option('-f, --format <format>', 'yaml or json: Traefik dynamic configuration (usable by the file provider); kv: the exact etcd pairs, key=value, sorted').choices(['yaml', 'json', 'kv']).default('yaml'))

@@ -80,7 +80,8 @@ export function runCommand(): Command {
         '(one per Docker host) merge safely. On a Swarm manager the instances elect, through etcd, the one that writes ' +
         'the Swarm services (under --swarm-owner); another takes over within the lease time when it goes. A change costs what it is: an event reads that container only, and the ' +
         'plan is made against an in-memory mirror of etcd kept by its watch. Serves /livez, /readyz, /metrics and ' +
-        '/explain/<name>.\n\n' +
+        '/explain/<name>. Apps (<prefix>.apps.*) are not written yet (their ports need an allocation shared through etcd, still to come): ' +
+        'their labels are checked and reported like the others, and `render` shows what they will give.\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
         'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When etcd ' +
         'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when etcd or Docker is unreachable, it ' +

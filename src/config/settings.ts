@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { defaultAppOptions } from '../core/apps/app-options.ts';
+import { entryPointNameProblem, entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
+import { formatPortRange, inPortRange, parsePortRange } from '../core/apps/port-range.ts';
 import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
 import { LOG_LEVELS } from '../logging/create-logger.ts';
 
@@ -35,6 +38,13 @@ export const settings: readonly Setting[] = [
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
+  { path: 'appFrontend', flag: '--app-frontend <mode>', env: 'APPPROXY_APP_FRONTEND', kind: 'string', scope: 'translate', description: 'frontend of apps (<prefix>.apps.*) that choose none: port (one port of --app-port-range each) or wildcard (a host name under --app-wildcard-domain) (default port)' },
+  { path: 'appPortRange', flag: '--app-port-range <first-last>', env: 'APPPROXY_APP_PORT_RANGE', kind: 'string', scope: 'translate', description: 'ports handed to port-mode apps, one Traefik entry point each; at most 1024 (default 10205-10300)' },
+  { path: 'appPortEntrypointTemplate', flag: '--app-port-entrypoint-template <template>', env: 'APPPROXY_APP_PORT_ENTRYPOINT_TEMPLATE', kind: 'string', scope: 'translate', description: 'name of the entry point of each port of the range, {port} standing for the number (default portproxy_{port})' },
+  { path: 'appWildcardEntrypoint', flag: '--app-wildcard-entrypoint <name>', env: 'APPPROXY_APP_WILDCARD_ENTRYPOINT', kind: 'string', scope: 'translate', description: 'entry point of wildcard-mode apps (default domainproxy)' },
+  { path: 'appWildcardDomain', flag: '--app-wildcard-domain <domain>', env: 'APPPROXY_APP_WILDCARD_DOMAIN', kind: 'string', scope: 'translate', description: 'domain under which wildcard-mode apps get host names, e.g. .apps.example.com (required for wildcard mode)' },
+  { path: 'appWildcardPort', flag: '--app-wildcard-port <n>', env: 'APPPROXY_APP_WILDCARD_PORT', kind: 'integer', scope: 'translate', description: 'port of the wildcard entry point, outside the port range (default 8443)' },
+  { path: 'appPublicHost', flag: '--app-public-host <host>', env: 'APPPROXY_APP_PUBLIC_HOST', kind: 'string', scope: 'translate', description: "host name (or address) users connect to for port-mode apps, shown in the apps' URLs" },
   { path: 'store', flag: '--store <name>', env: 'APPPROXY_STORE', kind: 'string', scope: 'run', description: "the store Traefik reads: etcd (providers.etcd) or redis (providers.redis) (default etcd)" },
   { path: 'redis.url', flag: '--redis-url <url>', env: 'APPPROXY_REDIS_URL', kind: 'string', scope: 'run', description: 'Redis address, redis://host:port[/db] or rediss://host:port[/db] for TLS (default redis://127.0.0.1:6379)' },
   { path: 'redis.username', flag: '--redis-username <name>', env: 'APPPROXY_REDIS_USERNAME', kind: 'string', scope: 'run', description: 'Redis ACL user' },
@@ -67,6 +77,17 @@ function portInRange(text: string): boolean {
 }
 const PORT_RANGE = 'the port must be 1 to 65535';
 
+/** A text setting checked by one of the core's own checks (a message, or undefined when good). */
+function checkedText(check: (text: string) => string | undefined) {
+  return (text: string, context: z.RefinementCtx): void => {
+    const problem = check(text);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  };
+}
+
+const HOST_NAME_OR_IP = /^$|^[0-9.]+$|^[0-9a-fA-F:]+$|^[A-Za-z0-9.-]+$/;
+const WILDCARD_DOMAIN = /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 const translationShape = {
   prefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'use letters, digits, "-" and "_", with dots between words (e.g. appproxy)').default('appproxy'),
   exposedByDefault: z.boolean().default(false),
@@ -80,7 +101,36 @@ const translationShape = {
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
   dockerTimeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(30),
+  appFrontend: z.enum(['port', 'wildcard']).default(defaultAppOptions.frontend),
+  appPortRange: z
+    .string()
+    .superRefine(checkedText((text) => {
+      const range = parsePortRange(text);
+      return range.ok ? undefined : range.message;
+    }))
+    .default(formatPortRange(defaultAppOptions.portRange)),
+  appPortEntrypointTemplate: z.string().superRefine(checkedText(entryPointTemplateProblem)).default(defaultAppOptions.portEntryPoint),
+  appWildcardEntrypoint: z.string().superRefine(checkedText(entryPointNameProblem)).default(defaultAppOptions.wildcardEntryPoint),
+  appWildcardDomain: z
+    .string()
+    .transform((text) => text.toLowerCase())
+    .superRefine(checkedText((text) => (text === '' || (WILDCARD_DOMAIN.test(text) && text.length <= 253) ? undefined : `expected a domain such as .apps.example.com (DNS labels of letters, digits and "-", between dots), got ${JSON.stringify(text)}`)))
+    .transform((text) => (text === '' || text.startsWith('.') ? text : `.${text}`))
+    .default(defaultAppOptions.wildcardDomain),
+  appWildcardPort: z.number().int().min(1).max(65_535).default(defaultAppOptions.wildcardPort),
+  appPublicHost: z.string().regex(HOST_NAME_OR_IP, 'expected an IP address or a host name').default(defaultAppOptions.publicHost),
 };
+
+/** Settings that only make sense together: checked once all are known. */
+function checkAppSettings(config: { appFrontend: string; appPortRange: string; appWildcardDomain: string; appWildcardPort: number }, context: z.RefinementCtx): void {
+  if (config.appFrontend === 'wildcard' && config.appWildcardDomain === '') {
+    context.addIssue({ code: 'custom', path: ['appWildcardDomain'], message: 'the wildcard app frontend (--app-frontend wildcard) needs a domain, e.g. .apps.example.com' });
+  }
+  const range = parsePortRange(config.appPortRange);
+  if (config.appWildcardDomain !== '' && range.ok && inPortRange(config.appWildcardPort, range.value)) {
+    context.addIssue({ code: 'custom', path: ['appWildcardPort'], message: `port ${config.appWildcardPort} is inside the app port range ${config.appPortRange}: two entry points cannot listen on one port; choose one outside it` });
+  }
+}
 
 export const daemonConfigSchema = z
   .object({
@@ -128,7 +178,8 @@ export const daemonConfigSchema = z
     logLevel: z.enum(LOG_LEVELS).default('info'),
     logPretty: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine(checkAppSettings);
 
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 /** The settings that shape the translation (what `render` uses). */

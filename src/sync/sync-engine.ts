@@ -131,6 +131,10 @@ export class SyncEngine {
     const fingerprint = createHash('sha1').update(JSON.stringify(workload)).digest('base64');
     const known = this.#workloads.get(workload.id);
     if (known?.fingerprint === fingerprint) return;
+    // The fingerprint covers everything the translation reads: its apps come without ports
+    // (translation.apps), so that ports, which depend on the other apps and on a store, never go
+    // stale here. They are not written yet: a store-backed allocator is to feed allocatePorts its
+    // held ports and give appFrontends' contributions a merge entry of their own per workload.
     const translation = translateWorkload(workload, this.#compiled);
     this.#setTranslation(workload.id, known?.translation, translation);
     this.#workloads.set(workload.id, { kind: workload.kind, fingerprint, translation });

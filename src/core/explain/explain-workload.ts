@@ -83,7 +83,7 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
 
   const isTaskContainer = target.kind === 'container' && target.labels['com.docker.swarm.service.id'] !== undefined;
   // A task container never reaches the merge on its own: appproxy reads its service instead.
-  const own = isTaskContainer ? { contributions: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
+  const own = isTaskContainer ? { contributions: [], apps: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
   const others = all.filter((workload) => workload.id !== target.id);
   const whole = buildConfiguration(isTaskContainer ? others : [...others, target], compiled);
   const problems = whole.problems.filter((problem) => problem.workload === target.name || (target.tasks ?? []).some((task) => task.name === problem.workload));
@@ -94,7 +94,9 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
   if (isTaskContainer) {
     reasons.push(`a task container of the Swarm service "${target.labels[SWARM_SERVICE_LABEL] ?? ''}": appproxy routes Swarm services by their service labels (deploy.labels in a stack file), not by their containers' labels; move the labels to deploy.labels`);
   }
-  if (!(enable ?? options.exposedByDefault)) {
+  // Apps opt in by themselves: a workload with apps and no enable=true is routed through them.
+  const hasApps = own.apps.length > 0;
+  if (!(enable ?? (options.exposedByDefault || hasApps))) {
     const hint = target.kind === 'swarm-service' ? `; a Swarm service is read by its service labels: labels written outside deploy: in a stack file go to its containers, where appproxy does not look (move them to deploy.labels)` : '';
     reasons.push(enable === false ? `${prefix}.enable=false` : `not enabled: no ${prefix}.enable=true label, and exposed-by-default is off (--exposed-by-default)${hint}`);
   }
@@ -153,7 +155,7 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
   });
 
   // What became of each label under the prefix.
-  const routedNow = own.contributions.length > 0;
+  const routedNow = own.contributions.length > 0 || hasApps;
   const notRoutedBecause = reasons.find((reason) => !reason.startsWith('error')) ?? 'the workload is not routed';
   const labels: LabelExplanation[] = prefixLabels.sort().map((label) => {
     const value = target.labels[label] ?? '';
@@ -162,6 +164,11 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
     if (problem !== undefined) return { label, value, fate: problem.severity === 'error' ? 'refused' : 'ignored', detail: problem.message };
     const rest = label.slice(prefix.length + 1).toLowerCase();
     if (rest === 'enable' || /^(docker|swarm|sidecar)\./.test(rest)) return { label, value, fate: 'used', detail: 'a provider setting of this workload' };
+    const app = /^apps\.([^.]+)\./.exec(rest)?.[1];
+    if (app !== undefined) {
+      const frontend = whole.apps.find((candidate) => candidate.app === app && (candidate.workload === target.name));
+      return frontend === undefined ? { label, value, fate: 'ignored', detail: `app "${app}" is not served` } : { label, value, fate: 'used', detail: `app "${app}" → ${frontend.mode === 'port' ? `port ${frontend.port}` : frontend.host} (${frontend.resourceName})` };
+    }
     const resource = labelResource(label, prefix);
     if (!routedNow) return { label, value, fate: 'ignored', detail: notRoutedBecause };
     if (resource === undefined) return { label, value, fate: 'used', detail: 'part of its configuration' };

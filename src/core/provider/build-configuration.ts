@@ -1,3 +1,8 @@
+import { allocatePorts } from '../apps/allocate-ports.ts';
+import { appFrontends, portRequests, type AppFrontend } from '../apps/app-frontends.ts';
+import { decodeAppLabels } from '../apps/decode-app-labels.ts';
+import { declareApps, type AppDeclaration } from '../apps/declare-apps.ts';
+import { appOptionsProblems } from '../apps/entry-point-names.ts';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import type { LabelProblem } from '../labels/decode-configuration.ts';
 import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
@@ -28,6 +33,8 @@ export interface BuildResult {
   readonly routed: readonly string[];
   /** Workloads left out on purpose (not enabled, constraints, not running, unhealthy), with why. */
   readonly filtered: readonly { readonly workload: string; readonly reason: string }[];
+  /** Where users reach each app that is served (`<prefix>.apps.*`). */
+  readonly apps: readonly AppFrontend[];
 }
 
 export interface CompiledProviderOptions {
@@ -46,13 +53,15 @@ export function compileProviderOptions(options: ProviderOptions): { ok: true; va
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(options.prefix)) {
     errors.push(`label prefix ${JSON.stringify(options.prefix)}: use letters, digits, "-" and "_", with dots between words (for example "appproxy" or "traefik")`);
   }
+  errors.push(...appOptionsProblems(options.apps));
   if (!defaultRule.ok || !constraints.ok || errors.length > 0) return { ok: false, errors };
   return { ok: true, value: { options, defaultRule, constraints } };
 }
 
-interface Candidate {
-  readonly workload: Workload;
+interface Candidates {
   readonly providerLabels: ProviderLabels;
+  /** What serves traffic: the container, each running task of a Swarm service, or its VIP. */
+  readonly serving: readonly Workload[];
 }
 
 /**
@@ -98,29 +107,30 @@ function misplacedSwarmLabels(workload: Workload, prefix: string): BuildProblem 
 }
 
 /** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
-function candidates(workload: Workload, prefix: string, problems: BuildProblem[]): Candidate[] {
+function candidates(workload: Workload, prefix: string, problems: BuildProblem[]): Candidates | undefined {
   const misplaced = misplacedSwarmLabels(workload, prefix);
   if (misplaced !== undefined) problems.push(misplaced);
   const oversized = oversizedLabels(workload, prefix);
   if (oversized.length > 0) {
     problems.push(...oversized);
-    return [];
+    return undefined;
   }
   const mode = workload.kind === 'container' ? 'docker' : 'swarm';
   const decoded = decodeProviderLabels(workload.labels, prefix, mode);
   if (!decoded.ok) {
     for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
-    return [];
+    return undefined;
   }
-  if (workload.kind !== 'swarm-service') return [{ workload, providerLabels: decoded.value }];
-  if (decoded.value.lbSwarm) return workload.networks.length > 0 ? [{ workload, providerLabels: decoded.value }] : [];
-  return (workload.tasks ?? []).map((task) => ({ workload: task, providerLabels: decoded.value }));
+  const providerLabels = decoded.value;
+  if (workload.kind !== 'swarm-service') return { providerLabels, serving: [workload] };
+  if (providerLabels.lbSwarm) return { providerLabels, serving: workload.networks.length > 0 ? [workload] : [] };
+  return { providerLabels, serving: workload.tasks ?? [] };
 }
 
-function filterReason(candidate: Candidate, compiled: CompiledProviderOptions): string | undefined {
-  const { workload, providerLabels } = candidate;
+/** `optedIn`: the workload declares apps, which is an opt-in of its own (for the apps alone); enable=false still wins. */
+function filterReason(workload: Workload, providerLabels: ProviderLabels, compiled: CompiledProviderOptions, optedIn: boolean): string | undefined {
   const { options } = compiled;
-  if (!(providerLabels.enable ?? options.exposedByDefault)) {
+  if (!(providerLabels.enable ?? (optedIn || options.exposedByDefault))) {
     return providerLabels.enable === false ? `${options.prefix}.enable=false` : `not enabled (no ${options.prefix}.enable=true)`;
   }
   if (!compiled.constraints.matches(workload.labels)) return 'does not match the constraints';
@@ -141,29 +151,44 @@ export interface Contribution extends NamedConfiguration {
 /** One workload translated on its own, before the merge across workloads. */
 export interface WorkloadTranslation {
   readonly contributions: readonly Contribution[];
+  /**
+   * Its apps (`<prefix>.apps.*`), declared but without frontends: their ports depend on the other
+   * apps and on what a store holds, so they are given in a step of their own (appFrontends) and
+   * this translation stays a function of the workload alone, safe to cache by its fingerprint.
+   */
+  readonly apps: readonly AppDeclaration[];
   readonly problems: readonly BuildProblem[];
   readonly filtered: readonly { readonly workload: string; readonly reason: string }[];
 }
 
 /**
  * One Docker workload (a container, or a Swarm service with its tasks) to the configurations it
- * contributes, with the semantics of Traefik's Docker and Swarm providers. Pure, and independent of
- * every other workload: a sync engine keeps the result until the workload or the options change.
+ * contributes, with the semantics of Traefik's Docker and Swarm providers, and the apps it
+ * declares. Pure, and independent of every other workload: a sync engine keeps the result until
+ * the workload or the options change.
  */
 export function translateWorkload(source: Workload, compiled: CompiledProviderOptions): WorkloadTranslation {
   const problems: BuildProblem[] = [];
   const filtered: { workload: string; reason: string }[] = [];
   const contributions: Contribution[] = [];
   const prefix = compiled.options.prefix;
-  for (const candidate of candidates(source, prefix, problems)) {
-    const { workload } = candidate;
-    const reason = filterReason(candidate, compiled);
+  const found = candidates(source, prefix, problems);
+  if (found === undefined) return { contributions, apps: [], problems, filtered };
+  const { providerLabels } = found;
+  const declared = decodeAppLabels(source.labels, prefix, compiled.options.apps.frontend);
+  const hasApps = declared.apps.length > 0 || declared.errors.length > 0;
+  const servingApps: Workload[] = [];
+  for (const workload of found.serving) {
+    const reason = filterReason(workload, providerLabels, compiled, false);
+    const appReason = hasApps ? filterReason(workload, providerLabels, compiled, true) : reason;
+    if (hasApps && appReason === undefined) servingApps.push(workload);
     if (reason !== undefined) {
-      filtered.push({ workload: workload.name, reason });
+      // A workload with apps and no enable=true serves its apps alone: that is no filtering to report.
+      if (appReason !== undefined) filtered.push({ workload: workload.name, reason });
       continue;
     }
     const warnings: LabelProblem[] = [];
-    const built = buildWorkloadConfiguration(workload, { options: compiled.options, defaultRule: compiled.defaultRule, providerLabels: candidate.providerLabels }, warnings);
+    const built = buildWorkloadConfiguration(workload, { options: compiled.options, defaultRule: compiled.defaultRule, providerLabels }, warnings);
     for (const warning of warnings) problems.push({ severity: 'warning', workload: workload.name, ...warning });
     if (built.kind === 'rejected') {
       for (const problem of built.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
@@ -176,7 +201,12 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
     if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
     contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
   }
-  return { contributions, problems, filtered };
+  if (servingApps.length === 0) return { contributions, apps: [], problems, filtered };
+  for (const error of declared.errors) problems.push({ severity: 'error', workload: source.name, ...error });
+  for (const warning of declared.warnings) problems.push({ severity: 'warning', workload: source.name, ...warning });
+  const apps = declareApps(source, servingApps, declared.apps, providerLabels, compiled.options);
+  for (const error of apps.errors) problems.push({ severity: 'error', workload: source.name, ...error });
+  return { contributions, apps: apps.apps, problems, filtered };
 }
 
 function definesResources(configuration: ConfigObject): boolean {
@@ -199,20 +229,29 @@ export function serversInMergeOrder(contributions: readonly Contribution[]): Ser
 
 /**
  * Docker workloads to Traefik dynamic configuration, with the semantics of Traefik's Docker and
- * Swarm providers: each workload translated, then all merged. Pure: the same workloads and options
- * always give the same result.
+ * Swarm providers: each workload translated, the apps given their frontends, then all merged.
+ * Pure: the same workloads, options and held ports always give the same result.
+ *
+ * `heldAppPorts` maps app keys to the ports they hold already (from a store); without it the
+ * ports are allocated as an empty cluster would allocate them, which is what `render` shows.
  */
-export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledProviderOptions): BuildResult {
+export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledProviderOptions, heldAppPorts: ReadonlyMap<string, number> = new Map()): BuildResult {
   const problems: BuildProblem[] = [];
   const filtered: { workload: string; reason: string }[] = [];
   const contributions: Contribution[] = [];
+  const apps: AppDeclaration[] = [];
   for (const workload of workloads) {
     const translation = translateWorkload(workload, compiled);
     problems.push(...translation.problems);
     filtered.push(...translation.filtered);
     contributions.push(...translation.contributions);
+    apps.push(...translation.apps);
   }
+  const allocation = allocatePorts(portRequests(apps), heldAppPorts, compiled.options.apps.portRange);
+  const served = appFrontends(apps, allocation, compiled.options);
+  problems.push(...served.problems);
+  contributions.push(...served.contributions);
   const { configuration, conflicts } = mergeConfigurations(contributions);
   for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
-  return { configuration, servers: serversInMergeOrder(contributions), problems, routed: contributions.map((entry) => entry.workload), filtered };
+  return { configuration, servers: serversInMergeOrder(contributions), problems, routed: [...new Set(contributions.map((entry) => entry.workload))], filtered, apps: served.frontends };
 }

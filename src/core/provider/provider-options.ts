@@ -1,3 +1,5 @@
+import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
+
 /** The options of Traefik's Docker provider that change how labels become configuration. */
 export interface ProviderOptions {
   /** Label prefix: `appproxy` by default; `traefik` makes existing Traefik labels work unchanged. */
@@ -22,6 +24,8 @@ export interface ProviderOptions {
    * when empty, to their own address (unless a container says `published`).
    */
   readonly advertiseAddress: string;
+  /** appproxy's own `<prefix>.apps.*` labels: frontends, the port range, entry point names. */
+  readonly apps: AppOptions;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -36,4 +40,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   useBindPortIP: false,
   hostNetworkAddress: '127.0.0.1',
   advertiseAddress: '',
+  apps: defaultAppOptions,
 });

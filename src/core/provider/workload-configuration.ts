@@ -57,7 +57,7 @@ function count(parent: ConfigObject, name: string): number {
 }
 
 /** Servers are kept only for running, healthy workloads; others keep their (empty) services. */
-function servesTraffic(workload: Workload): boolean {
+export function servesTraffic(workload: Workload): boolean {
   if (workload.status !== '' && workload.status !== 'running') return false;
   return workload.health === undefined || workload.health === '' || workload.health === 'healthy';
 }

@@ -1,0 +1,40 @@
+import type { AppOptions } from './app-options.ts';
+
+const PORT_PLACEHOLDER = '{port}';
+const ENTRY_POINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The entry point of one port of the range: the template with `{port}` replaced. */
+export function portEntryPointName(template: string, port: number): string {
+  return template.replace(PORT_PLACEHOLDER, String(port));
+}
+
+/**
+ * Why a template of port entry point names cannot be used, or undefined. Entry point names become
+ * static flags (`--entryPoints.<name>.address`) and keys, so they keep to letters, digits, `_`, `-`.
+ */
+export function entryPointTemplateProblem(template: string): string | undefined {
+  if (template.split(PORT_PLACEHOLDER).length !== 2) return `must hold "${PORT_PLACEHOLDER}" exactly once (e.g. portproxy_{port}), got ${JSON.stringify(template)}`;
+  if (!ENTRY_POINT_NAME.test(template.replace(PORT_PLACEHOLDER, '1'))) return `use letters, digits, "_" and "-" around {port}, got ${JSON.stringify(template)}`;
+  return undefined;
+}
+
+/** Why an entry point name cannot be used, or undefined. */
+export function entryPointNameProblem(name: string): string | undefined {
+  return ENTRY_POINT_NAME.test(name) ? undefined : `use 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(name)}`;
+}
+
+/** Problems of the app options that a caller outside the settings (a test, a library user) may have got wrong. */
+export function appOptionsProblems(options: AppOptions): string[] {
+  const problems: string[] = [];
+  const template = entryPointTemplateProblem(options.portEntryPoint);
+  if (template !== undefined) problems.push(`app port entry point template: ${template}`);
+  const wildcard = entryPointNameProblem(options.wildcardEntryPoint);
+  if (wildcard !== undefined) problems.push(`app wildcard entry point: ${wildcard}`);
+  const { first, last } = options.portRange;
+  if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1 || last > 65_535 || first > last) problems.push(`app port range ${first}-${last}: expected ordered ports of 1 to 65535`);
+  // Two entry points cannot listen on one port: Traefik would fail to start.
+  if (options.wildcardDomain !== '' && options.wildcardPort >= first && options.wildcardPort <= last) {
+    problems.push(`app wildcard port ${options.wildcardPort} is inside the app port range ${first}-${last}: choose a port outside it`);
+  }
+  return problems;
+}
