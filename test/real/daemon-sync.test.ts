@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Dockerode from 'dockerode';
-import type { Etcd3 } from 'etcd3';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
-import { clearTree, testEtcd } from '../support/etcd-kv.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { rawData, serviceServerUrls, waitFor } from '../support/traefik-api.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
 
-// `appproxy run` on real components: a real Docker engine, a real etcd, a real Traefik reading it.
+// `appproxy run` on real components: a real Docker engine, a real store (etcd, or Redis with
+// APPPROXY_TEST_STORE=redis), a real Traefik reading it. test-stores: etcd redis
 
 const docker = testDocker();
 const RUN = 'appproxy-daemon-test';
-const traefik = testEnv.traefikEtcd;
-let etcd: Etcd3;
+const store: TestStore = testStore();
+const traefik = store.traefik;
+const at = (name: string) => `${name}${store.suffix}`;
 const daemons: DaemonProcess[] = [];
 
 /** A busybox web server answering its own name, labelled for appproxy. */
@@ -50,18 +51,15 @@ async function daemon(owner: string, port: number, args: string[] = []): Promise
 
 before(async () => {
   await requireTestEnv();
-  etcd = testEtcd(testEnv.etcdEndpoint);
   await removeOurs();
-  await clearTree(etcd, 'traefik');
+  await store.clearTree('traefik');
 });
 
 after(async () => {
   await Promise.all(daemons.map((process) => process.kill('SIGTERM')));
   await removeOurs();
-  if (etcd !== undefined) {
-    await clearTree(etcd, 'traefik');
-    etcd.close();
-  }
+  await store.clearTree('traefik');
+  store.close();
 });
 
 test('daemon: a labelled container starts and its route is live; it stops and the route is gone', async () => {
@@ -71,13 +69,13 @@ test('daemon: a labelled container starts and its route is live; it stops and th
   await container.start();
   await waitFor('route dm-live to answer', async () => ((await answer('dm-live')) === 'dm-live' ? true : undefined), 15_000);
   const liveMs = performance.now() - started;
-  const router = (await rawData(traefik.api)).routers?.['dm-live@etcd'];
+  const router = (await rawData(traefik.api)).routers?.[at('dm-live')];
   assert.equal(router?.['status'], 'enabled');
   process.stdout.write(`# container start to route live: ${liveMs.toFixed(0)} ms\n`);
 
   await container.stop({ t: 0 });
   await waitFor('route dm-live to go', async () => ((await answer('dm-live')) === 'HTTP 404' ? true : undefined), 15_000);
-  assert.equal((await rawData(traefik.api)).routers?.['dm-live@etcd'], undefined);
+  assert.equal((await rawData(traefik.api)).routers?.[at('dm-live')], undefined);
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
 });
@@ -108,7 +106,7 @@ test('daemon: a paused container loses its route at once and gets it back when u
   await appproxy.kill('SIGTERM');
 });
 
-test('daemon: one change is one etcd transaction; a resync with nothing changed writes nothing', async () => {
+test(`daemon: one change is one ${store.name} transaction; a resync with nothing changed writes nothing`, async () => {
   const appproxy = await daemon('host-a', 19181);
   await waitFor('first sync', async () => ((await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined));
   const before = await appproxy.metric('appproxy_etcd_transactions_total');
@@ -175,7 +173,7 @@ test('daemon: two owners serving one service give one service with both servers;
   const ca = await webContainer('dm-shared-a', { ...shared, side: 'a' });
   const cb = await webContainer('dm-shared-b', { ...shared, side: 'b' });
   await Promise.all([ca.start(), cb.start()]);
-  const servers = () => serviceServerUrls(traefik.api, 'shared-dm@etcd');
+  const servers = () => serviceServerUrls(traefik.api, at('shared-dm'));
   const ipOf = async (container: Dockerode.Container) => {
     const info = await container.inspect();
     return `http://${Object.values(info.NetworkSettings.Networks)[0]?.IPAddress}:80`;

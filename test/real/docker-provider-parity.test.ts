@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Etcd3 } from 'etcd3';
-import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { parseKv } from '../support/etcd-kv.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
@@ -11,13 +11,14 @@ import { caseView } from '../support/parity-view.ts';
 
 // Parity with Traefik's own Docker provider: the same containers, on one real Docker engine,
 // carry the same labels under `traefik.` and `appproxy.`. One Traefik reads them with its Docker
-// provider; another reads what `appproxy render` writes to etcd. Their /api/rawdata must show the
+// provider; another reads what `appproxy render` writes to the store (etcd; Redis with
+// APPPROXY_TEST_STORE=redis: test-stores: etcd redis). Their /api/rawdata must show the
 // same routers, services and middlewares, with the same status and errors, provider suffixes aside.
 
 const docker = testDocker();
 const RUN = 'appproxy-parity';
 const SENTINEL = 'p99-sentinel';
-let etcd: Etcd3;
+let store: TestStore;
 let problems = '';
 let fromDocker: RawData;
 let fromEtcd: RawData;
@@ -58,7 +59,7 @@ async function startContainer(container: ParityContainer): Promise<void> {
 
 before(async () => {
   await requireTestEnv();
-  etcd = testEtcd(testEnv.etcdEndpoint);
+  store = testStore();
   await removeOurs();
   await docker.createNetwork({ Name: 'parity-a', Labels: { [RUN]: 'true' } });
   await docker.createNetwork({ Name: 'parity-b', Labels: { [RUN]: 'true' } });
@@ -76,17 +77,19 @@ before(async () => {
   const rendered = await runCli(['render', '--format', 'kv', '--owner', 'parity'], '', { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}` });
   assert.equal(rendered.code, 0, rendered.stderr);
   problems = rendered.stderr;
-  await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
+  await store.replaceTree('traefik', parseKv(rendered.stdout));
   fromDocker = await waitForRouters(testEnv.traefikDocker.api, [`${SENTINEL}@docker`], 30_000);
-  fromEtcd = await waitForRouters(testEnv.traefikEtcd.api, [`${SENTINEL}@etcd`], 30_000);
+  fromEtcd = await waitForRouters(store.traefik.api, [`${SENTINEL}${store.suffix}`], 30_000);
   // The sentinel proves the event was seen; take fresh data in case health events trailed it.
   fromDocker = await rawData(testEnv.traefikDocker.api);
-  fromEtcd = await rawData(testEnv.traefikEtcd.api);
+  fromEtcd = await rawData(store.traefik.api);
 });
 
 after(async () => {
-  if (etcd !== undefined) await clearTree(etcd, 'traefik');
-  etcd?.close();
+  if (store !== undefined) {
+    await store.clearTree('traefik');
+    store.close();
+  }
   await removeOurs();
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Dockerode from 'dockerode';
-import type { Etcd3 } from 'etcd3';
-import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { parseKv } from '../support/etcd-kv.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { caseView } from '../support/parity-view.ts';
 import { runCli } from '../support/run-cli.ts';
@@ -12,7 +12,8 @@ import { swarmParityCases, type SwarmParityCase, type SwarmParityNetwork, type S
 
 // Parity with Traefik's own Swarm provider: the same Swarm services, on one real engine made a
 // one-node Swarm, carry the same service labels under `traefik.` and `appproxy.`. One Traefik reads
-// them with `--providers.swarm`; another reads what `appproxy render` writes to etcd. Their
+// them with `--providers.swarm`; another reads what `appproxy render` writes to the store (etcd;
+// Redis with APPPROXY_TEST_STORE=redis: test-stores: etcd redis). Their
 // /api/rawdata must agree. Task addresses are on overlay networks the host cannot reach, so only the
 // APIs' views are compared: no request and no Traefik health check is sent to a task.
 
@@ -23,7 +24,7 @@ const NETWORKS: readonly SwarmParityNetwork[] = ['swp-a', 'swp-b'];
 const SENTINEL = 'w99-sentinel';
 const CONVERGE_MS = 90_000;
 
-let etcd: Etcd3;
+let store: TestStore;
 let initialisedHere = false;
 const networkIds = new Map<SwarmParityNetwork, string>();
 let problems = '';
@@ -114,14 +115,14 @@ async function removeOurs(): Promise<void> {
   }
 }
 
-/** `appproxy render` of everything on the engine, written to etcd; returns its standard error. */
-async function renderToEtcd(): Promise<string> {
+/** `appproxy render` of everything on the engine, written to the store; returns its standard error. */
+async function renderToStore(): Promise<string> {
   const rendered = await runCli(['render', '--format', 'kv', '--owner', 'swarm-parity', '--constraints', testEnv.swarmConstraints], '', {
     ...process.env,
     DOCKER_HOST: `unix://${testEnv.dockerSocket}`,
   });
   assert.equal(rendered.code, 0, rendered.stderr);
-  await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
+  await store.replaceTree('traefik', parseKv(rendered.stdout));
   return rendered.stderr;
 }
 
@@ -130,8 +131,8 @@ const belongsTo = (id: string) => (name: string) => name.includes(id);
 /** Both Traefiks' views of one case, once they agree (or the limit passes: then the last views, for the assertion to show). */
 async function views(id: string, what: string): Promise<{ swarm: Record<string, unknown>; etcd: Record<string, unknown> }> {
   let last = { swarm: {} as Record<string, unknown>, etcd: {} as Record<string, unknown> };
-  await waitFor(`${what}: Traefik's Swarm provider and appproxy's etcd tree to agree on ${id}`, async () => {
-    const [fromSwarm, fromEtcd]: [RawData, RawData] = await Promise.all([rawData(testEnv.traefikSwarm.api), rawData(testEnv.traefikEtcd.api)]);
+  await waitFor(`${what}: Traefik's Swarm provider and appproxy's ${store.name} tree to agree on ${id}`, async () => {
+    const [fromSwarm, fromEtcd]: [RawData, RawData] = await Promise.all([rawData(testEnv.traefikSwarm.api), rawData(store.traefik.api)]);
     last = { swarm: caseView(fromSwarm, belongsTo(id)), etcd: caseView(fromEtcd, belongsTo(id)) };
     return JSON.stringify(last.swarm) === JSON.stringify(last.etcd) ? true : undefined;
   }, 20_000).catch(() => undefined);
@@ -163,7 +164,7 @@ async function update(name: string, change: { replicas?: number; labels?: Record
 
 before(async () => {
   await requireTestEnv();
-  etcd = testEtcd(testEnv.etcdEndpoint);
+  store = testStore();
   const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
   if (info.Swarm?.LocalNodeState !== 'active') {
     await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
@@ -182,13 +183,15 @@ before(async () => {
   }, CONVERGE_MS);
   await docker.createService(serviceSpec({ name: SENTINEL, vip: true, labels: { enable: 'true', 'swarm.lbswarm': 'true', ...{ 'http.services.w99-sentinel.loadbalancer.server.port': '80' } } }));
   await waitFor(`${SENTINEL} in Traefik's Swarm provider`, async () => ((await rawData(testEnv.traefikSwarm.api)).routers?.[`${SENTINEL}@swarm`] === undefined ? undefined : true), 30_000);
-  problems = await renderToEtcd();
-  await waitFor(`${SENTINEL} in Traefik's etcd provider`, async () => ((await rawData(testEnv.traefikEtcd.api)).routers?.[`${SENTINEL}@etcd`] === undefined ? undefined : true), 30_000);
+  problems = await renderToStore();
+  await waitFor(`${SENTINEL} in Traefik's ${store.name} provider`, async () => ((await rawData(store.traefik.api)).routers?.[`${SENTINEL}${store.suffix}`] === undefined ? undefined : true), 30_000);
 });
 
 after(async () => {
-  if (etcd !== undefined) await clearTree(etcd, 'traefik');
-  etcd?.close();
+  if (store !== undefined) {
+    await store.clearTree('traefik');
+    store.close();
+  }
   await removeOurs();
   if (initialisedHere && (await docker.listServices()).length === 0) {
     await docker.swarmLeave({ force: true }).catch(() => undefined);
@@ -226,7 +229,7 @@ test('Swarm parity w09: scaled 1 → 3 → 1, equal after each step', async () =
       const info = (await rawData(testEnv.traefikSwarm.api)).services?.['w09-s@swarm'] as { loadBalancer?: { servers?: unknown[] } } | undefined;
       return info?.loadBalancer?.servers?.length === replicas ? true : undefined;
     }, 30_000);
-    await renderToEtcd();
+    await renderToStore();
     const { swarm, etcd: fromEtcd } = await views('w09', `at ${replicas} replicas`);
     const servers = (swarm['services/w09-s'] as { loadBalancer?: { servers?: unknown[] } } | undefined)?.loadBalancer?.servers ?? [];
     assert.equal(servers.length, replicas, `Traefik's Swarm provider at ${replicas} replicas: ${JSON.stringify(swarm)}`);
@@ -238,7 +241,7 @@ test('Swarm parity w10: a label changed by a service update, equal after it', as
   const [service] = caseById('w10').services as [SwarmParityService];
   await update(service.name, { labels: { 'http.routers.w10-r.rule': 'Host(`w10.after`)' } });
   await waitFor('Traefik\'s Swarm provider to show the new rule of w10-r', async () => ((await rawData(testEnv.traefikSwarm.api)).routers?.['w10-r@swarm']?.['rule'] === 'Host(`w10.after`)' ? true : undefined), 30_000);
-  await renderToEtcd();
+  await renderToStore();
   const { swarm, etcd: fromEtcd } = await views('w10', 'after the update');
   assert.equal((swarm['routers/w10-r'] as { rule?: string } | undefined)?.rule, 'Host(`w10.after`)');
   assert.deepEqual(fromEtcd, swarm);

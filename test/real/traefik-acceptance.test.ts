@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import type { Etcd3 } from 'etcd3';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
-import { clearTree, parseKv, replaceTree, testEtcd } from '../support/etcd-kv.ts';
+import { parseKv } from '../support/etcd-kv.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForRouters } from '../support/traefik-api.ts';
 
-// The kv output of `appproxy render` for label cases, written to a real etcd, read by a real
-// Traefik (its etcd provider), with requests through Traefik's entry point reaching real backends.
+// The kv output of `appproxy render` for label cases, written to a real store (etcd; Redis with
+// APPPROXY_TEST_STORE=redis: test-stores: etcd redis), read by a real Traefik (its etcd or Redis
+// provider), with requests through Traefik's entry point reaching real backends.
 // Traefik loads the project's local plugin (test/fixtures/traefik-plugins), configured by labels.
 
-const traefik = testEnv.traefikEtcd;
+const store: TestStore = testStore();
+const traefik = store.traefik;
+const at = (name: string) => `${name}${store.suffix}`;
 const stamp = `appproxy.http.middlewares.acc-stamp.plugin.${testEnv.pluginKey}`;
-let etcd: Etcd3;
 let backends: EchoBackend[];
 let tcpServer: import('node:net').Server;
 let tcpPort = 0;
@@ -96,7 +98,6 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 
 before(async () => {
   await requireTestEnv();
-  etcd = testEtcd(testEnv.etcdEndpoint);
   backends = await startEchoBackends(2);
   const { createServer } = await import('node:net');
   tcpServer = createServer((socket) => socket.end('tcp-backend\n'));
@@ -106,35 +107,35 @@ before(async () => {
   const rendered = await runCli(['render', '--input', '-', '--format', 'kv', '--strict', '--owner', 'acceptance'], JSON.stringify(containers()));
   assert.equal(rendered.code, 0, rendered.stderr);
   assert.equal(rendered.stderr, '');
-  await replaceTree(etcd, 'traefik', parseKv(rendered.stdout));
+  await store.replaceTree('traefik', parseKv(rendered.stdout));
   // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
   const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
   await waitFor('this run\'s configuration in Traefik', async () => {
-    const data = await waitForRouters(traefik.api, ['acc-chat@etcd', 'acc-replace@etcd', 'acc-default-rule@etcd', 'acc-errors@etcd', 'acc-plugin@etcd', 'acc-tcp@etcd']);
-    const chat = data.services?.['acc-chat@etcd'] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-    const tcp = data.tcpServices?.['acc-tcp@etcd'] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
+    const data = await waitForRouters(traefik.api, [at('acc-chat'), at('acc-replace'), at('acc-default-rule'), at('acc-errors'), at('acc-plugin'), at('acc-tcp')]);
+    const chat = data.services?.[at('acc-chat')] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+    const tcp = data.tcpServices?.[at('acc-tcp')] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
     const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
     return JSON.stringify(seen) === JSON.stringify(urls) && tcp?.loadBalancer?.servers?.[0]?.address === `127.0.0.1:${tcpPort}` ? true : undefined;
   });
 });
 
 after(async () => {
-  if (etcd !== undefined) await clearTree(etcd, 'traefik');
-  etcd?.close();
+  await store.clearTree('traefik');
+  store.close();
   await Promise.all((backends ?? []).map((backend) => backend.close()));
   tcpServer?.close();
 });
 
 test('acceptance: Traefik shows every router, service and middleware enabled, with no error', async () => {
   const data = await rawData(traefik.api);
-  const ours = (map: Record<string, Record<string, unknown>> | undefined) => Object.entries(map ?? {}).filter(([name]) => name.endsWith('@etcd'));
+  const ours = (map: Record<string, Record<string, unknown>> | undefined) => Object.entries(map ?? {}).filter(([name]) => name.endsWith(store.suffix));
   const all = [...ours(data.routers), ...ours(data.services), ...ours(data.middlewares), ...ours(data.tcpRouters), ...ours(data.tcpServices)];
   assert.ok(all.length >= 9, `expected our resources, got ${all.map(([name]) => name).join(', ')}`);
   for (const [name, info] of all) {
     assert.equal(info['status'], 'enabled', `${name}: ${JSON.stringify(info)}`);
     assert.equal(info['error'], undefined, `${name}: ${JSON.stringify(info['error'])}`);
   }
-  const chat = data.services?.['acc-chat@etcd'] as { loadBalancer: { servers: { url: string }[] } };
+  const chat = data.services?.[at('acc-chat')] as { loadBalancer: { servers: { url: string }[] } };
   assert.deepEqual(
     chat.loadBalancer.servers.map((server) => server.url).sort(),
     backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort(),
@@ -174,9 +175,9 @@ test('acceptance: replacePath changes the path the backend sees', async () => {
 test('acceptance: a plugin middleware gets its string, list and nested options from labels and changes the request and the response', async () => {
   const data = await rawData(traefik.api);
   assert.deepEqual(
-    (data.middlewares?.['acc-stamp@etcd'] as { plugin?: unknown } | undefined)?.plugin,
+    (data.middlewares?.[at('acc-stamp')] as { plugin?: unknown } | undefined)?.plugin,
     { [testEnv.pluginKey]: { prefix: 'X-Acc', tags: 'red,green,blue', stamp: { name: 'X-Acc-Deep', value: 'from-labels' } } },
-    'the options as Traefik read them from etcd (a list given in one label stays the text, as from Traefik\'s Docker provider)',
+    'the options as Traefik read them from the store (a list given in one label stays the text, as from Traefik\'s Docker provider)',
   );
   const response = await httpGet(traefik.web, '/plg/x?q=1');
   assert.equal(response.status, 200, response.body);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { testEnv } from './env.ts';
+import { TEST_STORE } from './test-store.ts';
 import { waitFor } from './traefik-api.ts';
 import { fetchWithin, within } from './within.ts';
 
@@ -16,12 +17,15 @@ export interface DaemonProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Flags that point `appproxy run` at the test environment's store of this run (APPPROXY_TEST_STORE). */
+export const STORE_ARGS: readonly string[] = TEST_STORE === 'redis' ? ['--store', 'redis', '--redis-url', testEnv.redisUrl] : ['--etcd-endpoints', testEnv.etcdEndpoint];
+
 /** Starts `appproxy run` against the test environment and waits until /readyz says ready. */
 export async function startDaemon(options: { owner: string; port: number; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean }): Promise<DaemonProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   const child = spawn(
     process.execPath,
-    [cli, 'run', '--etcd-endpoints', testEnv.etcdEndpoint, '--owner', options.owner, '--listen', `127.0.0.1:${options.port}`, '--lease-seconds', '3', '--resync-seconds', '30', '--log-level', 'debug', ...(options.args ?? [])],
+    [cli, 'run', ...STORE_ARGS, '--owner', options.owner, '--listen', `127.0.0.1:${options.port}`, '--lease-seconds', '3', '--resync-seconds', '30', '--log-level', 'debug', ...(options.args ?? [])],
     { env: { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

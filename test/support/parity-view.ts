@@ -1,7 +1,7 @@
 import type { RawData } from './traefik-api.ts';
 
-/** Provider suffixes of the Traefiks compared: their own (`@docker`, `@swarm`) and appproxy's (`@etcd`). */
-const SUFFIX = /@(docker|swarm|etcd)\b/g;
+/** Provider suffixes of the Traefiks compared: their own (`@docker`, `@swarm`) and appproxy's (`@etcd`, `@redis`). */
+const SUFFIX = /@(docker|swarm|etcd|redis)\b/g;
 
 /** Does a resource name belong to the case? Resource names carry the case id (`p01-r`, `web-w03stack`). */
 export type CaseMatch = (name: string) => boolean;

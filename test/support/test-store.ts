@@ -23,8 +23,6 @@ export interface TestStore {
   readonly traefik: TraefikEndpoints;
   /** The provider suffix Traefik gives what it reads from this store. */
   readonly suffix: '@etcd' | '@redis';
-  /** Flags that point `appproxy run` at this store. */
-  readonly daemonArgs: readonly string[];
   /** The product's own port on this store. */
   readonly kv: KvStore;
   /** Keys and values under a prefix. */
@@ -70,7 +68,6 @@ export function testStore(name: TestStoreName = TEST_STORE): TestStore {
     name,
     traefik: name === 'etcd' ? testEnv.traefikEtcd : testEnv.traefikRedis,
     suffix: name === 'etcd' ? '@etcd' : '@redis',
-    daemonArgs: name === 'etcd' ? ['--etcd-endpoints', testEnv.etcdEndpoint] : ['--store', 'redis', '--redis-url', testEnv.redisUrl],
     kv,
     read,
     async replaceTree(rootKey, pairs) {
