@@ -8,7 +8,10 @@ import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { answers, Churn, createWeb, removeFaultContainers, running, StablePoller, startWeb, waitConverged, type Owner } from '../support/fault-harness.ts';
 import { SocketForwarder } from '../support/socket-forwarder.ts';
-import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
+import { environmentUp, PID_FILES, REDIS_SNAPSHOT, stopByPidFile } from '../support/test-env-control.ts';
+import { storeTree } from '../support/fault-harness.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
+import { rmSync } from 'node:fs';
 import { waitFor } from '../support/traefik-api.ts';
 import { forEachLimited, testDocker } from '../support/test-docker.ts';
 import { within } from '../support/within.ts';
@@ -59,6 +62,8 @@ async function scenario(spec: {
   owners: readonly Owner[];
   fault: () => Promise<string>;
   etcdClient?: Etcd3;
+  /** The store the owners write, when it is not the test etcd (Redis scenarios). */
+  readTree?: () => Promise<Map<string, string>>;
   web?: string;
   churnLabels?: (name: string) => Record<string, string>;
   /** Failed requests are expected (the routes' own containers restart): reported, not asserted. */
@@ -79,7 +84,7 @@ async function scenario(spec: {
     await churn.stop();
   }
   const since = performance.now();
-  const result = await waitConverged(spec.etcdClient ?? etcd, docker, { owners: spec.owners, since, web, hosts: () => running(docker, [...spec.stable, ...churn.alive]) }).finally(() => poller.stop());
+  const result = await waitConverged(spec.readTree ?? spec.etcdClient ?? etcd, docker, { owners: spec.owners, since, web, hosts: () => running(docker, [...spec.stable, ...churn.alive]) }).finally(() => poller.stop());
   const polled = await poller.stop();
   const row: Row = {
     scenario: spec.name,
@@ -119,6 +124,10 @@ afterEach(async () => {
 });
 
 after(async () => {
+  if (redis !== undefined) {
+    await redis.clearTree('traefik').catch(() => undefined);
+    redis.close();
+  }
   if (etcd !== undefined) {
     await clearTree(etcd, 'traefik').catch(() => undefined);
     etcd.close();
@@ -147,6 +156,88 @@ after(async () => {
   writeFileSync(new URL('../artifacts/faults.md', import.meta.url), text);
   writeFileSync(new URL('../artifacts/faults.json', import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
   if (process.env['FAULTS_REPORT'] !== undefined) writeFileSync(process.env['FAULTS_REPORT'], text);
+});
+
+// Redis scenarios: the same harness, the owners on the Redis store, Traefik's Redis provider serving.
+let redis: TestStore;
+const onRedis = ['--store', 'redis', '--redis-url', testEnv.redisUrl];
+
+async function redisScenario(
+  name: string,
+  note: string,
+  stable: readonly string[],
+  fault: (owner: DaemonProcess) => Promise<string>,
+  args: readonly string[] = [],
+  afterwards: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  redis ??= testStore('redis');
+  await redis.clearTree('traefik');
+  await stableWebs(stable);
+  const owner = `faults-${name}`;
+  const appproxy = await daemon(owner, 19179, [...onRedis, ...args]);
+  await scenario({
+    name,
+    stable,
+    owners: [{ owner }],
+    web: testEnv.traefikRedis.web,
+    readTree: () => storeTree(redis),
+    fault: async () => `${await fault(appproxy)}; ${note}`,
+  });
+  await afterwards();
+  for (const process of daemons) await stopDaemon(process);
+  await removeFaultContainers(docker);
+}
+
+test('fault (Redis): Redis unreachable for 30 s, back without its data (no persistence): the tree is written again', async () => {
+  await redisScenario('redis-down-30s-empty', 'Traefik kept its last configuration meanwhile', ['r1-stable-0', 'r1-stable-1'], async () => {
+    rmSync(REDIS_SNAPSHOT, { force: true });
+    await stopByPidFile(PID_FILES.redis);
+    await sleep(30_000);
+    await environmentUp();
+    return 'Redis stopped (SIGTERM) for 30 s and started empty';
+  });
+});
+
+test('fault (Redis): Redis restarted from a snapshot (persistence): the tree is as it was, nothing to rewrite', async () => {
+  await redisScenario('redis-restart-persistent', 'the change log and revisions came back with the data', ['r2-stable-0', 'r2-stable-1'], async () => {
+    await redis.kv.get('traefik');
+    const { execFile } = await import('node:child_process');
+    await new Promise<void>((resolve, reject) => execFile('redis-cli', ['-p', new URL(testEnv.redisUrl).port, 'SAVE'], { timeout: 10_000 }, (error) => (error ? reject(error) : resolve())));
+    await stopByPidFile(PID_FILES.redis);
+    await environmentUp();
+    // The next start must be empty again (the test Redis keeps no data between runs).
+    rmSync(REDIS_SNAPSHOT, { force: true });
+    return 'SAVE, then Redis stopped (SIGTERM) and started at once from the snapshot';
+  });
+});
+
+test('fault (Redis): Redis restarted at once without its data', async () => {
+  await redisScenario('redis-restart-empty', 'the daemon saw another epoch, read the store again and wrote everything', ['r3-stable-0', 'r3-stable-1'], async () => {
+    rmSync(REDIS_SNAPSHOT, { force: true });
+    await stopByPidFile(PID_FILES.redis, 'SIGKILL');
+    await environmentUp();
+    return 'Redis killed (SIGKILL) and started at once, empty';
+  });
+});
+
+test('fault (Redis): SIGKILL in the middle of a large change, then a restart', async () => {
+  const lease = ['--lease-seconds', '10'];
+  await redisScenario('redis-sigkill-mid-change', 'lease 10 s', ['r4-stable-0', 'r4-stable-1'], async (first) => {
+    const names = Array.from({ length: 60 }, (_, i) => `r4-bulk-${i}`);
+    const containers = await forEachLimited(names, (name) => createWeb(docker, name));
+    const starting = forEachLimited(containers, (container) => container.start());
+    let written = 0;
+    await waitFor('the first r4-bulk router written to Redis', async () => {
+      written = [...(await redis.read('traefik/http/routers/r4-bulk-')).keys()].filter((key) => key.endsWith('/rule')).length;
+      return written > 0 ? true : undefined;
+    }, 120_000);
+    await stopDaemon(first, 'SIGKILL');
+    await daemon('faults-redis-sigkill-mid-change', 19179, [...onRedis, ...lease]);
+    await starting;
+    return `60 containers started at once; killed at the first routers' write (${written} of 60 written), restarted at once`;
+  }, lease, async () => {
+    for (let i = 0; i < 60; i += 1) assert.ok(await answers(testEnv.traefikRedis.web, `r4-bulk-${i}`), `r4-bulk-${i} is served after the restart`);
+  });
 });
 
 test('fault: etcd unreachable for 30 s, then back', async () => {

@@ -3,6 +3,7 @@
 // what the core computes from what Docker runs, and that Traefik serves it.
 import type Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
+import type { TestStore } from './test-store.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
@@ -173,13 +174,20 @@ export function treeDifference(want: ReadonlyMap<string, string>, have: Readonly
   return lines;
 }
 
+/** The tree as a store holds it (the same form as etcdTree), through the product's port. */
+export async function storeTree(store: TestStore, rootKey = 'traefik'): Promise<Map<string, string>> {
+  const tree = await store.read(`${rootKey}/`);
+  if ((await store.kv.get(rootKey)) !== undefined) tree.set(rootKey, 'appproxy');
+  return tree;
+}
+
 /**
- * Waits until etcd holds exactly the desired tree (checked every 50 ms) and every running
+ * Waits until the store (etcd, or a reader of another) holds exactly the desired tree (checked every 50 ms) and every running
  * container of `hosts` answers through Traefik. Returns the time that took from `since`, or the
  * differences left at the deadline.
  */
 export async function waitConverged(
-  etcd: Etcd3,
+  store: Etcd3 | (() => Promise<Map<string, string>>),
   docker: Dockerode,
   options: { owners: readonly Owner[]; since: number; web: string; hosts: () => Promise<readonly string[]>; timeoutMs?: number },
 ): Promise<{ converged: boolean; etcdMs: number; traefikMs: number; difference: string[]; unserved: string[] }> {
@@ -187,7 +195,8 @@ export async function waitConverged(
   let difference: string[] = ['not checked yet'];
   let etcdMs = Number.NaN;
   while (performance.now() < deadline) {
-    const [want, have] = await Promise.all([desiredTree(docker, options.owners).catch(() => undefined), etcdTree(etcd).catch(() => undefined)]);
+    const read = typeof store === 'function' ? store() : etcdTree(store);
+    const [want, have] = await Promise.all([desiredTree(docker, options.owners).catch(() => undefined), read.catch(() => undefined)]);
     if (want !== undefined && have !== undefined) {
       difference = treeDifference(want, have);
       if (difference.length === 0) {
