@@ -11,7 +11,8 @@
 # own are built; where none does, scripts/build-images.sh builds every image from local material
 # under names of the project's own (appproxy-local/...) and the stack is pointed at them: no image
 # an operator has is ever retagged, replaced or removed. Settings: STACK (appproxy), HTTP_PORT (80),
-# DEMO_REPLICAS (3), DOCKER_HOST, APPPROXY_LOCAL_IMAGES=1 (local builds even with a registry), and
+# DEMO_REPLICAS (3), DOCKER_HOST, STORE (etcd; redis deploys stacks/redis-store.yml over the main
+# file), APPPROXY_LOCAL_IMAGES=1 (local builds even with a registry), and
 # the stack file's own variables (see its header). etcd's secrets are made by scripts/stack-secrets.sh
 # (files in APPPROXY_SECRETS_DIR, default /var/lib/appproxy/secrets); `down` leaves them in place.
 set -euo pipefail
@@ -113,7 +114,10 @@ up() {
   say "etcd secrets (scripts/stack-secrets.sh)"
   bash scripts/stack-secrets.sh
   say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"
-  docker stack deploy --resolve-image never -c stacks/appproxy.yml "$STACK" >/dev/null
+  local files=(-c stacks/appproxy.yml)
+  # STORE=redis: Traefik reads Redis instead of etcd (stacks/redis-store.yml over the main file).
+  [[ ${STORE:-etcd} == redis ]] && files+=(-c stacks/redis-store.yml)
+  docker stack deploy --resolve-image never "${files[@]}" "$STACK" >/dev/null
   wait_for_demo
   say "ready: open $(demo_url)"
   echo "  Traefik's dashboard is not published: docker exec \$(docker ps -qf name=${STACK}_traefik | head -1) wget -qO- 127.0.0.1:8080/api/http/routers"
@@ -133,7 +137,7 @@ down() {
     docker network inspect appproxy-demo >/dev/null 2>&1 || break
     docker network rm appproxy-demo >/dev/null 2>&1 || sleep 1
   done
-  if [ "${1:-}" = "--volumes" ]; then docker volume rm "${STACK}_etcd-data" >/dev/null 2>&1 || true; fi
+  if [ "${1:-}" = "--volumes" ]; then docker volume rm "${STACK}_etcd-data" "${STACK}_redis-store-data" >/dev/null 2>&1 || true; fi
   say "removed"
 }
 

@@ -33,6 +33,7 @@ SECRETS=(
   etcd_appproxy_password:appproxy.password
   etcd_traefik_cert:traefik.crt
   etcd_traefik_key:traefik.key
+  redis_appproxy_password:redis-appproxy.password
 )
 # Names etcd is reached by: the one-member stack's service, the 3-member variant's, and loopback
 # (health checks inside the etcd containers).
@@ -73,7 +74,7 @@ write_files() {
   issue root root clientAuth
   issue appproxy appproxy clientAuth
   issue traefik traefik clientAuth
-  for user in root appproxy; do
+  for user in root appproxy redis-appproxy; do
     [ -s "$DIR/$user.password" ] || openssl rand -hex 24 >"$DIR/$user.password"
   done
 }

@@ -12,7 +12,8 @@ import { fetchWithin } from '../support/within.ts';
 
 // The shipped stack, deployed with the real `docker stack deploy` (through scripts/demo.sh) on the
 // test's own Docker engine as a one-node Swarm: Traefik reading etcd, etcd, appproxy behind its
-// read-only Docker proxy, Redis and the socket.io demo with 3 replicas behind /wsk.
+// read-only Docker proxy, Redis and the socket.io demo with 3 replicas behind /wsk; then the same
+// stack with stacks/redis-store.yml over it, where Traefik reads Redis.
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -222,4 +223,41 @@ test('stack: the page in headless Chromium shows its replica and a broadcast fro
   } finally {
     await browser.close();
   }
+});
+
+/** redis-cli in a throwaway container on the stack's control network (the image of its store). */
+async function storeCli(...args: string[]): Promise<{ ok: boolean; output: string }> {
+  const image = (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_store`)).trim().split('@')[0] ?? '';
+  try {
+    const output = await docker('run', '--rm', '--network', `${STACK}_control`, '--entrypoint', 'redis-cli', image, '-h', 'store', '--no-auth-warning', ...args);
+    return { ok: !/^(ERR|NOPERM|WRONGPASS|NOAUTH)/m.test(output), output };
+  } catch (error) {
+    return { ok: false, output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` };
+  }
+}
+
+// Last: it redeploys the same stack over itself with stacks/redis-store.yml.
+test('stack: the Redis variant (STORE=redis): Traefik reads Redis and serves the demo; its user reads and cannot write', async () => {
+  const started = performance.now();
+  await run('bash', [`${root}scripts/demo.sh`], { env: { ...env, STORE: 'redis' }, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`STORE=redis scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+  });
+  await waitFor('3 chat servers in Traefik, from Redis', async () => {
+    const service = (await traefikApi('/api/http/services/chat@redis').catch(() => undefined)) as { loadBalancer?: { servers?: unknown[] } } | undefined;
+    return service?.loadBalancer?.servers?.length === 3 ? true : undefined;
+  }, 120_000);
+  process.stdout.write(`# Redis variant ready through Traefik ${((performance.now() - started) / 1000).toFixed(1)} s after its deploy began\n`);
+  const routers = (await traefikApi('/api/http/routers')) as { name: string }[];
+  assert.ok(routers.some((router) => router.name === 'chat@redis'), `the chat router comes from Redis: ${routers.map((router) => router.name).join(', ')}`);
+  assert.ok(!routers.some((router) => router.name.endsWith('@etcd')), 'nothing from etcd any more');
+  const page = await httpGet(BASE, '/wsk/socket.io/?EIO=4&transport=polling');
+  assert.equal(page.status, 200, page.body);
+  const read = await storeCli('--scan', '--pattern', 'traefik/http/routers/chat/*');
+  assert.ok(read.ok && read.output.includes('traefik/http/routers/chat/rule'), `Traefik's (default) user reads the routes: ${read.output}`);
+  const write = await storeCli('SET', 'traefik/http/routers/evil/rule', 'Host(`evil`)');
+  assert.equal(write.ok, false, `Traefik's user wrote a route: ${write.output}`);
+  assert.match(write.output, /NOPERM/);
+  const password = readFileSync(`${SECRETS_DIR}/redis-appproxy.password`, 'utf8').trim();
+  const own = await storeCli('--user', 'appproxy', '--pass', password, '--scan', '--pattern', 'appproxy/owners/traefik/*');
+  assert.ok(own.ok && own.output.includes('appproxy/owners/traefik/'), `appproxy's user reads its owner records: ${own.output}`);
 });

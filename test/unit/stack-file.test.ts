@@ -459,3 +459,47 @@ test('etcd-cluster.yml: three members, each with TLS to clients and peers, formi
   (service('etcd-3', stray)['command'] as string[]).push('--initial-cluster=etcd=https://etcd:2380');
   assert.throws(() => check(stray), assert.AssertionError, 'the check misses a member with another initial cluster');
 });
+
+// stacks/redis-store.yml, deployed over the main file: etcd scaled away, Traefik on Redis without
+// a password in its flags, Redis with notifications and a read-only default user, appproxy's
+// password from a secret the script makes.
+const REDIS_OVERLAY = parseYaml(readFileSync(new URL('../../stacks/redis-store.yml', import.meta.url).pathname, 'utf8')) as Stack;
+
+function checkRedisOverlay(from: Stack): void {
+  for (const name of ['etcd', 'etcd-setup']) assert.equal((service(name, from)['deploy'] as Record<string, unknown> | undefined)?.['replicas'], 0, `${name} still runs beside Redis`);
+  const traefik = (service('traefik', from)['command'] as string[]).join(' ');
+  assert.match(traefik, /--providers\.redis\.endpoints=store:6379/);
+  assert.doesNotMatch(traefik, /providers\.etcd/, 'Traefik still reads etcd');
+  assert.doesNotMatch(traefik, /password/i, "a password in Traefik's flags is visible to anyone who may inspect the service");
+  const store = (service('store', from)['command'] as string[]).join('\n');
+  assert.match(store, /--notify-keyspace-events KEA/, "without keyspace notifications Traefik's Redis provider never hears a change");
+  assert.match(store, /user default on nopass ~traefik\* &\* -@all \+@read \+@pubsub \+@connection/, 'the default user (Traefik) may only read and listen');
+  assert.match(store, /cat \/run\/secrets\/redis_appproxy_password/, "appproxy's password comes from its secret");
+  const environment = service('appproxy', from)['environment'] as Record<string, string>;
+  assert.equal(environment['APPPROXY_STORE'], 'redis');
+  assert.equal(environment['APPPROXY_REDIS_PASSWORD_FILE'], '/run/secrets/redis_appproxy_password');
+  assert.equal(environment['APPPROXY_REDIS_PASSWORD'], undefined, 'a password in the environment');
+  const declared = (from as unknown as { secrets: Record<string, { external?: boolean; name?: string }> }).secrets;
+  assert.equal(declared['redis_appproxy_password']?.external, true);
+  assert.equal(declared['redis_appproxy_password']?.name, '${SECRET_PREFIX:-appproxy}_redis_appproxy_password');
+  assert.ok(scriptSecrets.includes('redis_appproxy_password'), 'scripts/stack-secrets.sh makes the Redis password');
+}
+
+test('stack file: the Redis overlay scales etcd away, points Traefik at Redis without a password, and secures Redis', () => {
+  checkRedisOverlay(REDIS_OVERLAY);
+});
+
+const redisMistakes: Readonly<Record<string, (copy: Stack) => void>> = {
+  'etcd left running': (copy) => delete (service('etcd', copy) as Record<string, unknown>)['deploy'],
+  'a password in Traefik\'s flags': (copy) => (service('traefik', copy)['command'] as string[]).push('--providers.redis.password=secret'),
+  'notifications off': (copy) => ((service('store', copy)['command'] as string[])[0] = (service('store', copy)['command'] as string[])[0]?.replace('--notify-keyspace-events KEA', '') ?? ''),
+  'a default user that may write': (copy) => ((service('store', copy)['command'] as string[])[0] = (service('store', copy)['command'] as string[])[0]?.replace('-@all +@read', '+@all') ?? ''),
+  'the password in the environment': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
+};
+for (const [mistake, make] of Object.entries(redisMistakes)) {
+  test(`stack file: the Redis overlay check catches ${mistake}`, () => {
+    const copy = structuredClone(REDIS_OVERLAY);
+    make(copy);
+    assert.throws(() => checkRedisOverlay(copy));
+  });
+}
