@@ -72,7 +72,7 @@ function openStore(config: DaemonConfig, logger: Logger, fatal: (message: string
 
 export function runCommand(): Command {
   const command = new Command('run')
-    .summary('keep Traefik\'s configuration in etcd equal to what Docker runs')
+    .summary('keep Traefik\'s configuration in etcd (or Redis) equal to what Docker runs')
     .description(
       'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough), ' +
         'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction per change, ' +
@@ -82,6 +82,8 @@ export function runCommand(): Command {
         'plan is made against an in-memory mirror of etcd kept by its watch. Serves /livez, /readyz, /metrics and ' +
         '/explain/<name>. Apps (<prefix>.apps.*) are not written yet (their ports need an allocation shared through etcd, still to come): ' +
         'their labels are checked and reported like the others, and `render` shows what they will give.\n\n' +
+        'With --store redis the same tree goes to Redis for Traefik\'s Redis provider (each change one Lua script; ' +
+        'leases kept by the instances themselves; keyspace notifications checked at every connection).\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
         'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When etcd ' +
         'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when etcd or Docker is unreachable, it ' +
