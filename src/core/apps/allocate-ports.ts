@@ -25,7 +25,8 @@ export interface PortAssignment {
 
 export interface PortRefusal {
   readonly key: string;
-  readonly reason: 'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests';
+  /** `served-elsewhere` and `not-recorded` come from the store-backed allocation (app-ports.ts). */
+  readonly reason: 'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests' | 'served-elsewhere' | 'not-recorded';
   /** Says what happened and what to do, without naming a label (the caller knows which). */
   readonly message: string;
   /** For `taken`: the app that holds the port. */
