@@ -6,6 +6,7 @@ import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
 import { explainCommand } from './commands/explain-command.ts';
 import { etcdSetupCommand } from './commands/etcd-setup-command.ts';
 import { traefikEntrypointsCommand } from './commands/traefik-entrypoints-command.ts';
+import { appsCommand } from './commands/apps-command.ts';
 import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
@@ -20,7 +21,8 @@ const program = new Command('appproxy')
   .addCommand(runCommand())
   .addCommand(dockerProxyCommand())
   .addCommand(etcdSetupCommand())
-  .addCommand(traefikEntrypointsCommand());
+  .addCommand(traefikEntrypointsCommand())
+  .addCommand(appsCommand());
 
 // A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
 program.exitOverride();

@@ -87,7 +87,7 @@ export function etcdSetupCommand(): Command {
     .description(
       "Brings etcd's users, roles and rights to exactly what appproxy and Traefik need for one root key, then " +
         'enables auth: root (administers), an appproxy user that reads and writes its keys (the root key, ' +
-        '<root>/, appproxy/claims/<root>/, appproxy/owners/<root>/, appproxy/elections/<root>/) and nothing else, and a ' +
+        '<root>/, appproxy/claims/<root>/, appproxy/owners/<root>/, appproxy/elections/<root>/, appproxy/ports/<root>/, appproxy/apps/<root>/) and nothing else, and a ' +
         'Traefik user that reads the prefix <root> only. Without --traefik-password-file the Traefik user has no ' +
         "password and is authenticated by its client certificate (etcd's --client-cert-auth: the certificate's CN " +
         'is the user name). Idempotent: run it again after changing a password file. Waits for etcd to answer ' +

@@ -8,14 +8,8 @@ import { compileProviderOptions, type CompiledProviderOptions } from '../core/pr
 import { Daemon } from '../daemon/daemon.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
-import { etcdFromConfig } from '../etcd/etcd-client.ts';
 import { createLogger } from '../logging/create-logger.ts';
-import { EtcdStore } from '../etcd/etcd-store.ts';
-import { ensureKeyspaceNotifications } from '../redis/keyspace-notifications.ts';
-import { redisFromConfig } from '../redis/redis-client.ts';
-import { RedisStore } from '../redis/redis-store.ts';
-import type { KvStore } from '../sync/kv-store.ts';
-import type { Logger } from 'pino';
+import { openStore } from './open-store.ts';
 
 /** Validates everything once, before any connection: every problem in one message. */
 function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledProviderOptions } {
@@ -45,31 +39,6 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   return { config, compiled: compiled.value };
 }
 
-/** The store the configuration names, with what closes it. */
-function openStore(config: DaemonConfig, logger: Logger, fatal: (message: string) => void): { store: KvStore; closeStore: () => void } {
-  if (config.store === 'etcd') {
-    const etcd = etcdFromConfig(config.etcd);
-    return { store: new EtcdStore(etcd, logger.child({ component: 'etcd' })), closeStore: () => etcd.close() };
-  }
-  const client = redisFromConfig(config.redis);
-  const store = new RedisStore(client, logger.child({ component: 'redis' }), config.redis.timeoutSeconds * 1000);
-  // At every connection: a Redis restarted without the setting would leave Traefik deaf.
-  client.on('ready', () => {
-    ensureKeyspaceNotifications(client).then(
-      (problem) => (problem === undefined ? undefined : fatal(problem)),
-      (error: unknown) => logger.warn({ err: error }, 'could not read notify-keyspace-events'),
-    );
-  });
-  store.startSweeping();
-  return {
-    store,
-    closeStore: () => {
-      store.stopSweeping();
-      client.disconnect();
-    },
-  };
-}
-
 export function runCommand(): Command {
   const command = new Command('run')
     .summary('keep Traefik\'s configuration in etcd (or Redis) equal to what Docker runs')
@@ -80,8 +49,10 @@ export function runCommand(): Command {
         '(one per Docker host) merge safely. On a Swarm manager the instances elect, through etcd, the one that writes ' +
         'the Swarm services (under --swarm-owner); another takes over within the lease time when it goes. A change costs what it is: an event reads that container only, and the ' +
         'plan is made against an in-memory mirror of etcd kept by its watch. Serves /livez, /readyz, /metrics and ' +
-        '/explain/<name>. Apps (<prefix>.apps.*) are not written yet (their ports need an allocation shared through etcd, still to come): ' +
-        'their labels are checked and reported like the others, and `render` shows what they will give.\n\n' +
+        '/explain/<name> and /apps. Apps (<prefix>.apps.*) are written too: each port-mode app gets a port of --app-port-range through the store ' +
+        '(created only if absent, so that instances sharing the root key never hand out one port twice), keeps it across restarts, and ' +
+        "frees it when it goes; each app's record (where it is reached, its activity read from --traefik-metrics-urls) is kept at " +
+        'appproxy/apps/<root>/<identity> and listed by `appproxy apps`.\n\n' +
         'With --store redis the same tree goes to Redis for Traefik\'s Redis provider (each change one Lua script; ' +
         'leases kept by the instances themselves; keyspace notifications checked at every connection).\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +

@@ -22,7 +22,7 @@ export function credentialProblem(wrapped: unknown, config: DaemonConfig): strin
   }
   if (error instanceof EtcdPermissionDeniedError) {
     const layout = new KeyLayout(config.rootKey, config.owner);
-    return `etcd denied ${user} access: ${(error as Error).message}. Grant its role readwrite on the key "${layout.rootKey}" and the prefixes "${layout.treePrefix}", "${layout.claimsPrefix}", "${layout.ownersPrefix}" and "${layout.electionsPrefix}"`;
+    return `etcd denied ${user} access: ${(error as Error).message}. Grant its role readwrite on the key "${layout.rootKey}" and the prefixes "${layout.treePrefix}", "${layout.claimsPrefix}", "${layout.ownersPrefix}", "${layout.electionsPrefix}", "${layout.portsPrefix}" and "${layout.appsPrefix}"`;
   }
   return undefined;
 }

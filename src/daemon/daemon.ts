@@ -22,6 +22,9 @@ import { OutcomeReporter } from './outcome-reporter.ts';
 import { OwnerHeldError } from './owner-guard.ts';
 import { OwnerRole } from './owner-role.ts';
 import { SwarmWriter } from './swarm-writer.ts';
+import { ActivityPoller } from '../activity/activity-poller.ts';
+import { ActivityTracker } from '../activity/activity-tracker.ts';
+import type { AppRecord } from '../core/apps/app-record.ts';
 
 /** How often the store is asked one small read, to know whether it answers (and when it is back). */
 const STORE_PROBE_MS = 2000;
@@ -66,6 +69,9 @@ export class Daemon {
   #storeOk = false;
   #stopping = false;
   #probing = false;
+  /** The apps' activity, from Traefik's metrics; none without --traefik-metrics-urls. */
+  readonly #tracker: ActivityTracker | undefined;
+  #poller: ActivityPoller | undefined;
 
   constructor(parts: DaemonParts) {
     this.#parts = parts;
@@ -73,6 +79,7 @@ export class Daemon {
     this.metrics = createMetrics();
     this.#reporter = new OutcomeReporter(this.metrics, parts.logger);
     const { config, compiled, store } = parts;
+    this.#tracker = config.traefikMetricsUrls.length > 0 ? new ActivityTracker() : undefined;
     // A lease was replaced, leadership came: a pass now, past any backoff.
     const passSoon = () => {
       this.#scheduler?.trigger();
@@ -89,6 +96,7 @@ export class Daemon {
       exclusive: true,
       onDirty: () => this.#scheduler?.trigger(),
       onLeaseReplaced: passSoon,
+      activity: this.#tracker,
     });
     this.#swarm = new SwarmWriter({
       store,
@@ -102,6 +110,7 @@ export class Daemon {
       onDirty: () => this.#scheduler?.trigger(),
       onChange: passSoon,
       onWriter: (writer) => this.metrics.swarmWriter.set(writer ? 1 : 0),
+      activity: this.#tracker,
     });
     this.metrics.swarmWriter.set(0);
     this.#setDockerOk(false);
@@ -134,7 +143,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(config.listen, { reasons: () => this.readinessReasons() }, this.metrics.registry, (name) => this.explain(name));
+    this.#http = await startHealthServer(config.listen, { reasons: () => this.readinessReasons() }, this.metrics.registry, (name) => this.explain(name), () => this.apps());
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
@@ -160,6 +169,19 @@ export class Daemon {
       this.#parts.eventTimings,
     );
     this.#changes.start();
+    if (this.#tracker !== undefined) {
+      this.#poller = new ActivityPoller({
+        urls: config.traefikMetricsUrls,
+        intervalMs: config.activityIntervalSeconds * 1000,
+        tracker: this.#tracker,
+        frontends: () => this.#roles().flatMap((role) => role.engine?.appFrontends() ?? []),
+        // A pass writes only the records that changed: at most one write per app per interval.
+        onPolled: () => this.#scheduler?.trigger(),
+        onScrape: (_url, ok) => this.metrics.traefikScrapes.inc({ result: ok ? 'ok' : 'error' }),
+        logger: this.#log.child({ component: 'activity' }),
+      });
+      this.#poller.start();
+    }
     this.#timers.push(
       setInterval(() => this.#note({ kind: 'all' }), config.resyncSeconds * 1000),
       setInterval(() => void this.#probeStore(), STORE_PROBE_MS),
@@ -222,11 +244,15 @@ export class Daemon {
     this.#scheduler?.trigger();
   }
 
+  #roles(): OwnerRole[] {
+    return [this.#node, this.#swarm.role()].filter((role): role is OwnerRole => role !== undefined);
+  }
+
   /** One pass of each owner this instance writes for; one failing does not hold the other back. */
   async #pass(): Promise<void> {
     if (!this.#node.connected || this.#stopping) return;
     const timer = this.metrics.reconcileSeconds.startTimer();
-    const roles = [this.#node, this.#swarm.role()].filter((role): role is OwnerRole => role !== undefined);
+    const roles = this.#roles();
     const done = [];
     let failure: unknown;
     try {
@@ -254,7 +280,40 @@ export class Daemon {
     if (failure !== undefined) throw failure;
     this.#setStoreOk(true);
     this.#reporter.report(done);
+    this.#reportApps(roles);
     this.#firstSync = true;
+  }
+
+  /** The apps' gauges, from the records of the pass (apps gone leave their series). */
+  #reportApps(roles: readonly OwnerRole[]): void {
+    const m = this.metrics;
+    const records = roles.flatMap((role) => role.engine?.appRecords() ?? []);
+    m.appLastActivity.reset();
+    m.appOpenConnections.reset();
+    m.appIdle.reset();
+    for (const record of records) {
+      if (record.lastActivity !== null) m.appLastActivity.set({ app: record.identity }, Date.parse(record.lastActivity) / 1000);
+      if (record.openConnections !== null) m.appOpenConnections.set({ app: record.identity }, record.openConnections);
+      if (record.idle !== null) m.appIdle.set({ app: record.identity }, record.idle ? 1 : 0);
+    }
+    m.apps.set({ state: 'served' }, records.filter((record) => record.error === null).length);
+    m.apps.set({ state: 'left-out' }, records.filter((record) => record.error !== null).length);
+    m.appAllocationErrors.reset();
+    // Every reason present, at 0 when none: an alert can compare with it.
+    for (const reason of ['exhausted', 'taken', 'outside-range', 'conflicting-requests', 'served-elsewhere', 'not-recorded']) m.appAllocationErrors.set({ reason }, 0);
+    for (const role of roles) for (const [reason, count] of role.engine?.appAllocationErrors() ?? []) m.appAllocationErrors.inc({ reason }, count);
+  }
+
+  /**
+   * GET /apps: every app under the root key, this instance's as they are now and the others' as
+   * their owners last wrote them to the store.
+   */
+  apps(): AppRecord[] {
+    const roles = this.#roles();
+    const own = roles.flatMap((role) => role.engine?.appRecords() ?? []);
+    const owners = new Set(roles.map((role) => role.layout.owner));
+    const others = (this.#node.engine?.storedAppRecords() ?? []).filter((record) => !owners.has(record.owner));
+    return [...own, ...others].sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : 0));
   }
 
   /**
@@ -299,6 +358,7 @@ export class Daemon {
     this.#stopping = true;
     this.#abort.abort(new Error('stopping'));
     for (const timer of this.#timers) clearInterval(timer);
+    this.#poller?.stop();
     this.#changes?.stop();
     await this.#scheduler?.stop();
     await this.#swarm.stop();

@@ -9,8 +9,11 @@ export interface Readiness {
 /** Answers GET /explain/<name>: a status and a JSON body. */
 export type Explainer = (name: string) => Promise<{ status: number; body: unknown }>;
 
-/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics, /explain/<name>. */
-export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry, explain?: Explainer): Promise<FastifyInstance> {
+/** Answers GET /apps: every app under the root key, where it is reached and how it is used. */
+export type AppLister = () => unknown;
+
+/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics, /explain/<name>, /apps. */
+export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry, explain?: Explainer, apps?: AppLister): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');
@@ -25,6 +28,7 @@ export async function startHealthServer(listen: string, readiness: Readiness, re
       return reply.code(status).send(body);
     });
   }
+  if (apps !== undefined) server.get('/apps', async () => apps());
   server.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
   const colon = listen.lastIndexOf(':');
   await server.listen({ host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) });

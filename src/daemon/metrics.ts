@@ -27,6 +27,12 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     workloads: new Gauge({ name: 'appproxy_workloads_routed', help: 'Workloads that contributed configuration in the last pass.', registers: [registry] }),
     reachable: new Gauge({ name: 'appproxy_dependency_up', help: 'Whether Docker and etcd answered within their limits (1) or not (0).', labelNames: ['dependency'] as const, registers: [registry] }),
     swarmWriter: new Gauge({ name: 'appproxy_swarm_writer', help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).', registers: [registry] }),
+    appLastActivity: new Gauge({ name: 'appproxy_app_last_activity_seconds', help: "When each app (its identity) was last seen in use: a request or an open connection in Traefik's metrics (Unix time).", labelNames: ['app'] as const, registers: [registry] }),
+    appOpenConnections: new Gauge({ name: 'appproxy_app_open_connections', help: "Connections open on each port-mode app's entry point, summed over the Traefiks read.", labelNames: ['app'] as const, registers: [registry] }),
+    appIdle: new Gauge({ name: 'appproxy_app_idle', help: 'Whether each app with an idle timeout is past it with no open connection (1) or not (0).', labelNames: ['app'] as const, registers: [registry] }),
+    appAllocationErrors: new Gauge({ name: 'appproxy_app_allocation_errors', help: 'Apps refused a port now, by reason (exhausted, taken, outside-range, conflicting-requests, served-elsewhere, not-recorded).', labelNames: ['reason'] as const, registers: [registry] }),
+    apps: new Gauge({ name: 'appproxy_apps', help: 'Apps this instance declares, by whether they are served.', labelNames: ['state'] as const, registers: [registry] }),
+    traefikScrapes: new Counter({ name: 'appproxy_traefik_metrics_scrapes_total', help: "Reads of Traefik's metrics for the apps' activity, by result.", labelNames: ['result'] as const, registers: [registry] }),
     lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When etcd last matched Docker (Unix time).', registers: [registry] }),
   };
 }

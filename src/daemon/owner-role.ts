@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
+import type { ActivitySource } from '../sync/app-serving.ts';
 import { Reconciler } from '../sync/reconciler.ts';
 import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
 import type { WorkloadChange, WorkloadSource } from '../sync/workload-changes.ts';
@@ -28,6 +29,8 @@ export interface OwnerRoleOptions {
   readonly onDirty: () => void;
   /** The lease was lost and replaced: a pass is needed now, past any backoff (default: onDirty). */
   readonly onLeaseReplaced?: () => void;
+  /** What is known of the apps' use, for their records. */
+  readonly activity?: ActivitySource | undefined;
 }
 
 /**
@@ -102,6 +105,7 @@ export class OwnerRole {
       logger: this.#log.child({ component: 'sync' }),
       inherited: previousKeys ?? [],
       onDirty: this.#options.onDirty,
+      activity: this.#options.activity,
       ...(this.#options.fence === undefined ? {} : { fence: this.#options.fence }),
     });
     this.#reconciler = new Reconciler(this.#options.source, this.#engine);

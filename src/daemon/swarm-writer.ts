@@ -5,6 +5,7 @@ import { KeyLayout } from '../sync/key-layout.ts';
 import type { Candidacy, KvStore } from '../sync/kv-store.ts';
 import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerRole } from './owner-role.ts';
+import type { ActivitySource } from '../sync/app-serving.ts';
 import { thisInstance } from './owner-record.ts';
 
 /**
@@ -35,6 +36,8 @@ export interface SwarmWriterOptions {
   readonly onChange: () => void;
   /** Whether this instance writes the Swarm services now. */
   readonly onWriter: (writer: boolean) => void;
+  /** What is known of the apps' use, for their records. */
+  readonly activity?: ActivitySource | undefined;
 }
 
 /** The owner id of a Swarm cluster's services when none is configured. */
@@ -135,6 +138,7 @@ export class SwarmWriter {
             fence,
             onDirty: this.#options.onDirty,
             onLeaseReplaced: this.#options.onChange,
+            activity: this.#options.activity,
           });
           await role.connect();
           if (term.signal.aborted) {

@@ -43,7 +43,7 @@ export function accessRecipe(names: AccessNames): AccessRecipe {
         name: writer,
         permissions: [
           { type: 'Readwrite', key: layout.rootKey, prefix: false },
-          ...[layout.treePrefix, layout.claimsPrefix, layout.ownersPrefix, layout.electionsPrefix].map((key) => ({ type: 'Readwrite' as const, key, prefix: true })),
+          ...[layout.treePrefix, layout.claimsPrefix, layout.ownersPrefix, layout.electionsPrefix, layout.portsPrefix, layout.appsPrefix].map((key) => ({ type: 'Readwrite' as const, key, prefix: true })),
         ],
       },
       // Traefik watches the root key as a bare prefix (no slash): the same range is what it reads.

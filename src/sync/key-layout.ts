@@ -10,7 +10,11 @@ import { claimIdOf, parseTreeKey } from '../core/resource-kinds.ts';
  * - `appproxy/owners/<rootKey>/<owner>`: each owner's record (its lease id and which instance runs it),
  *   so that a restart takes over; `.../<owner>/probe` and `.../<owner>/alive`: the question a starting
  *   instance asks and the answer a live one gives (see owner-guard.ts);
- * - `appproxy/elections/<rootKey>/`: the election of the one instance that writes Swarm services.
+ * - `appproxy/elections/<rootKey>/`: the election of the one instance that writes Swarm services;
+ * - `appproxy/ports/<rootKey>/<port>`: which app holds which port of the app port range, and which
+ *   owner serves it (created only if absent, so that two instances never hand out one port);
+ * - `appproxy/apps/<rootKey>/<app identity>`: where users find each app and its activity (JSON),
+ *   for `appproxy apps` and any platform that wants to read it.
  */
 export class KeyLayout {
   readonly rootKey: string;
@@ -26,6 +30,10 @@ export class KeyLayout {
   readonly aliveKey: string;
   /** `appproxy/elections/<rootKey>/` */
   readonly electionsPrefix: string;
+  /** `appproxy/ports/<rootKey>/` */
+  readonly portsPrefix: string;
+  /** `appproxy/apps/<rootKey>/` */
+  readonly appsPrefix: string;
   /** `<rootKey>/` */
   readonly treePrefix: string;
   /** The one stand-in resource written when nothing else is (see planChange). */
@@ -40,6 +48,8 @@ export class KeyLayout {
     this.probeKey = `${this.ownerKey}/probe`;
     this.aliveKey = `${this.ownerKey}/alive`;
     this.electionsPrefix = `appproxy/elections/${rootKey}/`;
+    this.portsPrefix = `appproxy/ports/${rootKey}/`;
+    this.appsPrefix = `appproxy/apps/${rootKey}/`;
     this.treePrefix = `${rootKey}/`;
     this.placeholderKey = `${this.treePrefix}${PLACEHOLDER_RESOURCE}/${PLACEHOLDER_FIELD}`;
   }
@@ -52,6 +62,16 @@ export class KeyLayout {
   /** The prefix of every owner's claim of a resource (what a guard compares). */
   claimPrefix(claimId: string): string {
     return `${this.claimsPrefix}${claimId}/`;
+  }
+
+  /** Where the holder of one port of the app port range is recorded. */
+  portKey(port: number): string {
+    return `${this.portsPrefix}${port}`;
+  }
+
+  /** Where one app's record is kept (its identity has slashes: it is the key's last part, whole). */
+  appRecordKey(identity: string): string {
+    return `${this.appsPrefix}${identity}`;
   }
 
   /** What a key read from the store is, in this layout; undefined for keys that are none of ours. */
@@ -68,6 +88,14 @@ export class KeyLayout {
       if (slash <= 0) return undefined;
       return { kind: 'claim', claimId: rest.slice(0, slash), owner: rest.slice(slash + 1) };
     }
+    if (key.startsWith(this.portsPrefix)) {
+      const text = key.slice(this.portsPrefix.length);
+      return /^\d{1,5}$/.test(text) ? { kind: 'port', port: Number(text) } : undefined;
+    }
+    if (key.startsWith(this.appsPrefix)) {
+      const identity = key.slice(this.appsPrefix.length);
+      return identity === '' ? undefined : { kind: 'app', identity };
+    }
     return undefined;
   }
 
@@ -77,6 +105,8 @@ export class KeyLayout {
       { key: this.rootKey, prefix: false },
       { key: this.treePrefix, prefix: true },
       { key: this.claimsPrefix, prefix: true },
+      { key: this.portsPrefix, prefix: true },
+      { key: this.appsPrefix, prefix: true },
     ];
   }
 }
@@ -84,7 +114,9 @@ export class KeyLayout {
 export type ClassifiedKey =
   | { readonly kind: 'root' }
   | { readonly kind: 'tree'; readonly resource: string; readonly claimId: string; readonly server?: string }
-  | { readonly kind: 'claim'; readonly claimId: string; readonly owner: string };
+  | { readonly kind: 'claim'; readonly claimId: string; readonly owner: string }
+  | { readonly kind: 'port'; readonly port: number }
+  | { readonly kind: 'app'; readonly identity: string };
 
 /** One key, or every key that starts with it. */
 export interface KeyRange {

@@ -42,6 +42,11 @@ export class StoreMirror {
   /** Claim ids that have fields (not only servers), the placeholder excepted. */
   #withFields = new Set<string>();
   #waiters: { revision: bigint; resolve: () => void }[] = [];
+  /** The app port range's holders, by port; and the apps' records, by app identity. */
+  #ports = new Map<number, MirrorEntry>();
+  #appRecords = new Map<string, MirrorEntry>();
+  /** Another writer changed a port's holder since the last takePortsChanged(). */
+  #portsChanged = false;
 
   constructor(layout: KeyLayout) {
     this.#layout = layout;
@@ -59,11 +64,17 @@ export class StoreMirror {
     this.#claims = new Map();
     this.#tombstones = new Map();
     this.#withFields = new Set();
+    this.#ports = new Map();
+    this.#appRecords = new Map();
+    this.#portsChanged = true;
     for (const entry of snapshot.entries) this.#set(entry.key, { value: entry.value, lease: entry.lease, modRevision: entry.modRevision });
     this.#advance(snapshot.revision);
   }
 
-  /** Applies watch events; returns the claim ids whose keys changed (own writes coming back change nothing). */
+  /**
+   * Applies watch events; returns the claim ids whose keys changed (own writes coming back change
+   * nothing). A port whose holder changed is told by takePortsChanged().
+   */
   applyEvents(events: readonly WatchEvent[]): Set<string> {
     const changed = new Set<string>();
     let newest = this.#revision;
@@ -74,6 +85,7 @@ export class StoreMirror {
       const deletedAt = this.#tombstones.get(event.key);
       if (deletedAt !== undefined && deletedAt >= event.modRevision) continue;
       const id = this.#claimIdOfKey(event.key);
+      if (this.#layout.classify(event.key)?.kind === 'port') this.#portsChanged = true;
       if (event.type === 'put') {
         if (known?.value === event.value && known.lease === event.lease) {
           this.#set(event.key, { value: event.value, lease: event.lease, modRevision: event.modRevision });
@@ -133,6 +145,23 @@ export class StoreMirror {
     return this.#entries.get(key);
   }
 
+  /** Who holds each port of the app port range (the encoded holdings, see app-ports.ts). */
+  ports(): ReadonlyMap<number, MirrorEntry> {
+    return this.#ports;
+  }
+
+  /** Every app record under the root key, by app identity. */
+  appRecords(): ReadonlyMap<string, MirrorEntry> {
+    return this.#appRecords;
+  }
+
+  /** Whether another writer took or freed a port since the last call (and a load counts as one). */
+  takePortsChanged(): boolean {
+    const changed = this.#portsChanged;
+    this.#portsChanged = false;
+    return changed;
+  }
+
   hasRootMarker(): boolean {
     return this.#entries.has(this.#layout.rootKey);
   }
@@ -169,7 +198,7 @@ export class StoreMirror {
 
   #claimIdOfKey(key: string): string | undefined {
     const classified = this.#layout.classify(key);
-    if (classified === undefined || classified.kind === 'root') return undefined;
+    if (classified?.kind !== 'tree' && classified?.kind !== 'claim') return undefined;
     return classified.claimId;
   }
 
@@ -178,6 +207,14 @@ export class StoreMirror {
     this.#entries.set(key, entry);
     const classified = this.#layout.classify(key);
     if (classified === undefined || classified.kind === 'root') return;
+    if (classified.kind === 'port') {
+      this.#ports.set(classified.port, entry);
+      return;
+    }
+    if (classified.kind === 'app') {
+      this.#appRecords.set(classified.identity, entry);
+      return;
+    }
     if (classified.kind === 'claim') {
       let owners = this.#claims.get(classified.claimId);
       if (owners === undefined) {
@@ -210,6 +247,14 @@ export class StoreMirror {
     if (!this.#entries.delete(key)) return;
     const classified = this.#layout.classify(key);
     if (classified === undefined || classified.kind === 'root') return;
+    if (classified.kind === 'port') {
+      this.#ports.delete(classified.port);
+      return;
+    }
+    if (classified.kind === 'app') {
+      this.#appRecords.delete(classified.identity);
+      return;
+    }
     if (classified.kind === 'claim') {
       const owners = this.#claims.get(classified.claimId);
       owners?.delete(classified.owner);

@@ -13,6 +13,9 @@ import { planChange, type Conflict, type DesiredResource } from './plan-change.t
 import { resourceDigest } from './resource-digest.ts';
 import { transactionWaves, unwritableUnits } from './split-transactions.ts';
 import { StoreMirror } from './store-mirror.ts';
+import { AppServing, type ActivitySource } from './app-serving.ts';
+import type { AppFrontend } from '../core/apps/app-frontends.ts';
+import { decodeAppRecord, type AppRecord } from '../core/apps/app-record.ts';
 
 export interface LeaseHolder {
   /** The current lease id; a new one after the previous was lost. */
@@ -92,12 +95,15 @@ export class SyncEngine {
   #fullPass = true;
   #routed = 0;
   readonly #resourceCounts = new Map<string, number>();
+  readonly #apps: AppServing;
+  /** A full listing came: until then the apps' step frees no port (an unanswered Docker is no app gone). */
+  #listed = false;
 
   /**
    * `fence`: every transaction applies only while that leader key stands (the Swarm writer's
    * election); a refused one ends the pass with LeadershipLostError.
    */
-  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void; fence?: Fence }) {
+  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void; fence?: Fence; activity?: ActivitySource | undefined }) {
     this.#store = options.store;
     this.#layout = options.layout;
     this.#compiled = options.compiled;
@@ -106,6 +112,20 @@ export class SyncEngine {
     this.#onDirty = options.onDirty ?? (() => undefined);
     this.#fence = options.fence;
     this.#mirror = new StoreMirror(options.layout);
+    this.#apps = new AppServing({
+      layout: options.layout,
+      compiled: options.compiled,
+      mirror: this.#mirror,
+      apply: (transaction, leaseId) => this.#apply(transaction, leaseId),
+      catchUp: (revision) => this.#catchUp(revision),
+      setContributions: (workloadId, contributions) => {
+        // An entry of its own beside the workload's translation: the key cannot be a workload id.
+        for (const claimId of this.#merge.set(`apps\u0000${workloadId}`, contributions)) this.#resolve(claimId);
+      },
+      onDirty: this.#onDirty,
+      activity: options.activity,
+      logger: options.logger.child({ component: 'apps' }),
+    });
     for (const key of options.inherited ?? []) {
       const classified = options.layout.classify(key);
       if (classified?.kind === 'tree' && classified.server !== undefined) this.#ownedSet(classified.claimId).add(key);
@@ -117,6 +137,7 @@ export class SyncEngine {
    * unchanged ones cost a comparison, missing ones are removed.
    */
   replaceWorkloads(workloads: readonly Workload[], kind?: Workload['kind']): void {
+    this.#listed = true;
     const seen = new Set<string>();
     for (const workload of workloads) {
       seen.add(workload.id);
@@ -133,8 +154,7 @@ export class SyncEngine {
     if (known?.fingerprint === fingerprint) return;
     // The fingerprint covers everything the translation reads: its apps come without ports
     // (translation.apps), so that ports, which depend on the other apps and on a store, never go
-    // stale here. They are not written yet: a store-backed allocator is to feed allocatePorts its
-    // held ports and give appFrontends' contributions a merge entry of their own per workload.
+    // stale here; the apps' step (app-serving.ts) gives them on every pass.
     const translation = translateWorkload(workload, this.#compiled);
     this.#setTranslation(workload.id, known?.translation, translation);
     this.#workloads.set(workload.id, { kind: workload.kind, fingerprint, translation });
@@ -220,7 +240,9 @@ export class SyncEngine {
 
   #take(events: readonly WatchEvent[]): void {
     const changed = this.#mirror.applyEvents(events);
-    if (changed.size === 0) return;
+    // Another instance took or freed a port: an app refused one may get it now.
+    const ports = this.#mirror.takePortsChanged();
+    if (changed.size === 0 && !ports) return;
     for (const id of changed) this.#dirty.add(id);
     this.#onDirty();
   }
@@ -246,9 +268,19 @@ export class SyncEngine {
     }
   }
 
+  /** Waits for the watch to bring `revision`, or loads the mirror again. */
+  async #catchUp(revision: bigint): Promise<void> {
+    await this.#mirror.waitForRevision(revision, CATCH_UP_MS).catch(async () => {
+      this.#mirrorState = 'lost';
+      await this.#ensureMirror();
+    });
+  }
+
   /** One pass: whatever changed since the last one (or everything) planned against the mirror and applied. */
   async sync(): Promise<SyncOutcome> {
     const loaded = await this.#ensureMirror();
+    this.#mirror.takePortsChanged();
+    if (this.#listed) await this.#apps.serve([...this.#workloads.values()].flatMap((state) => state.translation.apps), () => this.#lease.leaseId());
     const full = this.#fullPass;
     const scope = full ? new Set([...this.#desired.keys(), ...this.#mirror.claimIds(), ...this.#owned.keys(), ...this.#dirty]) : new Set(this.#dirty);
     this.#fullPass = false;
@@ -298,14 +330,12 @@ export class SyncEngine {
             if (conflict !== undefined) this.#ownerConflicts.set(id, conflict);
             else this.#ownerConflicts.delete(id);
           }
+          if (this.#listed) await this.#apps.finish(leaseId);
           return { transactions, operations, planned: scope.size, replans: attempt, refused: refusedAll, loaded };
         }
         // Another owner changed a claim since the mirror's revision: let the watch bring that
         // change (or load the mirror again), then plan again.
-        await this.#mirror.waitForRevision(interrupted, CATCH_UP_MS).catch(async () => {
-          this.#mirrorState = 'lost';
-          await this.#ensureMirror();
-        });
+        await this.#catchUp(interrupted);
         if (attempt >= MAX_REPLANS) {
           this.#log.warn({ attempts: attempt + 1 }, 'claims kept changing under this pass; will retry on the next one');
           for (const id of scope) this.#dirty.add(id);
@@ -325,7 +355,28 @@ export class SyncEngine {
     const problems: BuildProblem[] = [];
     for (const { translation } of this.#workloads.values()) problems.push(...translation.problems);
     for (const conflicts of this.#mergeConflicts.values()) for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
+    problems.push(...this.#apps.problems());
     return problems;
+  }
+
+  /** This owner's apps as last written: where each is reached, its activity, or why it is not served. */
+  appRecords(): AppRecord[] {
+    return this.#apps.records();
+  }
+
+  /** Every owner's app records under the root key, as the mirror holds them. */
+  storedAppRecords(): AppRecord[] {
+    return [...this.#mirror.appRecords().values()].map((entry) => decodeAppRecord(entry.value)).filter((record): record is AppRecord => record !== undefined);
+  }
+
+  /** Apps refused a port now, by reason. */
+  appAllocationErrors(): ReadonlyMap<string, number> {
+    return this.#apps.allocationErrors();
+  }
+
+  /** Where this owner's apps are reached now (for activity tracking). */
+  appFrontends(): readonly AppFrontend[] {
+    return this.#apps.frontends();
   }
 
   /** The newest of the last transactions that touched one of `keys`. */

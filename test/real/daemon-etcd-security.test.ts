@@ -101,13 +101,13 @@ test('etcd user without rights on the root key: appproxy refuses to start and na
   daemons.push(appproxy);
   const code = await within('appproxy to exit', 30_000, appproxy.exited);
   assert.equal(code, 3, `appproxy exits with status 3 when etcd denies access; got ${code}:\n${appproxy.logs()}`);
-  assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and the prefixes "tlstest\/", "appproxy\/claims\/tlstest\/", "appproxy\/owners\/tlstest\/" and "appproxy\/elections\/tlstest\/"/);
+  assert.match(appproxy.logs(), /etcd denied user "norights" access: .*permission denied.*"tlstest" and the prefixes "tlstest\/", "appproxy\/claims\/tlstest\/", "appproxy\/owners\/tlstest\/", "appproxy\/elections\/tlstest\/", "appproxy\/ports\/tlstest\/" and "appproxy\/apps\/tlstest\/"/);
 });
 
 test('etcd user with exactly the rights the README grants: appproxy runs, and etcd refuses it anything else', async () => {
   const admin = '--user=root:s3cret-root';
   await etcdctl(admin, 'role', 'add', 'appproxy-tlstest');
-  for (const [key, prefix] of [['tlstest', false], ['tlstest/', true], ['appproxy/claims/tlstest/', true], ['appproxy/owners/tlstest/', true], ['appproxy/elections/tlstest/', true]] as const) {
+  for (const [key, prefix] of [['tlstest', false], ['tlstest/', true], ['appproxy/claims/tlstest/', true], ['appproxy/owners/tlstest/', true], ['appproxy/elections/tlstest/', true], ['appproxy/ports/tlstest/', true], ['appproxy/apps/tlstest/', true]] as const) {
     await etcdctl(admin, 'role', 'grant-permission', ...(prefix ? ['--prefix=true'] : []), 'appproxy-tlstest', 'readwrite', key);
   }
   await etcdctl(admin, 'user', 'add', 'apx:pw-apx');

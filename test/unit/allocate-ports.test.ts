@@ -123,6 +123,31 @@ const cases: Case[] = [
     expected: { a: 20000 },
     fresh: ['a'],
   },
+  {
+    desc: 'a preferred port (held before, then given up), still free: given again, before the lowest free ones',
+    requests: [{ key: 'a' }, { key: 'b', preferred: 10240 }],
+    expected: { a: 10205, b: 10240 },
+    fresh: ['a', 'b'],
+  },
+  {
+    desc: 'a preferred port taken meanwhile: the lowest free one instead, never a refusal',
+    requests: [{ key: 'b', preferred: 10205 }],
+    held: { other: 10205 },
+    expected: { b: 10206 },
+    fresh: ['b'],
+  },
+  {
+    desc: 'a preferred port outside the range (the range changed): the lowest free one',
+    requests: [{ key: 'b', preferred: 9000 }],
+    expected: { b: 10205 },
+    fresh: ['b'],
+  },
+  {
+    desc: 'two keys preferring one port: the first in text order gets it',
+    requests: [{ key: 'b', preferred: 10230 }, { key: 'a', preferred: 10230 }],
+    expected: { a: 10230, b: 10205 },
+    fresh: ['a', 'b'],
+  },
 ];
 
 for (const entry of cases) {

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { defaultAppOptions } from '../../src/core/apps/app-options.ts';
+import { parsePortRange } from '../../src/core/apps/port-range.ts';
+import { staticEntryPoints } from '../../src/core/apps/static-entry-points.ts';
 
 // The shipped stack must never open to the outside what controls the routing: etcd (whoever writes
 // it rewrites every route), the Docker socket (root on the manager) and Traefik's API and dashboard
@@ -503,3 +506,37 @@ for (const [mistake, make] of Object.entries(redisMistakes)) {
     assert.throws(() => checkRedisOverlay(copy));
   });
 }
+
+// stacks/apps.yml is deployed over stacks/appproxy.yml. A list (Traefik's command) replaces the
+// base file's list when files are merged: the overlay must repeat every flag of the base, and its
+// entry points must be exactly those `appproxy traefik-entrypoints` gives for appproxy's settings.
+const APPS_PATH = new URL('../../stacks/apps.yml', import.meta.url).pathname;
+const appsStack = parseYaml(readFileSync(APPS_PATH, 'utf8')) as Stack;
+
+test('apps stack: Traefik keeps every flag of the base stack, declares the apps entry points of appproxy settings, and publishes no metrics', () => {
+  const base = traefikFlags();
+  const overlay = traefikFlags(appsStack);
+  for (const [flag, value] of base) assert.equal(overlay.get(flag), value, `the overlay keeps --${flag}=${value}`);
+  const env = service('appproxy', appsStack)['environment'] as Record<string, string>;
+  const range = parsePortRange(env['APPPROXY_APP_PORT_RANGE'] ?? '');
+  assert.ok(range.ok, 'APPPROXY_APP_PORT_RANGE is a range');
+  const wildcardDomain = (env['APPPROXY_APP_WILDCARD_DOMAIN'] ?? '').replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
+  const expected = staticEntryPoints({ ...defaultAppOptions, portRange: range.value, wildcardDomain, wildcardPort: Number(env['APPPROXY_APP_WILDCARD_PORT']) });
+  const ports = entryPointPorts(appsStack);
+  for (const entryPoint of expected) assert.equal(ports.get(entryPoint.name.toLowerCase()), Number(entryPoint.address.slice(1)), `Traefik declares ${entryPoint.name} on ${entryPoint.address}`);
+  const appEntryPoints = [...ports.keys()].filter((name) => !base.has(`entrypoints.${name}.address`) && name !== 'metrics');
+  assert.equal(appEntryPoints.length, expected.length, 'no other app entry point');
+  const published = publishedTargets(service('traefik', appsStack));
+  for (const entryPoint of expected) assert.ok(published.includes(Number(entryPoint.address.slice(1))), `${entryPoint.name} is published`);
+  assert.ok(!published.includes(ports.get('metrics') ?? -1), 'the metrics entry point stays on the control network');
+  assert.equal(overlay.get('metrics.prometheus.entrypoint'), 'metrics');
+  assert.match(env['APPPROXY_TRAEFIK_METRICS_URLS'] ?? '', /:8082\/metrics/, 'appproxy reads the metrics entry point');
+});
+
+test('apps stack: one example app of each kind, declared with apps labels on the demo network', () => {
+  const labels = (name: string) => ((service(name, appsStack)['deploy'] as Record<string, unknown>)['labels'] ?? {}) as Record<string, string>;
+  assert.equal(labels('app-http')['appproxy.apps.web.port'], '80');
+  assert.equal(labels('app-http')['appproxy.apps.site.frontend'], 'wildcard');
+  assert.equal(labels('app-echo')['appproxy.apps.echo.protocol'], 'tcp');
+  for (const name of ['app-http', 'app-echo']) assert.deepEqual(service(name, appsStack)['networks'], ['demo']);
+});

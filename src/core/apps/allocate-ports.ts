@@ -6,6 +6,11 @@ export interface PortRequest {
   readonly key: string;
   /** The one port it asks for (`apps.<name>.frontend-port`), if any. */
   readonly requested?: number | undefined;
+  /**
+   * A port it held before and gave up (its container stopped for a moment): it gets it again
+   * when that port is still free, else the lowest free one. Never refused for it.
+   */
+  readonly preferred?: number | undefined;
 }
 
 export interface PortAssignment {
@@ -20,7 +25,8 @@ export interface PortAssignment {
 
 export interface PortRefusal {
   readonly key: string;
-  readonly reason: 'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests';
+  /** `served-elsewhere` and `not-recorded` come from the store-backed allocation (app-ports.ts). */
+  readonly reason: 'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests' | 'served-elsewhere' | 'not-recorded';
   /** Says what happened and what to do, without naming a label (the caller knows which). */
   readonly message: string;
   /** For `taken`: the app that holds the port. */
@@ -45,17 +51,20 @@ function byText(a: string, b: string): number {
  * fills it; `render` passes nothing and allocates as an empty cluster would). A key keeps the
  * port it holds; a held port is never given to another key. Then requests for one specific port
  * get it when it is in the range and free (the first key in text order, when several ask for it).
- * Then the others, in text order of their keys, get the lowest free ports. A request that cannot
+ * Then the others, in text order of their keys, get the port they prefer when it is free, and
+ * the rest the lowest free ports. A request that cannot
  * be served is refused on its own: the others are still served.
  */
 export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMap<string, number>, range: PortRange): PortAllocation {
   const assigned = new Map<string, PortAssignment>();
   const refused = new Map<string, PortRefusal>();
   const wanted = new Map<string, number | undefined>();
+  const preferred = new Map<string, number>();
   // Sorted by key, then port asked for (none first): the answer, messages too, cannot depend on the input's order.
   const sorted = [...requests].sort((a, b) => byText(a.key, b.key) || (a.requested ?? 0) - (b.requested ?? 0));
   for (const request of sorted) {
     if (refused.has(request.key)) continue;
+    if (request.preferred !== undefined && !preferred.has(request.key)) preferred.set(request.key, request.preferred);
     if (!wanted.has(request.key)) {
       wanted.set(request.key, request.requested);
     } else if (wanted.get(request.key) !== request.requested) {
@@ -100,8 +109,19 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
     assigned.set(key, { key, port, fresh: true });
   }
 
-  let next = range.first;
+  const lowest: string[] = [];
   for (const key of withoutPort) {
+    const port = preferred.get(key);
+    if (port === undefined || !inPortRange(port, range) || holders.has(port)) {
+      lowest.push(key);
+      continue;
+    }
+    holders.set(port, key);
+    assigned.set(key, { key, port, fresh: true });
+  }
+
+  let next = range.first;
+  for (const key of lowest) {
     while (next <= range.last && holders.has(next)) next += 1;
     if (next > range.last) {
       refused.set(key, { key, reason: 'exhausted', message: `every port of the app port range ${formatPortRange(range)} is taken (${range.last - range.first + 1} ports): widen --app-port-range (and declare the entry points: appproxy traefik-entrypoints), or stop an app` });

@@ -31,6 +31,8 @@ export interface AppsServed {
   readonly contributions: readonly Contribution[];
   readonly frontends: readonly AppFrontend[];
   readonly problems: readonly BuildProblem[];
+  /** The apps left out, each with the label to fix and why (also in `problems`). */
+  readonly leftOut: readonly { readonly app: AppDeclaration; readonly label: string; readonly message: string }[];
 }
 
 /** What the port-mode apps ask of an allocator. */
@@ -91,7 +93,9 @@ export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAl
   const contributions: Contribution[] = [];
   const frontends: AppFrontend[] = [];
   const problems: BuildProblem[] = [];
+  const leftOut: { app: AppDeclaration; label: string; message: string }[] = [];
   const error = (app: AppDeclaration, label: string, message: string): void => {
+    leftOut.push({ app, label, message });
     problems.push({ severity: 'error', workload: app.workload, label, message: `app "${app.spec.name}" is left out: ${message}` });
   };
 
@@ -151,5 +155,5 @@ export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAl
       idleTimeoutSeconds: spec.idleTimeoutSeconds,
     });
   }
-  return { contributions, frontends, problems };
+  return { contributions, frontends, problems, leftOut };
 }
