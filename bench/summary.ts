@@ -35,6 +35,13 @@ for (const row of load('scale')?.rows ?? []) {
   const old = row.old === undefined ? '' : `; old engine: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms`;
   lines.push(`| ${row.size} synthetic workloads: first sync / no-op resync / add one p50, p99 | ${r.first.ms} / ${r.resync.ms} / ${r.addOne.p50}, ${r.addOne.p99} ms | — | ${r.keysInEtcd} keys; resync writes ${r.resync.operations}, reads ${r.resync.storeReads}; peak RSS ${row.rssMiB.peak} MiB${old} |`);
 }
+const stores = load('stores');
+for (const row of stores?.routeAdd ?? []) {
+  lines.push(`| route added → enabled, concurrency ${row.concurrency}, p50 (${row.routes} routes): etcd beside Redis | etcd ${row.etcd.p50} ms (${row.etcdAfterEngine?.p50 ?? '?'} ms after the engine) | — | Redis ${row.redis.p50} ms (${row.redisAfterEngine?.p50 ?? '?'} ms after the engine), ratio ${row.redisOverEtcdMedianRatio}${row.concurrency === 1 ? `; jupyterhub Redis proxy (published): ${stores.published.medianMs} ms` : ''} |`);
+}
+for (const row of stores?.scale ?? []) {
+  lines.push(`| ${row.size} synthetic workloads on ${row.store}: first sync / no-op resync / add one p50, p99 | ${row.first.ms} / ${row.resyncMs} / ${row.addOne.p50}, ${row.addOne.p99} ms | — | ${row.keys} keys; peak RSS ${row.rssMiB} MiB |`);
+}
 const text = `${lines.join('\n')}\n\nFrom the latest bench/results/*.json; details in each benchmark's .md.\n`;
 writeFileSync(`${resultsDir}summary.md`, text);
 process.stdout.write(`\n${text}`);
