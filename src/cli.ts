@@ -11,7 +11,7 @@ import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
   .description(
-    'Makes Docker (Compose hosts and Swarm clusters) a routing source for Traefik through etcd:\n' +
+    'Makes Docker (Compose hosts and Swarm clusters) a routing source for Traefik through etcd (or Redis):\n' +
       'appproxy.* labels become the Traefik configuration the same traefik.* labels would give.',
   )
   .version(APPPROXY_VERSION)
