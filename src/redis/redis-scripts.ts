@@ -42,6 +42,11 @@ local function meta(key)
   local mod, create, lease = string.match(m, '^(%d+) (%d+) (.*)$')
   return { mod = tonumber(mod), create = tonumber(create), lease = lease }
 end
+-- A lease past its deadline is gone, swept or not (as etcd refuses an expired lease).
+local function lease_alive(lease)
+  local deadline = redis.call('ZSCORE', P .. 'leases', lease)
+  return deadline ~= false and deadline ~= nil and tonumber(deadline) >= now_ms()
+end
 local function detach(key, lease)
   if lease ~= '0' then redis.call('SREM', P .. 'lease-keys/' .. lease, key) end
 end
@@ -74,14 +79,20 @@ local function range_keys(key, prefix)
   if redis.call('HEXISTS', P .. 'meta', key) == 1 then return { key } end
   return {}
 end
+local bumped = false
+local function next_revision()
+  bumped = true
+  return redis.call('INCR', P .. 'revision')
+end
+-- Every revision taken gets its entry in the change log, even one with nothing in it: a reader
+-- waiting for a revision must see it pass. (cjson writes an empty table as {}, hence the literal.)
 local function commit(ops)
   local rev = tonumber(redis.call('GET', P .. 'revision') or '0')
-  if #ops == 0 then return rev end
-  redis.call('XADD', P .. 'events', 'MAXLEN', '~', '20000', rev .. '-0', 'ops', cjson.encode(ops))
+  if not bumped then return rev end
+  local encoded = '[]'
+  if #ops > 0 then encoded = cjson.encode(ops) end
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', '20000', rev .. '-0', 'ops', encoded)
   return rev
-end
-local function next_revision()
-  return redis.call('INCR', P .. 'revision')
 end
 local function revoke(lease, ops, rev)
   local keys = redis.call('SMEMBERS', P .. 'lease-keys/' .. lease)
@@ -150,7 +161,7 @@ at = at + guards * 3
 local count = tonumber(ARGV[at])
 at = at + 1
 for i = 0, count - 1 do
-  if ARGV[at + i * 4] == 'put' and ARGV[at + i * 4 + 3] == '1' and redis.call('EXISTS', P .. 'lease/' .. lease) == 0 then
+  if ARGV[at + i * 4] == 'put' and ARGV[at + i * 4 + 3] == '1' and not lease_alive(lease) then
     return redis.error_reply('LEASE_GONE lease ' .. lease .. ' not found')
   end
 end
@@ -230,7 +241,7 @@ if m then
   if redis.call('GET', ARGV[2]) == ARGV[3] and m.lease == ARGV[4] then return m.create end
   return 0
 end
-if redis.call('EXISTS', P .. 'lease/' .. ARGV[4]) == 0 then return redis.error_reply('LEASE_GONE lease ' .. ARGV[4] .. ' not found') end
+if not lease_alive(ARGV[4]) then return redis.error_reply('LEASE_GONE lease ' .. ARGV[4] .. ' not found') end
 local rev = next_revision()
 local ops = {}
 put(rev, ARGV[2], ARGV[3], ARGV[4], ops)

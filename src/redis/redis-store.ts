@@ -48,7 +48,6 @@ function inRanges(key: string, ranges: readonly KeyRange[]): boolean {
 export class RedisStore implements KvStore {
   readonly client: Redis;
   readonly #log: Logger;
-  readonly #epoch = randomBytes(8).toString('hex');
   readonly #timeoutMs: number;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
@@ -57,6 +56,14 @@ export class RedisStore implements KvStore {
     this.client = client;
     this.#log = logger;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * A fresh candidate each call: after a flush, the first script to run writes the new epoch, and a
+   * candidate this process had used before would make the flush invisible to its own watches.
+   */
+  get #epoch(): string {
+    return randomBytes(8).toString('hex');
   }
 
   async #script(operation: string, source: string, args: readonly (string | number)[]): Promise<Reply> {
@@ -117,7 +124,13 @@ export class RedisStore implements KvStore {
       reader.disconnect();
       throw failure('watch', error);
     }
-    const epoch = await this.#currentEpoch();
+    let epoch: string;
+    try {
+      epoch = await this.#currentEpoch();
+    } catch (error) {
+      reader.disconnect();
+      throw error;
+    }
     let stopped = false;
     let lastId = `${afterRevision}-0`;
     let seen = afterRevision;
@@ -240,6 +253,11 @@ export class RedisStore implements KvStore {
     };
     const elected = (async () => {
       keeper = await this.openLease(ttlSeconds, () => lose('the election lease was lost'));
+      if (resigned) {
+        // Resigned while the lease was being granted: nobody else will release it.
+        keeper.release();
+        await this.revoke(keeper.leaseId()).catch(() => undefined);
+      }
       while (!resigned) {
         try {
           const revision = Number(await this.#script('election', CAMPAIGN_SCRIPT, [this.#epoch, key, value, keeper.leaseId()]));

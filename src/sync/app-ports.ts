@@ -27,7 +27,7 @@ export function decodePortHolding(text: string): PortHolding | undefined {
 export interface PortWrite {
   readonly port: number;
   readonly operation: Operation;
-  /** The key's revision when planned (the mirror's revision for a key that was absent). */
+  /** The key's revision when planned (0 for a key that must still be absent: create-if-absent). */
   readonly notModifiedAfter: bigint;
 }
 
@@ -101,7 +101,9 @@ export function planPorts(input: PortPlanInput): PortPlan {
   for (const assignment of allocated.assigned.values()) {
     const put = (notModifiedAfter: bigint): PortWrite => ({ port: assignment.port, operation: { type: 'put', key: layout.portKey(assignment.port), value: encodePortHolding({ app: assignment.key, owner: layout.owner }), leased: true }, notModifiedAfter });
     if (assignment.fresh) {
-      records.push(put(input.revision));
+      // Create-if-absent: any holding at all refuses it. The mirror's revision is no guard here: a
+      // pass's own write moves it past another instance's holding that the watch has not brought yet.
+      records.push(put(0n));
       continue;
     }
     kept.add(assignment.port);

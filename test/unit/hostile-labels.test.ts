@@ -381,6 +381,18 @@ const keyCases: Case[] = [
     counts: [{ pattern: /^http\/middlewares\/m\//, count: 1 }],
   },
   {
+    desc: 'a middleware whose only entry is left out is left out as a whole, and so is the router using it (never a middleware of no type)',
+    workloads: [box('empty', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.foo.404': 'x', 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.middlewares': 'm' })],
+    routed: ['empty'],
+    errors: [
+      { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'is only digits' },
+      { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'has nothing left' },
+      { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'http.routers "r" refers to "m"' },
+    ],
+    absent: ['http/middlewares/m', 'http/routers/r'],
+    counts: [{ pattern: /^http\/services\/empty\//, count: 1 }],
+  },
+  {
     desc: 'a single status in statusRewrites becomes its range, which etcd can carry; a range given too with another value wins and the single one is reported',
     workloads: [
       box('errs', '172.17.0.2', {

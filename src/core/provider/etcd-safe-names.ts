@@ -40,6 +40,8 @@ interface DroppedResource {
 export function makeNamesEtcdSafe(configuration: ConfigObject, prefix: string): LabelProblem[] {
   const problems: LabelProblem[] = [];
   const dropped: DroppedResource[] = [];
+  /** Resources (section, kind, name) that lost an entry, with the label at fault. */
+  const touched = new Map<string, string>();
   const labelOf = (path: readonly string[], key: string) => `${prefix}.${[...path, key].join('.')}`;
   walkStruct(configuration, 'Configuration', [], {
     mapKey(path, key, field, map) {
@@ -60,11 +62,27 @@ export function makeNamesEtcdSafe(configuration: ConfigObject, prefix: string): 
       const what = resource ? `${path.join('.')} "${key}"` : 'this entry';
       problems.push({ label, message: `name "${key}" ${why}; ${what} is left out: use letters, digits, "-" and "_"` });
       if (resource && path[0] !== undefined) dropped.push({ section: path[0], name: key, label });
+      else if (path.length >= 3) touched.set(path.slice(0, 3).join('\0'), label);
       return 'drop';
     },
   });
+  // A resource whose only entries were left out would reach Traefik as an empty definition (a
+  // middleware of no type, which fails every router using it): it is left out as a whole.
+  for (const [at, label] of touched) {
+    const [section = '', kind = '', name = ''] = at.split('\0');
+    const map = (configuration[section] as ConfigObject | undefined)?.[kind];
+    if (!isConfigObject(map) || !Object.hasOwn(map, name) || !emptyDeep(map[name])) continue;
+    delete map[name];
+    problems.push({ label, message: `${section}.${kind} "${name}" has nothing left once that entry is left out, and is left out as a whole` });
+    dropped.push({ section, name, label });
+  }
   dropReferrers(configuration, dropped, problems);
   return problems;
+}
+
+/** An object with nothing in it but empty objects: what Traefik would read as no definition at all. */
+function emptyDeep(value: ConfigValue | undefined): boolean {
+  return isConfigObject(value) && Object.values(value).every((inner) => emptyDeep(inner));
 }
 
 /** How this workload's own references spell a resource name once `@docker`/`@swarm` are rewritten away. */
