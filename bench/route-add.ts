@@ -17,16 +17,6 @@ const runs: [number, number][] = [
   [50, Number(process.argv[3] ?? 500)],
 ];
 
-async function seenBy(watch: RouterWatch, name: string, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const at = watch.seen.get(name);
-    if (at !== undefined) return at;
-    await sleep(2);
-  }
-  throw new Error(`${name} never showed as enabled in Traefik's API`);
-}
-
 const { docker, finish } = await benchSetup();
 const rows: Record<string, any>[] = [];
 try {
@@ -40,7 +30,7 @@ try {
       const begin = performance.now();
       await container.start();
       const started = performance.now();
-      const [etcdAt, dockerAt] = await Promise.all([seenBy(viaEtcd, name, 300_000), seenBy(viaDocker, name, 300_000)]);
+      const [etcdAt, dockerAt] = await Promise.all([viaEtcd.seenAt(name, 300_000), viaDocker.seenAt(name, 300_000)]);
       return { appproxy: etcdAt - begin, dockerProvider: dockerAt - begin, appproxyAfterEngine: etcdAt - started, dockerProviderAfterEngine: dockerAt - started, engineStart: started - begin };
     });
     await Promise.all([viaEtcd.stop(), viaDocker.stop()]);

@@ -18,41 +18,16 @@ import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
 import { configurationToKeyValues } from '../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration, compileProviderOptions } from '../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
-import type { Workload } from '../src/core/workload.ts';
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
-import { container } from '../test/support/workloads.ts';
 import { since as ms, summary } from './lib/stats.ts';
+import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
 const ROOT_KEY = 'bench-scale';
 const OWNER = 'bench-scale';
 const out = new URL('./results/', import.meta.url).pathname;
-
-/** Workload i: the labels a typical Compose service of the demo's kind carries. */
-function syntheticWorkload(i: number): Workload {
-  const name = `app-${i}`;
-  const third = (i >> 8) & 255;
-  return container({
-    name,
-    id: `${i.toString(16).padStart(12, '0')}${'0'.repeat(52)}`,
-    networks: [{ name: 'apps', ip: `10.${(i >> 16) & 255}.${third}.${i & 255}` }],
-    ports: [{ name: '8080/tcp', bindings: [] }],
-    labels: {
-      'com.docker.compose.project': 'bench',
-      'com.docker.compose.service': name,
-      'com.docker.compose.container-number': '1',
-      'appproxy.enable': 'true',
-      [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}.example.test\`) && PathPrefix(\`/api\`)`,
-      [`appproxy.http.routers.${name}.entrypoints`]: 'web',
-      [`appproxy.http.routers.${name}.middlewares`]: `${name}-strip`,
-      [`appproxy.http.middlewares.${name}-strip.stripprefix.prefixes`]: '/api',
-      [`appproxy.http.services.${name}.loadbalancer.server.port`]: '8080',
-      [`appproxy.http.services.${name}.loadbalancer.sticky.cookie.name`]: `${name}_sticky`,
-    },
-  });
-}
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 

@@ -16,7 +16,6 @@ import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { compileProviderOptions } from '../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
-import type { Workload } from '../src/core/workload.ts';
 import { redisFromConfig } from '../src/redis/redis-client.ts';
 import { RedisStore } from '../src/redis/redis-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
@@ -26,10 +25,10 @@ import { startDaemon } from '../test/support/daemon-process.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { testStore } from '../test/support/test-store.ts';
 import { testDocker } from '../test/support/test-docker.ts';
-import { container } from '../test/support/workloads.ts';
 import { createFleet, removeBenchContainers, RouterWatch } from './lib/fleet.ts';
 import { writeResult } from './lib/results.ts';
 import { mapLimit, since as ms, sleep, summary } from './lib/stats.ts';
+import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
 type StoreName = 'etcd' | 'redis';
 const ROOT_KEY = 'bench-stores';
@@ -37,26 +36,8 @@ const OWNER = 'bench-stores';
 const SAMPLES = 50;
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-function syntheticWorkload(i: number): Workload {
-  const name = `app-${i}`;
-  return container({
-    name,
-    id: `${i.toString(16).padStart(12, '0')}${'0'.repeat(52)}`,
-    networks: [{ name: 'apps', ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }],
-    ports: [{ name: '8080/tcp', bindings: [] }],
-    labels: {
-      'appproxy.enable': 'true',
-      [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}.example.test\`) && PathPrefix(\`/api\`)`,
-      [`appproxy.http.routers.${name}.middlewares`]: `${name}-strip`,
-      [`appproxy.http.middlewares.${name}-strip.stripprefix.prefixes`]: '/api',
-      [`appproxy.http.services.${name}.loadbalancer.server.port`]: '8080',
-      [`appproxy.http.services.${name}.loadbalancer.sticky.cookie.name`]: `${name}_sticky`,
-    },
-  });
-}
-
 /** Everything the scale run wrote, removed through the port (etcd: by prefix, at once). */
-async function clear(name: StoreName, kv: KvStore): Promise<void> {
+async function clear(kv: KvStore): Promise<void> {
   const prefixes = [`${ROOT_KEY}/`, `appproxy/claims/${ROOT_KEY}/`, `appproxy/owners/${ROOT_KEY}/`];
   if (kv instanceof EtcdStore) {
     for (const prefix of prefixes) await kv.client.delete().prefix(prefix);
@@ -67,7 +48,6 @@ async function clear(name: StoreName, kv: KvStore): Promise<void> {
   for (let start = 0; start < keys.length; start += 2000) {
     await kv.apply({ operations: keys.slice(start, start + 2000).map((key) => ({ type: 'delete' as const, key })), guards: [] }, '0');
   }
-  void name;
 }
 
 async function scaleOne(name: StoreName, size: number): Promise<Record<string, unknown>> {
@@ -78,7 +58,7 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
   const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 60 }) : undefined;
   const redis = name === 'redis' ? redisFromConfig({ url: testEnv.redisUrl, timeoutSeconds: 60 }) : undefined;
   const store: KvStore = etcd !== undefined ? new EtcdStore(etcd, logger) : new RedisStore(redis as NonNullable<typeof redis>, logger, 60_000);
-  await clear(name, store);
+  await clear(store);
   const lease = await store.openLease(120, () => undefined);
   const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
   try {
@@ -105,20 +85,10 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
     await engine.stop();
     lease.release();
     await store.revoke(lease.leaseId()).catch(() => undefined);
-    await clear(name, store);
+    await clear(store);
     etcd?.close();
     redis?.disconnect();
   }
-}
-
-async function seenBy(watch: RouterWatch, name: string, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const at = watch.seen.get(name);
-    if (at !== undefined) return at;
-    await sleep(2);
-  }
-  throw new Error(`${name} never showed as enabled in Traefik's API`);
 }
 
 async function routeAdd(runs: readonly [number, number][]): Promise<Record<string, unknown>[]> {
@@ -143,7 +113,7 @@ async function routeAdd(runs: readonly [number, number][]): Promise<Record<strin
         const begin = performance.now();
         await started.start();
         const engineDone = performance.now();
-        const [etcdAt, redisAt] = await Promise.all([seenBy(viaEtcd, name, 300_000), seenBy(viaRedis, name, 300_000)]);
+        const [etcdAt, redisAt] = await Promise.all([viaEtcd.seenAt(name, 300_000), viaRedis.seenAt(name, 300_000)]);
         return { etcd: etcdAt - begin, redis: redisAt - begin, etcdAfterEngine: etcdAt - engineDone, redisAfterEngine: redisAt - engineDone };
       });
       await Promise.all([viaEtcd.stop(), viaRedis.stop()]);

@@ -107,6 +107,17 @@ export class RouterWatch {
     })();
   }
 
+  /** When the poller first saw `name` enabled; rejects after `timeoutMs`, naming the router. */
+  async seenAt(name: string, timeoutMs: number): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const at = this.seen.get(name);
+      if (at !== undefined) return at;
+      await sleep(2);
+    }
+    throw new Error(`${name} never showed as enabled in Traefik's API within ${timeoutMs} ms`);
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     await this.#done;

@@ -43,9 +43,8 @@ export interface PortPlan {
 export interface PortPlanInput {
   /** This owner's port-mode apps. */
   readonly requests: readonly PortRequest[];
-  /** Every port's holder, every owner's, as the mirror holds them at `revision`. */
+  /** Every port's holder, every owner's, as the mirror holds them. */
   readonly ports: ReadonlyMap<number, MirrorEntry>;
-  readonly revision: bigint;
   readonly layout: KeyLayout;
   readonly leaseId: string;
   readonly range: PortRange;

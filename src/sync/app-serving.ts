@@ -77,7 +77,7 @@ export class AppServing {
     for (let round = 0; round < MAX_ALLOCATION_ROUNDS; round += 1) {
       const lease = leaseId();
       const requests = portRequests(apps).map((request) => ({ ...request, preferred: this.#lastPorts.get(request.key) }));
-      const plan = planPorts({ requests, ports: mirror.ports(), revision: mirror.revision, layout, leaseId: lease, range });
+      const plan = planPorts({ requests, ports: mirror.ports(), layout, leaseId: lease, range });
       allocation = plan.allocation;
       this.#releases = plan.releases;
       const failed = await this.#write(plan.records, lease);

@@ -3,10 +3,10 @@ import pino from 'pino';
 import { EtcdStore } from '../../src/etcd/etcd-store.ts';
 import { redisFromConfig } from '../../src/redis/redis-client.ts';
 import { RedisStore } from '../../src/redis/redis-store.ts';
-import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
-import type { KvStore, Operation } from '../../src/sync/kv-store.ts';
+import type { KvStore } from '../../src/sync/kv-store.ts';
 import { testEnv, type TraefikEndpoints } from './env.ts';
 import { testEtcd, TEST_ETCD_LIMIT_MS } from './etcd-kv.ts';
+import { clearTree, readPrefix, replaceTree } from './tree-writer.ts';
 
 export type TestStoreName = 'etcd' | 'redis';
 
@@ -40,16 +40,6 @@ export interface TestStore {
 
 const quiet: Logger = pino({ level: 'silent' });
 
-/** etcd refuses more than 128 operations a transaction; the same chunks serve Redis. */
-const CHUNK = 100;
-
-async function applyAll(kv: KvStore, operations: readonly Operation[]): Promise<void> {
-  for (let start = 0; start < operations.length; start += CHUNK) {
-    const result = await kv.apply({ operations: operations.slice(start, start + CHUNK), guards: [] }, '0');
-    if (!result.applied) throw new Error('test store: an unguarded transaction was not applied');
-  }
-}
-
 /** The test environment's store of that name (etcd unless APPPROXY_TEST_STORE=redis). Close it in `after`. */
 export function testStore(name: TestStoreName = TEST_STORE): TestStore {
   let kv: KvStore;
@@ -63,26 +53,14 @@ export function testStore(name: TestStoreName = TEST_STORE): TestStore {
     kv = new RedisStore(client, quiet, TEST_ETCD_LIMIT_MS);
     close = () => client.disconnect();
   }
-  const read = async (prefix: string) => new Map((await kv.load([{ key: prefix, prefix: true }])).entries.map((entry) => [entry.key, entry.value]));
   return {
     name,
     traefik: name === 'etcd' ? testEnv.traefikEtcd : testEnv.traefikRedis,
     suffix: name === 'etcd' ? '@etcd' : '@redis',
     kv,
-    read,
-    async replaceTree(rootKey, pairs) {
-      const wanted = new Map(pairs);
-      if (wanted.size === 0) wanted.set(`${rootKey}/${PLACEHOLDER_RESOURCE}/loadBalancer/passHostHeader`, 'true');
-      const existing = await read(`${rootKey}/`);
-      await applyAll(kv, [
-        ...[...wanted].map(([key, value]): Operation => ({ type: 'put', key, value, leased: false })),
-        ...[...existing.keys()].filter((key) => !wanted.has(key)).map((key): Operation => ({ type: 'delete', key })),
-      ]);
-    },
-    async clearTree(rootKey) {
-      await this.replaceTree(rootKey, new Map());
-      await applyAll(kv, [...(await read('appproxy/')).keys()].map((key): Operation => ({ type: 'delete', key })));
-    },
+    read: (prefix) => readPrefix(kv, prefix),
+    replaceTree: (rootKey, pairs) => replaceTree(kv, rootKey, pairs),
+    clearTree: (rootKey) => clearTree(kv, rootKey),
     close,
   };
 }
