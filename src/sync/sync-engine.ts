@@ -96,6 +96,8 @@ export class SyncEngine {
   #routed = 0;
   readonly #resourceCounts = new Map<string, number>();
   readonly #apps: AppServing;
+  /** The apps of each workload that has any (from its translation). */
+  readonly #appsOf = new Map<string, WorkloadTranslation['apps']>();
   /** A full listing came: until then the apps' step frees no port (an unanswered Docker is no app gone). */
   #listed = false;
 
@@ -175,6 +177,9 @@ export class SyncEngine {
 
   #setTranslation(id: string, before: WorkloadTranslation | undefined, after: WorkloadTranslation | undefined): void {
     this.#routed += (after?.contributions.length ?? 0) - (before?.contributions.length ?? 0);
+    // Kept apart, so that a pass looks at the workloads that have apps, not at every workload.
+    if (after !== undefined && after.apps.length > 0) this.#appsOf.set(id, after.apps);
+    else this.#appsOf.delete(id);
     for (const claimId of this.#merge.set(id, after?.contributions ?? [])) this.#resolve(claimId);
   }
 
@@ -280,7 +285,7 @@ export class SyncEngine {
   async sync(): Promise<SyncOutcome> {
     const loaded = await this.#ensureMirror();
     this.#mirror.takePortsChanged();
-    if (this.#listed) await this.#apps.serve([...this.#workloads.values()].flatMap((state) => state.translation.apps), () => this.#lease.leaseId());
+    if (this.#listed) await this.#apps.serve([...this.#appsOf.values()].flat(), () => this.#lease.leaseId());
     const full = this.#fullPass;
     const scope = full ? new Set([...this.#desired.keys(), ...this.#mirror.claimIds(), ...this.#owned.keys(), ...this.#dirty]) : new Set(this.#dirty);
     this.#fullPass = false;
