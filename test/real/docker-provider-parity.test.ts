@@ -4,7 +4,7 @@ import { parseKv } from '../support/etcd-kv.ts';
 import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { runCli } from '../support/run-cli.ts';
-import { rawData, waitFor, waitForRouters, type RawData } from '../support/traefik-api.ts';
+import { rawData, waitFor, waitForRouters, waitForTree, type RawData } from '../support/traefik-api.ts';
 import { parityCases, type ParityContainer } from './parity-cases.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
 import { caseView } from '../support/parity-view.ts';
@@ -77,12 +77,13 @@ before(async () => {
   const rendered = await runCli(['render', '--format', 'kv', '--owner', 'parity'], '', { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}` });
   assert.equal(rendered.code, 0, rendered.stderr);
   problems = rendered.stderr;
-  await store.replaceTree('traefik', parseKv(rendered.stdout));
-  fromDocker = await waitForRouters(testEnv.traefikDocker.api, [`${SENTINEL}@docker`], 30_000);
-  fromEtcd = await waitForRouters(store.traefik.api, [`${SENTINEL}${store.suffix}`], 30_000);
+  const tree = parseKv(rendered.stdout);
+  await store.replaceTree('traefik', tree);
+  await waitForRouters(testEnv.traefikDocker.api, [`${SENTINEL}@docker`], 30_000);
   // The sentinel proves the event was seen; take fresh data in case health events trailed it.
   fromDocker = await rawData(testEnv.traefikDocker.api);
-  fromEtcd = await rawData(store.traefik.api);
+  // Every resource written, not one: the tree is written in several transactions.
+  fromEtcd = await waitForTree(store.traefik.api, store.suffix, 'traefik', tree, 30_000);
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
-import { rawData, waitFor, waitForRouters } from '../support/traefik-api.ts';
+import { rawData, waitFor, waitForTree } from '../support/traefik-api.ts';
 
 // The kv output of `appproxy render` for label cases, written to a real store (etcd; Redis with
 // APPPROXY_TEST_STORE=redis: test-stores: etcd redis), read by a real Traefik (its etcd or Redis
@@ -107,11 +107,12 @@ before(async () => {
   const rendered = await runCli(['render', '--input', '-', '--format', 'kv', '--strict', '--owner', 'acceptance'], JSON.stringify(containers()));
   assert.equal(rendered.code, 0, rendered.stderr);
   assert.equal(rendered.stderr, '');
-  await store.replaceTree('traefik', parseKv(rendered.stdout));
+  const tree = parseKv(rendered.stdout);
+  await store.replaceTree('traefik', tree);
   // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
   const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
   await waitFor('this run\'s configuration in Traefik', async () => {
-    const data = await waitForRouters(traefik.api, [at('acc-chat'), at('acc-replace'), at('acc-default-rule'), at('acc-errors'), at('acc-plugin'), at('acc-tcp')]);
+    const data = await waitForTree(traefik.api, store.suffix, 'traefik', tree);
     const chat = data.services?.[at('acc-chat')] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
     const tcp = data.tcpServices?.[at('acc-tcp')] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
     const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();

@@ -51,3 +51,41 @@ export async function waitForRouters(api: string, names: readonly string[], time
     return names.every((name) => all[name] !== undefined) ? data : undefined;
   }, timeoutMs);
 }
+
+const RAW_FIELDS: Readonly<Record<string, keyof RawData>> = {
+  'http/routers': 'routers',
+  'http/services': 'services',
+  'http/middlewares': 'middlewares',
+  'tcp/routers': 'tcpRouters',
+  'tcp/services': 'tcpServices',
+  'tcp/middlewares': 'tcpMiddlewares',
+  'udp/routers': 'udpRouters',
+  'udp/services': 'udpServices',
+};
+
+/**
+ * Waits until Traefik's raw data holds every router, service and middleware that `pairs` (keys
+ * under `rootKey/`) define, each `<name><suffix>`. A store written in several transactions, or read
+ * by Traefik in several pages (its Redis provider's SCAN), can be seen half-way for a moment: one
+ * resource seen (a sentinel) proves nothing about the others.
+ */
+export async function waitForTree(api: string, suffix: string, rootKey: string, pairs: ReadonlyMap<string, string>, timeoutMs?: number): Promise<RawData> {
+  const wanted = new Map<keyof RawData, Set<string>>();
+  for (const key of pairs.keys()) {
+    const [section = '', kind = '', name] = key.slice(rootKey.length + 1).split('/');
+    const field = RAW_FIELDS[`${section}/${kind}`];
+    if (field === undefined || name === undefined) continue;
+    let names = wanted.get(field);
+    if (names === undefined) wanted.set(field, (names = new Set()));
+    names.add(`${name}${suffix}`.toLowerCase());
+  }
+  const count = [...wanted.values()].reduce((sum, names) => sum + names.size, 0);
+  return waitFor(`the ${count} resources written under ${rootKey} in ${api}`, async () => {
+    const data = await rawData(api);
+    for (const [field, names] of wanted) {
+      const seen = new Set(Object.keys(data[field] ?? {}).map((name) => name.toLowerCase()));
+      for (const name of names) if (!seen.has(name)) return undefined;
+    }
+    return data;
+  }, timeoutMs);
+}
