@@ -11,8 +11,9 @@
 # own are built; where none does, scripts/build-images.sh builds every image from local material
 # under names of the project's own (appproxy-local/...) and the stack is pointed at them: no image
 # an operator has is ever retagged, replaced or removed. Settings: STACK (appproxy), HTTP_PORT (80),
-# DEMO_REPLICAS (3), DOCKER_HOST, STORE (etcd; redis deploys stacks/redis-store.yml over the main
-# file), APPPROXY_LOCAL_IMAGES=1 (local builds even with a registry), and
+# DEMO_REPLICAS (3), DOCKER_HOST, DEMO_ADDRESS (127.0.0.1: where the published port is reached),
+# STORE (etcd; redis deploys stacks/redis-store.yml over the main file), APPPROXY_LOCAL_IMAGES=1
+# (local builds, and no request to Docker Hub's registry to decide), and
 # the stack file's own variables (see its header). etcd's secrets are made by scripts/stack-secrets.sh
 # (files in APPPROXY_SECRETS_DIR, default /var/lib/appproxy/secrets); `down` leaves them in place.
 set -euo pipefail
@@ -73,12 +74,15 @@ registry_answers() {
   [ -n "$code" ] && [ "$code" != 000 ]
 }
 
-demo_url() { echo "http://127.0.0.1:${HTTP_PORT}${DEMO_PREFIX}/"; }
+# Where the published port answers: this machine's loopback, unless the engine is elsewhere (the test
+# suite runs the demo on an engine in a network namespace of its own and gives its address).
+DEMO_ADDRESS=${DEMO_ADDRESS:-127.0.0.1}
+demo_url() { echo "http://${DEMO_ADDRESS}:${HTTP_PORT}${DEMO_PREFIX}/"; }
 
 wait_for_demo() {
   local deadline=$(( $(date +%s) + WAIT_SECONDS )) last=''
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    if curl -fsS --max-time 2 "http://127.0.0.1:${HTTP_PORT}${DEMO_PREFIX}/health" >/dev/null 2>&1; then
+    if curl -fsS --max-time 2 "http://${DEMO_ADDRESS}:${HTTP_PORT}${DEMO_PREFIX}/health" >/dev/null 2>&1; then
       return 0
     fi
     local now
@@ -94,7 +98,8 @@ up() {
   command -v curl >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
   ensure_engine
   ensure_swarm
-  if registry_answers && [ "${APPPROXY_LOCAL_IMAGES:-0}" != 1 ]; then
+  # APPPROXY_LOCAL_IMAGES=1 decides without asking any registry (the test suite sets it).
+  if [ "${APPPROXY_LOCAL_IMAGES:-0}" != 1 ] && registry_answers; then
     # The stack pulls the official images; only appproxy's own two are built, on top of the
     # official Node image, which docker build pulls.
     say "a registry answers: the stack uses the official images; building appproxy's own"
@@ -103,7 +108,7 @@ up() {
   else
     # No registry: every image from local material, under names of the project's own
     # (appproxy-local/...), never an official name; the stack is pointed at them.
-    say "no registry answers: building images from local material (scripts/build-images.sh)"
+    say "local images (APPPROXY_LOCAL_IMAGES=1, or no registry answers): building them from local material (scripts/build-images.sh)"
     local line
     while IFS= read -r line; do export "${line?}"; done < <(bash scripts/build-images.sh --print-env)
     bash scripts/build-images.sh

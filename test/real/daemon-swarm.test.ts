@@ -6,7 +6,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { rawData, serviceServerUrls, waitFor } from '../support/traefik-api.ts';
-import { runningTaskUrls } from '../support/swarm-tasks.ts';
+import { ensureSwarmManager, runningTaskUrls } from '../support/swarm-tasks.ts';
 import { testDocker } from '../support/test-docker.ts';
 
 // `appproxy run` on a one-node Swarm: a service's tasks become its servers, scaling and label
@@ -41,11 +41,7 @@ before(async () => {
   await requireTestEnv();
   etcd = testEtcd(testEnv.etcdEndpoint);
   await clearTree(etcd, 'traefik');
-  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
-  if (info.Swarm?.LocalNodeState !== 'active') {
-    await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-    initialisedHere = true;
-  }
+  initialisedHere = await ensureSwarmManager(docker);
   // What a run that was killed left behind (fixed names): the service first, then its network.
   await docker.getService('dm-swarm').remove().catch(() => undefined);
   await waitFor('leftover dm-swarm tasks gone', async () => ((await docker.listContainers({ all: true, filters: { label: ['com.docker.swarm.service.name=dm-swarm'] } })).length === 0 ? true : undefined), 30_000);

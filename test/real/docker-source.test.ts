@@ -7,10 +7,12 @@ import type { Workload } from '../../src/core/workload.ts';
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
 import { dockerFromEnv } from '../../src/docker/docker-client.ts';
 import { DockerodeSource } from '../../src/docker/docker-source.ts';
+import { testEnv } from '../support/env.ts';
+import { ensureSwarmManager } from '../support/swarm-tasks.ts';
 
 // Runs against the project's test engine (scripts/test-env.sh up), never the machine's own Docker.
-const DOCKER_HOST = process.env['APPPROXY_TEST_DOCKER_HOST'] ?? 'unix:///run/appproxy-test/docker.sock';
-const IMAGE = 'appproxy-test/busybox:latest';
+const DOCKER_HOST = process.env['APPPROXY_TEST_DOCKER_HOST'] ?? `unix://${testEnv.dockerSocket}`;
+const IMAGE = testEnv.busyboxImage;
 const RUN = `apx-ds-${randomBytes(4).toString('hex')}`;
 /** Every object this test creates carries this label, so that other users of the engine are ignored. */
 const RUN_LABEL = 'appproxy.test.run';
@@ -245,11 +247,7 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
   });
 
   it('adds one Workload per Swarm service with its running tasks, and hides the task containers', async () => {
-    const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
-    if (info.Swarm?.LocalNodeState !== 'active') {
-      await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-      swarmInitialisedHere = true;
-    }
+    if (await ensureSwarmManager(docker)) swarmInitialisedHere = true;
     const overlay = await docker.createNetwork({ Name: `${RUN}-overlay`, Driver: 'overlay', Labels: { [RUN_LABEL]: RUN } });
     created.networks.push(overlay.id);
     // The engine API never resolves images against a registry (only the CLI does), so a local image works.

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
-import { requireTestEnv, testEnv } from '../support/env.ts';
+import { firstNode, requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { fetchWithin } from '../support/within.ts';
@@ -19,12 +19,17 @@ const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const STACK = 'apx-e2e';
 const PORT = 18880;
-const BASE = `http://127.0.0.1:${PORT}`;
-const SECRETS_DIR = '/tmp/appproxy-test/stack-secrets';
-const env = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, STACK, HTTP_PORT: String(PORT), DEMO_REPLICAS: '3', WAIT_SECONDS: '300', APPPROXY_SECRETS_DIR: SECRETS_DIR };
+// The stack publishes Traefik's port on the test node, in the node's own namespace: the host reaches
+// it at the node's address, never on the machine's loopback, where the machine's own demo may listen.
+const BASE = `http://${firstNode.address}:${PORT}`;
+const SECRETS_DIR = `${testEnv.stateDir}/stack-secrets`;
+const env = { ...process.env, ...testEnv.scriptEnv, STACK, HTTP_PORT: String(PORT), DEMO_ADDRESS: firstNode.address, DEMO_REPLICAS: '3', WAIT_SECONDS: '300', APPPROXY_SECRETS_DIR: SECRETS_DIR };
 
 /** The stack's secrets, made anew for each run from files this run owns (Docker secrets cannot change). */
 async function removeSecrets(): Promise<void> {
+  // Secrets exist only on a Swarm manager: on a fresh engine (no Swarm yet) there are none to remove.
+  const manager = (await docker('info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
+  if (!manager) return;
   const names = (await docker('secret', 'ls', '--filter', 'label=appproxy.secret=true', '--format', '{{.Name}}')).split('\n').filter((name) => name !== '');
   if (names.length > 0) await docker('secret', 'rm', ...names);
 }

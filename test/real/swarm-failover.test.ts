@@ -8,7 +8,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { etcdClient } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { serviceServerUrls, waitFor } from '../support/traefik-api.ts';
-import { runningTaskUrls } from '../support/swarm-tasks.ts';
+import { ensureSwarmManager, runningTaskUrls } from '../support/swarm-tasks.ts';
 import { httpGet } from '../support/http-get.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
 import { fetchWithin, within } from '../support/within.ts';
@@ -29,7 +29,7 @@ const ROOT_KEY = 'hatest';
 const LEASE_SECONDS = 4;
 const NETWORK = 'ha-overlay';
 const SERVICE = 'ha-web';
-const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}` };
+const env: NodeJS.ProcessEnv = { ...process.env, ...testEnv.scriptEnv };
 const daemons: DaemonProcess[] = [];
 let initialisedHere = false;
 let etcd: Etcd3 | undefined;
@@ -145,11 +145,7 @@ class FailoverWatch {
 
 before(async () => {
   await requireTestEnv();
-  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
-  if (info.Swarm?.LocalNodeState !== 'active') {
-    await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-    initialisedHere = true;
-  }
+  initialisedHere = await ensureSwarmManager(docker);
   // No registry here: Traefik and etcd images from local material, under the project's own names.
   const names = (await run('bash', [`${root}scripts/build-images.sh`, '--print-env'], { env, timeout: 30_000 })).stdout;
   const images = Object.fromEntries(names.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));

@@ -6,6 +6,7 @@ import { testStore, type TestStore } from '../support/test-store.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
 import { caseView } from '../support/parity-view.ts';
 import { runCli } from '../support/run-cli.ts';
+import { ensureSwarmManager } from '../support/swarm-tasks.ts';
 import { forEachLimited, testDocker } from '../support/test-docker.ts';
 import { rawData, waitFor, type RawData } from '../support/traefik-api.ts';
 import { swarmParityCases, type SwarmParityCase, type SwarmParityNetwork, type SwarmParityService } from './swarm-parity-cases.ts';
@@ -165,11 +166,7 @@ async function update(name: string, change: { replicas?: number; labels?: Record
 before(async () => {
   await requireTestEnv();
   store = testStore();
-  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
-  if (info.Swarm?.LocalNodeState !== 'active') {
-    await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-    initialisedHere = true;
-  }
+  initialisedHere = await ensureSwarmManager(docker);
   await removeOurs();
   for (const name of NETWORKS) {
     const network = await docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, Labels: { [RUN]: 'true' } });

@@ -1,6 +1,7 @@
-// Addresses of the real test environment that `bash scripts/test-env.sh up` starts (keep in step
-// with that script), and a guard that makes tests fail loudly when it is not running.
+// The real test environment that `bash scripts/test-env.sh up` starts, as scripts/lib/test-env.conf
+// describes it (the file both read), and a guard that makes tests fail loudly when it is not running.
 import { request } from 'node:http';
+import { readTestEnvConf } from './test-env-conf.ts';
 import { fetchWithin } from './within.ts';
 
 export interface HostPort {
@@ -21,10 +22,24 @@ export interface TraefikEndpoints {
   readonly udp: HostPort;
 }
 
+/** One Docker engine of the environment, in a network and UTS namespace of its own. */
+export interface TestNode {
+  /** Its namespace and host name (what Swarm reports as the node's name). */
+  readonly name: string;
+  /** Its address on the host bridge: the host reaches its published ports there, Swarm advertises it. */
+  readonly address: string;
+  /** Unix socket of its Docker engine. */
+  readonly dockerSocket: string;
+  /** The engine's pid file (tests that stop or wedge the engine read it). */
+  readonly dockerPidFile: string;
+}
+
 export interface TestEnv {
   /** etcd client endpoint, host:port (no scheme). */
   readonly etcdEndpoint: string;
-  /** Unix socket of the test's own Docker engine. */
+  /** The engines that `up` starts (TEST_NODES, else NODES of the conf); the first is the one most tests use. */
+  readonly nodes: readonly TestNode[];
+  /** Unix socket of the first node's Docker engine. */
   readonly dockerSocket: string;
   /** Local busybox image (no registry is reachable). */
   readonly busyboxImage: string;
@@ -38,36 +53,78 @@ export interface TestEnv {
   readonly redisUrl: string;
   /** Traefik with the Redis provider, root key `traefik`. */
   readonly traefikRedis: TraefikEndpoints;
-  /** The Swarm provider's `constraints` (TRAEFIK_SWARM_CONSTRAINTS in the script). */
+  /** The Swarm provider's `constraints`. */
   readonly swarmConstraints: string;
+  /** Address pool for the overlay networks of a Swarm a test makes. */
+  readonly swarmAddressPool: string;
   /**
    * The key under which both Traefiks load the project's local plugin (test/fixtures/traefik-plugins,
    * module github.com/appproxy/optionstamp): middlewares use it as `plugin.<key>.<option>`.
    */
   readonly pluginKey: string;
+  /** Where the environment keeps logs, pids, data and files of its own (`forget` empties it). */
+  readonly stateDir: string;
+  /**
+   * Variables for the project's scripts (demo.sh, build-images.sh) run by a test: the first node's
+   * engine, local images chosen outright (no registry probe: tests send nothing off the machine),
+   * and a build cache of the environment's own, which `forget` removes.
+   */
+  readonly scriptEnv: Readonly<Record<string, string>>;
 }
 
-function traefik(api: number, web: number, websecure: number, tcp: number, udp: number): TraefikEndpoints {
+const conf = readTestEnvConf();
+
+function traefik(key: string): TraefikEndpoints {
+  const [, api, web, websecure, tcp, udp] = conf.get(key).split(' ');
   return Object.freeze({
     api: `http://127.0.0.1:${api}`,
     web: `http://127.0.0.1:${web}`,
     websecure: `https://127.0.0.1:${websecure}`,
-    tcp: Object.freeze({ host: '127.0.0.1', port: tcp }),
-    udp: Object.freeze({ host: '127.0.0.1', port: udp }),
+    tcp: Object.freeze({ host: '127.0.0.1', port: Number(tcp) }),
+    udp: Object.freeze({ host: '127.0.0.1', port: Number(udp) }),
   });
 }
 
+function nodes(): TestNode[] {
+  const count = Number(process.env['TEST_NODES'] ?? conf.get('NODES'));
+  const runDir = conf.get('RUN_DIR');
+  return Array.from({ length: count }, (_, index) => {
+    const [name = '', address = ''] = conf.get(`NODE${index + 1}`).split(' ');
+    return Object.freeze({ name, address, dockerSocket: `${runDir}/node${index + 1}/docker.sock`, dockerPidFile: `${runDir}/node${index + 1}/docker.pid` });
+  });
+}
+
+const testNodes = Object.freeze(nodes());
+
+function first(list: readonly TestNode[]): TestNode {
+  const node = list[0];
+  if (node === undefined) throw new Error('scripts/lib/test-env.conf: NODES (or TEST_NODES) is 0; the tests need at least one engine');
+  return node;
+}
+
+/** The first node: the engine of every single-engine test. */
+export const firstNode: TestNode = first(testNodes);
+const firstSocket = firstNode.dockerSocket;
+
 export const testEnv: TestEnv = Object.freeze({
-  etcdEndpoint: '127.0.0.1:23790',
-  dockerSocket: '/run/appproxy-test/docker.sock',
-  busyboxImage: 'appproxy-test/busybox:latest',
-  traefikEtcd: traefik(18081, 18080, 18443, 18444, 18053),
-  traefikDocker: traefik(18091, 18090, 18453, 18454, 18063),
-  traefikSwarm: traefik(18101, 18100, 18463, 18464, 18073),
-  swarmConstraints: '!Label(`parity.excluded`, `true`)',
-  redisUrl: 'redis://127.0.0.1:16379',
-  traefikRedis: traefik(18111, 18110, 18473, 18474, 18083),
-  pluginKey: 'optionstamp',
+  etcdEndpoint: conf.get('ETCD_CLIENT'),
+  nodes: testNodes,
+  dockerSocket: firstSocket,
+  busyboxImage: conf.get('BUSYBOX_IMAGE'),
+  traefikEtcd: traefik('TRAEFIK_ETCD'),
+  traefikDocker: traefik('TRAEFIK_DOCKER'),
+  traefikSwarm: traefik('TRAEFIK_SWARM'),
+  swarmConstraints: conf.get('SWARM_CONSTRAINTS'),
+  swarmAddressPool: conf.get('SWARM_ADDRESS_POOL'),
+  redisUrl: `redis://${conf.get('REDIS')}`,
+  traefikRedis: traefik('TRAEFIK_REDIS'),
+  pluginKey: conf.get('PLUGIN_KEY'),
+  stateDir: conf.get('STATE_DIR'),
+  scriptEnv: Object.freeze({
+    DOCKER_HOST: `unix://${firstSocket}`,
+    APPPROXY_LOCAL_IMAGES: '1',
+    APPPROXY_BUILD_CACHE: `${conf.get('LIB_DIR')}/build-cache`,
+  }),
 });
 
 const FIX = 'run `bash scripts/test-env.sh up`';

@@ -3,15 +3,16 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { firstNode, testEnv } from './env.ts';
 import { waitFor } from './traefik-api.ts';
 
 const run = promisify(execFile);
 const testEnvScript = new URL('../../scripts/test-env.sh', import.meta.url).pathname;
 
-export const PID_FILES = { docker: '/run/appproxy-test/docker.pid', etcd: '/tmp/appproxy-test/pids/etcd.pid', redis: '/tmp/appproxy-test/pids/redis.pid' } as const;
+export const PID_FILES = { docker: firstNode.dockerPidFile, etcd: `${testEnv.stateDir}/pids/etcd.pid`, redis: `${testEnv.stateDir}/pids/redis.pid` } as const;
 
 /** Where the test Redis keeps a snapshot (SAVE writes it; a start loads it when it is there). */
-export const REDIS_SNAPSHOT = '/tmp/appproxy-test/redis/dump.rdb';
+export const REDIS_SNAPSHOT = `${testEnv.stateDir}/redis/dump.rdb`;
 
 /** True while `pid` runs; a zombie (nobody reaps it here) counts as gone. */
 export function processAlive(pid: number): boolean {
