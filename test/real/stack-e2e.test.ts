@@ -94,8 +94,12 @@ function connect(): Promise<{ socket: Socket; replica: string }> {
   });
 }
 
+/** Whether the engine was a Swarm manager before this file: demo.sh makes it one when it was not, and the file then leaves that Swarm. */
+let managerBefore = true;
+
 before(async () => {
   await requireTestEnv();
+  managerBefore = (await docker('info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
   await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch(() => undefined);
   await removeSecrets();
   rmSync(SECRETS_DIR, { recursive: true, force: true });
@@ -111,6 +115,7 @@ after(async () => {
   for (const socket of sockets) socket.disconnect();
   await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch((error: unknown) => console.error(error));
   await removeSecrets().catch((error: unknown) => console.error(error));
+  if (!managerBefore) await docker('swarm', 'leave', '--force').catch((error: unknown) => console.error(error));
 });
 
 test("stack: etcd is secured: no client without the CA's certificate, Traefik's user reads and cannot write, appproxy's user writes its keys only", async () => {
