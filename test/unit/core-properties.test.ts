@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { explainWorkload } from '../../src/core/explain/explain-workload.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
+import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 
 // Generated label sets thrown at the whole core: it never throws, never writes outside the root
 // key or a malformed key, and every workload left out is explained.
@@ -14,6 +16,8 @@ assert.ok(compiled.ok);
 
 const names = fc.oneof(
   fc.constantFrom('web', 'Web', 'chat', 'a@b', 'x/y', '..', '123', 'sp ace', 'new\nline', 'ok-name', ''),
+  // Names Object has as members are plain names all the same (`__proto__`, `constructor`, ...).
+  fc.constantFrom(...OBJECT_MEMBER_NAMES),
   fc.string({ minLength: 0, maxLength: 8 }),
 );
 const fields = fc.constantFrom(
@@ -22,12 +26,13 @@ const fields = fc.constantFrom(
   'loadbalancer.sticky.cookie.name', 'loadbalancer.sticky.cookie.samesite', 'loadbalancer.healthcheck.interval',
   'stripprefix.prefixes', 'replacepath.path', 'headers.customrequestheaders.X-A', 'chain.middlewares', 'ratelimit.average',
   'compress', 'weighted.services[0].name', 'rulez', '', 'a..b', '[0]',
+  ...OBJECT_MEMBER_NAMES, ...OBJECT_MEMBER_NAMES.map((name) => `headers.customrequestheaders.${name}`), ...OBJECT_MEMBER_NAMES.map((name) => `plugin.${name}.${name}`),
 );
 const values = fc.oneof(
   fc.constantFrom('true', 'false', 'Host(`x`)', '80', '-1', '1.5', 'lax', 'io', '/p,/q', 'a,b@docker,c@file', '10s', '', ' ', 'x'.repeat(300)),
   fc.string({ maxLength: 20 }),
 );
-const label = fc.tuple(fc.constantFrom('appproxy', 'appproxy', 'traefik', 'other'), fc.constantFrom('http', 'tcp', 'udp', 'tls', 'docker', 'enable', 'HTTP'), fc.constantFrom('routers', 'services', 'middlewares', 'stores', 'network'), names, fields, values)
+const label = fc.tuple(fc.constantFrom('appproxy', 'appproxy', 'traefik', 'other'), fc.constantFrom('http', 'tcp', 'udp', 'tls', 'docker', 'enable', 'HTTP', ...OBJECT_MEMBER_NAMES), fc.constantFrom('routers', 'services', 'middlewares', 'stores', 'network', ...OBJECT_MEMBER_NAMES), names, fields, values)
   .map(([prefix, section, kind, name, field, value]) => [`${prefix}.${section}.${kind}.${name}${field === '' ? '' : `.${field}`}`, value] as const);
 
 const workload = fc.record({
@@ -63,6 +68,7 @@ test('core properties: any label set translates without throwing; keys stay well
         assert.ok(routed || filtered || explained.has(item.name), `workload ${item.name} vanished without a word`);
       }
       for (const problem of result.problems) assert.ok(problem.message.length > 10, `a problem without an explanation: ${JSON.stringify(problem)}`);
+      if (workloads[0] !== undefined) explainWorkload(workloads[0], workloads, compiled.value, { rootKey, ownerId: 'prop' });
     }),
     { numRuns: 3000 },
   );

@@ -52,7 +52,8 @@ function underPrefix(label: string, prefix: string): boolean {
 /** `http/routers/chat` for a label `<prefix>.http.routers.chat.rule` (kinds and sections without regard to case). */
 function labelResource(label: string, prefix: string): string | undefined {
   const [section = '', kind = '', name = ''] = label.slice(prefix.length + 1).split('.');
-  const kinds = (RESOURCE_KINDS as Record<string, readonly string[]>)[section.toLowerCase()];
+  // Own sections only: a label `<prefix>.__proto__.x.y` names no section, not Object's prototype.
+  const kinds = Object.hasOwn(RESOURCE_KINDS, section.toLowerCase()) ? (RESOURCE_KINDS as Record<string, readonly string[]>)[section.toLowerCase()] : undefined;
   const canonical = kinds?.find((candidate) => candidate.toLowerCase() === kind.toLowerCase());
   return canonical === undefined || name === '' ? undefined : resourcePath(section.toLowerCase(), canonical, name);
 }
@@ -86,7 +87,8 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
   const own = isTaskContainer ? { contributions: [], apps: [], problems: [], filtered: [] } : translateWorkload(target, compiled);
   const others = all.filter((workload) => workload.id !== target.id);
   const whole = buildConfiguration(isTaskContainer ? others : [...others, target], compiled);
-  const problems = whole.problems.filter((problem) => problem.workload === target.name || (target.tasks ?? []).some((task) => task.name === problem.workload));
+  const ownNames = new Set([target.name, ...(target.tasks ?? []).map((task) => task.name)]);
+  const problems = whole.problems.filter((problem) => ownNames.has(problem.workload));
 
   const provider = decodeProviderLabels(target.labels, prefix, mode);
   const enable = provider.ok ? provider.value.enable : undefined;
@@ -135,19 +137,24 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
 
   // What became of each resource it defines.
   const contributed = [...new Set(own.contributions.flatMap((contribution) => resourcesOf(contribution.configuration)))];
-  const contributors = new Map<string, string[]>();
+  const contributors = new Map<string, Set<string>>();
   for (const workload of others) {
     for (const contribution of translateWorkload(workload, compiled).contributions) {
       for (const resource of resourcesOf(contribution.configuration)) {
         const id = claimIdOf(resource);
-        contributors.set(id, [...new Set([...(contributors.get(id) ?? []), workload.name])]);
+        const names = contributors.get(id);
+        if (names === undefined) contributors.set(id, new Set([workload.name]));
+        else names.add(workload.name);
       }
     }
   }
+  const quoted = problemsByQuotedName(problems);
   const resources: ResourceExplanation[] = contributed.sort().map((resource) => {
-    const sharers = contributors.get(claimIdOf(resource)) ?? [];
+    const sharers = [...(contributors.get(claimIdOf(resource)) ?? [])];
     if (!lookup(whole.configuration, resource)) {
-      const conflict = problems.find((problem) => problem.message.includes(`"${resource.split('/').slice(2).join('/')}"`));
+      const name = resource.split('/').slice(2).join('/');
+      // A name with a quote in it can match across quotes: only then is every message searched.
+      const conflict = name.includes('"') ? problems.find((problem) => problem.message.includes(`"${name}"`)) : quoted.get(name);
       return { resource, status: 'left out', with: sharers, detail: conflict?.message ?? 'left out: defined differently by another workload' };
     }
     if (sharers.length > 0) return { resource, status: 'merged', with: sharers, detail: `also defined, identically, by ${sharers.join(', ')}${resource.includes('/services/') ? ': servers from all of them' : ''}` };
@@ -157,22 +164,30 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
   // What became of each label under the prefix.
   const routedNow = own.contributions.length > 0 || hasApps;
   const notRoutedBecause = reasons.find((reason) => !reason.startsWith('error')) ?? 'the workload is not routed';
+  // Looked up by label, resource and app rather than searched for each label: a workload may have
+  // thousands of labels, and as many problems and resources.
+  const problemOf = new Map<string, BuildProblem>();
+  for (const problem of problems) if (problem.label !== undefined && !problemOf.has(problem.label)) problemOf.set(problem.label, problem);
+  const explainedOf = new Map<string, ResourceExplanation>();
+  for (const resource of resources) if (!explainedOf.has(claimIdOf(resource.resource))) explainedOf.set(claimIdOf(resource.resource), resource);
+  const frontendOf = new Map<string, (typeof whole.apps)[number]>();
+  for (const frontend of whole.apps) if (frontend.workload === target.name && !frontendOf.has(frontend.app)) frontendOf.set(frontend.app, frontend);
   const labels: LabelExplanation[] = prefixLabels.sort().map((label) => {
     const value = target.labels[label] ?? '';
     if (isTaskContainer) return { label, value, fate: 'ignored', detail: 'a task container: its service is what is routed' };
-    const problem = problems.find((candidate) => candidate.label === label);
+    const problem = problemOf.get(label);
     if (problem !== undefined) return { label, value, fate: problem.severity === 'error' ? 'refused' : 'ignored', detail: problem.message };
     const rest = label.slice(prefix.length + 1).toLowerCase();
     if (rest === 'enable' || /^(docker|swarm|sidecar)\./.test(rest)) return { label, value, fate: 'used', detail: 'a provider setting of this workload' };
     const app = /^apps\.([^.]+)\./.exec(rest)?.[1];
     if (app !== undefined) {
-      const frontend = whole.apps.find((candidate) => candidate.app === app && (candidate.workload === target.name));
+      const frontend = frontendOf.get(app);
       return frontend === undefined ? { label, value, fate: 'ignored', detail: `app "${app}" is not served` } : { label, value, fate: 'used', detail: `app "${app}" → ${frontend.mode === 'port' ? `port ${frontend.port}` : frontend.host} (${frontend.resourceName})` };
     }
     const resource = labelResource(label, prefix);
     if (!routedNow) return { label, value, fate: 'ignored', detail: notRoutedBecause };
     if (resource === undefined) return { label, value, fate: 'used', detail: 'part of its configuration' };
-    const explained = resources.find((candidate) => claimIdOf(candidate.resource) === claimIdOf(resource));
+    const explained = explainedOf.get(claimIdOf(resource));
     if (explained === undefined) return { label, value, fate: 'used', detail: `→ ${resource}` };
     if (explained.status === 'left out') return { label, value, fate: 'ignored', detail: `${resource} is left out: ${explained.detail}` };
     return { label, value, fate: 'used', detail: `→ ${explained.resource}` };
@@ -203,6 +218,25 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
     resources,
     keys,
   };
+}
+
+/**
+ * The first problem whose message holds `"<name>"`, by name, for names without a quote: such a
+ * name can only sit between two quotes that follow each other, so each message is read once.
+ */
+function problemsByQuotedName(problems: readonly BuildProblem[]): Map<string, BuildProblem> {
+  const byName = new Map<string, BuildProblem>();
+  for (const problem of problems) {
+    const message = problem.message;
+    for (let open = message.indexOf('"'); open >= 0; ) {
+      const close = message.indexOf('"', open + 1);
+      if (close < 0) break;
+      const name = message.slice(open + 1, close);
+      if (!byName.has(name)) byName.set(name, problem);
+      open = close;
+    }
+  }
+  return byName;
 }
 
 /** Workloads that `query` names: an exact name, a Swarm service name, or a unique id prefix; otherwise the closest names. */

@@ -15,9 +15,18 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
+/** More digits than any 64-bit integer has (after leading zeros), so out of range whatever they are. */
+const MAX_INTEGER_DIGITS = 20;
+
 function integer(text: string, min: bigint, max: bigint): ConfigScalar | undefined {
   if (!/^[-+]?\d+$/.test(text)) return undefined;
-  const value = BigInt(text);
+  // BigInt reads decimal digits in more than linear time: a 64 KiB value of digits is refused
+  // by its length, which gives the same answer.
+  const sign = text[0] === '-' || text[0] === '+' ? 1 : 0;
+  let first = sign;
+  while (first < text.length - 1 && text[first] === '0') first++;
+  if (text.length - first > MAX_INTEGER_DIGITS) return undefined;
+  const value = BigInt(text.slice(0, sign) + text.slice(first));
   if (value < min || value > max) return undefined;
   // Beyond 2^53 a JS number would round: keep the digits.
   return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();

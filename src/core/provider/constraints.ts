@@ -172,10 +172,13 @@ function scan(source: string): Token[] {
         i = source.length;
         continue;
       }
-      const newline = source.indexOf('\n', i);
+      // Searched within the comment only: a search to the end of the text for each comment was
+      // quadratic in an expression of many comments.
+      let newline = -1;
+      for (let k = i + 2; k < end && newline < 0; k++) if (source[k] === '\n') newline = k;
       i = end + 2;
       // A general comment with a newline in it acts as that newline.
-      if (insertSemi && newline >= 0 && newline < end) push({ kind: 'semicolon', text: '\n', pos: newline, newline: true }, false);
+      if (insertSemi && newline >= 0) push({ kind: 'semicolon', text: '\n', pos: newline, newline: true }, false);
       continue;
     }
     if (isLetter(cp)) {

@@ -9,6 +9,7 @@
 // argument, arguments are type-checked as Go does). What Go accepts and this does not — control
 // actions, variables, functions outside the supported list, floating-point and complex constants —
 // is refused when compiling, with a message that says so, instead of behaving differently.
+import { includesText, splitText } from './find-text.ts';
 import { normalizeName } from './normalize-name.ts';
 import { appendRune, decodeUtf8, formatRune, isPrint, SIMPLE_ESCAPES } from './go-text.ts';
 
@@ -215,6 +216,37 @@ function underscoreOK(text: string): boolean {
     saw = '!';
   }
   return saw !== '_';
+}
+
+const isDecimalDigit = (c: string): boolean => (c >= '0' && c <= '9') || c === '_';
+const isHexDigit = (c: string): boolean => isDecimalDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+/**
+ * Whether a number's text has the shape of a Go float constant: what
+ * `/^[+-]?(?:(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?|0[xX][0-9a-fA-F_]*\.?[0-9a-fA-F_]*[pP][+-]?[0-9_]+)$/`
+ * accepts, read in one pass (that expression backtracks quadratically over a long `0x1111…`).
+ */
+export function hasFloatSyntax(text: string): boolean {
+  let i = text[0] === '+' || text[0] === '-' ? 1 : 0;
+  const hex = text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X');
+  if (hex) i += 2;
+  const start = i;
+  let dot = -1;
+  for (; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '.' && dot < 0) dot = i;
+    else if (!(hex ? isHexDigit(c) : isDecimalDigit(c))) break;
+  }
+  // Before a point, a decimal mantissa starts with a digit, not an underscore.
+  if (!hex && dot > start && text[start] === '_') return false;
+  if (i === text.length) return !hex;
+  const marker = text[i];
+  if (hex ? marker !== 'p' && marker !== 'P' : marker !== 'e' && marker !== 'E') return false;
+  i++;
+  if (text[i] === '+' || text[i] === '-') i++;
+  if (i === text.length) return false;
+  for (; i < text.length; i++) if (!isDecimalDigit(text[i] as string)) return false;
+  return true;
 }
 
 /** strconv.ParseUint(text, 0, 64) without the sign, as a bigint; undefined on a syntax or range error. */
@@ -770,8 +802,26 @@ function supportedSummary(): string {
   );
 }
 
+/** The line of a position, found by binary search in the newlines, counted once per template. */
+function lineFinder(text: string): (pos: number) => number {
+  const newlines: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) newlines.push(i);
+  return (pos) => {
+    let low = 0;
+    let high = newlines.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((newlines[middle] as number) < pos) low = middle + 1;
+      else high = middle;
+    }
+    return low + 1;
+  };
+}
+
 function parseTemplate(text: string): Node[] | Failure {
   const items = lex(text);
+  // Counting lines from the start for every action made a template of many lines quadratic.
+  const lineOf = lineFinder(text);
   let index = 0;
   let furthest = 0;
   let actionLine = 0;
@@ -800,12 +850,12 @@ function parseTemplate(text: string): Node[] | Failure {
   };
   // Go reports the line of the last token it read from the lexer.
   const errorf = (message: string): Failure => ({
-    failure: `template: ${TEMPLATE_NAME}:${lineAt(text, at(Math.max(furthest - 1, 0)).pos)}: ${message}`,
+    failure: `template: ${TEMPLATE_NAME}:${lineOf(at(Math.max(furthest - 1, 0)).pos)}: ${message}`,
   });
   const unsupported = (construct: string): Failure => errorf(`${construct} is not supported: ${supportedSummary()}`);
   const unexpected = (item: Item, context: string): Failure => {
     if (item.type === 'error') {
-      const line = lineAt(text, item.pos);
+      const line = lineOf(item.pos);
       let extra = '';
       if (actionLine !== 0 && actionLine !== line) {
         extra = ` in action started at ${TEMPLATE_NAME}:${actionLine}`;
@@ -833,8 +883,7 @@ function parseTemplate(text: string): Node[] | Failure {
       // Go keeps an uint64-only constant and fails only when it is used as an int.
       if (!text.startsWith('+') && !negative) return { type: 'number', pos: item.pos, text, int: undefined };
     }
-    const floatSyntax = /^[+-]?(?:(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?|0[xX][0-9a-fA-F_]*\.?[0-9a-fA-F_]*[pP][+-]?[0-9_]+)$/;
-    if (floatSyntax.test(text) && /[0-9]/.test(text)) {
+    if (hasFloatSyntax(text) && /[0-9]/.test(text)) {
       // Go: a float that looks like an integer is an integer too large to fit in an int.
       if (!/[.eEpP]/.test(text)) return errorf(`integer overflow: ${goQuote(text)}`);
       return unsupported(`the floating-point constant ${text}`);
@@ -998,7 +1047,7 @@ function parseTemplate(text: string): Node[] | Failure {
       continue;
     }
     if (item.type !== 'leftDelim') return unexpected(item, 'input');
-    actionLine = lineAt(text, item.pos);
+    actionLine = lineOf(item.pos);
     const node = action();
     actionLine = 0;
     if (isFailure(node)) return node;
@@ -1415,10 +1464,27 @@ function trimRunes(text: string, drop: (char: string) => boolean): string {
   return chars.slice(from, to).join('');
 }
 
+/**
+ * Whether a character of trimRunes is in `cutset`, as `cutset.includes(char)` says, with a set
+ * instead of a search of the cutset for each character (both come from labels). A lone surrogate
+ * is found inside a pair too, as includes finds it.
+ */
+function inCutset(cutset: string): (char: string) => boolean {
+  const chars = new Set<string>();
+  for (const char of cutset) {
+    chars.add(char);
+    if (char.length === 2) {
+      chars.add(char[0] as string);
+      chars.add(char[1] as string);
+    }
+  }
+  return (char) => chars.has(char);
+}
+
 /** strings.Replace(src, old, new, -1), where an empty `old` matches before every rune and at the end. */
 function replaceAll(src: string, old: string, replacement: string): string {
   if (old === '') return replacement + [...src].map((char) => char + replacement).join('');
-  return src.split(old).join(replacement);
+  return splitText(src, old).join(replacement);
 }
 
 /** sprig's empty(): what `default` treats as unset. */
@@ -1495,7 +1561,7 @@ const FUNCTIONS = {
   upper: { params: ['string'], call: (a) => str(mapRunes(argText(a, 0), simpleUpper)) },
   title: { params: ['string'], call: (a) => str(title(argText(a, 0))) },
   trim: { params: ['string'], call: (a) => str(trimRunes(argText(a, 0), (c) => GO_SPACE.includes(c))) },
-  trimAll: { params: ['string', 'string'], call: (a) => str(trimRunes(argText(a, 1), (c) => argText(a, 0).includes(c))) },
+  trimAll: { params: ['string', 'string'], call: (a) => str(trimRunes(argText(a, 1), inCutset(argText(a, 0)))) },
   trimPrefix: { params: ['string', 'string'], call: (a) => str(argText(a, 1).startsWith(argText(a, 0)) ? argText(a, 1).slice(argText(a, 0).length) : argText(a, 1)) },
   trimSuffix: {
     params: ['string', 'string'],
@@ -1520,12 +1586,12 @@ const FUNCTIONS = {
       return result.ok ? str(result.value) : { callError: result.error };
     },
   },
-  contains: { params: ['string', 'string'], call: (a) => bool(argText(a, 1).includes(argText(a, 0))) },
+  contains: { params: ['string', 'string'], call: (a) => bool(includesText(argText(a, 1), argText(a, 0))) },
   hasPrefix: { params: ['string', 'string'], call: (a) => bool(argText(a, 1).startsWith(argText(a, 0))) },
   hasSuffix: { params: ['string', 'string'], call: (a) => bool(argText(a, 1).endsWith(argText(a, 0))) },
   splitList: {
     params: ['string', 'string'],
-    call: (a) => ({ kind: 'list', value: argText(a, 0) === '' ? [...argText(a, 1)] : argText(a, 1).split(argText(a, 0)) }),
+    call: (a) => ({ kind: 'list', value: argText(a, 0) === '' ? [...argText(a, 1)] : splitText(argText(a, 1), argText(a, 0)) }),
   },
   quote: {
     params: [],

@@ -66,7 +66,9 @@ export function mergeResourceGroup(section: string, kind: string, contributions:
   const origins = new Map<string, string[]>();
   const different = new Set<string>();
   for (const { workload, name, resource } of contributions) {
-    origins.set(name, [...(origins.get(name) ?? []), workload]);
+    const named = origins.get(name);
+    if (named === undefined) origins.set(name, [workload]);
+    else named.push(workload);
     const current = kept.get(name);
     if (current === undefined) {
       kept.set(name, cloneConfig(resource));

@@ -192,9 +192,12 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
     }
   }
   const routers = resources(http, 'routers');
+  // The template sees the same data for every router of the workload: rendered once, not once per
+  // router (each rendering reads all the labels, which made thousands of routers quadratic).
+  let defaultRule: ReturnType<WorkloadContext['defaultRule']['render']> | undefined;
   for (const [routerName, router] of Object.entries(routers)) {
     if (!isConfigObject(router) || (typeof router['rule'] === 'string' && router['rule'] !== '')) continue;
-    const rendered = context.defaultRule.render({ Name: serviceName, ContainerName: workload.name, Labels: workload.labels });
+    const rendered = (defaultRule ??= context.defaultRule.render({ Name: serviceName, ContainerName: workload.name, Labels: workload.labels }));
     if (!rendered.ok || rendered.value === '') {
       delete routers[routerName];
       warnings.push({ label: `${prefix}.http.routers.${routerName}.rule`, message: rendered.ok ? 'the default rule gives an empty rule; set a rule' : `the default rule fails: ${rendered.error}` });
