@@ -26,3 +26,11 @@ export function compareTraefikVersions(a: TraefikVersion, b: TraefikVersion): nu
 
 /** The oldest Traefik the translation writes for unless told otherwise: the first 3.x (the tests run 3.0.4, 3.4 and 3.7). */
 export const DEFAULT_TRAEFIK_MIN_VERSION: TraefikVersion = Object.freeze({ major: 3, minor: 0, patch: 0 });
+
+/** Why a text is no oldest Traefik appproxy can write for (a message), or undefined when it is one. */
+export function traefikMinVersionTextProblem(text: string): string | undefined {
+  const version = parseTraefikVersion(text);
+  if (version === undefined) return `expected a Traefik release such as 3.0, 3.4 or 3.6.2, got ${JSON.stringify(text)}`;
+  if (version.major !== 3) return `appproxy writes Traefik v3's dynamic configuration; give the oldest 3.x release that reads the root key (3.0 and up), got ${JSON.stringify(text)}`;
+  return undefined;
+}
