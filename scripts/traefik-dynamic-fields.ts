@@ -374,23 +374,28 @@ function withEnum(type: ListingType, values: readonly string[]): ListingType {
   throw new Error(`an enumeration on a ${type.kind}`);
 }
 
-function main(): void {
-  const { values } = parseArgs({ options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } } });
-  const gitDir = values['git-dir'];
-  if (gitDir === undefined) throw new Error('usage: node scripts/traefik-dynamic-fields.ts --git-dir <traefik .git> [--ref v3.7]');
-  const repo = new Repository(gitDir, values.ref);
+/** The listing of Traefik's dynamic configuration at one ref of a Traefik Git repository. */
+export function listTraefikFields(gitDir: string, ref: string): TraefikFieldListing {
+  const repo = new Repository(gitDir, ref);
   const structs = new Lister(repo).list();
-  const listing: TraefikFieldListing = {
+  return {
     source: {
       repository: repo.module,
-      ref: values.ref,
-      commit: repo.git('rev-parse', `${values.ref}^{commit}`).trim(),
+      ref,
+      commit: repo.git('rev-parse', `${ref}^{commit}`).trim(),
       generator: GENERATOR,
     },
     root: Object.keys(structs)[0] ?? '', // the walk starts at the root
     structs,
   };
-  process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
 }
 
-main();
+function main(): void {
+  const { values } = parseArgs({ options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } } });
+  const gitDir = values['git-dir'];
+  if (gitDir === undefined) throw new Error('usage: node scripts/traefik-dynamic-fields.ts --git-dir <traefik .git> [--ref v3.7]');
+  process.stdout.write(`${JSON.stringify(listTraefikFields(gitDir, values.ref), null, 2)}\n`);
+}
+
+// Run as a script; imported (by scripts/traefik-field-versions.ts), it only lends listTraefikFields.
+if (import.meta.main) main();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { parsePortRange } from '../core/apps/port-range.ts';
 import type { ProviderOptions } from '../core/provider/provider-options.ts';
+import { DEFAULT_TRAEFIK_MIN_VERSION, parseTraefikVersion } from '../core/schema/traefik-version.ts';
 import { settings } from './settings.ts';
 import type { Setting, TranslationConfig } from './settings.ts';
 
@@ -41,5 +42,6 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
       wildcardDomain: config.appWildcardDomain,
       publicHost: config.appPublicHost,
     },
+    traefikMinVersion: parseTraefikVersion(config.traefikMinVersion) ?? DEFAULT_TRAEFIK_MIN_VERSION,
   };
 }

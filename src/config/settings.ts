@@ -3,6 +3,7 @@ import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { entryPointNameProblem, entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
 import { formatPortRange, inPortRange, parsePortRange } from '../core/apps/port-range.ts';
 import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
+import { DEFAULT_TRAEFIK_MIN_VERSION, formatTraefikVersion, traefikMinVersionTextProblem } from '../core/schema/traefik-version.ts';
 import { LOG_LEVELS } from '../logging/create-logger.ts';
 
 /**
@@ -35,6 +36,7 @@ export const settings: readonly Setting[] = [
   { path: 'useBindPortIP', flag: '--use-bind-port-ip', env: 'APPPROXY_USE_BIND_PORT_IP', kind: 'boolean', scope: 'translate', description: 'route to the host address and port a port is published on' },
   { path: 'hostNetworkAddress', flag: '--host-network-address <ip>', env: 'APPPROXY_HOST_NETWORK_ADDRESS', kind: 'string', scope: 'translate', description: 'address of workloads in host network mode (default 127.0.0.1)' },
   { path: 'advertiseAddress', flag: '--advertise-address <ip>', env: 'APPPROXY_ADVERTISE_ADDRESS', kind: 'string', scope: 'translate', description: "this host's address for Traefik on other hosts: route to it with each container's published port (a container's <prefix>.sidecar.address=container opts out)" },
+  { path: 'traefikMinVersion', flag: '--traefik-min-version <version>', env: 'APPPROXY_TRAEFIK_MIN_VERSION', kind: 'string', scope: 'translate', description: 'the oldest Traefik that reads the root key, e.g. 3.0, 3.4 or 3.6.2: a label that needs a newer field or value (one unknown key makes that Traefik reject the whole tree) leaves its workload out with an error (default 3.0)' },
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
@@ -100,6 +102,11 @@ const translationShape = {
   useBindPortIP: z.boolean().default(false),
   hostNetworkAddress: z.string().min(1).default('127.0.0.1'),
   advertiseAddress: z.string().regex(/^$|^[0-9.]+$|^[0-9a-fA-F:]+$|^[A-Za-z0-9.-]+$/, 'expected an IP address or a host name').default(''),
+  traefikMinVersion: z
+    // YAML reads 3.10 unquoted as the number 3.1: a release is text.
+    .string({ error: (issue) => (issue.input === undefined ? undefined : `expected a Traefik release as text, such as "3.0" or "3.6.2" (quote it in YAML: 3.10 unquoted is the number 3.1), got ${JSON.stringify(issue.input)}`) })
+    .superRefine(checkedText(traefikMinVersionTextProblem))
+    .default(formatTraefikVersion(DEFAULT_TRAEFIK_MIN_VERSION)),
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
   dockerTimeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(30),

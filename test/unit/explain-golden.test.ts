@@ -34,6 +34,11 @@ const cases: Case[] = [
   { name: 'no-port', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { ports: [] })] },
   { name: 'refused-label', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.services.chat.loadbalancer.sticky.cookie.samesite': 'io' })] },
   {
+    name: 'newer-than-traefik',
+    target: 'chat',
+    workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)', 'appproxy.http.services.chat.loadbalancer.passivehealthcheck.maxfailedattempts': '3' })],
+  },
+  {
     name: 'network-choice',
     target: 'chat',
     workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.docker.network': 'backend' }, { networks: [{ name: 'backend', ip: '10.1.0.5' }, { name: 'frontend', ip: '10.2.0.5' }] })],

@@ -17,6 +17,10 @@ const ROOT = 'traefik/worker_a1';
 const compiled = compileProviderOptions(defaultProviderOptions);
 assert.ok(compiled.ok);
 const provider = compiled.value;
+// For the cases about fields newer than the default oldest Traefik (3.0): the schema's own release.
+const compiled37 = compileProviderOptions({ ...defaultProviderOptions, traefikMinVersion: { major: 3, minor: 7, patch: 0 } });
+assert.ok(compiled37.ok);
+const provider37 = compiled37.value;
 
 /** An enabled container on the bridge network, with its own address so that its server is its own. */
 function box(name: string, ip: string, labels: Record<string, string>): Workload {
@@ -52,6 +56,8 @@ interface Case {
   readonly counts?: readonly { readonly pattern: RegExp; readonly count: number }[];
   /** The exact server URLs of HTTP services, by service name. */
   readonly servers?: Readonly<Record<string, readonly string[]>>;
+  /** Write for Traefik 3.7 and newer, for fields the default oldest Traefik (3.0) cannot read. */
+  readonly traefik37?: true;
 }
 
 const x = (name: string): string => `Host(\`${name}.example\`)`;
@@ -404,6 +410,7 @@ const keyCases: Case[] = [
         'appproxy.http.middlewares.e.errors.statusrewrites.404-404': '400',
       }),
     ],
+    traefik37: true,
     routed: ['errs'],
     errors: [{ workload: 'errs', label: 'appproxy.http.middlewares.e.errors.statusRewrites.404', includes: 'also given as "404-404"' }],
     pairs: {
@@ -568,8 +575,8 @@ const volumeCases: Case[] = [
 
 const cases: Case[] = [...nameCases, ...listCases, ...ownershipCases, ...unicodeCases, ...prototypeCases, ...keyCases, ...segmentCases, ...volumeCases];
 
-function run(workloads: readonly Workload[]): { result: BuildResult; pairs: KeyValues } {
-  const result = buildConfiguration([...workloads, neighbour], provider);
+function run(workloads: readonly Workload[], traefik37 = false): { result: BuildResult; pairs: KeyValues } {
+  const result = buildConfiguration([...workloads, neighbour], traefik37 ? provider37 : provider);
   return { result, pairs: configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'hostile' }) };
 }
 
@@ -601,7 +608,7 @@ function assertInvariants(workloads: readonly Workload[], result: BuildResult, p
 
 for (const testCase of cases) {
   test(`hostile labels: ${testCase.desc}`, { timeout: 120_000 }, () => {
-    const { result, pairs } = run(testCase.workloads);
+    const { result, pairs } = run(testCase.workloads, testCase.traefik37);
     assertInvariants(testCase.workloads, result, pairs);
 
     assert.deepEqual([...result.routed].sort(), [...testCase.routed, 'neighbour'].sort(), 'routed workloads');

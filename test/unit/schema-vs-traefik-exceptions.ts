@@ -5,6 +5,7 @@
  * longer matches a difference.
  */
 import type { DifferenceKind } from '../support/schema-vs-listing.ts';
+import type { HandDatedValue } from '../support/schema-since-vs-versions.ts';
 
 export interface SchemaException {
   /** `ProjectStruct.field`, as the comparison names it. */
@@ -61,5 +62,19 @@ export const schemaExceptions: readonly SchemaException[] = [
     at: 'WRRService.gRPCStatus',
     kind: 'missing',
     reason: 'set by the Gateway API provider (json:"-", label:"-", file:"-"; the kv tag was left out); its code is a gRPC type from outside Traefik\'s repository; labels never reach a weighted service',
+  },
+];
+
+/**
+ * Enumeration values the listing cannot date (the enumerations above that Traefik checks in code),
+ * dated by reading that code at Traefik's tags. schema-vs-traefik.test.ts holds the schema's `@`
+ * dates of these fields to this list.
+ */
+export const handDatedValues: readonly HandDatedValue[] = [
+  {
+    at: 'Compress.defaultEncoding',
+    value: 'zstd',
+    since: '3.1',
+    reason: 'defaultEncoding came in 3.0.2 knowing gzip and br; pkg/middlewares/compress names zstd from v3.1.0 on (git grep -i zstd v3.0.4 / v3.1.0)',
   },
 ];

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { traefikDynamicSchema, type FieldSpec } from '../../src/core/schema/traefik-dynamic-schema.ts';
 import type { ListingField, TraefikFieldListing } from '../../scripts/lib/traefik-field-listing.ts';
 import { compareSchema, type Difference, type DifferenceKind, type ProjectSchema } from '../support/schema-vs-listing.ts';
-import { schemaExceptions } from './schema-vs-traefik-exceptions.ts';
+import type { TraefikFieldVersions } from '../../scripts/lib/traefik-field-versions.ts';
+import { compareSince, type SinceDifference } from '../support/schema-since-vs-versions.ts';
+import { handDatedValues, schemaExceptions } from './schema-vs-traefik-exceptions.ts';
 
 // The hand-written schema against a listing that did not come from this project: the one that
 // scripts/traefik-dynamic-fields.ts generates from Traefik's own Go structs. Any field,
@@ -18,6 +20,10 @@ import { schemaExceptions } from './schema-vs-traefik-exceptions.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/traefik-dynamic-3.7.json', import.meta.url));
 const listing = JSON.parse(readFileSync(FIXTURE, 'utf8')) as TraefikFieldListing;
+// The release that introduced each field, from Traefik's tags (scripts/traefik-field-versions.ts):
+//   node scripts/traefik-field-versions.ts --git-dir DIR | diff - test/fixtures/traefik-field-versions.json
+const VERSIONS_FIXTURE = fileURLToPath(new URL('../fixtures/traefik-field-versions.json', import.meta.url));
+const versions = JSON.parse(readFileSync(VERSIONS_FIXTURE, 'utf8')) as TraefikFieldVersions;
 const schema: ProjectSchema = traefikDynamicSchema;
 const comparison = compareSchema(schema, listing);
 
@@ -139,5 +145,58 @@ for (const mutation of mutations) {
     const found = mutated.differences.filter(matches);
     assert.equal(found.length, 1, `expected one ${mutation.expect.kind} difference at ${mutation.expect.at}; got:\n${mutated.differences.map(describe).join('\n')}`);
     assert.ok(!found.some(explained), 'an exception would hide it');
+  });
+}
+
+// The schema's dates (`since 3.6`, `hrw@3.6`) against the releases that introduced each field.
+
+const describeSince = (difference: SinceDifference) => `${difference.at}: ${difference.detail}`;
+
+test('the dates are of the same v3.7 listing, over every 3.x release from 3.0.0', () => {
+  assert.equal(versions.source.listing.commit, listing.source.commit);
+  assert.equal(versions.source.generator, 'scripts/traefik-field-versions.ts');
+  assert.equal(versions.baseline, '3.0.0');
+  assert.equal(versions.source.releases[0], '3.0.0');
+  assert.ok(versions.source.releases.includes('3.7.0'));
+  assert.deepEqual(versions.notes, [], 'a field that was backported and dropped again needs a look');
+});
+
+test("every field and value newer than 3.0 carries its release in the schema, and no date is wrong", () => {
+  const differences = compareSince(schema, comparison.pairs, listing, versions, handDatedValues);
+  assert.deepEqual(differences.map(describeSince), [], `the schema's since words differ from Traefik's tags:\n${differences.map(describeSince).join('\n')}`);
+});
+
+test('every hand-dated value gives a reason', () => {
+  for (const entry of handDatedValues) assert.ok(entry.reason.length > 20, `${entry.at}=${entry.value} needs a reason`);
+});
+
+interface SinceMutation {
+  readonly name: string;
+  readonly schema?: ProjectSchema;
+  readonly versions?: TraefikFieldVersions;
+  readonly expect: string;
+}
+
+const sinceMutations: readonly SinceMutation[] = [
+  { name: 'a date dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['passiveHealthCheck'] = 'PassiveServerHealthCheck')), expect: 'ServersLoadBalancer.passiveHealthCheck' },
+  { name: 'a date wrong', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['path'] = 'string since 3.4')), expect: 'Cookie.path' },
+  { name: 'a patch release dropped from a date', schema: mutatedSchema((copy) => void (field(copy, 'ErrorPage')['errorRequestHeaders'] = 'string[] since 3.6')), expect: 'ErrorPage.errorRequestHeaders' },
+  { name: 'a date on a field as old as 3.0', schema: mutatedSchema((copy) => void (field(copy, 'Router')['rule'] = 'string since 3.3')), expect: 'Router.rule' },
+  { name: 'a value date dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw|leasttime@3.6) since 3.4')), expect: 'ServersLoadBalancer.strategy=hrw' },
+  { name: 'a value dated that is as old as its field', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['sameSite'] = 'enum(none|lax@3.4|strict)')), expect: 'Cookie.sameSite=lax' },
+  { name: 'a hand-dated value undated', schema: mutatedSchema((copy) => void (field(copy, 'Compress')['defaultEncoding'] = 'enum(gzip|br|zstd) since 3.0.2')), expect: 'Compress.defaultEncoding=zstd' },
+  { name: 'a field Traefik dated later', versions: { ...versions, fields: { ...versions.fields, 'dynamic.Cookie.Domain': '3.5.0' } }, expect: 'Cookie.domain' },
+  {
+    name: 'a value Traefik dated later',
+    versions: { ...versions, enumValues: { ...versions.enumValues, 'dynamic.ServersLoadBalancer.Strategy': { hrw: '3.7.0', leasttime: '3.6.0' } } },
+    expect: 'ServersLoadBalancer.strategy=hrw',
+  },
+];
+
+for (const mutation of sinceMutations) {
+  test(`self-check: the dates comparison catches ${mutation.name} (${mutation.expect})`, () => {
+    const mutatedSchemaValue = mutation.schema ?? schema;
+    const differences = compareSince(mutatedSchemaValue, compareSchema(mutatedSchemaValue, listing).pairs, listing, mutation.versions ?? versions, handDatedValues);
+    assert.deepEqual(differences.map((difference) => difference.at), [mutation.expect], differences.map(describeSince).join('\n'));
   });
 }

@@ -1,7 +1,9 @@
 import type { ConfigObject, ConfigValue } from '../config-tree.ts';
 import { findField, structFields, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
+import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 import { parseScalar } from './parse-scalar.ts';
+import { traefikMinVersionProblem } from './traefik-min-version-problem.ts';
 import { buildLabelTree, firstLabel, type LabelNode } from './label-tree.ts';
 
 /** A label that was refused, with what would be accepted. */
@@ -22,15 +24,23 @@ const TLS_STORE_PATH = 'tls.stores.default';
 
 const arrayIndex = /^\[(\d+)\]$/;
 
+/** What the decoding of one workload's labels collects, and the oldest Traefik it must suit. */
+interface DecodeContext {
+  readonly problems: LabelProblem[];
+  readonly minVersion: TraefikVersion;
+}
+
 /**
  * Decodes the `<prefix>.http|tcp|udp.*` and `<prefix>.tls.stores.default.*` labels into Traefik's
  * dynamic configuration, with Traefik's label semantics (see the schema for the field rules).
  *
  * Stricter than Traefik on purpose: a field Traefik would silently drop (one it refuses from
  * labels, `<prefix>.tls.*` outside the default store, a list given as `name[0]=`) is reported
- * instead, since a label that does nothing is a bug the user wants to hear about.
+ * instead, since a label that does nothing is a bug the user wants to hear about. A field or
+ * enumeration value newer than `minVersion` (the oldest Traefik that reads the root key) is
+ * refused too: that Traefik would reject the whole tree, not just this workload's part.
  */
-export function decodeConfigurationLabels(labels: Readonly<Record<string, string>>, prefix: string): DecodeResult {
+export function decodeConfigurationLabels(labels: Readonly<Record<string, string>>, prefix: string, minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION): DecodeResult {
   const problems: LabelProblem[] = [];
   const entries: { label: string; path: string; value: string }[] = [];
   const start = `${prefix}.`;
@@ -53,7 +63,7 @@ export function decodeConfigurationLabels(labels: Readonly<Record<string, string
   const tree = buildLabelTree(entries);
   if (!tree.ok) return { ok: false, problems: [...problems, { label: tree.label, message: tree.message }] };
 
-  const configuration = decodeStruct(tree.root, 'Configuration', problems);
+  const configuration = decodeStruct(tree.root, 'Configuration', { problems, minVersion });
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, configuration };
 }
@@ -65,42 +75,47 @@ function describeFields(struct: StructName): string {
   return names.length > 0 ? `accepted here: ${names.join(', ')}` : 'nothing is accepted here';
 }
 
-function decodeStruct(node: LabelNode, struct: StructName, problems: LabelProblem[]): ConfigObject {
+function decodeStruct(node: LabelNode, struct: StructName, context: DecodeContext): ConfigObject {
   const result: ConfigObject = {};
   for (const child of node.children) {
     const field = findField(struct, child.name, 'label');
     if (field === undefined) {
-      problems.push({ label: firstLabel(child), message: `unknown field "${child.name}" (${describeFields(struct)})` });
+      context.problems.push({ label: firstLabel(child), message: `unknown field "${child.name}" (${describeFields(struct)})` });
       continue;
     }
     if (!field.label) {
       const message = field.provider
         ? `"${field.key}" is set by the provider itself (on a router that gets the default rule), never by labels; remove the label`
         : `"${field.key}" cannot be set by labels in Traefik; use the file provider for it`;
-      problems.push({ label: firstLabel(child), message });
+      context.problems.push({ label: firstLabel(child), message });
       continue;
     }
-    const value = decodeField(child, field, problems);
+    const tooNew = traefikMinVersionProblem(`"${field.key}"`, field.since, context.minVersion);
+    if (tooNew !== undefined) {
+      context.problems.push({ label: firstLabel(child), message: tooNew });
+      continue;
+    }
+    const value = decodeField(child, field, context);
     if (value !== undefined) result[field.key] = value;
   }
   return result;
 }
 
-function decodeField(node: LabelNode, field: SchemaField, problems: LabelProblem[]): ConfigValue | undefined {
+function decodeField(node: LabelNode, field: SchemaField, context: DecodeContext): ConfigValue | undefined {
   const type = field.type;
   if (type.kind === 'list' && type.item.kind === 'struct' && field.labelName !== undefined) {
     // Labels set a single server as `loadBalancer.server.*`; it becomes the list's only item.
     if (node.children.length === 0) {
-      problems.push({ label: firstLabel(node), message: `"${node.name}" needs sub-fields, for example "${node.name}.port"` });
+      context.problems.push({ label: firstLabel(node), message: `"${node.name}" needs sub-fields, for example "${node.name}.port"` });
       return undefined;
     }
-    return [decodeStruct(node, type.item.name, problems)];
+    return [decodeStruct(node, type.item.name, context)];
   }
-  if (type.kind === 'struct') return decodeStructField(node, type.name, field.allowEmpty, problems);
-  return decodeValue(node, type, problems);
+  if (type.kind === 'struct') return decodeStructField(node, type.name, field.allowEmpty, context);
+  return decodeValue(node, type, context);
 }
 
-function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: boolean, problems: LabelProblem[]): ConfigObject | undefined {
+function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: boolean, context: DecodeContext): ConfigObject | undefined {
   const value = node.value ?? '';
   if (allowEmpty && value !== '' && value.toLowerCase() !== 'true') {
     // Traefik's rule: `tls=false` (any value but true) leaves the whole object unset.
@@ -108,25 +123,30 @@ function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: bool
   }
   if (node.children.length === 0) {
     if (allowEmpty) return {};
-    problems.push({ label: firstLabel(node), message: `"${node.name}" cannot be set alone; set one of its fields (${describeFields(struct)})` });
+    context.problems.push({ label: firstLabel(node), message: `"${node.name}" cannot be set alone; set one of its fields (${describeFields(struct)})` });
     return undefined;
   }
-  return decodeStruct(node, struct, problems);
+  return decodeStruct(node, struct, context);
 }
 
-function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[]): ConfigValue | undefined {
+function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): ConfigValue | undefined {
   const label = firstLabel(node);
   switch (type.kind) {
     case 'struct':
-      return decodeStructField(node, type.name, false, problems);
+      return decodeStructField(node, type.name, false, context);
     case 'scalar': {
       if (node.children.length > 0) {
-        problems.push({ label, message: `"${node.name}" takes a single value and has no sub-fields` });
+        context.problems.push({ label, message: `"${node.name}" takes a single value and has no sub-fields` });
         return undefined;
       }
       const parsed = parseScalar(node.value ?? '', type);
       if (!parsed.ok) {
-        problems.push({ label, message: parsed.message });
+        context.problems.push({ label, message: parsed.message });
+        return undefined;
+      }
+      const tooNew = valueTooNew(node.name, parsed.value, type, context.minVersion);
+      if (tooNew !== undefined) {
+        context.problems.push({ label, message: tooNew });
         return undefined;
       }
       return parsed.value;
@@ -136,19 +156,19 @@ function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[])
         const items: ConfigValue[] = [];
         for (const child of node.children) {
           if (!arrayIndex.test(child.name)) {
-            problems.push({ label: firstLabel(child), message: `"${node.name}" is a list: write its items as "${node.name}[0].<field>"` });
+            context.problems.push({ label: firstLabel(child), message: `"${node.name}" is a list: write its items as "${node.name}[0].<field>"` });
             continue;
           }
-          const item = decodeStructField(child, type.item.name, false, problems);
+          const item = decodeStructField(child, type.item.name, false, context);
           if (item !== undefined) items.push(item);
         }
         if (node.children.length === 0) {
-          problems.push({ label, message: `"${node.name}" is a list of objects: write its items as "${node.name}[0].<field>"` });
+          context.problems.push({ label, message: `"${node.name}" is a list of objects: write its items as "${node.name}[0].<field>"` });
         }
         return items;
       }
       if (node.children.length > 0) {
-        problems.push({ label, message: `"${node.name}" is a list: give its items in one label, separated by commas` });
+        context.problems.push({ label, message: `"${node.name}" is a list: give its items in one label, separated by commas` });
         return undefined;
       }
       const text = node.value ?? '';
@@ -157,7 +177,9 @@ function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[])
       const items: ConfigValue[] = [];
       for (const raw of text.split(',')) {
         const parsed = parseScalar(raw.trim(), type.item);
-        if (!parsed.ok) problems.push({ label, message: `item "${raw.trim()}": ${parsed.message}` });
+        const tooNew = parsed.ok ? valueTooNew(node.name, parsed.value, type.item, context.minVersion) : undefined;
+        if (!parsed.ok) context.problems.push({ label, message: `item "${raw.trim()}": ${parsed.message}` });
+        else if (tooNew !== undefined) context.problems.push({ label, message: tooNew });
         else items.push(parsed.value);
       }
       return items;
@@ -165,19 +187,25 @@ function decodeValue(node: LabelNode, type: FieldType, problems: LabelProblem[])
     case 'map': {
       if (node.children.length === 0) {
         if (type.value !== 'raw' && type.value.kind === 'scalar') {
-          problems.push({ label, message: `"${node.name}" is a map: write its entries as "${node.name}.<name>=<value>"` });
+          context.problems.push({ label, message: `"${node.name}" is a map: write its entries as "${node.name}.<name>=<value>"` });
           return undefined;
         }
         return {};
       }
       const result: ConfigObject = {};
       for (const child of node.children) {
-        const entry = type.value === 'raw' ? decodeRaw(child, problems) : decodeMapEntry(child, type.value, problems);
+        const entry = type.value === 'raw' ? decodeRaw(child, context) : decodeMapEntry(child, type.value, context);
         if (entry !== undefined) setEntry(result, child.name, entry);
       }
       return result;
     }
   }
+}
+
+/** Why an enumeration value is newer than the oldest Traefik written for, if it is. */
+function valueTooNew(name: string, value: ConfigValue, type: FieldType, minVersion: TraefikVersion): string | undefined {
+  if (type.kind !== 'scalar' || type.enumSince === undefined || typeof value !== 'string') return undefined;
+  return traefikMinVersionProblem(`the value "${value}" of "${name}"`, type.enumSince.get(value.toLowerCase()), minVersion);
 }
 
 /**
@@ -188,10 +216,10 @@ function setEntry(target: ConfigObject, name: string, value: ConfigValue): void 
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function decodeMapEntry(node: LabelNode, type: FieldType, problems: LabelProblem[]): ConfigValue | undefined {
+function decodeMapEntry(node: LabelNode, type: FieldType, context: DecodeContext): ConfigValue | undefined {
   // A named resource given no fields (`routers.web=true`) still exists, empty, as in Traefik.
-  if (type.kind === 'struct') return node.children.length === 0 ? {} : decodeStruct(node, type.name, problems);
-  return decodeValue(node, type, problems);
+  if (type.kind === 'struct') return node.children.length === 0 ? {} : decodeStruct(node, type.name, context);
+  return decodeValue(node, type, context);
 }
 
 /**
@@ -202,20 +230,20 @@ function decodeMapEntry(node: LabelNode, type: FieldType, problems: LabelProblem
  * again at commas. A list item that holds a comma would so reach the plugin as several items,
  * where Traefik's Docker provider gives it as one: such an item is refused.
  */
-function decodeRaw(node: LabelNode, problems: LabelProblem[]): ConfigValue {
+function decodeRaw(node: LabelNode, context: DecodeContext): ConfigValue {
   if (node.children.length === 0) return node.value ?? '';
   if (node.children.every((child) => arrayIndex.test(child.name))) {
     for (const item of node.children) {
       if (item.children.length === 0 && (item.value ?? '').includes(',')) {
-        problems.push({
+        context.problems.push({
           label: firstLabel(item),
           message: `item "${item.value}" of the plugin option list "${node.name}" contains a comma: Traefik's etcd provider joins the items of a list with commas, so the plugin would get it as several items; give the items without commas (or the whole list in one label, "${node.name}=a,b")`,
         });
       }
     }
-    return node.children.map((child) => decodeRaw(child, problems));
+    return node.children.map((child) => decodeRaw(child, context));
   }
   const result: ConfigObject = {};
-  for (const child of node.children) setEntry(result, child.name, decodeRaw(child, problems));
+  for (const child of node.children) setEntry(result, child.name, decodeRaw(child, context));
   return result;
 }

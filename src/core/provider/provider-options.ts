@@ -1,4 +1,5 @@
 import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
+import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 
 /** The options of Traefik's Docker provider that change how labels become configuration. */
 export interface ProviderOptions {
@@ -26,6 +27,8 @@ export interface ProviderOptions {
   readonly advertiseAddress: string;
   /** appproxy's own `<prefix>.apps.*` labels: frontends, the port range, entry point names. */
   readonly apps: AppOptions;
+  /** The oldest Traefik that reads the root key: labels that need a newer one leave their workload out. */
+  readonly traefikMinVersion: TraefikVersion;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -41,4 +44,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   hostNetworkAddress: '127.0.0.1',
   advertiseAddress: '',
   apps: defaultAppOptions,
+  traefikMinVersion: DEFAULT_TRAEFIK_MIN_VERSION,
 });

@@ -1,10 +1,17 @@
 import { traefikDynamicSchema, type FieldSpec, type StructName } from './traefik-dynamic-schema.ts';
+import { parseTraefikVersion, type TraefikVersion } from './traefik-version.ts';
 
 export type ScalarKind = 'string' | 'bool' | 'int' | 'uint' | 'float' | 'duration';
 
 /** A schema type expression, parsed. */
 export type FieldType =
-  | { readonly kind: 'scalar'; readonly scalar: ScalarKind; readonly enumValues?: readonly string[] }
+  | {
+      readonly kind: 'scalar';
+      readonly scalar: ScalarKind;
+      readonly enumValues?: readonly string[];
+      /** The release that introduced a value, by its lower-case spelling, where it is newer than its field. */
+      readonly enumSince?: ReadonlyMap<string, TraefikVersion>;
+    }
   | { readonly kind: 'list'; readonly item: FieldType }
   | { readonly kind: 'map'; readonly value: FieldType | 'raw' }
   | { readonly kind: 'struct'; readonly name: StructName };
@@ -26,6 +33,8 @@ export interface SchemaField {
   readonly label: boolean;
   /** Traefik reads the field from its KV providers (false: consumed by the provider, never written). */
   readonly kv: boolean;
+  /** The Traefik release that introduced the field, where it is newer than 3.0. */
+  readonly since: TraefikVersion | undefined;
 }
 
 const SCALARS = new Set<string>(['string', 'bool', 'int', 'uint', 'float', 'duration']);
@@ -45,11 +54,25 @@ export function parseTypeExpression(expression: string): FieldType {
   }
   const enumeration = /^enum\((.+)\)$/.exec(expression);
   if (enumeration?.[1] !== undefined) {
-    return { kind: 'scalar', scalar: 'string', enumValues: enumeration[1].split('|') };
+    const enumValues: string[] = [];
+    const enumSince = new Map<string, TraefikVersion>();
+    for (const entry of enumeration[1].split('|')) {
+      // `hrw@3.6`: a value Traefik has read since 3.6.
+      const [value = '', since] = entry.split('@');
+      enumValues.push(value);
+      if (since !== undefined) enumSince.set(value.toLowerCase(), schemaVersion(since, expression));
+    }
+    return enumSince.size === 0 ? { kind: 'scalar', scalar: 'string', enumValues } : { kind: 'scalar', scalar: 'string', enumValues, enumSince };
   }
   if (SCALARS.has(expression)) return { kind: 'scalar', scalar: expression as ScalarKind };
   if (isStructName(expression)) return { kind: 'struct', name: expression };
   throw new Error(`schema: unknown type expression ${JSON.stringify(expression)}`);
+}
+
+function schemaVersion(text: string, where: string): TraefikVersion {
+  const version = parseTraefikVersion(text);
+  if (version === undefined) throw new Error(`schema: bad version ${JSON.stringify(text)} in ${JSON.stringify(where)}`);
+  return version;
 }
 
 /** One field's entry of the table, parsed (exported for the test that checks the table against Traefik's structs). */
@@ -58,6 +81,7 @@ export function parseFieldSpec(key: string, spec: FieldSpec): SchemaField {
   const words = text.split(' ');
   const typeWord = words[0] ?? '';
   const asIndex = words.indexOf('as');
+  const sinceIndex = words.indexOf('since');
   return {
     key,
     type: parseTypeExpression(typeWord),
@@ -67,6 +91,7 @@ export function parseFieldSpec(key: string, spec: FieldSpec): SchemaField {
     provider: words.includes('provider'),
     label: typeof spec === 'string' || spec.label !== false,
     kv: typeof spec === 'string' || spec.kv !== false,
+    since: sinceIndex >= 0 ? schemaVersion(words[sinceIndex + 1] ?? '', text) : undefined,
   };
 }
 

