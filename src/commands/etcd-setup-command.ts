@@ -46,6 +46,16 @@ function rangeOf(permission: Permission): Range {
   return permission.prefix ? Range.prefix(permission.key) : new Range(permission.key, '');
 }
 
+/** Whether `password` authenticates `name` now (false also while auth is not enabled yet: nobody holds a token then). */
+async function passwordWorks(client: Etcd3, name: string, password: string): Promise<boolean> {
+  try {
+    await client.auth.authenticate({ name, password });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Brings etcd's users, roles and rights to exactly the recipe, then enables auth. Every step is idempotent. */
 async function applyRecipe(client: Etcd3, recipe: AccessRecipe, passwords: ReadonlyMap<string, string>, log: (line: string) => void): Promise<void> {
   const users = new Set((await client.getUsers()).map((user) => user.name));
@@ -56,8 +66,15 @@ async function applyRecipe(client: Etcd3, recipe: AccessRecipe, passwords: Reado
       else await client.user(user.name).create(password);
       log(`user ${user.name}: created${password === undefined ? ' (certificate only: its client certificate\'s CN)' : ''}`);
     } else if (password !== undefined) {
-      await client.user(user.name).setPassword(password);
-      log(`user ${user.name}: password set`);
+      // etcd revokes every token of a user whose password is set, even to the one it had: a running
+      // appproxy would lose its watch at each redeploy of the stack (which runs this again). So a
+      // password that already authenticates is left alone.
+      if (await passwordWorks(client, user.name, password)) {
+        log(`user ${user.name}: password unchanged`);
+      } else {
+        await client.user(user.name).setPassword(password);
+        log(`user ${user.name}: password set`);
+      }
     }
   }
   const roles = new Set((await client.getRoles()).map((role) => role.name));

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
-import { requireTestEnv } from '../support/env.ts';
+import { requireTestEnv, testEnv } from '../support/env.ts';
+import { removeLabelled, testDocker } from '../support/test-docker.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { fetchWithin, within } from '../support/within.ts';
 
@@ -21,6 +22,8 @@ const file = (name: string) => join(dir, name);
 let etcd: ChildProcess;
 let etcdLog = '';
 const daemons: DaemonProcess[] = [];
+/** Containers this file starts carry it. */
+const RUN_LABEL = 'appproxy-etcd-tls-test';
 
 async function openssl(...args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir, timeout: 30_000 });
@@ -33,15 +36,8 @@ function etcdctl(...args: string[]): Promise<{ stdout: string }> {
   });
 }
 
-before(async () => {
-  await requireTestEnv();
-  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=appproxy-test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem');
-  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'root']] as const) {
-    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
-  }
+/** Starts (or, with its data, starts again) the file's own TLS etcd and waits until it is healthy. */
+async function startEtcd(): Promise<void> {
   etcd = spawn(
     'etcd',
     [
@@ -65,6 +61,25 @@ before(async () => {
     if (etcd.exitCode !== null) throw new Error(`etcd exited:\n${etcdLog.slice(-2000)}`);
     return (await etcdctl('endpoint', 'health').then(() => true, () => undefined));
   }, 20_000);
+}
+
+/** Stops the file's etcd (SIGTERM) and waits until it is gone: etcd keeps its simple auth tokens in memory only. */
+async function stopEtcd(): Promise<void> {
+  const exited = new Promise<void>((resolve) => (etcd.exitCode !== null ? resolve() : etcd.once('exit', () => resolve())));
+  etcd.kill('SIGTERM');
+  await within('the TLS etcd to exit', 20_000, exited);
+}
+
+before(async () => {
+  await requireTestEnv();
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=appproxy-test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem');
+  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'root']] as const) {
+    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`);
+    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+  }
+  await startEtcd();
   await etcdctl('user', 'add', 'root:s3cret-root');
   await etcdctl('auth', 'enable');
 });
@@ -118,4 +133,33 @@ test('etcd user with exactly the rights the README grants: appproxy runs, and et
   assert.match(owner.stdout, /tls-rbac/, 'the owner record was written with the least rights');
   await assert.rejects(etcdctl('--user=apx:pw-apx', 'put', 'other/key', 'x'), /permission denied/, 'the same user may write nothing else');
   await appproxy.kill('SIGTERM');
+});
+
+test("etcd restarted (its auth tokens, kept in its memory, are gone): appproxy authenticates again and goes on writing routes", async () => {
+  const admin = '--user=root:s3cret-root';
+  const appproxy = await startDaemon({ owner: 'tls-restart', port: 19185, args: [...tlsArgs(), '--etcd-username', 'apx'], env: { APPPROXY_ETCD_PASSWORD: 'pw-apx' } });
+  daemons.push(appproxy);
+  // etcd's simple tokens live in its memory: after a restart every token the daemon held is unknown.
+  await stopEtcd();
+  await startEtcd();
+  const docker = testDocker();
+  const name = 'tls-restart-web';
+  await removeLabelled(docker, [RUN_LABEL]);
+  try {
+    const container = await docker.createContainer({
+      name,
+      Image: testEnv.busyboxImage,
+      Cmd: ['sleep', '600'],
+      Labels: { [RUN_LABEL]: 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: 'Host(`restart.test`)', [`appproxy.http.services.${name}.loadbalancer.server.port`]: '80' },
+      StopSignal: 'SIGKILL',
+    });
+    await container.start();
+    await waitFor(`the router of ${name}, started after etcd's restart, in etcd`, async () => {
+      const { stdout } = await etcdctl(admin, 'get', `tlstest/http/routers/${name}/rule`);
+      return stdout.includes('restart.test') ? true : undefined;
+    }, 30_000);
+  } finally {
+    await removeLabelled(docker, [RUN_LABEL]);
+    await appproxy.kill('SIGTERM');
+  }
 });
