@@ -3,6 +3,7 @@ import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../sync/split-transactions.ts';
 import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
@@ -41,6 +42,7 @@ function rangeRequest(range: KeyRange): { key: Buffer; range_end?: Buffer } {
 
 /** The KvStore port on etcd v3: ranges read in one transaction, guarded transactions, prefix watches. */
 export class EtcdStore implements KvStore {
+  readonly transactionLimits = ETCD_TRANSACTION_LIMITS;
   readonly client: Etcd3;
   readonly #log: Logger;
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { KeyRange } from '../sync/key-layout.ts';
+import { MAX_TXN_BYTES } from '../sync/split-transactions.ts';
 import {
   StoreUnavailableError,
   type ApplyResult,
@@ -13,6 +14,7 @@ import {
   type StoreLease,
   type StoreSnapshot,
   type StoreWatch,
+  type TransactionLimits,
   type WatchEvent,
   type WatchHandlers,
 } from '../sync/kv-store.ts';
@@ -46,6 +48,11 @@ function inRanges(key: string, ranges: readonly KeyRange[]): boolean {
  * also keeps the revision, the change log and the lease bookkeeping in that same step).
  */
 export class RedisStore implements KvStore {
+  /**
+   * A transaction is one script, which Redis runs whole and alone: no limit of 128 operations as
+   * in etcd. Bytes stay at the etcd budget, since the change log keeps every value of a transaction.
+   */
+  readonly transactionLimits: TransactionLimits = { maxOps: 20_000, maxBytes: MAX_TXN_BYTES };
   readonly client: Redis;
   readonly #log: Logger;
   readonly #timeoutMs: number;

@@ -5,7 +5,22 @@ import type { KeyRange } from './key-layout.ts';
  * nothing more. A store must offer reads of several ranges at one revision, a watch from a
  * revision on, guarded multi-key transactions that apply all or nothing, and leases.
  */
+/** What one transaction of a store may hold. */
+export interface TransactionLimits {
+  /** Operations (puts and deletes). */
+  readonly maxOps: number;
+  /** Bytes of keys and values. */
+  readonly maxBytes: number;
+}
+
 export interface KvStore {
+  /**
+   * What one transaction may hold here. A change larger than one transaction is written in several,
+   * and Traefik may read the tree between them, so a store that takes more in one should say so:
+   * a full rewrite (after a store lost its data) then reaches Traefik whole, not as backends first
+   * and routers a moment later.
+   */
+  readonly transactionLimits: TransactionLimits;
   /** Every key in `ranges`, read at one revision. */
   load(ranges: readonly KeyRange[]): Promise<StoreSnapshot>;
   /**

@@ -1,4 +1,4 @@
-import type { Operation } from './kv-store.ts';
+import type { Operation, TransactionLimits } from './kv-store.ts';
 import type { Unit } from './plan-change.ts';
 
 export interface Transaction {
@@ -18,10 +18,10 @@ export const MAX_TXN_BYTES = 1024 * 1024;
 /** A value this large can never be written (with its key) in one request: its unit is left out and reported. */
 export const MAX_VALUE_BYTES = MAX_TXN_BYTES - 4096;
 
-export interface SplitLimits {
-  readonly maxOps: number;
-  readonly maxBytes: number;
-}
+export type SplitLimits = TransactionLimits;
+
+/** etcd's defaults: what one etcd transaction may hold. */
+export const ETCD_TRANSACTION_LIMITS: TransactionLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES };
 
 function sizeOf(operation: Operation): number {
   return Buffer.byteLength(operation.key) + (operation.type === 'put' ? Buffer.byteLength(operation.value) : 0);
@@ -45,7 +45,7 @@ export function unwritableUnits(units: readonly Unit[]): { writable: Unit[]; ref
  * unit alone is larger than a transaction. One change that fits is one transaction: Traefik sees
  * one watch event and one consistent tree.
  */
-export function splitTransactions(units: readonly Unit[], limits: SplitLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES }): Transaction[] {
+export function splitTransactions(units: readonly Unit[], limits: SplitLimits = ETCD_TRANSACTION_LIMITS): Transaction[] {
   const transactions: Transaction[] = [];
   let operations: Operation[] = [];
   let bytes = 0;
@@ -85,7 +85,7 @@ export function splitTransactions(units: readonly Unit[], limits: SplitLimits = 
  * wave's transactions commit in. A stage with a unit too large for one transaction keeps its
  * parts in order, one wave each.
  */
-export function transactionWaves(units: readonly Unit[], limits: SplitLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES }): Transaction[][] {
+export function transactionWaves(units: readonly Unit[], limits: SplitLimits = ETCD_TRANSACTION_LIMITS): Transaction[][] {
   const all = splitTransactions(units, limits);
   if (all.length <= 1) return all.length === 0 ? [] : [all];
   const waves: Transaction[][] = [];

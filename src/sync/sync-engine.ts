@@ -303,7 +303,7 @@ export class SyncEngine {
         /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
         const written = new Map<string, bigint>();
         let interrupted: bigint | undefined;
-        for (const wave of transactionWaves(writable)) {
+        for (const wave of transactionWaves(writable, this.#store.transactionLimits)) {
           const limit = pLimit(TRANSACTIONS_IN_FLIGHT);
           const results = await Promise.all(
             wave.map((transaction) =>

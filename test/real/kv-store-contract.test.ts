@@ -47,6 +47,17 @@ for (const name of ['etcd', 'redis'] as const satisfies readonly TestStoreName[]
       assert.deepEqual((await store.kv.load([{ key: `${prefix}b`, prefix: false }])).entries.map((entry) => entry.key), [`${prefix}b`], 'an exact key range');
     });
 
+    test(`${name}: a transaction as large as the store says it takes (up to 2,000 operations) applies whole, at one revision`, async () => {
+      const count = Math.min(store.kv.transactionLimits.maxOps, 2_000);
+      const operations = Array.from({ length: count }, (_, i) => put(`${prefix}many/${String(i).padStart(5, '0')}`, `v${i}`));
+      const result = await store.kv.apply({ operations, guards: [] }, '0');
+      assert.ok(result.applied, `${count} operations in one transaction`);
+      const snapshot = await store.kv.load([{ key: `${prefix}many/`, prefix: true }]);
+      assert.equal(snapshot.entries.length, count);
+      assert.ok(snapshot.entries.every((entry) => entry.modRevision === result.revision), 'every key at the one revision of the transaction');
+      await store.kv.apply({ operations: operations.map((operation) => del(operation.key)).slice(0, count), guards: [] }, '0');
+    });
+
     test(`${name}: a guard refuses the whole transaction when its range changed after the guard's revision`, async () => {
       const base = await store.kv.apply({ operations: [put(`${prefix}claims/x`, 'me')], guards: [] }, '0');
       const guarded = { range: { key: `${prefix}claims/`, prefix: true }, notModifiedAfter: base.revision };

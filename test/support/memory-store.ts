@@ -2,13 +2,16 @@
 // applied all or nothing, prefix watches delivered asynchronously and in order, leases that can be
 // expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
-import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, LeaseInfo, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../../src/sync/split-transactions.ts';
+import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, LeaseInfo, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, TransactionLimits, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
   return range.prefix ? key.startsWith(range.key) : key === range.key;
 }
 
 export class MemoryStore implements KvStore {
+  /** etcd's limits unless a test gives others (Redis takes more operations in one transaction). */
+  transactionLimits: TransactionLimits = ETCD_TRANSACTION_LIMITS;
   revision = 0n;
   readonly data = new Map<string, StoreEntry>();
   readonly #watches = new Set<{ ranges: readonly KeyRange[]; handlers: WatchHandlers }>();

@@ -42,6 +42,23 @@ test('engine: the first pass writes what the full translation gives, in one tran
   assert.equal(store.loads, 1, 'the store is read once; the watch keeps the mirror current');
 });
 
+test("engine: a change is cut into transactions by the store's own limits: 50 workloads are several etcd transactions and one where a transaction takes more (Redis)", async () => {
+  const fleet = Array.from({ length: 50 }, (_, i) => web(`app-${i}`, {}, `10.0.1.${i + 1}`));
+  const outcomes = new Map<string, number>();
+  for (const [store, limits] of [['etcd', { maxOps: 128, maxBytes: 1024 * 1024 }], ['redis', { maxOps: 20_000, maxBytes: 1024 * 1024 }]] as const) {
+    const memory = new MemoryStore();
+    memory.transactionLimits = limits;
+    const engine = await engineOn(memory);
+    engine.replaceWorkloads(fleet);
+    const outcome = await engine.sync();
+    assert.deepEqual(rootTree(memory), expectedTree(fleet), store);
+    assert.ok(outcome.operations > 128, `${store}: the change is larger than one etcd transaction (${outcome.operations} operations)`);
+    outcomes.set(store, outcome.transactions);
+  }
+  assert.ok((outcomes.get('etcd') ?? 0) > 1, `etcd: several transactions (${outcomes.get('etcd')})`);
+  assert.equal(outcomes.get('redis'), 1, 'Redis: the whole change in one transaction, so Traefik never reads backends without their routers');
+});
+
 test('engine: one new workload costs one transaction and a plan of its own resources only', async () => {
   const store = new MemoryStore();
   const engine = await engineOn(store);
