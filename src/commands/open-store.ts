@@ -14,7 +14,14 @@ import type { KvStore } from '../sync/kv-store.ts';
 export function openStore(config: DaemonConfig, logger: Logger, fatal: (message: string) => void, writer = true): { store: KvStore; closeStore: () => void } {
   if (config.store === 'etcd') {
     const etcd = etcdFromConfig(config.etcd);
-    return { store: new EtcdStore(etcd, logger.child({ component: 'etcd' })), closeStore: () => etcd.close() };
+    const store = new EtcdStore(etcd, logger.child({ component: 'etcd' }), () => etcdFromConfig(config.etcd));
+    return {
+      store,
+      closeStore: () => {
+        store.close();
+        etcd.close();
+      },
+    };
   }
   const client = redisFromConfig(config.redis);
   const store = new RedisStore(client, logger.child({ component: 'redis' }), config.redis.timeoutSeconds * 1000);

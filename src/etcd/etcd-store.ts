@@ -45,10 +45,40 @@ export class EtcdStore implements KvStore {
   readonly transactionLimits = ETCD_TRANSACTION_LIMITS;
   readonly client: Etcd3;
   readonly #log: Logger;
+  readonly #newWatchClient: (() => Etcd3) | undefined;
+  #watchClient: Etcd3;
+  /** A watch failed: the next one starts on a new connection (see the constructor). */
+  #watchFailed = false;
 
-  constructor(client: Etcd3, logger: Logger) {
+  /**
+   * `newWatchClient` gives watches a connection of their own, made anew after a watch fails. etcd3
+   * authenticates a plain call again when etcd refuses its token (etcd forgets every token when it
+   * restarts, and revokes a user's tokens whenever its password is set), but a watch stream that
+   * reconnects with the refused token is never confirmed again: seen after an etcd restart and
+   * after a redeploy that set the password again. Without a new connection the daemon would stop
+   * following the store for good.
+   */
+  constructor(client: Etcd3, logger: Logger, newWatchClient?: () => Etcd3) {
     this.client = client;
     this.#log = logger;
+    this.#newWatchClient = newWatchClient;
+    this.#watchClient = newWatchClient?.() ?? client;
+  }
+
+  /** The client for the next watch: a new one (and a new authentication) after a failure. */
+  #clientForNextWatch(): Etcd3 {
+    if (this.#watchFailed && this.#newWatchClient !== undefined) {
+      this.#log.info('watching on a new etcd connection after a failed watch');
+      if (this.#watchClient !== this.client) this.#watchClient.close();
+      this.#watchClient = this.#newWatchClient();
+    }
+    this.#watchFailed = false;
+    return this.#watchClient;
+  }
+
+  /** Closes the watch connection when it is one of the store's own. */
+  close(): void {
+    if (this.#watchClient !== this.client) this.#watchClient.close();
   }
 
   async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
@@ -72,10 +102,12 @@ export class EtcdStore implements KvStore {
 
   async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
     const watchers: Watcher[] = [];
+    const client = this.#clientForNextWatch();
     let lost = false;
     const lose = (reason: string) => {
       if (lost) return;
       lost = true;
+      this.#watchFailed = true;
       handlers.onLost(reason);
     };
     // A cancel waits for etcd to confirm it: a wedged etcd never does, so it is limited too.
@@ -85,7 +117,7 @@ export class EtcdStore implements KvStore {
     };
     try {
       for (const range of ranges) {
-        const builder = range.prefix ? this.client.watch().prefix(range.key) : this.client.watch().key(range.key);
+        const builder = range.prefix ? client.watch().prefix(range.key) : client.watch().key(range.key);
         // Made, then waited for: one that etcd never confirms is still in hand to be cancelled.
         const watcher = builder.startRevision(String(afterRevision + 1n)).watcher();
         watchers.push(watcher);
@@ -110,6 +142,7 @@ export class EtcdStore implements KvStore {
         watcher.on('end', () => lose(`etcd watch of "${range.key}" ended`));
       }
     } catch (error) {
+      this.#watchFailed = true;
       await stop();
       throw failure('watch', error);
     }

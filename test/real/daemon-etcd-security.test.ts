@@ -135,7 +135,7 @@ test('etcd user with exactly the rights the README grants: appproxy runs, and et
   await appproxy.kill('SIGTERM');
 });
 
-test("etcd restarted (its auth tokens, kept in its memory, are gone): appproxy authenticates again and goes on writing routes", async () => {
+test("etcd restarted (its auth tokens, kept in its memory, are gone): appproxy watches again on a new, authenticated connection and goes on writing routes", async () => {
   const admin = '--user=root:s3cret-root';
   const appproxy = await startDaemon({ owner: 'tls-restart', port: 19185, args: [...tlsArgs(), '--etcd-username', 'apx'], env: { APPPROXY_ETCD_PASSWORD: 'pw-apx' } });
   daemons.push(appproxy);
