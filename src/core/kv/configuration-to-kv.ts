@@ -145,6 +145,70 @@ export function configurationToKeyValues(configuration: ConfigObject, servers: r
   return new Map([...writer.out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** How many keys, and bytes of keys and values, a configuration is in the store. */
+export interface KeyValueSize {
+  readonly keys: number;
+  readonly bytes: number;
+  /** The count stopped once past a limit: the configuration is at least this large. */
+  readonly stopped: boolean;
+}
+
+const utf8 = new TextEncoder();
+
+function byteLength(text: string): number {
+  // Most keys and values are ASCII: a character is a byte unless a code unit says otherwise.
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return utf8.encode(text).length;
+  return text.length;
+}
+
+/** Stops a count once it is past a limit, so that a million-key workload costs no more than the limit to measure. */
+class PastLimit extends Error {}
+
+/** A map that only counts: keys (each once) and their bytes, with the key's root key and its `/` left out. */
+class SizeCount extends Map<string, string> {
+  bytes = 0;
+  readonly #skip: number;
+  readonly #maxKeys: number;
+  readonly #maxBytes: number;
+  constructor(skip: number, maxKeys: number, maxBytes: number) {
+    super();
+    this.#skip = skip;
+    this.#maxKeys = maxKeys;
+    this.#maxBytes = maxBytes;
+  }
+  override set(key: string, value: string): this {
+    const previous = super.get(key);
+    if (previous !== undefined) this.bytes -= byteLength(previous);
+    else this.bytes += byteLength(key) - this.#skip;
+    this.bytes += byteLength(value);
+    super.set(key, value);
+    if (this.size > this.#maxKeys || this.bytes > this.#maxBytes) throw new PastLimit();
+    return this;
+  }
+}
+
+/**
+ * The size configurationToKeyValues would give `configuration`, keys counted below the root key
+ * (whose length is the deployment's, not the workload's). The count stops once past `maxKeys` or
+ * `maxBytes`: then `stopped` is set and the figures are where it stopped.
+ */
+export function measureKeyValues(configuration: ConfigObject, servers: readonly ServerOrigin[], ownerId: string, maxKeys: number, maxBytes: number): KeyValueSize {
+  const origins = new Map<string, string>();
+  for (const origin of servers) {
+    const key = originKey(origin.protocol, origin.service, origin.target);
+    if (!origins.has(key)) origins.set(key, origin.workloadId);
+  }
+  const out = new SizeCount(1, maxKeys, maxBytes);
+  const writer: Writer = { out, options: { rootKey: '', ownerId }, origins };
+  try {
+    writeStruct(writer, '', configuration, 'Configuration', [], 'nothing');
+  } catch (error) {
+    if (!(error instanceof PastLimit)) throw error;
+    return { keys: out.size, bytes: out.bytes, stopped: true };
+  }
+  return { keys: out.size, bytes: out.bytes, stopped: false };
+}
+
 /** One resource's keys as the store holds them: its own fields, and each of its servers apart. */
 export interface ResourceEntries {
   /** Keys and values of the resource itself (servers excluded), full keys. */
