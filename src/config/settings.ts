@@ -33,7 +33,7 @@ function limitAsSetting(limit: LimitSetting): Setting {
 
 /** A limit's schema: a whole number from 1 up, its default from the core's table. */
 function limitShape(name: LimitName) {
-  return z.number().int().min(1, 'at least 1').max(Number.MAX_SAFE_INTEGER).default(limitSetting(name).default);
+  return z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(limitSetting(name).default);
 }
 
 export const settings: readonly Setting[] = [

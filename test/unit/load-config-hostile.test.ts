@@ -154,6 +154,27 @@ const cases: Case[] = [
     lines: ['etcd.password: expected text, got a number (flag --etcd-password, variable APPPROXY_ETCD_PASSWORD)'],
   },
   {
+    desc: 'limits: zero, negative, fractional and worded values, each named with its flag and variable',
+    file: { text: 'maxWorkloadLabels: 0\nmaxListItems: -1\nmaxWorkloadKeys: 2.5\nmaxInstanceBytes: lots\n' },
+    lines: [
+      'maxWorkloadLabels: at least 1, got 0 (flag --max-workload-labels, variable APPPROXY_MAX_WORKLOAD_LABELS)',
+      'maxListItems: at least 1, got -1 (flag --max-list-items, variable APPPROXY_MAX_LIST_ITEMS)',
+      'maxWorkloadKeys: expected a whole number, got 2.5 (flag --max-workload-keys, variable APPPROXY_MAX_WORKLOAD_KEYS)',
+      'maxInstanceBytes: expected a whole number, got "lots" (flag --max-instance-bytes, variable APPPROXY_MAX_INSTANCE_BYTES)',
+    ],
+  },
+  {
+    desc: 'limits in variables: units and exponents are not numbers; beyond safe integers is no size',
+    env: { APPPROXY_MAX_WORKLOAD_BYTES: '4MiB', APPPROXY_MAX_LABEL_NAME_BYTES: '4e3', APPPROXY_MAX_INSTANCE_KEYS: '99999999999999999999999' },
+    lines: [
+      'maxLabelNameBytes: expected a whole number, got "4e3" (from APPPROXY_MAX_LABEL_NAME_BYTES)',
+      'maxWorkloadBytes: expected a whole number, got "4MiB" (from APPPROXY_MAX_WORKLOAD_BYTES)',
+      'maxInstanceKeys: expected a whole number, got "99999999999999999999999" (from APPPROXY_MAX_INSTANCE_KEYS)',
+    ],
+  },
+  { desc: 'a limit beyond safe integers in the file', file: { text: 'maxWorkloadLabelBytes: 1e30\n' }, lines: ['maxWorkloadLabelBytes: expected a whole number of a sensible size, got 1e+30 (flag --max-workload-label-bytes, variable APPPROXY_MAX_WORKLOAD_LABEL_BYTES)'] },
+  { desc: 'a bad limit flag names the flag', flags: { maxListItems: 'many' }, lines: ['maxListItems: expected a whole number, got "many" (from --max-list-items)'] },
+  {
     desc: 'a file, variables and flags each with a bad value: one line for each, all at once',
     file: { text: 'logLevel: loud\n' },
     env: { APPPROXY_EXPOSED_BY_DEFAULT: 'maybe' },
