@@ -56,6 +56,12 @@ const cases: Case[] = [
     labels: { [name40]: 'Host(`n`)' },
     error: { label: name40, limit: 'label-name', message: `the label name is 40 bytes, more than the limit of 39: the workload is left out; shorten the name, or ${setting('--max-label-name-bytes', 'APPPROXY_MAX_LABEL_NAME_BYTES', 'maxLabelNameBytes')}` },
   },
+  {
+    desc: 'label name: bytes are UTF-8 bytes, not characters (28 characters, 29 bytes)',
+    limits: { labelNameBytes: 28 },
+    labels: { 'appproxy.http.routers.é.rule': 'Host(`e`)' },
+    error: { label: 'appproxy.http.routers.é.rule', limit: 'label-name', message: `the label name is 29 bytes, more than the limit of 28: the workload is left out; shorten the name, or ${setting('--max-label-name-bytes', 'APPPROXY_MAX_LABEL_NAME_BYTES', 'maxLabelNameBytes')}` },
+  },
   { desc: 'label bytes: all of them at the limit pass', limits: { labelBytes: bytesOf({ ...enable, ...routers(3) }) }, labels: routers(3) },
   {
     desc: 'label bytes: one byte over is refused, naming the total',

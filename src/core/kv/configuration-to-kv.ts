@@ -2,6 +2,7 @@ import { isConfigObject, type ConfigObject, type ConfigValue } from '../config-t
 import type { ServerOrigin } from '../provider/workload-configuration.ts';
 import { fieldByKey, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
+import { utf8Length } from '../utf8-length.ts';
 import { serverKey } from './server-key.ts';
 
 export interface KvOptions {
@@ -153,13 +154,6 @@ export interface KeyValueSize {
   readonly stopped: boolean;
 }
 
-const utf8 = new TextEncoder();
-
-function byteLength(text: string): number {
-  // Most keys and values are ASCII: a character is a byte unless a code unit says otherwise.
-  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return utf8.encode(text).length;
-  return text.length;
-}
 
 /** Stops a count once it is past a limit, so that a million-key workload costs no more than the limit to measure. */
 class PastLimit extends Error {}
@@ -178,9 +172,9 @@ class SizeCount extends Map<string, string> {
   }
   override set(key: string, value: string): this {
     const previous = super.get(key);
-    if (previous !== undefined) this.bytes -= byteLength(previous);
-    else this.bytes += byteLength(key) - this.#skip;
-    this.bytes += byteLength(value);
+    if (previous !== undefined) this.bytes -= utf8Length(previous);
+    else this.bytes += utf8Length(key) - this.#skip;
+    this.bytes += utf8Length(value);
     super.set(key, value);
     if (this.size > this.#maxKeys || this.bytes > this.#maxBytes) throw new PastLimit();
     return this;

@@ -8,6 +8,7 @@ import type { LabelProblem } from '../labels/decode-configuration.ts';
 import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
 import { measureKeyValues } from '../kv/configuration-to-kv.ts';
 import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '../limits.ts';
+import { utf8Length } from '../utf8-length.ts';
 import type { Workload } from '../workload.ts';
 import { makeNamesEtcdSafe } from './etcd-safe-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
@@ -103,9 +104,9 @@ function labelLimitProblem(workload: Workload, prefix: string, limits: WorkloadL
   for (const [label, value] of Object.entries(workload.labels)) {
     if (!label.toLowerCase().startsWith(start)) continue;
     count += 1;
-    const nameBytes = utf8.encode(label).length;
+    const nameBytes = utf8Length(label);
     if (nameBytes > limits.labelNameBytes) longNames.push({ label, bytes: nameBytes });
-    bytes += nameBytes + utf8.encode(value).length;
+    bytes += nameBytes + utf8Length(value);
   }
   const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem => ({ severity: 'error', workload: workload.name, label, message, limit });
   if (count > limits.labels) {
