@@ -43,5 +43,13 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
       publicHost: config.appPublicHost,
     },
     traefikMinVersion: parseTraefikVersion(config.traefikMinVersion) ?? DEFAULT_TRAEFIK_MIN_VERSION,
+    limits: {
+      labels: config.maxWorkloadLabels,
+      labelNameBytes: config.maxLabelNameBytes,
+      labelBytes: config.maxWorkloadLabelBytes,
+      listItems: config.maxListItems,
+      keys: config.maxWorkloadKeys,
+      bytes: config.maxWorkloadBytes,
+    },
   };
 }

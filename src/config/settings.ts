@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { entryPointNameProblem, entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
 import { formatPortRange, inPortRange, parsePortRange } from '../core/apps/port-range.ts';
+import { LIMIT_SETTINGS, limitSetting, type LimitName, type LimitSetting } from '../core/limits.ts';
 import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, formatTraefikVersion, traefikMinVersionTextProblem } from '../core/schema/traefik-version.ts';
 import { LOG_LEVELS } from '../logging/create-logger.ts';
@@ -26,6 +27,15 @@ export interface Setting {
   readonly scope: 'translate' | 'run';
 }
 
+function limitAsSetting(limit: LimitSetting): Setting {
+  return { path: limit.path, flag: limit.flag, env: limit.env, kind: 'integer', scope: limit.scope, description: limit.description };
+}
+
+/** A limit's schema: a whole number from 1 up, its default from the core's table. */
+function limitShape(name: LimitName) {
+  return z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(limitSetting(name).default);
+}
+
 export const settings: readonly Setting[] = [
   { path: 'prefix', flag: '--prefix <prefix>', env: 'APPPROXY_PREFIX', kind: 'string', scope: 'translate', description: 'label prefix; "traefik" reads existing Traefik labels unchanged (default appproxy)' },
   { path: 'exposedByDefault', flag: '--exposed-by-default', env: 'APPPROXY_EXPOSED_BY_DEFAULT', kind: 'boolean', scope: 'translate', description: "route workloads that lack <prefix>.enable=true (Traefik's default; off here)" },
@@ -37,6 +47,7 @@ export const settings: readonly Setting[] = [
   { path: 'hostNetworkAddress', flag: '--host-network-address <ip>', env: 'APPPROXY_HOST_NETWORK_ADDRESS', kind: 'string', scope: 'translate', description: 'address of workloads in host network mode (default 127.0.0.1)' },
   { path: 'advertiseAddress', flag: '--advertise-address <ip>', env: 'APPPROXY_ADVERTISE_ADDRESS', kind: 'string', scope: 'translate', description: "this host's address for Traefik on other hosts: route to it with each container's published port (a container's <prefix>.sidecar.address=container opts out)" },
   { path: 'traefikMinVersion', flag: '--traefik-min-version <version>', env: 'APPPROXY_TRAEFIK_MIN_VERSION', kind: 'string', scope: 'translate', description: 'the oldest Traefik that reads the root key, e.g. 3.0, 3.4 or 3.6.2: a label that needs a newer field or value (one unknown key makes that Traefik reject the whole tree) leaves its workload out with an error (default 3.0)' },
+  ...LIMIT_SETTINGS.filter((limit) => limit.scope === 'translate').map(limitAsSetting),
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
@@ -64,6 +75,7 @@ export const settings: readonly Setting[] = [
   { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease (etcd or Redis): its servers leave Traefik this long after it dies (default 15)" },
   { path: 'etcd.timeoutSeconds', flag: '--etcd-timeout-seconds <n>', env: 'APPPROXY_ETCD_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one etcd call (default 10)' },
   { path: 'swarmOwner', flag: '--swarm-owner <id>', env: 'APPPROXY_SWARM_OWNER', kind: 'string', scope: 'run', description: "owner id of the Swarm services, written by the one instance elected among a Swarm's managers (default swarm-<first 12 characters of the cluster id>)" },
+  ...LIMIT_SETTINGS.filter((limit) => limit.scope === 'run').map(limitAsSetting),
   { path: 'resyncSeconds', flag: '--resync-seconds <n>', env: 'APPPROXY_RESYNC_SECONDS', kind: 'integer', scope: 'run', description: 'full resync interval, a safety net beside Docker events (default 60)' },
   { path: 'traefikMetricsUrls', flag: '--traefik-metrics-urls <list>', env: 'APPPROXY_TRAEFIK_METRICS_URLS', kind: 'list', scope: 'run', description: "Traefik's Prometheus endpoints, comma-separated (http://traefik:8082/metrics), read for the apps' activity (last request, open connections, idle); none: activity is not tracked" },
   { path: 'activityIntervalSeconds', flag: '--activity-interval-seconds <n>', env: 'APPPROXY_ACTIVITY_INTERVAL_SECONDS', kind: 'integer', scope: 'run', description: "how often Traefik's metrics are read and the apps' records updated at most (default 5)" },
@@ -107,6 +119,13 @@ const translationShape = {
     .string({ error: (issue) => (issue.input === undefined ? undefined : `expected a Traefik release as text, such as "3.0" or "3.6.2" (quote it in YAML: 3.10 unquoted is the number 3.1), got ${JSON.stringify(issue.input)}`) })
     .superRefine(checkedText(traefikMinVersionTextProblem))
     .default(formatTraefikVersion(DEFAULT_TRAEFIK_MIN_VERSION)),
+  // Paths as in LIMIT_SETTINGS (a test holds the two together).
+  maxWorkloadLabels: limitShape('labels'),
+  maxLabelNameBytes: limitShape('label-name'),
+  maxWorkloadLabelBytes: limitShape('label-bytes'),
+  maxListItems: limitShape('list-items'),
+  maxWorkloadKeys: limitShape('workload-keys'),
+  maxWorkloadBytes: limitShape('workload-bytes'),
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
   dockerTimeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(30),
@@ -182,6 +201,8 @@ export const daemonConfigSchema = z
       .refine((redis) => (redis.cert === undefined) === (redis.key === undefined), 'Redis client certificate and key go together')
       .refine((redis) => (redis.ca === undefined && redis.cert === undefined) || redis.url.startsWith('rediss://'), 'Redis TLS files need a rediss:// URL'),
     swarmOwner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"').optional(),
+    maxInstanceKeys: limitShape('instance-keys'),
+    maxInstanceBytes: limitShape('instance-bytes'),
     resyncSeconds: z.number().int().min(1).max(86_400).default(60),
     traefikMetricsUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "expected Traefik's metrics URL, e.g. http://traefik:8082/metrics")).default([]),
     activityIntervalSeconds: z.number().int().min(1, 'at least 1').max(300, 'at most 300').default(5),

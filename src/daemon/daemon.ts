@@ -1,3 +1,4 @@
+import type { InstanceLimits } from '../core/limits.ts';
 import type Dockerode from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -85,6 +86,7 @@ export class Daemon {
       this.#scheduler?.trigger();
       this.#scheduler?.wake();
     };
+    const instanceLimits: InstanceLimits = { keys: config.maxInstanceKeys, bytes: config.maxInstanceBytes };
     this.#node = new OwnerRole({
       store,
       rootKey: config.rootKey,
@@ -97,6 +99,7 @@ export class Daemon {
       onDirty: () => this.#scheduler?.trigger(),
       onLeaseReplaced: passSoon,
       activity: this.#tracker,
+      limits: instanceLimits,
     });
     this.#swarm = new SwarmWriter({
       store,
@@ -111,6 +114,7 @@ export class Daemon {
       onChange: passSoon,
       onWriter: (writer) => this.metrics.swarmWriter.set(writer ? 1 : 0),
       activity: this.#tracker,
+      limits: instanceLimits,
     });
     this.metrics.swarmWriter.set(0);
     this.#setDockerOk(false);
@@ -338,7 +342,10 @@ export class Daemon {
     const forSwarm = target.kind === 'swarm-service';
     const role = forSwarm ? swarmRole : this.#node;
     const owner = forSwarm ? (swarmOwner ?? config.owner) : config.owner;
-    const explanation = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: owner });
+    const translated = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: owner });
+    // Only the daemon knows what else its owner writes: a refusal for the instance's limits is its to tell.
+    const refusal = role?.engine?.refusalOf(target.id);
+    const explanation = refusal === undefined ? translated : { ...translated, routed: false, reasons: [...translated.reasons, `error: ${refusal.message}`], keys: [] };
     const resourceIds = new Set(explanation.resources.map((resource) => claimIdOf(resource.resource)));
     const keys = new Set(explanation.keys.map((line) => line.slice(0, line.indexOf('='))));
     const daemon: DaemonFacts = {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LIMIT_SETTINGS } from '../core/limits.ts';
 import { APPPROXY_VERSION } from '../version.ts';
 
 /** The daemon's Prometheus metrics, in their own registry (no global state). */
@@ -7,6 +8,14 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
   // The standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), which
   // dashboards and alerts written for any Node service expect.
   collectDefaultMetrics({ register: registry });
+  const refusals = new Counter({
+    name: 'appproxy_workloads_refused_total',
+    help: 'Workloads left out for passing a limit, by limit (labels, label-name, label-bytes, list-items, workload-keys, workload-bytes, instance-keys, instance-bytes); counted when the refusal starts, not on every pass.',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  // Every limit present from the start, at 0: an alert on its rate needs the series.
+  for (const { limit } of LIMIT_SETTINGS) refusals.inc({ limit }, 0);
   new Gauge({ name: 'appproxy_build_info', help: 'Always 1; the labels say which appproxy and Node.js run.', labelNames: ['version', 'node'] as const, registers: [registry] }).set({ version, node: process.version }, 1);
   return {
     registry,
@@ -21,6 +30,7 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     operations: new Counter({ name: 'appproxy_etcd_operations_total', help: 'Puts and deletes applied in etcd transactions.', registers: [registry] }),
     events: new Counter({ name: 'appproxy_docker_events_total', help: 'Docker events received, by type and action.', labelNames: ['type', 'action'] as const, registers: [registry] }),
     errors: new Counter({ name: 'appproxy_errors_total', help: 'Errors, by where they happened.', labelNames: ['kind'] as const, registers: [registry] }),
+    refusals,
     problems: new Gauge({ name: 'appproxy_label_problems', help: 'Label problems in the last pass, by severity.', labelNames: ['severity'] as const, registers: [registry] }),
     conflicts: new Gauge({ name: 'appproxy_conflicts', help: 'Resources another owner defines differently (left as they are).', registers: [registry] }),
     resources: new Gauge({ name: 'appproxy_resources', help: 'Resources this instance routes, by kind.', labelNames: ['kind'] as const, registers: [registry] }),

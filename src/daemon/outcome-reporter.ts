@@ -46,7 +46,10 @@ export class OutcomeReporter {
     for (const problem of problems) {
       const key = JSON.stringify(problem);
       current.add(key);
-      if (!this.#lastProblems.has(key)) this.#log[problem.severity === 'error' ? 'error' : 'warn']({ workload: problem.workload, label: problem.label }, problem.message);
+      if (this.#lastProblems.has(key)) continue;
+      this.#log[problem.severity === 'error' ? 'error' : 'warn']({ workload: problem.workload, label: problem.label, ...(problem.limit === undefined ? {} : { limit: problem.limit }) }, problem.message);
+      // A refusal is counted when it appears: the same one standing over many passes is one.
+      if (problem.limit !== undefined) m.refusals.inc({ limit: problem.limit });
     }
     for (const conflict of conflicts) {
       const key = `conflict:${conflict.resource}:${conflict.owners.join(',')}`;

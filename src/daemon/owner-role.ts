@@ -1,3 +1,4 @@
+import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
 import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
@@ -31,6 +32,8 @@ export interface OwnerRoleOptions {
   readonly onLeaseReplaced?: () => void;
   /** What is known of the apps' use, for their records. */
   readonly activity?: ActivitySource | undefined;
+  /** The keys and bytes everything this owner writes may reach. */
+  readonly limits?: InstanceLimits | undefined;
 }
 
 /**
@@ -106,6 +109,7 @@ export class OwnerRole {
       inherited: previousKeys ?? [],
       onDirty: this.#options.onDirty,
       activity: this.#options.activity,
+      ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.fence === undefined ? {} : { fence: this.#options.fence }),
     });
     this.#reconciler = new Reconciler(this.#options.source, this.#engine);

@@ -1,3 +1,4 @@
+import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
 import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
 import { retryForever } from '../retry/retry-forever.ts';
@@ -38,6 +39,8 @@ export interface SwarmWriterOptions {
   readonly onWriter: (writer: boolean) => void;
   /** What is known of the apps' use, for their records. */
   readonly activity?: ActivitySource | undefined;
+  /** The keys and bytes everything the Swarm writer writes may reach. */
+  readonly limits?: InstanceLimits | undefined;
 }
 
 /** The owner id of a Swarm cluster's services when none is configured. */
@@ -139,6 +142,7 @@ export class SwarmWriter {
             onDirty: this.#options.onDirty,
             onLeaseReplaced: this.#options.onChange,
             activity: this.#options.activity,
+            limits: this.#options.limits,
           });
           await role.connect();
           if (term.signal.aborted) {

@@ -6,6 +6,7 @@ import { conflictProblems, translateWorkload, type BuildProblem, type CompiledPr
 import { MergeIndex } from '../core/provider/merge-index.ts';
 import type { MergeConflict } from '../core/provider/merge-configurations.ts';
 import { resourcePath } from '../core/resource-kinds.ts';
+import { defaultInstanceLimits, formatCount, limitMessage, type InstanceLimits } from '../core/limits.ts';
 import type { Workload } from '../core/workload.ts';
 import type { KeyLayout } from './key-layout.ts';
 import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction, type KvStore, type StoreWatch, type WatchEvent } from './kv-store.ts';
@@ -56,8 +57,17 @@ const CATCH_UP_MS = 2000;
 
 interface WorkloadState {
   readonly kind: Workload['kind'];
+  readonly name: string;
   readonly fingerprint: string;
   readonly translation: WorkloadTranslation;
+  /** Set while the workload is left out because this instance's keys or bytes would pass their limit. */
+  readonly refusal: BuildProblem | undefined;
+}
+
+/** Keys and bytes (of keys and values) one desired resource puts in the store, its claim included. */
+interface StoreSize {
+  readonly keys: number;
+  readonly bytes: number;
 }
 
 /**
@@ -100,13 +110,32 @@ export class SyncEngine {
   readonly #appsOf = new Map<string, WorkloadTranslation['apps']>();
   /** A full listing came: until then the apps' step frees no port (an unanswered Docker is no app gone). */
   #listed = false;
+  readonly #limits: InstanceLimits;
+  /** What each desired resource puts in the store, and the sum: everything this instance owns. */
+  readonly #sizes = new Map<string, StoreSize>();
+  #total: StoreSize = { keys: 0, bytes: 0 };
+  /** A workload left or changed since refused ones were last tried: one of them may fit now. */
+  #freed = false;
 
   /**
    * `fence`: every transaction applies only while that leader key stands (the Swarm writer's
    * election); a refused one ends the pass with LeadershipLostError.
    */
-  constructor(options: { store: KvStore; layout: KeyLayout; compiled: CompiledProviderOptions; lease: LeaseHolder; logger: Logger; inherited?: readonly string[]; onDirty?: () => void; fence?: Fence; activity?: ActivitySource | undefined }) {
+  constructor(options: {
+    store: KvStore;
+    layout: KeyLayout;
+    compiled: CompiledProviderOptions;
+    lease: LeaseHolder;
+    logger: Logger;
+    inherited?: readonly string[];
+    onDirty?: () => void;
+    fence?: Fence;
+    activity?: ActivitySource | undefined;
+    /** The keys and bytes everything this instance owns may reach (--max-instance-keys, --max-instance-bytes). */
+    limits?: InstanceLimits;
+  }) {
     this.#store = options.store;
+    this.#limits = options.limits ?? defaultInstanceLimits;
     this.#layout = options.layout;
     this.#compiled = options.compiled;
     this.#lease = options.lease;
@@ -158,8 +187,38 @@ export class SyncEngine {
     // (translation.apps), so that ports, which depend on the other apps and on a store, never go
     // stale here; the apps' step (app-serving.ts) gives them on every pass.
     const translation = translateWorkload(workload, this.#compiled);
-    this.#setTranslation(workload.id, known?.translation, translation);
-    this.#workloads.set(workload.id, { kind: workload.kind, fingerprint, translation });
+    const admitted = known !== undefined && known.refusal === undefined ? known.translation : undefined;
+    if (admitted !== undefined) this.#freed = true;
+    const refusal = this.#admit(workload.id, workload.name, admitted, translation);
+    this.#workloads.set(workload.id, { kind: workload.kind, name: workload.name, fingerprint, translation, refusal });
+  }
+
+  /**
+   * Puts a workload's translation in the merge in place of `before`, unless everything this
+   * instance owns would then pass its limit: then the workload is left out whole (the merge is as
+   * if it were not there), and the refusal is returned. Workloads already in never move for it.
+   */
+  #admit(id: string, name: string, before: WorkloadTranslation | undefined, translation: WorkloadTranslation): BuildProblem | undefined {
+    this.#setTranslation(id, before, translation);
+    const total = this.#total;
+    const over = total.keys > this.#limits.keys ? 'instance-keys' : total.bytes > this.#limits.bytes ? 'instance-bytes' : undefined;
+    if (translation.contributions.length === 0 || over === undefined) return undefined;
+    this.#setTranslation(id, translation, undefined);
+    const found = over === 'instance-keys' ? `with it, this instance would own ${formatCount(total.keys)} keys in the store` : `with it, this instance would own ${formatCount(total.bytes)} bytes of keys and values in the store`;
+    const max = over === 'instance-keys' ? this.#limits.keys : this.#limits.bytes;
+    return { severity: 'error', workload: name, label: undefined, limit: over, message: limitMessage(over, found, max, 'what is routed already stays; remove workloads (it is tried again as they go)') };
+  }
+
+  /** Refused workloads tried again, in the order they came, once something left: each that fits now is routed. */
+  #retryRefused(): void {
+    if (!this.#freed) return;
+    this.#freed = false;
+    for (const [id, state] of this.#workloads) {
+      if (state.refusal === undefined) continue;
+      // The first refusal is kept while it stands: its figures are those of when it was refused.
+      const refusal = this.#admit(id, state.name, undefined, state.translation);
+      if (refusal === undefined) this.#workloads.set(id, { ...state, refusal: undefined });
+    }
   }
 
   /** One workload is gone. */
@@ -167,7 +226,9 @@ export class SyncEngine {
     const known = this.#workloads.get(id);
     if (known === undefined) return;
     this.#workloads.delete(id);
+    if (known.refusal !== undefined) return;
     this.#setTranslation(id, known.translation, undefined);
+    this.#freed = true;
   }
 
   /** Plans every claim id on the next pass (a new lease, a resync). */
@@ -189,15 +250,36 @@ export class SyncEngine {
     else this.#mergeConflicts.delete(claimId);
     const previous = this.#desired.get(claimId);
     if (previous !== undefined) this.#count(previous.resource, -1);
+    const size = this.#sizes.get(claimId);
+    if (size !== undefined) {
+      this.#total = { keys: this.#total.keys - size.keys, bytes: this.#total.bytes - size.bytes };
+      this.#sizes.delete(claimId);
+    }
     if (resource === undefined) {
       this.#desired.delete(claimId);
     } else {
       const entries = resourceEntries(resource.section, resource.kind, resource.name, resource.definition, resource.serverOrigins, { rootKey: this.#layout.rootKey, ownerId: this.#layout.owner });
       const path = resourcePath(resource.section, resource.kind, resource.name);
-      this.#desired.set(claimId, { resource: path, fields: entries.fields, servers: entries.servers, digest: resourceDigest(entries.fields, this.#layout.rootKey) });
+      const desired = { resource: path, fields: entries.fields, servers: entries.servers, digest: resourceDigest(entries.fields, this.#layout.rootKey) };
+      this.#desired.set(claimId, desired);
       this.#count(path, 1);
+      const added = this.#sizeOf(claimId, desired);
+      this.#sizes.set(claimId, added);
+      this.#total = { keys: this.#total.keys + added.keys, bytes: this.#total.bytes + added.bytes };
     }
     this.#dirty.add(claimId);
+  }
+
+  /** What a desired resource puts in the store: its fields, this instance's servers of it, and its claim. */
+  #sizeOf(claimId: string, desired: DesiredResource): StoreSize {
+    let keys = desired.fields.size + 1;
+    let bytes = Buffer.byteLength(this.#layout.claimKey(claimId)) + Buffer.byteLength(desired.digest);
+    for (const [key, value] of desired.fields) bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    for (const server of desired.servers.values()) {
+      keys += server.size;
+      for (const [key, value] of server) bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    }
+    return { keys, bytes };
   }
 
   #count(resource: string, delta: number): void {
@@ -284,6 +366,7 @@ export class SyncEngine {
   /** One pass: whatever changed since the last one (or everything) planned against the mirror and applied. */
   async sync(): Promise<SyncOutcome> {
     const loaded = await this.#ensureMirror();
+    this.#retryRefused();
     this.#mirror.takePortsChanged();
     if (this.#listed) await this.#apps.serve([...this.#appsOf.values()].flat(), () => this.#lease.leaseId());
     const full = this.#fullPass;
@@ -358,7 +441,10 @@ export class SyncEngine {
   /** Every problem now: each workload's own, and the merge conflicts (reported to each workload involved). */
   problems(): BuildProblem[] {
     const problems: BuildProblem[] = [];
-    for (const { translation } of this.#workloads.values()) problems.push(...translation.problems);
+    for (const { translation, refusal } of this.#workloads.values()) {
+      problems.push(...translation.problems);
+      if (refusal !== undefined) problems.push(refusal);
+    }
     for (const conflicts of this.#mergeConflicts.values()) for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
     problems.push(...this.#apps.problems());
     return problems;
@@ -396,6 +482,16 @@ export class SyncEngine {
   /** Resources another owner defines differently (left as they are). */
   conflicts(): Conflict[] {
     return [...this.#ownerConflicts.values()];
+  }
+
+  /** Keys and bytes of everything this instance wants in the store now (what --max-instance-keys and --max-instance-bytes cap). */
+  storeSize(): StoreSize {
+    return this.#total;
+  }
+
+  /** Why a workload is left out for this instance's limits, if it is. */
+  refusalOf(workloadId: string): BuildProblem | undefined {
+    return this.#workloads.get(workloadId)?.refusal;
   }
 
   counts(): SyncCounts {

@@ -74,10 +74,13 @@ test('core properties: any label set translates without throwing; keys stay well
   );
 });
 
-test('core properties: tens of thousands of labels on one container are all translated', () => {
+test('core properties: tens of thousands of labels on one container are all translated, where the limits allow them', () => {
+  // What is tested is linear work on many labels, not the default limits (workload-limits.test.ts).
+  const many = compileProviderOptions({ ...defaultProviderOptions, limits: { ...defaultProviderOptions.limits, labels: 100_000, labelBytes: 64 << 20, keys: 1_000_000, bytes: 64 << 20 } });
+  assert.ok(many.ok);
   const labels: Record<string, string> = { 'appproxy.enable': 'true' };
   for (let index = 0; index < 20_000; index += 1) labels[`appproxy.http.middlewares.m${index}.headers.customrequestheaders.X-${index}`] = `v${index}`;
-  const result = buildConfiguration([{ kind: 'container', id: 'big', name: 'big', serviceName: 'big', labels, status: 'running', ports: [{ name: '80/tcp', bindings: [] }], networks: [{ name: 'bridge', ip: '172.17.0.9' }] }], compiled.value);
+  const result = buildConfiguration([{ kind: 'container', id: 'big', name: 'big', serviceName: 'big', labels, status: 'running', ports: [{ name: '80/tcp', bindings: [] }], networks: [{ name: 'bridge', ip: '172.17.0.9' }] }], many.value);
   assert.deepEqual(result.problems, []);
   const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey: 'traefik', ownerId: 'prop' });
   assert.equal([...pairs.keys()].filter((key) => key.includes('/customRequestHeaders/')).length, 20_000);

@@ -32,6 +32,18 @@ const cases: Case[] = [
   { name: 'not-running', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { status: 'exited' })] },
   { name: 'unhealthy', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { health: 'starting' })] },
   { name: 'no-port', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true' }, { ports: [] })] },
+  {
+    name: 'limit-list-items',
+    target: 'chat',
+    workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)', 'appproxy.http.routers.chat.entrypoints': 'a,b,c,d' })],
+    options: { limits: { ...defaultProviderOptions.limits, listItems: 3 } },
+  },
+  {
+    name: 'limit-workload-keys',
+    target: 'chat',
+    workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)', 'appproxy.http.routers.chat.entrypoints': 'a,b,c,d' })],
+    options: { limits: { ...defaultProviderOptions.limits, keys: 5 } },
+  },
   { name: 'refused-label', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.services.chat.loadbalancer.sticky.cookie.samesite': 'io' })] },
   {
     name: 'newer-than-traefik',

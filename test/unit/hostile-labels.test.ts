@@ -4,6 +4,7 @@ import { configurationToKeyValues, type KeyValues } from '../../src/core/kv/conf
 import { buildConfiguration, compileProviderOptions, MAX_LABEL_VALUE_BYTES, type BuildResult } from '../../src/core/provider/build-configuration.ts';
 import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
+import type { WorkloadLimits } from '../../src/core/limits.ts';
 import { container } from '../support/workloads.ts';
 
 // Labels are written by whoever can start a container, so the core must treat them as hostile:
@@ -58,6 +59,8 @@ interface Case {
   readonly servers?: Readonly<Record<string, readonly string[]>>;
   /** Write for Traefik 3.7 and newer, for fields the default oldest Traefik (3.0) cannot read. */
   readonly traefik37?: true;
+  /** Limits other than the defaults (--max-workload-labels and the others). */
+  readonly limits?: Partial<WorkloadLimits>;
 }
 
 const x = (name: string): string => `Host(\`${name}.example\`)`;
@@ -528,7 +531,36 @@ function manyLabels(bad: boolean): Record<string, string> {
   return labels;
 }
 
+/** Limits far above the defaults, for the cases about linear work on many labels. */
+const MANY: Partial<WorkloadLimits> = { labels: 100_000, labelBytes: 64 * MEGABYTE, keys: 1_000_000, bytes: 64 * MEGABYTE };
+
+/** The issue's case: 50 routers whose entry points are a 42 KB list `a,a,a,…` (1,050,104 keys before the limits). */
+function commaLists(): Record<string, string> {
+  const list = Array.from({ length: 21_000 }, () => 'a').join(',');
+  const labels: Record<string, string> = {};
+  for (let index = 0; index < 50; index += 1) {
+    labels[`appproxy.http.routers.r${index}.rule`] = x('big');
+    labels[`appproxy.http.routers.r${index}.entrypoints`] = list;
+  }
+  return labels;
+}
+
 const volumeCases: Case[] = [
+  {
+    desc: '50 lists of 21,000 items (2 MB of labels) leave that workload out on the bytes of its labels, before anything is decoded',
+    workloads: [box('lists', '172.17.0.2', commaLists())],
+    routed: [],
+    errors: [{ workload: 'lists', includes: 'are 2,104,249 bytes (names and values), more than the limit of 1,048,576' }],
+    absent: ['http/routers/r'],
+  },
+  {
+    desc: 'the same lists past a raised label-bytes limit are refused on their items, in one error naming the first list',
+    workloads: [box('lists', '172.17.0.2', commaLists())],
+    limits: { labelBytes: 64 * MEGABYTE },
+    routed: [],
+    errors: [{ workload: 'lists', label: 'appproxy.http.routers.r0.entrypoints', includes: 'the list has 21,000 items (and 49 other list labels of this workload), more than the limit of 1,000' }],
+    absent: ['http/routers/r'],
+  },
   {
     desc: 'a value of 1 MB (beyond what one etcd request may carry with the rest) leaves that workload out, naming the label',
     workloads: [box('big', '172.17.0.2', { 'appproxy.http.routers.r.rule': bigRule, 'appproxy.http.services.s.loadbalancer.server.port': '80' })],
@@ -555,8 +587,9 @@ const volumeCases: Case[] = [
     pairs: { 'http/routers/o/rule': x('o') },
   },
   {
-    desc: '30,000 labels on one container are all translated',
+    desc: '30,000 labels on one container are all translated, where the limits allow them',
     workloads: [box('many', '172.17.0.2', manyLabels(false))],
+    limits: MANY,
     routed: ['many'],
     pairs: { 'http/routers/r0/rule': x('h0'), 'http/routers/r9999/priority': '10000', 'http/routers/r9999/service': 's' },
     counts: [
@@ -567,6 +600,7 @@ const volumeCases: Case[] = [
   {
     desc: 'one bad label among 30,000 leaves that container out with one error naming it, and only it',
     workloads: [box('many', '172.17.0.2', manyLabels(true))],
+    limits: MANY,
     routed: [],
     errors: [{ workload: 'many', label: 'appproxy.http.routers.r4321.priority', includes: 'expects a whole number, got "high"' }],
     absent: ['http/routers/r'],
@@ -575,8 +609,11 @@ const volumeCases: Case[] = [
 
 const cases: Case[] = [...nameCases, ...listCases, ...ownershipCases, ...unicodeCases, ...prototypeCases, ...keyCases, ...segmentCases, ...volumeCases];
 
-function run(workloads: readonly Workload[], traefik37 = false): { result: BuildResult; pairs: KeyValues } {
-  const result = buildConfiguration([...workloads, neighbour], traefik37 ? provider37 : provider);
+function run(workloads: readonly Workload[], traefik37 = false, limits: Partial<WorkloadLimits> = {}): { result: BuildResult; pairs: KeyValues } {
+  const base = traefik37 ? provider37 : provider;
+  const limited = compileProviderOptions({ ...base.options, limits: { ...base.options.limits, ...limits } });
+  assert.ok(limited.ok);
+  const result = buildConfiguration([...workloads, neighbour], limited.value);
   return { result, pairs: configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'hostile' }) };
 }
 
@@ -600,7 +637,8 @@ function assertInvariants(workloads: readonly Workload[], result: BuildResult, p
       // The label named is the user's label, or the part of it that is wrong (a name, a field).
       const named = problem.label.toLowerCase();
       assert.ok(Object.keys(workload.labels).some((label) => label.toLowerCase().startsWith(named)), `problem names no label of ${workload.name}: ${JSON.stringify(problem)}`);
-    } else {
+    } else if (problem.limit === undefined) {
+      // A limit on a total (labels, keys, bytes) names the total instead.
       assert.match(problem.message, /"[^"]+"/, `a problem without a label must name the resource: ${JSON.stringify(problem)}`);
     }
   }
@@ -608,7 +646,7 @@ function assertInvariants(workloads: readonly Workload[], result: BuildResult, p
 
 for (const testCase of cases) {
   test(`hostile labels: ${testCase.desc}`, { timeout: 120_000 }, () => {
-    const { result, pairs } = run(testCase.workloads, testCase.traefik37);
+    const { result, pairs } = run(testCase.workloads, testCase.traefik37, testCase.limits);
     assertInvariants(testCase.workloads, result, pairs);
 
     assert.deepEqual([...result.routed].sort(), [...testCase.routed, 'neighbour'].sort(), 'routed workloads');

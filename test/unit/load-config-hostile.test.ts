@@ -15,10 +15,11 @@ const directory = join(dir, 'a-directory.yml');
 mkdirSync(directory);
 
 const SETTING_LIST =
-  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, traefikMinVersion, rootKey, owner, dockerTimeoutSeconds, ' +
+  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, traefikMinVersion, ' +
+  'maxWorkloadLabels, maxLabelNameBytes, maxWorkloadLabelBytes, maxListItems, maxWorkloadKeys, maxWorkloadBytes, rootKey, owner, dockerTimeoutSeconds, ' +
   'appFrontend, appPortRange, appPortEntrypointTemplate, appWildcardEntrypoint, appWildcardDomain, appWildcardPort, appPublicHost, ' +
   'store, redis.url, redis.username, redis.password, redis.ca, redis.cert, redis.key, redis.timeoutSeconds, ' +
-  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';
+  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';
 const LEASE = '(flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)';
 const ENDPOINTS = '(flag --etcd-endpoints, variable APPPROXY_ETCD_ENDPOINTS)';
 
@@ -152,6 +153,27 @@ const cases: Case[] = [
     file: { text: 'etcd:\n  username: u\n  password: 73310\n' },
     lines: ['etcd.password: expected text, got a number (flag --etcd-password, variable APPPROXY_ETCD_PASSWORD)'],
   },
+  {
+    desc: 'limits: zero, negative, fractional and worded values, each named with its flag and variable',
+    file: { text: 'maxWorkloadLabels: 0\nmaxListItems: -1\nmaxWorkloadKeys: 2.5\nmaxInstanceBytes: lots\n' },
+    lines: [
+      'maxWorkloadLabels: at least 1, got 0 (flag --max-workload-labels, variable APPPROXY_MAX_WORKLOAD_LABELS)',
+      'maxListItems: at least 1, got -1 (flag --max-list-items, variable APPPROXY_MAX_LIST_ITEMS)',
+      'maxWorkloadKeys: expected a whole number, got 2.5 (flag --max-workload-keys, variable APPPROXY_MAX_WORKLOAD_KEYS)',
+      'maxInstanceBytes: expected a whole number, got "lots" (flag --max-instance-bytes, variable APPPROXY_MAX_INSTANCE_BYTES)',
+    ],
+  },
+  {
+    desc: 'limits in variables: units and exponents are not numbers; beyond safe integers is no size',
+    env: { APPPROXY_MAX_WORKLOAD_BYTES: '4MiB', APPPROXY_MAX_LABEL_NAME_BYTES: '4e3', APPPROXY_MAX_INSTANCE_KEYS: '99999999999999999999999' },
+    lines: [
+      'maxLabelNameBytes: expected a whole number, got "4e3" (from APPPROXY_MAX_LABEL_NAME_BYTES)',
+      'maxWorkloadBytes: expected a whole number, got "4MiB" (from APPPROXY_MAX_WORKLOAD_BYTES)',
+      'maxInstanceKeys: expected a whole number, got "99999999999999999999999" (from APPPROXY_MAX_INSTANCE_KEYS)',
+    ],
+  },
+  { desc: 'a limit beyond safe integers in the file', file: { text: 'maxWorkloadLabelBytes: 1e30\n' }, lines: ['maxWorkloadLabelBytes: expected a whole number of a sensible size, got 1e+30 (flag --max-workload-label-bytes, variable APPPROXY_MAX_WORKLOAD_LABEL_BYTES)'] },
+  { desc: 'a bad limit flag names the flag', flags: { maxListItems: 'many' }, lines: ['maxListItems: expected a whole number, got "many" (from --max-list-items)'] },
   {
     desc: 'a file, variables and flags each with a bad value: one line for each, all at once',
     file: { text: 'logLevel: loud\n' },

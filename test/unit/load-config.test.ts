@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, redactConfig } from '../../src/config/load-config.ts';
-import { daemonConfigSchema } from '../../src/config/settings.ts';
+import { providerOptionsOf } from '../../src/config/setting-flags.ts';
+import { daemonConfigSchema, settings } from '../../src/config/settings.ts';
+import { LIMIT_SETTINGS } from '../../src/core/limits.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'appproxy-config-'));
 function file(name: string, text: string): string {
@@ -85,4 +87,25 @@ test('config: the etcd password from a file (a Docker secret); the variable wins
   const found = problems(() => loadConfig(daemonConfigSchema, { ...base, env: { APPPROXY_ETCD_USERNAME: 'appproxy', APPPROXY_ETCD_PASSWORD_FILE: missing } }));
   assert.ok(found.some((line) => line === `etcd.password: cannot read APPPROXY_ETCD_PASSWORD_FILE=${missing}: ENOENT; give a readable file (a mounted secret) or set APPPROXY_ETCD_PASSWORD`), found.join('\n'));
   assert.ok(!found.join('\n').includes('s3cret'));
+});
+
+test('config: limits default far above real use, and each comes from the file, its variable or its flag', () => {
+  const defaults = loadConfig(daemonConfigSchema, { flags: {}, env: {}, scope: 'run' });
+  assert.deepEqual(
+    [defaults.maxWorkloadLabels, defaults.maxLabelNameBytes, defaults.maxWorkloadLabelBytes, defaults.maxListItems, defaults.maxWorkloadKeys, defaults.maxWorkloadBytes, defaults.maxInstanceKeys, defaults.maxInstanceBytes],
+    [1000, 4096, 1_048_576, 1000, 10_000, 4_194_304, 1_000_000, 268_435_456],
+  );
+  const path = file('limits.yml', 'maxWorkloadLabels: 50\nmaxInstanceKeys: 5000\n');
+  const config = loadConfig(daemonConfigSchema, { flags: { maxListItems: '7' }, env: { APPPROXY_MAX_WORKLOAD_KEYS: '300', APPPROXY_MAX_INSTANCE_BYTES: '1048576' }, file: path, scope: 'run' });
+  assert.deepEqual([config.maxWorkloadLabels, config.maxListItems, config.maxWorkloadKeys, config.maxInstanceKeys, config.maxInstanceBytes], [50, 7, 300, 5000, 1_048_576]);
+  assert.deepEqual(providerOptionsOf(config).limits, { labels: 50, labelNameBytes: 4096, labelBytes: 1_048_576, listItems: 7, keys: 300, bytes: 4_194_304 });
+});
+
+test('config: every limit of the core is a setting, under the same path, flag and variable', () => {
+  for (const limit of LIMIT_SETTINGS) {
+    const setting = settings.find((candidate) => candidate.path === limit.path);
+    assert.ok(setting !== undefined, limit.path);
+    assert.deepEqual([setting.flag, setting.env, setting.kind, setting.scope], [limit.flag, limit.env, 'integer', limit.scope]);
+    assert.ok(setting.description.includes(`(default ${limit.default})`), `${limit.path} says its default`);
+  }
 });

@@ -2,6 +2,7 @@ import { isConfigObject, type ConfigObject, type ConfigValue } from '../config-t
 import type { ServerOrigin } from '../provider/workload-configuration.ts';
 import { fieldByKey, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
+import { utf8Length } from '../utf8-length.ts';
 import { serverKey } from './server-key.ts';
 
 export interface KvOptions {
@@ -143,6 +144,63 @@ export function configurationToKeyValues(configuration: ConfigObject, servers: r
   const writer: Writer = { out: new Map(), options, origins };
   writeStruct(writer, options.rootKey, configuration, 'Configuration', [], 'nothing');
   return new Map([...writer.out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** How many keys, and bytes of keys and values, a configuration is in the store. */
+export interface KeyValueSize {
+  readonly keys: number;
+  readonly bytes: number;
+  /** The count stopped once past a limit: the configuration is at least this large. */
+  readonly stopped: boolean;
+}
+
+
+/** Stops a count once it is past a limit, so that a million-key workload costs no more than the limit to measure. */
+class PastLimit extends Error {}
+
+/** A map that only counts: keys (each once) and their bytes, with the key's root key and its `/` left out. */
+class SizeCount extends Map<string, string> {
+  bytes = 0;
+  readonly #skip: number;
+  readonly #maxKeys: number;
+  readonly #maxBytes: number;
+  constructor(skip: number, maxKeys: number, maxBytes: number) {
+    super();
+    this.#skip = skip;
+    this.#maxKeys = maxKeys;
+    this.#maxBytes = maxBytes;
+  }
+  override set(key: string, value: string): this {
+    const previous = super.get(key);
+    if (previous !== undefined) this.bytes -= utf8Length(previous);
+    else this.bytes += utf8Length(key) - this.#skip;
+    this.bytes += utf8Length(value);
+    super.set(key, value);
+    if (this.size > this.#maxKeys || this.bytes > this.#maxBytes) throw new PastLimit();
+    return this;
+  }
+}
+
+/**
+ * The size configurationToKeyValues would give `configuration`, keys counted below the root key
+ * (whose length is the deployment's, not the workload's). The count stops once past `maxKeys` or
+ * `maxBytes`: then `stopped` is set and the figures are where it stopped.
+ */
+export function measureKeyValues(configuration: ConfigObject, servers: readonly ServerOrigin[], ownerId: string, maxKeys: number, maxBytes: number): KeyValueSize {
+  const origins = new Map<string, string>();
+  for (const origin of servers) {
+    const key = originKey(origin.protocol, origin.service, origin.target);
+    if (!origins.has(key)) origins.set(key, origin.workloadId);
+  }
+  const out = new SizeCount(1, maxKeys, maxBytes);
+  const writer: Writer = { out, options: { rootKey: '', ownerId }, origins };
+  try {
+    writeStruct(writer, '', configuration, 'Configuration', [], 'nothing');
+  } catch (error) {
+    if (!(error instanceof PastLimit)) throw error;
+    return { keys: out.size, bytes: out.bytes, stopped: true };
+  }
+  return { keys: out.size, bytes: out.bytes, stopped: false };
 }
 
 /** One resource's keys as the store holds them: its own fields, and each of its servers apart. */

@@ -1,6 +1,7 @@
 import type { ConfigObject, ConfigValue } from '../config-tree.ts';
 import { findField, structFields, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
+import { defaultWorkloadLimits, formatCount, limitMessage, type LimitName } from '../limits.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 import { parseScalar } from './parse-scalar.ts';
 import { traefikMinVersionProblem } from './traefik-min-version-problem.ts';
@@ -10,6 +11,8 @@ import { buildLabelTree, firstLabel, type LabelNode } from './label-tree.ts';
 export interface LabelProblem {
   readonly label: string;
   readonly message: string;
+  /** Set when a limit (not a mistake in the label) left the workload out, for the refusal metric. */
+  readonly limit?: LimitName | undefined;
 }
 
 export type DecodeResult =
@@ -28,6 +31,9 @@ const arrayIndex = /^\[(\d+)\]$/;
 interface DecodeContext {
   readonly problems: LabelProblem[];
   readonly minVersion: TraefikVersion;
+  readonly maxListItems: number;
+  /** Lists longer than maxListItems, each left undecoded: reported as one problem at the end. */
+  readonly longLists: { readonly label: string; readonly items: number }[];
 }
 
 /**
@@ -40,7 +46,12 @@ interface DecodeContext {
  * enumeration value newer than `minVersion` (the oldest Traefik that reads the root key) is
  * refused too: that Traefik would reject the whole tree, not just this workload's part.
  */
-export function decodeConfigurationLabels(labels: Readonly<Record<string, string>>, prefix: string, minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION): DecodeResult {
+export function decodeConfigurationLabels(
+  labels: Readonly<Record<string, string>>,
+  prefix: string,
+  minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION,
+  maxListItems: number = defaultWorkloadLimits.listItems,
+): DecodeResult {
   const problems: LabelProblem[] = [];
   const entries: { label: string; path: string; value: string }[] = [];
   const start = `${prefix}.`;
@@ -63,9 +74,34 @@ export function decodeConfigurationLabels(labels: Readonly<Record<string, string
   const tree = buildLabelTree(entries);
   if (!tree.ok) return { ok: false, problems: [...problems, { label: tree.label, message: tree.message }] };
 
-  const configuration = decodeStruct(tree.root, 'Configuration', { problems, minVersion });
+  const context: DecodeContext = { problems, minVersion, maxListItems, longLists: [] };
+  const configuration = decodeStruct(tree.root, 'Configuration', context);
+  const longList = longListProblem(context);
+  if (longList !== undefined) problems.push(longList);
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, configuration };
+}
+
+/**
+ * One problem for all the lists over the limit, naming the first: each item is a key in the store,
+ * and fifty such labels are one mistake (or one attack), not fifty.
+ */
+function longListProblem(context: DecodeContext): LabelProblem | undefined {
+  const [first, ...others] = [...context.longLists].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  if (first === undefined) return undefined;
+  const also = others.length === 0 ? '' : ` (and ${formatCount(others.length)} other list label${others.length === 1 ? '' : 's'} of this workload)`;
+  return {
+    label: first.label,
+    limit: 'list-items',
+    message: limitMessage('list-items', `the list has ${formatCount(first.items)} items${also}`, context.maxListItems, 'shorten the list (each item is a key in the store)'),
+  };
+}
+
+/** The items of a comma-separated list, counted without splitting it. */
+function itemCount(text: string): number {
+  let count = 1;
+  for (let at = text.indexOf(','); at >= 0; at = text.indexOf(',', at + 1)) count += 1;
+  return count;
 }
 
 function describeFields(struct: StructName): string {
@@ -153,6 +189,10 @@ function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): 
     }
     case 'list': {
       if (type.item.kind === 'struct') {
+        if (node.children.length > context.maxListItems) {
+          context.longLists.push({ label, items: node.children.length });
+          return undefined;
+        }
         const items: ConfigValue[] = [];
         for (const child of node.children) {
           if (!arrayIndex.test(child.name)) {
@@ -174,6 +214,11 @@ function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): 
       const text = node.value ?? '';
       // Traefik leaves an empty list unset rather than setting an empty one.
       if (text === '') return undefined;
+      const count = itemCount(text);
+      if (count > context.maxListItems) {
+        context.longLists.push({ label, items: count });
+        return undefined;
+      }
       const items: ConfigValue[] = [];
       for (const raw of text.split(',')) {
         const parsed = parseScalar(raw.trim(), type.item);

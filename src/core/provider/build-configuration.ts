@@ -6,6 +6,9 @@ import { appOptionsProblems } from '../apps/entry-point-names.ts';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import type { LabelProblem } from '../labels/decode-configuration.ts';
 import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
+import { measureKeyValues } from '../kv/configuration-to-kv.ts';
+import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '../limits.ts';
+import { utf8Length } from '../utf8-length.ts';
 import type { Workload } from '../workload.ts';
 import { makeNamesEtcdSafe } from './etcd-safe-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
@@ -21,6 +24,8 @@ export interface BuildProblem {
   readonly workload: string;
   readonly label?: string | undefined;
   readonly message: string;
+  /** Set when a limit (not a mistake in a label) left the workload out, for the refusal metric. */
+  readonly limit?: LimitName | undefined;
 }
 
 export interface BuildResult {
@@ -87,6 +92,56 @@ function oversizedLabels(workload: Workload, prefix: string): BuildProblem[] {
 }
 
 /**
+ * The first limit on labels the workload passes, as its one problem: the number of its labels
+ * under the prefix, the length of their names, their bytes. Checked before anything is decoded,
+ * in one pass over the labels, so that a workload past them costs no more than reading it.
+ */
+function labelLimitProblem(workload: Workload, prefix: string, limits: WorkloadLimits): BuildProblem | undefined {
+  const start = `${prefix.toLowerCase()}.`;
+  let count = 0;
+  let bytes = 0;
+  const longNames: { label: string; bytes: number }[] = [];
+  for (const [label, value] of Object.entries(workload.labels)) {
+    if (!label.toLowerCase().startsWith(start)) continue;
+    count += 1;
+    const nameBytes = utf8Length(label);
+    if (nameBytes > limits.labelNameBytes) longNames.push({ label, bytes: nameBytes });
+    bytes += nameBytes + utf8Length(value);
+  }
+  const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem => ({ severity: 'error', workload: workload.name, label, message, limit });
+  if (count > limits.labels) {
+    return refusal('labels', undefined, limitMessage('labels', `it has ${formatCount(count)} labels under "${prefix}."`, limits.labels, 'remove labels (or split the workload)'));
+  }
+  const [longest, ...others] = longNames.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  if (longest !== undefined) {
+    const also = others.length === 0 ? '' : ` (and ${formatCount(others.length)} other label${others.length === 1 ? '' : 's'} of this workload)`;
+    return refusal('label-name', longest.label.length > 200 ? `${longest.label.slice(0, 200)}…` : longest.label, limitMessage('label-name', `the label name is ${formatCount(longest.bytes)} bytes${also}`, limits.labelNameBytes, 'shorten the name'));
+  }
+  if (bytes > limits.labelBytes) {
+    return refusal('label-bytes', undefined, limitMessage('label-bytes', `its labels under "${prefix}." are ${formatCount(bytes)} bytes (names and values)`, limits.labelBytes, 'shorten or remove labels'));
+  }
+  return undefined;
+}
+
+/**
+ * The second limit: what its contributions would put in the store. A workload's tasks share its
+ * routers and services, so they are measured merged, as the store would hold them.
+ */
+function keyLimitProblem(workload: Workload, contributions: readonly Contribution[], limits: WorkloadLimits): BuildProblem | undefined {
+  const first = contributions[0];
+  if (first === undefined) return undefined;
+  const configuration = contributions.length === 1 ? first.configuration : mergeConfigurations(contributions).configuration;
+  const size = measureKeyValues(configuration, contributions.flatMap((contribution) => contribution.servers), '', limits.keys, limits.bytes);
+  if (!size.stopped) return undefined;
+  // Counted only until past the limit: the workload is at least this large.
+  const atLeast = (value: number): string => `at least ${formatCount(value)}`;
+  if (size.keys > limits.keys) {
+    return { severity: 'error', workload: workload.name, label: undefined, limit: 'workload-keys', message: limitMessage('workload-keys', `it would put ${atLeast(size.keys)} keys in the store`, limits.keys, 'define fewer routers, services, middlewares or list items') };
+  }
+  return { severity: 'error', workload: workload.name, label: undefined, limit: 'workload-bytes', message: limitMessage('workload-bytes', `it would put ${atLeast(size.bytes)} bytes of keys and values in the store`, limits.bytes, 'shorten its labels') };
+}
+
+/**
  * A Swarm service with labels under the prefix on its containers instead of the service, a common
  * slip in stack files (`labels:` beside `deploy:` instead of inside it). Traefik's Swarm provider
  * reads only service labels, and so does appproxy, which also hides task containers from the
@@ -107,12 +162,18 @@ function misplacedSwarmLabels(workload: Workload, prefix: string): BuildProblem 
 }
 
 /** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
-function candidates(workload: Workload, prefix: string, problems: BuildProblem[]): Candidates | undefined {
+function candidates(workload: Workload, prefix: string, limits: WorkloadLimits, problems: BuildProblem[]): Candidates | undefined {
   const misplaced = misplacedSwarmLabels(workload, prefix);
   if (misplaced !== undefined) problems.push(misplaced);
+  // The value cap first: it names the label, where the total names none.
   const oversized = oversizedLabels(workload, prefix);
   if (oversized.length > 0) {
     problems.push(...oversized);
+    return undefined;
+  }
+  const limited = labelLimitProblem(workload, prefix, limits);
+  if (limited !== undefined) {
+    problems.push(limited);
     return undefined;
   }
   const mode = workload.kind === 'container' ? 'docker' : 'swarm';
@@ -172,7 +233,7 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
   const filtered: { workload: string; reason: string }[] = [];
   const contributions: Contribution[] = [];
   const prefix = compiled.options.prefix;
-  const found = candidates(source, prefix, problems);
+  const found = candidates(source, prefix, compiled.options.limits, problems);
   if (found === undefined) return { contributions, apps: [], problems, filtered };
   const { providerLabels } = found;
   const declared = decodeAppLabels(source.labels, prefix, compiled.options.apps.frontend);
@@ -200,6 +261,12 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
     // Names left out can take all a workload defined: then it routes nothing.
     if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
     contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
+  }
+  const tooLarge = keyLimitProblem(source, contributions, compiled.options.limits);
+  if (tooLarge !== undefined) {
+    // Left out whole, apps included: a part of it would be a routing nobody asked for.
+    problems.push(tooLarge);
+    return { contributions: [], apps: [], problems, filtered };
   }
   if (servingApps.length === 0) return { contributions, apps: [], problems, filtered };
   for (const error of declared.errors) problems.push({ severity: 'error', workload: source.name, ...error });

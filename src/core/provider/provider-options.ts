@@ -1,5 +1,6 @@
 import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
+import { defaultWorkloadLimits, type WorkloadLimits } from '../limits.ts';
 
 /** The options of Traefik's Docker provider that change how labels become configuration. */
 export interface ProviderOptions {
@@ -29,6 +30,8 @@ export interface ProviderOptions {
   readonly apps: AppOptions;
   /** The oldest Traefik that reads the root key: labels that need a newer one leave their workload out. */
   readonly traefikMinVersion: TraefikVersion;
+  /** How large one workload's labels and keys may be before it is left out. */
+  readonly limits: WorkloadLimits;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -45,4 +48,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   advertiseAddress: '',
   apps: defaultAppOptions,
   traefikMinVersion: DEFAULT_TRAEFIK_MIN_VERSION,
+  limits: defaultWorkloadLimits,
 });

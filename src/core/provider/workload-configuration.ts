@@ -147,7 +147,7 @@ function linkRouters(conf: ConfigObject, problems: LabelProblem[], prefix: strin
  */
 export function buildWorkloadConfiguration(workload: Workload, context: WorkloadContext, warnings: LabelProblem[]): WorkloadBuild {
   const prefix = context.options.prefix;
-  const decoded = decodeConfigurationLabels(workload.labels, prefix, context.options.traefikMinVersion);
+  const decoded = decodeConfigurationLabels(workload.labels, prefix, context.options.traefikMinVersion, context.options.limits.listItems);
   if (!decoded.ok) return { kind: 'rejected', problems: decoded.problems };
   const conf = cloneConfig(decoded.configuration);
   const origins: ServerOrigin[] = [];
