@@ -43,5 +43,6 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
       publicHost: config.appPublicHost,
     },
     traefikMinVersion: parseTraefikVersion(config.traefikMinVersion) ?? DEFAULT_TRAEFIK_MIN_VERSION,
+    policy: config.policy,
   };
 }

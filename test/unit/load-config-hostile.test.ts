@@ -15,7 +15,7 @@ const directory = join(dir, 'a-directory.yml');
 mkdirSync(directory);
 
 const SETTING_LIST =
-  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, traefikMinVersion, rootKey, owner, dockerTimeoutSeconds, ' +
+  'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, traefikMinVersion, policy.refuseProviders, policy.refuseServerOverride, policy.entryPoints, policy.hosts, policy.requireMiddlewares, rootKey, owner, dockerTimeoutSeconds, ' +
   'appFrontend, appPortRange, appPortEntrypointTemplate, appWildcardEntrypoint, appWildcardDomain, appWildcardPort, appPublicHost, ' +
   'store, redis.url, redis.username, redis.password, redis.ca, redis.cert, redis.key, redis.timeoutSeconds, ' +
   'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';

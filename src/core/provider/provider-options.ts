@@ -1,4 +1,5 @@
 import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
+import { allowEverything, type LabelPolicy } from '../policy/label-policy.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 
 /** The options of Traefik's Docker provider that change how labels become configuration. */
@@ -29,6 +30,8 @@ export interface ProviderOptions {
   readonly apps: AppOptions;
   /** The oldest Traefik that reads the root key: labels that need a newer one leave their workload out. */
   readonly traefikMinVersion: TraefikVersion;
+  /** What the operator lets labels do; by default everything, as Traefik does. */
+  readonly policy: LabelPolicy;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -45,4 +48,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   advertiseAddress: '',
   apps: defaultAppOptions,
   traefikMinVersion: DEFAULT_TRAEFIK_MIN_VERSION,
+  policy: allowEverything,
 });
