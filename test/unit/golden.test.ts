@@ -12,7 +12,7 @@ import { workloadsFromInspect } from '../../src/render/workloads-from-inspect.ts
 
 // Each folder under test/golden holds `input.json` (what `docker inspect` prints for the
 // containers), optionally `options.json` (provider options; `apps` holds the app settings that
-// differ from the defaults), and the expected `expected.kv`,
+// differ from the defaults; `policy` the label policy's settings that differ from allowing everything), and the expected `expected.kv`,
 // `expected.yaml` and `expected.problems` (one line a problem). UPDATE_GOLDEN=1 rewrites the
 // expected files from the current output, on purpose; review the diff before committing.
 const root = new URL('../golden/', import.meta.url).pathname;
@@ -23,9 +23,9 @@ for (const name of readdirSync(root).sort()) {
   test(`golden: ${name}`, () => {
     const input = readFileSync(join(folder, 'input.json'), 'utf8');
     const optionsPath = join(folder, 'options.json');
-    const overrides = existsSync(optionsPath) ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<ProviderOptions, 'apps'>> & { rootKey?: string; apps?: Partial<ProviderOptions['apps']> }) : {};
-    const { rootKey = 'traefik', apps = {}, ...options } = overrides;
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultProviderOptions.apps, ...apps } });
+    const overrides = existsSync(optionsPath) ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<ProviderOptions, 'apps' | 'policy'>> & { rootKey?: string; apps?: Partial<ProviderOptions['apps']>; policy?: Partial<ProviderOptions['policy']> }) : {};
+    const { rootKey = 'traefik', apps = {}, policy = {}, ...options } = overrides;
+    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultProviderOptions.apps, ...apps }, policy: { ...defaultProviderOptions.policy, ...policy } });
     assert.ok(compiled.ok);
     const result = buildConfiguration(workloadsFromInspect(input, name), compiled.value);
     const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey, ownerId: 'golden-host' });
