@@ -51,5 +51,6 @@ export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
       keys: config.maxWorkloadKeys,
       bytes: config.maxWorkloadBytes,
     },
+    policy: config.policy,
   };
 }

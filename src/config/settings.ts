@@ -3,6 +3,8 @@ import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { entryPointNameProblem, entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
 import { formatPortRange, inPortRange, parsePortRange } from '../core/apps/port-range.ts';
 import { LIMIT_SETTINGS, limitSetting, type LimitName, type LimitSetting } from '../core/limits.ts';
+import { hostPatternProblem } from '../core/policy/host-patterns.ts';
+import { providerNameProblem } from '../core/policy/label-policy.ts';
 import { DEFAULT_RULE } from '../core/provider/provider-options.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, formatTraefikVersion, traefikMinVersionTextProblem } from '../core/schema/traefik-version.ts';
 import { LOG_LEVELS } from '../logging/create-logger.ts';
@@ -48,6 +50,11 @@ export const settings: readonly Setting[] = [
   { path: 'advertiseAddress', flag: '--advertise-address <ip>', env: 'APPPROXY_ADVERTISE_ADDRESS', kind: 'string', scope: 'translate', description: "this host's address for Traefik on other hosts: route to it with each container's published port (a container's <prefix>.sidecar.address=container opts out)" },
   { path: 'traefikMinVersion', flag: '--traefik-min-version <version>', env: 'APPPROXY_TRAEFIK_MIN_VERSION', kind: 'string', scope: 'translate', description: 'the oldest Traefik that reads the root key, e.g. 3.0, 3.4 or 3.6.2: a label that needs a newer field or value (one unknown key makes that Traefik reject the whole tree) leaves its workload out with an error (default 3.0)' },
   ...LIMIT_SETTINGS.filter((limit) => limit.scope === 'translate').map(limitAsSetting),
+  { path: 'policy.refuseProviders', flag: '--policy-refuse-providers <list>', env: 'APPPROXY_POLICY_REFUSE_PROVIDERS', kind: 'list', scope: 'translate', description: 'Traefik providers whose resources labels may not name, comma-separated, e.g. internal,file (refuses service=api@internal, middlewares=auth@file, ...) (default: none)' },
+  { path: 'policy.refuseServerOverride', flag: '--policy-refuse-server-override', env: 'APPPROXY_POLICY_REFUSE_SERVER_OVERRIDE', kind: 'boolean', scope: 'translate', description: "refuse loadbalancer.server.url (HTTP) and loadbalancer.server.address (TCP, UDP) labels: servers are then the workload's own address and port" },
+  { path: 'policy.entryPoints', flag: '--policy-entrypoints <list>', env: 'APPPROXY_POLICY_ENTRYPOINTS', kind: 'list', scope: 'translate', description: 'the entry points routers from labels may use, comma-separated, e.g. web,websecure; a router must then name one (default: any)' },
+  { path: 'policy.hosts', flag: '--policy-hosts <list>', env: 'APPPROXY_POLICY_HOSTS', kind: 'list', scope: 'translate', description: 'host patterns the Host and HostSNI matchers of rules from labels must match, comma-separated, e.g. *.apps.example.com,example.org ("*." is exactly one label); HostRegexp and rules without a host are refused (default: any)' },
+  { path: 'policy.requireMiddlewares', flag: '--policy-require-middlewares', env: 'APPPROXY_POLICY_REQUIRE_MIDDLEWARES', kind: 'boolean', scope: 'translate', description: 'refuse HTTP and TCP routers from labels without a middleware' },
   { path: 'rootKey', flag: '--root-key <key>', env: 'APPPROXY_ROOT_KEY', kind: 'string', scope: 'translate', description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)" },
   { path: 'owner', flag: '--owner <id>', env: 'APPPROXY_OWNER', kind: 'string', scope: 'translate', description: 'owner id of this instance, part of every key it owns (default: the host name)' },
   { path: 'dockerTimeoutSeconds', flag: '--docker-timeout-seconds <n>', env: 'APPPROXY_DOCKER_TIMEOUT_SECONDS', kind: 'integer', scope: 'translate', description: 'limit of one Docker API call; a call without an answer by then is an error and Docker counts as unreachable (default 30)' },
@@ -126,6 +133,17 @@ const translationShape = {
   maxListItems: limitShape('list-items'),
   maxWorkloadKeys: limitShape('workload-keys'),
   maxWorkloadBytes: limitShape('workload-bytes'),
+  policy: z
+    .object({
+      // `@internal` is how Traefik writes it in a reference: accepted and read as `internal`.
+      refuseProviders: z.array(z.string().transform((name) => name.replace(/^@/, '').toLowerCase()).superRefine(checkedText(providerNameProblem))).default([]),
+      refuseServerOverride: z.boolean().default(false),
+      entryPoints: z.array(z.string().superRefine(checkedText(entryPointNameProblem))).default([]),
+      hosts: z.array(z.string().superRefine(checkedText(hostPatternProblem))).default([]),
+      requireMiddlewares: z.boolean().default(false),
+    })
+    .strict()
+    .default({ refuseProviders: [], refuseServerOverride: false, entryPoints: [], hosts: [], requireMiddlewares: false }),
   rootKey: z.string().default('traefik'),
   owner: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'use 1 to 128 letters, digits, ".", "_" or "-"'),
   dockerTimeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(30),

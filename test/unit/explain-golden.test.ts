@@ -5,6 +5,7 @@ import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
 import { formatExplanation } from '../../src/core/explain/format-explanation.ts';
 import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { allowEverything } from '../../src/core/policy/label-policy.ts';
 import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
@@ -73,6 +74,27 @@ const cases: Case[] = [
   },
   { name: 'swarm-service-without-tasks', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, [])] },
   { name: 'swarm-service-labels-on-containers', target: 'api', workloads: [swarmService('api', {}, ['10.0.1.5'])] },
+  {
+    name: 'label-policy-refused',
+    target: 'dashboard',
+    workloads: [
+      web('dashboard', { 'appproxy.enable': 'true', 'appproxy.http.routers.dash.rule': 'Host(`dash.apps.example.com`) || PathPrefix(`/api`)', 'appproxy.http.routers.dash.service': 'api@internal', 'appproxy.http.routers.dash.entrypoints': 'websecure' }),
+      web('shop', { 'appproxy.enable': 'true', 'appproxy.http.routers.shop.rule': 'Host(`shop.apps.example.com`)', 'appproxy.http.routers.shop.entrypoints': 'websecure' }, { networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
+    ],
+    options: { policy: { ...allowEverything, refuseProviders: ['internal', 'file'], entryPoints: ['web', 'websecure'], hosts: ['*.apps.example.com'] } },
+  },
+  {
+    name: 'label-policy-default-rule',
+    target: 'chat',
+    workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.services.chat.loadbalancer.server.url': 'http://127.0.0.1:9180' })],
+    options: { policy: { ...allowEverything, refuseServerOverride: true, hosts: ['*.apps.example.com'] } },
+  },
+  {
+    name: 'label-policy-allowed',
+    target: 'shop',
+    workloads: [web('shop', { 'appproxy.enable': 'true', 'appproxy.http.routers.shop.rule': 'Host(`shop.apps.example.com`)', 'appproxy.http.routers.shop.entrypoints': 'websecure', 'appproxy.http.routers.shop.middlewares': 'auth@file' })],
+    options: { policy: { ...allowEverything, refuseProviders: ['internal'], entryPoints: ['web', 'websecure'], hosts: ['*.apps.example.com'], requireMiddlewares: true, refuseServerOverride: true } },
+  },
   { name: 'swarm-service-routed', target: 'api', workloads: [swarmService('api', { 'appproxy.enable': 'true', 'appproxy.http.services.api.loadbalancer.server.port': '8080' }, ['10.0.1.5', '10.0.1.6'])] },
 ];
 

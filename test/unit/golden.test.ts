@@ -11,8 +11,8 @@ import { describeProblem } from '../../src/commands/render-command.ts';
 import { workloadsFromInspect } from '../../src/render/workloads-from-inspect.ts';
 
 // Each folder under test/golden holds `input.json` (what `docker inspect` prints for the
-// containers), optionally `options.json` (provider options; `apps` and `limits` hold the app
-// settings and the limits that differ from the defaults), and the expected `expected.kv`,
+// containers), optionally `options.json` (provider options; `apps`, `limits` and `policy` hold the app
+// settings, the limits and the label policy's settings that differ from the defaults), and the expected `expected.kv`,
 // `expected.yaml` and `expected.problems` (one line a problem). UPDATE_GOLDEN=1 rewrites the
 // expected files from the current output, on purpose; review the diff before committing.
 const root = new URL('../golden/', import.meta.url).pathname;
@@ -24,10 +24,10 @@ for (const name of readdirSync(root).sort()) {
     const input = readFileSync(join(folder, 'input.json'), 'utf8');
     const optionsPath = join(folder, 'options.json');
     const overrides = existsSync(optionsPath)
-      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<ProviderOptions, 'apps' | 'limits'>> & { rootKey?: string; apps?: Partial<ProviderOptions['apps']>; limits?: Partial<ProviderOptions['limits']> })
+      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<ProviderOptions, 'apps' | 'limits' | 'policy'>> & { rootKey?: string; apps?: Partial<ProviderOptions['apps']>; limits?: Partial<ProviderOptions['limits']>; policy?: Partial<ProviderOptions['policy']> })
       : {};
-    const { rootKey = 'traefik', apps = {}, limits = {}, ...options } = overrides;
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultProviderOptions.apps, ...apps }, limits: { ...defaultProviderOptions.limits, ...limits } });
+    const { rootKey = 'traefik', apps = {}, limits = {}, policy = {}, ...options } = overrides;
+    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultProviderOptions.apps, ...apps }, limits: { ...defaultProviderOptions.limits, ...limits }, policy: { ...defaultProviderOptions.policy, ...policy } });
     assert.ok(compiled.ok);
     const result = buildConfiguration(workloadsFromInspect(input, name), compiled.value);
     const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey, ownerId: 'golden-host' });

@@ -16,7 +16,7 @@ mkdirSync(directory);
 
 const SETTING_LIST =
   'prefix, exposedByDefault, constraints, defaultRule, network, allowEmptyServices, useBindPortIP, hostNetworkAddress, advertiseAddress, traefikMinVersion, ' +
-  'maxWorkloadLabels, maxLabelNameBytes, maxWorkloadLabelBytes, maxListItems, maxWorkloadKeys, maxWorkloadBytes, rootKey, owner, dockerTimeoutSeconds, ' +
+  'maxWorkloadLabels, maxLabelNameBytes, maxWorkloadLabelBytes, maxListItems, maxWorkloadKeys, maxWorkloadBytes, policy.refuseProviders, policy.refuseServerOverride, policy.entryPoints, policy.hosts, policy.requireMiddlewares, rootKey, owner, dockerTimeoutSeconds, ' +
   'appFrontend, appPortRange, appPortEntrypointTemplate, appWildcardEntrypoint, appWildcardDomain, appWildcardPort, appPublicHost, ' +
   'store, redis.url, redis.username, redis.password, redis.ca, redis.cert, redis.key, redis.timeoutSeconds, ' +
   'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';
@@ -174,6 +174,27 @@ const cases: Case[] = [
   },
   { desc: 'a limit beyond safe integers in the file', file: { text: 'maxWorkloadLabelBytes: 1e30\n' }, lines: ['maxWorkloadLabelBytes: expected a whole number of a sensible size, got 1e+30 (flag --max-workload-label-bytes, variable APPPROXY_MAX_WORKLOAD_LABEL_BYTES)'] },
   { desc: 'a bad limit flag names the flag', flags: { maxListItems: 'many' }, lines: ['maxListItems: expected a whole number, got "many" (from --max-list-items)'] },
+  {
+    desc: 'a label policy of bad names and patterns in variables: one line for each item, naming the flag and the variable',
+    env: { APPPROXY_POLICY_REFUSE_PROVIDERS: 'internal,in ternal', APPPROXY_POLICY_HOSTS: '*,a.*.example.com', APPPROXY_POLICY_ENTRYPOINTS: 'web secure', APPPROXY_POLICY_REQUIRE_MIDDLEWARES: 'sure' },
+    lines: [
+      'policy.requireMiddlewares: expected true or false, got "sure" (from APPPROXY_POLICY_REQUIRE_MIDDLEWARES)',
+      'policy.refuseProviders.1: expected a Traefik provider name such as internal or file (lower-case letters, digits, "_" or "-"), got "in ternal" (flag --policy-refuse-providers, variable APPPROXY_POLICY_REFUSE_PROVIDERS)',
+      'policy.entryPoints.0: use 1 to 64 letters, digits, "_" or "-", got "web secure" (flag --policy-entrypoints, variable APPPROXY_POLICY_ENTRYPOINTS)',
+      'policy.hosts.0: "*" would allow every host: leave the list empty to allow every host (flag --policy-hosts, variable APPPROXY_POLICY_HOSTS)',
+      'policy.hosts.1: expected a host name (example.org) or "*." and a domain (*.apps.example.com: one label before .apps.example.com), got "a.*.example.com" (flag --policy-hosts, variable APPPROXY_POLICY_HOSTS)',
+    ],
+  },
+  {
+    desc: 'a label policy in the file: text for a list, "yes" for a boolean, a misspelt key, each named',
+    file: { text: 'policy:\n  hosts: "*.apps.example.com"\n  refuseServerOverride: "yes"\n  entrypoints: [web]\n' },
+    lines: [
+      'policy.refuseServerOverride: expected true or false, got "yes" (flag --policy-refuse-server-override, variable APPPROXY_POLICY_REFUSE_SERVER_OVERRIDE)',
+      'policy.hosts: expected a list, got "*.apps.example.com" (flag --policy-hosts, variable APPPROXY_POLICY_HOSTS)',
+      'FILE: unknown setting "policy.entrypoints" (did you mean "policy.entryPoints"?)',
+    ],
+  },
+  { desc: 'a label policy given as a boolean instead of a mapping', file: { text: 'policy: true\n' }, lines: ['policy: expected a mapping of settings, got true'] },
   {
     desc: 'a file, variables and flags each with a bad value: one line for each, all at once',
     file: { text: 'logLevel: loud\n' },

@@ -9,6 +9,7 @@ import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-prov
 import { measureKeyValues } from '../kv/configuration-to-kv.ts';
 import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '../limits.ts';
 import { utf8Length } from '../utf8-length.ts';
+import { compileLabelPolicy, labelPolicyProblems, type CompiledLabelPolicy } from '../policy/label-policy.ts';
 import type { Workload } from '../workload.ts';
 import { makeNamesEtcdSafe } from './etcd-safe-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
@@ -46,6 +47,7 @@ export interface CompiledProviderOptions {
   readonly options: ProviderOptions;
   readonly defaultRule: Extract<CompiledRule, { ok: true }>;
   readonly constraints: Extract<CompiledConstraints, { ok: true }>;
+  readonly policy: CompiledLabelPolicy;
 }
 
 /** Checks the options once, so that a bad default rule or constraint is reported before any work. */
@@ -59,8 +61,9 @@ export function compileProviderOptions(options: ProviderOptions): { ok: true; va
     errors.push(`label prefix ${JSON.stringify(options.prefix)}: use letters, digits, "-" and "_", with dots between words (for example "appproxy" or "traefik")`);
   }
   errors.push(...appOptionsProblems(options.apps));
+  errors.push(...labelPolicyProblems(options.policy));
   if (!defaultRule.ok || !constraints.ok || errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { options, defaultRule, constraints } };
+  return { ok: true, value: { options, defaultRule, constraints, policy: compileLabelPolicy(options.policy) } };
 }
 
 interface Candidates {
@@ -253,6 +256,12 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
     for (const warning of warnings) problems.push({ severity: 'warning', workload: workload.name, ...warning });
     if (built.kind === 'rejected') {
       for (const problem of built.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+      continue;
+    }
+    // Checked before the references are rewritten, so that messages quote what the labels say.
+    const violations = compiled.policy.violations({ configuration: built.configuration, declared: built.declared, labels: workload.labels, prefix });
+    if (violations.length > 0) {
+      for (const problem of violations) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
     }
     rewriteReferences(built.configuration);

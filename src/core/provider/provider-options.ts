@@ -1,4 +1,5 @@
 import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
+import { allowEverything, type LabelPolicy } from '../policy/label-policy.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 import { defaultWorkloadLimits, type WorkloadLimits } from '../limits.ts';
 
@@ -32,6 +33,8 @@ export interface ProviderOptions {
   readonly traefikMinVersion: TraefikVersion;
   /** How large one workload's labels and keys may be before it is left out. */
   readonly limits: WorkloadLimits;
+  /** What the operator lets labels do; by default everything, as Traefik does. */
+  readonly policy: LabelPolicy;
 }
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
@@ -49,4 +52,5 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   apps: defaultAppOptions,
   traefikMinVersion: DEFAULT_TRAEFIK_MIN_VERSION,
   limits: defaultWorkloadLimits,
+  policy: allowEverything,
 });

@@ -20,7 +20,13 @@ export interface ServerOrigin {
 }
 
 export type WorkloadBuild =
-  | { readonly kind: 'routed'; readonly configuration: ConfigObject; readonly servers: readonly ServerOrigin[] }
+  | {
+      readonly kind: 'routed';
+      readonly configuration: ConfigObject;
+      readonly servers: readonly ServerOrigin[];
+      /** What the labels alone declare, before the provider adds its defaults and servers. */
+      readonly declared: ConfigObject;
+    }
   | { readonly kind: 'rejected'; readonly problems: readonly LabelProblem[] };
 
 export interface WorkloadContext {
@@ -177,7 +183,7 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
   const http = section(conf, 'http');
   if (tcpOrUdp && count(http, 'routers') === 0 && count(http, 'middlewares') === 0 && count(http, 'services') === 0) {
     delete conf['http'];
-    return { kind: 'routed', configuration: conf, servers: origins };
+    return { kind: 'routed', configuration: conf, servers: origins, declared: decoded.configuration };
   }
   const result = buildServices(workload, 'http', http, context, origins);
   if (!result.ok) return { kind: 'rejected', problems: [{ label: `${prefix}.http.services`, message: result.message }] };
@@ -210,5 +216,5 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
     router['defaultRule'] = true;
   }
   linkRouters(http, warnings, prefix, 'http');
-  return { kind: 'routed', configuration: conf, servers: origins };
+  return { kind: 'routed', configuration: conf, servers: origins, declared: decoded.configuration };
 }
