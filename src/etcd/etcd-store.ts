@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../sync/split-transactions.ts';
-import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import { StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -30,7 +30,17 @@ function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
 }
 
+/** What an operator does about etcd's NOSPACE alarm (etcd's own maintenance guide). */
+export const ETCD_FULL_FIX =
+  'free space with `etcdctl compaction <revision>` and `etcdctl defrag`, then `etcdctl alarm disarm`; or raise --quota-backend-bytes';
+
+/** etcd's answer once past its quota: "etcdserver: mvcc: database space exceeded" (gRPC RESOURCE_EXHAUSTED), for puts and lease grants. */
+export function isEtcdFull(cause: unknown): boolean {
+  return /database space exceeded|NOSPACE/i.test((cause as Error)?.message ?? '');
+}
+
 function failure(operation: string, cause: unknown): StoreUnavailableError {
+  if (isEtcdFull(cause)) return new StoreFullError('etcd', operation, cause, ETCD_FULL_FIX);
   // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
   const hint = /deadline/i.test((cause as Error)?.message ?? '') ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
   return new StoreUnavailableError('etcd', operation, cause, hint);
