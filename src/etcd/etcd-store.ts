@@ -1,6 +1,7 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
+import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../sync/split-transactions.ts';
@@ -28,15 +29,6 @@ const WATCH_CREATE_LIMIT_MS = 10_000;
 
 function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
-}
-
-/** What an operator does about etcd's NOSPACE alarm (etcd's own maintenance guide). */
-export const ETCD_FULL_FIX =
-  'free space with `etcdctl compaction <revision>` and `etcdctl defrag`, then `etcdctl alarm disarm`; or raise --quota-backend-bytes';
-
-/** etcd's answer once past its quota: "etcdserver: mvcc: database space exceeded" (gRPC RESOURCE_EXHAUSTED), for puts and lease grants. */
-export function isEtcdFull(cause: unknown): boolean {
-  return /database space exceeded|NOSPACE/i.test((cause as Error)?.message ?? '');
 }
 
 function failure(operation: string, cause: unknown): StoreUnavailableError {
@@ -93,7 +85,11 @@ export class EtcdStore implements KvStore {
 
   async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
     const lease = new LeaseKeeper(this.client, ttlSeconds, this.#log.child({ component: 'lease' }), onReplaced);
-    await lease.start();
+    try {
+      await lease.start();
+    } catch (error) {
+      throw failure('lease grant', error);
+    }
     return lease;
   }
 

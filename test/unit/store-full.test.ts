@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { Workload } from '../../src/core/workload.ts';
 import { createMetrics } from '../../src/daemon/metrics.ts';
 import { StoreFullState } from '../../src/daemon/store-full-state.ts';
-import { ETCD_FULL_FIX, isEtcdFull } from '../../src/etcd/etcd-store.ts';
+import { ETCD_FULL_FIX, isEtcdFull } from '../../src/etcd/etcd-full.ts';
 import { REDIS_FULL_FIX, isRedisFull } from '../../src/redis/redis-store.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import { StoreFullError, StoreUnavailableError } from '../../src/sync/kv-store.ts';
