@@ -241,6 +241,7 @@ export class Daemon {
           this.metrics.errors.inc({ kind: config.store });
           // A full store answers: it refuses the lease or the owner record, which wait for space.
           if (error instanceof StoreFullError) {
+            this.#setStoreOk(true);
             this.#storeFull.refused(error);
             return;
           }
