@@ -122,7 +122,12 @@ export class SmallRedis {
   }
 
   client(): Redis {
-    return (this.#client ??= new Redis(this.url, { commandTimeout: 10_000, maxRetriesPerRequest: 1 }));
+    if (this.#client === undefined) {
+      this.#client = new Redis(this.url, { commandTimeout: 10_000, maxRetriesPerRequest: 1 });
+      // Refused connections before redis-server listens: `started` waits them out.
+      this.#client.on('error', () => undefined);
+    }
+    return this.#client;
   }
 
   async started(): Promise<void> {
@@ -152,6 +157,19 @@ export class SmallRedis {
       }
     }
     return index;
+  }
+
+  /**
+   * Lowers maxmemory to `marginBytes` below what Redis uses now. Just past the limit it does not
+   * stay full: Redis trims an idle client's query buffer (the filler's 1 MiB values left one that
+   * large) and used memory falls below maxmemory again, where writes go through (seen: the
+   * daemon's writes were taken a few seconds after the fill).
+   */
+  async pinFull(marginBytes: number): Promise<number> {
+    const used = Number(/used_memory:(\d+)/.exec(await this.client().info('memory'))?.[1]);
+    const limit = used - marginBytes;
+    await this.client().config('SET', 'maxmemory', String(limit));
+    return limit;
   }
 
   async setMaxmemory(value: string): Promise<void> {
