@@ -9,7 +9,7 @@ import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
 import { explainTarget } from '../docker/task-container.ts';
 import { retryForever } from '../retry/retry-forever.ts';
-import { LeadershipLostError, StoreUnavailableError, type KvStore } from '../sync/kv-store.ts';
+import { LeadershipLostError, StoreFullError, StoreUnavailableError, type KvStore } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { SourceUnavailableError } from '../sync/reconciler.ts';
 import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
 import { OwnerHeldError } from './owner-guard.ts';
 import { OwnerRole } from './owner-role.ts';
+import { StoreFullState } from './store-full-state.ts';
 import { SwarmWriter } from './swarm-writer.ts';
 import { ActivityPoller } from '../activity/activity-poller.ts';
 import { ActivityTracker } from '../activity/activity-tracker.ts';
@@ -55,6 +56,7 @@ export class Daemon {
   readonly #log: Logger;
   readonly metrics: Metrics;
   readonly #reporter: OutcomeReporter;
+  readonly #storeFull: StoreFullState;
   readonly #abort = new AbortController();
   /** This node's standalone containers, under this instance's owner id. */
   readonly #node: OwnerRole;
@@ -79,6 +81,7 @@ export class Daemon {
     this.#log = parts.logger;
     this.metrics = createMetrics();
     this.#reporter = new OutcomeReporter(this.metrics, parts.logger);
+    this.#storeFull = new StoreFullState(this.metrics, parts.logger, parts.config.store);
     const { config, compiled, store } = parts;
     this.#tracker = config.traefikMetricsUrls.length > 0 ? new ActivityTracker() : undefined;
     // A lease was replaced, leadership came: a pass now, past any backoff.
@@ -142,6 +145,8 @@ export class Daemon {
     if (!this.#dockerOk) reasons.push('Docker unreachable (its last listing failed)');
     else if (!this.#eventsFollowed) reasons.push('Docker unreachable (event stream not followed)');
     if (!this.#storeOk) reasons.push(`${this.#parts.config.store} unreachable`);
+    const full = this.#storeFull.reason();
+    if (full !== undefined) reasons.push(full);
     return reasons;
   }
 
@@ -153,7 +158,9 @@ export class Daemon {
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
       onError: (error, retryInMs) => {
         this.metrics.reconciles.inc({ result: 'error' });
-        this.#log.warn({ err: error, retryInMs }, 'reconcile failed; retrying');
+        // A full store was said once, when it filled: not again on every retry.
+        if (error instanceof StoreFullError) this.#log.debug({ err: error, retryInMs }, 'the store is still full; retrying');
+        else this.#log.warn({ err: error, retryInMs }, 'reconcile failed; retrying');
       },
     });
     void this.#connectStore();
@@ -231,8 +238,14 @@ export class Daemon {
         signal: this.#abort.signal,
         isFatal: (error) => fatal(error) !== undefined,
         onFailure: (error, retryInMs) => {
-          this.#setStoreOk(false);
           this.metrics.errors.inc({ kind: config.store });
+          // A full store answers: it refuses the lease or the owner record, which wait for space.
+          if (error instanceof StoreFullError) {
+            this.#setStoreOk(true);
+            this.#storeFull.refused(error);
+            return;
+          }
+          this.#setStoreOk(false);
           this.#log.warn({ err: error, retryInMs, store: config.store }, 'the store is not reachable yet');
         },
       });
@@ -244,6 +257,7 @@ export class Daemon {
       return;
     }
     this.#setStoreOk(true);
+    this.#storeFull.wrote();
     this.#log.info({ owner: config.owner, store: config.store, lease: this.#node.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'store connected, lease granted');
     this.#scheduler?.trigger();
   }
@@ -273,7 +287,9 @@ export class Daemon {
           }
           const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? this.#parts.config.store : 'other';
           if (kind === 'docker') this.#setDockerOk(false);
-          if (error instanceof StoreUnavailableError) this.#setStoreOk(false);
+          // A full store answers, and keeps what is routed: not unreachable, but full.
+          if (error instanceof StoreFullError) this.#storeFull.refused(error);
+          else if (error instanceof StoreUnavailableError) this.#setStoreOk(false);
           this.metrics.errors.inc({ kind });
           failure ??= error;
         }
@@ -283,6 +299,7 @@ export class Daemon {
     }
     if (failure !== undefined) throw failure;
     this.#setStoreOk(true);
+    this.#storeFull.wrote();
     this.#reporter.report(done);
     this.#reportApps(roles);
     this.#firstSync = true;

@@ -43,6 +43,8 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     appAllocationErrors: new Gauge({ name: 'appproxy_app_allocation_errors', help: 'Apps refused a port now, by reason (exhausted, taken, outside-range, conflicting-requests, served-elsewhere, not-recorded).', labelNames: ['reason'] as const, registers: [registry] }),
     apps: new Gauge({ name: 'appproxy_apps', help: 'Apps this instance declares, by whether they are served.', labelNames: ['state'] as const, registers: [registry] }),
     traefikScrapes: new Counter({ name: 'appproxy_traefik_metrics_scrapes_total', help: "Reads of Traefik's metrics for the apps' activity, by result.", labelNames: ['result'] as const, registers: [registry] }),
+    storeFull: new Gauge({ name: 'appproxy_store_full', help: 'Whether the store refuses writes for want of space (1: etcd past its quota, Redis at maxmemory) or not (0).', labelNames: ['store'] as const, registers: [registry] }),
+    storeWritesRefused: new Counter({ name: 'appproxy_store_writes_refused_total', help: 'Writes the store refused for want of space (each retried with backoff).', labelNames: ['store'] as const, registers: [registry] }),
     lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When etcd last matched Docker (Unix time).', registers: [registry] }),
   };
 }

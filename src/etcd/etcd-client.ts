@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
 import type { DaemonConfig } from '../config/settings.ts';
+import { isEtcdFull } from './etcd-full.ts';
+
+/**
+ * etcd3 counts every RESOURCE_EXHAUSTED answer as a failing host, and "database space exceeded" is
+ * one: by default it retried the refused write three times, which opened the host's circuit
+ * breaker, so that for 5 s every call, reads and lease grants included, failed with "Execution
+ * prevented because the circuit breaker is open" instead of etcd's own answer. A full etcd
+ * answers; only a host that does not counts against it. etcd3's defaults otherwise.
+ */
+function hostFailed(error: Error): boolean {
+  return isRecoverableError(error) && !isEtcdFull(error);
+}
 
 /** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
 export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
@@ -17,6 +30,10 @@ export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
     dialTimeout: Math.min(3000, limitMs),
     grpcOptions: { 'grpc.max_receive_message_length': -1 },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + limitMs }),
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(hostFailed), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(hostFailed), { maxAttempts: 3 }),
+    },
   };
   if (etcd.username !== undefined && etcd.password !== undefined) options.auth = { username: etcd.username, password: etcd.password };
   if (etcd.ca !== undefined || etcd.cert !== undefined) {

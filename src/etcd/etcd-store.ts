@@ -1,10 +1,11 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
+import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../sync/split-transactions.ts';
-import { StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import { StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -31,6 +32,7 @@ function text(value: Buffer | string | undefined): string {
 }
 
 function failure(operation: string, cause: unknown): StoreUnavailableError {
+  if (isEtcdFull(cause)) return new StoreFullError('etcd', operation, cause, ETCD_FULL_FIX);
   // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
   const hint = /deadline/i.test((cause as Error)?.message ?? '') ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
   return new StoreUnavailableError('etcd', operation, cause, hint);
@@ -83,7 +85,11 @@ export class EtcdStore implements KvStore {
 
   async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
     const lease = new LeaseKeeper(this.client, ttlSeconds, this.#log.child({ component: 'lease' }), onReplaced);
-    await lease.start();
+    try {
+      await lease.start();
+    } catch (error) {
+      throw failure('lease grant', error);
+    }
     return lease;
   }
 

@@ -192,6 +192,10 @@ local deadline = redis.call('ZSCORE', P .. 'leases', ARGV[1])
 local ttl = redis.call('HGET', P .. 'lease/' .. ARGV[1], 'ttl')
 local now = now_ms()
 if not deadline or not ttl or tonumber(deadline) < now then return 0 end
+-- ZREM first: Redis refuses a script's first write when it may grow memory (ZADD) at maxmemory,
+-- but not one that frees it, and never stops a script after its first write. A full Redis must
+-- still keep leases alive, or every route would go when it is freed (the sweep runs first).
+redis.call('ZREM', P .. 'leases', ARGV[1])
 redis.call('ZADD', P .. 'leases', now + tonumber(ttl) * 1000, ARGV[1])
 return 1
 `;

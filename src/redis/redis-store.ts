@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { MAX_TXN_BYTES } from '../sync/split-transactions.ts';
 import {
+  StoreFullError,
   StoreUnavailableError,
   type ApplyResult,
   type Candidacy,
@@ -28,7 +29,16 @@ const WATCH_BLOCK_MS = 1000;
 
 type Reply = string | number | null | Reply[];
 
+/** What an operator does when Redis refuses writes at its memory limit. */
+export const REDIS_FULL_FIX = 'raise maxmemory (`CONFIG SET maxmemory`) or free memory in that Redis';
+
+/** Redis's answer at `maxmemory` with `noeviction`: "OOM command not allowed when used memory > 'maxmemory'." */
+export function isRedisFull(cause: unknown): boolean {
+  return /^OOM |maxmemory/.test((cause as Error)?.message ?? '');
+}
+
 function failure(operation: string, cause: unknown): StoreUnavailableError {
+  if (isRedisFull(cause)) return new StoreFullError('redis', operation, cause, REDIS_FULL_FIX);
   const hint = /timed? ?out/i.test((cause as Error)?.message ?? '') ? ' (no answer within the Redis call limit, --redis-timeout-seconds)' : '';
   return new StoreUnavailableError('redis', operation, cause, hint);
 }

@@ -147,3 +147,20 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * A write the store refused for want of space: etcd past its `--quota-backend-bytes` (the NOSPACE
+ * alarm), Redis at `maxmemory` with `noeviction`. The store still answers reads, deletes and
+ * keep-alives: what is routed stays, and the write is retried with backoff until the operator
+ * frees space (`fix` says how).
+ */
+export class StoreFullError extends StoreUnavailableError {
+  readonly store: string;
+  readonly fix: string;
+  constructor(store: string, operation: string, cause: unknown, fix: string) {
+    super(store, operation, cause, ` (the store is full: ${fix})`);
+    this.name = 'StoreFullError';
+    this.store = store;
+    this.fix = fix;
+  }
+}

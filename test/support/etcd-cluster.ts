@@ -92,8 +92,8 @@ export class EtcdCluster {
   }
 }
 
-/** A Traefik with the etcd provider on `endpoints`, its web entry point on `webPort` and API on `apiPort`. */
-export async function startTraefik(endpoints: readonly string[], webPort: number, apiPort: number): Promise<{ web: string; api: string; stop: () => Promise<void> }> {
+/** A Traefik with the etcd (or Redis) provider on `endpoints`, its web entry point on `webPort` and API on `apiPort`. */
+export async function startTraefik(endpoints: readonly string[], webPort: number, apiPort: number, provider: 'etcd' | 'redis' = 'etcd'): Promise<{ web: string; api: string; stop: () => Promise<void> }> {
   const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
   const binary = process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
   const child = spawn(
@@ -107,13 +107,13 @@ export async function startTraefik(endpoints: readonly string[], webPort: number
       `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
       `--entryPoints.web.address=127.0.0.1:${webPort}`,
       '--providers.providersThrottleDuration=0s',
-      `--providers.etcd.endpoints=${endpoints.join(',')}`,
-      '--providers.etcd.rootKey=traefik',
+      `--providers.${provider}.endpoints=${endpoints.join(',')}`,
+      `--providers.${provider}.rootKey=traefik`,
     ],
     { stdio: 'ignore' },
   );
   const api = `http://127.0.0.1:${apiPort}`;
-  await waitFor('Traefik for the cluster', async () => {
+  await waitFor(`Traefik reading ${provider} at ${endpoints.join(',')}`, async () => {
     if (child.exitCode !== null) throw new Error(`traefik exited with ${child.exitCode}`);
     return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
   }, 30_000);

@@ -3,7 +3,7 @@
 // expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../../src/sync/split-transactions.ts';
-import type { ApplyResult, Candidacy, GuardedTransaction, KvStore, LeaseInfo, StoreEntry, StoreLease, StoreSnapshot, StoreWatch, TransactionLimits, WatchEvent, WatchHandlers } from '../../src/sync/kv-store.ts';
+import { StoreFullError, type ApplyResult, type Candidacy, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreEntry, type StoreLease, type StoreSnapshot, type StoreWatch, type TransactionLimits, type WatchEvent, type WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
   return range.prefix ? key.startsWith(range.key) : key === range.key;
@@ -23,6 +23,14 @@ export class MemoryStore implements KvStore {
   readonly #leaderKeys = new Map<string, bigint>();
   /** Each election's candidates in order: the first leads. */
   readonly #elections = new Map<string, { key: string; elect: () => void; lost: (reason: string) => void; leave: () => void }[]>();
+  /**
+   * While set, the store answers as a full etcd does (NOSPACE): a write that puts anything, a lease
+   * grant and a leased put are refused; reads, deletes-only transactions and leases already granted
+   * go on.
+   */
+  full: { readonly store: string; readonly fix: string } | undefined;
+  /** Writes refused while full. */
+  refusedWrites = 0;
   /** Counters, for assertions on work done. */
   loads = 0;
   transactions = 0;
@@ -48,7 +56,14 @@ export class MemoryStore implements KvStore {
     }
   }
 
+  #refuseWhenFull(operation: string): void {
+    if (this.full === undefined) return;
+    this.refusedWrites += 1;
+    throw new StoreFullError(this.full.store, operation, new Error('etcdserver: mvcc: database space exceeded'), this.full.fix);
+  }
+
   async apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
+    if (transaction.operations.some((operation) => operation.type === 'put')) this.#refuseWhenFull('transaction');
     const { fence } = transaction;
     if (fence !== undefined && this.#leaderKeys.get(fence.key) !== fence.createRevision) return { applied: false, revision: this.revision, fenced: true };
     for (const { range, notModifiedAfter } of transaction.guards) {
@@ -157,6 +172,7 @@ export class MemoryStore implements KvStore {
   }
 
   async putLeased(key: string, value: string, leaseId: string): Promise<void> {
+    this.#refuseWhenFull(`write of ${key}`);
     this.put(key, value, leaseId);
   }
 
@@ -165,6 +181,7 @@ export class MemoryStore implements KvStore {
   }
 
   async openLease(ttlSeconds: number, _onReplaced: () => void): Promise<StoreLease> {
+    this.#refuseWhenFull('lease grant');
     const id = String(this.#nextLease++);
     this.leases.add(id);
     this.#ttls.set(id, ttlSeconds);
