@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
+import { environmentTraefikBinary, startTraefik, type TestTraefik } from '../support/etcd-cluster.ts';
 import { parseKv } from '../support/etcd-kv.ts';
 import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
 import type { Operation } from '../../src/sync/kv-store.ts';
 import { testStore, type TestStore } from '../support/test-store.ts';
 import { rawData, waitFor } from '../support/traefik-api.ts';
-import { fetchWithin, within } from '../support/within.ts';
 
 // appproxy against three Traefik releases at once: the oldest 3.0 on PyPI, a middle one (both
 // installed by `bash scripts/test-env.sh install` into TRAEFIK_VERSIONS_DIR) and the environment's
@@ -30,14 +29,8 @@ const WAIT_MS = 30_000;
 /** How long an older Traefik is watched for a router it must never apply. */
 const FROZEN_MS = 5_000;
 
-interface RunningTraefik {
+interface RunningTraefik extends TestTraefik {
   readonly version: string;
-  readonly api: string;
-  readonly web: string;
-  readonly child: ChildProcess;
-  readonly workDir: string;
-  /** The end of its log, for the failure messages. */
-  log(): string;
 }
 
 const store: TestStore = testStore('etcd');
@@ -45,65 +38,22 @@ const running: RunningTraefik[] = [];
 let backend: EchoBackend;
 
 function binaryOf(version: string): string {
-  if (version === 'environment') {
-    const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
-    return process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
-  }
+  if (version === 'environment') return environmentTraefikBinary();
   const binary = join(testEnv.traefikVersions.dir, version, 'bin', 'traefik');
   if (!existsSync(binary)) throw new Error(`no Traefik ${version} at ${binary}: run \`bash scripts/test-env.sh install\` (it installs TRAEFIK_VERSIONS of scripts/lib/test-env.conf)`);
   return binary;
 }
 
-async function startTraefik(version: string, index: number): Promise<RunningTraefik> {
+async function startVersion(version: string, index: number): Promise<RunningTraefik> {
   const binary = binaryOf(version);
   const reported = execFileSync(binary, ['version'], { encoding: 'utf8', timeout: 20_000 });
   const actual = /^Version:\s*(\S+)/m.exec(reported)?.[1] ?? '?';
   if (version !== 'environment') assert.equal(actual, version, `${binary} reports ${actual}`);
   const webPort = testEnv.traefikVersions.firstPort + 10 * index;
-  const apiPort = webPort + 1;
-  const workDir = mkdtempSync(join(tmpdir(), `appproxy-traefik-${actual}-`));
-  const child = spawn(
-    binary,
-    [
-      '--global.checkNewVersion=false',
-      '--global.sendAnonymousUsage=false',
-      '--log.level=INFO',
-      '--api=true',
-      '--api.insecure=true',
-      `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
-      `--entryPoints.web.address=127.0.0.1:${webPort}`,
-      '--providers.providersThrottleDuration=0s',
-      `--providers.etcd.endpoints=${testEnv.etcdEndpoint}`,
-      `--providers.etcd.rootKey=${ROOT}`,
-    ],
-    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString('utf8')).slice(-16_384);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const traefik: RunningTraefik = { version: actual, api: `http://127.0.0.1:${apiPort}`, web: `http://127.0.0.1:${webPort}`, child, workDir, log: () => log };
-  running.push(traefik);
-  await waitFor(`Traefik ${actual}'s API on ${traefik.api}`, async () => {
-    if (child.exitCode !== null) throw new Error(`Traefik ${actual} exited with ${child.exitCode}: ${log}`);
-    return (await fetchWithin(`${traefik.api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
-  }, WAIT_MS);
-  return traefik;
-}
-
-async function stopTraefik(traefik: RunningTraefik): Promise<void> {
-  const { child } = traefik;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await within(`Traefik ${traefik.version} to exit after SIGTERM`, 20_000, exited).catch(async () => {
-      child.kill('SIGKILL');
-      await within(`Traefik ${traefik.version} to exit after SIGKILL`, 5_000, exited);
-    });
-  }
-  rmSync(traefik.workDir, { recursive: true, force: true });
+  const traefik = await startTraefik([testEnv.etcdEndpoint], webPort, webPort + 1, 'etcd', { binary, rootKey: ROOT, logLevel: 'INFO', name: `Traefik ${actual}` });
+  const started: RunningTraefik = { ...traefik, version: actual };
+  running.push(started);
+  return started;
 }
 
 /** What `docker inspect` prints for a container on loopback, enabled, with these labels. */
@@ -177,7 +127,7 @@ before(async () => {
   await removeTree();
   const versions = [...testEnv.traefikVersions.versions, 'environment'];
   assert.ok(versions.length >= 3, `three Traefik releases or more (TRAEFIK_VERSIONS in scripts/lib/test-env.conf and the environment's), got ${versions.join(', ')}`);
-  for (const [index, version] of versions.entries()) await startTraefik(version, index);
+  for (const [index, version] of versions.entries()) await startVersion(version, index);
   assert.ok(running.some((traefik) => traefik.version.startsWith('3.0.')), `the oldest 3.0 among ${running.map((traefik) => traefik.version).join(', ')}`);
   assert.ok(running.some((traefik) => traefik.version.startsWith('3.7.')), `3.7 among ${running.map((traefik) => traefik.version).join(', ')}`);
 });
@@ -185,7 +135,7 @@ before(async () => {
 after(async () => {
   await removeTree().catch(() => undefined);
   store.close();
-  for (const traefik of running) await stopTraefik(traefik);
+  for (const traefik of running) await traefik.stop();
   await backend?.close();
 });
 

