@@ -62,6 +62,8 @@ export interface TestEnv {
    * module github.com/appproxy/optionstamp): middlewares use it as `plugin.<key>.<option>`.
    */
   readonly pluginKey: string;
+  /** That plugin's module name (its directory under plugins-local/src/), for a Traefik a test starts itself. */
+  readonly pluginModule: string;
   /** Where the environment keeps logs, pids, data and files of its own (`forget` empties it). */
   readonly stateDir: string;
   /**
@@ -124,6 +126,7 @@ export const testEnv: TestEnv = Object.freeze({
   redisUrl: `redis://${conf.get('REDIS')}`,
   traefikRedis: traefik('TRAEFIK_REDIS'),
   pluginKey: conf.get('PLUGIN_KEY'),
+  pluginModule: conf.get('PLUGIN_MODULE'),
   stateDir: conf.get('STATE_DIR'),
   traefikVersions: Object.freeze({
     versions: Object.freeze(conf.get('TRAEFIK_VERSIONS').split(' ').filter((version) => version !== '')),

@@ -1,10 +1,11 @@
 // A three-member etcd cluster on loopback, of a test's own, whose members can be killed and
 // started again on their data, and a Traefik that reads it: for faults of etcd's consensus.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import { testEnv } from './env.ts';
 import { etcdClient } from './etcd-kv.ts';
 import { waitFor } from './traefik-api.ts';
 import { fetchWithin, within } from './within.ts';
@@ -107,19 +108,51 @@ export function environmentTraefikBinary(): string {
   return process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
 }
 
+/** What startTraefik may add to its defaults. */
+export interface TraefikOptions {
+  /** Another release than the environment's. */
+  readonly binary?: string;
+  /** Another root than `traefik`. */
+  readonly rootKey?: string;
+  /** More than errors. */
+  readonly logLevel?: 'ERROR' | 'INFO';
+  /** What failure messages call it. */
+  readonly name?: string;
+  /** A TCP entry point `tcpep` on this loopback port, as the environment's Traefiks have. */
+  readonly tcpPort?: number;
+  /**
+   * Load the project's local plugin (test/fixtures/traefik-plugins) under PLUGIN_KEY, as the
+   * environment's Traefiks do: Traefik reads local plugins from ./plugins-local/ of its working
+   * directory, so it runs in a directory of its own holding a copy, removed when it stops.
+   */
+  readonly localPlugin?: boolean;
+}
+
 /**
  * A Traefik with the etcd (or Redis) provider on `endpoints`, its web entry point on `webPort` and
- * API on `apiPort`, throttle 0; `binary` another release than the environment's, `rootKey` another
- * root than `traefik`, `logLevel` more than errors.
+ * API on `apiPort`, throttle 0, and what `options` adds.
  */
 export async function startTraefik(
   endpoints: readonly string[],
   webPort: number,
   apiPort: number,
   provider: 'etcd' | 'redis' = 'etcd',
-  options: { binary?: string; rootKey?: string; logLevel?: 'ERROR' | 'INFO'; name?: string } = {},
+  options: TraefikOptions = {},
 ): Promise<TestTraefik> {
   const name = options.name ?? `Traefik reading ${provider} at ${endpoints.join(',')}`;
+  const extra: string[] = [];
+  if (options.tcpPort !== undefined) extra.push(`--entryPoints.tcpep.address=127.0.0.1:${options.tcpPort}`);
+  let workdir: string | undefined;
+  if (options.localPlugin === true) {
+    workdir = mkdtempSync(join(tmpdir(), 'appproxy-traefik-'));
+    cpSync(new URL('../fixtures/traefik-plugins', import.meta.url).pathname, join(workdir, 'plugins-local'), { recursive: true });
+    // No --experimental.abortOnPluginFailure: Traefik 3.0 has no such option and would refuse to
+    // start. A plugin that fails to load shows instead as its middlewares' error in the API.
+    extra.push(`--experimental.localPlugins.${testEnv.pluginKey}.moduleName=${testEnv.pluginModule}`);
+  }
+  const removeWorkdir = () => {
+    if (workdir !== undefined) rmSync(workdir, { recursive: true, force: true });
+  };
   const child = spawn(
     options.binary ?? environmentTraefikBinary(),
     [
@@ -133,9 +166,11 @@ export async function startTraefik(
       '--providers.providersThrottleDuration=0s',
       `--providers.${provider}.endpoints=${endpoints.join(',')}`,
       `--providers.${provider}.rootKey=${options.rootKey ?? 'traefik'}`,
+      ...extra,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], ...(workdir === undefined ? {} : { cwd: workdir }) },
   );
+  child.once('exit', removeWorkdir);
   let log = '';
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-16_384);
@@ -146,7 +181,11 @@ export async function startTraefik(
   await waitFor(`${name}: its API on ${api}`, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${log}`);
     return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
-  }, 30_000);
+  }, 30_000).catch((error: unknown) => {
+    // The caller gets no handle to stop it with: a Traefik that never answered must not outlive the test.
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     web: `http://127.0.0.1:${webPort}`,
     api,
