@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { ConfigError, loadConfig, redactConfig } from '../config/load-config.ts';
 import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
-import { checkRootKey } from '../core/kv/root-key.ts';
+import { checkRootKey, checkRootKeyLeavesBookkeeping } from '../core/kv/root-key.ts';
 import { compileProviderOptions, type CompiledProviderOptions } from '../core/provider/build-configuration.ts';
 import { Daemon } from '../daemon/daemon.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
@@ -17,9 +17,8 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   const problems: string[] = [];
   const rootKeyProblem = checkRootKey(config.rootKey);
   if (rootKeyProblem !== undefined) problems.push(`rootKey: ${rootKeyProblem}`);
-  if ('appproxy/'.startsWith(config.rootKey)) {
-    problems.push(`rootKey: "${config.rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`);
-  }
+  const bookkeepingProblem = checkRootKeyLeavesBookkeeping(config.rootKey);
+  if (bookkeepingProblem !== undefined) problems.push(`rootKey: ${bookkeepingProblem}`);
   const compiled = compileProviderOptions(providerOptionsOf(config));
   if (!compiled.ok) problems.push(...compiled.errors);
   // TLS material is read when the client is made: a missing or unreadable file is a start-up error.

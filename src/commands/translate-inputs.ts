@@ -9,7 +9,7 @@ import type { Workload } from '../core/workload.ts';
 import { DockerApiError } from '../docker/docker-api-error.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
-import { workloadsFromInspect } from '../render/workloads-from-inspect.ts';
+import { workloadsFromInspect } from '../docker/workloads-from-inspect.ts';
 
 /** What `render` and `explain` share: the translation settings, checked; and the workloads, from Docker or a file. */
 export type Prepared = { readonly ok: true; readonly config: DaemonConfig; readonly compiled: CompiledProviderOptions } | { readonly ok: false; readonly exitCode: number };

@@ -14,7 +14,7 @@ import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { SourceUnavailableError } from '../sync/reconciler.ts';
 import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
 import { explainWorkload } from '../core/explain/explain-workload.ts';
-import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
+import { formatExplanation, type DaemonFacts } from '../render/format-explanation.ts';
 import { claimIdOf } from '../core/resource-kinds.ts';
 import { credentialProblem } from './credential-problem.ts';
 import { startHealthServer } from './health-server.ts';

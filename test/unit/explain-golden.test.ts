@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { compareGolden } from '../support/golden.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
-import { formatExplanation } from '../../src/core/explain/format-explanation.ts';
+import { formatExplanation } from '../../src/render/format-explanation.ts';
 import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
 import { allowEverything } from '../../src/core/policy/label-policy.ts';
 import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';

@@ -8,7 +8,7 @@ import { buildConfiguration, compileProviderOptions } from '../../src/core/provi
 import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
 import { formatRender } from '../../src/render/render-output.ts';
 import { describeProblem } from '../../src/commands/render-command.ts';
-import { workloadsFromInspect } from '../../src/render/workloads-from-inspect.ts';
+import { workloadsFromInspect } from '../../src/docker/workloads-from-inspect.ts';
 
 // Each folder under test/golden holds `input.json` (what `docker inspect` prints for the
 // containers), optionally `options.json` (provider options; `apps`, `limits` and `policy` hold the app

@@ -11,7 +11,7 @@ import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '
 import { utf8Length } from '../utf8-length.ts';
 import { compileLabelPolicy, labelPolicyProblems, type CompiledLabelPolicy } from '../policy/label-policy.ts';
 import type { Workload } from '../workload.ts';
-import { makeNamesEtcdSafe } from './etcd-safe-names.ts';
+import { makeNamesKeySafe } from './key-safe-names.ts';
 import { compileConstraints, type CompiledConstraints } from './constraints.ts';
 import { compileDefaultRule, type CompiledRule } from './default-rule.ts';
 import { mergeConfigurations, type MergeConflict, type NamedConfiguration } from './merge-configurations.ts';
@@ -265,7 +265,7 @@ export function translateWorkload(source: Workload, compiled: CompiledProviderOp
       continue;
     }
     rewriteReferences(built.configuration);
-    const nameProblems = makeNamesEtcdSafe(built.configuration, prefix);
+    const nameProblems = makeNamesKeySafe(built.configuration, prefix);
     for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
     // Names left out can take all a workload defined: then it routes nothing.
     if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
