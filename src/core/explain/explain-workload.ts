@@ -1,7 +1,10 @@
 import { configurationToKeyValues } from '../kv/configuration-to-kv.ts';
 import { serverKey } from '../kv/server-key.ts';
 import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
-import { buildConfiguration, translateWorkload, type BuildProblem, type CompiledProviderOptions } from '../provider/build-configuration.ts';
+import type { BuildProblem } from '../provider/build-problem.ts';
+import { buildConfiguration } from '../translate/build-configuration.ts';
+import type { CompiledTranslateOptions } from '../translate/translate-options.ts';
+import { translateWorkload } from '../translate/translate-workload.ts';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import { foldCase } from '../fold-case.ts';
 import { claimIdOf, RESOURCE_KINDS, resourcePath, resourcesIn } from '../resource-kinds.ts';
@@ -75,7 +78,7 @@ function lookup(configuration: ConfigObject, resource: string): boolean {
  * labels, the resources it contributes with the other workloads that share them, and its keys.
  * Pure: the same input always gives the same explanation.
  */
-export function explainWorkload(target: Workload, all: readonly Workload[], compiled: CompiledProviderOptions, kv: { rootKey: string; ownerId: string }): Explanation {
+export function explainWorkload(target: Workload, all: readonly Workload[], compiled: CompiledTranslateOptions, kv: { rootKey: string; ownerId: string }): Explanation {
   const { options } = compiled;
   const prefix = options.prefix;
   const mode = target.kind === 'container' ? 'docker' : 'swarm';
