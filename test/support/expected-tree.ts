@@ -2,8 +2,7 @@
 // tests: the whole, non-incremental translation of the workloads as one owner writes it.
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions, type CompiledTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { MemoryStore } from './memory-store.ts';

@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { compileTranslateOptions, type CompiledTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import type { AppRecord } from '../../src/core/apps/app-record.ts';
 import { decodePortHolding } from '../../src/sync/app-ports.ts';

@@ -4,10 +4,10 @@ import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { defaultAppOptions, type AppOptions } from '../../src/core/apps/app-options.ts';
 import { appOwner, appResourceName, defaultSubdomain } from '../../src/core/apps/app-identity.ts';
 import { decodeAppLabels, type AppSpec } from '../../src/core/apps/decode-app-labels.ts';
+import { readLabels } from '../../src/core/labels/workload-labels.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { translateWorkload } from '../../src/core/translate/translate-workload.ts';
-import { defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
 
@@ -190,7 +190,7 @@ const decodeCases: DecodeCase[] = [
 
 for (const entry of decodeCases) {
   test(`apps decode: ${entry.desc}`, () => {
-    const decoded = decodeAppLabels(entry.labels, 'appproxy', entry.defaultFrontend ?? 'port');
+    const decoded = decodeAppLabels(readLabels(entry.labels, 'appproxy'), entry.defaultFrontend ?? 'port');
     assert.equal(decoded.apps.length, entry.expected.length, `apps: ${JSON.stringify(decoded.apps)}; errors: ${JSON.stringify(decoded.errors)}`);
     entry.expected.forEach((expected, index) => {
       const actual = decoded.apps[index] as AppSpec;

@@ -4,8 +4,7 @@ import fc from 'fast-check';
 import { explainWorkload } from '../../src/core/explain/explain-workload.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 

@@ -4,9 +4,8 @@ import { compareGolden } from '../support/golden.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
 import { formatExplanation } from '../../src/render/format-explanation.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { allowEverything } from '../../src/core/policy/label-policy.ts';
-import { defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
 

@@ -10,8 +10,7 @@ import { compileHostPatterns, hostPatternProblem } from '../../src/core/policy/h
 import { allowEverything, labelPolicyProblems, type LabelPolicy } from '../../src/core/policy/label-policy.ts';
 import { ruleHosts } from '../../src/core/policy/rule-hosts.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container } from '../support/workloads.ts';
 

@@ -8,8 +8,7 @@ import { translateOptionsOf } from '../../src/config/setting-flags.ts';
 import { daemonConfigSchema } from '../../src/config/settings.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { parseTraefikVersion } from '../../src/core/schema/traefik-version.ts';
 import { container } from '../support/workloads.ts';
 

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { defaultWorkloadLimits, type WorkloadLimits } from '../../src/core/limits.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container } from '../support/workloads.ts';
 

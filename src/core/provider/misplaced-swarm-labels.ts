@@ -1,3 +1,4 @@
+import { prefixMatch } from '../labels/workload-labels.ts';
 import type { Workload } from '../workload.ts';
 import type { BuildProblem } from './build-problem.ts';
 
@@ -9,8 +10,7 @@ import type { BuildProblem } from './build-problem.ts';
  */
 export function misplacedSwarmLabels(workload: Workload, prefix: string): BuildProblem | undefined {
   if (workload.kind !== 'swarm-service') return undefined;
-  const start = `${prefix.toLowerCase()}.`;
-  const misplaced = Object.keys(workload.containerLabels ?? {}).filter((label) => label.toLowerCase().startsWith(start)).sort();
+  const misplaced = Object.keys(workload.containerLabels ?? {}).filter((label) => prefixMatch(label, prefix) !== undefined).sort();
   if (misplaced.length === 0) return undefined;
   const shown = misplaced.length > 3 ? `${misplaced.slice(0, 3).join(', ')} and ${misplaced.length - 3} more` : misplaced.join(', ');
   return {

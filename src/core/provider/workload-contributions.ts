@@ -1,22 +1,26 @@
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
-import type { LabelProblem } from '../labels/decode-configuration.ts';
+import { decodeConfigurationLabels, type DecodeResult, type LabelProblem } from '../labels/decode-configuration.ts';
 import { decodeProviderLabels, type ProviderLabels } from '../labels/decode-provider-labels.ts';
-import type { WorkloadLimits } from '../limits.ts';
+import { readLabels, type WorkloadLabels } from '../labels/workload-labels.ts';
 import type { Workload } from '../workload.ts';
 import type { BuildProblem } from './build-problem.ts';
 import type { CompiledProviderOptions } from './compile-provider-options.ts';
 import type { Contribution } from './contribution.ts';
 import { makeNamesKeySafe } from './key-safe-names.ts';
+import type { ProviderOptions } from './provider-options.ts';
 import { misplacedSwarmLabels } from './misplaced-swarm-labels.ts';
 import { rewriteReferences } from './rewrite-references.ts';
 import { buildWorkloadConfiguration, defaultServiceName } from './workload-configuration.ts';
-import { keyLimitProblem, labelLimitProblem, oversizedLabels } from './workload-limit-problems.ts';
+import { keyLimitProblem, labelLimitProblems } from './workload-limit-problems.ts';
 
-/** What a workload's provider labels say, and what serves its traffic. */
+/** What a workload's labels say to the provider, read once, and what serves its traffic. */
 export interface ReadWorkload {
+  readonly labels: WorkloadLabels;
   readonly providerLabels: ProviderLabels;
   /** What serves traffic: the container, each running task of a Swarm service, or its VIP. */
   readonly serving: readonly Workload[];
+  /** Whether its labels match the constraints: asked once, and only of a workload that is enabled. */
+  readonly matchesConstraints: () => boolean;
 }
 
 /** What one workload contributes under Traefik's Docker and Swarm providers, before the merge across workloads. */
@@ -31,31 +35,32 @@ export interface WorkloadContributions {
   readonly tooLarge: boolean;
 }
 
-/** Containers stand for themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. */
-function readWorkload(workload: Workload, prefix: string, limits: WorkloadLimits, problems: BuildProblem[]): ReadWorkload | undefined {
+/**
+ * Reads the labels once, checks their limits and provider settings. Containers stand for
+ * themselves; a Swarm service stands for its tasks, or for its VIP with lbswarm. A task carries its
+ * service's labels (as Traefik's Swarm provider gives them), so what is read of the service holds
+ * for each of its tasks.
+ */
+function readWorkload(workload: Workload, compiled: CompiledProviderOptions, problems: BuildProblem[]): ReadWorkload | undefined {
+  const { prefix, limits } = compiled.options;
   const misplaced = misplacedSwarmLabels(workload, prefix);
   if (misplaced !== undefined) problems.push(misplaced);
-  // The value cap first: it names the label, where the total names none.
-  const oversized = oversizedLabels(workload, prefix);
-  if (oversized.length > 0) {
-    problems.push(...oversized);
+  const labels = readLabels(workload.labels, prefix);
+  const limited = labelLimitProblems(workload.name, labels, limits);
+  if (limited.length > 0) {
+    problems.push(...limited);
     return undefined;
   }
-  const limited = labelLimitProblem(workload, prefix, limits);
-  if (limited !== undefined) {
-    problems.push(limited);
-    return undefined;
-  }
-  const mode = workload.kind === 'container' ? 'docker' : 'swarm';
-  const decoded = decodeProviderLabels(workload.labels, prefix, mode);
+  const decoded = decodeProviderLabels(labels, workload.kind === 'container' ? 'docker' : 'swarm');
   if (!decoded.ok) {
     for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
     return undefined;
   }
   const providerLabels = decoded.value;
-  if (workload.kind !== 'swarm-service') return { providerLabels, serving: [workload] };
-  if (providerLabels.lbSwarm) return { providerLabels, serving: workload.networks.length > 0 ? [workload] : [] };
-  return { providerLabels, serving: workload.tasks ?? [] };
+  let matches: boolean | undefined;
+  const matchesConstraints = (): boolean => (matches ??= compiled.constraints.matches(labels.all));
+  const serving = workload.kind !== 'swarm-service' ? [workload] : providerLabels.lbSwarm ? (workload.networks.length > 0 ? [workload] : []) : (workload.tasks ?? []);
+  return { labels, providerLabels, serving, matchesConstraints };
 }
 
 /**
@@ -63,12 +68,12 @@ function readWorkload(workload: Workload, prefix: string, limits: WorkloadLimits
  * decides a workload without `<prefix>.enable`: the option's value for Traefik's own labels; a
  * caller that knows the workload opted in by other means (appproxy's apps) passes true.
  */
-export function filterReason(workload: Workload, providerLabels: ProviderLabels, compiled: CompiledProviderOptions, exposedByDefault: boolean): string | undefined {
-  const { options } = compiled;
+export function filterReason(workload: Workload, read: ReadWorkload, options: ProviderOptions, exposedByDefault: boolean): string | undefined {
+  const { providerLabels } = read;
   if (!(providerLabels.enable ?? exposedByDefault)) {
     return providerLabels.enable === false ? `${options.prefix}.enable=false` : `not enabled (no ${options.prefix}.enable=true)`;
   }
-  if (!compiled.constraints.matches(workload.labels)) return 'does not match the constraints';
+  if (!read.matchesConstraints()) return 'does not match the constraints';
   if (providerLabels.allowNonRunning) return undefined;
   if (workload.status !== '' && workload.status !== 'running') return `not running (${workload.status})`;
   if (!options.allowEmptyServices && workload.health !== undefined && workload.health !== '' && workload.health !== 'healthy') {
@@ -86,25 +91,33 @@ export function workloadContributions(source: Workload, compiled: CompiledProvid
   const problems: BuildProblem[] = [];
   const filtered: { workload: Workload; reason: string }[] = [];
   const contributions: Contribution[] = [];
-  const { prefix } = compiled.options;
-  const read = readWorkload(source, prefix, compiled.options.limits, problems);
+  const { options } = compiled;
+  const { prefix } = options;
+  const read = readWorkload(source, compiled, problems);
   if (read === undefined) return { contributions, problems, filtered, read, tooLarge: false };
   const { providerLabels } = read;
+  let decoded: DecodeResult | undefined;
   for (const workload of read.serving) {
-    const reason = filterReason(workload, providerLabels, compiled, compiled.options.exposedByDefault);
+    const reason = filterReason(workload, read, options, options.exposedByDefault);
     if (reason !== undefined) {
       filtered.push({ workload, reason });
       continue;
     }
+    // Decoded for the first workload routed and kept for the others: a service's tasks share its labels.
+    decoded ??= decodeConfigurationLabels(read.labels, options.traefikMinVersion, options.limits.listItems);
+    if (!decoded.ok) {
+      for (const problem of decoded.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
+      continue;
+    }
     const warnings: LabelProblem[] = [];
-    const built = buildWorkloadConfiguration(workload, { options: compiled.options, defaultRule: compiled.defaultRule, providerLabels }, warnings);
+    const built = buildWorkloadConfiguration(workload, { options, defaultRule: compiled.defaultRule, providerLabels, declared: decoded.configuration }, warnings);
     for (const warning of warnings) problems.push({ severity: 'warning', workload: workload.name, ...warning });
     if (built.kind === 'rejected') {
       for (const problem of built.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
     }
     // Checked before the references are rewritten, so that messages quote what the labels say.
-    const violations = compiled.policy.violations({ configuration: built.configuration, declared: built.declared, labels: workload.labels, prefix });
+    const violations = compiled.policy.violations({ configuration: built.configuration, declared: built.declared, labels: read.labels.all, prefix });
     if (violations.length > 0) {
       for (const problem of violations) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
@@ -116,7 +129,7 @@ export function workloadContributions(source: Workload, compiled: CompiledProvid
     if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
     contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
   }
-  const tooLarge = keyLimitProblem(source, contributions, compiled.options.limits);
+  const tooLarge = keyLimitProblem(source, contributions, options.limits);
   if (tooLarge !== undefined) {
     problems.push(tooLarge);
     return { contributions: [], problems, filtered, read, tooLarge: true };

@@ -2,6 +2,7 @@ import { measureKeyValues } from '../kv/configuration-to-kv.ts';
 import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '../limits.ts';
 import { utf8Length } from '../utf8-length.ts';
 import type { Workload } from '../workload.ts';
+import type { WorkloadLabels } from '../labels/workload-labels.ts';
 import type { BuildProblem } from './build-problem.ts';
 import type { Contribution } from './contribution.ts';
 import { mergeConfigurations } from './merge-configurations.ts';
@@ -15,37 +16,33 @@ export const MAX_LABEL_VALUE_BYTES = 64 * 1024;
 
 const utf8 = new TextEncoder();
 
-export function oversizedLabels(workload: Workload, prefix: string): BuildProblem[] {
-  const problems: BuildProblem[] = [];
-  const start = `${prefix.toLowerCase()}.`;
-  for (const [label, value] of Object.entries(workload.labels)) {
-    if (value.length * 3 <= MAX_LABEL_VALUE_BYTES || !label.toLowerCase().startsWith(start)) continue;
-    const bytes = utf8.encode(value).length;
-    if (bytes > MAX_LABEL_VALUE_BYTES) {
-      problems.push({ severity: 'error', workload: workload.name, label, message: `the value is ${bytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)` });
-    }
-  }
-  return problems;
-}
-
 /**
- * The first limit on labels the workload passes, as its one problem: the number of its labels
- * under the prefix, the length of their names, their bytes. Checked before anything is decoded,
- * in one pass over the labels, so that a workload past them costs no more than reading it.
+ * The first limits a workload must pass, checked before anything is decoded and in one pass over
+ * its labels under the prefix (those read and those in another case alone), so that a workload
+ * past them costs no more than reading it. A value over MAX_LABEL_VALUE_BYTES is reported for each
+ * such label (it names the label, where the totals name none); otherwise the first limit passed,
+ * as the one problem: the number of labels, the length of their names, their bytes.
  */
-export function labelLimitProblem(workload: Workload, prefix: string, limits: WorkloadLimits): BuildProblem | undefined {
-  const start = `${prefix.toLowerCase()}.`;
+export function labelLimitProblems(workload: string, labels: WorkloadLabels, limits: WorkloadLimits): BuildProblem[] {
+  const { prefix } = labels;
+  const oversized: BuildProblem[] = [];
   let count = 0;
   let bytes = 0;
   const longNames: { label: string; bytes: number }[] = [];
-  for (const [label, value] of Object.entries(workload.labels)) {
-    if (!label.toLowerCase().startsWith(start)) continue;
+  for (const { label, value } of labels.underPrefix) {
+    if (value.length * 3 > MAX_LABEL_VALUE_BYTES) {
+      const valueBytes = utf8.encode(value).length;
+      if (valueBytes > MAX_LABEL_VALUE_BYTES) {
+        oversized.push({ severity: 'error', workload, label, message: `the value is ${valueBytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)` });
+      }
+    }
     count += 1;
     const nameBytes = utf8Length(label);
     if (nameBytes > limits.labelNameBytes) longNames.push({ label, bytes: nameBytes });
     bytes += nameBytes + utf8Length(value);
   }
-  const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem => ({ severity: 'error', workload: workload.name, label, message, limit });
+  if (oversized.length > 0) return oversized;
+  const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem[] => [{ severity: 'error', workload, label, message, limit }];
   if (count > limits.labels) {
     return refusal('labels', undefined, limitMessage('labels', `it has ${formatCount(count)} labels under "${prefix}."`, limits.labels, 'remove labels (or split the workload)'));
   }
@@ -57,7 +54,7 @@ export function labelLimitProblem(workload: Workload, prefix: string, limits: Wo
   if (bytes > limits.labelBytes) {
     return refusal('label-bytes', undefined, limitMessage('label-bytes', `its labels under "${prefix}." are ${formatCount(bytes)} bytes (names and values)`, limits.labelBytes, 'shorten or remove labels'));
   }
-  return undefined;
+  return [];
 }
 
 /**

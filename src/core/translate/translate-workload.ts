@@ -31,9 +31,9 @@ export function translateWorkload(source: Workload, compiled: CompiledTranslateO
   const problems = [...provided.problems];
   const { read } = provided;
   if (read === undefined) return { contributions: provided.contributions, apps: [], problems, filtered: [] };
-  const declared = decodeAppLabels(source.labels, compiled.options.prefix, compiled.options.apps.frontend);
+  const declared = decodeAppLabels(read.labels, compiled.options.apps.frontend);
   const hasApps = declared.apps.length > 0 || declared.errors.length > 0;
-  const servingApps = hasApps ? read.serving.filter((workload) => filterReason(workload, read.providerLabels, compiled, true) === undefined) : [];
+  const servingApps = hasApps ? read.serving.filter((workload) => filterReason(workload, read, compiled.options, true) === undefined) : [];
   const servesApps = new Set(servingApps);
   const filtered = provided.filtered.filter((entry) => !servesApps.has(entry.workload)).map((entry) => ({ workload: entry.workload.name, reason: entry.reason }));
   // Left out whole, apps included: a part of it would be a routing nobody asked for.
