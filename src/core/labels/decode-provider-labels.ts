@@ -38,8 +38,9 @@ function parseBool(text: string): boolean | undefined {
 
 /**
  * Decodes `<prefix>.enable`, `<prefix>.docker.*` and (for Swarm services) `<prefix>.swarm.*`, as
- * Traefik's Docker and Swarm providers do: names match without regard to case, an unknown field or
- * a bad value leaves the workload out, and a Swarm service may not mix `docker.*` and `swarm.*`.
+ * Traefik's Docker and Swarm providers do: names below the prefix match without regard to case
+ * (the prefix itself does not: see prefixMatch), an unknown field or a bad value leaves the
+ * workload out, and a Swarm service may not mix `docker.*` and `swarm.*`.
  * `<prefix>.sidecar.*` is appproxy's own (Traefik ignores it).
  */
 export function decodeProviderLabels(labels: WorkloadLabels, mode: 'docker' | 'swarm'): ProviderLabelsResult {
