@@ -16,8 +16,8 @@ import { pino } from 'pino';
 import type { DaemonConfig } from '../src/config/settings.ts';
 import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
 import { configurationToKeyValues } from '../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../src/core/translate/translate-options.ts';
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
@@ -75,7 +75,7 @@ class CountingStore extends EtcdStore {
 /** One size, in this process, through the sync engine on the real test etcd. */
 async function one(size: number): Promise<Record<string, unknown>> {
   const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const rssBefore = process.memoryUsage().rss;
   let start = performance.now();
@@ -154,7 +154,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
  */
 function core(size: number): Record<string, unknown> {
   const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   let start = performance.now();
   const build = buildConfiguration(workloads, compiled.value);

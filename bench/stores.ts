@@ -14,8 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
 import { etcdFromConfig } from '../src/etcd/etcd-client.ts';
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
-import { compileProviderOptions } from '../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../src/core/provider/provider-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../src/core/translate/translate-options.ts';
 import { redisFromConfig } from '../src/redis/redis-client.ts';
 import { RedisStore } from '../src/redis/redis-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
@@ -52,7 +51,7 @@ async function clear(kv: KvStore): Promise<void> {
 
 async function scaleOne(name: StoreName, size: number): Promise<Record<string, unknown>> {
   const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const logger = pino({ level: 'silent' });
   const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 60 }) : undefined;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { addSettingFlags } from '../config/setting-flags.ts';
 import { explainWorkload } from '../core/explain/explain-workload.ts';
-import { formatExplanation } from '../core/explain/format-explanation.ts';
+import { formatExplanation } from '../render/format-explanation.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { explainTarget } from '../docker/task-container.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';

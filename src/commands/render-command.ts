@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { addSettingFlags } from '../config/setting-flags.ts';
 import { configurationToKeyValues } from '../core/kv/configuration-to-kv.ts';
-import { buildConfiguration, type BuildProblem } from '../core/provider/build-configuration.ts';
+import { buildConfiguration } from '../core/translate/build-configuration.ts';
+import type { BuildProblem } from '../core/provider/build-problem.ts';
 import { formatRender, type RenderFormat } from '../render/render-output.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 

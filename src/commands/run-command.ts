@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { accessSync, constants } from 'node:fs';
 import { ConfigError, loadConfig, redactConfig } from '../config/load-config.ts';
-import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
+import { addSettingFlags, translateOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
-import { checkRootKey } from '../core/kv/root-key.ts';
-import { compileProviderOptions, type CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import { checkRootKey, checkRootKeyLeavesBookkeeping } from '../core/kv/root-key.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { Daemon } from '../daemon/daemon.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
@@ -12,15 +12,14 @@ import { createLogger } from '../logging/create-logger.ts';
 import { openStore } from './open-store.ts';
 
 /** Validates everything once, before any connection: every problem in one message. */
-function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledProviderOptions } {
+function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledTranslateOptions } {
   const config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'], scope: 'run' });
   const problems: string[] = [];
   const rootKeyProblem = checkRootKey(config.rootKey);
   if (rootKeyProblem !== undefined) problems.push(`rootKey: ${rootKeyProblem}`);
-  if ('appproxy/'.startsWith(config.rootKey)) {
-    problems.push(`rootKey: "${config.rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`);
-  }
-  const compiled = compileProviderOptions(providerOptionsOf(config));
+  const bookkeepingProblem = checkRootKeyLeavesBookkeeping(config.rootKey);
+  if (bookkeepingProblem !== undefined) problems.push(`rootKey: ${bookkeepingProblem}`);
+  const compiled = compileTranslateOptions(translateOptionsOf(config));
   if (!compiled.ok) problems.push(...compiled.errors);
   // TLS material is read when the client is made: a missing or unreadable file is a start-up error.
   const files =

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { addSettingFlags, providerOptionsOf } from '../config/setting-flags.ts';
+import { addSettingFlags, translateOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema } from '../config/settings.ts';
 import { appOptionsProblems } from '../core/apps/entry-point-names.ts';
 import { staticEntryPoints } from '../core/apps/static-entry-points.ts';
@@ -37,7 +37,7 @@ function entryPoints(flags: EntryPointsFlags): number {
     process.stderr.write(`appproxy traefik-entrypoints: --listen-address: expected an IP address or a host name without a port (e.g. 0.0.0.0), got ${JSON.stringify(listen)}\n`);
     return 2;
   }
-  const options = providerOptionsOf(config).apps;
+  const options = translateOptionsOf(config).apps;
   const problems = appOptionsProblems(options);
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`appproxy traefik-entrypoints: ${problem}\n`);

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { providerOptionsOf } from '../config/setting-flags.ts';
+import { translateOptionsOf } from '../config/setting-flags.ts';
 import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
 import { checkRootKey } from '../core/kv/root-key.ts';
-import { compileProviderOptions, type CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import type { Workload } from '../core/workload.ts';
 import { DockerApiError } from '../docker/docker-api-error.ts';
 import { dockerFromEnv } from '../docker/docker-client.ts';
 import { DockerodeSource } from '../docker/docker-source.ts';
-import { workloadsFromInspect } from '../render/workloads-from-inspect.ts';
+import { workloadsFromInspect } from '../docker/workloads-from-inspect.ts';
 
 /** What `render` and `explain` share: the translation settings, checked; and the workloads, from Docker or a file. */
-export type Prepared = { readonly ok: true; readonly config: DaemonConfig; readonly compiled: CompiledProviderOptions } | { readonly ok: false; readonly exitCode: number };
+export type Prepared = { readonly ok: true; readonly config: DaemonConfig; readonly compiled: CompiledTranslateOptions } | { readonly ok: false; readonly exitCode: number };
 
 /** Settings of the `translate` scope from flags, variables and the file; problems on standard error, exit status 2. */
 export function prepareTranslation(command: string, flags: Record<string, unknown>): Prepared {
@@ -25,7 +25,7 @@ export function prepareTranslation(command: string, flags: Record<string, unknow
     return { ok: false, exitCode: 2 };
   }
   const rootKeyProblem = checkRootKey(config.rootKey);
-  const compiled = compileProviderOptions(providerOptionsOf(config));
+  const compiled = compileTranslateOptions(translateOptionsOf(config));
   const errors = [...(rootKeyProblem === undefined ? [] : [rootKeyProblem]), ...(compiled.ok ? [] : compiled.errors)];
   if (!compiled.ok || errors.length > 0) {
     for (const error of errors) process.stderr.write(`appproxy ${command}: ${error}\n`);

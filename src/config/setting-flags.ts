@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defaultAppOptions } from '../core/apps/app-options.ts';
 import { parsePortRange } from '../core/apps/port-range.ts';
-import type { ProviderOptions } from '../core/provider/provider-options.ts';
+import type { TranslateOptions } from '../core/translate/translate-options.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, parseTraefikVersion } from '../core/schema/traefik-version.ts';
 import { settings } from './settings.ts';
 import type { Setting, TranslationConfig } from './settings.ts';
@@ -20,7 +20,7 @@ export function addSettingFlags(command: Command, scope: 'translate' | 'run', on
   return command;
 }
 
-export function providerOptionsOf(config: TranslationConfig): ProviderOptions {
+export function translateOptionsOf(config: TranslationConfig): TranslateOptions {
   // Checked by the schema already; the default only stands in for a caller that skipped it.
   const range = parsePortRange(config.appPortRange);
   return {

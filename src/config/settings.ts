@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultAppOptions } from '../core/apps/app-options.ts';
-import { entryPointNameProblem, entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
+import { entryPointTemplateProblem } from '../core/apps/entry-point-names.ts';
+import { entryPointNameProblem } from '../core/entry-point-name.ts';
 import { formatPortRange, inPortRange, parsePortRange } from '../core/apps/port-range.ts';
 import { LIMIT_SETTINGS, limitSetting, type LimitName, type LimitSetting } from '../core/limits.ts';
 import { hostPatternProblem } from '../core/policy/host-patterns.ts';

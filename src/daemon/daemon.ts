@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/settings.ts';
-import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { DockerChanges } from '../docker/docker-changes.ts';
 import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
@@ -14,7 +14,7 @@ import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
 import { SourceUnavailableError } from '../sync/reconciler.ts';
 import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
 import { explainWorkload } from '../core/explain/explain-workload.ts';
-import { formatExplanation, type DaemonFacts } from '../core/explain/format-explanation.ts';
+import { formatExplanation, type DaemonFacts } from '../render/format-explanation.ts';
 import { claimIdOf } from '../core/resource-kinds.ts';
 import { credentialProblem } from './credential-problem.ts';
 import { startHealthServer } from './health-server.ts';
@@ -33,7 +33,7 @@ const STORE_PROBE_MS = 2000;
 
 export interface DaemonParts {
   readonly config: DaemonConfig;
-  readonly compiled: CompiledProviderOptions;
+  readonly compiled: CompiledTranslateOptions;
   readonly docker: Dockerode;
   readonly source: DockerSource;
   readonly store: KvStore;

@@ -1,6 +1,6 @@
 import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
-import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
@@ -14,7 +14,7 @@ export interface OwnerRoleOptions {
   readonly store: KvStore;
   readonly rootKey: string;
   readonly owner: string;
-  readonly compiled: CompiledProviderOptions;
+  readonly compiled: CompiledTranslateOptions;
   /** The part of Docker this owner writes (its node's containers, or the Swarm services). */
   readonly source: WorkloadSource;
   readonly leaseSeconds: number;

@@ -1,6 +1,6 @@
 import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
-import type { CompiledProviderOptions } from '../core/provider/build-configuration.ts';
+import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { retryForever } from '../retry/retry-forever.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import type { Candidacy, KvStore } from '../sync/kv-store.ts';
@@ -27,7 +27,7 @@ export interface SwarmWriterOptions {
   readonly instanceOwner: string;
   /** The Swarm services' owner id; by default `swarm-<first 12 characters of the cluster id>`. */
   readonly swarmOwner: string | undefined;
-  readonly compiled: CompiledProviderOptions;
+  readonly compiled: CompiledTranslateOptions;
   readonly source: WorkloadSource;
   readonly leaseSeconds: number;
   readonly logger: Logger;

@@ -4,7 +4,9 @@ import type { PortAllocation } from '../core/apps/allocate-ports.ts';
 import { appFrontends, portRequests, type AppFrontend } from '../core/apps/app-frontends.ts';
 import { decodeAppRecord, refusedAppRecord, servedAppRecord, type AppActivity, type AppRecord } from '../core/apps/app-record.ts';
 import type { AppDeclaration } from '../core/apps/declare-apps.ts';
-import type { BuildProblem, CompiledProviderOptions, Contribution } from '../core/provider/build-configuration.ts';
+import type { BuildProblem } from '../core/provider/build-problem.ts';
+import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
+import type { Contribution } from '../core/provider/contribution.ts';
 import { planPorts, withoutUnrecorded, type PortWrite } from './app-ports.ts';
 import type { KeyLayout } from './key-layout.ts';
 import type { ApplyResult, GuardedTransaction, Operation } from './kv-store.ts';
@@ -17,7 +19,7 @@ export interface ActivitySource {
 
 export interface AppServingOptions {
   readonly layout: KeyLayout;
-  readonly compiled: CompiledProviderOptions;
+  readonly compiled: CompiledTranslateOptions;
   readonly mirror: StoreMirror;
   /** The engine's apply: keeps its mirror in step with what it writes. */
   readonly apply: (transaction: GuardedTransaction, leaseId: string) => Promise<ApplyResult>;

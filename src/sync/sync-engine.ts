@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { resourceEntries } from '../core/kv/configuration-to-kv.ts';
-import { conflictProblems, translateWorkload, type BuildProblem, type CompiledProviderOptions, type WorkloadTranslation } from '../core/provider/build-configuration.ts';
+import { conflictProblems, type BuildProblem } from '../core/provider/build-problem.ts';
+import { translateWorkload, type WorkloadTranslation } from '../core/translate/translate-workload.ts';
+import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { MergeIndex } from '../core/provider/merge-index.ts';
 import type { MergeConflict } from '../core/provider/merge-configurations.ts';
 import { resourcePath } from '../core/resource-kinds.ts';
@@ -81,7 +83,7 @@ interface StoreSize {
 export class SyncEngine {
   readonly #store: KvStore;
   readonly #layout: KeyLayout;
-  readonly #compiled: CompiledProviderOptions;
+  readonly #compiled: CompiledTranslateOptions;
   readonly #lease: LeaseHolder;
   readonly #log: Logger;
   readonly #onDirty: () => void;
@@ -124,7 +126,7 @@ export class SyncEngine {
   constructor(options: {
     store: KvStore;
     layout: KeyLayout;
-    compiled: CompiledProviderOptions;
+    compiled: CompiledTranslateOptions;
     lease: LeaseHolder;
     logger: Logger;
     inherited?: readonly string[];

@@ -1,15 +1,15 @@
 // What a store must hold under the root after a sync, for the engine's and the owner roles' unit
 // tests: the whole, non-incremental translation of the workloads as one owner writes it.
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { MemoryStore } from './memory-store.ts';
 
 /** Traefik's default provider options, compiled (what `appproxy run` uses without settings). */
-export const defaultCompiled: CompiledProviderOptions = (() => {
-  const result = compileProviderOptions(defaultProviderOptions);
+export const defaultCompiled: CompiledTranslateOptions = (() => {
+  const result = compileTranslateOptions(defaultTranslateOptions);
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.value;
 })();
@@ -19,7 +19,7 @@ function sorted(tree: Record<string, string>): Record<string, string> {
 }
 
 /** The root marker and every key of the translation; the placeholder when there is nothing else. */
-export function expectedTree(workloads: readonly Workload[], compiled: CompiledProviderOptions, ownerId: string, rootKey = 'traefik'): Record<string, string> {
+export function expectedTree(workloads: readonly Workload[], compiled: CompiledTranslateOptions, ownerId: string, rootKey = 'traefik'): Record<string, string> {
   const build = buildConfiguration(workloads, compiled);
   const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey, ownerId });
   const tree: Record<string, string> = { [rootKey]: 'appproxy' };

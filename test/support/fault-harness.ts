@@ -5,8 +5,8 @@ import type Dockerode from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { TestStore } from './test-store.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { DockerodeSource } from '../../src/docker/docker-source.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
 import { testEnv } from './env.ts';
@@ -131,11 +131,11 @@ export interface Owner {
 }
 
 /** Compiled once per constraint expression: the convergence check asks every 50 ms. */
-const compiledOptions = new Map<string, CompiledProviderOptions>();
-function compiledFor(constraints: string): CompiledProviderOptions {
+const compiledOptions = new Map<string, CompiledTranslateOptions>();
+function compiledFor(constraints: string): CompiledTranslateOptions {
   let compiled = compiledOptions.get(constraints);
   if (compiled === undefined) {
-    const result = compileProviderOptions({ ...defaultProviderOptions, constraints });
+    const result = compileTranslateOptions({ ...defaultTranslateOptions, constraints });
     if (!result.ok) throw new Error(result.errors.join('\n'));
     compiled = result.value;
     compiledOptions.set(constraints, compiled);

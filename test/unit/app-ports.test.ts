@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { compileProviderOptions, type CompiledProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import type { AppRecord } from '../../src/core/apps/app-record.ts';
 import { decodePortHolding } from '../../src/sync/app-ports.ts';
@@ -17,8 +16,8 @@ import { container } from '../support/workloads.ts';
 const quiet = pino({ level: 'silent' });
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-function compiledWith(first: number, last: number): CompiledProviderOptions {
-  const result = compileProviderOptions({ ...defaultProviderOptions, apps: { ...defaultProviderOptions.apps, portRange: { first, last } } });
+function compiledWith(first: number, last: number): CompiledTranslateOptions {
+  const result = compileTranslateOptions({ ...defaultTranslateOptions, apps: { ...defaultTranslateOptions.apps, portRange: { first, last } } });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.value;
 }
@@ -30,7 +29,7 @@ function appHost(name: string, count: number, extra: Record<string, string> = {}
   return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels });
 }
 
-async function engineOn(store: MemoryStore, owner: string, compiled: CompiledProviderOptions, options: { onDirty?: () => void; activity?: ActivitySource; inherited?: string[] } = {}) {
+async function engineOn(store: MemoryStore, owner: string, compiled: CompiledTranslateOptions, options: { onDirty?: () => void; activity?: ActivitySource; inherited?: string[] } = {}) {
   const lease = await store.openLease(15, () => undefined);
   const layout = new KeyLayout('traefik', owner);
   const engine = new SyncEngine({ store, layout, compiled, lease, logger: quiet, ...options });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
-import { providerOptionsOf } from '../../src/config/setting-flags.ts';
+import { translateOptionsOf } from '../../src/config/setting-flags.ts';
 import { daemonConfigSchema } from '../../src/config/settings.ts';
 import { defaultAppOptions, type AppOptions } from '../../src/core/apps/app-options.ts';
 import { parsePortRange } from '../../src/core/apps/port-range.ts';
@@ -78,7 +78,7 @@ for (const entry of cases) {
       return;
     }
     assert.deepEqual(problems, []);
-    const apps = providerOptionsOf(loadConfig(daemonConfigSchema, sources)).apps;
+    const apps = translateOptionsOf(loadConfig(daemonConfigSchema, sources)).apps;
     for (const [field, value] of Object.entries(entry.expected ?? {})) assert.deepEqual(apps[field as keyof AppOptions], value, field);
   });
 }
@@ -89,7 +89,7 @@ test('app settings: from a YAML file too, keyed as in the configuration', async 
   const { tmpdir } = await import('node:os');
   const file = join(mkdtempSync(join(tmpdir(), 'appproxy-app-settings-')), 'config.yml');
   writeFileSync(file, 'appFrontend: wildcard\nappWildcardDomain: .apps.example.com\nappPortRange: 11000-11010\nappWildcardPort: 8443\n');
-  const apps = providerOptionsOf(loadConfig(daemonConfigSchema, { flags: {}, env: {}, file, scope: 'run' })).apps;
+  const apps = translateOptionsOf(loadConfig(daemonConfigSchema, { flags: {}, env: {}, file, scope: 'run' })).apps;
   assert.equal(apps.frontend, 'wildcard');
   assert.deepEqual(apps.portRange, { first: 11000, last: 11010 });
 });

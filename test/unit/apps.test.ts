@@ -4,8 +4,10 @@ import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { defaultAppOptions, type AppOptions } from '../../src/core/apps/app-options.ts';
 import { appOwner, appResourceName, defaultSubdomain } from '../../src/core/apps/app-identity.ts';
 import { decodeAppLabels, type AppSpec } from '../../src/core/apps/decode-app-labels.ts';
-import { buildConfiguration, compileProviderOptions, translateWorkload } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { readLabels } from '../../src/core/labels/workload-labels.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { translateWorkload } from '../../src/core/translate/translate-workload.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
 
@@ -188,7 +190,7 @@ const decodeCases: DecodeCase[] = [
 
 for (const entry of decodeCases) {
   test(`apps decode: ${entry.desc}`, () => {
-    const decoded = decodeAppLabels(entry.labels, 'appproxy', entry.defaultFrontend ?? 'port');
+    const decoded = decodeAppLabels(readLabels(entry.labels, 'appproxy'), entry.defaultFrontend ?? 'port');
     assert.equal(decoded.apps.length, entry.expected.length, `apps: ${JSON.stringify(decoded.apps)}; errors: ${JSON.stringify(decoded.errors)}`);
     entry.expected.forEach((expected, index) => {
       const actual = decoded.apps[index] as AppSpec;
@@ -224,7 +226,7 @@ interface AppRoute {
 interface TranslateCase {
   readonly desc: string;
   readonly workloads: Workload[];
-  readonly options?: Partial<ProviderOptions>;
+  readonly options?: Partial<TranslateOptions>;
   readonly apps?: Partial<AppOptions>;
   readonly held?: Record<string, number>;
   /** By `<workload readable>/<app>`. */
@@ -405,8 +407,8 @@ const translateCases: TranslateCase[] = [
   },
 ];
 
-function compiledFor(options: Partial<ProviderOptions> = {}, apps: Partial<AppOptions> = {}) {
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultAppOptions, ...apps } });
+function compiledFor(options: Partial<TranslateOptions> = {}, apps: Partial<AppOptions> = {}) {
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, ...options, apps: { ...defaultAppOptions, ...apps } });
   assert.ok(compiled.ok, compiled.ok ? '' : compiled.errors.join('; '));
   return compiled.value;
 }
@@ -517,7 +519,7 @@ test('apps: URLs for listings, from the public host or the wildcard host name', 
 });
 
 test('apps: the options are checked when compiled', () => {
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, apps: { ...defaultAppOptions, portEntryPoint: 'portproxy', wildcardEntryPoint: 'bad name', wildcardDomain: '.x.example', wildcardPort: 10210 } });
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, apps: { ...defaultAppOptions, portEntryPoint: 'portproxy', wildcardEntryPoint: 'bad name', wildcardDomain: '.x.example', wildcardPort: 10210 } });
   assert.ok(!compiled.ok);
   assert.equal(compiled.errors.length, 3, compiled.errors.join('\n'));
 });

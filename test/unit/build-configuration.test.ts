@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigObject } from '../../src/core/config-tree.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
 
 interface Case {
   readonly desc: string;
   readonly workloads: Workload[];
-  readonly options?: Partial<ProviderOptions>;
+  readonly options?: Partial<TranslateOptions>;
   readonly expected: ConfigObject;
   /** Substrings of error problems expected, with the workload they name. */
   readonly errors?: readonly { workload: string; includes: string }[];
@@ -358,7 +358,7 @@ function withoutDefaultRuleFlags(configuration: ConfigObject): ConfigObject {
 }
 
 test('build: exactly the routers given the default rule carry defaultRule=true, as Traefik\'s label providers set it', () => {
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
   const result = buildConfiguration(
     [
@@ -377,7 +377,7 @@ test('build: exactly the routers given the default rule carry defaultRule=true, 
 });
 
 test('build: a defaultRule label is refused: the provider sets it', () => {
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
   const result = buildConfiguration([container({ name: 'flag', labels: { ...enable, 'appproxy.http.routers.flag.defaultrule': 'true' } })], compiled.value);
   assert.ok(result.problems.some((problem) => problem.label === 'appproxy.http.routers.flag.defaultrule' && problem.message.includes('set by the provider itself')), JSON.stringify(result.problems));
@@ -385,7 +385,7 @@ test('build: a defaultRule label is refused: the provider sets it', () => {
 
 for (const entry of cases) {
   test(`build: ${entry.desc}`, () => {
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...entry.options });
+    const compiled = compileTranslateOptions({ ...defaultTranslateOptions, ...entry.options });
     assert.ok(compiled.ok, JSON.stringify(compiled.ok ? '' : compiled.errors));
     const result = buildConfiguration(entry.workloads, compiled.value);
     // Routers given the default rule carry Traefik's defaultRule flag; the test below pins where.
@@ -409,7 +409,7 @@ for (const entry of cases) {
 }
 
 test('build: bad options are reported once, before any work', () => {
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, defaultRule: 'Host(`{{ nosuchfunc .Name }}`)', constraints: 'Label("a"', prefix: 'bad prefix' });
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, defaultRule: 'Host(`{{ nosuchfunc .Name }}`)', constraints: 'Label("a"', prefix: 'bad prefix' });
   assert.ok(!compiled.ok);
   assert.equal(compiled.errors.length, 3, JSON.stringify(compiled.errors));
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { checkRootKey } from '../../src/core/kv/root-key.ts';
+import { checkRootKey, checkRootKeyLeavesBookkeeping } from '../../src/core/kv/root-key.ts';
 import { serverKey } from '../../src/core/kv/server-key.ts';
 import type { ServerOrigin } from '../../src/core/provider/workload-configuration.ts';
 
@@ -118,5 +118,20 @@ for (const entry of rootKeys) {
     const problem = checkRootKey(entry.rootKey);
     if (entry.problem === undefined) assert.equal(problem, undefined);
     else assert.ok(problem?.includes(entry.problem), problem);
+  });
+}
+
+const bookkeepingRootKeys: { desc: string; rootKey: string; clashes: boolean }[] = [
+  { desc: 'the default', rootKey: 'traefik', clashes: false },
+  { desc: 'appproxy itself', rootKey: 'appproxy', clashes: true },
+  { desc: 'a prefix of appproxy', rootKey: 'app', clashes: true },
+  { desc: 'a key beside the bookkeeping', rootKey: 'appproxy-traefik', clashes: false },
+  { desc: 'a key under the bookkeeping root', rootKey: 'appproxy/traefik', clashes: false },
+];
+for (const entry of bookkeepingRootKeys) {
+  test(`root key beside the bookkeeping: ${entry.desc}`, () => {
+    const problem = checkRootKeyLeavesBookkeeping(entry.rootKey);
+    if (entry.clashes) assert.ok(problem?.includes('is a prefix of "appproxy/"'), problem);
+    else assert.equal(problem, undefined);
   });
 }

@@ -3,15 +3,15 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { explainWorkload } from '../../src/core/explain/explain-workload.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 
 // Generated label sets thrown at the whole core: it never throws, never writes outside the root
 // key or a malformed key, and every workload left out is explained.
 
-const compiled = compileProviderOptions(defaultProviderOptions);
+const compiled = compileTranslateOptions(defaultTranslateOptions);
 assert.ok(compiled.ok);
 
 const names = fc.oneof(
@@ -76,7 +76,7 @@ test('core properties: any label set translates without throwing; keys stay well
 
 test('core properties: tens of thousands of labels on one container are all translated, where the limits allow them', () => {
   // What is tested is linear work on many labels, not the default limits (workload-limits.test.ts).
-  const many = compileProviderOptions({ ...defaultProviderOptions, limits: { ...defaultProviderOptions.limits, labels: 100_000, labelBytes: 64 << 20, keys: 1_000_000, bytes: 64 << 20 } });
+  const many = compileTranslateOptions({ ...defaultTranslateOptions, limits: { ...defaultTranslateOptions.limits, labels: 100_000, labelBytes: 64 << 20, keys: 1_000_000, bytes: 64 << 20 } });
   assert.ok(many.ok);
   const labels: Record<string, string> = { 'appproxy.enable': 'true' };
   for (let index = 0; index < 20_000; index += 1) labels[`appproxy.http.middlewares.m${index}.headers.customrequestheaders.X-${index}`] = `v${index}`;

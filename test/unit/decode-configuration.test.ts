@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { decodeConfigurationLabels } from '../../src/core/labels/decode-configuration.ts';
+import { readLabels } from '../../src/core/labels/workload-labels.ts';
 import { parseTraefikVersion } from '../../src/core/schema/traefik-version.ts';
 
 interface Case {
@@ -409,7 +410,7 @@ for (const entry of cases) {
   test(`decode labels: ${entry.desc}`, () => {
     const minVersion = parseTraefikVersion(entry.traefik ?? '3.0');
     assert.ok(minVersion !== undefined);
-    const result = decodeConfigurationLabels(entry.labels, entry.prefix ?? 'appproxy', minVersion);
+    const result = decodeConfigurationLabels(readLabels(entry.labels, entry.prefix ?? 'appproxy'), minVersion);
     if (entry.expected !== undefined) {
       assert.ok(result.ok, `unexpected problems: ${JSON.stringify(result.ok ? [] : result.problems)}`);
       assert.deepEqual(result.configuration, entry.expected);

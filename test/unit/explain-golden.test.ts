@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import { compareGolden } from '../support/golden.ts';
 import { distance } from 'fastest-levenshtein';
 import { explainWorkload, findWorkload } from '../../src/core/explain/explain-workload.ts';
-import { formatExplanation } from '../../src/core/explain/format-explanation.ts';
-import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { formatExplanation } from '../../src/render/format-explanation.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { allowEverything } from '../../src/core/policy/label-policy.ts';
-import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container, swarmService } from '../support/workloads.ts';
 
@@ -22,7 +21,7 @@ interface Case {
   readonly name: string;
   readonly target: string;
   readonly workloads: readonly Workload[];
-  readonly options?: Partial<ProviderOptions>;
+  readonly options?: Partial<TranslateOptions>;
 }
 
 const cases: Case[] = [
@@ -37,13 +36,13 @@ const cases: Case[] = [
     name: 'limit-list-items',
     target: 'chat',
     workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)', 'appproxy.http.routers.chat.entrypoints': 'a,b,c,d' })],
-    options: { limits: { ...defaultProviderOptions.limits, listItems: 3 } },
+    options: { limits: { ...defaultTranslateOptions.limits, listItems: 3 } },
   },
   {
     name: 'limit-workload-keys',
     target: 'chat',
     workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.routers.chat.rule': 'Host(`chat.test`)', 'appproxy.http.routers.chat.entrypoints': 'a,b,c,d' })],
-    options: { limits: { ...defaultProviderOptions.limits, keys: 5 } },
+    options: { limits: { ...defaultTranslateOptions.limits, keys: 5 } },
   },
   { name: 'refused-label', target: 'chat', workloads: [web('chat', { 'appproxy.enable': 'true', 'appproxy.http.services.chat.loadbalancer.sticky.cookie.samesite': 'io' })] },
   {
@@ -101,7 +100,7 @@ const cases: Case[] = [
 
 for (const spec of cases) {
   test(`explain golden: ${spec.name}`, () => {
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...spec.options });
+    const compiled = compileTranslateOptions({ ...defaultTranslateOptions, ...spec.options });
     assert.ok(compiled.ok);
     const match = findWorkload(spec.workloads, spec.target, distance);
     assert.ok(match.found !== undefined, `${spec.target} is among the case's workloads`);

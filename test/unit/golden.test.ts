@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { compareGolden } from '../support/golden.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions, type ProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { formatRender } from '../../src/render/render-output.ts';
 import { describeProblem } from '../../src/commands/render-command.ts';
-import { workloadsFromInspect } from '../../src/render/workloads-from-inspect.ts';
+import { workloadsFromInspect } from '../../src/docker/workloads-from-inspect.ts';
 
 // Each folder under test/golden holds `input.json` (what `docker inspect` prints for the
 // containers), optionally `options.json` (provider options; `apps`, `limits` and `policy` hold the app
@@ -24,10 +24,10 @@ for (const name of readdirSync(root).sort()) {
     const input = readFileSync(join(folder, 'input.json'), 'utf8');
     const optionsPath = join(folder, 'options.json');
     const overrides = existsSync(optionsPath)
-      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<ProviderOptions, 'apps' | 'limits' | 'policy'>> & { rootKey?: string; apps?: Partial<ProviderOptions['apps']>; limits?: Partial<ProviderOptions['limits']>; policy?: Partial<ProviderOptions['policy']> })
+      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<TranslateOptions, 'apps' | 'limits' | 'policy'>> & { rootKey?: string; apps?: Partial<TranslateOptions['apps']>; limits?: Partial<TranslateOptions['limits']>; policy?: Partial<TranslateOptions['policy']> })
       : {};
     const { rootKey = 'traefik', apps = {}, limits = {}, policy = {}, ...options } = overrides;
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, ...options, apps: { ...defaultProviderOptions.apps, ...apps }, limits: { ...defaultProviderOptions.limits, ...limits }, policy: { ...defaultProviderOptions.policy, ...policy } });
+    const compiled = compileTranslateOptions({ ...defaultTranslateOptions, ...options, apps: { ...defaultTranslateOptions.apps, ...apps }, limits: { ...defaultTranslateOptions.limits, ...limits }, policy: { ...defaultTranslateOptions.policy, ...policy } });
     assert.ok(compiled.ok);
     const result = buildConfiguration(workloadsFromInspect(input, name), compiled.value);
     const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey, ownerId: 'golden-host' });

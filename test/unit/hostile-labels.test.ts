@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configurationToKeyValues, type KeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions, MAX_LABEL_VALUE_BYTES, type BuildResult } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration, type BuildResult } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import { MAX_LABEL_VALUE_BYTES } from '../../src/core/provider/workload-limit-problems.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import type { WorkloadLimits } from '../../src/core/limits.ts';
 import { container } from '../support/workloads.ts';
@@ -15,11 +16,11 @@ import { container } from '../support/workloads.ts';
 // neighbour is routed as if nothing happened.
 
 const ROOT = 'traefik/worker_a1';
-const compiled = compileProviderOptions(defaultProviderOptions);
+const compiled = compileTranslateOptions(defaultTranslateOptions);
 assert.ok(compiled.ok);
 const provider = compiled.value;
 // For the cases about fields newer than the default oldest Traefik (3.0): the schema's own release.
-const compiled37 = compileProviderOptions({ ...defaultProviderOptions, traefikMinVersion: { major: 3, minor: 7, patch: 0 } });
+const compiled37 = compileTranslateOptions({ ...defaultTranslateOptions, traefikMinVersion: { major: 3, minor: 7, patch: 0 } });
 assert.ok(compiled37.ok);
 const provider37 = compiled37.value;
 
@@ -611,7 +612,7 @@ const cases: Case[] = [...nameCases, ...listCases, ...ownershipCases, ...unicode
 
 function run(workloads: readonly Workload[], traefik37 = false, limits: Partial<WorkloadLimits> = {}): { result: BuildResult; pairs: KeyValues } {
   const base = traefik37 ? provider37 : provider;
-  const limited = compileProviderOptions({ ...base.options, limits: { ...base.options.limits, ...limits } });
+  const limited = compileTranslateOptions({ ...base.options, limits: { ...base.options.limits, ...limits } });
   assert.ok(limited.ok);
   const result = buildConfiguration([...workloads, neighbour], limited.value);
   return { result, pairs: configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'hostile' }) };

@@ -4,13 +4,13 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { providerOptionsOf } from '../../src/config/setting-flags.ts';
+import { translateOptionsOf } from '../../src/config/setting-flags.ts';
 import { daemonConfigSchema } from '../../src/config/settings.ts';
 import { compileHostPatterns, hostPatternProblem } from '../../src/core/policy/host-patterns.ts';
 import { allowEverything, labelPolicyProblems, type LabelPolicy } from '../../src/core/policy/label-policy.ts';
 import { ruleHosts } from '../../src/core/policy/rule-hosts.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container } from '../support/workloads.ts';
 
@@ -156,7 +156,7 @@ const cases: Case[] = [
 ];
 
 function translate(policy: Partial<LabelPolicy>, workloads: readonly Workload[]) {
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, policy: { ...allowEverything, ...policy } });
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, policy: { ...allowEverything, ...policy } });
   assert.ok(compiled.ok, compiled.ok ? '' : compiled.errors.join('\n'));
   return buildConfiguration(workloads, compiled.value);
 }
@@ -194,14 +194,14 @@ test('label policy: a Swarm service is checked for each task, and only it is lef
   assert.deepEqual(result.routed, []);
 });
 
-test('label policy: bad settings given to the core are reported by compileProviderOptions', () => {
+test('label policy: bad settings given to the core are reported by compileTranslateOptions', () => {
   assert.deepEqual(labelPolicyProblems({ ...allowEverything, refuseProviders: ['In ternal'], entryPoints: ['web secure'], hosts: ['*', 'a.*.example.com'] }), [
     'policy refuse providers: expected a Traefik provider name such as internal or file (lower-case letters, digits, "_" or "-"), got "In ternal"',
     'policy entry points: use 1 to 64 letters, digits, "_" or "-", got "web secure"',
     'policy hosts: "*" would allow every host: leave the list empty to allow every host',
     'policy hosts: expected a host name (example.org) or "*." and a domain (*.apps.example.com: one label before .apps.example.com), got "a.*.example.com"',
   ]);
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, policy: { ...allowEverything, hosts: ['**.example.com'] } });
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, policy: { ...allowEverything, hosts: ['**.example.com'] } });
   assert.equal(compiled.ok, false);
 });
 
@@ -241,7 +241,7 @@ test('rule hosts: read through the Go expression parser, nested any way; long ch
 
 test('label policy settings: from variables, flags and the file, into the provider options; the defaults allow everything', () => {
   const load = (sources: { env?: Record<string, string>; flags?: Record<string, unknown>; file?: string }) =>
-    providerOptionsOf(loadConfig(daemonConfigSchema, { env: sources.env ?? {}, flags: sources.flags ?? {}, file: sources.file, scope: 'translate' })).policy;
+    translateOptionsOf(loadConfig(daemonConfigSchema, { env: sources.env ?? {}, flags: sources.flags ?? {}, file: sources.file, scope: 'translate' })).policy;
   assert.deepEqual(load({}), allowEverything);
   assert.deepEqual(
     load({ env: { APPPROXY_POLICY_REFUSE_PROVIDERS: '@Internal, file', APPPROXY_POLICY_HOSTS: '*.apps.example.com,example.org', APPPROXY_POLICY_REQUIRE_MIDDLEWARES: 'true' }, flags: { policyEntrypoints: 'web,websecure', policyRefuseServerOverride: true } }),

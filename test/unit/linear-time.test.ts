@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { explainWorkload } from '../../src/core/explain/explain-workload.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { listIndexAt } from '../../src/core/labels/label-tree.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { compileConstraints } from '../../src/core/provider/constraints.ts';
 import { compileDefaultRule, hasFloatSyntax } from '../../src/core/provider/default-rule.ts';
 import { includesText, splitText } from '../../src/core/provider/find-text.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 import { container } from '../support/workloads.ts';
@@ -51,7 +51,7 @@ function growth(work: (size: number) => void, n: number): { ratio: number; at1: 
   return { ratio: at4 / at1, at1, at4 };
 }
 
-const compiling = compileProviderOptions(defaultProviderOptions);
+const compiling = compileTranslateOptions(defaultTranslateOptions);
 assert.ok(compiling.ok);
 const compiled = compiling;
 const neighbour = container({ name: 'neighbour', labels: { 'appproxy.enable': 'true' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] });

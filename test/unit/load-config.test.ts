@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, redactConfig } from '../../src/config/load-config.ts';
-import { providerOptionsOf } from '../../src/config/setting-flags.ts';
+import { translateOptionsOf } from '../../src/config/setting-flags.ts';
 import { daemonConfigSchema, settings } from '../../src/config/settings.ts';
 import { LIMIT_SETTINGS } from '../../src/core/limits.ts';
 
@@ -98,7 +98,7 @@ test('config: limits default far above real use, and each comes from the file, i
   const path = file('limits.yml', 'maxWorkloadLabels: 50\nmaxInstanceKeys: 5000\n');
   const config = loadConfig(daemonConfigSchema, { flags: { maxListItems: '7' }, env: { APPPROXY_MAX_WORKLOAD_KEYS: '300', APPPROXY_MAX_INSTANCE_BYTES: '1048576' }, file: path, scope: 'run' });
   assert.deepEqual([config.maxWorkloadLabels, config.maxListItems, config.maxWorkloadKeys, config.maxInstanceKeys, config.maxInstanceBytes], [50, 7, 300, 5000, 1_048_576]);
-  assert.deepEqual(providerOptionsOf(config).limits, { labels: 50, labelNameBytes: 4096, labelBytes: 1_048_576, listItems: 7, keys: 300, bytes: 4_194_304 });
+  assert.deepEqual(translateOptionsOf(config).limits, { labels: 50, labelNameBytes: 4096, labelBytes: 1_048_576, listItems: 7, keys: 300, bytes: 4_194_304 });
 });
 
 test('config: every limit of the core is a setting, under the same path, flag and variable', () => {

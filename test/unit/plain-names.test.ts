@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { explainWorkload } from '../../src/core/explain/explain-workload.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { ConfigObject } from '../../src/core/config-tree.ts';
 import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 import { container } from '../support/workloads.ts';
@@ -15,7 +15,7 @@ import { container } from '../support/workloads.ts';
 
 
 const ROOT = 'traefik';
-const compiling = compileProviderOptions({ ...defaultProviderOptions, apps: { ...defaultProviderOptions.apps, wildcardDomain: '.apps.example.com' } });
+const compiling = compileTranslateOptions({ ...defaultTranslateOptions, apps: { ...defaultTranslateOptions.apps, wildcardDomain: '.apps.example.com' } });
 assert.ok(compiling.ok);
 const compiled = compiling;
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import { ReconcileScheduler } from '../../src/sync/reconcile-scheduler.ts';
@@ -104,7 +103,7 @@ function fakeSource(initial: Workload[]): WorkloadSource & { calls: string[]; co
 
 test('reconciler: the first pass lists everything; a container event reads that container only', async () => {
   const store = new MemoryStore();
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
   const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
   const web = (name: string) => container({ name, id: `${name}-id`, labels: { 'appproxy.enable': 'true' } });
@@ -125,7 +124,7 @@ test('reconciler: the first pass lists everything; a container event reads that 
 
 test('reconciler: when the source fails, what was noted is kept for the next pass and the error says so', async () => {
   const store = new MemoryStore();
-  const compiled = compileProviderOptions(defaultProviderOptions);
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
   const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
   const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);

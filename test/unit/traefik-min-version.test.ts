@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
-import { providerOptionsOf } from '../../src/config/setting-flags.ts';
+import { translateOptionsOf } from '../../src/config/setting-flags.ts';
 import { daemonConfigSchema } from '../../src/config/settings.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { parseTraefikVersion } from '../../src/core/schema/traefik-version.ts';
 import { container } from '../support/workloads.ts';
 
@@ -18,7 +18,7 @@ import { container } from '../support/workloads.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'appproxy-min-version-'));
 
-function load(sources: { flags?: Record<string, unknown>; env?: Record<string, string>; yaml?: string }): { ok: true; value: string; parsed: ReturnType<typeof providerOptionsOf>['traefikMinVersion'] } | { ok: false; problems: readonly string[] } {
+function load(sources: { flags?: Record<string, unknown>; env?: Record<string, string>; yaml?: string }): { ok: true; value: string; parsed: ReturnType<typeof translateOptionsOf>['traefikMinVersion'] } | { ok: false; problems: readonly string[] } {
   let file: string | undefined;
   if (sources.yaml !== undefined) {
     file = join(dir, `${Math.random().toString(36).slice(2)}.yml`);
@@ -26,7 +26,7 @@ function load(sources: { flags?: Record<string, unknown>; env?: Record<string, s
   }
   try {
     const config = loadConfig(daemonConfigSchema, { flags: sources.flags ?? {}, env: sources.env ?? {}, file, scope: 'run' });
-    return { ok: true, value: config.traefikMinVersion, parsed: providerOptionsOf(config).traefikMinVersion };
+    return { ok: true, value: config.traefikMinVersion, parsed: translateOptionsOf(config).traefikMinVersion };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, problems: error.problems };
     throw error;
@@ -99,7 +99,7 @@ for (const entry of buildCases) {
   test(`traefik min version build: ${entry.desc}`, () => {
     const traefikMinVersion = parseTraefikVersion(entry.traefik);
     assert.ok(traefikMinVersion !== undefined);
-    const compiled = compileProviderOptions({ ...defaultProviderOptions, traefikMinVersion });
+    const compiled = compileTranslateOptions({ ...defaultTranslateOptions, traefikMinVersion });
     assert.ok(compiled.ok);
     const result = buildConfiguration([plain, passive, retrying], compiled.value);
     assert.deepEqual([...result.routed].sort(), entry.routed);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { defaultWorkloadLimits, type WorkloadLimits } from '../../src/core/limits.ts';
-import { buildConfiguration, compileProviderOptions } from '../../src/core/provider/build-configuration.ts';
-import { defaultProviderOptions } from '../../src/core/provider/provider-options.ts';
+import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
+import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { container } from '../support/workloads.ts';
 
@@ -101,7 +101,7 @@ function bytesBelowRoot(pairs: ReadonlyMap<string, string>, prefix: string): num
 }
 
 function run(limits: Partial<WorkloadLimits>, labels: Record<string, string>) {
-  const compiled = compileProviderOptions({ ...defaultProviderOptions, limits: { ...defaultWorkloadLimits, ...limits } });
+  const compiled = compileTranslateOptions({ ...defaultTranslateOptions, limits: { ...defaultWorkloadLimits, ...limits } });
   assert.ok(compiled.ok);
   const result = buildConfiguration([box(labels), neighbour], compiled.value);
   const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey: 'traefik', ownerId: 'limits' });

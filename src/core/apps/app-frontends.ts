@@ -1,10 +1,10 @@
 import type { ConfigObject } from '../config-tree.ts';
-import type { BuildProblem, Contribution } from '../provider/build-configuration.ts';
-import type { ProviderOptions } from '../provider/provider-options.ts';
+import type { BuildProblem } from '../provider/build-problem.ts';
+import type { Contribution } from '../provider/contribution.ts';
 import { defaultCookieName } from '../provider/sticky-cookie-name.ts';
 import type { ServerOrigin } from '../provider/workload-configuration.ts';
 import type { PortAllocation, PortRequest } from './allocate-ports.ts';
-import type { AppFrontendMode } from './app-options.ts';
+import type { AppFrontendMode, AppOptions } from './app-options.ts';
 import type { AppDeclaration } from './declare-apps.ts';
 import { portEntryPointName } from './entry-point-names.ts';
 
@@ -88,7 +88,7 @@ function urlOf(protocol: 'http' | 'tcp', host: string, port: number): string {
  * Every app is on its own: a refused port, a missing wildcard domain or a host name two apps want
  * leaves out the apps concerned, with an error naming the label, and serves the rest.
  */
-export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAllocation, options: ProviderOptions): AppsServed {
+export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAllocation, options: { readonly apps: AppOptions }): AppsServed {
   const settings = options.apps;
   const contributions: Contribution[] = [];
   const frontends: AppFrontend[] = [];

@@ -1,4 +1,5 @@
 import type { LabelProblem } from '../labels/decode-configuration.ts';
+import type { WorkloadLabels } from '../labels/workload-labels.ts';
 import type { AppFrontendMode } from './app-options.ts';
 import { parseClientRanges } from './client-ranges.ts';
 import { durationSeconds } from './duration-seconds.ts';
@@ -146,15 +147,13 @@ function checkApp(name: string, base: string, draft: Draft, defaultFrontend: App
  * own, so that a bad value leaves out that app alone. Field names match without regard to case,
  * as every label here; app names are lower case because they become host names.
  */
-export function decodeAppLabels(labels: Readonly<Record<string, string>>, prefix: string, defaultFrontend: AppFrontendMode): DecodedApps {
+export function decodeAppLabels(labels: WorkloadLabels, defaultFrontend: AppFrontendMode): DecodedApps {
+  const { prefix } = labels;
   const drafts = new Map<string, Draft>();
   const errors: LabelProblem[] = [];
   const warnings: LabelProblem[] = [];
-  const start = `${prefix}.`;
-  for (const [label, value] of Object.entries(labels)) {
-    if (!label.startsWith(start)) continue;
-    const [section = '', name, ...rest] = label.slice(start.length).split('.');
-    if (section.toLowerCase() !== 'apps') continue;
+  for (const { label, value, path } of labels.sections.get('apps') ?? []) {
+    const [, name, ...rest] = path.split('.');
     if (name === undefined || name === '') {
       errors.push({ label, message: `expects ${prefix}.apps.<name>.<field>, with a field of ${APP_FIELDS.join(', ')}` });
       continue;

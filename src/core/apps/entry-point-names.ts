@@ -1,7 +1,7 @@
+import { ENTRY_POINT_NAME, entryPointNameProblem } from '../entry-point-name.ts';
 import type { AppOptions } from './app-options.ts';
 
 const PORT_PLACEHOLDER = '{port}';
-const ENTRY_POINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The entry point of one port of the range: the template with `{port}` replaced. */
 export function portEntryPointName(template: string, port: number): string {
@@ -9,18 +9,13 @@ export function portEntryPointName(template: string, port: number): string {
 }
 
 /**
- * Why a template of port entry point names cannot be used, or undefined. Entry point names become
- * static flags (`--entryPoints.<name>.address`) and keys, so they keep to letters, digits, `_`, `-`.
+ * Why a template of port entry point names cannot be used, or undefined: each name it gives must
+ * be a valid entry point name (see ENTRY_POINT_NAME).
  */
 export function entryPointTemplateProblem(template: string): string | undefined {
   if (template.split(PORT_PLACEHOLDER).length !== 2) return `must hold "${PORT_PLACEHOLDER}" exactly once (e.g. portproxy_{port}), got ${JSON.stringify(template)}`;
   if (!ENTRY_POINT_NAME.test(template.replace(PORT_PLACEHOLDER, '1'))) return `use letters, digits, "_" and "-" around {port}, got ${JSON.stringify(template)}`;
   return undefined;
-}
-
-/** Why an entry point name cannot be used, or undefined. */
-export function entryPointNameProblem(name: string): string | undefined {
-  return ENTRY_POINT_NAME.test(name) ? undefined : `use 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(name)}`;
 }
 
 /** Problems of the app options that a caller outside the settings (a test, a library user) may have got wrong. */

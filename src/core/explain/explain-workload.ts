@@ -1,7 +1,11 @@
 import { configurationToKeyValues } from '../kv/configuration-to-kv.ts';
 import { serverKey } from '../kv/server-key.ts';
 import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
-import { buildConfiguration, translateWorkload, type BuildProblem, type CompiledProviderOptions } from '../provider/build-configuration.ts';
+import { prefixMatch, readLabels } from '../labels/workload-labels.ts';
+import type { BuildProblem } from '../provider/build-problem.ts';
+import { buildConfiguration } from '../translate/build-configuration.ts';
+import type { CompiledTranslateOptions } from '../translate/translate-options.ts';
+import { translateWorkload } from '../translate/translate-workload.ts';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 import { foldCase } from '../fold-case.ts';
 import { claimIdOf, RESOURCE_KINDS, resourcePath, resourcesIn } from '../resource-kinds.ts';
@@ -45,10 +49,6 @@ export interface Explanation {
 
 const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
 
-function underPrefix(label: string, prefix: string): boolean {
-  return foldCase(label).startsWith(`${foldCase(prefix)}.`);
-}
-
 /** `http/routers/chat` for a label `<prefix>.http.routers.chat.rule` (kinds and sections without regard to case). */
 function labelResource(label: string, prefix: string): string | undefined {
   const [section = '', kind = '', name = ''] = label.slice(prefix.length + 1).split('.');
@@ -75,7 +75,7 @@ function lookup(configuration: ConfigObject, resource: string): boolean {
  * labels, the resources it contributes with the other workloads that share them, and its keys.
  * Pure: the same input always gives the same explanation.
  */
-export function explainWorkload(target: Workload, all: readonly Workload[], compiled: CompiledProviderOptions, kv: { rootKey: string; ownerId: string }): Explanation {
+export function explainWorkload(target: Workload, all: readonly Workload[], compiled: CompiledTranslateOptions, kv: { rootKey: string; ownerId: string }): Explanation {
   const { options } = compiled;
   const prefix = options.prefix;
   const mode = target.kind === 'container' ? 'docker' : 'swarm';
@@ -90,9 +90,10 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
   const ownNames = new Set([target.name, ...(target.tasks ?? []).map((task) => task.name)]);
   const problems = whole.problems.filter((problem) => ownNames.has(problem.workload));
 
-  const provider = decodeProviderLabels(target.labels, prefix, mode);
+  const read = readLabels(target.labels, prefix);
+  const provider = decodeProviderLabels(read, mode);
   const enable = provider.ok ? provider.value.enable : undefined;
-  const prefixLabels = Object.keys(target.labels).filter((label) => underPrefix(label, prefix));
+  const prefixLabels = read.underPrefix.map((entry) => entry.label);
   if (isTaskContainer) {
     reasons.push(`a task container of the Swarm service "${target.labels[SWARM_SERVICE_LABEL] ?? ''}": appproxy routes Swarm services by their service labels (deploy.labels in a stack file), not by their containers' labels; move the labels to deploy.labels`);
   }
@@ -177,6 +178,10 @@ export function explainWorkload(target: Workload, all: readonly Workload[], comp
     if (isTaskContainer) return { label, value, fate: 'ignored', detail: 'a task container: its service is what is routed' };
     const problem = problemOf.get(label);
     if (problem !== undefined) return { label, value, fate: problem.severity === 'error' ? 'refused' : 'ignored', detail: problem.message };
+    if (prefixMatch(label, prefix) === 'other-case') {
+      const given = label.slice(0, prefix.length);
+      return { label, value, fate: 'ignored', detail: `not read: "${given}" is not the prefix "${prefix}", which is matched in its exact case (Traefik refuses a container for such a label); write ${prefix}${label.slice(prefix.length)}` };
+    }
     const rest = label.slice(prefix.length + 1).toLowerCase();
     if (rest === 'enable' || /^(docker|swarm|sidecar)\./.test(rest)) return { label, value, fate: 'used', detail: 'a provider setting of this workload' };
     const app = /^apps\.([^.]+)\./.exec(rest)?.[1];

@@ -10,3 +10,14 @@ export function checkRootKey(rootKey: string): string | undefined {
   if (/[\s\p{Cc}]/u.test(rootKey)) return `root key "${rootKey}" contains white space or control characters`;
   return undefined;
 }
+
+/**
+ * Checks that a root key leaves appproxy's own bookkeeping (`appproxy/claims/…`, `appproxy/owners/…`,
+ * see KeyLayout) outside Traefik's tree: Traefik watches every key under its root, so a root that is
+ * a prefix of `appproxy/` would make it read the claims and owners as configuration. Only an instance
+ * that writes needs this; `render` and `explain` print keys and never write them.
+ */
+export function checkRootKeyLeavesBookkeeping(rootKey: string): string | undefined {
+  if ('appproxy/'.startsWith(rootKey)) return `"${rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`;
+  return undefined;
+}

@@ -6,6 +6,7 @@ import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/trae
 import { parseScalar } from './parse-scalar.ts';
 import { traefikMinVersionProblem } from './traefik-min-version-problem.ts';
 import { buildLabelTree, firstLabel, type LabelNode } from './label-tree.ts';
+import type { WorkloadLabels } from './workload-labels.ts';
 
 /** A label that was refused, with what would be accepted. */
 export interface LabelProblem {
@@ -46,19 +47,12 @@ interface DecodeContext {
  * enumeration value newer than `minVersion` (the oldest Traefik that reads the root key) is
  * refused too: that Traefik would reject the whole tree, not just this workload's part.
  */
-export function decodeConfigurationLabels(
-  labels: Readonly<Record<string, string>>,
-  prefix: string,
-  minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION,
-  maxListItems: number = defaultWorkloadLimits.listItems,
-): DecodeResult {
+export function decodeConfigurationLabels(labels: WorkloadLabels, minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION, maxListItems: number = defaultWorkloadLimits.listItems): DecodeResult {
+  const { prefix } = labels;
   const problems: LabelProblem[] = [];
   const entries: { label: string; path: string; value: string }[] = [];
-  const start = `${prefix}.`;
-  for (const [label, value] of Object.entries(labels)) {
-    if (!label.startsWith(start)) continue;
-    const path = label.slice(start.length);
-    const section = path.split('.', 1)[0]?.toLowerCase() ?? '';
+  // Every label read, not only its own sections: a typo that matches no section is reported here.
+  for (const { label, value, path, section } of labels.read) {
     if ((SECTIONS as readonly string[]).includes(section)) {
       entries.push({ label, path, value });
     } else if (section === 'tls') {

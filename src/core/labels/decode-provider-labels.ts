@@ -1,4 +1,5 @@
 import type { LabelProblem } from './decode-configuration.ts';
+import { labelsOf, type WorkloadLabels } from './workload-labels.ts';
 
 /** What the provider itself reads from labels, apart from the dynamic configuration. */
 export interface ProviderLabels {
@@ -37,18 +38,18 @@ function parseBool(text: string): boolean | undefined {
 
 /**
  * Decodes `<prefix>.enable`, `<prefix>.docker.*` and (for Swarm services) `<prefix>.swarm.*`, as
- * Traefik's Docker and Swarm providers do: names match without regard to case, an unknown field or
- * a bad value leaves the workload out, and a Swarm service may not mix `docker.*` and `swarm.*`.
+ * Traefik's Docker and Swarm providers do: names below the prefix match without regard to case
+ * (the prefix itself does not: see prefixMatch), an unknown field or a bad value leaves the
+ * workload out, and a Swarm service may not mix `docker.*` and `swarm.*`.
  * `<prefix>.sidecar.*` is appproxy's own (Traefik ignores it).
  */
-export function decodeProviderLabels(labels: Readonly<Record<string, string>>, prefix: string, mode: 'docker' | 'swarm'): ProviderLabelsResult {
+export function decodeProviderLabels(labels: WorkloadLabels, mode: 'docker' | 'swarm'): ProviderLabelsResult {
+  const { prefix } = labels;
   const problems: LabelProblem[] = [];
   let enable: boolean | undefined;
   const sections: Record<Section, Record<string, string | boolean> | undefined> = { docker: undefined, swarm: undefined, sidecar: undefined };
-  const start = `${prefix}.`;
-  for (const [label, value] of Object.entries(labels)) {
-    if (!label.startsWith(start)) continue;
-    const path = label.slice(start.length).toLowerCase();
+  for (const { label, value, path: given } of labelsOf(labels, mode === 'swarm' ? ['enable', 'docker', 'swarm', 'sidecar'] : ['enable', 'docker', 'sidecar'])) {
+    const path = given.toLowerCase();
     if (path === 'enable') {
       enable = parseBool(value);
       if (enable === undefined) problems.push({ label, message: `expects true or false, got "${value}"` });

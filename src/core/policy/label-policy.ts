@@ -1,4 +1,4 @@
-import { entryPointNameProblem } from '../apps/entry-point-names.ts';
+import { entryPointNameProblem } from '../entry-point-name.ts';
 import { isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
 import { foldCase } from '../fold-case.ts';
 import type { LabelProblem } from '../labels/decode-configuration.ts';

@@ -1,7 +1,7 @@
 import type { ConfigValue } from '../config-tree.ts';
 import { originKey } from '../kv/configuration-to-kv.ts';
 import { claimIdOf, resourcePath, resourcesIn } from '../resource-kinds.ts';
-import type { Contribution } from './build-configuration.ts';
+import type { Contribution } from './contribution.ts';
 import { mergeResourceGroup, type MergeConflict, type ResourceContribution } from './merge-configurations.ts';
 import type { ServerOrigin } from './workload-configuration.ts';
 

@@ -1,4 +1,3 @@
-import { defaultAppOptions, type AppOptions } from '../apps/app-options.ts';
 import { allowEverything, type LabelPolicy } from '../policy/label-policy.ts';
 import { DEFAULT_TRAEFIK_MIN_VERSION, type TraefikVersion } from '../schema/traefik-version.ts';
 import { defaultWorkloadLimits, type WorkloadLimits } from '../limits.ts';
@@ -27,8 +26,6 @@ export interface ProviderOptions {
    * when empty, to their own address (unless a container says `published`).
    */
   readonly advertiseAddress: string;
-  /** appproxy's own `<prefix>.apps.*` labels: frontends, the port range, entry point names. */
-  readonly apps: AppOptions;
   /** The oldest Traefik that reads the root key: labels that need a newer one leave their workload out. */
   readonly traefikMinVersion: TraefikVersion;
   /** How large one workload's labels and keys may be before it is left out. */
@@ -49,7 +46,6 @@ export const defaultProviderOptions: ProviderOptions = Object.freeze({
   useBindPortIP: false,
   hostNetworkAddress: '127.0.0.1',
   advertiseAddress: '',
-  apps: defaultAppOptions,
   traefikMinVersion: DEFAULT_TRAEFIK_MIN_VERSION,
   limits: defaultWorkloadLimits,
   policy: allowEverything,

@@ -1,5 +1,6 @@
 import type { Workload } from '../workload.ts';
 import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
+import { readLabels } from '../labels/workload-labels.ts';
 import type { ProviderOptions } from './provider-options.ts';
 
 export type AddressResult = { readonly ok: true; readonly ip: string; readonly port: string } | { readonly ok: false; readonly message: string };
@@ -32,7 +33,7 @@ export function workloadAddress(workload: Workload, network: string, options: Pr
   if (mode.startsWith('container:')) {
     const shared = workload.networkContainer;
     if (shared === undefined || depth > 8) return '';
-    const labels = decodeProviderLabels(shared.labels, options.prefix, 'docker');
+    const labels = decodeProviderLabels(readLabels(shared.labels, options.prefix), 'docker');
     if (!labels.ok) return '';
     return workloadAddress(shared, labels.value.network ?? network, options, depth + 1);
   }

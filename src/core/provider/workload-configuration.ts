@@ -1,5 +1,5 @@
 import { cloneConfig, isConfigObject, type ConfigObject, type ConfigValue } from '../config-tree.ts';
-import { decodeConfigurationLabels, type LabelProblem } from '../labels/decode-configuration.ts';
+import type { LabelProblem } from '../labels/decode-configuration.ts';
 import type { ProviderLabels } from '../labels/decode-provider-labels.ts';
 import type { Workload } from '../workload.ts';
 import type { CompiledRule } from './default-rule.ts';
@@ -33,6 +33,8 @@ export interface WorkloadContext {
   readonly options: ProviderOptions;
   readonly defaultRule: Extract<CompiledRule, { ok: true }>;
   readonly providerLabels: ProviderLabels;
+  /** The dynamic configuration its labels declare (decodeConfigurationLabels), left as it is: copied before anything is added. */
+  readonly declared: ConfigObject;
 }
 
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -148,14 +150,14 @@ function linkRouters(conf: ConfigObject, problems: LabelProblem[], prefix: strin
 /**
  * One workload's own configuration, before merging with the others: Traefik's Docker provider
  * `build` step for one container (TCP and UDP first, then HTTP with its automatic service and
- * router). Problems that Traefik only logs (a router it drops) are returned as warnings beside the
- * configuration; problems that make Traefik skip the container reject it.
+ * router), from its decoded labels. Problems that Traefik only logs (a router it drops) are
+ * returned as warnings beside the configuration; problems that make Traefik skip the container
+ * reject it.
  */
 export function buildWorkloadConfiguration(workload: Workload, context: WorkloadContext, warnings: LabelProblem[]): WorkloadBuild {
   const prefix = context.options.prefix;
-  const decoded = decodeConfigurationLabels(workload.labels, prefix, context.options.traefikMinVersion, context.options.limits.listItems);
-  if (!decoded.ok) return { kind: 'rejected', problems: decoded.problems };
-  const conf = cloneConfig(decoded.configuration);
+  const { declared } = context;
+  const conf = cloneConfig(declared);
   const origins: ServerOrigin[] = [];
 
   let tcpOrUdp = false;
@@ -183,7 +185,7 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
   const http = section(conf, 'http');
   if (tcpOrUdp && count(http, 'routers') === 0 && count(http, 'middlewares') === 0 && count(http, 'services') === 0) {
     delete conf['http'];
-    return { kind: 'routed', configuration: conf, servers: origins, declared: decoded.configuration };
+    return { kind: 'routed', configuration: conf, servers: origins, declared };
   }
   const result = buildServices(workload, 'http', http, context, origins);
   if (!result.ok) return { kind: 'rejected', problems: [{ label: `${prefix}.http.services`, message: result.message }] };
@@ -216,5 +218,5 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
     router['defaultRule'] = true;
   }
   linkRouters(http, warnings, prefix, 'http');
-  return { kind: 'routed', configuration: conf, servers: origins, declared: decoded.configuration };
+  return { kind: 'routed', configuration: conf, servers: origins, declared };
 }

@@ -1,4 +1,4 @@
-import type { Explanation } from './explain-workload.ts';
+import type { Explanation } from '../core/explain/explain-workload.ts';
 
 /** What only a running daemon knows about a workload's keys (GET /explain/<name>). */
 export interface DaemonFacts {

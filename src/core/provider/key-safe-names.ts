@@ -4,7 +4,7 @@ import { walkStruct } from './walk-configuration.ts';
 
 const RESOURCE_MAPS = new Set(['routers', 'services', 'middlewares', 'models', 'serversTransports', 'stores']);
 
-/** Why a map key cannot be an etcd key segment, or undefined when it can. */
+/** Why a map key cannot be a key segment of the store (etcd or Redis), or undefined when it can. */
 function badKey(key: string, resource: boolean): string | undefined {
   if (key.includes('/')) return 'contains "/", which would split the etcd key';
   if (/^\d+$/.test(key)) return "is only digits, which Traefik's etcd provider reads as a list index";
@@ -26,7 +26,7 @@ interface DroppedResource {
 }
 
 /**
- * Makes every map key of a built configuration one that etcd keys can carry, in place, and says
+ * Makes every map key of a built configuration one that store keys (etcd or Redis) can carry, in place, and says
  * what it changed. Map keys become key segments: `/` would split them, a digits-only segment is
  * read by Traefik's KV decoder as a list index, `@` in a resource name reads as a provider suffix,
  * and control characters make names nobody can type.
@@ -37,7 +37,7 @@ interface DroppedResource {
  *   error naming the label. A resource left out also takes this workload's resources that refer to
  *   it, each with its own error, so that Traefik is never given a router pointing at nothing.
  */
-export function makeNamesEtcdSafe(configuration: ConfigObject, prefix: string): LabelProblem[] {
+export function makeNamesKeySafe(configuration: ConfigObject, prefix: string): LabelProblem[] {
   const problems: LabelProblem[] = [];
   const dropped: DroppedResource[] = [];
   /** Resources (section, kind, name) that lost an entry, with the label at fault. */

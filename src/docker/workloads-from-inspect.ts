@@ -1,5 +1,5 @@
-import { containerToWorkload } from '../docker/container-to-workload.ts';
-import type { ContainerInspect } from '../docker/inspect-types.ts';
+import { containerToWorkload } from './container-to-workload.ts';
+import type { ContainerInspect } from './inspect-types.ts';
 import type { Workload } from '../core/workload.ts';
 
 /**
