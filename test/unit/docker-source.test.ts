@@ -97,7 +97,7 @@ describe('DockerEngineSource over a fake engine', () => {
     assert.equal(workload?.kind, 'swarm-service');
     assert.deepStrictEqual(workload?.networks, [{ name: 'front', ip: '10.0.1.2' }]);
     assert.deepStrictEqual(
-      workload?.kind === 'swarm-service' ? workload.tasks.map((t) => [t.name, t.networks, t.nodeIp]) : [],
+      (workload?.tasks ?? []).map((t) => [t.name, t.networks, t.nodeIp]),
       [
         ['web.1', [{ name: 'front', ip: '10.0.1.11' }], '192.168.1.10'],
         ['web.2', [{ name: 'front', ip: '10.0.1.12' }], '192.168.1.10'],
