@@ -195,7 +195,8 @@ export class FakeDockerEngine implements DockerEngine {
       return await limitCall(path.replace('{id}', argument ?? ''), limitMs, async (signal) => {
         if (fault === 'no answer') await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
         if (fault !== undefined) throw fault;
-        if (this.#answerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#answerMs));
+        // Never at once, even when `answerMs` is 0: a real answer arrives in a later turn of the event loop.
+        await new Promise((resolve) => setTimeout(resolve, this.#answerMs));
         const answer = compute();
         for (const hook of this.#afterCall.get(call)?.splice(0) ?? []) hook();
         return answer;
