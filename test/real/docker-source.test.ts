@@ -327,8 +327,8 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
 function withOverrides(overrides: Partial<DockerEngine>): DockerEngine {
   return new Proxy(engine, {
     get: (target, key) => {
-      const call = (overrides[key as keyof DockerEngine] ?? target[key as keyof DockerEngine]) as (...args: unknown[]) => unknown;
-      return call.bind(target);
+      const value = overrides[key as keyof DockerEngine] ?? (target[key as keyof DockerEngine] as unknown);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
