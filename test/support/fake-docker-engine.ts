@@ -1,6 +1,3 @@
-// A hand-written Docker engine for unit tests of what sits behind the DockerEngine port (the
-// source, the change feed, the inspect cache, reconnects): containers, Swarm objects and events
-// are scripted, failures, unanswered calls and dropped streams injected, and every call recorded.
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
 import { limitCall } from '../../src/docker/docker-call-limit.ts';
 import type { CallOptions, DockerEngine, EventStream, EventSubscription } from '../../src/docker/docker-engine.ts';
@@ -37,6 +34,12 @@ export function engineError(statusCode: number, message: string): Error {
   return Object.assign(new Error(`(HTTP code ${statusCode}) ${message}`), { statusCode });
 }
 
+/**
+ * A hand-written Docker engine for unit tests of what sits behind the DockerEngine port (the
+ * source, the change feed, the inspect cache, reconnects): containers, Swarm objects and events
+ * are scripted, failures, unanswered calls and dropped streams injected, and every call recorded.
+ * Like the real adapter, it holds each call to its limit and raises DockerApiErrors naming the call.
+ */
 export class FakeDockerEngine implements DockerEngine {
   /** Every container the engine has, by id; `listed: false` ones are inspected but not (yet) listed. */
   readonly #containers = new Map<string, { inspect: ContainerInspect; listed: boolean }>();
@@ -55,7 +58,8 @@ export class FakeDockerEngine implements DockerEngine {
 
   /**
    * `limitMs` is the engine's limit, as --docker-timeout-seconds sets it for the real one; calls
-   * answer after `answerMs` (0: at once), long enough to overlap when concurrency is measured.
+   * answer after `answerMs` (0: in the next turn of the event loop), long enough to overlap when
+   * concurrency is measured.
    */
   constructor(options: { limitMs?: number; answerMs?: number } = {}) {
     this.#limitMs = options.limitMs ?? 1_000;
