@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { addSettingFlags } from '../config/setting-flags.ts';
 import { explainWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation } from '../render/format-explanation.ts';
-import { dockerFromEnv } from '../docker/docker-client.ts';
+import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { explainTarget } from '../docker/task-container.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
@@ -18,7 +18,7 @@ async function explain(name: string, flags: ExplainFlags): Promise<number> {
   const { config, compiled } = prepared;
   const workloads = await loadWorkloads('explain', flags.input, config);
   if (workloads === undefined) return 3;
-  const found = await explainTarget(workloads, name, flags.input === undefined ? dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000) : undefined);
+  const found = await explainTarget(workloads, name, flags.input === undefined ? DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000) : undefined);
   if (found.target === undefined) {
     const { closest } = found;
     process.stderr.write(`appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`);

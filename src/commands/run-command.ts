@@ -6,8 +6,8 @@ import { daemonConfigSchema, type DaemonConfig } from '../config/settings.ts';
 import { checkRootKey, checkRootKeyLeavesBookkeeping } from '../core/kv/root-key.ts';
 import { compileTranslateOptions, type CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { Daemon } from '../daemon/daemon.ts';
-import { dockerFromEnv } from '../docker/docker-client.ts';
-import { DockerodeSource } from '../docker/docker-source.ts';
+import { DockerEngineSource } from '../docker/docker-source.ts';
+import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { createLogger } from '../logging/create-logger.ts';
 import { openStore } from './open-store.ts';
 
@@ -73,7 +73,7 @@ export function runCommand(): Command {
     const { config, compiled } = prepared;
     const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
     logger.info({ config: redactConfig(config) }, 'appproxy starting');
-    const docker = dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000);
+    const docker = DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000);
     let stopping = false;
     const fatal = (message: string) => {
       // Also on stderr in plain words: the log may be JSON lines read by nobody.
@@ -82,7 +82,7 @@ export function runCommand(): Command {
       void daemon.stop().finally(() => process.exit(3));
     };
     const { store, closeStore } = openStore(config, logger, fatal);
-    const daemon = new Daemon({ config, compiled, docker, source: new DockerodeSource(docker), store, closeStore, logger, onFatal: fatal });
+    const daemon = new Daemon({ config, compiled, docker, source: new DockerEngineSource(docker), store, closeStore, logger, onFatal: fatal });
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;

@@ -7,8 +7,8 @@ import { checkRootKey } from '../core/kv/root-key.ts';
 import { compileTranslateOptions, type CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import type { Workload } from '../core/workload.ts';
 import { DockerApiError } from '../docker/docker-api-error.ts';
-import { dockerFromEnv } from '../docker/docker-client.ts';
-import { DockerodeSource } from '../docker/docker-source.ts';
+import { DockerEngineSource } from '../docker/docker-source.ts';
+import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { workloadsFromInspect } from '../docker/workloads-from-inspect.ts';
 
 /** What `render` and `explain` share: the translation settings, checked; and the workloads, from Docker or a file. */
@@ -45,7 +45,7 @@ export async function loadWorkloads(command: string, input: string | undefined, 
     return workloadsFromInspect(content, source);
   }
   try {
-    return await new DockerodeSource(dockerFromEnv(process.env, config.dockerTimeoutSeconds * 1000)).listWorkloads();
+    return await new DockerEngineSource(DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000)).listWorkloads();
   } catch (error) {
     // A bad DOCKER_HOST is reported the same way as an engine that does not answer.
     const badHost = error instanceof Error && error.message.startsWith('DOCKER_HOST=');

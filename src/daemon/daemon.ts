@@ -1,10 +1,10 @@
 import type { InstanceLimits } from '../core/limits.ts';
-import type Dockerode from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/settings.ts';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { DockerChanges } from '../docker/docker-changes.ts';
+import type { DockerEngine } from '../docker/docker-engine.ts';
 import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
 import { explainTarget } from '../docker/task-container.ts';
@@ -34,7 +34,7 @@ const STORE_PROBE_MS = 2000;
 export interface DaemonParts {
   readonly config: DaemonConfig;
   readonly compiled: CompiledTranslateOptions;
-  readonly docker: Dockerode;
+  readonly docker: DockerEngine;
   readonly source: DockerSource;
   readonly store: KvStore;
   readonly logger: Logger;

@@ -1,5 +1,5 @@
 /**
- * A Docker Engine API call failed. It names the operation (`inspect container 3f2a...`, `list services`)
+ * A Docker Engine API call failed: the one error of the DockerEngine port. It names the operation (`inspect container 3f2a...`, `list services`)
  * because dockerode's own messages say only the HTTP status, which does not tell an operator which of
  * the many calls behind one listing went wrong.
  */
@@ -16,7 +16,7 @@ export class DockerApiError extends Error {
     this.statusCode = DockerApiError.statusCodeOf(cause);
   }
 
-  /** The HTTP status carried by a dockerode (docker-modem) error, if any. */
+  /** The HTTP status carried by an error of the engine's client (docker-modem sets `statusCode`), if any. */
   static statusCodeOf(error: unknown): number | undefined {
     if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
       return error.statusCode;

@@ -1,5 +1,3 @@
-import type Dockerode from 'dockerode';
-
 /** How long one Docker call may take by default: long enough for an engine busy starting hundreds of containers. */
 export const DEFAULT_DOCKER_TIMEOUT_MS = 30_000;
 
@@ -16,49 +14,28 @@ export function dockerCallName(method: string | undefined, path: string | undefi
   return `${method ?? 'GET'} ${(path ?? '').replace(/\?.*$/, '')}`;
 }
 
-interface DialOptions {
-  path?: string;
-  method?: string;
-  isStream?: boolean;
-  hijack?: boolean;
-  abortSignal?: AbortSignal;
-}
-type DialCallback = (error: unknown, data?: unknown) => void;
-interface Dialer {
-  dial(options: DialOptions, callback: DialCallback): void;
-}
-
 /**
- * Gives every request of this client a time limit, in the one place all of dockerode's calls pass
- * through (docker-modem's `dial`). docker-modem's own `timeout` is a socket idle timer, which would
- * also cut an event stream that is quiet because nothing happens; here the limit covers a plain
- * call until its whole answer has arrived, and a stream until its headers have (a stream's liveness
- * after that is its reader's job: see DockerEventWatcher). A caller that passes its own
- * `abortSignal` (a `container.wait()` that may rightly take minutes) sets its own limit instead.
+ * Holds one call to `limitMs`: it rejects with a DockerCallTimeoutError when the limit passes, and
+ * the signal given to `run` aborts then, so that the request is destroyed rather than left to
+ * answer nobody. docker-modem's own `timeout` is no substitute: it is a socket idle timer, which
+ * would also cut an event stream that is quiet because nothing happens, and never cuts an answer
+ * that trickles in. So `run` decides what the limit covers by when it resolves: a plain call once
+ * its whole answer has arrived, a stream once its headers have.
  */
-export function limitDockerCalls<T extends Dockerode>(docker: T, limitMs: number = DEFAULT_DOCKER_TIMEOUT_MS): T {
-  const modem = docker.modem as unknown as Dialer;
-  const dial = modem.dial.bind(modem);
-  modem.dial = (options: DialOptions, callback: DialCallback) => {
-    if (options.abortSignal !== undefined || options.hijack === true) {
-      dial(options, callback);
-      return;
-    }
-    const controller = new AbortController();
-    const call = dockerCallName(options.method, options.path);
-    let finished = false;
-    const finish: DialCallback = (error, data) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      callback(error, data);
-    };
-    const timer = setTimeout(() => {
+export async function limitCall<T>(call: string, limitMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
       const error = new DockerCallTimeoutError(call, limitMs);
-      finish(error);
+      // Rejected first: the aborted request's own error must not be what the caller sees.
+      reject(error);
       controller.abort(error);
     }, limitMs);
-    dial({ ...options, abortSignal: controller.signal }, finish);
-  };
-  return docker;
+  });
+  try {
+    return await Promise.race([run(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,6 +1,6 @@
-import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { WorkloadChange } from '../sync/workload-changes.ts';
+import type { DockerEngine } from './docker-engine.ts';
 import { DockerEventWatcher, type DockerEvent, type EventWatcherTimings } from './docker-events.ts';
 
 /** How often Swarm services and tasks are checked: task changes on other nodes send no event here. */
@@ -23,7 +23,7 @@ export interface DockerChangeHandlers {
  * tasks change on other nodes. A (re)connected stream may have missed events: that is `all`.
  */
 export class DockerChanges {
-  readonly #docker: Dockerode;
+  readonly #engine: DockerEngine;
   readonly #log: Logger;
   readonly #handlers: DockerChangeHandlers;
   readonly #events: DockerEventWatcher;
@@ -31,12 +31,12 @@ export class DockerChanges {
   #swarmSignature = '';
   #polling = false;
 
-  constructor(docker: Dockerode, logger: Logger, handlers: DockerChangeHandlers, timings?: EventWatcherTimings) {
-    this.#docker = docker;
+  constructor(engine: DockerEngine, logger: Logger, handlers: DockerChangeHandlers, timings?: EventWatcherTimings) {
+    this.#engine = engine;
     this.#log = logger;
     this.#handlers = handlers;
     this.#events = new DockerEventWatcher(
-      docker,
+      engine,
       logger.child({ component: 'docker-events' }),
       (event) => {
         handlers.onEvent?.(event);
@@ -60,11 +60,11 @@ export class DockerChanges {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const info = (await this.#docker.info()) as { Swarm?: { ControlAvailable?: boolean; Cluster?: { ID?: string } } };
+      const info = await this.#engine.info();
       const manager = info.Swarm?.ControlAvailable === true;
       this.#handlers.onSwarmManager?.(manager ? (info.Swarm?.Cluster?.ID ?? '') : undefined);
       if (!manager) return;
-      const tasks = (await this.#docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) })) as { ID: string; Version?: { Index?: number } }[];
+      const tasks = await this.#engine.listRunningTasks();
       const signature = tasks.map((task) => `${task.ID}:${task.Version?.Index ?? 0}`).sort().join(',');
       if (signature !== this.#swarmSignature) {
         this.#swarmSignature = signature;

@@ -1,9 +1,7 @@
-import type Dockerode from 'dockerode';
-import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { retryForever } from '../retry/retry-forever.ts';
+import type { DockerEngine, EventStream } from './docker-engine.ts';
+import type { EngineEvent } from './inspect-types.ts';
 
 /** The Docker events that can change what is routed. */
 const RELEVANT: Record<string, readonly string[] | 'all'> = {
@@ -42,24 +40,24 @@ const DEFAULT_TIMINGS: EventWatcherTimings = { pingIntervalMs: 10_000, pingLimit
  * a ping that gets no answer in time ends the stream, reports `disconnected`, and reconnects.
  */
 export class DockerEventWatcher {
-  readonly #docker: Dockerode;
+  readonly #engine: DockerEngine;
   readonly #log: Logger;
   readonly #onEvent: (event: DockerEvent) => void;
   readonly #onConnection: (connected: boolean) => void;
-  #stream: NodeJS.ReadableStream | undefined;
+  #stream: EventStream | undefined;
   #stopped = false;
   readonly #abort = new AbortController();
 
   readonly #timings: EventWatcherTimings;
 
   constructor(
-    docker: Dockerode,
+    engine: DockerEngine,
     logger: Logger,
     onEvent: (event: DockerEvent) => void,
     onConnection: (connected: boolean) => void,
     timings: EventWatcherTimings = DEFAULT_TIMINGS,
   ) {
-    this.#docker = docker;
+    this.#engine = engine;
     this.#timings = timings;
     this.#log = logger;
     this.#onEvent = onEvent;
@@ -72,9 +70,9 @@ export class DockerEventWatcher {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      let stream: NodeJS.ReadableStream;
+      let followed: { stream: EventStream; ended: Promise<void> };
       try {
-        stream = await retryForever(() => this.#connect(), {
+        followed = await retryForever(() => this.#connect(), {
           signal: this.#abort.signal,
           onFailure: (error, retryInMs) => {
             this.#log.warn({ err: error, retryInMs }, 'Docker event stream unavailable');
@@ -85,7 +83,7 @@ export class DockerEventWatcher {
         return; // stopped
       }
       this.#onConnection(true);
-      await this.#follow(stream);
+      await this.#follow(followed.stream, followed.ended);
       if (this.#stopped) return;
       this.#log.warn('Docker event stream ended; reconnecting');
       this.#onConnection(false);
@@ -94,57 +92,47 @@ export class DockerEventWatcher {
     }
   }
 
-  async #connect(): Promise<NodeJS.ReadableStream> {
-    const stream = (await this.#docker.getEvents({ filters: JSON.stringify({ type: Object.keys(RELEVANT) }) })) as NodeJS.ReadableStream;
-    if (this.#stopped) (stream as Readable).destroy();
-    this.#stream = stream;
-    return stream;
-  }
-
-  #follow(stream: NodeJS.ReadableStream): Promise<void> {
-    return new Promise((resolve) => {
-      const readable = stream as Readable;
-      // readline decodes UTF-8 across chunk boundaries: a character cut in two by the transport stays whole.
-      const lines = createInterface({ input: readable, crlfDelay: Infinity });
-      const heartbeat = setInterval(() => void this.#ping(readable), this.#timings.pingIntervalMs);
-      const done = () => {
-        clearInterval(heartbeat);
-        lines.close();
+  async #connect(): Promise<{ stream: EventStream; ended: Promise<void> }> {
+    let onEnd!: (error?: Error) => void;
+    const ended = new Promise<void>((resolve) => {
+      onEnd = (error) => {
+        if (error !== undefined) this.#log.warn({ err: error }, 'Docker event stream failed');
         resolve();
       };
-      // readline re-emits the stream's errors; the stream's own handler below reports them.
-      lines.on('error', () => undefined);
-      lines.on('line', (line) => {
-        if (line.trim() !== '') this.#handle(line.trim());
-      });
-      readable.on('end', done);
-      readable.on('close', done);
-      readable.on('error', (error: Error) => {
-        this.#log.warn({ err: error }, 'Docker event stream failed');
-        done();
-      });
     });
+    const stream = await this.#engine.followEvents({
+      types: Object.keys(RELEVANT),
+      onEvent: (event) => this.#handle(event),
+      onUnreadable: (line) => this.#log.warn({ line: line.slice(0, 200) }, 'unreadable Docker event skipped'),
+      onEnd,
+    });
+    if (this.#stopped) stream.close();
+    this.#stream = stream;
+    return { stream, ended };
   }
 
-  async #ping(stream: Readable): Promise<void> {
-    const { pingLimitMs } = this.#timings;
+  async #follow(stream: EventStream, ended: Promise<void>): Promise<void> {
+    let over = false;
+    const heartbeat = setInterval(() => void this.#ping(stream, () => over), this.#timings.pingIntervalMs);
     try {
-      await pTimeout(this.#docker.ping(), { milliseconds: pingLimitMs, message: `GET /_ping: no answer from the Docker engine within ${pingLimitMs} ms` });
+      await ended;
+    } finally {
+      over = true;
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #ping(stream: EventStream, over: () => boolean): Promise<void> {
+    try {
+      await this.#engine.ping({ limitMs: this.#timings.pingLimitMs });
     } catch (error) {
-      if (this.#stopped || stream.destroyed) return;
+      if (this.#stopped || over()) return;
       this.#log.warn({ err: error }, 'Docker engine stopped answering; the event stream is no longer trusted, reconnecting');
-      stream.destroy();
+      stream.close();
     }
   }
 
-  #handle(line: string): void {
-    let event: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-    try {
-      event = JSON.parse(line) as typeof event;
-    } catch {
-      this.#log.warn({ line: line.slice(0, 200) }, 'unreadable Docker event skipped');
-      return;
-    }
+  #handle(event: EngineEvent): void {
     const type = event.Type ?? '';
     const action = (event.Action ?? '').split(':')[0] ?? '';
     const wanted = RELEVANT[type];
@@ -157,7 +145,6 @@ export class DockerEventWatcher {
   stop(): void {
     this.#stopped = true;
     this.#abort.abort(new Error('stopped'));
-    const stream = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-    stream?.destroy?.();
+    this.#stream?.close();
   }
 }

@@ -1,10 +1,9 @@
-import type Dockerode from 'dockerode';
 import pLimit from 'p-limit';
 import type { Workload } from '../core/workload.ts';
 import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { containerToWorkload } from './container-to-workload.ts';
-import { DockerApiError } from './docker-api-error.ts';
-import type { ContainerInspect, NetworkSummary, SwarmNode, SwarmService, SwarmTask } from './inspect-types.ts';
+import type { DockerEngine } from './docker-engine.ts';
+import type { ContainerInspect, ContainerSummary, EngineInfo, SwarmTask } from './inspect-types.ts';
 import { swarmServiceToWorkload } from './swarm-to-workloads.ts';
 
 /** The Docker edge as the sync engine's workload source. */
@@ -21,10 +20,11 @@ const CONTAINER_MODE_PREFIX = 'container:';
 
 /**
  * Reads containers (and, on a Swarm manager, services and their tasks) from a Docker engine the way
- * Traefik's Docker and Swarm providers do, and hands them to the core as Workloads.
+ * Traefik's Docker and Swarm providers do, and hands them to the core as Workloads. Failures are
+ * the engine's DockerApiErrors, naming the call.
  */
-export class DockerodeSource implements DockerSource {
-  readonly #docker: Dockerode;
+export class DockerEngineSource implements DockerSource {
+  readonly #engine: DockerEngine;
   /**
    * The last inspect of each container, kept while its list entry stays the same: a pass then
    * inspects only what changed instead of every container (500 inspects a pass, each slow while
@@ -36,8 +36,8 @@ export class DockerodeSource implements DockerSource {
   /** Ids of containers in `container:<ref>` network mode: few, so an event need not look at all the others. */
   readonly #sharers = new Set<string>();
 
-  constructor(docker: Dockerode) {
-    this.#docker = docker;
+  constructor(engine: DockerEngine) {
+    this.#engine = engine;
   }
 
   async listWorkloads(): Promise<Workload[]> {
@@ -97,7 +97,7 @@ export class DockerodeSource implements DockerSource {
   }
 
   async listContainerWorkloads(): Promise<Workload[]> {
-    const summaries = await call('list containers', () => this.#docker.listContainers({ all: true }));
+    const summaries = await this.#engine.listContainers();
     const listed = new Set(summaries.map((summary) => summary.Id));
     for (const id of [...this.#inspected.keys()]) if (!listed.has(id)) this.#forget(id);
     const inspected = (
@@ -151,30 +151,22 @@ export class DockerodeSource implements DockerSource {
 
   /** Undefined when the container is gone (removed between list and inspect) or not a usable one. */
   async #inspect(idOrName: string): Promise<ContainerInspect | undefined> {
-    let inspect: ContainerInspect;
-    try {
-      inspect = await this.#docker.getContainer(idOrName).inspect();
-    } catch (error) {
-      if (DockerApiError.statusCodeOf(error) === 404) {
-        return undefined;
-      }
-      throw new DockerApiError(`inspect container ${idOrName}`, error);
-    }
+    const inspect = await this.#engine.inspectContainer(idOrName);
     // Traefik ignores a container without state or name: nothing about it can be routed reliably.
-    return inspect.State != null && inspect.Name ? inspect : undefined;
+    return inspect?.State != null && inspect.Name ? inspect : undefined;
   }
 
   async listSwarmWorkloads(): Promise<Workload[]> {
-    const info = await call('get engine info', (): Promise<unknown> => this.#docker.info());
+    const info = await this.#engine.info();
     if (!isSwarmManager(info)) {
       return [];
     }
     // One task listing for all services instead of Traefik's one per service: the same tasks, fewer calls.
     const [services, networks, tasks, nodes] = await Promise.all([
-      call('list services', async () => (await this.#docker.listServices()) as unknown as SwarmService[]),
-      call('list swarm networks', async () => (await this.#docker.listNetworks({ filters: { scope: ['swarm'] } })) as NetworkSummary[]),
-      call('list tasks', async () => (await this.#docker.listTasks({ filters: { 'desired-state': ['running'] } })) as SwarmTask[]),
-      call('list nodes', async () => (await this.#docker.listNodes()) as SwarmNode[]),
+      this.#engine.listServices(),
+      this.#engine.listSwarmNetworks(),
+      this.#engine.listRunningTasks(),
+      this.#engine.listNodes(),
     ]);
 
     const networkNames = new Map(networks.map((network) => [network.Id, network.Name]));
@@ -204,25 +196,13 @@ function containerName(inspect: ContainerInspect): string {
  * text, without its running time), names, ports and networks. Labels and configuration cannot
  * change without a new container.
  */
-function listSignature(summary: Dockerode.ContainerInfo): string {
+function listSignature(summary: ContainerSummary): string {
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(summary.Status ?? '')?.[1] ?? '';
   return JSON.stringify([summary.State, health, summary.Names, summary.Ports, summary.NetworkSettings, summary.HostConfig]);
 }
 
-function isSwarmManager(info: unknown): boolean {
-  if (typeof info !== 'object' || info === null || !('Swarm' in info)) {
-    return false;
-  }
-  const swarm = info.Swarm;
-  return typeof swarm === 'object' && swarm !== null && 'ControlAvailable' in swarm && swarm.ControlAvailable === true;
-}
-
-async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw new DockerApiError(operation, error);
-  }
+function isSwarmManager(info: EngineInfo): boolean {
+  return info.Swarm?.ControlAvailable === true;
 }
 
 /** Like Promise.all over `items.map(fn)`, with at most `limit` calls of `fn` in flight (p-limit); keeps order. */

@@ -66,6 +66,8 @@ export interface SwarmService {
 /** `GET /tasks` element, or `docker inspect <task id>` output element. */
 export interface SwarmTask {
   readonly ID: string;
+  /** Raised by Swarm on every change of the task: the cheap way to see tasks change on other nodes. */
+  readonly Version?: { readonly Index?: number | null } | null;
   readonly ServiceID?: string | null;
   /** Replica number of a replicated service; absent (zero) for global services. */
   readonly Slot?: number | null;
@@ -90,4 +92,43 @@ export interface NetworkSummary {
 export interface SwarmNode {
   readonly ID: string;
   readonly Status?: { readonly Addr?: string | null } | null;
+}
+
+/**
+ * `GET /containers/json?all=1` element. Only what says whether a container's last inspect still
+ * holds is read; the rest of the entry is opaque (it is compared, never interpreted).
+ */
+export interface ContainerSummary {
+  readonly Id: string;
+  /** `created`, `running`, `exited`, ... */
+  readonly State?: string | null;
+  /** Human text: `Up 5 minutes (healthy)`; the health in parentheses is what matters here. */
+  readonly Status?: string | null;
+  /** With a leading `/`. */
+  readonly Names?: readonly string[] | null;
+  readonly Ports?: unknown;
+  readonly NetworkSettings?: unknown;
+  readonly HostConfig?: unknown;
+}
+
+/** `GET /info`, the part that says whether this engine manages a Swarm. */
+export interface EngineInfo {
+  readonly Swarm?: {
+    /** True on a Swarm manager: only managers can list services and tasks. */
+    readonly ControlAvailable?: boolean | null;
+    readonly Cluster?: { readonly ID?: string | null } | null;
+  } | null;
+}
+
+/** One line of `GET /events`. */
+export interface EngineEvent {
+  /** `container`, `network`, `service`, `node`, ... */
+  readonly Type?: string | null;
+  /** `start`, `die`, ...; some carry a detail after a colon: `health_status: healthy`. */
+  readonly Action?: string | null;
+  readonly Actor?: {
+    readonly ID?: string | null;
+    /** A container's labels; for a network event, `container` names the container it is about. */
+    readonly Attributes?: Readonly<Record<string, string>> | null;
+  } | null;
 }

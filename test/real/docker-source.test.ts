@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type Dockerode from 'dockerode';
+import Dockerode from 'dockerode';
 import type { Workload } from '../../src/core/workload.ts';
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
-import { dockerFromEnv } from '../../src/docker/docker-client.ts';
-import { DockerodeSource } from '../../src/docker/docker-source.ts';
+import { dockerConnectionFromEnv } from '../../src/docker/docker-connection.ts';
+import type { DockerEngine } from '../../src/docker/docker-engine.ts';
+import { DockerEngineSource } from '../../src/docker/docker-source.ts';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.ts';
 import { testEnv } from '../support/env.ts';
+import { limitDockerCalls } from '../support/limited-dockerode.ts';
 import { ensureSwarmManager } from '../support/swarm-tasks.ts';
 
 // Runs against the project's test engine (scripts/test-env.sh up), never the machine's own Docker.
@@ -17,7 +20,9 @@ const RUN = `apx-ds-${randomBytes(4).toString('hex')}`;
 /** Every object this test creates carries this label, so that other users of the engine are ignored. */
 const RUN_LABEL = 'appproxy.test.run';
 
-const docker = dockerFromEnv({ DOCKER_HOST });
+const docker = limitDockerCalls(new Dockerode(dockerConnectionFromEnv({ DOCKER_HOST })));
+/** The product's view of the same client: its requests pass through the same modem. */
+const engine = new DockerodeEngine(docker);
 const created = { containers: [] as string[], services: [] as string[], networks: [] as string[] };
 let swarmInitialisedHere = false;
 
@@ -107,7 +112,7 @@ after(async () => {
   }
 });
 
-describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
+describe('DockerEngineSource over dockerode against a real engine', { timeout: 180_000 }, () => {
   it('lists containers as Workloads, as docker inspect describes them', async () => {
     const network = await docker.createNetwork({ Name: `${RUN}-net`, Labels: { [RUN_LABEL]: RUN } });
     created.networks.push(network.id);
@@ -127,7 +132,7 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
       Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 1_000_000_000, StartPeriod: 60_000_000_000 },
     });
 
-    const source = new DockerodeSource(docker);
+    const source = new DockerEngineSource(engine);
     const byName = ours(await source.listWorkloads());
 
     const plainInspect = await plain.inspect();
@@ -182,10 +187,10 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
   it('resolves a network container created after the listing by inspecting it on demand', async () => {
     const base = await createContainer('late-base');
     const sharing = await createContainer('late-sharing', { HostConfig: { NetworkMode: `container:${base.id}` } });
-    const source = new DockerodeSource(
+    const source = new DockerEngineSource(
       withOverrides({
         // Lists as if the base container were not there yet.
-        listContainers: async (options) => (await docker.listContainers(options)).filter((c) => c.Id !== base.id),
+        listContainers: async (options) => (await engine.listContainers(options)).filter((c) => c.Id !== base.id),
       }),
     );
     const byName = ours(await source.listWorkloads());
@@ -196,10 +201,10 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
 
   it('skips a container that vanished between list and inspect (a real 404 from the engine)', async () => {
     const doomed = await createContainer('doomed');
-    const source = new DockerodeSource(
+    const source = new DockerEngineSource(
       withOverrides({
         listContainers: async (options) => {
-          const list = await docker.listContainers(options);
+          const list = await engine.listContainers(options);
           await doomed.remove({ force: true });
           return list;
         },
@@ -213,22 +218,16 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => createContainer(`many-${i}`, {}, false)));
     let inFlight = 0;
     let maxInFlight = 0;
-    const source = new DockerodeSource(
+    const source = new DockerEngineSource(
       withOverrides({
-        getContainer: (id) => {
-          const container = docker.getContainer(id);
-          const inspect = container.inspect.bind(container);
-          return Object.assign(Object.create(container) as Dockerode.Container, {
-            inspect: async () => {
-              inFlight++;
-              maxInFlight = Math.max(maxInFlight, inFlight);
-              try {
-                return await inspect();
-              } finally {
-                inFlight--;
-              }
-            },
-          });
+        inspectContainer: async (id, options) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          try {
+            return await engine.inspectContainer(id, options);
+          } finally {
+            inFlight--;
+          }
         },
       }),
     );
@@ -238,7 +237,7 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
   });
 
   it('fails with a DockerApiError naming the operation when the engine cannot be reached', async () => {
-    const source = new DockerodeSource(dockerFromEnv({ DOCKER_HOST: 'unix:///nonexistent/appproxy-test.sock' }));
+    const source = new DockerEngineSource(DockerodeEngine.fromEnv({ DOCKER_HOST: 'unix:///nonexistent/appproxy-test.sock' }));
     await assert.rejects(source.listWorkloads(), (error: unknown) => {
       assert.ok(error instanceof DockerApiError);
       assert.match(error.operation, /^(list containers|get engine info)$/);
@@ -280,7 +279,7 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
     assert.ok(vip, 'the service has a VIP on its overlay');
     const node = (await docker.getNode(tasks[0]?.NodeID ?? '').inspect()) as { Status: { Addr: string } };
 
-    const workloads = await new DockerodeSource(docker).listWorkloads();
+    const workloads = await new DockerEngineSource(engine).listWorkloads();
     const workload = ours(workloads).get('svc');
     const labels = { [RUN_LABEL]: RUN, 'test.name': 'svc', 'traefik.enable': 'true' };
     assert.deepStrictEqual(workload, {
@@ -324,10 +323,12 @@ describe('DockerodeSource against a real engine', { timeout: 180_000 }, () => {
   });
 });
 
-/** The real client with some methods replaced, to stage races that the engine cannot be asked for. */
-function withOverrides(overrides: {
-  listContainers?: (options?: Dockerode.ContainerListOptions) => Promise<Dockerode.ContainerInfo[]>;
-  getContainer?: (id: string) => Dockerode.Container;
-}): Dockerode {
-  return Object.assign(Object.create(docker) as Dockerode, overrides);
+/** The real engine with some calls replaced, to stage races that the engine cannot be asked for. */
+function withOverrides(overrides: Partial<DockerEngine>): DockerEngine {
+  return new Proxy(engine, {
+    get: (target, key) => {
+      const value = overrides[key as keyof DockerEngine] ?? (target[key as keyof DockerEngine] as unknown);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

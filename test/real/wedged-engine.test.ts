@@ -4,12 +4,13 @@ import { after, before, test } from 'node:test';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
-import { DockerCallTimeoutError, limitDockerCalls } from '../../src/docker/docker-call-limit.ts';
-import { dockerFromEnv } from '../../src/docker/docker-client.ts';
+import { DockerCallTimeoutError } from '../../src/docker/docker-call-limit.ts';
 import { DockerEventWatcher } from '../../src/docker/docker-events.ts';
-import { DockerodeSource } from '../../src/docker/docker-source.ts';
+import { DockerEngineSource } from '../../src/docker/docker-source.ts';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.ts';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
+import { limitDockerCalls } from '../support/limited-dockerode.ts';
 import { runCli } from '../support/run-cli.ts';
 import { SocketForwarder } from '../support/socket-forwarder.ts';
 import { waitFor } from '../support/traefik-api.ts';
@@ -80,7 +81,7 @@ after(async () => {
 test('wedged engine: a Docker call of the product fails within its limit, naming the call and the limit', async () => {
   forwarder.wedge();
   try {
-    const source = new DockerodeSource(dockerFromEnv({ DOCKER_HOST: `unix://${forwarder.path}` }, 1_000));
+    const source = new DockerEngineSource(DockerodeEngine.fromEnv({ DOCKER_HOST: `unix://${forwarder.path}` }, 1_000));
     const { ms, result } = await elapsed(() => source.listWorkloads());
     const error = rejection(result);
     assert.ok(error instanceof DockerApiError, `a DockerApiError, got ${error}`);
@@ -94,8 +95,8 @@ test('wedged engine: a Docker call of the product fails within its limit, naming
 
 test('wedged engine: the event watcher stops trusting a silent stream once pings go unanswered', async () => {
   const states: boolean[] = [];
-  const docker = dockerFromEnv({ DOCKER_HOST: `unix://${forwarder.path}` }, 1_000);
-  const watcher = new DockerEventWatcher(docker, quiet, () => undefined, (connected) => states.push(connected), { pingIntervalMs: 200, pingLimitMs: 500 });
+  const engine = DockerodeEngine.fromEnv({ DOCKER_HOST: `unix://${forwarder.path}` }, 1_000);
+  const watcher = new DockerEventWatcher(engine, quiet, () => undefined, (connected) => states.push(connected), { pingIntervalMs: 200, pingLimitMs: 500 });
   watcher.start();
   try {
     await waitFor('the event stream through the forwarder to connect', async () => (states.includes(true) ? true : undefined), 10_000);

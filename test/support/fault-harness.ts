@@ -7,11 +7,12 @@ import type { TestStore } from './test-store.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
 import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
-import { DockerodeSource } from '../../src/docker/docker-source.ts';
+import { DockerEngineSource } from '../../src/docker/docker-source.ts';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
 import { testEnv } from './env.ts';
 import { httpGet } from './http-get.ts';
-import { removeLabelled } from './test-docker.ts';
+import { removeLabelled, TEST_DOCKER_LIMIT_MS } from './test-docker.ts';
 
 export const FAULT_LABEL = 'appproxy-fault-test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,7 +150,7 @@ function compiledFor(constraints: string): CompiledTranslateOptions {
  * when nothing is routed.
  */
 export async function desiredTree(docker: Dockerode, owners: readonly Owner[], rootKey = 'traefik'): Promise<Map<string, string>> {
-  const workloads = await new DockerodeSource(docker).listWorkloads();
+  const workloads = await new DockerEngineSource(new DockerodeEngine(docker, TEST_DOCKER_LIMIT_MS)).listWorkloads();
   const tree = new Map<string, string>([[rootKey, 'appproxy']]);
   for (const { owner, constraints } of owners) {
     const build = buildConfiguration(workloads, compiledFor(constraints ?? ''));

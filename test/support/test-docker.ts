@@ -1,8 +1,8 @@
 // The tests' own client of the test engine, and the one way they remove containers in bulk.
 import Dockerode from 'dockerode';
 import pLimit from 'p-limit';
-import { limitDockerCalls } from '../../src/docker/docker-call-limit.ts';
 import { testEnv } from './env.ts';
+import { limitDockerCalls } from './limited-dockerode.ts';
 
 /** A test's Docker call may take this long: the engine is shared and busy, but never this slow when healthy. */
 export const TEST_DOCKER_LIMIT_MS = 60_000;
