@@ -243,7 +243,8 @@ export function sprintf(format: string, args: readonly Value[]): PrintfResult {
     }
     if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * widths are not supported' };
     [f.wid, i] = digitsAt(i);
-    if (format[i] === '.') {
+    // A final '.' is the verb, not a precision.
+    if (i + 1 < end && format[i] === '.') {
       i++;
       if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * precisions are not supported' };
       let prec: number | undefined;
