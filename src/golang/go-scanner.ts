@@ -14,6 +14,16 @@ export interface GoString {
 
 type Scanned = { readonly end: number } | { readonly end: number; readonly error: string; readonly at: number };
 
+/** go/scanner refuses NUL and a byte order mark (but at the very start) everywhere, comments and literals included: the first of them in [from, to). */
+function illegalCharacter(source: string, from: number, to: number): { readonly message: string; readonly at: number } | undefined {
+  for (let k = from; k < to; k++) {
+    const c = source.charCodeAt(k);
+    if (c === 0) return { message: 'illegal character NUL', at: k };
+    if (c === 0xfeff) return { message: 'illegal byte order mark', at: k };
+  }
+  return undefined;
+}
+
 /** Checks the interpreted string literal starting at `start` (a '"') as go/scanner does; its value is strconv.Unquote's. */
 function scanInterpreted(source: string, start: number): Scanned {
   let i = start + 1;
@@ -21,6 +31,8 @@ function scanInterpreted(source: string, start: number): Scanned {
     const cp = source.codePointAt(i);
     if (cp === undefined || cp === 0x0a) return { end: i, error: 'string literal not terminated', at: start };
     if (cp === 0x22) return { end: i + 1 };
+    if (cp === 0) return { end: i + 1, error: 'illegal character NUL', at: i };
+    if (cp === 0xfeff) return { end: i + 1, error: 'illegal byte order mark', at: i };
     if (cp !== 0x5c) {
       i += cp > 0xffff ? 2 : 1;
       continue;
@@ -119,6 +131,8 @@ export function scan(source: string): Token[] {
     if (source.startsWith('//', i)) {
       // A line comment ends at the newline, which then counts as usual.
       const end = source.indexOf('\n', i);
+      const illegal = illegalCharacter(source, i + 2, end < 0 ? source.length : end);
+      if (illegal !== undefined) push({ kind: 'illegal', text: source.slice(i, end < 0 ? source.length : end), pos: i, error: illegal }, insertSemi);
       i = end < 0 ? source.length : end;
       continue;
     }
@@ -133,6 +147,8 @@ export function scan(source: string): Token[] {
       // quadratic in an expression of many comments.
       let newline = -1;
       for (let k = i + 2; k < end && newline < 0; k++) if (source[k] === '\n') newline = k;
+      const illegal = illegalCharacter(source, i + 2, end);
+      if (illegal !== undefined) push({ kind: 'illegal', text: source.slice(i, end + 2), pos: i, error: illegal }, insertSemi);
       i = end + 2;
       // A general comment with a newline in it acts as that newline.
       if (insertSemi && newline >= 0) push({ kind: 'semicolon', text: '\n', pos: newline, newline: true }, false);
@@ -177,7 +193,9 @@ export function scan(source: string): Token[] {
         continue;
       }
       i = end + 1;
-      push({ kind: 'string', text: source.slice(start, i), pos: start, value: stringValue(source.slice(start, i)) }, true);
+      const illegal = illegalCharacter(source, start + 1, end);
+      if (illegal !== undefined) push({ kind: 'string', text: source.slice(start, i), pos: start, error: illegal }, true);
+      else push({ kind: 'string', text: source.slice(start, i), pos: start, value: stringValue(source.slice(start, i)) }, true);
       continue;
     }
     if (cp === 0x27) {
