@@ -1,7 +1,7 @@
 import { SPRIG_FUNCTION_NAMES, SPRIG_FUNCTIONS } from '../../golang/sprig.ts';
-import { argText } from '../../golang/text-template/funcs.ts';
+import { argText, type FuncMap } from '../../golang/text-template/funcs.ts';
 import { parseGoTemplate } from '../../golang/text-template/template.ts';
-import { goMap, goString, type Value } from '../../golang/value.ts';
+import { goMap, goString } from '../../golang/value.ts';
 import { normalizeName } from './normalize-name.ts';
 
 // The default rule of routers that have none: a Go text/template that Traefik executes with the
@@ -22,13 +22,19 @@ export type CompiledRule =
   | { readonly ok: false; readonly error: string };
 
 /** The functions a default rule can call, in the order the refusals list them. */
-export const DEFAULT_RULE_FUNCTIONS = ['normalize', 'index', 'lower', 'upper', 'title', 'trim', 'trimAll', 'trimPrefix', 'trimSuffix', 'replace', 'default', 'printf', 'contains', 'hasPrefix', 'hasSuffix', 'splitList', 'quote'];
+export const DEFAULT_RULE_FUNCTIONS: readonly string[] = [
+  ...['normalize', 'index', 'lower', 'upper', 'title', 'trim', 'trimAll', 'trimPrefix', 'trimSuffix', 'replace', 'default', 'printf'],
+  ...['contains', 'hasPrefix', 'hasSuffix', 'splitList', 'quote'],
+];
 
 const SUBSET =
   'a default rule supports text, comments and {{ }} actions made of .Name, .ContainerName, .Labels (and .Labels.key), ' +
   `string, integer and boolean constants, parentheses and pipes, with the functions ${DEFAULT_RULE_FUNCTIONS.join(', ')}`;
 
-const FUNCS = { ...SPRIG_FUNCTIONS, normalize: { params: ['string'], call: (args: readonly Value[]) => goString(normalizeName(argText(args, 0))) } } as const;
+const FUNCS: FuncMap = {
+  ...SPRIG_FUNCTIONS,
+  normalize: { params: ['string'], call: (args) => goString(normalizeName(argText(args, 0))) },
+};
 
 // Go prints the type of the anonymous struct Traefik passes in "can't evaluate field" errors.
 const MODEL_TYPE = 'struct { Name string; ContainerName string; Labels map[string]string }';

@@ -75,5 +75,7 @@ test('predicate: what the definition lacks is named with the grammar', () => {
   assert.deepEqual(parsePredicate('Was("a")', NAMES), { failure: '1:1: unsupported function Was: a test predicate' });
   assert.deepEqual(parsePredicate('constructor("a")', NAMES), { failure: '1:1: unsupported function constructor: a test predicate' });
   assert.deepEqual(parsePredicate('Is("a", "b")', NAMES), { failure: '1:1: Is takes 1 arguments (name), not 2' });
-  assert.deepEqual(parsePredicate('Is("a") && "b"', NAMES), { failure: '1:12: the operand of && must be a Is expression, not the string "b": a test predicate' });
+  assert.deepEqual(parsePredicate('Is("a") && "b"', NAMES), {
+    failure: '1:12: the operand of && must be a Is expression, not the string "b": a test predicate',
+  });
 });

@@ -144,7 +144,9 @@ for (const [fn, input, arg, expected] of trimTests) {
   test(`strings.${fn}(${JSON.stringify(input)}, ${JSON.stringify(arg)})`, () => assert.equal(trimFunctions[fn](input, arg), expected));
 }
 for (const [input, old, replacement, expected] of replaceTests) {
-  test(`strings.ReplaceAll(${JSON.stringify(input)}, ${JSON.stringify(old)}, ${JSON.stringify(replacement)})`, () => assert.equal(replaceAll(input, old, replacement), expected));
+  test(`strings.ReplaceAll(${JSON.stringify(input)}, ${JSON.stringify(old)}, ${JSON.stringify(replacement)})`, () =>
+    assert.equal(replaceAll(input, old, replacement), expected),
+  );
 }
 for (const [input, expected] of titleTests) test(`strings.Title(${JSON.stringify(input)})`, () => assert.equal(title(input), expected));
 for (const [text, substring, expected] of containsTests) {

@@ -69,11 +69,15 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
   ['bools', '{{true false}}', [tLeft, ['bool', 'true'], tSpace, ['bool', 'false'], tRight, tEOF]],
   ['dot', '{{.}}', [tLeft, tDot, tRight, tEOF]],
   ['nil', '{{nil}}', [tLeft, ['nil', 'nil'], tRight, tEOF]],
-  ['dots', '{{.x . .2 .x.y.z}}', [tLeft, ['field', '.x'], tSpace, tDot, tSpace, ['number', '.2'], tSpace, ['field', '.x'], ['field', '.y'], ['field', '.z'], tRight, tEOF]],
+  [
+    'dots',
+    '{{.x . .2 .x.y.z}}',
+    [tLeft, ['field', '.x'], tSpace, tDot, tSpace, ['number', '.2'], tSpace, ['field', '.x'], ['field', '.y'], ['field', '.z'], tRight, tEOF],
+  ],
   [
     'keywords',
     '{{range if else end with}}',
-    [tLeft, ['keyword', 'range'], tSpace, ['keyword', 'if'], tSpace, ['keyword', 'else'], tSpace, ['keyword', 'end'], tSpace, ['keyword', 'with'], tRight, tEOF],
+    [tLeft, ...['range', 'if', 'else', 'end'].flatMap((word) => [['keyword', word] as const, tSpace]), ['keyword', 'with'], tRight, tEOF],
   ],
   [
     'variables',
@@ -129,7 +133,11 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
     ],
   ],
   ['declaration', '{{$v := 3}}', [tLeft, ['variable', '$v'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF]],
-  ['2 declarations', '{{$v , $w := 3}}', [tLeft, ['variable', '$v'], tSpace, ['char', ','], tSpace, ['variable', '$w'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF]],
+  [
+    '2 declarations',
+    '{{$v , $w := 3}}',
+    [tLeft, ['variable', '$v'], tSpace, ['char', ','], tSpace, ['variable', '$w'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF],
+  ],
   ['field of parenthesized expression', '{{(.X).Y}}', [tLeft, tLpar, ['field', '.X'], tRpar, ['field', '.Y'], tRight, tEOF]],
   ['trimming spaces before and after', 'hello- {{- 3 -}} -world', [['text', 'hello-'], tLeft, ['number', '3'], tRight, ['text', '-world'], tEOF]],
   ['trimming spaces before and after comment', 'hello- {{- /* hello */ -}} -world', [['text', 'hello-'], ['text', '-world'], tEOF]],
@@ -149,10 +157,42 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
   ['text with comment close separated from delim', 'hello-{{/* */ }}-world', [['text', 'hello-'], ['error', 'comment ends before closing delimiter']]],
   ['unmatched right delimiter', 'hello-{.}}-world', [['text', 'hello-{.}}-world'], tEOF]],
   // lexPosTests: positions too.
-  ['position: punctuation', '{{,@%#}}', [['leftDelim', '{{', 0], ['char', ',', 2], ['char', '@', 3], ['char', '%', 4], ['char', '#', 5], ['rightDelim', '}}', 6], ['eof', '', 8]]],
-  ['position: sample', '0123{{hello}}xyz', [['text', '0123', 0], ['leftDelim', '{{', 4], ['identifier', 'hello', 6], ['rightDelim', '}}', 11], ['text', 'xyz', 13], ['eof', '', 16]]],
-  ['position: trimafter', '{{x -}}\n{{y}}', [['leftDelim', '{{', 0], ['identifier', 'x', 2], ['rightDelim', '}}', 5], ['leftDelim', '{{', 8], ['identifier', 'y', 10], ['rightDelim', '}}', 11], ['eof', '', 13]]],
-  ['position: trimbefore', '{{x}}\n{{- y}}', [['leftDelim', '{{', 0], ['identifier', 'x', 2], ['rightDelim', '}}', 3], ['leftDelim', '{{', 6], ['identifier', 'y', 10], ['rightDelim', '}}', 11], ['eof', '', 13]]],
+  [
+    'position: punctuation',
+    '{{,@%#}}',
+    [['leftDelim', '{{', 0], ['char', ',', 2], ['char', '@', 3], ['char', '%', 4], ['char', '#', 5], ['rightDelim', '}}', 6], ['eof', '', 8]],
+  ],
+  [
+    'position: sample',
+    '0123{{hello}}xyz',
+    [['text', '0123', 0], ['leftDelim', '{{', 4], ['identifier', 'hello', 6], ['rightDelim', '}}', 11], ['text', 'xyz', 13], ['eof', '', 16]],
+  ],
+  [
+    'position: trimafter',
+    '{{x -}}\n{{y}}',
+    [
+      ['leftDelim', '{{', 0],
+      ['identifier', 'x', 2],
+      ['rightDelim', '}}', 5],
+      ['leftDelim', '{{', 8],
+      ['identifier', 'y', 10],
+      ['rightDelim', '}}', 11],
+      ['eof', '', 13],
+    ],
+  ],
+  [
+    'position: trimbefore',
+    '{{x}}\n{{- y}}',
+    [
+      ['leftDelim', '{{', 0],
+      ['identifier', 'x', 2],
+      ['rightDelim', '}}', 3],
+      ['leftDelim', '{{', 6],
+      ['identifier', 'y', 10],
+      ['rightDelim', '}}', 11],
+      ['eof', '', 13],
+    ],
+  ],
 ];
 
 for (const [name, input, expected] of lexTests) {
@@ -310,7 +350,8 @@ test('text/template: a function the subset lacks is refused as unsupported, one 
 });
 
 test('text/template: functions given take precedence over the builtins, as in Go', () => {
-  const parsed = parseGoTemplate('{{printf "%d" 1}}', { name: 't', funcs: { printf: { params: ['string'], variadic: 'any', call: () => goString('mine') } }, subset: '' });
+  const printf = { params: ['string'], variadic: 'any', call: () => goString('mine') } as const;
+  const parsed = parseGoTemplate('{{printf "%d" 1}}', { name: 't', funcs: { printf }, subset: '' });
   assert.ok(parsed.ok);
   assert.deepEqual(parsed.template.execute(NIL), { ok: true, value: 'mine' });
 });
