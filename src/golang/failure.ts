@@ -1,7 +1,7 @@
 /**
  * Why a text could not be read or run, as the Go function would have said it. Every step of the
- * emulation returns its result or a Failure, never throws: the text comes from labels, and one bad
- * label must cost its own workload only.
+ * emulation returns its result or a Failure, never throws: the texts come from outside, and a bad
+ * one must cost only its caller.
  */
 export interface Failure {
   readonly failure: string;
