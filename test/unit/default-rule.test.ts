@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { compileDefaultRule, type DefaultRuleModel } from '../../src/core/provider/default-rule.ts';
+import { compileDefaultRule, DEFAULT_RULE_FUNCTIONS, type DefaultRuleModel } from '../../src/core/provider/default-rule.ts';
+import { SPRIG_FUNCTIONS } from '../../src/golang/sprig.ts';
+import { BUILTINS } from '../../src/golang/text-template/funcs.ts';
 
 type Expected =
   | { readonly value: string }
@@ -200,4 +202,9 @@ test('default rule: rendering odd templates and models never throws', () => {
     }),
     { numRuns: 5000, seed: 1 },
   );
+});
+
+test('default rule: the refusals list exactly the functions a default rule can call', () => {
+  const callable = ['normalize', ...Object.keys(BUILTINS), ...Object.keys(SPRIG_FUNCTIONS)];
+  assert.deepEqual([...DEFAULT_RULE_FUNCTIONS].sort(), callable.sort());
 });

@@ -7,9 +7,10 @@ import { listIndexAt } from '../../src/core/labels/label-tree.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
 import { compileTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
 import { compileConstraints } from '../../src/core/provider/constraints.ts';
-import { compileDefaultRule, hasFloatSyntax } from '../../src/core/provider/default-rule.ts';
-import { includesText, splitText } from '../../src/core/provider/find-text.ts';
+import { compileDefaultRule } from '../../src/core/provider/default-rule.ts';
 import type { Workload } from '../../src/core/workload.ts';
+import { includesText, splitText } from '../../src/golang/find-text.ts';
+import { hasFloatSyntax } from '../../src/golang/strconv.ts';
 import { OBJECT_MEMBER_NAMES } from '../support/object-member-names.ts';
 import { container } from '../support/workloads.ts';
 

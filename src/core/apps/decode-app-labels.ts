@@ -1,3 +1,4 @@
+import { parseBool } from '../../golang/strconv.ts';
 import type { LabelProblem } from '../labels/decode-configuration.ts';
 import type { WorkloadLabels } from '../labels/workload-labels.ts';
 import type { AppFrontendMode } from './app-options.ts';
@@ -40,12 +41,6 @@ type AppField = (typeof APP_FIELDS)[number];
 /** An app name is also part of host names and resource names: a DNS label, lower case. */
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-function parseBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
 
 function parsePort(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text)) return undefined;

@@ -1,3 +1,4 @@
+import { parseBool } from '../../golang/strconv.ts';
 import type { LabelProblem } from './decode-configuration.ts';
 import { labelsOf, type WorkloadLabels } from './workload-labels.ts';
 
@@ -29,12 +30,6 @@ const FIELDS: Record<Section, Record<string, 'bool' | 'string'>> = {
   swarm: { network: 'string', lbswarm: 'bool' },
   sidecar: { address: 'string' },
 };
-
-function parseBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
 
 /**
  * Decodes `<prefix>.enable`, `<prefix>.docker.*` and (for Swarm services) `<prefix>.swarm.*`, as

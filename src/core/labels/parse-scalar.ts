@@ -1,11 +1,8 @@
+import { parseBool } from '../../golang/strconv.ts';
 import type { ConfigScalar } from '../config-tree.ts';
 import type { FieldType } from '../schema/schema-fields.ts';
 
 export type ScalarResult = { readonly ok: true; readonly value: ConfigScalar } | { readonly ok: false; readonly message: string };
-
-// Go's strconv.ParseBool, which Traefik's parser uses.
-const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 // Go's time.ParseDuration syntax: a sequence of decimal numbers, each with a unit.
 const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
@@ -45,10 +42,11 @@ export function parseScalar(text: string, type: FieldType): ScalarResult {
       // containers spelling a value differently conflict under Traefik's merge as they do here.
       return { ok: true, value: text };
     }
-    case 'bool':
-      if (TRUE.has(text)) return { ok: true, value: true };
-      if (FALSE.has(text)) return { ok: true, value: false };
-      return { ok: false, message: `expects true or false, got "${text}"` };
+    case 'bool': {
+      // Go's strconv.ParseBool, which Traefik's parser uses.
+      const value = parseBool(text);
+      return value === undefined ? { ok: false, message: `expects true or false, got "${text}"` } : { ok: true, value };
+    }
     case 'int': {
       const value = integer(text, INT64_MIN, INT64_MAX);
       return value === undefined ? { ok: false, message: `expects a whole number, got "${text}"` } : { ok: true, value };

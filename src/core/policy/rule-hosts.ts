@@ -1,4 +1,5 @@
-import { isFailure, parseGoExpression, type Expr } from '../provider/go-expression.ts';
+import { isFailure } from '../../golang/failure.ts';
+import { parseGoExpression, type Expr } from '../../golang/go-expression.ts';
 
 /**
  * What a router rule says about hosts, read the way Traefik reads a rule (a Go expression of

@@ -1,7 +1,7 @@
 /**
- * Substring search in time linear in the text, for patterns that come from labels. JavaScript's
+ * Substring search in time linear in the text, for patterns that come from outside. JavaScript's
  * own search (includes, indexOf, split) can take time proportional to the text times the pattern
- * for patterns that repeat themselves (`aaa…baaa…` in `aaaa…`): a label feeding a template's
+ * for patterns that repeat themselves (`aaa…baaa…` in `aaaa…`): a text feeding a template's
  * `contains` or `replace` could so stall the process. Short patterns keep the native search, whose
  * worst case is then linear as well.
  */
