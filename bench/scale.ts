@@ -81,7 +81,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
   let start = performance.now();
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
-  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 30 } as DaemonConfig['etcd']);
+  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
   await clear(client);
   const logger = pino({ level: 'silent' });
   const store = new CountingStore(client, logger);

@@ -55,7 +55,7 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
   const compiled = compileProviderOptions(defaultProviderOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const logger = pino({ level: 'silent' });
-  const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 60 }) : undefined;
+  const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 60 }) : undefined;
   const redis = name === 'redis' ? redisFromConfig({ url: testEnv.redisUrl, timeoutSeconds: 60 }) : undefined;
   const store: KvStore = etcd !== undefined ? new EtcdStore(etcd, logger) : new RedisStore(redis as NonNullable<typeof redis>, logger, 60_000);
   await clear(store);

@@ -40,7 +40,7 @@ export interface DaemonParts {
   readonly logger: Logger;
   /** Closes the store's client when the daemon stops. */
   readonly closeStore?: () => void;
-  /** Called once when retrying cannot help (etcd refused the credentials): the command exits. */
+  /** Called once when retrying cannot help (the store refused the credentials): the command exits. */
   readonly onFatal?: (message: string) => void;
   /** Event-stream liveness checks (tests shorten them). */
   readonly eventTimings?: EventWatcherTimings;
@@ -96,7 +96,7 @@ export class Daemon {
       owner: config.owner,
       compiled,
       source: sourcePart(parts.source, 'containers'),
-      leaseSeconds: config.etcd.leaseSeconds,
+      leaseSeconds: config.leaseSeconds,
       logger: parts.logger,
       exclusive: true,
       onDirty: () => this.#scheduler?.trigger(),
@@ -111,7 +111,7 @@ export class Daemon {
       swarmOwner: config.swarmOwner,
       compiled,
       source: sourcePart(parts.source, 'swarm'),
-      leaseSeconds: config.etcd.leaseSeconds,
+      leaseSeconds: config.leaseSeconds,
       logger: parts.logger.child({ component: 'swarm-writer' }),
       onDirty: () => this.#scheduler?.trigger(),
       onChange: passSoon,
@@ -258,7 +258,7 @@ export class Daemon {
     }
     this.#setStoreOk(true);
     this.#storeFull.wrote();
-    this.#log.info({ owner: config.owner, store: config.store, lease: this.#node.leaseId(), ttlSeconds: config.etcd.leaseSeconds }, 'store connected, lease granted');
+    this.#log.info({ owner: config.owner, store: config.store, lease: this.#node.leaseId(), ttlSeconds: config.leaseSeconds }, 'store connected, lease granted');
     this.#scheduler?.trigger();
   }
 

@@ -12,7 +12,7 @@ export type Explainer = (name: string) => Promise<{ status: number; body: unknow
 /** Answers GET /apps: every app under the root key, where it is reached and how it is used. */
 export type AppLister = () => unknown;
 
-/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics, /explain/<name>, /apps. */
+/** /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>, /apps. */
 export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry, explain?: Explainer, apps?: AppLister): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });

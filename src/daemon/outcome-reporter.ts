@@ -62,12 +62,12 @@ export class OutcomeReporter {
       const key = `refused:${entry.key}:${entry.bytes}`;
       current.add(key);
       if (!this.#lastProblems.has(key)) {
-        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than etcd takes in one request; this resource is left as it is: shorten the label that sets it');
+        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than the store takes in one request; this resource is left as it is: shorten the label that sets it');
       }
     }
     this.#lastProblems = current;
     if (outcome.transactions > 0) {
-      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'etcd updated');
+      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'store updated');
     }
   }
 }

@@ -34,7 +34,7 @@ export interface AppServingOptions {
 
 /** Attempts at recording fresh ports in one pass: each failed one means another instance took one first. */
 const MAX_ALLOCATION_ROUNDS = 8;
-/** Writes per transaction, well under etcd's 128 operations. */
+/** Writes per transaction, well under the smallest store's limit (etcd's 128 operations). */
 const WRITES_PER_TRANSACTION = 100;
 /** Ports remembered for apps that gave theirs up, so that they get them again while they are free. */
 const REMEMBERED_PORTS = 10_000;

@@ -4,7 +4,7 @@
 // corner; enough to test logic behind the port. It runs the KvStore contract's cases
 // (test/unit/memory-store-contract.test.ts), as the real stores do.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
-import { ETCD_TRANSACTION_LIMITS } from '../../src/sync/split-transactions.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
 import { StoreFullError, type ApplyResult, type Candidacy, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreEntry, type StoreLease, type StoreSnapshot, type StoreWatch, type TransactionLimits, type WatchEvent, type WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {

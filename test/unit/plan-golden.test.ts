@@ -5,6 +5,7 @@ import { compareGolden } from '../support/golden.ts';
 import { planChange } from '../../src/sync/plan-change.ts';
 import { transactionWaves, unwritableUnits } from '../../src/sync/split-transactions.ts';
 import type { TransactionLimits } from '../../src/sync/kv-store.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
 import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../support/plan-fixtures.ts';
 
 // Each folder under test/golden-plan holds `case.json`: what this owner (host-a, lease 7) wants
@@ -42,7 +43,7 @@ for (const name of readdirSync(root).sort()) {
     const plan = planChange({ desired, mirror, scope, layout, leaseId: LEASE, ownedServers: owned });
     const { writable, refused } = unwritableUnits(plan.units);
     const lines: string[] = [];
-    transactionWaves(writable, spec.limits).forEach((wave, waveIndex) => {
+    transactionWaves(writable, spec.limits ?? ETCD_TRANSACTION_LIMITS).forEach((wave, waveIndex) => {
       wave.forEach((transaction, index) => {
         lines.push(`wave ${waveIndex + 1}, transaction ${index + 1}: guards [${transaction.guards.join(', ')}]`);
         for (const operation of transaction.operations) {
