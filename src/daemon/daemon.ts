@@ -200,8 +200,7 @@ export class Daemon {
   }
 
   #note(change: WorkloadChange): void {
-    this.#node.note(change);
-    this.#swarm.role()?.note(change);
+    for (const role of this.#roles()) role.changes?.note(change);
     this.#scheduler?.trigger();
   }
 

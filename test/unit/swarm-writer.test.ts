@@ -252,7 +252,7 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
 
   const changed = [service('api', '8080', ['10.0.1.5', '10.0.1.6', '10.0.1.8']), SERVICES[1]!];
   source.services = changed;
-  stale.note({ kind: 'swarm' });
+  stale.changes?.note({ kind: 'swarm' });
   await assert.rejects(stale.pass(), (error: unknown) => error instanceof LeadershipLostError && error.message.includes(SWARM_OWNER));
   assert.ok(fenced.length > 0 && fenced.every(({ result }) => result.fenced === true && !result.applied), 'every write of the stale writer was refused by the fence');
   assert.deepEqual(rootTree(store), before, 'nothing written by the stale writer');
