@@ -62,12 +62,12 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
   const lease = await store.openLease(120, () => undefined);
   const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
   try {
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     let begin = performance.now();
     const first = await engine.sync();
     const firstMs = ms(begin);
     const keys = (await store.load([{ key: `${ROOT_KEY}/`, prefix: true }])).entries.length;
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     engine.requestFullPass();
     begin = performance.now();
     await engine.sync();
@@ -75,7 +75,7 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
     const add: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       begin = performance.now();
-      engine.upsertWorkload(syntheticWorkload(size + i));
+      engine.desired.upsertWorkload(syntheticWorkload(size + i));
       await engine.sync();
       add.push(performance.now() - begin);
     }

@@ -7,8 +7,8 @@ import type { OwnerRole } from './owner-role.ts';
  * mirror), by workload and app.
  */
 export function listApps(roles: readonly OwnerRole[], node: OwnerRole): AppRecord[] {
-  const own = roles.flatMap((role) => role.engine?.appRecords() ?? []);
+  const own = roles.flatMap((role) => role.engine?.apps.records() ?? []);
   const owners = new Set(roles.map((role) => role.layout.owner));
-  const others = (node.engine?.storedAppRecords() ?? []).filter((record) => !owners.has(record.owner));
+  const others = (node.engine?.apps.storedRecords() ?? []).filter((record) => !owners.has(record.owner));
   return [...own, ...others].sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : 0));
 }

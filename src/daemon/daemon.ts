@@ -167,7 +167,7 @@ export class Daemon {
         urls: config.traefikMetricsUrls,
         intervalMs: config.activityIntervalSeconds * 1000,
         tracker: this.#tracker,
-        frontends: () => this.#roles().flatMap((role) => role.engine?.appFrontends() ?? []),
+        frontends: () => this.#roles().flatMap((role) => role.engine?.apps.frontends() ?? []),
         // A pass writes only the records that changed: at most one write per app per interval.
         onPolled: () => this.#scheduler?.trigger(),
         onScrape: (_url, ok) => this.metrics.traefikScrapes.inc({ result: ok ? 'ok' : 'error' }),
@@ -195,8 +195,8 @@ export class Daemon {
     this.#reporter.report(done);
     reportAppGauges(
       this.metrics,
-      roles.flatMap((role) => role.engine?.appRecords() ?? []),
-      roles.map((role) => role.engine?.appAllocationErrors() ?? new Map()),
+      roles.flatMap((role) => role.engine?.apps.records() ?? []),
+      roles.map((role) => role.engine?.apps.allocationErrors() ?? new Map()),
     );
     this.#readiness.firstSyncDone();
   }

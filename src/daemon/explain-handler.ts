@@ -45,15 +45,15 @@ export function explainHandler(parts: ExplainHandlerParts): Explainer {
     const owner = forSwarm ? (swarmOwner ?? config.owner) : config.owner;
     const translated = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: owner });
     // Only the daemon knows what else its owner writes: a refusal for the instance's limits is its to tell.
-    const refusal = role?.engine?.refusalOf(target.id);
+    const refusal = role?.engine?.desired.refusalOf(target.id);
     const explanation = refusal === undefined ? translated : { ...translated, routed: false, reasons: [...translated.reasons, `error: ${refusal.message}`], keys: [] };
     const resourceIds = new Set(explanation.resources.map((resource) => claimIdOf(resource.resource)));
     const keys = new Set(explanation.keys.map((line) => line.slice(0, line.indexOf('='))));
     const daemon: DaemonFacts = {
       owner: forSwarm && swarmRole === undefined ? `${owner} (written by the elected Swarm writer, another instance)` : owner,
       lease: role?.leaseId(),
-      ownerConflicts: (role?.engine?.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
-      lastTransaction: role?.engine?.lastTransactionTouching(keys),
+      ownerConflicts: (role?.engine?.writer.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
+      lastTransaction: role?.engine?.transactions.lastTouching(keys),
     };
     return { status: 200, body: { ...explanation, daemon, text: formatExplanation(explanation, daemon) } };
   };

@@ -203,6 +203,11 @@ export class AppServing {
     return this.#frontends;
   }
 
+  /** Every owner's app records under the root key, as the mirror holds them. */
+  storedRecords(): AppRecord[] {
+    return [...this.#o.session.mirror.appRecords().values()].map((entry) => decodeAppRecord(entry.value)).filter((record): record is AppRecord => record !== undefined);
+  }
+
   declared(): number {
     return this.#apps.length;
   }

@@ -31,18 +31,18 @@ export class Reconciler {
     let read: 'all' | 'some' | 'nothing' = 'nothing';
     try {
       if (taken.all) {
-        this.#engine.replaceWorkloads(await this.#source.listWorkloads());
+        this.#engine.desired.replaceWorkloads(await this.#source.listWorkloads());
         this.#engine.requestFullPass();
         read = 'all';
       } else {
         if (taken.swarm) {
-          this.#engine.replaceWorkloads(await this.#source.listSwarmWorkloads(), 'swarm-service');
+          this.#engine.desired.replaceWorkloads(await this.#source.listSwarmWorkloads(), 'swarm-service');
           read = 'some';
         }
         if (taken.containers.size > 0) {
           for (const [id, workload] of await this.#source.refreshContainers(taken.containers)) {
-            if (workload === undefined) this.#engine.removeWorkload(id);
-            else this.#engine.upsertWorkload(workload);
+            if (workload === undefined) this.#engine.desired.removeWorkload(id);
+            else this.#engine.desired.upsertWorkload(workload);
           }
           read = 'some';
         }

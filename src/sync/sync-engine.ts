@@ -1,16 +1,12 @@
 import type { Logger } from 'pino';
-import type { AppFrontend } from '../core/apps/app-frontends.ts';
-import { decodeAppRecord, type AppRecord } from '../core/apps/app-record.ts';
 import type { InstanceLimits } from '../core/limits.ts';
 import type { BuildProblem, CompiledProviderOptions } from '../core/provider/build-configuration.ts';
-import type { Workload } from '../core/workload.ts';
 import { AppServing, type ActivitySource } from './app-serving.ts';
 import { ChangeWriter } from './change-writer.ts';
-import { DesiredState, type StoreSize, type SyncCounts } from './desired-state.ts';
+import { DesiredState } from './desired-state.ts';
 import type { KeyLayout } from './key-layout.ts';
 import type { Fence, KvStore } from './kv-store.ts';
 import { MirrorSession } from './mirror-session.ts';
-import type { Conflict } from './plan-change.ts';
 import { RecentTransactions } from './recent-transactions.ts';
 
 export type { SyncCounts } from './desired-state.ts';
@@ -39,17 +35,22 @@ export interface SyncOutcome {
  * and synchronous), the mirror session (mirror-session.ts: the store in memory, kept by its watch,
  * and this owner's writes), the apps' step (app-serving.ts: ports through the store; returns what
  * the apps contribute) and the writer (change-writer.ts: plan, waves, apply, replan). This class
- * only runs them in order and keeps which claim ids the next pass must plan. A full pass (start,
+ * only runs them in order and keeps which claim ids the next pass must plan; workloads go straight
+ * to the desired state, and what a part knows is asked of that part. A full pass (start,
  * reconnect, a new lease, the resync timer) goes through the same path with every claim id in
  * scope, and writes nothing when nothing differs.
  */
 export class SyncEngine {
   readonly #lease: LeaseHolder;
-  readonly #desired: DesiredState;
+  /** What this owner wants: workloads are set here (replaceWorkloads, upsertWorkload, removeWorkload); counts and refusals are read here. */
+  readonly desired: DesiredState;
   readonly #session: MirrorSession;
-  readonly #writer: ChangeWriter;
-  readonly #apps: AppServing;
-  readonly #recent = new RecentTransactions();
+  /** Plans and writes; the resources another owner defines differently are read here. */
+  readonly writer: ChangeWriter;
+  /** The apps' step; their records, frontends and port refusals are read here. */
+  readonly apps: AppServing;
+  /** The last transactions, for explain. */
+  readonly transactions = new RecentTransactions();
   /** Claim ids the next pass plans: changed in the desired state, or by another writer. */
   readonly #dirty = new Set<string>();
   #fullPass = true;
@@ -73,7 +74,7 @@ export class SyncEngine {
   }) {
     const onDirty = options.onDirty ?? (() => undefined);
     this.#lease = options.lease;
-    this.#desired = new DesiredState({ layout: options.layout, compiled: options.compiled, limits: options.limits });
+    this.desired = new DesiredState({ layout: options.layout, compiled: options.compiled, limits: options.limits });
     this.#session = new MirrorSession({
       store: options.store,
       layout: options.layout,
@@ -85,28 +86,10 @@ export class SyncEngine {
       },
       onLost: onDirty,
       onLoaded: () => (this.#fullPass = true),
-      onApplied: (revision, operations) => this.#recent.record(revision, operations),
+      onApplied: (revision, operations) => this.transactions.record(revision, operations),
     });
-    this.#writer = new ChangeWriter({ session: this.#session, layout: options.layout, limits: options.store.transactionLimits, logger: options.logger, inherited: options.inherited });
-    this.#apps = new AppServing({ layout: options.layout, compiled: options.compiled, session: this.#session, onDirty, activity: options.activity, logger: options.logger.child({ component: 'apps' }) });
-  }
-
-  /**
-   * Sets every workload at once (a full listing), or every one of one kind (the Swarm services):
-   * unchanged ones cost a comparison, missing ones are removed.
-   */
-  replaceWorkloads(workloads: readonly Workload[], kind?: Workload['kind']): void {
-    this.#desired.replaceWorkloads(workloads, kind);
-  }
-
-  /** One workload is new or may have changed. */
-  upsertWorkload(workload: Workload): void {
-    this.#desired.upsertWorkload(workload);
-  }
-
-  /** One workload is gone. */
-  removeWorkload(id: string): void {
-    this.#desired.removeWorkload(id);
+    this.writer = new ChangeWriter({ session: this.#session, layout: options.layout, limits: options.store.transactionLimits, logger: options.logger, inherited: options.inherited });
+    this.apps = new AppServing({ layout: options.layout, compiled: options.compiled, session: this.#session, onDirty, activity: options.activity, logger: options.logger.child({ component: 'apps' }) });
   }
 
   /** Plans every claim id on the next pass (a new lease, a resync). */
@@ -117,23 +100,23 @@ export class SyncEngine {
   /** One pass: whatever changed since the last one (or everything) planned against the mirror and applied. */
   async sync(): Promise<SyncOutcome> {
     const loaded = await this.#session.ensure();
-    this.#desired.retryRefused();
+    this.desired.retryRefused();
     // Port changes seen before this pass are covered by its allocation.
     this.#session.mirror.takePortsChanged();
-    if (this.#desired.listed) {
-      const contributions = await this.#apps.serve(this.#desired.apps(), () => this.#lease.leaseId());
-      for (const [workloadId, list] of contributions) this.#desired.setAppContributions(workloadId, list);
+    if (this.desired.listed) {
+      const contributions = await this.apps.serve(this.desired.apps(), () => this.#lease.leaseId());
+      for (const [workloadId, list] of contributions) this.desired.setAppContributions(workloadId, list);
     }
-    for (const id of this.#desired.takeChanged()) this.#dirty.add(id);
+    for (const id of this.desired.takeChanged()) this.#dirty.add(id);
     const full = this.#fullPass;
-    const scope = full ? new Set([...this.#desired.resources.keys(), ...this.#session.mirror.claimIds(), ...this.#writer.ownedClaimIds(), ...this.#dirty]) : new Set(this.#dirty);
+    const scope = full ? new Set([...this.desired.resources.keys(), ...this.#session.mirror.claimIds(), ...this.writer.ownedClaimIds(), ...this.#dirty]) : new Set(this.#dirty);
     this.#fullPass = false;
     this.#dirty.clear();
     try {
-      const written = await this.#writer.write(this.#desired.resources, scope, () => this.#lease.leaseId());
+      const written = await this.writer.write(this.desired.resources, scope, () => this.#lease.leaseId());
       // Claims kept changing: nothing of the scope may be forgotten, the next pass plans it again.
       if (written.leaseId === undefined) for (const id of scope) this.#dirty.add(id);
-      else if (this.#desired.listed) await this.#apps.finish(written.leaseId);
+      else if (this.desired.listed) await this.apps.finish(written.leaseId);
       return { transactions: written.transactions, operations: written.operations, planned: scope.size, replans: written.replans, refused: written.refused, loaded };
     } catch (error) {
       for (const id of scope) this.#dirty.add(id);
@@ -144,51 +127,7 @@ export class SyncEngine {
 
   /** Every problem now: each workload's own, the merge conflicts (reported to each workload involved), and the apps'. */
   problems(): BuildProblem[] {
-    return [...this.#desired.problems(), ...this.#apps.problems()];
-  }
-
-  /** This owner's apps as last written: where each is reached, its activity, or why it is not served. */
-  appRecords(): AppRecord[] {
-    return this.#apps.records();
-  }
-
-  /** Every owner's app records under the root key, as the mirror holds them. */
-  storedAppRecords(): AppRecord[] {
-    return [...this.#session.mirror.appRecords().values()].map((entry) => decodeAppRecord(entry.value)).filter((record): record is AppRecord => record !== undefined);
-  }
-
-  /** Apps refused a port now, by reason. */
-  appAllocationErrors(): ReadonlyMap<string, number> {
-    return this.#apps.allocationErrors();
-  }
-
-  /** Where this owner's apps are reached now (for activity tracking). */
-  appFrontends(): readonly AppFrontend[] {
-    return this.#apps.frontends();
-  }
-
-  /** The newest of the last transactions that touched one of `keys`. */
-  lastTransactionTouching(keys: ReadonlySet<string>): { revision: string; at: string; operations: number } | undefined {
-    return this.#recent.lastTouching(keys);
-  }
-
-  /** Resources another owner defines differently (left as they are). */
-  conflicts(): Conflict[] {
-    return this.#writer.conflicts();
-  }
-
-  /** Keys and bytes of everything this instance wants in the store now (what --max-instance-keys and --max-instance-bytes cap). */
-  storeSize(): StoreSize {
-    return this.#desired.storeSize();
-  }
-
-  /** Why a workload is left out for this instance's limits, if it is. */
-  refusalOf(workloadId: string): BuildProblem | undefined {
-    return this.#desired.refusalOf(workloadId);
-  }
-
-  counts(): SyncCounts {
-    return this.#desired.counts();
+    return [...this.desired.problems(), ...this.apps.problems()];
   }
 
   async stop(): Promise<void> {

@@ -200,7 +200,7 @@ for (const row of departures) {
 
     // The engine of the writer that went cannot write any more: its fence is its old leader key.
     const seenBefore = fenced.length;
-    oldEngine.replaceWorkloads([service('api', '9090', ['10.0.1.5'])]);
+    oldEngine.desired.replaceWorkloads([service('api', '9090', ['10.0.1.5'])]);
     await assert.rejects(oldEngine.sync(), LeadershipLostError);
     await oldEngine.stop();
     const refused = fenced.slice(seenBefore);
