@@ -9,8 +9,6 @@ import type { Fence, KvStore } from './kv-store.ts';
 import { MirrorSession } from './mirror-session.ts';
 import { RecentTransactions } from './recent-transactions.ts';
 
-export type { SyncCounts } from './desired-state.ts';
-
 export interface LeaseHolder {
   /** The current lease id; a new one after the previous was lost. */
   leaseId(): string;
