@@ -18,7 +18,7 @@ export interface OwnerPassesOptions {
  * what the pass showed of Docker and the store (readiness, error counts) and rejects with the
  * first failure, so that the scheduler retries; gives what each completed pass did.
  */
-export async function passOwners(roles: readonly OwnerRole[], options: OwnerPassesOptions): Promise<{ outcome: SyncOutcome; engine: SyncEngine }[]> {
+export async function passOwners(roles: readonly Pick<OwnerRole, 'pass' | 'engine'>[], options: OwnerPassesOptions): Promise<{ outcome: SyncOutcome; engine: SyncEngine }[]> {
   const { metrics, readiness, storeName } = options;
   const timer = metrics.reconcileSeconds.startTimer();
   const done = [];
