@@ -81,7 +81,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
   let start = performance.now();
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
-  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 30 } as DaemonConfig['etcd']);
+  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
   await clear(client);
   const logger = pino({ level: 'silent' });
   const store = new CountingStore(client, logger);
@@ -97,7 +97,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
   };
   try {
     start = performance.now();
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     const translateAllMs = ms(start);
     const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
@@ -105,7 +105,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
     // A full resync with nothing changed: the same listing handed over again, every claim planned.
     const resyncStart = performance.now();
     const resyncCpu = process.cpuUsage();
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     engine.requestFullPass();
     const resyncPass = await pass();
     const resyncUsed = process.cpuUsage(resyncCpu);
@@ -114,7 +114,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
     const addOps: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       const begin = performance.now();
-      engine.upsertWorkload(syntheticWorkload(size + i));
+      engine.desired.upsertWorkload(syntheticWorkload(size + i));
       const outcome = await engine.sync();
       addMs.push(performance.now() - begin);
       addOps.push(outcome.operations);
@@ -122,7 +122,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
     const removeMs: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       const begin = performance.now();
-      engine.removeWorkload(syntheticWorkload(size + i).id);
+      engine.desired.removeWorkload(syntheticWorkload(size + i).id);
       await engine.sync();
       removeMs.push(performance.now() - begin);
     }
@@ -130,7 +130,7 @@ async function one(size: number): Promise<Record<string, unknown>> {
     const [add, remove] = [summary(addMs), summary(removeMs)];
     const addOne = { p50: round(add.p50), p99: round(add.p99), operations: summary(addOps).p50, samples: SAMPLES };
     const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
-    engine.replaceWorkloads([]);
+    engine.desired.replaceWorkloads([]);
     const removeAll = await pass();
     const keysAfterRemoveAll = await countKeys(client);
     return {

@@ -54,19 +54,19 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const logger = pino({ level: 'silent' });
-  const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], leaseSeconds: 120, timeoutSeconds: 60 }) : undefined;
+  const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 60 }) : undefined;
   const redis = name === 'redis' ? redisFromConfig({ url: testEnv.redisUrl, timeoutSeconds: 60 }) : undefined;
   const store: KvStore = etcd !== undefined ? new EtcdStore(etcd, logger) : new RedisStore(redis as NonNullable<typeof redis>, logger, 60_000);
   await clear(store);
   const lease = await store.openLease(120, () => undefined);
   const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
   try {
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     let begin = performance.now();
     const first = await engine.sync();
     const firstMs = ms(begin);
     const keys = (await store.load([{ key: `${ROOT_KEY}/`, prefix: true }])).entries.length;
-    engine.replaceWorkloads(workloads);
+    engine.desired.replaceWorkloads(workloads);
     engine.requestFullPass();
     begin = performance.now();
     await engine.sync();
@@ -74,7 +74,7 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
     const add: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       begin = performance.now();
-      engine.upsertWorkload(syntheticWorkload(size + i));
+      engine.desired.upsertWorkload(syntheticWorkload(size + i));
       await engine.sync();
       add.push(performance.now() - begin);
     }

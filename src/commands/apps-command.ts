@@ -17,7 +17,7 @@ interface AppsFlags {
 
 /** What the command reads: where the store is and which root key; nothing of the translation. */
 function storeSetting(path: string): boolean {
-  return path === 'rootKey' || path === 'store' || path.startsWith('redis.') || (path.startsWith('etcd.') && path !== 'etcd.leaseSeconds');
+  return path === 'rootKey' || path === 'store' || path.startsWith('redis.') || path.startsWith('etcd.');
 }
 
 async function listApps(flags: AppsFlags): Promise<number> {

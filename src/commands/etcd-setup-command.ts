@@ -145,7 +145,6 @@ export function etcdSetupCommand(): Command {
         ...(flags.etcdCa === undefined ? {} : { ca: flags.etcdCa }),
         ...(flags.etcdCert === undefined ? {} : { cert: flags.etcdCert }),
         ...(flags.etcdKey === undefined ? {} : { key: flags.etcdKey }),
-        leaseSeconds: 15,
         timeoutSeconds: 10,
       };
       const asRoot = etcdFromConfig({ ...connection, username: 'root', password: passwords.get('root') ?? '' });

@@ -43,11 +43,11 @@ export function runCommand(): Command {
     .summary('keep Traefik\'s configuration in etcd (or Redis) equal to what Docker runs')
     .description(
       'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough), ' +
-        'translates labels as `render` does, and keeps etcd equal to the result: one guarded transaction per change, ' +
+        'translates labels as `render` does, and keeps the store (etcd, or Redis with --store redis) equal to the result: one guarded transaction per change, ' +
         "each server under this instance's lease, shared routers and services claimed so that several instances " +
-        '(one per Docker host) merge safely. On a Swarm manager the instances elect, through etcd, the one that writes ' +
+        '(one per Docker host) merge safely. On a Swarm manager the instances elect, through the store, the one that writes ' +
         'the Swarm services (under --swarm-owner); another takes over within the lease time when it goes. A change costs what it is: an event reads that container only, and the ' +
-        'plan is made against an in-memory mirror of etcd kept by its watch. Serves /livez, /readyz, /metrics and ' +
+        'plan is made against an in-memory mirror of the store kept by its watch. Serves /livez, /readyz, /metrics and ' +
         '/explain/<name> and /apps. Apps (<prefix>.apps.*) are written too: each port-mode app gets a port of --app-port-range through the store ' +
         '(created only if absent, so that instances sharing the root key never hand out one port twice), keeps it across restarts, and ' +
         "frees it when it goes; each app's record (where it is reached, its activity read from --traefik-metrics-urls) is kept at " +
@@ -55,9 +55,9 @@ export function runCommand(): Command {
         'With --store redis the same tree goes to Redis for Traefik\'s Redis provider (each change one Lua script; ' +
         'leases kept by the instances themselves; keyspace notifications checked at every connection).\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
-        'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When etcd ' +
-        'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when etcd or Docker is unreachable, it ' +
-        'keeps retrying and reports not-ready; every Docker and etcd call has a limit (--docker-timeout-seconds, --etcd-timeout-seconds).',
+        'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When the store ' +
+        'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when the store or Docker is unreachable, it ' +
+        'keeps retrying and reports not-ready; every Docker and store call has a limit (--docker-timeout-seconds, --etcd-timeout-seconds, --redis-timeout-seconds).',
     );
   addSettingFlags(command, 'run');
   command.action(async (flags: Record<string, unknown>) => {

@@ -198,6 +198,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
       problems.push(fileProblem(sources.file, error));
     }
   }
+  const formerPathOf = movePastSpellings(raw, sources.file, problems);
   for (const setting of settings) {
     if (sources.scope === 'translate' && setting.scope !== 'translate') continue;
     // A secret may come from a file (`APPPROXY_ETCD_PASSWORD_FILE=/run/secrets/etcd-password`, as
@@ -237,11 +238,44 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
       if (issue.code !== 'custom') reported.add(path);
       // A pattern's own message says what is expected; the value shows what was given instead.
       const got = issue.code === 'invalid_format' ? `, got ${describeValue(valueAt(raw, issue.path), settingAt(path)?.secret === true)}` : '';
-      problems.push(`${path === '' ? 'configuration' : path}: ${issue.message}${got}${describeSource(path, sources.scope)}`);
+      // A value from a variable or a flag replaced the file's: then the file's spelling is not the one at fault.
+      const shown = formerPathOf.get(path) !== undefined && fromFile(sources, path) ? formerPathOf.get(path) : path;
+      problems.push(`${shown === '' ? 'configuration' : shown}: ${issue.message}${got}${describeSource(path, sources.scope)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return (result as { data: z.infer<S> }).data;
+}
+
+/**
+ * A file's setting under a former path (`etcd.leaseSeconds`) moves to where it is read now; both at
+ * once is a problem. Returns the former path of each setting moved, so that a problem with its
+ * value names what the file says.
+ */
+function movePastSpellings(raw: Record<string, unknown>, file: string | undefined, problems: string[]): Map<string, string> {
+  const moved = new Map<string, string>();
+  for (const setting of settings) {
+    for (const former of setting.formerPaths ?? []) {
+      const parts = former.split('.');
+      const parent = valueAt(raw, parts.slice(0, -1));
+      const last = parts[parts.length - 1] as string;
+      if (typeof parent !== 'object' || parent === null || !Object.hasOwn(parent, last)) continue;
+      const value = (parent as Record<string, unknown>)[last];
+      delete (parent as Record<string, unknown>)[last];
+      if (valueAt(raw, setting.path.split('.')) !== undefined) problems.push(`${file ?? 'configuration'}: "${former}" and "${setting.path}" both set; keep "${setting.path}" (its former spelling is "${former}")`);
+      else {
+        setPath(raw, setting.path, value);
+        moved.set(setting.path, former);
+      }
+    }
+  }
+  return moved;
+}
+
+/** Whether neither a variable nor a flag set the setting at `path` (the file's value stands). */
+function fromFile(sources: ConfigSources, path: string): boolean {
+  const setting = settings.find((candidate) => candidate.path === path);
+  return setting === undefined || ((sources.env[setting.env] ?? '') === '' && sources.flags[flagAttribute(setting)] === undefined);
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -28,6 +28,8 @@ export interface Setting {
   readonly secret?: boolean;
   /** Which commands take it. */
   readonly scope: 'translate' | 'run';
+  /** Where earlier releases read it in the YAML file: still read there, so that no deployed file breaks. */
+  readonly formerPaths?: readonly string[];
 }
 
 function limitAsSetting(limit: LimitSetting): Setting {
@@ -80,7 +82,7 @@ export const settings: readonly Setting[] = [
   { path: 'etcd.ca', flag: '--etcd-ca <file>', env: 'APPPROXY_ETCD_CA', kind: 'string', scope: 'run', description: 'CA certificate file for etcd TLS' },
   { path: 'etcd.cert', flag: '--etcd-cert <file>', env: 'APPPROXY_ETCD_CERT', kind: 'string', scope: 'run', description: 'client certificate file for etcd TLS' },
   { path: 'etcd.key', flag: '--etcd-key <file>', env: 'APPPROXY_ETCD_KEY', kind: 'string', scope: 'run', description: 'client key file for etcd TLS' },
-  { path: 'etcd.leaseSeconds', flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease (etcd or Redis): its servers leave Traefik this long after it dies (default 15)" },
+  { path: 'leaseSeconds', formerPaths: ['etcd.leaseSeconds'], flag: '--lease-seconds <n>', env: 'APPPROXY_LEASE_SECONDS', kind: 'integer', scope: 'run', description: "lifetime of this instance's lease (etcd or Redis): its servers leave Traefik this long after it dies (default 15; the file's former etcd.leaseSeconds is still read)" },
   { path: 'etcd.timeoutSeconds', flag: '--etcd-timeout-seconds <n>', env: 'APPPROXY_ETCD_TIMEOUT_SECONDS', kind: 'integer', scope: 'run', description: 'limit of one etcd call (default 10)' },
   { path: 'swarmOwner', flag: '--swarm-owner <id>', env: 'APPPROXY_SWARM_OWNER', kind: 'string', scope: 'run', description: "owner id of the Swarm services, written by the one instance elected among a Swarm's managers (default swarm-<first 12 characters of the cluster id>)" },
   ...LIMIT_SETTINGS.filter((limit) => limit.scope === 'run').map(limitAsSetting),
@@ -193,14 +195,14 @@ export const daemonConfigSchema = z
         ca: z.string().min(1).optional(),
         cert: z.string().min(1).optional(),
         key: z.string().min(1).optional(),
-        leaseSeconds: z.number().int().min(2, 'at least 2').max(3600, 'at most 3600').default(15),
         timeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(10),
       })
       .strict()
-      .default({ endpoints: ['http://127.0.0.1:2379'], leaseSeconds: 15, timeoutSeconds: 10 })
+      .default({ endpoints: ['http://127.0.0.1:2379'], timeoutSeconds: 10 })
       .refine((etcd) => (etcd.username === undefined) === (etcd.password === undefined), 'etcd username and password go together')
       .refine((etcd) => (etcd.cert === undefined) === (etcd.key === undefined), 'etcd client certificate and key go together'),
     store: z.enum(['etcd', 'redis']).default('etcd'),
+    leaseSeconds: z.number().int().min(2, 'at least 2').max(3600, 'at most 3600').default(15),
     redis: z
       .object({
         url: z

@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
-export interface Readiness {
+/** What /readyz asks (readiness.ts keeps it). */
+export interface ReadinessReasons {
   /** Why the daemon is not ready, or an empty list when it is. */
   reasons(): string[];
 }
@@ -12,8 +13,8 @@ export type Explainer = (name: string) => Promise<{ status: number; body: unknow
 /** Answers GET /apps: every app under the root key, where it is reached and how it is used. */
 export type AppLister = () => unknown;
 
-/** /livez (the process answers), /readyz (first sync done, Docker and etcd reachable), /metrics, /explain/<name>, /apps. */
-export async function startHealthServer(listen: string, readiness: Readiness, registry: Registry, explain?: Explainer, apps?: AppLister): Promise<FastifyInstance> {
+/** /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>, /apps. */
+export async function startHealthServer(listen: string, readiness: ReadinessReasons, registry: Registry, explain?: Explainer, apps?: AppLister): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');

@@ -21,13 +21,13 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     registry,
     reconcileSeconds: new Histogram({
       name: 'appproxy_reconcile_duration_seconds',
-      help: 'Time of one reconcile pass: Docker read, translation, etcd read and write.',
+      help: 'Time of one reconcile pass: Docker read, translation, store read and write.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     reconciles: new Counter({ name: 'appproxy_reconciles_total', help: 'Reconcile passes, by result.', labelNames: ['result'] as const, registers: [registry] }),
-    transactions: new Counter({ name: 'appproxy_etcd_transactions_total', help: 'etcd write transactions applied.', registers: [registry] }),
-    operations: new Counter({ name: 'appproxy_etcd_operations_total', help: 'Puts and deletes applied in etcd transactions.', registers: [registry] }),
+    transactions: new Counter({ name: 'appproxy_etcd_transactions_total', help: 'Write transactions applied in the store (etcd or Redis; the name is kept for dashboards).', registers: [registry] }),
+    operations: new Counter({ name: 'appproxy_etcd_operations_total', help: 'Puts and deletes applied in the store\'s transactions (etcd or Redis).', registers: [registry] }),
     events: new Counter({ name: 'appproxy_docker_events_total', help: 'Docker events received, by type and action.', labelNames: ['type', 'action'] as const, registers: [registry] }),
     errors: new Counter({ name: 'appproxy_errors_total', help: 'Errors, by where they happened.', labelNames: ['kind'] as const, registers: [registry] }),
     refusals,
@@ -35,7 +35,7 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     conflicts: new Gauge({ name: 'appproxy_conflicts', help: 'Resources another owner defines differently (left as they are).', registers: [registry] }),
     resources: new Gauge({ name: 'appproxy_resources', help: 'Resources this instance routes, by kind.', labelNames: ['kind'] as const, registers: [registry] }),
     workloads: new Gauge({ name: 'appproxy_workloads_routed', help: 'Workloads that contributed configuration in the last pass.', registers: [registry] }),
-    reachable: new Gauge({ name: 'appproxy_dependency_up', help: 'Whether Docker and etcd answered within their limits (1) or not (0).', labelNames: ['dependency'] as const, registers: [registry] }),
+    reachable: new Gauge({ name: 'appproxy_dependency_up', help: 'Whether Docker and the store answered within their limits (1) or not (0).', labelNames: ['dependency'] as const, registers: [registry] }),
     swarmWriter: new Gauge({ name: 'appproxy_swarm_writer', help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).', registers: [registry] }),
     appLastActivity: new Gauge({ name: 'appproxy_app_last_activity_seconds', help: "When each app (its identity) was last seen in use: a request or an open connection in Traefik's metrics (Unix time).", labelNames: ['app'] as const, registers: [registry] }),
     appOpenConnections: new Gauge({ name: 'appproxy_app_open_connections', help: "Connections open on each port-mode app's entry point, summed over the Traefiks read.", labelNames: ['app'] as const, registers: [registry] }),
@@ -45,7 +45,7 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     traefikScrapes: new Counter({ name: 'appproxy_traefik_metrics_scrapes_total', help: "Reads of Traefik's metrics for the apps' activity, by result.", labelNames: ['result'] as const, registers: [registry] }),
     storeFull: new Gauge({ name: 'appproxy_store_full', help: 'Whether the store refuses writes for want of space (1: etcd past its quota, Redis at maxmemory) or not (0).', labelNames: ['store'] as const, registers: [registry] }),
     storeWritesRefused: new Counter({ name: 'appproxy_store_writes_refused_total', help: 'Writes the store refused for want of space (each retried with backoff).', labelNames: ['store'] as const, registers: [registry] }),
-    lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When etcd last matched Docker (Unix time).', registers: [registry] }),
+    lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When the store last matched Docker (Unix time).', registers: [registry] }),
   };
 }
 

@@ -31,14 +31,14 @@ export class OutcomeReporter {
     m.transactions.inc(outcome.transactions);
     m.operations.inc(outcome.operations);
     m.lastSync.set(Date.now() / 1000);
-    const allCounts = passes.map((pass) => pass.engine.counts());
+    const allCounts = passes.map((pass) => pass.engine.desired.counts());
     const counts = { routed: allCounts.reduce((sum, item) => sum + item.routed, 0) };
     m.workloads.set(counts.routed);
     for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
       for (const kind of kinds) m.resources.set({ kind: `${section}_${kind}` }, allCounts.reduce((sum, item) => sum + (item.resources.get(`${section}_${kind}`) ?? 0), 0));
     }
     const problems = passes.flatMap((pass) => pass.engine.problems());
-    const conflicts = passes.flatMap((pass) => pass.engine.conflicts());
+    const conflicts = passes.flatMap((pass) => pass.engine.writer.conflicts());
     m.conflicts.set(conflicts.length);
     m.problems.set({ severity: 'error' }, problems.filter((problem) => problem.severity === 'error').length);
     m.problems.set({ severity: 'warning' }, problems.filter((problem) => problem.severity === 'warning').length);
@@ -62,12 +62,12 @@ export class OutcomeReporter {
       const key = `refused:${entry.key}:${entry.bytes}`;
       current.add(key);
       if (!this.#lastProblems.has(key)) {
-        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than etcd takes in one request; this resource is left as it is: shorten the label that sets it');
+        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than the store takes in one request; this resource is left as it is: shorten the label that sets it');
       }
     }
     this.#lastProblems = current;
     if (outcome.transactions > 0) {
-      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'etcd updated');
+      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'store updated');
     }
   }
 }

@@ -6,7 +6,7 @@ import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
 import { Reconciler } from '../sync/reconciler.ts';
 import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
-import type { WorkloadChange, WorkloadSource } from '../sync/workload-changes.ts';
+import { PendingChanges, type WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerGuard, OwnerHeldError, holderIsAlive } from './owner-guard.ts';
 import { decodeOwnerRecord, encodeOwnerRecord, thisInstance } from './owner-record.ts';
 
@@ -50,6 +50,7 @@ export class OwnerRole {
   #lease: StoreLease | undefined;
   #engine: SyncEngine | undefined;
   #reconciler: Reconciler | undefined;
+  #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
   #previousLease: string | undefined;
 
@@ -65,6 +66,14 @@ export class OwnerRole {
 
   get engine(): SyncEngine | undefined {
     return this.#engine;
+  }
+
+  /**
+   * Where Docker changes for this owner are noted (the next pass reads what they name); undefined
+   * before connecting, when there is nothing to note: the first pass reads everything.
+   */
+  get changes(): PendingChanges | undefined {
+    return this.#changes;
   }
 
   leaseId(): string | undefined {
@@ -112,13 +121,9 @@ export class OwnerRole {
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.fence === undefined ? {} : { fence: this.#options.fence }),
     });
-    this.#reconciler = new Reconciler(this.#options.source, this.#engine);
+    this.#changes = new PendingChanges();
+    this.#reconciler = new Reconciler(this.#options.source, this.#engine, this.#changes);
     if (exclusive) this.#guard = new OwnerGuard(store, this.layout, me.instance, () => lease.leaseId(), this.#log);
-  }
-
-  /** Before connecting there is nothing to note: the first pass reads everything. */
-  note(change: WorkloadChange): void {
-    this.#reconciler?.note(change);
   }
 
   /** One pass; undefined while not connected. */
@@ -145,6 +150,7 @@ export class OwnerRole {
     await this.#engine?.stop();
     this.#engine = undefined;
     this.#reconciler = undefined;
+    this.#changes = undefined;
     const lease = this.#lease;
     this.#lease = undefined;
     lease?.release();

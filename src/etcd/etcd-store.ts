@@ -1,11 +1,11 @@
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { EtcdAuthenticationFailedError, EtcdPermissionDeniedError, EtcdUserNotFoundError, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
-import { ETCD_TRANSACTION_LIMITS } from '../sync/split-transactions.ts';
-import { StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import { ETCD_TRANSACTION_LIMITS } from './etcd-transaction-limits.ts';
+import { StoreAccessRefusedError, StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 export function prefixEnd(prefix: string): Buffer {
@@ -31,8 +31,21 @@ function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
 }
 
+/** etcd refused the user or password (credentials), or the user's role lacks a key (rights); undefined otherwise. */
+function accessRefused(cause: unknown): { refused: 'credentials' | 'rights'; error: Error } | undefined {
+  // etcd3 may wrap its errors: look down the chain of causes.
+  for (let error = cause; error instanceof Error; error = error.cause) {
+    if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError) return { refused: 'credentials', error };
+    if (error instanceof EtcdPermissionDeniedError) return { refused: 'rights', error };
+  }
+  return undefined;
+}
+
 function failure(operation: string, cause: unknown): StoreUnavailableError {
   if (isEtcdFull(cause)) return new StoreFullError('etcd', operation, cause, ETCD_FULL_FIX);
+  // The client's own error is the cause: its words tell the operator what the store said.
+  const access = accessRefused(cause);
+  if (access !== undefined) return new StoreAccessRefusedError('etcd', operation, access.error, access.refused);
   // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
   const hint = /deadline/i.test((cause as Error)?.message ?? '') ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
   return new StoreUnavailableError('etcd', operation, cause, hint);

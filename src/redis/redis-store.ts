@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { MAX_TXN_BYTES } from '../sync/split-transactions.ts';
 import {
+  StoreAccessRefusedError,
   StoreFullError,
   StoreUnavailableError,
   type ApplyResult,
@@ -37,8 +38,20 @@ export function isRedisFull(cause: unknown): boolean {
   return /^OOM |maxmemory/.test((cause as Error)?.message ?? '');
 }
 
+/** Redis's answers to a wrong password or user (WRONGPASS, NOAUTH) and to missing rights (NOPERM). */
+function accessRefused(cause: unknown): { refused: 'credentials' | 'rights'; error: Error } | undefined {
+  for (let error = cause; error instanceof Error; error = error.cause) {
+    if (/^(WRONGPASS|NOAUTH)/.test(error.message)) return { refused: 'credentials', error };
+    if (/^NOPERM/.test(error.message)) return { refused: 'rights', error };
+  }
+  return undefined;
+}
+
 function failure(operation: string, cause: unknown): StoreUnavailableError {
   if (isRedisFull(cause)) return new StoreFullError('redis', operation, cause, REDIS_FULL_FIX);
+  // The client's own error is the cause: its words tell the operator what the store said.
+  const access = accessRefused(cause);
+  if (access !== undefined) return new StoreAccessRefusedError('redis', operation, access.error, access.refused);
   const hint = /timed? ?out/i.test((cause as Error)?.message ?? '') ? ' (no answer within the Redis call limit, --redis-timeout-seconds)' : '';
   return new StoreUnavailableError('redis', operation, cause, hint);
 }

@@ -9,8 +9,8 @@ import type { CompiledTranslateOptions } from '../core/translate/translate-optio
 import type { Contribution } from '../core/provider/contribution.ts';
 import { planPorts, withoutUnrecorded, type PortWrite } from './app-ports.ts';
 import type { KeyLayout } from './key-layout.ts';
-import type { ApplyResult, GuardedTransaction, Operation } from './kv-store.ts';
-import type { StoreMirror } from './store-mirror.ts';
+import type { Operation } from './kv-store.ts';
+import type { MirrorSession } from './mirror-session.ts';
 
 /** What the daemon knows of each app's use (from Traefik's metrics); undefined when it tracks none. */
 export interface ActivitySource {
@@ -20,13 +20,8 @@ export interface ActivitySource {
 export interface AppServingOptions {
   readonly layout: KeyLayout;
   readonly compiled: CompiledTranslateOptions;
-  readonly mirror: StoreMirror;
-  /** The engine's apply: keeps its mirror in step with what it writes. */
-  readonly apply: (transaction: GuardedTransaction, leaseId: string) => Promise<ApplyResult>;
-  /** Waits until the mirror reflects `revision` (or loads it again). */
-  readonly catchUp: (revision: bigint) => Promise<void>;
-  /** Replaces one workload's app contributions in the merge (one entry per workload). */
-  readonly setContributions: (workloadId: string, contributions: readonly Contribution[]) => void;
+  /** Where ports and records are read and written (the owner's mirror, kept in step with its writes). */
+  readonly session: MirrorSession;
   /** A pass is needed (a port could not be recorded this time). */
   readonly onDirty: () => void;
   readonly activity?: ActivitySource | undefined;
@@ -36,7 +31,7 @@ export interface AppServingOptions {
 
 /** Attempts at recording fresh ports in one pass: each failed one means another instance took one first. */
 const MAX_ALLOCATION_ROUNDS = 8;
-/** Writes per transaction, well under etcd's 128 operations. */
+/** Writes per transaction, well under the smallest store's limit (etcd's 128 operations). */
 const WRITES_PER_TRANSACTION = 100;
 /** Ports remembered for apps that gave theirs up, so that they get them again while they are free. */
 const REMEMBERED_PORTS = 10_000;
@@ -45,9 +40,10 @@ const REMEMBERED_PORTS = 10_000;
  * The apps' step of a pass, around the tree's plan: before it, the port-mode apps get ports
  * through the store (new ports created only if still absent, so that two instances never serve
  * one port; a failed guard means another took it first: the mirror catches up and the
- * allocation is made again) and every app's routers and services go into the merge, one entry per
- * workload, so that a port change redoes that step alone; after it (once the routers of apps that
- * went are gone), their ports are freed and the apps' records written.
+ * allocation is made again), and it returns every app's routers and services, by the workload that
+ * declares them, for the desired state to merge (only those that changed, so that a port change
+ * redoes that step alone); after it (once the routers of apps that went are gone), their ports are
+ * freed and the apps' records written.
  */
 export class AppServing {
   readonly #o: AppServingOptions;
@@ -70,9 +66,13 @@ export class AppServing {
     this.#now = options.now ?? (() => Date.now());
   }
 
-  /** Allocates and records ports, and sets every workload's app contributions. */
-  async serve(apps: readonly AppDeclaration[], leaseId: () => string): Promise<void> {
-    const { layout, mirror, compiled } = this.#o;
+  /**
+   * Allocates and records ports; returns the app contributions of each workload whose contributions
+   * changed since the last pass (an empty list: it has none any more).
+   */
+  async serve(apps: readonly AppDeclaration[], leaseId: () => string): Promise<Map<string, readonly Contribution[]>> {
+    const { layout, compiled } = this.#o;
+    const { mirror } = this.#o.session;
     const range = compiled.options.apps.portRange;
     let allocation: PortAllocation | undefined;
     let unrecorded = new Set<number>();
@@ -85,9 +85,10 @@ export class AppServing {
       const failed = await this.#write(plan.records, lease);
       unrecorded = failed.ports;
       if (failed.revision === undefined) break;
-      await this.#o.catchUp(failed.revision);
+      await this.#o.session.catchUp(failed.revision);
     }
-    if (allocation === undefined) return;
+    const changed = new Map<string, readonly Contribution[]>();
+    if (allocation === undefined) return changed;
     if (unrecorded.size > 0) {
       this.#o.logger.warn({ ports: unrecorded.size }, 'app ports kept being taken by other instances while this one recorded them; tried again on the next pass');
       this.#o.onDirty();
@@ -122,10 +123,11 @@ export class AppServing {
       const contributions = byWorkload.get(id) ?? [];
       const digest = createHash('sha1').update(JSON.stringify(contributions)).digest('base64');
       if (this.#entries.get(id) === digest) continue;
-      this.#o.setContributions(id, contributions);
+      changed.set(id, contributions);
       if (contributions.length === 0) this.#entries.delete(id);
       else this.#entries.set(id, digest);
     }
+    return changed;
   }
 
   /** After the tree's change: frees the ports no longer needed and writes the apps' records. */
@@ -137,8 +139,8 @@ export class AppServing {
       // A freed port is news to apps refused one here (no watch event tells this instance its own writes).
       if (this.#allocationErrors.size > 0) this.#o.onDirty();
     }
-    const { layout, mirror } = this.#o;
-    const stored = mirror.appRecords();
+    const { layout } = this.#o;
+    const stored = this.#o.session.mirror.appRecords();
     const now = this.#now();
     const records = new Map<string, AppRecord>();
     const since = (identity: string): { servedSinceMs: number; storedActivityMs: number | undefined } => {
@@ -166,7 +168,7 @@ export class AppServing {
       if (!records.has(identity) && decodeAppRecord(entry.value)?.owner === layout.owner) operations.push({ type: 'delete', key: layout.appRecordKey(identity) });
     }
     for (let start = 0; start < operations.length; start += WRITES_PER_TRANSACTION) {
-      await this.#o.apply({ operations: operations.slice(start, start + WRITES_PER_TRANSACTION), guards: [] }, leaseId);
+      await this.#o.session.apply({ operations: operations.slice(start, start + WRITES_PER_TRANSACTION), guards: [] }, leaseId);
     }
     this.#records = records;
   }
@@ -175,7 +177,7 @@ export class AppServing {
   async #write(writes: readonly PortWrite[], leaseId: string): Promise<{ ports: Set<number>; revision?: bigint }> {
     for (let start = 0; start < writes.length; start += WRITES_PER_TRANSACTION) {
       const batch = writes.slice(start, start + WRITES_PER_TRANSACTION);
-      const result = await this.#o.apply(
+      const result = await this.#o.session.apply(
         { operations: batch.map((write) => write.operation), guards: batch.map((write) => ({ range: { key: write.operation.key, prefix: false }, notModifiedAfter: write.notModifiedAfter })) },
         leaseId,
       );
@@ -201,6 +203,11 @@ export class AppServing {
   /** The apps this owner declares now (for the activity tracker). */
   frontends(): readonly AppFrontend[] {
     return this.#frontends;
+  }
+
+  /** Every owner's app records under the root key, as the mirror holds them. */
+  storedRecords(): AppRecord[] {
+    return [...this.#o.session.mirror.appRecords().values()].map((entry) => decodeAppRecord(entry.value)).filter((record): record is AppRecord => record !== undefined);
   }
 
   declared(): number {

@@ -1,7 +1,7 @@
 import type { KeyRange } from './key-layout.ts';
 
 /**
- * The port between the sync engine and a key-value store (etcd today): what the engine needs and
+ * The port between the sync engine and a key-value store (etcd or Redis): what the engine needs and
  * nothing more. A store must offer reads of several ranges at one revision, a watch from a
  * revision on, guarded multi-key transactions that apply all or nothing, and leases.
  */
@@ -145,6 +145,23 @@ export class StoreUnavailableError extends Error {
     const message = (cause as Error)?.message ?? String(cause);
     super(`${store} ${operation} failed: ${message}${hint}`, { cause });
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * The store refused who appproxy is (`credentials`: an unknown user or a wrong password) or what
+ * that user may do (`rights`: a key or command its role or ACL does not grant). Retrying cannot
+ * cure either: the daemon stops and says what to fix. Each store's adapter raises it from its own
+ * client's errors, so that nothing past the port knows them.
+ */
+export class StoreAccessRefusedError extends StoreUnavailableError {
+  readonly store: string;
+  readonly refused: 'credentials' | 'rights';
+  constructor(store: string, operation: string, cause: unknown, refused: 'credentials' | 'rights') {
+    super(store, operation, cause);
+    this.name = 'StoreAccessRefusedError';
+    this.store = store;
+    this.refused = refused;
   }
 }
 

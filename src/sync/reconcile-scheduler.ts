@@ -80,7 +80,7 @@ export class ReconcileScheduler {
   }
 
   /**
-   * What made passes fail is back (etcd answers again, a lease was granted, the event stream is
+   * What made passes fail is back (the store answers again, a lease was granted, the event stream is
    * followed again): a pass waiting out its backoff runs now, so that routes return at once.
    */
   wake(): void {

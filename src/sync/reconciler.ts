@@ -1,5 +1,5 @@
 import type { SyncEngine, SyncOutcome } from './sync-engine.ts';
-import { PendingChanges, type WorkloadChange, type WorkloadSource } from './workload-changes.ts';
+import type { PendingChanges, WorkloadSource } from './workload-changes.ts';
 
 /** A workload source failed to answer: the daemon reports Docker unreachable. */
 export class SourceUnavailableError extends Error {
@@ -10,22 +10,20 @@ export class SourceUnavailableError extends Error {
 }
 
 /**
- * One pass, from what changed to what is written: reads from the source only what the noted
+ * One pass, from what changed to what is written: reads from the source only what the pending
  * changes name (a few containers, the Swarm part, or everything), hands it to the engine, and
- * lets the engine bring the store in line. Events only decide when it runs.
+ * lets the engine bring the store in line. Changes are noted straight into `pending` by whoever
+ * sees them; events only decide when a pass runs.
  */
 export class Reconciler {
   readonly #source: WorkloadSource;
   readonly #engine: SyncEngine;
-  readonly #pending = new PendingChanges();
+  readonly #pending: PendingChanges;
 
-  constructor(source: WorkloadSource, engine: SyncEngine) {
+  constructor(source: WorkloadSource, engine: SyncEngine, pending: PendingChanges) {
     this.#source = source;
     this.#engine = engine;
-  }
-
-  note(change: WorkloadChange): void {
-    this.#pending.note(change);
+    this.#pending = pending;
   }
 
   async reconcile(): Promise<SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }> {
@@ -33,18 +31,18 @@ export class Reconciler {
     let read: 'all' | 'some' | 'nothing' = 'nothing';
     try {
       if (taken.all) {
-        this.#engine.replaceWorkloads(await this.#source.listWorkloads());
+        this.#engine.desired.replaceWorkloads(await this.#source.listWorkloads());
         this.#engine.requestFullPass();
         read = 'all';
       } else {
         if (taken.swarm) {
-          this.#engine.replaceWorkloads(await this.#source.listSwarmWorkloads(), 'swarm-service');
+          this.#engine.desired.replaceWorkloads(await this.#source.listSwarmWorkloads(), 'swarm-service');
           read = 'some';
         }
         if (taken.containers.size > 0) {
           for (const [id, workload] of await this.#source.refreshContainers(taken.containers)) {
-            if (workload === undefined) this.#engine.removeWorkload(id);
-            else this.#engine.upsertWorkload(workload);
+            if (workload === undefined) this.#engine.desired.removeWorkload(id);
+            else this.#engine.desired.upsertWorkload(workload);
           }
           read = 'some';
         }

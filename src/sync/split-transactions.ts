@@ -8,26 +8,20 @@ export interface Transaction {
   readonly labels: readonly string[];
 }
 
-/** etcd's default `--max-txn-ops`. */
-export const ETCD_MAX_TXN_OPS = 128;
 /**
- * Bytes of keys and values in one transaction. etcd refuses requests over `--max-request-bytes`
- * (1.5 MiB by default); a third is kept for the guards, the encoding and smaller settings.
+ * Bytes of keys and values in one transaction, whatever the store. etcd refuses requests over
+ * `--max-request-bytes` (1.5 MiB by default), the smallest of the stores' limits; a third is kept
+ * for the guards, the encoding and smaller settings.
  */
 export const MAX_TXN_BYTES = 1024 * 1024;
 /** A value this large can never be written (with its key) in one request: its unit is left out and reported. */
 export const MAX_VALUE_BYTES = MAX_TXN_BYTES - 4096;
 
-export type SplitLimits = TransactionLimits;
-
-/** etcd's defaults: what one etcd transaction may hold. */
-export const ETCD_TRANSACTION_LIMITS: TransactionLimits = { maxOps: ETCD_MAX_TXN_OPS, maxBytes: MAX_TXN_BYTES };
-
 function sizeOf(operation: Operation): number {
   return Buffer.byteLength(operation.key) + (operation.type === 'put' ? Buffer.byteLength(operation.value) : 0);
 }
 
-/** Units etcd could never take (one value over MAX_VALUE_BYTES), so that they do not block every other change. */
+/** Units no store could take (one value over MAX_VALUE_BYTES), so that they do not block every other change. */
 export function unwritableUnits(units: readonly Unit[]): { writable: Unit[]; refused: { label: string; key: string; bytes: number }[] } {
   const writable: Unit[] = [];
   const refused: { label: string; key: string; bytes: number }[] = [];
@@ -40,12 +34,12 @@ export function unwritableUnits(units: readonly Unit[]): { writable: Unit[]; ref
 }
 
 /**
- * Packs units into as few transactions as etcd accepts (operations and bytes), in stage order (new
+ * Packs units into as few transactions as the store accepts (`limits`: operations and bytes), in stage order (new
  * backends, then routers; router removals, then backend removals), never cutting a unit unless the
  * unit alone is larger than a transaction. One change that fits is one transaction: Traefik sees
  * one watch event and one consistent tree.
  */
-export function splitTransactions(units: readonly Unit[], limits: SplitLimits = ETCD_TRANSACTION_LIMITS): Transaction[] {
+export function splitTransactions(units: readonly Unit[], limits: TransactionLimits): Transaction[] {
   const transactions: Transaction[] = [];
   let operations: Operation[] = [];
   let bytes = 0;
@@ -63,7 +57,7 @@ export function splitTransactions(units: readonly Unit[], limits: SplitLimits = 
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     const unitBytes = unit.operations.reduce((sum, operation) => sum + sizeOf(operation), 0);
     if (!fits(unit.operations.length, unitBytes)) flush();
-    // A unit larger than a whole transaction (more than 128 fields, or over the byte budget) is the one case that must be cut.
+    // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that must be cut.
     for (const operation of unit.operations) {
       if (!fits(1, sizeOf(operation))) flush();
       operations.push(operation);
@@ -85,7 +79,7 @@ export function splitTransactions(units: readonly Unit[], limits: SplitLimits = 
  * wave's transactions commit in. A stage with a unit too large for one transaction keeps its
  * parts in order, one wave each.
  */
-export function transactionWaves(units: readonly Unit[], limits: SplitLimits = ETCD_TRANSACTION_LIMITS): Transaction[][] {
+export function transactionWaves(units: readonly Unit[], limits: TransactionLimits): Transaction[][] {
   const all = splitTransactions(units, limits);
   if (all.length <= 1) return all.length === 0 ? [] : [all];
   const waves: Transaction[][] = [];

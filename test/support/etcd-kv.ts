@@ -10,7 +10,7 @@ export const TEST_ETCD_LIMIT_MS = 10_000;
 /** A client for test etcds, every unary call under TEST_ETCD_LIMIT_MS. Close it in `after`. */
 export function etcdClient(hosts: string | string[]): Etcd3 {
   // The product's own client settings: every unary call under a deadline.
-  return etcdFromConfig({ endpoints: [hosts].flat(), leaseSeconds: 15, timeoutSeconds: TEST_ETCD_LIMIT_MS / 1000 });
+  return etcdFromConfig({ endpoints: [hosts].flat(), timeoutSeconds: TEST_ETCD_LIMIT_MS / 1000 });
 }
 
 /** A client for the test etcd. Close it in `after`. */

@@ -1,8 +1,10 @@
 // A small in-memory KvStore, for unit tests of the sync engine: revisions, guarded transactions
 // applied all or nothing, prefix watches delivered asynchronously and in order, leases that can be
-// expired by hand. Not a model of etcd's every corner; enough to test logic behind the port.
+// expired by hand (and that run out in their time once released). Not a model of etcd's every
+// corner; enough to test logic behind the port. It runs the KvStore contract's cases
+// (test/unit/memory-store-contract.test.ts), as the real stores do.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
-import { ETCD_TRANSACTION_LIMITS } from '../../src/sync/split-transactions.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
 import { StoreFullError, type ApplyResult, type Candidacy, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreEntry, type StoreLease, type StoreSnapshot, type StoreWatch, type TransactionLimits, type WatchEvent, type WatchHandlers } from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
@@ -185,7 +187,8 @@ export class MemoryStore implements KvStore {
     const id = String(this.#nextLease++);
     this.leases.add(id);
     this.#ttls.set(id, ttlSeconds);
-    return { leaseId: () => id, release: () => undefined };
+    // Kept alive until released, as the real stores' keep-alive does; then it runs out in its time.
+    return { leaseId: () => id, release: () => void setTimeout(() => this.expire(id), ttlSeconds * 1000).unref() };
   }
 
   /** Everything under a prefix, as a plain object (for assertions). */

@@ -67,8 +67,8 @@ test('app ports: two instances allocating 20 apps each at the same moment get 40
   const compiled = compiledWith(10205, 10244);
   const a = await engineOn(store, 'host-a', compiled);
   const b = await engineOn(store, 'host-b', compiled);
-  a.engine.replaceWorkloads([appHost('lab-a', 20)]);
-  b.engine.replaceWorkloads([appHost('lab-b', 20, {}, '10.0.0.3')]);
+  a.engine.desired.replaceWorkloads([appHost('lab-a', 20)]);
+  b.engine.desired.replaceWorkloads([appHost('lab-b', 20, {}, '10.0.0.3')]);
   await Promise.all([a.engine.sync(), b.engine.sync()]);
   assert.ok(store.refused >= 1, 'they did choose the same ports at first: one guard refused the later');
   const held = ports(store);
@@ -80,8 +80,8 @@ test('app ports: two instances allocating 20 apps each at the same moment get 40
     assert.equal(entryPoints.length, 1, `one router on the entry point of port ${port} (${holding.app})`);
   }
   for (const engine of [a.engine, b.engine]) {
-    assert.equal(engine.appRecords().length, 20);
-    assert.ok(engine.appRecords().every((record) => record.error === null && record.port !== null));
+    assert.equal(engine.apps.records().length, 20);
+    assert.ok(engine.apps.records().every((record) => record.error === null && record.port !== null));
     assert.deepEqual(engine.problems(), []);
   }
   assert.equal(records(store).length, 40, 'a record of each app in the store');
@@ -98,7 +98,7 @@ test('app ports: a full range gives the apps beyond it one clear error each, ser
   const { engine } = await engineOn(store, 'host-a', compiledWith(10205, 10207), { onDirty: () => (dirty += 1) });
   const first = appHost('a-lab', 3);
   const late = container({ name: 'b-late', networks: [{ name: 'bridge', ip: '10.0.0.9' }], labels: { 'appproxy.apps.web.port': '80' } });
-  engine.replaceWorkloads([first, late]);
+  engine.desired.replaceWorkloads([first, late]);
   await engine.sync();
   assert.deepEqual([...ports(store).keys()].sort(), [10205, 10206, 10207]);
   const errors = engine.problems().filter((problem) => problem.severity === 'error');
@@ -106,13 +106,13 @@ test('app ports: a full range gives the apps beyond it one clear error each, ser
   assert.equal(errors[0]?.workload, 'b-late');
   assert.equal(errors[0]?.label, 'appproxy.apps.web.port');
   assert.match(errors[0]?.message ?? '', /every port of the app port range 10205-10207 is taken \(3 ports\): widen --app-port-range/);
-  assert.deepEqual([...engine.appAllocationErrors()], [['exhausted', 1]]);
+  assert.deepEqual([...engine.apps.allocationErrors()], [['exhausted', 1]]);
   const refused = records(store).find((record) => record.workload === 'b-late');
   assert.equal(refused?.port, null);
   assert.match(refused?.error ?? '', /every port/);
   assert.equal(records(store).filter((record) => record.error === null).length, 3, 'the others are served');
 
-  engine.removeWorkload(first.id);
+  engine.desired.removeWorkload(first.id);
   dirty = 0;
   await engine.sync();
   assert.ok(dirty > 0, 'freeing a port while an app waits for one asks for another pass');
@@ -128,9 +128,9 @@ test('app ports: a restart of the sidecar keeps every port (moved to its new lea
   const lab = appHost('lab', 5);
   const first = await engineOn(store, 'host-a', compiled);
   // Another app first, so that the lab's ports are not simply the lowest ones.
-  first.engine.replaceWorkloads([container({ name: 'aaa', labels: { 'appproxy.apps.x.port': '80' } }), lab]);
+  first.engine.desired.replaceWorkloads([container({ name: 'aaa', labels: { 'appproxy.apps.x.port': '80' } }), lab]);
   await first.engine.sync();
-  first.engine.replaceWorkloads([lab]);
+  first.engine.desired.replaceWorkloads([lab]);
   await first.engine.sync();
   const before = new Map([...ports(store)].map(([port, holding]) => [holding.app, port]));
   assert.equal(before.size, 5);
@@ -138,7 +138,7 @@ test('app ports: a restart of the sidecar keeps every port (moved to its new lea
   await first.engine.stop();
 
   const second = await engineOn(store, 'host-a', compiled);
-  second.engine.replaceWorkloads([lab]);
+  second.engine.desired.replaceWorkloads([lab]);
   await second.engine.sync();
   const after = new Map([...ports(store)].map(([port, holding]) => [holding.app, port]));
   assert.deepEqual(after, before, 'the same ports');
@@ -153,16 +153,16 @@ test('app ports: a container that stops for a moment gets its port again while i
   const { engine } = await engineOn(store, 'host-a', compiledWith(10205, 10300));
   const other = container({ name: 'aaa', id: 'aaa-id', labels: { 'appproxy.apps.x.port': '80' } });
   const web = container({ name: 'web', id: 'web-1', networks: [{ name: 'bridge', ip: '10.0.0.5' }], labels: { 'appproxy.apps.ui.port': '80' } });
-  engine.replaceWorkloads([web]);
+  engine.desired.replaceWorkloads([web]);
   await engine.sync();
   assert.deepEqual([...ports(store).keys()], [10205]);
-  engine.upsertWorkload({ ...web, status: 'exited' });
+  engine.desired.upsertWorkload({ ...web, status: 'exited' });
   await engine.sync();
   assert.equal(ports(store).size, 0, 'a stopped app holds no port');
   assert.equal(Object.keys(store.tree('traefik/http/routers/')).length, 0, 'nor a router');
   assert.equal(records(store).length, 0, 'nor a record');
-  engine.upsertWorkload(other);
-  engine.upsertWorkload({ ...web, id: 'web-2' });
+  engine.desired.upsertWorkload(other);
+  engine.desired.upsertWorkload({ ...web, id: 'web-2' });
   await engine.sync();
   assert.deepEqual([...ports(store)].map(([port, holding]) => [port, holding.app]).sort(), [[10205, 'container/web/ui'], [10206, 'container/aaa/x']], 'recreated under its name, it gets its port back');
 });
@@ -173,9 +173,9 @@ test('app ports: an app whose identity another owner serves is refused, naming t
   const a = await engineOn(store, 'host-a', compiled);
   const b = await engineOn(store, 'host-b', compiled);
   const twin = (ip: string) => container({ name: 'notebook', networks: [{ name: 'bridge', ip }], labels: { 'appproxy.apps.jupyter.port': '8888' } });
-  a.engine.replaceWorkloads([twin('10.0.0.2')]);
+  a.engine.desired.replaceWorkloads([twin('10.0.0.2')]);
   await a.engine.sync();
-  b.engine.replaceWorkloads([twin('10.0.0.3')]);
+  b.engine.desired.replaceWorkloads([twin('10.0.0.3')]);
   await b.engine.sync();
   assert.equal(ports(store).size, 1);
   const problem = b.engine.problems().find((item) => item.severity === 'error');
@@ -194,26 +194,26 @@ test('app records: activity, open connections and idleness from the activity sou
   const realNow = Date.now;
   Date.now = () => now;
   try {
-    engine.replaceWorkloads([container({ name: 'nb', labels: { 'appproxy.apps.lab.port': '8888', 'appproxy.apps.lab.idle-timeout': '10m' } })]);
+    engine.desired.replaceWorkloads([container({ name: 'nb', labels: { 'appproxy.apps.lab.port': '8888', 'appproxy.apps.lab.idle-timeout': '10m' } })]);
     await engine.sync();
-    let [record] = engine.appRecords();
+    let [record] = engine.apps.records();
     assert.deepEqual([record?.idle, record?.lastActivity, record?.openConnections, record?.idleTimeoutSeconds], [false, null, 0, 600]);
     now += 11 * 60_000;
     await engine.sync();
-    [record] = engine.appRecords();
+    [record] = engine.apps.records();
     assert.equal(record?.idle, true, 'never used for longer than its idle timeout: idle');
     activity = { lastActivityMs: now - 1000, openConnections: 1 };
     await engine.sync();
-    [record] = engine.appRecords();
+    [record] = engine.apps.records();
     assert.deepEqual([record?.idle, record?.openConnections, record?.lastActivity], [false, 1, new Date(now - 1000).toISOString()]);
     assert.equal(records(store)[0]?.openConnections, 1, 'written to the store');
     now += 11 * 60_000;
     await engine.sync();
-    assert.equal(engine.appRecords()[0]?.idle, false, 'an open connection keeps it active');
+    assert.equal(engine.apps.records()[0]?.idle, false, 'an open connection keeps it active');
     activity = undefined;
     await engine.sync();
-    assert.deepEqual([engine.appRecords()[0]?.idle, engine.appRecords()[0]?.openConnections], [null, null], 'not tracked: unknown');
-    assert.notEqual(engine.appRecords()[0]?.lastActivity, null, 'the last activity seen is kept (from the stored record)');
+    assert.deepEqual([engine.apps.records()[0]?.idle, engine.apps.records()[0]?.openConnections], [null, null], 'not tracked: unknown');
+    assert.notEqual(engine.apps.records()[0]?.lastActivity, null, 'the last activity seen is kept (from the stored record)');
   } finally {
     Date.now = realNow;
   }

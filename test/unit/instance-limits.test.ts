@@ -36,8 +36,8 @@ async function engineWith(limits?: InstanceLimits): Promise<{ store: MemoryStore
 /** What the given workloads own in the store, as the engine counts it (measured without limits). */
 async function sizeOf(workloads: readonly Workload[]): Promise<{ keys: number; bytes: number }> {
   const { engine } = await engineWith();
-  engine.replaceWorkloads(workloads);
-  return engine.storeSize();
+  engine.desired.replaceWorkloads(workloads);
+  return engine.desired.storeSize();
 }
 
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -71,23 +71,23 @@ for (const testCase of cases) {
     const three = await sizeOf([a, b, c]);
     const limits = testCase.refused === undefined ? { keys: three.keys, bytes: three.bytes } : testCase.limits(two);
     const { store, engine } = await engineWith(limits);
-    engine.replaceWorkloads([a, b]);
+    engine.desired.replaceWorkloads([a, b]);
     await engine.sync();
     const before = rootTree(store);
-    engine.upsertWorkload(c);
+    engine.desired.upsertWorkload(c);
     await engine.sync();
     const errors = engine.problems().filter((problem) => problem.severity === 'error');
     if (testCase.refused === undefined) {
       assert.deepEqual(errors, []);
       assert.deepEqual(rootTree(store), expectedTree([a, b, c], defaultCompiled, 'host-a'));
-      assert.deepEqual(engine.storeSize(), three);
+      assert.deepEqual(engine.desired.storeSize(), three);
       return;
     }
     assert.deepEqual(errors, [{ severity: 'error', workload: 'delta', label: undefined, limit: testCase.limits(two).keys === UNLIMITED ? 'instance-bytes' : 'instance-keys', message: testCase.refused(three, two) }]);
-    assert.deepEqual(engine.refusalOf(c.id), errors[0]);
+    assert.deepEqual(engine.desired.refusalOf(c.id), errors[0]);
     assert.deepEqual(rootTree(store), before, 'nothing written for the others moved');
-    assert.deepEqual(engine.storeSize(), two, 'the refused workload counts for nothing');
-    assert.equal(engine.counts().routed, 2);
+    assert.deepEqual(engine.desired.storeSize(), two, 'the refused workload counts for nothing');
+    assert.equal(engine.desired.counts().routed, 2);
 
     // The refusal stands, unchanged, over further passes (the metric counts it once).
     engine.requestFullPass();
@@ -95,10 +95,10 @@ for (const testCase of cases) {
     assert.deepEqual(engine.problems().filter((problem) => problem.severity === 'error'), errors);
 
     // Room made: the refused workload is tried again, and routed.
-    engine.removeWorkload(a.id);
+    engine.desired.removeWorkload(a.id);
     await engine.sync();
     assert.deepEqual(engine.problems(), []);
-    assert.equal(engine.refusalOf(c.id), undefined);
+    assert.equal(engine.desired.refusalOf(c.id), undefined);
     assert.deepEqual(rootTree(store), expectedTree([b, c], defaultCompiled, 'host-a'));
   });
 }
@@ -106,10 +106,10 @@ for (const testCase of cases) {
 test('instance limits: a routed workload that grows past the limit leaves itself out, and only itself', async () => {
   const two = await sizeOf([a, b]);
   const { store, engine } = await engineWith({ keys: two.keys, bytes: UNLIMITED });
-  engine.replaceWorkloads([a, b]);
+  engine.desired.replaceWorkloads([a, b]);
   await engine.sync();
   const grown = web('bravo', '10.0.0.3', { 'appproxy.http.routers.bravo.entrypoints': 'web,websecure' });
-  engine.upsertWorkload(grown);
+  engine.desired.upsertWorkload(grown);
   await engine.sync();
   assert.deepEqual(
     engine.problems().map((problem) => [problem.workload, problem.limit]),
@@ -122,7 +122,7 @@ test('instance limits: a full listing admits workloads in the order they come; t
   const two = await sizeOf([a, b]);
   for (let run = 0; run < 2; run += 1) {
     const { store, engine } = await engineWith({ keys: two.keys, bytes: UNLIMITED });
-    engine.replaceWorkloads([a, b, c]);
+    engine.desired.replaceWorkloads([a, b, c]);
     await engine.sync();
     assert.deepEqual(engine.problems().map((problem) => problem.workload), ['delta']);
     assert.deepEqual(rootTree(store), expectedTree([a, b], defaultCompiled, 'host-a'));
@@ -135,13 +135,13 @@ test('instance limits: the refusal metric counts a refusal once when it starts, 
   const metrics = createMetrics('test');
   const reporter = new OutcomeReporter(metrics, quiet);
   const refused = async (limit: string): Promise<number> => (await metrics.refusals.get()).values.find((value) => value.labels.limit === limit)?.value ?? -1;
-  engine.replaceWorkloads([a, b, c]);
+  engine.desired.replaceWorkloads([a, b, c]);
   for (let pass = 0; pass < 3; pass += 1) reporter.report([{ outcome: await engine.sync(), engine }]);
   assert.equal(await refused('instance-keys'), 1);
   assert.equal(await refused('list-items'), 0, 'every limit is present from the start');
-  engine.removeWorkload(a.id);
+  engine.desired.removeWorkload(a.id);
   reporter.report([{ outcome: await engine.sync(), engine }]);
-  engine.upsertWorkload(a);
+  engine.desired.upsertWorkload(a);
   reporter.report([{ outcome: await engine.sync(), engine }]);
   assert.equal(await refused('instance-keys'), 2, 'refused again after it was routed: a new refusal');
 });

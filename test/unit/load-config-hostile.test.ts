@@ -19,7 +19,7 @@ const SETTING_LIST =
   'maxWorkloadLabels, maxLabelNameBytes, maxWorkloadLabelBytes, maxListItems, maxWorkloadKeys, maxWorkloadBytes, policy.refuseProviders, policy.refuseServerOverride, policy.entryPoints, policy.hosts, policy.requireMiddlewares, rootKey, owner, dockerTimeoutSeconds, ' +
   'appFrontend, appPortRange, appPortEntrypointTemplate, appWildcardEntrypoint, appWildcardDomain, appWildcardPort, appPublicHost, ' +
   'store, redis.url, redis.username, redis.password, redis.ca, redis.cert, redis.key, redis.timeoutSeconds, ' +
-  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, etcd.leaseSeconds, etcd.timeoutSeconds, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';
+  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, leaseSeconds, etcd.timeoutSeconds, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, activityIntervalSeconds, listen, logLevel, logPretty';
 const LEASE = '(flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)';
 const ENDPOINTS = '(flag --etcd-endpoints, variable APPPROXY_ETCD_ENDPOINTS)';
 
@@ -56,11 +56,11 @@ const cases: Case[] = [
   },
   {
     desc: 'unknown keys: one line each, with the closest setting (case, nesting, the flag spelling)',
-    file: { text: 'rootkey: x\nleaseSeconds: 5\nroot-key: y\netcd:\n  endpoint: [http://etcd:2379]\n' },
+    file: { text: 'rootkey: x\nleaseSecond: 5\nroot-key: y\netcd:\n  endpoint: [http://etcd:2379]\n' },
     lines: [
       'FILE: unknown setting "etcd.endpoint" (did you mean "etcd.endpoints"?)',
       'FILE: unknown setting "rootkey" (did you mean "rootKey"?)',
-      'FILE: unknown setting "leaseSeconds" (did you mean "etcd.leaseSeconds"?)',
+      'FILE: unknown setting "leaseSecond" (did you mean "leaseSeconds"?)',
       'FILE: unknown setting "root-key" (did you mean "rootKey"?)',
     ],
   },
@@ -120,17 +120,17 @@ const cases: Case[] = [
   {
     desc: 'bad integers in variables: units, exponents, beyond safe integers',
     env: { APPPROXY_LEASE_SECONDS: '10s', APPPROXY_RESYNC_SECONDS: '1e3' },
-    lines: ['etcd.leaseSeconds: expected a whole number, got "10s" (from APPPROXY_LEASE_SECONDS)', 'resyncSeconds: expected a whole number, got "1e3" (from APPPROXY_RESYNC_SECONDS)'],
+    lines: ['leaseSeconds: expected a whole number, got "10s" (from APPPROXY_LEASE_SECONDS)', 'resyncSeconds: expected a whole number, got "1e3" (from APPPROXY_RESYNC_SECONDS)'],
   },
   {
     desc: 'an integer variable too large to be exact',
     env: { APPPROXY_LEASE_SECONDS: '99999999999999999999999' },
-    lines: ['etcd.leaseSeconds: expected a whole number, got "99999999999999999999999" (from APPPROXY_LEASE_SECONDS)'],
+    lines: ['leaseSeconds: expected a whole number, got "99999999999999999999999" (from APPPROXY_LEASE_SECONDS)'],
   },
   {
     desc: 'integer variables out of range: the range, from the schema',
     env: { APPPROXY_LEASE_SECONDS: '-5', APPPROXY_RESYNC_SECONDS: '0' },
-    lines: [`etcd.leaseSeconds: at least 2 ${LEASE}`, 'resyncSeconds: at least 1, got 0 (flag --resync-seconds, variable APPPROXY_RESYNC_SECONDS)'],
+    lines: [`leaseSeconds: at least 2 ${LEASE}`, 'resyncSeconds: at least 1, got 0 (flag --resync-seconds, variable APPPROXY_RESYNC_SECONDS)'],
   },
   { desc: 'an endpoint list of commas only', env: { APPPROXY_ETCD_ENDPOINTS: ', ,,' }, lines: [`etcd.endpoints: give at least one endpoint ${ENDPOINTS}`] },
   {
@@ -147,7 +147,7 @@ const cases: Case[] = [
   },
   { desc: 'a listen port out of range', env: { APPPROXY_LISTEN: '0.0.0.0:70000' }, lines: ['listen: the port must be 1 to 65535 (flag --listen, variable APPPROXY_LISTEN)'] },
   { desc: 'an unknown log level lists the accepted ones', env: { APPPROXY_LOG_LEVEL: 'loud' }, lines: ['logLevel: expected one of trace, debug, info, warn, error, got "loud" (flag --log-level, variable APPPROXY_LOG_LEVEL)'] },
-  { desc: 'a bad flag value names the flag', flags: { leaseSeconds: 'x' }, lines: ['etcd.leaseSeconds: expected a whole number, got "x" (from --lease-seconds)'] },
+  { desc: 'a bad flag value names the flag', flags: { leaseSeconds: 'x' }, lines: ['leaseSeconds: expected a whole number, got "x" (from --lease-seconds)'] },
   {
     desc: 'a password of the wrong type is reported without its value',
     file: { text: 'etcd:\n  username: u\n  password: 73310\n' },
@@ -251,7 +251,7 @@ test('config: an empty file, or one of comments only, holds no settings: the def
   for (const text of ['', '# nothing yet\n', '---\n']) {
     const config = load(pathOf({ text }));
     assert.equal(config.rootKey, 'traefik');
-    assert.equal(config.etcd.leaseSeconds, 15);
+    assert.equal(config.leaseSeconds, 15);
     assert.deepEqual(config.etcd.endpoints, ['http://127.0.0.1:2379']);
   }
 });
@@ -263,7 +263,7 @@ test('config: empty items of a comma-separated variable are ignored (a trailing 
 
 test('config: a bad value in the file is replaced by a good variable before validation, as precedence says', () => {
   const config = load(pathOf({ text: 'etcd:\n  leaseSeconds: soon\n' }), { APPPROXY_LEASE_SECONDS: '20' });
-  assert.equal(config.etcd.leaseSeconds, 20);
+  assert.equal(config.leaseSeconds, 20);
 });
 
 test('config: the __proto__ key changes nothing even beside good settings', () => {

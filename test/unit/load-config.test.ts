@@ -36,7 +36,7 @@ test('config: defaults, then file, then variables, then flags', () => {
   assert.equal(config.rootKey, 'from-env');
   assert.equal(config.owner, 'flag-owner');
   assert.deepEqual(config.etcd.endpoints, ['http://a:2379', 'http://b:2379']);
-  assert.equal(config.etcd.leaseSeconds, 20);
+  assert.equal(config.leaseSeconds, 20, 'read from the file under its former spelling, etcd.leaseSeconds');
   assert.equal(config.prefix, 'appproxy');
   assert.equal(config.listen, '0.0.0.0:9180');
 });
@@ -52,7 +52,7 @@ test('config: every bad value is reported, one readable line each, naming where 
   assert.equal(found.length, 5, found.join('\n'));
   assert.ok(found.some((line) => line.startsWith('exposedByDefault: expected true or false, got "maybe" (from APPPROXY_EXPOSED_BY_DEFAULT)')));
   assert.ok(found.some((line) => line.startsWith('etcd.endpoints.0: expected [http[s]://]host:port')));
-  assert.ok(found.some((line) => line.includes('etcd.leaseSeconds: at least 2 (flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)')));
+  assert.ok(found.some((line) => line.includes('leaseSeconds: at least 2 (flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)')));
   assert.ok(found.some((line) => line.startsWith('logLevel:')));
   assert.ok(found.some((line) => line.startsWith('listen: expected host:port')));
 });
@@ -108,4 +108,16 @@ test('config: every limit of the core is a setting, under the same path, flag an
     assert.deepEqual([setting.flag, setting.env, setting.kind, setting.scope], [limit.flag, limit.env, 'integer', limit.scope]);
     assert.ok(setting.description.includes(`(default ${limit.default})`), `${limit.path} says its default`);
   }
+});
+
+test('config: the lease time is a setting of its own, whatever the store; the file\'s former etcd.leaseSeconds still works, not both at once', () => {
+  const now = loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('lease.yml', 'store: redis\nleaseSeconds: 30\n'), scope: 'run' });
+  assert.equal(now.leaseSeconds, 30);
+  const former = loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('lease-former.yml', 'etcd:\n  leaseSeconds: 25\n'), scope: 'run' });
+  assert.equal(former.leaseSeconds, 25);
+  assert.equal(Object.hasOwn(former.etcd, 'leaseSeconds'), false);
+  const both = problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('lease-both.yml', 'leaseSeconds: 30\netcd:\n  leaseSeconds: 25\n'), scope: 'run' }));
+  assert.deepEqual(both, [`${join(dir, 'lease-both.yml')}: "etcd.leaseSeconds" and "leaseSeconds" both set; keep "leaseSeconds" (its former spelling is "etcd.leaseSeconds")`]);
+  const bad = problems(() => loadConfig(daemonConfigSchema, { flags: {}, env: {}, file: file('lease-bad.yml', 'leaseSeconds: 1\n'), scope: 'run' }));
+  assert.deepEqual(bad, ['leaseSeconds: at least 2 (flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)']);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Operation } from '../../src/sync/kv-store.ts';
 import { planChange, type ChangePlan } from '../../src/sync/plan-change.ts';
 import { resourceDigest } from '../../src/sync/resource-digest.ts';
+import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
 import { MAX_VALUE_BYTES, splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
 import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../support/plan-fixtures.ts';
 
@@ -49,7 +50,7 @@ test('plan: an empty etcd gets the root marker, claims, resources and leased ser
   assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a' && op.type === 'put' && op.leased));
   assert.ok(ops.some((op) => op.key === 'traefik/http/services/chat/loadBalancer/servers/111/url' && op.type === 'put' && op.leased));
   assert.ok(ops.some((op) => op.key === 'traefik/http/routers/chat/rule' && op.type === 'put' && !op.leased));
-  assert.equal(splitTransactions(result.units).length, 1);
+  assert.equal(splitTransactions(result.units, ETCD_TRANSACTION_LIMITS).length, 1);
   assert.equal(ops.length, 1 + 2 + 3 + 1);
 });
 
@@ -106,7 +107,7 @@ test('plan: resources nobody claims (their owner died) are removed; the placehol
   const result = planFor(new Map(), snapshot(new Map([...router, ...service])));
   const placeholder = 'traefik/http/services/appproxy-placeholder/loadBalancer/passHostHeader';
   assert.deepEqual(operations(result).map((op) => op.key).sort(), [...router.keys(), ...service.keys(), placeholder].sort());
-  assert.equal(splitTransactions(result.units).length, 1, 'removal and placeholder in one transaction');
+  assert.equal(splitTransactions(result.units, ETCD_TRANSACTION_LIMITS).length, 1, 'removal and placeholder in one transaction');
   const next = planFor(desired, snapshot(new Map([[placeholder, 'true']])));
   assert.ok(operations(next).some((op) => op.type === 'delete' && op.key === placeholder), 'the placeholder goes when a route comes');
 });
@@ -128,7 +129,7 @@ test('split: units are never cut and stay in stage order; at most 128 operations
     operations: Array.from({ length: 5 }, (_, field) => ({ type: 'put' as const, key: `k/${index}/${field}`, value: 'v', leased: false })),
     guards: [`r${index}`],
   }));
-  const transactions = splitTransactions(units);
+  const transactions = splitTransactions(units, ETCD_TRANSACTION_LIMITS);
   assert.ok(transactions.every((transaction) => transaction.operations.length <= 128));
   assert.equal(transactions.reduce((sum, transaction) => sum + transaction.operations.length, 0), 250);
   assert.equal(transactions.length, 2);

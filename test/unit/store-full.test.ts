@@ -53,14 +53,14 @@ test('store full: routes stay while writes are refused, nothing is deleted, and 
   const lease = await store.openLease(15, () => undefined);
   const engine = new SyncEngine({ store, layout, compiled: defaultCompiled, lease, logger: quiet, onDirty: () => undefined });
   const stable = [web('chat', '10.0.0.2'), web('shop', '10.0.0.3')];
-  engine.replaceWorkloads(stable);
+  engine.desired.replaceWorkloads(stable);
   await engine.sync();
   const routed = rootTree(store);
   assert.deepEqual(routed, expectedTree(stable));
 
   store.full = { store: 'etcd', fix: ETCD_FULL_FIX };
   const added = web('blog', '10.0.0.4');
-  engine.upsertWorkload(added);
+  engine.desired.upsertWorkload(added);
   for (let pass = 0; pass < 3; pass += 1) {
     await assert.rejects(engine.sync(), StoreFullError, `pass ${pass}: the write is refused`);
     assert.deepEqual(rootTree(store), routed, `pass ${pass}: what is routed is left as it is`);

@@ -200,7 +200,7 @@ for (const row of departures) {
 
     // The engine of the writer that went cannot write any more: its fence is its old leader key.
     const seenBefore = fenced.length;
-    oldEngine.replaceWorkloads([service('api', '9090', ['10.0.1.5'])]);
+    oldEngine.desired.replaceWorkloads([service('api', '9090', ['10.0.1.5'])]);
     await assert.rejects(oldEngine.sync(), LeadershipLostError);
     await oldEngine.stop();
     const refused = fenced.slice(seenBefore);
@@ -252,7 +252,7 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
 
   const changed = [service('api', '8080', ['10.0.1.5', '10.0.1.6', '10.0.1.8']), SERVICES[1]!];
   source.services = changed;
-  stale.note({ kind: 'swarm' });
+  stale.changes?.note({ kind: 'swarm' });
   await assert.rejects(stale.pass(), (error: unknown) => error instanceof LeadershipLostError && error.message.includes(SWARM_OWNER));
   assert.ok(fenced.length > 0 && fenced.every(({ result }) => result.fenced === true && !result.applied), 'every write of the stale writer was refused by the fence');
   assert.deepEqual(rootTree(store), before, 'nothing written by the stale writer');

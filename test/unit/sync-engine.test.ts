@@ -30,12 +30,12 @@ test('engine: the first pass writes what the full translation gives, in one tran
   const store = new MemoryStore();
   const engine = await engineOn(store);
   const workloads = [web('chat'), web('shop', { 'appproxy.http.routers.shop.rule': 'Host(`shop.test`)' }, '10.0.0.3')];
-  engine.replaceWorkloads(workloads);
+  engine.desired.replaceWorkloads(workloads);
   const first = await engine.sync();
   assert.equal(first.transactions, 1);
   assert.deepEqual(rootTree(store), expectedTree(workloads));
   assert.equal(Object.keys(store.tree(layout.claimsPrefix)).length, 4, 'a claim for each router and service');
-  engine.replaceWorkloads(workloads);
+  engine.desired.replaceWorkloads(workloads);
   engine.requestFullPass();
   const again = await engine.sync();
   assert.deepEqual([again.transactions, again.operations], [0, 0]);
@@ -49,7 +49,7 @@ test("engine: a change is cut into transactions by the store's own limits: 50 wo
     const memory = new MemoryStore();
     memory.transactionLimits = limits;
     const engine = await engineOn(memory);
-    engine.replaceWorkloads(fleet);
+    engine.desired.replaceWorkloads(fleet);
     const outcome = await engine.sync();
     assert.deepEqual(rootTree(memory), expectedTree(fleet), store);
     assert.ok(outcome.operations > 128, `${store}: the change is larger than one etcd transaction (${outcome.operations} operations)`);
@@ -63,15 +63,15 @@ test('engine: one new workload costs one transaction and a plan of its own resou
   const store = new MemoryStore();
   const engine = await engineOn(store);
   const fleet = Array.from({ length: 50 }, (_, i) => web(`app-${i}`, {}, `10.0.1.${i + 1}`));
-  engine.replaceWorkloads(fleet);
+  engine.desired.replaceWorkloads(fleet);
   await engine.sync();
   const extra = web('extra', {}, '10.0.2.1');
-  engine.upsertWorkload(extra);
+  engine.desired.upsertWorkload(extra);
   const outcome = await engine.sync();
   assert.equal(outcome.transactions, 1);
   assert.equal(outcome.planned, 2, 'its router and its service');
   assert.deepEqual(rootTree(store), expectedTree([...fleet, extra]));
-  engine.removeWorkload(extra.id);
+  engine.desired.removeWorkload(extra.id);
   const removal = await engine.sync();
   assert.equal(removal.transactions, 1);
   assert.deepEqual(rootTree(store), expectedTree(fleet));
@@ -81,7 +81,7 @@ test('engine: a key removed by someone else comes back after the watch reports i
   const store = new MemoryStore();
   let dirty = 0;
   const engine = await engineOn(store, () => (dirty += 1));
-  engine.replaceWorkloads([web('chat')]);
+  engine.desired.replaceWorkloads([web('chat')]);
   await engine.sync();
   store.remove('traefik/http/routers/chat/rule');
   await tick();
@@ -94,7 +94,7 @@ test('engine: a key removed by someone else comes back after the watch reports i
 test('engine: resources of an owner whose lease ran out are removed; its servers leave with the lease', async () => {
   const store = new MemoryStore();
   const engine = await engineOn(store);
-  engine.replaceWorkloads([web('mine')]);
+  engine.desired.replaceWorkloads([web('mine')]);
   await engine.sync();
   // Another owner wrote a router, a service, a server and its claims on its lease.
   store.put('traefik/http/routers/theirs/rule', 'Host(`theirs`)');
@@ -113,7 +113,7 @@ test('engine: resources of an owner whose lease ran out are removed; its servers
 test('engine: a guard that fails (a claim changed under the plan) makes it plan again from what the watch brings', async () => {
   const store = new MemoryStore();
   const engine = await engineOn(store);
-  engine.replaceWorkloads([web('chat')]);
+  engine.desired.replaceWorkloads([web('chat')]);
   await engine.sync();
   // Just before the next transaction, another owner claims the router with the same definition.
   const apply = store.apply.bind(store);
@@ -126,11 +126,11 @@ test('engine: a guard that fails (a claim changed under the plan) makes it plan 
     }
     return apply(transaction, leaseId);
   };
-  engine.upsertWorkload(web('chat', { 'appproxy.http.routers.chat.rule': 'Host(`changed`)' }));
+  engine.desired.upsertWorkload(web('chat', { 'appproxy.http.routers.chat.rule': 'Host(`changed`)' }));
   const outcome = await engine.sync();
   assert.equal(outcome.replans, 1);
   // Now host-b's claim differs from ours: a conflict, and its definition is not overwritten.
-  assert.deepEqual(engine.conflicts().map((conflict) => conflict.owners), [['host-b']]);
+  assert.deepEqual(engine.writer.conflicts().map((conflict) => conflict.owners), [['host-b']]);
   assert.notEqual(store.data.get('traefik/http/routers/chat/rule')?.value, 'Host(`changed`)');
 });
 
@@ -138,7 +138,7 @@ test('engine: a lost watch makes the next pass load the store again and plan eve
   const store = new MemoryStore();
   let dirty = 0;
   const engine = await engineOn(store, () => (dirty += 1));
-  engine.replaceWorkloads([web('chat')]);
+  engine.desired.replaceWorkloads([web('chat')]);
   await engine.sync();
   store.loseWatches();
   assert.ok(dirty > 0);
@@ -151,12 +151,12 @@ test('engine: a lost watch makes the next pass load the store again and plan eve
 test('engine: the last workload gone leaves the placeholder, so that Traefik drops the old routes', async () => {
   const store = new MemoryStore();
   const engine = await engineOn(store);
-  engine.replaceWorkloads([web('chat')]);
+  engine.desired.replaceWorkloads([web('chat')]);
   await engine.sync();
-  engine.replaceWorkloads([]);
+  engine.desired.replaceWorkloads([]);
   await engine.sync();
   assert.deepEqual(rootTree(store), { traefik: 'appproxy', [layout.placeholderKey]: 'true' });
-  engine.replaceWorkloads([web('chat')]);
+  engine.desired.replaceWorkloads([web('chat')]);
   await engine.sync();
   assert.equal(store.data.has(layout.placeholderKey), false);
 });
@@ -202,10 +202,10 @@ test('engine: incremental passes always leave the store as the whole translation
       for (const change of steps) {
         if ('upsert' in change) {
           running.set(change.upsert.id, change.upsert);
-          engine.upsertWorkload(change.upsert);
+          engine.desired.upsertWorkload(change.upsert);
         } else {
           running.delete(change.remove);
-          engine.removeWorkload(change.remove);
+          engine.desired.removeWorkload(change.remove);
         }
         await engine.sync();
         await tick();

@@ -1,0 +1,131 @@
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import type { KeyLayout } from './key-layout.ts';
+import type { ApplyResult, TransactionLimits } from './kv-store.ts';
+import type { MirrorSession } from './mirror-session.ts';
+import { planChange, type Conflict, type DesiredResource } from './plan-change.ts';
+import { transactionWaves, unwritableUnits } from './split-transactions.ts';
+
+const MAX_REPLANS = 5;
+/**
+ * Transactions of one wave sent at once: etcd commits concurrent proposals together, so a first
+ * sync of thousands of workloads is not one round trip per 128 operations.
+ */
+const TRANSACTIONS_IN_FLIGHT = 8;
+
+/** What one write of a scope did. */
+export interface WriteOutcome {
+  readonly transactions: number;
+  readonly operations: number;
+  /** The change was planned again because another instance changed claims meanwhile. */
+  readonly replans: number;
+  /** Resources left as they are because one of their values is larger than the store takes in a request. */
+  readonly refused: readonly { readonly label: string; readonly key: string; readonly bytes: number }[];
+  /** The lease the written keys are on; undefined when claims kept changing and the scope is left for the next pass. */
+  readonly leaseId: string | undefined;
+}
+
+/**
+ * Brings the store in line with the desired state for a scope of claim ids: plans against the
+ * mirror, splits the plan into waves of transactions within the store's limits, applies them, and
+ * plans again when another owner changed a claim meanwhile. Keeps what only a completed write
+ * tells: the server keys this owner holds, and the resources another owner defines differently.
+ */
+export class ChangeWriter {
+  readonly #session: MirrorSession;
+  readonly #layout: KeyLayout;
+  readonly #limits: TransactionLimits;
+  readonly #log: Logger;
+  #owned = new Map<string, Set<string>>();
+  readonly #conflicts = new Map<string, Conflict>();
+
+  /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
+  constructor(options: { session: MirrorSession; layout: KeyLayout; limits: TransactionLimits; logger: Logger; inherited?: readonly string[] | undefined }) {
+    this.#session = options.session;
+    this.#layout = options.layout;
+    this.#limits = options.limits;
+    this.#log = options.logger;
+    for (const key of options.inherited ?? []) {
+      const classified = options.layout.classify(key);
+      if (classified?.kind === 'tree' && classified.server !== undefined) this.#ownedSet(classified.claimId).add(key);
+    }
+  }
+
+  /** Claim ids whose server keys this owner holds (a full pass plans them too). */
+  ownedClaimIds(): Iterable<string> {
+    return this.#owned.keys();
+  }
+
+  /** Resources another owner defines differently (left as they are). */
+  conflicts(): Conflict[] {
+    return [...this.#conflicts.values()];
+  }
+
+  /** Plans `scope` against the mirror and applies the plan; rejects only when the store or the fence does. */
+  async write(desired: ReadonlyMap<string, DesiredResource>, scope: ReadonlySet<string>, leaseOf: () => string): Promise<WriteOutcome> {
+    const mirror = this.#session.mirror;
+    let transactions = 0;
+    let operations = 0;
+    let refusedAll: WriteOutcome['refused'] = [];
+    for (let attempt = 0; ; attempt += 1) {
+      const leaseId = leaseOf();
+      const planRevision = mirror.revision;
+      const plan = planChange({ desired, mirror, scope, layout: this.#layout, leaseId, ownedServers: this.#owned });
+      const { writable, refused } = unwritableUnits(plan.units);
+      refusedAll = refused;
+      /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
+      const written = new Map<string, bigint>();
+      let interrupted: bigint | undefined;
+      for (const wave of transactionWaves(writable, this.#limits)) {
+        const limit = pLimit(TRANSACTIONS_IN_FLIGHT);
+        const results: ApplyResult[] = await Promise.all(
+          wave.map((transaction) =>
+            limit(async () => {
+              const guards = transaction.guards.map((id) => ({ range: { key: this.#layout.claimPrefix(id), prefix: true }, notModifiedAfter: written.get(id) ?? planRevision }));
+              const result = await this.#session.apply({ operations: transaction.operations, guards }, leaseId);
+              if (result.applied) {
+                transactions += 1;
+                operations += transaction.operations.length;
+                for (const id of transaction.guards) written.set(id, result.revision);
+              }
+              return result;
+            }),
+          ),
+        );
+        const failed = results.find((result) => !result.applied);
+        if (failed !== undefined) {
+          interrupted = results.reduce((newest, result) => (result.revision > newest ? result.revision : newest), failed.revision);
+          break;
+        }
+      }
+      if (interrupted === undefined) {
+        for (const [id, owned] of plan.ownedServers) {
+          if (owned.size > 0) this.#owned.set(id, new Set(owned));
+          else this.#owned.delete(id);
+        }
+        for (const id of scope) {
+          const conflict = plan.conflicts.get(id);
+          if (conflict !== undefined) this.#conflicts.set(id, conflict);
+          else this.#conflicts.delete(id);
+        }
+        return { transactions, operations, replans: attempt, refused: refusedAll, leaseId };
+      }
+      // Another owner changed a claim since the mirror's revision: let the watch bring that
+      // change (or load the mirror again), then plan again.
+      await this.#session.catchUp(interrupted);
+      if (attempt >= MAX_REPLANS) {
+        this.#log.warn({ attempts: attempt + 1 }, 'claims kept changing under this pass; will retry on the next one');
+        return { transactions, operations, replans: attempt, refused: refusedAll, leaseId: undefined };
+      }
+    }
+  }
+
+  #ownedSet(claimId: string): Set<string> {
+    let owned = this.#owned.get(claimId);
+    if (owned === undefined) {
+      owned = new Set();
+      this.#owned.set(claimId, owned);
+    }
+    return owned;
+  }
+}
