@@ -50,6 +50,20 @@ export default defineConfig(
     },
   },
   {
+    // The pure folders (see .dependency-cruiser.cjs for their imports) reach no I/O through globals
+    // either: no environment, no output, no network, no timers.
+    files: ['src/core/**/*.ts', 'src/golang/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'console', 'fetch', 'WebSocket', 'setTimeout', 'setInterval', 'setImmediate'].map((name) => ({
+          name,
+          message: `src/core and src/golang do no I/O: the edge that calls them passes in what ${name} would give.`,
+        })),
+      ],
+    },
+  },
+  {
     // The benchmarks read rows of JSON that their own child processes print; typing each row buys nothing.
     files: ['bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
