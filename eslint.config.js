@@ -9,7 +9,16 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // examples/websocket-app is a package of its own (plain JavaScript, its own dependencies).
-  globalIgnores(['dist/', 'examples/', 'test/fixtures/', 'bench/results/', '.scratch/', '.tmp/']),
+  globalIgnores([
+    'dist/',
+    'examples/',
+    'test/fixtures/',
+    'test/artifacts/',
+    'bench/results/',
+    '.npm-cache/',
+    '.scratch/',
+    '.tmp/',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
