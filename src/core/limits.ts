@@ -146,7 +146,7 @@ export function formatCount(value: number): string {
 }
 
 /** How a refusal names the setting to raise, as every entry point spells it. */
-export function raiseHint(limit: LimitName): string {
+function raiseHint(limit: LimitName): string {
   const setting = limitSetting(limit);
   return `raise ${setting.flag.split(' ')[0] ?? ''} (${setting.env}, ${setting.path} in the file)`;
 }

@@ -14,8 +14,6 @@ export const RESOURCE_KINDS = {
   tls: ['stores'],
 } as const;
 
-export type ResourceSection = keyof typeof RESOURCE_KINDS;
-
 /** The field that identifies a server of a load balancer, by protocol. */
 export const SERVER_TARGET_FIELD: Readonly<Record<string, 'url' | 'address'>> = { http: 'url', tcp: 'address', udp: 'address' };
 

@@ -8,7 +8,7 @@ import { ETCD_TRANSACTION_LIMITS } from './etcd-transaction-limits.ts';
 import { StoreAccessRefusedError, StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
-export function prefixEnd(prefix: string): Buffer {
+function prefixEnd(prefix: string): Buffer {
   const end = Buffer.from(prefix);
   for (let index = end.length - 1; index >= 0; index -= 1) {
     if ((end[index] as number) < 0xff) {

@@ -7,7 +7,7 @@ import { STORE_PREFIX } from './redis-scripts.ts';
  * change. It sets them itself when it starts, but a Redis restarted without them in its
  * configuration stays silent until Traefik restarts; so appproxy checks at every connection.
  */
-export const REQUIRED_EVENTS = 'K$g';
+const REQUIRED_EVENTS = 'K$g';
 const PROBE_KEY = `${STORE_PREFIX}notify-probe`;
 const PROBE_LIMIT_MS = 2000;
 const PROBE_ATTEMPTS = 3;

@@ -1,7 +1,7 @@
 import type { AppRecord } from '../core/apps/app-record.ts';
 
 /** Where users reach the app: its URL, else the port (no --app-public-host), else nothing (not served). */
-export function whereReached(record: AppRecord): string {
+function whereReached(record: AppRecord): string {
   if (record.url !== '') return record.url;
   if (record.port !== null) return `:${record.port} (${record.entryPoint ?? ''})`;
   return '-';

@@ -39,7 +39,7 @@ export class Wake {
 }
 
 /** The delay before attempt `attempt + 1`: exponential, randomized between 1 and 2 times, capped. */
-export function backoffMs(attempt: number, minMs: number, maxMs: number): number {
+function backoffMs(attempt: number, minMs: number, maxMs: number): number {
   return Math.round(Math.min(maxMs, minMs * 2 ** (attempt - 1) * (1 + Math.random())));
 }
 

@@ -210,12 +210,12 @@ test('apps: an HTTP app on its allocated port and on its subdomain of the wildca
 
 test('apps: allow refuses a client address outside it (loopback when only 192.0.2.0/24 is let in) and admits it once allowed', async () => {
   const appproxy = await daemon('ap-allow', 19195);
-  let container = await httpContainer('ap-guarded', { 'appproxy.apps.web.port': '80', 'appproxy.apps.web.allow': '192.0.2.0/24' });
+  const container = await httpContainer('ap-guarded', { 'appproxy.apps.web.port': '80', 'appproxy.apps.web.allow': '192.0.2.0/24' });
   const port = await waitFor('the guarded app to get a port', async () => (await appNamed(appproxy, 'ap-guarded', 'web'))?.port ?? undefined);
   await waitFor('loopback refused', async () => ((await body(port)) === 'HTTP 403' ? true : undefined));
   // Labels are fixed for a container's life: recreated under its name, it keeps its identity and port.
   await container.remove({ force: true });
-  container = await httpContainer('ap-guarded', { 'appproxy.apps.web.port': '80', 'appproxy.apps.web.allow': '127.0.0.1/32' });
+  await httpContainer('ap-guarded', { 'appproxy.apps.web.port': '80', 'appproxy.apps.web.allow': '127.0.0.1/32' });
   await waitFor('loopback admitted', async () => ((await body(port)) === 'ap-guarded' ? true : undefined));
   assert.equal((await appNamed(appproxy, 'ap-guarded', 'web'))?.port, port, 'the same port after the container was recreated');
 });

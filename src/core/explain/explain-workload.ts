@@ -258,5 +258,3 @@ export function findWorkload(workloads: readonly Workload[], query: string, dist
     .map((entry) => entry.name);
   return { found: undefined, closest };
 }
-
-export type { BuildProblem };

@@ -26,7 +26,7 @@ export type LabelTreeResult =
  * would make every recursive step after decoding (copy, merge, key writing, rendering) exhaust the
  * stack and take every other workload down with it.
  */
-export const MAX_LABEL_SEGMENTS = 100;
+const MAX_LABEL_SEGMENTS = 100;
 // Not a setting, unlike the limits of core/limits.ts: it guards the stack, not the store. Raised
 // far enough it would crash the process instead of refusing one workload, and no Traefik field
 // has a use for more than a tenth of it, so there is nothing for an operator to trade.

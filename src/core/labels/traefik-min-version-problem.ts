@@ -1,7 +1,7 @@
 import { compareTraefikVersions, formatTraefikVersion, type TraefikVersion } from '../schema/traefik-version.ts';
 
 /** The setting a user raises to accept newer fields, as every entry point spells it. */
-export const TRAEFIK_MIN_VERSION_SETTING = '--traefik-min-version (APPPROXY_TRAEFIK_MIN_VERSION, traefikMinVersion in the file)';
+const TRAEFIK_MIN_VERSION_SETTING = '--traefik-min-version (APPPROXY_TRAEFIK_MIN_VERSION, traefikMinVersion in the file)';
 
 /**
  * Why a field or value the target Traefik cannot read is refused, or undefined when every Traefik

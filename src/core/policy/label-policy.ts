@@ -27,7 +27,7 @@ export interface LabelPolicy {
 export const allowEverything: LabelPolicy = Object.freeze({ refuseProviders: [], refuseServerOverride: false, entryPoints: [], hosts: [], requireMiddlewares: false });
 
 /** How each setting is set, as every message spells it. */
-export const POLICY_SETTINGS = {
+const POLICY_SETTINGS = {
   refuseProviders: '--policy-refuse-providers (APPPROXY_POLICY_REFUSE_PROVIDERS, policy.refuseProviders in the file)',
   refuseServerOverride: '--policy-refuse-server-override (APPPROXY_POLICY_REFUSE_SERVER_OVERRIDE, policy.refuseServerOverride in the file)',
   entryPoints: '--policy-entrypoints (APPPROXY_POLICY_ENTRYPOINTS, policy.entryPoints in the file)',

@@ -44,7 +44,7 @@ function isStructName(name: string): name is StructName {
 }
 
 /** Parses a type expression such as `Server[]`, `map<string>`, `enum(a|b)[]`. Throws on a schema typo (a programming error). */
-export function parseTypeExpression(expression: string): FieldType {
+function parseTypeExpression(expression: string): FieldType {
   if (expression.endsWith('[]')) {
     return { kind: 'list', item: parseTypeExpression(expression.slice(0, -2)) };
   }
