@@ -8,7 +8,7 @@ import type { DockerEngine } from './docker-engine.ts';
  * The container `name` names, when it is a Swarm task container: not a workload of its own (its
  * service is), so listings leave it out, but `explain` must be able to say just that.
  */
-export async function swarmTaskContainer(engine: DockerEngine, name: string): Promise<Workload | undefined> {
+async function swarmTaskContainer(engine: DockerEngine, name: string): Promise<Workload | undefined> {
   try {
     const inspect = await engine.inspectContainer(name);
     return inspect?.Config?.Labels?.['com.docker.swarm.service.id'] === undefined ? undefined : containerToWorkload(inspect);

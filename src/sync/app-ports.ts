@@ -10,7 +10,7 @@ export interface PortHolding {
   readonly owner: string;
 }
 
-export function encodePortHolding(holding: PortHolding): string {
+function encodePortHolding(holding: PortHolding): string {
   return JSON.stringify({ app: holding.app, owner: holding.owner });
 }
 

@@ -19,7 +19,7 @@ export interface AppOwner {
 }
 
 /** Lower-case letters, digits and single `-`: the one form that is a DNS label, a resource name and etcd-safe. */
-export function dnsText(text: string): string {
+function dnsText(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

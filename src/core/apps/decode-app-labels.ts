@@ -35,7 +35,7 @@ export interface DecodedApps {
   readonly warnings: readonly LabelProblem[];
 }
 
-export const APP_FIELDS = ['port', 'protocol', 'frontend', 'subdomain', 'frontend-port', 'allow', 'sticky', 'health', 'idle-timeout'] as const;
+const APP_FIELDS = ['port', 'protocol', 'frontend', 'subdomain', 'frontend-port', 'allow', 'sticky', 'health', 'idle-timeout'] as const;
 type AppField = (typeof APP_FIELDS)[number];
 
 /** An app name is also part of host names and resource names: a DNS label, lower case. */

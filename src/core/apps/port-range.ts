@@ -8,7 +8,7 @@ export interface PortRange {
  * Each port of the range is a Traefik entry point, a listener of its own: a range wider than this
  * is a typo (10205-20300 for 10205-10300), not a plan.
  */
-export const MAX_PORT_RANGE_SIZE = 1024;
+const MAX_PORT_RANGE_SIZE = 1024;
 
 export type PortRangeResult = { readonly ok: true; readonly value: PortRange } | { readonly ok: false; readonly message: string };
 

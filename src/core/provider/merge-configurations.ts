@@ -95,7 +95,7 @@ function sortedByOrigin<T extends { readonly origin: string }>(items: readonly T
 }
 
 /** The contributions of each resource of `configurations`, grouped by section, kind and folded name, in origin order. */
-export function resourceContributions(configurations: readonly NamedConfiguration[]): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {
+function resourceContributions(configurations: readonly NamedConfiguration[]): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {
   const groups = new Map<string, { section: string; kind: string; contributions: ResourceContribution[] }>();
   for (const { origin, workload, configuration } of sortedByOrigin(configurations)) {
     for (const { section, kind, name, definition } of resourcesIn(configuration)) {
@@ -112,7 +112,7 @@ export function resourceContributions(configurations: readonly NamedConfiguratio
 }
 
 /** Conflicts in a fixed order (by kind as the schema lists them, then name), whatever order the merge found them in. */
-export function sortConflicts(conflicts: MergeConflict[]): MergeConflict[] {
+function sortConflicts(conflicts: MergeConflict[]): MergeConflict[] {
   const order = new Map(Object.entries(RESOURCE_KINDS).flatMap(([section, kinds]) => kinds.map((kind) => `${section} ${kind}`)).map((kind, index) => [kind, index]));
   return conflicts.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.reason.localeCompare(b.reason));
 }
