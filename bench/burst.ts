@@ -29,7 +29,10 @@ async function counters(daemon: DaemonProcess): Promise<{ transactions: number; 
 
 function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Math.round(Number(/(\d+) kB/.exec(status.split('\n').find((line) => line.startsWith(name)) ?? '')?.[1] ?? 0) / 102.4) / 10;
+  const field = (name: string) =>
+    Math.round(
+      Number(/(\d+) kB/.exec(status.split('\n').find((line) => line.startsWith(name)) ?? '')?.[1] ?? 0) / 102.4,
+    ) / 10;
   return { rssMiB: field('VmRSS:'), peakMiB: field('VmHWM:') };
 }
 
@@ -44,7 +47,12 @@ async function sweepBoth(hosts: string[], t0: number, gone: boolean) {
     sweepUntil(testEnv.traefikDocker.web, hosts, { gone, timeoutMs: 300_000 }),
   ]);
   const times = (done: Map<string, number>) => [...done.values()].map((at) => Math.round(at - t0));
-  const describe = (done: Map<string, number>) => ({ done: done.size, of: hosts.length, lastMs: Math.max(...times(done)), perRoute: summary(times(done)) });
+  const describe = (done: Map<string, number>) => ({
+    done: done.size,
+    of: hosts.length,
+    lastMs: Math.max(...times(done)),
+    perRoute: summary(times(done)),
+  });
   return { appproxy: describe(viaEtcd), dockerProvider: describe(viaDocker) };
 }
 
@@ -57,7 +65,10 @@ try {
     let before = await counters(daemon);
     let t0 = performance.now();
     const started = Promise.all(containers.map((container) => container.start())).then(() => since(t0));
-    const [startCallsMs, up] = await Promise.all([started.then((done) => (progress(`${size} start calls returned after ${done} ms`), done)), sweepBoth(names, t0, false)]);
+    const [startCallsMs, up] = await Promise.all([
+      started.then((done) => (progress(`${size} start calls returned after ${done} ms`), done)),
+      sweepBoth(names, t0, false),
+    ]);
     progress(`${size}: every route live`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const upCost = delta(await counters(daemon), before);
@@ -66,13 +77,21 @@ try {
     before = await counters(daemon);
     t0 = performance.now();
     const killed = Promise.all(containers.map((container) => container.kill())).then(() => since(t0));
-    const [killCallsMs, down] = await Promise.all([killed.then((done) => (progress(`${size} kill calls returned after ${done} ms`), done)), sweepBoth(names, t0, true)]);
+    const [killCallsMs, down] = await Promise.all([
+      killed.then((done) => (progress(`${size} kill calls returned after ${done} ms`), done)),
+      sweepBoth(names, t0, true),
+    ]);
     progress(`${size}: every route gone`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const downCost = delta(await counters(daemon), before);
     await removeBenchContainers(docker);
 
-    const row = { size, start: { dockerCallsMs: startCallsMs, ...up, etcd: upCost }, stop: { dockerCallsMs: killCallsMs, ...down, etcd: downCost }, daemonMemory: memory };
+    const row = {
+      size,
+      start: { dockerCallsMs: startCallsMs, ...up, etcd: upCost },
+      stop: { dockerCallsMs: killCallsMs, ...down, etcd: downCost },
+      daemonMemory: memory,
+    };
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
@@ -84,13 +103,21 @@ const line = (row: any, way: 'start' | 'stop') => {
   const r = row[way];
   return `| ${row.size} | ${way === 'start' ? 'all started' : 'all killed'} | ${r.dockerCallsMs.toFixed(0)} | ${r.appproxy.lastMs} (${r.appproxy.done}/${r.appproxy.of}) | ${r.dockerProvider.lastMs} (${r.dockerProvider.done}/${r.dockerProvider.of}) | ${r.appproxy.perRoute.p50} / ${r.dockerProvider.perRoute.p50} | ${r.etcd.transactions} / ${r.etcd.operations} | ${r.etcd.passes} |`;
 };
-writeResult('burst', {
-  setup: 'N busybox httpd containers, each with the same Host route under traefik.* and appproxy.*; every docker start (then kill) call issued at once; both Traefiks polled with requests, 32 in flight each',
-  rows,
-}, [
-  '| containers | burst | docker calls done (ms) | (a) appproxy: all live/gone (ms) | (b) Docker provider: all live/gone (ms) | per-route p50 (a) / (b) (ms) | etcd txns / ops | reconcile passes |',
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.flatMap((row) => [line(row, 'start'), line(row, 'stop')]),
-  '',
-  ...rows.map((row: any) => `appproxy RSS after ${row.size} containers: ${row.daemonMemory.rssMiB} MiB (peak ${row.daemonMemory.peakMiB} MiB).`),
-]);
+writeResult(
+  'burst',
+  {
+    setup:
+      'N busybox httpd containers, each with the same Host route under traefik.* and appproxy.*; every docker start (then kill) call issued at once; both Traefiks polled with requests, 32 in flight each',
+    rows,
+  },
+  [
+    '| containers | burst | docker calls done (ms) | (a) appproxy: all live/gone (ms) | (b) Docker provider: all live/gone (ms) | per-route p50 (a) / (b) (ms) | etcd txns / ops | reconcile passes |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((row) => [line(row, 'start'), line(row, 'stop')]),
+    '',
+    ...rows.map(
+      (row: any) =>
+        `appproxy RSS after ${row.size} containers: ${row.daemonMemory.rssMiB} MiB (peak ${row.daemonMemory.peakMiB} MiB).`,
+    ),
+  ],
+);

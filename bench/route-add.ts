@@ -31,12 +31,26 @@ try {
       await container.start();
       const started = performance.now();
       const [etcdAt, dockerAt] = await Promise.all([viaEtcd.seenAt(name, 300_000), viaDocker.seenAt(name, 300_000)]);
-      return { appproxy: etcdAt - begin, dockerProvider: dockerAt - begin, appproxyAfterEngine: etcdAt - started, dockerProviderAfterEngine: dockerAt - started, engineStart: started - begin };
+      return {
+        appproxy: etcdAt - begin,
+        dockerProvider: dockerAt - begin,
+        appproxyAfterEngine: etcdAt - started,
+        dockerProviderAfterEngine: dockerAt - started,
+        engineStart: started - begin,
+      };
     });
     await Promise.all([viaEtcd.stop(), viaDocker.stop()]);
     await removeBenchContainers(docker);
     const pick = (field: keyof (typeof samples)[number]) => summary(samples.map((sample) => Math.round(sample[field])));
-    const row = { concurrency, routes: count, appproxy: pick('appproxy'), dockerProvider: pick('dockerProvider'), appproxyAfterEngine: pick('appproxyAfterEngine'), dockerProviderAfterEngine: pick('dockerProviderAfterEngine'), engineStart: pick('engineStart') };
+    const row = {
+      concurrency,
+      routes: count,
+      appproxy: pick('appproxy'),
+      dockerProvider: pick('dockerProvider'),
+      appproxyAfterEngine: pick('appproxyAfterEngine'),
+      dockerProviderAfterEngine: pick('dockerProviderAfterEngine'),
+      engineStart: pick('engineStart'),
+    };
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
     await sleep(2000);
@@ -46,8 +60,20 @@ try {
 }
 
 const published: Record<number, number> = { 1: 328, 50: 631 };
-writeResult('route-add', { setup: 'route added = docker start of a labelled busybox container; done = router enabled in Traefik API (one back-to-back poller per Traefik); providersThrottleDuration=0s', published: { source: 'jupyterhub traefik-proxy docs, etcd proxy, 500 routes, throttle 0', medianMs: published }, rows }, [
-  '| concurrency | routes | jupyterhub etcd proxy, published p50 | (a) appproxy p50 / p90 from docker start | (b) Docker provider p50 / p90 from docker start | (a) p50 / p90 after the engine started it | (b) p50 / p90 after the engine started it | engine start call p50 |',
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.map((row) => `| ${row.concurrency} | ${row.routes} | ${published[row.concurrency]} ms | ${row.appproxy.p50} / ${row.appproxy.p90} ms | ${row.dockerProvider.p50} / ${row.dockerProvider.p90} ms | ${row.appproxyAfterEngine.p50} / ${row.appproxyAfterEngine.p90} ms | ${row.dockerProviderAfterEngine.p50} / ${row.dockerProviderAfterEngine.p90} ms | ${row.engineStart.p50} ms |`),
-]);
+writeResult(
+  'route-add',
+  {
+    setup:
+      'route added = docker start of a labelled busybox container; done = router enabled in Traefik API (one back-to-back poller per Traefik); providersThrottleDuration=0s',
+    published: { source: 'jupyterhub traefik-proxy docs, etcd proxy, 500 routes, throttle 0', medianMs: published },
+    rows,
+  },
+  [
+    '| concurrency | routes | jupyterhub etcd proxy, published p50 | (a) appproxy p50 / p90 from docker start | (b) Docker provider p50 / p90 from docker start | (a) p50 / p90 after the engine started it | (b) p50 / p90 after the engine started it | engine start call p50 |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.concurrency} | ${row.routes} | ${published[row.concurrency]} ms | ${row.appproxy.p50} / ${row.appproxy.p90} ms | ${row.dockerProvider.p50} / ${row.dockerProvider.p90} ms | ${row.appproxyAfterEngine.p50} / ${row.appproxyAfterEngine.p90} ms | ${row.dockerProviderAfterEngine.p50} / ${row.dockerProviderAfterEngine.p90} ms | ${row.engineStart.p50} ms |`,
+    ),
+  ],
+);

@@ -24,7 +24,8 @@ async function enabledAfter(api: string, router: string, t0: number, limitMs = 3
   const deadline = t0 + limitMs;
   while (performance.now() < deadline) {
     const response = await fetchWithin(`${api}/api/http/routers/${router}`, {}, 2000).catch(() => undefined);
-    if (response?.ok && ((await response.json()) as { status?: string }).status === 'enabled') return performance.now() - t0;
+    if (response?.ok && ((await response.json()) as { status?: string }).status === 'enabled')
+      return performance.now() - t0;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error(`router ${router} not enabled in ${api} within ${limitMs} ms`);
@@ -43,7 +44,9 @@ async function goneFrom(api: string, router: string, limitMs = 30_000): Promise<
 /** Start events of containers, by name, as this process sees them on the engine's stream. */
 async function startEvents(docker: Dockerode): Promise<{ seen: Map<string, number>; stop: () => void }> {
   const seen = new Map<string, number>();
-  const stream = (await docker.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['start'] }) })) as NodeJS.ReadableStream & { destroy(): void };
+  const stream = (await docker.getEvents({
+    filters: JSON.stringify({ type: ['container'], event: ['start'] }),
+  })) as NodeJS.ReadableStream & { destroy(): void };
   const lines = createInterface({ input: stream as unknown as Readable, crlfDelay: Infinity });
   lines.on('error', () => undefined);
   lines.on('line', (line) => {
@@ -75,24 +78,44 @@ try {
     for (let index = 0; index < samples; index += 1) {
       const name = `probe${fleet}-${index}`;
       const container = await createBenchContainer(docker, name, { NetworkMode: 'appproxy-bench' });
-      const watcher = await within(`the etcd watch of ${name}`, 10_000, etcd.watch().key(`traefik/http/routers/${name}/rule`).create());
+      const watcher = await within(
+        `the etcd watch of ${name}`,
+        10_000,
+        etcd.watch().key(`traefik/http/routers/${name}/rule`).create(),
+      );
       let committedAt = Number.NaN;
       watcher.on('put', () => (committedAt = performance.now()));
       await container.start();
       const t0 = performance.now();
-      const [a, b] = await Promise.all([enabledAfter(testEnv.traefikEtcd.api, `${name}@etcd`, t0), enabledAfter(testEnv.traefikDocker.api, `${name}@docker`, t0)]);
+      const [a, b] = await Promise.all([
+        enabledAfter(testEnv.traefikEtcd.api, `${name}@etcd`, t0),
+        enabledAfter(testEnv.traefikDocker.api, `${name}@docker`, t0),
+      ]);
       await within('the etcd watch to end', 10_000, watcher.cancel());
       viaEtcd.push(a);
       viaDocker.push(b);
       const eventAt = events.seen.get(name);
       if (eventAt !== undefined && Number.isFinite(committedAt)) ownPart.push(committedAt - eventAt);
       await container.remove({ force: true });
-      await Promise.all([goneFrom(testEnv.traefikEtcd.api, `${name}@etcd`), goneFrom(testEnv.traefikDocker.api, `${name}@docker`)]);
-      progress(`fleet ${fleet} sample ${index + 1}/${samples}: appproxy ${a.toFixed(0)} ms, Docker provider ${b.toFixed(0)} ms, start event → committed ${(ownPart.at(-1) ?? Number.NaN).toFixed(1)} ms`);
+      await Promise.all([
+        goneFrom(testEnv.traefikEtcd.api, `${name}@etcd`),
+        goneFrom(testEnv.traefikDocker.api, `${name}@docker`),
+      ]);
+      progress(
+        `fleet ${fleet} sample ${index + 1}/${samples}: appproxy ${a.toFixed(0)} ms, Docker provider ${b.toFixed(0)} ms, start event → committed ${(ownPart.at(-1) ?? Number.NaN).toFixed(1)} ms`,
+      );
     }
     const etcdSummary = summary(viaEtcd);
     const dockerSummary = summary(viaDocker);
-    rows.push({ fleet, appproxyThroughEtcd: etcdSummary, traefikDockerProvider: dockerSummary, ratioP50: etcdSummary.p50 / dockerSummary.p50, ratioP90: etcdSummary.p90 / dockerSummary.p90, startEventToCommit: summary(ownPart), raw: { viaEtcd, viaDocker, ownPart } });
+    rows.push({
+      fleet,
+      appproxyThroughEtcd: etcdSummary,
+      traefikDockerProvider: dockerSummary,
+      ratioP50: etcdSummary.p50 / dockerSummary.p50,
+      ratioP90: etcdSummary.p90 / dockerSummary.p90,
+      startEventToCommit: summary(ownPart),
+      raw: { viaEtcd, viaDocker, ownPart },
+    });
   }
   events.stop();
 } finally {
@@ -103,7 +126,10 @@ try {
 const table: string[] = [
   '| running containers | appproxy → etcd → Traefik p50 / p90 (ms) | Traefik Docker provider p50 / p90 (ms) | ratio p50 / p90 | appproxy start event → committed p50 / p90 (ms) |',
   '|---|---|---|---|---|',
-  ...rows.map((row: any) => `| ${row.fleet} | ${row.appproxyThroughEtcd.p50.toFixed(0)} / ${row.appproxyThroughEtcd.p90.toFixed(0)} | ${row.traefikDockerProvider.p50.toFixed(0)} / ${row.traefikDockerProvider.p90.toFixed(0)} | ${row.ratioP50.toFixed(2)} / ${row.ratioP90.toFixed(2)} | ${row.startEventToCommit.p50.toFixed(1)} / ${row.startEventToCommit.p90.toFixed(1)} |`),
+  ...rows.map(
+    (row: any) =>
+      `| ${row.fleet} | ${row.appproxyThroughEtcd.p50.toFixed(0)} / ${row.appproxyThroughEtcd.p90.toFixed(0)} | ${row.traefikDockerProvider.p50.toFixed(0)} / ${row.traefikDockerProvider.p90.toFixed(0)} | ${row.ratioP50.toFixed(2)} / ${row.ratioP90.toFixed(2)} | ${row.startEventToCommit.p50.toFixed(1)} / ${row.startEventToCommit.p90.toFixed(1)} |`,
+  ),
   '',
   `${samples} samples per size, measured from \`docker start\` returning to the router enabled in each Traefik's API (2 ms polling), Traefik 3.7 twice with providersThrottleDuration=0s on the same engine.`,
 ];

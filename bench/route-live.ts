@@ -36,18 +36,27 @@ try {
   for (let index = 0; index < samples; index += 1) {
     const name = `bench-${index}`;
     const container = await createBenchContainer(docker, name);
-    const watcher = await within(`the etcd watch of ${name}`, 10_000, etcd.watch().key(`traefik/http/routers/${name}/rule`).create());
+    const watcher = await within(
+      `the etcd watch of ${name}`,
+      10_000,
+      etcd.watch().key(`traefik/http/routers/${name}/rule`).create(),
+    );
     let committed = Number.NaN;
     const t0 = performance.now();
     watcher.on('put', () => (committed = performance.now() - t0));
     await container.start();
-    const [viaEtcd, viaDocker] = await Promise.all([liveAfter(testEnv.traefikEtcd.web, name, t0), liveAfter(testEnv.traefikDocker.web, name, t0)]);
+    const [viaEtcd, viaDocker] = await Promise.all([
+      liveAfter(testEnv.traefikEtcd.web, name, t0),
+      liveAfter(testEnv.traefikDocker.web, name, t0),
+    ]);
     await within('the etcd watch to end', 10_000, watcher.cancel());
     appproxyMs.push(viaEtcd);
     dockerProviderMs.push(viaDocker);
     etcdMs.push(committed);
     await container.remove({ force: true });
-    process.stdout.write(`sample ${index + 1}/${samples}: appproxy ${viaEtcd.toFixed(0)} ms, Docker provider ${viaDocker.toFixed(0)} ms, etcd commit ${committed.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `sample ${index + 1}/${samples}: appproxy ${viaEtcd.toFixed(0)} ms, Docker provider ${viaDocker.toFixed(0)} ms, etcd commit ${committed.toFixed(0)} ms\n`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 } finally {
@@ -57,7 +66,8 @@ try {
 const result = {
   measured: new Date().toISOString(),
   samples,
-  setup: 'one container with the same route under traefik.* and appproxy.*; Traefik 3.7 twice (Docker provider; etcd provider), providersThrottleDuration=0s; 2 ms polling through each entry point',
+  setup:
+    'one container with the same route under traefik.* and appproxy.*; Traefik 3.7 twice (Docker provider; etcd provider), providersThrottleDuration=0s; 2 ms polling through each entry point',
   appproxyThroughEtcd: summary(appproxyMs),
   traefikDockerProvider: summary(dockerProviderMs),
   etcdCommit: summary(etcdMs),
@@ -66,8 +76,19 @@ const result = {
 };
 mkdirSync(out, { recursive: true });
 writeFileSync(`${out}route-live.json`, `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(`${out}route-live.svg`, cdfChart({ 'appproxy → etcd → Traefik': appproxyMs, "Traefik's Docker provider": dockerProviderMs, 'keys committed in etcd': etcdMs }, 'ms from docker start'));
-const row = (name: string, s: Summary) => `| ${name} | ${s.n} | ${s.p50.toFixed(0)} | ${s.p90.toFixed(0)} | ${s.p99.toFixed(0)} | ${s.max.toFixed(0)} |`;
+writeFileSync(
+  `${out}route-live.svg`,
+  cdfChart(
+    {
+      'appproxy → etcd → Traefik': appproxyMs,
+      "Traefik's Docker provider": dockerProviderMs,
+      'keys committed in etcd': etcdMs,
+    },
+    'ms from docker start',
+  ),
+);
+const row = (name: string, s: Summary) =>
+  `| ${name} | ${s.n} | ${s.p50.toFixed(0)} | ${s.p90.toFixed(0)} | ${s.p99.toFixed(0)} | ${s.max.toFixed(0)} |`;
 const table = [
   '| route live after `docker start` (ms) | n | p50 | p90 | p99 | max |',
   '|---|---|---|---|---|---|',

@@ -32,7 +32,10 @@ const out = new URL('./results/', import.meta.url).pathname;
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function countKeys(client: Etcd3): Promise<number> {
-  const [tree, claims] = await Promise.all([client.getAll().prefix(`${ROOT_KEY}/`).count(), client.getAll().prefix(`appproxy/claims/${ROOT_KEY}/`).count()]);
+  const [tree, claims] = await Promise.all([
+    client.getAll().prefix(`${ROOT_KEY}/`).count(),
+    client.getAll().prefix(`appproxy/claims/${ROOT_KEY}/`).count(),
+  ]);
   return tree + claims;
 }
 
@@ -85,14 +88,27 @@ async function one(size: number): Promise<Record<string, unknown>> {
   const logger = pino({ level: 'silent' });
   const store = new CountingStore(client, logger);
   const lease = await store.openLease(120, () => undefined);
-  const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout(ROOT_KEY, OWNER),
+    compiled: compiled.value,
+    lease,
+    logger,
+  });
   const pass = async () => {
     const begin = performance.now();
     const cpu = process.cpuUsage();
     const loads = store.loads;
     const outcome = await engine.sync();
     const used = process.cpuUsage(cpu);
-    return { ms: ms(begin), cpuMs: Math.round((used.user + used.system) / 100) / 10, transactions: outcome.transactions, operations: outcome.operations, planned: outcome.planned, storeReads: store.loads - loads };
+    return {
+      ms: ms(begin),
+      cpuMs: Math.round((used.user + used.system) / 100) / 10,
+      transactions: outcome.transactions,
+      operations: outcome.operations,
+      planned: outcome.planned,
+      storeReads: store.loads - loads,
+    };
   };
   try {
     const start = performance.now();
@@ -108,7 +124,11 @@ async function one(size: number): Promise<Record<string, unknown>> {
     engine.requestFullPass();
     const resyncPass = await pass();
     const resyncUsed = process.cpuUsage(resyncCpu);
-    const resync = { ...resyncPass, ms: ms(resyncStart), cpuMs: Math.round((resyncUsed.user + resyncUsed.system) / 100) / 10 };
+    const resync = {
+      ...resyncPass,
+      ms: ms(resyncStart),
+      cpuMs: Math.round((resyncUsed.user + resyncUsed.system) / 100) / 10,
+    };
     const addMs: number[] = [];
     const addOps: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
@@ -136,7 +156,11 @@ async function one(size: number): Promise<Record<string, unknown>> {
       engine: 'v2 (incremental, mirror)',
       size,
       reconcile: { first, keysInEtcd: keysAfterFirst, resync, addOne, removeOne, removeAll, keysAfterRemoveAll },
-      rssMiB: { before: mib(rssBefore), afterFirstReconcile: mib(rssAfterFirst), peak: mib(process.resourceUsage().maxRSS * 1024) },
+      rssMiB: {
+        before: mib(rssBefore),
+        afterFirstReconcile: mib(rssAfterFirst),
+        peak: mib(process.resourceUsage().maxRSS * 1024),
+      },
     };
   } finally {
     await engine.stop();
@@ -161,7 +185,10 @@ function core(size: number): Record<string, unknown> {
   start = performance.now();
   const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey: ROOT_KEY, ownerId: OWNER });
   const kvMs = ms(start);
-  if (build.routed.length !== size || build.problems.length > 0) throw new Error(`expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`);
+  if (build.routed.length !== size || build.problems.length > 0)
+    throw new Error(
+      `expected ${size} routed workloads, got ${build.routed.length} and ${build.problems.length} problems`,
+    );
   return { keys: pairs.size, buildMs, kvMs, totalMs: Math.round((buildMs + kvMs) * 10) / 10 };
 }
 
@@ -192,7 +219,11 @@ function topFunctions(file: string, count: number): { fn: string; selfMs: number
 
 function profile(size: number): { fn: string; selfMs: number; share: number }[] {
   const dir = mkdtempSync(join(tmpdir(), 'appproxy-prof-'));
-  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+  execFileSync(
+    process.execPath,
+    ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)],
+    { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 },
+  );
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no profile written in ${dir}`);
   return topFunctions(join(dir, file), 15);
@@ -212,11 +243,19 @@ function svg(rows: Record<string, any>[]): string {
   const x = (n: number) => pad + ((width - 2 * pad) * n) / maxN;
   const y = (value: number) => height - pad - ((height - 2 * pad) * value) / maxMs;
   const lines = series.map(([name, color, pick], index) => {
-    const points = [{ size: 0, v: 0 }, ...rows.map((row) => ({ size: row.size, v: pick(row) }))].map((p) => `${x(p.size).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
+    const points = [{ size: 0, v: 0 }, ...rows.map((row) => ({ size: row.size, v: pick(row) }))]
+      .map((p) => `${x(p.size).toFixed(1)},${y(p.v).toFixed(1)}`)
+      .join(' ');
     return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${pad + 10}" y="${pad + 18 * index}" fill="${color}" font-size="13">${name}</text>`;
   });
-  const xTicks = rows.map((row) => `<text x="${x(row.size).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${row.size}</text>`);
-  const yTicks = Array.from({ length: 5 }, (_, i) => (maxMs * i) / 4).map((v) => `<text x="${pad - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end">${(v / 1000).toFixed(1)}</text>`);
+  const xTicks = rows.map(
+    (row) =>
+      `<text x="${x(row.size).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${row.size}</text>`,
+  );
+  const yTicks = Array.from({ length: 5 }, (_, i) => (maxMs * i) / 4).map(
+    (v) =>
+      `<text x="${pad - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end">${(v / 1000).toFixed(1)}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#888"/>
@@ -236,16 +275,24 @@ if (args[0] === '--one') {
 } else if (args[0] === '--core') {
   process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
 } else if (args[0] === '--profile') {
-  for (const row of profile(Number(args[1] ?? 10_000))) process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
+  for (const row of profile(Number(args[1] ?? 10_000)))
+    process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
 } else {
   // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
   // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
   const oldAt = args.indexOf('--old');
   const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
-  const sizes = args.filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1)).map(Number).filter((n) => n > 0);
+  const sizes = args
+    .filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1))
+    .map(Number)
+    .filter((n) => n > 0);
   if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
   const child = (script: string, mode: string, size: number) => {
-    const run = spawnSync(process.execPath, [script, mode, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1_800_000 });
+    const run = spawnSync(process.execPath, [script, mode, String(size)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      timeout: 1_800_000,
+    });
     if (run.status !== 0) throw new Error(`${script} ${mode} ${size} failed:\n${run.stderr}`);
     return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, any>;
   };
@@ -257,20 +304,24 @@ if (args[0] === '--one') {
     if (oldDir !== undefined && size <= 10_000) row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
     rows.push(row);
     const r = row.reconcile;
-    process.stdout.write(`${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms` : ''}\n`);
+    process.stdout.write(
+      `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms` : ''}\n`,
+    );
   }
   const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
   const hotSpots = profile(profiled);
   const result = {
     measured: new Date().toISOString(),
-    setup: 'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against the test etcd (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed',
+    setup:
+      'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against the test etcd (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed',
     rows,
     hotSpots: { size: profiled, top: hotSpots },
   };
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${out}scale.svg`, svg(rows));
-  const old = (row: Record<string, any>, pick: (r: Record<string, any>) => unknown) => (row.old ? String(pick(row.old)) : '–');
+  const old = (row: Record<string, any>, pick: (r: Record<string, any>) => unknown) =>
+    row.old ? String(pick(row.old)) : '–';
   const table = [
     '| workloads | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS (MiB) | old engine: first / resync / add one / remove one (ms), RSS (MiB) |',
     '|---|---|---|---|---|---|---|---|',

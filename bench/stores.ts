@@ -43,9 +43,14 @@ async function clear(kv: KvStore): Promise<void> {
     await kv.client.delete().key(ROOT_KEY);
     return;
   }
-  const keys = (await kv.load([...prefixes.map((key) => ({ key, prefix: true })), { key: ROOT_KEY, prefix: false }])).entries.map((entry) => entry.key);
+  const keys = (
+    await kv.load([...prefixes.map((key) => ({ key, prefix: true })), { key: ROOT_KEY, prefix: false }])
+  ).entries.map((entry) => entry.key);
   for (let start = 0; start < keys.length; start += 2000) {
-    await kv.apply({ operations: keys.slice(start, start + 2000).map((key) => ({ type: 'delete' as const, key })), guards: [] }, '0');
+    await kv.apply(
+      { operations: keys.slice(start, start + 2000).map((key) => ({ type: 'delete' as const, key })), guards: [] },
+      '0',
+    );
   }
 }
 
@@ -56,10 +61,19 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
   const logger = pino({ level: 'silent' });
   const etcd = name === 'etcd' ? etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 60 }) : undefined;
   const redis = name === 'redis' ? redisFromConfig({ url: testEnv.redisUrl, timeoutSeconds: 60 }) : undefined;
-  const store: KvStore = etcd !== undefined ? new EtcdStore(etcd, logger) : new RedisStore(redis as NonNullable<typeof redis>, logger, 60_000);
+  const store: KvStore =
+    etcd !== undefined
+      ? new EtcdStore(etcd, logger)
+      : new RedisStore(redis as NonNullable<typeof redis>, logger, 60_000);
   await clear(store);
   const lease = await store.openLease(120, () => undefined);
-  const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled: compiled.value, lease, logger });
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout(ROOT_KEY, OWNER),
+    compiled: compiled.value,
+    lease,
+    logger,
+  });
   try {
     engine.desired.replaceWorkloads(workloads);
     let begin = performance.now();
@@ -79,7 +93,15 @@ async function scaleOne(name: StoreName, size: number): Promise<Record<string, u
       add.push(performance.now() - begin);
     }
     const addOne = summary(add);
-    return { store: name, size, keys, first: { ms: firstMs, transactions: first.transactions }, resyncMs, addOne: { p50: Math.round(addOne.p50 * 10) / 10, p99: Math.round(addOne.p99 * 10) / 10 }, rssMiB: mib(process.resourceUsage().maxRSS * 1024) };
+    return {
+      store: name,
+      size,
+      keys,
+      first: { ms: firstMs, transactions: first.transactions },
+      resyncMs,
+      addOne: { p50: Math.round(addOne.p50 * 10) / 10, p99: Math.round(addOne.p99 * 10) / 10 },
+      rssMiB: mib(process.resourceUsage().maxRSS * 1024),
+    };
   } finally {
     await engine.stop();
     lease.release();
@@ -97,8 +119,16 @@ async function routeAdd(runs: readonly [number, number][]): Promise<Record<strin
   await removeBenchContainers(docker);
   for (const store of Object.values(stores)) await store.clearTree('traefik');
   const daemons = [
-    await startDaemon({ owner: 'bench-etcd', port: 19197, args: ['--log-level', 'warn', '--etcd-endpoints', testEnv.etcdEndpoint, '--store', 'etcd'] }),
-    await startDaemon({ owner: 'bench-redis', port: 19198, args: ['--log-level', 'warn', '--store', 'redis', '--redis-url', testEnv.redisUrl] }),
+    await startDaemon({
+      owner: 'bench-etcd',
+      port: 19197,
+      args: ['--log-level', 'warn', '--etcd-endpoints', testEnv.etcdEndpoint, '--store', 'etcd'],
+    }),
+    await startDaemon({
+      owner: 'bench-redis',
+      port: 19198,
+      args: ['--log-level', 'warn', '--store', 'redis', '--redis-url', testEnv.redisUrl],
+    }),
   ];
   const rows: Record<string, unknown>[] = [];
   try {
@@ -113,7 +143,12 @@ async function routeAdd(runs: readonly [number, number][]): Promise<Record<strin
         await started.start();
         const engineDone = performance.now();
         const [etcdAt, redisAt] = await Promise.all([viaEtcd.seenAt(name, 300_000), viaRedis.seenAt(name, 300_000)]);
-        return { etcd: etcdAt - begin, redis: redisAt - begin, etcdAfterEngine: etcdAt - engineDone, redisAfterEngine: redisAt - engineDone };
+        return {
+          etcd: etcdAt - begin,
+          redis: redisAt - begin,
+          etcdAfterEngine: etcdAt - engineDone,
+          redisAfterEngine: redisAt - engineDone,
+        };
       });
       await Promise.all([viaEtcd.stop(), viaRedis.stop()]);
       await removeBenchContainers(docker);
@@ -122,7 +157,15 @@ async function routeAdd(runs: readonly [number, number][]): Promise<Record<strin
       const ratios = summary(samples.map((sample) => sample.redis / sample.etcd));
       const etcdAfterEngine = summary(samples.map((sample) => Math.round(sample.etcdAfterEngine)));
       const redisAfterEngine = summary(samples.map((sample) => Math.round(sample.redisAfterEngine)));
-      const row = { concurrency, routes: count, etcd, redis, etcdAfterEngine, redisAfterEngine, redisOverEtcdMedianRatio: Math.round(ratios.p50 * 100) / 100 };
+      const row = {
+        concurrency,
+        routes: count,
+        etcd,
+        redis,
+        etcdAfterEngine,
+        redisAfterEngine,
+        redisOverEtcdMedianRatio: Math.round(ratios.p50 * 100) / 100,
+      };
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
       await sleep(2000);
@@ -153,20 +196,43 @@ const add = await routeAdd([
 const scale: Record<string, any>[] = [];
 for (const size of sizes) {
   for (const name of ['etcd', 'redis'] as const) {
-    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', name, String(size)], { encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 24 });
+    const child = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--one', name, String(size)], {
+      encoding: 'utf8',
+      timeout: 1_800_000,
+      maxBuffer: 1 << 24,
+    });
     if (child.status !== 0) throw new Error(`scale ${name} ${size} failed: ${child.stderr}`);
     const row = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, any>;
     scale.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 }
-const published = { source: 'jupyterhub traefik-proxy docs, Redis proxy, concurrency 1, including its wait for the route', medianMs: 230 };
-writeResult('stores', { setup: 'route added = docker start of a labelled busybox container, routed by two daemons at once (one per store); done = router enabled in each Traefik API (one back-to-back poller each); providersThrottleDuration=0s. Scale: synthetic workloads through the sync engine, one process per store and size', published, routeAdd: add, scale }, [
-  '| route-add: concurrency | routes | jupyterhub Redis proxy, published p50 | appproxy → etcd p50 / p90 from docker start | appproxy → Redis p50 / p90 from docker start | etcd p50 after the engine started it | Redis p50 after the engine started it | Redis / etcd, median of per-route ratios |',
-  '|---|---|---|---|---|---|---|---|',
-  ...add.map((row: Record<string, any>) => `| ${row.concurrency} | ${row.routes} | ${row.concurrency === 1 ? '230 ms' : '-'} | ${row.etcd.p50} / ${row.etcd.p90} ms | ${row.redis.p50} / ${row.redis.p90} ms | ${row.etcdAfterEngine.p50} ms | ${row.redisAfterEngine.p50} ms | ${row.redisOverEtcdMedianRatio} |`),
-  '',
-  '| scale: workloads | store | keys | first sync | resync, nothing changed | add one p50 / p99 | peak RSS |',
-  '|---|---|---|---|---|---|---|',
-  ...scale.map((row) => `| ${row.size} | ${row.store} | ${row.keys} | ${row.first.ms} ms (${row.first.transactions} txns) | ${row.resyncMs} ms | ${row.addOne.p50} / ${row.addOne.p99} ms | ${row.rssMiB} MiB |`),
-]);
+const published = {
+  source: 'jupyterhub traefik-proxy docs, Redis proxy, concurrency 1, including its wait for the route',
+  medianMs: 230,
+};
+writeResult(
+  'stores',
+  {
+    setup:
+      'route added = docker start of a labelled busybox container, routed by two daemons at once (one per store); done = router enabled in each Traefik API (one back-to-back poller each); providersThrottleDuration=0s. Scale: synthetic workloads through the sync engine, one process per store and size',
+    published,
+    routeAdd: add,
+    scale,
+  },
+  [
+    '| route-add: concurrency | routes | jupyterhub Redis proxy, published p50 | appproxy → etcd p50 / p90 from docker start | appproxy → Redis p50 / p90 from docker start | etcd p50 after the engine started it | Redis p50 after the engine started it | Redis / etcd, median of per-route ratios |',
+    '|---|---|---|---|---|---|---|---|',
+    ...add.map(
+      (row: Record<string, any>) =>
+        `| ${row.concurrency} | ${row.routes} | ${row.concurrency === 1 ? '230 ms' : '-'} | ${row.etcd.p50} / ${row.etcd.p90} ms | ${row.redis.p50} / ${row.redis.p90} ms | ${row.etcdAfterEngine.p50} ms | ${row.redisAfterEngine.p50} ms | ${row.redisOverEtcdMedianRatio} |`,
+    ),
+    '',
+    '| scale: workloads | store | keys | first sync | resync, nothing changed | add one p50 / p99 | peak RSS |',
+    '|---|---|---|---|---|---|---|',
+    ...scale.map(
+      (row) =>
+        `| ${row.size} | ${row.store} | ${row.keys} | ${row.first.ms} ms (${row.first.transactions} txns) | ${row.resyncMs} ms | ${row.addOne.p50} / ${row.addOne.p99} ms | ${row.rssMiB} MiB |`,
+    ),
+  ],
+);

@@ -36,14 +36,16 @@ const EXTERNAL_TYPES: Record<string, ListingType> = {
   'github.com/traefik/paerser/types.Duration': { kind: 'scalar', scalar: 'duration' },
 };
 
-const BUILTIN_SCALARS: Record<string, ListingType> = Object.fromEntries([
-  ['string', 'string'],
-  ['bool', 'bool'],
-  ...['int', 'int8', 'int16', 'int32', 'int64'].map((name) => [name, 'int']),
-  ...['uint', 'uint8', 'uint16', 'uint32', 'uint64', 'byte'].map((name) => [name, 'uint']),
-  ['float32', 'float'],
-  ['float64', 'float'],
-].map(([name, scalar]) => [name, { kind: 'scalar', scalar } as ListingType]));
+const BUILTIN_SCALARS: Record<string, ListingType> = Object.fromEntries(
+  [
+    ['string', 'string'],
+    ['bool', 'bool'],
+    ...['int', 'int8', 'int16', 'int32', 'int64'].map((name) => [name, 'int']),
+    ...['uint', 'uint8', 'uint16', 'uint32', 'uint64', 'byte'].map((name) => [name, 'uint']),
+    ['float32', 'float'],
+    ['float64', 'float'],
+  ].map(([name, scalar]) => [name, { kind: 'scalar', scalar } as ListingType]),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Reading Go source
@@ -125,7 +127,8 @@ function parseGoFile(file: string, text: string, pkg: GoPackage): void {
       }
       // Any other type: kept as written, and read only if a listed field uses it.
       const named = /^type (\w+) (?:= )?(.+?)\s*(\/\/.*)?$/.exec(line);
-      if (named?.[1] !== undefined && named[2] !== undefined) pkg.namedTypes.set(named[1], { underlying: named[2], imports });
+      if (named?.[1] !== undefined && named[2] !== undefined)
+        pkg.namedTypes.set(named[1], { underlying: named[2], imports });
     }
   }
 }
@@ -153,7 +156,8 @@ function structFields(struct: GoStruct): GoField[] {
     }
     const field = FIELD.exec(line);
     const embedded = field === null ? EMBEDDED.exec(line) : null;
-    if (field?.[1] !== undefined && field[2] !== undefined) fields.push({ name: field[1], goType: field[2], tag: field[3] ?? '', doc });
+    if (field?.[1] !== undefined && field[2] !== undefined)
+      fields.push({ name: field[1], goType: field[2], tag: field[3] ?? '', doc });
     else if (embedded?.[1] !== undefined) fields.push({ name: '', goType: embedded[1], tag: embedded[2] ?? '', doc });
     else throw new Error(`${struct.file}: ${struct.name}: cannot read the field "${line}"`);
     doc = [];
@@ -285,14 +289,21 @@ class Lister {
     return { file: struct.file, fields, notDecoded };
   }
 
-  #addFields(pkg: GoPackage, struct: GoStruct, embeddedFrom: string | undefined, fields: ListingField[], notDecoded: string[]): void {
+  #addFields(
+    pkg: GoPackage,
+    struct: GoStruct,
+    embeddedFrom: string | undefined,
+    fields: ListingField[],
+    notDecoded: string[],
+  ): void {
     for (const field of structFields(struct)) {
       const json = tagValue(field.tag, 'json');
       const jsonName = json?.split(',')[0];
       if (field.name === '' && (jsonName === undefined || jsonName === '')) {
         // Embedded without a JSON name: its fields are promoted into this struct.
         const inner = this.#namedStruct(pkg, struct.imports, field.goType.replace(/^\*/, ''));
-        if (inner === undefined) throw new Error(`${struct.name}: embedded ${field.goType} is not a struct of this repository`);
+        if (inner === undefined)
+          throw new Error(`${struct.name}: embedded ${field.goType} is not a struct of this repository`);
         this.#addFields(inner.pkg, inner.struct, `${inner.pkg.name}.${inner.struct.name}`, fields, notDecoded);
         continue;
       }
@@ -304,7 +315,9 @@ class Lister {
         notDecoded.push(name);
         continue;
       }
-      const kubebuilder = field.doc.map((line) => /\+kubebuilder:validation:Enum=(\S+)/.exec(line)?.[1]).find((values) => values !== undefined);
+      const kubebuilder = field.doc
+        .map((line) => /\+kubebuilder:validation:Enum=(\S+)/.exec(line)?.[1])
+        .find((values) => values !== undefined);
       const enumFrom: string[] = [];
       let type = this.#resolve(pkg, struct.imports, field.goType, enumFrom);
       if (kubebuilder !== undefined) {
@@ -329,16 +342,22 @@ class Lister {
   }
 
   /** A named type written `Name` or `alias.Name`, when it is a struct of this repository. */
-  #namedStruct(pkg: GoPackage, imports: ReadonlyMap<string, string>, expression: string): { pkg: GoPackage; struct: GoStruct } | undefined {
+  #namedStruct(
+    pkg: GoPackage,
+    imports: ReadonlyMap<string, string>,
+    expression: string,
+  ): { pkg: GoPackage; struct: GoStruct } | undefined {
     const [qualifier, name] = expression.includes('.') ? expression.split('.', 2) : [undefined, expression];
-    const owner = qualifier === undefined ? pkg : this.#repo.load(imports.get(qualifier) ?? `unknown import ${qualifier}`);
+    const owner =
+      qualifier === undefined ? pkg : this.#repo.load(imports.get(qualifier) ?? `unknown import ${qualifier}`);
     const struct = name === undefined ? undefined : owner?.structs.get(name);
     return owner === undefined || struct === undefined ? undefined : { pkg: owner, struct };
   }
 
   #resolve(pkg: GoPackage, imports: ReadonlyMap<string, string>, expression: string, enumFrom: string[]): ListingType {
     if (expression.startsWith('*')) return this.#resolve(pkg, imports, expression.slice(1), enumFrom);
-    if (expression.startsWith('[]')) return { kind: 'list', item: this.#resolve(pkg, imports, expression.slice(2), enumFrom) };
+    if (expression.startsWith('[]'))
+      return { kind: 'list', item: this.#resolve(pkg, imports, expression.slice(2), enumFrom) };
     const map = /^map\[(\w+)\](.+)$/.exec(expression);
     if (map?.[1] !== undefined && map[2] !== undefined) {
       if (map[1] !== 'string') throw new Error(`map with ${map[1]} keys: ${expression}`);
@@ -351,9 +370,11 @@ class Lister {
     const [qualifier, name] = expression.includes('.') ? expression.split('.', 2) : [undefined, expression];
     if (name === undefined || !/^\w+$/.test(name)) throw new Error(`cannot read the type ${expression}`);
     const importPath = qualifier === undefined ? undefined : imports.get(qualifier);
-    if (qualifier !== undefined && importPath === undefined) throw new Error(`${expression}: no import named ${qualifier}`);
+    if (qualifier !== undefined && importPath === undefined)
+      throw new Error(`${expression}: no import named ${qualifier}`);
     const owner = importPath === undefined ? pkg : this.#repo.load(importPath);
-    if (owner === undefined) return EXTERNAL_TYPES[`${importPath}.${name}`] ?? { kind: 'unresolved', goType: `${importPath}.${name}` };
+    if (owner === undefined)
+      return EXTERNAL_TYPES[`${importPath}.${name}`] ?? { kind: 'unresolved', goType: `${importPath}.${name}` };
 
     const struct = owner.structs.get(name);
     if (struct !== undefined) return { kind: 'struct', name: this.#enqueue(owner, struct) };
@@ -370,7 +391,8 @@ class Lister {
 /** The type with an enumeration on its string scalar (through lists). */
 function withEnum(type: ListingType, values: readonly string[]): ListingType {
   if (type.kind === 'list') return { kind: 'list', item: withEnum(type.item, values) };
-  if (type.kind === 'scalar' && type.scalar === 'string') return { ...type, enum: [...new Set([...(type.enum ?? []), ...values])] };
+  if (type.kind === 'scalar' && type.scalar === 'string')
+    return { ...type, enum: [...new Set([...(type.enum ?? []), ...values])] };
   throw new Error(`an enumeration on a ${type.kind}`);
 }
 
@@ -391,9 +413,12 @@ export function listTraefikFields(gitDir: string, ref: string): TraefikFieldList
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } } });
+  const { values } = parseArgs({
+    options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } },
+  });
   const gitDir = values['git-dir'];
-  if (gitDir === undefined) throw new Error('usage: node scripts/traefik-dynamic-fields.ts --git-dir <traefik .git> [--ref v3.7]');
+  if (gitDir === undefined)
+    throw new Error('usage: node scripts/traefik-dynamic-fields.ts --git-dir <traefik .git> [--ref v3.7]');
   process.stdout.write(`${JSON.stringify(listTraefikFields(gitDir, values.ref), null, 2)}\n`);
 }
 

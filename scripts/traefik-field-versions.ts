@@ -96,7 +96,10 @@ function dateOf(releases: readonly string[], has: (index: number) => boolean): D
 }
 
 /** Dates every field and value of `listing` over the releases' listings (oldest first). */
-export function dateFields(listing: TraefikFieldListing, releases: readonly { readonly version: string; readonly listing: TraefikFieldListing }[]): TraefikFieldVersions {
+export function dateFields(
+  listing: TraefikFieldListing,
+  releases: readonly { readonly version: string; readonly listing: TraefikFieldListing }[],
+): TraefikFieldVersions {
   const versions = releases.map((release) => release.version);
   const baseline = versions[0];
   if (baseline === undefined) throw new Error('no release to compare with');
@@ -120,9 +123,15 @@ export function dateFields(listing: TraefikFieldListing, releases: readonly { re
     const parentSince: string | null = parent === '' ? baseline : datePlace(parent).since;
     // A field that came with its parent needs no date of its own: the parent's refuses it first.
     const since: string | null = compareReleases(own.since, parentSince) > 0 ? own.since : baseline;
-    if (own.gap && since !== baseline) notes.add(`${field} (${place}): an older release had it, a later one lacked it; dated from ${own.since ?? 'no release'}`);
+    if (own.gap && since !== baseline)
+      notes.add(
+        `${field} (${place}): an older release had it, a later one lacked it; dated from ${own.since ?? 'no release'}`,
+      );
     const known = fieldSince.get(field);
-    if (known !== undefined && known.since !== since) notes.add(`${field} is dated ${known.since ?? 'never'} at ${known.at} and ${since ?? 'never'} at ${place}: the later date is kept`);
+    if (known !== undefined && known.since !== since)
+      notes.add(
+        `${field} is dated ${known.since ?? 'never'} at ${known.at} and ${since ?? 'never'} at ${place}: the later date is kept`,
+      );
     if (known === undefined || compareReleases(since, known.since) > 0) fieldSince.set(field, { since, at: place });
 
     for (const value of enumValues ?? []) {
@@ -133,18 +142,31 @@ export function dateFields(listing: TraefikFieldListing, releases: readonly { re
         return then !== undefined && (then.enumValues === undefined || then.enumValues.has(value));
       });
       if (compareReleases(dated.since, own.since) <= 0) continue;
-      if (dated.gap) notes.add(`${field} value ${value} (${place}): an older release had it, a later one lacked it; dated from ${dated.since ?? 'no release'}`);
+      if (dated.gap)
+        notes.add(
+          `${field} value ${value} (${place}): an older release had it, a later one lacked it; dated from ${dated.since ?? 'no release'}`,
+        );
       const values = valueSince.get(field) ?? new Map<string, string | null>();
       values.set(value, later(values.get(value) ?? dated.since, dated.since));
       valueSince.set(field, values);
     }
   }
 
-  const byName = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
-  const fields = Object.fromEntries(byName([...fieldSince].filter(([, { since }]) => since !== baseline).map(([field, { since }]) => [field, since])));
-  const enumValues = Object.fromEntries(byName(valueSince).map(([field, values]) => [field, Object.fromEntries(byName(values))]));
+  const byName = <T>(entries: Iterable<[string, T]>): [string, T][] =>
+    [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+  const fields = Object.fromEntries(
+    byName([...fieldSince].filter(([, { since }]) => since !== baseline).map(([field, { since }]) => [field, since])),
+  );
+  const enumValues = Object.fromEntries(
+    byName(valueSince).map(([field, values]) => [field, Object.fromEntries(byName(values))]),
+  );
   return {
-    source: { repository: listing.source.repository, listing: { ref: listing.source.ref, commit: listing.source.commit }, generator: GENERATOR, releases: versions },
+    source: {
+      repository: listing.source.repository,
+      listing: { ref: listing.source.ref, commit: listing.source.commit },
+      generator: GENERATOR,
+      releases: versions,
+    },
     baseline,
     fields,
     enumValues,
@@ -153,11 +175,17 @@ export function dateFields(listing: TraefikFieldListing, releases: readonly { re
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } } });
+  const { values } = parseArgs({
+    options: { 'git-dir': { type: 'string' }, ref: { type: 'string', default: 'v3.7' } },
+  });
   const gitDir = values['git-dir'];
-  if (gitDir === undefined) throw new Error('usage: node scripts/traefik-field-versions.ts --git-dir <traefik .git> [--ref v3.7]');
+  if (gitDir === undefined)
+    throw new Error('usage: node scripts/traefik-field-versions.ts --git-dir <traefik .git> [--ref v3.7]');
   const listing = listTraefikFields(gitDir, values.ref);
-  const releases = releaseTags(gitDir).map((tag) => ({ version: tag.slice(1), listing: listTraefikFields(gitDir, tag) }));
+  const releases = releaseTags(gitDir).map((tag) => ({
+    version: tag.slice(1),
+    listing: listTraefikFields(gitDir, tag),
+  }));
   process.stdout.write(`${JSON.stringify(dateFields(listing, releases), null, 2)}\n`);
 }
 

@@ -14,7 +14,10 @@ export function cdfChart(series: Record<string, readonly number[]>, xLabel: stri
     const color = colors[index % colors.length];
     return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${width - pad - 250}" y="${height - pad - 80 + 18 * index}" fill="${color}" font-size="13">${name}</text>`;
   });
-  const ticks = Array.from({ length: 6 }, (_, i) => (max * i) / 5).map((ms) => `<text x="${x(ms).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${ms.toFixed(0)}</text>`);
+  const ticks = Array.from({ length: 6 }, (_, i) => (max * i) / 5).map(
+    (ms) =>
+      `<text x="${x(ms).toFixed(1)}" y="${height - pad + 18}" font-size="11" text-anchor="middle">${ms.toFixed(0)}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#888"/>

@@ -16,7 +16,9 @@ const BENCH_LABEL = 'appproxy-bench';
  * A clean start on the test environment (no bench container, an empty tree) with one `appproxy run`
  * (owner `bench`); `finish` stops it and cleans up again.
  */
-export async function benchSetup(dockerLimitMs?: number): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
+export async function benchSetup(
+  dockerLimitMs?: number,
+): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
   await requireTestEnv();
   const docker = testDocker(dockerLimitMs);
   const etcd = testEtcd(testEnv.etcdEndpoint);
@@ -47,11 +49,20 @@ const BENCH_NETWORK = 'appproxy-bench';
 async function ensureNetwork(docker: Dockerode): Promise<void> {
   const existing = await docker.listNetworks({ filters: { name: [BENCH_NETWORK] } });
   if (existing.some((network) => network.Name === BENCH_NETWORK)) return;
-  await docker.createNetwork({ Name: BENCH_NETWORK, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.251.0.0/20' }] }, Labels: { [BENCH_LABEL]: 'true' } });
+  await docker.createNetwork({
+    Name: BENCH_NETWORK,
+    Driver: 'bridge',
+    IPAM: { Config: [{ Subnet: '10.251.0.0/20' }] },
+    Labels: { [BENCH_LABEL]: 'true' },
+  });
 }
 
 /** Creates (does not start) a busybox web server answering its own name, with `routeLabels(name)`. */
-export function createBenchContainer(docker: Dockerode, name: string, hostConfig: Dockerode.HostConfig = {}): Promise<Dockerode.Container> {
+export function createBenchContainer(
+  docker: Dockerode,
+  name: string,
+  hostConfig: Dockerode.HostConfig = {},
+): Promise<Dockerode.Container> {
   return docker.createContainer({
     name,
     Image: testEnv.busyboxImage,
@@ -64,10 +75,16 @@ export function createBenchContainer(docker: Dockerode, name: string, hostConfig
 }
 
 /** Creates (does not start) `count` containers named `<prefix>-<i>`. */
-export async function createFleet(docker: Dockerode, prefix: string, count: number): Promise<{ names: string[]; containers: Dockerode.Container[] }> {
+export async function createFleet(
+  docker: Dockerode,
+  prefix: string,
+  count: number,
+): Promise<{ names: string[]; containers: Dockerode.Container[] }> {
   await ensureNetwork(docker);
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const containers = await forEachLimited(names, (name) => createBenchContainer(docker, name, { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK }));
+  const containers = await forEachLimited(names, (name) =>
+    createBenchContainer(docker, name, { Memory: 16 * 1024 * 1024, NetworkMode: BENCH_NETWORK }),
+  );
   return { names, containers };
 }
 
@@ -89,7 +106,9 @@ export class RouterWatch {
   constructor(api: string, suffix: string, search: string) {
     this.#done = (async () => {
       while (this.#running) {
-        const response = await fetchWithin(`${api}/api/http/routers?per_page=100000&search=${encodeURIComponent(search)}`).catch(() => undefined);
+        const response = await fetchWithin(
+          `${api}/api/http/routers?per_page=100000&search=${encodeURIComponent(search)}`,
+        ).catch(() => undefined);
         const at = performance.now();
         if (response?.ok) {
           const routers = (await response.json()) as { name: string; status: string }[];
@@ -128,7 +147,11 @@ export class RouterWatch {
  * Requests every host through one Traefik entry point, again and again (32 at a time), until each
  * answers with its own name (or, with `gone`, with 404); returns when that happened for each host.
  */
-export async function sweepUntil(base: string, hosts: readonly string[], options: { gone?: boolean; timeoutMs: number }): Promise<Map<string, number>> {
+export async function sweepUntil(
+  base: string,
+  hosts: readonly string[],
+  options: { gone?: boolean; timeoutMs: number },
+): Promise<Map<string, number>> {
   const done = new Map<string, number>();
   const deadline = performance.now() + options.timeoutMs;
   while (done.size < hosts.length && performance.now() < deadline) {

@@ -16,7 +16,13 @@ function percentile(sorted: readonly number[], p: number): number {
 
 export function summary(values: readonly number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
 }
 
 /** Milliseconds since `start` (a performance.now() value), to 0.1 ms. */
@@ -27,7 +33,11 @@ export function since(start: number): number {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Like Promise.all over `items.map(fn)`, with at most `limit` calls in flight (p-limit). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const limited = pLimit(limit);
   return Promise.all(items.map((item, index) => limited(() => fn(item, index))));
 }

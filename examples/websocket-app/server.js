@@ -237,7 +237,9 @@ function makeRedisClient(role) {
         if (shuttingDown) return false;
         const delay = backoff(retries);
         if (retries < 3 || retries % 10 === 0) {
-          log(`redis ${role}: not reachable (${err?.code ?? err?.message ?? err}), retry #${retries + 1} in ${delay} ms`);
+          log(
+            `redis ${role}: not reachable (${err?.code ?? err?.message ?? err}), retry #${retries + 1} in ${delay} ms`,
+          );
         }
         return delay;
       },

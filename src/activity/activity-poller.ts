@@ -60,7 +60,10 @@ export class ActivityPoller {
             this.#o.onScrape(url, true);
           } catch (error) {
             if (!this.#failing.has(url)) {
-              this.#o.logger.warn({ url, err: error }, "Traefik's metrics could not be read: the apps' activity is not updated from it; check --traefik-metrics-urls and Traefik's --metrics.prometheus (entry point and address)");
+              this.#o.logger.warn(
+                { url, err: error },
+                "Traefik's metrics could not be read: the apps' activity is not updated from it; check --traefik-metrics-urls and Traefik's --metrics.prometheus (entry point and address)",
+              );
               this.#failing.add(url);
             }
             this.#o.onScrape(url, false);

@@ -59,7 +59,8 @@ export class ActivityTracker implements ActivitySource {
 
   activity(frontend: AppFrontend): AppActivity | undefined {
     const seen = this.#apps.get(frontend.key);
-    if (seen === undefined) return { lastActivityMs: undefined, openConnections: frontend.mode === 'port' ? 0 : undefined };
+    if (seen === undefined)
+      return { lastActivityMs: undefined, openConnections: frontend.mode === 'port' ? 0 : undefined };
     const open = frontend.mode === 'port' ? [...seen.open.values()].reduce((sum, count) => sum + count, 0) : undefined;
     return { lastActivityMs: seen.lastActivityMs, openConnections: open };
   }

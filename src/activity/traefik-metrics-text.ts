@@ -19,7 +19,11 @@ const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 function labelsOf(text: string): Map<string, string> {
   const labels = new Map<string, string>();
-  for (const match of text.matchAll(LABEL)) labels.set(match[1] ?? '', (match[2] ?? '').replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char)));
+  for (const match of text.matchAll(LABEL))
+    labels.set(
+      match[1] ?? '',
+      (match[2] ?? '').replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char)),
+    );
   return labels;
 }
 

@@ -13,23 +13,44 @@ export function dockerProxyCommand(): Command {
         'unix:///path/docker.sock, what the stack does on every node) DOCKER_HOST=unix:///path/docker.sock. ' +
         'A request the engine does not answer within 30 s gets 504 (the event stream: its headers).',
     )
-    .option('--listen <host:port|unix:///path>', 'address to listen on: TCP, or a Unix socket (made readable and writable by all: share it only through a volume) [APPPROXY_PROXY_LISTEN]', process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375')
-    .option('--socket <path>', 'Docker socket [APPPROXY_PROXY_SOCKET]', process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock')
-    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} [APPPROXY_LOG_LEVEL]`, process.env['APPPROXY_LOG_LEVEL'] ?? 'info')
-    .option('--log-pretty', 'human-readable logs instead of JSON lines [APPPROXY_LOG_PRETTY]', ['1', 'true'].includes(process.env['APPPROXY_LOG_PRETTY'] ?? ''))
+    .option(
+      '--listen <host:port|unix:///path>',
+      'address to listen on: TCP, or a Unix socket (made readable and writable by all: share it only through a volume) [APPPROXY_PROXY_LISTEN]',
+      process.env['APPPROXY_PROXY_LISTEN'] ?? '0.0.0.0:2375',
+    )
+    .option(
+      '--socket <path>',
+      'Docker socket [APPPROXY_PROXY_SOCKET]',
+      process.env['APPPROXY_PROXY_SOCKET'] ?? '/var/run/docker.sock',
+    )
+    .option(
+      '--log-level <level>',
+      `${LOG_LEVELS.join(', ')} [APPPROXY_LOG_LEVEL]`,
+      process.env['APPPROXY_LOG_LEVEL'] ?? 'info',
+    )
+    .option(
+      '--log-pretty',
+      'human-readable logs instead of JSON lines [APPPROXY_LOG_PRETTY]',
+      ['1', 'true'].includes(process.env['APPPROXY_LOG_PRETTY'] ?? ''),
+    )
     .action(async (flags: { listen: string; socket: string; logLevel: string; logPretty: boolean }) => {
       if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
-        process.stderr.write(`appproxy docker-proxy: --log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}\n`);
+        process.stderr.write(
+          `appproxy docker-proxy: --log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}\n`,
+        );
         process.exitCode = 2;
         return;
       }
       const logger = createLogger({ level: flags.logLevel as LogLevel, pretty: flags.logPretty });
       const server = createDockerProxy(flags.socket, logger);
-      const listening = () => logger.info({ listen: flags.listen, socket: flags.socket }, 'read-only Docker proxy listening');
+      const listening = () =>
+        logger.info({ listen: flags.listen, socket: flags.socket }, 'read-only Docker proxy listening');
       if (flags.listen.startsWith('unix://')) {
         const path = flags.listen.slice('unix://'.length);
         if (!path.startsWith('/')) {
-          process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected unix:///absolute/path\n`);
+          process.stderr.write(
+            `appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected unix:///absolute/path\n`,
+          );
           process.exitCode = 2;
           return;
         }
@@ -43,7 +64,9 @@ export function dockerProxyCommand(): Command {
         const colon = flags.listen.lastIndexOf(':');
         const port = Number(flags.listen.slice(colon + 1));
         if (colon < 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-          process.stderr.write(`appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected host:port, e.g. 0.0.0.0:2375, or unix:///path\n`);
+          process.stderr.write(
+            `appproxy docker-proxy: --listen ${JSON.stringify(flags.listen)}: expected host:port, e.g. 0.0.0.0:2375, or unix:///path\n`,
+          );
           process.exitCode = 2;
           return;
         }

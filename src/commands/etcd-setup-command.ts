@@ -22,12 +22,15 @@ interface SetupFlags {
 }
 
 function readSecret(option: string, path: string | undefined): string {
-  if (path === undefined) throw new SetupError(`${option} is required (a file holding the password, such as a Docker secret)`);
+  if (path === undefined)
+    throw new SetupError(`${option} is required (a file holding the password, such as a Docker secret)`);
   let text;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SetupError(`${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new SetupError(
+      `${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const password = text.replace(/\r?\n$/, '');
   if (password === '') throw new SetupError(`${option}: ${path} is empty`);
@@ -57,14 +60,22 @@ async function passwordWorks(client: Etcd3, name: string, password: string): Pro
 }
 
 /** Brings etcd's users, roles and rights to exactly the recipe, then enables auth. Every step is idempotent. */
-async function applyRecipe(client: Etcd3, recipe: AccessRecipe, passwords: ReadonlyMap<string, string>, log: (line: string) => void): Promise<void> {
+async function applyRecipe(
+  client: Etcd3,
+  recipe: AccessRecipe,
+  passwords: ReadonlyMap<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
   const users = new Set((await client.getUsers()).map((user) => user.name));
   for (const user of recipe.users) {
     const password = passwords.get(user.name);
     if (!users.has(user.name)) {
-      if (password === undefined) await client.auth.userAdd({ name: user.name, password: '', options: { no_password: true } });
+      if (password === undefined)
+        await client.auth.userAdd({ name: user.name, password: '', options: { no_password: true } });
       else await client.user(user.name).create(password);
-      log(`user ${user.name}: created${password === undefined ? ' (certificate only: its client certificate\'s CN)' : ''}`);
+      log(
+        `user ${user.name}: created${password === undefined ? " (certificate only: its client certificate's CN)" : ''}`,
+      );
     } else if (password !== undefined) {
       // etcd revokes every token of a user whose password is set, even to the one it had: a running
       // appproxy would lose its watch at each redeploy of the stack (which runs this again). So a
@@ -85,11 +96,19 @@ async function applyRecipe(client: Etcd3, recipe: AccessRecipe, passwords: Reado
     if (!roles.has(role.name)) await handle.create();
     const have = await handle.permissions();
     const want = role.permissions.map((permission) => ({ permission: permission.type, range: rangeOf(permission) }));
-    const extra = have.filter((granted) => !want.some((wanted) => wanted.permission === granted.permission && sameRange(wanted.range, granted.range)));
-    const missing = want.filter((wanted) => !have.some((granted) => wanted.permission === granted.permission && sameRange(wanted.range, granted.range)));
+    const extra = have.filter(
+      (granted) =>
+        !want.some((wanted) => wanted.permission === granted.permission && sameRange(wanted.range, granted.range)),
+    );
+    const missing = want.filter(
+      (wanted) =>
+        !have.some((granted) => wanted.permission === granted.permission && sameRange(wanted.range, granted.range)),
+    );
     for (const permission of extra) await handle.revoke({ permission: permission.permission, range: permission.range });
     for (const permission of missing) await handle.grant(permission);
-    log(`role ${role.name}: ${role.permissions.map((permission) => `${permission.type.toLowerCase()} ${permission.key}${permission.prefix ? '*' : ''}`).join(', ')}${extra.length > 0 ? ` (${extra.length} other rights revoked)` : ''}`);
+    log(
+      `role ${role.name}: ${role.permissions.map((permission) => `${permission.type.toLowerCase()} ${permission.key}${permission.prefix ? '*' : ''}`).join(', ')}${extra.length > 0 ? ` (${extra.length} other rights revoked)` : ''}`,
+    );
   }
   for (const user of recipe.users) {
     const have = (await client.user(user.name).roles()).map((role) => role.name);
@@ -111,16 +130,39 @@ export function etcdSetupCommand(): Command {
         '(--wait-seconds). Passwords come from files (Docker secrets), never from flags. --print shows the same as ' +
         'etcdctl commands and connects to nothing.\n\nExit status: 0 done, 1 failed (the message says what), 2 bad options.',
     )
-    .addOption(new Option('--etcd-endpoints <list>', 'etcd endpoints, comma-separated').env('APPPROXY_ETCD_ENDPOINTS').default('http://127.0.0.1:2379'))
+    .addOption(
+      new Option('--etcd-endpoints <list>', 'etcd endpoints, comma-separated')
+        .env('APPPROXY_ETCD_ENDPOINTS')
+        .default('http://127.0.0.1:2379'),
+    )
     .addOption(new Option('--etcd-ca <file>', 'CA certificate file for etcd TLS').env('APPPROXY_ETCD_CA'))
-    .addOption(new Option('--etcd-cert <file>', 'client certificate file (etcd --client-cert-auth)').env('APPPROXY_ETCD_CERT'))
+    .addOption(
+      new Option('--etcd-cert <file>', 'client certificate file (etcd --client-cert-auth)').env('APPPROXY_ETCD_CERT'),
+    )
     .addOption(new Option('--etcd-key <file>', 'client key file').env('APPPROXY_ETCD_KEY'))
-    .addOption(new Option('--root-key <key>', "Traefik's providers.etcd.rootKey").env('APPPROXY_ROOT_KEY').default('traefik'))
-    .addOption(new Option('--root-password-file <file>', "file holding etcd's root password").env('ETCD_ROOT_PASSWORD_FILE'))
-    .addOption(new Option('--appproxy-user <name>', "appproxy's etcd user").env('APPPROXY_ETCD_USERNAME').default('appproxy'))
-    .addOption(new Option('--appproxy-password-file <file>', "file holding appproxy's password").env('APPPROXY_ETCD_PASSWORD_FILE'))
-    .addOption(new Option('--traefik-user <name>', "Traefik's etcd user").env('TRAEFIK_ETCD_USERNAME').default('traefik'))
-    .addOption(new Option('--traefik-password-file <file>', "file holding Traefik's password (default: no password, certificate only)").env('TRAEFIK_ETCD_PASSWORD_FILE'))
+    .addOption(
+      new Option('--root-key <key>', "Traefik's providers.etcd.rootKey").env('APPPROXY_ROOT_KEY').default('traefik'),
+    )
+    .addOption(
+      new Option('--root-password-file <file>', "file holding etcd's root password").env('ETCD_ROOT_PASSWORD_FILE'),
+    )
+    .addOption(
+      new Option('--appproxy-user <name>', "appproxy's etcd user").env('APPPROXY_ETCD_USERNAME').default('appproxy'),
+    )
+    .addOption(
+      new Option('--appproxy-password-file <file>', "file holding appproxy's password").env(
+        'APPPROXY_ETCD_PASSWORD_FILE',
+      ),
+    )
+    .addOption(
+      new Option('--traefik-user <name>', "Traefik's etcd user").env('TRAEFIK_ETCD_USERNAME').default('traefik'),
+    )
+    .addOption(
+      new Option(
+        '--traefik-password-file <file>',
+        "file holding Traefik's password (default: no password, certificate only)",
+      ).env('TRAEFIK_ETCD_PASSWORD_FILE'),
+    )
     .addOption(new Option('--wait-seconds <n>', 'how long to wait for etcd to answer').default('120'))
     .option('--print', 'print the etcdctl commands that do the same, and exit');
   command.action(async (flags: SetupFlags) => {
@@ -128,7 +170,12 @@ export function etcdSetupCommand(): Command {
     try {
       const rootKeyProblem = checkRootKey(flags.rootKey);
       if (rootKeyProblem !== undefined) throw new SetupError(`--root-key: ${rootKeyProblem}`);
-      const recipe = accessRecipe({ rootKey: flags.rootKey, appproxyUser: flags.appproxyUser, traefikUser: flags.traefikUser, traefikPassword: flags.traefikPasswordFile !== undefined });
+      const recipe = accessRecipe({
+        rootKey: flags.rootKey,
+        appproxyUser: flags.appproxyUser,
+        traefikUser: flags.traefikUser,
+        traefikPassword: flags.traefikPasswordFile !== undefined,
+      });
       if (flags.print === true) {
         process.stdout.write(`${etcdctlCommands(recipe).join('\n')}\n`);
         return;
@@ -137,9 +184,11 @@ export function etcdSetupCommand(): Command {
         ['root', readSecret('--root-password-file', flags.rootPasswordFile)],
         [flags.appproxyUser, readSecret('--appproxy-password-file', flags.appproxyPasswordFile)],
       ]);
-      if (flags.traefikPasswordFile !== undefined) passwords.set(flags.traefikUser, readSecret('--traefik-password-file', flags.traefikPasswordFile));
+      if (flags.traefikPasswordFile !== undefined)
+        passwords.set(flags.traefikUser, readSecret('--traefik-password-file', flags.traefikPasswordFile));
       const waitSeconds = Number(flags.waitSeconds);
-      if (!Number.isInteger(waitSeconds) || waitSeconds < 1) throw new SetupError('--wait-seconds: a whole number of seconds, at least 1');
+      if (!Number.isInteger(waitSeconds) || waitSeconds < 1)
+        throw new SetupError('--wait-seconds: a whole number of seconds, at least 1');
       const connection = {
         endpoints: flags.etcdEndpoints.split(',').map((endpoint) => endpoint.trim()),
         ...(flags.etcdCa === undefined ? {} : { ca: flags.etcdCa }),
@@ -166,8 +215,10 @@ export function etcdSetupCommand(): Command {
             minMs: 500,
             maxMs: 3000,
             signal: AbortSignal.timeout(waitSeconds * 1000),
-            isFatal: (error) => /authentication failed|invalid auth token|permission denied/i.test((error as Error).message),
-            onFailure: (error, retryInMs) => say(`etcd not ready (${(error as Error).message}); again in ${retryInMs} ms`),
+            isFatal: (error) =>
+              /authentication failed|invalid auth token|permission denied/i.test((error as Error).message),
+            onFailure: (error, retryInMs) =>
+              say(`etcd not ready (${(error as Error).message}); again in ${retryInMs} ms`),
           },
         );
         const enabled = client === asRoot;

@@ -18,14 +18,25 @@ async function explain(name: string, flags: ExplainFlags): Promise<number> {
   const { config, compiled } = prepared;
   const workloads = await loadWorkloads('explain', flags.input, config);
   if (workloads === undefined) return 3;
-  const found = await explainTarget(workloads, name, flags.input === undefined ? DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000) : undefined);
+  const found = await explainTarget(
+    workloads,
+    name,
+    flags.input === undefined ? DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000) : undefined,
+  );
   if (found.target === undefined) {
     const { closest } = found;
-    process.stderr.write(`appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`);
+    process.stderr.write(
+      `appproxy explain: no container or Swarm service named "${name}" (or with an id starting so)${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`,
+    );
     return 1;
   }
-  const explanation = explainWorkload(found.target, workloads, compiled, { rootKey: config.rootKey, ownerId: config.owner });
-  process.stdout.write(flags.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
+  const explanation = explainWorkload(found.target, workloads, compiled, {
+    rootKey: config.rootKey,
+    ownerId: config.owner,
+  });
+  process.stdout.write(
+    flags.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation),
+  );
   return 0;
 }
 
@@ -42,10 +53,23 @@ export function explainCommand(): Command {
         'knows (owner, lease, conflicts with other owners, the last transaction).',
     )
     .argument('<name>', 'container name, Swarm service name, or id prefix')
-    .addOption(new Option('-i, --input <file>', 'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker'))
-    .addOption(new Option('-f, --format <format>', 'text, or json (the same as data)').choices(['text', 'json']).default('text'));
+    .addOption(
+      new Option(
+        '-i, --input <file>',
+        'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker',
+      ),
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'text, or json (the same as data)').choices(['text', 'json']).default('text'),
+    );
   addSettingFlags(command, 'translate');
-  command.addHelpText('after', ['', 'Exit status: 0; 1 when no workload has that name (the closest are named); 2 for bad options; 3 when the Docker engine could not be read.'].join('\n'));
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'Exit status: 0; 1 when no workload has that name (the closest are named); 2 for bad options; 3 when the Docker engine could not be read.',
+    ].join('\n'),
+  );
   command.action(async (name: string, flags: ExplainFlags) => {
     process.exitCode = await explain(name, flags);
   });

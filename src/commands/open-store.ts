@@ -11,7 +11,12 @@ import type { KvStore } from '../sync/kv-store.ts';
  * The store the configuration names, with what closes it. `writer`: a daemon's store, which checks Redis's keyspace notifications at every connection
  * (Traefik is deaf without them) and sweeps expired leases; a reader (`appproxy apps`) does neither.
  */
-export function openStore(config: DaemonConfig, logger: Logger, fatal: (message: string) => void, writer = true): { store: KvStore; closeStore: () => void } {
+export function openStore(
+  config: DaemonConfig,
+  logger: Logger,
+  fatal: (message: string) => void,
+  writer = true,
+): { store: KvStore; closeStore: () => void } {
   if (config.store === 'etcd') {
     const etcd = etcdFromConfig(config.etcd);
     const store = new EtcdStore(etcd, logger.child({ component: 'etcd' }), () => etcdFromConfig(config.etcd));
@@ -42,4 +47,3 @@ export function openStore(config: DaemonConfig, logger: Logger, fatal: (message:
     },
   };
 }
-

@@ -28,7 +28,10 @@ async function render(flags: RenderFlags): Promise<number> {
   if (workloads === undefined) return 3;
   const result = buildConfiguration(workloads, compiled);
   for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
-  const keyValues = configurationToKeyValues(result.configuration, result.servers, { rootKey: config.rootKey, ownerId: config.owner });
+  const keyValues = configurationToKeyValues(result.configuration, result.servers, {
+    rootKey: config.rootKey,
+    ownerId: config.owner,
+  });
   process.stdout.write(formatRender(flags.format, result.configuration, keyValues));
   const leftOut = result.problems.some((problem) => problem.severity === 'error');
   return flags.strict && leftOut ? 1 : 0;
@@ -45,8 +48,20 @@ export function renderCommand(): Command {
         'Port-mode apps (<prefix>.apps.*) are given ports as an empty cluster would give them: the lowest free ports ' +
         'of --app-port-range, apps in the order of their identity.',
     )
-    .addOption(new Option('-i, --input <file>', 'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker'))
-    .addOption(new Option('-f, --format <format>', 'yaml or json: Traefik dynamic configuration (usable by the file provider); kv: the exact etcd pairs, key=value, sorted').choices(['yaml', 'json', 'kv']).default('yaml'))
+    .addOption(
+      new Option(
+        '-i, --input <file>',
+        'read a JSON array as printed by "docker inspect <containers>" ("-" for standard input) instead of asking Docker',
+      ),
+    )
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'yaml or json: Traefik dynamic configuration (usable by the file provider); kv: the exact etcd pairs, key=value, sorted',
+      )
+        .choices(['yaml', 'json', 'kv'])
+        .default('yaml'),
+    )
     .option('--strict', 'exit 1 when any workload or resource was left out because of an error', false);
   addSettingFlags(command, 'translate');
   command.addHelpText(

@@ -13,7 +13,12 @@ import { openStore } from './open-store.ts';
 
 /** Validates everything once, before any connection: every problem in one message. */
 function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compiled: CompiledTranslateOptions } {
-  const config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'], scope: 'run' });
+  const config = loadConfig(daemonConfigSchema, {
+    flags,
+    env: process.env,
+    file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'],
+    scope: 'run',
+  });
   const problems: string[] = [];
   const rootKeyProblem = checkRootKey(config.rootKey);
   if (rootKeyProblem !== undefined) problems.push(`rootKey: ${rootKeyProblem}`);
@@ -24,14 +29,24 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
   // TLS material is read when the client is made: a missing or unreadable file is a start-up error.
   const files =
     config.store === 'redis'
-      ? ([['redis.ca', config.redis.ca], ['redis.cert', config.redis.cert], ['redis.key', config.redis.key]] as const)
-      : ([['etcd.ca', config.etcd.ca], ['etcd.cert', config.etcd.cert], ['etcd.key', config.etcd.key]] as const);
+      ? ([
+          ['redis.ca', config.redis.ca],
+          ['redis.cert', config.redis.cert],
+          ['redis.key', config.redis.key],
+        ] as const)
+      : ([
+          ['etcd.ca', config.etcd.ca],
+          ['etcd.cert', config.etcd.cert],
+          ['etcd.key', config.etcd.key],
+        ] as const);
   for (const [name, path] of files) {
     if (path === undefined) continue;
     try {
       accessSync(path, constants.R_OK);
     } catch (error) {
-      problems.push(`${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      problems.push(
+        `${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
   if (problems.length > 0 || !compiled.ok) throw new ConfigError(problems);
@@ -40,7 +55,7 @@ function prepare(flags: Record<string, unknown>): { config: DaemonConfig; compil
 
 export function runCommand(): Command {
   const command = new Command('run')
-    .summary('keep Traefik\'s configuration in etcd (or Redis) equal to what Docker runs')
+    .summary("keep Traefik's configuration in etcd (or Redis) equal to what Docker runs")
     .description(
       'Watches the Docker engine (DOCKER_HOST, else /var/run/docker.sock; read-only access is enough), ' +
         'translates labels as `render` does, and keeps the store (etcd, or Redis with --store redis) equal to the result: one guarded transaction per change, ' +
@@ -52,7 +67,7 @@ export function runCommand(): Command {
         '(created only if absent, so that instances sharing the root key never hand out one port twice), keeps it across restarts, and ' +
         "frees it when it goes; each app's record (where it is reached, its activity read from --traefik-metrics-urls) is kept at " +
         'appproxy/apps/<root>/<identity> and listed by `appproxy apps`.\n\n' +
-        'With --store redis the same tree goes to Redis for Traefik\'s Redis provider (each change one Lua script; ' +
+        "With --store redis the same tree goes to Redis for Traefik's Redis provider (each change one Lua script; " +
         'leases kept by the instances themselves; keyspace notifications checked at every connection).\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
         'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When the store ' +
@@ -82,7 +97,16 @@ export function runCommand(): Command {
       void daemon.stop().finally(() => process.exit(3));
     };
     const { store, closeStore } = openStore(config, logger, fatal);
-    const daemon = new Daemon({ config, compiled, docker, source: new DockerEngineSource(docker), store, closeStore, logger, onFatal: fatal });
+    const daemon = new Daemon({
+      config,
+      compiled,
+      docker,
+      source: new DockerEngineSource(docker),
+      store,
+      closeStore,
+      logger,
+      onFatal: fatal,
+    });
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;

@@ -14,7 +14,14 @@ interface EntryPointsFlags {
 }
 
 /** What the command needs of the settings: the app settings that name and number entry points. */
-const ENTRY_POINT_SETTINGS = new Set(['appFrontend', 'appPortRange', 'appPortEntrypointTemplate', 'appWildcardEntrypoint', 'appWildcardDomain', 'appWildcardPort']);
+const ENTRY_POINT_SETTINGS = new Set([
+  'appFrontend',
+  'appPortRange',
+  'appPortEntrypointTemplate',
+  'appWildcardEntrypoint',
+  'appWildcardDomain',
+  'appWildcardPort',
+]);
 
 /** An IPv4 address or host name, or an IPv6 address (bracketed or not) as URLs read it: no port. */
 function listenAddressOk(text: string): boolean {
@@ -26,7 +33,12 @@ function listenAddressOk(text: string): boolean {
 function entryPoints(flags: EntryPointsFlags): number {
   let config;
   try {
-    config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: flags.config ?? process.env['APPPROXY_CONFIG'], scope: 'translate' });
+    config = loadConfig(daemonConfigSchema, {
+      flags,
+      env: process.env,
+      file: flags.config ?? process.env['APPPROXY_CONFIG'],
+      scope: 'translate',
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`appproxy traefik-entrypoints: ${error.message}\n`);
@@ -34,7 +46,9 @@ function entryPoints(flags: EntryPointsFlags): number {
   }
   const listen = flags.listenAddress ?? '';
   if (listen !== '' && !listenAddressOk(listen)) {
-    process.stderr.write(`appproxy traefik-entrypoints: --listen-address: expected an IP address or a host name without a port (e.g. 0.0.0.0), got ${JSON.stringify(listen)}\n`);
+    process.stderr.write(
+      `appproxy traefik-entrypoints: --listen-address: expected an IP address or a host name without a port (e.g. 0.0.0.0), got ${JSON.stringify(listen)}\n`,
+    );
     return 2;
   }
   const options = translateOptionsOf(config).apps;
@@ -43,7 +57,10 @@ function entryPoints(flags: EntryPointsFlags): number {
     for (const problem of problems) process.stderr.write(`appproxy traefik-entrypoints: ${problem}\n`);
     return 2;
   }
-  if (options.wildcardDomain === '') process.stderr.write('appproxy traefik-entrypoints: no wildcard entry point: --app-wildcard-domain is not set, so no app can use the wildcard frontend\n');
+  if (options.wildcardDomain === '')
+    process.stderr.write(
+      'appproxy traefik-entrypoints: no wildcard entry point: --app-wildcard-domain is not set, so no app can use the wildcard frontend\n',
+    );
   process.stdout.write(formatEntryPoints(flags.format, staticEntryPoints(options, listen)));
   return 0;
 }
@@ -58,8 +75,18 @@ export function traefikEntrypointsCommand(): Command {
         'APPPROXY_* variables, --config) that render and run read, so that they always agree. Writes nothing and ' +
         'connects to nothing.',
     )
-    .addOption(new Option('-f, --format <format>', 'yaml: the entryPoints section of a static file; flags: one --entryPoints.<name>.address=<address> a line').choices(['yaml', 'flags']).default('yaml'))
-    .option('--listen-address <address>', 'address the entry points listen on, e.g. 0.0.0.0 (default: every address, ":<port>")');
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'yaml: the entryPoints section of a static file; flags: one --entryPoints.<name>.address=<address> a line',
+      )
+        .choices(['yaml', 'flags'])
+        .default('yaml'),
+    )
+    .option(
+      '--listen-address <address>',
+      'address the entry points listen on, e.g. 0.0.0.0 (default: every address, ":<port>")',
+    );
   addSettingFlags(command, 'translate', (setting) => ENTRY_POINT_SETTINGS.has(setting.path));
   command.addHelpText(
     'after',

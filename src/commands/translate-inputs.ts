@@ -12,13 +12,20 @@ import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { workloadsFromInspect } from '../docker/workloads-from-inspect.ts';
 
 /** What `render` and `explain` share: the translation settings, checked; and the workloads, from Docker or a file. */
-export type Prepared = { readonly ok: true; readonly config: DaemonConfig; readonly compiled: CompiledTranslateOptions } | { readonly ok: false; readonly exitCode: number };
+export type Prepared =
+  | { readonly ok: true; readonly config: DaemonConfig; readonly compiled: CompiledTranslateOptions }
+  | { readonly ok: false; readonly exitCode: number };
 
 /** Settings of the `translate` scope from flags, variables and the file; problems on standard error, exit status 2. */
 export function prepareTranslation(command: string, flags: Record<string, unknown>): Prepared {
   let config: DaemonConfig;
   try {
-    config = loadConfig(daemonConfigSchema, { flags, env: process.env, file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'], scope: 'translate' });
+    config = loadConfig(daemonConfigSchema, {
+      flags,
+      env: process.env,
+      file: (flags['config'] as string | undefined) ?? process.env['APPPROXY_CONFIG'],
+      scope: 'translate',
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`appproxy ${command}: ${error.message}\n`);
@@ -38,19 +45,27 @@ export function prepareTranslation(command: string, flags: Record<string, unknow
  * The workloads of the engine (`DOCKER_HOST`) or of a `docker inspect` JSON file (`-` for standard
  * input). Undefined after saying on standard error that Docker could not be read (exit status 3).
  */
-export async function loadWorkloads(command: string, input: string | undefined, config: DaemonConfig): Promise<Workload[] | undefined> {
+export async function loadWorkloads(
+  command: string,
+  input: string | undefined,
+  config: DaemonConfig,
+): Promise<Workload[] | undefined> {
   if (input !== undefined) {
     const source = input === '-' ? 'standard input' : input;
     const content = input === '-' ? await text(process.stdin) : await readFile(input, 'utf8');
     return workloadsFromInspect(content, source);
   }
   try {
-    return await new DockerEngineSource(DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000)).listWorkloads();
+    return await new DockerEngineSource(
+      DockerodeEngine.fromEnv(process.env, config.dockerTimeoutSeconds * 1000),
+    ).listWorkloads();
   } catch (error) {
     // A bad DOCKER_HOST is reported the same way as an engine that does not answer.
     const badHost = error instanceof Error && error.message.startsWith('DOCKER_HOST=');
     if (!(error instanceof DockerApiError) && !badHost) throw error;
-    process.stderr.write(`appproxy ${command}: ${(error as Error).message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`);
+    process.stderr.write(
+      `appproxy ${command}: ${(error as Error).message}. Check DOCKER_HOST (${process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock'}) and that the engine answers (docker info); --docker-timeout-seconds sets the limit\n`,
+    );
     return undefined;
   }
 }

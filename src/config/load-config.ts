@@ -44,7 +44,10 @@ function fromText(setting: Setting, text: string, source: string, problems: stri
     case 'string':
       return text;
     case 'list':
-      return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
     case 'integer': {
       // Signs are let through so that the schema reports the range ("at least 2"), as for a file.
       const number = /^[-+]?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
@@ -111,11 +114,14 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_value':
       return `expected one of ${issue.values.map(String).join(', ')}, got ${describeValue(issue.input, secret)}`;
     case 'too_small':
-      if (issue.origin === 'array') return `give at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}`;
-      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `at least ${String(issue.minimum)} characters`;
+      if (issue.origin === 'array')
+        return `give at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) === 1 ? 'must not be empty' : `at least ${String(issue.minimum)} characters`;
       return `at least ${String(issue.minimum)}, got ${describeValue(issue.input, secret)}`;
     case 'too_big':
-      if (issue.origin === 'int' && issue.maximum === Number.MAX_SAFE_INTEGER) return `expected a whole number of a sensible size, got ${describeValue(issue.input, secret)}`;
+      if (issue.origin === 'int' && issue.maximum === Number.MAX_SAFE_INTEGER)
+        return `expected a whole number of a sensible size, got ${describeValue(issue.input, secret)}`;
       return `at most ${String(issue.maximum)}, got ${describeValue(issue.input, secret)}`;
     default:
       return undefined;
@@ -125,7 +131,10 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
 /** Known setting keys, with the spellings people try (the flag's, the last word alone), for suggestions. */
 const SPELLINGS = settings.flatMap((setting) => {
   const flag = setting.flag.split(' ')[0]?.replace(/^--/, '') ?? '';
-  return [setting.path, setting.path.split('.').at(-1) ?? '', flag].map((spelling) => ({ spelling: spelling.toLowerCase(), path: setting.path }));
+  return [setting.path, setting.path.split('.').at(-1) ?? '', flag].map((spelling) => ({
+    spelling: spelling.toLowerCase(),
+    path: setting.path,
+  }));
 });
 
 function editDistance(a: string, b: string): number {
@@ -133,7 +142,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -148,12 +161,17 @@ function closestSetting(key: string): string | undefined {
     const distance = editDistance(lower, spelling);
     if (best === undefined || distance < best.distance) best = { path, distance };
   }
-  return best !== undefined && best.path !== key && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.path : undefined;
+  return best !== undefined && best.path !== key && best.distance <= Math.max(2, Math.floor(key.length / 4))
+    ? best.path
+    : undefined;
 }
 
 function unknownSetting(file: string | undefined, key: string): string {
   const suggestion = closestSetting(key);
-  const hint = suggestion === undefined ? `; the settings are ${settings.map((setting) => setting.path).join(', ')}` : ` (did you mean "${suggestion}"?)`;
+  const hint =
+    suggestion === undefined
+      ? `; the settings are ${settings.map((setting) => setting.path).join(', ')}`
+      : ` (did you mean "${suggestion}"?)`;
   return `${file ?? 'configuration'}: unknown setting "${key}"${hint}`;
 }
 
@@ -161,7 +179,8 @@ function unknownSetting(file: string | undefined, key: string): string {
 function fileProblem(file: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof YAMLError) {
-    if (code === 'MULTIPLE_DOCS') return `${file}: holds several YAML documents (separated by "---"); keep one mapping of settings`;
+    if (code === 'MULTIPLE_DOCS')
+      return `${file}: holds several YAML documents (separated by "---"); keep one mapping of settings`;
     const first = error.message.split('\n')[0]?.replace(/:\s*$/, '') ?? '';
     return `${file}: not valid YAML: ${first}`;
   }
@@ -187,11 +206,14 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
       // An empty file (or one of comments only) holds no settings, which is valid.
       if (parsed !== null && parsed !== undefined) {
         if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-          problems.push(`${sources.file}: expected a YAML mapping of settings ("key: value" lines), found ${describeValue(parsed, false)}`);
+          problems.push(
+            `${sources.file}: expected a YAML mapping of settings ("key: value" lines), found ${describeValue(parsed, false)}`,
+          );
         } else {
           // Defined, not assigned: a `__proto__:` key would otherwise become the prototype, its
           // settings inherited without a word instead of reported as unknown.
-          for (const [key, value] of Object.entries(parsed)) Object.defineProperty(raw, key, { value, enumerable: true, writable: true, configurable: true });
+          for (const [key, value] of Object.entries(parsed))
+            Object.defineProperty(raw, key, { value, enumerable: true, writable: true, configurable: true });
         }
       }
     } catch (error) {
@@ -208,7 +230,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
       try {
         setPath(raw, setting.path, readFileSync(secretFile, 'utf8').replace(/\r?\n$/, ''));
       } catch (error) {
-        problems.push(`${setting.path}: cannot read ${setting.env}_FILE=${secretFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give a readable file (a mounted secret) or set ${setting.env}`);
+        problems.push(
+          `${setting.path}: cannot read ${setting.env}_FILE=${secretFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give a readable file (a mounted secret) or set ${setting.env}`,
+        );
       }
     }
     const fromEnv = sources.env[setting.env];
@@ -218,7 +242,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
     }
     const fromFlag = sources.flags[flagAttribute(setting)];
     if (fromFlag !== undefined) {
-      const value = typeof fromFlag === 'string' ? fromText(setting, fromFlag, setting.flag.split(' ')[0] ?? '', problems) : fromFlag;
+      const value =
+        typeof fromFlag === 'string'
+          ? fromText(setting, fromFlag, setting.flag.split(' ')[0] ?? '', problems)
+          : fromFlag;
       if (value !== undefined) setPath(raw, setting.path, value);
     }
   }
@@ -237,10 +264,15 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
       if (reported.has(path)) continue;
       if (issue.code !== 'custom') reported.add(path);
       // A pattern's own message says what is expected; the value shows what was given instead.
-      const got = issue.code === 'invalid_format' ? `, got ${describeValue(valueAt(raw, issue.path), settingAt(path)?.secret === true)}` : '';
+      const got =
+        issue.code === 'invalid_format'
+          ? `, got ${describeValue(valueAt(raw, issue.path), settingAt(path)?.secret === true)}`
+          : '';
       // A value from a variable or a flag replaced the file's: then the file's spelling is not the one at fault.
       const shown = formerPathOf.get(path) !== undefined && fromFile(sources, path) ? formerPathOf.get(path) : path;
-      problems.push(`${shown === '' ? 'configuration' : shown}: ${issue.message}${got}${describeSource(path, sources.scope)}`);
+      problems.push(
+        `${shown === '' ? 'configuration' : shown}: ${issue.message}${got}${describeSource(path, sources.scope)}`,
+      );
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -252,7 +284,11 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
  * once is a problem. Returns the former path of each setting moved, so that a problem with its
  * value names what the file says.
  */
-function movePastSpellings(raw: Record<string, unknown>, file: string | undefined, problems: string[]): Map<string, string> {
+function movePastSpellings(
+  raw: Record<string, unknown>,
+  file: string | undefined,
+  problems: string[],
+): Map<string, string> {
   const moved = new Map<string, string>();
   for (const setting of settings) {
     for (const former of setting.formerPaths ?? []) {
@@ -262,7 +298,10 @@ function movePastSpellings(raw: Record<string, unknown>, file: string | undefine
       if (typeof parent !== 'object' || parent === null || !Object.hasOwn(parent, last)) continue;
       const value = (parent as Record<string, unknown>)[last];
       delete (parent as Record<string, unknown>)[last];
-      if (valueAt(raw, setting.path.split('.')) !== undefined) problems.push(`${file ?? 'configuration'}: "${former}" and "${setting.path}" both set; keep "${setting.path}" (its former spelling is "${former}")`);
+      if (valueAt(raw, setting.path.split('.')) !== undefined)
+        problems.push(
+          `${file ?? 'configuration'}: "${former}" and "${setting.path}" both set; keep "${setting.path}" (its former spelling is "${former}")`,
+        );
       else {
         setPath(raw, setting.path, value);
         moved.set(setting.path, former);
@@ -275,12 +314,19 @@ function movePastSpellings(raw: Record<string, unknown>, file: string | undefine
 /** Whether neither a variable nor a flag set the setting at `path` (the file's value stands). */
 function fromFile(sources: ConfigSources, path: string): boolean {
   const setting = settings.find((candidate) => candidate.path === path);
-  return setting === undefined || ((sources.env[setting.env] ?? '') === '' && sources.flags[flagAttribute(setting)] === undefined);
+  return (
+    setting === undefined ||
+    ((sources.env[setting.env] ?? '') === '' && sources.flags[flagAttribute(setting)] === undefined)
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let node = root;
-  for (const part of path) node = typeof node === 'object' && node !== null && Object.hasOwn(node, part) ? (node as Record<PropertyKey, unknown>)[part] : undefined;
+  for (const part of path)
+    node =
+      typeof node === 'object' && node !== null && Object.hasOwn(node, part)
+        ? (node as Record<PropertyKey, unknown>)[part]
+        : undefined;
   return node;
 }
 

@@ -11,12 +11,19 @@ import type { Setting, TranslationConfig } from './settings.ts';
  * `only` keeps, plus `--config <file>`. No defaults here: the schema holds them, so that the environment and the
  * file are not overridden by a flag nobody gave.
  */
-export function addSettingFlags(command: Command, scope: 'translate' | 'run', only: (setting: Setting) => boolean = () => true): Command {
+export function addSettingFlags(
+  command: Command,
+  scope: 'translate' | 'run',
+  only: (setting: Setting) => boolean = () => true,
+): Command {
   for (const setting of settings) {
     if ((scope === 'translate' && setting.scope !== 'translate') || !only(setting)) continue;
     command.option(setting.flag, `${setting.description} [${setting.env}]`);
   }
-  command.option('-c, --config <file>', 'YAML file of settings, keyed as in the configuration (flags and variables win) [APPPROXY_CONFIG]');
+  command.option(
+    '-c, --config <file>',
+    'YAML file of settings, keyed as in the configuration (flags and variables win) [APPPROXY_CONFIG]',
+  );
   return command;
 }
 

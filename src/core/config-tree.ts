@@ -39,7 +39,12 @@ export function cloneConfig<T extends ConfigValue>(value: T): T {
   const copy: ConfigObject = {};
   for (const [key, item] of Object.entries(value as ConfigObject)) {
     // A name from a label can be `__proto__`: define it as data, never as the copy's prototype.
-    Object.defineProperty(copy, key, { value: cloneConfig(item), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(copy, key, {
+      value: cloneConfig(item),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy as T;
 }

@@ -6,5 +6,7 @@ export const ENTRY_POINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why an entry point name cannot be used, or undefined. */
 export function entryPointNameProblem(name: string): string | undefined {
-  return ENTRY_POINT_NAME.test(name) ? undefined : `use 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(name)}`;
+  return ENTRY_POINT_NAME.test(name)
+    ? undefined
+    : `use 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(name)}`;
 }

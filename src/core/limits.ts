@@ -12,7 +12,15 @@
  */
 
 /** A limit's name, as the refusal metric labels it (`appproxy_workloads_refused_total{limit}`). */
-export type LimitName = 'labels' | 'label-name' | 'label-bytes' | 'list-items' | 'workload-keys' | 'workload-bytes' | 'instance-keys' | 'instance-bytes';
+export type LimitName =
+  | 'labels'
+  | 'label-name'
+  | 'label-bytes'
+  | 'list-items'
+  | 'workload-keys'
+  | 'workload-bytes'
+  | 'instance-keys'
+  | 'instance-bytes';
 
 export interface LimitSetting {
   readonly limit: LimitName;
@@ -38,7 +46,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_WORKLOAD_LABELS',
     default: 1000,
     scope: 'translate',
-    description: "labels under the prefix one workload may have; past it the workload is left out (this project's stacks need 16) (default 1000)",
+    description:
+      "labels under the prefix one workload may have; past it the workload is left out (this project's stacks need 16) (default 1000)",
   },
   {
     limit: 'label-name',
@@ -47,7 +56,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_LABEL_NAME_BYTES',
     default: 4 * KIB,
     scope: 'translate',
-    description: "bytes of one label name under the prefix; past it the workload is left out (this project's longest is 80) (default 4096)",
+    description:
+      "bytes of one label name under the prefix; past it the workload is left out (this project's longest is 80) (default 4096)",
   },
   {
     limit: 'label-bytes',
@@ -56,7 +66,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_WORKLOAD_LABEL_BYTES',
     default: MIB,
     scope: 'translate',
-    description: "bytes of all the names and values of one workload's labels under the prefix; past it the workload is left out (this project's stacks need 983) (default 1048576)",
+    description:
+      "bytes of all the names and values of one workload's labels under the prefix; past it the workload is left out (this project's stacks need 983) (default 1048576)",
   },
   {
     limit: 'list-items',
@@ -65,7 +76,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_LIST_ITEMS',
     default: 1000,
     scope: 'translate',
-    description: "items of one list label (entrypoints, middlewares, ...), each a key in the store; past it the workload is left out (this project's stacks use 2) (default 1000)",
+    description:
+      "items of one list label (entrypoints, middlewares, ...), each a key in the store; past it the workload is left out (this project's stacks use 2) (default 1000)",
   },
   {
     limit: 'workload-keys',
@@ -74,7 +86,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_WORKLOAD_KEYS',
     default: 10_000,
     scope: 'translate',
-    description: "keys one workload may put in the store; past it the workload is left out (this project's stacks need 11) (default 10000)",
+    description:
+      "keys one workload may put in the store; past it the workload is left out (this project's stacks need 11) (default 10000)",
   },
   {
     limit: 'workload-bytes',
@@ -83,7 +96,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_WORKLOAD_BYTES',
     default: 4 * MIB,
     scope: 'translate',
-    description: "bytes of keys (below the root key) and values one workload may put in the store; past it the workload is left out (this project's stacks need 651) (default 4194304)",
+    description:
+      "bytes of keys (below the root key) and values one workload may put in the store; past it the workload is left out (this project's stacks need 651) (default 4194304)",
   },
   {
     limit: 'instance-keys',
@@ -92,7 +106,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_INSTANCE_KEYS',
     default: 1_000_000,
     scope: 'run',
-    description: 'keys this instance may own in the store (resources, claims, servers); a workload that would pass it is left out, what is routed stays (a host of 1,000 workloads of 20 keys needs 20,000) (default 1000000)',
+    description:
+      'keys this instance may own in the store (resources, claims, servers); a workload that would pass it is left out, what is routed stays (a host of 1,000 workloads of 20 keys needs 20,000) (default 1000000)',
   },
   {
     limit: 'instance-bytes',
@@ -101,7 +116,8 @@ export const LIMIT_SETTINGS: readonly LimitSetting[] = [
     env: 'APPPROXY_MAX_INSTANCE_BYTES',
     default: 256 * MIB,
     scope: 'run',
-    description: "bytes of keys and values this instance may own in the store, an eighth of etcd's default 2 GiB quota; a workload that would pass it is left out, what is routed stays (default 268435456)",
+    description:
+      "bytes of keys and values this instance may own in the store, an eighth of etcd's default 2 GiB quota; a workload that would pass it is left out, what is routed stays (default 268435456)",
   },
 ];
 
@@ -138,7 +154,10 @@ export const defaultWorkloadLimits: WorkloadLimits = Object.freeze({
   bytes: defaultOf('workload-bytes'),
 });
 
-export const defaultInstanceLimits: InstanceLimits = Object.freeze({ keys: defaultOf('instance-keys'), bytes: defaultOf('instance-bytes') });
+export const defaultInstanceLimits: InstanceLimits = Object.freeze({
+  keys: defaultOf('instance-keys'),
+  bytes: defaultOf('instance-bytes'),
+});
 
 /** A number as the messages print it: 1,050,104. */
 export function formatCount(value: number): string {

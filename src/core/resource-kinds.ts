@@ -15,7 +15,11 @@ export const RESOURCE_KINDS = {
 } as const;
 
 /** The field that identifies a server of a load balancer, by protocol. */
-export const SERVER_TARGET_FIELD: Readonly<Record<string, 'url' | 'address'>> = { http: 'url', tcp: 'address', udp: 'address' };
+export const SERVER_TARGET_FIELD: Readonly<Record<string, 'url' | 'address'>> = {
+  http: 'url',
+  tcp: 'address',
+  udp: 'address',
+};
 
 /** `http/routers/chat`: the resource's path under the root key, spelled as written. */
 export function resourcePath(section: string, kind: string, name: string): string {
@@ -71,7 +75,9 @@ export function isRouter(resource: string): boolean {
 }
 
 /** Every named resource of a configuration, in the schema's order of sections and kinds. */
-export function* resourcesIn(configuration: ConfigObject): Generator<{ section: string; kind: string; name: string; definition: ConfigValue }> {
+export function* resourcesIn(
+  configuration: ConfigObject,
+): Generator<{ section: string; kind: string; name: string; definition: ConfigValue }> {
   for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
     const part = configuration[section];
     if (!isConfigObject(part)) continue;

@@ -5,6 +5,7 @@ const utf8 = new TextEncoder();
  * ASCII: those are measured without encoding them (a workload may have thousands).
  */
 export function utf8Length(text: string): number {
-  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return utf8.encode(text).length;
+  for (let index = 0; index < text.length; index += 1)
+    if (text.charCodeAt(index) > 0x7f) return utf8.encode(text).length;
   return text.length;
 }

@@ -10,5 +10,7 @@ export function listApps(roles: readonly OwnerRole[], node: OwnerRole): AppRecor
   const own = roles.flatMap((role) => role.engine?.apps.records() ?? []);
   const owners = new Set(roles.map((role) => role.layout.owner));
   const others = (node.engine?.apps.storedRecords() ?? []).filter((record) => !owners.has(record.owner));
-  return [...own, ...others].sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : 0));
+  return [...own, ...others].sort((a, b) =>
+    a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.app < b.app ? -1 : a.app > b.app ? 1 : 0,
+  );
 }

@@ -25,7 +25,8 @@ export interface ConnectOwnerOptions {
  */
 export async function connectOwner(options: ConnectOwnerOptions): Promise<boolean> {
   const { role, config, readiness, metrics, logger, signal } = options;
-  const fatal = (error: unknown) => (error instanceof OwnerHeldError ? error.message : credentialProblem(error, config));
+  const fatal = (error: unknown) =>
+    error instanceof OwnerHeldError ? error.message : credentialProblem(error, config);
   try {
     await retryForever(() => role.connect(), {
       minMs: 200,
@@ -51,6 +52,9 @@ export async function connectOwner(options: ConnectOwnerOptions): Promise<boolea
     return false;
   }
   readiness.storeWrote();
-  logger.info({ owner: config.owner, store: config.store, lease: role.leaseId(), ttlSeconds: config.leaseSeconds }, 'store connected, lease granted');
+  logger.info(
+    { owner: config.owner, store: config.store, lease: role.leaseId(), ttlSeconds: config.leaseSeconds },
+    'store connected, lease granted',
+  );
   return true;
 }

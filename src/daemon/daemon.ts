@@ -132,18 +132,29 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, this.explain, () => this.apps());
+    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, this.explain, () =>
+      this.apps(),
+    );
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
       onError: (error, retryInMs) => {
         this.metrics.reconciles.inc({ result: 'error' });
         // A full store was said once, when it filled: not again on every retry.
-        if (error instanceof StoreFullError) this.#log.debug({ err: error, retryInMs }, 'the store is still full; retrying');
+        if (error instanceof StoreFullError)
+          this.#log.debug({ err: error, retryInMs }, 'the store is still full; retrying');
         else this.#log.warn({ err: error, retryInMs }, 'reconcile failed; retrying');
       },
     });
-    void connectOwner({ role: this.#node, config, readiness: this.#readiness, metrics: this.metrics, logger: this.#log, signal: this.#abort.signal, onFatal: this.#parts.onFatal }).then((connected) => {
+    void connectOwner({
+      role: this.#node,
+      config,
+      readiness: this.#readiness,
+      metrics: this.metrics,
+      logger: this.#log,
+      signal: this.#abort.signal,
+      onFatal: this.#parts.onFatal,
+    }).then((connected) => {
       if (connected) this.#scheduler?.trigger();
     });
 
@@ -191,7 +202,12 @@ export class Daemon {
   async #pass(): Promise<void> {
     if (!this.#node.connected || this.#stopping) return;
     const roles = this.#roles();
-    const done = await passOwners(roles, { metrics: this.metrics, readiness: this.#readiness, storeName: this.#parts.config.store, onLeadershipLost: () => this.#swarm.fenced() });
+    const done = await passOwners(roles, {
+      metrics: this.metrics,
+      readiness: this.#readiness,
+      storeName: this.#parts.config.store,
+      onLeadershipLost: () => this.#swarm.fenced(),
+    });
     this.#reporter.report(done);
     reportAppGauges(
       this.metrics,
@@ -205,7 +221,6 @@ export class Daemon {
   apps(): AppRecord[] {
     return listApps(this.#roles(), this.#node);
   }
-
 
   /**
    * Graceful stop: no new pass, the one under way finishes; the leases are left to a restart (or

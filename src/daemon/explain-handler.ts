@@ -35,7 +35,8 @@ export function explainHandler(parts: ExplainHandlerParts): Explainer {
       return { status: 503, body: { error: `Docker could not be read: ${(error as Error).message}` } };
     }
     const found = await explainTarget(workloads, name, parts.docker);
-    if (found.target === undefined) return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: found.closest } };
+    if (found.target === undefined)
+      return { status: 404, body: { error: `no container or Swarm service named "${name}"`, closest: found.closest } };
     const { target } = found;
     // A Swarm service is written under the Swarm writer's owner id, whichever instance that is now.
     const swarmRole = parts.swarm.role();
@@ -46,13 +47,21 @@ export function explainHandler(parts: ExplainHandlerParts): Explainer {
     const translated = explainWorkload(target, workloads, compiled, { rootKey: config.rootKey, ownerId: owner });
     // Only the daemon knows what else its owner writes: a refusal for the instance's limits is its to tell.
     const refusal = role?.engine?.desired.refusalOf(target.id);
-    const explanation = refusal === undefined ? translated : { ...translated, routed: false, reasons: [...translated.reasons, `error: ${refusal.message}`], keys: [] };
+    const explanation =
+      refusal === undefined
+        ? translated
+        : { ...translated, routed: false, reasons: [...translated.reasons, `error: ${refusal.message}`], keys: [] };
     const resourceIds = new Set(explanation.resources.map((resource) => claimIdOf(resource.resource)));
     const keys = new Set(explanation.keys.map((line) => line.slice(0, line.indexOf('='))));
     const daemon: DaemonFacts = {
-      owner: forSwarm && swarmRole === undefined ? `${owner} (written by the elected Swarm writer, another instance)` : owner,
+      owner:
+        forSwarm && swarmRole === undefined
+          ? `${owner} (written by the elected Swarm writer, another instance)`
+          : owner,
       lease: role?.leaseId(),
-      ownerConflicts: (role?.engine?.writer.conflicts() ?? []).filter((conflict) => resourceIds.has(claimIdOf(conflict.resource))),
+      ownerConflicts: (role?.engine?.writer.conflicts() ?? []).filter((conflict) =>
+        resourceIds.has(claimIdOf(conflict.resource)),
+      ),
       lastTransaction: role?.engine?.transactions.lastTouching(keys),
     };
     return { status: 200, body: { ...explanation, daemon, text: formatExplanation(explanation, daemon) } };

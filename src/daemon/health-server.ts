@@ -14,7 +14,13 @@ export type Explainer = (name: string) => Promise<{ status: number; body: unknow
 export type AppLister = () => unknown;
 
 /** /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>, /apps. */
-export async function startHealthServer(listen: string, readiness: ReadinessReasons, registry: Registry, explain?: Explainer, apps?: AppLister): Promise<FastifyInstance> {
+export async function startHealthServer(
+  listen: string,
+  readiness: ReadinessReasons,
+  registry: Registry,
+  explain?: Explainer,
+  apps?: AppLister,
+): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');
@@ -30,7 +36,9 @@ export async function startHealthServer(listen: string, readiness: ReadinessReas
     });
   }
   if (apps !== undefined) server.get('/apps', async () => apps());
-  server.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  server.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
   const colon = listen.lastIndexOf(':');
   await server.listen({ host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) });
   return server;

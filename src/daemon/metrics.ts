@@ -16,7 +16,12 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
   });
   // Every limit present from the start, at 0: an alert on its rate needs the series.
   for (const { limit } of LIMIT_SETTINGS) refusals.inc({ limit }, 0);
-  new Gauge({ name: 'appproxy_build_info', help: 'Always 1; the labels say which appproxy and Node.js run.', labelNames: ['version', 'node'] as const, registers: [registry] }).set({ version, node: process.version }, 1);
+  new Gauge({
+    name: 'appproxy_build_info',
+    help: 'Always 1; the labels say which appproxy and Node.js run.',
+    labelNames: ['version', 'node'] as const,
+    registers: [registry],
+  }).set({ version, node: process.version }, 1);
   return {
     registry,
     reconcileSeconds: new Histogram({
@@ -25,27 +30,121 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    reconciles: new Counter({ name: 'appproxy_reconciles_total', help: 'Reconcile passes, by result.', labelNames: ['result'] as const, registers: [registry] }),
-    transactions: new Counter({ name: 'appproxy_etcd_transactions_total', help: 'Write transactions applied in the store (etcd or Redis; the name is kept for dashboards).', registers: [registry] }),
-    operations: new Counter({ name: 'appproxy_etcd_operations_total', help: 'Puts and deletes applied in the store\'s transactions (etcd or Redis).', registers: [registry] }),
-    events: new Counter({ name: 'appproxy_docker_events_total', help: 'Docker events received, by type and action.', labelNames: ['type', 'action'] as const, registers: [registry] }),
-    errors: new Counter({ name: 'appproxy_errors_total', help: 'Errors, by where they happened.', labelNames: ['kind'] as const, registers: [registry] }),
+    reconciles: new Counter({
+      name: 'appproxy_reconciles_total',
+      help: 'Reconcile passes, by result.',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    transactions: new Counter({
+      name: 'appproxy_etcd_transactions_total',
+      help: 'Write transactions applied in the store (etcd or Redis; the name is kept for dashboards).',
+      registers: [registry],
+    }),
+    operations: new Counter({
+      name: 'appproxy_etcd_operations_total',
+      help: "Puts and deletes applied in the store's transactions (etcd or Redis).",
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'appproxy_docker_events_total',
+      help: 'Docker events received, by type and action.',
+      labelNames: ['type', 'action'] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'appproxy_errors_total',
+      help: 'Errors, by where they happened.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     refusals,
-    problems: new Gauge({ name: 'appproxy_label_problems', help: 'Label problems in the last pass, by severity.', labelNames: ['severity'] as const, registers: [registry] }),
-    conflicts: new Gauge({ name: 'appproxy_conflicts', help: 'Resources another owner defines differently (left as they are).', registers: [registry] }),
-    resources: new Gauge({ name: 'appproxy_resources', help: 'Resources this instance routes, by kind.', labelNames: ['kind'] as const, registers: [registry] }),
-    workloads: new Gauge({ name: 'appproxy_workloads_routed', help: 'Workloads that contributed configuration in the last pass.', registers: [registry] }),
-    reachable: new Gauge({ name: 'appproxy_dependency_up', help: 'Whether Docker and the store answered within their limits (1) or not (0).', labelNames: ['dependency'] as const, registers: [registry] }),
-    swarmWriter: new Gauge({ name: 'appproxy_swarm_writer', help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).', registers: [registry] }),
-    appLastActivity: new Gauge({ name: 'appproxy_app_last_activity_seconds', help: "When each app (its identity) was last seen in use: a request or an open connection in Traefik's metrics (Unix time).", labelNames: ['app'] as const, registers: [registry] }),
-    appOpenConnections: new Gauge({ name: 'appproxy_app_open_connections', help: "Connections open on each port-mode app's entry point, summed over the Traefiks read.", labelNames: ['app'] as const, registers: [registry] }),
-    appIdle: new Gauge({ name: 'appproxy_app_idle', help: 'Whether each app with an idle timeout is past it with no open connection (1) or not (0).', labelNames: ['app'] as const, registers: [registry] }),
-    appAllocationErrors: new Gauge({ name: 'appproxy_app_allocation_errors', help: 'Apps refused a port now, by reason (exhausted, taken, outside-range, conflicting-requests, served-elsewhere, not-recorded).', labelNames: ['reason'] as const, registers: [registry] }),
-    apps: new Gauge({ name: 'appproxy_apps', help: 'Apps this instance declares, by whether they are served.', labelNames: ['state'] as const, registers: [registry] }),
-    traefikScrapes: new Counter({ name: 'appproxy_traefik_metrics_scrapes_total', help: "Reads of Traefik's metrics for the apps' activity, by result.", labelNames: ['result'] as const, registers: [registry] }),
-    storeFull: new Gauge({ name: 'appproxy_store_full', help: 'Whether the store refuses writes for want of space (1: etcd past its quota, Redis at maxmemory) or not (0).', labelNames: ['store'] as const, registers: [registry] }),
-    storeWritesRefused: new Counter({ name: 'appproxy_store_writes_refused_total', help: 'Writes the store refused for want of space (each retried with backoff).', labelNames: ['store'] as const, registers: [registry] }),
-    lastSync: new Gauge({ name: 'appproxy_last_successful_sync_timestamp_seconds', help: 'When the store last matched Docker (Unix time).', registers: [registry] }),
+    problems: new Gauge({
+      name: 'appproxy_label_problems',
+      help: 'Label problems in the last pass, by severity.',
+      labelNames: ['severity'] as const,
+      registers: [registry],
+    }),
+    conflicts: new Gauge({
+      name: 'appproxy_conflicts',
+      help: 'Resources another owner defines differently (left as they are).',
+      registers: [registry],
+    }),
+    resources: new Gauge({
+      name: 'appproxy_resources',
+      help: 'Resources this instance routes, by kind.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    workloads: new Gauge({
+      name: 'appproxy_workloads_routed',
+      help: 'Workloads that contributed configuration in the last pass.',
+      registers: [registry],
+    }),
+    reachable: new Gauge({
+      name: 'appproxy_dependency_up',
+      help: 'Whether Docker and the store answered within their limits (1) or not (0).',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
+    swarmWriter: new Gauge({
+      name: 'appproxy_swarm_writer',
+      help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).',
+      registers: [registry],
+    }),
+    appLastActivity: new Gauge({
+      name: 'appproxy_app_last_activity_seconds',
+      help: "When each app (its identity) was last seen in use: a request or an open connection in Traefik's metrics (Unix time).",
+      labelNames: ['app'] as const,
+      registers: [registry],
+    }),
+    appOpenConnections: new Gauge({
+      name: 'appproxy_app_open_connections',
+      help: "Connections open on each port-mode app's entry point, summed over the Traefiks read.",
+      labelNames: ['app'] as const,
+      registers: [registry],
+    }),
+    appIdle: new Gauge({
+      name: 'appproxy_app_idle',
+      help: 'Whether each app with an idle timeout is past it with no open connection (1) or not (0).',
+      labelNames: ['app'] as const,
+      registers: [registry],
+    }),
+    appAllocationErrors: new Gauge({
+      name: 'appproxy_app_allocation_errors',
+      help: 'Apps refused a port now, by reason (exhausted, taken, outside-range, conflicting-requests, served-elsewhere, not-recorded).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    apps: new Gauge({
+      name: 'appproxy_apps',
+      help: 'Apps this instance declares, by whether they are served.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    traefikScrapes: new Counter({
+      name: 'appproxy_traefik_metrics_scrapes_total',
+      help: "Reads of Traefik's metrics for the apps' activity, by result.",
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    storeFull: new Gauge({
+      name: 'appproxy_store_full',
+      help: 'Whether the store refuses writes for want of space (1: etcd past its quota, Redis at maxmemory) or not (0).',
+      labelNames: ['store'] as const,
+      registers: [registry],
+    }),
+    storeWritesRefused: new Counter({
+      name: 'appproxy_store_writes_refused_total',
+      help: 'Writes the store refused for want of space (each retried with backoff).',
+      labelNames: ['store'] as const,
+      registers: [registry],
+    }),
+    lastSync: new Gauge({
+      name: 'appproxy_last_successful_sync_timestamp_seconds',
+      help: 'When the store last matched Docker (Unix time).',
+      registers: [registry],
+    }),
   };
 }
 

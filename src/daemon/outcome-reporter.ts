@@ -35,7 +35,11 @@ export class OutcomeReporter {
     const counts = { routed: allCounts.reduce((sum, item) => sum + item.routed, 0) };
     m.workloads.set(counts.routed);
     for (const [section, kinds] of Object.entries(RESOURCE_KINDS)) {
-      for (const kind of kinds) m.resources.set({ kind: `${section}_${kind}` }, allCounts.reduce((sum, item) => sum + (item.resources.get(`${section}_${kind}`) ?? 0), 0));
+      for (const kind of kinds)
+        m.resources.set(
+          { kind: `${section}_${kind}` },
+          allCounts.reduce((sum, item) => sum + (item.resources.get(`${section}_${kind}`) ?? 0), 0),
+        );
     }
     const problems = passes.flatMap((pass) => pass.engine.problems());
     const conflicts = passes.flatMap((pass) => pass.engine.writer.conflicts());
@@ -47,7 +51,14 @@ export class OutcomeReporter {
       const key = JSON.stringify(problem);
       current.add(key);
       if (this.#lastProblems.has(key)) continue;
-      this.#log[problem.severity === 'error' ? 'error' : 'warn']({ workload: problem.workload, label: problem.label, ...(problem.limit === undefined ? {} : { limit: problem.limit }) }, problem.message);
+      this.#log[problem.severity === 'error' ? 'error' : 'warn'](
+        {
+          workload: problem.workload,
+          label: problem.label,
+          ...(problem.limit === undefined ? {} : { limit: problem.limit }),
+        },
+        problem.message,
+      );
       // A refusal is counted when it appears: the same one standing over many passes is one.
       if (problem.limit !== undefined) m.refusals.inc({ limit: problem.limit });
     }
@@ -55,19 +66,34 @@ export class OutcomeReporter {
       const key = `conflict:${conflict.resource}:${conflict.owners.join(',')}`;
       current.add(key);
       if (!this.#lastProblems.has(key)) {
-        this.#log.error({ resource: conflict.resource, owners: conflict.owners }, 'another owner defines this resource differently; left as it is: make the definitions equal or rename one');
+        this.#log.error(
+          { resource: conflict.resource, owners: conflict.owners },
+          'another owner defines this resource differently; left as it is: make the definitions equal or rename one',
+        );
       }
     }
     for (const entry of outcome.refused) {
       const key = `refused:${entry.key}:${entry.bytes}`;
       current.add(key);
       if (!this.#lastProblems.has(key)) {
-        this.#log.error({ resource: entry.label, key: entry.key, bytes: entry.bytes }, 'a value is larger than the store takes in one request; this resource is left as it is: shorten the label that sets it');
+        this.#log.error(
+          { resource: entry.label, key: entry.key, bytes: entry.bytes },
+          'a value is larger than the store takes in one request; this resource is left as it is: shorten the label that sets it',
+        );
       }
     }
     this.#lastProblems = current;
     if (outcome.transactions > 0) {
-      this.#log.info({ transactions: outcome.transactions, operations: outcome.operations, replans: outcome.replans, planned: outcome.planned, routed: counts.routed }, 'store updated');
+      this.#log.info(
+        {
+          transactions: outcome.transactions,
+          operations: outcome.operations,
+          replans: outcome.replans,
+          planned: outcome.planned,
+          routed: counts.routed,
+        },
+        'store updated',
+      );
     }
   }
 }

@@ -15,7 +15,7 @@ export class OwnerHeldError extends Error {
   constructor(owner: string, holder: OwnerRecord) {
     super(
       `owner id "${owner}" is in use by a live instance (${holder.instance}${holder.since === '' ? '' : `, started ${holder.since}`}, lease ${holder.lease}): ` +
-        'two instances with one owner id would overwrite each other\'s servers. Give each instance its own --owner (APPPROXY_OWNER)',
+        "two instances with one owner id would overwrite each other's servers. Give each instance its own --owner (APPPROXY_OWNER)",
     );
     this.name = 'OwnerHeldError';
   }
@@ -29,7 +29,13 @@ export class OwnerHeldError extends Error {
  * or one that reads less time left than a kept-alive lease ever does (it is refreshed every third
  * of its time), belongs to nobody alive.
  */
-export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: OwnerRecord, times: LeaseInfo | undefined, asker: { instance: string; leaseId: string }): Promise<boolean> {
+export async function holderIsAlive(
+  store: KvStore,
+  layout: KeyLayout,
+  record: OwnerRecord,
+  times: LeaseInfo | undefined,
+  asker: { instance: string; leaseId: string },
+): Promise<boolean> {
   if (times === undefined) return false;
   // etcd reports whole seconds, rounded down: a kept-alive lease reads at least two thirds of its
   // time, but for a moment before each refresh; read twice, a refresh apart, to be sure.
@@ -37,7 +43,8 @@ export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: O
   if (times.remainingSeconds < least) {
     await new Promise((resolve) => setTimeout(resolve, SECOND_READ_MS));
     const again = await store.lease(record.lease);
-    if (again === undefined || (again.remainingSeconds < least && again.remainingSeconds <= times.remainingSeconds)) return false;
+    if (again === undefined || (again.remainingSeconds < least && again.remainingSeconds <= times.remainingSeconds))
+      return false;
   }
   // The probe names the asker, and is made unique: two instances may have one name (the same host
   // name, which is also the default owner id, and pid 1 in their containers).
@@ -58,14 +65,19 @@ export async function holderIsAlive(store: KvStore, layout: KeyLayout, record: O
     onLost: () => onAnswer(),
   });
   try {
-    await store.apply({ operations: [{ type: 'put', key: layout.probeKey, value: probe, leased: true }], guards: [] }, asker.leaseId);
+    await store.apply(
+      { operations: [{ type: 'put', key: layout.probeKey, value: probe, leased: true }], guards: [] },
+      asker.leaseId,
+    );
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([answer, new Promise<void>((resolve) => (timer = setTimeout(resolve, PROBE_ANSWER_MS)))]);
     clearTimeout(timer);
   } finally {
     await watch.stop().catch(() => undefined);
   }
-  await store.apply({ operations: [{ type: 'delete', key: layout.probeKey }], guards: [] }, asker.leaseId).catch(() => undefined);
+  await store
+    .apply({ operations: [{ type: 'delete', key: layout.probeKey }], guards: [] }, asker.leaseId)
+    .catch(() => undefined);
   return answered;
 }
 
@@ -108,7 +120,8 @@ export class OwnerGuard {
       onEvents: (events) => {
         // Not its own probe (one left on its lease when it connected): every other is answered, even
         // one naming this instance, since another process can have the same name.
-        for (const event of events) if (event.type === 'put' && event.lease !== this.#leaseId()) void this.#answer(event.value);
+        for (const event of events)
+          if (event.type === 'put' && event.lease !== this.#leaseId()) void this.#answer(event.value);
       },
       onLost: () => {
         const watch = this.#watch;
@@ -122,9 +135,16 @@ export class OwnerGuard {
   }
 
   async #answer(probe: string): Promise<void> {
-    this.#log.error({ instance: probe.replace(/#[^#]*$/, ''), owner: this.#layout.owner }, 'another instance tried to start with this owner id; it is told that this one runs');
+    this.#log.error(
+      { instance: probe.replace(/#[^#]*$/, ''), owner: this.#layout.owner },
+      'another instance tried to start with this owner id; it is told that this one runs',
+    );
     try {
-      await this.#store.putLeased(this.#layout.aliveKey, JSON.stringify({ instance: this.#instance, probe }), this.#leaseId());
+      await this.#store.putLeased(
+        this.#layout.aliveKey,
+        JSON.stringify({ instance: this.#instance, probe }),
+        this.#leaseId(),
+      );
     } catch (error) {
       this.#log.warn({ err: error }, 'could not answer the probe');
     }

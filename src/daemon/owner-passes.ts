@@ -18,7 +18,10 @@ export interface OwnerPassesOptions {
  * what the pass showed of Docker and the store (readiness, error counts) and rejects with the
  * first failure, so that the scheduler retries; gives what each completed pass did.
  */
-export async function passOwners(roles: readonly Pick<OwnerRole, 'pass' | 'engine'>[], options: OwnerPassesOptions): Promise<{ outcome: SyncOutcome; engine: SyncEngine }[]> {
+export async function passOwners(
+  roles: readonly Pick<OwnerRole, 'pass' | 'engine'>[],
+  options: OwnerPassesOptions,
+): Promise<{ outcome: SyncOutcome; engine: SyncEngine }[]> {
   const { metrics, readiness, storeName } = options;
   const timer = metrics.reconcileSeconds.startTimer();
   const done = [];
@@ -35,7 +38,12 @@ export async function passOwners(roles: readonly Pick<OwnerRole, 'pass' | 'engin
           await options.onLeadershipLost();
           continue;
         }
-        const kind = error instanceof SourceUnavailableError ? 'docker' : error instanceof StoreUnavailableError ? storeName : 'other';
+        const kind =
+          error instanceof SourceUnavailableError
+            ? 'docker'
+            : error instanceof StoreUnavailableError
+              ? storeName
+              : 'other';
         if (kind === 'docker') readiness.dockerListing(false);
         // A full store answers, and keeps what is routed: not unreachable, but full.
         if (error instanceof StoreFullError) readiness.storeFull(error);

@@ -29,7 +29,8 @@ export function decodeOwnerRecord(value: string | undefined): OwnerRecord | unde
   if (/^\d+$/.test(value)) return { lease: value, instance: 'unknown (an older appproxy)', since: '' };
   try {
     const parsed = JSON.parse(value) as Partial<OwnerRecord>;
-    if (typeof parsed.lease === 'string' && parsed.lease !== '') return { lease: parsed.lease, instance: String(parsed.instance ?? 'unknown'), since: String(parsed.since ?? '') };
+    if (typeof parsed.lease === 'string' && parsed.lease !== '')
+      return { lease: parsed.lease, instance: String(parsed.instance ?? 'unknown'), since: String(parsed.since ?? '') };
   } catch {
     // Not ours (written by hand): treated as no record.
   }

@@ -90,13 +90,21 @@ export class OwnerRole {
     const record = (leaseId: string) => encodeOwnerRecord({ lease: leaseId, ...me });
     const lease = await store.openLease(leaseSeconds, () => {
       // The engine moves every leased key of this owner to the new lease.
-      void store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId()).catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
+      void store
+        .putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId())
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
       this.#engine?.requestFullPass();
       (this.#options.onLeaseReplaced ?? this.#options.onDirty)();
     });
     try {
       if (exclusive && previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
-        if (await holderIsAlive(store, this.layout, previous, previousLease, { instance: me.instance, leaseId: lease.leaseId() })) throw new OwnerHeldError(this.layout.owner, previous);
+        if (
+          await holderIsAlive(store, this.layout, previous, previousLease, {
+            instance: me.instance,
+            leaseId: lease.leaseId(),
+          })
+        )
+          throw new OwnerHeldError(this.layout.owner, previous);
       }
       await store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId());
     } catch (error) {
@@ -107,7 +115,10 @@ export class OwnerRole {
     this.#lease = lease;
     if (previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
       this.#previousLease = previous.lease;
-      this.#log.info({ previousLease: previous.lease, previousInstance: previous.instance, keys: previousKeys.length }, 'taking over what a previous run of this owner wrote');
+      this.#log.info(
+        { previousLease: previous.lease, previousInstance: previous.instance, keys: previousKeys.length },
+        'taking over what a previous run of this owner wrote',
+      );
     }
     this.#engine = new SyncEngine({
       store,
@@ -131,12 +142,20 @@ export class OwnerRole {
     const reconciler = this.#reconciler;
     if (reconciler === undefined) return undefined;
     const outcome = await reconciler.reconcile();
-    await this.#guard?.ensure().catch((error: unknown) => this.#log.warn({ err: error }, 'owner probe watch not started; retried on the next pass'));
+    await this.#guard
+      ?.ensure()
+      .catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'owner probe watch not started; retried on the next pass'),
+      );
     if (this.#previousLease !== undefined) {
       // Everything still wanted now lives on the new lease; what is left on the old one is stale.
       const previous = this.#previousLease;
       this.#previousLease = undefined;
-      await this.#options.store.revoke(previous).catch((error: unknown) => this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'));
+      await this.#options.store
+        .revoke(previous)
+        .catch((error: unknown) =>
+          this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'),
+        );
     }
     return outcome;
   }
@@ -154,6 +173,7 @@ export class OwnerRole {
     const lease = this.#lease;
     this.#lease = undefined;
     lease?.release();
-    if (options.revoke === true && lease !== undefined) await this.#options.store.revoke(lease.leaseId()).catch(() => undefined);
+    if (options.revoke === true && lease !== undefined)
+      await this.#options.store.revoke(lease.leaseId()).catch(() => undefined);
   }
 }

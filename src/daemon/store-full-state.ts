@@ -32,7 +32,10 @@ export class StoreFullState {
     this.#metrics.storeWritesRefused.inc({ store: this.#store });
     if (this.#full === undefined) {
       this.#metrics.storeFull.set({ store: this.#store }, 1);
-      this.#log.error({ store: this.#store, err: error, fix: error.fix }, 'the store is full and refuses writes; what is routed stays, changes wait until space is freed');
+      this.#log.error(
+        { store: this.#store, err: error, fix: error.fix },
+        'the store is full and refuses writes; what is routed stays, changes wait until space is freed',
+      );
     }
     this.#full = error;
   }

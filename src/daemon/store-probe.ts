@@ -52,7 +52,8 @@ export class StoreProbe {
       }
       readiness.storeAnswers(true);
     } catch (error) {
-      if (readiness.storeOk) logger.warn({ err: error, store: storeName }, 'the store does not answer; what is routed stays as it is');
+      if (readiness.storeOk)
+        logger.warn({ err: error, store: storeName }, 'the store does not answer; what is routed stays as it is');
       readiness.storeAnswers(false);
       this.#o.metrics.errors.inc({ kind: storeName });
     } finally {

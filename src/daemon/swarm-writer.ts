@@ -98,11 +98,17 @@ export class SwarmWriter {
     if (this.#stopped || this.#clusterId === undefined || this.#candidacy !== undefined || owner === undefined) return;
     const layout = new KeyLayout(this.#options.rootKey, owner);
     const value = JSON.stringify({ owner: this.#options.instanceOwner, ...thisInstance() });
-    const candidacy = this.#options.store.campaign(layout.electionsPrefix, owner, value, this.#options.leaseSeconds, (reason) => {
-      if (this.#candidacy !== candidacy) return;
-      this.#log.warn({ reason, swarmOwner: owner }, 'Swarm writer candidacy lost; standing again');
-      void this.#stepDown(reason).then(() => this.#standLater());
-    });
+    const candidacy = this.#options.store.campaign(
+      layout.electionsPrefix,
+      owner,
+      value,
+      this.#options.leaseSeconds,
+      (reason) => {
+        if (this.#candidacy !== candidacy) return;
+        this.#log.warn({ reason, swarmOwner: owner }, 'Swarm writer candidacy lost; standing again');
+        void this.#stepDown(reason).then(() => this.#standLater());
+      },
+    );
     this.#candidacy = candidacy;
     this.#log.info({ swarmOwner: owner }, 'standing as Swarm writer');
     candidacy.elected().then(
@@ -151,13 +157,21 @@ export class SwarmWriter {
           }
           this.#role = role;
         },
-        { minMs: 200, maxMs: 2000, signal: term.signal, onFailure: (error, retryInMs) => this.#log.warn({ err: error, retryInMs }, 'Swarm writer not connected yet') },
+        {
+          minMs: 200,
+          maxMs: 2000,
+          signal: term.signal,
+          onFailure: (error, retryInMs) => this.#log.warn({ err: error, retryInMs }, 'Swarm writer not connected yet'),
+        },
       );
     } catch {
       return; // the term ended before it began
     }
     if (this.#role === undefined) return;
-    this.#log.info({ swarmOwner: owner, lease: this.#role.leaseId() }, 'elected Swarm writer: this instance writes the Swarm services');
+    this.#log.info(
+      { swarmOwner: owner, lease: this.#role.leaseId() },
+      'elected Swarm writer: this instance writes the Swarm services',
+    );
     this.#options.onWriter(true);
     this.#options.onChange();
   }

@@ -8,11 +8,17 @@ import { allowedRequest } from './read-only-rules.ts';
  * (streaming, for the event stream) and refuses everything else with 403. It lets the sidecar run
  * without the Docker socket, which would give it root on the host.
  */
-export function createDockerProxy(socketPath: string, logger: Logger, limitMs: number = DEFAULT_DOCKER_TIMEOUT_MS): Server {
+export function createDockerProxy(
+  socketPath: string,
+  logger: Logger,
+  limitMs: number = DEFAULT_DOCKER_TIMEOUT_MS,
+): Server {
   const server = createServer((incoming, outgoing) => {
     if (!allowedRequest(incoming.method, incoming.url)) {
       logger.warn({ method: incoming.method, url: incoming.url }, 'refused: not a read-only request appproxy needs');
-      outgoing.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'appproxy docker-proxy: read-only; this request is not allowed' }));
+      outgoing
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'appproxy docker-proxy: read-only; this request is not allowed' }));
       return;
     }
     // The same limit as the client's: a plain call until its whole answer, the event stream until
@@ -24,20 +30,26 @@ export function createDockerProxy(socketPath: string, logger: Logger, limitMs: n
       timedOut = true;
       upstream.destroy(new DockerCallTimeoutError(call, limitMs));
     }, limitMs);
-    const upstream = request({ socketPath, path: incoming.url, method: incoming.method, headers: incoming.headers }, (response) => {
-      if (streaming) clearTimeout(timer);
-      else response.on('end', () => clearTimeout(timer));
-      outgoing.writeHead(response.statusCode ?? 502, response.headers);
-      // Node holds headers back until the first body byte; a quiet event stream has none for a
-      // long time, and its client waits for the headers to know it is connected.
-      if (streaming) outgoing.flushHeaders();
-      response.pipe(outgoing);
-    });
+    const upstream = request(
+      { socketPath, path: incoming.url, method: incoming.method, headers: incoming.headers },
+      (response) => {
+        if (streaming) clearTimeout(timer);
+        else response.on('end', () => clearTimeout(timer));
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        // Node holds headers back until the first body byte; a quiet event stream has none for a
+        // long time, and its client waits for the headers to know it is connected.
+        if (streaming) outgoing.flushHeaders();
+        response.pipe(outgoing);
+      },
+    );
     upstream.on('error', (error) => {
       clearTimeout(timer);
       logger.warn({ err: error }, 'Docker engine unreachable');
       const status = timedOut ? 504 : 502;
-      if (!outgoing.headersSent) outgoing.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Docker engine unreachable: ${error.message}` }));
+      if (!outgoing.headersSent)
+        outgoing
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `Docker engine unreachable: ${error.message}` }));
       else outgoing.destroy();
     });
     incoming.on('close', () => {

@@ -58,7 +58,9 @@ function resolveNetworkContainer(
   return convert(target, lookup, nextChain);
 }
 
-function toPorts(ports: Readonly<Record<string, readonly PortBindingJson[] | null>> | null | undefined): WorkloadPort[] {
+function toPorts(
+  ports: Readonly<Record<string, readonly PortBindingJson[] | null>> | null | undefined,
+): WorkloadPort[] {
   const result = Object.entries(ports ?? {}).map(([name, bindings]) => ({
     name,
     bindings: (bindings ?? []).map((b) => ({ hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' })),
@@ -72,7 +74,9 @@ function portNumber(name: string): number {
   return Number.isNaN(n) ? Number.MAX_SAFE_INTEGER : n;
 }
 
-function toNetworks(networks: Readonly<Record<string, EndpointSettingsJson | null>> | null | undefined): WorkloadNetwork[] {
+function toNetworks(
+  networks: Readonly<Record<string, EndpointSettingsJson | null>> | null | undefined,
+): WorkloadNetwork[] {
   return Object.entries(networks ?? {})
     .map(([name, settings]) => ({ name, ip: firstAddress(settings?.IPAddress, settings?.GlobalIPv6Address) }))
     .sort((a, b) => compareText(a.name, b.name));

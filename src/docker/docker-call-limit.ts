@@ -22,7 +22,11 @@ export function dockerCallName(method: string | undefined, path: string | undefi
  * that trickles in. So `run` decides what the limit covers by when it resolves: a plain call once
  * its whole answer has arrived, a stream once its headers have.
  */
-export async function limitCall<T>(call: string, limitMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function limitCall<T>(
+  call: string,
+  limitMs: number,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {

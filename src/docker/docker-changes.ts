@@ -65,7 +65,10 @@ export class DockerChanges {
       this.#handlers.onSwarmManager?.(manager ? (info.Swarm?.Cluster?.ID ?? '') : undefined);
       if (!manager) return;
       const tasks = await this.#engine.listRunningTasks();
-      const signature = tasks.map((task) => `${task.ID}:${task.Version?.Index ?? 0}`).sort().join(',');
+      const signature = tasks
+        .map((task) => `${task.ID}:${task.Version?.Index ?? 0}`)
+        .sort()
+        .join(',');
       if (signature !== this.#swarmSignature) {
         this.#swarmSignature = signature;
         this.#handlers.onChange({ kind: 'swarm' });
@@ -85,7 +88,9 @@ export class DockerChanges {
 
 function changeOf(event: DockerEvent): WorkloadChange {
   // A task container is routed through its service: the Swarm part is read again.
-  if (event.type === 'container') return event.swarmService === undefined ? { kind: 'containers', ids: [event.id] } : { kind: 'swarm' };
-  if (event.type === 'network') return event.container === undefined ? { kind: 'all' } : { kind: 'containers', ids: [event.container] };
+  if (event.type === 'container')
+    return event.swarmService === undefined ? { kind: 'containers', ids: [event.id] } : { kind: 'swarm' };
+  if (event.type === 'network')
+    return event.container === undefined ? { kind: 'all' } : { kind: 'containers', ids: [event.container] };
   return { kind: 'swarm' };
 }

@@ -33,7 +33,14 @@ export interface DockerConnection {
  */
 export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): DockerConnection {
   const dockerHost = env['DOCKER_HOST'] ?? '';
-  const none = { host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined };
+  const none = {
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  };
   if (dockerHost === '' || dockerHost.startsWith('unix://')) {
     return { ...none, socketPath: dockerHost.slice('unix://'.length) || DEFAULT_SOCKET };
   }

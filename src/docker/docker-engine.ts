@@ -1,4 +1,13 @@
-import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, NetworkSummary, SwarmNode, SwarmService, SwarmTask } from './inspect-types.ts';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  EngineEvent,
+  EngineInfo,
+  NetworkSummary,
+  SwarmNode,
+  SwarmService,
+  SwarmTask,
+} from './inspect-types.ts';
 
 /** What one call may ask of the engine beyond the call itself. */
 export interface CallOptions {

@@ -127,7 +127,10 @@ export class DockerEventWatcher {
       await this.#engine.ping({ limitMs: this.#timings.pingLimitMs });
     } catch (error) {
       if (this.#stopped || over()) return;
-      this.#log.warn({ err: error }, 'Docker engine stopped answering; the event stream is no longer trusted, reconnecting');
+      this.#log.warn(
+        { err: error },
+        'Docker engine stopped answering; the event stream is no longer trusted, reconnecting',
+      );
       stream.close();
     }
   }
@@ -139,7 +142,13 @@ export class DockerEventWatcher {
     if (wanted === undefined || (wanted !== 'all' && !wanted.includes(action))) return;
     const container = event.Actor?.Attributes?.['container'];
     const swarmService = type === 'container' ? event.Actor?.Attributes?.['com.docker.swarm.service.id'] : undefined;
-    this.#onEvent({ type, action, id: event.Actor?.ID ?? '', ...(container === undefined ? {} : { container }), ...(swarmService === undefined ? {} : { swarmService }) });
+    this.#onEvent({
+      type,
+      action,
+      id: event.Actor?.ID ?? '',
+      ...(container === undefined ? {} : { container }),
+      ...(swarmService === undefined ? {} : { swarmService }),
+    });
   }
 
   stop(): void {

@@ -198,7 +198,14 @@ function containerName(inspect: ContainerInspect): string {
  */
 function listSignature(summary: ContainerSummary): string {
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(summary.Status ?? '')?.[1] ?? '';
-  return JSON.stringify([summary.State, health, summary.Names, summary.Ports, summary.NetworkSettings, summary.HostConfig]);
+  return JSON.stringify([
+    summary.State,
+    health,
+    summary.Names,
+    summary.Ports,
+    summary.NetworkSettings,
+    summary.HostConfig,
+  ]);
 }
 
 function isSwarmManager(info: EngineInfo): boolean {

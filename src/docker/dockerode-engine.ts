@@ -5,7 +5,16 @@ import { DockerApiError } from './docker-api-error.ts';
 import { DEFAULT_DOCKER_TIMEOUT_MS, limitCall } from './docker-call-limit.ts';
 import { dockerConnectionFromEnv } from './docker-connection.ts';
 import type { CallOptions, DockerEngine, EventStream, EventSubscription } from './docker-engine.ts';
-import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, NetworkSummary, SwarmNode, SwarmService, SwarmTask } from './inspect-types.ts';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  EngineEvent,
+  EngineInfo,
+  NetworkSummary,
+  SwarmNode,
+  SwarmService,
+  SwarmTask,
+} from './inspect-types.ts';
 
 /**
  * dockerode's ping and info take options (and pass `abortSignal` on) like its other calls, but
@@ -39,21 +48,30 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async ping(options?: CallOptions): Promise<void> {
-    await this.#call('ping', 'GET /_ping', options, (abortSignal) => (this.#docker as WithOptions).ping({ abortSignal }));
+    await this.#call('ping', 'GET /_ping', options, (abortSignal) =>
+      (this.#docker as WithOptions).ping({ abortSignal }),
+    );
   }
 
   info(options?: CallOptions): Promise<EngineInfo> {
-    return this.#call('get engine info', 'GET /info', options, (abortSignal) => (this.#docker as WithOptions).info({ abortSignal }));
+    return this.#call('get engine info', 'GET /info', options, (abortSignal) =>
+      (this.#docker as WithOptions).info({ abortSignal }),
+    );
   }
 
   listContainers(options?: CallOptions): Promise<ContainerSummary[]> {
-    return this.#call('list containers', 'GET /containers/json', options, (abortSignal) => this.#docker.listContainers({ all: true, abortSignal }));
+    return this.#call('list containers', 'GET /containers/json', options, (abortSignal) =>
+      this.#docker.listContainers({ all: true, abortSignal }),
+    );
   }
 
   async inspectContainer(idOrName: string, options?: CallOptions): Promise<ContainerInspect | undefined> {
     try {
-      return await this.#call(`inspect container ${idOrName}`, `GET /containers/${idOrName}/json`, options, (abortSignal) =>
-        this.#docker.getContainer(idOrName).inspect({ abortSignal }),
+      return await this.#call(
+        `inspect container ${idOrName}`,
+        `GET /containers/${idOrName}/json`,
+        options,
+        (abortSignal) => this.#docker.getContainer(idOrName).inspect({ abortSignal }),
       );
     } catch (error) {
       if (error instanceof DockerApiError && error.statusCode === 404) return undefined;
@@ -62,29 +80,49 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   listServices(options?: CallOptions): Promise<SwarmService[]> {
-    return this.#call('list services', 'GET /services', options, async (abortSignal) => (await this.#docker.listServices({ abortSignal })) as unknown as SwarmService[]);
+    return this.#call(
+      'list services',
+      'GET /services',
+      options,
+      async (abortSignal) => (await this.#docker.listServices({ abortSignal })) as unknown as SwarmService[],
+    );
   }
 
   listRunningTasks(options?: CallOptions): Promise<SwarmTask[]> {
-    return this.#call('list tasks', 'GET /tasks', options, async (abortSignal) =>
-      (await this.#docker.listTasks({ filters: { 'desired-state': ['running'] }, abortSignal })) as SwarmTask[],
+    return this.#call(
+      'list tasks',
+      'GET /tasks',
+      options,
+      async (abortSignal) =>
+        (await this.#docker.listTasks({ filters: { 'desired-state': ['running'] }, abortSignal })) as SwarmTask[],
     );
   }
 
   listSwarmNetworks(options?: CallOptions): Promise<NetworkSummary[]> {
-    return this.#call('list swarm networks', 'GET /networks', options, async (abortSignal) =>
-      (await this.#docker.listNetworks({ filters: { scope: ['swarm'] }, abortSignal })) as NetworkSummary[],
+    return this.#call(
+      'list swarm networks',
+      'GET /networks',
+      options,
+      async (abortSignal) =>
+        (await this.#docker.listNetworks({ filters: { scope: ['swarm'] }, abortSignal })) as NetworkSummary[],
     );
   }
 
   listNodes(options?: CallOptions): Promise<SwarmNode[]> {
-    return this.#call('list nodes', 'GET /nodes', options, async (abortSignal) => (await this.#docker.listNodes({ abortSignal })) as SwarmNode[]);
+    return this.#call(
+      'list nodes',
+      'GET /nodes',
+      options,
+      async (abortSignal) => (await this.#docker.listNodes({ abortSignal })) as SwarmNode[],
+    );
   }
 
   async followEvents(subscription: EventSubscription, options?: CallOptions): Promise<EventStream> {
     const filters = JSON.stringify({ type: subscription.types });
     // The signal stays with the request, but it aborts only when the limit passes before the headers.
-    const stream = (await this.#call('follow events', 'GET /events', options, (abortSignal) => this.#docker.getEvents({ filters, abortSignal }))) as Readable;
+    const stream = (await this.#call('follow events', 'GET /events', options, (abortSignal) =>
+      this.#docker.getEvents({ filters, abortSignal }),
+    )) as Readable;
     // readline decodes UTF-8 across chunk boundaries: a character cut in two by the transport stays whole.
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     let ended = false;
@@ -115,7 +153,12 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   /** One call under the limit, its failure a DockerApiError naming `operation`. */
-  async #call<T>(operation: string, call: string, options: CallOptions | undefined, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  async #call<T>(
+    operation: string,
+    call: string,
+    options: CallOptions | undefined,
+    run: (abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const limitMs = Math.min(options?.limitMs ?? this.#limitMs, this.#limitMs);
     try {
       return await limitCall(call, limitMs, run);

@@ -55,7 +55,9 @@ export interface SwarmService {
     /** `vip` or `dnsrr`; absent when the service was created through the API without one. */
     readonly EndpointSpec?: { readonly Mode?: string | null } | null;
     /** The labels its containers get (`--container-label`, `labels:` outside `deploy:` in a stack file). */
-    readonly TaskTemplate?: { readonly ContainerSpec?: { readonly Labels?: Readonly<Record<string, string>> | null } | null } | null;
+    readonly TaskTemplate?: {
+      readonly ContainerSpec?: { readonly Labels?: Readonly<Record<string, string>> | null } | null;
+    } | null;
   };
   readonly Endpoint?: {
     /** `Addr` carries a prefix length: `10.0.1.2/24`. */
@@ -74,11 +76,13 @@ export interface SwarmTask {
   readonly NodeID?: string | null;
   readonly DesiredState?: string | null;
   readonly Status?: { readonly State?: string | null } | null;
-  readonly NetworksAttachments?: readonly {
-    readonly Network?: { readonly ID?: string | null } | null;
-    /** With a prefix length: `10.0.1.5/24`. */
-    readonly Addresses?: readonly string[] | null;
-  }[] | null;
+  readonly NetworksAttachments?:
+    | readonly {
+        readonly Network?: { readonly ID?: string | null } | null;
+        /** With a prefix length: `10.0.1.5/24`. */
+        readonly Addresses?: readonly string[] | null;
+      }[]
+    | null;
 }
 
 /** `GET /networks` element. Note the engine spells the id `Id` here, unlike `ID` for Swarm objects. */

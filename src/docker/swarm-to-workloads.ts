@@ -103,9 +103,7 @@ function stripPrefix(address: string | null | undefined): string {
 }
 
 function sortedNetworks(byName: ReadonlyMap<string, string>): WorkloadNetwork[] {
-  return [...byName]
-    .map(([name, ip]) => ({ name, ip }))
-    .sort((a, b) => compareText(a.name, b.name));
+  return [...byName].map(([name, ip]) => ({ name, ip })).sort((a, b) => compareText(a.name, b.name));
 }
 
 /** Code-point order, like Go's sort of strings, independent of the process locale. */

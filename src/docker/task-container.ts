@@ -11,7 +11,9 @@ import type { DockerEngine } from './docker-engine.ts';
 async function swarmTaskContainer(engine: DockerEngine, name: string): Promise<Workload | undefined> {
   try {
     const inspect = await engine.inspectContainer(name);
-    return inspect?.Config?.Labels?.['com.docker.swarm.service.id'] === undefined ? undefined : containerToWorkload(inspect);
+    return inspect?.Config?.Labels?.['com.docker.swarm.service.id'] === undefined
+      ? undefined
+      : containerToWorkload(inspect);
   } catch {
     return undefined;
   }
@@ -21,7 +23,11 @@ async function swarmTaskContainer(engine: DockerEngine, name: string): Promise<W
  * What `explain` is asked about: a workload by name or id prefix, else (with an engine to ask) a
  * Swarm task container of that name; when neither, the closest names.
  */
-export async function explainTarget(workloads: readonly Workload[], name: string, engine: DockerEngine | undefined): Promise<{ target: Workload } | { target: undefined; closest: string[] }> {
+export async function explainTarget(
+  workloads: readonly Workload[],
+  name: string,
+  engine: DockerEngine | undefined,
+): Promise<{ target: Workload } | { target: undefined; closest: string[] }> {
   const match = findWorkload(workloads, name, distance);
   if (match.found !== undefined) return { target: match.found };
   const task = engine === undefined ? undefined : await swarmTaskContainer(engine, name);

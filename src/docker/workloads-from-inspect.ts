@@ -12,9 +12,12 @@ export function workloadsFromInspect(text: string, source: string): Workload[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${source}: not JSON (${(error as Error).message}); give the output of "docker inspect <containers>"`);
+    throw new Error(
+      `${source}: not JSON (${(error as Error).message}); give the output of "docker inspect <containers>"`,
+    );
   }
-  if (!Array.isArray(parsed)) throw new Error(`${source}: expected a JSON array, as "docker inspect <containers>" prints`);
+  if (!Array.isArray(parsed))
+    throw new Error(`${source}: expected a JSON array, as "docker inspect <containers>" prints`);
   const containers = parsed as ContainerInspect[];
   containers.forEach((container, index) => {
     if (typeof container !== 'object' || container === null || typeof container.Id !== 'string') {
@@ -22,6 +25,8 @@ export function workloadsFromInspect(text: string, source: string): Workload[] {
     }
   });
   const lookup = (idOrName: string): ContainerInspect | undefined =>
-    containers.find((container) => container.Id.startsWith(idOrName) || (container.Name ?? '').replace(/^\//, '') === idOrName);
+    containers.find(
+      (container) => container.Id.startsWith(idOrName) || (container.Name ?? '').replace(/^\//, '') === idOrName,
+    );
   return containers.map((container) => containerToWorkload(container, lookup));
 }

@@ -9,7 +9,11 @@ import { KeyLayout } from '../sync/key-layout.ts';
  */
 export interface AccessRecipe {
   readonly roles: readonly { readonly name: string; readonly permissions: readonly Permission[] }[];
-  readonly users: readonly { readonly name: string; readonly roles: readonly string[]; readonly password: 'file' | 'none' }[];
+  readonly users: readonly {
+    readonly name: string;
+    readonly roles: readonly string[];
+    readonly password: 'file' | 'none';
+  }[];
 }
 
 export interface Permission {
@@ -43,7 +47,14 @@ export function accessRecipe(names: AccessNames): AccessRecipe {
         name: writer,
         permissions: [
           { type: 'Readwrite', key: layout.rootKey, prefix: false },
-          ...[layout.treePrefix, layout.claimsPrefix, layout.ownersPrefix, layout.electionsPrefix, layout.portsPrefix, layout.appsPrefix].map((key) => ({ type: 'Readwrite' as const, key, prefix: true })),
+          ...[
+            layout.treePrefix,
+            layout.claimsPrefix,
+            layout.ownersPrefix,
+            layout.electionsPrefix,
+            layout.portsPrefix,
+            layout.appsPrefix,
+          ].map((key) => ({ type: 'Readwrite' as const, key, prefix: true })),
         ],
       },
       // Traefik watches the root key as a bare prefix (no slash): the same range is what it reads.
@@ -61,15 +72,22 @@ export function accessRecipe(names: AccessNames): AccessRecipe {
 export function etcdctlCommands(recipe: AccessRecipe): string[] {
   const lines: string[] = [];
   for (const user of recipe.users) {
-    lines.push(user.password === 'none' ? `etcdctl user add ${user.name} --no-password` : `etcdctl user add ${user.name}   # asks for the password`);
+    lines.push(
+      user.password === 'none'
+        ? `etcdctl user add ${user.name} --no-password`
+        : `etcdctl user add ${user.name}   # asks for the password`,
+    );
   }
   for (const role of recipe.roles) {
     if (role.name !== 'root') lines.push(`etcdctl role add ${role.name}`);
     for (const permission of role.permissions) {
-      lines.push(`etcdctl role grant-permission${permission.prefix ? ' --prefix=true' : ''} ${role.name} ${permission.type.toLowerCase()} '${permission.key}'`);
+      lines.push(
+        `etcdctl role grant-permission${permission.prefix ? ' --prefix=true' : ''} ${role.name} ${permission.type.toLowerCase()} '${permission.key}'`,
+      );
     }
   }
-  for (const user of recipe.users) for (const role of user.roles) lines.push(`etcdctl user grant-role ${user.name} ${role}`);
+  for (const user of recipe.users)
+    for (const role of user.roles) lines.push(`etcdctl user grant-role ${user.name} ${role}`);
   lines.push('etcdctl auth enable');
   return lines;
 }

@@ -17,8 +17,13 @@ function hostFailed(error: Error): boolean {
 
 /** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
 export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
-  const tls = etcd.ca !== undefined || etcd.cert !== undefined || etcd.endpoints.some((endpoint) => endpoint.startsWith('https://'));
-  const hosts = etcd.endpoints.map((endpoint) => (/^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`));
+  const tls =
+    etcd.ca !== undefined ||
+    etcd.cert !== undefined ||
+    etcd.endpoints.some((endpoint) => endpoint.startsWith('https://'));
+  const hosts = etcd.endpoints.map((endpoint) =>
+    /^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`,
+  );
   // gRPC's default 4 MiB limit on a received message is reached by the snapshot read at about
   // 4,000 routed workloads; etcd itself sends responses of any size, so the client takes them too.
   // Every unary call gets a deadline, so that an etcd that accepts connections and never answers
@@ -35,12 +40,15 @@ export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
       global: retry(handleWhen(hostFailed), { maxAttempts: 3 }),
     },
   };
-  if (etcd.username !== undefined && etcd.password !== undefined) options.auth = { username: etcd.username, password: etcd.password };
+  if (etcd.username !== undefined && etcd.password !== undefined)
+    options.auth = { username: etcd.username, password: etcd.password };
   if (etcd.ca !== undefined || etcd.cert !== undefined) {
     options.credentials = {
       // Without a CA file, gRPC falls back to the system's roots (it takes null for that).
       rootCertificate: etcd.ca === undefined ? (null as unknown as Buffer) : readFileSync(etcd.ca),
-      ...(etcd.cert !== undefined && etcd.key !== undefined ? { certChain: readFileSync(etcd.cert), privateKey: readFileSync(etcd.key) } : {}),
+      ...(etcd.cert !== undefined && etcd.key !== undefined
+        ? { certChain: readFileSync(etcd.cert), privateKey: readFileSync(etcd.key) }
+        : {}),
     };
   }
   return new Etcd3(options);

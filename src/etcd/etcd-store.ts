@@ -1,11 +1,33 @@
-import { EtcdAuthenticationFailedError, EtcdPermissionDeniedError, EtcdUserNotFoundError, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import {
+  EtcdAuthenticationFailedError,
+  EtcdPermissionDeniedError,
+  EtcdUserNotFoundError,
+  type Etcd3,
+  type IKeyValue,
+  type Watcher,
+} from 'etcd3';
 import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from './etcd-transaction-limits.ts';
-import { StoreAccessRefusedError, StoreFullError, StoreUnavailableError, type ApplyResult, type Candidacy, type Fence, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreLease, type StoreSnapshot, type StoreWatch, type WatchEvent, type WatchHandlers } from '../sync/kv-store.ts';
+import {
+  StoreAccessRefusedError,
+  StoreFullError,
+  StoreUnavailableError,
+  type ApplyResult,
+  type Candidacy,
+  type Fence,
+  type GuardedTransaction,
+  type KvStore,
+  type LeaseInfo,
+  type StoreLease,
+  type StoreSnapshot,
+  type StoreWatch,
+  type WatchEvent,
+  type WatchHandlers,
+} from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
 function prefixEnd(prefix: string): Buffer {
@@ -35,7 +57,8 @@ function text(value: Buffer | string | undefined): string {
 function accessRefused(cause: unknown): { refused: 'credentials' | 'rights'; error: Error } | undefined {
   // etcd3 may wrap its errors: look down the chain of causes.
   for (let error = cause; error instanceof Error; error = error.cause) {
-    if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError) return { refused: 'credentials', error };
+    if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError)
+      return { refused: 'credentials', error };
     if (error instanceof EtcdPermissionDeniedError) return { refused: 'rights', error };
   }
   return undefined;
@@ -47,12 +70,16 @@ function failure(operation: string, cause: unknown): StoreUnavailableError {
   const access = accessRefused(cause);
   if (access !== undefined) return new StoreAccessRefusedError('etcd', operation, access.error, access.refused);
   // gRPC says only "Deadline exceeded": name the limit, so that an operator knows which setting it is.
-  const hint = /deadline/i.test((cause as Error)?.message ?? '') ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)' : '';
+  const hint = /deadline/i.test((cause as Error)?.message ?? '')
+    ? ' (no answer within the etcd call limit, --etcd-timeout-seconds)'
+    : '';
   return new StoreUnavailableError('etcd', operation, cause, hint);
 }
 
 function rangeRequest(range: KeyRange): { key: Buffer; range_end?: Buffer } {
-  return range.prefix ? { key: Buffer.from(range.key), range_end: prefixEnd(range.key) } : { key: Buffer.from(range.key) };
+  return range.prefix
+    ? { key: Buffer.from(range.key), range_end: prefixEnd(range.key) }
+    : { key: Buffer.from(range.key) };
 }
 
 /** The KvStore port on etcd v3: ranges read in one transaction, guarded transactions, prefix watches. */
@@ -114,7 +141,12 @@ export class EtcdStore implements KvStore {
       throw failure('read', error);
     }
     const entries = response.responses.flatMap((item) =>
-      ((item.response_range?.kvs ?? []) as IKeyValue[]).map((kv) => ({ key: text(kv.key), value: text(kv.value), lease: String(kv.lease ?? '0'), modRevision: BigInt(kv.mod_revision) })),
+      ((item.response_range?.kvs ?? []) as IKeyValue[]).map((kv) => ({
+        key: text(kv.key),
+        value: text(kv.value),
+        lease: String(kv.lease ?? '0'),
+        modRevision: BigInt(kv.mod_revision),
+      })),
     );
     return { revision: BigInt(response.header.revision), entries };
   }
@@ -132,7 +164,11 @@ export class EtcdStore implements KvStore {
     // A cancel waits for etcd to confirm it: a wedged etcd never does, so it is limited too.
     const stop = async () => {
       lost = true;
-      await Promise.all(watchers.map((watcher) => pTimeout(watcher.cancel(), { milliseconds: WATCH_CREATE_LIMIT_MS }).catch(() => undefined)));
+      await Promise.all(
+        watchers.map((watcher) =>
+          pTimeout(watcher.cancel(), { milliseconds: WATCH_CREATE_LIMIT_MS }).catch(() => undefined),
+        ),
+      );
     };
     try {
       for (const range of ranges) {
@@ -144,13 +180,22 @@ export class EtcdStore implements KvStore {
           watcher.once('connected', () => resolve());
           watcher.once('error', reject);
         });
-        await pTimeout(connected, { milliseconds: WATCH_CREATE_LIMIT_MS, message: `etcd watch of "${range.key}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms` });
+        await pTimeout(connected, {
+          milliseconds: WATCH_CREATE_LIMIT_MS,
+          message: `etcd watch of "${range.key}": not confirmed within ${WATCH_CREATE_LIMIT_MS} ms`,
+        });
         watcher.on('data', (response) => {
           if (lost) return;
           const events: WatchEvent[] = response.events.map((event) =>
             event.type === 'Delete'
               ? { type: 'delete', key: text(event.kv.key), modRevision: BigInt(event.kv.mod_revision) }
-              : { type: 'put', key: text(event.kv.key), value: text(event.kv.value), lease: String(event.kv.lease ?? '0'), modRevision: BigInt(event.kv.mod_revision) },
+              : {
+                  type: 'put',
+                  key: text(event.kv.key),
+                  value: text(event.kv.value),
+                  lease: String(event.kv.lease ?? '0'),
+                  modRevision: BigInt(event.kv.mod_revision),
+                },
           );
           if (events.length > 0) handlers.onEvents(events);
         });
@@ -176,10 +221,22 @@ export class EtcdStore implements KvStore {
       mod_revision: (notModifiedAfter + 1n).toString(),
     }));
     const { fence } = transaction;
-    if (fence !== undefined) compare.push({ key: Buffer.from(fence.key), target: TARGET_CREATE, result: COMPARE_EQUAL, create_revision: fence.createRevision.toString() });
+    if (fence !== undefined)
+      compare.push({
+        key: Buffer.from(fence.key),
+        target: TARGET_CREATE,
+        result: COMPARE_EQUAL,
+        create_revision: fence.createRevision.toString(),
+      });
     const success = transaction.operations.map((operation) =>
       operation.type === 'put'
-        ? { request_put: { key: Buffer.from(operation.key), value: Buffer.from(operation.value), lease: operation.leased ? leaseId : '0' } }
+        ? {
+            request_put: {
+              key: Buffer.from(operation.key),
+              value: Buffer.from(operation.value),
+              lease: operation.leased ? leaseId : '0',
+            },
+          }
         : { request_delete_range: { key: Buffer.from(operation.key) } },
     );
     // A refused fenced transaction reads the leader's key in the same round trip: was it the fence?
@@ -193,10 +250,20 @@ export class EtcdStore implements KvStore {
     const revision = BigInt(response.header.revision);
     if (response.succeeded || fence === undefined) return { applied: response.succeeded, revision };
     const leaderKey = (response.responses[0]?.response_range?.kvs ?? [])[0] as IKeyValue | undefined;
-    return { applied: false, revision, fenced: leaderKey === undefined || BigInt(leaderKey.create_revision) !== fence.createRevision };
+    return {
+      applied: false,
+      revision,
+      fenced: leaderKey === undefined || BigInt(leaderKey.create_revision) !== fence.createRevision,
+    };
   }
 
-  campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
+  campaign(
+    prefix: string,
+    name: string,
+    value: string,
+    ttlSeconds: number,
+    onLost: (reason: string) => void,
+  ): Candidacy {
     // etcd3's election (etcd's own recipe: the lowest creation revision under the election's
     // prefix leads; the next one waits for the keys before it to go), under appproxy's prefix.
     const campaign = this.client.namespace(prefix).election(name, ttlSeconds).campaign(value);
@@ -241,7 +308,11 @@ export class EtcdStore implements KvStore {
     try {
       const info = await this.client.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
       if (Number(info.TTL) <= 0) return undefined;
-      return { keys: (info.keys ?? []).map((key) => text(key as Buffer)), remainingSeconds: Number(info.TTL), grantedSeconds: Number(info.grantedTTL) };
+      return {
+        keys: (info.keys ?? []).map((key) => text(key as Buffer)),
+        remainingSeconds: Number(info.TTL),
+        grantedSeconds: Number(info.grantedTTL),
+      };
     } catch (error) {
       throw failure('lease read', error);
     }

@@ -18,7 +18,15 @@ interface FormatFlags {
   prec: number | undefined;
 }
 
-const plainFlags = (): FormatFlags => ({ minus: false, plus: false, plusV: false, space: false, zero: false, wid: undefined, prec: undefined });
+const plainFlags = (): FormatFlags => ({
+  minus: false,
+  plus: false,
+  plusV: false,
+  space: false,
+  zero: false,
+  wid: undefined,
+  prec: undefined,
+});
 
 /** Collects output; `unsupported` notes a format this implementation refuses rather than guesses. */
 interface Printer {
@@ -212,7 +220,8 @@ export function sprint(value: Value): string {
   return p.out;
 }
 
-export type PrintfResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
+export type PrintfResult =
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
 
 /** fmt.Sprintf, without the # flag, explicit argument indexes and * widths. */
 export function sprintf(format: string, args: readonly Value[]): PrintfResult {
@@ -241,17 +250,20 @@ export function sprintf(format: string, args: readonly Value[]): PrintfResult {
       else if (c === ' ') f.space = true;
       else break;
     }
-    if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * widths are not supported' };
+    if (format[i] === '[' || format[i] === '*')
+      return { ok: false, error: 'argument indexes and * widths are not supported' };
     [f.wid, i] = digitsAt(i);
     // A final '.' is the verb, not a precision.
     if (i + 1 < end && format[i] === '.') {
       i++;
-      if (format[i] === '[' || format[i] === '*') return { ok: false, error: 'argument indexes and * precisions are not supported' };
+      if (format[i] === '[' || format[i] === '*')
+        return { ok: false, error: 'argument indexes and * precisions are not supported' };
       let prec: number | undefined;
       [prec, i] = digitsAt(i);
       f.prec = prec ?? 0;
     }
-    if ((f.wid ?? 0) > 1e6 || (f.prec ?? 0) > 1e6) return { ok: false, error: 'a width or precision over 1000000 is not supported' };
+    if ((f.wid ?? 0) > 1e6 || (f.prec ?? 0) > 1e6)
+      return { ok: false, error: 'a width or precision over 1000000 is not supported' };
     if (i >= end) {
       p.out += '%!(NOVERB)';
       break;

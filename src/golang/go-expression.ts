@@ -124,7 +124,8 @@ export function parseGoExpression(source: string, grammar: string): Expr | Failu
         index++;
         continue;
       }
-      if (!isOp(')')) return fail(tok().pos, `missing ','${tok().newline === true ? ' before newline' : ''} in argument list`);
+      if (!isOp(')'))
+        return fail(tok().pos, `missing ','${tok().newline === true ? ' before newline' : ''} in argument list`);
       break;
     }
     if (!isOp(')') && tok().newline === true) return fail(tok().pos, "missing ',' before newline in argument list");
@@ -148,7 +149,10 @@ export function parseGoExpression(source: string, grammar: string): Expr | Failu
       } else if (isOp('(')) {
         x = parseCall(x);
       } else if (isOp('[') || isOp('{')) {
-        return fail(tok().pos, `${isOp('[') ? 'index expressions' : 'composite literals'} are not supported: ${grammar}`);
+        return fail(
+          tok().pos,
+          `${isOp('[') ? 'index expressions' : 'composite literals'} are not supported: ${grammar}`,
+        );
       } else {
         return x;
       }

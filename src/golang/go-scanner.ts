@@ -15,7 +15,11 @@ export interface GoString {
 type Scanned = { readonly end: number } | { readonly end: number; readonly error: string; readonly at: number };
 
 /** go/scanner refuses NUL and a byte order mark (but at the very start) everywhere, comments and literals included: the first of them in [from, to). */
-function illegalCharacter(source: string, from: number, to: number): { readonly message: string; readonly at: number } | undefined {
+function illegalCharacter(
+  source: string,
+  from: number,
+  to: number,
+): { readonly message: string; readonly at: number } | undefined {
   for (let k = from; k < to; k++) {
     const c = source.charCodeAt(k);
     if (c === 0) return { message: 'illegal character NUL', at: k };
@@ -89,14 +93,82 @@ export interface Token {
 }
 
 const GO_KEYWORDS = new Set([
-  'break', 'case', 'chan', 'const', 'continue', 'default', 'defer', 'else', 'fallthrough', 'for', 'func', 'go', 'goto',
-  'if', 'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
+  'break',
+  'case',
+  'chan',
+  'const',
+  'continue',
+  'default',
+  'defer',
+  'else',
+  'fallthrough',
+  'for',
+  'func',
+  'go',
+  'goto',
+  'if',
+  'import',
+  'interface',
+  'map',
+  'package',
+  'range',
+  'return',
+  'select',
+  'struct',
+  'switch',
+  'type',
+  'var',
 ]);
 // Longest first, so that the longest operator is taken.
 const OPERATORS = [
-  '&^=', '<<=', '>>=', '...', '&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=',
-  '&=', '|=', '^=', '<<', '>>', '&^', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '=', '!', '(', ')', '[', ']',
-  '{', '}', ',', ';', '.', ':', '~',
+  '&^=',
+  '<<=',
+  '>>=',
+  '...',
+  '&&',
+  '||',
+  '<-',
+  '++',
+  '--',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  ':=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '<<',
+  '>>',
+  '&^',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '^',
+  '<',
+  '>',
+  '=',
+  '!',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ';',
+  '.',
+  ':',
+  '~',
 ];
 // go/scanner's letters include the underscore.
 const isLetter = (cp: number): boolean => cp === 0x5f || isUnicodeLetter(cp);
@@ -132,14 +204,21 @@ export function scan(source: string): Token[] {
       // A line comment ends at the newline, which then counts as usual.
       const end = source.indexOf('\n', i);
       const illegal = illegalCharacter(source, i + 2, end < 0 ? source.length : end);
-      if (illegal !== undefined) push({ kind: 'illegal', text: source.slice(i, end < 0 ? source.length : end), pos: i, error: illegal }, insertSemi);
+      if (illegal !== undefined)
+        push(
+          { kind: 'illegal', text: source.slice(i, end < 0 ? source.length : end), pos: i, error: illegal },
+          insertSemi,
+        );
       i = end < 0 ? source.length : end;
       continue;
     }
     if (source.startsWith('/*', i)) {
       const end = source.indexOf('*/', i + 2);
       if (end < 0) {
-        push({ kind: 'illegal', text: source.slice(i), pos: i, error: { message: 'comment not terminated', at: i } }, insertSemi);
+        push(
+          { kind: 'illegal', text: source.slice(i), pos: i, error: { message: 'comment not terminated', at: i } },
+          insertSemi,
+        );
         i = source.length;
         continue;
       }
@@ -148,7 +227,8 @@ export function scan(source: string): Token[] {
       let newline = -1;
       for (let k = i + 2; k < end && newline < 0; k++) if (source[k] === '\n') newline = k;
       const illegal = illegalCharacter(source, i + 2, end);
-      if (illegal !== undefined) push({ kind: 'illegal', text: source.slice(i, end + 2), pos: i, error: illegal }, insertSemi);
+      if (illegal !== undefined)
+        push({ kind: 'illegal', text: source.slice(i, end + 2), pos: i, error: illegal }, insertSemi);
       i = end + 2;
       // A general comment with a newline in it acts as that newline.
       if (insertSemi && newline >= 0) push({ kind: 'semicolon', text: '\n', pos: newline, newline: true }, false);
@@ -161,7 +241,11 @@ export function scan(source: string): Token[] {
         i += c > 0xffff ? 2 : 1;
       }
       const word = source.slice(start, i);
-      if (GO_KEYWORDS.has(word)) push({ kind: 'keyword', text: word, pos: start }, ['break', 'continue', 'fallthrough', 'return'].includes(word));
+      if (GO_KEYWORDS.has(word))
+        push(
+          { kind: 'keyword', text: word, pos: start },
+          ['break', 'continue', 'fallthrough', 'return'].includes(word),
+        );
       else push({ kind: 'ident', text: word, pos: start }, true);
       continue;
     }
@@ -181,21 +265,35 @@ export function scan(source: string): Token[] {
       const scanned = scanInterpreted(source, i);
       i = scanned.end;
       const text = source.slice(start, i);
-      if ('error' in scanned) push({ kind: 'string', text, pos: start, error: { message: scanned.error, at: scanned.at } }, true);
+      if ('error' in scanned)
+        push({ kind: 'string', text, pos: start, error: { message: scanned.error, at: scanned.at } }, true);
       else push({ kind: 'string', text, pos: start, value: stringValue(text) }, true);
       continue;
     }
     if (cp === 0x60) {
       const end = source.indexOf('`', i + 1);
       if (end < 0) {
-        push({ kind: 'string', text: source.slice(i), pos: start, error: { message: 'raw string literal not terminated', at: start } }, true);
+        push(
+          {
+            kind: 'string',
+            text: source.slice(i),
+            pos: start,
+            error: { message: 'raw string literal not terminated', at: start },
+          },
+          true,
+        );
         i = source.length;
         continue;
       }
       i = end + 1;
       const illegal = illegalCharacter(source, start + 1, end);
-      if (illegal !== undefined) push({ kind: 'string', text: source.slice(start, i), pos: start, error: illegal }, true);
-      else push({ kind: 'string', text: source.slice(start, i), pos: start, value: stringValue(source.slice(start, i)) }, true);
+      if (illegal !== undefined)
+        push({ kind: 'string', text: source.slice(start, i), pos: start, error: illegal }, true);
+      else
+        push(
+          { kind: 'string', text: source.slice(start, i), pos: start, value: stringValue(source.slice(start, i)) },
+          true,
+        );
       continue;
     }
     if (cp === 0x27) {
@@ -212,8 +310,12 @@ export function scan(source: string): Token[] {
       continue;
     }
     i += cp > 0xffff ? 2 : 1;
-    const message = cp === 0 ? 'illegal character NUL' : cp === 0xfeff ? 'illegal byte order mark' : `illegal character ${formatRune(cp)}`;
+    const message =
+      cp === 0
+        ? 'illegal character NUL'
+        : cp === 0xfeff
+          ? 'illegal byte order mark'
+          : `illegal character ${formatRune(cp)}`;
     push({ kind: 'illegal', text: source.slice(start, i), pos: start, error: { message, at: start } }, insertSemi);
   }
 }
-

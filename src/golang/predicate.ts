@@ -34,7 +34,8 @@ export type Evaluated<T> =
   | { readonly kind: 'predicate'; readonly value: T }
   | { readonly kind: 'value'; readonly describe: string; readonly position: string };
 
-type Built<T> = { readonly kind: 'predicate'; readonly value: T } | { readonly kind: 'value'; readonly describe: string } | Failure;
+type Built<T> =
+  { readonly kind: 'predicate'; readonly value: T } | { readonly kind: 'value'; readonly describe: string } | Failure;
 
 function describe(expr: Expr): string {
   switch (expr.kind) {
@@ -84,7 +85,10 @@ class Evaluator<T> {
   private operand(built: Built<T>, at: Expr, op: string): T | Failure {
     if (isFailure(built)) return built;
     if (built.kind === 'value') {
-      return this.fail(at.pos, `the operand of ${op} must be a ${this.operandKinds} expression, not ${built.describe}: ${this.def.grammar}`);
+      return this.fail(
+        at.pos,
+        `the operand of ${op} must be a ${this.operandKinds} expression, not ${built.describe}: ${this.def.grammar}`,
+      );
     }
     return built.value;
   }
@@ -158,14 +162,22 @@ class Evaluator<T> {
         return this.fail(expr.pos, `${expr.name} is not defined: ${grammar}`);
       case 'selector': {
         const name = selectorName(expr);
-        return this.fail(expr.pos, name === undefined ? `unsupported selector: ${grammar}` : `${name} is not defined: ${grammar}`);
+        return this.fail(
+          expr.pos,
+          name === undefined ? `unsupported selector: ${grammar}` : `${name} is not defined: ${grammar}`,
+        );
       }
       case 'call':
         break;
       default:
         return this.fail(expr.pos, `${describe(expr)} is not supported here: ${grammar}`);
     }
-    const name = expr.fun.kind === 'ident' ? expr.fun.name : expr.fun.kind === 'selector' && expr.fun.x.kind === 'ident' ? selectorName(expr.fun) : undefined;
+    const name =
+      expr.fun.kind === 'ident'
+        ? expr.fun.name
+        : expr.fun.kind === 'selector' && expr.fun.x.kind === 'ident'
+          ? selectorName(expr.fun)
+          : undefined;
     if (name === undefined) return this.fail(expr.pos, `a function name is expected before (: ${grammar}`);
     const fn = this.functions.get(name);
     if (fn === undefined) return this.fail(expr.pos, `unsupported function ${name}: ${grammar}`);
@@ -188,12 +200,18 @@ class Evaluator<T> {
       }
     }
     if (args.length !== fn.params.length) {
-      return this.fail(expr.pos, `${name} takes ${fn.params.length} arguments (${fn.params.join(', ')}), not ${args.length}`);
+      return this.fail(
+        expr.pos,
+        `${name} takes ${fn.params.length} arguments (${fn.params.join(', ')}), not ${args.length}`,
+      );
     }
     const notString = strings.indexOf(false);
     if (notString >= 0) {
       const arg = expr.args[notString];
-      return this.fail(arg?.pos ?? expr.pos, `the arguments of ${name} must be string constants, not ${arg === undefined ? '' : describe(arg)}`);
+      return this.fail(
+        arg?.pos ?? expr.pos,
+        `the arguments of ${name} must be string constants, not ${arg === undefined ? '' : describe(arg)}`,
+      );
     }
     return { kind: 'predicate', value: fn.call(args) };
   }

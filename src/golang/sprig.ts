@@ -5,7 +5,20 @@
  */
 import { quote as quoteString } from './strconv.ts';
 import { sprint } from './fmt.ts';
-import { contains, hasPrefix, hasSuffix, lower, replaceAll, split, title, trim, trimPrefix, trimSpace, trimSuffix, upper } from './strings.ts';
+import {
+  contains,
+  hasPrefix,
+  hasSuffix,
+  lower,
+  replaceAll,
+  split,
+  title,
+  trim,
+  trimPrefix,
+  trimSpace,
+  trimSuffix,
+  upper,
+} from './strings.ts';
 import { argText, type FuncMap } from './text-template/funcs.ts';
 import { goBool, goString, NONE, type Value } from './value.ts';
 
@@ -40,7 +53,10 @@ export const SPRIG_FUNCTIONS = {
   trimAll: { params: ['string', 'string'], call: (a) => goString(trim(argText(a, 1), argText(a, 0))) },
   trimPrefix: { params: ['string', 'string'], call: (a) => goString(trimPrefix(argText(a, 1), argText(a, 0))) },
   trimSuffix: { params: ['string', 'string'], call: (a) => goString(trimSuffix(argText(a, 1), argText(a, 0))) },
-  replace: { params: ['string', 'string', 'string'], call: (a) => goString(replaceAll(argText(a, 2), argText(a, 0), argText(a, 1))) },
+  replace: {
+    params: ['string', 'string', 'string'],
+    call: (a) => goString(replaceAll(argText(a, 2), argText(a, 0), argText(a, 1))),
+  },
   default: {
     params: ['any'],
     variadic: 'any',
@@ -54,7 +70,10 @@ export const SPRIG_FUNCTIONS = {
   contains: { params: ['string', 'string'], call: (a) => goBool(contains(argText(a, 1), argText(a, 0))) },
   hasPrefix: { params: ['string', 'string'], call: (a) => goBool(hasPrefix(argText(a, 1), argText(a, 0))) },
   hasSuffix: { params: ['string', 'string'], call: (a) => goBool(hasSuffix(argText(a, 1), argText(a, 0))) },
-  splitList: { params: ['string', 'string'], call: (a) => ({ kind: 'slice', value: split(argText(a, 1), argText(a, 0)) }) },
+  splitList: {
+    params: ['string', 'string'],
+    call: (a) => ({ kind: 'slice', value: split(argText(a, 1), argText(a, 0)) }),
+  },
   quote: {
     params: [],
     variadic: 'any',

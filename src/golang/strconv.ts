@@ -18,7 +18,9 @@ export const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
   ['\\', 0x5c],
 ]);
 
-const C_ESCAPES: ReadonlyMap<number, string> = new Map([...SIMPLE_ESCAPES].filter(([letter]) => letter !== '\\').map(([letter, cp]) => [cp, `\\${letter}`]));
+const C_ESCAPES: ReadonlyMap<number, string> = new Map(
+  [...SIMPLE_ESCAPES].filter(([letter]) => letter !== '\\').map(([letter, cp]) => [cp, `\\${letter}`]),
+);
 
 function hex(value: number, width: number): string {
   return value.toString(16).padStart(width, '0');
@@ -79,7 +81,8 @@ function unquoteCharAt(s: string, i: number, quote: string): CharAt | undefined 
   if (kind === undefined) return undefined;
   const simple = SIMPLE_ESCAPES.get(kind);
   if (simple !== undefined) return { value: simple, byte: false, next: i + 2 };
-  if (kind === "'" || kind === '"') return kind === quote ? { value: kind.charCodeAt(0), byte: false, next: i + 2 } : undefined;
+  if (kind === "'" || kind === '"')
+    return kind === quote ? { value: kind.charCodeAt(0), byte: false, next: i + 2 } : undefined;
   if (kind === 'x' || kind === 'u' || kind === 'U') {
     const size = kind === 'x' ? 2 : kind === 'u' ? 4 : 8;
     const digits = s.slice(i + 2, i + 2 + size);

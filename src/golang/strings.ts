@@ -22,7 +22,9 @@ export function title(text: string): string {
   let prev = 0x20;
   return mapRunes(text, (cp) => {
     const separator =
-      prev <= 0x7f ? !/[0-9A-Za-z_]/.test(String.fromCodePoint(prev)) : !isLetter(prev) && !isDigit(prev) && isSpace(prev);
+      prev <= 0x7f
+        ? !/[0-9A-Za-z_]/.test(String.fromCodePoint(prev))
+        : !isLetter(prev) && !isDigit(prev) && isSpace(prev);
     prev = cp;
     return separator ? toTitle(cp) : cp;
   });
@@ -58,10 +60,12 @@ export function trim(text: string, cutset: string): string {
 }
 
 /** strings.TrimPrefix. */
-export const trimPrefix = (text: string, prefix: string): string => (text.startsWith(prefix) ? text.slice(prefix.length) : text);
+export const trimPrefix = (text: string, prefix: string): string =>
+  text.startsWith(prefix) ? text.slice(prefix.length) : text;
 
 /** strings.TrimSuffix. */
-export const trimSuffix = (text: string, suffix: string): string => (suffix !== '' && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text);
+export const trimSuffix = (text: string, suffix: string): string =>
+  suffix !== '' && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text;
 
 /** strings.Replace(text, old, replacement, -1), where an empty `old` matches before every rune and at the end. */
 export function replaceAll(text: string, old: string, replacement: string): string {
@@ -70,7 +74,8 @@ export function replaceAll(text: string, old: string, replacement: string): stri
 }
 
 /** strings.Split, where an empty separator splits the runes. */
-export const split = (text: string, separator: string): string[] => (separator === '' ? [...text] : splitText(text, separator));
+export const split = (text: string, separator: string): string[] =>
+  separator === '' ? [...text] : splitText(text, separator);
 
 /** strings.Contains. */
 export const contains = (text: string, substring: string): boolean => includesText(text, substring);

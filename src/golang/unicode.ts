@@ -8,7 +8,8 @@ const GRAPHIC = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 const LETTER = /^\p{L}$/u;
 const DIGIT = /^\p{Nd}$/u;
 // JavaScript's \s also has U+FEFF and lacks U+0085.
-const SPACES = '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const SPACES =
+  '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 /** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 export function isPrint(cp: number): boolean {

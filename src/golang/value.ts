@@ -29,7 +29,10 @@ export const NIL: Value = { kind: 'nil' };
 export const goString = (value: string): Value => ({ kind: 'string', value });
 export const goBool = (value: boolean): Value => ({ kind: 'bool', value });
 export const goInt = (value: bigint): Value => ({ kind: 'int', value });
-export const goMap = (entries: Readonly<Record<string, string>>): Value => ({ kind: 'map', value: new Map(Object.entries(entries)) });
+export const goMap = (entries: Readonly<Record<string, string>>): Value => ({
+  kind: 'map',
+  value: new Map(Object.entries(entries)),
+});
 
 /** reflect.Type.String() of a value. */
 export function typeName(value: Value): string {

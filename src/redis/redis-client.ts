@@ -26,7 +26,9 @@ export function redisFromConfig(redis: DaemonConfig['redis']): Redis {
   if (url.protocol === 'rediss:') {
     options.tls = {
       ...(redis.ca !== undefined ? { ca: readFileSync(redis.ca) } : {}),
-      ...(redis.cert !== undefined && redis.key !== undefined ? { cert: readFileSync(redis.cert), key: readFileSync(redis.key) } : {}),
+      ...(redis.cert !== undefined && redis.key !== undefined
+        ? { cert: readFileSync(redis.cert), key: readFileSync(redis.key) }
+        : {}),
     };
   }
   const client = new Redis(options);

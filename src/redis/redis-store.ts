@@ -21,7 +21,18 @@ import {
   type WatchHandlers,
 } from '../sync/kv-store.ts';
 import { RedisLeaseKeeper } from './redis-lease-keeper.ts';
-import { APPLY_SCRIPT, CAMPAIGN_SCRIPT, GRANT_SCRIPT, KEEPALIVE_SCRIPT, LEASE_INFO_SCRIPT, LOAD_SCRIPT, RESIGN_SCRIPT, REVOKE_SCRIPT, STORE_PREFIX, SWEEP_SCRIPT } from './redis-scripts.ts';
+import {
+  APPLY_SCRIPT,
+  CAMPAIGN_SCRIPT,
+  GRANT_SCRIPT,
+  KEEPALIVE_SCRIPT,
+  LEASE_INFO_SCRIPT,
+  LOAD_SCRIPT,
+  RESIGN_SCRIPT,
+  REVOKE_SCRIPT,
+  STORE_PREFIX,
+  SWEEP_SCRIPT,
+} from './redis-scripts.ts';
 
 /** How often each instance revokes leases past their deadline (Redis has no leases of its own). */
 const SWEEP_INTERVAL_MS = 500;
@@ -52,7 +63,9 @@ function failure(operation: string, cause: unknown): StoreUnavailableError {
   // The client's own error is the cause: its words tell the operator what the store said.
   const access = accessRefused(cause);
   if (access !== undefined) return new StoreAccessRefusedError('redis', operation, access.error, access.refused);
-  const hint = /timed? ?out/i.test((cause as Error)?.message ?? '') ? ' (no answer within the Redis call limit, --redis-timeout-seconds)' : '';
+  const hint = /timed? ?out/i.test((cause as Error)?.message ?? '')
+    ? ' (no answer within the Redis call limit, --redis-timeout-seconds)'
+    : '';
   return new StoreUnavailableError('redis', operation, cause, hint);
 }
 
@@ -136,17 +149,30 @@ export class RedisStore implements KvStore {
   }
 
   async load(ranges: readonly KeyRange[]): Promise<StoreSnapshot> {
-    const reply = (await this.#script('read', LOAD_SCRIPT, [this.#epoch, ranges.length, ...rangeArgs(ranges)])) as string[];
+    const reply = (await this.#script('read', LOAD_SCRIPT, [
+      this.#epoch,
+      ranges.length,
+      ...rangeArgs(ranges),
+    ])) as string[];
     const entries = [];
     for (let index = 2; index + 3 < reply.length; index += 4) {
-      entries.push({ key: reply[index] as string, value: reply[index + 1] as string, lease: reply[index + 2] as string, modRevision: BigInt(reply[index + 3] as string) });
+      entries.push({
+        key: reply[index] as string,
+        value: reply[index + 1] as string,
+        lease: reply[index + 2] as string,
+        modRevision: BigInt(reply[index + 3] as string),
+      });
     }
     return { revision: BigInt(reply[0] as string), entries };
   }
 
   async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
     // A blocking read needs a connection of its own; it is limited by BLOCK, below the call limit.
-    const reader = this.client.duplicate({ commandTimeout: this.#timeoutMs + WATCH_BLOCK_MS, lazyConnect: true, retryStrategy: () => null });
+    const reader = this.client.duplicate({
+      commandTimeout: this.#timeoutMs + WATCH_BLOCK_MS,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     reader.on('error', () => undefined);
     try {
       await reader.connect();
@@ -180,11 +206,21 @@ export class RedisStore implements KvStore {
             const revision = BigInt((await reader.get(`${STORE_PREFIX}revision`)) ?? '0');
             if (revision > seen) return lose(`redis change log no longer holds revision ${seen + 1n}`);
           }
-          const reply = (await reader.xread('COUNT', 1000, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', `${STORE_PREFIX}events`, lastId)) as [string, [string, string[]][]][] | null;
+          const reply = (await reader.xread(
+            'COUNT',
+            1000,
+            'BLOCK',
+            WATCH_BLOCK_MS,
+            'STREAMS',
+            `${STORE_PREFIX}events`,
+            lastId,
+          )) as [string, [string, string[]][]][] | null;
           if (stopped) return;
           const [currentEpoch, revisionText] = await reader.mget(`${STORE_PREFIX}epoch`, `${STORE_PREFIX}revision`);
-          if (currentEpoch !== epoch) return lose('redis lost its data (restarted without persistence, or flushed): another epoch');
-          if (BigInt(revisionText ?? '0') < seen) return lose('redis revision went back (restarted from an older snapshot)');
+          if (currentEpoch !== epoch)
+            return lose('redis lost its data (restarted without persistence, or flushed): another epoch');
+          if (BigInt(revisionText ?? '0') < seen)
+            return lose('redis revision went back (restarted from an older snapshot)');
           const events: WatchEvent[] = [];
           for (const [id, fields] of reply?.[0]?.[1] ?? []) {
             lastId = id;
@@ -193,7 +229,11 @@ export class RedisStore implements KvStore {
             const ops = JSON.parse(fields[fields.indexOf('ops') + 1] ?? '[]') as [string, string, string?, string?][];
             for (const [type, key, value, lease] of ops) {
               if (!inRanges(key, ranges)) continue;
-              events.push(type === 'put' ? { type: 'put', key, value: value ?? '', lease: lease ?? '0', modRevision } : { type: 'delete', key, modRevision });
+              events.push(
+                type === 'put'
+                  ? { type: 'put', key, value: value ?? '', lease: lease ?? '0', modRevision }
+                  : { type: 'delete', key, modRevision },
+              );
             }
           }
           if (events.length > 0) handlers.onEvents(events);
@@ -219,14 +259,25 @@ export class RedisStore implements KvStore {
 
   async apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
     const { fence } = transaction;
-    const args: (string | number)[] = [this.#epoch, leaseId, fence?.key ?? '', fence?.createRevision.toString() ?? '0', transaction.guards.length];
-    for (const guard of transaction.guards) args.push(guard.range.key, guard.range.prefix ? '1' : '0', guard.notModifiedAfter.toString());
+    const args: (string | number)[] = [
+      this.#epoch,
+      leaseId,
+      fence?.key ?? '',
+      fence?.createRevision.toString() ?? '0',
+      transaction.guards.length,
+    ];
+    for (const guard of transaction.guards)
+      args.push(guard.range.key, guard.range.prefix ? '1' : '0', guard.notModifiedAfter.toString());
     args.push(transaction.operations.length);
     for (const operation of transaction.operations) {
       if (operation.type === 'put') args.push('put', operation.key, operation.value, operation.leased ? '1' : '0');
       else args.push('delete', operation.key, '', '0');
     }
-    const [applied, revision, fenced] = (await this.#script('transaction', APPLY_SCRIPT, args)) as [number, number, number];
+    const [applied, revision, fenced] = (await this.#script('transaction', APPLY_SCRIPT, args)) as [
+      number,
+      number,
+      number,
+    ];
     return { applied: applied === 1, revision: BigInt(revision), ...(fenced === 1 ? { fenced: true } : {}) };
   }
 
@@ -248,7 +299,11 @@ export class RedisStore implements KvStore {
   async lease(leaseId: string): Promise<LeaseInfo | undefined> {
     const reply = (await this.#script('lease read', LEASE_INFO_SCRIPT, [leaseId])) as string[];
     if (reply.length < 2) return undefined;
-    return { keys: reply.slice(2), remainingSeconds: Math.ceil(Number(reply[0]) / 1000), grantedSeconds: Number(reply[1]) };
+    return {
+      keys: reply.slice(2),
+      remainingSeconds: Math.ceil(Number(reply[0]) / 1000),
+      grantedSeconds: Number(reply[1]),
+    };
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -267,7 +322,13 @@ export class RedisStore implements KvStore {
     await this.#script('lease revoke', REVOKE_SCRIPT, [this.#epoch, leaseId]);
   }
 
-  campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
+  campaign(
+    prefix: string,
+    name: string,
+    value: string,
+    ttlSeconds: number,
+    onLost: (reason: string) => void,
+  ): Candidacy {
     // The leader is whoever holds `<prefix><name>`, a key on the leader's own lease: created when
     // absent, gone when that lease is revoked or expires. The others try again a few times a lease.
     const key = `${prefix}${name}`;
@@ -290,7 +351,9 @@ export class RedisStore implements KvStore {
       }
       while (!resigned) {
         try {
-          const revision = Number(await this.#script('election', CAMPAIGN_SCRIPT, [this.#epoch, key, value, keeper.leaseId()]));
+          const revision = Number(
+            await this.#script('election', CAMPAIGN_SCRIPT, [this.#epoch, key, value, keeper.leaseId()]),
+          );
           if (revision > 0) {
             createRevision = BigInt(revision);
             return;

@@ -14,7 +14,10 @@ export interface DaemonFacts {
 export function formatExplanation(explanation: Explanation, daemon?: DaemonFacts): string {
   const { workload } = explanation;
   const partly = !explanation.routed && explanation.resources.some((resource) => resource.status !== 'left out');
-  const lines = [`${workload.kind} ${workload.name} (${workload.id.slice(0, 12)})`, `routed: ${explanation.routed ? 'yes' : partly ? 'partly' : 'no'}`];
+  const lines = [
+    `${workload.kind} ${workload.name} (${workload.id.slice(0, 12)})`,
+    `routed: ${explanation.routed ? 'yes' : partly ? 'partly' : 'no'}`,
+  ];
   if (explanation.reasons.length > 0) {
     lines.push('why not:');
     explanation.reasons.forEach((reason, index) => lines.push(`  ${index + 1}. ${reason}`));
@@ -29,16 +32,30 @@ export function formatExplanation(explanation: Explanation, daemon?: DaemonFacts
   }
   if (explanation.labels.length > 0) {
     lines.push('labels:');
-    for (const label of explanation.labels) lines.push(`  ${label.fate.padEnd(7)} ${label.label}=${label.value.length > 80 ? `${label.value.slice(0, 77)}...` : label.value}`, `          ${label.detail}`);
+    for (const label of explanation.labels)
+      lines.push(
+        `  ${label.fate.padEnd(7)} ${label.label}=${label.value.length > 80 ? `${label.value.slice(0, 77)}...` : label.value}`,
+        `          ${label.detail}`,
+      );
   }
   if (explanation.resources.length > 0) {
     lines.push('resources:');
-    for (const resource of explanation.resources) lines.push(`  ${resource.resource}: ${resource.status}${resource.status === 'routed' ? '' : `: ${resource.detail}`}`);
+    for (const resource of explanation.resources)
+      lines.push(
+        `  ${resource.resource}: ${resource.status}${resource.status === 'routed' ? '' : `: ${resource.detail}`}`,
+      );
   }
   if (daemon !== undefined) {
     lines.push(`owner: ${daemon.owner}, lease ${daemon.lease ?? '(none yet)'}`);
-    for (const conflict of daemon.ownerConflicts) lines.push(`  conflict: ${conflict.resource} is defined differently by owner ${conflict.owners.join(', ')}: left as it is`);
-    lines.push(daemon.lastTransaction === undefined ? 'last transaction touching its keys: none since this instance started' : `last transaction touching its keys: revision ${daemon.lastTransaction.revision} at ${daemon.lastTransaction.at} (${daemon.lastTransaction.operations} operations)`);
+    for (const conflict of daemon.ownerConflicts)
+      lines.push(
+        `  conflict: ${conflict.resource} is defined differently by owner ${conflict.owners.join(', ')}: left as it is`,
+      );
+    lines.push(
+      daemon.lastTransaction === undefined
+        ? 'last transaction touching its keys: none since this instance started'
+        : `last transaction touching its keys: revision ${daemon.lastTransaction.revision} at ${daemon.lastTransaction.at} (${daemon.lastTransaction.operations} operations)`,
+    );
   }
   lines.push(explanation.keys.length > 0 ? 'keys:' : 'keys: none');
   for (const key of explanation.keys) lines.push(`  ${key}`);

@@ -13,6 +13,8 @@ export function formatRender(format: RenderFormat, configuration: ConfigObject, 
       return Object.keys(configuration).length === 0 ? '{}\n' : stringify(configuration, { lineWidth: 0 });
     case 'kv':
       // A value holding a newline would break the one-pair-a-line form: escape it as JSON would.
-      return [...keyValues].map(([key, value]) => `${key}=${/[\n\r]/.test(value) ? JSON.stringify(value) : value}\n`).join('');
+      return [...keyValues]
+        .map(([key, value]) => `${key}=${/[\n\r]/.test(value) ? JSON.stringify(value) : value}\n`)
+        .join('');
   }
 }

@@ -1,4 +1,10 @@
-import { allocatePorts, type PortAllocation, type PortAssignment, type PortRefusal, type PortRequest } from '../core/apps/allocate-ports.ts';
+import {
+  allocatePorts,
+  type PortAllocation,
+  type PortAssignment,
+  type PortRefusal,
+  type PortRequest,
+} from '../core/apps/allocate-ports.ts';
 import type { PortRange } from '../core/apps/port-range.ts';
 import type { KeyLayout } from './key-layout.ts';
 import type { Operation } from './kv-store.ts';
@@ -17,7 +23,9 @@ function encodePortHolding(holding: PortHolding): string {
 export function decodePortHolding(text: string): PortHolding | undefined {
   try {
     const value = JSON.parse(text) as Partial<PortHolding> | null;
-    return typeof value?.app === 'string' && typeof value.owner === 'string' ? { app: value.app, owner: value.owner } : undefined;
+    return typeof value?.app === 'string' && typeof value.owner === 'string'
+      ? { app: value.app, owner: value.owner }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -93,12 +101,24 @@ export function planPorts(input: PortPlanInput): PortPlan {
     }
   }
   const allocated = allocatePorts(requests, held, input.range);
-  const allocation: PortAllocation = { assigned: allocated.assigned, refused: new Map([...allocated.refused, ...refusedElsewhere]) };
+  const allocation: PortAllocation = {
+    assigned: allocated.assigned,
+    refused: new Map([...allocated.refused, ...refusedElsewhere]),
+  };
 
   const records: PortWrite[] = [];
   const kept = new Set<number>();
   for (const assignment of allocated.assigned.values()) {
-    const put = (notModifiedAfter: bigint): PortWrite => ({ port: assignment.port, operation: { type: 'put', key: layout.portKey(assignment.port), value: encodePortHolding({ app: assignment.key, owner: layout.owner }), leased: true }, notModifiedAfter });
+    const put = (notModifiedAfter: bigint): PortWrite => ({
+      port: assignment.port,
+      operation: {
+        type: 'put',
+        key: layout.portKey(assignment.port),
+        value: encodePortHolding({ app: assignment.key, owner: layout.owner }),
+        leased: true,
+      },
+      notModifiedAfter,
+    });
     if (assignment.fresh) {
       // Create-if-absent: any holding at all refuses it. The mirror's revision is no guard here: a
       // pass's own write moves it past another instance's holding that the watch has not brought yet.
@@ -111,7 +131,12 @@ export function planPorts(input: PortPlanInput): PortPlan {
   }
   const releases: PortWrite[] = [];
   for (const [port, { entry }] of mine) {
-    if (!kept.has(port)) releases.push({ port, operation: { type: 'delete', key: layout.portKey(port) }, notModifiedAfter: entry.modRevision });
+    if (!kept.has(port))
+      releases.push({
+        port,
+        operation: { type: 'delete', key: layout.portKey(port) },
+        notModifiedAfter: entry.modRevision,
+      });
   }
   return { allocation, records, releases };
 }
@@ -123,7 +148,12 @@ export function withoutUnrecorded(allocation: PortAllocation, unrecorded: Readon
   const refused = new Map(allocation.refused);
   for (const [key, assignment] of allocation.assigned) {
     if (!unrecorded.has(assignment.port)) assigned.set(key, assignment);
-    else refused.set(key, { key, reason: 'not-recorded', message: `port ${assignment.port} could not be recorded in the store (other instances were allocating at the same time); it is tried again on the next pass` });
+    else
+      refused.set(key, {
+        key,
+        reason: 'not-recorded',
+        message: `port ${assignment.port} could not be recorded in the store (other instances were allocating at the same time); it is tried again on the next pass`,
+      });
   }
   return { assigned, refused };
 }

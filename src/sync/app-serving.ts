@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PortAllocation } from '../core/apps/allocate-ports.ts';
 import { appFrontends, portRequests, type AppFrontend } from '../core/apps/app-frontends.ts';
-import { decodeAppRecord, refusedAppRecord, servedAppRecord, type AppActivity, type AppRecord } from '../core/apps/app-record.ts';
+import {
+  decodeAppRecord,
+  refusedAppRecord,
+  servedAppRecord,
+  type AppActivity,
+  type AppRecord,
+} from '../core/apps/app-record.ts';
 import type { AppDeclaration } from '../core/apps/declare-apps.ts';
 import type { BuildProblem } from '../core/provider/build-problem.ts';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
@@ -78,7 +84,10 @@ export class AppServing {
     let unrecorded = new Set<number>();
     for (let round = 0; round < MAX_ALLOCATION_ROUNDS; round += 1) {
       const lease = leaseId();
-      const requests = portRequests(apps).map((request) => ({ ...request, preferred: this.#lastPorts.get(request.key) }));
+      const requests = portRequests(apps).map((request) => ({
+        ...request,
+        preferred: this.#lastPorts.get(request.key),
+      }));
       const plan = planPorts({ requests, ports: mirror.ports(), layout, leaseId: lease, range });
       allocation = plan.allocation;
       this.#releases = plan.releases;
@@ -90,7 +99,10 @@ export class AppServing {
     const changed = new Map<string, readonly Contribution[]>();
     if (allocation === undefined) return changed;
     if (unrecorded.size > 0) {
-      this.#o.logger.warn({ ports: unrecorded.size }, 'app ports kept being taken by other instances while this one recorded them; tried again on the next pass');
+      this.#o.logger.warn(
+        { ports: unrecorded.size },
+        'app ports kept being taken by other instances while this one recorded them; tried again on the next pass',
+      );
       this.#o.onDirty();
     }
     allocation = withoutUnrecorded(allocation, unrecorded);
@@ -98,7 +110,8 @@ export class AppServing {
       this.#lastPorts.delete(assignment.key);
       this.#lastPorts.set(assignment.key, assignment.port);
     }
-    while (this.#lastPorts.size > REMEMBERED_PORTS) this.#lastPorts.delete(this.#lastPorts.keys().next().value as string);
+    while (this.#lastPorts.size > REMEMBERED_PORTS)
+      this.#lastPorts.delete(this.#lastPorts.keys().next().value as string);
 
     const served = appFrontends(apps, allocation, compiled.options);
     this.#apps = apps;
@@ -106,9 +119,14 @@ export class AppServing {
     this.#leftOut = served.leftOut;
     this.#problems = served.problems;
     const errors = new Map<string, number>();
-    for (const refusal of allocation.refused.values()) errors.set(refusal.reason, (errors.get(refusal.reason) ?? 0) + 1);
+    for (const refusal of allocation.refused.values())
+      errors.set(refusal.reason, (errors.get(refusal.reason) ?? 0) + 1);
     this.#allocationErrors = errors;
-    this.#elsewhere = new Set([...allocation.refused.values()].filter((refusal) => refusal.reason === 'served-elsewhere').map((refusal) => refusal.key));
+    this.#elsewhere = new Set(
+      [...allocation.refused.values()]
+        .filter((refusal) => refusal.reason === 'served-elsewhere')
+        .map((refusal) => refusal.key),
+    );
 
     // Contributions by the workload that declares them (an app's origin names its workload's id).
     const byWorkload = new Map<string, Contribution[]>();
@@ -146,29 +164,60 @@ export class AppServing {
     const since = (identity: string): { servedSinceMs: number; storedActivityMs: number | undefined } => {
       const entry = stored.get(identity);
       const earlier = entry === undefined ? undefined : decodeAppRecord(entry.value);
-      if (earlier === undefined || earlier.owner !== layout.owner) return { servedSinceMs: now, storedActivityMs: undefined };
+      if (earlier === undefined || earlier.owner !== layout.owner)
+        return { servedSinceMs: now, storedActivityMs: undefined };
       const servedSinceMs = Date.parse(earlier.servedSince);
       const activity = earlier.lastActivity === null ? Number.NaN : Date.parse(earlier.lastActivity);
-      return { servedSinceMs: Number.isFinite(servedSinceMs) ? servedSinceMs : now, storedActivityMs: Number.isFinite(activity) ? activity : undefined };
+      return {
+        servedSinceMs: Number.isFinite(servedSinceMs) ? servedSinceMs : now,
+        storedActivityMs: Number.isFinite(activity) ? activity : undefined,
+      };
     };
     for (const frontend of this.#frontends) {
-      records.set(frontend.key, servedAppRecord(frontend, { owner: layout.owner, nowMs: now, ...since(frontend.key), activity: this.#o.activity?.activity(frontend) }));
+      records.set(
+        frontend.key,
+        servedAppRecord(frontend, {
+          owner: layout.owner,
+          nowMs: now,
+          ...since(frontend.key),
+          activity: this.#o.activity?.activity(frontend),
+        }),
+      );
     }
     for (const { app, message } of this.#leftOut) {
       if (this.#elsewhere.has(app.key)) continue;
-      records.set(app.key, refusedAppRecord({ key: app.key, workload: app.workload, app: app.spec.name, protocol: app.spec.protocol, mode: app.spec.frontend, idleTimeoutSeconds: app.spec.idleTimeoutSeconds }, message, { owner: layout.owner, servedSinceMs: since(app.key).servedSinceMs }));
+      records.set(
+        app.key,
+        refusedAppRecord(
+          {
+            key: app.key,
+            workload: app.workload,
+            app: app.spec.name,
+            protocol: app.spec.protocol,
+            mode: app.spec.frontend,
+            idleTimeoutSeconds: app.spec.idleTimeoutSeconds,
+          },
+          message,
+          { owner: layout.owner, servedSinceMs: since(app.key).servedSinceMs },
+        ),
+      );
     }
     const operations: Operation[] = [];
     for (const [identity, record] of records) {
       const value = JSON.stringify(record);
       const entry = stored.get(identity);
-      if (entry?.value !== value || entry.lease !== leaseId) operations.push({ type: 'put', key: layout.appRecordKey(identity), value, leased: true });
+      if (entry?.value !== value || entry.lease !== leaseId)
+        operations.push({ type: 'put', key: layout.appRecordKey(identity), value, leased: true });
     }
     for (const [identity, entry] of stored) {
-      if (!records.has(identity) && decodeAppRecord(entry.value)?.owner === layout.owner) operations.push({ type: 'delete', key: layout.appRecordKey(identity) });
+      if (!records.has(identity) && decodeAppRecord(entry.value)?.owner === layout.owner)
+        operations.push({ type: 'delete', key: layout.appRecordKey(identity) });
     }
     for (let start = 0; start < operations.length; start += WRITES_PER_TRANSACTION) {
-      await this.#o.session.apply({ operations: operations.slice(start, start + WRITES_PER_TRANSACTION), guards: [] }, leaseId);
+      await this.#o.session.apply(
+        { operations: operations.slice(start, start + WRITES_PER_TRANSACTION), guards: [] },
+        leaseId,
+      );
     }
     this.#records = records;
   }
@@ -178,10 +227,17 @@ export class AppServing {
     for (let start = 0; start < writes.length; start += WRITES_PER_TRANSACTION) {
       const batch = writes.slice(start, start + WRITES_PER_TRANSACTION);
       const result = await this.#o.session.apply(
-        { operations: batch.map((write) => write.operation), guards: batch.map((write) => ({ range: { key: write.operation.key, prefix: false }, notModifiedAfter: write.notModifiedAfter })) },
+        {
+          operations: batch.map((write) => write.operation),
+          guards: batch.map((write) => ({
+            range: { key: write.operation.key, prefix: false },
+            notModifiedAfter: write.notModifiedAfter,
+          })),
+        },
         leaseId,
       );
-      if (!result.applied) return { ports: new Set(writes.slice(start).map((write) => write.port)), revision: result.revision };
+      if (!result.applied)
+        return { ports: new Set(writes.slice(start).map((write) => write.port)), revision: result.revision };
     }
     return { ports: new Set() };
   }
@@ -207,7 +263,9 @@ export class AppServing {
 
   /** Every owner's app records under the root key, as the mirror holds them. */
   storedRecords(): AppRecord[] {
-    return [...this.#o.session.mirror.appRecords().values()].map((entry) => decodeAppRecord(entry.value)).filter((record): record is AppRecord => record !== undefined);
+    return [...this.#o.session.mirror.appRecords().values()]
+      .map((entry) => decodeAppRecord(entry.value))
+      .filter((record): record is AppRecord => record !== undefined);
   }
 
   declared(): number {

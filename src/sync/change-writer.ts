@@ -40,7 +40,13 @@ export class ChangeWriter {
   readonly #conflicts = new Map<string, Conflict>();
 
   /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
-  constructor(options: { session: MirrorSession; layout: KeyLayout; limits: TransactionLimits; logger: Logger; inherited?: readonly string[] | undefined }) {
+  constructor(options: {
+    session: MirrorSession;
+    layout: KeyLayout;
+    limits: TransactionLimits;
+    logger: Logger;
+    inherited?: readonly string[] | undefined;
+  }) {
     this.#session = options.session;
     this.#layout = options.layout;
     this.#limits = options.limits;
@@ -62,7 +68,11 @@ export class ChangeWriter {
   }
 
   /** Plans `scope` against the mirror and applies the plan; rejects only when the store or the fence does. */
-  async write(desired: ReadonlyMap<string, DesiredResource>, scope: ReadonlySet<string>, leaseOf: () => string): Promise<WriteOutcome> {
+  async write(
+    desired: ReadonlyMap<string, DesiredResource>,
+    scope: ReadonlySet<string>,
+    leaseOf: () => string,
+  ): Promise<WriteOutcome> {
     const mirror = this.#session.mirror;
     let transactions = 0;
     let operations = 0;
@@ -81,7 +91,10 @@ export class ChangeWriter {
         const results: ApplyResult[] = await Promise.all(
           wave.map((transaction) =>
             limit(async () => {
-              const guards = transaction.guards.map((id) => ({ range: { key: this.#layout.claimPrefix(id), prefix: true }, notModifiedAfter: written.get(id) ?? planRevision }));
+              const guards = transaction.guards.map((id) => ({
+                range: { key: this.#layout.claimPrefix(id), prefix: true },
+                notModifiedAfter: written.get(id) ?? planRevision,
+              }));
               const result = await this.#session.apply({ operations: transaction.operations, guards }, leaseId);
               if (result.applied) {
                 transactions += 1;
@@ -94,7 +107,10 @@ export class ChangeWriter {
         );
         const failed = results.find((result) => !result.applied);
         if (failed !== undefined) {
-          interrupted = results.reduce((newest, result) => (result.revision > newest ? result.revision : newest), failed.revision);
+          interrupted = results.reduce(
+            (newest, result) => (result.revision > newest ? result.revision : newest),
+            failed.revision,
+          );
           break;
         }
       }

@@ -83,7 +83,8 @@ export class DesiredState {
       seen.add(workload.id);
       this.upsertWorkload(workload);
     }
-    for (const [id, state] of [...this.#workloads]) if (!seen.has(id) && (kind === undefined || state.kind === kind)) this.removeWorkload(id);
+    for (const [id, state] of [...this.#workloads])
+      if (!seen.has(id) && (kind === undefined || state.kind === kind)) this.removeWorkload(id);
   }
 
   /** One workload is new or may have changed. */
@@ -159,7 +160,8 @@ export class DesiredState {
       problems.push(...translation.problems);
       if (refusal !== undefined) problems.push(refusal);
     }
-    for (const conflicts of this.#mergeConflicts.values()) for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
+    for (const conflicts of this.#mergeConflicts.values())
+      for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
     return problems;
   }
 
@@ -182,15 +184,39 @@ export class DesiredState {
    * instance owns would then pass its limit: then the workload is left out whole (the merge is as
    * if it were not there), and the refusal is returned. Workloads already in never move for it.
    */
-  #admit(id: string, name: string, before: WorkloadTranslation | undefined, translation: WorkloadTranslation): BuildProblem | undefined {
+  #admit(
+    id: string,
+    name: string,
+    before: WorkloadTranslation | undefined,
+    translation: WorkloadTranslation,
+  ): BuildProblem | undefined {
     this.#setTranslation(id, before, translation);
     const total = this.#total;
-    const over = total.keys > this.#limits.keys ? 'instance-keys' : total.bytes > this.#limits.bytes ? 'instance-bytes' : undefined;
+    const over =
+      total.keys > this.#limits.keys
+        ? 'instance-keys'
+        : total.bytes > this.#limits.bytes
+          ? 'instance-bytes'
+          : undefined;
     if (translation.contributions.length === 0 || over === undefined) return undefined;
     this.#setTranslation(id, translation, undefined);
-    const found = over === 'instance-keys' ? `with it, this instance would own ${formatCount(total.keys)} keys in the store` : `with it, this instance would own ${formatCount(total.bytes)} bytes of keys and values in the store`;
+    const found =
+      over === 'instance-keys'
+        ? `with it, this instance would own ${formatCount(total.keys)} keys in the store`
+        : `with it, this instance would own ${formatCount(total.bytes)} bytes of keys and values in the store`;
     const max = over === 'instance-keys' ? this.#limits.keys : this.#limits.bytes;
-    return { severity: 'error', workload: name, label: undefined, limit: over, message: limitMessage(over, found, max, 'what is routed already stays; remove workloads (it is tried again as they go)') };
+    return {
+      severity: 'error',
+      workload: name,
+      label: undefined,
+      limit: over,
+      message: limitMessage(
+        over,
+        found,
+        max,
+        'what is routed already stays; remove workloads (it is tried again as they go)',
+      ),
+    };
   }
 
   #setTranslation(id: string, before: WorkloadTranslation | undefined, after: WorkloadTranslation | undefined): void {
@@ -215,9 +241,21 @@ export class DesiredState {
     if (resource === undefined) {
       this.#desired.delete(claimId);
     } else {
-      const entries = resourceEntries(resource.section, resource.kind, resource.name, resource.definition, resource.serverOrigins, { rootKey: this.#layout.rootKey, ownerId: this.#layout.owner });
+      const entries = resourceEntries(
+        resource.section,
+        resource.kind,
+        resource.name,
+        resource.definition,
+        resource.serverOrigins,
+        { rootKey: this.#layout.rootKey, ownerId: this.#layout.owner },
+      );
       const path = resourcePath(resource.section, resource.kind, resource.name);
-      const desired = { resource: path, fields: entries.fields, servers: entries.servers, digest: resourceDigest(entries.fields, this.#layout.rootKey) };
+      const desired = {
+        resource: path,
+        fields: entries.fields,
+        servers: entries.servers,
+        digest: resourceDigest(entries.fields, this.#layout.rootKey),
+      };
       this.#desired.set(claimId, desired);
       this.#count(path, 1);
       const added = this.#sizeOf(claimId, desired);

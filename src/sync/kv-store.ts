@@ -53,7 +53,13 @@ export interface KvStore {
    * `onLost` is called once when it can lead no longer (its lease was lost): the caller stops
    * what only the leader may do, and may stand again.
    */
-  campaign(prefix: string, name: string, value: string, ttlSeconds: number, onLost: (reason: string) => void): Candidacy;
+  campaign(
+    prefix: string,
+    name: string,
+    value: string,
+    ttlSeconds: number,
+    onLost: (reason: string) => void,
+  ): Candidacy;
 }
 
 export interface Candidacy {

@@ -1,6 +1,15 @@
 import type { Logger } from 'pino';
 import type { KeyLayout } from './key-layout.ts';
-import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction, type KvStore, type Operation, type StoreWatch, type WatchEvent } from './kv-store.ts';
+import {
+  LeadershipLostError,
+  type ApplyResult,
+  type Fence,
+  type GuardedTransaction,
+  type KvStore,
+  type Operation,
+  type StoreWatch,
+  type WatchEvent,
+} from './kv-store.ts';
 import { StoreMirror } from './store-mirror.ts';
 
 /** How long a failed guard waits for the watch to bring the change that failed it, before the mirror is loaded again. */

@@ -72,13 +72,19 @@ function stageOf(resource: string, removing: boolean): 0 | 1 | 2 | 3 {
   return router ? 2 : 3;
 }
 
-function diffEntries(want: ReadonlyMap<string, string>, have: ReadonlyMap<string, MirrorEntry> | undefined, leased: boolean, leaseId: string): Operation[] {
+function diffEntries(
+  want: ReadonlyMap<string, string>,
+  have: ReadonlyMap<string, MirrorEntry> | undefined,
+  leased: boolean,
+  leaseId: string,
+): Operation[] {
   const operations: Operation[] = [];
   for (const [key, value] of want) {
     const held = have?.get(key);
     // A leased key on another lease (an earlier run's, or one that was lost) is written again, so
     // that it lives exactly as long as this instance does.
-    if (held?.value !== value || (leased && held.lease !== leaseId)) operations.push({ type: 'put', key, value, leased });
+    if (held?.value !== value || (leased && held.lease !== leaseId))
+      operations.push({ type: 'put', key, value, leased });
   }
   for (const key of have?.keys() ?? []) {
     if (!want.has(key)) operations.push({ type: 'delete', key });
@@ -108,7 +114,12 @@ export function planChange(input: PlanInput): ChangePlan {
 
   if (!mirror.hasRootMarker()) {
     // Traefik's etcd provider cannot start its watch while nothing exists at the root key itself.
-    units.push({ stage: 0, label: 'root marker', operations: [{ type: 'put', key: layout.rootKey, value: 'appproxy', leased: false }], guards: [] });
+    units.push({
+      stage: 0,
+      label: 'root marker',
+      operations: [{ type: 'put', key: layout.rootKey, value: 'appproxy', leased: false }],
+      guards: [],
+    });
   }
 
   for (const id of new Set(input.scope)) {
@@ -123,7 +134,8 @@ export function planChange(input: PlanInput): ChangePlan {
       const others = [...(claims ?? new Map<string, ClaimRecord>())].filter(([owner]) => owner !== layout.owner);
       const mine = claims?.get(layout.owner);
       const operations: Operation[] = [];
-      if (mine?.digest !== want.digest || mine.lease !== leaseId) operations.push({ type: 'put', key: layout.claimKey(id), value: want.digest, leased: true });
+      if (mine?.digest !== want.digest || mine.lease !== leaseId)
+        operations.push({ type: 'put', key: layout.claimKey(id), value: want.digest, leased: true });
       const blocked = others.some(([, other]) => other.digest !== want.digest);
       if (blocked) {
         conflicts.set(id, { resource: want.resource, owners: others.map(([owner]) => owner) });
@@ -131,13 +143,15 @@ export function planChange(input: PlanInput): ChangePlan {
         // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
         operations.push(...diffEntries(want.fields, have?.fields, false, leaseId));
       }
-      if (operations.length > 0) units.push({ stage: stageOf(want.resource, false), label: want.resource, operations, guards: [id] });
+      if (operations.length > 0)
+        units.push({ stage: stageOf(want.resource, false), label: want.resource, operations, guards: [id] });
       if (!blocked) {
         // Never into a service whose definition is in conflict.
         for (const [server, entries] of want.servers) {
           for (const key of entries.keys()) owned.add(key);
           const serverOperations = diffEntries(entries, have?.servers.get(server), true, leaseId);
-          if (serverOperations.length > 0) units.push({ stage: 0, label: server, operations: serverOperations, guards: [] });
+          if (serverOperations.length > 0)
+            units.push({ stage: 0, label: server, operations: serverOperations, guards: [] });
         }
       }
     } else if (have !== undefined || claims !== undefined) {
@@ -147,7 +161,8 @@ export function planChange(input: PlanInput): ChangePlan {
       const othersRemain = [...(claims?.keys() ?? [])].some((owner) => owner !== layout.owner);
       if (!othersRemain && have !== undefined) {
         for (const key of have.fields.keys()) operations.push({ type: 'delete', key });
-        for (const server of have.servers.values()) for (const key of server.keys()) operations.push({ type: 'delete', key });
+        for (const server of have.servers.values())
+          for (const key of server.keys()) operations.push({ type: 'delete', key });
         if (have.fields.size > 0) emptied.add(id);
       }
       if (operations.length > 0) {
@@ -168,9 +183,19 @@ export function planChange(input: PlanInput): ChangePlan {
   for (const id of emptied) if (withFields.has(id)) remaining -= 1;
   const needsPlaceholder = desired.size === 0 && remaining === 0;
   if (needsPlaceholder && !mirror.hasPlaceholder()) {
-    units.push({ stage: 3, label: 'placeholder', operations: [{ type: 'put', key: layout.placeholderKey, value: 'true', leased: false }], guards: [] });
+    units.push({
+      stage: 3,
+      label: 'placeholder',
+      operations: [{ type: 'put', key: layout.placeholderKey, value: 'true', leased: false }],
+      guards: [],
+    });
   } else if (!needsPlaceholder && mirror.hasPlaceholder()) {
-    units.push({ stage: 0, label: 'placeholder', operations: [{ type: 'delete', key: layout.placeholderKey }], guards: [] });
+    units.push({
+      stage: 0,
+      label: 'placeholder',
+      operations: [{ type: 'delete', key: layout.placeholderKey }],
+      guards: [],
+    });
   }
 
   return { units: dedupe(units), conflicts, ownedServers };

@@ -15,7 +15,8 @@ export class RecentTransactions {
   lastTouching(keys: ReadonlySet<string>): { revision: string; at: string; operations: number } | undefined {
     for (let index = this.#recent.length - 1; index >= 0; index -= 1) {
       const transaction = this.#recent[index];
-      if (transaction !== undefined && transaction.keys.some((key) => keys.has(key))) return { revision: transaction.revision.toString(), at: transaction.at, operations: transaction.keys.length };
+      if (transaction !== undefined && transaction.keys.some((key) => keys.has(key)))
+        return { revision: transaction.revision.toString(), at: transaction.at, operations: transaction.keys.length };
     }
     return undefined;
   }

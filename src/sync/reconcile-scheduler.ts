@@ -29,7 +29,13 @@ export class ReconcileScheduler {
 
   constructor(
     run: () => Promise<void>,
-    options: { delayMs?: number; burstWindowMs?: number; burstDelayMs?: number; burstTriggers?: number; onError: (error: unknown, retryInMs: number) => void },
+    options: {
+      delayMs?: number;
+      burstWindowMs?: number;
+      burstDelayMs?: number;
+      burstTriggers?: number;
+      onError: (error: unknown, retryInMs: number) => void;
+    },
   ) {
     this.#run = run;
     this.#delayMs = options.delayMs ?? 2;
@@ -67,7 +73,11 @@ export class ReconcileScheduler {
   #start(): void {
     this.#timer = undefined;
     this.#dirty = false;
-    this.#running = retryForever(() => this.#run(), { signal: this.#abort.signal, wake: this.#wake, onFailure: (error, retryInMs) => this.#onError(error, retryInMs) }).then(
+    this.#running = retryForever(() => this.#run(), {
+      signal: this.#abort.signal,
+      wake: this.#wake,
+      onFailure: (error, retryInMs) => this.#onError(error, retryInMs),
+    }).then(
       () => this.#finish(),
       () => this.#finish(), // only when stopped
     );

@@ -7,7 +7,11 @@ import { createHash } from 'node:crypto';
 export function resourceDigest(fields: ReadonlyMap<string, string>, rootKey: string): string {
   const hash = createHash('sha256');
   for (const key of [...fields.keys()].sort()) {
-    hash.update(key.slice(rootKey.length)).update('\u0000').update(fields.get(key) ?? '').update('\u0000');
+    hash
+      .update(key.slice(rootKey.length))
+      .update('\u0000')
+      .update(fields.get(key) ?? '')
+      .update('\u0000');
   }
   return hash.digest('hex').slice(0, 32);
 }

@@ -22,7 +22,10 @@ function sizeOf(operation: Operation): number {
 }
 
 /** Units no store could take (one value over MAX_VALUE_BYTES), so that they do not block every other change. */
-export function unwritableUnits(units: readonly Unit[]): { writable: Unit[]; refused: { label: string; key: string; bytes: number }[] } {
+export function unwritableUnits(units: readonly Unit[]): {
+  writable: Unit[];
+  refused: { label: string; key: string; bytes: number }[];
+} {
   const writable: Unit[] = [];
   const refused: { label: string; key: string; bytes: number }[] = [];
   for (const unit of units) {
@@ -53,7 +56,8 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
     guards = new Set();
     labels = [];
   };
-  const fits = (count: number, size: number) => operations.length + count <= limits.maxOps && bytes + size <= limits.maxBytes;
+  const fits = (count: number, size: number) =>
+    operations.length + count <= limits.maxOps && bytes + size <= limits.maxBytes;
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     const unitBytes = unit.operations.reduce((sum, operation) => sum + sizeOf(operation), 0);
     if (!fits(unit.operations.length, unitBytes)) flush();
@@ -88,7 +92,8 @@ export function transactionWaves(units: readonly Unit[], limits: TransactionLimi
     if (staged.length === 0) continue;
     const transactions = splitTransactions(staged, limits);
     const labelCount = new Map<string, number>();
-    for (const transaction of transactions) for (const label of transaction.labels) labelCount.set(label, (labelCount.get(label) ?? 0) + 1);
+    for (const transaction of transactions)
+      for (const label of transaction.labels) labelCount.set(label, (labelCount.get(label) ?? 0) + 1);
     const cut = [...labelCount.values()].some((count) => count > 1);
     if (cut) for (const transaction of transactions) waves.push([transaction]);
     else waves.push(transactions);

@@ -67,7 +67,8 @@ export class StoreMirror {
     this.#ports = new Map();
     this.#appRecords = new Map();
     this.#portsChanged = true;
-    for (const entry of snapshot.entries) this.#set(entry.key, { value: entry.value, lease: entry.lease, modRevision: entry.modRevision });
+    for (const entry of snapshot.entries)
+      this.#set(entry.key, { value: entry.value, lease: entry.lease, modRevision: entry.modRevision });
     this.#advance(snapshot.revision);
   }
 
@@ -112,7 +113,11 @@ export class StoreMirror {
   applyOwn(operations: readonly Operation[], revision: bigint, leaseId: string): void {
     for (const operation of operations) {
       if (operation.type === 'put') {
-        this.#set(operation.key, { value: operation.value, lease: operation.leased ? leaseId : '0', modRevision: revision });
+        this.#set(operation.key, {
+          value: operation.value,
+          lease: operation.leased ? leaseId : '0',
+          modRevision: revision,
+        });
       } else {
         this.#delete(operation.key);
         this.#tombstones.delete(operation.key);

@@ -87,8 +87,21 @@ export class SyncEngine {
       onLoaded: () => (this.#fullPass = true),
       onApplied: (revision, operations) => this.transactions.record(revision, operations),
     });
-    this.writer = new ChangeWriter({ session: this.#session, layout: options.layout, limits: options.store.transactionLimits, logger: options.logger, inherited: options.inherited });
-    this.apps = new AppServing({ layout: options.layout, compiled: options.compiled, session: this.#session, onDirty, activity: options.activity, logger: options.logger.child({ component: 'apps' }) });
+    this.writer = new ChangeWriter({
+      session: this.#session,
+      layout: options.layout,
+      limits: options.store.transactionLimits,
+      logger: options.logger,
+      inherited: options.inherited,
+    });
+    this.apps = new AppServing({
+      layout: options.layout,
+      compiled: options.compiled,
+      session: this.#session,
+      onDirty,
+      activity: options.activity,
+      logger: options.logger.child({ component: 'apps' }),
+    });
   }
 
   /** Plans every claim id on the next pass (a new lease, a resync). */
@@ -108,7 +121,14 @@ export class SyncEngine {
     }
     for (const id of this.desired.takeChanged()) this.#dirty.add(id);
     const full = this.#fullPass;
-    const scope = full ? new Set([...this.desired.resources.keys(), ...this.#session.mirror.claimIds(), ...this.writer.ownedClaimIds(), ...this.#dirty]) : new Set(this.#dirty);
+    const scope = full
+      ? new Set([
+          ...this.desired.resources.keys(),
+          ...this.#session.mirror.claimIds(),
+          ...this.writer.ownedClaimIds(),
+          ...this.#dirty,
+        ])
+      : new Set(this.#dirty);
     this.#fullPass = false;
     this.#dirty.clear();
     try {
@@ -116,7 +136,14 @@ export class SyncEngine {
       // Claims kept changing: nothing of the scope may be forgotten, the next pass plans it again.
       if (written.leaseId === undefined) for (const id of scope) this.#dirty.add(id);
       else if (this.desired.listed) await this.apps.finish(written.leaseId);
-      return { transactions: written.transactions, operations: written.operations, planned: scope.size, replans: written.replans, refused: written.refused, loaded };
+      return {
+        transactions: written.transactions,
+        operations: written.operations,
+        planned: scope.size,
+        replans: written.replans,
+        refused: written.refused,
+        loaded,
+      };
     } catch (error) {
       for (const id of scope) this.#dirty.add(id);
       if (full) this.#fullPass = true;

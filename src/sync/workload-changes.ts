@@ -15,15 +15,29 @@ export interface WorkloadSource {
  * own owner id), or the Swarm services (the elected Swarm writer only). `listWorkloads` gives that
  * part alone, so a full pass of one owner never removes what the other writes.
  */
-export function sourcePart(source: WorkloadSource & { listContainerWorkloads(): Promise<Workload[]> }, part: 'containers' | 'swarm'): WorkloadSource {
+export function sourcePart(
+  source: WorkloadSource & { listContainerWorkloads(): Promise<Workload[]> },
+  part: 'containers' | 'swarm',
+): WorkloadSource {
   if (part === 'containers') {
-    return { listWorkloads: () => source.listContainerWorkloads(), listSwarmWorkloads: async () => [], refreshContainers: (ids) => source.refreshContainers(ids) };
+    return {
+      listWorkloads: () => source.listContainerWorkloads(),
+      listSwarmWorkloads: async () => [],
+      refreshContainers: (ids) => source.refreshContainers(ids),
+    };
   }
-  return { listWorkloads: () => source.listSwarmWorkloads(), listSwarmWorkloads: () => source.listSwarmWorkloads(), refreshContainers: async () => new Map() };
+  return {
+    listWorkloads: () => source.listSwarmWorkloads(),
+    listSwarmWorkloads: () => source.listSwarmWorkloads(),
+    refreshContainers: async () => new Map(),
+  };
 }
 
 /** What the source says changed: everything (a reconnect, the resync timer), the Swarm part, or some containers. */
-export type WorkloadChange = { readonly kind: 'all' } | { readonly kind: 'swarm' } | { readonly kind: 'containers'; readonly ids: readonly string[] };
+export type WorkloadChange =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'swarm' }
+  | { readonly kind: 'containers'; readonly ids: readonly string[] };
 
 /** Changes noted since the last pass, collapsed: a full listing covers everything else. */
 export class PendingChanges {

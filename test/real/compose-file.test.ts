@@ -17,11 +17,23 @@ const PROJECT = 'apx-compose';
 const PORT = 18895;
 // DOCKER_SOCKET: the socket the proxy mounts is the test engine's, not the machine's default. The
 // port is published in the test node's own namespace, on its address (the host reaches it there).
-const env = { ...process.env, ...testEnv.scriptEnv, DOCKER_SOCKET: testEnv.dockerSocket, HTTP_BIND: firstNode.address, HTTP_PORT: String(PORT), APPPROXY_OWNER: 'compose-test' };
+const env = {
+  ...process.env,
+  ...testEnv.scriptEnv,
+  DOCKER_SOCKET: testEnv.dockerSocket,
+  HTTP_BIND: firstNode.address,
+  HTTP_PORT: String(PORT),
+  APPPROXY_OWNER: 'compose-test',
+};
 
 function compose(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   // execFile's timeout kills the tool; the error names the command line.
-  return run('docker-compose', ['-p', PROJECT, '-f', `${root}stacks/compose.yml`, ...args], { env, timeout: 240_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 });
+  return run('docker-compose', ['-p', PROJECT, '-f', `${root}stacks/compose.yml`, ...args], {
+    env,
+    timeout: 240_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 async function docker(...args: string[]): Promise<string> {
@@ -50,7 +62,9 @@ test('compose: the shipped file runs as is; the demo app is routed through Traef
   const reply = await waitFor(
     'hello.localhost through the Compose Traefik',
     async () => {
-      const answer = await httpGet(`http://${firstNode.address}:${PORT}`, '/', { host: 'hello.localhost' }, 2000).catch(() => undefined);
+      const answer = await httpGet(`http://${firstNode.address}:${PORT}`, '/', { host: 'hello.localhost' }, 2000).catch(
+        () => undefined,
+      );
       return answer?.status === 200 ? answer : undefined;
     },
     120_000,
@@ -59,13 +73,24 @@ test('compose: the shipped file runs as is; the demo app is routed through Traef
 });
 
 test('compose: the Docker proxy is on a network with appproxy alone, and refuses writes', async () => {
-  const networks = JSON.parse(await docker('network', 'inspect', `${PROJECT}_docker-api`)) as { Internal: boolean; Containers: Record<string, { Name: string }> }[];
+  const networks = JSON.parse(await docker('network', 'inspect', `${PROJECT}_docker-api`)) as {
+    Internal: boolean;
+    Containers: Record<string, { Name: string }>;
+  }[];
   const network = networks[0];
   assert.ok(network !== undefined);
   assert.equal(network.Internal, true, 'no route out of the proxy network');
-  const members = Object.values(network.Containers).map((container) => container.Name.replace(`${PROJECT}_`, '').replace(/_\d+$/, '')).sort();
+  const members = Object.values(network.Containers)
+    .map((container) => container.Name.replace(`${PROJECT}_`, '').replace(/_\d+$/, ''))
+    .sort();
   assert.deepEqual(members, ['appproxy', 'docker-proxy']);
   const id = (await docker('ps', '-q', '--filter', `name=${PROJECT}_appproxy_`)).trim().split('\n')[0] ?? '';
-  const refused = await docker('exec', id, 'node', '-e', "fetch('http://docker-proxy:2375/containers/create', { method: 'POST', body: '{}' }).then((r) => console.log(r.status))");
+  const refused = await docker(
+    'exec',
+    id,
+    'node',
+    '-e',
+    "fetch('http://docker-proxy:2375/containers/create', { method: 'POST', body: '{}' }).then((r) => console.log(r.status))",
+  );
   assert.equal(refused.trim(), '403');
 });

@@ -21,17 +21,29 @@ function redisCli(port: number, ...args: string[]): string {
 }
 
 /** A redis-server of this test's own, ready when this resolves. */
-async function redis(port: number, args: readonly string[], ping: () => boolean = () => redisCli(port, 'PING') === 'PONG'): Promise<void> {
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' });
+async function redis(
+  port: number,
+  args: readonly string[],
+  ping: () => boolean = () => redisCli(port, 'PING') === 'PONG',
+): Promise<void> {
+  const child = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+    { stdio: 'ignore' },
+  );
   servers.push(child);
-  await waitFor(`redis-server on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`);
-    try {
-      return ping() ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 10_000);
+  await waitFor(
+    `redis-server on ${port}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`);
+      try {
+        return ping() ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    10_000,
+  );
 }
 
 async function exitOf(daemon: DaemonProcess): Promise<{ code: number | null; logs: string }> {
@@ -51,10 +63,17 @@ after(() => {
 test('redis: keyspace notifications off, CONFIG allowed: appproxy sets them (Traefik would hear nothing otherwise)', async () => {
   await redis(16390, ['--notify-keyspace-events', '']);
   assert.equal(redisCli(16390, 'CONFIG', 'GET', 'notify-keyspace-events').split('\n')[1] ?? '', '');
-  const daemon = await startDaemon({ owner: 'redis-notify', port: 19190, args: ['--store', 'redis', '--redis-url', 'redis://127.0.0.1:16390', '--root-key', 'rnotify'] });
+  const daemon = await startDaemon({
+    owner: 'redis-notify',
+    port: 19190,
+    args: ['--store', 'redis', '--redis-url', 'redis://127.0.0.1:16390', '--root-key', 'rnotify'],
+  });
   try {
     const flags = redisCli(16390, 'CONFIG', 'GET', 'notify-keyspace-events').split('\n')[1] ?? '';
-    assert.ok(flags.includes('K') && flags.includes('$') && flags.includes('g'), `notify-keyspace-events is now "${flags}"`);
+    assert.ok(
+      flags.includes('K') && flags.includes('$') && flags.includes('g'),
+      `notify-keyspace-events is now "${flags}"`,
+    );
   } finally {
     await daemon.kill('SIGTERM');
   }
@@ -62,14 +81,23 @@ test('redis: keyspace notifications off, CONFIG allowed: appproxy sets them (Tra
 
 test('redis: keyspace notifications off and CONFIG refused: appproxy stops (exit 3) and says what to set', async () => {
   await redis(16391, ['--notify-keyspace-events', '', '--rename-command', 'CONFIG', '']);
-  const daemon = await startDaemon({ owner: 'redis-noconfig', port: 19191, waitReady: false, args: ['--store', 'redis', '--redis-url', 'redis://127.0.0.1:16391', '--root-key', 'rnoconfig'] });
+  const daemon = await startDaemon({
+    owner: 'redis-noconfig',
+    port: 19191,
+    waitReady: false,
+    args: ['--store', 'redis', '--redis-url', 'redis://127.0.0.1:16391', '--root-key', 'rnoconfig'],
+  });
   const { code, logs } = await exitOf(daemon);
   assert.equal(code, 3, logs.slice(-2000));
   assert.match(logs, /notify-keyspace-events .* in the Redis configuration/);
 });
 
 test('redis: a wrong password: appproxy stops (exit 3) naming the setting to fix', async () => {
-  await redis(16392, ['--requirepass', 'right-password', '--notify-keyspace-events', 'KEA'], () => redisCli(16392, '-a', 'right-password', '--no-auth-warning', 'PING') === 'PONG');
+  await redis(
+    16392,
+    ['--requirepass', 'right-password', '--notify-keyspace-events', 'KEA'],
+    () => redisCli(16392, '-a', 'right-password', '--no-auth-warning', 'PING') === 'PONG',
+  );
   const daemon = await startDaemon({
     owner: 'redis-auth',
     port: 19192,
@@ -83,25 +111,108 @@ test('redis: a wrong password: appproxy stops (exit 3) naming the setting to fix
   assert.doesNotMatch(logs, /wrong-password/, 'the password is never logged');
 });
 
-test('redis: rediss:// with the server\'s CA and a password from a file: routes are written', async () => {
+test("redis: rediss:// with the server's CA and a password from a file: routes are written", async () => {
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, timeout: 20_000, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=appproxy-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=appproxy-test-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.pem');
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'server.pem',
+  );
   writeFileSync(join(dir, 'password'), 'tls-password\n');
-  const tlsArgs = ['--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no'];
-  const tlsCli = () => execFileSync('redis-cli', ['--tls', '--cacert', join(dir, 'ca.pem'), '-p', '16393', '-a', 'tls-password', '--no-auth-warning', 'PING'], { encoding: 'utf8', timeout: 5000 }).trim() === 'PONG';
-  await redis(16394, ['--port', '0', '--tls-port', '16393', ...tlsArgs, '--requirepass', 'tls-password', '--notify-keyspace-events', 'KEA'], tlsCli);
+  const tlsArgs = [
+    '--tls-cert-file',
+    join(dir, 'server.pem'),
+    '--tls-key-file',
+    join(dir, 'server.key'),
+    '--tls-ca-cert-file',
+    join(dir, 'ca.pem'),
+    '--tls-auth-clients',
+    'no',
+  ];
+  const tlsCli = () =>
+    execFileSync(
+      'redis-cli',
+      ['--tls', '--cacert', join(dir, 'ca.pem'), '-p', '16393', '-a', 'tls-password', '--no-auth-warning', 'PING'],
+      { encoding: 'utf8', timeout: 5000 },
+    ).trim() === 'PONG';
+  await redis(
+    16394,
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      '16393',
+      ...tlsArgs,
+      '--requirepass',
+      'tls-password',
+      '--notify-keyspace-events',
+      'KEA',
+    ],
+    tlsCli,
+  );
   const daemon = await startDaemon({
     owner: 'redis-tls',
     port: 19193,
-    args: ['--store', 'redis', '--redis-url', 'rediss://127.0.0.1:16393', '--redis-ca', join(dir, 'ca.pem'), '--root-key', 'rtls'],
+    args: [
+      '--store',
+      'redis',
+      '--redis-url',
+      'rediss://127.0.0.1:16393',
+      '--redis-ca',
+      join(dir, 'ca.pem'),
+      '--root-key',
+      'rtls',
+    ],
     env: { APPPROXY_REDIS_PASSWORD_FILE: join(dir, 'password') },
   });
   try {
     // Ready means connected, lease granted and the first pass written: its owner record is there.
-    const owners = execFileSync('redis-cli', ['--tls', '--cacert', join(dir, 'ca.pem'), '-p', '16393', '-a', 'tls-password', '--no-auth-warning', '--scan', '--pattern', 'appproxy/owners/rtls/*'], { encoding: 'utf8', timeout: 5000 });
+    const owners = execFileSync(
+      'redis-cli',
+      [
+        '--tls',
+        '--cacert',
+        join(dir, 'ca.pem'),
+        '-p',
+        '16393',
+        '-a',
+        'tls-password',
+        '--no-auth-warning',
+        '--scan',
+        '--pattern',
+        'appproxy/owners/rtls/*',
+      ],
+      { encoding: 'utf8', timeout: 5000 },
+    );
     assert.match(owners, /appproxy\/owners\/rtls\/redis-tls/);
   } finally {
     await daemon.kill('SIGTERM');

@@ -76,9 +76,17 @@ test('restarts: etcd restarts; a container started meanwhile is routed once etcd
   await startWeb('rs-during-etcd');
   await waitFor('not ready while etcd is away', async () => ((await readiness()) === 503 ? true : undefined), 20_000);
   await environmentUp();
-  await waitFor('rs-during-etcd keys in etcd', async () => ((await etcd.get('traefik/http/routers/rs-during-etcd/rule').string()) !== null ? true : undefined), 30_000);
+  await waitFor(
+    'rs-during-etcd keys in etcd',
+    async () => ((await etcd.get('traefik/http/routers/rs-during-etcd/rule').string()) !== null ? true : undefined),
+    30_000,
+  );
   // Traefik's own etcd watch reconnects with its backoff: give it time.
-  await waitFor('rs-during-etcd live through Traefik', async () => ((await answers('rs-during-etcd')) ? true : undefined), 90_000);
+  await waitFor(
+    'rs-during-etcd live through Traefik',
+    async () => ((await answers('rs-during-etcd')) ? true : undefined),
+    90_000,
+  );
   await waitFor('ready again', async () => ((await readiness()) === 200 ? true : undefined), 15_000);
   assert.ok(appproxy.child.exitCode === null, 'appproxy kept running');
 });

@@ -27,10 +27,14 @@ before(async () => {
   etcd = testEtcd(testEnv.etcdEndpoint);
   await clearTree(etcd, 'traefik');
   await removeLabelled(docker, [RUN]);
-  proxy = spawn(process.execPath, [cli, 'docker-proxy', '--listen', PROXY, '--socket', testEnv.dockerSocket], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proxy = spawn(process.execPath, [cli, 'docker-proxy', '--listen', PROXY, '--socket', testEnv.dockerSocket], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proxy.stdout?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));
   proxy.stderr?.on('data', (chunk: Buffer) => (proxyLog += chunk.toString()));
-  await waitFor('proxy up', async () => ((await fetchWithin(`http://${PROXY}/_ping`).catch(() => undefined))?.ok ? true : undefined));
+  await waitFor('proxy up', async () =>
+    (await fetchWithin(`http://${PROXY}/_ping`).catch(() => undefined))?.ok ? true : undefined,
+  );
   appproxy = await startDaemon({ owner: 'read-only', port: 19186, env: { DOCKER_HOST: `tcp://${PROXY}` } });
 });
 
@@ -54,12 +58,24 @@ test('read-only Docker access: routes follow containers through appproxy docker-
     StopSignal: 'SIGKILL',
   });
   await container.start();
-  await waitFor('rp-web live', async () => ((await httpGet(testEnv.traefikEtcd.web, '/', { host: 'rp-web' }, 2000).catch(() => undefined))?.body.trim() === 'rp-web' ? true : undefined), 15_000);
+  await waitFor(
+    'rp-web live',
+    async () =>
+      (await httpGet(testEnv.traefikEtcd.web, '/', { host: 'rp-web' }, 2000).catch(() => undefined))?.body.trim() ===
+      'rp-web'
+        ? true
+        : undefined,
+    15_000,
+  );
   assert.ok(!proxyLog.includes('refused'), `appproxy asked for something the proxy refuses:\n${proxyLog}`);
 });
 
 test('read-only Docker access: the proxy refuses writes and paths appproxy does not need', async () => {
-  const create = await fetchWithin(`http://${PROXY}/v1.41/containers/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Image: testEnv.busyboxImage }) });
+  const create = await fetchWithin(`http://${PROXY}/v1.41/containers/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Image: testEnv.busyboxImage }),
+  });
   assert.equal(create.status, 403);
   const exec = await fetchWithin(`http://${PROXY}/containers/rp-web/exec`, { method: 'POST', body: '{}' });
   assert.equal(exec.status, 403);

@@ -19,15 +19,25 @@ const at = (name: string) => `${name}${store.suffix}`;
 const daemons: DaemonProcess[] = [];
 
 /** A busybox web server answering its own name, labelled for appproxy. */
-async function webContainer(name: string, labels: Record<string, string>, options: { health?: boolean } = {}): Promise<Dockerode.Container> {
+async function webContainer(
+  name: string,
+  labels: Record<string, string>,
+  options: { health?: boolean } = {},
+): Promise<Dockerode.Container> {
   const container = await docker.createContainer({
     name,
     Image: testEnv.busyboxImage,
-    Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && touch /tmp/healthy && exec httpd -f -p 80 -h /www`],
+    Cmd: [
+      'sh',
+      '-c',
+      `mkdir -p /www && echo ${name} > /www/index.html && touch /tmp/healthy && exec httpd -f -p 80 -h /www`,
+    ],
     Labels: { [RUN]: 'true', 'appproxy.enable': 'true', ...labels },
     ExposedPorts: { '80/tcp': {} },
     StopSignal: 'SIGKILL',
-    Healthcheck: options.health ? { Test: ['CMD', 'test', '-f', '/tmp/healthy'], Interval: 300_000_000, Retries: 1 } : undefined,
+    Healthcheck: options.health
+      ? { Test: ['CMD', 'test', '-f', '/tmp/healthy'], Interval: 300_000_000, Retries: 1 }
+      : undefined,
   });
   return container;
 }
@@ -39,7 +49,11 @@ async function removeOurs(): Promise<void> {
 }
 
 async function answer(host: string): Promise<string> {
-  const reply = await httpGet(traefik.web, '/', { host }, 2000).catch((error: Error) => ({ status: 0, body: error.message, setCookie: [] }));
+  const reply = await httpGet(traefik.web, '/', { host }, 2000).catch((error: Error) => ({
+    status: 0,
+    body: error.message,
+    setCookie: [],
+  }));
   return reply.status === 200 ? reply.body.trim() : `HTTP ${reply.status}`;
 }
 
@@ -67,14 +81,22 @@ test('daemon: a labelled container starts and its route is live; it stops and th
   const container = await webContainer('dm-live', { 'appproxy.http.routers.dm-live.rule': 'Host(`dm-live`)' });
   const started = performance.now();
   await container.start();
-  await waitFor('route dm-live to answer', async () => ((await answer('dm-live')) === 'dm-live' ? true : undefined), 15_000);
+  await waitFor(
+    'route dm-live to answer',
+    async () => ((await answer('dm-live')) === 'dm-live' ? true : undefined),
+    15_000,
+  );
   const liveMs = performance.now() - started;
   const router = (await rawData(traefik.api)).routers?.[at('dm-live')];
   assert.equal(router?.['status'], 'enabled');
   process.stdout.write(`# container start to route live: ${liveMs.toFixed(0)} ms\n`);
 
   await container.stop({ t: 0 });
-  await waitFor('route dm-live to go', async () => ((await answer('dm-live')) === 'HTTP 404' ? true : undefined), 15_000);
+  await waitFor(
+    'route dm-live to go',
+    async () => ((await answer('dm-live')) === 'HTTP 404' ? true : undefined),
+    15_000,
+  );
   assert.equal((await rawData(traefik.api)).routers?.[at('dm-live')], undefined);
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
@@ -82,12 +104,20 @@ test('daemon: a labelled container starts and its route is live; it stops and th
 
 test('daemon: a container that turns unhealthy loses its route', async () => {
   const appproxy = await daemon('host-a', 19181);
-  const container = await webContainer('dm-health', { 'appproxy.http.routers.dm-health.rule': 'Host(`dm-health`)' }, { health: true });
+  const container = await webContainer(
+    'dm-health',
+    { 'appproxy.http.routers.dm-health.rule': 'Host(`dm-health`)' },
+    { health: true },
+  );
   await container.start();
   await waitFor('healthy route', async () => ((await answer('dm-health')) === 'dm-health' ? true : undefined), 15_000);
   const exec = await container.exec({ Cmd: ['rm', '/tmp/healthy'] });
   await exec.start({});
-  await waitFor('unhealthy route to go', async () => ((await answer('dm-health')) === 'HTTP 404' ? true : undefined), 15_000);
+  await waitFor(
+    'unhealthy route to go',
+    async () => ((await answer('dm-health')) === 'HTTP 404' ? true : undefined),
+    15_000,
+  );
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
 });
@@ -96,19 +126,33 @@ test('daemon: a paused container loses its route at once and gets it back when u
   const appproxy = await daemon('host-a', 19181);
   const container = await webContainer('dm-pause', { 'appproxy.http.routers.dm-pause.rule': 'Host(`dm-pause`)' });
   await container.start();
-  await waitFor('route dm-pause to answer', async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined), 15_000);
+  await waitFor(
+    'route dm-pause to answer',
+    async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined),
+    15_000,
+  );
   await container.pause();
   // Gone, not hanging: Traefik's Docker provider would keep the paused server until its next listing.
-  await waitFor('paused route dm-pause to go', async () => ((await answer('dm-pause')) === 'HTTP 404' ? true : undefined), 15_000);
+  await waitFor(
+    'paused route dm-pause to go',
+    async () => ((await answer('dm-pause')) === 'HTTP 404' ? true : undefined),
+    15_000,
+  );
   await container.unpause();
-  await waitFor('unpaused route dm-pause to answer', async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined), 15_000);
+  await waitFor(
+    'unpaused route dm-pause to answer',
+    async () => ((await answer('dm-pause')) === 'dm-pause' ? true : undefined),
+    15_000,
+  );
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
 });
 
 test(`daemon: one change is one ${store.name} transaction; a resync with nothing changed writes nothing`, async () => {
   const appproxy = await daemon('host-a', 19181);
-  await waitFor('first sync', async () => ((await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined));
+  await waitFor('first sync', async () =>
+    (await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined,
+  );
   const before = await appproxy.metric('appproxy_etcd_transactions_total');
   const operationsBefore = await appproxy.metric('appproxy_etcd_operations_total');
   const container = await webContainer('dm-count', { 'appproxy.http.routers.dm-count.rule': 'Host(`dm-count`)' });
@@ -125,9 +169,17 @@ test(`daemon: one change is one ${store.name} transaction; a resync with nothing
   const reconciles = await appproxy.metric('appproxy_reconciles_total');
   const idle = await appproxy.metric('appproxy_etcd_transactions_total');
   // An event that changes nothing (a container without labels) runs a reconcile that writes nothing.
-  const other = await docker.createContainer({ name: 'dm-unlabelled', Image: testEnv.busyboxImage, Cmd: ['sleep', '60'], Labels: { [RUN]: 'true' }, StopSignal: 'SIGKILL' });
+  const other = await docker.createContainer({
+    name: 'dm-unlabelled',
+    Image: testEnv.busyboxImage,
+    Cmd: ['sleep', '60'],
+    Labels: { [RUN]: 'true' },
+    StopSignal: 'SIGKILL',
+  });
   await other.start();
-  await waitFor('a reconcile after the event', async () => ((await appproxy.metric('appproxy_reconciles_total')) > reconciles ? true : undefined));
+  await waitFor('a reconcile after the event', async () =>
+    (await appproxy.metric('appproxy_reconciles_total')) > reconciles ? true : undefined,
+  );
   assert.equal(await appproxy.metric('appproxy_etcd_transactions_total'), idle, 'nothing written when nothing changed');
   await Promise.all([container.remove({ force: true }), other.remove({ force: true })]);
   await appproxy.kill('SIGTERM');
@@ -155,19 +207,29 @@ test('daemon: killed with SIGKILL and restarted within its lease time while a cl
   await appproxy.kill('SIGKILL');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   appproxy = await daemon('host-kill', 19181, ['--lease-seconds', '10']);
-  await waitFor('takeover reconcile', async () => ((await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined));
+  await waitFor('takeover reconcile', async () =>
+    (await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined,
+  );
   // The old lease is revoked after the takeover: the route must already live on the new one.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   polling = false;
   await poller;
   assert.ok(requests > 50, `the client polled (${requests} requests)`);
-  assert.deepEqual(failures, [], `failed requests out of ${requests}; appproxy logged:\n${appproxy.logs().slice(-3000)}`);
+  assert.deepEqual(
+    failures,
+    [],
+    `failed requests out of ${requests}; appproxy logged:\n${appproxy.logs().slice(-3000)}`,
+  );
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
 });
 
-test('daemon: two owners serving one service give one service with both servers; a killed owner\'s server leaves within the lease time', async () => {
-  const shared = { 'com.docker.compose.project': 'dm', 'com.docker.compose.service': 'shared', 'appproxy.http.routers.dm-shared.rule': 'Host(`dm-shared`)' };
+test("daemon: two owners serving one service give one service with both servers; a killed owner's server leaves within the lease time", async () => {
+  const shared = {
+    'com.docker.compose.project': 'dm',
+    'com.docker.compose.service': 'shared',
+    'appproxy.http.routers.dm-shared.rule': 'Host(`dm-shared`)',
+  };
   const a = await daemon('host-a', 19181, ['--constraints', 'Label("side","a")']);
   const b = await daemon('host-b', 19182, ['--constraints', 'Label("side","b")']);
   const ca = await webContainer('dm-shared-a', { ...shared, side: 'a' });
@@ -179,14 +241,22 @@ test('daemon: two owners serving one service give one service with both servers;
     return `http://${Object.values(info.NetworkSettings.Networks)[0]?.IPAddress}:80`;
   };
   const [urlA, urlB] = await Promise.all([ipOf(ca), ipOf(cb)]);
-  await waitFor('both servers in one service', async () => (JSON.stringify(await servers()) === JSON.stringify([urlA, urlB].sort()) ? true : undefined), 15_000);
+  await waitFor(
+    'both servers in one service',
+    async () => (JSON.stringify(await servers()) === JSON.stringify([urlA, urlB].sort()) ? true : undefined),
+    15_000,
+  );
   const seen = new Set<string>();
   for (let index = 0; index < 20; index += 1) seen.add(await answer('dm-shared'));
   assert.deepEqual([...seen].sort(), ['dm-shared-a', 'dm-shared-b']);
 
   // B's container stops: only B's server goes.
   await cb.stop({ t: 0 });
-  await waitFor('only A\'s server', async () => (JSON.stringify(await servers()) === JSON.stringify([urlA]) ? true : undefined), 15_000);
+  await waitFor(
+    "only A's server",
+    async () => (JSON.stringify(await servers()) === JSON.stringify([urlA]) ? true : undefined),
+    15_000,
+  );
   await cb.start();
   const urlB2 = await ipOf(cb);
   await waitFor('B back', async () => ((await servers()).includes(urlB2) ? true : undefined), 15_000);
@@ -194,7 +264,11 @@ test('daemon: two owners serving one service give one service with both servers;
   // A dies without a word: its server leaves within the lease time (3 s), B's route stays.
   const killed = performance.now();
   await a.kill('SIGKILL');
-  await waitFor('A\'s server to leave', async () => (JSON.stringify(await servers()) === JSON.stringify([urlB2]) ? true : undefined), 15_000);
+  await waitFor(
+    "A's server to leave",
+    async () => (JSON.stringify(await servers()) === JSON.stringify([urlB2]) ? true : undefined),
+    15_000,
+  );
   const goneMs = performance.now() - killed;
   assert.equal(await answer('dm-shared'), 'dm-shared-b');
   process.stdout.write(`# killed owner's server left after ${goneMs.toFixed(0)} ms (lease 3 s)\n`);
@@ -202,16 +276,33 @@ test('daemon: two owners serving one service give one service with both servers;
   await b.kill('SIGTERM');
 });
 
-test('daemon: two owners defining one router differently: both report it, neither takes the other\'s route', async () => {
+test("daemon: two owners defining one router differently: both report it, neither takes the other's route", async () => {
   const a = await daemon('host-a', 19181, ['--constraints', 'Label("side","a")']);
   const b = await daemon('host-b', 19182, ['--constraints', 'Label("side","b")']);
-  const ca = await webContainer('dm-clash-a', { side: 'a', 'appproxy.http.routers.dm-clash.rule': 'Host(`dm-clash`)', 'appproxy.http.routers.dm-clash.service': 'dm-clash-a' });
+  const ca = await webContainer('dm-clash-a', {
+    side: 'a',
+    'appproxy.http.routers.dm-clash.rule': 'Host(`dm-clash`)',
+    'appproxy.http.routers.dm-clash.service': 'dm-clash-a',
+  });
   await ca.start();
-  await waitFor('A\'s route', async () => ((await answer('dm-clash')) === 'dm-clash-a' ? true : undefined), 15_000);
-  const cb = await webContainer('dm-clash-b', { side: 'b', 'appproxy.http.routers.dm-clash.rule': 'Host(`dm-clash`)', 'appproxy.http.routers.dm-clash.service': 'dm-clash-b' });
+  await waitFor("A's route", async () => ((await answer('dm-clash')) === 'dm-clash-a' ? true : undefined), 15_000);
+  const cb = await webContainer('dm-clash-b', {
+    side: 'b',
+    'appproxy.http.routers.dm-clash.rule': 'Host(`dm-clash`)',
+    'appproxy.http.routers.dm-clash.service': 'dm-clash-b',
+  });
   await cb.start();
-  await waitFor('both to report the conflict', async () => (a.logs().includes('another owner defines this resource differently') && b.logs().includes('another owner defines this resource differently') ? true : undefined), 15_000);
-  for (let index = 0; index < 10; index += 1) assert.equal(await answer('dm-clash'), 'dm-clash-a', 'A\'s route is not hijacked');
+  await waitFor(
+    'both to report the conflict',
+    async () =>
+      a.logs().includes('another owner defines this resource differently') &&
+      b.logs().includes('another owner defines this resource differently')
+        ? true
+        : undefined,
+    15_000,
+  );
+  for (let index = 0; index < 10; index += 1)
+    assert.equal(await answer('dm-clash'), 'dm-clash-a', "A's route is not hijacked");
   await Promise.all([ca.remove({ force: true }), cb.remove({ force: true })]);
   await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
 });

@@ -35,7 +35,10 @@ function labelsOf(container: ParityContainer): Record<string, string> {
 async function removeOurs(): Promise<void> {
   await removeLabelled(docker, [RUN]);
   for (const name of ['parity-a', 'parity-b']) {
-    await docker.getNetwork(name).remove().catch(() => undefined);
+    await docker
+      .getNetwork(name)
+      .remove()
+      .catch(() => undefined);
   }
 }
 
@@ -50,7 +53,14 @@ async function startContainer(container: ParityContainer): Promise<void> {
     ExposedPorts: Object.fromEntries(ports.map((port) => [port, {}])),
     StopSignal: 'SIGKILL',
     Healthcheck:
-      container.health === undefined ? undefined : { Test: ['CMD', container.health === 'healthy' ? 'true' : 'false'], Interval: 500_000_000, Retries: 1, StartPeriod: 0 },
+      container.health === undefined
+        ? undefined
+        : {
+            Test: ['CMD', container.health === 'healthy' ? 'true' : 'false'],
+            Interval: 500_000_000,
+            Retries: 1,
+            StartPeriod: 0,
+          },
     HostConfig: firstNetwork === undefined ? {} : { NetworkMode: firstNetwork },
   });
   for (const network of otherNetworks) await docker.getNetwork(network).connect({ Container: created.id });
@@ -65,17 +75,29 @@ before(async () => {
   await docker.createNetwork({ Name: 'parity-b', Labels: { [RUN]: 'true' } });
 
   const all = parityCases.flatMap((entry) => entry.containers);
-  for (let start = 0; start < all.length; start += 6) await Promise.all(all.slice(start, start + 6).map(startContainer));
+  for (let start = 0; start < all.length; start += 6)
+    await Promise.all(all.slice(start, start + 6).map(startContainer));
   // Health checks settle before anyone reads them.
-  await waitFor('health checks to settle', async () => {
-    const list = await docker.listContainers({ filters: { label: [RUN] } });
-    return list.every((info) => !/health: starting|\(health/.test(info.Status) || /\((un)?healthy\)/.test(info.Status)) ? true : undefined;
-  }, 30_000);
+  await waitFor(
+    'health checks to settle',
+    async () => {
+      const list = await docker.listContainers({ filters: { label: [RUN] } });
+      return list.every(
+        (info) => !/health: starting|\(health/.test(info.Status) || /\((un)?healthy\)/.test(info.Status),
+      )
+        ? true
+        : undefined;
+    },
+    30_000,
+  );
   // Started last: once Traefik's Docker provider shows it, it has seen every container before it.
   await startContainer({ name: SENTINEL, labels: { enable: 'true' } });
 
   // Compared with the environment's Traefik, 3.7, whose fields some cases use (p08, p26, p37, p70, p71).
-  const rendered = await runCli(['render', '--format', 'kv', '--owner', 'parity', '--traefik-min-version', '3.7'], '', { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}` });
+  const rendered = await runCli(['render', '--format', 'kv', '--owner', 'parity', '--traefik-min-version', '3.7'], '', {
+    ...process.env,
+    DOCKER_HOST: `unix://${testEnv.dockerSocket}`,
+  });
   assert.equal(rendered.code, 0, rendered.stderr);
   problems = rendered.stderr;
   const tree = parseKv(rendered.stdout);
@@ -105,13 +127,18 @@ for (const entry of parityCases) {
     const expected = caseView(fromDocker, belongs);
     const actual = caseView(fromEtcd, belongs);
     if (entry.difference === undefined) {
-      assert.equal(Object.keys(expected).length === 0, entry.routesNothing === true, `Traefik's Docker provider result for ${entry.id}: ${JSON.stringify(expected)}`);
+      assert.equal(
+        Object.keys(expected).length === 0,
+        entry.routesNothing === true,
+        `Traefik's Docker provider result for ${entry.id}: ${JSON.stringify(expected)}`,
+      );
       assert.deepEqual(actual, expected);
       return;
     }
     // A deliberate difference: Traefik has these resources, appproxy leaves them out and says why.
     const { absent, why, problem } = entry.difference;
-    for (const key of absent) assert.ok(key in expected, `Traefik's Docker provider was expected to have ${key}: ${JSON.stringify(expected)}`);
+    for (const key of absent)
+      assert.ok(key in expected, `Traefik's Docker provider was expected to have ${key}: ${JSON.stringify(expected)}`);
     // What used the absent resources (usedBy, and the server status of services no router uses) differs too.
     const withoutUse = (view: Record<string, unknown>) =>
       Object.fromEntries(
@@ -122,7 +149,11 @@ for (const entry of parityCases) {
             return [key, rest];
           }),
       );
-    assert.deepEqual(withoutUse(actual), withoutUse(expected), `appproxy was expected to leave out ${absent.join(', ')} (${why})`);
+    assert.deepEqual(
+      withoutUse(actual),
+      withoutUse(expected),
+      `appproxy was expected to leave out ${absent.join(', ')} (${why})`,
+    );
     assert.ok(
       problems.split('\n').some((line) => line.includes(entry.id) && line.includes(problem)),
       `appproxy reports "${problem}" for ${entry.id}; stderr was:\n${problems}`,

@@ -37,7 +37,11 @@ const requestPaths: string[] = [];
   };
 }
 
-async function createContainer(name: string, options: Partial<Dockerode.ContainerCreateOptions> = {}, start = true): Promise<Dockerode.Container> {
+async function createContainer(
+  name: string,
+  options: Partial<Dockerode.ContainerCreateOptions> = {},
+  start = true,
+): Promise<Dockerode.Container> {
   const container = await docker.createContainer({
     name: `${RUN}-${name}`,
     Image: IMAGE,
@@ -74,32 +78,62 @@ before(async () => {
   try {
     await docker.ping();
   } catch (error) {
-    throw new Error(`The test Docker engine at ${DOCKER_HOST} does not answer: run \`bash scripts/test-env.sh up\``, { cause: error });
+    throw new Error(`The test Docker engine at ${DOCKER_HOST} does not answer: run \`bash scripts/test-env.sh up\``, {
+      cause: error,
+    });
   }
-  await docker.getImage(IMAGE).inspect().catch((error: unknown) => {
-    throw new Error(`Image ${IMAGE} is missing on the test engine: run \`bash scripts/test-env.sh up\``, { cause: error });
-  });
+  await docker
+    .getImage(IMAGE)
+    .inspect()
+    .catch((error: unknown) => {
+      throw new Error(`Image ${IMAGE} is missing on the test engine: run \`bash scripts/test-env.sh up\``, {
+        cause: error,
+      });
+    });
 });
 
 after(async () => {
   // Force removal kills at once; services first, since their task containers hold overlay networks.
   for (const id of created.services) {
-    await docker.getService(id).remove().catch(() => undefined);
+    await docker
+      .getService(id)
+      .remove()
+      .catch(() => undefined);
     // Swarm removes the task containers on its own, a moment later.
-    await waitFor(`removal of the task containers of service ${id}`, async () => {
-      const left = await docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.id=${id}`] } });
-      return left.length === 0 ? true : undefined;
-    }, 30_000).catch((error: unknown) => console.error(error));
+    await waitFor(
+      `removal of the task containers of service ${id}`,
+      async () => {
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`com.docker.swarm.service.id=${id}`] },
+        });
+        return left.length === 0 ? true : undefined;
+      },
+      30_000,
+    ).catch((error: unknown) => console.error(error));
   }
-  await Promise.all(created.containers.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    created.containers.map((id) =>
+      docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   for (const id of created.networks) {
     // A removed service's task containers take a moment to go and to release the network.
-    await waitFor(`removal of network ${id}`, async () =>
-      docker.getNetwork(id).remove().then(
-        () => true,
-        (error: unknown) => (DockerApiError.statusCodeOf(error) === 404 ? true : undefined),
-      ),
-    30_000).catch((error: unknown) => console.error(error));
+    await waitFor(
+      `removal of network ${id}`,
+      async () =>
+        docker
+          .getNetwork(id)
+          .remove()
+          .then(
+            () => true,
+            (error: unknown) => (DockerApiError.statusCodeOf(error) === 404 ? true : undefined),
+          ),
+      30_000,
+    ).catch((error: unknown) => console.error(error));
   }
   if (swarmInitialisedHere) {
     // Leave the swarm only if nobody else started using it meanwhile: the engine is shared.
@@ -107,7 +141,10 @@ after(async () => {
     if (services.length === 0) {
       await docker.swarmLeave({ force: true }).catch((error: unknown) => console.error(error));
       // swarm init created this bridge for task containers; leaving does not remove it.
-      await docker.getNetwork('docker_gwbridge').remove().catch((error: unknown) => console.error(error));
+      await docker
+        .getNetwork('docker_gwbridge')
+        .remove()
+        .catch((error: unknown) => console.error(error));
     }
   }
 });
@@ -117,7 +154,9 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
     const network = await docker.createNetwork({ Name: `${RUN}-net`, Labels: { [RUN_LABEL]: RUN } });
     created.networks.push(network.id);
 
-    const plain = await createContainer('plain', { Labels: { [RUN_LABEL]: RUN, 'test.name': 'plain', 'traefik.enable': 'true' } });
+    const plain = await createContainer('plain', {
+      Labels: { [RUN_LABEL]: RUN, 'test.name': 'plain', 'traefik.enable': 'true' },
+    });
     const twoNets = await createContainer('two-nets', { HostConfig: { NetworkMode: `${RUN}-net` } }, false);
     await network.connect({ Container: twoNets.id });
     await docker.getNetwork('bridge').connect({ Container: twoNets.id });
@@ -156,7 +195,9 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
     const twoNetsInspect = await twoNets.inspect();
     assert.deepStrictEqual(
       byName.get('two-nets')?.networks,
-      [`${RUN}-net`, 'bridge'].sort().map((name) => ({ name, ip: twoNetsInspect.NetworkSettings.Networks[name]?.IPAddress })),
+      [`${RUN}-net`, 'bridge']
+        .sort()
+        .map((name) => ({ name, ip: twoNetsInspect.NetworkSettings.Networks[name]?.IPAddress })),
     );
 
     const sharedWorkload = byName.get('shared');
@@ -237,7 +278,9 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
   });
 
   it('fails with a DockerApiError naming the operation when the engine cannot be reached', async () => {
-    const source = new DockerEngineSource(DockerodeEngine.fromEnv({ DOCKER_HOST: 'unix:///nonexistent/appproxy-test.sock' }));
+    const source = new DockerEngineSource(
+      DockerodeEngine.fromEnv({ DOCKER_HOST: 'unix:///nonexistent/appproxy-test.sock' }),
+    );
     await assert.rejects(source.listWorkloads(), (error: unknown) => {
       assert.ok(error instanceof DockerApiError);
       assert.match(error.operation, /^(list containers|get engine info)$/);
@@ -247,7 +290,11 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
 
   it('adds one Workload per Swarm service with its running tasks, and hides the task containers', async () => {
     if (await ensureSwarmManager(docker)) swarmInitialisedHere = true;
-    const overlay = await docker.createNetwork({ Name: `${RUN}-overlay`, Driver: 'overlay', Labels: { [RUN_LABEL]: RUN } });
+    const overlay = await docker.createNetwork({
+      Name: `${RUN}-overlay`,
+      Driver: 'overlay',
+      Labels: { [RUN_LABEL]: RUN },
+    });
     created.networks.push(overlay.id);
     // The engine API never resolves images against a registry (only the CLI does), so a local image works.
     const service = await docker.createService({
@@ -274,7 +321,9 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
       const running = list.filter((t) => t.Status.State === 'running');
       return running.length === 2 ? running : undefined;
     });
-    const inspected = (await service.inspect()) as { Endpoint?: { VirtualIPs?: { NetworkID: string; Addr: string }[] } };
+    const inspected = (await service.inspect()) as {
+      Endpoint?: { VirtualIPs?: { NetworkID: string; Addr: string }[] };
+    };
     const vip = inspected.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === overlay.id)?.Addr.split('/')[0];
     assert.ok(vip, 'the service has a VIP on its overlay');
     const node = (await docker.getNode(tasks[0]?.NodeID ?? '').inspect()) as { Status: { Addr: string } };
@@ -317,7 +366,10 @@ describe('DockerEngineSource over dockerode against a real engine', { timeout: 1
 
   it('sends unversioned request paths, so the engine answers at its own API version', async () => {
     assert.ok(requestPaths.length > 0);
-    assert.deepStrictEqual(requestPaths.filter((path) => /^\/v\d/.test(path)), []);
+    assert.deepStrictEqual(
+      requestPaths.filter((path) => /^\/v\d/.test(path)),
+      [],
+    );
     const version = (await docker.version()) as { ApiVersion: string };
     assert.match(version.ApiVersion, /^1\.\d+$/);
   });

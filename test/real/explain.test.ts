@@ -29,9 +29,15 @@ async function web(name: string, labels: Record<string, string>): Promise<void> 
 before(async () => {
   await requireTestEnv();
   await removeLabelled(docker, [RUN]);
-  await web('ex-routed', { 'appproxy.enable': 'true', 'appproxy.http.routers.ex-routed.rule': 'Host(`ex-routed.test`)' });
+  await web('ex-routed', {
+    'appproxy.enable': 'true',
+    'appproxy.http.routers.ex-routed.rule': 'Host(`ex-routed.test`)',
+  });
   await web('ex-off', { 'appproxy.http.routers.ex-off.rule': 'Host(`ex-off.test`)' });
-  await web('ex-bad', { 'appproxy.enable': 'true', 'appproxy.http.services.ex-bad.loadbalancer.sticky.cookie.samesite': 'io' });
+  await web('ex-bad', {
+    'appproxy.enable': 'true',
+    'appproxy.http.services.ex-bad.loadbalancer.sticky.cookie.samesite': 'io',
+  });
 });
 
 after(async () => {
@@ -43,11 +49,19 @@ test('explain: a routed container, one not enabled and one with a bad label, eac
   const routed = await runCli(['explain', 'ex-routed', '--root-key', 'apx-explain'], undefined, env);
   assert.equal(routed.code, 0, routed.stderr);
   assert.match(routed.stdout, /^container ex-routed \([0-9a-f]{12}\)\nrouted: yes\n/);
-  assert.match(routed.stdout, /used {4}appproxy\.http\.routers\.ex-routed\.rule=Host\(`ex-routed\.test`\)\n {10}→ http\/routers\/ex-routed/);
+  assert.match(
+    routed.stdout,
+    /used {4}appproxy\.http\.routers\.ex-routed\.rule=Host\(`ex-routed\.test`\)\n {10}→ http\/routers\/ex-routed/,
+  );
   // The container's own address on the default bridge, whatever subnet the test node gives it.
   const ip = (await docker.getContainer('ex-routed').inspect()).NetworkSettings.Networks['bridge']?.IPAddress ?? '';
   assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
-  assert.match(routed.stdout, new RegExp(`apx-explain/http/services/ex-routed/loadBalancer/servers/\\d+/url=http://${ip.replaceAll('.', '\\.')}:80\n`));
+  assert.match(
+    routed.stdout,
+    new RegExp(
+      `apx-explain/http/services/ex-routed/loadBalancer/servers/\\d+/url=http://${ip.replaceAll('.', '\\.')}:80\n`,
+    ),
+  );
 
   const off = await runCli(['explain', 'ex-off'], undefined, env);
   assert.match(off.stdout, /routed: no\nwhy not:\n {2}1\. not enabled: no appproxy\.enable=true label/);
@@ -56,12 +70,15 @@ test('explain: a routed container, one not enabled and one with a bad label, eac
   const bad = await runCli(['explain', 'ex-bad', '--format', 'json'], undefined, env);
   const data = JSON.parse(bad.stdout) as { routed: boolean; labels: { label: string; fate: string; detail: string }[] };
   assert.equal(data.routed, false);
-  assert.deepEqual(data.labels.find((label) => label.fate === 'refused'), {
-    label: 'appproxy.http.services.ex-bad.loadbalancer.sticky.cookie.samesite',
-    value: 'io',
-    fate: 'refused',
-    detail: '"io" is not one of none, lax, strict',
-  });
+  assert.deepEqual(
+    data.labels.find((label) => label.fate === 'refused'),
+    {
+      label: 'appproxy.http.services.ex-bad.loadbalancer.sticky.cookie.samesite',
+      value: 'io',
+      fate: 'refused',
+      detail: '"io" is not one of none, lax, strict',
+    },
+  );
 
   const unknown = await runCli(['explain', 'ex-rooted'], undefined, env);
   assert.equal(unknown.code, 1);
@@ -72,7 +89,10 @@ test('explain: a running daemon answers GET /explain/<name> with its owner, leas
   daemon = await startDaemon({ owner: 'explain-test', port: 19193, args: ['--root-key', 'apx-explain'] });
   const reply = await waitFor('the daemon to explain ex-routed with a transaction', async () => {
     const response = await fetchWithin(`${daemon?.url}/explain/ex-routed`);
-    const body = (await response.json()) as { daemon?: { owner: string; lease?: string; lastTransaction?: { revision: string } }; text: string };
+    const body = (await response.json()) as {
+      daemon?: { owner: string; lease?: string; lastTransaction?: { revision: string } };
+      text: string;
+    };
     return body.daemon?.lastTransaction === undefined ? undefined : body;
   });
   assert.equal(reply.daemon?.owner, 'explain-test');

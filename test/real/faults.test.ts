@@ -6,7 +6,17 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { EtcdCluster, startTraefik } from '../support/etcd-cluster.ts';
 import { clearTree, testEtcd } from '../support/etcd-kv.ts';
 import { requireTestEnv, testEnv } from '../support/env.ts';
-import { answers, Churn, createWeb, removeFaultContainers, running, StablePoller, startWeb, waitConverged, type Owner } from '../support/fault-harness.ts';
+import {
+  answers,
+  Churn,
+  createWeb,
+  removeFaultContainers,
+  running,
+  StablePoller,
+  startWeb,
+  waitConverged,
+  type Owner,
+} from '../support/fault-harness.ts';
 import { SocketForwarder } from '../support/socket-forwarder.ts';
 import { environmentUp, PID_FILES, REDIS_SNAPSHOT, stopByPidFile } from '../support/test-env-control.ts';
 import { storeTree } from '../support/fault-harness.ts';
@@ -41,7 +51,12 @@ interface Row {
   readonly firstFailures: readonly string[];
 }
 
-async function daemon(owner: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+async function daemon(
+  owner: string,
+  port: number,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DaemonProcess> {
   const started = await startDaemon({ owner, port, args: ['--log-level', 'info', ...args], env });
   daemons.add(started);
   return started;
@@ -70,7 +85,8 @@ async function scenario(spec: {
   failuresExpected?: boolean;
 }): Promise<Row> {
   const web = spec.web ?? testEnv.traefikEtcd.web;
-  for (const host of spec.stable) await waitFor(`${host} live before the fault`, async () => ((await answers(web, host)) ? true : undefined), 30_000);
+  for (const host of spec.stable)
+    await waitFor(`${host} live before the fault`, async () => ((await answers(web, host)) ? true : undefined), 30_000);
   const poller = new StablePoller(web, spec.stable);
   const churn = new Churn(docker, `${spec.name}-churn`, { labels: spec.churnLabels });
   let notes: string;
@@ -84,7 +100,12 @@ async function scenario(spec: {
     await churn.stop();
   }
   const since = performance.now();
-  const result = await waitConverged(spec.readTree ?? spec.etcdClient ?? etcd, docker, { owners: spec.owners, since, web, hosts: () => running(docker, [...spec.stable, ...churn.alive]) }).finally(() => poller.stop());
+  const result = await waitConverged(spec.readTree ?? spec.etcdClient ?? etcd, docker, {
+    owners: spec.owners,
+    since,
+    web,
+    hosts: () => running(docker, [...spec.stable, ...churn.alive]),
+  }).finally(() => poller.stop());
   const polled = await poller.stop();
   const row: Row = {
     scenario: spec.name,
@@ -100,13 +121,26 @@ async function scenario(spec: {
   rows.push(row);
   process.stdout.write(`# ${JSON.stringify(row)}\n`);
   const logTail = () => [...daemons].map((d) => d.logs().split('\n').slice(-15).join('\n')).join('\n---\n');
-  assert.ok(result.converged, `${spec.name}: etcd and Traefik converge to what Docker runs; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}\n${logTail()}`);
-  if (spec.failuresExpected !== true) assert.equal(polled.failed, 0, `${spec.name}: no request to an unchanged route fails; first failures: ${polled.firstFailures.join('; ')}`);
+  assert.ok(
+    result.converged,
+    `${spec.name}: etcd and Traefik converge to what Docker runs; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}\n${logTail()}`,
+  );
+  if (spec.failuresExpected !== true)
+    assert.equal(
+      polled.failed,
+      0,
+      `${spec.name}: no request to an unchanged route fails; first failures: ${polled.firstFailures.join('; ')}`,
+    );
   return row;
 }
 
-async function stableWebs(names: readonly string[], extra: (name: string) => Record<string, string> = () => ({}), restart = false): Promise<void> {
-  for (const name of names) await (await createWeb(docker, name, extra(name), restart ? { RestartPolicy: { Name: 'always' } } : {})).start();
+async function stableWebs(
+  names: readonly string[],
+  extra: (name: string) => Record<string, string> = () => ({}),
+  restart = false,
+): Promise<void> {
+  for (const name of names)
+    await (await createWeb(docker, name, extra(name), restart ? { RestartPolicy: { Name: 'always' } } : {})).start();
 }
 
 before(async () => {
@@ -135,7 +169,10 @@ after(async () => {
   const table = [
     '| scenario | requests to unchanged routes | failed | etcd converged (ms after heal) | Traefik serves all (ms after heal) | updates lost | churn during the fault | notes |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((row) => `| ${row.scenario} | ${row.requests} | ${row.failed} | ${row.convergeEtcdMs} | ${row.convergeTraefikMs} | ${row.lost} | ${row.churn} | ${row.notes} |`),
+    ...rows.map(
+      (row) =>
+        `| ${row.scenario} | ${row.requests} | ${row.failed} | ${row.convergeEtcdMs} | ${row.convergeTraefikMs} | ${row.lost} | ${row.churn} | ${row.notes} |`,
+    ),
   ].join('\n');
   const text = [
     '# Faults: what appproxy survives, with figures',
@@ -189,55 +226,88 @@ async function redisScenario(
 }
 
 test('fault (Redis): Redis unreachable for 30 s, back without its data (no persistence): the tree is written again', async () => {
-  await redisScenario('redis-down-30s-empty', 'Traefik kept its last configuration meanwhile', ['r1-stable-0', 'r1-stable-1'], async () => {
-    rmSync(REDIS_SNAPSHOT, { force: true });
-    await stopByPidFile(PID_FILES.redis);
-    await sleep(30_000);
-    await environmentUp();
-    return 'Redis stopped (SIGTERM) for 30 s and started empty';
-  });
+  await redisScenario(
+    'redis-down-30s-empty',
+    'Traefik kept its last configuration meanwhile',
+    ['r1-stable-0', 'r1-stable-1'],
+    async () => {
+      rmSync(REDIS_SNAPSHOT, { force: true });
+      await stopByPidFile(PID_FILES.redis);
+      await sleep(30_000);
+      await environmentUp();
+      return 'Redis stopped (SIGTERM) for 30 s and started empty';
+    },
+  );
 });
 
 test('fault (Redis): Redis restarted from a snapshot (persistence): the tree is as it was, nothing to rewrite', async () => {
-  await redisScenario('redis-restart-persistent', 'the change log and revisions came back with the data', ['r2-stable-0', 'r2-stable-1'], async () => {
-    await redis.kv.get('traefik');
-    const { execFile } = await import('node:child_process');
-    await new Promise<void>((resolve, reject) => execFile('redis-cli', ['-p', new URL(testEnv.redisUrl).port, 'SAVE'], { timeout: 10_000 }, (error) => (error ? reject(error) : resolve())));
-    await stopByPidFile(PID_FILES.redis);
-    await environmentUp();
-    // The next start must be empty again (the test Redis keeps no data between runs).
-    rmSync(REDIS_SNAPSHOT, { force: true });
-    return 'SAVE, then Redis stopped (SIGTERM) and started at once from the snapshot';
-  });
+  await redisScenario(
+    'redis-restart-persistent',
+    'the change log and revisions came back with the data',
+    ['r2-stable-0', 'r2-stable-1'],
+    async () => {
+      await redis.kv.get('traefik');
+      const { execFile } = await import('node:child_process');
+      await new Promise<void>((resolve, reject) =>
+        execFile('redis-cli', ['-p', new URL(testEnv.redisUrl).port, 'SAVE'], { timeout: 10_000 }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+      await stopByPidFile(PID_FILES.redis);
+      await environmentUp();
+      // The next start must be empty again (the test Redis keeps no data between runs).
+      rmSync(REDIS_SNAPSHOT, { force: true });
+      return 'SAVE, then Redis stopped (SIGTERM) and started at once from the snapshot';
+    },
+  );
 });
 
 test('fault (Redis): Redis restarted at once without its data', async () => {
-  await redisScenario('redis-restart-empty', 'the daemon saw another epoch, read the store again and wrote everything', ['r3-stable-0', 'r3-stable-1'], async () => {
-    rmSync(REDIS_SNAPSHOT, { force: true });
-    await stopByPidFile(PID_FILES.redis, 'SIGKILL');
-    await environmentUp();
-    return 'Redis killed (SIGKILL) and started at once, empty';
-  });
+  await redisScenario(
+    'redis-restart-empty',
+    'the daemon saw another epoch, read the store again and wrote everything',
+    ['r3-stable-0', 'r3-stable-1'],
+    async () => {
+      rmSync(REDIS_SNAPSHOT, { force: true });
+      await stopByPidFile(PID_FILES.redis, 'SIGKILL');
+      await environmentUp();
+      return 'Redis killed (SIGKILL) and started at once, empty';
+    },
+  );
 });
 
 test('fault (Redis): SIGKILL in the middle of a large change, then a restart', async () => {
   const lease = ['--lease-seconds', '10'];
-  await redisScenario('redis-sigkill-mid-change', 'lease 10 s', ['r4-stable-0', 'r4-stable-1'], async (first) => {
-    const names = Array.from({ length: 60 }, (_, i) => `r4-bulk-${i}`);
-    const containers = await forEachLimited(names, (name) => createWeb(docker, name));
-    const starting = forEachLimited(containers, (container) => container.start());
-    let written = 0;
-    await waitFor('the first r4-bulk router written to Redis', async () => {
-      written = [...(await redis.read('traefik/http/routers/r4-bulk-')).keys()].filter((key) => key.endsWith('/rule')).length;
-      return written > 0 ? true : undefined;
-    }, 120_000);
-    await stopDaemon(first, 'SIGKILL');
-    await daemon('faults-redis-sigkill-mid-change', 19179, [...onRedis, ...lease]);
-    await starting;
-    return `60 containers started at once; killed at the first routers' write (${written} of 60 written), restarted at once`;
-  }, lease, async () => {
-    for (let i = 0; i < 60; i += 1) assert.ok(await answers(testEnv.traefikRedis.web, `r4-bulk-${i}`), `r4-bulk-${i} is served after the restart`);
-  });
+  await redisScenario(
+    'redis-sigkill-mid-change',
+    'lease 10 s',
+    ['r4-stable-0', 'r4-stable-1'],
+    async (first) => {
+      const names = Array.from({ length: 60 }, (_, i) => `r4-bulk-${i}`);
+      const containers = await forEachLimited(names, (name) => createWeb(docker, name));
+      const starting = forEachLimited(containers, (container) => container.start());
+      let written = 0;
+      await waitFor(
+        'the first r4-bulk router written to Redis',
+        async () => {
+          written = [...(await redis.read('traefik/http/routers/r4-bulk-')).keys()].filter((key) =>
+            key.endsWith('/rule'),
+          ).length;
+          return written > 0 ? true : undefined;
+        },
+        120_000,
+      );
+      await stopDaemon(first, 'SIGKILL');
+      await daemon('faults-redis-sigkill-mid-change', 19179, [...onRedis, ...lease]);
+      await starting;
+      return `60 containers started at once; killed at the first routers' write (${written} of 60 written), restarted at once`;
+    },
+    lease,
+    async () => {
+      for (let i = 0; i < 60; i += 1)
+        assert.ok(await answers(testEnv.traefikRedis.web, `r4-bulk-${i}`), `r4-bulk-${i} is served after the restart`);
+    },
+  );
 });
 
 test('fault: etcd unreachable for 30 s, then back', async () => {
@@ -317,7 +387,11 @@ test('fault: SIGKILL in the middle of a large change, then a restart', async () 
     owners: [{ owner: 'faults-sigkill' }],
     fault: async () => {
       const names = Array.from({ length: 60 }, (_, i) => `f4-bulk-${i}`);
-      const watcher = await within('the etcd watch of the f4-bulk routers', 10_000, etcd.watch().prefix('traefik/http/routers/f4-bulk-').create());
+      const watcher = await within(
+        'the etcd watch of the f4-bulk routers',
+        10_000,
+        etcd.watch().prefix('traefik/http/routers/f4-bulk-').create(),
+      );
       const firstWrite = new Promise<void>((resolve) => watcher.once('put', () => resolve()));
       // All created first, then started together (a few at a time, which the engine takes without
       // wedging): their start events arrive while appproxy writes, one large change under way.
@@ -334,7 +408,8 @@ test('fault: SIGKILL in the middle of a large change, then a restart', async () 
       return `60 containers started at once; killed at the first routers' write (${written.length} of 60 router keys written), restarted at once (lease 10 s)`;
     },
   });
-  for (let i = 0; i < 60; i += 1) assert.ok(await answers(testEnv.traefikEtcd.web, `f4-bulk-${i}`), `f4-bulk-${i} is served after the restart`);
+  for (let i = 0; i < 60; i += 1)
+    assert.ok(await answers(testEnv.traefikEtcd.web, `f4-bulk-${i}`), `f4-bulk-${i} is served after the restart`);
   await stopDaemon(appproxy);
   await removeFaultContainers(docker);
 });
@@ -346,7 +421,14 @@ test('fault: a host is lost (its instance killed, not restarted): its servers le
   await stableWebs(['f5-b-0', 'f5-b-1'], () => ({ 'fault.host': 'b' }));
   const a = await daemon('host-a', 19175, ['--constraints', hostA.constraints]);
   const b = await daemon('host-b', 19176, ['--constraints', hostB.constraints]);
-  await waitFor('host A routes live', async () => ((await answers(testEnv.traefikEtcd.web, 'f5-a-0')) && (await answers(testEnv.traefikEtcd.web, 'f5-a-1')) ? true : undefined), 30_000);
+  await waitFor(
+    'host A routes live',
+    async () =>
+      (await answers(testEnv.traefikEtcd.web, 'f5-a-0')) && (await answers(testEnv.traefikEtcd.web, 'f5-a-1'))
+        ? true
+        : undefined,
+    30_000,
+  );
   await scenario({
     name: 'host-lost',
     stable: ['f5-b-0', 'f5-b-1'],
@@ -355,10 +437,16 @@ test('fault: a host is lost (its instance killed, not restarted): its servers le
     fault: async () => {
       const begin = performance.now();
       await stopDaemon(a, 'SIGKILL');
-      const gone = await waitFor('host A servers gone from etcd', async () => {
-        const servers = await etcd.getAll().prefix('traefik/http/services/f5-a-').keys();
-        return servers.some((key) => key.includes('/loadBalancer/servers/')) ? undefined : Math.round(performance.now() - begin);
-      }, 30_000);
+      const gone = await waitFor(
+        'host A servers gone from etcd',
+        async () => {
+          const servers = await etcd.getAll().prefix('traefik/http/services/f5-a-').keys();
+          return servers.some((key) => key.includes('/loadBalancer/servers/'))
+            ? undefined
+            : Math.round(performance.now() - begin);
+        },
+        30_000,
+      );
       return `instance of host A killed (SIGKILL), not restarted; its servers left etcd ${gone} ms later (lease 3 s); host A's routers and services are removed by host B once the claims expire`;
     },
   });
@@ -366,7 +454,7 @@ test('fault: a host is lost (its instance killed, not restarted): its servers le
   await removeFaultContainers(docker);
 });
 
-test('fault: huge labels near etcd\'s request limit: an oversized one fails only its own workload, a large total is written in several transactions', async () => {
+test("fault: huge labels near etcd's request limit: an oversized one fails only its own workload, a large total is written in several transactions", async () => {
   await stableWebs(['f6-stable-0', 'f6-stable-1']);
   const appproxy = await daemon('faults-huge-label', 19177);
   await scenario({
@@ -377,27 +465,44 @@ test('fault: huge labels near etcd\'s request limit: an oversized one fails only
       // The engine itself refuses a create request much over 1 MB; etcd refuses requests over 1.5 MiB.
       const huge = `Host(\`f6-huge\`) || Host(\`${'x'.repeat(1_000_000)}\`)`;
       await startWeb(docker, 'f6-huge', { 'appproxy.http.routers.f6-huge.rule': huge });
-      await waitFor('the refusal in the log', async () => (/appproxy\.http\.routers\.f6-huge\.rule/.test(appproxy.logs()) && /bytes, more than/.test(appproxy.logs()) ? true : undefined), 20_000);
+      await waitFor(
+        'the refusal in the log',
+        async () =>
+          /appproxy\.http\.routers\.f6-huge\.rule/.test(appproxy.logs()) && /bytes, more than/.test(appproxy.logs())
+            ? true
+            : undefined,
+        20_000,
+      );
       // Three containers with 12 header values of 60 KiB each (737 KB a container, about what the
       // engine accepts in one create request), started together: over 2 MB in one pass, more than
       // etcd takes in one request, so the pass must be split by bytes, not only by operations. (The
       // middleware is defined, not used: 720 KB of response headers would defeat any HTTP client.)
       const large = ['f6-large-0', 'f6-large-1', 'f6-large-2'];
       const before = await appproxy.metric('appproxy_etcd_transactions_total');
-      const created = await forEachLimited(
-        large, (name) => {
-          const labels: Record<string, string> = {};
-          for (let i = 0; i < 12; i += 1) labels[`appproxy.http.middlewares.${name}-headers.headers.customresponseheaders.X-Large-${i}`] = String(i % 10).repeat(60 * 1024);
-          return createWeb(docker, name, labels);
-        },
-      );
+      const created = await forEachLimited(large, (name) => {
+        const labels: Record<string, string> = {};
+        for (let i = 0; i < 12; i += 1)
+          labels[`appproxy.http.middlewares.${name}-headers.headers.customresponseheaders.X-Large-${i}`] = String(
+            i % 10,
+          ).repeat(60 * 1024);
+        return createWeb(docker, name, labels);
+      });
       await forEachLimited(created, (container) => container.start());
-      for (const name of large) await waitFor(`${name} served`, async () => ((await answers(testEnv.traefikEtcd.web, name)) ? true : undefined), 30_000);
+      for (const name of large)
+        await waitFor(
+          `${name} served`,
+          async () => ((await answers(testEnv.traefikEtcd.web, name)) ? true : undefined),
+          30_000,
+        );
       const transactions = (await appproxy.metric('appproxy_etcd_transactions_total')) - before;
       return `a 1 MB rule label: refused with an error naming it, nothing of that container written; three containers with 737 KB of labels each, started together: written in ${transactions} transactions (each under 1 MiB) and served`;
     },
   });
-  assert.equal(await etcd.get('traefik/http/routers/f6-huge/rule').string(), null, 'nothing of the huge workload is written');
+  assert.equal(
+    await etcd.get('traefik/http/routers/f6-huge/rule').string(),
+    null,
+    'nothing of the huge workload is written',
+  );
   await stopDaemon(appproxy);
   await removeFaultContainers(docker);
 });
@@ -413,7 +518,12 @@ test('fault: a three-member etcd cluster loses its leader, then a second member 
     // after quorum came back, when the new leader's lease clock ran out before the client's
     // keep-alive reached a live member again (a lease shorter than an etcd recovery is a lost
     // host: see the README's known limits).
-    const appproxy = await daemon('faults-etcd-cluster', 19178, ['--etcd-endpoints', cluster.endpoints.join(','), '--lease-seconds', '10']);
+    const appproxy = await daemon('faults-etcd-cluster', 19178, [
+      '--etcd-endpoints',
+      cluster.endpoints.join(','),
+      '--lease-seconds',
+      '10',
+    ]);
     await scenario({
       name: 'etcd-leader-then-quorum-lost',
       stable: ['f7-stable-0', 'f7-stable-1'],

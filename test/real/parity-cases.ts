@@ -35,19 +35,60 @@ const on = { enable: 'true' };
 const plugin = (middleware: string) => `http.middlewares.${middleware}.plugin.${testEnv.pluginKey}`;
 
 export const parityCases: readonly ParityCase[] = [
-  { id: 'p01', desc: 'enable only: automatic service and router with the default rule', containers: [{ name: 'p01-web', labels: on }] },
-  { id: 'p02', desc: 'no enable label: not exposed (exposedByDefault=false on both)', routesNothing: true, containers: [{ name: 'p02-web' }] },
-  { id: 'p03', desc: 'enable=false', routesNothing: true, containers: [{ name: 'p03-web', labels: { enable: 'false', 'http.routers.p03-r.rule': 'Host(`p03`)' } }] },
-  { id: 'p04', desc: 'router with rule and entry points, automatic service', containers: [{ name: 'p04-web', labels: { ...on, 'http.routers.p04-r.rule': 'PathPrefix(`/p04`)', 'http.routers.p04-r.entrypoints': 'web' } }] },
+  {
+    id: 'p01',
+    desc: 'enable only: automatic service and router with the default rule',
+    containers: [{ name: 'p01-web', labels: on }],
+  },
+  {
+    id: 'p02',
+    desc: 'no enable label: not exposed (exposedByDefault=false on both)',
+    routesNothing: true,
+    containers: [{ name: 'p02-web' }],
+  },
+  {
+    id: 'p03',
+    desc: 'enable=false',
+    routesNothing: true,
+    containers: [{ name: 'p03-web', labels: { enable: 'false', 'http.routers.p03-r.rule': 'Host(`p03`)' } }],
+  },
+  {
+    id: 'p04',
+    desc: 'router with rule and entry points, automatic service',
+    containers: [
+      {
+        name: 'p04-web',
+        labels: { ...on, 'http.routers.p04-r.rule': 'PathPrefix(`/p04`)', 'http.routers.p04-r.entrypoints': 'web' },
+      },
+    ],
+  },
   {
     id: 'p05',
     desc: 'named service with a port label, router linked to it',
-    containers: [{ name: 'p05-web', labels: { ...on, 'http.routers.p05-r.rule': 'Host(`p05`)', 'http.services.p05-s.loadbalancer.server.port': '8080' } }],
+    containers: [
+      {
+        name: 'p05-web',
+        labels: {
+          ...on,
+          'http.routers.p05-r.rule': 'Host(`p05`)',
+          'http.services.p05-s.loadbalancer.server.port': '8080',
+        },
+      },
+    ],
   },
   {
     id: 'p06',
     desc: 'two services and no router: no automatic router',
-    containers: [{ name: 'p06-web', labels: { ...on, 'http.services.p06-a.loadbalancer.server.port': '81', 'http.services.p06-b.loadbalancer.server.port': '82' } }],
+    containers: [
+      {
+        name: 'p06-web',
+        labels: {
+          ...on,
+          'http.services.p06-a.loadbalancer.server.port': '81',
+          'http.services.p06-b.loadbalancer.server.port': '82',
+        },
+      },
+    ],
   },
   {
     id: 'p07',
@@ -55,7 +96,12 @@ export const parityCases: readonly ParityCase[] = [
     containers: [
       {
         name: 'p07-web',
-        labels: { ...on, 'http.services.p07-a.loadbalancer.server.port': '81', 'http.services.p07-b.loadbalancer.server.port': '82', 'http.routers.p07-r.rule': 'Host(`p07`)' },
+        labels: {
+          ...on,
+          'http.services.p07-a.loadbalancer.server.port': '81',
+          'http.services.p07-b.loadbalancer.server.port': '82',
+          'http.routers.p07-r.rule': 'Host(`p07`)',
+        },
       },
     ],
   },
@@ -78,25 +124,62 @@ export const parityCases: readonly ParityCase[] = [
       },
     ],
   },
-  { id: 'p09', desc: 'sticky.cookie=true alone', containers: [{ name: 'p09-web', labels: { ...on, 'http.services.p09-s.loadbalancer.sticky.cookie': 'true' } }] },
+  {
+    id: 'p09',
+    desc: 'sticky.cookie=true alone',
+    containers: [{ name: 'p09-web', labels: { ...on, 'http.services.p09-s.loadbalancer.sticky.cookie': 'true' } }],
+  },
   {
     id: 'p10',
     desc: 'stripPrefix middleware referenced with @docker',
     containers: [
       {
         name: 'p10-web',
-        labels: { ...on, 'http.routers.p10-r.rule': 'PathPrefix(`/p10`)', 'http.routers.p10-r.middlewares': 'p10-strip@docker', 'http.middlewares.p10-strip.stripprefix.prefixes': '/p10,/p10b' },
+        labels: {
+          ...on,
+          'http.routers.p10-r.rule': 'PathPrefix(`/p10`)',
+          'http.routers.p10-r.middlewares': 'p10-strip@docker',
+          'http.middlewares.p10-strip.stripprefix.prefixes': '/p10,/p10b',
+        },
       },
     ],
   },
-  { id: 'p11', desc: 'replacePath', containers: [{ name: 'p11-web', labels: { ...on, 'http.routers.p11-r.middlewares': 'p11-m', 'http.middlewares.p11-m.replacepath.path': '/new' } }] },
+  {
+    id: 'p11',
+    desc: 'replacePath',
+    containers: [
+      {
+        name: 'p11-web',
+        labels: { ...on, 'http.routers.p11-r.middlewares': 'p11-m', 'http.middlewares.p11-m.replacepath.path': '/new' },
+      },
+    ],
+  },
   {
     id: 'p12',
     desc: 'replacePathRegex',
-    containers: [{ name: 'p12-web', labels: { ...on, 'http.middlewares.p12-m.replacepathregex.regex': '^/a/(.*)', 'http.middlewares.p12-m.replacepathregex.replacement': '/b/$1' } }],
+    containers: [
+      {
+        name: 'p12-web',
+        labels: {
+          ...on,
+          'http.middlewares.p12-m.replacepathregex.regex': '^/a/(.*)',
+          'http.middlewares.p12-m.replacepathregex.replacement': '/b/$1',
+        },
+      },
+    ],
   },
-  { id: 'p13', desc: 'stripPrefixRegex', containers: [{ name: 'p13-web', labels: { ...on, 'http.middlewares.p13-m.stripprefixregex.regex': '/foo/[a-z0-9]+' } }] },
-  { id: 'p14', desc: 'addPrefix', containers: [{ name: 'p14-web', labels: { ...on, 'http.middlewares.p14-m.addprefix.prefix': '/api' } }] },
+  {
+    id: 'p13',
+    desc: 'stripPrefixRegex',
+    containers: [
+      { name: 'p13-web', labels: { ...on, 'http.middlewares.p13-m.stripprefixregex.regex': '/foo/[a-z0-9]+' } },
+    ],
+  },
+  {
+    id: 'p14',
+    desc: 'addPrefix',
+    containers: [{ name: 'p14-web', labels: { ...on, 'http.middlewares.p14-m.addprefix.prefix': '/api' } }],
+  },
   {
     id: 'p15',
     desc: 'headers: custom headers, CORS lists, STS',
@@ -130,20 +213,81 @@ export const parityCases: readonly ParityCase[] = [
       },
     ],
   },
-  { id: 'p17', desc: 'basicAuth', containers: [{ name: 'p17-web', labels: { ...on, 'http.middlewares.p17-m.basicauth.users': 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/,test2:$apr1$d9hr9HBB$4HxwgUir3HP4EsggP/QNo0', 'http.middlewares.p17-m.basicauth.realm': 'p17' } }] },
+  {
+    id: 'p17',
+    desc: 'basicAuth',
+    containers: [
+      {
+        name: 'p17-web',
+        labels: {
+          ...on,
+          'http.middlewares.p17-m.basicauth.users':
+            'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/,test2:$apr1$d9hr9HBB$4HxwgUir3HP4EsggP/QNo0',
+          'http.middlewares.p17-m.basicauth.realm': 'p17',
+        },
+      },
+    ],
+  },
   {
     id: 'p18',
     desc: 'rateLimit with source criterion',
-    containers: [{ name: 'p18-web', labels: { ...on, 'http.middlewares.p18-m.ratelimit.average': '100', 'http.middlewares.p18-m.ratelimit.burst': '50', 'http.middlewares.p18-m.ratelimit.period': '1m', 'http.middlewares.p18-m.ratelimit.sourcecriterion.ipstrategy.depth': '1' } }],
+    containers: [
+      {
+        name: 'p18-web',
+        labels: {
+          ...on,
+          'http.middlewares.p18-m.ratelimit.average': '100',
+          'http.middlewares.p18-m.ratelimit.burst': '50',
+          'http.middlewares.p18-m.ratelimit.period': '1m',
+          'http.middlewares.p18-m.ratelimit.sourcecriterion.ipstrategy.depth': '1',
+        },
+      },
+    ],
   },
-  { id: 'p19', desc: 'ipAllowList', containers: [{ name: 'p19-web', labels: { ...on, 'http.middlewares.p19-m.ipallowlist.sourcerange': '127.0.0.1/32,192.168.1.7' } }] },
+  {
+    id: 'p19',
+    desc: 'ipAllowList',
+    containers: [
+      {
+        name: 'p19-web',
+        labels: { ...on, 'http.middlewares.p19-m.ipallowlist.sourcerange': '127.0.0.1/32,192.168.1.7' },
+      },
+    ],
+  },
   {
     id: 'p20',
     desc: 'chain of middlewares',
-    containers: [{ name: 'p20-web', labels: { ...on, 'http.middlewares.p20-a.addprefix.prefix': '/x', 'http.middlewares.p20-c.chain.middlewares': 'p20-a,p20-a@docker', 'http.routers.p20-r.middlewares': 'p20-c' } }],
+    containers: [
+      {
+        name: 'p20-web',
+        labels: {
+          ...on,
+          'http.middlewares.p20-a.addprefix.prefix': '/x',
+          'http.middlewares.p20-c.chain.middlewares': 'p20-a,p20-a@docker',
+          'http.routers.p20-r.middlewares': 'p20-c',
+        },
+      },
+    ],
   },
-  { id: 'p21', desc: 'retry', containers: [{ name: 'p21-web', labels: { ...on, 'http.middlewares.p21-m.retry.attempts': '4', 'http.middlewares.p21-m.retry.initialinterval': '100ms' } }] },
-  { id: 'p22', desc: 'compress=true alone', containers: [{ name: 'p22-web', labels: { ...on, 'http.middlewares.p22-m.compress': 'true' } }] },
+  {
+    id: 'p21',
+    desc: 'retry',
+    containers: [
+      {
+        name: 'p21-web',
+        labels: {
+          ...on,
+          'http.middlewares.p21-m.retry.attempts': '4',
+          'http.middlewares.p21-m.retry.initialinterval': '100ms',
+        },
+      },
+    ],
+  },
+  {
+    id: 'p22',
+    desc: 'compress=true alone',
+    containers: [{ name: 'p22-web', labels: { ...on, 'http.middlewares.p22-m.compress': 'true' } }],
+  },
   {
     id: 'p23',
     desc: 'buffering, circuitBreaker, inFlightReq',
@@ -165,7 +309,13 @@ export const parityCases: readonly ParityCase[] = [
     containers: [
       {
         name: 'p24-web',
-        labels: { ...on, 'http.routers.p24-r.entrypoints': 'websecure', 'http.routers.p24-r.tls': 'true', 'http.routers.p24-r.tls.domains[0].main': 'p24.example', 'http.routers.p24-r.tls.domains[0].sans': 'a.p24.example,b.p24.example' },
+        labels: {
+          ...on,
+          'http.routers.p24-r.entrypoints': 'websecure',
+          'http.routers.p24-r.tls': 'true',
+          'http.routers.p24-r.tls.domains[0].main': 'p24.example',
+          'http.routers.p24-r.tls.domains[0].sans': 'a.p24.example,b.p24.example',
+        },
       },
     ],
   },
@@ -175,7 +325,12 @@ export const parityCases: readonly ParityCase[] = [
     containers: [
       {
         name: 'p25-web',
-        labels: { ...on, 'http.services.p25-s.loadbalancer.healthcheck.path': '/health', 'http.services.p25-s.loadbalancer.healthcheck.interval': '30s', 'http.services.p25-s.loadbalancer.healthcheck.timeout': '3' },
+        labels: {
+          ...on,
+          'http.services.p25-s.loadbalancer.healthcheck.path': '/health',
+          'http.services.p25-s.loadbalancer.healthcheck.interval': '30s',
+          'http.services.p25-s.loadbalancer.healthcheck.timeout': '3',
+        },
       },
     ],
   },
@@ -194,29 +349,61 @@ export const parityCases: readonly ParityCase[] = [
       },
     ],
   },
-  { id: 'p27', desc: 'server scheme h2c', containers: [{ name: 'p27-web', labels: { ...on, 'http.services.p27-s.loadbalancer.server.scheme': 'h2c' } }] },
+  {
+    id: 'p27',
+    desc: 'server scheme h2c',
+    containers: [{ name: 'p27-web', labels: { ...on, 'http.services.p27-s.loadbalancer.server.scheme': 'h2c' } }],
+  },
   {
     id: 'p28',
     desc: 'two containers of one Compose service: one service with both servers',
     containers: [
-      { name: 'p28-app-1', labels: on, raw: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'p28-app' } },
-      { name: 'p28-app-2', labels: on, raw: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'p28-app' } },
+      {
+        name: 'p28-app-1',
+        labels: on,
+        raw: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'p28-app' },
+      },
+      {
+        name: 'p28-app-2',
+        labels: on,
+        raw: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'p28-app' },
+      },
     ],
   },
   {
     id: 'p29',
     desc: 'two containers defining one router differently: the router is dropped',
     containers: [
-      { name: 'p29-a', labels: { ...on, 'http.routers.p29-r.rule': 'Host(`a.p29`)', 'http.routers.p29-r.service': 'p29-a' } },
-      { name: 'p29-b', labels: { ...on, 'http.routers.p29-r.rule': 'Host(`b.p29`)', 'http.routers.p29-r.service': 'p29-b' } },
+      {
+        name: 'p29-a',
+        labels: { ...on, 'http.routers.p29-r.rule': 'Host(`a.p29`)', 'http.routers.p29-r.service': 'p29-a' },
+      },
+      {
+        name: 'p29-b',
+        labels: { ...on, 'http.routers.p29-r.rule': 'Host(`b.p29`)', 'http.routers.p29-r.service': 'p29-b' },
+      },
     ],
   },
   {
     id: 'p30',
     desc: 'TCP router and service only: no HTTP configuration',
-    containers: [{ name: 'p30-db', labels: { ...on, 'tcp.routers.p30-r.rule': 'HostSNI(`*`)', 'tcp.routers.p30-r.entrypoints': 'tcpep', 'tcp.services.p30-s.loadbalancer.server.port': '5432' } }],
+    containers: [
+      {
+        name: 'p30-db',
+        labels: {
+          ...on,
+          'tcp.routers.p30-r.rule': 'HostSNI(`*`)',
+          'tcp.routers.p30-r.entrypoints': 'tcpep',
+          'tcp.services.p30-s.loadbalancer.server.port': '5432',
+        },
+      },
+    ],
   },
-  { id: 'p31', desc: 'UDP router with the automatic service', containers: [{ name: 'p31-dns', labels: { ...on, 'udp.routers.p31-r.entrypoints': 'udpep' }, ports: ['53/udp'] }] },
+  {
+    id: 'p31',
+    desc: 'UDP router with the automatic service',
+    containers: [{ name: 'p31-dns', labels: { ...on, 'udp.routers.p31-r.entrypoints': 'udpep' }, ports: ['53/udp'] }],
+  },
   {
     id: 'p32',
     desc: 'health checks: healthy container routed, unhealthy one not',
@@ -225,14 +412,50 @@ export const parityCases: readonly ParityCase[] = [
       { name: 'p32-sick', labels: on, health: 'unhealthy' },
     ],
   },
-  { id: 'p33', desc: 'Compose names normalised in default names and rule', containers: [{ name: 'p33-x', labels: on, raw: { 'com.docker.compose.project': 'my.proj', 'com.docker.compose.service': 'p33_my app' } }] },
-  { id: 'p34', desc: 'several exposed ports: the lowest is used', containers: [{ name: 'p34-web', labels: on, ports: ['9000/tcp', '8080/tcp', '443/tcp'] }] },
-  { id: 'p35', desc: 'docker.network picks the address on that network', containers: [{ name: 'p35-web', labels: { ...on, 'docker.network': 'parity-b' }, networks: ['parity-a', 'parity-b'] }] },
-  { id: 'p36', desc: 'server url label', containers: [{ name: 'p36-web', labels: { ...on, 'http.services.p36-s.loadbalancer.server.url': 'http://192.0.2.36:8080' } }] },
+  {
+    id: 'p33',
+    desc: 'Compose names normalised in default names and rule',
+    containers: [
+      {
+        name: 'p33-x',
+        labels: on,
+        raw: { 'com.docker.compose.project': 'my.proj', 'com.docker.compose.service': 'p33_my app' },
+      },
+    ],
+  },
+  {
+    id: 'p34',
+    desc: 'several exposed ports: the lowest is used',
+    containers: [{ name: 'p34-web', labels: on, ports: ['9000/tcp', '8080/tcp', '443/tcp'] }],
+  },
+  {
+    id: 'p35',
+    desc: 'docker.network picks the address on that network',
+    containers: [
+      { name: 'p35-web', labels: { ...on, 'docker.network': 'parity-b' }, networks: ['parity-a', 'parity-b'] },
+    ],
+  },
+  {
+    id: 'p36',
+    desc: 'server url label',
+    containers: [
+      { name: 'p36-web', labels: { ...on, 'http.services.p36-s.loadbalancer.server.url': 'http://192.0.2.36:8080' } },
+    ],
+  },
   {
     id: 'p37',
     desc: 'router priority, rule syntax and observability',
-    containers: [{ name: 'p37-web', labels: { ...on, 'http.routers.p37-r.priority': '42', 'http.routers.p37-r.observability.accesslogs': 'false', 'http.routers.p37-r.observability.tracing': 'false' } }],
+    containers: [
+      {
+        name: 'p37-web',
+        labels: {
+          ...on,
+          'http.routers.p37-r.priority': '42',
+          'http.routers.p37-r.observability.accesslogs': 'false',
+          'http.routers.p37-r.observability.tracing': 'false',
+        },
+      },
+    ],
   },
   {
     id: 'p38',
@@ -252,8 +475,17 @@ export const parityCases: readonly ParityCase[] = [
       },
     ],
   },
-  { id: 'p39', desc: 'an unknown field rejects the container in both', routesNothing: true, containers: [{ name: 'p39-web', labels: { ...on, 'http.routers.p39-r.rulez': 'Host(`p39`)' } }] },
-  { id: 'p40', desc: 'a TCP router without rule is dropped; its service stays', containers: [{ name: 'p40-db', labels: { ...on, 'tcp.routers.p40-r.entrypoints': 'tcpep' }, ports: ['6379/tcp'] }] },
+  {
+    id: 'p39',
+    desc: 'an unknown field rejects the container in both',
+    routesNothing: true,
+    containers: [{ name: 'p39-web', labels: { ...on, 'http.routers.p39-r.rulez': 'Host(`p39`)' } }],
+  },
+  {
+    id: 'p40',
+    desc: 'a TCP router without rule is dropped; its service stays',
+    containers: [{ name: 'p40-db', labels: { ...on, 'tcp.routers.p40-r.entrypoints': 'tcpep' }, ports: ['6379/tcp'] }],
+  },
   {
     id: 'p60',
     desc: 'plugin middleware with a string, a list in one label and a nested object',
@@ -311,13 +543,17 @@ export const parityCases: readonly ParityCase[] = [
     containers: [
       {
         name: 'p71-web',
-        labels: { ...on, 'http.services.p71-s.loadbalancer.sticky.cookie.samesite': 'Lax', 'http.services.p71-s.loadbalancer.strategy': 'P2C' },
+        labels: {
+          ...on,
+          'http.services.p71-s.loadbalancer.sticky.cookie.samesite': 'Lax',
+          'http.services.p71-s.loadbalancer.strategy': 'P2C',
+        },
       },
     ],
   },
   {
     id: 'd01',
-    desc: 'a field Traefik refuses from labels (a router\'s parentRefs)',
+    desc: "a field Traefik refuses from labels (a router's parentRefs)",
     containers: [{ name: 'd01-web', labels: { ...on, 'http.routers.d01-r.parentrefs': 'x' } }],
     difference: {
       why: 'Traefik silently ignores the label and routes the container; appproxy reports the label and leaves the container out',
@@ -328,7 +564,9 @@ export const parityCases: readonly ParityCase[] = [
   {
     id: 'd02',
     desc: 'sameSite outside none, lax, strict',
-    containers: [{ name: 'd02-web', labels: { ...on, 'http.services.d02-s.loadbalancer.sticky.cookie.samesite': 'io' } }],
+    containers: [
+      { name: 'd02-web', labels: { ...on, 'http.services.d02-s.loadbalancer.sticky.cookie.samesite': 'io' } },
+    ],
     difference: {
       why: 'Traefik accepts any text and falls back to the browser default; appproxy rejects the value',
       absent: ['routers/d02-web', 'services/d02-s'],

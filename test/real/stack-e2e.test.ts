@@ -23,25 +23,58 @@ const PORT = 18880;
 // it at the node's address, never on the machine's loopback, where the machine's own demo may listen.
 const BASE = `http://${firstNode.address}:${PORT}`;
 const SECRETS_DIR = `${testEnv.stateDir}/stack-secrets`;
-const env = { ...process.env, ...testEnv.scriptEnv, STACK, HTTP_PORT: String(PORT), DEMO_ADDRESS: firstNode.address, DEMO_REPLICAS: '3', WAIT_SECONDS: '300', APPPROXY_SECRETS_DIR: SECRETS_DIR };
+const env = {
+  ...process.env,
+  ...testEnv.scriptEnv,
+  STACK,
+  HTTP_PORT: String(PORT),
+  DEMO_ADDRESS: firstNode.address,
+  DEMO_REPLICAS: '3',
+  WAIT_SECONDS: '300',
+  APPPROXY_SECRETS_DIR: SECRETS_DIR,
+};
 
 /** The stack's secrets, made anew for each run from files this run owns (Docker secrets cannot change). */
 async function removeSecrets(): Promise<void> {
   // Secrets exist only on a Swarm manager: on a fresh engine (no Swarm yet) there are none to remove.
   const manager = (await docker('info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
   if (!manager) return;
-  const names = (await docker('secret', 'ls', '--filter', 'label=appproxy.secret=true', '--format', '{{.Name}}')).split('\n').filter((name) => name !== '');
+  const names = (await docker('secret', 'ls', '--filter', 'label=appproxy.secret=true', '--format', '{{.Name}}'))
+    .split('\n')
+    .filter((name) => name !== '');
   if (names.length > 0) await docker('secret', 'rm', ...names);
 }
 
 /** etcdctl in a throwaway container on the stack's control network, with the secrets' files. */
 async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
-  const image = (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_etcd`)).trim().split('@')[0] ?? '';
+  const image =
+    (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_etcd`))
+      .trim()
+      .split('@')[0] ?? '';
   try {
-    const output = await docker('run', '--rm', '--network', `${STACK}_control`, '-v', `${SECRETS_DIR}:/s:ro`, '--entrypoint', 'etcdctl', image, '--endpoints=https://etcd:2379', '--cacert=/s/ca.crt', '--dial-timeout=5s', '--command-timeout=5s', ...credentials, ...args);
+    const output = await docker(
+      'run',
+      '--rm',
+      '--network',
+      `${STACK}_control`,
+      '-v',
+      `${SECRETS_DIR}:/s:ro`,
+      '--entrypoint',
+      'etcdctl',
+      image,
+      '--endpoints=https://etcd:2379',
+      '--cacert=/s/ca.crt',
+      '--dial-timeout=5s',
+      '--command-timeout=5s',
+      ...credentials,
+      ...args,
+    );
     return { ok: true, output };
   } catch (error) {
-    return { ok: false, output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` };
+    return {
+      ok: false,
+      output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`,
+    };
   }
 }
 const artifacts = new URL('../artifacts/', import.meta.url).pathname;
@@ -49,7 +82,8 @@ const sockets: Socket[] = [];
 
 async function docker(...args: string[]): Promise<string> {
   // execFile's timeout kills the client; the error then names the command line.
-  return (await run('docker', args, { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000, killSignal: 'SIGKILL' })).stdout;
+  return (await run('docker', args, { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000, killSignal: 'SIGKILL' }))
+    .stdout;
 }
 
 /** Traefik's API is not published: ask it from inside its container. */
@@ -59,20 +93,33 @@ async function traefikApi(path: string): Promise<unknown> {
 }
 
 async function chatServers(): Promise<string[]> {
-  const service = (await traefikApi('/api/http/services/chat@etcd').catch(() => undefined)) as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+  const service = (await traefikApi('/api/http/services/chat@etcd').catch(() => undefined)) as
+    { loadBalancer?: { servers?: { url: string }[] } } | undefined;
   return (service?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
 }
 
 async function runningReplicas(): Promise<number> {
-  return (await docker('service', 'ps', `${STACK}_chat`, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}')).split('\n').filter((line) => line.startsWith('Running')).length;
+  return (
+    await docker('service', 'ps', `${STACK}_chat`, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}')
+  )
+    .split('\n')
+    .filter((line) => line.startsWith('Running')).length;
 }
 
 /** An engine.io request through Traefik, with or without the sticky cookie. */
-async function poll(method: 'GET' | 'POST', query: string, body: string | undefined, cookie: string | undefined): Promise<{ status: number; text: string; setCookie: string[] }> {
+async function poll(
+  method: 'GET' | 'POST',
+  query: string,
+  body: string | undefined,
+  cookie: string | undefined,
+): Promise<{ status: number; text: string; setCookie: string[] }> {
   const response = await fetchWithin(`${BASE}/wsk/socket.io/?EIO=4&transport=polling${query}`, {
     method,
     body,
-    headers: { ...(cookie === undefined ? {} : { cookie }), ...(body === undefined ? {} : { 'content-type': 'text/plain;charset=UTF-8' }) },
+    headers: {
+      ...(cookie === undefined ? {} : { cookie }),
+      ...(body === undefined ? {} : { 'content-type': 'text/plain;charset=UTF-8' }),
+    },
     signal: AbortSignal.timeout(10_000),
   });
   return { status: response.status, text: await response.text(), setCookie: response.headers.getSetCookie() };
@@ -83,7 +130,13 @@ interface Welcome {
 }
 
 function connect(): Promise<{ socket: Socket; replica: string }> {
-  const socket = io(BASE, { path: '/wsk/socket.io', transports: ['polling', 'websocket'], withCredentials: true, reconnectionDelay: 200, reconnectionDelayMax: 1000 });
+  const socket = io(BASE, {
+    path: '/wsk/socket.io',
+    transports: ['polling', 'websocket'],
+    withCredentials: true,
+    reconnectionDelay: 200,
+    reconnectionDelayMax: 1000,
+  });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no welcome within 10 s')), 10_000);
@@ -104,32 +157,52 @@ before(async () => {
   await removeSecrets();
   rmSync(SECRETS_DIR, { recursive: true, force: true });
   const started = performance.now();
-  await run('bash', [`${root}scripts/demo.sh`], { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
-    throw new Error(`scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
-  });
-  process.stdout.write(`# stack ready through Traefik after ${((performance.now() - started) / 1000).toFixed(1)} s (images built or reused, deploy, 3 replicas healthy)\n`);
-  await waitFor('3 chat servers in Traefik', async () => ((await chatServers()).length === 3 ? true : undefined), 60_000);
+  await run('bash', [`${root}scripts/demo.sh`], { env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+    (error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+    },
+  );
+  process.stdout.write(
+    `# stack ready through Traefik after ${((performance.now() - started) / 1000).toFixed(1)} s (images built or reused, deploy, 3 replicas healthy)\n`,
+  );
+  await waitFor(
+    '3 chat servers in Traefik',
+    async () => ((await chatServers()).length === 3 ? true : undefined),
+    60_000,
+  );
 });
 
 after(async () => {
   for (const socket of sockets) socket.disconnect();
-  await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch((error: unknown) => console.error(error));
+  await run('bash', [`${root}scripts/demo.sh`, 'down', '--volumes'], { env, timeout: 180_000 }).catch(
+    (error: unknown) => console.error(error),
+  );
   await removeSecrets().catch((error: unknown) => console.error(error));
   if (!managerBefore) await docker('swarm', 'leave', '--force').catch((error: unknown) => console.error(error));
 });
 
 test("stack: etcd is secured: no client without the CA's certificate, Traefik's user reads and cannot write, appproxy's user writes its keys only", async () => {
   const traefik = ['--cert=/s/traefik.crt', '--key=/s/traefik.key'];
-  const appproxy = ['--cert=/s/appproxy.crt', '--key=/s/appproxy.key', `--user=appproxy:${readFileSync(`${SECRETS_DIR}/appproxy.password`, 'utf8').trim()}`];
+  const appproxy = [
+    '--cert=/s/appproxy.crt',
+    '--key=/s/appproxy.key',
+    `--user=appproxy:${readFileSync(`${SECRETS_DIR}/appproxy.password`, 'utf8').trim()}`,
+  ];
   const anonymous = await etcdctl([], 'get', 'traefik');
   assert.equal(anonymous.ok, false, `a client without a certificate was served: ${anonymous.output}`);
   const read = await etcdctl(traefik, 'get', '--prefix', '--keys-only', 'traefik/http/routers/chat/');
-  assert.ok(read.ok && read.output.includes('traefik/http/routers/chat/rule'), `Traefik's user reads the routes: ${read.output}`);
+  assert.ok(
+    read.ok && read.output.includes('traefik/http/routers/chat/rule'),
+    `Traefik's user reads the routes: ${read.output}`,
+  );
   const write = await etcdctl(traefik, 'put', 'traefik/http/routers/evil/rule', 'Host(`evil`)');
   assert.equal(write.ok, false, `Traefik's user wrote a route: ${write.output}`);
   assert.match(write.output, /permission denied/);
   const own = await etcdctl(appproxy, 'get', '--prefix', '--keys-only', 'appproxy/owners/traefik/');
-  assert.ok(own.ok && own.output.includes('appproxy/owners/traefik/'), `appproxy's user reads its owner records: ${own.output}`);
+  assert.ok(
+    own.ok && own.output.includes('appproxy/owners/traefik/'),
+    `appproxy's user reads its owner records: ${own.output}`,
+  );
   const outside = await etcdctl(appproxy, 'put', 'somebody-else/key', 'x');
   assert.equal(outside.ok, false, `appproxy's user wrote outside its keys: ${outside.output}`);
   assert.match(outside.output, /permission denied/);
@@ -165,7 +238,11 @@ test('stack: without the cookie (the control), polls reach other replicas and fa
 
 test('stack: a socket.io client (polling, then upgrade) stays on one replica and receives broadcasts from the others', async () => {
   const listener = await connect();
-  await waitFor('upgrade to websocket', async () => (listener.socket.io.engine.transport.name === 'websocket' ? true : undefined), 15_000);
+  await waitFor(
+    'upgrade to websocket',
+    async () => (listener.socket.io.engine.transport.name === 'websocket' ? true : undefined),
+    15_000,
+  );
   const fromOthers = new Set<string>();
   listener.socket.on('chat', (message: { fromReplica: string }) => {
     if (message.fromReplica !== listener.replica) fromOthers.add(message.fromReplica);
@@ -191,12 +268,20 @@ test('stack: new clients spread over the replicas', async () => {
   assert.equal(counts.size, 3, `all 3 replicas took clients: ${JSON.stringify([...counts])}`);
 });
 
-test('stack: scaling to 5 and then to 2: Traefik\'s servers follow, clients of removed replicas reconnect elsewhere', async () => {
+test("stack: scaling to 5 and then to 2: Traefik's servers follow, clients of removed replicas reconnect elsewhere", async () => {
   await docker('service', 'scale', '--detach', `${STACK}_chat=5`);
-  await waitFor('5 servers', async () => ((await runningReplicas()) === 5 && (await chatServers()).length === 5 ? true : undefined), 120_000);
+  await waitFor(
+    '5 servers',
+    async () => ((await runningReplicas()) === 5 && (await chatServers()).length === 5 ? true : undefined),
+    120_000,
+  );
   const clients = await Promise.all(Array.from({ length: 15 }, () => connect()));
   await docker('service', 'scale', '--detach', `${STACK}_chat=2`);
-  await waitFor('2 servers', async () => ((await runningReplicas()) === 2 && (await chatServers()).length === 2 ? true : undefined), 120_000);
+  await waitFor(
+    '2 servers',
+    async () => ((await runningReplicas()) === 2 && (await chatServers()).length === 2 ? true : undefined),
+    120_000,
+  );
   const remaining = new Set<string>();
   for (let index = 0; index < 10; index += 1) {
     const { socket, replica } = await connect();
@@ -205,7 +290,11 @@ test('stack: scaling to 5 and then to 2: Traefik\'s servers follow, clients of r
   }
   assert.equal(remaining.size, 2, `new clients go only to the 2 remaining replicas: ${[...remaining].join(', ')}`);
   // Every client is connected again, on a remaining replica.
-  await waitFor('clients reconnected', async () => (clients.every(({ socket }) => socket.connected) ? true : undefined), 30_000);
+  await waitFor(
+    'clients reconnected',
+    async () => (clients.every(({ socket }) => socket.connected) ? true : undefined),
+    30_000,
+  );
   const health = await httpGet(BASE, '/wsk/health');
   assert.equal(health.status, 200);
 });
@@ -214,7 +303,16 @@ test('stack: the page in headless Chromium shows its replica and a broadcast fro
   mkdirSync(artifacts, { recursive: true });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -227,7 +325,9 @@ test('stack: the page in headless Chromium shows its replica and a broadcast fro
       sender.socket.emit('chat', { text: `from ${sender.replica}` });
       if (sender.replica !== replica) break;
     }
-    await page.waitForSelector(`#messages [data-from-replica]:not([data-from-replica="${replica}"])`, { timeout: 15_000 });
+    await page.waitForSelector(`#messages [data-from-replica]:not([data-from-replica="${replica}"])`, {
+      timeout: 15_000,
+    });
     await page.screenshot({ path: `${artifacts}demo-page.png`, fullPage: true });
     assert.match(((await page.textContent('#transport')) ?? '').trim(), /polling|websocket/);
   } finally {
@@ -237,37 +337,83 @@ test('stack: the page in headless Chromium shows its replica and a broadcast fro
 
 /** redis-cli in a throwaway container on the stack's control network (the image of its store). */
 async function storeCli(...args: string[]): Promise<{ ok: boolean; output: string }> {
-  const image = (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_store`)).trim().split('@')[0] ?? '';
+  const image =
+    (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_store`))
+      .trim()
+      .split('@')[0] ?? '';
   try {
-    const output = await docker('run', '--rm', '--network', `${STACK}_control`, '--entrypoint', 'redis-cli', image, '-h', 'store', '--no-auth-warning', ...args);
+    const output = await docker(
+      'run',
+      '--rm',
+      '--network',
+      `${STACK}_control`,
+      '--entrypoint',
+      'redis-cli',
+      image,
+      '-h',
+      'store',
+      '--no-auth-warning',
+      ...args,
+    );
     return { ok: !/^(ERR|NOPERM|WRONGPASS|NOAUTH)/m.test(output), output };
   } catch (error) {
-    return { ok: false, output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` };
+    return {
+      ok: false,
+      output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`,
+    };
   }
 }
 
 // Last: it redeploys the same stack over itself with stacks/redis-store.yml.
 test('stack: the Redis variant (STORE=redis): Traefik reads Redis and serves the demo; its user reads and cannot write', async () => {
   const started = performance.now();
-  await run('bash', [`${root}scripts/demo.sh`], { env: { ...env, STORE: 'redis' }, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string }) => {
+  await run('bash', [`${root}scripts/demo.sh`], {
+    env: { ...env, STORE: 'redis' },
+    timeout: 600_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`STORE=redis scripts/demo.sh failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
   });
-  await waitFor('3 chat servers in Traefik, from Redis', async () => {
-    const service = (await traefikApi('/api/http/services/chat@redis').catch(() => undefined)) as { loadBalancer?: { servers?: unknown[] } } | undefined;
-    return service?.loadBalancer?.servers?.length === 3 ? true : undefined;
-  }, 120_000);
-  process.stdout.write(`# Redis variant ready through Traefik ${((performance.now() - started) / 1000).toFixed(1)} s after its deploy began\n`);
+  await waitFor(
+    '3 chat servers in Traefik, from Redis',
+    async () => {
+      const service = (await traefikApi('/api/http/services/chat@redis').catch(() => undefined)) as
+        { loadBalancer?: { servers?: unknown[] } } | undefined;
+      return service?.loadBalancer?.servers?.length === 3 ? true : undefined;
+    },
+    120_000,
+  );
+  process.stdout.write(
+    `# Redis variant ready through Traefik ${((performance.now() - started) / 1000).toFixed(1)} s after its deploy began\n`,
+  );
   const routers = (await traefikApi('/api/http/routers')) as { name: string }[];
-  assert.ok(routers.some((router) => router.name === 'chat@redis'), `the chat router comes from Redis: ${routers.map((router) => router.name).join(', ')}`);
+  assert.ok(
+    routers.some((router) => router.name === 'chat@redis'),
+    `the chat router comes from Redis: ${routers.map((router) => router.name).join(', ')}`,
+  );
   assert.ok(!routers.some((router) => router.name.endsWith('@etcd')), 'nothing from etcd any more');
   const page = await httpGet(BASE, '/wsk/socket.io/?EIO=4&transport=polling');
   assert.equal(page.status, 200, page.body);
   const read = await storeCli('--scan', '--pattern', 'traefik/http/routers/chat/*');
-  assert.ok(read.ok && read.output.includes('traefik/http/routers/chat/rule'), `Traefik's (default) user reads the routes: ${read.output}`);
+  assert.ok(
+    read.ok && read.output.includes('traefik/http/routers/chat/rule'),
+    `Traefik's (default) user reads the routes: ${read.output}`,
+  );
   const write = await storeCli('SET', 'traefik/http/routers/evil/rule', 'Host(`evil`)');
   assert.equal(write.ok, false, `Traefik's user wrote a route: ${write.output}`);
   assert.match(write.output, /NOPERM/);
   const password = readFileSync(`${SECRETS_DIR}/redis-appproxy.password`, 'utf8').trim();
-  const own = await storeCli('--user', 'appproxy', '--pass', password, '--scan', '--pattern', 'appproxy/owners/traefik/*');
-  assert.ok(own.ok && own.output.includes('appproxy/owners/traefik/'), `appproxy's user reads its owner records: ${own.output}`);
+  const own = await storeCli(
+    '--user',
+    'appproxy',
+    '--pass',
+    password,
+    '--scan',
+    '--pattern',
+    'appproxy/owners/traefik/*',
+  );
+  assert.ok(
+    own.ok && own.output.includes('appproxy/owners/traefik/'),
+    `appproxy's user reads its owner records: ${own.output}`,
+  );
 });

@@ -7,7 +7,15 @@ import type { KvStore } from '../../src/sync/kv-store.ts';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { startTraefik } from '../support/etcd-cluster.ts';
 import { requireTestEnv } from '../support/env.ts';
-import { answers, Churn, createWeb, removeFaultContainers, running, StablePoller, waitConverged } from '../support/fault-harness.ts';
+import {
+  answers,
+  Churn,
+  createWeb,
+  removeFaultContainers,
+  running,
+  StablePoller,
+  waitConverged,
+} from '../support/fault-harness.ts';
 import { SmallEtcd, SmallRedis } from '../support/full-stores.ts';
 import { testDocker } from '../support/test-docker.ts';
 import { waitFor } from '../support/traefik-api.ts';
@@ -51,13 +59,21 @@ async function readyz(daemon: DaemonProcess): Promise<{ status: number; text: st
 }
 
 function logLines(daemon: DaemonProcess, message: string): number {
-  return daemon.logs().split('\n').filter((line) => line.includes(`"msg":"${message}"`)).length;
+  return daemon
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes(`"msg":"${message}"`)).length;
 }
 
 /** The tree under `traefik/` as the Redis store holds it, through the product's port (the form waitConverged compares). */
 async function redisTree(kv: KvStore): Promise<Map<string, string>> {
-  const snapshot = await kv.load([{ key: 'traefik', prefix: false }, { key: 'traefik/', prefix: true }]);
-  const tree = new Map(snapshot.entries.filter((entry) => entry.key !== 'traefik').map((entry) => [entry.key, entry.value]));
+  const snapshot = await kv.load([
+    { key: 'traefik', prefix: false },
+    { key: 'traefik/', prefix: true },
+  ]);
+  const tree = new Map(
+    snapshot.entries.filter((entry) => entry.key !== 'traefik').map((entry) => [entry.key, entry.value]),
+  );
   if (snapshot.entries.some((entry) => entry.key === 'traefik')) tree.set('traefik', 'appproxy');
   return tree;
 }
@@ -84,7 +100,12 @@ async function fullStoreScenario(spec: {
   for (const name of stable) await (await createWeb(docker, name)).start();
   const daemon = await startDaemon({ owner, port: spec.port, args: [...spec.storeArgs, '--log-level', 'info'] });
   daemons.add(daemon);
-  for (const host of stable) await waitFor(`${host} served by the ${spec.store} Traefik before the store fills`, async () => ((await answers(spec.web, host)) ? true : undefined), 30_000);
+  for (const host of stable)
+    await waitFor(
+      `${host} served by the ${spec.store} Traefik before the store fills`,
+      async () => ((await answers(spec.web, host)) ? true : undefined),
+      30_000,
+    );
 
   const poller = new StablePoller(spec.web, stable);
   const churn = spec.churn ? new Churn(docker, `${spec.name}-churn`) : undefined;
@@ -95,22 +116,37 @@ async function fullStoreScenario(spec: {
     await sleep(1000);
     filled = await spec.fill();
     for (const name of added) await (await createWeb(docker, name)).start();
-    const notReady = await waitFor(`appproxy ${owner} not ready, naming ${spec.store} as full`, async () => {
-      const answer = await readyz(daemon);
-      return answer.status === 503 && answer.text.includes(`${spec.store} is full and refuses writes`) ? answer.text : undefined;
-    }, 30_000);
+    const notReady = await waitFor(
+      `appproxy ${owner} not ready, naming ${spec.store} as full`,
+      async () => {
+        const answer = await readyz(daemon);
+        return answer.status === 503 && answer.text.includes(`${spec.store} is full and refuses writes`)
+          ? answer.text
+          : undefined;
+      },
+      30_000,
+    );
     assert.equal(await daemon.metric('appproxy_store_full'), 1, 'appproxy_store_full is 1 while full');
     // Passes keep being tried (the churn triggers them) past two lease times.
     await sleep(HOLD_FULL_MS);
     const refusedWrites = await daemon.metric('appproxy_store_writes_refused_total');
     assert.ok(refusedWrites >= 2, `the refused writes are counted (${refusedWrites})`);
-    assert.equal(logLines(daemon, FULL_LINE), 1, `one log line while full, not one a pass:\n${daemon.logs().split('\n').slice(-20).join('\n')}`);
-    for (const host of added) assert.equal(await answers(spec.web, host), false, `${host} cannot be routed while ${spec.store} is full`);
+    assert.equal(
+      logLines(daemon, FULL_LINE),
+      1,
+      `one log line while full, not one a pass:\n${daemon.logs().split('\n').slice(-20).join('\n')}`,
+    );
+    for (const host of added)
+      assert.equal(await answers(spec.web, host), false, `${host} cannot be routed while ${spec.store} is full`);
     assert.equal((await readyz(daemon)).status, 503, `still not ready after ${HOLD_FULL_MS} ms full`);
     process.stdout.write(`# ${spec.name}: /readyz while full: ${notReady.trim()}\n`);
     freed = await spec.free();
     since = performance.now();
-    await waitFor(`appproxy ${owner} ready again after ${spec.store} was freed`, async () => ((await readyz(daemon)).status === 200 ? true : undefined), 60_000);
+    await waitFor(
+      `appproxy ${owner} ready again after ${spec.store} was freed`,
+      async () => ((await readyz(daemon)).status === 200 ? true : undefined),
+      60_000,
+    );
   } catch (error) {
     await poller.stop();
     throw error;
@@ -118,7 +154,12 @@ async function fullStoreScenario(spec: {
     await churn?.stop();
   }
   const readyMs = Math.round(performance.now() - since);
-  const result = await waitConverged(spec.tree, docker, { owners: [{ owner }], since, web: spec.web, hosts: () => running(docker, [...stable, ...added, ...(churn?.alive ?? [])]) }).finally(() => poller.stop());
+  const result = await waitConverged(spec.tree, docker, {
+    owners: [{ owner }],
+    since,
+    web: spec.web,
+    hosts: () => running(docker, [...stable, ...added, ...(churn?.alive ?? [])]),
+  }).finally(() => poller.stop());
   const polled = await poller.stop();
   const row = {
     scenario: spec.name,
@@ -128,16 +169,27 @@ async function fullStoreScenario(spec: {
     convergeStoreMs: result.etcdMs,
     convergeTraefikMs: result.traefikMs,
     lost: result.difference.length + result.unserved.length,
-    churn: churn === undefined ? 'none' : `${churn.started} started, ${churn.removed} removed, ${churn.errors} Docker errors`,
+    churn:
+      churn === undefined
+        ? 'none'
+        : `${churn.started} started, ${churn.removed} removed, ${churn.errors} Docker errors`,
     refusedWrites: await daemon.metric('appproxy_store_writes_refused_total'),
     notes: `${filled}; ${freed}`,
   };
   process.stdout.write(`# ${JSON.stringify(row)}\n`);
-  assert.ok(result.converged, `${spec.name}: the store and Traefik converge to what Docker runs once freed; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}\n${daemon.logs().split('\n').slice(-20).join('\n')}`);
-  for (const host of added) assert.ok(await answers(spec.web, host), `${host}, refused while full, is served once space is freed`);
+  assert.ok(
+    result.converged,
+    `${spec.name}: the store and Traefik converge to what Docker runs once freed; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}\n${daemon.logs().split('\n').slice(-20).join('\n')}`,
+  );
+  for (const host of added)
+    assert.ok(await answers(spec.web, host), `${host}, refused while full, is served once space is freed`);
   assert.equal(await daemon.metric('appproxy_store_full'), 0, 'appproxy_store_full is 0 again');
   assert.equal(logLines(daemon, BACK_LINE), 1, 'one log line when the store takes writes again');
-  assert.equal(polled.failed, 0, `${spec.name}: no request to an unchanged route fails; first failures: ${polled.firstFailures.join('; ')}`);
+  assert.equal(
+    polled.failed,
+    0,
+    `${spec.name}: no request to an unchanged route fails; first failures: ${polled.firstFailures.join('; ')}`,
+  );
 }
 
 test('store full (etcd): past --quota-backend-bytes (NOSPACE) what is routed stays and readiness names etcd; compaction, defrag and alarm disarm let the refused routes in', async () => {

@@ -47,23 +47,44 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
     id: 'w01',
     desc: 'two replicas: one server per running task, at its address on the network',
     servers: { resource: 'services/w01-s', network: 'swp-a', port: 80 },
-    services: [{ name: 'w01-web', replicas: 2, labels: { ...on, 'http.routers.w01-r.rule': 'Host(`w01`)', ...port('w01-s') } }],
+    services: [
+      { name: 'w01-web', replicas: 2, labels: { ...on, 'http.routers.w01-r.rule': 'Host(`w01`)', ...port('w01-s') } },
+    ],
   },
   {
     id: 'w02',
     desc: 'lbswarm=true: one server, the service VIP',
-    services: [{ name: 'w02-web', replicas: 2, vip: true, labels: { ...on, 'swarm.lbswarm': 'true', 'http.routers.w02-r.rule': 'Host(`w02`)', ...port('w02-s') } }],
+    services: [
+      {
+        name: 'w02-web',
+        replicas: 2,
+        vip: true,
+        labels: { ...on, 'swarm.lbswarm': 'true', 'http.routers.w02-r.rule': 'Host(`w02`)', ...port('w02-s') },
+      },
+    ],
   },
   {
     id: 'w03',
     desc: 'a stack namespace: the default names and rule come from the service name',
-    services: [{ name: 'w03stack_web', raw: { 'com.docker.stack.namespace': 'w03stack' }, labels: { ...on, ...port('web-w03') } }],
+    services: [
+      {
+        name: 'w03stack_web',
+        raw: { 'com.docker.stack.namespace': 'w03stack' },
+        labels: { ...on, ...port('web-w03') },
+      },
+    ],
   },
   {
     id: 'w04',
     desc: 'two networks, the second chosen by swarm.network',
     servers: { resource: 'services/w04-s', network: 'swp-b', port: 80 },
-    services: [{ name: 'w04-web', networks: ['swp-a', 'swp-b'], labels: { ...on, 'swarm.network': 'swp-b', 'http.routers.w04-r.rule': 'Host(`w04`)', ...port('w04-s') } }],
+    services: [
+      {
+        name: 'w04-web',
+        networks: ['swp-a', 'swp-b'],
+        labels: { ...on, 'swarm.network': 'swp-b', 'http.routers.w04-r.rule': 'Host(`w04`)', ...port('w04-s') },
+      },
+    ],
   },
   {
     id: 'w05',
@@ -90,18 +111,36 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
   {
     id: 'w06',
     desc: 'a health check that passes: the task runs and is routed',
-    services: [{ name: 'w06-web', health: 'healthy', labels: { ...on, 'http.routers.w06-r.rule': 'Host(`w06`)', ...port('w06-s') } }],
+    services: [
+      {
+        name: 'w06-web',
+        health: 'healthy',
+        labels: { ...on, 'http.routers.w06-r.rule': 'Host(`w06`)', ...port('w06-s') },
+      },
+    ],
   },
   {
     id: 'w07',
     desc: 'a health check not yet passed: the task is starting, not running, and nothing is routed',
     routesNothing: true,
-    services: [{ name: 'w07-web', health: 'starting', labels: { ...on, 'http.routers.w07-r.rule': 'Host(`w07`)', ...port('w07-s') } }],
+    services: [
+      {
+        name: 'w07-web',
+        health: 'starting',
+        labels: { ...on, 'http.routers.w07-r.rule': 'Host(`w07`)', ...port('w07-s') },
+      },
+    ],
   },
   {
     id: 'w08',
     desc: 'global mode: one task a node',
-    services: [{ name: 'w08-agent', replicas: 'global', labels: { ...on, 'http.routers.w08-r.rule': 'Host(`w08`)', ...port('w08-s', '9100') } }],
+    services: [
+      {
+        name: 'w08-agent',
+        replicas: 'global',
+        labels: { ...on, 'http.routers.w08-r.rule': 'Host(`w08`)', ...port('w08-s', '9100') },
+      },
+    ],
   },
   {
     id: 'w09',
@@ -111,17 +150,38 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
   {
     id: 'w10',
     desc: 'a label changed by docker service update (compared again by its own test)',
-    services: [{ name: 'w10-web', labels: { ...on, 'http.routers.w10-r.rule': 'Host(`w10.before`)', ...port('w10-s') } }],
+    services: [
+      { name: 'w10-web', labels: { ...on, 'http.routers.w10-r.rule': 'Host(`w10.before`)', ...port('w10-s') } },
+    ],
   },
   {
     id: 'w11',
     desc: 'a TCP router and service',
-    services: [{ name: 'w11-db', labels: { ...on, 'tcp.routers.w11-r.rule': 'HostSNI(`*`)', 'tcp.routers.w11-r.entrypoints': 'tcpep', 'tcp.services.w11-s.loadbalancer.server.port': '6379' } }],
+    services: [
+      {
+        name: 'w11-db',
+        labels: {
+          ...on,
+          'tcp.routers.w11-r.rule': 'HostSNI(`*`)',
+          'tcp.routers.w11-r.entrypoints': 'tcpep',
+          'tcp.services.w11-s.loadbalancer.server.port': '6379',
+        },
+      },
+    ],
   },
   {
     id: 'w12',
     desc: 'a UDP router and service',
-    services: [{ name: 'w12-dns', labels: { ...on, 'udp.routers.w12-r.entrypoints': 'udpep', 'udp.services.w12-s.loadbalancer.server.port': '53' } }],
+    services: [
+      {
+        name: 'w12-dns',
+        labels: {
+          ...on,
+          'udp.routers.w12-r.entrypoints': 'udpep',
+          'udp.services.w12-s.loadbalancer.server.port': '53',
+        },
+      },
+    ],
   },
   {
     id: 'w13',
@@ -157,27 +217,47 @@ export const swarmParityCases: readonly SwarmParityCase[] = [
     id: 'w16',
     desc: 'constraints: the service with the excluded label is left out by both',
     services: [
-      { name: 'w16-in', raw: { 'parity.excluded': 'false' }, labels: { ...on, 'http.routers.w16-in.rule': 'Host(`w16-in`)', ...port('w16-in') } },
-      { name: 'w16-out', raw: { 'parity.excluded': 'true' }, labels: { ...on, 'http.routers.w16-out.rule': 'Host(`w16-out`)', ...port('w16-out') } },
+      {
+        name: 'w16-in',
+        raw: { 'parity.excluded': 'false' },
+        labels: { ...on, 'http.routers.w16-in.rule': 'Host(`w16-in`)', ...port('w16-in') },
+      },
+      {
+        name: 'w16-out',
+        raw: { 'parity.excluded': 'true' },
+        labels: { ...on, 'http.routers.w16-out.rule': 'Host(`w16-out`)', ...port('w16-out') },
+      },
     ],
   },
   {
     id: 'w17',
-    desc: 'two services defining one service identically: merged, with both services\' tasks',
+    desc: "two services defining one service identically: merged, with both services' tasks",
     servers: { resource: 'services/w17-s', network: 'swp-a', port: 80 },
-    services: ['w17-a', 'w17-b'].map((name) => ({ name, labels: { ...on, 'http.routers.w17-r.rule': 'Host(`w17`)', 'http.routers.w17-r.service': 'w17-s', ...port('w17-s') } })),
+    services: ['w17-a', 'w17-b'].map((name) => ({
+      name,
+      labels: {
+        ...on,
+        'http.routers.w17-r.rule': 'Host(`w17`)',
+        'http.routers.w17-r.service': 'w17-s',
+        ...port('w17-s'),
+      },
+    })),
   },
   {
     id: 'w18',
     desc: 'labels on the containers instead of the service (labels: outside deploy:): not read by either; appproxy warns',
     routesNothing: true,
     reports: 'on its containers, which are not read',
-    services: [{ name: 'w18-web', containerLabels: { ...on, 'http.routers.w18-r.rule': 'Host(`w18`)', ...port('w18-s') } }],
+    services: [
+      { name: 'w18-web', containerLabels: { ...on, 'http.routers.w18-r.rule': 'Host(`w18`)', ...port('w18-s') } },
+    ],
   },
   {
     id: 'w19',
     desc: 'scaled to zero: no task, nothing routed',
     routesNothing: true,
-    services: [{ name: 'w19-web', replicas: 0, labels: { ...on, 'http.routers.w19-r.rule': 'Host(`w19`)', ...port('w19-s') } }],
+    services: [
+      { name: 'w19-web', replicas: 0, labels: { ...on, 'http.routers.w19-r.rule': 'Host(`w19`)', ...port('w19-s') } },
+    ],
   },
 ];

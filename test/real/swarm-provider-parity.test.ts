@@ -9,7 +9,12 @@ import { runCli } from '../support/run-cli.ts';
 import { ensureSwarmManager } from '../support/swarm-tasks.ts';
 import { forEachLimited, testDocker } from '../support/test-docker.ts';
 import { rawData, waitFor, type RawData } from '../support/traefik-api.ts';
-import { swarmParityCases, type SwarmParityCase, type SwarmParityNetwork, type SwarmParityService } from './swarm-parity-cases.ts';
+import {
+  swarmParityCases,
+  type SwarmParityCase,
+  type SwarmParityNetwork,
+  type SwarmParityService,
+} from './swarm-parity-cases.ts';
 
 // Parity with Traefik's own Swarm provider: the same Swarm services, on one real engine made a
 // one-node Swarm, carry the same service labels under `traefik.` and `appproxy.`. One Traefik reads
@@ -73,10 +78,14 @@ interface TaskInfo {
 
 /** `http://<address>:<port>` of every running task of the services, on one network, sorted. */
 async function taskUrls(names: readonly string[], network: SwarmParityNetwork, port: number): Promise<string[]> {
-  const tasks = (await docker.listTasks({ filters: { service: [...names], 'desired-state': ['running'] } })) as TaskInfo[];
+  const tasks = (await docker.listTasks({
+    filters: { service: [...names], 'desired-state': ['running'] },
+  })) as TaskInfo[];
   return tasks
     .filter((task) => task.Status.State === 'running')
-    .flatMap((task) => (task.NetworksAttachments ?? []).filter((attachment) => attachment.Network.ID === networkIds.get(network)))
+    .flatMap((task) =>
+      (task.NetworksAttachments ?? []).filter((attachment) => attachment.Network.ID === networkIds.get(network)),
+    )
     .map((attachment) => `http://${attachment.Addresses[0]?.split('/')[0] ?? ''}:${port}`)
     .sort();
 }
@@ -95,33 +104,57 @@ async function settled(service: SwarmParityService): Promise<boolean> {
 }
 
 async function removeServices(filter: (name: string) => boolean): Promise<void> {
-  const services = ((await docker.listServices({ filters: { label: [RUN] } })) as { ID: string; Spec: { Name: string } }[]).filter((service) => filter(service.Spec.Name));
+  const services = (
+    (await docker.listServices({ filters: { label: [RUN] } })) as { ID: string; Spec: { Name: string } }[]
+  ).filter((service) => filter(service.Spec.Name));
   // A few at a time, each batch's task containers gone before the next: Debian's engine can wedge
   // when many containers are force-removed at once.
   for (let start = 0; start < services.length; start += 4) {
     const batch = services.slice(start, start + 4);
-    await Promise.all(batch.map((service) => docker.getService(service.ID).remove().catch(() => undefined)));
+    await Promise.all(
+      batch.map((service) =>
+        docker
+          .getService(service.ID)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
     const names = batch.map((service) => service.Spec.Name);
-    await waitFor(`task containers of ${names.join(', ')} gone`, async () => {
-      const left = await docker.listContainers({ all: true, filters: { label: names.map((name) => `com.docker.swarm.service.name=${name}`) } });
-      return left.length === 0 ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      `task containers of ${names.join(', ')} gone`,
+      async () => {
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: names.map((name) => `com.docker.swarm.service.name=${name}`) },
+        });
+        return left.length === 0 ? true : undefined;
+      },
+      60_000,
+    );
   }
 }
 
 async function removeOurs(): Promise<void> {
   await removeServices(() => true);
   for (const name of NETWORKS) {
-    for (const leftover of await docker.listNetworks({ filters: { name: [name] } })) await docker.getNetwork(leftover.Id).remove().catch(() => undefined);
+    for (const leftover of await docker.listNetworks({ filters: { name: [name] } }))
+      await docker
+        .getNetwork(leftover.Id)
+        .remove()
+        .catch(() => undefined);
   }
 }
 
 /** `appproxy render` of everything on the engine, written to the store; returns its standard error. */
 async function renderToStore(): Promise<string> {
-  const rendered = await runCli(['render', '--format', 'kv', '--owner', 'swarm-parity', '--constraints', testEnv.swarmConstraints], '', {
-    ...process.env,
-    DOCKER_HOST: `unix://${testEnv.dockerSocket}`,
-  });
+  const rendered = await runCli(
+    ['render', '--format', 'kv', '--owner', 'swarm-parity', '--constraints', testEnv.swarmConstraints],
+    '',
+    {
+      ...process.env,
+      DOCKER_HOST: `unix://${testEnv.dockerSocket}`,
+    },
+  );
   assert.equal(rendered.code, 0, rendered.stderr);
   await store.replaceTree('traefik', parseKv(rendered.stdout));
   return rendered.stderr;
@@ -130,13 +163,23 @@ async function renderToStore(): Promise<string> {
 const belongsTo = (id: string) => (name: string) => name.includes(id);
 
 /** Both Traefiks' views of one case, once they agree (or the limit passes: then the last views, for the assertion to show). */
-async function views(id: string, what: string): Promise<{ swarm: Record<string, unknown>; etcd: Record<string, unknown> }> {
+async function views(
+  id: string,
+  what: string,
+): Promise<{ swarm: Record<string, unknown>; etcd: Record<string, unknown> }> {
   let last = { swarm: {} as Record<string, unknown>, etcd: {} as Record<string, unknown> };
-  await waitFor(`${what}: Traefik's Swarm provider and appproxy's ${store.name} tree to agree on ${id}`, async () => {
-    const [fromSwarm, fromEtcd]: [RawData, RawData] = await Promise.all([rawData(testEnv.traefikSwarm.api), rawData(store.traefik.api)]);
-    last = { swarm: caseView(fromSwarm, belongsTo(id)), etcd: caseView(fromEtcd, belongsTo(id)) };
-    return JSON.stringify(last.swarm) === JSON.stringify(last.etcd) ? true : undefined;
-  }, 20_000).catch(() => undefined);
+  await waitFor(
+    `${what}: Traefik's Swarm provider and appproxy's ${store.name} tree to agree on ${id}`,
+    async () => {
+      const [fromSwarm, fromEtcd]: [RawData, RawData] = await Promise.all([
+        rawData(testEnv.traefikSwarm.api),
+        rawData(store.traefik.api),
+      ]);
+      last = { swarm: caseView(fromSwarm, belongsTo(id)), etcd: caseView(fromEtcd, belongsTo(id)) };
+      return JSON.stringify(last.swarm) === JSON.stringify(last.etcd) ? true : undefined;
+    },
+    20_000,
+  ).catch(() => undefined);
   return last;
 }
 
@@ -149,17 +192,24 @@ function caseById(id: string): SwarmParityCase {
 /** Scales or relabels one service, then waits until the engine, Traefik's Swarm provider and a fresh render all show it. */
 async function update(name: string, change: { replicas?: number; labels?: Record<string, string> }): Promise<void> {
   const service = docker.getService(name);
-  const current = (await service.inspect()) as { Version: { Index: number }; Spec: Dockerode.CreateServiceOptions & { Labels: Record<string, string> } };
+  const current = (await service.inspect()) as {
+    Version: { Index: number };
+    Spec: Dockerode.CreateServiceOptions & { Labels: Record<string, string> };
+  };
   const spec = { ...current.Spec, version: current.Version.Index };
   if (change.labels !== undefined) spec.Labels = { ...current.Spec.Labels, ...prefixed(change.labels) };
   if (change.replicas !== undefined) spec.Mode = { Replicated: { Replicas: change.replicas } };
   await service.update(spec);
   const want = change.replicas;
   if (want !== undefined) {
-    await waitFor(`${name} at ${want} running tasks`, async () => {
-      const states = await taskStates(name);
-      return states.length === want && states.every((state) => state === 'running') ? true : undefined;
-    }, CONVERGE_MS);
+    await waitFor(
+      `${name} at ${want} running tasks`,
+      async () => {
+        const states = await taskStates(name);
+        return states.length === want && states.every((state) => state === 'running') ? true : undefined;
+      },
+      CONVERGE_MS,
+    );
   }
 }
 
@@ -169,19 +219,48 @@ before(async () => {
   initialisedHere = await ensureSwarmManager(docker);
   await removeOurs();
   for (const name of NETWORKS) {
-    const network = await docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, Labels: { [RUN]: 'true' } });
+    const network = await docker.createNetwork({
+      Name: name,
+      Driver: 'overlay',
+      Attachable: true,
+      Labels: { [RUN]: 'true' },
+    });
     networkIds.set(name, network.id);
   }
   const services = swarmParityCases.flatMap((entry) => entry.services);
   await forEachLimited(services, (service) => docker.createService(serviceSpec(service)));
-  await waitFor('every parity service\'s tasks to settle (running, or starting where the health check waits)', async () => {
-    const states = await Promise.all(services.map(settled));
-    return states.every(Boolean) ? true : undefined;
-  }, CONVERGE_MS);
-  await docker.createService(serviceSpec({ name: SENTINEL, vip: true, labels: { enable: 'true', 'swarm.lbswarm': 'true', ...{ 'http.services.w99-sentinel.loadbalancer.server.port': '80' } } }));
-  await waitFor(`${SENTINEL} in Traefik's Swarm provider`, async () => ((await rawData(testEnv.traefikSwarm.api)).routers?.[`${SENTINEL}@swarm`] === undefined ? undefined : true), 30_000);
+  await waitFor(
+    "every parity service's tasks to settle (running, or starting where the health check waits)",
+    async () => {
+      const states = await Promise.all(services.map(settled));
+      return states.every(Boolean) ? true : undefined;
+    },
+    CONVERGE_MS,
+  );
+  await docker.createService(
+    serviceSpec({
+      name: SENTINEL,
+      vip: true,
+      labels: {
+        enable: 'true',
+        'swarm.lbswarm': 'true',
+        ...{ 'http.services.w99-sentinel.loadbalancer.server.port': '80' },
+      },
+    }),
+  );
+  await waitFor(
+    `${SENTINEL} in Traefik's Swarm provider`,
+    async () =>
+      (await rawData(testEnv.traefikSwarm.api)).routers?.[`${SENTINEL}@swarm`] === undefined ? undefined : true,
+    30_000,
+  );
   problems = await renderToStore();
-  await waitFor(`${SENTINEL} in Traefik's ${store.name} provider`, async () => ((await rawData(store.traefik.api)).routers?.[`${SENTINEL}${store.suffix}`] === undefined ? undefined : true), 30_000);
+  await waitFor(
+    `${SENTINEL} in Traefik's ${store.name} provider`,
+    async () =>
+      (await rawData(store.traefik.api)).routers?.[`${SENTINEL}${store.suffix}`] === undefined ? undefined : true,
+    30_000,
+  );
 });
 
 after(async () => {
@@ -192,28 +271,49 @@ after(async () => {
   await removeOurs();
   if (initialisedHere && (await docker.listServices()).length === 0) {
     await docker.swarmLeave({ force: true }).catch(() => undefined);
-    await docker.getNetwork('docker_gwbridge').remove().catch(() => undefined);
+    await docker
+      .getNetwork('docker_gwbridge')
+      .remove()
+      .catch(() => undefined);
   }
 });
 
-test('Swarm parity cases: at least 15, each with Traefik\'s result checked', () => {
+test("Swarm parity cases: at least 15, each with Traefik's result checked", () => {
   assert.ok(swarmParityCases.length >= 15);
 });
 
 for (const entry of swarmParityCases) {
   test(`Swarm parity ${entry.id}: ${entry.desc}`, async () => {
     const { swarm, etcd: fromEtcd } = await views(entry.id, 'after the start');
-    assert.equal(Object.keys(swarm).length === 0, entry.routesNothing === true, `Traefik's Swarm provider result for ${entry.id}: ${JSON.stringify(swarm)}`);
+    assert.equal(
+      Object.keys(swarm).length === 0,
+      entry.routesNothing === true,
+      `Traefik's Swarm provider result for ${entry.id}: ${JSON.stringify(swarm)}`,
+    );
     if (entry.servers !== undefined) {
       const { resource, network, port } = entry.servers;
-      const servers = (swarm[resource] as { loadBalancer?: { servers?: { url: string }[] } } | undefined)?.loadBalancer?.servers?.map((server) => server.url) ?? [];
-      const expected = await taskUrls(entry.services.map((service) => service.name), network, port);
+      const servers =
+        (swarm[resource] as { loadBalancer?: { servers?: { url: string }[] } } | undefined)?.loadBalancer?.servers?.map(
+          (server) => server.url,
+        ) ?? [];
+      const expected = await taskUrls(
+        entry.services.map((service) => service.name),
+        network,
+        port,
+      );
       assert.ok(expected.length > 0, `running tasks of ${entry.id} on ${network}`);
-      assert.deepEqual(servers, expected, `Traefik's Swarm provider: ${resource} has the running tasks' addresses on ${network}`);
+      assert.deepEqual(
+        servers,
+        expected,
+        `Traefik's Swarm provider: ${resource} has the running tasks' addresses on ${network}`,
+      );
     }
     assert.deepEqual(fromEtcd, swarm);
     if (entry.reports !== undefined) {
-      assert.ok(problems.split('\n').some((line) => line.includes(entry.id) && line.includes(entry.reports as string)), `appproxy reports "${entry.reports}" for ${entry.id}; stderr was:\n${problems}`);
+      assert.ok(
+        problems.split('\n').some((line) => line.includes(entry.id) && line.includes(entry.reports as string)),
+        `appproxy reports "${entry.reports}" for ${entry.id}; stderr was:\n${problems}`,
+      );
     }
   });
 }
@@ -222,14 +322,24 @@ test('Swarm parity w09: scaled 1 → 3 → 1, equal after each step', async () =
   const [service] = caseById('w09').services as [SwarmParityService];
   for (const replicas of [3, 1]) {
     await update(service.name, { replicas });
-    await waitFor(`Traefik's Swarm provider to show ${replicas} servers for w09-s`, async () => {
-      const info = (await rawData(testEnv.traefikSwarm.api)).services?.['w09-s@swarm'] as { loadBalancer?: { servers?: unknown[] } } | undefined;
-      return info?.loadBalancer?.servers?.length === replicas ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      `Traefik's Swarm provider to show ${replicas} servers for w09-s`,
+      async () => {
+        const info = (await rawData(testEnv.traefikSwarm.api)).services?.['w09-s@swarm'] as
+          { loadBalancer?: { servers?: unknown[] } } | undefined;
+        return info?.loadBalancer?.servers?.length === replicas ? true : undefined;
+      },
+      30_000,
+    );
     await renderToStore();
     const { swarm, etcd: fromEtcd } = await views('w09', `at ${replicas} replicas`);
-    const servers = (swarm['services/w09-s'] as { loadBalancer?: { servers?: unknown[] } } | undefined)?.loadBalancer?.servers ?? [];
-    assert.equal(servers.length, replicas, `Traefik's Swarm provider at ${replicas} replicas: ${JSON.stringify(swarm)}`);
+    const servers =
+      (swarm['services/w09-s'] as { loadBalancer?: { servers?: unknown[] } } | undefined)?.loadBalancer?.servers ?? [];
+    assert.equal(
+      servers.length,
+      replicas,
+      `Traefik's Swarm provider at ${replicas} replicas: ${JSON.stringify(swarm)}`,
+    );
     assert.deepEqual(fromEtcd, swarm, `at ${replicas} replicas`);
   }
 });
@@ -237,7 +347,14 @@ test('Swarm parity w09: scaled 1 → 3 → 1, equal after each step', async () =
 test('Swarm parity w10: a label changed by a service update, equal after it', async () => {
   const [service] = caseById('w10').services as [SwarmParityService];
   await update(service.name, { labels: { 'http.routers.w10-r.rule': 'Host(`w10.after`)' } });
-  await waitFor('Traefik\'s Swarm provider to show the new rule of w10-r', async () => ((await rawData(testEnv.traefikSwarm.api)).routers?.['w10-r@swarm']?.['rule'] === 'Host(`w10.after`)' ? true : undefined), 30_000);
+  await waitFor(
+    "Traefik's Swarm provider to show the new rule of w10-r",
+    async () =>
+      (await rawData(testEnv.traefikSwarm.api)).routers?.['w10-r@swarm']?.['rule'] === 'Host(`w10.after`)'
+        ? true
+        : undefined,
+    30_000,
+  );
   await renderToStore();
   const { swarm, etcd: fromEtcd } = await views('w10', 'after the update');
   assert.equal((swarm['routers/w10-r'] as { rule?: string } | undefined)?.rule, 'Host(`w10.after`)');

@@ -9,7 +9,16 @@ import { startTraefik, type TestTraefik } from '../support/etcd-cluster.ts';
 import { httpGet } from '../support/http-get.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rawData, waitFor, waitForTree } from '../support/traefik-api.ts';
-import { compareReleases, fieldSince, holdRoot, removeRoot, shortRelease, traefikReleaseNames, traefikReleases, type TraefikRelease } from '../support/traefik-releases.ts';
+import {
+  compareReleases,
+  fieldSince,
+  holdRoot,
+  removeRoot,
+  shortRelease,
+  traefikReleaseNames,
+  traefikReleases,
+  type TraefikRelease,
+} from '../support/traefik-releases.ts';
 
 // The kv output of `appproxy render` for label cases, written to a real store (etcd; Redis with
 // APPPROXY_TEST_STORE=redis: test-stores: etcd redis), read by real Traefiks (their etcd or Redis
@@ -43,7 +52,11 @@ interface Target {
   readonly tcp: HostPort;
   /** The Traefik this file started (the older releases); the environment's runs on. */
   readonly own: TestTraefik | undefined;
-  readonly rendered: { readonly code: number | null; readonly stderr: string; readonly tree: ReadonlyMap<string, string> };
+  readonly rendered: {
+    readonly code: number | null;
+    readonly stderr: string;
+    readonly tree: ReadonlyMap<string, string>;
+  };
 }
 
 const targets = new Map<string, Target>();
@@ -176,7 +189,11 @@ function containers(): object[] {
 }
 
 /** A GET through a Traefik's `web` entry point, with the backend's reply decoded (undefined for Traefik's own answers). */
-async function get(web: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[]; body: string }> {
+async function get(
+  web: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; reply: EchoReply | undefined; setCookie: string[]; body: string }> {
   const response = await httpGet(web, path, headers);
   let reply: EchoReply | undefined;
   try {
@@ -223,27 +240,51 @@ async function prepare(release: TraefikRelease): Promise<Omit<Target, 'rendered'
 async function load(prepared: Omit<Target, 'rendered'>): Promise<Target> {
   const { release, rootKey } = prepared;
   const rendered = await runCli(
-    ['render', '--input', '-', '--format', 'kv', '--strict', '--owner', 'acceptance', '--root-key', rootKey, '--traefik-min-version', release.version],
+    [
+      'render',
+      '--input',
+      '-',
+      '--format',
+      'kv',
+      '--strict',
+      '--owner',
+      'acceptance',
+      '--root-key',
+      rootKey,
+      '--traefik-min-version',
+      release.version,
+    ],
     JSON.stringify(containers()),
   );
   // 0, or 1 with --strict when a workload was left out (the first case checks which); anything else
   // is a failure of its own, better named here than as a tree that never appears.
-  assert.ok(rendered.code === 0 || rendered.code === 1, `appproxy render for Traefik ${release.version} exited ${rendered.code}:\n${rendered.stderr}`);
+  assert.ok(
+    rendered.code === 0 || rendered.code === 1,
+    `appproxy render for Traefik ${release.version} exited ${rendered.code}:\n${rendered.stderr}`,
+  );
   const tree = parseKv(rendered.stdout);
   const loaded: Target = { ...prepared, rendered: { code: rendered.code, stderr: rendered.stderr, tree } };
   await store.replaceTree(rootKey, tree);
   // Wait for this run's servers, not for routers an earlier run may have left in Traefik's memory.
   const urls = backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort();
   const chatLeftOut = tooOld(release, COOKIE_PATH);
-  await waitFor(`this run's configuration in Traefik ${release.version} (${prepared.api})`, async () => {
-    const data = await waitForTree(prepared.api, store.suffix, rootKey, tree);
-    const chat = data.services?.[`acc-chat${store.suffix}`] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-    const tcp = data.tcpServices?.[`acc-tcp${store.suffix}`] as { loadBalancer?: { servers?: { address: string }[] } } | undefined;
-    const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-    const chatReady = chatLeftOut ? chat === undefined : JSON.stringify(seen) === JSON.stringify(urls);
-    return chatReady && tcp?.loadBalancer?.servers?.[0]?.address === `127.0.0.1:${tcpPort}` ? true : undefined;
-  }, WAIT_MS).catch((error: unknown) => {
-    throw new Error(`${String(error)}${prepared.own === undefined ? '' : `\nTraefik ${release.version}'s log ends:\n${prepared.own.log()}`}`);
+  await waitFor(
+    `this run's configuration in Traefik ${release.version} (${prepared.api})`,
+    async () => {
+      const data = await waitForTree(prepared.api, store.suffix, rootKey, tree);
+      const chat = data.services?.[`acc-chat${store.suffix}`] as
+        { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+      const tcp = data.tcpServices?.[`acc-tcp${store.suffix}`] as
+        { loadBalancer?: { servers?: { address: string }[] } } | undefined;
+      const seen = (chat?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+      const chatReady = chatLeftOut ? chat === undefined : JSON.stringify(seen) === JSON.stringify(urls);
+      return chatReady && tcp?.loadBalancer?.servers?.[0]?.address === `127.0.0.1:${tcpPort}` ? true : undefined;
+    },
+    WAIT_MS,
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${String(error)}${prepared.own === undefined ? '' : `\nTraefik ${release.version}'s log ends:\n${prepared.own.log()}`}`,
+    );
   });
   return loaded;
 }
@@ -258,10 +299,13 @@ before(async () => {
   // The Traefiks start, and get their trees, side by side (each older one loads the plugin with
   // Yaegi: seconds on a busy machine). Every one started is kept for `after`, even when another failed.
   const prepared = await Promise.allSettled(traefikReleases().map(prepare));
-  for (const result of prepared) if (result.status === 'fulfilled' && result.value.own !== undefined) startedTraefiks.push(result.value.own);
+  for (const result of prepared)
+    if (result.status === 'fulfilled' && result.value.own !== undefined) startedTraefiks.push(result.value.own);
   const failed = prepared.find((result) => result.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
-  const loaded = await Promise.all(prepared.map((result) => load((result as PromiseFulfilledResult<Omit<Target, 'rendered'>>).value)));
+  const loaded = await Promise.all(
+    prepared.map((result) => load((result as PromiseFulfilledResult<Omit<Target, 'rendered'>>).value)),
+  );
   for (const one of loaded) targets.set(one.release.name, one);
 });
 
@@ -283,7 +327,9 @@ function cases(name: string): void {
 
   test('acceptance: appproxy renders for this release: every workload, or, for a field the release lacks, that workload left out with its error', () => {
     const { release, rendered } = t();
-    const expected = NEWER_FIELDS.filter((newer) => tooOld(release, newer)).flatMap((newer) => newer.workloads.map((workload) => leftOutError(workload, newer)));
+    const expected = NEWER_FIELDS.filter((newer) => tooOld(release, newer)).flatMap((newer) =>
+      newer.workloads.map((workload) => leftOutError(workload, newer)),
+    );
     const lines = rendered.stderr.split('\n').filter((line) => line !== '');
     if (expected.length === 0) {
       assert.equal(rendered.code, 0, rendered.stderr);
@@ -292,21 +338,41 @@ function cases(name: string): void {
     }
     assert.equal(rendered.code, 1, '--strict: something was left out');
     assert.equal(lines.length, expected.length, `one error per workload left out, no other:\n${rendered.stderr}`);
-    for (const pattern of expected) assert.ok(lines.some((line) => pattern.test(line)), `an error matching ${pattern}:\n${rendered.stderr}`);
+    for (const pattern of expected)
+      assert.ok(
+        lines.some((line) => pattern.test(line)),
+        `an error matching ${pattern}:\n${rendered.stderr}`,
+      );
     for (const newer of NEWER_FIELDS.filter((field) => tooOld(release, field))) {
-      const written = [...rendered.tree.keys()].filter((key) => [...newer.routers, ...newer.services, ...newer.middlewares].some((resource) => key.includes(`/${resource}/`)));
-      assert.deepEqual(written, [], `nothing of ${newer.workloads.join(', ')} is written for Traefik ${release.version}`);
+      const written = [...rendered.tree.keys()].filter((key) =>
+        [...newer.routers, ...newer.services, ...newer.middlewares].some((resource) => key.includes(`/${resource}/`)),
+      );
+      assert.deepEqual(
+        written,
+        [],
+        `nothing of ${newer.workloads.join(', ')} is written for Traefik ${release.version}`,
+      );
     }
   });
 
   test('acceptance: Traefik shows every router, service and middleware enabled, with no error', async () => {
     const { release, api, rootKey, rendered } = t();
     const data = await rawData(api);
-    const ours = (map: Record<string, Record<string, unknown>> | undefined) => Object.entries(map ?? {}).filter(([resource]) => resource.endsWith(store.suffix));
-    const all = [...ours(data.routers), ...ours(data.services), ...ours(data.middlewares), ...ours(data.tcpRouters), ...ours(data.tcpServices)];
+    const ours = (map: Record<string, Record<string, unknown>> | undefined) =>
+      Object.entries(map ?? {}).filter(([resource]) => resource.endsWith(store.suffix));
+    const all = [
+      ...ours(data.routers),
+      ...ours(data.services),
+      ...ours(data.middlewares),
+      ...ours(data.tcpRouters),
+      ...ours(data.tcpServices),
+    ];
     const leftOut = NEWER_FIELDS.filter((newer) => tooOld(release, newer));
     // Nine on 3.7; on a release left without the chat and errors workloads, the three resources of each fewer.
-    assert.ok(all.length >= 9 - 3 * leftOut.length, `expected our resources, got ${all.map(([resource]) => resource).join(', ')}`);
+    assert.ok(
+      all.length >= 9 - 3 * leftOut.length,
+      `expected our resources, got ${all.map(([resource]) => resource).join(', ')}`,
+    );
     for (const [resource, info] of all) {
       assert.equal(info['status'], 'enabled', `${resource}: ${JSON.stringify(info)}`);
       assert.equal(info['error'], undefined, `${resource}: ${JSON.stringify(info['error'])}`);
@@ -316,12 +382,20 @@ function cases(name: string): void {
     const names = new Set(all.map(([resource]) => resource));
     for (const key of rendered.tree.keys()) {
       const resource = key.slice(rootKey.length + 1).split('/')[2];
-      if (resource !== undefined) assert.ok(names.has(at(resource)), `${at(resource)} (from ${key}) in Traefik ${release.version}`);
+      if (resource !== undefined)
+        assert.ok(names.has(at(resource)), `${at(resource)} (from ${key}) in Traefik ${release.version}`);
     }
     for (const newer of leftOut) {
-      for (const router of newer.routers) assert.equal(data.routers?.[at(router)], undefined, `no router ${router} in Traefik ${release.version}`);
-      for (const service of newer.services) assert.equal(data.services?.[at(service)], undefined, `no service ${service} in Traefik ${release.version}`);
-      for (const middleware of newer.middlewares) assert.equal(data.middlewares?.[at(middleware)], undefined, `no middleware ${middleware} in Traefik ${release.version}`);
+      for (const router of newer.routers)
+        assert.equal(data.routers?.[at(router)], undefined, `no router ${router} in Traefik ${release.version}`);
+      for (const service of newer.services)
+        assert.equal(data.services?.[at(service)], undefined, `no service ${service} in Traefik ${release.version}`);
+      for (const middleware of newer.middlewares)
+        assert.equal(
+          data.middlewares?.[at(middleware)],
+          undefined,
+          `no middleware ${middleware} in Traefik ${release.version}`,
+        );
     }
     if (tooOld(release, COOKIE_PATH)) return;
     const chat = data.services?.[at('acc-chat')] as { loadBalancer: { servers: { url: string }[] } };
@@ -336,7 +410,11 @@ function cases(name: string): void {
   async function assertLeftOut(newer: NewerField, path: string): Promise<void> {
     const { release, api, web } = t();
     const data = await rawData(api);
-    assert.equal(data.routers?.[at(newer.routers[0] as string)], undefined, `Traefik ${release.version} has no router of ${newer.workloads.join(', ')}`);
+    assert.equal(
+      data.routers?.[at(newer.routers[0] as string)],
+      undefined,
+      `Traefik ${release.version} has no router of ${newer.workloads.join(', ')}`,
+    );
     const refused = await get(web, path);
     assert.equal(refused.status, 404, `no route for ${path} on Traefik ${release.version}: ${refused.body}`);
     assert.equal(refused.reply, undefined, `Traefik's own 404, not a backend's: ${refused.body}`);
@@ -350,32 +428,37 @@ function cases(name: string): void {
   }
 
   const chatTitle = 'acceptance: stripPrefix reaches the backend with the prefix removed, and the sticky cookie holds';
-  test(tooOldByName(name, COOKIE_PATH) ? `${chatTitle}: not on this release (the cookie's path is ${shortRelease(fieldSince(COOKIE_PATH.field))}): the chat workload is left out, and the others stay routed` : chatTitle, async () => {
-    const { web, release: running } = t();
-    if (tooOld(running, COOKIE_PATH)) {
-      await assertLeftOut(COOKIE_PATH, '/wsk/socket.io/?EIO=4');
-      return;
-    }
-    const first = await get(web, '/wsk/socket.io/?EIO=4');
-    assert.equal(first.status, 200);
-    assert.equal(first.reply?.path, '/socket.io/?EIO=4');
-    const cookie = first.setCookie.find((value) => value.startsWith('wsk_sticky='));
-    assert.ok(cookie, `sticky cookie under its configured name; got ${JSON.stringify(first.setCookie)}`);
-    assert.match(cookie, /; Path=\/wsk/);
-    assert.match(cookie, /; HttpOnly/);
-    assert.match(cookie, /; SameSite=Lax/);
-    const value = cookie.split(';')[0] as string;
-    const seen = new Set<string>();
-    for (let index = 0; index < 20; index += 1) {
-      const next = await get(web, '/wsk/poll', { cookie: value });
-      assert.equal(next.status, 200);
-      seen.add(next.reply?.backend ?? '?');
-    }
-    assert.deepEqual([...seen], [first.reply?.backend], 'every request with the cookie reaches the same backend');
-    const without = new Set<string>();
-    for (let index = 0; index < 20; index += 1) without.add((await get(web, '/wsk/poll')).reply?.backend ?? '?');
-    assert.equal(without.size, 2, 'without the cookie, requests spread over both backends (the control)');
-  });
+  test(
+    tooOldByName(name, COOKIE_PATH)
+      ? `${chatTitle}: not on this release (the cookie's path is ${shortRelease(fieldSince(COOKIE_PATH.field))}): the chat workload is left out, and the others stay routed`
+      : chatTitle,
+    async () => {
+      const { web, release: running } = t();
+      if (tooOld(running, COOKIE_PATH)) {
+        await assertLeftOut(COOKIE_PATH, '/wsk/socket.io/?EIO=4');
+        return;
+      }
+      const first = await get(web, '/wsk/socket.io/?EIO=4');
+      assert.equal(first.status, 200);
+      assert.equal(first.reply?.path, '/socket.io/?EIO=4');
+      const cookie = first.setCookie.find((value) => value.startsWith('wsk_sticky='));
+      assert.ok(cookie, `sticky cookie under its configured name; got ${JSON.stringify(first.setCookie)}`);
+      assert.match(cookie, /; Path=\/wsk/);
+      assert.match(cookie, /; HttpOnly/);
+      assert.match(cookie, /; SameSite=Lax/);
+      const value = cookie.split(';')[0] as string;
+      const seen = new Set<string>();
+      for (let index = 0; index < 20; index += 1) {
+        const next = await get(web, '/wsk/poll', { cookie: value });
+        assert.equal(next.status, 200);
+        seen.add(next.reply?.backend ?? '?');
+      }
+      assert.deepEqual([...seen], [first.reply?.backend], 'every request with the cookie reaches the same backend');
+      const without = new Set<string>();
+      for (let index = 0; index < 20; index += 1) without.add((await get(web, '/wsk/poll')).reply?.backend ?? '?');
+      assert.equal(without.size, 2, 'without the cookie, requests spread over both backends (the control)');
+    },
+  );
 
   test('acceptance: replacePath changes the path the backend sees', async () => {
     const reply = await get(t().web, '/rp/anything?q=1');
@@ -389,8 +472,14 @@ function cases(name: string): void {
     const data = await rawData(api);
     assert.deepEqual(
       (data.middlewares?.[at('acc-stamp')] as { plugin?: unknown } | undefined)?.plugin,
-      { [testEnv.pluginKey]: { prefix: 'X-Acc', tags: 'red,green,blue', stamp: { name: 'X-Acc-Deep', value: 'from-labels' } } },
-      'the options as Traefik read them from the store (a list given in one label stays the text, as from Traefik\'s Docker provider)',
+      {
+        [testEnv.pluginKey]: {
+          prefix: 'X-Acc',
+          tags: 'red,green,blue',
+          stamp: { name: 'X-Acc-Deep', value: 'from-labels' },
+        },
+      },
+      "the options as Traefik read them from the store (a list given in one label stays the text, as from Traefik's Docker provider)",
     );
     const response = await httpGet(web, '/plg/x?q=1');
     assert.equal(response.status, 200, response.body);
@@ -413,44 +502,76 @@ function cases(name: string): void {
     assert.equal((JSON.parse(control.body) as EchoReply).headers['x-acc-prefix'], undefined);
   });
 
-  const defaultRuleTitle = 'acceptance: the automatic router takes the default rule Host(`<name>`), with Traefik\'s loop guard';
-  test(guardlessByName(name) ? `${defaultRuleTitle}: not on this release without tracing (Traefik before ${LOOP_GUARD_SINCE} installs the guard only with tracing on): routed, and a stamped request passes` : defaultRuleTitle, async () => {
-    const { web, release: running } = t();
-    const reply = await get(web, '/', { host: 'acc-default-rule' });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.reply?.backend, backends[1]?.id);
-    const hash = routerHash(at('acc-default-rule'));
-    if (compareReleases(running.version, LOOP_GUARD_SINCE) < 0) {
-      assert.equal(reply.reply?.headers['x-traefik-router'], undefined, `Traefik ${running.version} without tracing stamps nothing`);
-      const stamped = await get(web, '/', { host: 'acc-default-rule', 'x-traefik-router': hash });
-      assert.equal(stamped.status, 200, `Traefik ${running.version} has no guard to refuse the stamp 3.7 would refuse`);
-      return;
-    }
-    // The router carries Traefik's defaultRule flag, as its label providers set it: Traefik stamps the
-    // request with the router's hash and refuses one that comes back with it (a loop into itself).
-    const stamp = reply.reply?.headers['x-traefik-router'];
-    assert.equal(typeof stamp, 'string', `the denyRouterRecursion stamp; headers: ${JSON.stringify(reply.reply?.headers)}`);
-    assert.equal(stamp, hash, 'the stamp is the hash of the router\'s name (what the older releases are sent above)');
-    const looped = await get(web, '/', { host: 'acc-default-rule', 'x-traefik-router': stamp as string });
-    assert.equal(looped.status, 400, 'a request that already passed this router is refused');
-    assert.equal((await get(web, '/rp/x')).reply?.headers['x-traefik-router'], undefined, 'a router with its own rule has no such stamp (the control)');
-  });
+  const defaultRuleTitle =
+    "acceptance: the automatic router takes the default rule Host(`<name>`), with Traefik's loop guard";
+  test(
+    guardlessByName(name)
+      ? `${defaultRuleTitle}: not on this release without tracing (Traefik before ${LOOP_GUARD_SINCE} installs the guard only with tracing on): routed, and a stamped request passes`
+      : defaultRuleTitle,
+    async () => {
+      const { web, release: running } = t();
+      const reply = await get(web, '/', { host: 'acc-default-rule' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.reply?.backend, backends[1]?.id);
+      const hash = routerHash(at('acc-default-rule'));
+      if (compareReleases(running.version, LOOP_GUARD_SINCE) < 0) {
+        assert.equal(
+          reply.reply?.headers['x-traefik-router'],
+          undefined,
+          `Traefik ${running.version} without tracing stamps nothing`,
+        );
+        const stamped = await get(web, '/', { host: 'acc-default-rule', 'x-traefik-router': hash });
+        assert.equal(
+          stamped.status,
+          200,
+          `Traefik ${running.version} has no guard to refuse the stamp 3.7 would refuse`,
+        );
+        return;
+      }
+      // The router carries Traefik's defaultRule flag, as its label providers set it: Traefik stamps the
+      // request with the router's hash and refuses one that comes back with it (a loop into itself).
+      const stamp = reply.reply?.headers['x-traefik-router'];
+      assert.equal(
+        typeof stamp,
+        'string',
+        `the denyRouterRecursion stamp; headers: ${JSON.stringify(reply.reply?.headers)}`,
+      );
+      assert.equal(stamp, hash, "the stamp is the hash of the router's name (what the older releases are sent above)");
+      const looped = await get(web, '/', { host: 'acc-default-rule', 'x-traefik-router': stamp as string });
+      assert.equal(looped.status, 400, 'a request that already passed this router is refused');
+      assert.equal(
+        (await get(web, '/rp/x')).reply?.headers['x-traefik-router'],
+        undefined,
+        'a router with its own rule has no such stamp (the control)',
+      );
+    },
+  );
 
-  const errorsTitle = 'acceptance: an errors middleware with a single status in statusRewrites (418=404) rewrites that status';
-  test(tooOldByName(name, STATUS_REWRITES) ? `${errorsTitle}: not on this release (statusRewrites is ${shortRelease(fieldSince(STATUS_REWRITES.field))}): the errors workload is left out, and the others stay routed` : errorsTitle, async () => {
-    const { web, release: running } = t();
-    if (tooOld(running, STATUS_REWRITES)) {
-      await assertLeftOut(STATUS_REWRITES, '/status/418');
-      return;
-    }
-    const rewritten = await get(web, '/status/418');
-    assert.equal(rewritten.status, 404, 'the backend\'s 418 comes back as 404');
-    // Traefik fills {status} with the rewritten status.
-    assert.equal(rewritten.reply?.path, '/page/404', 'with the error page the middleware asked for, for the new status');
-    const untouched = await get(web, '/status/503');
-    assert.equal(untouched.status, 503, 'a status outside the middleware\'s range passes as it is (the control)');
-    assert.equal(untouched.reply?.path, '/status/503');
-  });
+  const errorsTitle =
+    'acceptance: an errors middleware with a single status in statusRewrites (418=404) rewrites that status';
+  test(
+    tooOldByName(name, STATUS_REWRITES)
+      ? `${errorsTitle}: not on this release (statusRewrites is ${shortRelease(fieldSince(STATUS_REWRITES.field))}): the errors workload is left out, and the others stay routed`
+      : errorsTitle,
+    async () => {
+      const { web, release: running } = t();
+      if (tooOld(running, STATUS_REWRITES)) {
+        await assertLeftOut(STATUS_REWRITES, '/status/418');
+        return;
+      }
+      const rewritten = await get(web, '/status/418');
+      assert.equal(rewritten.status, 404, "the backend's 418 comes back as 404");
+      // Traefik fills {status} with the rewritten status.
+      assert.equal(
+        rewritten.reply?.path,
+        '/page/404',
+        'with the error page the middleware asked for, for the new status',
+      );
+      const untouched = await get(web, '/status/503');
+      assert.equal(untouched.status, 503, "a status outside the middleware's range passes as it is (the control)");
+      assert.equal(untouched.reply?.path, '/status/503');
+    },
+  );
 
   test('acceptance: a TCP router forwards to its backend', async () => {
     const { tcp } = t();
@@ -480,7 +601,8 @@ const LOOP_GUARD_SINCE = '3.5.0';
 /** What Traefik's guard stamps a request with: FNV-1 64 of the router's name, in hex (denyrouterrecursion.makeHash). */
 function routerHash(routerName: string): string {
   let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(routerName, 'utf8')) hash = ((hash * 0x100000001b3n) & 0xffffffffffffffffn) ^ BigInt(byte);
+  for (const byte of Buffer.from(routerName, 'utf8'))
+    hash = ((hash * 0x100000001b3n) & 0xffffffffffffffffn) ^ BigInt(byte);
   return hash.toString(16);
 }
 
@@ -499,5 +621,5 @@ function tooOldByName(name: string, newer: NewerField): boolean {
 }
 
 for (const name of traefikReleaseNames()) {
-  describe(name === 'environment' ? 'Traefik 3.7 (the environment\'s)' : `Traefik ${name}`, () => cases(name));
+  describe(name === 'environment' ? "Traefik 3.7 (the environment's)" : `Traefik ${name}`, () => cases(name));
 }

@@ -36,7 +36,12 @@ let backend: EchoBackend;
 
 async function startRelease(release: TraefikRelease): Promise<RunningTraefik> {
   const webPort = testEnv.traefikVersions.firstPort + 10 * release.index;
-  const traefik = await startTraefik([testEnv.etcdEndpoint], webPort, webPort + 1, 'etcd', { binary: release.binary, rootKey: ROOT, logLevel: 'INFO', name: `Traefik ${release.version}` });
+  const traefik = await startTraefik([testEnv.etcdEndpoint], webPort, webPort + 1, 'etcd', {
+    binary: release.binary,
+    rootKey: ROOT,
+    logLevel: 'INFO',
+    name: `Traefik ${release.version}`,
+  });
   const started: RunningTraefik = { ...traefik, version: release.version };
   running.push(started);
   return started;
@@ -74,8 +79,14 @@ function newer(name: string): object {
   });
 }
 
-async function render(containers: readonly object[], args: readonly string[] = []): Promise<{ pairs: Map<string, string>; stderr: string }> {
-  const rendered = await runCli(['render', '--input', '-', '--format', 'kv', '--owner', 'versions', '--root-key', ROOT, ...args], JSON.stringify(containers));
+async function render(
+  containers: readonly object[],
+  args: readonly string[] = [],
+): Promise<{ pairs: Map<string, string>; stderr: string }> {
+  const rendered = await runCli(
+    ['render', '--input', '-', '--format', 'kv', '--owner', 'versions', '--root-key', ROOT, ...args],
+    JSON.stringify(containers),
+  );
   assert.equal(rendered.code, 0, rendered.stderr);
   return { pairs: parseKv(rendered.stdout), stderr: rendered.stderr };
 }
@@ -87,10 +98,14 @@ async function router(traefik: RunningTraefik, name: string): Promise<Router> {
 }
 
 async function waitEnabled(traefik: RunningTraefik, name: string): Promise<void> {
-  await waitFor(`router ${name}@etcd enabled in Traefik ${traefik.version} (${traefik.api})`, async () => {
-    const found = await router(traefik, name);
-    return found?.status === 'enabled' ? true : undefined;
-  }, WAIT_MS).catch((error: unknown) => {
+  await waitFor(
+    `router ${name}@etcd enabled in Traefik ${traefik.version} (${traefik.api})`,
+    async () => {
+      const found = await router(traefik, name);
+      return found?.status === 'enabled' ? true : undefined;
+    },
+    WAIT_MS,
+  ).catch((error: unknown) => {
     throw new Error(`${String(error)}\nTraefik ${traefik.version}'s log ends:\n${traefik.log()}`);
   });
 }
@@ -112,10 +127,17 @@ after(async () => {
 
 test('traefik versions: for the default oldest Traefik (3.0), a workload with a 3.6 field is left out with an error, and the plain one beside it is routed by every release', async () => {
   const { pairs, stderr } = await render([plain('tv-plain'), newer('tv-newer')]);
-  assert.match(stderr, /workload "tv-newer": label "appproxy\.http\.services\.tv-newer\.loadbalancer\.passivehealthcheck\.maxfailedattempts": "passiveHealthCheck" needs Traefik 3\.6 or newer \(introduced in 3\.6\)/);
+  assert.match(
+    stderr,
+    /workload "tv-newer": label "appproxy\.http\.services\.tv-newer\.loadbalancer\.passivehealthcheck\.maxfailedattempts": "passiveHealthCheck" needs Traefik 3\.6 or newer \(introduced in 3\.6\)/,
+  );
   assert.match(stderr, /--traefik-min-version/);
   assert.equal(stderr.trim().split('\n').length, 1, `one error, for tv-newer alone:\n${stderr}`);
-  assert.deepEqual([...pairs.keys()].filter((key) => /passivehealthcheck|tv-newer/i.test(key)), [], 'nothing of tv-newer is written');
+  assert.deepEqual(
+    [...pairs.keys()].filter((key) => /passivehealthcheck|tv-newer/i.test(key)),
+    [],
+    'nothing of tv-newer is written',
+  );
   await store.replaceTree(ROOT, pairs);
 
   for (const traefik of running) {
@@ -127,14 +149,23 @@ test('traefik versions: for the default oldest Traefik (3.0), a workload with a 
     const echo = JSON.parse(reply.body) as EchoReply;
     assert.equal(echo.backend, 'backend-1', `Traefik ${traefik.version} reached the backend`);
     assert.equal(echo.path, '/hello?q=1', `Traefik ${traefik.version} applied stripPrefix`);
-    assert.ok(reply.setCookie.some((cookie) => cookie.startsWith('tv-plain_sticky=')), `Traefik ${traefik.version} set the sticky cookie by its name: ${JSON.stringify(reply.setCookie)}`);
+    assert.ok(
+      reply.setCookie.some((cookie) => cookie.startsWith('tv-plain_sticky=')),
+      `Traefik ${traefik.version} set the sticky cookie by its name: ${JSON.stringify(reply.setCookie)}`,
+    );
   }
 });
 
 test('traefik versions: the control: the same labels written for 3.7 freeze the older releases (a router added in that write never appears) and 3.7 routes both', async () => {
-  const { pairs, stderr } = await render([plain('tv-plain'), newer('tv-newer'), plain('tv-later')], ['--traefik-min-version', '3.7']);
+  const { pairs, stderr } = await render(
+    [plain('tv-plain'), newer('tv-newer'), plain('tv-later')],
+    ['--traefik-min-version', '3.7'],
+  );
   assert.equal(stderr, '');
-  assert.ok([...pairs.keys()].some((key) => key.endsWith('/passiveHealthCheck/maxFailedAttempts')), 'the 3.6 field is written for 3.7');
+  assert.ok(
+    [...pairs.keys()].some((key) => key.endsWith('/passiveHealthCheck/maxFailedAttempts')),
+    'the 3.6 field is written for 3.7',
+  );
   await store.replaceTree(ROOT, pairs);
 
   const newest: RunningTraefik | undefined = running.find((candidate) => candidate.version.startsWith('3.7.'));
@@ -146,8 +177,16 @@ test('traefik versions: the control: the same labels written for 3.7 freeze the 
   const deadline = Date.now() + FROZEN_MS;
   while (Date.now() < deadline) {
     for (const traefik of older) {
-      assert.equal(await router(traefik, 'tv-later'), undefined, `Traefik ${traefik.version} applied a tree with a field it does not know?\n${traefik.log()}`);
-      assert.equal((await router(traefik, 'tv-plain'))?.status, 'enabled', `Traefik ${traefik.version} keeps its last good configuration`);
+      assert.equal(
+        await router(traefik, 'tv-later'),
+        undefined,
+        `Traefik ${traefik.version} applied a tree with a field it does not know?\n${traefik.log()}`,
+      );
+      assert.equal(
+        (await router(traefik, 'tv-plain'))?.status,
+        'enabled',
+        `Traefik ${traefik.version} keeps its last good configuration`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

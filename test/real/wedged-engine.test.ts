@@ -39,19 +39,28 @@ async function elapsed<T>(work: () => Promise<T>): Promise<{ ms: number; result:
 
 /** Waits until the daemon's /readyz says not ready for `reason`, and returns what it said. */
 function notReadyBecause(daemon: DaemonProcess, reason: RegExp, limitMs: number): Promise<string> {
-  return waitFor(`/readyz to report ${reason.source}`, async () => {
-    const response = await fetchWithin(`${daemon.url}/readyz`);
-    const body = await response.text();
-    return response.status === 503 && reason.test(body) ? body : undefined;
-  }, limitMs);
+  return waitFor(
+    `/readyz to report ${reason.source}`,
+    async () => {
+      const response = await fetchWithin(`${daemon.url}/readyz`);
+      const body = await response.text();
+      return response.status === 503 && reason.test(body) ? body : undefined;
+    },
+    limitMs,
+  );
 }
 
 /** Waits until /readyz is ready again, failing at once (with the logs) if the daemon exited. */
 function readyAgain(daemon: DaemonProcess, after: string): Promise<true> {
-  return waitFor(`/readyz to be ready again once ${after} answers`, async () => {
-    if (daemon.child.exitCode !== null) throw new Error(`appproxy exited with ${daemon.child.exitCode}:\n${daemon.logs().slice(-3000)}`);
-    return (await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined;
-  }, 30_000);
+  return waitFor(
+    `/readyz to be ready again once ${after} answers`,
+    async () => {
+      if (daemon.child.exitCode !== null)
+        throw new Error(`appproxy exited with ${daemon.child.exitCode}:\n${daemon.logs().slice(-3000)}`);
+      return (await fetchWithin(`${daemon.url}/readyz`)).status === 200 ? true : undefined;
+    },
+    30_000,
+  );
 }
 
 function rejection(result: PromiseSettledResult<unknown>): Error {
@@ -96,17 +105,35 @@ test('wedged engine: a Docker call of the product fails within its limit, naming
 test('wedged engine: the event watcher stops trusting a silent stream once pings go unanswered', async () => {
   const states: boolean[] = [];
   const engine = DockerodeEngine.fromEnv({ DOCKER_HOST: `unix://${forwarder.path}` }, 1_000);
-  const watcher = new DockerEventWatcher(engine, quiet, () => undefined, (connected) => states.push(connected), { pingIntervalMs: 200, pingLimitMs: 500 });
+  const watcher = new DockerEventWatcher(
+    engine,
+    quiet,
+    () => undefined,
+    (connected) => states.push(connected),
+    { pingIntervalMs: 200, pingLimitMs: 500 },
+  );
   watcher.start();
   try {
-    await waitFor('the event stream through the forwarder to connect', async () => (states.includes(true) ? true : undefined), 10_000);
+    await waitFor(
+      'the event stream through the forwarder to connect',
+      async () => (states.includes(true) ? true : undefined),
+      10_000,
+    );
     forwarder.wedge();
     const wedgedAt = Date.now();
-    await waitFor('the watcher to report the engine gone', async () => (states.at(-1) === false ? true : undefined), 200 + 500 + SLACK_MS);
+    await waitFor(
+      'the watcher to report the engine gone',
+      async () => (states.at(-1) === false ? true : undefined),
+      200 + 500 + SLACK_MS,
+    );
     const ms = Date.now() - wedgedAt;
     assert.ok(ms < 200 + 500 + SLACK_MS, `noticed after ${ms} ms`);
     forwarder.unwedge();
-    await waitFor('the watcher to reconnect once the engine answers again', async () => (states.at(-1) === true ? true : undefined), 15_000);
+    await waitFor(
+      'the watcher to reconnect once the engine answers again',
+      async () => (states.at(-1) === true ? true : undefined),
+      15_000,
+    );
   } finally {
     watcher.stop();
     forwarder.unwedge();
@@ -118,14 +145,22 @@ test('wedged engine: the test helpers give up within their limits and say what t
   try {
     const docker = limitDockerCalls(new Dockerode({ socketPath: forwarder.path }), 800);
     const listed = await elapsed(() => docker.listContainers({ all: true }));
-    assert.match(rejection(listed.result).message, /^GET \/containers\/json: no answer from the Docker engine within 800 ms$/);
+    assert.match(
+      rejection(listed.result).message,
+      /^GET \/containers\/json: no answer from the Docker engine within 800 ms$/,
+    );
     assert.ok(listed.ms < 800 + SLACK_MS, `docker call gave up after ${listed.ms} ms`);
 
     const fetched = await elapsed(() => fetchWithin(`http://127.0.0.1:${silentPort}/api/rawdata`, {}, 700));
-    assert.equal(rejection(fetched.result).message, `GET http://127.0.0.1:${silentPort}/api/rawdata: no answer within 700 ms`);
+    assert.equal(
+      rejection(fetched.result).message,
+      `GET http://127.0.0.1:${silentPort}/api/rawdata: no answer within 700 ms`,
+    );
     assert.ok(fetched.ms < 700 + SLACK_MS, `fetch gave up after ${fetched.ms} ms`);
 
-    const waited = await elapsed(() => waitFor('a router that never comes', () => new Promise<undefined>(() => undefined), 600));
+    const waited = await elapsed(() =>
+      waitFor('a router that never comes', () => new Promise<undefined>(() => undefined), 600),
+    );
     assert.match(rejection(waited.result).message, /a router that never comes/);
     assert.ok(waited.ms < 600 + 1_000 + SLACK_MS, `waitFor gave up after ${waited.ms} ms`);
 
@@ -140,13 +175,25 @@ test('wedged engine: render exits 3 within its limit and says which call got no 
   forwarder.wedge();
   try {
     const { ms, result } = await elapsed(() =>
-      within('appproxy render to exit', 30_000, runCli(['render', '--docker-timeout-seconds', '1'], undefined, { ...process.env, DOCKER_HOST: `unix://${forwarder.path}` })),
+      within(
+        'appproxy render to exit',
+        30_000,
+        runCli(['render', '--docker-timeout-seconds', '1'], undefined, {
+          ...process.env,
+          DOCKER_HOST: `unix://${forwarder.path}`,
+        }),
+      ),
     );
     assert.equal(result.status, 'fulfilled');
-    const { code, stdout, stderr } = (result as PromiseFulfilledResult<{ code: number | null; stdout: string; stderr: string }>).value;
+    const { code, stdout, stderr } = (
+      result as PromiseFulfilledResult<{ code: number | null; stdout: string; stderr: string }>
+    ).value;
     assert.equal(code, 3, stderr);
     assert.equal(stdout, '', 'nothing rendered: a partial rendering would look complete');
-    assert.match(stderr, /appproxy render: Docker API: .* failed: GET \/\S+: no answer from the Docker engine within 1000 ms/);
+    assert.match(
+      stderr,
+      /appproxy render: Docker API: .* failed: GET \/\S+: no answer from the Docker engine within 1000 ms/,
+    );
     assert.match(stderr, /--docker-timeout-seconds/);
     assert.ok(ms < 1_000 + 10_000, `render took ${ms} ms`);
   } finally {
@@ -171,7 +218,11 @@ test('wedged engine: the daemon keeps serving /livez, reports Docker unreachable
     const live = await fetchWithin(`${daemon.url}/livez`);
     assert.equal(live.status, 200, '/livez answers while Docker does not');
     assert.equal(await daemon.metric('appproxy_dependency_up{dependency="docker"}'), 0);
-    await waitFor('a log line naming the call and the limit', async () => (/no answer from the Docker engine within (2000|5000) ms/.test(daemon.logs()) ? true : undefined), 15_000);
+    await waitFor(
+      'a log line naming the call and the limit',
+      async () => (/no answer from the Docker engine within (2000|5000) ms/.test(daemon.logs()) ? true : undefined),
+      15_000,
+    );
   } finally {
     forwarder.unwedge();
   }
@@ -186,7 +237,16 @@ test('wedged etcd: the daemon reports etcd unreachable on /readyz and in a metri
     const daemon = await startDaemon({
       owner: 'wedge-etcd-test',
       port: 19192,
-      args: ['--root-key', 'apx-wedge-etcd', '--etcd-endpoints', etcdForwarder.path, '--etcd-timeout-seconds', '2', '--lease-seconds', '10'],
+      args: [
+        '--root-key',
+        'apx-wedge-etcd',
+        '--etcd-endpoints',
+        etcdForwarder.path,
+        '--etcd-timeout-seconds',
+        '2',
+        '--lease-seconds',
+        '10',
+      ],
     });
     daemons.push(daemon);
     etcdForwarder.wedge();

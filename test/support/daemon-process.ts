@@ -18,15 +18,42 @@ export interface DaemonProcess {
 }
 
 /** Flags that point `appproxy run` at the test environment's store of this run (APPPROXY_TEST_STORE). */
-export const STORE_ARGS: readonly string[] = TEST_STORE === 'redis' ? ['--store', 'redis', '--redis-url', testEnv.redisUrl] : ['--etcd-endpoints', testEnv.etcdEndpoint];
+export const STORE_ARGS: readonly string[] =
+  TEST_STORE === 'redis'
+    ? ['--store', 'redis', '--redis-url', testEnv.redisUrl]
+    : ['--etcd-endpoints', testEnv.etcdEndpoint];
 
 /** Starts `appproxy run` against the test environment and waits until /readyz says ready. */
-export async function startDaemon(options: { owner: string; port: number; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean }): Promise<DaemonProcess> {
+export async function startDaemon(options: {
+  owner: string;
+  port: number;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  waitReady?: boolean;
+}): Promise<DaemonProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   const child = spawn(
     process.execPath,
-    [cli, 'run', ...STORE_ARGS, '--owner', options.owner, '--listen', `127.0.0.1:${options.port}`, '--lease-seconds', '3', '--resync-seconds', '30', '--log-level', 'debug', ...(options.args ?? [])],
-    { env: { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      cli,
+      'run',
+      ...STORE_ARGS,
+      '--owner',
+      options.owner,
+      '--listen',
+      `127.0.0.1:${options.port}`,
+      '--lease-seconds',
+      '3',
+      '--resync-seconds',
+      '30',
+      '--log-level',
+      'debug',
+      ...(options.args ?? []),
+    ],
+    {
+      env: { ...process.env, DOCKER_HOST: `unix://${testEnv.dockerSocket}`, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -39,7 +66,9 @@ export async function startDaemon(options: { owner: string; port: number; args?:
     logs: () => output,
     async metric(name) {
       const text = await (await fetchWithin(`${url}/metrics`)).text();
-      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
+      const line = text
+        .split('\n')
+        .find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
       return line === undefined ? 0 : Number(line.split(' ').pop());
     },
     async kill(signal) {
@@ -56,15 +85,21 @@ export async function startDaemon(options: { owner: string; port: number; args?:
   };
   if (options.waitReady !== false) {
     try {
-      await waitFor(`appproxy ${options.owner} ready`, async () => {
-        if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
-        const response = await fetchWithin(`${url}/readyz`).catch(() => undefined);
-        return response?.status === 200 ? true : undefined;
-      }, 20_000);
+      await waitFor(
+        `appproxy ${options.owner} ready`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`appproxy exited with ${child.exitCode}:\n${output}`);
+          const response = await fetchWithin(`${url}/readyz`).catch(() => undefined);
+          return response?.status === 200 ? true : undefined;
+        },
+        20_000,
+      );
     } catch (error) {
       // The caller never gets a handle to stop it: stop it here, and say what it was doing.
       await daemon.kill('SIGKILL').catch(() => undefined);
-      throw new Error(`${(error as Error).message}\nappproxy ${options.owner} logged:\n${output.slice(-4000)}`, { cause: error });
+      throw new Error(`${(error as Error).message}\nappproxy ${options.owner} logged:\n${output.slice(-4000)}`, {
+        cause: error,
+      });
     }
   }
   return daemon;

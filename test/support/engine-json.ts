@@ -30,12 +30,22 @@ export function containerJson(spec: ContainerSpec): ContainerInspect {
   return {
     Id: idOf(spec.name),
     Name: `/${spec.name}`,
-    State: { Status: spec.status ?? 'running', ...(spec.health === undefined ? {} : { Health: { Status: spec.health } }) },
+    State: {
+      Status: spec.status ?? 'running',
+      ...(spec.health === undefined ? {} : { Health: { Status: spec.health } }),
+    },
     Config: { Labels: spec.labels ?? {} },
     HostConfig: { NetworkMode: networkMode },
     NetworkSettings: {
-      Ports: Object.fromEntries(Object.entries(spec.ports ?? {}).map(([port, hostPorts]) => [port, hostPorts.length === 0 ? null : hostPorts.map((hostPort) => ({ HostIp: '0.0.0.0', HostPort: hostPort }))])),
-      Networks: Object.fromEntries(Object.entries(networks).map(([name, ip]) => [name, { NetworkID: idOf(`network ${name}`), IPAddress: ip }])),
+      Ports: Object.fromEntries(
+        Object.entries(spec.ports ?? {}).map(([port, hostPorts]) => [
+          port,
+          hostPorts.length === 0 ? null : hostPorts.map((hostPort) => ({ HostIp: '0.0.0.0', HostPort: hostPort })),
+        ]),
+      ),
+      Networks: Object.fromEntries(
+        Object.entries(networks).map(([name, ip]) => [name, { NetworkID: idOf(`network ${name}`), IPAddress: ip }]),
+      ),
     },
   };
 }
@@ -44,7 +54,8 @@ export function containerJson(spec: ContainerSpec): ContainerInspect {
 export function summaryOf(inspect: ContainerInspect): ContainerSummary {
   const state = inspect.State?.Status ?? '';
   const health = inspect.State?.Health?.Status;
-  const healthText = health === undefined || health === null ? '' : health === 'starting' ? ' (health: starting)' : ` (${health})`;
+  const healthText =
+    health === undefined || health === null ? '' : health === 'starting' ? ' (health: starting)' : ` (${health})`;
   return {
     Id: inspect.Id,
     Names: [inspect.Name ?? ''],

@@ -97,7 +97,12 @@ function nodes(): TestNode[] {
   const runDir = conf.get('RUN_DIR');
   return Array.from({ length: count }, (_, index) => {
     const [name = '', address = ''] = conf.get(`NODE${index + 1}`).split(' ');
-    return Object.freeze({ name, address, dockerSocket: `${runDir}/node${index + 1}/docker.sock`, dockerPidFile: `${runDir}/node${index + 1}/docker.pid` });
+    return Object.freeze({
+      name,
+      address,
+      dockerSocket: `${runDir}/node${index + 1}/docker.sock`,
+      dockerPidFile: `${runDir}/node${index + 1}/docker.pid`,
+    });
   });
 }
 
@@ -105,7 +110,8 @@ const testNodes = Object.freeze(nodes());
 
 function first(list: readonly TestNode[]): TestNode {
   const node = list[0];
-  if (node === undefined) throw new Error('scripts/lib/test-env.conf: NODES (or TEST_NODES) is 0; the tests need at least one engine');
+  if (node === undefined)
+    throw new Error('scripts/lib/test-env.conf: NODES (or TEST_NODES) is 0; the tests need at least one engine');
   return node;
 }
 
@@ -129,7 +135,12 @@ export const testEnv: TestEnv = Object.freeze({
   pluginModule: conf.get('PLUGIN_MODULE'),
   stateDir: conf.get('STATE_DIR'),
   traefikVersions: Object.freeze({
-    versions: Object.freeze(conf.get('TRAEFIK_VERSIONS').split(' ').filter((version) => version !== '')),
+    versions: Object.freeze(
+      conf
+        .get('TRAEFIK_VERSIONS')
+        .split(' ')
+        .filter((version) => version !== ''),
+    ),
     dir: conf.get('TRAEFIK_VERSIONS_DIR'),
     firstPort: Number(conf.get('TRAEFIK_VERSIONS_PORT')),
   }),
@@ -152,11 +163,16 @@ function describeError(error: unknown): string {
 }
 
 /** GET over HTTP; resolves with status and body, or rejects on a connection error or timeout. */
-function httpGet(options: { url?: string; socketPath?: string; path?: string }): Promise<{ status: number; body: string }> {
+function httpGet(options: {
+  url?: string;
+  socketPath?: string;
+  path?: string;
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = options.url === undefined
-      ? request({ socketPath: options.socketPath, path: options.path, method: 'GET', timeout: TIMEOUT_MS })
-      : request(options.url, { method: 'GET', timeout: TIMEOUT_MS });
+    const req =
+      options.url === undefined
+        ? request({ socketPath: options.socketPath, path: options.path, method: 'GET', timeout: TIMEOUT_MS })
+        : request(options.url, { method: 'GET', timeout: TIMEOUT_MS });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.on('response', (res) => {

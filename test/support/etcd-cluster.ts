@@ -23,7 +23,11 @@ export class EtcdCluster {
   #started = false;
 
   constructor(firstClientPort: number, firstPeerPort: number) {
-    this.members = [0, 1, 2].map((index) => ({ name: `m${index}`, client: `127.0.0.1:${firstClientPort + index}`, peer: `127.0.0.1:${firstPeerPort + index}` }));
+    this.members = [0, 1, 2].map((index) => ({
+      name: `m${index}`,
+      client: `127.0.0.1:${firstClientPort + index}`,
+      peer: `127.0.0.1:${firstPeerPort + index}`,
+    }));
   }
 
   get endpoints(): string[] {
@@ -59,16 +63,36 @@ export class EtcdCluster {
   }
 
   async waitHealthy(members: readonly Member[]): Promise<void> {
-    await waitFor('etcd cluster members healthy', async () => {
-      const healthy = await Promise.all(members.map(async (member) => (await fetchWithin(`http://${member.client}/health`).then((r) => r.json() as Promise<{ health: string }>).catch(() => undefined))?.health === 'true'));
-      return healthy.every(Boolean) ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      'etcd cluster members healthy',
+      async () => {
+        const healthy = await Promise.all(
+          members.map(
+            async (member) =>
+              (
+                await fetchWithin(`http://${member.client}/health`)
+                  .then((r) => r.json() as Promise<{ health: string }>)
+                  .catch(() => undefined)
+              )?.health === 'true',
+          ),
+        );
+        return healthy.every(Boolean) ? true : undefined;
+      },
+      30_000,
+    );
   }
 
   /** The member that is leader now (from etcdctl's endpoint status). */
   leader(): Member {
-    const output = execFileSync('etcdctl', [`--endpoints=${this.endpoints.join(',')}`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8', timeout: 15_000 });
-    const statuses = JSON.parse(output) as { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[];
+    const output = execFileSync(
+      'etcdctl',
+      [`--endpoints=${this.endpoints.join(',')}`, 'endpoint', 'status', '-w', 'json'],
+      { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8', timeout: 15_000 },
+    );
+    const statuses = JSON.parse(output) as {
+      Endpoint: string;
+      Status: { header: { member_id: number }; leader: number };
+    }[];
     const leader = statuses.find((status) => status.Status.header.member_id === status.Status.leader);
     const member = this.members.find((m) => leader !== undefined && leader.Endpoint.endsWith(m.client));
     if (member === undefined) throw new Error(`no leader in ${output}`);
@@ -145,7 +169,9 @@ export async function startTraefik(
   let workdir: string | undefined;
   if (options.localPlugin === true) {
     workdir = mkdtempSync(join(tmpdir(), 'appproxy-traefik-'));
-    cpSync(new URL('../fixtures/traefik-plugins', import.meta.url).pathname, join(workdir, 'plugins-local'), { recursive: true });
+    cpSync(new URL('../fixtures/traefik-plugins', import.meta.url).pathname, join(workdir, 'plugins-local'), {
+      recursive: true,
+    });
     // No --experimental.abortOnPluginFailure: Traefik 3.0 has no such option and would refuse to
     // start. A plugin that fails to load shows instead as its middlewares' error in the API.
     extra.push(`--experimental.localPlugins.${testEnv.pluginKey}.moduleName=${testEnv.pluginModule}`);
@@ -178,10 +204,14 @@ export async function startTraefik(
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const api = `http://127.0.0.1:${apiPort}`;
-  await waitFor(`${name}: its API on ${api}`, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${log}`);
-    return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
-  }, 30_000).catch((error: unknown) => {
+  await waitFor(
+    `${name}: its API on ${api}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${log}`);
+      return (await fetchWithin(`${api}/api/rawdata`).catch(() => undefined))?.ok ? true : undefined;
+    },
+    30_000,
+  ).catch((error: unknown) => {
     // The caller gets no handle to stop it with: a Traefik that never answered must not outlive the test.
     child.kill('SIGKILL');
     throw error;

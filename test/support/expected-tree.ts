@@ -2,7 +2,11 @@
 // tests: the whole, non-incremental translation of the workloads as one owner writes it.
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import {
+  compileTranslateOptions,
+  type CompiledTranslateOptions,
+  defaultTranslateOptions,
+} from '../../src/core/translate/translate-options.ts';
 import type { Workload } from '../../src/core/workload.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { MemoryStore } from './memory-store.ts';
@@ -19,7 +23,12 @@ function sorted(tree: Record<string, string>): Record<string, string> {
 }
 
 /** The root marker and every key of the translation; the placeholder when there is nothing else. */
-export function expectedTree(workloads: readonly Workload[], compiled: CompiledTranslateOptions, ownerId: string, rootKey = 'traefik'): Record<string, string> {
+export function expectedTree(
+  workloads: readonly Workload[],
+  compiled: CompiledTranslateOptions,
+  ownerId: string,
+  rootKey = 'traefik',
+): Record<string, string> {
   const build = buildConfiguration(workloads, compiled);
   const pairs = configurationToKeyValues(build.configuration, build.servers, { rootKey, ownerId });
   const tree: Record<string, string> = { [rootKey]: 'appproxy' };
@@ -30,5 +39,7 @@ export function expectedTree(workloads: readonly Workload[], compiled: CompiledT
 
 /** What the store holds under the root (the marker and `<root>/...`; not `<root>_other`). */
 export function rootTree(store: MemoryStore, rootKey = 'traefik'): Record<string, string> {
-  return Object.fromEntries(Object.entries(store.tree(rootKey)).filter(([key]) => key === rootKey || key.startsWith(`${rootKey}/`)));
+  return Object.fromEntries(
+    Object.entries(store.tree(rootKey)).filter(([key]) => key === rootKey || key.startsWith(`${rootKey}/`)),
+  );
 }

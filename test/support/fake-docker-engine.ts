@@ -1,7 +1,16 @@
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
 import { limitCall } from '../../src/docker/docker-call-limit.ts';
 import type { CallOptions, DockerEngine, EventStream, EventSubscription } from '../../src/docker/docker-engine.ts';
-import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, NetworkSummary, SwarmNode, SwarmService, SwarmTask } from '../../src/docker/inspect-types.ts';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  EngineEvent,
+  EngineInfo,
+  NetworkSummary,
+  SwarmNode,
+  SwarmService,
+  SwarmTask,
+} from '../../src/docker/inspect-types.ts';
 import { summaryOf } from './engine-json.ts';
 
 type Call = keyof DockerEngine;
@@ -86,7 +95,17 @@ export class FakeDockerEngine implements DockerEngine {
   }
 
   /** Makes the engine a Swarm manager with these objects; `undefined` makes it a plain engine. */
-  setSwarm(swarm: { clusterId: string; services?: SwarmService[]; tasks?: SwarmTask[]; networks?: NetworkSummary[]; nodes?: SwarmNode[] } | undefined): void {
+  setSwarm(
+    swarm:
+      | {
+          clusterId: string;
+          services?: SwarmService[];
+          tasks?: SwarmTask[];
+          networks?: NetworkSummary[];
+          nodes?: SwarmNode[];
+        }
+      | undefined,
+  ): void {
     this.#swarm = swarm === undefined ? undefined : { services: [], tasks: [], networks: [], nodes: [], ...swarm };
   }
 
@@ -109,7 +128,8 @@ export class FakeDockerEngine implements DockerEngine {
 
   /** Sends an event to every open stream that asked for its type. */
   emit(event: EngineEvent): void {
-    for (const { subscription } of this.#streams) if (subscription.types.includes(event.Type ?? '')) subscription.onEvent(event);
+    for (const { subscription } of this.#streams)
+      if (subscription.types.includes(event.Type ?? '')) subscription.onEvent(event);
   }
 
   /** Sends a line that is not JSON, as a broken proxy might. */
@@ -129,11 +149,17 @@ export class FakeDockerEngine implements DockerEngine {
   }
 
   info(options?: CallOptions): Promise<EngineInfo> {
-    return this.#answer('info', undefined, options, () => (this.#swarm === undefined ? { Swarm: { ControlAvailable: false } } : { Swarm: { ControlAvailable: true, Cluster: { ID: this.#swarm.clusterId } } }));
+    return this.#answer('info', undefined, options, () =>
+      this.#swarm === undefined
+        ? { Swarm: { ControlAvailable: false } }
+        : { Swarm: { ControlAvailable: true, Cluster: { ID: this.#swarm.clusterId } } },
+    );
   }
 
   listContainers(options?: CallOptions): Promise<ContainerSummary[]> {
-    return this.#answer('listContainers', undefined, options, () => [...this.#containers.values()].filter((known) => known.listed).map((known) => summaryOf(known.inspect)));
+    return this.#answer('listContainers', undefined, options, () =>
+      [...this.#containers.values()].filter((known) => known.listed).map((known) => summaryOf(known.inspect)),
+    );
   }
 
   inspectContainer(idOrName: string, options?: CallOptions): Promise<ContainerInspect | undefined> {
@@ -145,7 +171,9 @@ export class FakeDockerEngine implements DockerEngine {
   }
 
   listRunningTasks(options?: CallOptions): Promise<SwarmTask[]> {
-    return this.#answer('listRunningTasks', undefined, options, () => this.#manager().tasks.filter((task) => task.DesiredState === 'running'));
+    return this.#answer('listRunningTasks', undefined, options, () =>
+      this.#manager().tasks.filter((task) => task.DesiredState === 'running'),
+    );
   }
 
   listSwarmNetworks(options?: CallOptions): Promise<NetworkSummary[]> {
@@ -188,7 +216,12 @@ export class FakeDockerEngine implements DockerEngine {
   }
 
   /** One call as the adapter makes it: recorded, held to its limit, its failure a DockerApiError naming it. */
-  async #answer<T>(call: Call, argument: string | undefined, options: CallOptions | undefined, compute: () => T): Promise<T> {
+  async #answer<T>(
+    call: Call,
+    argument: string | undefined,
+    options: CallOptions | undefined,
+    compute: () => T,
+  ): Promise<T> {
     this.calls.push(argument === undefined ? call : `${call} ${argument}`);
     const { operation, path } = CALLS[call];
     const limitMs = Math.min(options?.limitMs ?? this.#limitMs, this.#limitMs);
@@ -197,7 +230,10 @@ export class FakeDockerEngine implements DockerEngine {
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
     try {
       return await limitCall(path.replace('{id}', argument ?? ''), limitMs, async (signal) => {
-        if (fault === 'no answer') await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+        if (fault === 'no answer')
+          await new Promise((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason as Error)),
+          );
         if (fault !== undefined) throw fault;
         // Never at once, even when `answerMs` is 0: a real answer arrives in a later turn of the event loop.
         await new Promise((resolve) => setTimeout(resolve, this.#answerMs));

@@ -6,7 +6,11 @@ import type { Etcd3 } from 'etcd3';
 import type { TestStore } from './test-store.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions, type CompiledTranslateOptions, defaultTranslateOptions } from '../../src/core/translate/translate-options.ts';
+import {
+  compileTranslateOptions,
+  type CompiledTranslateOptions,
+  defaultTranslateOptions,
+} from '../../src/core/translate/translate-options.ts';
 import { DockerEngineSource } from '../../src/docker/docker-source.ts';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.ts';
 import { PLACEHOLDER_RESOURCE } from '../../src/sync/key-layout.ts';
@@ -18,19 +22,33 @@ export const FAULT_LABEL = 'appproxy-fault-test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates (does not start) a busybox web server that answers its own name on a Host route; `extra` adds or overrides labels. */
-export async function createWeb(docker: Dockerode, name: string, extra: Record<string, string> = {}, hostConfig: Dockerode.HostConfig = {}): Promise<Dockerode.Container> {
+export async function createWeb(
+  docker: Dockerode,
+  name: string,
+  extra: Record<string, string> = {},
+  hostConfig: Dockerode.HostConfig = {},
+): Promise<Dockerode.Container> {
   return docker.createContainer({
     name,
     Image: testEnv.busyboxImage,
     Cmd: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p 80 -h /www`],
-    Labels: { [FAULT_LABEL]: 'true', 'appproxy.enable': 'true', [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)`, ...extra },
+    Labels: {
+      [FAULT_LABEL]: 'true',
+      'appproxy.enable': 'true',
+      [`appproxy.http.routers.${name}.rule`]: `Host(\`${name}\`)`,
+      ...extra,
+    },
     ExposedPorts: { '80/tcp': {} },
     StopSignal: 'SIGKILL',
     HostConfig: hostConfig,
   });
 }
 
-export async function startWeb(docker: Dockerode, name: string, extra: Record<string, string> = {}): Promise<Dockerode.Container> {
+export async function startWeb(
+  docker: Dockerode,
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<Dockerode.Container> {
   const container = await createWeb(docker, name, extra);
   await container.start();
   return container;
@@ -72,7 +90,8 @@ export class StablePoller {
           (error: Error) => ({ status: error.message, body: '' }),
         );
         this.requests += 1;
-        if (reply.status !== 200 || reply.body.trim() !== host) this.failures.push({ host, atMs: Math.round(performance.now() - this.#start), status: reply.status });
+        if (reply.status !== 200 || reply.body.trim() !== host)
+          this.failures.push({ host, atMs: Math.round(performance.now() - this.#start), status: reply.status });
         await sleep(10);
       }
     })();
@@ -81,7 +100,11 @@ export class StablePoller {
   async stop(): Promise<{ requests: number; failed: number; firstFailures: string[] }> {
     this.#running = false;
     await this.#done;
-    return { requests: this.requests, failed: this.failures.length, firstFailures: this.failures.slice(0, 5).map((f) => `${f.host} at ${f.atMs} ms: ${f.status}`) };
+    return {
+      requests: this.requests,
+      failed: this.failures.length,
+      firstFailures: this.failures.slice(0, 5).map((f) => `${f.host} at ${f.atMs} ms: ${f.status}`),
+    };
   }
 }
 
@@ -98,7 +121,11 @@ export class Churn {
   #running = true;
   readonly #done: Promise<void>;
 
-  constructor(docker: Dockerode, prefix: string, options: { keep?: number; intervalMs?: number; labels?: (name: string) => Record<string, string> } = {}) {
+  constructor(
+    docker: Dockerode,
+    prefix: string,
+    options: { keep?: number; intervalMs?: number; labels?: (name: string) => Record<string, string> } = {},
+  ) {
     const keep = options.keep ?? 3;
     this.#done = (async () => {
       for (let index = 0; this.#running; index += 1) {
@@ -149,12 +176,20 @@ function compiledFor(constraints: string): CompiledTranslateOptions {
  * owner (their shared resources agree, their servers differ), plus the root marker; the placeholder
  * when nothing is routed.
  */
-export async function desiredTree(docker: Dockerode, owners: readonly Owner[], rootKey = 'traefik'): Promise<Map<string, string>> {
+export async function desiredTree(
+  docker: Dockerode,
+  owners: readonly Owner[],
+  rootKey = 'traefik',
+): Promise<Map<string, string>> {
   const workloads = await new DockerEngineSource(new DockerodeEngine(docker, TEST_DOCKER_LIMIT_MS)).listWorkloads();
   const tree = new Map<string, string>([[rootKey, 'appproxy']]);
   for (const { owner, constraints } of owners) {
     const build = buildConfiguration(workloads, compiledFor(constraints ?? ''));
-    for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, { rootKey, ownerId: owner })) tree.set(key, value);
+    for (const [key, value] of configurationToKeyValues(build.configuration, build.servers, {
+      rootKey,
+      ownerId: owner,
+    }))
+      tree.set(key, value);
   }
   if (tree.size === 1) tree.set(`${rootKey}/${PLACEHOLDER_RESOURCE}/loadBalancer/passHostHeader`, 'true');
   return tree;
@@ -170,7 +205,9 @@ export async function etcdTree(etcd: Etcd3, rootKey = 'traefik'): Promise<Map<st
 
 export function treeDifference(want: ReadonlyMap<string, string>, have: ReadonlyMap<string, string>): string[] {
   const lines: string[] = [];
-  for (const [key, value] of want) if (have.get(key) !== value) lines.push(`missing or different: ${key}=${value} (etcd: ${have.get(key) ?? 'absent'})`);
+  for (const [key, value] of want)
+    if (have.get(key) !== value)
+      lines.push(`missing or different: ${key}=${value} (etcd: ${have.get(key) ?? 'absent'})`);
   for (const [key, value] of have) if (!want.has(key)) lines.push(`unexpected: ${key}=${value}`);
   return lines;
 }
@@ -190,14 +227,23 @@ export async function storeTree(store: TestStore, rootKey = 'traefik'): Promise<
 export async function waitConverged(
   store: Etcd3 | (() => Promise<Map<string, string>>),
   docker: Dockerode,
-  options: { owners: readonly Owner[]; since: number; web: string; hosts: () => Promise<readonly string[]>; timeoutMs?: number },
+  options: {
+    owners: readonly Owner[];
+    since: number;
+    web: string;
+    hosts: () => Promise<readonly string[]>;
+    timeoutMs?: number;
+  },
 ): Promise<{ converged: boolean; etcdMs: number; traefikMs: number; difference: string[]; unserved: string[] }> {
   const deadline = performance.now() + (options.timeoutMs ?? 60_000);
   let difference: string[] = ['not checked yet'];
   let etcdMs = Number.NaN;
   while (performance.now() < deadline) {
     const read = typeof store === 'function' ? store() : etcdTree(store);
-    const [want, have] = await Promise.all([desiredTree(docker, options.owners).catch(() => undefined), read.catch(() => undefined)]);
+    const [want, have] = await Promise.all([
+      desiredTree(docker, options.owners).catch(() => undefined),
+      read.catch(() => undefined),
+    ]);
     if (want !== undefined && have !== undefined) {
       difference = treeDifference(want, have);
       if (difference.length === 0) {
@@ -209,10 +255,18 @@ export async function waitConverged(
   }
   let unserved = [...(await options.hosts())];
   while (unserved.length > 0 && performance.now() < deadline + 30_000) {
-    const results = await Promise.all(unserved.map(async (host) => ((await answers(options.web, host)) ? undefined : host)));
+    const results = await Promise.all(
+      unserved.map(async (host) => ((await answers(options.web, host)) ? undefined : host)),
+    );
     unserved = results.filter((host): host is string => host !== undefined);
     if (unserved.length > 0) await sleep(50);
   }
   const traefikMs = Math.round(performance.now() - options.since);
-  return { converged: difference.length === 0 && unserved.length === 0, etcdMs, traefikMs, difference: difference.slice(0, 10), unserved };
+  return {
+    converged: difference.length === 0 && unserved.length === 0,
+    etcdMs,
+    traefikMs,
+    difference: difference.slice(0, 10),
+    unserved,
+  };
 }

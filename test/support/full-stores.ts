@@ -56,10 +56,20 @@ export class SmallEtcd {
   }
 
   async started(): Promise<void> {
-    await waitFor(`etcd at ${this.endpoint} healthy`, async () => {
-      if (this.#child.exitCode !== null) throw new Error(`etcd exited with ${this.#child.exitCode}`);
-      return (await fetchWithin(`http://${this.endpoint}/health`).then((r) => r.json() as Promise<{ health: string }>).catch(() => undefined))?.health === 'true' ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      `etcd at ${this.endpoint} healthy`,
+      async () => {
+        if (this.#child.exitCode !== null) throw new Error(`etcd exited with ${this.#child.exitCode}`);
+        return (
+          await fetchWithin(`http://${this.endpoint}/health`)
+            .then((r) => r.json() as Promise<{ health: string }>)
+            .catch(() => undefined)
+        )?.health === 'true'
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
   }
 
   client(): Etcd3 {
@@ -76,11 +86,16 @@ export class SmallEtcd {
         throw error;
       }
     }
-    throw new Error(`etcd at ${this.endpoint} took ${MAX_FILLER_WRITES} values of ${FILLER_BYTES} bytes without raising NOSPACE`);
+    throw new Error(
+      `etcd at ${this.endpoint} took ${MAX_FILLER_WRITES} values of ${FILLER_BYTES} bytes without raising NOSPACE`,
+    );
   }
 
   async etcdctl(...args: string[]): Promise<string> {
-    const { stdout } = await run('etcdctl', [`--endpoints=${this.endpoint}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 });
+    const { stdout } = await run('etcdctl', [`--endpoints=${this.endpoint}`, ...args], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      timeout: 30_000,
+    });
     return stdout;
   }
 
@@ -91,7 +106,9 @@ export class SmallEtcd {
   /** What etcd's maintenance guide says to do: delete, compact, defragment, disarm the alarm. */
   async free(prefix: string): Promise<void> {
     await this.etcdctl('del', '--prefix', prefix);
-    const status = JSON.parse(await this.etcdctl('endpoint', 'status', '-w', 'json')) as { Status: { header: { revision: number } } }[];
+    const status = JSON.parse(await this.etcdctl('endpoint', 'status', '-w', 'json')) as {
+      Status: { header: { revision: number } };
+    }[];
     await this.etcdctl('compaction', String(status[0]?.Status.header.revision));
     await this.etcdctl('defrag');
     await this.etcdctl('alarm', 'disarm');
@@ -116,7 +133,22 @@ export class SmallRedis {
     this.url = `redis://${this.endpoint}`;
     this.#child = spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--maxmemory', maxmemory, '--maxmemory-policy', 'noeviction', '--notify-keyspace-events', 'KEA', '--save', '', '--appendonly', 'no'],
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--maxmemory',
+        maxmemory,
+        '--maxmemory-policy',
+        'noeviction',
+        '--notify-keyspace-events',
+        'KEA',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
       { stdio: 'ignore' },
     );
   }
@@ -131,10 +163,18 @@ export class SmallRedis {
   }
 
   async started(): Promise<void> {
-    await waitFor(`redis at ${this.endpoint} answering`, async () => {
-      if (this.#child.exitCode !== null) throw new Error(`redis-server exited with ${this.#child.exitCode}`);
-      return (await this.client().ping().catch(() => undefined)) === 'PONG' ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      `redis at ${this.endpoint} answering`,
+      async () => {
+        if (this.#child.exitCode !== null) throw new Error(`redis-server exited with ${this.#child.exitCode}`);
+        return (await this.client()
+          .ping()
+          .catch(() => undefined)) === 'PONG'
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
   }
 
   /**
@@ -146,7 +186,8 @@ export class SmallRedis {
     let index = 0;
     for (const bytes of [FILLER_BYTES, 64 * 1024, 1024, 64]) {
       for (;;) {
-        if (index >= MAX_FILLER_WRITES * 20) throw new Error(`redis at ${this.endpoint} took ${index} values without refusing a 64-byte one (OOM)`);
+        if (index >= MAX_FILLER_WRITES * 20)
+          throw new Error(`redis at ${this.endpoint} took ${index} values without refusing a 64-byte one (OOM)`);
         try {
           await this.client().set(`${prefix}${index}`, randomBytes(bytes));
           index += 1;

@@ -43,29 +43,44 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
     });
 
     test(`${name}: a transaction applies all its operations at one revision; load reads them at it`, async () => {
-      const first = await store.kv.apply({ operations: [put(`${prefix}a`, '1'), put(`${prefix}b`, '2')], guards: [] }, '0');
+      const first = await store.kv.apply(
+        { operations: [put(`${prefix}a`, '1'), put(`${prefix}b`, '2')], guards: [] },
+        '0',
+      );
       assert.equal(first.applied, true);
       const snapshot = await store.kv.load([{ key: prefix, prefix: true }]);
       assert.ok(snapshot.revision >= first.revision);
-      assert.deepEqual(
-        snapshot.entries.map((entry) => [entry.key, entry.value, entry.modRevision]).sort(),
-        [[`${prefix}a`, '1', first.revision], [`${prefix}b`, '2', first.revision]],
-      );
+      assert.deepEqual(snapshot.entries.map((entry) => [entry.key, entry.value, entry.modRevision]).sort(), [
+        [`${prefix}a`, '1', first.revision],
+        [`${prefix}b`, '2', first.revision],
+      ]);
       const second = await store.kv.apply({ operations: [del(`${prefix}a`), put(`${prefix}b`, '3')], guards: [] }, '0');
       assert.ok(second.revision > first.revision);
       assert.deepEqual(Object.fromEntries(await store.read(prefix)), { [`${prefix}b`]: '3' });
-      assert.deepEqual((await store.kv.load([{ key: `${prefix}b`, prefix: false }])).entries.map((entry) => entry.key), [`${prefix}b`], 'an exact key range');
+      assert.deepEqual(
+        (await store.kv.load([{ key: `${prefix}b`, prefix: false }])).entries.map((entry) => entry.key),
+        [`${prefix}b`],
+        'an exact key range',
+      );
     });
 
     test(`${name}: a transaction as large as the store says it takes (up to 2,000 operations) applies whole, at one revision`, async () => {
       const count = Math.min(store.kv.transactionLimits.maxOps, 2_000);
-      const operations = Array.from({ length: count }, (_, i) => put(`${prefix}many/${String(i).padStart(5, '0')}`, `v${i}`));
+      const operations = Array.from({ length: count }, (_, i) =>
+        put(`${prefix}many/${String(i).padStart(5, '0')}`, `v${i}`),
+      );
       const result = await store.kv.apply({ operations, guards: [] }, '0');
       assert.ok(result.applied, `${count} operations in one transaction`);
       const snapshot = await store.kv.load([{ key: `${prefix}many/`, prefix: true }]);
       assert.equal(snapshot.entries.length, count);
-      assert.ok(snapshot.entries.every((entry) => entry.modRevision === result.revision), 'every key at the one revision of the transaction');
-      await store.kv.apply({ operations: operations.map((operation) => del(operation.key)).slice(0, count), guards: [] }, '0');
+      assert.ok(
+        snapshot.entries.every((entry) => entry.modRevision === result.revision),
+        'every key at the one revision of the transaction',
+      );
+      await store.kv.apply(
+        { operations: operations.map((operation) => del(operation.key)).slice(0, count), guards: [] },
+        '0',
+      );
     });
 
     test(`${name}: a guard refuses the whole transaction when its range changed after the guard's revision`, async () => {
@@ -74,7 +89,10 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       const ok = await store.kv.apply({ operations: [put(`${prefix}guarded-1`, 'yes')], guards: [guarded] }, '0');
       assert.equal(ok.applied, true, 'nothing changed in the range since: applied');
       await store.kv.apply({ operations: [put(`${prefix}claims/x`, 'someone else')], guards: [] }, '0');
-      const refused = await store.kv.apply({ operations: [put(`${prefix}guarded-2`, 'no'), del(`${prefix}guarded-1`)], guards: [guarded] }, '0');
+      const refused = await store.kv.apply(
+        { operations: [put(`${prefix}guarded-2`, 'no'), del(`${prefix}guarded-1`)], guards: [guarded] },
+        '0',
+      );
       assert.equal(refused.applied, false);
       assert.equal(refused.fenced, undefined);
       const now = await store.read(prefix);
@@ -86,18 +104,32 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       const start = (await store.kv.load([{ key: prefix, prefix: true }])).revision;
       const events: WatchEvent[] = [];
       let lost = '';
-      const watch = await store.kv.watch([{ key: `${prefix}w/`, prefix: true }], start, { onEvents: (batch) => events.push(...batch), onLost: (reason) => (lost = reason) });
+      const watch = await store.kv.watch([{ key: `${prefix}w/`, prefix: true }], start, {
+        onEvents: (batch) => events.push(...batch),
+        onLost: (reason) => (lost = reason),
+      });
       try {
-        await store.kv.apply({ operations: [put(`${prefix}w/1`, 'a'), put(`${prefix}elsewhere`, 'x')], guards: [] }, '0');
+        await store.kv.apply(
+          { operations: [put(`${prefix}w/1`, 'a'), put(`${prefix}elsewhere`, 'x')], guards: [] },
+          '0',
+        );
         await store.kv.apply({ operations: [put(`${prefix}w/1`, 'b'), put(`${prefix}w/2`, 'c')], guards: [] }, '0');
         await store.kv.apply({ operations: [del(`${prefix}w/1`)], guards: [] }, '0');
         await until('four watch events', () => events.length >= 4, 10_000);
         assert.deepEqual(
-          events.map((event) => (event.type === 'put' ? `put ${event.key.slice(prefix.length)}=${event.value}` : `delete ${event.key.slice(prefix.length)}`)),
+          events.map((event) =>
+            event.type === 'put'
+              ? `put ${event.key.slice(prefix.length)}=${event.value}`
+              : `delete ${event.key.slice(prefix.length)}`,
+          ),
           ['put w/1=a', 'put w/1=b', 'put w/2=c', 'delete w/1'],
         );
         const revisions = events.map((event) => event.modRevision);
-        assert.deepEqual([...revisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), revisions, 'in revision order');
+        assert.deepEqual(
+          [...revisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+          revisions,
+          'in revision order',
+        );
         assert.equal(lost, '');
       } finally {
         await watch.stop();
@@ -115,10 +147,17 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       assert.equal(info.grantedSeconds, 10);
       assert.ok(info.remainingSeconds > 0 && info.remainingSeconds <= 10);
       const entries = (await store.kv.load([{ key: `${prefix}leased/`, prefix: true }])).entries;
-      assert.deepEqual(entries.map((entry) => entry.lease), [lease.leaseId(), lease.leaseId()]);
+      assert.deepEqual(
+        entries.map((entry) => entry.lease),
+        [lease.leaseId(), lease.leaseId()],
+      );
       const start = (await store.kv.load([{ key: prefix, prefix: true }])).revision;
       const deleted: string[] = [];
-      const watch = await store.kv.watch([{ key: `${prefix}leased/`, prefix: true }], start, { onEvents: (batch) => deleted.push(...batch.filter((event) => event.type === 'delete').map((event) => event.key)), onLost: () => undefined });
+      const watch = await store.kv.watch([{ key: `${prefix}leased/`, prefix: true }], start, {
+        onEvents: (batch) =>
+          deleted.push(...batch.filter((event) => event.type === 'delete').map((event) => event.key)),
+        onLost: () => undefined,
+      });
       try {
         await store.kv.revoke(lease.leaseId());
         await until('both deletes watched', () => deleted.length >= 2, 10_000);
@@ -138,11 +177,17 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       assert.equal((await store.read(`${prefix}expiring/`)).size, 1, 'a released lease keeps its key until it expires');
       store.sweeping?.start();
       try {
-        await until('the expired lease\'s key gone', async () => (await store.read(`${prefix}expiring/`)).size === 0, 8_000);
+        await until(
+          "the expired lease's key gone",
+          async () => (await store.read(`${prefix}expiring/`)).size === 0,
+          8_000,
+        );
       } finally {
         store.sweeping?.stop();
       }
-      process.stdout.write(`# ${name}: a 2 s lease left alone took its key after ${(performance.now() - started).toFixed(0)} ms\n`);
+      process.stdout.write(
+        `# ${name}: a 2 s lease left alone took its key after ${(performance.now() - started).toFixed(0)} ms\n`,
+      );
     });
 
     test(`${name}: a fence lets a leader's transaction through and refuses it once another leads`, async () => {
@@ -159,11 +204,22 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       assert.equal(secondElected, false, 'one leader at a time');
       await first.resign();
       await within(`${name}: the second candidate elected once the first resigned`, 10_000, second.elected());
-      const refused = await store.kv.apply({ operations: [put(`${prefix}fenced/2`, 'first, again')], guards: [], fence }, '0');
+      const refused = await store.kv.apply(
+        { operations: [put(`${prefix}fenced/2`, 'first, again')], guards: [], fence },
+        '0',
+      );
       assert.equal(refused.applied, false);
       assert.equal(refused.fenced, true);
       const secondFence = await second.fence();
-      assert.equal((await store.kv.apply({ operations: [put(`${prefix}fenced/2`, 'second')], guards: [], fence: secondFence }, '0')).applied, true);
+      assert.equal(
+        (
+          await store.kv.apply(
+            { operations: [put(`${prefix}fenced/2`, 'second')], guards: [], fence: secondFence },
+            '0',
+          )
+        ).applied,
+        true,
+      );
       await second.resign();
       assert.deepEqual(onLost, [], 'resigning is no loss');
     });

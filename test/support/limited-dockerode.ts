@@ -1,5 +1,9 @@
 import type Dockerode from 'dockerode';
-import { DEFAULT_DOCKER_TIMEOUT_MS, DockerCallTimeoutError, dockerCallName } from '../../src/docker/docker-call-limit.ts';
+import {
+  DEFAULT_DOCKER_TIMEOUT_MS,
+  DockerCallTimeoutError,
+  dockerCallName,
+} from '../../src/docker/docker-call-limit.ts';
 
 interface DialOptions {
   path?: string;

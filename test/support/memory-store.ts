@@ -5,7 +5,21 @@
 // (test/unit/memory-store-contract.test.ts), as the real stores do.
 import type { KeyRange } from '../../src/sync/key-layout.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
-import { StoreFullError, type ApplyResult, type Candidacy, type GuardedTransaction, type KvStore, type LeaseInfo, type StoreEntry, type StoreLease, type StoreSnapshot, type StoreWatch, type TransactionLimits, type WatchEvent, type WatchHandlers } from '../../src/sync/kv-store.ts';
+import {
+  StoreFullError,
+  type ApplyResult,
+  type Candidacy,
+  type GuardedTransaction,
+  type KvStore,
+  type LeaseInfo,
+  type StoreEntry,
+  type StoreLease,
+  type StoreSnapshot,
+  type StoreWatch,
+  type TransactionLimits,
+  type WatchEvent,
+  type WatchHandlers,
+} from '../../src/sync/kv-store.ts';
 
 function inRange(key: string, range: KeyRange): boolean {
   return range.prefix ? key.startsWith(range.key) : key === range.key;
@@ -24,7 +38,10 @@ export class MemoryStore implements KvStore {
   /** Election keys and the revision each was created at. */
   readonly #leaderKeys = new Map<string, bigint>();
   /** Each election's candidates in order: the first leads. */
-  readonly #elections = new Map<string, { key: string; elect: () => void; lost: (reason: string) => void; leave: () => void }[]>();
+  readonly #elections = new Map<
+    string,
+    { key: string; elect: () => void; lost: (reason: string) => void; leave: () => void }[]
+  >();
   /**
    * While set, the store answers as a full etcd does (NOSPACE): a write that puts anything, a lease
    * grant and a leased put are refused; reads, deletes-only transactions and leases already granted
@@ -40,7 +57,10 @@ export class MemoryStore implements KvStore {
 
   async load(ranges: readonly KeyRange[]): Promise<StoreSnapshot> {
     this.loads += 1;
-    return { revision: this.revision, entries: [...this.data.values()].filter((entry) => ranges.some((range) => inRange(entry.key, range))) };
+    return {
+      revision: this.revision,
+      entries: [...this.data.values()].filter((entry) => ranges.some((range) => inRange(entry.key, range))),
+    };
   }
 
   async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
@@ -61,15 +81,23 @@ export class MemoryStore implements KvStore {
   #refuseWhenFull(operation: string): void {
     if (this.full === undefined) return;
     this.refusedWrites += 1;
-    throw new StoreFullError(this.full.store, operation, new Error('etcdserver: mvcc: database space exceeded'), this.full.fix);
+    throw new StoreFullError(
+      this.full.store,
+      operation,
+      new Error('etcdserver: mvcc: database space exceeded'),
+      this.full.fix,
+    );
   }
 
   async apply(transaction: GuardedTransaction, leaseId: string): Promise<ApplyResult> {
     if (transaction.operations.some((operation) => operation.type === 'put')) this.#refuseWhenFull('transaction');
     const { fence } = transaction;
-    if (fence !== undefined && this.#leaderKeys.get(fence.key) !== fence.createRevision) return { applied: false, revision: this.revision, fenced: true };
+    if (fence !== undefined && this.#leaderKeys.get(fence.key) !== fence.createRevision)
+      return { applied: false, revision: this.revision, fenced: true };
     for (const { range, notModifiedAfter } of transaction.guards) {
-      for (const entry of this.data.values()) if (inRange(entry.key, range) && entry.modRevision > notModifiedAfter) return { applied: false, revision: this.revision };
+      for (const entry of this.data.values())
+        if (inRange(entry.key, range) && entry.modRevision > notModifiedAfter)
+          return { applied: false, revision: this.revision };
     }
     const keys = transaction.operations.map((operation) => operation.key);
     if (new Set(keys).size !== keys.length) throw new Error('a transaction touched one key twice');
@@ -79,7 +107,12 @@ export class MemoryStore implements KvStore {
     const events: WatchEvent[] = [];
     for (const operation of transaction.operations) {
       if (operation.type === 'put') {
-        const entry = { key: operation.key, value: operation.value, lease: operation.leased ? leaseId : '0', modRevision: this.revision };
+        const entry = {
+          key: operation.key,
+          value: operation.value,
+          lease: operation.leased ? leaseId : '0',
+          modRevision: this.revision,
+        };
         this.data.set(operation.key, entry);
         events.push({ type: 'put', ...entry });
       } else if (this.data.delete(operation.key)) {
@@ -123,7 +156,13 @@ export class MemoryStore implements KvStore {
     }
   }
 
-  campaign(prefix: string, name: string, value: string, _ttlSeconds: number, onLost: (reason: string) => void): Candidacy {
+  campaign(
+    prefix: string,
+    name: string,
+    value: string,
+    _ttlSeconds: number,
+    onLost: (reason: string) => void,
+  ): Candidacy {
     const election = `${prefix}${name}`;
     const queue = this.#elections.get(election) ?? [];
     this.#elections.set(election, queue);
@@ -193,6 +232,11 @@ export class MemoryStore implements KvStore {
 
   /** Everything under a prefix, as a plain object (for assertions). */
   tree(prefix: string): Record<string, string> {
-    return Object.fromEntries([...this.data.values()].filter((entry) => entry.key.startsWith(prefix)).map((entry) => [entry.key, entry.value]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+    return Object.fromEntries(
+      [...this.data.values()]
+        .filter((entry) => entry.key.startsWith(prefix))
+        .map((entry) => [entry.key, entry.value])
+        .sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    );
   }
 }

@@ -16,7 +16,9 @@ export function caseView(data: RawData, belongs: CaseMatch): Record<string, unkn
     if (typeof value === 'string') return strip(value);
     if (Array.isArray(value)) return value.map(normalize);
     if (value !== null && typeof value === 'object') {
-      const entries = Object.entries(value as Record<string, unknown>).map(([key, inner]) => [strip(key), normalize(inner)] as const);
+      const entries = Object.entries(value as Record<string, unknown>).map(
+        ([key, inner]) => [strip(key), normalize(inner)] as const,
+      );
       const result = Object.fromEntries(entries) as Record<string, unknown>;
       const loadBalancer = result['loadBalancer'] as { servers?: { url?: string; address?: string }[] } | undefined;
       loadBalancer?.servers?.sort((a, b) => String(a.url ?? a.address).localeCompare(String(b.url ?? b.address)));

@@ -10,7 +10,10 @@ export const LEASE = '7';
 
 /** What the engine would want, from the pairs configurationToKeyValues would give. */
 export function desiredFrom(pairs: ReadonlyMap<string, string>, layout: KeyLayout): Map<string, DesiredResource> {
-  const grouped = new Map<string, { resource: string; fields: Map<string, string>; servers: Map<string, Map<string, string>> }>();
+  const grouped = new Map<
+    string,
+    { resource: string; fields: Map<string, string>; servers: Map<string, Map<string, string>> }
+  >();
   for (const [key, value] of pairs) {
     const classified = layout.classify(key);
     if (classified?.kind !== 'tree') continue;
@@ -22,7 +25,9 @@ export function desiredFrom(pairs: ReadonlyMap<string, string>, layout: KeyLayou
     if (classified.server === undefined) entry.fields.set(key, value);
     else entry.servers.set(classified.server, new Map([...(entry.servers.get(classified.server) ?? []), [key, value]]));
   }
-  return new Map([...grouped].map(([id, entry]) => [id, { ...entry, digest: resourceDigest(entry.fields, layout.rootKey) }]));
+  return new Map(
+    [...grouped].map(([id, entry]) => [id, { ...entry, digest: resourceDigest(entry.fields, layout.rootKey) }]),
+  );
 }
 
 export interface MirrorSpec {

@@ -12,7 +12,12 @@ const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const CLI_LIMIT_MS = 60_000;
 
 /** Runs `appproxy <args>` with this Node (24), feeding `input` on standard input; killed, and failing with what it printed, after `limitMs`. */
-export function runCli(args: readonly string[], input?: string, env: NodeJS.ProcessEnv = process.env, limitMs = CLI_LIMIT_MS): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  limitMs = CLI_LIMIT_MS,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const timer = setTimeout(() => {

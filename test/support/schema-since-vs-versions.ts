@@ -6,7 +6,12 @@
  * struct the project renamed is still found.
  */
 import { parseFieldSpec, type FieldType } from '../../src/core/schema/schema-fields.ts';
-import { compareTraefikVersions, formatTraefikVersion, parseTraefikVersion, type TraefikVersion } from '../../src/core/schema/traefik-version.ts';
+import {
+  compareTraefikVersions,
+  formatTraefikVersion,
+  parseTraefikVersion,
+  type TraefikVersion,
+} from '../../src/core/schema/traefik-version.ts';
 import type { ListingType, TraefikFieldListing } from '../../scripts/lib/traefik-field-listing.ts';
 import type { TraefikFieldVersions } from '../../scripts/lib/traefik-field-versions.ts';
 import type { ProjectSchema, StructPair } from './schema-vs-listing.ts';
@@ -36,7 +41,8 @@ function listingKnowsValues(type: ListingType): boolean {
   return type.kind === 'scalar' && type.enum !== undefined;
 }
 
-const text = (version: TraefikVersion | undefined) => (version === undefined ? 'none (3.0.0)' : formatTraefikVersion(version));
+const text = (version: TraefikVersion | undefined) =>
+  version === undefined ? 'none (3.0.0)' : formatTraefikVersion(version);
 
 function sameDate(ours: TraefikVersion | undefined, theirs: TraefikVersion | undefined): boolean {
   if (ours === undefined || theirs === undefined) return ours === theirs;
@@ -72,32 +78,51 @@ export function compareSince(
       const theirs = struct.fields.find((candidate) => candidate.go.toLowerCase() === key.toLowerCase());
       if (theirs === undefined) {
         // A field Traefik lacks is the listing comparison's to report; a date on it is wrong here.
-        if (field.since !== undefined) differences.push({ at, detail: `dated ${text(field.since)}, but ${pair.traefik} has no such field to date` });
+        if (field.since !== undefined)
+          differences.push({ at, detail: `dated ${text(field.since)}, but ${pair.traefik} has no such field to date` });
         continue;
       }
       const dated = `${pair.traefik}.${theirs.go}`;
       const expected = dateOf(versions.fields[dated]);
       if (!sameDate(field.since, expected)) {
-        differences.push({ at, detail: `the schema says since ${text(field.since)}, Traefik's tags say ${text(expected)} (${dated}); write "since ${text(expected)}" in its spec${expected === undefined ? ' (none: leave it out)' : ''}` });
+        differences.push({
+          at,
+          detail: `the schema says since ${text(field.since)}, Traefik's tags say ${text(expected)} (${dated}); write "since ${text(expected)}" in its spec${expected === undefined ? ' (none: leave it out)' : ''}`,
+        });
       }
       const ours = enumSinceOf(field.type);
       const theirsValues = versions.enumValues[dated] ?? {};
       const byHand = handDated.filter((entry) => entry.at === at);
       const known = listingKnowsValues(theirs.type);
-      const values = new Set([...ours.keys(), ...Object.keys(theirsValues), ...byHand.map((entry) => entry.value.toLowerCase())]);
+      const values = new Set([
+        ...ours.keys(),
+        ...Object.keys(theirsValues),
+        ...byHand.map((entry) => entry.value.toLowerCase()),
+      ]);
       for (const value of values) {
         const hand = byHand.find((entry) => entry.value.toLowerCase() === value);
-        if (hand !== undefined && known) differences.push({ at: `${at}=${value}`, detail: 'dated by hand, but the listing knows the values: let the fixture date it' });
+        if (hand !== undefined && known)
+          differences.push({
+            at: `${at}=${value}`,
+            detail: 'dated by hand, but the listing knows the values: let the fixture date it',
+          });
         const wanted = hand === undefined ? dateOf(theirsValues[value]) : parseTraefikVersion(hand.since);
         if (!sameDate(ours.get(value), wanted)) {
-          differences.push({ at: `${at}=${value}`, detail: `the schema says ${value}@${text(ours.get(value))}, ${hand === undefined ? "Traefik's tags say" : 'dated by hand:'} ${text(wanted)}` });
+          differences.push({
+            at: `${at}=${value}`,
+            detail: `the schema says ${value}@${text(ours.get(value))}, ${hand === undefined ? "Traefik's tags say" : 'dated by hand:'} ${text(wanted)}`,
+          });
         }
       }
     }
   }
   for (const dated of [...Object.keys(versions.fields), ...Object.keys(versions.enumValues)]) {
     const struct = dated.slice(0, dated.lastIndexOf('.'));
-    if (!datedStructs.has(struct) && listing.structs[struct] === undefined) differences.push({ at: dated, detail: 'the fixture dates a struct the listing does not have: regenerate both from one Traefik ref' });
+    if (!datedStructs.has(struct) && listing.structs[struct] === undefined)
+      differences.push({
+        at: dated,
+        detail: 'the fixture dates a struct the listing does not have: regenerate both from one Traefik ref',
+      });
   }
   return differences;
 }

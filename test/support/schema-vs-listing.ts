@@ -105,7 +105,8 @@ export function describeListingType(type: ListingType): string {
   }
 }
 
-const enumText = (values: readonly string[] | undefined) => (values === undefined ? 'any text' : [...new Set(values.map((value) => value.toLowerCase()))].sort().join('|'));
+const enumText = (values: readonly string[] | undefined) =>
+  values === undefined ? 'any text' : [...new Set(values.map((value) => value.toLowerCase()))].sort().join('|');
 
 interface TypeMatch {
   readonly mismatch?: string;
@@ -116,17 +117,28 @@ interface TypeMatch {
 
 /** Compares a field's types: shape (list, map, struct), scalar kind, enumeration (case-insensitive, as both match). */
 function compareTypes(project: FieldType | 'raw', traefik: ListingType, suffix = ''): TypeMatch {
-  const mismatch = { mismatch: `appproxy ${describeProjectType(project)}, Traefik ${describeListingType(traefik)}`, structs: [] };
+  const mismatch = {
+    mismatch: `appproxy ${describeProjectType(project)}, Traefik ${describeListingType(traefik)}`,
+    structs: [],
+  };
   // `map<raw>` is free-form options: Traefik's PluginConf (`map[string]any`).
-  if (project === 'raw') return traefik.kind === 'any' || (traefik.kind === 'map' && traefik.value.kind === 'any') ? { structs: [] } : mismatch;
-  if (project.kind === 'list' && traefik.kind === 'list') return compareTypes(project.item, traefik.item, `${suffix}[]`);
-  if (project.kind === 'map' && traefik.kind === 'map') return compareTypes(project.value, traefik.value, `${suffix}.<name>`);
-  if (project.kind === 'struct' && traefik.kind === 'struct') return { structs: [{ project: project.name, traefik: traefik.name, suffix }] };
+  if (project === 'raw')
+    return traefik.kind === 'any' || (traefik.kind === 'map' && traefik.value.kind === 'any')
+      ? { structs: [] }
+      : mismatch;
+  if (project.kind === 'list' && traefik.kind === 'list')
+    return compareTypes(project.item, traefik.item, `${suffix}[]`);
+  if (project.kind === 'map' && traefik.kind === 'map')
+    return compareTypes(project.value, traefik.value, `${suffix}.<name>`);
+  if (project.kind === 'struct' && traefik.kind === 'struct')
+    return { structs: [{ project: project.name, traefik: traefik.name, suffix }] };
   if (project.kind === 'scalar' && traefik.kind === 'scalar') {
     if (project.scalar !== traefik.scalar) return mismatch;
     const ours = enumText(project.enumValues);
     const theirs = enumText(traefik.enum);
-    return ours === theirs ? { structs: [] } : { enumDifference: `appproxy accepts ${ours}, Traefik's listing ${theirs}`, structs: [] };
+    return ours === theirs
+      ? { structs: [] }
+      : { enumDifference: `appproxy accepts ${ours}, Traefik's listing ${theirs}`, structs: [] };
   }
   return mismatch;
 }
@@ -135,7 +147,11 @@ function reachText(label: boolean, kv: boolean): string {
   return `labels ${label ? 'yes' : 'no'}, KV ${kv ? 'yes' : 'no'}`;
 }
 
-export function compareSchema(schema: ProjectSchema, listing: TraefikFieldListing, projectRoot = 'Configuration'): SchemaComparison {
+export function compareSchema(
+  schema: ProjectSchema,
+  listing: TraefikFieldListing,
+  projectRoot = 'Configuration',
+): SchemaComparison {
   const differences = new Map<string, Difference>();
   const add = (difference: Difference) => {
     // One difference per field and kind: the first place the walk found it (a struct used twice shows it twice).
@@ -144,7 +160,15 @@ export function compareSchema(schema: ProjectSchema, listing: TraefikFieldListin
   };
   const pairs = new Map<string, StructPair>();
   const visited = new Set<string>();
-  const queue: Visit[] = [{ project: projectRoot, traefik: listing.root, path: '', label: { project: true, traefik: true }, kv: { project: true, traefik: true } }];
+  const queue: Visit[] = [
+    {
+      project: projectRoot,
+      traefik: listing.root,
+      path: '',
+      label: { project: true, traefik: true },
+      kv: { project: true, traefik: true },
+    },
+  ];
 
   for (let visit = queue.shift(); visit !== undefined; visit = queue.shift()) {
     const { project, traefik, path, label, kv } = visit;
@@ -155,12 +179,19 @@ export function compareSchema(schema: ProjectSchema, listing: TraefikFieldListin
     const paired = pairs.get(project);
     if (paired === undefined) pairs.set(project, { project, traefik, path });
     else if (paired.traefik !== traefik) {
-      add({ struct: project, at: project, kind: 'pairing', path, detail: `stands for ${paired.traefik} (at ${paired.path || 'the root'}) and for ${traefik}` });
+      add({
+        struct: project,
+        at: project,
+        kind: 'pairing',
+        path,
+        detail: `stands for ${paired.traefik} (at ${paired.path || 'the root'}) and for ${traefik}`,
+      });
       continue;
     }
     const specs = schema[project];
     const struct = listing.structs[traefik];
-    if (specs === undefined || struct === undefined) throw new Error(`no struct ${specs === undefined ? project : traefik}`);
+    if (specs === undefined || struct === undefined)
+      throw new Error(`no struct ${specs === undefined ? project : traefik}`);
     const ours = Object.entries(specs).map(([key, spec]) => parseFieldSpec(key, spec));
     const here = (name: string) => (path === '' ? name : `${path}.${name}`);
 
@@ -171,13 +202,22 @@ export function compareSchema(schema: ProjectSchema, listing: TraefikFieldListin
       const labelOpen = label.traefik && theirs.label !== '-';
       const kvOpen = kv.traefik && theirs.kv !== '-';
       if (field === undefined) {
-        add({ struct: project, at, kind: 'missing', path: here(name), detail: `${traefik}.${theirs.go} (${theirs.goType}; ${reachText(labelOpen, kvOpen)}) is not in appproxy's ${project}` });
+        add({
+          struct: project,
+          at,
+          kind: 'missing',
+          path: here(name),
+          detail: `${traefik}.${theirs.go} (${theirs.goType}; ${reachText(labelOpen, kvOpen)}) is not in appproxy's ${project}`,
+        });
         continue;
       }
-      for (const difference of compareField(field, theirs, { at, path: here(name), label, kv })) add({ struct: project, ...difference });
+      for (const difference of compareField(field, theirs, { at, path: here(name), label, kv }))
+        add({ struct: project, ...difference });
       const types = compareTypes(field.type, theirs.type);
-      if (types.mismatch !== undefined) add({ struct: project, at, kind: 'type', path: here(name), detail: types.mismatch });
-      if (types.enumDifference !== undefined) add({ struct: project, at, kind: 'enum', path: here(name), detail: types.enumDifference });
+      if (types.mismatch !== undefined)
+        add({ struct: project, at, kind: 'type', path: here(name), detail: types.mismatch });
+      if (types.enumDifference !== undefined)
+        add({ struct: project, at, kind: 'enum', path: here(name), detail: types.enumDifference });
       for (const inner of types.structs) {
         queue.push({
           project: inner.project,
@@ -196,38 +236,78 @@ export function compareSchema(schema: ProjectSchema, listing: TraefikFieldListin
         at: `${project}.${field.key}`,
         kind: 'extra',
         path: here(field.key),
-        detail: declared === undefined ? `${traefik} has no field ${field.key}` : `${traefik}.${declared} is closed to both decoders (label:"-" kv:"-")`,
+        detail:
+          declared === undefined
+            ? `${traefik} has no field ${field.key}`
+            : `${traefik}.${declared} is closed to both decoders (label:"-" kv:"-")`,
       });
     }
   }
 
   for (const name of Object.keys(schema)) {
-    if (!pairs.has(name)) add({ struct: name, at: name, kind: 'pairing', path: '', detail: `no field of the walk from ${projectRoot} reaches it` });
+    if (!pairs.has(name))
+      add({
+        struct: name,
+        at: name,
+        kind: 'pairing',
+        path: '',
+        detail: `no field of the walk from ${projectRoot} reaches it`,
+      });
   }
   return { pairs: [...pairs.values()], differences: [...differences.values()] };
 }
 
 /** The differences of one matched field apart from its type: spelling, label and KV acceptance, allowEmpty, label name. */
-function compareField(field: SchemaField, theirs: ListingField, where: { at: string; path: string; label: Reach; kv: Reach }): Omit<Difference, 'struct'>[] {
+function compareField(
+  field: SchemaField,
+  theirs: ListingField,
+  where: { at: string; path: string; label: Reach; kv: Reach },
+): Omit<Difference, 'struct'>[] {
   const { at, path, label, kv } = where;
   const found: Omit<Difference, 'struct'>[] = [];
-  if (theirs.json !== null && field.key !== theirs.json) found.push({ at, kind: 'spelling', path, detail: `appproxy spells it ${field.key}, Traefik's JSON name is ${theirs.json}` });
+  if (theirs.json !== null && field.key !== theirs.json)
+    found.push({
+      at,
+      kind: 'spelling',
+      path,
+      detail: `appproxy spells it ${field.key}, Traefik's JSON name is ${theirs.json}`,
+    });
   // Acceptance is compared where both sides reach the parent alike, so that one closed subtree is one difference.
   const labelOurs = label.project && field.label;
   const labelTheirs = label.traefik && theirs.label !== '-';
   if (label.project === label.traefik && labelOurs !== labelTheirs) {
-    found.push({ at, kind: 'label', path, detail: `labels can set it: appproxy ${labelOurs ? 'yes' : 'no'}, Traefik ${labelTheirs ? 'yes' : 'no'} (label tag ${JSON.stringify(theirs.label ?? '')})` });
+    found.push({
+      at,
+      kind: 'label',
+      path,
+      detail: `labels can set it: appproxy ${labelOurs ? 'yes' : 'no'}, Traefik ${labelTheirs ? 'yes' : 'no'} (label tag ${JSON.stringify(theirs.label ?? '')})`,
+    });
   }
   const kvOurs = kv.project && field.kv;
   const kvTheirs = kv.traefik && theirs.kv !== '-';
   if (kv.project === kv.traefik && kvOurs !== kvTheirs) {
-    found.push({ at, kind: 'kv', path, detail: `read from KV: appproxy ${kvOurs ? 'yes' : 'no'}, Traefik ${kvTheirs ? 'yes' : 'no'} (kv tag ${JSON.stringify(theirs.kv ?? '')})` });
+    found.push({
+      at,
+      kind: 'kv',
+      path,
+      detail: `read from KV: appproxy ${kvOurs ? 'yes' : 'no'}, Traefik ${kvTheirs ? 'yes' : 'no'} (kv tag ${JSON.stringify(theirs.kv ?? '')})`,
+    });
   }
   if (field.allowEmpty !== (theirs.label === 'allowEmpty')) {
-    found.push({ at, kind: 'allowEmpty', path, detail: `field=true alone: appproxy ${field.allowEmpty ? 'creates it' : 'refuses'}, Traefik's label tag ${JSON.stringify(theirs.label ?? '')}` });
+    found.push({
+      at,
+      kind: 'allowEmpty',
+      path,
+      detail: `field=true alone: appproxy ${field.allowEmpty ? 'creates it' : 'refuses'}, Traefik's label tag ${JSON.stringify(theirs.label ?? '')}`,
+    });
   }
   if (field.labelName !== theirs.labelSliceAsStruct) {
-    found.push({ at, kind: 'labelName', path, detail: `labels set the list as one object named: appproxy ${field.labelName ?? 'none'}, Traefik ${theirs.labelSliceAsStruct ?? 'none'}` });
+    found.push({
+      at,
+      kind: 'labelName',
+      path,
+      detail: `labels set the list as one object named: appproxy ${field.labelName ?? 'none'}, Traefik ${theirs.labelSliceAsStruct ?? 'none'}`,
+    });
   }
   return found;
 }

@@ -29,7 +29,8 @@ export class SocketForwarder {
         client.resume();
         return;
       }
-      const upstream = typeof target === 'string' ? createConnection(target) : createConnection(target.port, target.host);
+      const upstream =
+        typeof target === 'string' ? createConnection(target) : createConnection(target.port, target.host);
       this.#open.add(upstream);
       upstream.on('close', () => this.#open.delete(upstream));
       upstream.on('error', () => undefined);

@@ -40,5 +40,8 @@ export async function removeContainers(docker: Dockerode, ids: readonly string[]
 /** Removes every container (running or not) that matches the label filters, e.g. `['appproxy-fault-test']`. */
 export async function removeLabelled(docker: Dockerode, labels: readonly string[]): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [...labels] } });
-  await removeContainers(docker, containers.map((info) => info.Id));
+  await removeContainers(
+    docker,
+    containers.map((info) => info.Id),
+  );
 }

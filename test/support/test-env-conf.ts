@@ -12,7 +12,8 @@ export function parseTestEnvConf(text: string): ReadonlyMap<string, string> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const match = /^([A-Z][A-Z0-9_]*)=(?:'([^']*)'|([^'"\s$`\\]*))$/.exec(line);
-    if (match === null) throw new Error(`${TEST_ENV_CONF}:${index + 1}: not a plain KEY=value or KEY='value' line: ${line}`);
+    if (match === null)
+      throw new Error(`${TEST_ENV_CONF}:${index + 1}: not a plain KEY=value or KEY='value' line: ${line}`);
     values.set(match[1] ?? '', match[2] ?? match[3] ?? '');
   });
   return values;

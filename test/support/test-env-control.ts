@@ -9,7 +9,11 @@ import { waitFor } from './traefik-api.ts';
 const run = promisify(execFile);
 const testEnvScript = new URL('../../scripts/test-env.sh', import.meta.url).pathname;
 
-export const PID_FILES = { docker: firstNode.dockerPidFile, etcd: `${testEnv.stateDir}/pids/etcd.pid`, redis: `${testEnv.stateDir}/pids/redis.pid` } as const;
+export const PID_FILES = {
+  docker: firstNode.dockerPidFile,
+  etcd: `${testEnv.stateDir}/pids/etcd.pid`,
+  redis: `${testEnv.stateDir}/pids/redis.pid`,
+} as const;
 
 /** Where the test Redis keeps a snapshot (SAVE writes it; a start loads it when it is there). */
 export const REDIS_SNAPSHOT = `${testEnv.stateDir}/redis/dump.rdb`;

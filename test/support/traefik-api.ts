@@ -20,7 +20,8 @@ export async function rawData(api: string): Promise<RawData> {
 
 /** The server URLs of one HTTP service (`<name>@<provider>`) in Traefik's raw data, sorted; none when it is absent. */
 export async function serviceServerUrls(api: string, service: string): Promise<string[]> {
-  const info = (await rawData(api)).services?.[service] as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+  const info = (await rawData(api)).services?.[service] as
+    { loadBalancer?: { servers?: { url: string }[] } } | undefined;
   return (info?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
 }
 
@@ -38,18 +39,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** Waits until each named router (with its provider suffix) is in Traefik's raw data, and returns them. */
 export async function waitForRouters(api: string, names: readonly string[], timeoutMs?: number): Promise<RawData> {
-  return waitFor(`routers ${names.join(', ')} in ${api}`, async () => {
-    const data = await rawData(api);
-    const all = { ...data.routers, ...data.tcpRouters, ...data.udpRouters };
-    return names.every((name) => all[name] !== undefined) ? data : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `routers ${names.join(', ')} in ${api}`,
+    async () => {
+      const data = await rawData(api);
+      const all = { ...data.routers, ...data.tcpRouters, ...data.udpRouters };
+      return names.every((name) => all[name] !== undefined) ? data : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 const RAW_FIELDS: Readonly<Record<string, keyof RawData>> = {
@@ -69,7 +75,13 @@ const RAW_FIELDS: Readonly<Record<string, keyof RawData>> = {
  * by Traefik in several pages (its Redis provider's SCAN), can be seen half-way for a moment: one
  * resource seen (a sentinel) proves nothing about the others.
  */
-export async function waitForTree(api: string, suffix: string, rootKey: string, pairs: ReadonlyMap<string, string>, timeoutMs?: number): Promise<RawData> {
+export async function waitForTree(
+  api: string,
+  suffix: string,
+  rootKey: string,
+  pairs: ReadonlyMap<string, string>,
+  timeoutMs?: number,
+): Promise<RawData> {
   const wanted = new Map<keyof RawData, Set<string>>();
   for (const key of pairs.keys()) {
     const [section = '', kind = '', name] = key.slice(rootKey.length + 1).split('/');
@@ -80,12 +92,16 @@ export async function waitForTree(api: string, suffix: string, rootKey: string, 
     names.add(`${name}${suffix}`.toLowerCase());
   }
   const count = [...wanted.values()].reduce((sum, names) => sum + names.size, 0);
-  return waitFor(`the ${count} resources written under ${rootKey} in ${api}`, async () => {
-    const data = await rawData(api);
-    for (const [field, names] of wanted) {
-      const seen = new Set(Object.keys(data[field] ?? {}).map((name) => name.toLowerCase()));
-      for (const name of names) if (!seen.has(name)) return undefined;
-    }
-    return data;
-  }, timeoutMs);
+  return waitFor(
+    `the ${count} resources written under ${rootKey} in ${api}`,
+    async () => {
+      const data = await rawData(api);
+      for (const [field, names] of wanted) {
+        const seen = new Set(Object.keys(data[field] ?? {}).map((name) => name.toLowerCase()));
+        for (const name of names) if (!seen.has(name)) return undefined;
+      }
+      return data;
+    },
+    timeoutMs,
+  );
 }

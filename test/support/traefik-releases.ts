@@ -30,7 +30,10 @@ export function traefikReleaseNames(): string[] {
 function binaryOf(name: string): string {
   if (name === 'environment') return environmentTraefikBinary();
   const binary = join(testEnv.traefikVersions.dir, name, 'bin', 'traefik');
-  if (!existsSync(binary)) throw new Error(`no Traefik ${name} at ${binary}: run \`bash scripts/test-env.sh install\` (it installs TRAEFIK_VERSIONS of scripts/lib/test-env.conf)`);
+  if (!existsSync(binary))
+    throw new Error(
+      `no Traefik ${name} at ${binary}: run \`bash scripts/test-env.sh install\` (it installs TRAEFIK_VERSIONS of scripts/lib/test-env.conf)`,
+    );
   return binary;
 }
 
@@ -47,9 +50,18 @@ export function traefikReleases(): TraefikRelease[] {
     return { name, binary, version, index };
   });
   const versions = releases.map((release) => release.version).join(', ');
-  assert.ok(releases.length >= 3, `three Traefik releases or more (TRAEFIK_VERSIONS in scripts/lib/test-env.conf and the environment's), got ${versions}`);
-  assert.ok(releases.some((release) => release.version.startsWith('3.0.')), `the oldest 3.0 among ${versions}`);
-  assert.ok(releases.some((release) => release.version.startsWith('3.7.')), `3.7 among ${versions}`);
+  assert.ok(
+    releases.length >= 3,
+    `three Traefik releases or more (TRAEFIK_VERSIONS in scripts/lib/test-env.conf and the environment's), got ${versions}`,
+  );
+  assert.ok(
+    releases.some((release) => release.version.startsWith('3.0.')),
+    `the oldest 3.0 among ${versions}`,
+  );
+  assert.ok(
+    releases.some((release) => release.version.startsWith('3.7.')),
+    `3.7 among ${versions}`,
+  );
   return releases;
 }
 
@@ -68,12 +80,15 @@ export function shortRelease(version: string): string {
   return version.replace(/^(\d+\.\d+)\.0$/, '$1');
 }
 
-const fieldVersions = JSON.parse(readFileSync(new URL('../fixtures/traefik-field-versions.json', import.meta.url), 'utf8')) as { fields: Record<string, string> };
+const fieldVersions = JSON.parse(
+  readFileSync(new URL('../fixtures/traefik-field-versions.json', import.meta.url), 'utf8'),
+) as { fields: Record<string, string> };
 
 /** The release that introduced a field of Traefik's dynamic configuration (`dynamic.Cookie.Path`), from the fixture. */
 export function fieldSince(field: string): string {
   const since = fieldVersions.fields[field];
-  if (since === undefined) throw new Error(`test/fixtures/traefik-field-versions.json has no ${field} (a field of Traefik 3.0 has no entry)`);
+  if (since === undefined)
+    throw new Error(`test/fixtures/traefik-field-versions.json has no ${field} (a field of Traefik 3.0 has no entry)`);
   return since;
 }
 
@@ -89,8 +104,16 @@ async function applyAll(kv: KvStore, operations: readonly Operation[]): Promise<
  * clearTree also empties appproxy's bookkeeping of every owner, which other tests may be using).
  */
 export async function removeRoot(kv: KvStore, rootKey: string): Promise<void> {
-  const keys = (await kv.load([{ key: `${rootKey}/`, prefix: true }, { key: rootKey, prefix: false }])).entries.map((entry) => entry.key);
-  await applyAll(kv, keys.map((key): Operation => ({ type: 'delete', key })));
+  const keys = (
+    await kv.load([
+      { key: `${rootKey}/`, prefix: true },
+      { key: rootKey, prefix: false },
+    ])
+  ).entries.map((entry) => entry.key);
+  await applyAll(
+    kv,
+    keys.map((key): Operation => ({ type: 'delete', key })),
+  );
 }
 
 /**
@@ -102,5 +125,7 @@ export async function removeRoot(kv: KvStore, rootKey: string): Promise<void> {
  */
 export async function holdRoot(kv: KvStore, store: 'etcd' | 'redis', rootKey: string): Promise<void> {
   if (store !== 'etcd') return;
-  await applyAll(kv, [{ type: 'put', key: rootKey, value: 'appproxy test: keeps Traefik\'s etcd watch established', leased: false }]);
+  await applyAll(kv, [
+    { type: 'put', key: rootKey, value: "appproxy test: keeps Traefik's etcd watch established", leased: false },
+  ]);
 }

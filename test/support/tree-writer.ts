@@ -34,5 +34,8 @@ export async function replaceTree(kv: KvStore, rootKey: string, pairs: ReadonlyM
 /** Removes every route and appproxy's bookkeeping, leaving Traefik an empty configuration. */
 export async function clearTree(kv: KvStore, rootKey: string): Promise<void> {
   await replaceTree(kv, rootKey, new Map());
-  await applyAll(kv, [...(await readPrefix(kv, 'appproxy/')).keys()].map((key): Operation => ({ type: 'delete', key })));
+  await applyAll(
+    kv,
+    [...(await readPrefix(kv, 'appproxy/')).keys()].map((key): Operation => ({ type: 'delete', key })),
+  );
 }

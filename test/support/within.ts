@@ -34,7 +34,11 @@ export async function fetchWithin(url: string, init: RequestInit = {}, ms = HTTP
     // Read the body now, under the same limit, so that a caller's .text() or .json() cannot hang.
     const body = await response.arrayBuffer();
     const bodiless = [101, 204, 205, 304].includes(response.status);
-    return new Response(bodiless ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(bodiless ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   } catch (error) {
     if (limit.aborted) throw new Error(`${what}: no answer within ${ms} ms`, { cause: error });
     throw new Error(`${what}: ${(error as Error).message}`, { cause: error });

@@ -15,7 +15,12 @@ export function container(overrides: Partial<Workload> & { name: string; labels?
 }
 
 /** A Swarm service with running tasks on an overlay network, for core tests. */
-export function swarmService(name: string, labels: Record<string, string>, taskIps: string[], overrides: Partial<Workload> = {}): Workload {
+export function swarmService(
+  name: string,
+  labels: Record<string, string>,
+  taskIps: string[],
+  overrides: Partial<Workload> = {},
+): Workload {
   return {
     kind: 'swarm-service',
     id: `${name}-sid`,

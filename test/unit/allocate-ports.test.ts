@@ -67,13 +67,19 @@ const cases: Case[] = [
   },
   {
     desc: 'two keys asking for one port: the first in key order gets it',
-    requests: [{ key: 'b', requested: 10210 }, { key: 'a', requested: 10210 }],
+    requests: [
+      { key: 'b', requested: 10210 },
+      { key: 'a', requested: 10210 },
+    ],
     expected: { a: 10210, b: 'taken' },
     fresh: ['a'],
   },
   {
     desc: 'a requested port outside the range',
-    requests: [{ key: 'a', requested: 80 }, { key: 'b', requested: 10301 }],
+    requests: [
+      { key: 'a', requested: 80 },
+      { key: 'b', requested: 10301 },
+    ],
     expected: { a: 'outside-range', b: 'outside-range' },
   },
   {
@@ -144,7 +150,10 @@ const cases: Case[] = [
   },
   {
     desc: 'two keys preferring one port: the first in text order gets it',
-    requests: [{ key: 'b', preferred: 10230 }, { key: 'a', preferred: 10230 }],
+    requests: [
+      { key: 'b', preferred: 10230 },
+      { key: 'a', preferred: 10230 },
+    ],
     expected: { a: 10230, b: 10205 },
     fresh: ['a', 'b'],
   },
@@ -157,13 +166,24 @@ for (const entry of cases) {
     for (const [key, assignment] of result.assigned) actual[key] = assignment.port;
     for (const [key, refusal] of result.refused) actual[key] = refusal.reason;
     assert.deepEqual(actual, entry.expected);
-    assert.deepEqual([...result.assigned.values()].filter((assignment) => assignment.fresh).map((assignment) => assignment.key).sort(), [...(entry.fresh ?? [])].sort(), 'fresh');
-    for (const refusal of result.refused.values()) assert.ok(refusal.message.length > 20 && !refusal.message.includes('undefined'), refusal.message);
+    assert.deepEqual(
+      [...result.assigned.values()]
+        .filter((assignment) => assignment.fresh)
+        .map((assignment) => assignment.key)
+        .sort(),
+      [...(entry.fresh ?? [])].sort(),
+      'fresh',
+    );
+    for (const refusal of result.refused.values())
+      assert.ok(refusal.message.length > 20 && !refusal.message.includes('undefined'), refusal.message);
   });
 }
 
 test('allocate ports: refusals say what to do', () => {
-  const result = allocatePorts([{ key: 'a', requested: 10205 }, { key: 'b' }], new Map([['holder', 10205]]), { first: 10205, last: 10205 });
+  const result = allocatePorts([{ key: 'a', requested: 10205 }, { key: 'b' }], new Map([['holder', 10205]]), {
+    first: 10205,
+    last: 10205,
+  });
   assert.match(result.refused.get('a')?.message ?? '', /taken by holder: ask for another port of 10205-10205/);
   assert.equal(result.refused.get('a')?.holder, 'holder');
   assert.match(result.refused.get('b')?.message ?? '', /widen --app-port-range.*traefik-entrypoints/);
@@ -171,7 +191,9 @@ test('allocate ports: refusals say what to do', () => {
 
 test('allocate ports: many apps fill the range exactly, each port once', () => {
   const wide: PortRange = { first: 10000, last: 11023 };
-  const requests = Array.from({ length: 1100 }, (_, index) => ({ key: `container/app-${String(index).padStart(4, '0')}/x` }));
+  const requests = Array.from({ length: 1100 }, (_, index) => ({
+    key: `container/app-${String(index).padStart(4, '0')}/x`,
+  }));
   const result = allocatePorts(requests, new Map(), wide);
   assert.equal(result.assigned.size, 1024);
   assert.equal(result.refused.size, 76);
@@ -181,32 +203,54 @@ test('allocate ports: many apps fill the range exactly, each port once', () => {
   assert.equal(result.refused.get('container/app-1024/x')?.reason, 'exhausted');
 });
 
-const requestArbitrary = fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), requested: fc.option(fc.integer({ min: 10200, max: 10212 }), { nil: undefined }) });
-const heldArbitrary = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'x', 'y'), fc.integer({ min: 10198, max: 10212 }), { maxKeys: 5 });
+const requestArbitrary = fc.record({
+  key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),
+  requested: fc.option(fc.integer({ min: 10200, max: 10212 }), { nil: undefined }),
+});
+const heldArbitrary = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'x', 'y'), fc.integer({ min: 10198, max: 10212 }), {
+  maxKeys: 5,
+});
 
 test('allocate ports: properties: stable under reordering, no port twice, nothing held by another given out, every key answered (fast-check)', () => {
   fc.assert(
-    fc.property(fc.array(requestArbitrary, { maxLength: 12 }), heldArbitrary, fc.integer({ min: 0, max: 8 }), (requests, heldObject, width) => {
-      const small: PortRange = { first: 10202, last: 10202 + width };
-      const held = new Map(Object.entries(heldObject));
-      const result = allocatePorts(requests, held, small);
-      const reversed = allocatePorts([...requests].reverse(), new Map([...held].reverse()), small);
-      assert.deepEqual([...result.assigned].sort(), [...reversed.assigned].sort(), 'the order of the input does not matter');
-      assert.deepEqual([...result.refused].sort(), [...reversed.refused].sort());
-      const ports = [...result.assigned.values()].map((assignment) => assignment.port);
-      assert.equal(new Set(ports).size, ports.length, 'no port twice');
-      for (const assignment of result.assigned.values()) {
-        assert.ok(assignment.port >= small.first && assignment.port <= small.last, 'inside the range');
-        const holder = [...held].filter(([, port]) => port === assignment.port).map(([key]) => key).sort()[0];
-        if (holder !== undefined) assert.equal(holder, assignment.key, 'a held port goes to no one else');
-        assert.equal(assignment.fresh, held.get(assignment.key) !== assignment.port);
-      }
-      const keys = new Set(requests.map((request) => request.key));
-      assert.equal(result.assigned.size + result.refused.size, keys.size, 'every key answered once');
-      // Fed back as held (what a store would persist), the allocation is a fixed point.
-      const again = allocatePorts(requests, new Map([...held, ...[...result.assigned].map(([key, assignment]) => [key, assignment.port] as const)]), small);
-      for (const [key, assignment] of result.assigned) assert.equal(again.assigned.get(key)?.port, assignment.port, 'persisted ports are kept');
-    }),
+    fc.property(
+      fc.array(requestArbitrary, { maxLength: 12 }),
+      heldArbitrary,
+      fc.integer({ min: 0, max: 8 }),
+      (requests, heldObject, width) => {
+        const small: PortRange = { first: 10202, last: 10202 + width };
+        const held = new Map(Object.entries(heldObject));
+        const result = allocatePorts(requests, held, small);
+        const reversed = allocatePorts([...requests].reverse(), new Map([...held].reverse()), small);
+        assert.deepEqual(
+          [...result.assigned].sort(),
+          [...reversed.assigned].sort(),
+          'the order of the input does not matter',
+        );
+        assert.deepEqual([...result.refused].sort(), [...reversed.refused].sort());
+        const ports = [...result.assigned.values()].map((assignment) => assignment.port);
+        assert.equal(new Set(ports).size, ports.length, 'no port twice');
+        for (const assignment of result.assigned.values()) {
+          assert.ok(assignment.port >= small.first && assignment.port <= small.last, 'inside the range');
+          const holder = [...held]
+            .filter(([, port]) => port === assignment.port)
+            .map(([key]) => key)
+            .sort()[0];
+          if (holder !== undefined) assert.equal(holder, assignment.key, 'a held port goes to no one else');
+          assert.equal(assignment.fresh, held.get(assignment.key) !== assignment.port);
+        }
+        const keys = new Set(requests.map((request) => request.key));
+        assert.equal(result.assigned.size + result.refused.size, keys.size, 'every key answered once');
+        // Fed back as held (what a store would persist), the allocation is a fixed point.
+        const again = allocatePorts(
+          requests,
+          new Map([...held, ...[...result.assigned].map(([key, assignment]) => [key, assignment.port] as const)]),
+          small,
+        );
+        for (const [key, assignment] of result.assigned)
+          assert.equal(again.assigned.get(key)?.port, assignment.port, 'persisted ports are kept');
+      },
+    ),
     { numRuns: 500 },
   );
 });

@@ -20,7 +20,13 @@ const B = serverKey('host-a', 'c2');
 const cases: Case[] = [
   {
     desc: 'router fields, lists of strings as numbered items',
-    configuration: { http: { routers: { chat: { rule: 'PathPrefix(`/wsk`)', entryPoints: ['web', 'websecure'], priority: 10, service: 'chat' } } } },
+    configuration: {
+      http: {
+        routers: {
+          chat: { rule: 'PathPrefix(`/wsk`)', entryPoints: ['web', 'websecure'], priority: 10, service: 'chat' },
+        },
+      },
+    },
     expected: {
       'traefik/http/routers/chat/rule': 'PathPrefix(`/wsk`)',
       'traefik/http/routers/chat/entryPoints/0': 'web',
@@ -31,7 +37,18 @@ const cases: Case[] = [
   },
   {
     desc: 'servers under keys derived from owner and workload; booleans as true/false',
-    configuration: { http: { services: { chat: { loadBalancer: { passHostHeader: false, servers: [{ url: 'http://10.0.0.1:80' }, { url: 'http://10.0.0.2:80' }] } } } } },
+    configuration: {
+      http: {
+        services: {
+          chat: {
+            loadBalancer: {
+              passHostHeader: false,
+              servers: [{ url: 'http://10.0.0.1:80' }, { url: 'http://10.0.0.2:80' }],
+            },
+          },
+        },
+      },
+    },
     servers: [
       { protocol: 'http', service: 'chat', target: 'http://10.0.0.1:80', workloadId: 'c1' },
       { protocol: 'http', service: 'chat', target: 'http://10.0.0.2:80', workloadId: 'c2' },
@@ -44,7 +61,12 @@ const cases: Case[] = [
   },
   {
     desc: 'empty allowEmpty objects are the bare key set to true',
-    configuration: { http: { routers: { r: { rule: 'Host(`r`)', tls: {} } }, services: { s: { loadBalancer: { sticky: { cookie: {} }, servers: [{ url: 'http://x:1' }] } } } } },
+    configuration: {
+      http: {
+        routers: { r: { rule: 'Host(`r`)', tls: {} } },
+        services: { s: { loadBalancer: { sticky: { cookie: {} }, servers: [{ url: 'http://x:1' }] } } },
+      },
+    },
     servers: [{ protocol: 'http', service: 's', target: 'http://x:1', workloadId: 'c1' }],
     expected: {
       'traefik/http/routers/r/rule': 'Host(`r`)',
@@ -61,13 +83,21 @@ const cases: Case[] = [
   {
     desc: 'ten or more list items are zero-padded so that text order is list order',
     configuration: { http: { routers: { r: { middlewares: Array.from({ length: 11 }, (_, index) => `m${index}`) } } } },
-    expected: Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`traefik/http/routers/r/middlewares/${String(index).padStart(2, '0')}`, `m${index}`])),
+    expected: Object.fromEntries(
+      Array.from({ length: 11 }, (_, index) => [
+        `traefik/http/routers/r/middlewares/${String(index).padStart(2, '0')}`,
+        `m${index}`,
+      ]),
+    ),
   },
   {
     desc: 'maps keep their names; lists of objects by index; TCP addresses',
     configuration: {
       http: { middlewares: { h: { headers: { customRequestHeaders: { 'X-Script-Name': '/wsk' } } } } },
-      tcp: { services: { db: { loadBalancer: { servers: [{ address: '10.0.0.3:5432' }] } } }, routers: { db: { rule: 'HostSNI(`*`)', tls: { domains: [{ main: 'a.example', sans: ['b.example'] }] } } } },
+      tcp: {
+        services: { db: { loadBalancer: { servers: [{ address: '10.0.0.3:5432' }] } } },
+        routers: { db: { rule: 'HostSNI(`*`)', tls: { domains: [{ main: 'a.example', sans: ['b.example'] }] } } },
+      },
     },
     servers: [{ protocol: 'tcp', service: 'db', target: '10.0.0.3:5432', workloadId: 'c1' }],
     expected: {
@@ -88,7 +118,10 @@ const cases: Case[] = [
 
 for (const entry of cases) {
   test(`kv: ${entry.desc}`, () => {
-    const pairs = configurationToKeyValues(entry.configuration, entry.servers ?? [], { rootKey: entry.rootKey ?? 'traefik', ownerId: 'host-a' });
+    const pairs = configurationToKeyValues(entry.configuration, entry.servers ?? [], {
+      rootKey: entry.rootKey ?? 'traefik',
+      ownerId: 'host-a',
+    });
     assert.deepEqual(Object.fromEntries(pairs), entry.expected);
     const keys = [...pairs.keys()];
     assert.deepEqual(keys, [...keys].sort(), 'pairs are sorted by key');

@@ -195,7 +195,10 @@ describe('containerToWorkload', () => {
 
   it('stops at a cycle of shared network stacks instead of recursing forever', () => {
     const shared = byName('apfx-shared');
-    const bridge: ContainerInspect = { ...byName('apfx-bridge'), HostConfig: { NetworkMode: `container:${shared.Id}` } };
+    const bridge: ContainerInspect = {
+      ...byName('apfx-bridge'),
+      HostConfig: { NetworkMode: `container:${shared.Id}` },
+    };
     const workload = containerToWorkload(shared, lookupIn([shared, bridge]));
     assert.equal(workload.networkContainer?.id, BRIDGE_ID);
     assert.equal(workload.networkContainer?.networkContainer, undefined);

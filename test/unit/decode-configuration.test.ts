@@ -24,7 +24,13 @@ const cases: Case[] = [
       'appproxy.http.routers.chat.entrypoints': 'web, websecure',
       'appproxy.http.routers.chat.middlewares': 'strip,auth@file',
     },
-    expected: { http: { routers: { chat: { rule: 'PathPrefix(`/wsk`)', entryPoints: ['web', 'websecure'], middlewares: ['strip', 'auth@file'] } } } },
+    expected: {
+      http: {
+        routers: {
+          chat: { rule: 'PathPrefix(`/wsk`)', entryPoints: ['web', 'websecure'], middlewares: ['strip', 'auth@file'] },
+        },
+      },
+    },
   },
   {
     desc: 'field names match without regard to case, canonical spelling kept',
@@ -55,7 +61,17 @@ const cases: Case[] = [
           chat: {
             loadBalancer: {
               servers: [{ port: '5000' }],
-              sticky: { cookie: { name: 'wsk_sticky', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: 3600, path: '/wsk', domain: 'example.com' } },
+              sticky: {
+                cookie: {
+                  name: 'wsk_sticky',
+                  secure: true,
+                  httpOnly: true,
+                  sameSite: 'Lax',
+                  maxAge: 3600,
+                  path: '/wsk',
+                  domain: 'example.com',
+                },
+              },
             },
           },
         },
@@ -69,11 +85,21 @@ const cases: Case[] = [
       'appproxy.http.routers.r.tls': 'true',
       'appproxy.http.middlewares.c.compress': 'true',
     },
-    expected: { http: { services: { s: { loadBalancer: { sticky: { cookie: {} } } } }, routers: { r: { tls: {} } }, middlewares: { c: { compress: {} } } } },
+    expected: {
+      http: {
+        services: { s: { loadBalancer: { sticky: { cookie: {} } } } },
+        routers: { r: { tls: {} } },
+        middlewares: { c: { compress: {} } },
+      },
+    },
   },
   {
     desc: 'allowEmpty object with a value other than true is left unset, sub-fields included',
-    labels: { 'appproxy.http.routers.r.tls': 'false', 'appproxy.http.routers.r.tls.certresolver': 'le', 'appproxy.http.routers.r.rule': 'Host(`x`)' },
+    labels: {
+      'appproxy.http.routers.r.tls': 'false',
+      'appproxy.http.routers.r.tls.certresolver': 'le',
+      'appproxy.http.routers.r.rule': 'Host(`x`)',
+    },
     expected: { http: { routers: { r: { rule: 'Host(`x`)' } } } },
   },
   {
@@ -168,7 +194,21 @@ const cases: Case[] = [
       'appproxy.http.services.s.loadbalancer.healthcheck.mode': 'grpc',
     },
     expected: {
-      http: { services: { s: { loadBalancer: { healthCheck: { path: '/health', interval: '10', timeout: '1m30s', headers: { 'X-Probe': 'yes' }, mode: 'grpc' } } } } },
+      http: {
+        services: {
+          s: {
+            loadBalancer: {
+              healthCheck: {
+                path: '/health',
+                interval: '10',
+                timeout: '1m30s',
+                headers: { 'X-Probe': 'yes' },
+                mode: 'grpc',
+              },
+            },
+          },
+        },
+      },
     },
   },
   {
@@ -182,7 +222,12 @@ const cases: Case[] = [
     expected: {
       http: {
         routers: {
-          r: { tls: { certResolver: 'le', domains: [{ main: 'example.com', sans: ['a.example.com', 'b.example.com'] }, { main: 'example.org' }] } },
+          r: {
+            tls: {
+              certResolver: 'le',
+              domains: [{ main: 'example.com', sans: ['a.example.com', 'b.example.com'] }, { main: 'example.org' }],
+            },
+          },
         },
       },
     },
@@ -205,7 +250,10 @@ const cases: Case[] = [
         services: { db: { loadBalancer: { servers: [{ port: '5432', tls: false }] } } },
         middlewares: { lim: { inFlightConn: { amount: 5 } } },
       },
-      udp: { routers: { dns: { entryPoints: ['udpep'] } }, services: { dns: { loadBalancer: { servers: [{ port: '53' }] } } } },
+      udp: {
+        routers: { dns: { entryPoints: ['udpep'] } },
+        services: { dns: { loadBalancer: { servers: [{ port: '53' }] } } },
+      },
     },
   },
   {
@@ -225,21 +273,42 @@ const cases: Case[] = [
       'appproxy.http.middlewares.p.plugin.optionstamp.stamp.name': 'X-Deep',
       'appproxy.http.middlewares.p.plugin.optionstamp.stamp.value': 'v',
     },
-    expected: { http: { middlewares: { p: { plugin: { optionstamp: { prefix: 'X-P', tags: 'red,green,blue', stamp: { name: 'X-Deep', value: 'v' } } } } } } },
+    expected: {
+      http: {
+        middlewares: {
+          p: {
+            plugin: { optionstamp: { prefix: 'X-P', tags: 'red,green,blue', stamp: { name: 'X-Deep', value: 'v' } } },
+          },
+        },
+      },
+    },
   },
   {
     desc: 'plugin options: items of a list of objects may hold commas (etcd keeps each as its own key)',
-    labels: { 'appproxy.http.middlewares.p.plugin.demo.rules[0].hosts': 'a,b', 'appproxy.http.middlewares.p.plugin.demo.rules[1].hosts': 'c' },
+    labels: {
+      'appproxy.http.middlewares.p.plugin.demo.rules[0].hosts': 'a,b',
+      'appproxy.http.middlewares.p.plugin.demo.rules[1].hosts': 'c',
+    },
     expected: { http: { middlewares: { p: { plugin: { demo: { rules: [{ hosts: 'a,b' }, { hosts: 'c' }] } } } } } },
   },
   {
     desc: 'the default TLS store',
-    labels: { 'appproxy.tls.stores.default.defaultgeneratedcert.resolver': 'le', 'appproxy.tls.stores.default.defaultgeneratedcert.domain.main': 'example.com' },
-    expected: { tls: { stores: { default: { defaultGeneratedCert: { resolver: 'le', domain: { main: 'example.com' } } } } } },
+    labels: {
+      'appproxy.tls.stores.default.defaultgeneratedcert.resolver': 'le',
+      'appproxy.tls.stores.default.defaultgeneratedcert.domain.main': 'example.com',
+    },
+    expected: {
+      tls: { stores: { default: { defaultGeneratedCert: { resolver: 'le', domain: { main: 'example.com' } } } } },
+    },
   },
   {
     desc: 'labels outside the configuration sections, and other prefixes, are ignored',
-    labels: { 'appproxy.enable': 'true', 'appproxy.docker.network': 'front', 'appproxy.constraint-label': 'x', 'traefik.http.routers.x.rule': 'bad' },
+    labels: {
+      'appproxy.enable': 'true',
+      'appproxy.docker.network': 'front',
+      'appproxy.constraint-label': 'x',
+      'traefik.http.routers.x.rule': 'bad',
+    },
     expected: {},
   },
   {
@@ -257,12 +326,22 @@ const cases: Case[] = [
   {
     desc: 'unknown field lists what is accepted',
     labels: { 'appproxy.http.routers.r.rulez': 'Host(`x`)' },
-    problems: [{ label: 'appproxy.http.routers.r.rulez', includes: 'unknown field "rulez" (accepted here: entryPoints, middlewares, service, rule' }],
+    problems: [
+      {
+        label: 'appproxy.http.routers.r.rulez',
+        includes: 'unknown field "rulez" (accepted here: entryPoints, middlewares, service, rule',
+      },
+    ],
   },
   {
     desc: 'sameSite outside its enumeration',
     labels: { 'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite': 'io' },
-    problems: [{ label: 'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite', includes: '"io" is not one of none, lax, strict' }],
+    problems: [
+      {
+        label: 'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite',
+        includes: '"io" is not one of none, lax, strict',
+      },
+    ],
   },
   {
     desc: 'wrong types: bool, int, duration, strategy',
@@ -283,12 +362,19 @@ const cases: Case[] = [
   {
     desc: 'an object cannot be set alone unless Traefik allows it',
     labels: { 'appproxy.http.middlewares.m.stripprefix': 'true' },
-    problems: [{ label: 'appproxy.http.middlewares.m.stripprefix', includes: '"stripprefix" cannot be set alone; set one of its fields (accepted here: prefixes, forceSlash)' }],
+    problems: [
+      {
+        label: 'appproxy.http.middlewares.m.stripprefix',
+        includes: '"stripprefix" cannot be set alone; set one of its fields (accepted here: prefixes, forceSlash)',
+      },
+    ],
   },
   {
     desc: 'fields Traefik refuses from labels are reported, not silently dropped',
     labels: { 'appproxy.http.services.w.weighted.services[0].name': 'a' },
-    problems: [{ label: 'appproxy.http.services.w.weighted.services[0].name', includes: '"weighted" cannot be set by labels' }],
+    problems: [
+      { label: 'appproxy.http.services.w.weighted.services[0].name', includes: '"weighted" cannot be set by labels' },
+    ],
   },
   {
     desc: 'TLS options are not label material',
@@ -298,7 +384,9 @@ const cases: Case[] = [
   {
     desc: 'a list given with an index instead of commas',
     labels: { 'appproxy.http.routers.r.entrypoints[0]': 'web' },
-    problems: [{ label: 'appproxy.http.routers.r.entrypoints[0]', includes: 'give its items in one label, separated by commas' }],
+    problems: [
+      { label: 'appproxy.http.routers.r.entrypoints[0]', includes: 'give its items in one label, separated by commas' },
+    ],
   },
   {
     desc: 'empty segment',
@@ -314,8 +402,14 @@ const cases: Case[] = [
       'appproxy.http.middlewares.p.plugin.demo.nested.more[1]': 'not,ok',
     },
     problems: [
-      { label: 'appproxy.http.middlewares.p.plugin.demo.tags[0]', includes: 'item "x,y" of the plugin option list "tags" contains a comma' },
-      { label: 'appproxy.http.middlewares.p.plugin.demo.nested.more[1]', includes: 'item "not,ok" of the plugin option list "more" contains a comma' },
+      {
+        label: 'appproxy.http.middlewares.p.plugin.demo.tags[0]',
+        includes: 'item "x,y" of the plugin option list "tags" contains a comma',
+      },
+      {
+        label: 'appproxy.http.middlewares.p.plugin.demo.nested.more[1]',
+        includes: 'item "not,ok" of the plugin option list "more" contains a comma',
+      },
     ],
   },
   {
@@ -328,12 +422,23 @@ const cases: Case[] = [
   {
     desc: 'a 3.6 field (passiveHealthCheck) for Traefik 3.0 is refused, naming the field, its release and the setting',
     labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts': '3' },
-    problems: [{ label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts', includes: '"passiveHealthCheck" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.0 and newer' }],
+    problems: [
+      {
+        label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts',
+        includes:
+          '"passiveHealthCheck" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.0 and newer',
+      },
+    ],
   },
   {
     desc: 'the refusal says which setting to raise, and to what',
     labels: { 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts': '3' },
-    problems: [{ label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts', includes: 'raise --traefik-min-version (APPPROXY_TRAEFIK_MIN_VERSION, traefikMinVersion in the file) to 3.6' }],
+    problems: [
+      {
+        label: 'appproxy.http.services.s.loadbalancer.passivehealthcheck.maxfailedattempts',
+        includes: 'raise --traefik-min-version (APPPROXY_TRAEFIK_MIN_VERSION, traefikMinVersion in the file) to 3.6',
+      },
+    ],
   },
   {
     desc: 'the same field for Traefik 3.7 is accepted',
@@ -351,18 +456,37 @@ const cases: Case[] = [
     desc: 'a 3.7-only middleware field (retry.timeout) for Traefik 3.6 is refused; the rest of the middleware alone would not be',
     traefik: '3.6',
     labels: { 'appproxy.http.middlewares.r.retry.attempts': '3', 'appproxy.http.middlewares.r.retry.timeout': '5s' },
-    problems: [{ label: 'appproxy.http.middlewares.r.retry.timeout', includes: '"timeout" needs Traefik 3.7 or newer (introduced in 3.7), and appproxy writes for Traefik 3.6 and newer' }],
+    problems: [
+      {
+        label: 'appproxy.http.middlewares.r.retry.timeout',
+        includes:
+          '"timeout" needs Traefik 3.7 or newer (introduced in 3.7), and appproxy writes for Traefik 3.6 and newer',
+      },
+    ],
   },
   {
     desc: 'a 3.7-only middleware (encodedCharacters) for Traefik 3.0 is refused once, at the middleware, not at each of its fields',
-    labels: { 'appproxy.http.middlewares.e.encodedcharacters.allowencodedslash': 'true', 'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash': 'true' },
-    problems: [{ label: 'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash', includes: '"encodedCharacters" needs Traefik 3.7' }],
+    labels: {
+      'appproxy.http.middlewares.e.encodedcharacters.allowencodedslash': 'true',
+      'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash': 'true',
+    },
+    problems: [
+      {
+        label: 'appproxy.http.middlewares.e.encodedcharacters.allowencodedhash',
+        includes: '"encodedCharacters" needs Traefik 3.7',
+      },
+    ],
   },
   {
     desc: 'a field of a patch release (errorRequestHeaders, 3.6.15) for Traefik 3.6.14 is refused',
     traefik: '3.6.14',
     labels: { 'appproxy.http.middlewares.e.errors.errorrequestheaders': 'X-Request-Id' },
-    problems: [{ label: 'appproxy.http.middlewares.e.errors.errorrequestheaders', includes: '"errorRequestHeaders" needs Traefik 3.6.15 or newer (introduced in 3.6.15)' }],
+    problems: [
+      {
+        label: 'appproxy.http.middlewares.e.errors.errorrequestheaders',
+        includes: '"errorRequestHeaders" needs Traefik 3.6.15 or newer (introduced in 3.6.15)',
+      },
+    ],
   },
   {
     desc: 'the same field for Traefik 3.6.15 is accepted',
@@ -374,7 +498,13 @@ const cases: Case[] = [
     desc: 'an enum value newer than its field (strategy hrw, 3.6) for Traefik 3.4 is refused, in any case',
     traefik: '3.4',
     labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'HRW' },
-    problems: [{ label: 'appproxy.http.services.s.loadbalancer.strategy', includes: 'the value "HRW" of "strategy" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.4 and newer' }],
+    problems: [
+      {
+        label: 'appproxy.http.services.s.loadbalancer.strategy',
+        includes:
+          'the value "HRW" of "strategy" needs Traefik 3.6 or newer (introduced in 3.6), and appproxy writes for Traefik 3.4 and newer',
+      },
+    ],
   },
   {
     desc: 'a value as old as its field (strategy p2c) for Traefik 3.4 is accepted',
@@ -391,18 +521,34 @@ const cases: Case[] = [
   {
     desc: 'a field newer than the oldest Traefik is refused once, whatever its value',
     labels: { 'appproxy.http.services.s.loadbalancer.strategy': 'hrw' },
-    problems: [{ label: 'appproxy.http.services.s.loadbalancer.strategy', includes: '"strategy" needs Traefik 3.4 or newer' }],
+    problems: [
+      { label: 'appproxy.http.services.s.loadbalancer.strategy', includes: '"strategy" needs Traefik 3.4 or newer' },
+    ],
   },
   {
     desc: 'a value the listing cannot see, dated by hand (compress defaultEncoding zstd, 3.1) for Traefik 3.0.2 is refused',
     traefik: '3.0.2',
     labels: { 'appproxy.http.middlewares.c.compress.defaultencoding': 'zstd' },
-    problems: [{ label: 'appproxy.http.middlewares.c.compress.defaultencoding', includes: 'the value "zstd" of "defaultencoding" needs Traefik 3.1 or newer' }],
+    problems: [
+      {
+        label: 'appproxy.http.middlewares.c.compress.defaultencoding',
+        includes: 'the value "zstd" of "defaultencoding" needs Traefik 3.1 or newer',
+      },
+    ],
   },
   {
     desc: 'fields as old as 3.0 are accepted for Traefik 3.0',
-    labels: { 'appproxy.http.routers.r.rule': 'Host(`a`)', 'appproxy.http.routers.r.rulesyntax': 'v2', 'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite': 'strict' },
-    expected: { http: { routers: { r: { rule: 'Host(`a`)', ruleSyntax: 'v2' } }, services: { s: { loadBalancer: { sticky: { cookie: { sameSite: 'strict' } } } } } } },
+    labels: {
+      'appproxy.http.routers.r.rule': 'Host(`a`)',
+      'appproxy.http.routers.r.rulesyntax': 'v2',
+      'appproxy.http.services.s.loadbalancer.sticky.cookie.samesite': 'strict',
+    },
+    expected: {
+      http: {
+        routers: { r: { rule: 'Host(`a`)', ruleSyntax: 'v2' } },
+        services: { s: { loadBalancer: { sticky: { cookie: { sameSite: 'strict' } } } } },
+      },
+    },
   },
 ];
 
@@ -417,10 +563,19 @@ for (const entry of cases) {
     } else {
       assert.ok(!result.ok, 'expected problems');
       for (const expected of entry.problems ?? []) {
-        const found = result.problems.find((problem) => problem.label === expected.label && problem.message.includes(expected.includes));
-        assert.ok(found, `no problem on ${expected.label} including ${JSON.stringify(expected.includes)}; got ${JSON.stringify(result.problems)}`);
+        const found = result.problems.find(
+          (problem) => problem.label === expected.label && problem.message.includes(expected.includes),
+        );
+        assert.ok(
+          found,
+          `no problem on ${expected.label} including ${JSON.stringify(expected.includes)}; got ${JSON.stringify(result.problems)}`,
+        );
       }
-      assert.equal(result.problems.length, entry.problems?.length, `extra problems: ${JSON.stringify(result.problems)}`);
+      assert.equal(
+        result.problems.length,
+        entry.problems?.length,
+        `extra problems: ${JSON.stringify(result.problems)}`,
+      );
     }
   });
 }

@@ -13,12 +13,23 @@ import { container } from '../support/workloads.ts';
 const layout = new KeyLayout('traefik', 'host-a');
 
 function web(name: string, labels: Record<string, string> = {}, ip = '10.0.0.2'): Workload {
-  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true', ...labels } });
+  return container({
+    name,
+    id: `${name}-id`,
+    networks: [{ name: 'bridge', ip }],
+    labels: { 'appproxy.enable': 'true', ...labels },
+  });
 }
 
 type Step = (state: DesiredState) => void;
 
-const cases: readonly { desc: string; given: readonly Step[]; step: Step; changed: readonly string[]; desired: readonly string[] }[] = [
+const cases: readonly {
+  desc: string;
+  given: readonly Step[];
+  step: Step;
+  changed: readonly string[];
+  desired: readonly string[];
+}[] = [
   {
     desc: 'a new workload: its router and service',
     given: [],
@@ -64,8 +75,24 @@ const cases: readonly { desc: string; given: readonly Step[]; step: Step; change
   {
     desc: 'two workloads sharing a service: one going changes that service, not the router of the other',
     given: [
-      (state) => state.upsertWorkload(web('a', { 'appproxy.http.services.shared.loadbalancer.server.port': '80', 'appproxy.http.routers.a.service': 'shared' })),
-      (state) => state.upsertWorkload(web('b', { 'appproxy.http.services.shared.loadbalancer.server.port': '80', 'appproxy.http.routers.b.service': 'shared' }, '10.0.0.3')),
+      (state) =>
+        state.upsertWorkload(
+          web('a', {
+            'appproxy.http.services.shared.loadbalancer.server.port': '80',
+            'appproxy.http.routers.a.service': 'shared',
+          }),
+        ),
+      (state) =>
+        state.upsertWorkload(
+          web(
+            'b',
+            {
+              'appproxy.http.services.shared.loadbalancer.server.port': '80',
+              'appproxy.http.routers.b.service': 'shared',
+            },
+            '10.0.0.3',
+          ),
+        ),
     ],
     step: (state) => state.removeWorkload('b-id'),
     changed: ['http/routers/b', 'http/services/shared'],

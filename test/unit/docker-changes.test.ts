@@ -18,7 +18,13 @@ afterEach(() => {
 
 function follow(engine: FakeDockerEngine) {
   const { logger, lines } = capturedLogger();
-  const seen = { changes: [] as WorkloadChange[], connections: [] as boolean[], events: [] as DockerEvent[], managers: [] as (string | undefined)[], logs: lines };
+  const seen = {
+    changes: [] as WorkloadChange[],
+    connections: [] as boolean[],
+    events: [] as DockerEvent[],
+    managers: [] as (string | undefined)[],
+    logs: lines,
+  };
   const changes = new DockerChanges(
     engine,
     logger,
@@ -35,8 +41,14 @@ function follow(engine: FakeDockerEngine) {
   return seen;
 }
 
-async function connected(engine: FakeDockerEngine, seen: { connections: boolean[]; changes: WorkloadChange[] }): Promise<void> {
-  await waitUntil('the event stream to be followed', () => seen.connections.at(-1) === true && engine.openStreams === 1);
+async function connected(
+  engine: FakeDockerEngine,
+  seen: { connections: boolean[]; changes: WorkloadChange[] },
+): Promise<void> {
+  await waitUntil(
+    'the event stream to be followed',
+    () => seen.connections.at(-1) === true && engine.openStreams === 1,
+  );
   seen.changes.length = 0;
 }
 
@@ -53,21 +65,65 @@ describe('DockerChanges over a fake engine', () => {
     assert.deepStrictEqual(seen.changes, [{ kind: 'all' }]);
   });
 
-  const cases: { desc: string; event: Parameters<FakeDockerEngine['emit']>[0]; expected: WorkloadChange | undefined }[] = [
-    { desc: 'a container start names the container', event: { Type: 'container', Action: 'start', Actor: { ID: 'c1' } }, expected: { kind: 'containers', ids: ['c1'] } },
-    { desc: 'a health change names the container', event: { Type: 'container', Action: 'health_status: healthy', Actor: { ID: 'c1' } }, expected: { kind: 'containers', ids: ['c1'] } },
+  const cases: {
+    desc: string;
+    event: Parameters<FakeDockerEngine['emit']>[0];
+    expected: WorkloadChange | undefined;
+  }[] = [
+    {
+      desc: 'a container start names the container',
+      event: { Type: 'container', Action: 'start', Actor: { ID: 'c1' } },
+      expected: { kind: 'containers', ids: ['c1'] },
+    },
+    {
+      desc: 'a health change names the container',
+      event: { Type: 'container', Action: 'health_status: healthy', Actor: { ID: 'c1' } },
+      expected: { kind: 'containers', ids: ['c1'] },
+    },
     {
       desc: 'a task container event reads the Swarm part',
-      event: { Type: 'container', Action: 'die', Actor: { ID: 'c2', Attributes: { 'com.docker.swarm.service.id': 'svc' } } },
+      event: {
+        Type: 'container',
+        Action: 'die',
+        Actor: { ID: 'c2', Attributes: { 'com.docker.swarm.service.id': 'svc' } },
+      },
       expected: { kind: 'swarm' },
     },
-    { desc: 'a network connect names the container it is about', event: { Type: 'network', Action: 'connect', Actor: { ID: 'n1', Attributes: { container: 'c3' } } }, expected: { kind: 'containers', ids: ['c3'] } },
-    { desc: 'a network event about no container reads everything', event: { Type: 'network', Action: 'disconnect', Actor: { ID: 'n1' } }, expected: { kind: 'all' } },
-    { desc: 'a service event reads the Swarm part', event: { Type: 'service', Action: 'update', Actor: { ID: 's1' } }, expected: { kind: 'swarm' } },
-    { desc: 'a node event reads the Swarm part', event: { Type: 'node', Action: 'update', Actor: { ID: 'node1' } }, expected: { kind: 'swarm' } },
-    { desc: 'an exec in a container changes nothing routed', event: { Type: 'container', Action: 'exec_start: sh', Actor: { ID: 'c1' } }, expected: undefined },
-    { desc: 'a network create changes nothing routed', event: { Type: 'network', Action: 'create', Actor: { ID: 'n2' } }, expected: undefined },
-    { desc: 'an image pull is not even asked for', event: { Type: 'image', Action: 'pull', Actor: { ID: 'busybox' } }, expected: undefined },
+    {
+      desc: 'a network connect names the container it is about',
+      event: { Type: 'network', Action: 'connect', Actor: { ID: 'n1', Attributes: { container: 'c3' } } },
+      expected: { kind: 'containers', ids: ['c3'] },
+    },
+    {
+      desc: 'a network event about no container reads everything',
+      event: { Type: 'network', Action: 'disconnect', Actor: { ID: 'n1' } },
+      expected: { kind: 'all' },
+    },
+    {
+      desc: 'a service event reads the Swarm part',
+      event: { Type: 'service', Action: 'update', Actor: { ID: 's1' } },
+      expected: { kind: 'swarm' },
+    },
+    {
+      desc: 'a node event reads the Swarm part',
+      event: { Type: 'node', Action: 'update', Actor: { ID: 'node1' } },
+      expected: { kind: 'swarm' },
+    },
+    {
+      desc: 'an exec in a container changes nothing routed',
+      event: { Type: 'container', Action: 'exec_start: sh', Actor: { ID: 'c1' } },
+      expected: undefined,
+    },
+    {
+      desc: 'a network create changes nothing routed',
+      event: { Type: 'network', Action: 'create', Actor: { ID: 'n2' } },
+      expected: undefined,
+    },
+    {
+      desc: 'an image pull is not even asked for',
+      event: { Type: 'image', Action: 'pull', Actor: { ID: 'busybox' } },
+      expected: undefined,
+    },
   ];
   for (const { desc, event, expected } of cases) {
     it(desc, async () => {
@@ -87,7 +143,11 @@ describe('DockerChanges over a fake engine', () => {
     engine.emitUnreadable('{"Type": "contai');
     engine.emit({ Type: 'container', Action: 'stop', Actor: { ID: 'c1' } });
     assert.deepStrictEqual(seen.changes, [{ kind: 'containers', ids: ['c1'] }]);
-    assert.ok(seen.logs.some((line) => line['msg'] === 'unreadable Docker event skipped' && line['line'] === '{"Type": "contai'));
+    assert.ok(
+      seen.logs.some(
+        (line) => line['msg'] === 'unreadable Docker event skipped' && line['line'] === '{"Type": "contai',
+      ),
+    );
   });
 
   it('on a Swarm manager, says the cluster and reads the Swarm part when a task changes, even on another node', async () => {
@@ -101,7 +161,11 @@ describe('DockerChanges over a fake engine', () => {
     seen.changes.length = 0;
     // Nothing sends an event here for a task rescheduled on another node: only its version says so.
     engine.setSwarm({ clusterId: 'cluster-1', tasks: [task('t1', 11)] });
-    await waitUntil('the next poll to see the new task version', () => seen.changes.some((change) => change.kind === 'swarm'), 5_000);
+    await waitUntil(
+      'the next poll to see the new task version',
+      () => seen.changes.some((change) => change.kind === 'swarm'),
+      5_000,
+    );
     assert.deepStrictEqual(seen.changes, [{ kind: 'swarm' }]);
   });
 
@@ -117,7 +181,9 @@ describe('DockerChanges over a fake engine', () => {
     const engine = new FakeDockerEngine();
     engine.fail('info', new Error('connection reset'));
     const seen = follow(engine);
-    await waitUntil('the failed poll to be logged', () => seen.logs.some((line) => line['msg'] === 'Swarm poll failed'));
+    await waitUntil('the failed poll to be logged', () =>
+      seen.logs.some((line) => line['msg'] === 'Swarm poll failed'),
+    );
     assert.equal(seen.logs.find((line) => line['msg'] === 'Swarm poll failed')?.['level'], 20);
     await waitUntil('the next poll', () => seen.managers.length === 1, 5_000);
   });

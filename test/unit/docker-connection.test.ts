@@ -16,10 +16,26 @@ const FIELDS = ['socketPath', 'host', 'port', 'protocol', 'ca', 'cert', 'key'];
 describe('dockerConnectionFromEnv', () => {
   const cases: { desc: string; env: NodeJS.ProcessEnv; expected: Record<string, unknown> }[] = [
     { desc: 'no DOCKER_HOST: the default socket', env: {}, expected: { socketPath: '/var/run/docker.sock' } },
-    { desc: 'a unix:// address', env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }, expected: { socketPath: '/run/user/1000/docker.sock' } },
-    { desc: 'tcp:// without a port: 2375, plain HTTP', env: { DOCKER_HOST: 'tcp://10.1.2.3' }, expected: { host: '10.1.2.3', port: '2375', protocol: 'http' } },
-    { desc: 'an address without a scheme is tcp://', env: { DOCKER_HOST: 'docker.internal:1234' }, expected: { host: 'docker.internal', port: '1234', protocol: 'http' } },
-    { desc: 'an IPv6 address loses its brackets', env: { DOCKER_HOST: 'tcp://[::1]:2375' }, expected: { host: '::1', port: '2375', protocol: 'http' } },
+    {
+      desc: 'a unix:// address',
+      env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' },
+      expected: { socketPath: '/run/user/1000/docker.sock' },
+    },
+    {
+      desc: 'tcp:// without a port: 2375, plain HTTP',
+      env: { DOCKER_HOST: 'tcp://10.1.2.3' },
+      expected: { host: '10.1.2.3', port: '2375', protocol: 'http' },
+    },
+    {
+      desc: 'an address without a scheme is tcp://',
+      env: { DOCKER_HOST: 'docker.internal:1234' },
+      expected: { host: 'docker.internal', port: '1234', protocol: 'http' },
+    },
+    {
+      desc: 'an IPv6 address loses its brackets',
+      env: { DOCKER_HOST: 'tcp://[::1]:2375' },
+      expected: { host: '::1', port: '2375', protocol: 'http' },
+    },
   ];
   for (const { desc, env, expected } of cases) {
     it(desc, () => {
@@ -32,7 +48,11 @@ describe('dockerConnectionFromEnv', () => {
   }
 
   it('DOCKER_TLS_VERIFY: HTTPS on 2376 with the certificates, the server verified', () => {
-    const connection = dockerConnectionFromEnv({ DOCKER_HOST: 'tcp://10.1.2.3', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs });
+    const connection = dockerConnectionFromEnv({
+      DOCKER_HOST: 'tcp://10.1.2.3',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: certs,
+    });
     assert.equal(connection.protocol, 'https');
     assert.equal(connection.port, '2376');
     assert.equal(connection.ca?.toString(), 'ca.pem material');
@@ -48,7 +68,13 @@ describe('dockerConnectionFromEnv', () => {
   });
 
   it('refuses an address it cannot use, saying what to write instead', () => {
-    assert.throws(() => dockerConnectionFromEnv({ DOCKER_HOST: 'ssh://me@host' }), /^Error: DOCKER_HOST=ssh:\/\/me@host: unsupported scheme ssh: \(use unix:\/\/ or tcp:\/\/\)$/);
-    assert.throws(() => dockerConnectionFromEnv({ DOCKER_HOST: 'tcp://bad host' }), /^Error: DOCKER_HOST=tcp:\/\/bad host is not a valid address: use unix:\/\/\/path or tcp:\/\/host:port$/);
+    assert.throws(
+      () => dockerConnectionFromEnv({ DOCKER_HOST: 'ssh://me@host' }),
+      /^Error: DOCKER_HOST=ssh:\/\/me@host: unsupported scheme ssh: \(use unix:\/\/ or tcp:\/\/\)$/,
+    );
+    assert.throws(
+      () => dockerConnectionFromEnv({ DOCKER_HOST: 'tcp://bad host' }),
+      /^Error: DOCKER_HOST=tcp:\/\/bad host is not a valid address: use unix:\/\/\/path or tcp:\/\/host:port$/,
+    );
   });
 });

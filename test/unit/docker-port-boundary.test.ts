@@ -18,7 +18,11 @@ function sources(dir: string): string[] {
 
 it(`only ${ADAPTER} imports dockerode or docker-modem`, () => {
   const importers = sources(SRC)
-    .filter((path) => /from ['"](dockerode|docker-modem)['"]|import\(['"](dockerode|docker-modem)['"]\)/.test(readFileSync(path, 'utf8')))
+    .filter((path) =>
+      /from ['"](dockerode|docker-modem)['"]|import\(['"](dockerode|docker-modem)['"]\)/.test(
+        readFileSync(path, 'utf8'),
+      ),
+    )
     .map((path) => relative(SRC, path));
   assert.deepStrictEqual(importers, [ADAPTER]);
 });

@@ -20,7 +20,13 @@ afterEach(() => {
 function watch(engine: FakeDockerEngine, timings = { pingIntervalMs: 60_000, pingLimitMs: 1_000 }) {
   const { logger, lines } = capturedLogger();
   const connections: boolean[] = [];
-  const watcher = new DockerEventWatcher(engine, logger, () => undefined, (connected) => connections.push(connected), timings);
+  const watcher = new DockerEventWatcher(
+    engine,
+    logger,
+    () => undefined,
+    (connected) => connections.push(connected),
+    timings,
+  );
   stoppers.push(() => watcher.stop());
   watcher.start();
   return { watcher, connections, logs: lines };
@@ -53,12 +59,18 @@ describe('reconnects of the Docker event stream, over a fake engine', () => {
 
   it('keeps trying, with backoff, while the engine refuses the stream, and says it is not connected', async () => {
     const engine = new FakeDockerEngine();
-    engine.fail('followEvents', new Error('connect ENOENT /var/run/docker.sock'), new Error('connect ENOENT /var/run/docker.sock'));
+    engine.fail(
+      'followEvents',
+      new Error('connect ENOENT /var/run/docker.sock'),
+      new Error('connect ENOENT /var/run/docker.sock'),
+    );
     const { connections, logs } = watch(engine);
     await waitUntil('connected at the third attempt', () => engine.openStreams === 1, 5_000);
     assert.equal(streamsOpened(engine), 3);
     assert.deepStrictEqual(connections, [false, false, true]);
-    const waits = logs.filter((line) => line['msg'] === 'Docker event stream unavailable').map((line) => line['retryInMs'] as number);
+    const waits = logs
+      .filter((line) => line['msg'] === 'Docker event stream unavailable')
+      .map((line) => line['retryInMs'] as number);
     assert.equal(waits.length, 2);
     assert.ok(waits[0]! >= 100 && waits[1]! >= 200, `backoff ${waits.join(', ')} ms`);
   });
@@ -70,7 +82,10 @@ describe('reconnects of the Docker event stream, over a fake engine', () => {
     await waitUntil('connected at the second attempt', () => engine.openStreams === 1);
     assert.deepStrictEqual(connections, [false, true]);
     const unavailable = logs.find((line) => line['msg'] === 'Docker event stream unavailable');
-    assert.match(String((unavailable?.['err'] as { message?: string } | undefined)?.message), /GET \/events: no answer from the Docker engine within 300 ms/);
+    assert.match(
+      String((unavailable?.['err'] as { message?: string } | undefined)?.message),
+      /GET \/events: no answer from the Docker engine within 300 ms/,
+    );
   });
 
   it('stops trusting an open stream once a ping goes unanswered (a wedged engine), and reconnects', async () => {
@@ -81,8 +96,13 @@ describe('reconnects of the Docker event stream, over a fake engine', () => {
     await waitUntil('the silent stream to be given up', () => connections.includes(false), 2_000);
     await waitUntil('reconnected', () => streamsOpened(engine) === 2 && engine.openStreams === 1);
     assert.deepStrictEqual(connections, [true, false, true]);
-    const wedged = logs.find((line) => line['msg'] === 'Docker engine stopped answering; the event stream is no longer trusted, reconnecting');
-    assert.match(String((wedged?.['err'] as { message?: string } | undefined)?.message), /GET \/_ping: no answer from the Docker engine within 300 ms/);
+    const wedged = logs.find(
+      (line) => line['msg'] === 'Docker engine stopped answering; the event stream is no longer trusted, reconnecting',
+    );
+    assert.match(
+      String((wedged?.['err'] as { message?: string } | undefined)?.message),
+      /GET \/_ping: no answer from the Docker engine within 300 ms/,
+    );
   });
 
   it('keeps a stream whose engine answers its pings', async () => {
@@ -107,7 +127,10 @@ describe('reconnects of the Docker event stream, over a fake engine', () => {
     const engine = new FakeDockerEngine();
     const { logger } = capturedLogger();
     const changes: WorkloadChange[] = [];
-    const feed = new DockerChanges(engine, logger, { onChange: (change) => changes.push(change), onConnection: () => undefined });
+    const feed = new DockerChanges(engine, logger, {
+      onChange: (change) => changes.push(change),
+      onConnection: () => undefined,
+    });
     stoppers.push(() => feed.stop());
     feed.start();
     await waitUntil('connected', () => changes.length === 1);

@@ -34,7 +34,10 @@ describe('DockerEngineSource over a fake engine', () => {
     const engine = new FakeDockerEngine();
     engine.add(containerJson({ name: 'svc.1.abc', labels: TASK_LABELS }));
     engine.add(containerJson({ name: 'plain' }));
-    assert.deepStrictEqual((await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name), ['plain']);
+    assert.deepStrictEqual(
+      (await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name),
+      ['plain'],
+    );
   });
 
   it('skips a container that vanished between list and inspect', async () => {
@@ -42,7 +45,10 @@ describe('DockerEngineSource over a fake engine', () => {
     engine.add(containerJson({ name: 'doomed' }));
     engine.add(containerJson({ name: 'stays' }));
     engine.afterNext('listContainers', () => engine.remove(idOf('doomed')));
-    assert.deepStrictEqual((await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name), ['stays']);
+    assert.deepStrictEqual(
+      (await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name),
+      ['stays'],
+    );
   });
 
   it('skips a container without state or name, as Traefik does', async () => {
@@ -50,7 +56,10 @@ describe('DockerEngineSource over a fake engine', () => {
     engine.add({ ...containerJson({ name: 'nameless' }), Name: '' });
     engine.add({ ...containerJson({ name: 'stateless' }), State: null });
     engine.add(containerJson({ name: 'whole' }));
-    assert.deepStrictEqual((await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name), ['whole']);
+    assert.deepStrictEqual(
+      (await new DockerEngineSource(engine).listWorkloads()).map((w) => w.name),
+      ['whole'],
+    );
   });
 
   it('inspects at most 8 containers at a time', async () => {
@@ -71,7 +80,12 @@ describe('DockerEngineSource over a fake engine', () => {
     const engine = new FakeDockerEngine();
     const service: SwarmService = {
       ID: 'svc-1',
-      Spec: { Name: 'web', Labels: { 'traefik.enable': 'true' }, Mode: { Replicated: { Replicas: 2 } }, EndpointSpec: { Mode: 'vip' } },
+      Spec: {
+        Name: 'web',
+        Labels: { 'traefik.enable': 'true' },
+        Mode: { Replicated: { Replicas: 2 } },
+        EndpointSpec: { Mode: 'vip' },
+      },
       Endpoint: { VirtualIPs: [{ NetworkID: 'net-1', Addr: '10.0.1.2/24' }] },
     };
     const task = (id: string, slot: number, desired: string): SwarmTask => ({
@@ -125,7 +139,10 @@ describe('DockerEngineSource over a fake engine', () => {
     await assert.rejects(new DockerEngineSource(engine).listContainerWorkloads(), (error: unknown) => {
       assert.ok(error instanceof DockerApiError);
       assert.ok(error.cause instanceof DockerCallTimeoutError);
-      assert.equal(error.message, 'Docker API: list containers failed: GET /containers/json: no answer from the Docker engine within 50 ms');
+      assert.equal(
+        error.message,
+        'Docker API: list containers failed: GET /containers/json: no answer from the Docker engine within 50 ms',
+      );
       return true;
     });
     assert.ok(Date.now() - started < 2_000);

@@ -26,10 +26,12 @@ const INSPECT = { Id: 'abc123', Name: '/web', State: { Status: 'running' }, Conf
 function route(request: IncomingMessage, response: ServerResponse): void {
   const url = request.url ?? '';
   requests.push(url);
-  const json = (status: number, body: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json = (status: number, body: unknown): void =>
+    void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const path = url.split('?')[0];
   if (path === '/_ping') return void response.end('OK');
-  if (path === '/containers/json') return json(200, [{ Id: 'abc123', Names: ['/web'], State: 'running', Status: 'Up 1 second' }]);
+  if (path === '/containers/json')
+    return json(200, [{ Id: 'abc123', Names: ['/web'], State: 'running', Status: 'Up 1 second' }]);
   if (path === '/containers/web/json') return json(200, INSPECT);
   if (path === '/containers/missing/json') return json(404, { message: 'No such container: missing' });
   if (path === '/containers/broken/json') return json(500, { message: 'something broke' });
@@ -37,7 +39,9 @@ function route(request: IncomingMessage, response: ServerResponse): void {
   if (path === '/events') {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.flushHeaders();
-    const line = Buffer.from(`${JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'abc123', Attributes: { name: 'café' } } })}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'abc123', Attributes: { name: 'café' } } })}\n`,
+    );
     const cut = line.indexOf(Buffer.from('é')) + 1;
     // A character cut in two by the transport, then a line that is not JSON, then the end.
     response.write(line.subarray(0, cut));
@@ -68,7 +72,9 @@ describe('DockerodeEngine', () => {
 
   it('lists every container, at unversioned paths', async () => {
     requests.length = 0;
-    assert.deepStrictEqual(await engine.listContainers(), [{ Id: 'abc123', Names: ['/web'], State: 'running', Status: 'Up 1 second' }]);
+    assert.deepStrictEqual(await engine.listContainers(), [
+      { Id: 'abc123', Names: ['/web'], State: 'running', Status: 'Up 1 second' },
+    ]);
     assert.deepStrictEqual(requests, ['/containers/json?all=true']);
   });
 
@@ -98,7 +104,10 @@ describe('DockerodeEngine', () => {
     await assert.rejects(engine.info(), (error: unknown) => {
       assert.ok(error instanceof DockerApiError);
       assert.ok(error.cause instanceof DockerCallTimeoutError);
-      assert.equal(error.message, 'Docker API: get engine info failed: GET /info: no answer from the Docker engine within 1000 ms');
+      assert.equal(
+        error.message,
+        'Docker API: get engine info failed: GET /info: no answer from the Docker engine within 1000 ms',
+      );
       return true;
     });
     assert.ok(Date.now() - started < 3_000);
@@ -106,8 +115,14 @@ describe('DockerodeEngine', () => {
   });
 
   it('takes a shorter limit for one call, never a longer one', async () => {
-    await assert.rejects(engine.listNodes({ limitMs: 50 }), /GET \/nodes: no answer from the Docker engine within 50 ms/);
-    await assert.rejects(engine.listServices({ limitMs: 60_000 }), /GET \/services: no answer from the Docker engine within 1000 ms/);
+    await assert.rejects(
+      engine.listNodes({ limitMs: 50 }),
+      /GET \/nodes: no answer from the Docker engine within 50 ms/,
+    );
+    await assert.rejects(
+      engine.listServices({ limitMs: 60_000 }),
+      /GET \/services: no answer from the Docker engine within 1000 ms/,
+    );
   });
 
   it('follows the event stream: whole characters, unreadable lines apart, then its end', async () => {
@@ -123,7 +138,9 @@ describe('DockerodeEngine', () => {
     });
     await waitUntil('the stream to end', () => ended !== 'open', 2_000);
     assert.equal(ended, undefined);
-    assert.deepStrictEqual(events, [{ Type: 'container', Action: 'start', Actor: { ID: 'abc123', Attributes: { name: 'café' } } }]);
+    assert.deepStrictEqual(events, [
+      { Type: 'container', Action: 'start', Actor: { ID: 'abc123', Attributes: { name: 'café' } } },
+    ]);
     assert.deepStrictEqual(unreadable, ['not json']);
     assert.equal(decodeURIComponent(requests[0] ?? ''), '/events?filters={"type":["container","network"]}');
   });

@@ -38,12 +38,18 @@ describe('explainTarget over a fake engine', () => {
     const workloads = await new DockerEngineSource(fake).listContainerWorkloads();
     assert.deepStrictEqual(await explainTarget(workloads, 'wbe', fake), { target: undefined, closest: ['web'] });
     fake.fail('inspectContainer', new Error('connection reset'));
-    assert.deepStrictEqual(await explainTarget(workloads, 'front.1.x7k', fake), { target: undefined, closest: ['web'] });
+    assert.deepStrictEqual(await explainTarget(workloads, 'front.1.x7k', fake), {
+      target: undefined,
+      closest: ['web'],
+    });
   });
 
   it('asks no engine when there is none (explain --input)', async () => {
     const fake = engine();
     const workloads = await new DockerEngineSource(fake).listContainerWorkloads();
-    assert.deepStrictEqual(await explainTarget(workloads, 'front.1.x7k', undefined), { target: undefined, closest: ['web'] });
+    assert.deepStrictEqual(await explainTarget(workloads, 'front.1.x7k', undefined), {
+      target: undefined,
+      closest: ['web'],
+    });
   });
 });

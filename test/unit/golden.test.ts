@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import { compareGolden } from '../support/golden.ts';
 import { configurationToKeyValues } from '../../src/core/kv/configuration-to-kv.ts';
 import { buildConfiguration } from '../../src/core/translate/build-configuration.ts';
-import { compileTranslateOptions, defaultTranslateOptions, type TranslateOptions } from '../../src/core/translate/translate-options.ts';
+import {
+  compileTranslateOptions,
+  defaultTranslateOptions,
+  type TranslateOptions,
+} from '../../src/core/translate/translate-options.ts';
 import { formatRender } from '../../src/render/render-output.ts';
 import { describeProblem } from '../../src/commands/render-command.ts';
 import { workloadsFromInspect } from '../../src/docker/workloads-from-inspect.ts';
@@ -17,22 +21,37 @@ import { workloadsFromInspect } from '../../src/docker/workloads-from-inspect.ts
 // expected files from the current output, on purpose; review the diff before committing.
 const root = new URL('../golden/', import.meta.url).pathname;
 
-
 for (const name of readdirSync(root).sort()) {
   const folder = join(root, name);
   test(`golden: ${name}`, () => {
     const input = readFileSync(join(folder, 'input.json'), 'utf8');
     const optionsPath = join(folder, 'options.json');
     const overrides = existsSync(optionsPath)
-      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<Omit<TranslateOptions, 'apps' | 'limits' | 'policy'>> & { rootKey?: string; apps?: Partial<TranslateOptions['apps']>; limits?: Partial<TranslateOptions['limits']>; policy?: Partial<TranslateOptions['policy']> })
+      ? (JSON.parse(readFileSync(optionsPath, 'utf8')) as Partial<
+          Omit<TranslateOptions, 'apps' | 'limits' | 'policy'>
+        > & {
+          rootKey?: string;
+          apps?: Partial<TranslateOptions['apps']>;
+          limits?: Partial<TranslateOptions['limits']>;
+          policy?: Partial<TranslateOptions['policy']>;
+        })
       : {};
     const { rootKey = 'traefik', apps = {}, limits = {}, policy = {}, ...options } = overrides;
-    const compiled = compileTranslateOptions({ ...defaultTranslateOptions, ...options, apps: { ...defaultTranslateOptions.apps, ...apps }, limits: { ...defaultTranslateOptions.limits, ...limits }, policy: { ...defaultTranslateOptions.policy, ...policy } });
+    const compiled = compileTranslateOptions({
+      ...defaultTranslateOptions,
+      ...options,
+      apps: { ...defaultTranslateOptions.apps, ...apps },
+      limits: { ...defaultTranslateOptions.limits, ...limits },
+      policy: { ...defaultTranslateOptions.policy, ...policy },
+    });
     assert.ok(compiled.ok);
     const result = buildConfiguration(workloadsFromInspect(input, name), compiled.value);
     const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey, ownerId: 'golden-host' });
     compareGolden(join(folder, 'expected.kv'), formatRender('kv', result.configuration, pairs));
     compareGolden(join(folder, 'expected.yaml'), formatRender('yaml', result.configuration, pairs));
-    compareGolden(join(folder, 'expected.problems'), result.problems.map((problem) => `${describeProblem(problem)}\n`).join(''));
+    compareGolden(
+      join(folder, 'expected.problems'),
+      result.problems.map((problem) => `${describeProblem(problem)}\n`).join(''),
+    );
   });
 }

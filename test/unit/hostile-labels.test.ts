@@ -20,7 +20,10 @@ const compiled = compileTranslateOptions(defaultTranslateOptions);
 assert.ok(compiled.ok);
 const provider = compiled.value;
 // For the cases about fields newer than the default oldest Traefik (3.0): the schema's own release.
-const compiled37 = compileTranslateOptions({ ...defaultTranslateOptions, traefikMinVersion: { major: 3, minor: 7, patch: 0 } });
+const compiled37 = compileTranslateOptions({
+  ...defaultTranslateOptions,
+  traefikMinVersion: { major: 3, minor: 7, patch: 0 },
+});
 assert.ok(compiled37.ok);
 const provider37 = compiled37.value;
 
@@ -68,10 +71,18 @@ const x = (name: string): string => `Host(\`${name}.example\`)`;
 
 const hostileNames: readonly { readonly name: string; readonly why: string; readonly includes: string }[] = [
   { name: 'a/b', why: 'a slash would split the etcd key and nest the resource', includes: 'contains "/"' },
-  { name: 'a@docker', why: '"@docker" is a provider suffix to Traefik: the name could not be referenced', includes: 'contains "@"' },
+  {
+    name: 'a@docker',
+    why: '"@docker" is a provider suffix to Traefik: the name could not be referenced',
+    includes: 'contains "@"',
+  },
   { name: 'a@file', why: 'a name could pose as a resource of the file provider', includes: 'contains "@"' },
   { name: 'a b', why: 'a space makes a name nobody can reference', includes: 'white space or control characters' },
-  { name: 'a\nb', why: 'a newline would break every line-oriented view of the keys', includes: 'white space or control characters' },
+  {
+    name: 'a\nb',
+    why: 'a newline would break every line-oriented view of the keys',
+    includes: 'white space or control characters',
+  },
   { name: 'a\tb', why: 'a tab likewise', includes: 'white space or control characters' },
   { name: 'a\u0000b', why: 'a NUL byte likewise', includes: 'white space or control characters' },
   { name: '0042', why: "digits only read as a list index by Traefik's KV decoder", includes: 'is only digits' },
@@ -79,7 +90,13 @@ const hostileNames: readonly { readonly name: string; readonly why: string; read
 
 // A resource with such a name is left out alone; what the workload defined beside it stays, and
 // what referred to it (the automatic router of a service) is left out with it.
-const resourceKinds: readonly { readonly kind: string; readonly field: string; readonly value: string; readonly remains: string | undefined; readonly referrer?: boolean }[] = [
+const resourceKinds: readonly {
+  readonly kind: string;
+  readonly field: string;
+  readonly value: string;
+  readonly remains: string | undefined;
+  readonly referrer?: boolean;
+}[] = [
   { kind: 'http.routers', field: 'rule', value: x('r'), remains: 'http/services/bad/loadBalancer/servers/' },
   { kind: 'http.services', field: 'loadbalancer.server.port', value: '8080', remains: undefined, referrer: true },
   { kind: 'http.middlewares', field: 'stripprefix.prefixes', value: '/x', remains: 'http/routers/bad/rule' },
@@ -94,9 +111,14 @@ const nameCases: Case[] = hostileNames.flatMap(({ name, why, includes }) =>
     routed: remains === undefined ? [] : ['bad'],
     errors: [
       { workload: 'bad', label: `appproxy.${kind}.${name}`, includes },
-      ...(referrer === true ? [{ workload: 'bad', label: `appproxy.${kind}.${name}`, includes: 'http.routers "bad" refers to' }] : []),
+      ...(referrer === true
+        ? [{ workload: 'bad', label: `appproxy.${kind}.${name}`, includes: 'http.routers "bad" refers to' }]
+        : []),
     ],
-    absent: [`${kind.replace('.', '/')}/${name[0] ?? ''}`, ...(remains === undefined ? ['http/routers/bad', 'http/services/bad'] : [])],
+    absent: [
+      `${kind.replace('.', '/')}/${name[0] ?? ''}`,
+      ...(remains === undefined ? ['http/routers/bad', 'http/services/bad'] : []),
+    ],
     counts: remains === undefined ? [] : [{ pattern: new RegExp(`^${remains}`), count: 1 }],
   })),
 );
@@ -106,14 +128,28 @@ const nameCases: Case[] = hostileNames.flatMap(({ name, why, includes }) =>
 const listCases: Case[] = [
   {
     desc: 'entrypoints with spaces and a trailing comma: the empty item is kept, as Traefik keeps it',
-    workloads: [box('lists', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.entrypoints': ' web , websecure,' })],
+    workloads: [
+      box('lists', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.entrypoints': ' web , websecure,',
+      }),
+    ],
     routed: ['lists'],
-    pairs: { 'http/routers/r/entryPoints/0': 'web', 'http/routers/r/entryPoints/1': 'websecure', 'http/routers/r/entryPoints/2': '' },
+    pairs: {
+      'http/routers/r/entryPoints/0': 'web',
+      'http/routers/r/entryPoints/1': 'websecure',
+      'http/routers/r/entryPoints/2': '',
+    },
     counts: [{ pattern: /^http\/routers\/r\/entryPoints\//, count: 3 }],
   },
   {
     desc: 'a router middlewares list: items trimmed, an empty one kept, @docker/@swarm dropped, other providers kept',
-    workloads: [box('lists', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.middlewares': ' a , b@docker,,c@swarm,d@file, api@internal ' })],
+    workloads: [
+      box('lists', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.middlewares': ' a , b@docker,,c@swarm,d@file, api@internal ',
+      }),
+    ],
     routed: ['lists'],
     pairs: {
       'http/routers/r/middlewares/0': 'a',
@@ -139,7 +175,11 @@ const listCases: Case[] = [
   },
   {
     desc: 'ipAllowList sourceRange: CIDRs and addresses, a blank last item kept',
-    workloads: [box('lists', '172.17.0.2', { 'appproxy.http.middlewares.m.ipallowlist.sourcerange': '10.0.0.0/8, 192.168.1.1 , ' })],
+    workloads: [
+      box('lists', '172.17.0.2', {
+        'appproxy.http.middlewares.m.ipallowlist.sourcerange': '10.0.0.0/8, 192.168.1.1 , ',
+      }),
+    ],
     routed: ['lists'],
     pairs: {
       'http/middlewares/m/ipAllowList/sourceRange/0': '10.0.0.0/8',
@@ -150,21 +190,38 @@ const listCases: Case[] = [
   },
   {
     desc: 'eleven entry points: zero-padded items, so that the text order Traefik reads is the list order',
-    workloads: [box('lists', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.entrypoints': 'e0,e1,e2,e3,e4,e5,e6,e7,e8,e9,e10' })],
+    workloads: [
+      box('lists', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.entrypoints': 'e0,e1,e2,e3,e4,e5,e6,e7,e8,e9,e10',
+      }),
+    ],
     routed: ['lists'],
-    pairs: { 'http/routers/r/entryPoints/00': 'e0', 'http/routers/r/entryPoints/09': 'e9', 'http/routers/r/entryPoints/10': 'e10' },
+    pairs: {
+      'http/routers/r/entryPoints/00': 'e0',
+      'http/routers/r/entryPoints/09': 'e9',
+      'http/routers/r/entryPoints/10': 'e10',
+    },
     counts: [{ pattern: /^http\/routers\/r\/entryPoints\//, count: 11 }],
   },
   {
     desc: 'a list given as items (entrypoints[0]) is refused, not silently dropped as Traefik would',
-    workloads: [box('lists', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.entrypoints[0]': 'web' })],
+    workloads: [
+      box('lists', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.entrypoints[0]': 'web',
+      }),
+    ],
     routed: [],
     errors: [{ workload: 'lists', label: 'appproxy.http.routers.r.entrypoints[0]', includes: 'separated by commas' }],
     absent: ['http/routers/r'],
   },
 ];
 
-const shopLabels = { 'appproxy.http.routers.shop.rule': x('shop'), 'appproxy.http.services.shop.loadbalancer.server.port': '80' };
+const shopLabels = {
+  'appproxy.http.routers.shop.rule': x('shop'),
+  'appproxy.http.services.shop.loadbalancer.server.port': '80',
+};
 
 // Traefik merges same-named resources of several containers when equal and drops them, with an
 // error, when they differ; its etcd provider also matches keys with Go's strings.EqualFold, so
@@ -174,7 +231,11 @@ const ownershipCases: Case[] = [
     desc: 'a second container redefining a router differently: both definitions dropped, each container told',
     workloads: [
       box('shop', '172.17.0.2', shopLabels),
-      box('evil', '172.17.0.66', { 'appproxy.http.routers.shop.rule': x('shop'), 'appproxy.http.routers.shop.service': 'evil', 'appproxy.http.services.evil.loadbalancer.server.port': '80' }),
+      box('evil', '172.17.0.66', {
+        'appproxy.http.routers.shop.rule': x('shop'),
+        'appproxy.http.routers.shop.service': 'evil',
+        'appproxy.http.services.evil.loadbalancer.server.port': '80',
+      }),
     ],
     routed: ['evil', 'shop'],
     errors: [
@@ -188,7 +249,10 @@ const ownershipCases: Case[] = [
     desc: 'a second container redefining a service differently (passHostHeader): both dropped; the router fails closed on a missing service',
     workloads: [
       box('shop', '172.17.0.2', shopLabels),
-      box('evil', '172.17.0.66', { 'appproxy.http.services.shop.loadbalancer.server.port': '80', 'appproxy.http.services.shop.loadbalancer.passhostheader': 'false' }),
+      box('evil', '172.17.0.66', {
+        'appproxy.http.services.shop.loadbalancer.server.port': '80',
+        'appproxy.http.services.shop.loadbalancer.passhostheader': 'false',
+      }),
     ],
     routed: ['evil', 'shop'],
     errors: [
@@ -201,7 +265,11 @@ const ownershipCases: Case[] = [
   {
     desc: 'a second container redefining an authentication middleware: both dropped; the router keeps naming it, so Traefik refuses the router rather than serving it unauthenticated',
     workloads: [
-      box('shop', '172.17.0.2', { ...shopLabels, 'appproxy.http.routers.shop.middlewares': 'auth', 'appproxy.http.middlewares.auth.basicauth.users': 'alice:$apr1$alice' }),
+      box('shop', '172.17.0.2', {
+        ...shopLabels,
+        'appproxy.http.routers.shop.middlewares': 'auth',
+        'appproxy.http.middlewares.auth.basicauth.users': 'alice:$apr1$alice',
+      }),
       box('evil', '172.17.0.66', { 'appproxy.http.middlewares.auth.basicauth.users': 'mallory:$apr1$mallory' }),
     ],
     routed: ['evil', 'shop'],
@@ -213,7 +281,7 @@ const ownershipCases: Case[] = [
     pairs: { 'http/routers/shop/middlewares/0': 'auth', 'http/routers/shop/rule': x('shop') },
   },
   {
-    desc: "the same definition on two containers is merged, not a conflict: one router, the service with both servers (so anyone who can label a container can join a service by its name)",
+    desc: 'the same definition on two containers is merged, not a conflict: one router, the service with both servers (so anyone who can label a container can join a service by its name)',
     workloads: [box('shop', '172.17.0.2', shopLabels), box('shop2', '172.17.0.3', shopLabels)],
     routed: ['shop', 'shop2'],
     pairs: { 'http/routers/shop/rule': x('shop'), 'http/routers/shop/service': 'shop' },
@@ -221,14 +289,26 @@ const ownershipCases: Case[] = [
   },
   {
     desc: 'router names differing only in case on one container are one router, as Traefik reads the labels',
-    workloads: [box('case', '172.17.0.2', { 'appproxy.http.routers.Web.rule': x('web'), 'appproxy.http.routers.web.entrypoints': 'web' })],
+    workloads: [
+      box('case', '172.17.0.2', {
+        'appproxy.http.routers.Web.rule': x('web'),
+        'appproxy.http.routers.web.entrypoints': 'web',
+      }),
+    ],
     routed: ['case'],
-    pairs: { 'http/routers/Web/rule': x('web'), 'http/routers/Web/entryPoints/0': 'web', 'http/routers/Web/service': 'case' },
+    pairs: {
+      'http/routers/Web/rule': x('web'),
+      'http/routers/Web/entryPoints/0': 'web',
+      'http/routers/Web/service': 'case',
+    },
     absent: ['http/routers/web/'],
   },
   {
     desc: 'router names differing only in case on two containers: Traefik would read them as one, so both are dropped',
-    workloads: [box('one', '172.17.0.2', { 'appproxy.http.routers.Web.rule': x('web') }), box('two', '172.17.0.3', { 'appproxy.http.routers.web.rule': x('web') })],
+    workloads: [
+      box('one', '172.17.0.2', { 'appproxy.http.routers.Web.rule': x('web') }),
+      box('two', '172.17.0.3', { 'appproxy.http.routers.web.rule': x('web') }),
+    ],
     routed: ['one', 'two'],
     errors: [
       { workload: 'one', includes: 'http routers "Web / web" differ only in case' },
@@ -253,7 +333,12 @@ const ownershipCases: Case[] = [
     desc: '"ſhop" (long s) against "shop" on another container: one name to Go\'s EqualFold, so a takeover attempt; both dropped',
     workloads: [
       box('shop', '172.17.0.2', shopLabels),
-      box('evil', '172.17.0.66', { 'appproxy.http.routers.ſhop.rule': x('shop'), 'appproxy.http.routers.ſhop.middlewares': 'steal', 'appproxy.http.middlewares.steal.redirectregex.regex': '.*', 'appproxy.http.middlewares.steal.redirectregex.replacement': 'https://evil.example/' }),
+      box('evil', '172.17.0.66', {
+        'appproxy.http.routers.ſhop.rule': x('shop'),
+        'appproxy.http.routers.ſhop.middlewares': 'steal',
+        'appproxy.http.middlewares.steal.redirectregex.regex': '.*',
+        'appproxy.http.middlewares.steal.redirectregex.replacement': 'https://evil.example/',
+      }),
     ],
     routed: ['evil', 'shop'],
     errors: [
@@ -265,8 +350,14 @@ const ownershipCases: Case[] = [
   {
     desc: 'Greek final sigma against sigma, and the Kelvin sign against k, on two containers: both pairs dropped',
     workloads: [
-      box('one', '172.17.0.2', { 'appproxy.http.routers.paς.rule': x('pas'), 'appproxy.http.routers.\u212Aube.rule': x('kube') }),
-      box('two', '172.17.0.3', { 'appproxy.http.routers.paσ.rule': x('pas'), 'appproxy.http.routers.kube.rule': x('kube') }),
+      box('one', '172.17.0.2', {
+        'appproxy.http.routers.paς.rule': x('pas'),
+        'appproxy.http.routers.\u212Aube.rule': x('kube'),
+      }),
+      box('two', '172.17.0.3', {
+        'appproxy.http.routers.paσ.rule': x('pas'),
+        'appproxy.http.routers.kube.rule': x('kube'),
+      }),
     ],
     routed: ['one', 'two'],
     errors: [
@@ -279,7 +370,12 @@ const ownershipCases: Case[] = [
   },
   {
     desc: '"ſhop" and "shop" on one container are one router, as Traefik merges the labels',
-    workloads: [box('one', '172.17.0.2', { 'appproxy.http.routers.shop.rule': x('shop'), 'appproxy.http.routers.ſhop.entrypoints': 'web' })],
+    workloads: [
+      box('one', '172.17.0.2', {
+        'appproxy.http.routers.shop.rule': x('shop'),
+        'appproxy.http.routers.ſhop.entrypoints': 'web',
+      }),
+    ],
     routed: ['one'],
     pairs: { 'http/routers/shop/rule': x('shop'), 'http/routers/shop/entryPoints/0': 'web' },
     absent: ['http/routers/ſhop'],
@@ -289,9 +385,18 @@ const ownershipCases: Case[] = [
 const unicodeCases: Case[] = [
   {
     desc: 'letters of any script are valid names, written as they are',
-    workloads: [box('uni', '172.17.0.2', { 'appproxy.http.routers.rüß日本.rule': x('uni'), 'appproxy.http.middlewares.ми-дл.stripprefix.prefixes': '/ü' })],
+    workloads: [
+      box('uni', '172.17.0.2', {
+        'appproxy.http.routers.rüß日本.rule': x('uni'),
+        'appproxy.http.middlewares.ми-дл.stripprefix.prefixes': '/ü',
+      }),
+    ],
     routed: ['uni'],
-    pairs: { 'http/routers/rüß日本/rule': x('uni'), 'http/routers/rüß日本/service': 'uni', 'http/middlewares/ми-дл/stripPrefix/prefixes/0': '/ü' },
+    pairs: {
+      'http/routers/rüß日本/rule': x('uni'),
+      'http/routers/rüß日本/service': 'uni',
+      'http/middlewares/ми-дл/stripPrefix/prefixes/0': '/ü',
+    },
   },
   {
     desc: 'a container name in any script gives normalised default names',
@@ -301,9 +406,17 @@ const unicodeCases: Case[] = [
   },
   {
     desc: 'an invisible zero-width space makes another name, not the same one: no conflict, nothing merged',
-    workloads: [box('one', '172.17.0.2', { 'appproxy.http.routers.rx.rule': x('one') }), box('two', '172.17.0.3', { 'appproxy.http.routers.r\u200Bx.rule': x('two') })],
+    workloads: [
+      box('one', '172.17.0.2', { 'appproxy.http.routers.rx.rule': x('one') }),
+      box('two', '172.17.0.3', { 'appproxy.http.routers.r\u200Bx.rule': x('two') }),
+    ],
     routed: ['one', 'two'],
-    pairs: { 'http/routers/rx/rule': x('one'), 'http/routers/rx/service': 'one', 'http/routers/r\u200Bx/rule': x('two'), 'http/routers/r\u200Bx/service': 'two' },
+    pairs: {
+      'http/routers/rx/rule': x('one'),
+      'http/routers/rx/service': 'one',
+      'http/routers/r\u200Bx/rule': x('two'),
+      'http/routers/r\u200Bx/service': 'two',
+    },
   },
 ];
 
@@ -342,7 +455,10 @@ const prototypeCases: Case[] = [
   },
   {
     desc: 'a router named constructor on two containers with different rules is an ordinary conflict',
-    workloads: [box('one', '172.17.0.2', { 'appproxy.http.routers.constructor.rule': x('one') }), box('two', '172.17.0.3', { 'appproxy.http.routers.constructor.rule': x('two') })],
+    workloads: [
+      box('one', '172.17.0.2', { 'appproxy.http.routers.constructor.rule': x('one') }),
+      box('two', '172.17.0.3', { 'appproxy.http.routers.constructor.rule': x('two') }),
+    ],
     routed: ['one', 'two'],
     errors: [
       { workload: 'one', includes: 'http routers "constructor" is defined differently by one, two' },
@@ -365,9 +481,20 @@ const prototypeCases: Case[] = [
 const keyCases: Case[] = [
   {
     desc: 'a header name with a newline is left out, not written as a key with a line break; the other headers stay',
-    workloads: [box('hdr', '172.17.0.2', { 'appproxy.http.middlewares.m.headers.customrequestheaders.X-A\nInjected': '1', 'appproxy.http.middlewares.m.headers.customrequestheaders.X-Ok': '2' })],
+    workloads: [
+      box('hdr', '172.17.0.2', {
+        'appproxy.http.middlewares.m.headers.customrequestheaders.X-A\nInjected': '1',
+        'appproxy.http.middlewares.m.headers.customrequestheaders.X-Ok': '2',
+      }),
+    ],
     routed: ['hdr'],
-    errors: [{ workload: 'hdr', label: 'appproxy.http.middlewares.m.headers.customRequestHeaders.X-A\nInjected', includes: 'control characters' }],
+    errors: [
+      {
+        workload: 'hdr',
+        label: 'appproxy.http.middlewares.m.headers.customRequestHeaders.X-A\nInjected',
+        includes: 'control characters',
+      },
+    ],
     pairs: { 'http/middlewares/m/headers/customRequestHeaders/X-Ok': '2' },
     counts: [{ pattern: /^http\/middlewares\/m\//, count: 1 }],
   },
@@ -392,12 +519,22 @@ const keyCases: Case[] = [
   },
   {
     desc: 'a middleware whose only entry is left out is left out as a whole, and so is the router using it (never a middleware of no type)',
-    workloads: [box('empty', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.foo.404': 'x', 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.middlewares': 'm' })],
+    workloads: [
+      box('empty', '172.17.0.2', {
+        'appproxy.http.middlewares.m.plugin.foo.404': 'x',
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.middlewares': 'm',
+      }),
+    ],
     routed: ['empty'],
     errors: [
       { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'is only digits' },
       { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'has nothing left' },
-      { workload: 'empty', label: 'appproxy.http.middlewares.m.plugin.foo.404', includes: 'http.routers "r" refers to "m"' },
+      {
+        workload: 'empty',
+        label: 'appproxy.http.middlewares.m.plugin.foo.404',
+        includes: 'http.routers "r" refers to "m"',
+      },
     ],
     absent: ['http/middlewares/m', 'http/routers/r'],
     counts: [{ pattern: /^http\/services\/empty\//, count: 1 }],
@@ -416,7 +553,13 @@ const keyCases: Case[] = [
     ],
     traefik37: true,
     routed: ['errs'],
-    errors: [{ workload: 'errs', label: 'appproxy.http.middlewares.e.errors.statusRewrites.404', includes: 'also given as "404-404"' }],
+    errors: [
+      {
+        workload: 'errs',
+        label: 'appproxy.http.middlewares.e.errors.statusRewrites.404',
+        includes: 'also given as "404-404"',
+      },
+    ],
     pairs: {
       'http/middlewares/e/errors/statusRewrites/418-418': '404',
       'http/middlewares/e/errors/statusRewrites/500-503': '502',
@@ -426,19 +569,34 @@ const keyCases: Case[] = [
   },
   {
     desc: 'plugin options of any depth, with list items, are written as nested keys',
-    workloads: [box('plug', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.p.outer.inner': 'v', 'appproxy.http.middlewares.m.plugin.p.list[0]': 'a', 'appproxy.http.middlewares.m.plugin.p.list[1]': 'b' })],
+    workloads: [
+      box('plug', '172.17.0.2', {
+        'appproxy.http.middlewares.m.plugin.p.outer.inner': 'v',
+        'appproxy.http.middlewares.m.plugin.p.list[0]': 'a',
+        'appproxy.http.middlewares.m.plugin.p.list[1]': 'b',
+      }),
+    ],
     routed: ['plug'],
-    pairs: { 'http/middlewares/m/plugin/p/outer/inner': 'v', 'http/middlewares/m/plugin/p/list/0': 'a', 'http/middlewares/m/plugin/p/list/1': 'b' },
+    pairs: {
+      'http/middlewares/m/plugin/p/outer/inner': 'v',
+      'http/middlewares/m/plugin/p/list/0': 'a',
+      'http/middlewares/m/plugin/p/list/1': 'b',
+    },
   },
   {
-    desc: 'a plugin option list in one label is one key holding the text, as Traefik\'s Docker provider hands it to the plugin',
+    desc: "a plugin option list in one label is one key holding the text, as Traefik's Docker provider hands it to the plugin",
     workloads: [box('plug', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.p.tags': 'red,green,blue' })],
     routed: ['plug'],
     pairs: { 'http/middlewares/m/plugin/p/tags': 'red,green,blue' },
   },
   {
-    desc: 'a plugin option list item with a comma is refused (Traefik\'s etcd provider would split it into several items)',
-    workloads: [box('plug', '172.17.0.2', { 'appproxy.http.middlewares.m.plugin.p.tags[0]': 'x,y', 'appproxy.http.middlewares.m.plugin.p.tags[1]': 'z' })],
+    desc: "a plugin option list item with a comma is refused (Traefik's etcd provider would split it into several items)",
+    workloads: [
+      box('plug', '172.17.0.2', {
+        'appproxy.http.middlewares.m.plugin.p.tags[0]': 'x,y',
+        'appproxy.http.middlewares.m.plugin.p.tags[1]': 'z',
+      }),
+    ],
     routed: [],
     errors: [{ workload: 'plug', label: 'appproxy.http.middlewares.m.plugin.p.tags[0]', includes: 'contains a comma' }],
     absent: ['http/middlewares/m'],
@@ -490,13 +648,24 @@ const segmentCases: Case[] = [
   },
   {
     desc: 'a service reference full of "../" stays a value: it is never a key',
-    workloads: [box('ref', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.service': '../../../etc' })],
+    workloads: [
+      box('ref', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.service': '../../../etc',
+      }),
+    ],
     routed: ['ref'],
     pairs: { 'http/routers/r/service': '../../../etc' },
   },
   {
     desc: 'huge indexes give one item each, in the sorted order of their labels, as Traefik fills a list of objects: no huge list',
-    workloads: [box('idx', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.tls.domains[99999999].main': 'a.example', 'appproxy.http.routers.r.tls.domains[99999999999999999999999].sans': 'b.example' })],
+    workloads: [
+      box('idx', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.tls.domains[99999999].main': 'a.example',
+        'appproxy.http.routers.r.tls.domains[99999999999999999999999].sans': 'b.example',
+      }),
+    ],
     routed: ['idx'],
     // "[999…9]" sorts before "[99999999]" ("9" < "]"), so the longer index is the first item.
     pairs: { 'http/routers/r/tls/domains/0/sans/0': 'b.example', 'http/routers/r/tls/domains/1/main': 'a.example' },
@@ -511,9 +680,16 @@ const segmentCases: Case[] = [
   },
   {
     desc: 'a huge index on a list of strings is refused',
-    workloads: [box('idx', '172.17.0.2', { 'appproxy.http.routers.r.rule': x('r'), 'appproxy.http.routers.r.entrypoints[99999999]': 'web' })],
+    workloads: [
+      box('idx', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': x('r'),
+        'appproxy.http.routers.r.entrypoints[99999999]': 'web',
+      }),
+    ],
     routed: [],
-    errors: [{ workload: 'idx', label: 'appproxy.http.routers.r.entrypoints[99999999]', includes: 'separated by commas' }],
+    errors: [
+      { workload: 'idx', label: 'appproxy.http.routers.r.entrypoints[99999999]', includes: 'separated by commas' },
+    ],
   },
 ];
 
@@ -533,7 +709,12 @@ function manyLabels(bad: boolean): Record<string, string> {
 }
 
 /** Limits far above the defaults, for the cases about linear work on many labels. */
-const MANY: Partial<WorkloadLimits> = { labels: 100_000, labelBytes: 64 * MEGABYTE, keys: 1_000_000, bytes: 64 * MEGABYTE };
+const MANY: Partial<WorkloadLimits> = {
+  labels: 100_000,
+  labelBytes: 64 * MEGABYTE,
+  keys: 1_000_000,
+  bytes: 64 * MEGABYTE,
+};
 
 /** The issue's case: 50 routers whose entry points are a 42 KB list `a,a,a,…` (1,050,104 keys before the limits). */
 function commaLists(): Record<string, string> {
@@ -551,7 +732,9 @@ const volumeCases: Case[] = [
     desc: '50 lists of 21,000 items (2 MB of labels) leave that workload out on the bytes of its labels, before anything is decoded',
     workloads: [box('lists', '172.17.0.2', commaLists())],
     routed: [],
-    errors: [{ workload: 'lists', includes: 'are 2,104,249 bytes (names and values), more than the limit of 1,048,576' }],
+    errors: [
+      { workload: 'lists', includes: 'are 2,104,249 bytes (names and values), more than the limit of 1,048,576' },
+    ],
     absent: ['http/routers/r'],
   },
   {
@@ -559,19 +742,40 @@ const volumeCases: Case[] = [
     workloads: [box('lists', '172.17.0.2', commaLists())],
     limits: { labelBytes: 64 * MEGABYTE },
     routed: [],
-    errors: [{ workload: 'lists', label: 'appproxy.http.routers.r0.entrypoints', includes: 'the list has 21,000 items (and 49 other list labels of this workload), more than the limit of 1,000' }],
+    errors: [
+      {
+        workload: 'lists',
+        label: 'appproxy.http.routers.r0.entrypoints',
+        includes: 'the list has 21,000 items (and 49 other list labels of this workload), more than the limit of 1,000',
+      },
+    ],
     absent: ['http/routers/r'],
   },
   {
     desc: 'a value of 1 MB (beyond what one etcd request may carry with the rest) leaves that workload out, naming the label',
-    workloads: [box('big', '172.17.0.2', { 'appproxy.http.routers.r.rule': bigRule, 'appproxy.http.services.s.loadbalancer.server.port': '80' })],
+    workloads: [
+      box('big', '172.17.0.2', {
+        'appproxy.http.routers.r.rule': bigRule,
+        'appproxy.http.services.s.loadbalancer.server.port': '80',
+      }),
+    ],
     routed: [],
-    errors: [{ workload: 'big', label: 'appproxy.http.routers.r.rule', includes: `more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes` }],
+    errors: [
+      {
+        workload: 'big',
+        label: 'appproxy.http.routers.r.rule',
+        includes: `more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes`,
+      },
+    ],
     absent: ['http/routers/r', 'http/services/s'],
   },
   {
     desc: 'a value just under the limit is written whole',
-    workloads: [box('large', '172.17.0.2', { 'appproxy.http.middlewares.m.headers.customrequestheaders.X-Big': 'v'.repeat(MAX_LABEL_VALUE_BYTES) })],
+    workloads: [
+      box('large', '172.17.0.2', {
+        'appproxy.http.middlewares.m.headers.customrequestheaders.X-Big': 'v'.repeat(MAX_LABEL_VALUE_BYTES),
+      }),
+    ],
     routed: ['large'],
     pairs: { 'http/middlewares/m/headers/customRequestHeaders/X-Big': 'v'.repeat(MAX_LABEL_VALUE_BYTES) },
   },
@@ -583,7 +787,9 @@ const volumeCases: Case[] = [
   },
   {
     desc: 'a huge label outside the prefix is none of our business',
-    workloads: [box('other', '172.17.0.2', { 'com.example.blob': 'z'.repeat(MEGABYTE), 'appproxy.http.routers.o.rule': x('o') })],
+    workloads: [
+      box('other', '172.17.0.2', { 'com.example.blob': 'z'.repeat(MEGABYTE), 'appproxy.http.routers.o.rule': x('o') }),
+    ],
     routed: ['other'],
     pairs: { 'http/routers/o/rule': x('o') },
   },
@@ -592,7 +798,11 @@ const volumeCases: Case[] = [
     workloads: [box('many', '172.17.0.2', manyLabels(false))],
     limits: MANY,
     routed: ['many'],
-    pairs: { 'http/routers/r0/rule': x('h0'), 'http/routers/r9999/priority': '10000', 'http/routers/r9999/service': 's' },
+    pairs: {
+      'http/routers/r0/rule': x('h0'),
+      'http/routers/r9999/priority': '10000',
+      'http/routers/r9999/service': 's',
+    },
     counts: [
       { pattern: /^http\/routers\/r\d+\/rule$/, count: 10_000 },
       { pattern: /^http\/routers\/r\d+\/entryPoints\/0$/, count: 10_000 },
@@ -603,19 +813,41 @@ const volumeCases: Case[] = [
     workloads: [box('many', '172.17.0.2', manyLabels(true))],
     limits: MANY,
     routed: [],
-    errors: [{ workload: 'many', label: 'appproxy.http.routers.r4321.priority', includes: 'expects a whole number, got "high"' }],
+    errors: [
+      {
+        workload: 'many',
+        label: 'appproxy.http.routers.r4321.priority',
+        includes: 'expects a whole number, got "high"',
+      },
+    ],
     absent: ['http/routers/r'],
   },
 ];
 
-const cases: Case[] = [...nameCases, ...listCases, ...ownershipCases, ...unicodeCases, ...prototypeCases, ...keyCases, ...segmentCases, ...volumeCases];
+const cases: Case[] = [
+  ...nameCases,
+  ...listCases,
+  ...ownershipCases,
+  ...unicodeCases,
+  ...prototypeCases,
+  ...keyCases,
+  ...segmentCases,
+  ...volumeCases,
+];
 
-function run(workloads: readonly Workload[], traefik37 = false, limits: Partial<WorkloadLimits> = {}): { result: BuildResult; pairs: KeyValues } {
+function run(
+  workloads: readonly Workload[],
+  traefik37 = false,
+  limits: Partial<WorkloadLimits> = {},
+): { result: BuildResult; pairs: KeyValues } {
   const base = traefik37 ? provider37 : provider;
   const limited = compileTranslateOptions({ ...base.options, limits: { ...base.options.limits, ...limits } });
   assert.ok(limited.ok);
   const result = buildConfiguration([...workloads, neighbour], limited.value);
-  return { result, pairs: configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'hostile' }) };
+  return {
+    result,
+    pairs: configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'hostile' }),
+  };
 }
 
 /** What must hold whatever the labels: well-formed keys under the root, and nobody left out unexplained. */
@@ -623,12 +855,17 @@ function assertInvariants(workloads: readonly Workload[], result: BuildResult, p
   for (const key of pairs.keys()) {
     assert.ok(key.startsWith(`${ROOT}/`), `key outside the root key: ${JSON.stringify(key)}`);
     const segments = key.slice(ROOT.length + 1).split('/');
-    assert.ok(!segments.some((segment) => segment === '' || segment === '.' || segment === '..'), `key with an empty or relative segment: ${JSON.stringify(key)}`);
+    assert.ok(
+      !segments.some((segment) => segment === '' || segment === '.' || segment === '..'),
+      `key with an empty or relative segment: ${JSON.stringify(key)}`,
+    );
     assert.ok(!/\p{Cc}/u.test(key), `key with a control character (a newline, a tab): ${JSON.stringify(key)}`);
   }
   for (const workload of [...workloads, neighbour]) {
     const routed = result.routed.includes(workload.name);
-    const explained = result.problems.some((problem) => problem.severity === 'error' && problem.workload === workload.name);
+    const explained = result.problems.some(
+      (problem) => problem.severity === 'error' && problem.workload === workload.name,
+    );
     assert.ok(routed || explained, `workload ${workload.name} was left out without an error`);
   }
   for (const problem of result.problems) {
@@ -637,10 +874,17 @@ function assertInvariants(workloads: readonly Workload[], result: BuildResult, p
     if (problem.label !== undefined) {
       // The label named is the user's label, or the part of it that is wrong (a name, a field).
       const named = problem.label.toLowerCase();
-      assert.ok(Object.keys(workload.labels).some((label) => label.toLowerCase().startsWith(named)), `problem names no label of ${workload.name}: ${JSON.stringify(problem)}`);
+      assert.ok(
+        Object.keys(workload.labels).some((label) => label.toLowerCase().startsWith(named)),
+        `problem names no label of ${workload.name}: ${JSON.stringify(problem)}`,
+      );
     } else if (problem.limit === undefined) {
       // A limit on a total (labels, keys, bytes) names the total instead.
-      assert.match(problem.message, /"[^"]+"/, `a problem without a label must name the resource: ${JSON.stringify(problem)}`);
+      assert.match(
+        problem.message,
+        /"[^"]+"/,
+        `a problem without a label must name the resource: ${JSON.stringify(problem)}`,
+      );
     }
   }
 }
@@ -651,13 +895,17 @@ for (const testCase of cases) {
     assertInvariants(testCase.workloads, result, pairs);
 
     assert.deepEqual([...result.routed].sort(), [...testCase.routed, 'neighbour'].sort(), 'routed workloads');
-    for (const [relative, value] of Object.entries(NEIGHBOUR_PAIRS)) assert.equal(pairs.get(`${ROOT}/${relative}`), value, `the neighbour lost ${relative}`);
+    for (const [relative, value] of Object.entries(NEIGHBOUR_PAIRS))
+      assert.equal(pairs.get(`${ROOT}/${relative}`), value, `the neighbour lost ${relative}`);
 
     const errors = result.problems.filter((problem) => problem.severity === 'error');
     const expected = testCase.errors ?? [];
     const unmatched = [...errors];
     for (const want of expected) {
-      const index = unmatched.findIndex((problem) => problem.workload === want.workload && problem.label === want.label && problem.message.includes(want.includes));
+      const index = unmatched.findIndex(
+        (problem) =>
+          problem.workload === want.workload && problem.label === want.label && problem.message.includes(want.includes),
+      );
       assert.ok(index >= 0, `no error ${JSON.stringify(want)} among ${JSON.stringify(errors, null, 1)}`);
       unmatched.splice(index, 1);
     }
@@ -665,14 +913,21 @@ for (const testCase of cases) {
 
     for (const [relative, value] of Object.entries(testCase.pairs ?? {})) {
       const actual = pairs.get(`${ROOT}/${relative}`);
-      assert.ok(actual === value, `${relative}: expected ${JSON.stringify(value.slice(0, 80))}, got ${JSON.stringify(actual?.slice(0, 80))}`);
+      assert.ok(
+        actual === value,
+        `${relative}: expected ${JSON.stringify(value.slice(0, 80))}, got ${JSON.stringify(actual?.slice(0, 80))}`,
+      );
     }
     for (const prefix of testCase.absent ?? []) {
       const found = [...pairs.keys()].filter((key) => key.startsWith(`${ROOT}/${prefix}`));
       assert.deepEqual(found, [], `nothing may be written under ${prefix}`);
     }
     for (const { pattern, count } of testCase.counts ?? []) {
-      assert.equal([...pairs.keys()].filter((key) => pattern.test(key.slice(ROOT.length + 1))).length, count, `keys matching ${pattern}`);
+      assert.equal(
+        [...pairs.keys()].filter((key) => pattern.test(key.slice(ROOT.length + 1))).length,
+        count,
+        `keys matching ${pattern}`,
+      );
     }
     for (const [service, urls] of Object.entries(testCase.servers ?? {})) {
       const server = new RegExp(`^${ROOT}/http/services/${service}/loadBalancer/servers/\\d+/url$`);

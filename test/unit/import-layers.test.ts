@@ -10,21 +10,31 @@ import { test } from 'node:test';
 const SRC = resolve(import.meta.dirname, '../../src');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 }
 
 const IMPORT = /(?:\bfrom\s+|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g;
 
 const graph = new Map<string, string[]>();
 for (const file of sources(SRC)) {
-  const imports = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((match) => relative(SRC, resolve(dirname(file), match[1] as string)));
+  const imports = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((match) =>
+    relative(SRC, resolve(dirname(file), match[1] as string)),
+  );
   graph.set(relative(SRC, file), imports);
 }
 
 test('import layers: Traefik semantics and the labels they read import nothing of the apps, the translate layer or explain', () => {
   const lower = ['core/provider/', 'core/labels/', 'core/policy/', 'core/kv/', 'core/schema/'];
   const upper = ['core/apps/', 'core/translate/', 'core/explain/'];
-  const crossings = [...graph].flatMap(([file, imports]) => (lower.some((folder) => file.startsWith(folder)) ? imports.filter((target) => upper.some((folder) => target.startsWith(folder))).map((target) => `${file} → ${target}`) : []));
+  const crossings = [...graph].flatMap(([file, imports]) =>
+    lower.some((folder) => file.startsWith(folder))
+      ? imports
+          .filter((target) => upper.some((folder) => target.startsWith(folder)))
+          .map((target) => `${file} → ${target}`)
+      : [],
+  );
   assert.deepEqual(crossings, []);
 });
 

@@ -10,7 +10,9 @@ import { FakeDockerEngine } from '../support/fake-docker-engine.ts';
 // inspects the fake engine was asked for.
 
 function inspects(engine: FakeDockerEngine): string[] {
-  return engine.calls.filter((call) => call.startsWith('inspectContainer')).map((call) => call.slice('inspectContainer '.length));
+  return engine.calls
+    .filter((call) => call.startsWith('inspectContainer'))
+    .map((call) => call.slice('inspectContainer '.length));
 }
 
 function withHealth(status: string): (inspect: ContainerInspect) => ContainerInspect {

@@ -19,7 +19,12 @@ const quiet = pino({ level: 'silent' });
 const layout = new KeyLayout('traefik', 'host-a');
 
 function web(name: string, ip: string, labels: Record<string, string> = {}): Workload {
-  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true', ...labels } });
+  return container({
+    name,
+    id: `${name}-id`,
+    networks: [{ name: 'bridge', ip }],
+    labels: { 'appproxy.enable': 'true', ...labels },
+  });
 }
 
 const a = web('alpha', '10.0.0.2');
@@ -30,7 +35,17 @@ const c = web('delta', '10.0.0.4');
 async function engineWith(limits?: InstanceLimits): Promise<{ store: MemoryStore; engine: SyncEngine }> {
   const store = new MemoryStore();
   const lease = await store.openLease(15, () => undefined);
-  return { store, engine: new SyncEngine({ store, layout, compiled: defaultCompiled, lease, logger: quiet, ...(limits === undefined ? {} : { limits }) }) };
+  return {
+    store,
+    engine: new SyncEngine({
+      store,
+      layout,
+      compiled: defaultCompiled,
+      lease,
+      logger: quiet,
+      ...(limits === undefined ? {} : { limits }),
+    }),
+  };
 }
 
 /** What the given workloads own in the store, as the engine counts it (measured without limits). */
@@ -83,7 +98,15 @@ for (const testCase of cases) {
       assert.deepEqual(engine.desired.storeSize(), three);
       return;
     }
-    assert.deepEqual(errors, [{ severity: 'error', workload: 'delta', label: undefined, limit: testCase.limits(two).keys === UNLIMITED ? 'instance-bytes' : 'instance-keys', message: testCase.refused(three, two) }]);
+    assert.deepEqual(errors, [
+      {
+        severity: 'error',
+        workload: 'delta',
+        label: undefined,
+        limit: testCase.limits(two).keys === UNLIMITED ? 'instance-bytes' : 'instance-keys',
+        message: testCase.refused(three, two),
+      },
+    ]);
     assert.deepEqual(engine.desired.refusalOf(c.id), errors[0]);
     assert.deepEqual(rootTree(store), before, 'nothing written for the others moved');
     assert.deepEqual(engine.desired.storeSize(), two, 'the refused workload counts for nothing');
@@ -92,7 +115,10 @@ for (const testCase of cases) {
     // The refusal stands, unchanged, over further passes (the metric counts it once).
     engine.requestFullPass();
     await engine.sync();
-    assert.deepEqual(engine.problems().filter((problem) => problem.severity === 'error'), errors);
+    assert.deepEqual(
+      engine.problems().filter((problem) => problem.severity === 'error'),
+      errors,
+    );
 
     // Room made: the refused workload is tried again, and routed.
     engine.desired.removeWorkload(a.id);
@@ -124,7 +150,10 @@ test('instance limits: a full listing admits workloads in the order they come; t
     const { store, engine } = await engineWith({ keys: two.keys, bytes: UNLIMITED });
     engine.desired.replaceWorkloads([a, b, c]);
     await engine.sync();
-    assert.deepEqual(engine.problems().map((problem) => problem.workload), ['delta']);
+    assert.deepEqual(
+      engine.problems().map((problem) => problem.workload),
+      ['delta'],
+    );
     assert.deepEqual(rootTree(store), expectedTree([a, b], defaultCompiled, 'host-a'));
   }
 });
@@ -134,7 +163,8 @@ test('instance limits: the refusal metric counts a refusal once when it starts, 
   const { engine } = await engineWith({ keys: two.keys, bytes: UNLIMITED });
   const metrics = createMetrics('test');
   const reporter = new OutcomeReporter(metrics, quiet);
-  const refused = async (limit: string): Promise<number> => (await metrics.refusals.get()).values.find((value) => value.labels.limit === limit)?.value ?? -1;
+  const refused = async (limit: string): Promise<number> =>
+    (await metrics.refusals.get()).values.find((value) => value.labels.limit === limit)?.value ?? -1;
   engine.desired.replaceWorkloads([a, b, c]);
   for (let pass = 0; pass < 3; pass += 1) reporter.report([{ outcome: await engine.sync(), engine }]);
   assert.equal(await refused('instance-keys'), 1);

@@ -39,19 +39,41 @@ const cases: Case[] = [
     file: { text: 'rootKey: [unclosed\n' },
     lines: [/^FILE: not valid YAML: [^\n]+ at line 2, column 1$/],
   },
-  { desc: 'a tab used for indentation', file: { text: 'rootKey: x\n\towner: y\n' }, lines: [/^FILE: not valid YAML: Tabs [^\n]+ at line 2, column 1$/] },
-  { desc: 'a key given twice', file: { text: 'rootKey: a\nrootKey: b\n' }, lines: [/^FILE: not valid YAML: [^\n]*unique[^\n]* at line 2, column 1$/] },
+  {
+    desc: 'a tab used for indentation',
+    file: { text: 'rootKey: x\n\towner: y\n' },
+    lines: [/^FILE: not valid YAML: Tabs [^\n]+ at line 2, column 1$/],
+  },
+  {
+    desc: 'a key given twice',
+    file: { text: 'rootKey: a\nrootKey: b\n' },
+    lines: [/^FILE: not valid YAML: [^\n]*unique[^\n]* at line 2, column 1$/],
+  },
   {
     desc: 'several YAML documents: said in the words of the file, not of the parser API',
     file: { text: 'rootKey: a\n---\nrootKey: b\n' },
     lines: ['FILE: holds several YAML documents (separated by "---"); keep one mapping of settings'],
   },
-  { desc: 'a top-level list instead of a mapping', file: { text: '- rootKey: a\n- owner: b\n' }, lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found a list'] },
-  { desc: 'a top-level text instead of a mapping', file: { text: 'hello\n' }, lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found "hello"'] },
-  { desc: 'a top-level number instead of a mapping', file: { text: '42\n' }, lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found 42'] },
+  {
+    desc: 'a top-level list instead of a mapping',
+    file: { text: '- rootKey: a\n- owner: b\n' },
+    lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found a list'],
+  },
+  {
+    desc: 'a top-level text instead of a mapping',
+    file: { text: 'hello\n' },
+    lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found "hello"'],
+  },
+  {
+    desc: 'a top-level number instead of a mapping',
+    file: { text: '42\n' },
+    lines: ['FILE: expected a YAML mapping of settings ("key: value" lines), found 42'],
+  },
   {
     desc: 'a YAML alias bomb is refused by the parser, not expanded',
-    file: { text: `a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefg'[index]}`).join(', ')}]`).join('\n')}\n` },
+    file: {
+      text: `a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefg'[index]}`).join(', ')}]`).join('\n')}\n`,
+    },
     lines: [/^FILE: cannot be read as YAML: .*alias/i],
   },
   {
@@ -64,7 +86,11 @@ const cases: Case[] = [
       'FILE: unknown setting "root-key" (did you mean "rootKey"?)',
     ],
   },
-  { desc: 'an unknown key like no setting gets the list of settings', file: { text: 'frobnicate: true\n' }, lines: [`FILE: unknown setting "frobnicate"; the settings are ${SETTING_LIST}`] },
+  {
+    desc: 'an unknown key like no setting gets the list of settings',
+    file: { text: 'frobnicate: true\n' },
+    lines: [`FILE: unknown setting "frobnicate"; the settings are ${SETTING_LIST}`],
+  },
   {
     desc: 'a __proto__ key is an unknown setting, not a prototype whose settings would be inherited',
     file: { text: '__proto__:\n  rootKey: hijacked\n' },
@@ -80,19 +106,54 @@ const cases: Case[] = [
       `etcd.leaseSeconds: expected a whole number, got "20" ${LEASE}`,
     ],
   },
-  { desc: 'etcd given as a URL instead of a mapping', file: { text: 'etcd: http://etcd:2379\n' }, lines: ['etcd: expected a mapping of settings, got "http://etcd:2379"'] },
-  { desc: 'endpoints given as text instead of a list', file: { text: 'etcd:\n  endpoints: http://etcd:2379\n' }, lines: [`etcd.endpoints: expected a list, got "http://etcd:2379" ${ENDPOINTS}`] },
-  { desc: 'an empty endpoint list', file: { text: 'etcd:\n  endpoints: []\n' }, lines: [`etcd.endpoints: give at least one endpoint ${ENDPOINTS}`] },
+  {
+    desc: 'etcd given as a URL instead of a mapping',
+    file: { text: 'etcd: http://etcd:2379\n' },
+    lines: ['etcd: expected a mapping of settings, got "http://etcd:2379"'],
+  },
+  {
+    desc: 'endpoints given as text instead of a list',
+    file: { text: 'etcd:\n  endpoints: http://etcd:2379\n' },
+    lines: [`etcd.endpoints: expected a list, got "http://etcd:2379" ${ENDPOINTS}`],
+  },
+  {
+    desc: 'an empty endpoint list',
+    file: { text: 'etcd:\n  endpoints: []\n' },
+    lines: [`etcd.endpoints: give at least one endpoint ${ENDPOINTS}`],
+  },
   {
     desc: 'empty and null endpoints in a file list: one line each',
     file: { text: 'etcd:\n  endpoints: [http://etcd:2379, ~, ""]\n' },
-    lines: [`etcd.endpoints.1: expected text, got nothing ${ENDPOINTS}`, `etcd.endpoints.2: expected [http[s]://]host:port, got "" ${ENDPOINTS}`],
+    lines: [
+      `etcd.endpoints.1: expected text, got nothing ${ENDPOINTS}`,
+      `etcd.endpoints.2: expected [http[s]://]host:port, got "" ${ENDPOINTS}`,
+    ],
   },
-  { desc: 'a negative lease', file: { text: 'etcd:\n  leaseSeconds: -5\n' }, lines: [`etcd.leaseSeconds: at least 2 ${LEASE}`] },
-  { desc: 'a zero lease', file: { text: 'etcd:\n  leaseSeconds: 0\n' }, lines: [`etcd.leaseSeconds: at least 2 ${LEASE}`] },
-  { desc: 'a lease of an hour and more', file: { text: 'etcd:\n  leaseSeconds: 4000\n' }, lines: [`etcd.leaseSeconds: at most 3600 ${LEASE}`] },
-  { desc: 'a fractional lease', file: { text: 'etcd:\n  leaseSeconds: 2.5\n' }, lines: [`etcd.leaseSeconds: expected a whole number, got 2.5 ${LEASE}`] },
-  { desc: 'a lease in words', file: { text: 'etcd:\n  leaseSeconds: soon\n' }, lines: [`etcd.leaseSeconds: expected a whole number, got "soon" ${LEASE}`] },
+  {
+    desc: 'a negative lease',
+    file: { text: 'etcd:\n  leaseSeconds: -5\n' },
+    lines: [`etcd.leaseSeconds: at least 2 ${LEASE}`],
+  },
+  {
+    desc: 'a zero lease',
+    file: { text: 'etcd:\n  leaseSeconds: 0\n' },
+    lines: [`etcd.leaseSeconds: at least 2 ${LEASE}`],
+  },
+  {
+    desc: 'a lease of an hour and more',
+    file: { text: 'etcd:\n  leaseSeconds: 4000\n' },
+    lines: [`etcd.leaseSeconds: at most 3600 ${LEASE}`],
+  },
+  {
+    desc: 'a fractional lease',
+    file: { text: 'etcd:\n  leaseSeconds: 2.5\n' },
+    lines: [`etcd.leaseSeconds: expected a whole number, got 2.5 ${LEASE}`],
+  },
+  {
+    desc: 'a lease in words',
+    file: { text: 'etcd:\n  leaseSeconds: soon\n' },
+    lines: [`etcd.leaseSeconds: expected a whole number, got "soon" ${LEASE}`],
+  },
   {
     desc: 'a lease beyond safe integers fails two checks but is one bad value: one line',
     file: { text: 'etcd:\n  leaseSeconds: 1e30\n' },
@@ -106,7 +167,9 @@ const cases: Case[] = [
   {
     desc: 'a directory where the file should be',
     file: { path: directory },
-    lines: ['FILE: EISDIR: illegal operation on a directory; give a readable YAML file with --config or APPPROXY_CONFIG'],
+    lines: [
+      'FILE: EISDIR: illegal operation on a directory; give a readable YAML file with --config or APPPROXY_CONFIG',
+    ],
   },
   {
     desc: 'bad booleans in variables, each named',
@@ -120,7 +183,10 @@ const cases: Case[] = [
   {
     desc: 'bad integers in variables: units, exponents, beyond safe integers',
     env: { APPPROXY_LEASE_SECONDS: '10s', APPPROXY_RESYNC_SECONDS: '1e3' },
-    lines: ['leaseSeconds: expected a whole number, got "10s" (from APPPROXY_LEASE_SECONDS)', 'resyncSeconds: expected a whole number, got "1e3" (from APPPROXY_RESYNC_SECONDS)'],
+    lines: [
+      'leaseSeconds: expected a whole number, got "10s" (from APPPROXY_LEASE_SECONDS)',
+      'resyncSeconds: expected a whole number, got "1e3" (from APPPROXY_RESYNC_SECONDS)',
+    ],
   },
   {
     desc: 'an integer variable too large to be exact',
@@ -130,12 +196,22 @@ const cases: Case[] = [
   {
     desc: 'integer variables out of range: the range, from the schema',
     env: { APPPROXY_LEASE_SECONDS: '-5', APPPROXY_RESYNC_SECONDS: '0' },
-    lines: [`leaseSeconds: at least 2 ${LEASE}`, 'resyncSeconds: at least 1, got 0 (flag --resync-seconds, variable APPPROXY_RESYNC_SECONDS)'],
+    lines: [
+      `leaseSeconds: at least 2 ${LEASE}`,
+      'resyncSeconds: at least 1, got 0 (flag --resync-seconds, variable APPPROXY_RESYNC_SECONDS)',
+    ],
   },
-  { desc: 'an endpoint list of commas only', env: { APPPROXY_ETCD_ENDPOINTS: ', ,,' }, lines: [`etcd.endpoints: give at least one endpoint ${ENDPOINTS}`] },
+  {
+    desc: 'an endpoint list of commas only',
+    env: { APPPROXY_ETCD_ENDPOINTS: ', ,,' },
+    lines: [`etcd.endpoints: give at least one endpoint ${ENDPOINTS}`],
+  },
   {
     desc: 'bad endpoint URLs: another scheme, no port, a path, a space, ports out of range; each named with its value',
-    env: { APPPROXY_ETCD_ENDPOINTS: 'ftp://etcd:2379, http://etcd, http://etcd:2379/v3, http://et cd:2379, http://etcd:99999, etcd:0' },
+    env: {
+      APPPROXY_ETCD_ENDPOINTS:
+        'ftp://etcd:2379, http://etcd, http://etcd:2379/v3, http://et cd:2379, http://etcd:99999, etcd:0',
+    },
     lines: [
       `etcd.endpoints.0: expected [http[s]://]host:port, got "ftp://etcd:2379" ${ENDPOINTS}`,
       `etcd.endpoints.1: expected [http[s]://]host:port, got "http://etcd" ${ENDPOINTS}`,
@@ -145,9 +221,23 @@ const cases: Case[] = [
       `etcd.endpoints.5: the port must be 1 to 65535 ${ENDPOINTS}`,
     ],
   },
-  { desc: 'a listen port out of range', env: { APPPROXY_LISTEN: '0.0.0.0:70000' }, lines: ['listen: the port must be 1 to 65535 (flag --listen, variable APPPROXY_LISTEN)'] },
-  { desc: 'an unknown log level lists the accepted ones', env: { APPPROXY_LOG_LEVEL: 'loud' }, lines: ['logLevel: expected one of trace, debug, info, warn, error, got "loud" (flag --log-level, variable APPPROXY_LOG_LEVEL)'] },
-  { desc: 'a bad flag value names the flag', flags: { leaseSeconds: 'x' }, lines: ['leaseSeconds: expected a whole number, got "x" (from --lease-seconds)'] },
+  {
+    desc: 'a listen port out of range',
+    env: { APPPROXY_LISTEN: '0.0.0.0:70000' },
+    lines: ['listen: the port must be 1 to 65535 (flag --listen, variable APPPROXY_LISTEN)'],
+  },
+  {
+    desc: 'an unknown log level lists the accepted ones',
+    env: { APPPROXY_LOG_LEVEL: 'loud' },
+    lines: [
+      'logLevel: expected one of trace, debug, info, warn, error, got "loud" (flag --log-level, variable APPPROXY_LOG_LEVEL)',
+    ],
+  },
+  {
+    desc: 'a bad flag value names the flag',
+    flags: { leaseSeconds: 'x' },
+    lines: ['leaseSeconds: expected a whole number, got "x" (from --lease-seconds)'],
+  },
   {
     desc: 'a password of the wrong type is reported without its value',
     file: { text: 'etcd:\n  username: u\n  password: 73310\n' },
@@ -165,18 +255,37 @@ const cases: Case[] = [
   },
   {
     desc: 'limits in variables: units and exponents are not numbers; beyond safe integers is no size',
-    env: { APPPROXY_MAX_WORKLOAD_BYTES: '4MiB', APPPROXY_MAX_LABEL_NAME_BYTES: '4e3', APPPROXY_MAX_INSTANCE_KEYS: '99999999999999999999999' },
+    env: {
+      APPPROXY_MAX_WORKLOAD_BYTES: '4MiB',
+      APPPROXY_MAX_LABEL_NAME_BYTES: '4e3',
+      APPPROXY_MAX_INSTANCE_KEYS: '99999999999999999999999',
+    },
     lines: [
       'maxLabelNameBytes: expected a whole number, got "4e3" (from APPPROXY_MAX_LABEL_NAME_BYTES)',
       'maxWorkloadBytes: expected a whole number, got "4MiB" (from APPPROXY_MAX_WORKLOAD_BYTES)',
       'maxInstanceKeys: expected a whole number, got "99999999999999999999999" (from APPPROXY_MAX_INSTANCE_KEYS)',
     ],
   },
-  { desc: 'a limit beyond safe integers in the file', file: { text: 'maxWorkloadLabelBytes: 1e30\n' }, lines: ['maxWorkloadLabelBytes: expected a whole number of a sensible size, got 1e+30 (flag --max-workload-label-bytes, variable APPPROXY_MAX_WORKLOAD_LABEL_BYTES)'] },
-  { desc: 'a bad limit flag names the flag', flags: { maxListItems: 'many' }, lines: ['maxListItems: expected a whole number, got "many" (from --max-list-items)'] },
+  {
+    desc: 'a limit beyond safe integers in the file',
+    file: { text: 'maxWorkloadLabelBytes: 1e30\n' },
+    lines: [
+      'maxWorkloadLabelBytes: expected a whole number of a sensible size, got 1e+30 (flag --max-workload-label-bytes, variable APPPROXY_MAX_WORKLOAD_LABEL_BYTES)',
+    ],
+  },
+  {
+    desc: 'a bad limit flag names the flag',
+    flags: { maxListItems: 'many' },
+    lines: ['maxListItems: expected a whole number, got "many" (from --max-list-items)'],
+  },
   {
     desc: 'a label policy of bad names and patterns in variables: one line for each item, naming the flag and the variable',
-    env: { APPPROXY_POLICY_REFUSE_PROVIDERS: 'internal,in ternal', APPPROXY_POLICY_HOSTS: '*,a.*.example.com', APPPROXY_POLICY_ENTRYPOINTS: 'web secure', APPPROXY_POLICY_REQUIRE_MIDDLEWARES: 'sure' },
+    env: {
+      APPPROXY_POLICY_REFUSE_PROVIDERS: 'internal,in ternal',
+      APPPROXY_POLICY_HOSTS: '*,a.*.example.com',
+      APPPROXY_POLICY_ENTRYPOINTS: 'web secure',
+      APPPROXY_POLICY_REQUIRE_MIDDLEWARES: 'sure',
+    },
     lines: [
       'policy.requireMiddlewares: expected true or false, got "sure" (from APPPROXY_POLICY_REQUIRE_MIDDLEWARES)',
       'policy.refuseProviders.1: expected a Traefik provider name such as internal or file (lower-case letters, digits, "_" or "-"), got "in ternal" (flag --policy-refuse-providers, variable APPPROXY_POLICY_REFUSE_PROVIDERS)',
@@ -194,7 +303,11 @@ const cases: Case[] = [
       'FILE: unknown setting "policy.entrypoints" (did you mean "policy.entryPoints"?)',
     ],
   },
-  { desc: 'a label policy given as a boolean instead of a mapping', file: { text: 'policy: true\n' }, lines: ['policy: expected a mapping of settings, got true'] },
+  {
+    desc: 'a label policy given as a boolean instead of a mapping',
+    file: { text: 'policy: true\n' },
+    lines: ['policy: expected a mapping of settings, got true'],
+  },
   {
     desc: 'a file, variables and flags each with a bad value: one line for each, all at once',
     file: { text: 'logLevel: loud\n' },
@@ -218,7 +331,11 @@ function pathOf(file: Case['file']): string | undefined {
   return path;
 }
 
-function load(file: string | undefined, env: Readonly<Record<string, string>> = {}, flags: Readonly<Record<string, unknown>> = {}): DaemonConfig {
+function load(
+  file: string | undefined,
+  env: Readonly<Record<string, string>> = {},
+  flags: Readonly<Record<string, unknown>> = {},
+): DaemonConfig {
   return loadConfig(daemonConfigSchema, { flags, env, file, scope: 'run' });
 }
 
@@ -241,7 +358,11 @@ for (const testCase of cases) {
       else assert.match(line.replace(file ?? '\u0000', 'FILE'), expected);
     });
     for (const line of problems) {
-      assert.doesNotMatch(line, /Invalid input|received|Too (small|big)|parseAllDocuments|\bat \S+:\d+:\d+\)?$/, `zod's, the parser's or a stack's words: ${line}`);
+      assert.doesNotMatch(
+        line,
+        /Invalid input|received|Too (small|big)|parseAllDocuments|\bat \S+:\d+:\d+\)?$/,
+        `zod's, the parser's or a stack's words: ${line}`,
+      );
       assert.ok(!line.includes('73310'), `a secret in a message: ${line}`);
     }
   });
@@ -267,10 +388,13 @@ test('config: a bad value in the file is replaced by a good variable before vali
 });
 
 test('config: the __proto__ key changes nothing even beside good settings', () => {
-  assert.throws(() => load(pathOf({ text: 'owner: me\n__proto__:\n  rootKey: hijacked\n' })), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.equal(error.problems.length, 1);
-    assert.match(error.problems[0] ?? '', /unknown setting "__proto__"/);
-    return true;
-  });
+  assert.throws(
+    () => load(pathOf({ text: 'owner: me\n__proto__:\n  rootKey: hijacked\n' })),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 1);
+      assert.match(error.problems[0] ?? '', /unknown setting "__proto__"/);
+      return true;
+    },
+  );
 });

@@ -36,7 +36,10 @@ test('mirror session: own writes are in the mirror at once, their echoes tell no
   // A load counts as a change of the ports (a pass takes it, as the engine's does).
   assert.equal(session.mirror.takePortsChanged(), true);
   const key = 'traefik/http/routers/chat/rule';
-  const result = await session.apply({ operations: [{ type: 'put', key, value: 'Host(`a`)', leased: false }], guards: [] }, '0');
+  const result = await session.apply(
+    { operations: [{ type: 'put', key, value: 'Host(`a`)', leased: false }], guards: [] },
+    '0',
+  );
   assert.equal(result.applied, true);
   assert.equal(session.mirror.entry(key)?.value, 'Host(`a`)');
   await tick();
@@ -59,14 +62,25 @@ test('mirror session: a lost watch is told once, and the next ensure() loads aga
   await session.stop();
 });
 
-test("mirror session: a fenced write refused ends with LeadershipLostError naming the owner", async () => {
+test('mirror session: a fenced write refused ends with LeadershipLostError naming the owner', async () => {
   const store = new MemoryStore();
   const candidacy = store.campaign('appproxy/elections/traefik/', 'swarm', 'x', 10, () => undefined);
   await candidacy.elected();
   const fence = await candidacy.fence();
-  const session = new MirrorSession({ store, layout, logger: quiet, fence, onForeignChange: () => undefined, onLost: () => undefined, onLoaded: () => undefined });
+  const session = new MirrorSession({
+    store,
+    layout,
+    logger: quiet,
+    fence,
+    onForeignChange: () => undefined,
+    onLost: () => undefined,
+    onLoaded: () => undefined,
+  });
   await session.ensure();
   await candidacy.resign();
-  await assert.rejects(session.apply({ operations: [{ type: 'put', key: 'traefik/x', value: '1', leased: false }], guards: [] }, '0'), (error: unknown) => error instanceof LeadershipLostError && error.message.includes('host-a'));
+  await assert.rejects(
+    session.apply({ operations: [{ type: 'put', key: 'traefik/x', value: '1', leased: false }], guards: [] }, '0'),
+    (error: unknown) => error instanceof LeadershipLostError && error.message.includes('host-a'),
+  );
   await session.stop();
 });

@@ -17,7 +17,12 @@ const quiet = pino({ level: 'silent' });
 const layout = new KeyLayout('traefik', 'host-a');
 
 function web(i: number): Workload {
-  return container({ name: `app-${i}`, id: `app-${i}-id`, networks: [{ name: 'bridge', ip: `10.0.2.${i + 1}` }], labels: { 'appproxy.enable': 'true' } });
+  return container({
+    name: `app-${i}`,
+    id: `app-${i}-id`,
+    networks: [{ name: 'bridge', ip: `10.0.2.${i + 1}` }],
+    labels: { 'appproxy.enable': 'true' },
+  });
 }
 
 /** Each transaction's start and end, in the order they happened, and what kinds of resource it touched. */
@@ -59,11 +64,19 @@ async function recordingStore(maxOps: number): Promise<{ store: MemoryStore; ste
 }
 
 /** Every transaction matching `later` starts only once every one matching `earlier` has ended. */
-function assertAfter(steps: readonly Step[], earlier: (step: Step) => boolean, later: (step: Step) => boolean, message: string): void {
+function assertAfter(
+  steps: readonly Step[],
+  earlier: (step: Step) => boolean,
+  later: (step: Step) => boolean,
+  message: string,
+): void {
   const lastEnd = steps.findLastIndex((step) => step.at === 'end' && earlier(step));
   const firstStart = steps.findIndex((step) => step.at === 'start' && later(step));
   assert.ok(lastEnd >= 0 && firstStart >= 0, `${message}: both kinds written`);
-  assert.ok(lastEnd < firstStart, `${message}: ${JSON.stringify(steps.map((step) => `${step.at} ${step.id} ${[...step.puts].join('+')}${step.deletes.size > 0 ? ` -${[...step.deletes].join('+')}` : ''}`))}`);
+  assert.ok(
+    lastEnd < firstStart,
+    `${message}: ${JSON.stringify(steps.map((step) => `${step.at} ${step.id} ${[...step.puts].join('+')}${step.deletes.size > 0 ? ` -${[...step.deletes].join('+')}` : ''}`))}`,
+  );
 }
 
 test('multi-wave write: no router is committed before every backend it may need; a wave sends its transactions at once', async () => {
@@ -75,7 +88,12 @@ test('multi-wave write: no router is committed before every backend it may need;
   const outcome = await engine.sync();
   assert.deepEqual(rootTree(store), expectedTree(fleet, defaultCompiled, 'host-a'));
   assert.ok(outcome.transactions > 2, `several transactions (${outcome.transactions})`);
-  assertAfter(steps, (step) => step.puts.has('service'), (step) => step.puts.has('router'), 'routers after services');
+  assertAfter(
+    steps,
+    (step) => step.puts.has('service'),
+    (step) => step.puts.has('router'),
+    'routers after services',
+  );
   let inFlight = 0;
   let most = 0;
   for (const step of steps) {
@@ -97,5 +115,10 @@ test('multi-wave write: removals take the routers out before the backends they u
   const outcome = await engine.sync();
   assert.deepEqual(rootTree(store), expectedTree(fleet.slice(0, 1), defaultCompiled, 'host-a'));
   assert.ok(outcome.transactions > 2, `several transactions (${outcome.transactions})`);
-  assertAfter(steps, (step) => step.deletes.has('router'), (step) => step.deletes.has('service'), 'services removed after routers');
+  assertAfter(
+    steps,
+    (step) => step.deletes.has('router'),
+    (step) => step.deletes.has('service'),
+    'services removed after routers',
+  );
 });

@@ -45,7 +45,10 @@ describe('containers that share another container’s network stack', () => {
 
     const workloads = await new DockerEngineSource(engine).listContainerWorkloads();
 
-    assert.deepStrictEqual(workloads.map((w) => w.name), ['leaf']);
+    assert.deepStrictEqual(
+      workloads.map((w) => w.name),
+      ['leaf'],
+    );
     const middle = networkContainerOf(workloads[0]);
     assert.equal(middle?.name, 'middle');
     assert.equal(networkContainerOf(middle)?.name, 'root');
@@ -57,7 +60,10 @@ describe('containers that share another container’s network stack', () => {
     engine.add(containerJson({ name: 'orphan', networkMode: 'container:gone' }));
     const [orphan] = await new DockerEngineSource(engine).listContainerWorkloads();
     assert.equal(networkContainerOf(orphan), undefined);
-    assert.deepStrictEqual(engine.calls.filter((call) => call === 'inspectContainer gone'), ['inspectContainer gone']);
+    assert.deepStrictEqual(
+      engine.calls.filter((call) => call === 'inspectContainer gone'),
+      ['inspectContainer gone'],
+    );
   });
 
   it('reads the sharer again when an event names the container it shares', async () => {
@@ -73,7 +79,9 @@ describe('containers that share another container’s network stack', () => {
     const refreshed = await source.refreshContainers([idOf('base')]);
 
     assert.deepStrictEqual([...refreshed.keys()].toSorted(), [idOf('base'), idOf('sidecar')].toSorted());
-    assert.deepStrictEqual(networkContainerOf(refreshed.get(idOf('sidecar')))?.networks, [{ name: 'bridge', ip: '10.0.0.8' }]);
+    assert.deepStrictEqual(networkContainerOf(refreshed.get(idOf('sidecar')))?.networks, [
+      { name: 'bridge', ip: '10.0.0.8' },
+    ]);
   });
 
   it('gives the sharer no network container once the shared one is gone', async () => {
@@ -84,7 +92,10 @@ describe('containers that share another container’s network stack', () => {
     await source.listContainerWorkloads();
     engine.remove(idOf('base'));
     const workloads = await source.listContainerWorkloads();
-    assert.deepStrictEqual(workloads.map((w) => w.name), ['sidecar']);
+    assert.deepStrictEqual(
+      workloads.map((w) => w.name),
+      ['sidecar'],
+    );
     assert.equal(networkContainerOf(workloads[0]), undefined);
   });
 });

@@ -24,9 +24,13 @@ const layout = new KeyLayout('traefik', OWNER);
 const LEASE_SECONDS = 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 function web(name: string, ip: string): Workload {
-  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true' } });
+  return container({
+    name,
+    id: `${name}-id`,
+    networks: [{ name: 'bridge', ip }],
+    labels: { 'appproxy.enable': 'true' },
+  });
 }
 const WORKLOADS = [web('chat', '10.0.0.2'), web('shop', '10.0.0.3'), web('blog', '10.0.0.4')];
 
@@ -39,13 +43,24 @@ function fakeSource(workloads: readonly Workload[]): WorkloadSource & { listings
       return [...workloads];
     },
     listSwarmWorkloads: async () => [],
-    refreshContainers: async (ids: Iterable<string>) => new Map([...ids].map((id) => [id, workloads.find((workload) => workload.id === id)])),
+    refreshContainers: async (ids: Iterable<string>) =>
+      new Map([...ids].map((id) => [id, workloads.find((workload) => workload.id === id)])),
   };
   return source;
 }
 
 function role(store: MemoryStore, source: WorkloadSource = fakeSource(WORKLOADS)): OwnerRole {
-  return new OwnerRole({ store, rootKey: 'traefik', owner: OWNER, compiled, source, leaseSeconds: LEASE_SECONDS, logger: quiet, exclusive: true, onDirty: () => undefined });
+  return new OwnerRole({
+    store,
+    rootKey: 'traefik',
+    owner: OWNER,
+    compiled,
+    source,
+    leaseSeconds: LEASE_SECONDS,
+    logger: quiet,
+    exclusive: true,
+    onDirty: () => undefined,
+  });
 }
 
 const expectedTree = () => expectedTreeOf(WORKLOADS, compiled, OWNER);
@@ -55,7 +70,11 @@ function leasedKeys(store: MemoryStore): string[] {
   return [...store.data.values()]
     .filter((entry) => {
       const classified = layout.classify(entry.key);
-      return (classified?.kind === 'tree' && classified.server !== undefined) || (classified?.kind === 'claim' && classified.owner === OWNER) || entry.key === layout.ownerKey;
+      return (
+        (classified?.kind === 'tree' && classified.server !== undefined) ||
+        (classified?.kind === 'claim' && classified.owner === OWNER) ||
+        entry.key === layout.ownerKey
+      );
     })
     .map((entry) => entry.key);
 }
@@ -66,7 +85,12 @@ function spy(store: MemoryStore): { probes: { type: string; value?: string; leas
   const apply = store.apply.bind(store);
   store.apply = async (transaction: GuardedTransaction, leaseId: string) => {
     for (const operation of transaction.operations) {
-      if (operation.key === layout.probeKey) seen.probes.push({ type: operation.type, ...(operation.type === 'put' ? { value: operation.value } : {}), leaseId });
+      if (operation.key === layout.probeKey)
+        seen.probes.push({
+          type: operation.type,
+          ...(operation.type === 'put' ? { value: operation.value } : {}),
+          leaseId,
+        });
     }
     return apply(transaction, leaseId);
   };
@@ -138,15 +162,32 @@ for (const row of goneLeases) {
     const seen = spy(store);
     const record = await row.record(store);
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
-    const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: 'node-b/8', leaseId: asker.leaseId() }));
+    const { value, ms } = await timed(
+      holderIsAlive(store, layout, record, await store.lease(record.lease), {
+        instance: 'node-b/8',
+        leaseId: asker.leaseId(),
+      }),
+    );
     assert.equal(value, false);
     assert.ok(ms < PROBE_ANSWER_MS / 2, `answered from the lease alone, took ${Math.round(ms)} ms`);
     assert.deepEqual(seen.probes, [], 'no probe written');
   });
 }
 
-const answeringHolders: { name: string; holder: string; asker: string; startGuard: (store: MemoryStore, guard: OwnerGuard) => Promise<void>; leastMs: number }[] = [
-  { name: 'its guard runs before the probe', holder: 'node-a/7', asker: 'node-b/8', startGuard: (_, guard) => guard.ensure(), leastMs: 0 },
+const answeringHolders: {
+  name: string;
+  holder: string;
+  asker: string;
+  startGuard: (store: MemoryStore, guard: OwnerGuard) => Promise<void>;
+  leastMs: number;
+}[] = [
+  {
+    name: 'its guard runs before the probe',
+    holder: 'node-a/7',
+    asker: 'node-b/8',
+    startGuard: (_, guard) => guard.ensure(),
+    leastMs: 0,
+  },
   {
     name: 'its guard starts 100 ms after the probe was written (it answers what is pending)',
     holder: 'node-a/7',
@@ -156,14 +197,21 @@ const answeringHolders: { name: string; holder: string; asker: string; startGuar
       const apply = store.apply.bind(store);
       store.apply = async (transaction: GuardedTransaction, leaseId: string) => {
         const result = await apply(transaction, leaseId);
-        if (transaction.operations.some((operation) => operation.type === 'put' && operation.key === layout.probeKey)) setTimeout(() => void guard.ensure(), 100);
+        if (transaction.operations.some((operation) => operation.type === 'put' && operation.key === layout.probeKey))
+          setTimeout(() => void guard.ensure(), 100);
         return result;
       };
     },
   },
   // The default owner id is the host name, and in a container the process is pid 1: two
   // instances given the same host name have the same owner id and the same instance name.
-  { name: 'it has the same instance name as the asker (same host name, pid 1 in both containers)', holder: 'appproxy/1', asker: 'appproxy/1', startGuard: (_, guard) => guard.ensure(), leastMs: 0 },
+  {
+    name: 'it has the same instance name as the asker (same host name, pid 1 in both containers)',
+    holder: 'appproxy/1',
+    asker: 'appproxy/1',
+    startGuard: (_, guard) => guard.ensure(),
+    leastMs: 0,
+  },
 ];
 
 for (const row of answeringHolders) {
@@ -176,7 +224,12 @@ for (const row of answeringHolders) {
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
     try {
       const record = { lease: holder.leaseId(), instance: row.holder, since: '' };
-      const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: row.asker, leaseId: asker.leaseId() }));
+      const { value, ms } = await timed(
+        holderIsAlive(store, layout, record, await store.lease(record.lease), {
+          instance: row.asker,
+          leaseId: asker.leaseId(),
+        }),
+      );
       assert.equal(value, true, 'the holder is alive');
       assert.ok(ms >= row.leastMs && ms < PROBE_ANSWER_MS, `answered, not timed out: took ${Math.round(ms)} ms`);
       assert.deepEqual(
@@ -191,14 +244,21 @@ for (const row of answeringHolders) {
       const alive = store.data.get(layout.aliveKey);
       assert.ok(alive !== undefined, 'the holder answered');
       assert.equal(alive.lease, holder.leaseId(), "the answer is on the holder's lease");
-      assert.equal((JSON.parse(alive.value) as { instance: string }).instance, row.holder, 'the answer names the holder');
+      assert.equal(
+        (JSON.parse(alive.value) as { instance: string }).instance,
+        row.holder,
+        'the answer names the holder',
+      );
     } finally {
       await guard.stop();
     }
   });
 }
 
-const silentHolders: { name: string; setup: (store: MemoryStore, holderLease: string) => Promise<() => Promise<void>> }[] = [
+const silentHolders: {
+  name: string;
+  setup: (store: MemoryStore, holderLease: string) => Promise<() => Promise<void>>;
+}[] = [
   { name: 'no guard runs (the holder died, or stopped)', setup: async () => async () => undefined },
   {
     name: 'its guard was stopped',
@@ -220,7 +280,10 @@ const silentHolders: { name: string; setup: (store: MemoryStore, holderLease: st
   {
     name: "an answer comes, but to another asker's probe",
     setup: async (store, holderLease) => {
-      const timer = setTimeout(() => store.put(layout.aliveKey, JSON.stringify({ instance: 'node-a/7', probe: 'node-c/3' }), holderLease), 100);
+      const timer = setTimeout(
+        () => store.put(layout.aliveKey, JSON.stringify({ instance: 'node-a/7', probe: 'node-c/3' }), holderLease),
+        100,
+      );
       return async () => clearTimeout(timer);
     },
   },
@@ -235,9 +298,17 @@ for (const row of silentHolders) {
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
     try {
       const record = { lease: holder.leaseId(), instance: 'node-a/7', since: '' };
-      const { value, ms } = await timed(holderIsAlive(store, layout, record, await store.lease(record.lease), { instance: 'node-b/8', leaseId: asker.leaseId() }));
+      const { value, ms } = await timed(
+        holderIsAlive(store, layout, record, await store.lease(record.lease), {
+          instance: 'node-b/8',
+          leaseId: asker.leaseId(),
+        }),
+      );
       assert.equal(value, false, 'nobody answered');
-      assert.ok(ms >= PROBE_ANSWER_MS - 5 && ms < PROBE_ANSWER_MS + 500, `waited about PROBE_ANSWER_MS (${PROBE_ANSWER_MS} ms), took ${Math.round(ms)} ms`);
+      assert.ok(
+        ms >= PROBE_ANSWER_MS - 5 && ms < PROBE_ANSWER_MS + 500,
+        `waited about PROBE_ANSWER_MS (${PROBE_ANSWER_MS} ms), took ${Math.round(ms)} ms`,
+      );
       assert.deepEqual(
         seen.probes.map((probe) => probe.type),
         ['put', 'delete'],
@@ -267,7 +338,11 @@ for (const row of liveHolders) {
     await holder.pass(); // its guard runs from its first pass on
     const holderLease = holder.leaseId();
     assert.ok(holderLease !== undefined);
-    const before = { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: (await store.lease(holderLease))?.keys };
+    const before = {
+      tree: rootTree(store),
+      record: await store.get(layout.ownerKey),
+      leased: (await store.lease(holderLease))?.keys,
+    };
     assert.deepEqual(before.tree, expectedTree());
     const seen = spy(store);
     const twin = role(store);
@@ -278,7 +353,10 @@ for (const row of liveHolders) {
           (error: unknown) => {
             assert.ok(error instanceof OwnerHeldError, `an OwnerHeldError, got ${String(error)}`);
             assert.ok(error.message.includes(`owner id "${OWNER}"`), error.message);
-            assert.ok(error.message.includes(`(${hostname()}/${HOLDER_PID}, started `), `names the holder's instance: ${error.message}`);
+            assert.ok(
+              error.message.includes(`(${hostname()}/${HOLDER_PID}, started `),
+              `names the holder's instance: ${error.message}`,
+            );
             assert.ok(error.message.includes(`lease ${holderLease}`), `names the holder's lease: ${error.message}`);
             return true;
           },
@@ -291,7 +369,11 @@ for (const row of liveHolders) {
       assert.equal(store.leases.has(seen.granted[0]!), false, "the refused instance's lease is revoked");
       assert.equal(store.data.has(layout.probeKey), false, 'no probe left behind');
       assert.deepEqual(
-        { tree: rootTree(store), record: await store.get(layout.ownerKey), leased: (await store.lease(holderLease))?.keys },
+        {
+          tree: rootTree(store),
+          record: await store.get(layout.ownerKey),
+          leased: (await store.lease(holderLease))?.keys,
+        },
         { ...before, leased: [...(before.leased ?? []), layout.aliveKey] },
         "the holder's record, keys and lease are as they were (its answer added)",
       );
@@ -303,7 +385,12 @@ for (const row of liveHolders) {
   });
 }
 
-const deadHolders: { name: string; end: (store: MemoryStore, holder: OwnerRole) => Promise<void>; asks: boolean; keysKept: boolean }[] = [
+const deadHolders: {
+  name: string;
+  end: (store: MemoryStore, holder: OwnerRole) => Promise<void>;
+  asks: boolean;
+  keysKept: boolean;
+}[] = [
   // In MemoryStore nothing ages: a holder that stopped (its lease released, not revoked) is what
   // a killed one looks like until its lease expires: keys in place, nobody answering.
   { name: 'stopped (lease alive, nobody answers)', end: (_, holder) => holder.stop(), asks: true, keysKept: true },
@@ -329,7 +416,11 @@ for (const row of deadHolders) {
     const before = rootTree(store);
     assert.deepEqual(before, expectedTree());
     await row.end(store, holder);
-    assert.equal(store.leases.has(oldLease), row.keysKept, row.keysKept ? 'stop() releases the lease without revoking it' : 'the lease expired');
+    assert.equal(
+      store.leases.has(oldLease),
+      row.keysKept,
+      row.keysKept ? 'stop() releases the lease without revoking it' : 'the lease expired',
+    );
 
     const next = role(store);
     const third = role(store);
@@ -340,7 +431,11 @@ for (const row of deadHolders) {
       const newLease = next.leaseId();
       assert.ok(next.connected && newLease !== undefined && newLease !== oldLease);
       const record = decodeOwnerRecord(await store.get(layout.ownerKey));
-      assert.deepEqual([record?.lease, record?.instance], [newLease, `${hostname()}/5353`], 'the record names the new lease and instance');
+      assert.deepEqual(
+        [record?.lease, record?.instance],
+        [newLease, `${hostname()}/5353`],
+        'the record names the new lease and instance',
+      );
       assert.equal(store.data.get(layout.ownerKey)?.lease, newLease, 'the record is on the new lease');
       if (row.keysKept) {
         assert.deepEqual(rootTree(store), before, 'connecting removes nothing: the routes stay until the first pass');
@@ -384,7 +479,7 @@ test('OwnerRole.connect (exclusive): a record of no live lease (or none at all) 
   }
 });
 
-test("OwnerGuard: a probe on its own lease (left by its own connect) is not answered; another one with its own instance name is", async () => {
+test('OwnerGuard: a probe on its own lease (left by its own connect) is not answered; another one with its own instance name is', async () => {
   const store = new MemoryStore();
   const holder = await store.openLease(LEASE_SECONDS, () => undefined);
   store.put(layout.probeKey, 'node-a/7', holder.leaseId());

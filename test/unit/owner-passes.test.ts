@@ -14,20 +14,48 @@ import type { SyncEngine } from '../../src/sync/sync-engine.ts';
 
 const quiet = pino({ level: 'silent' });
 const engine = {} as SyncEngine;
-const outcome = { transactions: 1, operations: 2, planned: 1, replans: 0, refused: [], loaded: false, read: 'some' as const };
+const outcome = {
+  transactions: 1,
+  operations: 2,
+  planned: 1,
+  replans: 0,
+  refused: [],
+  loaded: false,
+  read: 'some' as const,
+};
 
 type Role = Pick<OwnerRole, 'pass' | 'engine'>;
-const passing = (calls: string[], name: string, read: 'some' | 'nothing' = 'some'): Role => ({ engine, pass: async () => (calls.push(name), { ...outcome, read }) });
+const passing = (calls: string[], name: string, read: 'some' | 'nothing' = 'some'): Role => ({
+  engine,
+  pass: async () => (calls.push(name), { ...outcome, read }),
+});
 const failing = (error: unknown): Role => ({ engine, pass: async () => Promise.reject(error) });
 
 async function errorsOf(metrics: ReturnType<typeof createMetrics>): Promise<Record<string, number>> {
-  return Object.fromEntries((await metrics.errors.get()).values.map((value) => [String(value.labels['kind']), value.value]));
+  return Object.fromEntries(
+    (await metrics.errors.get()).values.map((value) => [String(value.labels['kind']), value.value]),
+  );
 }
 
 const cases = [
-  { desc: 'Docker did not answer', error: new SourceUnavailableError(new Error('EOF')), kind: 'docker', reason: 'Docker unreachable (its last listing failed)' },
-  { desc: 'the store did not answer', error: new StoreUnavailableError('etcd', 'read', new Error('deadline exceeded')), kind: 'etcd', reason: 'etcd unreachable' },
-  { desc: 'the store is full', error: new StoreFullError('etcd', 'transaction', new Error('NOSPACE'), 'compact'), kind: 'etcd', reason: 'etcd is full and refuses writes (NOSPACE); what is routed stays, changes wait: compact' },
+  {
+    desc: 'Docker did not answer',
+    error: new SourceUnavailableError(new Error('EOF')),
+    kind: 'docker',
+    reason: 'Docker unreachable (its last listing failed)',
+  },
+  {
+    desc: 'the store did not answer',
+    error: new StoreUnavailableError('etcd', 'read', new Error('deadline exceeded')),
+    kind: 'etcd',
+    reason: 'etcd unreachable',
+  },
+  {
+    desc: 'the store is full',
+    error: new StoreFullError('etcd', 'transaction', new Error('NOSPACE'), 'compact'),
+    kind: 'etcd',
+    reason: 'etcd is full and refuses writes (NOSPACE); what is routed stays, changes wait: compact',
+  },
   { desc: 'anything else', error: new Error('bug'), kind: 'other', reason: undefined },
 ];
 
@@ -38,7 +66,15 @@ for (const { desc, error, kind, reason } of cases) {
     readiness.dockerListing(true);
     readiness.storeWrote();
     const calls: string[] = [];
-    await assert.rejects(passOwners([failing(error), passing(calls, 'swarm', 'nothing')], { metrics, readiness, storeName: 'etcd', onLeadershipLost: async () => undefined }), (thrown) => thrown === error);
+    await assert.rejects(
+      passOwners([failing(error), passing(calls, 'swarm', 'nothing')], {
+        metrics,
+        readiness,
+        storeName: 'etcd',
+        onLeadershipLost: async () => undefined,
+      }),
+      (thrown) => thrown === error,
+    );
     assert.deepEqual(calls, ['swarm']);
     assert.equal((await errorsOf(metrics))[kind], 1);
     if (reason !== undefined) assert.ok(readiness.reasons().includes(reason), readiness.reasons().join('; '));
@@ -57,7 +93,14 @@ test('owner passes: a lost leadership steps down and fails nothing; a good pass 
     onLeadershipLost: async () => void (steppedDown += 1),
   });
   assert.equal(steppedDown, 1);
-  assert.deepEqual(done.map((pass) => pass.outcome), [outcome]);
+  assert.deepEqual(
+    done.map((pass) => pass.outcome),
+    [outcome],
+  );
   assert.equal(readiness.storeOk, true);
-  assert.equal(readiness.reasons().includes('Docker unreachable (its last listing failed)'), false, 'what the pass read, Docker answered');
+  assert.equal(
+    readiness.reasons().includes('Docker unreachable (its last listing failed)'),
+    false,
+    'what the pass read, Docker answered',
+  );
 });

@@ -13,9 +13,11 @@ import { container } from '../support/workloads.ts';
 // option like any other, never one of Object's members, in decoding, merging, explain, the schema
 // walk and the keys.
 
-
 const ROOT = 'traefik';
-const compiling = compileTranslateOptions({ ...defaultTranslateOptions, apps: { ...defaultTranslateOptions.apps, wildcardDomain: '.apps.example.com' } });
+const compiling = compileTranslateOptions({
+  ...defaultTranslateOptions,
+  apps: { ...defaultTranslateOptions.apps, wildcardDomain: '.apps.example.com' },
+});
 assert.ok(compiling.ok);
 const compiled = compiling;
 
@@ -36,18 +38,39 @@ const cases: Case[] = [
   },
   {
     desc: 'a service name, referred to by a router',
-    labels: (name) => ({ [`appproxy.http.services.${name}.loadbalancer.server.port`]: '8080', 'appproxy.http.routers.r.rule': 'Host(`r`)', 'appproxy.http.routers.r.service': name }),
-    keys: (name) => ({ 'http/routers/r/service': name, [`http/services/${name}/loadBalancer/servers/`]: 'http://172.17.0.2:8080' }),
+    labels: (name) => ({
+      [`appproxy.http.services.${name}.loadbalancer.server.port`]: '8080',
+      'appproxy.http.routers.r.rule': 'Host(`r`)',
+      'appproxy.http.routers.r.service': name,
+    }),
+    keys: (name) => ({
+      'http/routers/r/service': name,
+      [`http/services/${name}/loadBalancer/servers/`]: 'http://172.17.0.2:8080',
+    }),
   },
   {
     desc: 'a middleware name, used by a router',
-    labels: (name) => ({ [`appproxy.http.middlewares.${name}.stripprefix.prefixes`]: '/p', 'appproxy.http.routers.r.rule': 'Host(`r`)', 'appproxy.http.routers.r.middlewares': name }),
-    keys: (name) => ({ [`http/middlewares/${name}/stripPrefix/prefixes/0`]: '/p', 'http/routers/r/middlewares/0': name }),
+    labels: (name) => ({
+      [`appproxy.http.middlewares.${name}.stripprefix.prefixes`]: '/p',
+      'appproxy.http.routers.r.rule': 'Host(`r`)',
+      'appproxy.http.routers.r.middlewares': name,
+    }),
+    keys: (name) => ({
+      [`http/middlewares/${name}/stripPrefix/prefixes/0`]: '/p',
+      'http/routers/r/middlewares/0': name,
+    }),
   },
   {
     desc: 'a TCP router and service name',
-    labels: (name) => ({ [`appproxy.tcp.routers.${name}.rule`]: 'HostSNI(`*`)', [`appproxy.tcp.services.${name}.loadbalancer.server.port`]: '5432' }),
-    keys: (name) => ({ [`tcp/routers/${name}/rule`]: 'HostSNI(`*`)', [`tcp/routers/${name}/service`]: name, [`tcp/services/${name}/loadBalancer/servers/`]: '172.17.0.2:5432' }),
+    labels: (name) => ({
+      [`appproxy.tcp.routers.${name}.rule`]: 'HostSNI(`*`)',
+      [`appproxy.tcp.services.${name}.loadbalancer.server.port`]: '5432',
+    }),
+    keys: (name) => ({
+      [`tcp/routers/${name}/rule`]: 'HostSNI(`*`)',
+      [`tcp/routers/${name}/service`]: name,
+      [`tcp/services/${name}/loadBalancer/servers/`]: '172.17.0.2:5432',
+    }),
   },
   {
     desc: 'a header name',
@@ -88,7 +111,11 @@ const cases: Case[] = [
 
 function run(labels: Record<string, string>) {
   const target = container({ name: 'web', labels: { 'appproxy.enable': 'true', ...labels } });
-  const neighbour = container({ name: 'neighbour', labels: { 'appproxy.enable': 'true' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] });
+  const neighbour = container({
+    name: 'neighbour',
+    labels: { 'appproxy.enable': 'true' },
+    networks: [{ name: 'bridge', ip: '172.17.0.3' }],
+  });
   const all = [target, neighbour];
   const result = buildConfiguration(all, compiled.value);
   const pairs = configurationToKeyValues(result.configuration, result.servers, { rootKey: ROOT, ownerId: 'plain' });
@@ -103,13 +130,25 @@ for (const name of OBJECT_MEMBER_NAMES) {
       const problems = result.problems.filter((problem) => problem.workload === 'web');
       if (testCase.refused !== undefined) {
         const wanted = testCase.refused(name);
-        assert.ok(problems.some((problem) => problem.message.includes(wanted)), `expected a problem with ${wanted}, got ${JSON.stringify(problems)}`);
-        assert.ok(explanation.reasons.some((reason) => reason.includes(wanted)), `explain gives the reason: ${JSON.stringify(explanation.reasons)}`);
+        assert.ok(
+          problems.some((problem) => problem.message.includes(wanted)),
+          `expected a problem with ${wanted}, got ${JSON.stringify(problems)}`,
+        );
+        assert.ok(
+          explanation.reasons.some((reason) => reason.includes(wanted)),
+          `explain gives the reason: ${JSON.stringify(explanation.reasons)}`,
+        );
       } else {
         assert.deepEqual(problems, []);
         for (const [suffix, value] of Object.entries(testCase.keys?.(name) ?? {})) {
           const key = `${ROOT}/${suffix}`;
-          const found = suffix.endsWith('/') ? [...pairs].find(([candidate]) => candidate.startsWith(key) && candidate.endsWith('/url') || candidate.startsWith(key) && candidate.endsWith('/address')) : [key, pairs.get(key)];
+          const found = suffix.endsWith('/')
+            ? [...pairs].find(
+                ([candidate]) =>
+                  (candidate.startsWith(key) && candidate.endsWith('/url')) ||
+                  (candidate.startsWith(key) && candidate.endsWith('/address')),
+              )
+            : [key, pairs.get(key)];
           assert.equal(found?.[1], value, `${key} in ${JSON.stringify([...pairs.keys()])}`);
         }
         assert.equal(explanation.routed, true, JSON.stringify(explanation.reasons));
@@ -127,35 +166,65 @@ function assertPlainTree(value: unknown, path = ''): void {
   if (typeof value !== 'object' || value === null) return;
   if (!Array.isArray(value)) {
     const prototype = Object.getPrototypeOf(value);
-    assert.ok(prototype === Object.prototype || prototype === null, `the object at ${path || '(root)'} has another prototype`);
+    assert.ok(
+      prototype === Object.prototype || prototype === null,
+      `the object at ${path || '(root)'} has another prototype`,
+    );
   }
   for (const [key, inner] of Object.entries(value as ConfigObject)) assertPlainTree(inner, `${path}/${key}`);
 }
 
 test('plain names: routers, services and middlewares named as Object members round-trip as plain names, whatever else the labels say', () => {
   const kinds = ['routers', 'services', 'middlewares'] as const;
-  const definition = { routers: 'rule=Host(`r`)', services: 'loadbalancer.server.port=8080', middlewares: 'stripprefix.prefixes=/p' };
-  const extra = fc.tuple(fc.constantFrom('http.routers', 'http.services', 'http.middlewares', 'tcp.routers', 'docker', ...OBJECT_MEMBER_NAMES), fc.array(fc.constantFrom(...OBJECT_MEMBER_NAMES, 'rule', 'headers', '[0]', 'x'), { minLength: 1, maxLength: 4 }));
+  const definition = {
+    routers: 'rule=Host(`r`)',
+    services: 'loadbalancer.server.port=8080',
+    middlewares: 'stripprefix.prefixes=/p',
+  };
+  const extra = fc.tuple(
+    fc.constantFrom(
+      'http.routers',
+      'http.services',
+      'http.middlewares',
+      'tcp.routers',
+      'docker',
+      ...OBJECT_MEMBER_NAMES,
+    ),
+    fc.array(fc.constantFrom(...OBJECT_MEMBER_NAMES, 'rule', 'headers', '[0]', 'x'), { minLength: 1, maxLength: 4 }),
+  );
   fc.assert(
-    fc.property(fc.uniqueArray(fc.tuple(fc.constantFrom(...kinds), fc.constantFrom(...OBJECT_MEMBER_NAMES)), { minLength: 1, maxLength: 6, selector: ([kind, name]) => `${kind}/${name}` }), fc.array(extra, { maxLength: 3 }), (resources, extras) => {
-      const labels: Record<string, string> = {};
-      for (const [kind, name] of resources) {
-        const [field, value] = definition[kind].split('=') as [string, string];
-        labels[`appproxy.http.${kind}.${name}.${field}`] = value;
-      }
-      // Routers need a service when the workload has several: each router takes the first.
-      const firstService = resources.find(([kind]) => kind === 'services')?.[1];
-      for (const [kind, name] of resources) if (kind === 'routers' && firstService !== undefined) labels[`appproxy.http.routers.${name}.service`] = firstService;
-      const { result, pairs } = run(labels);
-      for (const [section, path] of extras) run({ ...labels, [`appproxy.${section}.${path.join('.')}`]: 'v' });
-      assertPlainTree(result.configuration);
-      const http = result.configuration['http'] as ConfigObject;
-      for (const [kind, name] of resources) {
-        const map = http[kind] as ConfigObject;
-        assert.ok(Object.hasOwn(map, name), `${kind} "${name}" is in the configuration as itself`);
-        assert.ok([...pairs.keys()].some((key) => key.startsWith(`${ROOT}/http/${kind}/${name}/`)), `${kind} "${name}" has keys of its own`);
-      }
-    }),
+    fc.property(
+      fc.uniqueArray(fc.tuple(fc.constantFrom(...kinds), fc.constantFrom(...OBJECT_MEMBER_NAMES)), {
+        minLength: 1,
+        maxLength: 6,
+        selector: ([kind, name]) => `${kind}/${name}`,
+      }),
+      fc.array(extra, { maxLength: 3 }),
+      (resources, extras) => {
+        const labels: Record<string, string> = {};
+        for (const [kind, name] of resources) {
+          const [field, value] = definition[kind].split('=') as [string, string];
+          labels[`appproxy.http.${kind}.${name}.${field}`] = value;
+        }
+        // Routers need a service when the workload has several: each router takes the first.
+        const firstService = resources.find(([kind]) => kind === 'services')?.[1];
+        for (const [kind, name] of resources)
+          if (kind === 'routers' && firstService !== undefined)
+            labels[`appproxy.http.routers.${name}.service`] = firstService;
+        const { result, pairs } = run(labels);
+        for (const [section, path] of extras) run({ ...labels, [`appproxy.${section}.${path.join('.')}`]: 'v' });
+        assertPlainTree(result.configuration);
+        const http = result.configuration['http'] as ConfigObject;
+        for (const [kind, name] of resources) {
+          const map = http[kind] as ConfigObject;
+          assert.ok(Object.hasOwn(map, name), `${kind} "${name}" is in the configuration as itself`);
+          assert.ok(
+            [...pairs.keys()].some((key) => key.startsWith(`${ROOT}/http/${kind}/${name}/`)),
+            `${kind} "${name}" has keys of its own`,
+          );
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

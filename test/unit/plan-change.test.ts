@@ -19,9 +19,19 @@ interface Snapshot {
 /** The plan for everything (a full pass), from the pairs wanted and what the store holds. */
 function planFor(pairs: ReadonlyMap<string, string>, have: Snapshot): ChangePlan {
   const desired = desiredFrom(pairs, layout);
-  const mirror = mirrorFrom({ tree: have.tree, claims: have.claims, ...(have.leases === undefined ? {} : { leases: have.leases }) }, layout);
+  const mirror = mirrorFrom(
+    { tree: have.tree, claims: have.claims, ...(have.leases === undefined ? {} : { leases: have.leases }) },
+    layout,
+  );
   const owned = ownedFrom(have.owned, layout);
-  return planChange({ desired, mirror, scope: new Set([...desired.keys(), ...mirror.claimIds(), ...owned.keys()]), layout, leaseId: LEASE, ownedServers: owned });
+  return planChange({
+    desired,
+    mirror,
+    scope: new Set([...desired.keys(), ...mirror.claimIds(), ...owned.keys()]),
+    layout,
+    leaseId: LEASE,
+    ownedServers: owned,
+  });
 }
 
 const router = new Map([
@@ -35,7 +45,11 @@ const desired = new Map([...router, ...service, ...serverA]);
 const routerDigest = resourceDigest(router, 'traefik');
 const serviceDigest = resourceDigest(service, 'traefik');
 
-function snapshot(tree: Map<string, string>, claims: Record<string, Record<string, string>> = {}, owned: string[] = []): Snapshot {
+function snapshot(
+  tree: Map<string, string>,
+  claims: Record<string, Record<string, string>> = {},
+  owned: string[] = [],
+): Snapshot {
   return { tree: new Map([['traefik', 'appproxy'], ...tree]), claims, owned };
 }
 
@@ -46,22 +60,42 @@ function operations(result: ChangePlan): Operation[] {
 test('plan: an empty etcd gets the root marker, claims, resources and leased servers, in one transaction', () => {
   const result = planFor(desired, { tree: new Map(), claims: {}, owned: [] });
   const ops = operations(result);
-  assert.deepEqual(ops.find((op) => op.key === 'traefik'), { type: 'put', key: 'traefik', value: 'appproxy', leased: false });
-  assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a' && op.type === 'put' && op.leased));
-  assert.ok(ops.some((op) => op.key === 'traefik/http/services/chat/loadBalancer/servers/111/url' && op.type === 'put' && op.leased));
+  assert.deepEqual(
+    ops.find((op) => op.key === 'traefik'),
+    { type: 'put', key: 'traefik', value: 'appproxy', leased: false },
+  );
+  assert.ok(
+    ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a' && op.type === 'put' && op.leased),
+  );
+  assert.ok(
+    ops.some(
+      (op) => op.key === 'traefik/http/services/chat/loadBalancer/servers/111/url' && op.type === 'put' && op.leased,
+    ),
+  );
   assert.ok(ops.some((op) => op.key === 'traefik/http/routers/chat/rule' && op.type === 'put' && !op.leased));
   assert.equal(splitTransactions(result.units, ETCD_TRANSACTION_LIMITS).length, 1);
   assert.equal(ops.length, 1 + 2 + 3 + 1);
 });
 
 test('plan: nothing changed, nothing written', () => {
-  const result = planFor(desired, snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()])
+  const result = planFor(
+    desired,
+    snapshot(
+      desired,
+      { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } },
+      [...serverA.keys()],
+    ),
   );
   assert.deepEqual(result.units, []);
 });
 
 test('plan: another owner serving the same service keeps its server; this owner adds its own', () => {
-  const result = planFor(desired, snapshot(new Map([...router, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': routerDigest }, 'http/services/chat': { 'host-b': serviceDigest } })
+  const result = planFor(
+    desired,
+    snapshot(new Map([...router, ...service, ...serverB]), {
+      'http/routers/chat': { 'host-b': routerDigest },
+      'http/services/chat': { 'host-b': serviceDigest },
+    }),
   );
   const ops = operations(result);
   assert.ok(!ops.some((op) => op.key.includes('/servers/222/')), 'host-b server untouched');
@@ -71,22 +105,45 @@ test('plan: another owner serving the same service keeps its server; this owner 
 });
 
 test('plan: a differing definition from another owner is a conflict: not overwritten, this owner adds no server', () => {
-  const theirs = new Map([['traefik/http/routers/chat/rule', 'Host(`other`)'], ['traefik/http/routers/chat/service', 'chat']]);
-  const result = planFor(desired, snapshot(new Map([...theirs, ...service, ...serverB]), { 'http/routers/chat': { 'host-b': resourceDigest(theirs, 'traefik') }, 'http/services/chat': { 'host-b': serviceDigest } })
+  const theirs = new Map([
+    ['traefik/http/routers/chat/rule', 'Host(`other`)'],
+    ['traefik/http/routers/chat/service', 'chat'],
+  ]);
+  const result = planFor(
+    desired,
+    snapshot(new Map([...theirs, ...service, ...serverB]), {
+      'http/routers/chat': { 'host-b': resourceDigest(theirs, 'traefik') },
+      'http/services/chat': { 'host-b': serviceDigest },
+    }),
   );
-  assert.deepEqual([...result.conflicts.values()].map((conflict) => [conflict.resource, conflict.owners]), [['http/routers/chat', ['host-b']]]);
+  assert.deepEqual(
+    [...result.conflicts.values()].map((conflict) => [conflict.resource, conflict.owners]),
+    [['http/routers/chat', ['host-b']]],
+  );
   const ops = operations(result);
   assert.ok(!ops.some((op) => op.key.startsWith('traefik/http/routers/chat/')), 'their router untouched');
-  assert.ok(ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a'), 'our claim makes the conflict visible to them');
+  assert.ok(
+    ops.some((op) => op.key === 'appproxy/claims/traefik/http/routers/chat/host-a'),
+    'our claim makes the conflict visible to them',
+  );
 });
 
 test('plan: when this owner stops serving a shared service, only its server and claims go', () => {
-  const result = planFor(new Map(), snapshot(new Map([...router, ...service, ...serverA, ...serverB]), {
-      'http/routers/chat': { 'host-a': routerDigest, 'host-b': routerDigest },
-      'http/services/chat': { 'host-a': serviceDigest, 'host-b': serviceDigest },
-    }, [...serverA.keys()])
+  const result = planFor(
+    new Map(),
+    snapshot(
+      new Map([...router, ...service, ...serverA, ...serverB]),
+      {
+        'http/routers/chat': { 'host-a': routerDigest, 'host-b': routerDigest },
+        'http/services/chat': { 'host-a': serviceDigest, 'host-b': serviceDigest },
+      },
+      [...serverA.keys()],
+    ),
   );
-  const deleted = operations(result).filter((op) => op.type === 'delete').map((op) => op.key).sort();
+  const deleted = operations(result)
+    .filter((op) => op.type === 'delete')
+    .map((op) => op.key)
+    .sort();
   assert.deepEqual(deleted, [
     'appproxy/claims/traefik/http/routers/chat/host-a',
     'appproxy/claims/traefik/http/services/chat/host-a',
@@ -95,10 +152,19 @@ test('plan: when this owner stops serving a shared service, only its server and 
 });
 
 test('plan: the last owner removes the whole resource; router removal comes before backend removal', () => {
-  const result = planFor(new Map(), snapshot(new Map([...router, ...service, ...serverA]), { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()])
+  const result = planFor(
+    new Map(),
+    snapshot(
+      new Map([...router, ...service, ...serverA]),
+      { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } },
+      [...serverA.keys()],
+    ),
   );
   const keys = operations(result).map((op) => op.key);
-  assert.ok(keys.indexOf('traefik/http/routers/chat/rule') < keys.indexOf('traefik/http/services/chat/loadBalancer/sticky/cookie/name'));
+  assert.ok(
+    keys.indexOf('traefik/http/routers/chat/rule') <
+      keys.indexOf('traefik/http/services/chat/loadBalancer/sticky/cookie/name'),
+  );
   assert.equal(new Set(keys).size, keys.length, 'no key touched twice');
   assert.ok(keys.includes('traefik/http/services/chat/loadBalancer/servers/111/url'));
 });
@@ -106,40 +172,75 @@ test('plan: the last owner removes the whole resource; router removal comes befo
 test('plan: resources nobody claims (their owner died) are removed; the placeholder keeps Traefik from holding on to them', () => {
   const result = planFor(new Map(), snapshot(new Map([...router, ...service])));
   const placeholder = 'traefik/http/services/appproxy-placeholder/loadBalancer/passHostHeader';
-  assert.deepEqual(operations(result).map((op) => op.key).sort(), [...router.keys(), ...service.keys(), placeholder].sort());
-  assert.equal(splitTransactions(result.units, ETCD_TRANSACTION_LIMITS).length, 1, 'removal and placeholder in one transaction');
+  assert.deepEqual(
+    operations(result)
+      .map((op) => op.key)
+      .sort(),
+    [...router.keys(), ...service.keys(), placeholder].sort(),
+  );
+  assert.equal(
+    splitTransactions(result.units, ETCD_TRANSACTION_LIMITS).length,
+    1,
+    'removal and placeholder in one transaction',
+  );
   const next = planFor(desired, snapshot(new Map([[placeholder, 'true']])));
-  assert.ok(operations(next).some((op) => op.type === 'delete' && op.key === placeholder), 'the placeholder goes when a route comes');
+  assert.ok(
+    operations(next).some((op) => op.type === 'delete' && op.key === placeholder),
+    'the placeholder goes when a route comes',
+  );
 });
 
 test('plan: keys of an earlier lease are written again even when unchanged', () => {
   const claimKey = 'appproxy/claims/traefik/http/routers/chat/host-a';
   const result = planFor(desired, {
-      ...snapshot(desired, { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } }, [...serverA.keys()]),
-      leases: Object.fromEntries([...serverA.keys(), claimKey].map((key) => [key, 'earlier'])),
-    }
+    ...snapshot(
+      desired,
+      { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': serviceDigest } },
+      [...serverA.keys()],
+    ),
+    leases: Object.fromEntries([...serverA.keys(), claimKey].map((key) => [key, 'earlier'])),
+  });
+  assert.deepEqual(
+    operations(result)
+      .map((op) => op.key)
+      .sort(),
+    [claimKey, ...serverA.keys()].sort(),
   );
-  assert.deepEqual(operations(result).map((op) => op.key).sort(), [claimKey, ...serverA.keys()].sort());
 });
 
 test('split: units are never cut and stay in stage order; at most 128 operations a transaction', () => {
   const units = Array.from({ length: 50 }, (_, index) => ({
     stage: (index % 2 === 0 ? 0 : 1) as 0 | 1,
     label: `r${index}`,
-    operations: Array.from({ length: 5 }, (_, field) => ({ type: 'put' as const, key: `k/${index}/${field}`, value: 'v', leased: false })),
+    operations: Array.from({ length: 5 }, (_, field) => ({
+      type: 'put' as const,
+      key: `k/${index}/${field}`,
+      value: 'v',
+      leased: false,
+    })),
     guards: [`r${index}`],
   }));
   const transactions = splitTransactions(units, ETCD_TRANSACTION_LIMITS);
   assert.ok(transactions.every((transaction) => transaction.operations.length <= 128));
-  assert.equal(transactions.reduce((sum, transaction) => sum + transaction.operations.length, 0), 250);
+  assert.equal(
+    transactions.reduce((sum, transaction) => sum + transaction.operations.length, 0),
+    250,
+  );
   assert.equal(transactions.length, 2);
   const order = transactions.flatMap((transaction) => transaction.operations.map((op) => op.key));
   const firstRouter = order.findIndex((key) => Number(key.split('/')[1]) % 2 === 1);
-  assert.ok(order.slice(firstRouter).every((key) => Number(key.split('/')[1]) % 2 === 1), 'all stage-0 units before stage-1 ones');
+  assert.ok(
+    order.slice(firstRouter).every((key) => Number(key.split('/')[1]) % 2 === 1),
+    'all stage-0 units before stage-1 ones',
+  );
   for (const transaction of transactions) {
     for (const label of transaction.labels) {
       const index = Number(label.slice(1));
-      assert.equal(transaction.operations.filter((op) => op.key.startsWith(`k/${index}/`)).length, 5, `unit ${label} whole in one transaction`);
+      assert.equal(
+        transaction.operations.filter((op) => op.key.startsWith(`k/${index}/`)).length,
+        5,
+        `unit ${label} whole in one transaction`,
+      );
     }
   }
 });
@@ -149,13 +250,21 @@ test('split: the byte budget starts a new transaction before a unit that would o
   const units = Array.from({ length: 10 }, (_, index) => ({
     stage: 0 as const,
     label: `r${index}`,
-    operations: Array.from({ length: 3 }, (_, field) => ({ type: 'put' as const, key: `k/${index}/${field}`, value: big, leased: false })),
+    operations: Array.from({ length: 3 }, (_, field) => ({
+      type: 'put' as const,
+      key: `k/${index}/${field}`,
+      value: big,
+      leased: false,
+    })),
     guards: [`r${index}`],
   }));
   const transactions = splitTransactions(units, { maxOps: 128, maxBytes: 2000 });
   assert.equal(transactions.length, 5, '2 units of about 920 bytes fit in 2000 bytes');
   for (const transaction of transactions) {
-    const bytes = transaction.operations.reduce((sum, op) => sum + op.key.length + (op.type === 'put' ? op.value.length : 0), 0);
+    const bytes = transaction.operations.reduce(
+      (sum, op) => sum + op.key.length + (op.type === 'put' ? op.value.length : 0),
+      0,
+    );
     assert.ok(bytes <= 2000, `${bytes} bytes`);
     assert.equal(transaction.operations.length % 3, 0, 'whole units');
   }
@@ -163,12 +272,35 @@ test('split: the byte budget starts a new transaction before a unit that would o
 
 test('split: a unit with a value etcd can never take is refused by name, and the others are kept', () => {
   const units = [
-    { stage: 0 as const, label: 'http/routers/ok', operations: [{ type: 'put' as const, key: 'traefik/http/routers/ok/rule', value: 'Host(`a`)', leased: false }], guards: [] },
-    { stage: 0 as const, label: 'http/routers/huge', operations: [{ type: 'put' as const, key: 'traefik/http/routers/huge/rule', value: 'x'.repeat(MAX_VALUE_BYTES), leased: false }], guards: [] },
+    {
+      stage: 0 as const,
+      label: 'http/routers/ok',
+      operations: [{ type: 'put' as const, key: 'traefik/http/routers/ok/rule', value: 'Host(`a`)', leased: false }],
+      guards: [],
+    },
+    {
+      stage: 0 as const,
+      label: 'http/routers/huge',
+      operations: [
+        {
+          type: 'put' as const,
+          key: 'traefik/http/routers/huge/rule',
+          value: 'x'.repeat(MAX_VALUE_BYTES),
+          leased: false,
+        },
+      ],
+      guards: [],
+    },
   ];
   const { writable, refused } = unwritableUnits(units);
-  assert.deepEqual(writable.map((unit) => unit.label), ['http/routers/ok']);
-  assert.deepEqual(refused.map((entry) => [entry.label, entry.key]), [['http/routers/huge', 'traefik/http/routers/huge/rule']]);
+  assert.deepEqual(
+    writable.map((unit) => unit.label),
+    ['http/routers/ok'],
+  );
+  assert.deepEqual(
+    refused.map((entry) => [entry.label, entry.key]),
+    [['http/routers/huge', 'traefik/http/routers/huge/rule']],
+  );
 });
 
 test('plan: a service made of servers only is claimed, so that a later pass keeps its servers', () => {
@@ -176,7 +308,10 @@ test('plan: a service made of servers only is claimed, so that a later pass keep
   const first = planFor(pairs, snapshot(new Map()));
   const claim = operations(first).find((op) => op.key === 'appproxy/claims/traefik/http/services/chat/host-a');
   assert.ok(claim, 'the service is claimed');
-  const claims = { 'http/routers/chat': { 'host-a': routerDigest }, 'http/services/chat': { 'host-a': claim.type === 'put' ? claim.value : '' } };
+  const claims = {
+    'http/routers/chat': { 'host-a': routerDigest },
+    'http/services/chat': { 'host-a': claim.type === 'put' ? claim.value : '' },
+  };
   const second = planFor(pairs, snapshot(pairs, claims, [...serverA.keys()]));
   assert.deepEqual(second.units, [], 'nothing to do on the next pass');
 });

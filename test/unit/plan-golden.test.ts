@@ -34,10 +34,25 @@ for (const name of readdirSync(root).sort()) {
     const layout = testLayout();
     const treeResources = desiredFrom(new Map(Object.entries(spec.tree)), layout);
     const claims = Object.fromEntries(
-      Object.entries(spec.claims ?? {}).map(([id, owners]) => [id, Object.fromEntries(Object.entries(owners).map(([owner, digest]) => [owner, digest === '@tree' ? (treeResources.get(id)?.digest ?? '') : digest]))]),
+      Object.entries(spec.claims ?? {}).map(([id, owners]) => [
+        id,
+        Object.fromEntries(
+          Object.entries(owners).map(([owner, digest]) => [
+            owner,
+            digest === '@tree' ? (treeResources.get(id)?.digest ?? '') : digest,
+          ]),
+        ),
+      ]),
     );
     const desired = desiredFrom(new Map(Object.entries(spec.desired)), layout);
-    const mirror = mirrorFrom({ tree: new Map(Object.entries(spec.tree)), claims, ...(spec.leases === undefined ? {} : { leases: spec.leases }) }, layout);
+    const mirror = mirrorFrom(
+      {
+        tree: new Map(Object.entries(spec.tree)),
+        claims,
+        ...(spec.leases === undefined ? {} : { leases: spec.leases }),
+      },
+      layout,
+    );
     const owned = ownedFrom(spec.owned ?? [], layout);
     const scope = spec.scope ?? [...new Set([...desired.keys(), ...mirror.claimIds(), ...owned.keys()])];
     const plan = planChange({ desired, mirror, scope, layout, leaseId: LEASE, ownedServers: owned });
@@ -47,12 +62,17 @@ for (const name of readdirSync(root).sort()) {
       wave.forEach((transaction, index) => {
         lines.push(`wave ${waveIndex + 1}, transaction ${index + 1}: guards [${transaction.guards.join(', ')}]`);
         for (const operation of transaction.operations) {
-          lines.push(operation.type === 'put' ? `  put ${operation.key} = ${operation.value}${operation.leased ? '  (leased)' : ''}` : `  delete ${operation.key}`);
+          lines.push(
+            operation.type === 'put'
+              ? `  put ${operation.key} = ${operation.value}${operation.leased ? '  (leased)' : ''}`
+              : `  delete ${operation.key}`,
+          );
         }
       });
     });
     if (lines.length === 0) lines.push('nothing to write');
-    for (const [id, conflict] of [...plan.conflicts].sort()) lines.push(`conflict ${id}: ${conflict.resource} with ${conflict.owners.join(', ')}`);
+    for (const [id, conflict] of [...plan.conflicts].sort())
+      lines.push(`conflict ${id}: ${conflict.resource} with ${conflict.owners.join(', ')}`);
     for (const entry of refused) lines.push(`refused ${entry.label}: ${entry.key} (${entry.bytes} bytes)`);
     const actual = `${lines.join('\n')}\n`;
     compareGolden(join(root, name, 'expected.txns'), actual);

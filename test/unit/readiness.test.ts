@@ -15,10 +15,17 @@ async function gauge(metrics: ReturnType<typeof createMetrics>, dependency: stri
 test('readiness: not ready until the first sync, Docker (listing and events) and the store are all there; the gauges follow', async () => {
   const metrics = createMetrics();
   const readiness = new Readiness(metrics, quiet, 'etcd');
-  assert.deepEqual(readiness.reasons(), ['first sync not done', 'Docker unreachable (its last listing failed)', 'etcd unreachable']);
+  assert.deepEqual(readiness.reasons(), [
+    'first sync not done',
+    'Docker unreachable (its last listing failed)',
+    'etcd unreachable',
+  ]);
   assert.equal(await gauge(metrics, 'docker'), 0);
   readiness.dockerListing(true);
-  assert.ok(readiness.reasons().includes('Docker unreachable (event stream not followed)'), 'a listing alone is not enough: a wedged engine can answer one');
+  assert.ok(
+    readiness.reasons().includes('Docker unreachable (event stream not followed)'),
+    'a listing alone is not enough: a wedged engine can answer one',
+  );
   assert.equal(await gauge(metrics, 'docker'), 0);
   readiness.dockerEvents(true);
   readiness.storeWrote();
@@ -34,9 +41,18 @@ test('readiness: a full store is a reason of its own, with the fix, until a writ
   readiness.dockerEvents(true);
   readiness.storeWrote();
   readiness.firstSyncDone();
-  readiness.storeFull(new StoreFullError('redis', 'transaction', new Error("OOM command not allowed when used memory > 'maxmemory'."), 'raise maxmemory'));
+  readiness.storeFull(
+    new StoreFullError(
+      'redis',
+      'transaction',
+      new Error("OOM command not allowed when used memory > 'maxmemory'."),
+      'raise maxmemory',
+    ),
+  );
   assert.equal(readiness.storeOk, true, 'a full store answers');
-  assert.deepEqual(readiness.reasons(), ["redis is full and refuses writes (OOM command not allowed when used memory > 'maxmemory'.); what is routed stays, changes wait: raise maxmemory"]);
+  assert.deepEqual(readiness.reasons(), [
+    "redis is full and refuses writes (OOM command not allowed when used memory > 'maxmemory'.); what is routed stays, changes wait: raise maxmemory",
+  ]);
   readiness.storeWrote();
   assert.deepEqual(readiness.reasons(), []);
 });

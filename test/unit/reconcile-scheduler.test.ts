@@ -35,7 +35,13 @@ test('scheduler: triggers during a pass are coalesced into one more pass', async
 
 test('scheduler: a burst of triggers waits the burst delay; the few triggers of one change do not', async () => {
   const started: number[] = [];
-  const scheduler = new ReconcileScheduler(async () => void started.push(performance.now()), { delayMs: 1, burstWindowMs: 300, burstDelayMs: 500, burstTriggers: 5, onError: () => undefined });
+  const scheduler = new ReconcileScheduler(async () => void started.push(performance.now()), {
+    delayMs: 1,
+    burstWindowMs: 300,
+    burstDelayMs: 500,
+    burstTriggers: 5,
+    onError: () => undefined,
+  });
   // Three triggers (a connect, a start, a health event): no burst, passes start at once.
   const few = performance.now();
   for (let i = 0; i < 3; i += 1) {
@@ -70,14 +76,19 @@ test('scheduler: a failing pass is retried with growing delays until it succeeds
   assert.equal(attempts, 4);
   assert.equal(delays.length, 3);
   assert.ok(delays[0]! >= 100 && delays[2]! >= 400, `backoff ${delays.join(', ')}`);
-  const failing = new ReconcileScheduler(async () => Promise.reject(new Error('always')), { delayMs: 1, onError: () => undefined });
+  const failing = new ReconcileScheduler(async () => Promise.reject(new Error('always')), {
+    delayMs: 1,
+    onError: () => undefined,
+  });
   failing.trigger();
   await sleep(50);
   await failing.stop();
   await scheduler.stop();
 });
 
-function fakeSource(initial: Workload[]): WorkloadSource & { calls: string[]; containers: Map<string, Workload>; failing: boolean } {
+function fakeSource(
+  initial: Workload[],
+): WorkloadSource & { calls: string[]; containers: Map<string, Workload>; failing: boolean } {
   const containers = new Map(initial.map((workload) => [workload.id, workload]));
   const source = {
     calls: [] as string[],
@@ -106,7 +117,13 @@ test('reconciler: the first pass lists everything; a container event reads that 
   const store = new MemoryStore();
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
-  const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout('traefik', 'host-a'),
+    compiled: compiled.value,
+    lease: await store.openLease(15, () => undefined),
+    logger: pino({ level: 'silent' }),
+  });
   const web = (name: string) => container({ name, id: `${name}-id`, labels: { 'appproxy.enable': 'true' } });
   const source = fakeSource([web('a'), web('b')]);
   const pending = new PendingChanges();
@@ -128,7 +145,13 @@ test('reconciler: when the source fails, what was noted is kept for the next pas
   const store = new MemoryStore();
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   assert.ok(compiled.ok);
-  const engine = new SyncEngine({ store, layout: new KeyLayout('traefik', 'host-a'), compiled: compiled.value, lease: await store.openLease(15, () => undefined), logger: pino({ level: 'silent' }) });
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout('traefik', 'host-a'),
+    compiled: compiled.value,
+    lease: await store.openLease(15, () => undefined),
+    logger: pino({ level: 'silent' }),
+  });
   const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);
   const pending = new PendingChanges();
   const reconciler = new Reconciler(source, engine, pending);

@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { traefikDynamicSchema, type FieldSpec } from '../../src/core/schema/traefik-dynamic-schema.ts';
 import type { ListingField, TraefikFieldListing } from '../../scripts/lib/traefik-field-listing.ts';
-import { compareSchema, type Difference, type DifferenceKind, type ProjectSchema } from '../support/schema-vs-listing.ts';
+import {
+  compareSchema,
+  type Difference,
+  type DifferenceKind,
+  type ProjectSchema,
+} from '../support/schema-vs-listing.ts';
 import type { TraefikFieldVersions } from '../../scripts/lib/traefik-field-versions.ts';
 import { compareSince, type SinceDifference } from '../support/schema-since-vs-versions.ts';
 import { handDatedValues, schemaExceptions } from './schema-vs-traefik-exceptions.ts';
@@ -27,12 +32,18 @@ const versions = JSON.parse(readFileSync(VERSIONS_FIXTURE, 'utf8')) as TraefikFi
 const schema: ProjectSchema = traefikDynamicSchema;
 const comparison = compareSchema(schema, listing);
 
-const explained = (difference: Difference) => schemaExceptions.some((entry) => entry.at === difference.at && entry.kind === difference.kind);
-const describe = (difference: Difference) => `${difference.at} [${difference.kind}] at ${difference.path || 'the root'}: ${difference.detail}`;
+const explained = (difference: Difference) =>
+  schemaExceptions.some((entry) => entry.at === difference.at && entry.kind === difference.kind);
+const describe = (difference: Difference) =>
+  `${difference.at} [${difference.kind}] at ${difference.path || 'the root'}: ${difference.detail}`;
 
 function assertNoUnexplained(differences: readonly Difference[], what: string): void {
   const unexplained = differences.filter((difference) => !explained(difference));
-  assert.deepEqual(unexplained.map(describe), [], `${what} differs from Traefik's structs (fix src/core/schema, or explain it in schema-vs-traefik-exceptions.ts):\n${unexplained.map(describe).join('\n')}`);
+  assert.deepEqual(
+    unexplained.map(describe),
+    [],
+    `${what} differs from Traefik's structs (fix src/core/schema, or explain it in schema-vs-traefik-exceptions.ts):\n${unexplained.map(describe).join('\n')}`,
+  );
 }
 
 test('the listing is of Traefik v3.7, the release the schema follows', () => {
@@ -45,18 +56,28 @@ test('the listing is of Traefik v3.7, the release the schema follows', () => {
 // One case per struct of the schema, as the walk from Configuration pairs it with Traefik's.
 for (const pair of comparison.pairs) {
   test(`schema ${pair.project} matches Traefik's ${pair.traefik} (${pair.path || 'the root'})`, () => {
-    assertNoUnexplained(comparison.differences.filter((difference) => difference.struct === pair.project), pair.project);
+    assertNoUnexplained(
+      comparison.differences.filter((difference) => difference.struct === pair.project),
+      pair.project,
+    );
   });
 }
 
 test('every struct of the schema is reached from Configuration, each as one Traefik struct', () => {
-  assertNoUnexplained(comparison.differences.filter((difference) => difference.kind === 'pairing'), 'the schema');
+  assertNoUnexplained(
+    comparison.differences.filter((difference) => difference.kind === 'pairing'),
+    'the schema',
+  );
   assert.equal(comparison.pairs.length, Object.keys(schema).length);
 });
 
 test('every exception explains a difference that is still there, once, with a reason', () => {
   const keys = schemaExceptions.map((entry) => `${entry.at} [${entry.kind}]`);
-  assert.deepEqual(keys.filter((key, index) => keys.indexOf(key) !== index), [], 'listed twice');
+  assert.deepEqual(
+    keys.filter((key, index) => keys.indexOf(key) !== index),
+    [],
+    'listed twice',
+  );
   for (const entry of schemaExceptions) {
     assert.ok(entry.reason.length > 20, `${entry.at} [${entry.kind}] needs a reason`);
     assert.ok(
@@ -86,10 +107,14 @@ function field(copy: MutableSchema, struct: string): Record<string, FieldSpec> {
 function mutatedListing(struct: string, change: (fields: ListingField[]) => ListingField[]): TraefikFieldListing {
   const original = listing.structs[struct];
   if (original === undefined) throw new Error(`no ${struct}`);
-  return { ...listing, structs: { ...listing.structs, [struct]: { ...original, fields: change([...original.fields]) } } };
+  return {
+    ...listing,
+    structs: { ...listing.structs, [struct]: { ...original, fields: change([...original.fields]) } },
+  };
 }
 
-const replaceField = (name: string, change: (field: ListingField) => ListingField) => (fields: ListingField[]) => fields.map((entry) => (entry.go === name ? change(entry) : entry));
+const replaceField = (name: string, change: (field: ListingField) => ListingField) => (fields: ListingField[]) =>
+  fields.map((entry) => (entry.go === name ? change(entry) : entry));
 
 interface Mutation {
   readonly name: string;
@@ -99,17 +124,61 @@ interface Mutation {
 }
 
 const mutations: readonly Mutation[] = [
-  { name: 'a field added to the schema', schema: mutatedSchema((copy) => void (field(copy, 'Router')['rulez'] = 'string')), expect: { at: 'Router.rulez', kind: 'extra' } },
-  { name: 'a field removed from the schema', schema: mutatedSchema((copy) => void delete field(copy, 'Cookie')['maxAge']), expect: { at: 'Cookie.maxAge', kind: 'missing' } },
-  { name: 'a type changed: int to string', schema: mutatedSchema((copy) => void (field(copy, 'Router')['priority'] = 'string')), expect: { at: 'Router.priority', kind: 'type' } },
-  { name: 'a type changed: int to uint', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['maxAge'] = 'uint')), expect: { at: 'Cookie.maxAge', kind: 'type' } },
-  { name: 'a type changed: duration to int', schema: mutatedSchema((copy) => void (field(copy, 'RateLimit')['period'] = 'int')), expect: { at: 'RateLimit.period', kind: 'type' } },
-  { name: 'a scalar made a list', schema: mutatedSchema((copy) => void (field(copy, 'AddPrefix')['prefix'] = 'string[]')), expect: { at: 'AddPrefix.prefix', kind: 'type' } },
-  { name: 'an enumeration value dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw)')), expect: { at: 'ServersLoadBalancer.strategy', kind: 'enum' } },
-  { name: 'a field labels cannot set, opened to them', schema: mutatedSchema((copy) => void (field(copy, 'Router')['parentRefs'] = 'string[]')), expect: { at: 'Router.parentRefs', kind: 'label' } },
-  { name: 'a KV field closed to KV', schema: mutatedSchema((copy) => void (field(copy, 'Server')['url'] = { t: 'string', kv: false })), expect: { at: 'Server.url', kind: 'kv' } },
-  { name: 'allowEmpty dropped', schema: mutatedSchema((copy) => void (field(copy, 'Router')['tls'] = 'RouterTLSConfig')), expect: { at: 'Router.tls', kind: 'allowEmpty' } },
-  { name: 'a label name dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['servers'] = 'Server[]')), expect: { at: 'ServersLoadBalancer.servers', kind: 'labelName' } },
+  {
+    name: 'a field added to the schema',
+    schema: mutatedSchema((copy) => void (field(copy, 'Router')['rulez'] = 'string')),
+    expect: { at: 'Router.rulez', kind: 'extra' },
+  },
+  {
+    name: 'a field removed from the schema',
+    schema: mutatedSchema((copy) => void delete field(copy, 'Cookie')['maxAge']),
+    expect: { at: 'Cookie.maxAge', kind: 'missing' },
+  },
+  {
+    name: 'a type changed: int to string',
+    schema: mutatedSchema((copy) => void (field(copy, 'Router')['priority'] = 'string')),
+    expect: { at: 'Router.priority', kind: 'type' },
+  },
+  {
+    name: 'a type changed: int to uint',
+    schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['maxAge'] = 'uint')),
+    expect: { at: 'Cookie.maxAge', kind: 'type' },
+  },
+  {
+    name: 'a type changed: duration to int',
+    schema: mutatedSchema((copy) => void (field(copy, 'RateLimit')['period'] = 'int')),
+    expect: { at: 'RateLimit.period', kind: 'type' },
+  },
+  {
+    name: 'a scalar made a list',
+    schema: mutatedSchema((copy) => void (field(copy, 'AddPrefix')['prefix'] = 'string[]')),
+    expect: { at: 'AddPrefix.prefix', kind: 'type' },
+  },
+  {
+    name: 'an enumeration value dropped',
+    schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw)')),
+    expect: { at: 'ServersLoadBalancer.strategy', kind: 'enum' },
+  },
+  {
+    name: 'a field labels cannot set, opened to them',
+    schema: mutatedSchema((copy) => void (field(copy, 'Router')['parentRefs'] = 'string[]')),
+    expect: { at: 'Router.parentRefs', kind: 'label' },
+  },
+  {
+    name: 'a KV field closed to KV',
+    schema: mutatedSchema((copy) => void (field(copy, 'Server')['url'] = { t: 'string', kv: false })),
+    expect: { at: 'Server.url', kind: 'kv' },
+  },
+  {
+    name: 'allowEmpty dropped',
+    schema: mutatedSchema((copy) => void (field(copy, 'Router')['tls'] = 'RouterTLSConfig')),
+    expect: { at: 'Router.tls', kind: 'allowEmpty' },
+  },
+  {
+    name: 'a label name dropped',
+    schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['servers'] = 'Server[]')),
+    expect: { at: 'ServersLoadBalancer.servers', kind: 'labelName' },
+  },
   {
     name: 'a spelling changed',
     schema: mutatedSchema((copy) => {
@@ -121,29 +190,50 @@ const mutations: readonly Mutation[] = [
   },
   {
     name: 'a field Traefik gained',
-    listing: mutatedListing('dynamic.Router', (fields) => [...fields, { go: 'Weight', json: 'weight', goType: 'int', type: { kind: 'scalar', scalar: 'int' } }]),
+    listing: mutatedListing('dynamic.Router', (fields) => [
+      ...fields,
+      { go: 'Weight', json: 'weight', goType: 'int', type: { kind: 'scalar', scalar: 'int' } },
+    ]),
     expect: { at: 'Router.weight', kind: 'missing' },
   },
-  { name: 'a field Traefik dropped', listing: mutatedListing('dynamic.Router', (fields) => fields.filter((entry) => entry.go !== 'Priority')), expect: { at: 'Router.priority', kind: 'extra' } },
+  {
+    name: 'a field Traefik dropped',
+    listing: mutatedListing('dynamic.Router', (fields) => fields.filter((entry) => entry.go !== 'Priority')),
+    expect: { at: 'Router.priority', kind: 'extra' },
+  },
   {
     name: 'a type Traefik changed: bool to string',
-    listing: mutatedListing('dynamic.Cookie', replaceField('Secure', (entry) => ({ ...entry, type: { kind: 'scalar', scalar: 'string' } }))),
+    listing: mutatedListing(
+      'dynamic.Cookie',
+      replaceField('Secure', (entry) => ({ ...entry, type: { kind: 'scalar', scalar: 'string' } })),
+    ),
     expect: { at: 'Cookie.secure', kind: 'type' },
   },
   {
     name: 'an enumeration value Traefik added',
-    listing: mutatedListing('dynamic.ServersLoadBalancer', replaceField('Strategy', (entry) => ({ ...entry, type: { kind: 'scalar', scalar: 'string', enum: ['wrr', 'p2c', 'hrw', 'leasttime', 'random'] } }))),
+    listing: mutatedListing(
+      'dynamic.ServersLoadBalancer',
+      replaceField('Strategy', (entry) => ({
+        ...entry,
+        type: { kind: 'scalar', scalar: 'string', enum: ['wrr', 'p2c', 'hrw', 'leasttime', 'random'] },
+      })),
+    ),
     expect: { at: 'ServersLoadBalancer.strategy', kind: 'enum' },
   },
 ];
 
 for (const mutation of mutations) {
   test(`self-check: the comparison catches ${mutation.name} (${mutation.expect.at} [${mutation.expect.kind}])`, () => {
-    const matches = (difference: Difference) => difference.at === mutation.expect.at && difference.kind === mutation.expect.kind;
+    const matches = (difference: Difference) =>
+      difference.at === mutation.expect.at && difference.kind === mutation.expect.kind;
     assert.ok(!comparison.differences.some(matches), 'the unmutated schema and listing must not differ there already');
     const mutated = compareSchema(mutation.schema ?? schema, mutation.listing ?? listing);
     const found = mutated.differences.filter(matches);
-    assert.equal(found.length, 1, `expected one ${mutation.expect.kind} difference at ${mutation.expect.at}; got:\n${mutated.differences.map(describe).join('\n')}`);
+    assert.equal(
+      found.length,
+      1,
+      `expected one ${mutation.expect.kind} difference at ${mutation.expect.at}; got:\n${mutated.differences.map(describe).join('\n')}`,
+    );
     assert.ok(!found.some(explained), 'an exception would hide it');
   });
 }
@@ -161,9 +251,13 @@ test('the dates are of the same v3.7 listing, over every 3.x release from 3.0.0'
   assert.deepEqual(versions.notes, [], 'a field that was backported and dropped again needs a look');
 });
 
-test("every field and value newer than 3.0 carries its release in the schema, and no date is wrong", () => {
+test('every field and value newer than 3.0 carries its release in the schema, and no date is wrong', () => {
   const differences = compareSince(schema, comparison.pairs, listing, versions, handDatedValues);
-  assert.deepEqual(differences.map(describeSince), [], `the schema's since words differ from Traefik's tags:\n${differences.map(describeSince).join('\n')}`);
+  assert.deepEqual(
+    differences.map(describeSince),
+    [],
+    `the schema's since words differ from Traefik's tags:\n${differences.map(describeSince).join('\n')}`,
+  );
 });
 
 test('every hand-dated value gives a reason', () => {
@@ -178,17 +272,61 @@ interface SinceMutation {
 }
 
 const sinceMutations: readonly SinceMutation[] = [
-  { name: 'a date dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['passiveHealthCheck'] = 'PassiveServerHealthCheck')), expect: 'ServersLoadBalancer.passiveHealthCheck' },
-  { name: 'a date wrong', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['path'] = 'string since 3.4')), expect: 'Cookie.path' },
-  { name: 'a patch release dropped from a date', schema: mutatedSchema((copy) => void (field(copy, 'ErrorPage')['errorRequestHeaders'] = 'string[] since 3.6')), expect: 'ErrorPage.errorRequestHeaders' },
-  { name: 'a date on a field as old as 3.0', schema: mutatedSchema((copy) => void (field(copy, 'Router')['rule'] = 'string since 3.3')), expect: 'Router.rule' },
-  { name: 'a value date dropped', schema: mutatedSchema((copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw|leasttime@3.6) since 3.4')), expect: 'ServersLoadBalancer.strategy=hrw' },
-  { name: 'a value dated that is as old as its field', schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['sameSite'] = 'enum(none|lax@3.4|strict)')), expect: 'Cookie.sameSite=lax' },
-  { name: 'a hand-dated value undated', schema: mutatedSchema((copy) => void (field(copy, 'Compress')['defaultEncoding'] = 'enum(gzip|br|zstd) since 3.0.2')), expect: 'Compress.defaultEncoding=zstd' },
-  { name: 'a field Traefik dated later', versions: { ...versions, fields: { ...versions.fields, 'dynamic.Cookie.Domain': '3.5.0' } }, expect: 'Cookie.domain' },
+  {
+    name: 'a date dropped',
+    schema: mutatedSchema(
+      (copy) => void (field(copy, 'ServersLoadBalancer')['passiveHealthCheck'] = 'PassiveServerHealthCheck'),
+    ),
+    expect: 'ServersLoadBalancer.passiveHealthCheck',
+  },
+  {
+    name: 'a date wrong',
+    schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['path'] = 'string since 3.4')),
+    expect: 'Cookie.path',
+  },
+  {
+    name: 'a patch release dropped from a date',
+    schema: mutatedSchema((copy) => void (field(copy, 'ErrorPage')['errorRequestHeaders'] = 'string[] since 3.6')),
+    expect: 'ErrorPage.errorRequestHeaders',
+  },
+  {
+    name: 'a date on a field as old as 3.0',
+    schema: mutatedSchema((copy) => void (field(copy, 'Router')['rule'] = 'string since 3.3')),
+    expect: 'Router.rule',
+  },
+  {
+    name: 'a value date dropped',
+    schema: mutatedSchema(
+      (copy) => void (field(copy, 'ServersLoadBalancer')['strategy'] = 'enum(wrr|p2c|hrw|leasttime@3.6) since 3.4'),
+    ),
+    expect: 'ServersLoadBalancer.strategy=hrw',
+  },
+  {
+    name: 'a value dated that is as old as its field',
+    schema: mutatedSchema((copy) => void (field(copy, 'Cookie')['sameSite'] = 'enum(none|lax@3.4|strict)')),
+    expect: 'Cookie.sameSite=lax',
+  },
+  {
+    name: 'a hand-dated value undated',
+    schema: mutatedSchema(
+      (copy) => void (field(copy, 'Compress')['defaultEncoding'] = 'enum(gzip|br|zstd) since 3.0.2'),
+    ),
+    expect: 'Compress.defaultEncoding=zstd',
+  },
+  {
+    name: 'a field Traefik dated later',
+    versions: { ...versions, fields: { ...versions.fields, 'dynamic.Cookie.Domain': '3.5.0' } },
+    expect: 'Cookie.domain',
+  },
   {
     name: 'a value Traefik dated later',
-    versions: { ...versions, enumValues: { ...versions.enumValues, 'dynamic.ServersLoadBalancer.Strategy': { hrw: '3.7.0', leasttime: '3.6.0' } } },
+    versions: {
+      ...versions,
+      enumValues: {
+        ...versions.enumValues,
+        'dynamic.ServersLoadBalancer.Strategy': { hrw: '3.7.0', leasttime: '3.6.0' },
+      },
+    },
     expect: 'ServersLoadBalancer.strategy=hrw',
   },
 ];
@@ -196,7 +334,17 @@ const sinceMutations: readonly SinceMutation[] = [
 for (const mutation of sinceMutations) {
   test(`self-check: the dates comparison catches ${mutation.name} (${mutation.expect})`, () => {
     const mutatedSchemaValue = mutation.schema ?? schema;
-    const differences = compareSince(mutatedSchemaValue, compareSchema(mutatedSchemaValue, listing).pairs, listing, mutation.versions ?? versions, handDatedValues);
-    assert.deepEqual(differences.map((difference) => difference.at), [mutation.expect], differences.map(describeSince).join('\n'));
+    const differences = compareSince(
+      mutatedSchemaValue,
+      compareSchema(mutatedSchemaValue, listing).pairs,
+      listing,
+      mutation.versions ?? versions,
+      handDatedValues,
+    );
+    assert.deepEqual(
+      differences.map((difference) => difference.at),
+      [mutation.expect],
+      differences.map(describeSince).join('\n'),
+    );
   });
 }

@@ -91,7 +91,11 @@ function mounts(entry: Service): Mount[] {
   return volumes.map((volume: unknown) => {
     if (typeof volume === 'object' && volume !== null) {
       const long = volume as Record<string, unknown>;
-      return { source: String(long['source'] ?? ''), target: String(long['target'] ?? ''), readOnly: long['read_only'] === true };
+      return {
+        source: String(long['source'] ?? ''),
+        target: String(long['target'] ?? ''),
+        readOnly: long['read_only'] === true,
+      };
     }
     // `${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro`: the variable's default holds a colon-free path.
     const text = String(volume).replace(/\$\{[^}]*\}/g, (variable) => variable.replace(/:/g, '\u0000'));
@@ -100,12 +104,16 @@ function mounts(entry: Service): Mount[] {
   });
 }
 
-const isDockerSocket = (mount: Mount): boolean => /docker\.sock/.test(mount.source) || /docker\.sock/.test(mount.target);
+const isDockerSocket = (mount: Mount): boolean =>
+  /docker\.sock/.test(mount.source) || /docker\.sock/.test(mount.target);
 
 function environment(entry: Service): Record<string, string> {
   const value = entry['environment'];
-  if (Array.isArray(value)) return Object.fromEntries(value.map((item: unknown) => String(item).split(/=(.*)/s).slice(0, 2)));
-  return Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).map(([key, item]) => [key, String(item)]));
+  if (Array.isArray(value))
+    return Object.fromEntries(value.map((item: unknown) => String(item).split(/=(.*)/s).slice(0, 2)));
+  return Object.fromEntries(
+    Object.entries((value ?? {}) as Record<string, unknown>).map(([key, item]) => [key, String(item)]),
+  );
 }
 
 interface Check {
@@ -131,7 +139,8 @@ const checks: Check[] = [
     },
     mistakes: {
       'appproxy publishes its metrics port': (copy) => (service('appproxy', copy)['ports'] = ['9180:9180']),
-      'the docker-proxy publishes the Docker API': (copy) => (service('docker-proxy', copy)['ports'] = [{ target: 2375, published: 2375 }]),
+      'the docker-proxy publishes the Docker API': (copy) =>
+        (service('docker-proxy', copy)['ports'] = [{ target: 2375, published: 2375 }]),
     },
   },
   {
@@ -143,7 +152,10 @@ const checks: Check[] = [
         'etcd has "ports": it runs without TLS or authentication here, so anyone who reaches it can write routes that send any host\'s traffic anywhere, or delete them all',
       );
     },
-    mistakes: { 'etcd publishes its client port': (copy) => (service('etcd', copy)['ports'] = [{ target: 2379, published: 2379 }]) },
+    mistakes: {
+      'etcd publishes its client port': (copy) =>
+        (service('etcd', copy)['ports'] = [{ target: 2379, published: 2379 }]),
+    },
   },
   {
     desc: "traefik publishes only its web entry point's port",
@@ -154,10 +166,17 @@ const checks: Check[] = [
       assert.ok(targets.length > 0, 'traefik publishes nothing: the stack would serve no one');
       for (const target of targets) {
         const entryPoint = [...entryPointPorts(from)].find(([, port]) => port === target)?.[0];
-        assert.equal(target, web, `traefik publishes container port ${target}${entryPoint === undefined ? '' : ` (entry point "${entryPoint}")`}: only the web entry point (:${web}) may be published`);
+        assert.equal(
+          target,
+          web,
+          `traefik publishes container port ${target}${entryPoint === undefined ? '' : ` (entry point "${entryPoint}")`}: only the web entry point (:${web}) may be published`,
+        );
       }
     },
-    mistakes: { 'traefik also publishes the API entry point': (copy) => (service('traefik', copy)['ports'] = [...(service('traefik', copy)['ports'] as unknown[]), '8080:8080']) },
+    mistakes: {
+      'traefik also publishes the API entry point': (copy) =>
+        (service('traefik', copy)['ports'] = [...(service('traefik', copy)['ports'] as unknown[]), '8080:8080']),
+    },
   },
   {
     desc: "Traefik's API and dashboard are on an entry point of their own, which is not published",
@@ -167,10 +186,17 @@ const checks: Check[] = [
       const insecure = flags.get('api.insecure') === 'true';
       const api = flags.has('api') || flags.has('api.dashboard') || insecure;
       if (!api) return;
-      assert.ok(insecure, 'the API is enabled without api.insecure: then it is served only by a router someone defines, so check which entry point that router uses before allowing this');
+      assert.ok(
+        insecure,
+        'the API is enabled without api.insecure: then it is served only by a router someone defines, so check which entry point that router uses before allowing this',
+      );
       // api.insecure serves the API on the entry point named "traefik", :8080 unless defined.
       const apiPort = ports.get('traefik') ?? 8080;
-      assert.notEqual(apiPort, ports.get('web'), `the "traefik" entry point (the API, without authentication under api.insecure) shares port ${apiPort} with "web", which is published`);
+      assert.notEqual(
+        apiPort,
+        ports.get('web'),
+        `the "traefik" entry point (the API, without authentication under api.insecure) shares port ${apiPort} with "web", which is published`,
+      );
       assert.ok(
         !publishedTargets(service('traefik', from)).includes(apiPort),
         `port ${apiPort}, where api.insecure serves Traefik's API and dashboard without authentication, is published: anyone could read every route and backend address`,
@@ -178,37 +204,66 @@ const checks: Check[] = [
     },
     mistakes: {
       'the API entry point moved onto the published port': (copy) => {
-        service('traefik', copy)['command'] = command('traefik', copy).map((argument) => (argument.startsWith('--entrypoints.traefik.address=') ? '--entrypoints.traefik.address=:80' : argument));
+        service('traefik', copy)['command'] = command('traefik', copy).map((argument) =>
+          argument.startsWith('--entrypoints.traefik.address=') ? '--entrypoints.traefik.address=:80' : argument,
+        );
       },
-      'the API entry point published beside web': (copy) => (service('traefik', copy)['ports'] = [...(service('traefik', copy)['ports'] as unknown[]), { target: 8080, published: 8080 }]),
+      'the API entry point published beside web': (copy) =>
+        (service('traefik', copy)['ports'] = [
+          ...(service('traefik', copy)['ports'] as unknown[]),
+          { target: 8080, published: 8080 },
+        ]),
     },
   },
   {
     desc: 'Traefik reads etcd, not Docker: no Docker provider, no socket',
     check(from) {
       const providers = [...traefikFlags(from).keys()].filter((flag) => /^providers\.(docker|swarm)\b/.test(flag));
-      assert.deepEqual(providers, [], `traefik enables ${providers.join(', ')}: the Internet-facing process would need the Docker socket, which the stack keeps away from it`);
+      assert.deepEqual(
+        providers,
+        [],
+        `traefik enables ${providers.join(', ')}: the Internet-facing process would need the Docker socket, which the stack keeps away from it`,
+      );
     },
-    mistakes: { 'the Docker provider enabled': (copy) => (service('traefik', copy)['command'] = [...command('traefik', copy), '--providers.docker=true']) },
+    mistakes: {
+      'the Docker provider enabled': (copy) =>
+        (service('traefik', copy)['command'] = [...command('traefik', copy), '--providers.docker=true']),
+    },
   },
   {
     desc: 'the Docker socket is mounted only by docker-proxy, and read-only',
     check(from) {
       for (const [name, entry] of Object.entries(from.services)) {
         for (const mount of mounts(entry).filter(isDockerSocket)) {
-          assert.equal(name, 'docker-proxy', `service "${name}" mounts the Docker socket (${mount.source}): whoever controls it has root on the node; only the GET-only docker-proxy may hold it`);
+          assert.equal(
+            name,
+            'docker-proxy',
+            `service "${name}" mounts the Docker socket (${mount.source}): whoever controls it has root on the node; only the GET-only docker-proxy may hold it`,
+          );
           // `:ro` keeps the socket file from being replaced; it does not make the API read-only
           // (connecting needs no write access): the proxy's GET-only rules do that.
           assert.ok(mount.readOnly, `docker-proxy mounts the Docker socket ${mount.source} read-write: mount it ":ro"`);
         }
       }
-      assert.ok(mounts(service('docker-proxy', from)).some(isDockerSocket), 'docker-proxy does not mount the Docker socket: appproxy would see no workloads');
-      assert.equal(command('docker-proxy', from)[0], 'docker-proxy', 'the socket holder does not run `appproxy docker-proxy`, whose rules forward only the GET requests appproxy needs');
+      assert.ok(
+        mounts(service('docker-proxy', from)).some(isDockerSocket),
+        'docker-proxy does not mount the Docker socket: appproxy would see no workloads',
+      );
+      assert.equal(
+        command('docker-proxy', from)[0],
+        'docker-proxy',
+        'the socket holder does not run `appproxy docker-proxy`, whose rules forward only the GET requests appproxy needs',
+      );
     },
     mistakes: {
-      'appproxy mounts the socket too': (copy) => (service('appproxy', copy)['volumes'] = ['/var/run/docker.sock:/var/run/docker.sock:ro']),
-      'traefik mounts the socket in the long syntax': (copy) => (service('traefik', copy)['volumes'] = [{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true }]),
-      'the proxy mounts the socket read-write': (copy) => (service('docker-proxy', copy)['volumes'] = ['${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock']),
+      'appproxy mounts the socket too': (copy) =>
+        (service('appproxy', copy)['volumes'] = ['/var/run/docker.sock:/var/run/docker.sock:ro']),
+      'traefik mounts the socket in the long syntax': (copy) =>
+        (service('traefik', copy)['volumes'] = [
+          { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true },
+        ]),
+      'the proxy mounts the socket read-write': (copy) =>
+        (service('docker-proxy', copy)['volumes'] = ['${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock']),
     },
   },
   {
@@ -216,28 +271,48 @@ const checks: Check[] = [
     check(from) {
       const appproxy = service('appproxy', from);
       const dockerHost = environment(appproxy)['DOCKER_HOST'];
-      const listen = command('docker-proxy', from).find((_, index, all) => all[index - 1] === '--listen') ?? '0.0.0.0:2375';
+      const listen =
+        command('docker-proxy', from).find((_, index, all) => all[index - 1] === '--listen') ?? '0.0.0.0:2375';
       if (listen.startsWith('unix://')) {
         // The proxy's socket on a volume (node-local in a Swarm): appproxy alone mounts it.
         const path = listen.slice('unix://'.length);
         const directory = path.slice(0, path.lastIndexOf('/'));
-        assert.equal(dockerHost, `unix://${path}`, `appproxy's DOCKER_HOST is ${JSON.stringify(dockerHost)}: it must be the read-only docker-proxy's socket (unix://${path}), or appproxy talks to an engine with full rights`);
+        assert.equal(
+          dockerHost,
+          `unix://${path}`,
+          `appproxy's DOCKER_HOST is ${JSON.stringify(dockerHost)}: it must be the read-only docker-proxy's socket (unix://${path}), or appproxy talks to an engine with full rights`,
+        );
         const volume = mounts(service('docker-proxy', from)).find((mount) => mount.target === directory)?.source;
-        assert.ok(volume !== undefined, `docker-proxy listens on ${path} but mounts no volume at ${directory}: appproxy cannot reach it`);
-        assert.ok(mounts(appproxy).some((mount) => mount.source === volume && mount.target === directory), `appproxy does not mount the proxy's volume "${volume}" at ${directory}`);
+        assert.ok(
+          volume !== undefined,
+          `docker-proxy listens on ${path} but mounts no volume at ${directory}: appproxy cannot reach it`,
+        );
+        assert.ok(
+          mounts(appproxy).some((mount) => mount.source === volume && mount.target === directory),
+          `appproxy does not mount the proxy's volume "${volume}" at ${directory}`,
+        );
         for (const [name, entry] of Object.entries(from.services)) {
           if (name === 'docker-proxy' || name === 'appproxy') continue;
-          assert.ok(!mounts(entry).some((mount) => mount.source === volume), `service "${name}" mounts the proxy's volume "${volume}": it could read every container's inspect, environment included`);
+          assert.ok(
+            !mounts(entry).some((mount) => mount.source === volume),
+            `service "${name}" mounts the proxy's volume "${volume}": it could read every container's inspect, environment included`,
+          );
         }
       } else {
         const proxyPort = listen.split(':').at(-1);
-        assert.equal(dockerHost, `tcp://docker-proxy:${proxyPort}`, `appproxy's DOCKER_HOST is ${JSON.stringify(dockerHost)}: it must be the read-only docker-proxy (tcp://docker-proxy:${proxyPort}), or appproxy talks to an engine with full rights`);
+        assert.equal(
+          dockerHost,
+          `tcp://docker-proxy:${proxyPort}`,
+          `appproxy's DOCKER_HOST is ${JSON.stringify(dockerHost)}: it must be the read-only docker-proxy (tcp://docker-proxy:${proxyPort}), or appproxy talks to an engine with full rights`,
+        );
       }
       assert.ok(!mounts(appproxy).some(isDockerSocket), 'appproxy mounts the Docker socket itself, around the proxy');
     },
     mistakes: {
-      'appproxy pointed at the engine itself': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'] = 'tcp://manager:2375'),
-      'appproxy without DOCKER_HOST (the default socket)': (copy) => delete (service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'],
+      'appproxy pointed at the engine itself': (copy) =>
+        ((service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'] = 'tcp://manager:2375'),
+      'appproxy without DOCKER_HOST (the default socket)': (copy) =>
+        delete (service('appproxy', copy)['environment'] as Record<string, string>)['DOCKER_HOST'],
       "Traefik mounting the proxy's socket volume": (copy) => {
         const proxyVolume = mounts(service('docker-proxy', copy)).find((mount) => !isDockerSocket(mount))?.source;
         if (proxyVolume === undefined) return false; // a proxy on TCP has no socket volume
@@ -249,17 +324,28 @@ const checks: Check[] = [
   {
     desc: 'only appproxy shares a network with docker-proxy',
     check(from) {
-      const networksOf = (entry: Record<string, unknown>): string[] => (Array.isArray(entry['networks']) ? (entry['networks'] as string[]) : Object.keys((entry['networks'] ?? {}) as object));
+      const networksOf = (entry: Record<string, unknown>): string[] =>
+        Array.isArray(entry['networks'])
+          ? (entry['networks'] as string[])
+          : Object.keys((entry['networks'] ?? {}) as object);
       const proxyNetworks = networksOf(service('docker-proxy', from));
-      assert.ok(proxyNetworks.length > 0, 'docker-proxy names no network: it would join the default one, with every other service');
+      assert.ok(
+        proxyNetworks.length > 0,
+        'docker-proxy names no network: it would join the default one, with every other service',
+      );
       for (const [name, entry] of Object.entries(from.services)) {
         if (name === 'docker-proxy' || name === 'appproxy') continue;
         const shared = networksOf(entry).filter((network) => proxyNetworks.includes(network));
-        assert.deepEqual(shared, [], `service "${name}" shares ${shared.join(', ')} with docker-proxy: it could read every container's inspect, environment included`);
+        assert.deepEqual(
+          shared,
+          [],
+          `service "${name}" shares ${shared.join(', ')} with docker-proxy: it could read every container's inspect, environment included`,
+        );
       }
     },
     mistakes: {
-      'Traefik beside the proxy': (copy) => (service('traefik', copy)['networks'] = [...(service('traefik', copy)['networks'] as string[]), 'docker-api']),
+      'Traefik beside the proxy': (copy) =>
+        (service('traefik', copy)['networks'] = [...(service('traefik', copy)['networks'] as string[]), 'docker-api']),
       'the proxy on the control network': (copy) => (service('docker-proxy', copy)['networks'] = ['control']),
     },
   },
@@ -270,11 +356,24 @@ const checks: Check[] = [
         if (Object.hasOwn(HOST_ACCESS_EXCEPTIONS, name)) continue;
         assert.notEqual(entry['privileged'], true, `service "${name}" is privileged: it can take over the node`);
         for (const key of ['network_mode', 'pid', 'ipc'] as const) {
-          assert.notEqual(entry[key], 'host', `service "${name}" has ${key}: host: it sees and reaches everything on the node (etcd's and the proxy's ports included)`);
+          assert.notEqual(
+            entry[key],
+            'host',
+            `service "${name}" has ${key}: host: it sees and reaches everything on the node (etcd's and the proxy's ports included)`,
+          );
         }
-        const networks = Array.isArray(entry['networks']) ? entry['networks'] : Object.keys((entry['networks'] ?? {}) as object);
-        assert.ok(!networks.includes('host'), `service "${name}" joins the host network: it sees and reaches everything on the node`);
-        assert.deepEqual(entry['cap_add'] ?? [], [], `service "${name}" adds capabilities ${JSON.stringify(entry['cap_add'])}`);
+        const networks = Array.isArray(entry['networks'])
+          ? entry['networks']
+          : Object.keys((entry['networks'] ?? {}) as object);
+        assert.ok(
+          !networks.includes('host'),
+          `service "${name}" joins the host network: it sees and reaches everything on the node`,
+        );
+        assert.deepEqual(
+          entry['cap_add'] ?? [],
+          [],
+          `service "${name}" adds capabilities ${JSON.stringify(entry['cap_add'])}`,
+        );
       }
     },
     mistakes: {
@@ -284,7 +383,7 @@ const checks: Check[] = [
     },
   },
   {
-    desc: 'only docker-proxy runs as root, because the socket is root\'s',
+    desc: "only docker-proxy runs as root, because the socket is root's",
     check(from) {
       for (const [name, entry] of Object.entries(from.services)) {
         if (name === 'docker-proxy') continue;
@@ -296,7 +395,10 @@ const checks: Check[] = [
   },
 ];
 
-for (const [file, shipped] of [['stack file', stack], ['compose file', composeFile]] as const) {
+for (const [file, shipped] of [
+  ['stack file', stack],
+  ['compose file', composeFile],
+] as const) {
   for (const entry of checks) {
     test(`${file}: ${entry.desc}`, () => {
       entry.check(shipped);
@@ -310,7 +412,10 @@ for (const [file, shipped] of [['stack file', stack], ['compose file', composeFi
         tried += 1;
         assert.throws(() => entry.check(copy), assert.AssertionError, `the check misses a ${file} where ${mistake}`);
       }
-      assert.ok(tried > 0, `no mistake of "${entry.desc}" applies to the ${file}: the check is not shown to be able to fail`);
+      assert.ok(
+        tried > 0,
+        `no mistake of "${entry.desc}" applies to the ${file}: the check is not shown to be able to fail`,
+      );
     });
   }
 }
@@ -318,17 +423,34 @@ for (const [file, shipped] of [['stack file', stack], ['compose file', composeFi
 test('local image builds never take an official name: build-images names them appproxy-local/... and says how to point the stack at them', async () => {
   const { execFileSync } = await import('node:child_process');
   const script = new URL('../../scripts/build-images.sh', import.meta.url).pathname;
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE|TRAEFIK|ETCD|REDIS|APPPROXY|DEMO)_IMAGE$/.test(name)));
-  const lines = execFileSync('bash', [script, '--print-env'], { env: clean, encoding: 'utf8', timeout: 30_000 }).trim().split('\n');
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(NODE|TRAEFIK|ETCD|REDIS|APPPROXY|DEMO)_IMAGE$/.test(name)),
+  );
+  const lines = execFileSync('bash', [script, '--print-env'], { env: clean, encoding: 'utf8', timeout: 30_000 })
+    .trim()
+    .split('\n');
   const names = Object.fromEntries(lines.map((line) => line.split('=', 2) as [string, string]));
   for (const variable of ['NODE_IMAGE', 'TRAEFIK_IMAGE', 'ETCD_IMAGE', 'REDIS_IMAGE']) {
-    assert.match(names[variable] ?? '', /^appproxy-local\//, `${variable} is ${names[variable]}: a local stand-in must not replace an official image of that name`);
+    assert.match(
+      names[variable] ?? '',
+      /^appproxy-local\//,
+      `${variable} is ${names[variable]}: a local stand-in must not replace an official image of that name`,
+    );
   }
   for (const variable of ['TRAEFIK_IMAGE', 'ETCD_IMAGE', 'REDIS_IMAGE', 'APPPROXY_IMAGE', 'DEMO_IMAGE']) {
-    assert.ok(readFileSync(STACK_PATH, 'utf8').includes(`\${${variable}:-`), `the stack file does not read ${variable}: the local names could not be given to it`);
+    assert.ok(
+      readFileSync(STACK_PATH, 'utf8').includes(`\${${variable}:-`),
+      `the stack file does not read ${variable}: the local names could not be given to it`,
+    );
   }
-  const listed = execFileSync('bash', [script, '--list'], { env: clean, encoding: 'utf8', timeout: 30_000 }).trim().split('\n');
-  assert.deepEqual(listed.filter((name) => !name.startsWith('appproxy')), [], 'every image build-images makes has a name of the project');
+  const listed = execFileSync('bash', [script, '--list'], { env: clean, encoding: 'utf8', timeout: 30_000 })
+    .trim()
+    .split('\n');
+  assert.deepEqual(
+    listed.filter((name) => !name.startsWith('appproxy')),
+    [],
+    'every image build-images makes has a name of the project',
+  );
 });
 
 // The Swarm stack is secured by default: etcd takes TLS clients with certificates of the stack's CA
@@ -341,49 +463,93 @@ const CLUSTER_PATH = new URL('../../stacks/etcd-cluster.yml', import.meta.url).p
 const clusterFile = parseYaml(readFileSync(CLUSTER_PATH, 'utf8'), { merge: true }) as Stack & { secrets?: unknown };
 const SECRETS_SCRIPT = readFileSync(new URL('../../scripts/stack-secrets.sh', import.meta.url).pathname, 'utf8');
 /** The secret keys scripts/stack-secrets.sh creates (its SECRETS list, `<key>:<file>`). */
-const scriptSecrets = [...(/^SECRETS=\(\n([\s\S]*?)\n\)/m.exec(SECRETS_SCRIPT)?.[1] ?? '').matchAll(/^\s*(\w+):/gm)].map((match) => match[1] ?? '');
+const scriptSecrets = [
+  ...(/^SECRETS=\(\n([\s\S]*?)\n\)/m.exec(SECRETS_SCRIPT)?.[1] ?? '').matchAll(/^\s*(\w+):/gm),
+].map((match) => match[1] ?? '');
 
 function secretsOf(entry: Service): string[] {
   const value = entry['secrets'];
-  return Array.isArray(value) ? value.map((item: unknown) => (typeof item === 'string' ? item : String((item as Record<string, unknown>)['source']))) : [];
+  return Array.isArray(value)
+    ? value.map((item: unknown) =>
+        typeof item === 'string' ? item : String((item as Record<string, unknown>)['source']),
+      )
+    : [];
 }
 
 function checkEtcdMember(name: string, entry: Service, peers: boolean): void {
   const flags = flagsOf(entry);
-  for (const url of (flags.get('listen-client-urls') ?? '').split(',')) assert.match(url, /^https:\/\//, `${name} listens for clients on ${url}: without TLS, passwords and routes cross the network in clear`);
-  assert.equal(flags.get('client-cert-auth'), 'true', `${name} runs without --client-cert-auth: any client that reaches it may try passwords, and Traefik's certificate-only user cannot work`);
-  for (const flag of ['cert-file', 'key-file', 'trusted-ca-file']) assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `${name}'s --${flag} is not a Docker secret`);
+  for (const url of (flags.get('listen-client-urls') ?? '').split(','))
+    assert.match(
+      url,
+      /^https:\/\//,
+      `${name} listens for clients on ${url}: without TLS, passwords and routes cross the network in clear`,
+    );
+  assert.equal(
+    flags.get('client-cert-auth'),
+    'true',
+    `${name} runs without --client-cert-auth: any client that reaches it may try passwords, and Traefik's certificate-only user cannot work`,
+  );
+  for (const flag of ['cert-file', 'key-file', 'trusted-ca-file'])
+    assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `${name}'s --${flag} is not a Docker secret`);
   if (peers) {
-    for (const url of (flags.get('listen-peer-urls') ?? '').split(',')) assert.match(url, /^https:\/\//, `${name} talks to its peers on ${url}: without TLS`);
+    for (const url of (flags.get('listen-peer-urls') ?? '').split(','))
+      assert.match(url, /^https:\/\//, `${name} talks to its peers on ${url}: without TLS`);
     assert.equal(flags.get('peer-client-cert-auth'), 'true', `${name} accepts peers without a certificate of the CA`);
   }
 }
 
-const securedChecks: { desc: string; check: (from: Stack) => void; mistakes: Readonly<Record<string, (copy: Stack) => void>> }[] = [
+const securedChecks: {
+  desc: string;
+  check: (from: Stack) => void;
+  mistakes: Readonly<Record<string, (copy: Stack) => void>>;
+}[] = [
   {
     desc: 'etcd takes only TLS clients with a certificate of the CA',
     check: (from) => checkEtcdMember('etcd', service('etcd', from), false),
     mistakes: {
-      'etcd on plain HTTP': (copy) => ((service('etcd', copy)['command'] as string[])[2] = '--listen-client-urls=http://0.0.0.0:2379'),
-      'etcd without client certificates': (copy) => (service('etcd', copy)['command'] = (service('etcd', copy)['command'] as string[]).filter((flag) => !flag.startsWith('--client-cert-auth'))),
+      'etcd on plain HTTP': (copy) =>
+        ((service('etcd', copy)['command'] as string[])[2] = '--listen-client-urls=http://0.0.0.0:2379'),
+      'etcd without client certificates': (copy) =>
+        (service('etcd', copy)['command'] = (service('etcd', copy)['command'] as string[]).filter(
+          (flag) => !flag.startsWith('--client-cert-auth'),
+        )),
     },
   },
   {
     desc: 'every secret a service uses is declared external, named with SECRET_PREFIX, and made by scripts/stack-secrets.sh',
     check(from) {
-      const declared = (from as Stack & { secrets?: Record<string, { external?: boolean; name?: string }> }).secrets ?? {};
+      const declared =
+        (from as Stack & { secrets?: Record<string, { external?: boolean; name?: string }> }).secrets ?? {};
       for (const [name, entry] of Object.entries(from.services)) {
         for (const secret of secretsOf(entry)) {
-          assert.ok(declared[secret] !== undefined, `service "${name}" uses secret "${secret}", which the stack does not declare`);
-          assert.equal(declared[secret]?.external, true, `secret "${secret}" is not external: it must come from scripts/stack-secrets.sh, not from a file beside the stack`);
-          assert.equal(declared[secret]?.name, `\${SECRET_PREFIX:-appproxy}_${secret}`, `secret "${secret}" has another name than scripts/stack-secrets.sh gives it`);
-          assert.ok(scriptSecrets.includes(secret), `scripts/stack-secrets.sh does not make "${secret}" (it makes ${scriptSecrets.join(', ')})`);
+          assert.ok(
+            declared[secret] !== undefined,
+            `service "${name}" uses secret "${secret}", which the stack does not declare`,
+          );
+          assert.equal(
+            declared[secret]?.external,
+            true,
+            `secret "${secret}" is not external: it must come from scripts/stack-secrets.sh, not from a file beside the stack`,
+          );
+          assert.equal(
+            declared[secret]?.name,
+            `\${SECRET_PREFIX:-appproxy}_${secret}`,
+            `secret "${secret}" has another name than scripts/stack-secrets.sh gives it`,
+          );
+          assert.ok(
+            scriptSecrets.includes(secret),
+            `scripts/stack-secrets.sh does not make "${secret}" (it makes ${scriptSecrets.join(', ')})`,
+          );
         }
       }
-      assert.ok(scriptSecrets.length >= 10, `the secrets list of scripts/stack-secrets.sh was read (${scriptSecrets.length})`);
+      assert.ok(
+        scriptSecrets.length >= 10,
+        `the secrets list of scripts/stack-secrets.sh was read (${scriptSecrets.length})`,
+      );
     },
     mistakes: {
-      'appproxy using a secret nobody makes': (copy) => (service('appproxy', copy)['secrets'] = [...secretsOf(service('appproxy', copy)), 'etcd_admin_token']),
+      'appproxy using a secret nobody makes': (copy) =>
+        (service('appproxy', copy)['secrets'] = [...secretsOf(service('appproxy', copy)), 'etcd_admin_token']),
     },
   },
   {
@@ -391,38 +557,80 @@ const securedChecks: { desc: string; check: (from: Stack) => void; mistakes: Rea
     check(from) {
       for (const name of ['appproxy', 'etcd-setup']) {
         const env = environment(service(name, from));
-        assert.equal(env['APPPROXY_ETCD_PASSWORD'], undefined, `${name} has APPPROXY_ETCD_PASSWORD in its environment: anyone who can inspect the service reads it; use APPPROXY_ETCD_PASSWORD_FILE`);
-        assert.match(env['APPPROXY_ETCD_PASSWORD_FILE'] ?? '', /^\/run\/secrets\//, `${name}'s password file is not a Docker secret`);
-        for (const variable of ['APPPROXY_ETCD_CA', 'APPPROXY_ETCD_CERT', 'APPPROXY_ETCD_KEY']) assert.match(env[variable] ?? '', /^\/run\/secrets\//, `${name}'s ${variable} is not a Docker secret`);
+        assert.equal(
+          env['APPPROXY_ETCD_PASSWORD'],
+          undefined,
+          `${name} has APPPROXY_ETCD_PASSWORD in its environment: anyone who can inspect the service reads it; use APPPROXY_ETCD_PASSWORD_FILE`,
+        );
+        assert.match(
+          env['APPPROXY_ETCD_PASSWORD_FILE'] ?? '',
+          /^\/run\/secrets\//,
+          `${name}'s password file is not a Docker secret`,
+        );
+        for (const variable of ['APPPROXY_ETCD_CA', 'APPPROXY_ETCD_CERT', 'APPPROXY_ETCD_KEY'])
+          assert.match(env[variable] ?? '', /^\/run\/secrets\//, `${name}'s ${variable} is not a Docker secret`);
       }
     },
     mistakes: {
-      'a password in the environment': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_PASSWORD'] = 'hunter2'),
-      'appproxy without a client certificate': (copy) => delete (service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_CERT'],
+      'a password in the environment': (copy) =>
+        ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_PASSWORD'] = 'hunter2'),
+      'appproxy without a client certificate': (copy) =>
+        delete (service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_ETCD_CERT'],
     },
   },
   {
     desc: 'Traefik reads etcd over TLS with its certificate, and no password in its command line',
     check(from) {
       const flags = traefikFlags(from);
-      for (const flag of ['providers.etcd.tls.ca', 'providers.etcd.tls.cert', 'providers.etcd.tls.key']) assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `Traefik's --${flag} is not a Docker secret`);
-      assert.equal(flags.get('providers.etcd.password'), undefined, "Traefik's etcd password is in its command line, which `docker service inspect` shows");
+      for (const flag of ['providers.etcd.tls.ca', 'providers.etcd.tls.cert', 'providers.etcd.tls.key'])
+        assert.match(flags.get(flag) ?? '', /^\/run\/secrets\//, `Traefik's --${flag} is not a Docker secret`);
+      assert.equal(
+        flags.get('providers.etcd.password'),
+        undefined,
+        "Traefik's etcd password is in its command line, which `docker service inspect` shows",
+      );
     },
     mistakes: {
-      'Traefik without TLS': (copy) => (service('traefik', copy)['command'] = (service('traefik', copy)['command'] as string[]).filter((flag) => !flag.includes('etcd.tls'))),
-      'Traefik with a password flag': (copy) => (service('traefik', copy)['command'] = [...(service('traefik', copy)['command'] as string[]), '--providers.etcd.password=secret']),
+      'Traefik without TLS': (copy) =>
+        (service('traefik', copy)['command'] = (service('traefik', copy)['command'] as string[]).filter(
+          (flag) => !flag.includes('etcd.tls'),
+        )),
+      'Traefik with a password flag': (copy) =>
+        (service('traefik', copy)['command'] = [
+          ...(service('traefik', copy)['command'] as string[]),
+          '--providers.etcd.password=secret',
+        ]),
     },
   },
   {
     desc: 'appproxy and its docker-proxy run on every node (global), etcd-setup runs once',
     check(from) {
-      for (const name of ['appproxy', 'docker-proxy']) assert.equal((service(name, from)['deploy'] as Record<string, unknown>)['mode'], 'global', `${name} is not global: nodes without it route none of their containers`);
-      assert.notEqual((service('etcd-setup', from)['deploy'] as Record<string, unknown>)['mode'], 'global', 'etcd-setup is global: it would run on every node');
-      assert.equal(((service('etcd-setup', from)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] ?? {})['condition'], 'on-failure', 'etcd-setup restarts after success');
+      for (const name of ['appproxy', 'docker-proxy'])
+        assert.equal(
+          (service(name, from)['deploy'] as Record<string, unknown>)['mode'],
+          'global',
+          `${name} is not global: nodes without it route none of their containers`,
+        );
+      assert.notEqual(
+        (service('etcd-setup', from)['deploy'] as Record<string, unknown>)['mode'],
+        'global',
+        'etcd-setup is global: it would run on every node',
+      );
+      assert.equal(
+        ((service('etcd-setup', from)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] ?? {})[
+          'condition'
+        ],
+        'on-failure',
+        'etcd-setup restarts after success',
+      );
     },
     mistakes: {
-      'appproxy as one replica': (copy) => ((service('appproxy', copy)['deploy'] as Record<string, unknown>)['mode'] = 'replicated'),
-      'etcd-setup restarted forever': (copy) => ((service('etcd-setup', copy)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] = { condition: 'any' }),
+      'appproxy as one replica': (copy) =>
+        ((service('appproxy', copy)['deploy'] as Record<string, unknown>)['mode'] = 'replicated'),
+      'etcd-setup restarted forever': (copy) =>
+        ((service('etcd-setup', copy)['deploy'] as Record<string, Record<string, unknown>>)['restart_policy'] = {
+          condition: 'any',
+        }),
     },
   },
 ];
@@ -440,7 +648,9 @@ for (const entry of securedChecks) {
 
 test('etcd-cluster.yml: three members, each with TLS to clients and peers, forming one cluster of exactly themselves, each secret declared by the main stack', () => {
   const check = (from: Stack) => {
-    const members = Object.keys(from.services).filter((name) => /^etcd(-\d)?$/.test(name)).sort();
+    const members = Object.keys(from.services)
+      .filter((name) => /^etcd(-\d)?$/.test(name))
+      .sort();
     assert.deepEqual(members, ['etcd', 'etcd-2', 'etcd-3'], 'the three members');
     for (const name of members) {
       const entry = service(name, from);
@@ -448,16 +658,34 @@ test('etcd-cluster.yml: three members, each with TLS to clients and peers, formi
       const flags = flagsOf(entry);
       assert.equal(flags.get('name'), name, `${name}'s member name`);
       const cluster = (flags.get('initial-cluster') ?? '').split(',').sort();
-      assert.deepEqual(cluster, members.map((member) => `${member}=https://${member}:2380`).sort(), `${name}'s --initial-cluster`);
-      for (const secret of secretsOf(entry)) assert.ok((stack as Stack & { secrets?: Record<string, unknown> }).secrets?.[secret] !== undefined, `${name} uses secret ${secret}, which the main stack does not declare`);
-      const constraints = ((entry['deploy'] as Record<string, Record<string, string[]>>)['placement'] ?? {})['constraints'] ?? [];
-      assert.ok(constraints.some((constraint) => constraint.includes(`node.labels.appproxy.${name === 'etcd' ? 'etcd-1' : name}`)), `${name} is not pinned to its own manager by a node label (its data is on that node's volume)`);
+      assert.deepEqual(
+        cluster,
+        members.map((member) => `${member}=https://${member}:2380`).sort(),
+        `${name}'s --initial-cluster`,
+      );
+      for (const secret of secretsOf(entry))
+        assert.ok(
+          (stack as Stack & { secrets?: Record<string, unknown> }).secrets?.[secret] !== undefined,
+          `${name} uses secret ${secret}, which the main stack does not declare`,
+        );
+      const constraints =
+        ((entry['deploy'] as Record<string, Record<string, string[]>>)['placement'] ?? {})['constraints'] ?? [];
+      assert.ok(
+        constraints.some((constraint) =>
+          constraint.includes(`node.labels.appproxy.${name === 'etcd' ? 'etcd-1' : name}`),
+        ),
+        `${name} is not pinned to its own manager by a node label (its data is on that node's volume)`,
+      );
     }
   };
   check(clusterFile);
   const plainPeers = structuredClone(clusterFile);
   (service('etcd-2', plainPeers)['command'] as string[]).push('--listen-peer-urls=http://0.0.0.0:2380');
-  assert.throws(() => check(plainPeers), assert.AssertionError, 'the check misses a member that talks to its peers without TLS');
+  assert.throws(
+    () => check(plainPeers),
+    assert.AssertionError,
+    'the check misses a member that talks to its peers without TLS',
+  );
   const stray = structuredClone(clusterFile);
   (service('etcd-3', stray)['command'] as string[]).push('--initial-cluster=etcd=https://etcd:2380');
   assert.throws(() => check(stray), assert.AssertionError, 'the check misses a member with another initial cluster');
@@ -466,17 +694,36 @@ test('etcd-cluster.yml: three members, each with TLS to clients and peers, formi
 // stacks/redis-store.yml, deployed over the main file: etcd scaled away, Traefik on Redis without
 // a password in its flags, Redis with notifications and a read-only default user, appproxy's
 // password from a secret the script makes.
-const REDIS_OVERLAY = parseYaml(readFileSync(new URL('../../stacks/redis-store.yml', import.meta.url).pathname, 'utf8')) as Stack;
+const REDIS_OVERLAY = parseYaml(
+  readFileSync(new URL('../../stacks/redis-store.yml', import.meta.url).pathname, 'utf8'),
+) as Stack;
 
 function checkRedisOverlay(from: Stack): void {
-  for (const name of ['etcd', 'etcd-setup']) assert.equal((service(name, from)['deploy'] as Record<string, unknown> | undefined)?.['replicas'], 0, `${name} still runs beside Redis`);
+  for (const name of ['etcd', 'etcd-setup'])
+    assert.equal(
+      (service(name, from)['deploy'] as Record<string, unknown> | undefined)?.['replicas'],
+      0,
+      `${name} still runs beside Redis`,
+    );
   const traefik = (service('traefik', from)['command'] as string[]).join(' ');
   assert.match(traefik, /--providers\.redis\.endpoints=store:6379/);
   assert.doesNotMatch(traefik, /providers\.etcd/, 'Traefik still reads etcd');
-  assert.doesNotMatch(traefik, /password/i, "a password in Traefik's flags is visible to anyone who may inspect the service");
+  assert.doesNotMatch(
+    traefik,
+    /password/i,
+    "a password in Traefik's flags is visible to anyone who may inspect the service",
+  );
   const store = (service('store', from)['command'] as string[]).join('\n');
-  assert.match(store, /--notify-keyspace-events KEA/, "without keyspace notifications Traefik's Redis provider never hears a change");
-  assert.match(store, /user default on nopass ~traefik\* &\* -@all \+@read \+@pubsub \+@connection/, 'the default user (Traefik) may only read and listen');
+  assert.match(
+    store,
+    /--notify-keyspace-events KEA/,
+    "without keyspace notifications Traefik's Redis provider never hears a change",
+  );
+  assert.match(
+    store,
+    /user default on nopass ~traefik\* &\* -@all \+@read \+@pubsub \+@connection/,
+    'the default user (Traefik) may only read and listen',
+  );
   assert.match(store, /cat \/run\/secrets\/redis_appproxy_password/, "appproxy's password comes from its secret");
   const environment = service('appproxy', from)['environment'] as Record<string, string>;
   assert.equal(environment['APPPROXY_STORE'], 'redis');
@@ -494,10 +741,16 @@ test('stack file: the Redis overlay scales etcd away, points Traefik at Redis wi
 
 const redisMistakes: Readonly<Record<string, (copy: Stack) => void>> = {
   'etcd left running': (copy) => delete (service('etcd', copy) as Record<string, unknown>)['deploy'],
-  'a password in Traefik\'s flags': (copy) => (service('traefik', copy)['command'] as string[]).push('--providers.redis.password=secret'),
-  'notifications off': (copy) => ((service('store', copy)['command'] as string[])[0] = (service('store', copy)['command'] as string[])[0]?.replace('--notify-keyspace-events KEA', '') ?? ''),
-  'a default user that may write': (copy) => ((service('store', copy)['command'] as string[])[0] = (service('store', copy)['command'] as string[])[0]?.replace('-@all +@read', '+@all') ?? ''),
-  'the password in the environment': (copy) => ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
+  "a password in Traefik's flags": (copy) =>
+    (service('traefik', copy)['command'] as string[]).push('--providers.redis.password=secret'),
+  'notifications off': (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace('--notify-keyspace-events KEA', '') ?? ''),
+  'a default user that may write': (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace('-@all +@read', '+@all') ?? ''),
+  'the password in the environment': (copy) =>
+    ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
 };
 for (const [mistake, make] of Object.entries(redisMistakes)) {
   test(`stack file: the Redis overlay check catches ${mistake}`, () => {
@@ -521,20 +774,34 @@ test('apps stack: Traefik keeps every flag of the base stack, declares the apps 
   const range = parsePortRange(env['APPPROXY_APP_PORT_RANGE'] ?? '');
   assert.ok(range.ok, 'APPPROXY_APP_PORT_RANGE is a range');
   const wildcardDomain = (env['APPPROXY_APP_WILDCARD_DOMAIN'] ?? '').replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
-  const expected = staticEntryPoints({ ...defaultAppOptions, portRange: range.value, wildcardDomain, wildcardPort: Number(env['APPPROXY_APP_WILDCARD_PORT']) });
+  const expected = staticEntryPoints({
+    ...defaultAppOptions,
+    portRange: range.value,
+    wildcardDomain,
+    wildcardPort: Number(env['APPPROXY_APP_WILDCARD_PORT']),
+  });
   const ports = entryPointPorts(appsStack);
-  for (const entryPoint of expected) assert.equal(ports.get(entryPoint.name.toLowerCase()), Number(entryPoint.address.slice(1)), `Traefik declares ${entryPoint.name} on ${entryPoint.address}`);
-  const appEntryPoints = [...ports.keys()].filter((name) => !base.has(`entrypoints.${name}.address`) && name !== 'metrics');
+  for (const entryPoint of expected)
+    assert.equal(
+      ports.get(entryPoint.name.toLowerCase()),
+      Number(entryPoint.address.slice(1)),
+      `Traefik declares ${entryPoint.name} on ${entryPoint.address}`,
+    );
+  const appEntryPoints = [...ports.keys()].filter(
+    (name) => !base.has(`entrypoints.${name}.address`) && name !== 'metrics',
+  );
   assert.equal(appEntryPoints.length, expected.length, 'no other app entry point');
   const published = publishedTargets(service('traefik', appsStack));
-  for (const entryPoint of expected) assert.ok(published.includes(Number(entryPoint.address.slice(1))), `${entryPoint.name} is published`);
+  for (const entryPoint of expected)
+    assert.ok(published.includes(Number(entryPoint.address.slice(1))), `${entryPoint.name} is published`);
   assert.ok(!published.includes(ports.get('metrics') ?? -1), 'the metrics entry point stays on the control network');
   assert.equal(overlay.get('metrics.prometheus.entrypoint'), 'metrics');
   assert.match(env['APPPROXY_TRAEFIK_METRICS_URLS'] ?? '', /:8082\/metrics/, 'appproxy reads the metrics entry point');
 });
 
 test('apps stack: one example app of each kind, declared with apps labels on the demo network', () => {
-  const labels = (name: string) => ((service(name, appsStack)['deploy'] as Record<string, unknown>)['labels'] ?? {}) as Record<string, string>;
+  const labels = (name: string) =>
+    ((service(name, appsStack)['deploy'] as Record<string, unknown>)['labels'] ?? {}) as Record<string, string>;
   assert.equal(labels('app-http')['appproxy.apps.web.port'], '80');
   assert.equal(labels('app-http')['appproxy.apps.site.frontend'], 'wildcard');
   assert.equal(labels('app-echo')['appproxy.apps.echo.protocol'], 'tcp');

@@ -18,7 +18,12 @@ const quiet = pino({ level: 'silent' });
 const expectedTree = (workloads: readonly Workload[]) => expectedTreeOf(workloads, defaultCompiled, 'host-a');
 
 function web(name: string, ip: string): Workload {
-  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true' } });
+  return container({
+    name,
+    id: `${name}-id`,
+    networks: [{ name: 'bridge', ip }],
+    labels: { 'appproxy.enable': 'true' },
+  });
 }
 
 /** A logger whose lines are kept, parsed. */
@@ -28,11 +33,15 @@ function recordingLogger(): { logger: pino.Logger; lines: { level: number; msg: 
   return { logger, lines };
 }
 
-async function gauge(metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }, store: string): Promise<number | undefined> {
+async function gauge(
+  metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> },
+  store: string,
+): Promise<number | undefined> {
   return (await metric.get()).values.find((value) => value.labels['store'] === store)?.value;
 }
 
-const etcdFull = () => new StoreFullError('etcd', 'transaction', new Error('etcdserver: mvcc: database space exceeded'), ETCD_FULL_FIX);
+const etcdFull = () =>
+  new StoreFullError('etcd', 'transaction', new Error('etcdserver: mvcc: database space exceeded'), ETCD_FULL_FIX);
 
 test("store full: etcd's and Redis's own answers (as seen from a filled etcd 3.4 and Redis 7.0) are told apart from an unreachable store", () => {
   assert.ok(isEtcdFull(new Error('etcdserver: mvcc: database space exceeded')));
@@ -40,18 +49,34 @@ test("store full: etcd's and Redis's own answers (as seen from a filled etcd 3.4
   assert.ok(!isEtcdFull(new Error('14 UNAVAILABLE: No connection established')));
   assert.ok(!isEtcdFull(new Error('Deadline exceeded')));
   assert.ok(isRedisFull(new Error("OOM command not allowed when used memory > 'maxmemory'.")));
-  assert.ok(isRedisFull(new Error("OOM command not allowed when used memory > 'maxmemory'. script: 71e6319f97b0fe8bdfa1c5df3ce4489946dda479, on @user_script:1.")));
+  assert.ok(
+    isRedisFull(
+      new Error(
+        "OOM command not allowed when used memory > 'maxmemory'. script: 71e6319f97b0fe8bdfa1c5df3ce4489946dda479, on @user_script:1.",
+      ),
+    ),
+  );
   assert.ok(!isRedisFull(new Error('Connection is closed.')));
   assert.ok(!isRedisFull(new Error('Command timed out')));
   const error = etcdFull();
   assert.ok(error instanceof StoreUnavailableError, 'retried like any store failure');
-  assert.match(error.message, /etcd transaction failed: etcdserver: mvcc: database space exceeded \(the store is full: .*alarm disarm/);
+  assert.match(
+    error.message,
+    /etcd transaction failed: etcdserver: mvcc: database space exceeded \(the store is full: .*alarm disarm/,
+  );
 });
 
 test('store full: routes stay while writes are refused, nothing is deleted, and the pending change is written once space is freed', async () => {
   const store = new MemoryStore();
   const lease = await store.openLease(15, () => undefined);
-  const engine = new SyncEngine({ store, layout, compiled: defaultCompiled, lease, logger: quiet, onDirty: () => undefined });
+  const engine = new SyncEngine({
+    store,
+    layout,
+    compiled: defaultCompiled,
+    lease,
+    logger: quiet,
+    onDirty: () => undefined,
+  });
   const stable = [web('chat', '10.0.0.2'), web('shop', '10.0.0.3')];
   engine.desired.replaceWorkloads(stable);
   await engine.sync();
@@ -108,8 +133,18 @@ test('store full: one log line when it fills and one when it takes writes again;
   );
 
   const redis = new StoreFullState(metrics, quiet, 'redis');
-  redis.refused(new StoreFullError('redis', 'transaction', new Error("OOM command not allowed when used memory > 'maxmemory'."), REDIS_FULL_FIX));
-  assert.match(redis.reason() ?? '', /^redis is full and refuses writes \(OOM command not allowed when used memory > 'maxmemory'\.\); .*raise maxmemory/);
+  redis.refused(
+    new StoreFullError(
+      'redis',
+      'transaction',
+      new Error("OOM command not allowed when used memory > 'maxmemory'."),
+      REDIS_FULL_FIX,
+    ),
+  );
+  assert.match(
+    redis.reason() ?? '',
+    /^redis is full and refuses writes \(OOM command not allowed when used memory > 'maxmemory'\.\); .*raise maxmemory/,
+  );
   assert.equal(await gauge(metrics.storeFull, 'redis'), 1);
   assert.equal(await gauge(metrics.storeFull, 'etcd'), 0);
 });

@@ -50,7 +50,10 @@ function svcTask(id: string, slot: number, ip: string): Workload {
   };
 }
 
-const svcTasks = [svcTask('vrdc2x0rnfl3giw7mwc3mvm83', 1, '10.0.1.3'), svcTask('jiydxi6xc84lr6o0h5q9rp6yp', 2, '10.0.1.4')];
+const svcTasks = [
+  svcTask('vrdc2x0rnfl3giw7mwc3mvm83', 1, '10.0.1.3'),
+  svcTask('jiydxi6xc84lr6o0h5q9rp6yp', 2, '10.0.1.4'),
+];
 
 const svcWorkload: Workload = {
   kind: 'swarm-service',
@@ -178,7 +181,10 @@ const cases: readonly Case[] = [
     service: service(SVC_ID),
     tasks: [secondSvcTask],
     nodes: new Map(),
-    expected: { ...svcWorkload, tasks: [{ ...svcTask('vrdc2x0rnfl3giw7mwc3mvm83', 1, '10.0.1.3'), nodeIp: undefined }] },
+    expected: {
+      ...svcWorkload,
+      tasks: [{ ...svcTask('vrdc2x0rnfl3giw7mwc3mvm83', 1, '10.0.1.3'), nodeIp: undefined }],
+    },
   },
 ];
 

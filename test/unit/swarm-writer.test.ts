@@ -28,9 +28,12 @@ const ELECTION_SECONDS = 5;
 const STAND_AGAIN_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 function service(name: string, port: string, ips: string[]): Workload {
-  return swarmService(name, { 'appproxy.enable': 'true', [`appproxy.http.services.${name}.loadbalancer.server.port`]: port }, ips);
+  return swarmService(
+    name,
+    { 'appproxy.enable': 'true', [`appproxy.http.services.${name}.loadbalancer.server.port`]: port },
+    ips,
+  );
 }
 const SERVICES = [service('api', '8080', ['10.0.1.5', '10.0.1.6']), service('web', '80', ['10.0.1.7'])];
 const TASKS = 3;
@@ -49,7 +52,10 @@ function swarmSource(services: Workload[]): WorkloadSource & { services: Workloa
 const expectedTree = (services: readonly Workload[]) => expectedTreeOf(services, compiled, SWARM_OWNER);
 
 function serverKeys(store: MemoryStore): string[] {
-  return Object.keys(store.tree('traefik/')).filter((key) => layout.classify(key)?.kind === 'tree' && (layout.classify(key) as { server?: string }).server !== undefined);
+  return Object.keys(store.tree('traefik/')).filter(
+    (key) =>
+      layout.classify(key)?.kind === 'tree' && (layout.classify(key) as { server?: string }).server !== undefined,
+  );
 }
 
 function claimKeys(store: MemoryStore): string[] {
@@ -96,7 +102,9 @@ function twoManagers(t: TestContext, store: MemoryStore, source: WorkloadSource)
 
 /** Waits until one of them writes, checks that only one does, and says which. */
 async function electedOf(candidates: readonly Candidate[]): Promise<{ leader: Candidate; others: Candidate[] }> {
-  await until('a Swarm writer to be elected and connected', () => candidates.some((c) => c.writer.role() !== undefined));
+  await until('a Swarm writer to be elected and connected', () =>
+    candidates.some((c) => c.writer.role() !== undefined),
+  );
   await sleep(20); // time for a second (wrong) one to show up
   const writing = candidates.filter((c) => c.writer.role() !== undefined);
   assert.deepEqual(
@@ -120,16 +128,29 @@ function fencedApplies(store: MemoryStore): { fence: Fence; result: ApplyResult 
 }
 
 /** A leader's first pass: the services written as the Swarm owner, on its own lease. */
-async function firstPass(store: MemoryStore, leader: Candidate, services: readonly Workload[] = SERVICES): Promise<string> {
+async function firstPass(
+  store: MemoryStore,
+  leader: Candidate,
+  services: readonly Workload[] = SERVICES,
+): Promise<string> {
   const role = leader.writer.role();
   assert.ok(role !== undefined, `${leader.name} writes`);
   const outcome = await role.pass();
   assert.ok(outcome !== undefined && outcome.read === 'all');
   const lease = role.leaseId();
   assert.ok(lease !== undefined);
-  assert.deepEqual(rootTree(store), expectedTree(services), 'the tree is what the full translation gives for the Swarm owner');
-  for (const key of [...serverKeys(store), ...claimKeys(store), layout.ownerKey]) assert.equal(store.data.get(key)?.lease, lease, `${key} is on ${leader.name}'s lease`);
-  assert.equal(decodeOwnerRecord(await store.get(layout.ownerKey))?.lease, lease, "the Swarm owner's record names the writer's lease");
+  assert.deepEqual(
+    rootTree(store),
+    expectedTree(services),
+    'the tree is what the full translation gives for the Swarm owner',
+  );
+  for (const key of [...serverKeys(store), ...claimKeys(store), layout.ownerKey])
+    assert.equal(store.data.get(key)?.lease, lease, `${key} is on ${leader.name}'s lease`);
+  assert.equal(
+    decodeOwnerRecord(await store.get(layout.ownerKey))?.lease,
+    lease,
+    "the Swarm owner's record names the writer's lease",
+  );
   return lease;
 }
 
@@ -143,7 +164,7 @@ test('defaultSwarmOwner: swarm- and the first 12 letters and digits of the clust
   for (const [clusterId, owner] of rows) assert.equal(defaultSwarmOwner(clusterId), owner, clusterId);
 });
 
-test('SwarmWriter: of two managers exactly one is elected; its pass writes the services under the Swarm owner, on a lease 3x the election\'s', async (t) => {
+test("SwarmWriter: of two managers exactly one is elected; its pass writes the services under the Swarm owner, on a lease 3x the election's", async (t) => {
   const store = new MemoryStore();
   const [a, b] = twoManagers(t, store, swarmSource(SERVICES));
   const { leader, others } = await electedOf([a, b]);
@@ -158,16 +179,28 @@ test('SwarmWriter: of two managers exactly one is elected; its pass writes the s
   const lease = await firstPass(store, leader);
   assert.equal(serverKeys(store).length, TASKS, 'one server per task');
   const claimOwners = claimKeys(store).map((key) => (layout.classify(key) as { owner: string }).owner);
-  assert.deepEqual([...new Set(claimOwners)], [SWARM_OWNER], 'every claim is the Swarm owner\'s');
+  assert.deepEqual([...new Set(claimOwners)], [SWARM_OWNER], "every claim is the Swarm owner's");
   assert.equal(claimOwners.length, 4, 'a claim for each router and service');
   assert.equal((await store.lease(lease))?.grantedSeconds, ELECTION_SECONDS * SWARM_LEASE_FACTOR);
   assert.equal(other.writer.role(), undefined, 'still only one writer');
 });
 
-const departures: { name: string; go: (store: MemoryStore, leader: Candidate) => Promise<void> | void; standsAgain: boolean }[] = [
-  { name: 'its election lease is lost (loseLeadership)', go: (store) => store.loseLeadership(layout.electionsPrefix, SWARM_OWNER), standsAgain: true },
+const departures: {
+  name: string;
+  go: (store: MemoryStore, leader: Candidate) => Promise<void> | void;
+  standsAgain: boolean;
+}[] = [
+  {
+    name: 'its election lease is lost (loseLeadership)',
+    go: (store) => store.loseLeadership(layout.electionsPrefix, SWARM_OWNER),
+    standsAgain: true,
+  },
   { name: 'one of its writes was refused (fenced())', go: (_, leader) => leader.writer.fenced(), standsAgain: true },
-  { name: 'it is no longer a manager (update(undefined))', go: (_, leader) => leader.writer.update(undefined), standsAgain: false },
+  {
+    name: 'it is no longer a manager (update(undefined))',
+    go: (_, leader) => leader.writer.update(undefined),
+    standsAgain: false,
+  },
   { name: 'it stops (stop() resigns)', go: (_, leader) => leader.writer.stop(), standsAgain: false },
 ];
 
@@ -184,7 +217,10 @@ for (const row of departures) {
     const fenced = fencedApplies(store);
 
     await row.go(store, leader);
-    await until(`${next.name} to be elected and connected after ${leader.name} went`, () => next.writer.role() !== undefined);
+    await until(
+      `${next.name} to be elected and connected after ${leader.name} went`,
+      () => next.writer.role() !== undefined,
+    );
     assert.equal(leader.writer.role(), undefined, `${leader.name} writes no more`);
     assert.deepEqual(leader.calls, [true, false], `${leader.name}: onWriter(true), then onWriter(false)`);
     assert.deepEqual(next.calls, [true], `${next.name}: onWriter(true) once`);
@@ -205,11 +241,16 @@ for (const row of departures) {
     await oldEngine.stop();
     const refused = fenced.slice(seenBefore);
     assert.ok(refused.length > 0, 'the old engine tried to write');
-    for (const { result } of refused) assert.deepEqual(result, { applied: false, revision: result.revision, fenced: true }, 'refused by the fence');
+    for (const { result } of refused)
+      assert.deepEqual(result, { applied: false, revision: result.revision, fenced: true }, 'refused by the fence');
     assert.deepEqual(rootTree(store), before, 'nothing written by the old engine');
 
     if (row.standsAgain) {
-      await until(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
+      await until(
+        `${leader.name} to stand again`,
+        () => Object.keys(store.tree(ELECTION)).length === 2,
+        STAND_AGAIN_MS + 1000,
+      );
     } else {
       await sleep(STAND_AGAIN_MS + 200);
       assert.equal(Object.keys(store.tree(ELECTION)).length, 1, `${leader.name} does not stand again`);
@@ -253,8 +294,14 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
   const changed = [service('api', '8080', ['10.0.1.5', '10.0.1.6', '10.0.1.8']), SERVICES[1]!];
   source.services = changed;
   stale.changes?.note({ kind: 'swarm' });
-  await assert.rejects(stale.pass(), (error: unknown) => error instanceof LeadershipLostError && error.message.includes(SWARM_OWNER));
-  assert.ok(fenced.length > 0 && fenced.every(({ result }) => result.fenced === true && !result.applied), 'every write of the stale writer was refused by the fence');
+  await assert.rejects(
+    stale.pass(),
+    (error: unknown) => error instanceof LeadershipLostError && error.message.includes(SWARM_OWNER),
+  );
+  assert.ok(
+    fenced.length > 0 && fenced.every(({ result }) => result.fenced === true && !result.applied),
+    'every write of the stale writer was refused by the fence',
+  );
   assert.deepEqual(rootTree(store), before, 'nothing written by the stale writer');
 
   // What the daemon does on LeadershipLostError.
@@ -263,7 +310,11 @@ test('SwarmWriter: a writer that lost its election without noticing cannot write
   assert.deepEqual(leader.calls, [true, false]);
   await firstPass(store, next, changed);
   assert.equal(serverKeys(store).length, TASKS + 1, 'the new writer writes what runs now');
-  await until(`${leader.name} to stand again`, () => Object.keys(store.tree(ELECTION)).length === 2, STAND_AGAIN_MS + 1000);
+  await until(
+    `${leader.name} to stand again`,
+    () => Object.keys(store.tree(ELECTION)).length === 2,
+    STAND_AGAIN_MS + 1000,
+  );
   assert.equal(leader.writer.role(), undefined, 'in line behind the writer');
 });
 

@@ -16,7 +16,12 @@ const layout = new KeyLayout('traefik', 'host-a');
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function web(name: string, labels: Record<string, string> = {}, ip = '10.0.0.2'): Workload {
-  return container({ name, id: `${name}-id`, networks: [{ name: 'bridge', ip }], labels: { 'appproxy.enable': 'true', ...labels } });
+  return container({
+    name,
+    id: `${name}-id`,
+    networks: [{ name: 'bridge', ip }],
+    labels: { 'appproxy.enable': 'true', ...labels },
+  });
 }
 
 async function engineOn(store: MemoryStore, onDirty: () => void = () => undefined): Promise<SyncEngine> {
@@ -45,18 +50,28 @@ test('engine: the first pass writes what the full translation gives, in one tran
 test("engine: a change is cut into transactions by the store's own limits: 50 workloads are several etcd transactions and one where a transaction takes more (Redis)", async () => {
   const fleet = Array.from({ length: 50 }, (_, i) => web(`app-${i}`, {}, `10.0.1.${i + 1}`));
   const outcomes = new Map<string, number>();
-  for (const [store, limits] of [['etcd', { maxOps: 128, maxBytes: 1024 * 1024 }], ['redis', { maxOps: 20_000, maxBytes: 1024 * 1024 }]] as const) {
+  for (const [store, limits] of [
+    ['etcd', { maxOps: 128, maxBytes: 1024 * 1024 }],
+    ['redis', { maxOps: 20_000, maxBytes: 1024 * 1024 }],
+  ] as const) {
     const memory = new MemoryStore();
     memory.transactionLimits = limits;
     const engine = await engineOn(memory);
     engine.desired.replaceWorkloads(fleet);
     const outcome = await engine.sync();
     assert.deepEqual(rootTree(memory), expectedTree(fleet), store);
-    assert.ok(outcome.operations > 128, `${store}: the change is larger than one etcd transaction (${outcome.operations} operations)`);
+    assert.ok(
+      outcome.operations > 128,
+      `${store}: the change is larger than one etcd transaction (${outcome.operations} operations)`,
+    );
     outcomes.set(store, outcome.transactions);
   }
   assert.ok((outcomes.get('etcd') ?? 0) > 1, `etcd: several transactions (${outcomes.get('etcd')})`);
-  assert.equal(outcomes.get('redis'), 1, 'Redis: the whole change in one transaction, so Traefik never reads backends without their routers');
+  assert.equal(
+    outcomes.get('redis'),
+    1,
+    'Redis: the whole change in one transaction, so Traefik never reads backends without their routers',
+  );
 });
 
 test('engine: one new workload costs one transaction and a plan of its own resources only', async () => {
@@ -130,7 +145,10 @@ test('engine: a guard that fails (a claim changed under the plan) makes it plan 
   const outcome = await engine.sync();
   assert.equal(outcome.replans, 1);
   // Now host-b's claim differs from ours: a conflict, and its definition is not overwritten.
-  assert.deepEqual(engine.writer.conflicts().map((conflict) => conflict.owners), [['host-b']]);
+  assert.deepEqual(
+    engine.writer.conflicts().map((conflict) => conflict.owners),
+    [['host-b']],
+  );
   assert.notEqual(store.data.get('traefik/http/routers/chat/rule')?.value, 'Host(`changed`)');
 });
 
@@ -190,7 +208,10 @@ const arbitraryWorkload = fc
       },
     }),
   );
-const step = fc.oneof(arbitraryWorkload.map((workload) => ({ upsert: workload })), fc.integer({ min: 0, max: 5 }).map((slot) => ({ remove: `w${slot}-id` })));
+const step = fc.oneof(
+  arbitraryWorkload.map((workload) => ({ upsert: workload })),
+  fc.integer({ min: 0, max: 5 }).map((slot) => ({ remove: `w${slot}-id` })),
+);
 
 test('engine: incremental passes always leave the store as the whole translation would (fast-check, 200 runs)', async () => {
   await fc.assert(

@@ -12,15 +12,28 @@ test('test-env.conf: every value the tests parse is the value bash sources', () 
   assert.ok(parsed.size > 10, `the conf holds the environment (${parsed.size} keys)`);
   const script = `source "$1"; shift; for key in "$@"; do printf '%s\\0' "\${!key}"; done`;
   const keys = [...parsed.keys()];
-  const fromBash = execFileSync('bash', ['-c', script, 'conf', TEST_ENV_CONF, ...keys], { encoding: 'utf8', timeout: 10_000 }).split('\0').slice(0, -1);
+  const fromBash = execFileSync('bash', ['-c', script, 'conf', TEST_ENV_CONF, ...keys], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
+    .split('\0')
+    .slice(0, -1);
   assert.deepEqual(Object.fromEntries(keys.map((key, index) => [key, fromBash[index]])), Object.fromEntries(parsed));
 });
 
 test('test-env.conf: a line the tests could read otherwise than bash is refused, naming it', () => {
   for (const line of ['A=$HOME', 'A="x"', 'A=`id`', 'A=x y', 'lower=x', 'A=x\\y']) {
-    assert.throws(() => parseTestEnvConf(`${line}\n`), new RegExp(`:1: not a plain KEY=value .*${line.replace(/[$`\\"]/g, '\\$&')}`), line);
+    assert.throws(
+      () => parseTestEnvConf(`${line}\n`),
+      new RegExp(`:1: not a plain KEY=value .*${line.replace(/[$`\\"]/g, '\\$&')}`),
+      line,
+    );
   }
-  assert.deepEqual(Object.fromEntries(parseTestEnvConf("# c\n\nA=1\nB='x y $z'\nC=\n")), { A: '1', B: 'x y $z', C: '' });
+  assert.deepEqual(Object.fromEntries(parseTestEnvConf("# c\n\nA=1\nB='x y $z'\nC=\n")), {
+    A: '1',
+    B: 'x y $z',
+    C: '',
+  });
 });
 
 test('test-env.conf: the nodes have distinct names, link addresses, bridges and pools, none of them overlapping', () => {
@@ -39,10 +52,16 @@ test('test-env.conf: the nodes have distinct names, link addresses, bridges and 
     const size = 2 ** (32 - Number(bits));
     return [base - (base % size), base - (base % size) + size - 1];
   };
-  const subnets = [...nodes.flatMap((node) => [node[2] ?? '', node[3] ?? '']), parsed.get('SWARM_ADDRESS_POOL') ?? '', parsed.get('LINK_HOST_ADDRESS') ?? ''];
-  subnets.forEach((a, i) => subnets.slice(i + 1).forEach((b) => {
-    const [a0, a1] = toRange(a);
-    const [b0, b1] = toRange(b);
-    assert.ok(a1 < b0 || b1 < a0, `${a} overlaps ${b}`);
-  }));
+  const subnets = [
+    ...nodes.flatMap((node) => [node[2] ?? '', node[3] ?? '']),
+    parsed.get('SWARM_ADDRESS_POOL') ?? '',
+    parsed.get('LINK_HOST_ADDRESS') ?? '',
+  ];
+  subnets.forEach((a, i) =>
+    subnets.slice(i + 1).forEach((b) => {
+      const [a0, a1] = toRange(a);
+      const [b0, b1] = toRange(b);
+      assert.ok(a1 < b0 || b1 < a0, `${a} overlaps ${b}`);
+    }),
+  );
 });

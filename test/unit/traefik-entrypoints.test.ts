@@ -44,23 +44,60 @@ for (const entry of cases) {
 }
 
 test('traefik entry points: YAML is the entryPoints section of a static file; flags one a line', () => {
-  const entryPoints = staticEntryPoints({ ...defaultAppOptions, portRange: { first: 10205, last: 10206 }, wildcardDomain: '.apps.example.com' });
+  const entryPoints = staticEntryPoints({
+    ...defaultAppOptions,
+    portRange: { first: 10205, last: 10206 },
+    wildcardDomain: '.apps.example.com',
+  });
   const yaml = formatEntryPoints('yaml', entryPoints);
-  assert.equal(yaml, 'entryPoints:\n  portproxy_10205:\n    address: ":10205"\n  portproxy_10206:\n    address: ":10206"\n  domainproxy:\n    address: ":8443"\n');
-  assert.deepEqual(parse(yaml), { entryPoints: { portproxy_10205: { address: ':10205' }, portproxy_10206: { address: ':10206' }, domainproxy: { address: ':8443' } } });
-  assert.equal(formatEntryPoints('flags', entryPoints), '--entryPoints.portproxy_10205.address=:10205\n--entryPoints.portproxy_10206.address=:10206\n--entryPoints.domainproxy.address=:8443\n');
+  assert.equal(
+    yaml,
+    'entryPoints:\n  portproxy_10205:\n    address: ":10205"\n  portproxy_10206:\n    address: ":10206"\n  domainproxy:\n    address: ":8443"\n',
+  );
+  assert.deepEqual(parse(yaml), {
+    entryPoints: {
+      portproxy_10205: { address: ':10205' },
+      portproxy_10206: { address: ':10206' },
+      domainproxy: { address: ':8443' },
+    },
+  });
+  assert.equal(
+    formatEntryPoints('flags', entryPoints),
+    '--entryPoints.portproxy_10205.address=:10205\n--entryPoints.portproxy_10206.address=:10206\n--entryPoints.domainproxy.address=:8443\n',
+  );
 });
 
 test('traefik entry points: the command reads the same settings as render and run, and refuses bad ones with status 2', async () => {
   const env = { ...process.env, APPPROXY_APP_PORT_RANGE: '10205-10207' };
-  const flags = await runCli(['traefik-entrypoints', '--format', 'flags', '--listen-address', '0.0.0.0'], undefined, env);
+  const flags = await runCli(
+    ['traefik-entrypoints', '--format', 'flags', '--listen-address', '0.0.0.0'],
+    undefined,
+    env,
+  );
   assert.equal(flags.code, 0, flags.stderr);
-  assert.equal(flags.stdout, '--entryPoints.portproxy_10205.address=0.0.0.0:10205\n--entryPoints.portproxy_10206.address=0.0.0.0:10206\n--entryPoints.portproxy_10207.address=0.0.0.0:10207\n');
+  assert.equal(
+    flags.stdout,
+    '--entryPoints.portproxy_10205.address=0.0.0.0:10205\n--entryPoints.portproxy_10206.address=0.0.0.0:10206\n--entryPoints.portproxy_10207.address=0.0.0.0:10207\n',
+  );
   assert.match(flags.stderr, /no wildcard entry point: --app-wildcard-domain is not set/);
 
-  const wildcard = await runCli(['traefik-entrypoints', '--app-port-range', '10205', '--app-wildcard-domain', '.apps.example.com', '--app-wildcard-port', '443'], undefined, env);
+  const wildcard = await runCli(
+    [
+      'traefik-entrypoints',
+      '--app-port-range',
+      '10205',
+      '--app-wildcard-domain',
+      '.apps.example.com',
+      '--app-wildcard-port',
+      '443',
+    ],
+    undefined,
+    env,
+  );
   assert.equal(wildcard.code, 0, wildcard.stderr);
-  assert.deepEqual(parse(wildcard.stdout), { entryPoints: { portproxy_10205: { address: ':10205' }, domainproxy: { address: ':443' } } });
+  assert.deepEqual(parse(wildcard.stdout), {
+    entryPoints: { portproxy_10205: { address: ':10205' }, domainproxy: { address: ':443' } },
+  });
   assert.equal(wildcard.stderr, '');
 
   const bad = await runCli(['traefik-entrypoints', '--app-port-range', '10300-10205'], undefined, env);
@@ -74,6 +111,15 @@ test('traefik entry points: the command reads the same settings as render and ru
 
   const help = await runCli(['traefik-entrypoints', '--help'], undefined, env);
   assert.equal(help.code, 0);
-  for (const flag of ['--format', '--listen-address', '--app-port-range', '--app-port-entrypoint-template', '--app-wildcard-entrypoint', '--app-wildcard-domain', '--app-wildcard-port']) assert.ok(help.stdout.includes(flag), flag);
+  for (const flag of [
+    '--format',
+    '--listen-address',
+    '--app-port-range',
+    '--app-port-entrypoint-template',
+    '--app-wildcard-entrypoint',
+    '--app-wildcard-domain',
+    '--app-wildcard-port',
+  ])
+    assert.ok(help.stdout.includes(flag), flag);
   assert.ok(!help.stdout.includes('--prefix'), 'only the settings it reads');
 });

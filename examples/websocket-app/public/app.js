@@ -13,7 +13,9 @@ function startApp() {
   var REPLICA_TTL_MS = 10000;
   var MAX_ITEMS = 200;
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var statusEl = $('status');
   var statusDetailEl = $('status-detail');
   var replicaEl = $('replica');
@@ -83,21 +85,24 @@ function startApp() {
       if (now - r.seen > REPLICA_TTL_MS) replicas.delete(id);
     });
     var ids = Array.from(replicas.keys()).sort();
-    replicasBody.replaceChildren.apply(replicasBody, ids.map(function (id) {
-      var r = replicas.get(id);
-      var tr = document.createElement('tr');
-      tr.dataset.replica = id;
-      if (id === myReplica) tr.className = 'mine';
-      var name = document.createElement('td');
-      name.textContent = id === myReplica ? id + ' (this page)' : id;
-      var clients = document.createElement('td');
-      clients.className = 'clients';
-      clients.textContent = String(r.clients);
-      var age = document.createElement('td');
-      age.textContent = Math.round((now - r.seen) / 1000) + ' s ago';
-      tr.append(name, clients, age);
-      return tr;
-    }));
+    replicasBody.replaceChildren.apply(
+      replicasBody,
+      ids.map(function (id) {
+        var r = replicas.get(id);
+        var tr = document.createElement('tr');
+        tr.dataset.replica = id;
+        if (id === myReplica) tr.className = 'mine';
+        var name = document.createElement('td');
+        name.textContent = id === myReplica ? id + ' (this page)' : id;
+        var clients = document.createElement('td');
+        clients.className = 'clients';
+        clients.textContent = String(r.clients);
+        var age = document.createElement('td');
+        age.textContent = Math.round((now - r.seen) / 1000) + ' s ago';
+        tr.append(name, clients, age);
+        return tr;
+      }),
+    );
   }
 
   // Polling first, then upgrade to websocket (the default): the polling requests of one session
@@ -124,8 +129,9 @@ function startApp() {
   socket.on('disconnect', function (reason) {
     setStatus('disconnected', reason);
     setTransport('–');
-    addEvent('disconnected from replica ' + (myReplica || '?') + ': ' + reason +
-      (socket.active ? ' (reconnecting)' : ''));
+    addEvent(
+      'disconnected from replica ' + (myReplica || '?') + ': ' + reason + (socket.active ? ' (reconnecting)' : ''),
+    );
   });
 
   socket.on('connect_error', function (err) {

@@ -139,7 +139,10 @@ const clients = [];
 const extraProcs = [];
 
 before(async () => {
-  if (!redisBin) throw new Error('redis-server is not installed: run `bash scripts/test-env.sh install` (or apt-get install redis-server)');
+  if (!redisBin)
+    throw new Error(
+      'redis-server is not installed: run `bash scripts/test-env.sh install` (or apt-get install redis-server)',
+    );
   redisPort = await freePort();
   redis = await startRedis(redisPort);
   [a, b] = await Promise.all([startApp('a', redisPort), startApp('b', redisPort)]);
@@ -152,7 +155,10 @@ after(async () => {
 });
 
 test('GET /health answers 200 with the replica id', async () => {
-  for (const [proc, id] of [[a, 'a'], [b, 'b']]) {
+  for (const [proc, id] of [
+    [a, 'a'],
+    [b, 'b'],
+  ]) {
     const res = await fetch(`${proc.base}/health`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type'), /application\/json/);
@@ -178,7 +184,11 @@ test('GET / serves the page with relative URLs and the stable element ids', asyn
   assert.match(html, /css\.href = 'style\.css'/);
   assert.doesNotMatch(html, /['"]\/(socket\.io|app\.js|style\.css)/);
 
-  for (const [path, type] of [['/app.js', /javascript/], ['/style.css', /text\/css/], ['/socket.io/socket.io.js', /javascript/]]) {
+  for (const [path, type] of [
+    ['/app.js', /javascript/],
+    ['/style.css', /text\/css/],
+    ['/socket.io/socket.io.js', /javascript/],
+  ]) {
     const r = await fetch(`${a.base}${path}`);
     assert.equal(r.status, 200, path);
     assert.match(r.headers.get('content-type'), type, path);
@@ -255,7 +265,7 @@ test('a chat sent through replica b reaches a client of replica a (Redis adapter
   cb.disconnect();
 });
 
-test('ticks of both replicas reach every client, with each replica\'s local client count', async () => {
+test("ticks of both replicas reach every client, with each replica's local client count", async () => {
   const ca = connectClient(a.base);
   const cb1 = connectClient(b.base);
   const cb2 = connectClient(b.base);
@@ -305,7 +315,12 @@ test('a long-polling session is unknown on the other replica: HTTP 400 (what sti
   assert.equal(right.status, 200);
   assert.match(await right.text(), /^40/);
   // Close the session politely (engine.io close packet).
-  await (await fetch(`${a.base}/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, { method: 'POST', body: '1' })).text();
+  await (
+    await fetch(`${a.base}/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, {
+      method: 'POST',
+      body: '1',
+    })
+  ).text();
 });
 
 test('without Redis at start: /health is 503 and sessions are refused, until Redis comes up', async () => {
@@ -323,7 +338,9 @@ test('without Redis at start: /health is 503 and sessions are refused, until Red
 
   const r2 = await startRedis(laterRedisPort);
   extraProcs.push(r2);
-  await waitFor('late replica healthy', async () => (await fetch(`${c.base}/health`)).status === 200, { timeoutMs: 15_000 });
+  await waitFor('late replica healthy', async () => (await fetch(`${c.base}/health`)).status === 200, {
+    timeoutMs: 15_000,
+  });
   assert.match(c.output, /redis adapter ready/);
   const sock = connectClient(c.base);
   clients.push(sock);
@@ -352,7 +369,10 @@ test('SIGTERM: clients are dropped so that they reconnect elsewhere, the process
   assert.ok(exit, `exited within 6 s\n${d.output}`);
   assert.deepEqual(exit, { code: 0, signal: null });
   // The 4.5 s deadline also exits 0: what matters is that the graceful path ended first.
-  assert.ok(!d.output.includes('shutdown deadline reached'), `the graceful path finished before the deadline (exit after ${elapsed} ms)\n${d.output}`);
+  assert.ok(
+    !d.output.includes('shutdown deadline reached'),
+    `the graceful path finished before the deadline (exit after ${elapsed} ms)\n${d.output}`,
+  );
   // Not "io server disconnect" (which would stop the client's automatic reconnection).
   assert.equal(reason, 'transport close');
   assert.equal(victim.active, true, 'the client keeps reconnecting');

@@ -26,7 +26,8 @@ export interface PortAssignment {
 export interface PortRefusal {
   readonly key: string;
   /** `served-elsewhere` and `not-recorded` come from the store-backed allocation (app-ports.ts). */
-  readonly reason: 'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests' | 'served-elsewhere' | 'not-recorded';
+  readonly reason:
+    'exhausted' | 'outside-range' | 'taken' | 'conflicting-requests' | 'served-elsewhere' | 'not-recorded';
   /** Says what happened and what to do, without naming a label (the caller knows which). */
   readonly message: string;
   /** For `taken`: the app that holds the port. */
@@ -55,7 +56,11 @@ function byText(a: string, b: string): number {
  * the rest the lowest free ports. A request that cannot
  * be served is refused on its own: the others are still served.
  */
-export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMap<string, number>, range: PortRange): PortAllocation {
+export function allocatePorts(
+  requests: readonly PortRequest[],
+  held: ReadonlyMap<string, number>,
+  range: PortRange,
+): PortAllocation {
   const assigned = new Map<string, PortAssignment>();
   const refused = new Map<string, PortRefusal>();
   const wanted = new Map<string, number | undefined>();
@@ -70,7 +75,11 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
     } else if (wanted.get(request.key) !== request.requested) {
       const first = wanted.get(request.key);
       wanted.delete(request.key);
-      refused.set(request.key, { key: request.key, reason: 'conflicting-requests', message: `one app asks for two frontend ports (${String(first ?? 'any')} and ${String(request.requested ?? 'any')}): ask for one` });
+      refused.set(request.key, {
+        key: request.key,
+        reason: 'conflicting-requests',
+        message: `one app asks for two frontend ports (${String(first ?? 'any')} and ${String(request.requested ?? 'any')}): ask for one`,
+      });
     }
   }
 
@@ -92,7 +101,11 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
       if (own !== undefined) assigned.set(key, { key, port: own, fresh: false });
       else withoutPort.push(key);
     } else if (!inPortRange(requested, range)) {
-      refused.set(key, { key, reason: 'outside-range', message: `port ${requested} is outside the app port range ${formatPortRange(range)} (--app-port-range): ask for a port inside it, or for none` });
+      refused.set(key, {
+        key,
+        reason: 'outside-range',
+        message: `port ${requested} is outside the app port range ${formatPortRange(range)} (--app-port-range): ask for a port inside it, or for none`,
+      });
     } else if (own === requested) {
       assigned.set(key, { key, port: own, fresh: false });
     } else {
@@ -102,7 +115,12 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
   for (const { key, port } of asking) {
     const holder = holders.get(port);
     if (holder !== undefined && holder !== key) {
-      refused.set(key, { key, reason: 'taken', holder, message: `port ${port} is taken by ${holder}: ask for another port of ${formatPortRange(range)}, or for none` });
+      refused.set(key, {
+        key,
+        reason: 'taken',
+        holder,
+        message: `port ${port} is taken by ${holder}: ask for another port of ${formatPortRange(range)}, or for none`,
+      });
       continue;
     }
     holders.set(port, key);
@@ -124,7 +142,11 @@ export function allocatePorts(requests: readonly PortRequest[], held: ReadonlyMa
   for (const key of lowest) {
     while (next <= range.last && holders.has(next)) next += 1;
     if (next > range.last) {
-      refused.set(key, { key, reason: 'exhausted', message: `every port of the app port range ${formatPortRange(range)} is taken (${range.last - range.first + 1} ports): widen --app-port-range (and declare the entry points: appproxy traefik-entrypoints), or stop an app` });
+      refused.set(key, {
+        key,
+        reason: 'exhausted',
+        message: `every port of the app port range ${formatPortRange(range)} is taken (${range.last - range.first + 1} ports): widen --app-port-range (and declare the entry points: appproxy traefik-entrypoints), or stop an app`,
+      });
       continue;
     }
     holders.set(next, key);

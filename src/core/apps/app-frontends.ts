@@ -37,7 +37,9 @@ export interface AppsServed {
 
 /** What the port-mode apps ask of an allocator. */
 export function portRequests(apps: readonly AppDeclaration[]): PortRequest[] {
-  return apps.filter((app) => app.spec.frontend === 'port').map((app) => ({ key: app.key, requested: app.spec.frontendPort }));
+  return apps
+    .filter((app) => app.spec.frontend === 'port')
+    .map((app) => ({ key: app.key, requested: app.spec.frontendPort }));
 }
 
 function tcpRule(allow: readonly string[]): string {
@@ -53,7 +55,12 @@ function configurationOf(app: AppDeclaration, entryPoint: string, host: string |
     return {
       tcp: {
         routers: { [name]: { entryPoints: [entryPoint], rule: tcpRule(spec.allow), service: name } },
-        services: { [name]: { loadBalancer: app.servers.length === 0 ? {} : { servers: app.servers.map((server) => ({ address: server.target })) } } },
+        services: {
+          [name]: {
+            loadBalancer:
+              app.servers.length === 0 ? {} : { servers: app.servers.map((server) => ({ address: server.target })) },
+          },
+        },
       },
     };
   }
@@ -64,7 +71,11 @@ function configurationOf(app: AppDeclaration, entryPoint: string, host: string |
   if (spec.sticky) loadBalancer['sticky'] = { cookie: { name: defaultCookieName(`${name}@etcd`) } };
   if (spec.health !== undefined) loadBalancer['healthCheck'] = { path: spec.health };
   // In port mode the entry point is the app's alone: every request on it is the app's.
-  const router: ConfigObject = { entryPoints: [entryPoint], rule: host === undefined ? 'PathPrefix(`/`)' : `Host(\`${host}\`)`, service: name };
+  const router: ConfigObject = {
+    entryPoints: [entryPoint],
+    rule: host === undefined ? 'PathPrefix(`/`)' : `Host(\`${host}\`)`,
+    service: name,
+  };
   const http: ConfigObject = { routers: { [name]: router }, services: { [name]: { loadBalancer } } };
   if (spec.allow.length > 0) {
     router['middlewares'] = [name];
@@ -88,7 +99,11 @@ function urlOf(protocol: 'http' | 'tcp', host: string, port: number): string {
  * Every app is on its own: a refused port, a missing wildcard domain or a host name two apps want
  * leaves out the apps concerned, with an error naming the label, and serves the rest.
  */
-export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAllocation, options: { readonly apps: AppOptions }): AppsServed {
+export function appFrontends(
+  apps: readonly AppDeclaration[],
+  allocation: PortAllocation,
+  options: { readonly apps: AppOptions },
+): AppsServed {
   const settings = options.apps;
   const contributions: Contribution[] = [];
   const frontends: AppFrontend[] = [];
@@ -96,7 +111,12 @@ export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAl
   const leftOut: { app: AppDeclaration; label: string; message: string }[] = [];
   const error = (app: AppDeclaration, label: string, message: string): void => {
     leftOut.push({ app, label, message });
-    problems.push({ severity: 'error', workload: app.workload, label, message: `app "${app.spec.name}" is left out: ${message}` });
+    problems.push({
+      severity: 'error',
+      workload: app.workload,
+      label,
+      message: `app "${app.spec.name}" is left out: ${message}`,
+    });
   };
 
   // Host names two different apps would share: Traefik would route both to one of them.
@@ -118,28 +138,50 @@ export function appFrontends(apps: readonly AppDeclaration[], allocation: PortAl
       const refusal = allocation.refused.get(app.key);
       const assignment = allocation.assigned.get(app.key);
       if (assignment === undefined) {
-        error(app, spec.frontendPort === undefined ? `${app.labelBase}.port` : `${app.labelBase}.frontend-port`, refusal?.message ?? 'no port was allocated to it');
+        error(
+          app,
+          spec.frontendPort === undefined ? `${app.labelBase}.port` : `${app.labelBase}.frontend-port`,
+          refusal?.message ?? 'no port was allocated to it',
+        );
         continue;
       }
       port = assignment.port;
       entryPoint = portEntryPointName(settings.portEntryPoint, port);
     } else {
       if (settings.wildcardDomain === '') {
-        error(app, `${app.labelBase}.frontend`, 'the wildcard frontend needs a wildcard domain: start appproxy with --app-wildcard-domain (e.g. .apps.example.com), or set frontend=port');
+        error(
+          app,
+          `${app.labelBase}.frontend`,
+          'the wildcard frontend needs a wildcard domain: start appproxy with --app-wildcard-domain (e.g. .apps.example.com), or set frontend=port',
+        );
         continue;
       }
       host = hostOf(app);
       const others = [...(hostOwners.get(host) ?? [])].filter((key) => key !== app.key);
       if (others.length > 0) {
-        error(app, `${app.labelBase}.subdomain`, `its host name ${host} is also wanted by ${others.sort().join(', ')}: give each app its own ${app.labelBase}.subdomain`);
+        error(
+          app,
+          `${app.labelBase}.subdomain`,
+          `its host name ${host} is also wanted by ${others.sort().join(', ')}: give each app its own ${app.labelBase}.subdomain`,
+        );
         continue;
       }
       port = settings.wildcardPort;
       entryPoint = settings.wildcardEntryPoint;
     }
     const section = spec.protocol;
-    const servers: ServerOrigin[] = app.servers.map((server) => ({ protocol: section, service: app.resourceName, target: server.target, workloadId: server.workloadId }));
-    contributions.push({ origin: `${app.resourceName}-${app.workloadId}`, workload: app.workload, configuration: configurationOf(app, entryPoint, host), servers });
+    const servers: ServerOrigin[] = app.servers.map((server) => ({
+      protocol: section,
+      service: app.resourceName,
+      target: server.target,
+      workloadId: server.workloadId,
+    }));
+    contributions.push({
+      origin: `${app.resourceName}-${app.workloadId}`,
+      workload: app.workload,
+      configuration: configurationOf(app, entryPoint, host),
+      servers,
+    });
     const shownHost = host ?? settings.publicHost;
     frontends.push({
       key: app.key,

@@ -32,7 +32,10 @@ export function appOwner(workload: Workload): AppOwner {
   const service = workload.labels[COMPOSE_SERVICE] ?? '';
   const number = workload.labels[COMPOSE_NUMBER] ?? '';
   if (workload.kind === 'container' && project !== '' && service !== '' && number !== '') {
-    return { key: `compose/${project}/${service}/${number}`, readable: dnsText(`${project}-${service}-${number}`) || 'workload' };
+    return {
+      key: `compose/${project}/${service}/${number}`,
+      readable: dnsText(`${project}-${service}-${number}`) || 'workload',
+    };
   }
   const kind = workload.kind === 'container' ? 'container' : 'swarm';
   return { key: `${kind}/${workload.serviceName}`, readable: dnsText(workload.serviceName) || 'workload' };

@@ -87,7 +87,18 @@ export function servedAppRecord(frontend: AppFrontend, context: RecordContext): 
 }
 
 /** The record of an app that could not be served, with why. */
-export function refusedAppRecord(app: { key: string; workload: string; app: string; protocol: 'http' | 'tcp'; mode: AppFrontendMode; idleTimeoutSeconds: number | undefined }, error: string, context: Pick<RecordContext, 'owner' | 'servedSinceMs'>): AppRecord {
+export function refusedAppRecord(
+  app: {
+    key: string;
+    workload: string;
+    app: string;
+    protocol: 'http' | 'tcp';
+    mode: AppFrontendMode;
+    idleTimeoutSeconds: number | undefined;
+  },
+  error: string,
+  context: Pick<RecordContext, 'owner' | 'servedSinceMs'>,
+): AppRecord {
   return {
     identity: app.key,
     workload: app.workload,
@@ -112,7 +123,8 @@ export function refusedAppRecord(app: { key: string; workload: string; app: stri
 export function decodeAppRecord(text: string): AppRecord | undefined {
   try {
     const value = JSON.parse(text) as Partial<AppRecord> | null;
-    if (typeof value?.identity !== 'string' || typeof value.owner !== 'string' || typeof value.app !== 'string') return undefined;
+    if (typeof value?.identity !== 'string' || typeof value.owner !== 'string' || typeof value.app !== 'string')
+      return undefined;
     return value as AppRecord;
   } catch {
     return undefined;

@@ -1,4 +1,5 @@
-export type ClientRangesResult = { readonly ok: true; readonly value: readonly string[] } | { readonly ok: false; readonly message: string };
+export type ClientRangesResult =
+  { readonly ok: true; readonly value: readonly string[] } | { readonly ok: false; readonly message: string };
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -26,12 +27,20 @@ function clientRange(text: string): string | undefined {
  */
 export function parseClientRanges(text: string): ClientRangesResult {
   const items = text.split(',').map((item) => item.trim());
-  if (items.every((item) => item === '')) return { ok: false, message: 'expects client addresses or CIDR blocks, comma-separated (e.g. 10.0.0.0/8,192.0.2.7), got nothing' };
+  if (items.every((item) => item === ''))
+    return {
+      ok: false,
+      message: 'expects client addresses or CIDR blocks, comma-separated (e.g. 10.0.0.0/8,192.0.2.7), got nothing',
+    };
   // A set, not a search of the list for each item: a list of thousands of items stays linear.
   const ranges = new Set<string>();
   for (const item of items) {
     const range = item === '' ? undefined : clientRange(item);
-    if (range === undefined) return { ok: false, message: `expects client addresses or CIDR blocks, comma-separated (e.g. 10.0.0.0/8,2001:db8::/32); ${JSON.stringify(item)} is not one` };
+    if (range === undefined)
+      return {
+        ok: false,
+        message: `expects client addresses or CIDR blocks, comma-separated (e.g. 10.0.0.0/8,2001:db8::/32); ${JSON.stringify(item)} is not one`,
+      };
     ranges.add(range);
   }
   return { ok: true, value: [...ranges] };

@@ -23,6 +23,7 @@ export function staticEntryPoints(options: AppOptions, listenAddress = ''): Stat
   for (let port = options.portRange.first; port <= options.portRange.last; port += 1) {
     entryPoints.push({ name: portEntryPointName(options.portEntryPoint, port), address: address(listenAddress, port) });
   }
-  if (options.wildcardDomain !== '') entryPoints.push({ name: options.wildcardEntryPoint, address: address(listenAddress, options.wildcardPort) });
+  if (options.wildcardDomain !== '')
+    entryPoints.push({ name: options.wildcardEntryPoint, address: address(listenAddress, options.wildcardPort) });
   return entryPoints;
 }

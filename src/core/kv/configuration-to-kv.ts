@@ -41,7 +41,14 @@ export function originKey(protocol: string, service: string, target: string): st
   return `${protocol}\u0000${service}\u0000${target}`;
 }
 
-function writeValue(writer: Writer, key: string, value: ConfigValue, type: FieldType, field: SchemaField, path: readonly string[]): void {
+function writeValue(
+  writer: Writer,
+  key: string,
+  value: ConfigValue,
+  type: FieldType,
+  field: SchemaField,
+  path: readonly string[],
+): void {
   switch (type.kind) {
     case 'scalar':
       writer.out.set(key, scalarText(value));
@@ -57,21 +64,30 @@ function writeValue(writer: Writer, key: string, value: ConfigValue, type: Field
         return;
       }
       const names = indexNames(items.length);
-      items.forEach((item, index) => writeValue(writer, `${key}/${names[index]}`, item, type.item, field, [...path, String(index)]));
+      items.forEach((item, index) =>
+        writeValue(writer, `${key}/${names[index]}`, item, type.item, field, [...path, String(index)]),
+      );
       return;
     }
     case 'map':
       if (!isConfigObject(value)) return;
       for (const [name, entry] of Object.entries(value)) {
         if (type.value === 'raw') writeRaw(writer, `${key}/${name}`, entry);
-        else if (type.value.kind === 'struct' && isConfigObject(entry)) writeStruct(writer, `${key}/${name}`, entry, type.value.name, [...path, name], 'true');
+        else if (type.value.kind === 'struct' && isConfigObject(entry))
+          writeStruct(writer, `${key}/${name}`, entry, type.value.name, [...path, name], 'true');
         else writeValue(writer, `${key}/${name}`, entry, type.value, field, [...path, name]);
       }
       return;
   }
 }
 
-function writeServers(writer: Writer, key: string, servers: ConfigValue[], struct: StructName, path: readonly string[]): void {
+function writeServers(
+  writer: Writer,
+  key: string,
+  servers: ConfigValue[],
+  struct: StructName,
+  path: readonly string[],
+): void {
   // path is [protocol, 'services', <name>, 'loadBalancer', 'servers']
   const protocol = path[0] ?? '';
   const service = path[2] ?? '';
@@ -117,7 +133,14 @@ function emptyForm(field: SchemaField, struct: StructName, path: readonly string
   return 'nothing';
 }
 
-function writeStruct(writer: Writer, key: string, object: ConfigObject, struct: StructName, path: readonly string[], empty: EmptyForm): void {
+function writeStruct(
+  writer: Writer,
+  key: string,
+  object: ConfigObject,
+  struct: StructName,
+  path: readonly string[],
+  empty: EmptyForm,
+): void {
   let wrote = false;
   for (const [name, value] of Object.entries(object)) {
     const field = fieldByKey(struct, name);
@@ -135,7 +158,11 @@ function writeStruct(writer: Writer, key: string, object: ConfigObject, struct: 
  * The etcd keys and values that make Traefik's etcd provider read `configuration`: one key per
  * leaf under the root key, lists of strings as numbered items, each server under its own key.
  */
-export function configurationToKeyValues(configuration: ConfigObject, servers: readonly ServerOrigin[], options: KvOptions): KeyValues {
+export function configurationToKeyValues(
+  configuration: ConfigObject,
+  servers: readonly ServerOrigin[],
+  options: KvOptions,
+): KeyValues {
   const origins = new Map<string, string>();
   for (const origin of servers) {
     const key = originKey(origin.protocol, origin.service, origin.target);
@@ -153,7 +180,6 @@ export interface KeyValueSize {
   /** The count stopped once past a limit: the configuration is at least this large. */
   readonly stopped: boolean;
 }
-
 
 /** Stops a count once it is past a limit, so that a million-key workload costs no more than the limit to measure. */
 class PastLimit extends Error {}
@@ -186,7 +212,13 @@ class SizeCount extends Map<string, string> {
  * (whose length is the deployment's, not the workload's). The count stops once past `maxKeys` or
  * `maxBytes`: then `stopped` is set and the figures are where it stopped.
  */
-export function measureKeyValues(configuration: ConfigObject, servers: readonly ServerOrigin[], ownerId: string, maxKeys: number, maxBytes: number): KeyValueSize {
+export function measureKeyValues(
+  configuration: ConfigObject,
+  servers: readonly ServerOrigin[],
+  ownerId: string,
+  maxKeys: number,
+  maxBytes: number,
+): KeyValueSize {
   const origins = new Map<string, string>();
   for (const origin of servers) {
     const key = originKey(origin.protocol, origin.service, origin.target);
@@ -217,7 +249,14 @@ export interface ResourceEntries {
  * a planner never has to find resources and servers in keys again. `origins` maps originKey()
  * to the workload each server came from.
  */
-export function resourceEntries(section: string, kind: string, name: string, definition: ConfigValue, origins: ReadonlyMap<string, string>, options: KvOptions): ResourceEntries {
+export function resourceEntries(
+  section: string,
+  kind: string,
+  name: string,
+  definition: ConfigValue,
+  origins: ReadonlyMap<string, string>,
+  options: KvOptions,
+): ResourceEntries {
   const servers = new Map<string, Map<string, string>>();
   const writer: Writer = { out: new Map(), options, origins, servers };
   const resources: ConfigObject = {};

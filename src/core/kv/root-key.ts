@@ -4,9 +4,11 @@
  */
 export function checkRootKey(rootKey: string): string | undefined {
   if (rootKey === '') return 'the root key is empty; use for example "traefik"';
-  if (rootKey.startsWith('/')) return `root key "${rootKey}" starts with "/", and Traefik's etcd provider would not find its keys; drop the leading "/"`;
+  if (rootKey.startsWith('/'))
+    return `root key "${rootKey}" starts with "/", and Traefik's etcd provider would not find its keys; drop the leading "/"`;
   if (rootKey.endsWith('/')) return `root key "${rootKey}" ends with "/"; drop the trailing "/"`;
-  if (rootKey.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) return `root key "${rootKey}" has an empty or relative segment`;
+  if (rootKey.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
+    return `root key "${rootKey}" has an empty or relative segment`;
   if (/[\s\p{Cc}]/u.test(rootKey)) return `root key "${rootKey}" contains white space or control characters`;
   return undefined;
 }
@@ -18,6 +20,7 @@ export function checkRootKey(rootKey: string): string | undefined {
  * that writes needs this; `render` and `explain` print keys and never write them.
  */
 export function checkRootKeyLeavesBookkeeping(rootKey: string): string | undefined {
-  if ('appproxy/'.startsWith(rootKey)) return `"${rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`;
+  if ('appproxy/'.startsWith(rootKey))
+    return `"${rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`;
   return undefined;
 }

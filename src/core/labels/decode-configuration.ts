@@ -47,7 +47,11 @@ interface DecodeContext {
  * enumeration value newer than `minVersion` (the oldest Traefik that reads the root key) is
  * refused too: that Traefik would reject the whole tree, not just this workload's part.
  */
-export function decodeConfigurationLabels(labels: WorkloadLabels, minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION, maxListItems: number = defaultWorkloadLimits.listItems): DecodeResult {
+export function decodeConfigurationLabels(
+  labels: WorkloadLabels,
+  minVersion: TraefikVersion = DEFAULT_TRAEFIK_MIN_VERSION,
+  maxListItems: number = defaultWorkloadLimits.listItems,
+): DecodeResult {
   const { prefix } = labels;
   const problems: LabelProblem[] = [];
   const entries: { label: string; path: string; value: string }[] = [];
@@ -58,7 +62,11 @@ export function decodeConfigurationLabels(labels: WorkloadLabels, minVersion: Tr
     } else if (section === 'tls') {
       const lower = path.toLowerCase();
       if (lower === TLS_STORE_PATH || lower.startsWith(`${TLS_STORE_PATH}.`)) entries.push({ label, path, value });
-      else problems.push({ label, message: `labels can only configure the default TLS store ("${prefix}.tls.stores.default.*"); TLS options and certificates belong in Traefik's file provider` });
+      else
+        problems.push({
+          label,
+          message: `labels can only configure the default TLS store ("${prefix}.tls.stores.default.*"); TLS options and certificates belong in Traefik's file provider`,
+        });
     } else if (!PROVIDER_SECTIONS.has(section) && path.split('.').includes('')) {
       // `<prefix>..http.routers.x.rule` matches no section, so Traefik drops it without a word; the
       // same typo one segment further on is an error, and so is this one.
@@ -81,13 +89,23 @@ export function decodeConfigurationLabels(labels: WorkloadLabels, minVersion: Tr
  * and fifty such labels are one mistake (or one attack), not fifty.
  */
 function longListProblem(context: DecodeContext): LabelProblem | undefined {
-  const [first, ...others] = [...context.longLists].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const [first, ...others] = [...context.longLists].sort((a, b) =>
+    a.label < b.label ? -1 : a.label > b.label ? 1 : 0,
+  );
   if (first === undefined) return undefined;
-  const also = others.length === 0 ? '' : ` (and ${formatCount(others.length)} other list label${others.length === 1 ? '' : 's'} of this workload)`;
+  const also =
+    others.length === 0
+      ? ''
+      : ` (and ${formatCount(others.length)} other list label${others.length === 1 ? '' : 's'} of this workload)`;
   return {
     label: first.label,
     limit: 'list-items',
-    message: limitMessage('list-items', `the list has ${formatCount(first.items)} items${also}`, context.maxListItems, 'shorten the list (each item is a key in the store)'),
+    message: limitMessage(
+      'list-items',
+      `the list has ${formatCount(first.items)} items${also}`,
+      context.maxListItems,
+      'shorten the list (each item is a key in the store)',
+    ),
   };
 }
 
@@ -110,7 +128,10 @@ function decodeStruct(node: LabelNode, struct: StructName, context: DecodeContex
   for (const child of node.children) {
     const field = findField(struct, child.name, 'label');
     if (field === undefined) {
-      context.problems.push({ label: firstLabel(child), message: `unknown field "${child.name}" (${describeFields(struct)})` });
+      context.problems.push({
+        label: firstLabel(child),
+        message: `unknown field "${child.name}" (${describeFields(struct)})`,
+      });
       continue;
     }
     if (!field.label) {
@@ -136,7 +157,10 @@ function decodeField(node: LabelNode, field: SchemaField, context: DecodeContext
   if (type.kind === 'list' && type.item.kind === 'struct' && field.labelName !== undefined) {
     // Labels set a single server as `loadBalancer.server.*`; it becomes the list's only item.
     if (node.children.length === 0) {
-      context.problems.push({ label: firstLabel(node), message: `"${node.name}" needs sub-fields, for example "${node.name}.port"` });
+      context.problems.push({
+        label: firstLabel(node),
+        message: `"${node.name}" needs sub-fields, for example "${node.name}.port"`,
+      });
       return undefined;
     }
     return [decodeStruct(node, type.item.name, context)];
@@ -145,7 +169,12 @@ function decodeField(node: LabelNode, field: SchemaField, context: DecodeContext
   return decodeValue(node, type, context);
 }
 
-function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: boolean, context: DecodeContext): ConfigObject | undefined {
+function decodeStructField(
+  node: LabelNode,
+  struct: StructName,
+  allowEmpty: boolean,
+  context: DecodeContext,
+): ConfigObject | undefined {
   const value = node.value ?? '';
   if (allowEmpty && value !== '' && value.toLowerCase() !== 'true') {
     // Traefik's rule: `tls=false` (any value but true) leaves the whole object unset.
@@ -153,7 +182,10 @@ function decodeStructField(node: LabelNode, struct: StructName, allowEmpty: bool
   }
   if (node.children.length === 0) {
     if (allowEmpty) return {};
-    context.problems.push({ label: firstLabel(node), message: `"${node.name}" cannot be set alone; set one of its fields (${describeFields(struct)})` });
+    context.problems.push({
+      label: firstLabel(node),
+      message: `"${node.name}" cannot be set alone; set one of its fields (${describeFields(struct)})`,
+    });
     return undefined;
   }
   return decodeStruct(node, struct, context);
@@ -190,19 +222,28 @@ function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): 
         const items: ConfigValue[] = [];
         for (const child of node.children) {
           if (!arrayIndex.test(child.name)) {
-            context.problems.push({ label: firstLabel(child), message: `"${node.name}" is a list: write its items as "${node.name}[0].<field>"` });
+            context.problems.push({
+              label: firstLabel(child),
+              message: `"${node.name}" is a list: write its items as "${node.name}[0].<field>"`,
+            });
             continue;
           }
           const item = decodeStructField(child, type.item.name, false, context);
           if (item !== undefined) items.push(item);
         }
         if (node.children.length === 0) {
-          context.problems.push({ label, message: `"${node.name}" is a list of objects: write its items as "${node.name}[0].<field>"` });
+          context.problems.push({
+            label,
+            message: `"${node.name}" is a list of objects: write its items as "${node.name}[0].<field>"`,
+          });
         }
         return items;
       }
       if (node.children.length > 0) {
-        context.problems.push({ label, message: `"${node.name}" is a list: give its items in one label, separated by commas` });
+        context.problems.push({
+          label,
+          message: `"${node.name}" is a list: give its items in one label, separated by commas`,
+        });
         return undefined;
       }
       const text = node.value ?? '';
@@ -226,7 +267,10 @@ function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): 
     case 'map': {
       if (node.children.length === 0) {
         if (type.value !== 'raw' && type.value.kind === 'scalar') {
-          context.problems.push({ label, message: `"${node.name}" is a map: write its entries as "${node.name}.<name>=<value>"` });
+          context.problems.push({
+            label,
+            message: `"${node.name}" is a map: write its entries as "${node.name}.<name>=<value>"`,
+          });
           return undefined;
         }
         return {};
@@ -242,9 +286,18 @@ function decodeValue(node: LabelNode, type: FieldType, context: DecodeContext): 
 }
 
 /** Why an enumeration value is newer than the oldest Traefik written for, if it is. */
-function valueTooNew(name: string, value: ConfigValue, type: FieldType, minVersion: TraefikVersion): string | undefined {
+function valueTooNew(
+  name: string,
+  value: ConfigValue,
+  type: FieldType,
+  minVersion: TraefikVersion,
+): string | undefined {
   if (type.kind !== 'scalar' || type.enumSince === undefined || typeof value !== 'string') return undefined;
-  return traefikMinVersionProblem(`the value "${value}" of "${name}"`, type.enumSince.get(value.toLowerCase()), minVersion);
+  return traefikMinVersionProblem(
+    `the value "${value}" of "${name}"`,
+    type.enumSince.get(value.toLowerCase()),
+    minVersion,
+  );
 }
 
 /**

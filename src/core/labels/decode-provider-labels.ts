@@ -42,8 +42,15 @@ export function decodeProviderLabels(labels: WorkloadLabels, mode: 'docker' | 's
   const { prefix } = labels;
   const problems: LabelProblem[] = [];
   let enable: boolean | undefined;
-  const sections: Record<Section, Record<string, string | boolean> | undefined> = { docker: undefined, swarm: undefined, sidecar: undefined };
-  for (const { label, value, path: given } of labelsOf(labels, mode === 'swarm' ? ['enable', 'docker', 'swarm', 'sidecar'] : ['enable', 'docker', 'sidecar'])) {
+  const sections: Record<Section, Record<string, string | boolean> | undefined> = {
+    docker: undefined,
+    swarm: undefined,
+    sidecar: undefined,
+  };
+  for (const { label, value, path: given } of labelsOf(
+    labels,
+    mode === 'swarm' ? ['enable', 'docker', 'swarm', 'sidecar'] : ['enable', 'docker', 'sidecar'],
+  )) {
     const path = given.toLowerCase();
     if (path === 'enable') {
       enable = parseBool(value);
@@ -55,7 +62,12 @@ export function decodeProviderLabels(labels: WorkloadLabels, mode: 'docker' | 's
     // Own fields only: `constructor` or `__proto__` must be unknown options, not Object's members.
     const kind = field === undefined || !Object.hasOwn(FIELDS[section], field) ? undefined : FIELDS[section][field];
     if (field === undefined || kind === undefined || rest.length > 0) {
-      problems.push({ label, message: `unknown ${section} option; accepted: ${Object.keys(FIELDS[section]).map((name) => `${prefix}.${section}.${name}`).join(', ')}` });
+      problems.push({
+        label,
+        message: `unknown ${section} option; accepted: ${Object.keys(FIELDS[section])
+          .map((name) => `${prefix}.${section}.${name}`)
+          .join(', ')}`,
+      });
       continue;
     }
     const target = (sections[section] ??= {});
@@ -64,13 +76,19 @@ export function decodeProviderLabels(labels: WorkloadLabels, mode: 'docker' | 's
       if (parsed === undefined) problems.push({ label, message: `expects true or false, got "${value}"` });
       else target[field] = parsed;
     } else if (section === 'sidecar' && field === 'address' && value !== 'published' && value !== 'container') {
-      problems.push({ label, message: `expects "published" (the host's advertised address and the published port) or "container" (the container's own address), got "${value}"` });
+      problems.push({
+        label,
+        message: `expects "published" (the host's advertised address and the published port) or "container" (the container's own address), got "${value}"`,
+      });
     } else {
       target[field] = value;
     }
   }
   if (mode === 'swarm' && sections.docker !== undefined && sections.swarm !== undefined) {
-    problems.push({ label: `${prefix}.docker.*`, message: `both ${prefix}.docker.* and ${prefix}.swarm.* labels are set on a Swarm service; keep only ${prefix}.swarm.*` });
+    problems.push({
+      label: `${prefix}.docker.*`,
+      message: `both ${prefix}.docker.* and ${prefix}.swarm.* labels are set on a Swarm service; keep only ${prefix}.swarm.*`,
+    });
   }
   if (problems.length > 0) return { ok: false, problems };
   const chosen = mode === 'swarm' ? (sections.swarm ?? sections.docker) : sections.docker;

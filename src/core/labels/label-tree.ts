@@ -39,21 +39,35 @@ function newNode(name: string): LabelNode {
  * Builds the tree of `labels` (already filtered) whose keys are `<path>` relative to the root.
  * `keys` are full label names and `paths` the part after the prefix.
  */
-export function buildLabelTree(entries: readonly { readonly label: string; readonly path: string; readonly value: string }[]): LabelTreeResult {
+export function buildLabelTree(
+  entries: readonly { readonly label: string; readonly path: string; readonly value: string }[],
+): LabelTreeResult {
   const root = newNode('');
   const sorted = [...entries].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   for (const entry of sorted) {
     const parts: string[] = [];
     const segments = entry.path.split('.');
     if (segments.length > MAX_LABEL_SEGMENTS) {
-      return { ok: false, label: entry.label, message: `has ${segments.length} segments; at most ${MAX_LABEL_SEGMENTS} are read (no Traefik field, plugin options included, is nested that deep)` };
+      return {
+        ok: false,
+        label: entry.label,
+        message: `has ${segments.length} segments; at most ${MAX_LABEL_SEGMENTS} are read (no Traefik field, plugin options included, is nested that deep)`,
+      };
     }
     for (const segment of segments) {
       if (segment === '') {
-        return { ok: false, label: entry.label, message: 'has an empty segment (two dots in a row, or a trailing dot)' };
+        return {
+          ok: false,
+          label: entry.label,
+          message: 'has an empty segment (two dots in a row, or a trailing dot)',
+        };
       }
       if (segment.startsWith('[')) {
-        return { ok: false, label: entry.label, message: `segment "${segment}" starts with "[": brackets only follow a list name, as in "domains[0]"` };
+        return {
+          ok: false,
+          label: entry.label,
+          message: `segment "${segment}" starts with "[": brackets only follow a list name, as in "domains[0]"`,
+        };
       }
       const at = listIndexAt(segment);
       if (at === undefined) parts.push(segment);

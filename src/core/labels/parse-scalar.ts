@@ -2,7 +2,8 @@ import { parseBool } from '../../golang/strconv.ts';
 import type { ConfigScalar } from '../config-tree.ts';
 import type { FieldType } from '../schema/schema-fields.ts';
 
-export type ScalarResult = { readonly ok: true; readonly value: ConfigScalar } | { readonly ok: false; readonly message: string };
+export type ScalarResult =
+  { readonly ok: true; readonly value: ConfigScalar } | { readonly ok: false; readonly message: string };
 
 // Go's time.ParseDuration syntax: a sequence of decimal numbers, each with a unit.
 const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
@@ -49,14 +50,20 @@ export function parseScalar(text: string, type: FieldType): ScalarResult {
     }
     case 'int': {
       const value = integer(text, INT64_MIN, INT64_MAX);
-      return value === undefined ? { ok: false, message: `expects a whole number, got "${text}"` } : { ok: true, value };
+      return value === undefined
+        ? { ok: false, message: `expects a whole number, got "${text}"` }
+        : { ok: true, value };
     }
     case 'uint': {
       const value = /^-/.test(text) ? undefined : integer(text, 0n, UINT64_MAX);
-      return value === undefined ? { ok: false, message: `expects a whole number of 0 or more, got "${text}"` } : { ok: true, value };
+      return value === undefined
+        ? { ok: false, message: `expects a whole number of 0 or more, got "${text}"` }
+        : { ok: true, value };
     }
     case 'float':
-      return FLOAT.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `expects a number, got "${text}"` };
+      return FLOAT.test(text)
+        ? { ok: true, value: Number(text) }
+        : { ok: false, message: `expects a number, got "${text}"` };
     case 'duration':
       if (/^[-+]?\d+$/.test(text) || GO_DURATION.test(text)) return { ok: true, value: text };
       return { ok: false, message: `expects a duration such as "10s", "1m30s" or a number of seconds, got "${text}"` };

@@ -17,7 +17,8 @@ const LABEL = /^[a-z0-9_-]+$/;
 /** Why a pattern cannot be used, or undefined. */
 export function hostPatternProblem(pattern: string): string | undefined {
   const lower = pattern.toLowerCase();
-  if (lower === '*' || lower === '*.') return `"${pattern}" would allow every host: leave the list empty to allow every host`;
+  if (lower === '*' || lower === '*.')
+    return `"${pattern}" would allow every host: leave the list empty to allow every host`;
   const domain = lower.startsWith('*.') ? lower.slice(2) : lower;
   if (domain.length > 253 || !DNS_NAME.test(domain)) {
     return `expected a host name (example.org) or "*." and a domain (*.apps.example.com: one label before .apps.example.com), got ${JSON.stringify(pattern)}`;

@@ -24,22 +24,32 @@ export interface LabelPolicy {
   readonly requireMiddlewares: boolean;
 }
 
-export const allowEverything: LabelPolicy = Object.freeze({ refuseProviders: [], refuseServerOverride: false, entryPoints: [], hosts: [], requireMiddlewares: false });
+export const allowEverything: LabelPolicy = Object.freeze({
+  refuseProviders: [],
+  refuseServerOverride: false,
+  entryPoints: [],
+  hosts: [],
+  requireMiddlewares: false,
+});
 
 /** How each setting is set, as every message spells it. */
 const POLICY_SETTINGS = {
   refuseProviders: '--policy-refuse-providers (APPPROXY_POLICY_REFUSE_PROVIDERS, policy.refuseProviders in the file)',
-  refuseServerOverride: '--policy-refuse-server-override (APPPROXY_POLICY_REFUSE_SERVER_OVERRIDE, policy.refuseServerOverride in the file)',
+  refuseServerOverride:
+    '--policy-refuse-server-override (APPPROXY_POLICY_REFUSE_SERVER_OVERRIDE, policy.refuseServerOverride in the file)',
   entryPoints: '--policy-entrypoints (APPPROXY_POLICY_ENTRYPOINTS, policy.entryPoints in the file)',
   hosts: '--policy-hosts (APPPROXY_POLICY_HOSTS, policy.hosts in the file)',
-  requireMiddlewares: '--policy-require-middlewares (APPPROXY_POLICY_REQUIRE_MIDDLEWARES, policy.requireMiddlewares in the file)',
+  requireMiddlewares:
+    '--policy-require-middlewares (APPPROXY_POLICY_REQUIRE_MIDDLEWARES, policy.requireMiddlewares in the file)',
 } as const;
 
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** Why a provider name cannot be refused, or undefined (a leading `@` is allowed and dropped by the settings). */
 export function providerNameProblem(name: string): string | undefined {
-  return PROVIDER_NAME.test(name) ? undefined : `expected a Traefik provider name such as internal or file (lower-case letters, digits, "_" or "-"), got ${JSON.stringify(name)}`;
+  return PROVIDER_NAME.test(name)
+    ? undefined
+    : `expected a Traefik provider name such as internal or file (lower-case letters, digits, "_" or "-"), got ${JSON.stringify(name)}`;
 }
 
 /** Problems of a policy that a caller outside the settings (a test, a library user) may have got wrong. */
@@ -83,7 +93,9 @@ type Protocol = (typeof PROTOCOLS)[number];
 function resources(configuration: ConfigObject, protocol: Protocol, kind: string): [string, ConfigObject][] {
   const section = configuration[protocol];
   const map = isConfigObject(section) ? section[kind] : undefined;
-  return isConfigObject(map) ? Object.entries(map).filter((entry): entry is [string, ConfigObject] => isConfigObject(entry[1])) : [];
+  return isConfigObject(map)
+    ? Object.entries(map).filter((entry): entry is [string, ConfigObject] => isConfigObject(entry[1]))
+    : [];
 }
 
 function strings(value: ConfigValue | undefined): string[] {
@@ -96,7 +108,9 @@ function labelPath(path: readonly string[]): string {
   const parts: string[] = [];
   path.forEach((segment, index) => {
     if (index < 3) parts.push(segment);
-    else if (/^\d+$/.test(segment)) parts[parts.length - 1] = parts.at(-1) === 'servers' && segment === '0' ? 'server' : `${parts.at(-1) ?? ''}[${segment}]`;
+    else if (/^\d+$/.test(segment))
+      parts[parts.length - 1] =
+        parts.at(-1) === 'servers' && segment === '0' ? 'server' : `${parts.at(-1) ?? ''}[${segment}]`;
     else parts.push(segment.toLowerCase());
   });
   return parts.join('.');
@@ -110,7 +124,8 @@ function labelNamer(subject: PolicySubject): (path: string) => string {
     if (Object.hasOwn(subject.labels, canonical)) return canonical;
     if (folded === undefined) {
       folded = new Map();
-      for (const label of Object.keys(subject.labels)) if (!folded.has(foldCase(label))) folded.set(foldCase(label), label);
+      for (const label of Object.keys(subject.labels))
+        if (!folded.has(foldCase(label))) folded.set(foldCase(label), label);
     }
     return folded.get(foldCase(canonical)) ?? canonical;
   };
@@ -122,7 +137,12 @@ function quoteList(items: readonly string[]): string {
   return items.map((item) => JSON.stringify(item)).join(', ');
 }
 
-function referenceViolations(subject: PolicySubject, refused: ReadonlySet<string>, label: (path: string) => string, problems: LabelProblem[]): void {
+function referenceViolations(
+  subject: PolicySubject,
+  refused: ReadonlySet<string>,
+  label: (path: string) => string,
+  problems: LabelProblem[],
+): void {
   walkStruct(subject.configuration, 'Configuration', [], {
     scalar({ path, field, value }) {
       if (!field.ref) return;
@@ -141,12 +161,19 @@ function referenceViolations(subject: PolicySubject, refused: ReadonlySet<string
   });
 }
 
-function serverOverrideViolations(subject: PolicySubject, label: (path: string) => string, problems: LabelProblem[]): void {
+function serverOverrideViolations(
+  subject: PolicySubject,
+  label: (path: string) => string,
+  problems: LabelProblem[],
+): void {
   for (const protocol of PROTOCOLS) {
     const field = protocol === 'http' ? 'url' : 'address';
     for (const [name, service] of resources(subject.declared, protocol, 'services')) {
       const loadBalancer = service['loadBalancer'];
-      const servers = isConfigObject(loadBalancer) && Array.isArray(loadBalancer['servers']) ? (loadBalancer['servers'] as ConfigValue[]) : [];
+      const servers =
+        isConfigObject(loadBalancer) && Array.isArray(loadBalancer['servers'])
+          ? (loadBalancer['servers'] as ConfigValue[])
+          : [];
       for (const server of servers) {
         const given = isConfigObject(server) ? server[field] : undefined;
         if (typeof given !== 'string' || given === '') continue;
@@ -162,7 +189,12 @@ function serverOverrideViolations(subject: PolicySubject, label: (path: string) 
   }
 }
 
-function entryPointViolations(subject: PolicySubject, allowed: readonly string[], label: (path: string) => string, problems: LabelProblem[]): void {
+function entryPointViolations(
+  subject: PolicySubject,
+  allowed: readonly string[],
+  label: (path: string) => string,
+  problems: LabelProblem[],
+): void {
   const allowedSet = new Set(allowed);
   for (const protocol of PROTOCOLS) {
     for (const [name, router] of resources(subject.configuration, protocol, 'routers')) {
@@ -187,24 +219,45 @@ function entryPointViolations(subject: PolicySubject, allowed: readonly string[]
   }
 }
 
-function hostViolations(subject: PolicySubject, patterns: HostPatterns, label: (path: string) => string, problems: LabelProblem[]): void {
+function hostViolations(
+  subject: PolicySubject,
+  patterns: HostPatterns,
+  label: (path: string) => string,
+  problems: LabelProblem[],
+): void {
   const allowed = `the label policy allows only hosts matching ${patterns.text} ("*." stands for exactly one label)`;
   const remedy = `(the operator) add a pattern to ${POLICY_SETTINGS.hosts}`;
   for (const protocol of ['http', 'tcp'] as const) {
     for (const [name, router] of resources(subject.configuration, protocol, 'routers')) {
       const rule = typeof router['rule'] === 'string' ? router['rule'] : '';
       const at = label(`${protocol}.routers.${name}.rule`);
-      const source = router['defaultRule'] === true ? `the default rule (--default-rule) gives router "${name}" the rule ${JSON.stringify(rule)}; ` : '';
-      const fix = router['defaultRule'] === true ? `Set ${at} to a rule with Host(\`<host>\`) for an allowed host` : 'Name an allowed host';
+      const source =
+        router['defaultRule'] === true
+          ? `the default rule (--default-rule) gives router "${name}" the rule ${JSON.stringify(rule)}; `
+          : '';
+      const fix =
+        router['defaultRule'] === true
+          ? `Set ${at} to a rule with Host(\`<host>\`) for an allowed host`
+          : 'Name an allowed host';
       const read = ruleHosts(rule);
       if (!read.readable) {
-        problems.push({ label: at, message: `${source}the rule cannot be read (${read.error}), so its hosts cannot be checked, and ${allowed}: ${LEFT_OUT}. Correct the rule` });
+        problems.push({
+          label: at,
+          message: `${source}the rule cannot be read (${read.error}), so its hosts cannot be checked, and ${allowed}: ${LEFT_OUT}. Correct the rule`,
+        });
         continue;
       }
-      const outside = [...new Set(read.hosts.filter(({ host }) => !patterns.allows(host)).map(({ matcher, host }) => `${matcher}(\`${host}\`)`))];
+      const outside = [
+        ...new Set(
+          read.hosts.filter(({ host }) => !patterns.allows(host)).map(({ matcher, host }) => `${matcher}(\`${host}\`)`),
+        ),
+      ];
       if (outside.length > 0) {
         const every = outside.some((matcher) => matcher.endsWith('(`*`)')) ? ' (`*` matches every host)' : '';
-        problems.push({ label: at, message: `${source}the rule routes ${outside.join(', ')}${every}, and ${allowed}: ${LEFT_OUT}. ${fix}, or ${remedy}` });
+        problems.push({
+          label: at,
+          message: `${source}the rule routes ${outside.join(', ')}${every}, and ${allowed}: ${LEFT_OUT}. ${fix}, or ${remedy}`,
+        });
       }
       for (const matcher of new Set(read.regexps)) {
         problems.push({
@@ -243,7 +296,12 @@ function middlewareViolations(subject: PolicySubject, label: (path: string) => s
 export function compileLabelPolicy(policy: LabelPolicy): CompiledLabelPolicy {
   const refused = new Set(policy.refuseProviders.map((name) => name.toLowerCase()));
   const patterns = policy.hosts.length > 0 ? compileHostPatterns(policy.hosts) : undefined;
-  const allowsEverything = refused.size === 0 && !policy.refuseServerOverride && policy.entryPoints.length === 0 && patterns === undefined && !policy.requireMiddlewares;
+  const allowsEverything =
+    refused.size === 0 &&
+    !policy.refuseServerOverride &&
+    policy.entryPoints.length === 0 &&
+    patterns === undefined &&
+    !policy.requireMiddlewares;
   return {
     policy,
     violations(subject) {

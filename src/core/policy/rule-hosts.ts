@@ -22,7 +22,8 @@ export type RuleHosts =
       readonly bounded: boolean;
     };
 
-const GRAMMAR = "a rule combines matchers such as Host(`example.com`) and PathPrefix(`/api`) with !, &&, || and parentheses";
+const GRAMMAR =
+  'a rule combines matchers such as Host(`example.com`) and PathPrefix(`/api`) with !, &&, || and parentheses';
 const HOST_MATCHERS = new Set(['host', 'hostheader', 'hostsni']);
 const REGEXP_MATCHERS = new Set(['hostregexp', 'hostsniregexp']);
 

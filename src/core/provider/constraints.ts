@@ -25,7 +25,13 @@ const CONSTRAINTS: PredicateDefinition<Matcher> = {
   not: (operand) => (labels) => !operand(labels),
   functions: {
     // A value that is not UTF-8 equals no label value.
-    Label: { params: ['label name', 'value'], call: ([name, value]) => (labels) => value !== undefined && labelValue(labels, name) === value },
+    Label: {
+      params: ['label name', 'value'],
+      call:
+        ([name, value]) =>
+        (labels) =>
+          value !== undefined && labelValue(labels, name) === value,
+    },
     LabelRegex: {
       params: ['label name', 'regexp'],
       call: ([name, pattern]) => {
@@ -47,6 +53,7 @@ export function compileConstraints(expression: string): CompiledConstraints {
   const parsed = parsePredicate(expression, CONSTRAINTS);
   if (isFailure(parsed)) return { ok: false, error: parsed.failure };
   // Traefik's type assertion: the expression must be a constraint, not a constant.
-  if (parsed.kind === 'value') return { ok: false, error: `${parsed.position}: ${parsed.describe} is not a constraint: ${GRAMMAR}` };
+  if (parsed.kind === 'value')
+    return { ok: false, error: `${parsed.position}: ${parsed.describe} is not a constraint: ${GRAMMAR}` };
   return { ok: true, matches: parsed.value };
 }

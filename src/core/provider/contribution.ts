@@ -9,5 +9,7 @@ export interface Contribution extends NamedConfiguration {
 
 /** Servers in the order of their contributions' origins: the first workload with a given target names its key. */
 export function serversInMergeOrder(contributions: readonly Contribution[]): ServerOrigin[] {
-  return [...contributions].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0)).flatMap((contribution) => contribution.servers);
+  return [...contributions]
+    .sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0))
+    .flatMap((contribution) => contribution.servers);
 }

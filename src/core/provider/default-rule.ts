@@ -15,7 +15,8 @@ export interface DefaultRuleModel {
   readonly Labels: Readonly<Record<string, string>>;
 }
 
-export type RenderResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
+export type RenderResult =
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
 
 export type CompiledRule =
   | { readonly ok: true; readonly render: (model: DefaultRuleModel) => RenderResult }
@@ -23,7 +24,20 @@ export type CompiledRule =
 
 /** The functions a default rule can call, in the order the refusals list them. */
 export const DEFAULT_RULE_FUNCTIONS: readonly string[] = [
-  ...['normalize', 'index', 'lower', 'upper', 'title', 'trim', 'trimAll', 'trimPrefix', 'trimSuffix', 'replace', 'default', 'printf'],
+  ...[
+    'normalize',
+    'index',
+    'lower',
+    'upper',
+    'title',
+    'trim',
+    'trimAll',
+    'trimPrefix',
+    'trimSuffix',
+    'replace',
+    'default',
+    'printf',
+  ],
   ...['contains', 'hasPrefix', 'hasSuffix', 'splitList', 'quote'],
 ];
 
@@ -44,7 +58,12 @@ const MODEL_TYPE = 'struct { Name string; ContainerName string; Labels map[strin
  * text/template the Go library supports; rendering never throws.
  */
 export function compileDefaultRule(template: string): CompiledRule {
-  const parsed = parseGoTemplate(template, { name: 'defaultRule', funcs: FUNCS, knownFuncs: SPRIG_FUNCTION_NAMES, subset: SUBSET });
+  const parsed = parseGoTemplate(template, {
+    name: 'defaultRule',
+    funcs: FUNCS,
+    knownFuncs: SPRIG_FUNCTION_NAMES,
+    subset: SUBSET,
+  });
   if (!parsed.ok) return parsed;
   const render = (model: DefaultRuleModel): RenderResult =>
     parsed.template.execute({

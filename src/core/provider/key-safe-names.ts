@@ -52,7 +52,10 @@ export function makeNamesKeySafe(configuration: ConfigObject, prefix: string): L
           return 'drop';
         }
         if (map[range] === map[key]) return 'drop';
-        problems.push({ label: labelOf(path, key), message: `status "${key}" is also given as "${range}" with another value; it is left out: give it once` });
+        problems.push({
+          label: labelOf(path, key),
+          message: `status "${key}" is also given as "${range}" with another value; it is left out: give it once`,
+        });
         return 'drop';
       }
       const resource = RESOURCE_MAPS.has(field.key) && path.length === 2;
@@ -73,7 +76,10 @@ export function makeNamesKeySafe(configuration: ConfigObject, prefix: string): L
     const map = (configuration[section] as ConfigObject | undefined)?.[kind];
     if (!isConfigObject(map) || !Object.hasOwn(map, name) || !emptyDeep(map[name])) continue;
     delete map[name];
-    problems.push({ label, message: `${section}.${kind} "${name}" has nothing left once that entry is left out, and is left out as a whole` });
+    problems.push({
+      label,
+      message: `${section}.${kind} "${name}" has nothing left once that entry is left out, and is left out as a whole`,
+    });
     dropped.push({ section, name, label });
   }
   dropReferrers(configuration, dropped, problems);
@@ -130,13 +136,17 @@ function dropReferrers(configuration: ConfigObject, dropped: DroppedResource[], 
     if (!isConfigObject(section)) continue;
     const alias = referenceTo(gone.name);
     const found = referrers.get(`${gone.section}\0${gone.name}`) ?? [];
-    const candidates = alias === gone.name ? found : inWalkOrder(found, referrers.get(`${gone.section}\0${alias}`) ?? []);
+    const candidates =
+      alias === gone.name ? found : inWalkOrder(found, referrers.get(`${gone.section}\0${alias}`) ?? []);
     for (const { kind, name } of candidates) {
       const map = section[kind];
       if (!isConfigObject(map) || !Object.hasOwn(map, name)) continue;
       delete map[name];
       // The problem names the label at fault: the referrer may have none (an automatic router).
-      problems.push({ label: gone.label, message: `${gone.section}.${kind} "${name}" refers to "${gone.name}", which is left out, and is left out with it` });
+      problems.push({
+        label: gone.label,
+        message: `${gone.section}.${kind} "${name}" refers to "${gone.name}", which is left out, and is left out with it`,
+      });
       pending.push({ section: gone.section, name, label: gone.label });
     }
   }

@@ -61,7 +61,11 @@ export interface ResourceContribution {
  * resources whose names differ only in case would silently become one: both are dropped and
  * reported.
  */
-export function mergeResourceGroup(section: string, kind: string, contributions: readonly ResourceContribution[]): { kept: Map<string, ConfigValue>; conflicts: MergeConflict[] } {
+export function mergeResourceGroup(
+  section: string,
+  kind: string,
+  contributions: readonly ResourceContribution[],
+): { kept: Map<string, ConfigValue>; conflicts: MergeConflict[] } {
   const kept = new Map<string, ConfigValue>();
   const origins = new Map<string, string[]>();
   const different = new Set<string>();
@@ -74,7 +78,10 @@ export function mergeResourceGroup(section: string, kind: string, contributions:
       kept.set(name, cloneConfig(resource));
       continue;
     }
-    const same = kind === 'services' && isConfigObject(current) && isConfigObject(resource) ? mergeService(current, resource, section) : configEqual(current, resource);
+    const same =
+      kind === 'services' && isConfigObject(current) && isConfigObject(resource)
+        ? mergeService(current, resource, section)
+        : configEqual(current, resource);
     if (!same) different.add(name);
   }
   const conflicts: MergeConflict[] = [];
@@ -85,7 +92,12 @@ export function mergeResourceGroup(section: string, kind: string, contributions:
   if (origins.size > 1) {
     const all = [...origins.keys()];
     for (const name of all) kept.delete(name);
-    conflicts.push({ kind: `${section} ${kind}`, name: all.join(' / '), workloads: all.flatMap((name) => origins.get(name) ?? []), reason: 'case' });
+    conflicts.push({
+      kind: `${section} ${kind}`,
+      name: all.join(' / '),
+      workloads: all.flatMap((name) => origins.get(name) ?? []),
+      reason: 'case',
+    });
   }
   return { kept, conflicts };
 }
@@ -95,7 +107,9 @@ function sortedByOrigin<T extends { readonly origin: string }>(items: readonly T
 }
 
 /** The contributions of each resource of `configurations`, grouped by section, kind and folded name, in origin order. */
-function resourceContributions(configurations: readonly NamedConfiguration[]): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {
+function resourceContributions(
+  configurations: readonly NamedConfiguration[],
+): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {
   const groups = new Map<string, { section: string; kind: string; contributions: ResourceContribution[] }>();
   for (const { origin, workload, configuration } of sortedByOrigin(configurations)) {
     for (const { section, kind, name, definition } of resourcesIn(configuration)) {
@@ -113,15 +127,27 @@ function resourceContributions(configurations: readonly NamedConfiguration[]): M
 
 /** Conflicts in a fixed order (by kind as the schema lists them, then name), whatever order the merge found them in. */
 function sortConflicts(conflicts: MergeConflict[]): MergeConflict[] {
-  const order = new Map(Object.entries(RESOURCE_KINDS).flatMap(([section, kinds]) => kinds.map((kind) => `${section} ${kind}`)).map((kind, index) => [kind, index]));
-  return conflicts.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.reason.localeCompare(b.reason));
+  const order = new Map(
+    Object.entries(RESOURCE_KINDS)
+      .flatMap(([section, kinds]) => kinds.map((kind) => `${section} ${kind}`))
+      .map((kind, index) => [kind, index]),
+  );
+  return conflicts.sort(
+    (a, b) =>
+      (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+      a.reason.localeCompare(b.reason),
+  );
 }
 
 /**
  * Merges workloads' configurations the way Traefik's providers do (see mergeResourceGroup), all
  * names at once.
  */
-export function mergeConfigurations(configurations: readonly NamedConfiguration[]): { configuration: ConfigObject; conflicts: MergeConflict[] } {
+export function mergeConfigurations(configurations: readonly NamedConfiguration[]): {
+  configuration: ConfigObject;
+  conflicts: MergeConflict[];
+} {
   const merged: ConfigObject = {};
   const conflicts: MergeConflict[] = [];
   // Sections and kinds in the schema's order, names in the order the merge first met them.
@@ -141,7 +167,12 @@ export function mergeConfigurations(configurations: readonly NamedConfiguration[
           const part = isConfigObject(merged[section]) ? merged[section] : (merged[section] = {});
           const target = isConfigObject(part[kind]) ? part[kind] : (part[kind] = {});
           // Defined rather than assigned: a resource may be named `constructor` or `__proto__`.
-          Object.defineProperty(target, name, { value: resource, enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(target, name, {
+            value: resource,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
       }
     }

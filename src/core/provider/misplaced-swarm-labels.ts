@@ -10,9 +10,14 @@ import type { BuildProblem } from './build-problem.ts';
  */
 export function misplacedSwarmLabels(workload: Workload, prefix: string): BuildProblem | undefined {
   if (workload.kind !== 'swarm-service') return undefined;
-  const misplaced = Object.keys(workload.containerLabels ?? {}).filter((label) => prefixMatch(label, prefix) !== undefined).sort();
+  const misplaced = Object.keys(workload.containerLabels ?? {})
+    .filter((label) => prefixMatch(label, prefix) !== undefined)
+    .sort();
   if (misplaced.length === 0) return undefined;
-  const shown = misplaced.length > 3 ? `${misplaced.slice(0, 3).join(', ')} and ${misplaced.length - 3} more` : misplaced.join(', ');
+  const shown =
+    misplaced.length > 3
+      ? `${misplaced.slice(0, 3).join(', ')} and ${misplaced.length - 3} more`
+      : misplaced.join(', ');
   return {
     severity: 'warning',
     workload: workload.name,

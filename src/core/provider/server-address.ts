@@ -3,7 +3,8 @@ import { decodeProviderLabels } from '../labels/decode-provider-labels.ts';
 import { readLabels } from '../labels/workload-labels.ts';
 import type { ProviderOptions } from './provider-options.ts';
 
-export type AddressResult = { readonly ok: true; readonly ip: string; readonly port: string } | { readonly ok: false; readonly message: string };
+export type AddressResult =
+  { readonly ok: true; readonly ip: string; readonly port: string } | { readonly ok: false; readonly message: string };
 
 function portNumber(name: string): number {
   return Number.parseInt(name.split('/')[0] ?? '', 10);
@@ -56,7 +57,11 @@ const WILDCARD = new Set(['', '0.0.0.0', '::']);
  * specific address a port is bound to) with the published port. Undefined when the port is not
  * published, which the caller reports.
  */
-function publishedAddress(workload: Workload, labelPort: string | undefined, advertiseAddress: string): { ip: string; port: string } | undefined {
+function publishedAddress(
+  workload: Workload,
+  labelPort: string | undefined,
+  advertiseAddress: string,
+): { ip: string; port: string } | undefined {
   const binding = publishedBinding(workload, chooseServerPort(workload, labelPort));
   if (binding === undefined) return undefined;
   const ip = WILDCARD.has(binding.hostIp) ? advertiseAddress : binding.hostIp;
@@ -100,7 +105,11 @@ export function serverAddress(
     ip = workloadAddress(workload, network, options);
     port = chooseServerPort(workload, labelPort);
   }
-  if (ip === '') return { ok: false, message: `unable to find the IP address of "${workload.name}": attach it to a network, or name one with the docker.network label` };
+  if (ip === '')
+    return {
+      ok: false,
+      message: `unable to find the IP address of "${workload.name}": attach it to a network, or name one with the docker.network label`,
+    };
   return { ok: true, ip, port };
 }
 

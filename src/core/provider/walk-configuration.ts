@@ -23,7 +23,14 @@ export interface ConfigurationVisitor {
   mapKey?(path: readonly string[], key: string, field: SchemaField, map: ConfigObject): 'keep' | 'drop';
 }
 
-function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path: string[], replace: (value: ConfigValue) => void, visitor: ConfigurationVisitor): void {
+function walkValue(
+  value: ConfigValue,
+  type: FieldType,
+  field: SchemaField,
+  path: string[],
+  replace: (value: ConfigValue) => void,
+  visitor: ConfigurationVisitor,
+): void {
   switch (type.kind) {
     case 'struct':
       if (isConfigObject(value)) walkStruct(value, type.name, path, visitor);
@@ -35,7 +42,9 @@ function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path
       if (!Array.isArray(value)) return;
       if (type.item.kind === 'struct') {
         const items = value as ConfigValue[];
-        items.forEach((item, index) => walkValue(item, type.item, field, [...path, String(index)], (next) => (items[index] = next), visitor));
+        items.forEach((item, index) =>
+          walkValue(item, type.item, field, [...path, String(index)], (next) => (items[index] = next), visitor),
+        );
       } else {
         visitor.scalar?.({ path, field, type, value, replace });
       }
@@ -47,7 +56,8 @@ function walkValue(value: ConfigValue, type: FieldType, field: SchemaField, path
           delete value[key];
           continue;
         }
-        if (type.value !== 'raw') walkValue(entry, type.value, field, [...path, key], (next) => (value[key] = next), visitor);
+        if (type.value !== 'raw')
+          walkValue(entry, type.value, field, [...path, key], (next) => (value[key] = next), visitor);
         else walkRaw(entry, field, [...path, key], visitor);
       }
       return;
@@ -70,7 +80,12 @@ function walkRaw(value: ConfigValue, field: SchemaField, path: string[], visitor
 }
 
 /** Visits every value of a configuration object of the given struct, guided by the schema. */
-export function walkStruct(object: ConfigObject, struct: StructName, path: string[], visitor: ConfigurationVisitor): void {
+export function walkStruct(
+  object: ConfigObject,
+  struct: StructName,
+  path: string[],
+  visitor: ConfigurationVisitor,
+): void {
   for (const [key, value] of Object.entries(object)) {
     const field = fieldByKey(struct, key);
     if (field === undefined) continue;

@@ -80,7 +80,11 @@ function addServer(
   context: WorkloadContext,
   origins: ServerOrigin[],
 ): ServerResult {
-  if (!isConfigObject(loadBalancer)) return { ok: false, message: `service "${serviceName}" has no loadBalancer: labels can only define load-balancer services` };
+  if (!isConfigObject(loadBalancer))
+    return {
+      ok: false,
+      message: `service "${serviceName}" has no loadBalancer: labels can only define load-balancer services`,
+    };
   const existing = loadBalancer['servers'];
   const servers: ConfigObject[] = Array.isArray(existing) ? (existing as ConfigObject[]) : [];
   if (servers.length === 0) servers.push({});
@@ -89,7 +93,10 @@ function addServer(
 
   if (protocol === 'http' && typeof server['url'] === 'string' && server['url'] !== '') {
     if (server['scheme'] !== undefined || server['port'] !== undefined) {
-      return { ok: false, message: `service "${serviceName}": a server url cannot be combined with a scheme or port label` };
+      return {
+        ok: false,
+        message: `service "${serviceName}": a server url cannot be combined with a scheme or port label`,
+      };
     }
     origins.push({ protocol, service: serviceName, target: server['url'], workloadId: workload.id });
     return { ok: true };
@@ -100,7 +107,10 @@ function addServer(
   const address = serverAddress(workload, labelPort, network, context.options, context.providerLabels.address);
   if (!address.ok) return { ok: false, message: address.message };
   if (address.port === '') {
-    return { ok: false, message: `service "${serviceName}": port is missing; set ${context.options.prefix}.${protocol}.services.${serviceName}.loadbalancer.server.port` };
+    return {
+      ok: false,
+      message: `service "${serviceName}": port is missing; set ${context.options.prefix}.${protocol}.services.${serviceName}.loadbalancer.server.port`,
+    };
   }
   const hostPort = joinHostPort(address.ip, address.port);
   if (protocol === 'http') {
@@ -115,7 +125,13 @@ function addServer(
   return { ok: true };
 }
 
-function buildServices(workload: Workload, protocol: Protocol, conf: ConfigObject, context: WorkloadContext, origins: ServerOrigin[]): ServerResult {
+function buildServices(
+  workload: Workload,
+  protocol: Protocol,
+  conf: ConfigObject,
+  context: WorkloadContext,
+  origins: ServerOrigin[],
+): ServerResult {
   const name = defaultServiceName(workload);
   if (count(conf, 'services') === 0) {
     conf['services'] = { [name]: { loadBalancer: {} } };
@@ -154,7 +170,11 @@ function linkRouters(conf: ConfigObject, problems: LabelProblem[], prefix: strin
  * returned as warnings beside the configuration; problems that make Traefik skip the container
  * reject it.
  */
-export function buildWorkloadConfiguration(workload: Workload, context: WorkloadContext, warnings: LabelProblem[]): WorkloadBuild {
+export function buildWorkloadConfiguration(
+  workload: Workload,
+  context: WorkloadContext,
+  warnings: LabelProblem[],
+): WorkloadBuild {
   const prefix = context.options.prefix;
   const { declared } = context;
   const conf = cloneConfig(declared);
@@ -169,13 +189,17 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
     }
     tcpOrUdp = true;
     const result = buildServices(workload, protocol, part, context, origins);
-    if (!result.ok) return { kind: 'rejected', problems: [{ label: `${prefix}.${protocol}.services`, message: result.message }] };
+    if (!result.ok)
+      return { kind: 'rejected', problems: [{ label: `${prefix}.${protocol}.services`, message: result.message }] };
     if (protocol === 'tcp') {
       const routers = resources(part, 'routers');
       for (const [routerName, router] of Object.entries(routers)) {
         if (isConfigObject(router) && (typeof router['rule'] !== 'string' || router['rule'] === '')) {
           delete routers[routerName];
-          warnings.push({ label: `${prefix}.tcp.routers.${routerName}.rule`, message: `TCP router "${routerName}" has no rule and is left out; set a rule such as HostSNI(\`*\`)` });
+          warnings.push({
+            label: `${prefix}.tcp.routers.${routerName}.rule`,
+            message: `TCP router "${routerName}" has no rule and is left out; set a rule such as HostSNI(\`*\`)`,
+          });
         }
       }
     }
@@ -188,13 +212,17 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
     return { kind: 'routed', configuration: conf, servers: origins, declared };
   }
   const result = buildServices(workload, 'http', http, context, origins);
-  if (!result.ok) return { kind: 'rejected', problems: [{ label: `${prefix}.http.services`, message: result.message }] };
+  if (!result.ok)
+    return { kind: 'rejected', problems: [{ label: `${prefix}.http.services`, message: result.message }] };
   nameStickyCookies(http, workload.kind === 'container' ? 'docker' : 'swarm');
 
   const serviceName = defaultServiceName(workload);
   if (count(http, 'routers') === 0) {
     if (count(http, 'services') > 1) {
-      warnings.push({ label: `${prefix}.http.routers`, message: 'no router is created automatically for a workload with several services; define routers' });
+      warnings.push({
+        label: `${prefix}.http.routers`,
+        message: 'no router is created automatically for a workload with several services; define routers',
+      });
     } else {
       http['routers'] = { [serviceName]: {} };
     }
@@ -205,10 +233,19 @@ export function buildWorkloadConfiguration(workload: Workload, context: Workload
   let defaultRule: ReturnType<WorkloadContext['defaultRule']['render']> | undefined;
   for (const [routerName, router] of Object.entries(routers)) {
     if (!isConfigObject(router) || (typeof router['rule'] === 'string' && router['rule'] !== '')) continue;
-    const rendered = (defaultRule ??= context.defaultRule.render({ Name: serviceName, ContainerName: workload.name, Labels: workload.labels }));
+    const rendered = (defaultRule ??= context.defaultRule.render({
+      Name: serviceName,
+      ContainerName: workload.name,
+      Labels: workload.labels,
+    }));
     if (!rendered.ok || rendered.value === '') {
       delete routers[routerName];
-      warnings.push({ label: `${prefix}.http.routers.${routerName}.rule`, message: rendered.ok ? 'the default rule gives an empty rule; set a rule' : `the default rule fails: ${rendered.error}` });
+      warnings.push({
+        label: `${prefix}.http.routers.${routerName}.rule`,
+        message: rendered.ok
+          ? 'the default rule gives an empty rule; set a rule'
+          : `the default rule fails: ${rendered.error}`,
+      });
       continue;
     }
     router['rule'] = rendered.value;

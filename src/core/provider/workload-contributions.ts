@@ -41,7 +41,11 @@ export interface WorkloadContributions {
  * service's labels (as Traefik's Swarm provider gives them), so what is read of the service holds
  * for each of its tasks.
  */
-function readWorkload(workload: Workload, compiled: CompiledProviderOptions, problems: BuildProblem[]): ReadWorkload | undefined {
+function readWorkload(
+  workload: Workload,
+  compiled: CompiledProviderOptions,
+  problems: BuildProblem[],
+): ReadWorkload | undefined {
   const { prefix, limits } = compiled.options;
   const misplaced = misplacedSwarmLabels(workload, prefix);
   if (misplaced !== undefined) problems.push(misplaced);
@@ -59,7 +63,14 @@ function readWorkload(workload: Workload, compiled: CompiledProviderOptions, pro
   const providerLabels = decoded.value;
   let matches: boolean | undefined;
   const matchesConstraints = (): boolean => (matches ??= compiled.constraints.matches(labels.all));
-  const serving = workload.kind !== 'swarm-service' ? [workload] : providerLabels.lbSwarm ? (workload.networks.length > 0 ? [workload] : []) : (workload.tasks ?? []);
+  const serving =
+    workload.kind !== 'swarm-service'
+      ? [workload]
+      : providerLabels.lbSwarm
+        ? workload.networks.length > 0
+          ? [workload]
+          : []
+        : (workload.tasks ?? []);
   return { labels, providerLabels, serving, matchesConstraints };
 }
 
@@ -68,15 +79,27 @@ function readWorkload(workload: Workload, compiled: CompiledProviderOptions, pro
  * decides a workload without `<prefix>.enable`: the option's value for Traefik's own labels; a
  * caller that knows the workload opted in by other means (appproxy's apps) passes true.
  */
-export function filterReason(workload: Workload, read: ReadWorkload, options: ProviderOptions, exposedByDefault: boolean): string | undefined {
+export function filterReason(
+  workload: Workload,
+  read: ReadWorkload,
+  options: ProviderOptions,
+  exposedByDefault: boolean,
+): string | undefined {
   const { providerLabels } = read;
   if (!(providerLabels.enable ?? exposedByDefault)) {
-    return providerLabels.enable === false ? `${options.prefix}.enable=false` : `not enabled (no ${options.prefix}.enable=true)`;
+    return providerLabels.enable === false
+      ? `${options.prefix}.enable=false`
+      : `not enabled (no ${options.prefix}.enable=true)`;
   }
   if (!read.matchesConstraints()) return 'does not match the constraints';
   if (providerLabels.allowNonRunning) return undefined;
   if (workload.status !== '' && workload.status !== 'running') return `not running (${workload.status})`;
-  if (!options.allowEmptyServices && workload.health !== undefined && workload.health !== '' && workload.health !== 'healthy') {
+  if (
+    !options.allowEmptyServices &&
+    workload.health !== undefined &&
+    workload.health !== '' &&
+    workload.health !== 'healthy'
+  ) {
     return `health check ${workload.health}`;
   }
   return undefined;
@@ -110,14 +133,23 @@ export function workloadContributions(source: Workload, compiled: CompiledProvid
       continue;
     }
     const warnings: LabelProblem[] = [];
-    const built = buildWorkloadConfiguration(workload, { options, defaultRule: compiled.defaultRule, providerLabels, declared: decoded.configuration }, warnings);
+    const built = buildWorkloadConfiguration(
+      workload,
+      { options, defaultRule: compiled.defaultRule, providerLabels, declared: decoded.configuration },
+      warnings,
+    );
     for (const warning of warnings) problems.push({ severity: 'warning', workload: workload.name, ...warning });
     if (built.kind === 'rejected') {
       for (const problem of built.problems) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
     }
     // Checked before the references are rewritten, so that messages quote what the labels say.
-    const violations = compiled.policy.violations({ configuration: built.configuration, declared: built.declared, labels: read.labels.all, prefix });
+    const violations = compiled.policy.violations({
+      configuration: built.configuration,
+      declared: built.declared,
+      labels: read.labels.all,
+      prefix,
+    });
     if (violations.length > 0) {
       for (const problem of violations) problems.push({ severity: 'error', workload: workload.name, ...problem });
       continue;
@@ -127,7 +159,12 @@ export function workloadContributions(source: Workload, compiled: CompiledProvid
     for (const problem of nameProblems) problems.push({ severity: 'error', workload: workload.name, ...problem });
     // Names left out can take all a workload defined: then it routes nothing.
     if (nameProblems.length > 0 && !definesResources(built.configuration)) continue;
-    contributions.push({ origin: `${defaultServiceName(workload)}-${workload.id}`, workload: workload.name, configuration: built.configuration, servers: built.servers });
+    contributions.push({
+      origin: `${defaultServiceName(workload)}-${workload.id}`,
+      workload: workload.name,
+      configuration: built.configuration,
+      servers: built.servers,
+    });
   }
   const tooLarge = keyLimitProblem(source, contributions, options.limits);
   if (tooLarge !== undefined) {
@@ -138,5 +175,11 @@ export function workloadContributions(source: Workload, compiled: CompiledProvid
 }
 
 function definesResources(configuration: ConfigObject): boolean {
-  return Object.values(configuration).some((section) => isConfigObject(section) && Object.values(section).some((map) => (Array.isArray(map) ? map.length > 0 : isConfigObject(map) && Object.keys(map).length > 0)));
+  return Object.values(configuration).some(
+    (section) =>
+      isConfigObject(section) &&
+      Object.values(section).some((map) =>
+        Array.isArray(map) ? map.length > 0 : isConfigObject(map) && Object.keys(map).length > 0,
+      ),
+  );
 }

@@ -33,7 +33,12 @@ export function labelLimitProblems(workload: string, labels: WorkloadLabels, lim
     if (value.length * 3 > MAX_LABEL_VALUE_BYTES) {
       const valueBytes = utf8.encode(value).length;
       if (valueBytes > MAX_LABEL_VALUE_BYTES) {
-        oversized.push({ severity: 'error', workload, label, message: `the value is ${valueBytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)` });
+        oversized.push({
+          severity: 'error',
+          workload,
+          label,
+          message: `the value is ${valueBytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)`,
+        });
       }
     }
     count += 1;
@@ -42,17 +47,49 @@ export function labelLimitProblems(workload: string, labels: WorkloadLabels, lim
     bytes += nameBytes + utf8Length(value);
   }
   if (oversized.length > 0) return oversized;
-  const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem[] => [{ severity: 'error', workload, label, message, limit }];
+  const refusal = (limit: LimitName, label: string | undefined, message: string): BuildProblem[] => [
+    { severity: 'error', workload, label, message, limit },
+  ];
   if (count > limits.labels) {
-    return refusal('labels', undefined, limitMessage('labels', `it has ${formatCount(count)} labels under "${prefix}."`, limits.labels, 'remove labels (or split the workload)'));
+    return refusal(
+      'labels',
+      undefined,
+      limitMessage(
+        'labels',
+        `it has ${formatCount(count)} labels under "${prefix}."`,
+        limits.labels,
+        'remove labels (or split the workload)',
+      ),
+    );
   }
   const [longest, ...others] = longNames.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   if (longest !== undefined) {
-    const also = others.length === 0 ? '' : ` (and ${formatCount(others.length)} other label${others.length === 1 ? '' : 's'} of this workload)`;
-    return refusal('label-name', longest.label.length > 200 ? `${longest.label.slice(0, 200)}…` : longest.label, limitMessage('label-name', `the label name is ${formatCount(longest.bytes)} bytes${also}`, limits.labelNameBytes, 'shorten the name'));
+    const also =
+      others.length === 0
+        ? ''
+        : ` (and ${formatCount(others.length)} other label${others.length === 1 ? '' : 's'} of this workload)`;
+    return refusal(
+      'label-name',
+      longest.label.length > 200 ? `${longest.label.slice(0, 200)}…` : longest.label,
+      limitMessage(
+        'label-name',
+        `the label name is ${formatCount(longest.bytes)} bytes${also}`,
+        limits.labelNameBytes,
+        'shorten the name',
+      ),
+    );
   }
   if (bytes > limits.labelBytes) {
-    return refusal('label-bytes', undefined, limitMessage('label-bytes', `its labels under "${prefix}." are ${formatCount(bytes)} bytes (names and values)`, limits.labelBytes, 'shorten or remove labels'));
+    return refusal(
+      'label-bytes',
+      undefined,
+      limitMessage(
+        'label-bytes',
+        `its labels under "${prefix}." are ${formatCount(bytes)} bytes (names and values)`,
+        limits.labelBytes,
+        'shorten or remove labels',
+      ),
+    );
   }
   return [];
 }
@@ -61,16 +98,49 @@ export function labelLimitProblems(workload: string, labels: WorkloadLabels, lim
  * The second limit: what its contributions would put in the store. A workload's tasks share its
  * routers and services, so they are measured merged, as the store would hold them.
  */
-export function keyLimitProblem(workload: Workload, contributions: readonly Contribution[], limits: WorkloadLimits): BuildProblem | undefined {
+export function keyLimitProblem(
+  workload: Workload,
+  contributions: readonly Contribution[],
+  limits: WorkloadLimits,
+): BuildProblem | undefined {
   const first = contributions[0];
   if (first === undefined) return undefined;
-  const configuration = contributions.length === 1 ? first.configuration : mergeConfigurations(contributions).configuration;
-  const size = measureKeyValues(configuration, contributions.flatMap((contribution) => contribution.servers), '', limits.keys, limits.bytes);
+  const configuration =
+    contributions.length === 1 ? first.configuration : mergeConfigurations(contributions).configuration;
+  const size = measureKeyValues(
+    configuration,
+    contributions.flatMap((contribution) => contribution.servers),
+    '',
+    limits.keys,
+    limits.bytes,
+  );
   if (!size.stopped) return undefined;
   // Counted only until past the limit: the workload is at least this large.
   const atLeast = (value: number): string => `at least ${formatCount(value)}`;
   if (size.keys > limits.keys) {
-    return { severity: 'error', workload: workload.name, label: undefined, limit: 'workload-keys', message: limitMessage('workload-keys', `it would put ${atLeast(size.keys)} keys in the store`, limits.keys, 'define fewer routers, services, middlewares or list items') };
+    return {
+      severity: 'error',
+      workload: workload.name,
+      label: undefined,
+      limit: 'workload-keys',
+      message: limitMessage(
+        'workload-keys',
+        `it would put ${atLeast(size.keys)} keys in the store`,
+        limits.keys,
+        'define fewer routers, services, middlewares or list items',
+      ),
+    };
   }
-  return { severity: 'error', workload: workload.name, label: undefined, limit: 'workload-bytes', message: limitMessage('workload-bytes', `it would put ${atLeast(size.bytes)} bytes of keys and values in the store`, limits.bytes, 'shorten its labels') };
+  return {
+    severity: 'error',
+    workload: workload.name,
+    label: undefined,
+    limit: 'workload-bytes',
+    message: limitMessage(
+      'workload-bytes',
+      `it would put ${atLeast(size.bytes)} bytes of keys and values in the store`,
+      limits.bytes,
+      'shorten its labels',
+    ),
+  };
 }

@@ -62,7 +62,9 @@ function parseTypeExpression(expression: string): FieldType {
       enumValues.push(value);
       if (since !== undefined) enumSince.set(value.toLowerCase(), schemaVersion(since, expression));
     }
-    return enumSince.size === 0 ? { kind: 'scalar', scalar: 'string', enumValues } : { kind: 'scalar', scalar: 'string', enumValues, enumSince };
+    return enumSince.size === 0
+      ? { kind: 'scalar', scalar: 'string', enumValues }
+      : { kind: 'scalar', scalar: 'string', enumValues, enumSince };
   }
   if (SCALARS.has(expression)) return { kind: 'scalar', scalar: expression as ScalarKind };
   if (isStructName(expression)) return { kind: 'struct', name: expression };

@@ -29,20 +29,20 @@
  * `{ t, kv: false }` is a label-only field that the provider consumes (the server's scheme and port).
  */
 export const traefikDynamicSchema = {
-  'Configuration': {
+  Configuration: {
     http: 'HTTPConfiguration',
     tcp: 'TCPConfiguration',
     udp: 'UDPConfiguration',
     tls: 'TLSConfiguration',
   },
-  'HTTPConfiguration': {
+  HTTPConfiguration: {
     routers: 'map<Router>',
     services: 'map<Service>',
     middlewares: 'map<Middleware>',
     models: 'map<Model>',
     serversTransports: { t: 'map<ServersTransport>', label: false },
   },
-  'Router': {
+  Router: {
     entryPoints: 'string[]',
     middlewares: 'string[] ref',
     service: 'string ref',
@@ -54,7 +54,7 @@ export const traefikDynamicSchema = {
     observability: 'RouterObservabilityConfig since 3.3',
     defaultRule: { t: 'bool provider', label: false },
   },
-  'RouterTLSConfig': {
+  RouterTLSConfig: {
     options: 'string ref',
     certResolver: 'string',
     domains: 'types.Domain[]',
@@ -63,13 +63,13 @@ export const traefikDynamicSchema = {
     main: 'string',
     sans: 'string[]',
   },
-  'RouterObservabilityConfig': {
+  RouterObservabilityConfig: {
     accessLogs: 'bool',
     metrics: 'bool',
     tracing: 'bool',
     traceVerbosity: 'enum(minimal|detailed) since 3.5',
   },
-  'Service': {
+  Service: {
     middlewares: 'string[] ref since 3.7',
     loadBalancer: 'ServersLoadBalancer',
     highestRandomWeight: { t: 'HighestRandomWeight since 3.6', label: false },
@@ -77,7 +77,7 @@ export const traefikDynamicSchema = {
     mirroring: { t: 'Mirroring', label: false },
     failover: { t: 'Failover', label: false },
   },
-  'ServersLoadBalancer': {
+  ServersLoadBalancer: {
     sticky: 'Sticky allowEmpty',
     servers: 'Server[] as server',
     strategy: 'enum(wrr|p2c|hrw@3.6|leasttime@3.6) since 3.4',
@@ -87,10 +87,10 @@ export const traefikDynamicSchema = {
     responseForwarding: 'ResponseForwarding',
     serversTransport: 'string ref',
   },
-  'Sticky': {
+  Sticky: {
     cookie: 'Cookie allowEmpty',
   },
-  'Cookie': {
+  Cookie: {
     name: 'string',
     secure: 'bool',
     httpOnly: 'bool',
@@ -99,14 +99,14 @@ export const traefikDynamicSchema = {
     path: 'string since 3.3',
     domain: 'string since 3.4',
   },
-  'Server': {
+  Server: {
     url: 'string',
     weight: 'int',
     preservePath: 'bool since 3.2',
     scheme: { t: 'string', kv: false },
     port: { t: 'string', kv: false },
   },
-  'ServerHealthCheck': {
+  ServerHealthCheck: {
     scheme: 'string',
     mode: 'enum(http|grpc)',
     path: 'string',
@@ -120,53 +120,53 @@ export const traefikDynamicSchema = {
     followRedirects: 'bool',
     headers: 'map<string>',
   },
-  'PassiveServerHealthCheck': {
+  PassiveServerHealthCheck: {
     failureWindow: 'duration',
     maxFailedAttempts: 'int',
   },
-  'ResponseForwarding': {
+  ResponseForwarding: {
     flushInterval: 'duration',
   },
-  'HighestRandomWeight': {
+  HighestRandomWeight: {
     services: 'HRWService[]',
     healthCheck: 'HealthCheck allowEmpty',
   },
-  'HealthCheck': {},
-  'HRWService': {
+  HealthCheck: {},
+  HRWService: {
     name: 'string ref',
     weight: 'int',
   },
-  'WeightedRoundRobin': {
+  WeightedRoundRobin: {
     services: 'WRRService[]',
     sticky: 'Sticky',
     healthCheck: 'HealthCheck allowEmpty',
   },
-  'WRRService': {
+  WRRService: {
     name: 'string ref',
     weight: 'int',
   },
-  'Mirroring': {
+  Mirroring: {
     service: 'string ref',
     mirrorBody: 'bool since 3.2',
     maxBodySize: 'int',
     mirrors: 'MirrorService[]',
     healthCheck: 'HealthCheck allowEmpty',
   },
-  'MirrorService': {
+  MirrorService: {
     name: 'string ref',
     percent: 'int',
   },
-  'Failover': {
+  Failover: {
     service: 'string ref',
     fallback: 'string ref',
     errors: 'FailoverError since 3.7',
     healthCheck: 'HealthCheck allowEmpty',
   },
-  'FailoverError': {
+  FailoverError: {
     maxRequestBodyBytes: 'int',
     status: 'string[]',
   },
-  'Middleware': {
+  Middleware: {
     addPrefix: 'AddPrefix',
     stripPrefix: 'StripPrefix',
     stripPrefixRegex: 'StripPrefixRegex',
@@ -194,41 +194,41 @@ export const traefikDynamicSchema = {
     grpcWeb: 'GrpcWeb',
     plugin: 'map<raw>',
   },
-  'AddPrefix': {
+  AddPrefix: {
     prefix: 'string',
   },
-  'StripPrefix': {
+  StripPrefix: {
     prefixes: 'string[]',
     forceSlash: 'bool',
   },
-  'StripPrefixRegex': {
+  StripPrefixRegex: {
     regex: 'string[]',
   },
-  'ReplacePath': {
+  ReplacePath: {
     path: 'string',
   },
-  'ReplacePathRegex': {
+  ReplacePathRegex: {
     regex: 'string',
     replacement: 'string',
   },
-  'Chain': {
+  Chain: {
     middlewares: 'string[] ref',
   },
-  'IPWhiteList': {
+  IPWhiteList: {
     sourceRange: 'string[]',
     ipStrategy: 'IPStrategy allowEmpty',
   },
-  'IPStrategy': {
+  IPStrategy: {
     depth: 'int',
     excludedIPs: 'string[]',
     ipv6Subnet: 'int since 3.2',
   },
-  'IPAllowList': {
+  IPAllowList: {
     sourceRange: 'string[]',
     ipStrategy: 'IPStrategy allowEmpty',
     rejectStatusCode: 'int allowEmpty',
   },
-  'Headers': {
+  Headers: {
     customRequestHeaders: 'map<string>',
     customResponseHeaders: 'map<string>',
     accessControlAllowCredentials: 'bool',
@@ -263,7 +263,7 @@ export const traefikDynamicSchema = {
     sslHost: 'string',
     sslForceHost: 'bool',
   },
-  'EncodedCharacters': {
+  EncodedCharacters: {
     allowEncodedSlash: 'bool',
     allowEncodedBackSlash: 'bool',
     allowEncodedNullCharacter: 'bool',
@@ -272,26 +272,26 @@ export const traefikDynamicSchema = {
     allowEncodedQuestionMark: 'bool',
     allowEncodedHash: 'bool',
   },
-  'ErrorPage': {
+  ErrorPage: {
     status: 'string[]',
     statusRewrites: 'map<int> since 3.4',
     service: 'string ref',
     query: 'string',
     errorRequestHeaders: 'string[] since 3.6.15',
   },
-  'RateLimit': {
+  RateLimit: {
     average: 'int',
     period: 'duration',
     burst: 'int',
     sourceCriterion: 'SourceCriterion',
     redis: 'Redis since 3.4',
   },
-  'SourceCriterion': {
+  SourceCriterion: {
     ipStrategy: 'IPStrategy',
     requestHeaderName: 'string',
     requestHost: 'bool',
   },
-  'Redis': {
+  Redis: {
     endpoints: 'string[]',
     tls: 'types.ClientTLS',
     username: 'string',
@@ -310,31 +310,31 @@ export const traefikDynamicSchema = {
     key: 'string',
     insecureSkipVerify: 'bool',
   },
-  'RedirectRegex': {
+  RedirectRegex: {
     regex: 'string',
     replacement: 'string',
     permanent: 'bool',
   },
-  'RedirectScheme': {
+  RedirectScheme: {
     scheme: 'string',
     port: 'string',
     permanent: 'bool',
   },
-  'BasicAuth': {
+  BasicAuth: {
     users: 'string[]',
     usersFile: 'string',
     realm: 'string',
     removeHeader: 'bool',
     headerField: 'string',
   },
-  'DigestAuth': {
+  DigestAuth: {
     users: 'string[]',
     usersFile: 'string',
     removeHeader: 'bool',
     realm: 'string',
     headerField: 'string',
   },
-  'ForwardAuth': {
+  ForwardAuth: {
     address: 'string',
     tls: 'ClientTLS',
     trustForwardHeader: 'bool',
@@ -350,43 +350,43 @@ export const traefikDynamicSchema = {
     preserveRequestMethod: 'bool since 3.4',
     authSigninURL: 'string since 3.7',
   },
-  'ClientTLS': {
+  ClientTLS: {
     ca: 'string',
     cert: 'string',
     key: 'string',
     insecureSkipVerify: 'bool',
     caOptional: 'bool',
   },
-  'InFlightReq': {
+  InFlightReq: {
     amount: 'int',
     sourceCriterion: 'SourceCriterion',
   },
-  'Buffering': {
+  Buffering: {
     maxRequestBodyBytes: 'int',
     memRequestBodyBytes: 'int',
     maxResponseBodyBytes: 'int',
     memResponseBodyBytes: 'int',
     retryExpression: 'string',
   },
-  'CircuitBreaker': {
+  CircuitBreaker: {
     expression: 'string',
     checkPeriod: 'duration',
     fallbackDuration: 'duration',
     recoveryDuration: 'duration',
     responseCode: 'int',
   },
-  'Compress': {
+  Compress: {
     excludedContentTypes: 'string[]',
     includedContentTypes: 'string[]',
     minResponseBodyBytes: 'int',
     encodings: 'enum(gzip|br|zstd)[] since 3.2',
     defaultEncoding: 'enum(gzip|br|zstd@3.1) since 3.0.2',
   },
-  'PassTLSClientCert': {
+  PassTLSClientCert: {
     pem: 'bool',
     info: 'TLSClientCertificateInfo',
   },
-  'TLSClientCertificateInfo': {
+  TLSClientCertificateInfo: {
     notAfter: 'bool',
     notBefore: 'bool',
     sans: 'bool',
@@ -394,7 +394,7 @@ export const traefikDynamicSchema = {
     subject: 'TLSClientCertificateSubjectDNInfo',
     issuer: 'TLSClientCertificateIssuerDNInfo',
   },
-  'TLSClientCertificateSubjectDNInfo': {
+  TLSClientCertificateSubjectDNInfo: {
     country: 'bool',
     province: 'bool',
     locality: 'bool',
@@ -404,7 +404,7 @@ export const traefikDynamicSchema = {
     serialNumber: 'bool',
     domainComponent: 'bool',
   },
-  'TLSClientCertificateIssuerDNInfo': {
+  TLSClientCertificateIssuerDNInfo: {
     country: 'bool',
     province: 'bool',
     locality: 'bool',
@@ -413,7 +413,7 @@ export const traefikDynamicSchema = {
     serialNumber: 'bool',
     domainComponent: 'bool',
   },
-  'Retry': {
+  Retry: {
     attempts: 'int',
     timeout: 'duration since 3.7',
     initialInterval: 'duration',
@@ -422,18 +422,18 @@ export const traefikDynamicSchema = {
     disableRetryOnNetworkError: 'bool since 3.7',
     retryNonIdempotentMethod: 'bool since 3.7',
   },
-  'ContentType': {
+  ContentType: {
     autoDetect: 'bool',
   },
-  'GrpcWeb': {
+  GrpcWeb: {
     allowOrigins: 'string[]',
   },
-  'Model': {
+  Model: {
     middlewares: 'string[] ref',
     tls: 'RouterTLSConfig allowEmpty',
     observability: 'RouterObservabilityConfig since 3.3',
   },
-  'ServersTransport': {
+  ServersTransport: {
     serverName: 'string',
     insecureSkipVerify: 'bool',
     rootCAs: 'string[]',
@@ -447,7 +447,7 @@ export const traefikDynamicSchema = {
     peerCertURI: 'string',
     spiffe: 'Spiffe allowEmpty',
   },
-  'ForwardingTimeouts': {
+  ForwardingTimeouts: {
     dialTimeout: 'duration',
     responseHeaderTimeout: 'duration',
     idleConnTimeout: 'duration',
@@ -456,17 +456,17 @@ export const traefikDynamicSchema = {
     readTimeout: { t: 'duration since 3.7', kv: false },
     writeTimeout: { t: 'duration since 3.7', kv: false },
   },
-  'Spiffe': {
+  Spiffe: {
     ids: 'string[]',
     trustDomain: 'string',
   },
-  'TCPConfiguration': {
+  TCPConfiguration: {
     routers: 'map<TCPRouter>',
     services: 'map<TCPService>',
     middlewares: 'map<TCPMiddleware>',
     serversTransports: { t: 'map<TCPServersTransport>', label: false },
   },
-  'TCPRouter': {
+  TCPRouter: {
     entryPoints: 'string[]',
     middlewares: 'string[] ref',
     service: 'string ref',
@@ -475,32 +475,32 @@ export const traefikDynamicSchema = {
     priority: 'int',
     tls: 'RouterTCPTLSConfig allowEmpty',
   },
-  'RouterTCPTLSConfig': {
+  RouterTCPTLSConfig: {
     passthrough: 'bool',
     options: 'string ref',
     certResolver: 'string',
     domains: 'types.Domain[]',
   },
-  'TCPService': {
+  TCPService: {
     loadBalancer: 'TCPServersLoadBalancer',
     weighted: { t: 'TCPWeightedRoundRobin', label: false },
   },
-  'TCPServersLoadBalancer': {
+  TCPServersLoadBalancer: {
     servers: 'TCPServer[] as server',
     serversTransport: 'string ref',
     proxyProtocol: 'ProxyProtocol allowEmpty',
     terminationDelay: 'int',
     healthCheck: 'TCPServerHealthCheck allowEmpty since 3.6',
   },
-  'TCPServer': {
+  TCPServer: {
     address: { t: 'string', label: false },
     port: { t: 'string', kv: false },
     tls: 'bool',
   },
-  'ProxyProtocol': {
+  ProxyProtocol: {
     version: 'int',
   },
-  'TCPServerHealthCheck': {
+  TCPServerHealthCheck: {
     port: 'int',
     send: 'string',
     expect: 'string',
@@ -508,36 +508,36 @@ export const traefikDynamicSchema = {
     unhealthyInterval: 'duration',
     timeout: 'duration',
   },
-  'TCPWeightedRoundRobin': {
+  TCPWeightedRoundRobin: {
     services: 'TCPWRRService[]',
     healthCheck: 'HealthCheck allowEmpty since 3.6',
   },
-  'TCPWRRService': {
+  TCPWRRService: {
     name: 'string ref',
     weight: 'int',
   },
-  'TCPMiddleware': {
+  TCPMiddleware: {
     inFlightConn: 'TCPInFlightConn',
     ipWhiteList: 'TCPIPWhiteList',
     ipAllowList: 'TCPIPAllowList',
   },
-  'TCPInFlightConn': {
+  TCPInFlightConn: {
     amount: 'int',
   },
-  'TCPIPWhiteList': {
+  TCPIPWhiteList: {
     sourceRange: 'string[]',
   },
-  'TCPIPAllowList': {
+  TCPIPAllowList: {
     sourceRange: 'string[]',
   },
-  'TCPServersTransport': {
+  TCPServersTransport: {
     dialKeepAlive: 'duration',
     dialTimeout: 'duration',
     proxyProtocol: 'ProxyProtocol allowEmpty since 3.5.2',
     terminationDelay: 'duration',
     tls: 'TLSClientConfig allowEmpty',
   },
-  'TLSClientConfig': {
+  TLSClientConfig: {
     serverName: 'string',
     insecureSkipVerify: 'bool',
     rootCAs: 'string[]',
@@ -545,33 +545,33 @@ export const traefikDynamicSchema = {
     peerCertURI: 'string',
     spiffe: 'Spiffe allowEmpty',
   },
-  'UDPConfiguration': {
+  UDPConfiguration: {
     routers: 'map<UDPRouter>',
     services: 'map<UDPService>',
   },
-  'UDPRouter': {
+  UDPRouter: {
     entryPoints: 'string[]',
     service: 'string ref',
   },
-  'UDPService': {
+  UDPService: {
     loadBalancer: 'UDPServersLoadBalancer',
     weighted: { t: 'UDPWeightedRoundRobin', label: false },
   },
-  'UDPServersLoadBalancer': {
+  UDPServersLoadBalancer: {
     servers: 'UDPServer[] as server',
   },
-  'UDPServer': {
+  UDPServer: {
     address: { t: 'string', label: false },
     port: { t: 'string', kv: false },
   },
-  'UDPWeightedRoundRobin': {
+  UDPWeightedRoundRobin: {
     services: 'UDPWRRService[]',
   },
-  'UDPWRRService': {
+  UDPWRRService: {
     name: 'string ref',
     weight: 'int',
   },
-  'TLSConfiguration': {
+  TLSConfiguration: {
     certificates: { t: 'tls.CertAndStores[]', label: false },
     options: { t: 'map<tls.Options>', label: false },
     stores: 'map<tls.Store>',

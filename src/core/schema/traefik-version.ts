@@ -16,7 +16,9 @@ export function parseTraefikVersion(text: string): TraefikVersion | undefined {
 
 /** `3.6` for 3.6.0, `3.6.2` otherwise: the form users write and the schema records. */
 export function formatTraefikVersion(version: TraefikVersion): string {
-  return version.patch === 0 ? `${version.major}.${version.minor}` : `${version.major}.${version.minor}.${version.patch}`;
+  return version.patch === 0
+    ? `${version.major}.${version.minor}`
+    : `${version.major}.${version.minor}.${version.patch}`;
 }
 
 /** Negative when `a` is the older release, zero when both are one release, positive otherwise. */
@@ -31,6 +33,7 @@ export const DEFAULT_TRAEFIK_MIN_VERSION: TraefikVersion = Object.freeze({ major
 export function traefikMinVersionTextProblem(text: string): string | undefined {
   const version = parseTraefikVersion(text);
   if (version === undefined) return `expected a Traefik release such as 3.0, 3.4 or 3.6.2, got ${JSON.stringify(text)}`;
-  if (version.major !== 3) return `appproxy writes Traefik v3's dynamic configuration; give the oldest 3.x release that reads the root key (3.0 and up), got ${JSON.stringify(text)}`;
+  if (version.major !== 3)
+    return `appproxy writes Traefik v3's dynamic configuration; give the oldest 3.x release that reads the root key (3.0 and up), got ${JSON.stringify(text)}`;
   return undefined;
 }

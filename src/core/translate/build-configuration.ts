@@ -32,7 +32,11 @@ export interface BuildResult {
  * `heldAppPorts` maps app keys to the ports they hold already (from a store); without it the
  * ports are allocated as an empty cluster would allocate them, which is what `render` shows.
  */
-export function buildConfiguration(workloads: readonly Workload[], compiled: CompiledTranslateOptions, heldAppPorts: ReadonlyMap<string, number> = new Map()): BuildResult {
+export function buildConfiguration(
+  workloads: readonly Workload[],
+  compiled: CompiledTranslateOptions,
+  heldAppPorts: ReadonlyMap<string, number> = new Map(),
+): BuildResult {
   const problems: BuildProblem[] = [];
   const filtered: { workload: string; reason: string }[] = [];
   const contributions: Contribution[] = [];
@@ -50,5 +54,12 @@ export function buildConfiguration(workloads: readonly Workload[], compiled: Com
   contributions.push(...served.contributions);
   const { configuration, conflicts } = mergeConfigurations(contributions);
   for (const conflict of conflicts) problems.push(...conflictProblems(conflict));
-  return { configuration, servers: serversInMergeOrder(contributions), problems, routed: [...new Set(contributions.map((entry) => entry.workload))], filtered, apps: served.frontends };
+  return {
+    configuration,
+    servers: serversInMergeOrder(contributions),
+    problems,
+    routed: [...new Set(contributions.map((entry) => entry.workload))],
+    filtered,
+    apps: served.frontends,
+  };
 }

@@ -9,14 +9,19 @@ export interface TranslateOptions extends ProviderOptions {
   readonly apps: AppOptions;
 }
 
-export const defaultTranslateOptions: TranslateOptions = Object.freeze({ ...defaultProviderOptions, apps: defaultAppOptions });
+export const defaultTranslateOptions: TranslateOptions = Object.freeze({
+  ...defaultProviderOptions,
+  apps: defaultAppOptions,
+});
 
 export interface CompiledTranslateOptions extends CompiledProviderOptions {
   readonly options: TranslateOptions;
 }
 
 /** Checks the options once, both the provider's and the apps', so that every mistake is reported before any work. */
-export function compileTranslateOptions(options: TranslateOptions): { ok: true; value: CompiledTranslateOptions } | { ok: false; errors: string[] } {
+export function compileTranslateOptions(
+  options: TranslateOptions,
+): { ok: true; value: CompiledTranslateOptions } | { ok: false; errors: string[] } {
   const provider = compileProviderOptions(options);
   const errors = [...(provider.ok ? [] : provider.errors), ...appOptionsProblems(options.apps)];
   if (!provider.ok || errors.length > 0) return { ok: false, errors };

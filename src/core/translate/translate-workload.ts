@@ -33,11 +33,16 @@ export function translateWorkload(source: Workload, compiled: CompiledTranslateO
   if (read === undefined) return { contributions: provided.contributions, apps: [], problems, filtered: [] };
   const declared = decodeAppLabels(read.labels, compiled.options.apps.frontend);
   const hasApps = declared.apps.length > 0 || declared.errors.length > 0;
-  const servingApps = hasApps ? read.serving.filter((workload) => filterReason(workload, read, compiled.options, true) === undefined) : [];
+  const servingApps = hasApps
+    ? read.serving.filter((workload) => filterReason(workload, read, compiled.options, true) === undefined)
+    : [];
   const servesApps = new Set(servingApps);
-  const filtered = provided.filtered.filter((entry) => !servesApps.has(entry.workload)).map((entry) => ({ workload: entry.workload.name, reason: entry.reason }));
+  const filtered = provided.filtered
+    .filter((entry) => !servesApps.has(entry.workload))
+    .map((entry) => ({ workload: entry.workload.name, reason: entry.reason }));
   // Left out whole, apps included: a part of it would be a routing nobody asked for.
-  if (provided.tooLarge || servingApps.length === 0) return { contributions: provided.contributions, apps: [], problems, filtered };
+  if (provided.tooLarge || servingApps.length === 0)
+    return { contributions: provided.contributions, apps: [], problems, filtered };
   for (const error of declared.errors) problems.push({ severity: 'error', workload: source.name, ...error });
   for (const warning of declared.warnings) problems.push({ severity: 'warning', workload: source.name, ...warning });
   const apps = declareApps(source, servingApps, declared.apps, read.providerLabels, compiled.options);

@@ -9,9 +9,19 @@ import { sprint } from '../fmt.ts';
 import { utf8Length } from '../utf8.ts';
 import { goBool, goString, NIL, NONE, typeName, type Value } from '../value.ts';
 import type { Param, TemplateFunction } from './funcs.ts';
-import { nodeString, type ArgNode, type ChainNode, type CommandNode, type IdentifierNode, type Node, type NumberNode, type PipeNode } from './node.ts';
+import {
+  nodeString,
+  type ArgNode,
+  type ChainNode,
+  type CommandNode,
+  type IdentifierNode,
+  type Node,
+  type NumberNode,
+  type PipeNode,
+} from './node.ts';
 
-export type ExecuteResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
+export type ExecuteResult =
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
 
 function lineAt(text: string, pos: number): number {
   let line = 1;
@@ -43,7 +53,8 @@ function validateType(state: State, value: Value, param: Param | null): Out {
     if (param === 'any') return NIL;
     return execError(state, `invalid value; expected ${param}`);
   }
-  if (param === 'string' && value.kind !== 'string') return execError(state, `wrong type for value; expected string; got ${typeName(value)}`);
+  if (param === 'string' && value.kind !== 'string')
+    return execError(state, `wrong type for value; expected string; got ${typeName(value)}`);
   return value;
 }
 
@@ -87,7 +98,13 @@ function evalArg(state: State, dot: Value, param: Param | null, node: ArgNode): 
   return isFailure(value) ? value : validateType(state, value, param);
 }
 
-function evalField(state: State, name: string, args: readonly ArgNode[] | undefined, final: Value | undefined, receiver: Value): Out {
+function evalField(
+  state: State,
+  name: string,
+  args: readonly ArgNode[] | undefined,
+  final: Value | undefined,
+  receiver: Value,
+): Out {
   if (receiver.kind === 'none') return NONE;
   const hasArgs = (args !== undefined && args.length > 1) || final !== undefined;
   if (receiver.kind === 'struct') {
@@ -106,7 +123,13 @@ function evalField(state: State, name: string, args: readonly ArgNode[] | undefi
 }
 
 /** Go's evalFieldChain: .X.Y.Z, the last field given the arguments; errors name the node last visited. */
-function evalFieldChain(state: State, receiver: Value, ident: readonly string[], args: readonly ArgNode[] | undefined, final: Value | undefined): Out {
+function evalFieldChain(
+  state: State,
+  receiver: Value,
+  ident: readonly string[],
+  args: readonly ArgNode[] | undefined,
+  final: Value | undefined,
+): Out {
   let current = receiver;
   for (let i = 0; i < ident.length; i++) {
     const last = i === ident.length - 1;
@@ -117,7 +140,13 @@ function evalFieldChain(state: State, receiver: Value, ident: readonly string[],
   return current;
 }
 
-function evalChain(state: State, dot: Value, chain: ChainNode, args: readonly ArgNode[] | undefined, final: Value | undefined): Out {
+function evalChain(
+  state: State,
+  dot: Value,
+  chain: ChainNode,
+  args: readonly ArgNode[] | undefined,
+  final: Value | undefined,
+): Out {
   state.node = chain;
   const base = evalArg(state, dot, null, chain.node);
   if (isFailure(base)) return base;
@@ -139,7 +168,8 @@ function evalFunction(
   const numIn = rest.length + (final === undefined ? 0 : 1);
   const numFixed = spec.variadic === undefined ? rest.length : spec.params.length;
   if (spec.variadic !== undefined) {
-    if (numIn < numFixed) return execError(state, `wrong number of args for ${name}: want at least ${numFixed} got ${rest.length}`);
+    if (numIn < numFixed)
+      return execError(state, `wrong number of args for ${name}: want at least ${numFixed} got ${rest.length}`);
   } else if (numIn !== spec.params.length) {
     return execError(state, `wrong number of args for ${name}: want ${spec.params.length} got ${numIn}`);
   }
@@ -167,7 +197,8 @@ function evalFunction(
 }
 
 function notAFunction(state: State, args: readonly ArgNode[], final: Value | undefined): Failure | undefined {
-  if (args.length > 1 || final !== undefined) return execError(state, `can't give argument to non-function ${nodeString(args[0] ?? { type: 'dot', pos: 0 })}`);
+  if (args.length > 1 || final !== undefined)
+    return execError(state, `can't give argument to non-function ${nodeString(args[0] ?? { type: 'dot', pos: 0 })}`);
   return undefined;
 }
 

@@ -40,13 +40,15 @@ function index(args: readonly Value[]): CallResult {
       item = goString(item.value.get(key.value) ?? '');
     } else if (item.kind === 'slice' || item.kind === 'string') {
       if (key.kind === 'none' || key.kind === 'nil') return { callError: 'cannot index slice/array with nil' };
-      if (key.kind !== 'int' && key.kind !== 'uint8') return { callError: `cannot index slice/array with type ${typeName(key)}` };
+      if (key.kind !== 'int' && key.kind !== 'uint8')
+        return { callError: `cannot index slice/array with type ${typeName(key)}` };
       const position = key.kind === 'int' ? key.value : BigInt(key.value);
       const elements: readonly (string | number)[] = item.kind === 'slice' ? item.value : utf8Bytes(item.value);
       if (position < 0n || position > BigInt(elements.length)) return { callError: `index out of range: ${position}` };
       const element = elements[Number(position)];
       // Go checks against the length inclusively, so the index equal to it reaches reflect, which panics.
-      if (element === undefined) return { callError: `reflect: ${item.kind === 'slice' ? 'slice' : 'string'} index out of range` };
+      if (element === undefined)
+        return { callError: `reflect: ${item.kind === 'slice' ? 'slice' : 'string'} index out of range` };
       item = typeof element === 'string' ? goString(element) : { kind: 'uint8', value: element };
     } else {
       return { callError: `can't index item of type ${typeName(item)}` };

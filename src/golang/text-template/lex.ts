@@ -350,7 +350,8 @@ export function lex(input: string): Item[] {
     if (!scanNumber()) return errorf(`bad number syntax: ${quote(input.slice(start, pos))}`);
     const sign = peek();
     if (sign === 0x2b || sign === 0x2d) {
-      if (!scanNumber() || input[pos - 1] !== 'i') return errorf(`bad number syntax: ${quote(input.slice(start, pos))}`);
+      if (!scanNumber() || input[pos - 1] !== 'i')
+        return errorf(`bad number syntax: ${quote(input.slice(start, pos))}`);
       emit('complex');
     } else {
       emit('number');
@@ -382,7 +383,6 @@ export function lex(input: string): Item[] {
     return lexInsideAction;
   };
 
-  for (let state: State | null = lexText; state !== null; ) state = state();
+  for (let state: State | null = lexText; state !== null;) state = state();
   return items;
 }
-

@@ -8,7 +8,15 @@ import { hasFloatSyntax, parseUint, quote, unquote, unquoteChar } from '../strco
 import { utf8Length } from '../utf8.ts';
 import { BUILTIN_NAMES, type TemplateFunction } from './funcs.ts';
 import { lex, type Item } from './lex.ts';
-import { nodeString, type ActionNode, type ArgNode, type CommandNode, type Node, type NumberNode, type PipeNode } from './node.ts';
+import {
+  nodeString,
+  type ActionNode,
+  type ArgNode,
+  type CommandNode,
+  type Node,
+  type NumberNode,
+  type PipeNode,
+} from './node.ts';
 
 // Go allows 10000 nested parentheses; recursion that deep would exhaust the JavaScript stack.
 const MAX_PAREN_DEPTH = 500;
@@ -159,7 +167,10 @@ export function parseTemplate(text: string, options: ParseOptions): Node[] | Fai
       case 'string':
       case 'rawString': {
         const unquoted = unquote(item.val);
-        if (!unquoted.ok) return unquoted.invalidUtf8 ? unsupported(`the string constant ${item.val}, which is not UTF-8,`) : errorf('invalid syntax');
+        if (!unquoted.ok)
+          return unquoted.invalidUtf8
+            ? unsupported(`the string constant ${item.val}, which is not UTF-8,`)
+            : errorf('invalid syntax');
         return { type: 'string', pos: item.pos, quoted: item.val, text: unquoted.value };
       }
       default:
@@ -255,7 +266,10 @@ export function parseTemplate(text: string, options: ParseOptions): Node[] | Fai
       // These are errors in Go too, outside the control actions that are not supported.
       if (item.val === 'end' || item.val === 'else') {
         const after = nextNonSpace();
-        if (after.type !== 'rightDelim' && !(item.val === 'else' && after.type === 'keyword' && (after.val === 'if' || after.val === 'with'))) {
+        if (
+          after.type !== 'rightDelim' &&
+          !(item.val === 'else' && after.type === 'keyword' && (after.val === 'if' || after.val === 'with'))
+        ) {
           return unexpected(after, item.val);
         }
         return errorf(`unexpected {{${item.val}}}`);
@@ -290,4 +304,3 @@ export function parseTemplate(text: string, options: ParseOptions): Node[] | Fai
   }
   return nodes;
 }
-

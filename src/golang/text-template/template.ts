@@ -30,7 +30,8 @@ export interface Template {
   readonly execute: (data: Value) => ExecuteResult;
 }
 
-export type ParsedTemplate = { readonly ok: true; readonly template: Template } | { readonly ok: false; readonly error: string };
+export type ParsedTemplate =
+  { readonly ok: true; readonly template: Template } | { readonly ok: false; readonly error: string };
 
 /** Refuses printf formats given as constants that use what sprintf refuses, when parsing rather than at each execution. */
 function checkConstantFormats(nodes: readonly Node[]): string | undefined {

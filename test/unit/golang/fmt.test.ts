@@ -10,7 +10,8 @@ import { goBool, goInt, goString, NIL, type Value } from '../../../src/golang/va
 
 const s = goString;
 const i = (n: number | bigint): Value => goInt(BigInt(n));
-const zeroFill = (prefix: string, width: number, suffix: string): string => prefix + '0'.repeat(width - suffix.length) + suffix;
+const zeroFill = (prefix: string, width: number, suffix: string): string =>
+  prefix + '0'.repeat(width - suffix.length) + suffix;
 
 const fmtTests: readonly (readonly [string, Value, string])[] = [
   ['%d', i(12345), '12345'],

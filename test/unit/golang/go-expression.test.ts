@@ -33,7 +33,11 @@ for (const [source, offset, message] of scanErrors) {
   test(`go/scanner: ${JSON.stringify(source)}`, () => {
     const error = scan(source).find((token) => token.error !== undefined)?.error;
     if (message === '') assert.equal(error, undefined);
-    else assert.deepEqual(error === undefined ? undefined : { at: utf8Length(source.slice(0, error.at)), message: error.message }, { at: offset, message });
+    else
+      assert.deepEqual(
+        error === undefined ? undefined : { at: utf8Length(source.slice(0, error.at)), message: error.message },
+        { at: offset, message },
+      );
   });
 }
 
@@ -63,7 +67,8 @@ const predicateCases: readonly (readonly [string, string])[] = [
 ];
 
 for (const [source, expected] of predicateCases) {
-  test(`predicate: ${source}`, () => assert.deepEqual(parsePredicate(source, NAMES), { kind: 'predicate', value: expected }));
+  test(`predicate: ${source}`, () =>
+    assert.deepEqual(parsePredicate(source, NAMES), { kind: 'predicate', value: expected }));
 }
 
 test('predicate: a constant is a value the caller may refuse, with its position', () => {
@@ -71,9 +76,13 @@ test('predicate: a constant is a value the caller may refuse, with its position'
 });
 
 test('predicate: what the definition lacks is named with the grammar', () => {
-  assert.deepEqual(parsePredicate('Is("a") == Is("b")', NAMES), { failure: '1:9: operator == is not supported: a test predicate' });
+  assert.deepEqual(parsePredicate('Is("a") == Is("b")', NAMES), {
+    failure: '1:9: operator == is not supported: a test predicate',
+  });
   assert.deepEqual(parsePredicate('Was("a")', NAMES), { failure: '1:1: unsupported function Was: a test predicate' });
-  assert.deepEqual(parsePredicate('constructor("a")', NAMES), { failure: '1:1: unsupported function constructor: a test predicate' });
+  assert.deepEqual(parsePredicate('constructor("a")', NAMES), {
+    failure: '1:1: unsupported function constructor: a test predicate',
+  });
   assert.deepEqual(parsePredicate('Is("a", "b")', NAMES), { failure: '1:1: Is takes 1 arguments (name), not 2' });
   assert.deepEqual(parsePredicate('Is("a") && "b"', NAMES), {
     failure: '1:12: the operand of && must be a Is expression, not the string "b": a test predicate',

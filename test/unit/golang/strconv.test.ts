@@ -195,7 +195,10 @@ for (const [rune, expected, ascii] of quoteRuneTests) {
 
 for (const [input, expected] of unquoteTests) {
   test(`strconv.Unquote(${input})`, () => {
-    assert.deepEqual(unquote(input), expected === undefined ? { ok: false, invalidUtf8: true } : { ok: true, value: expected });
+    assert.deepEqual(
+      unquote(input),
+      expected === undefined ? { ok: false, invalidUtf8: true } : { ok: true, value: expected },
+    );
   });
 }
 

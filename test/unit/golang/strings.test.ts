@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contains, lower, replaceAll, split, title, trim, trimPrefix, trimSpace, trimSuffix, upper } from '../../../src/golang/strings.ts';
+import {
+  contains,
+  lower,
+  replaceAll,
+  split,
+  title,
+  trim,
+  trimPrefix,
+  trimSpace,
+  trimSuffix,
+  upper,
+} from '../../../src/golang/strings.ts';
 
 // Go: src/strings/strings_test.go, for the functions sprig's string functions call. Rows whose
 // strings are not UTF-8 ("x\xc0") cannot be written in JavaScript and are left out.
@@ -13,7 +24,10 @@ const upperTests: readonly (readonly [string, string])[] = [
   ['AbC123', 'ABC123'],
   ['azAZ09_', 'AZAZ09_'],
   ['longStrinGwitHmixofsmaLLandcAps', 'LONGSTRINGWITHMIXOFSMALLANDCAPS'],
-  ['RENAN BASTOS 93 AOSDAJDJAIDJAIDAJIaidsjjaidijadsjiadjiOOKKO', 'RENAN BASTOS 93 AOSDAJDJAIDJAIDAJIAIDSJJAIDIJADSJIADJIOOKKO'],
+  [
+    'RENAN BASTOS 93 AOSDAJDJAIDJAIDAJIaidsjjaidijadsjiadjiOOKKO',
+    'RENAN BASTOS 93 AOSDAJDJAIDJAIDAJIAIDSJJAIDIJADSJIADJIOOKKO',
+  ],
   ['long\u0250string\u0250with\u0250nonascii\u2C6Fchars', 'LONG\u2C6FSTRING\u2C6FWITH\u2C6FNONASCII\u2C6FCHARS'],
   ['\u0250\u0250\u0250\u0250\u0250', '\u2C6F\u2C6F\u2C6F\u2C6F\u2C6F'],
   ['a\u0080\u{10FFFF}', 'A\u0080\u{10FFFF}'],
@@ -24,7 +38,10 @@ const lowerTests: readonly (readonly [string, string])[] = [
   ['AbC123', 'abc123'],
   ['azAZ09_', 'azaz09_'],
   ['longStrinGwitHmixofsmaLLandcAps', 'longstringwithmixofsmallandcaps'],
-  ['renan bastos 93 AOSDAJDJAIDJAIDAJIaidsjjaidijadsjiadjiOOKKO', 'renan bastos 93 aosdajdjaidjaidajiaidsjjaidijadsjiadjiookko'],
+  [
+    'renan bastos 93 AOSDAJDJAIDJAIDAJIaidsjjaidijadsjiadjiOOKKO',
+    'renan bastos 93 aosdajdjaidjaidajiaidsjjaidijadsjiadjiookko',
+  ],
   ['LONG\u2C6FSTRING\u2C6FWITH\u2C6FNONASCII\u2C6FCHARS', 'long\u0250string\u0250with\u0250nonascii\u0250chars'],
   ['\u2C6D\u2C6D\u2C6D\u2C6D\u2C6D', '\u0251\u0251\u0251\u0251\u0251'],
   ['A\u0080\u{10FFFF}', 'a\u0080\u{10FFFF}'],
@@ -137,21 +154,27 @@ const splitTests: readonly (readonly [string, string, readonly string[]])[] = [
   [faces, '', ['☺', '☻', '☹']],
 ];
 
-for (const [input, expected] of upperTests) test(`strings.ToUpper(${JSON.stringify(input)})`, () => assert.equal(upper(input), expected));
-for (const [input, expected] of lowerTests) test(`strings.ToLower(${JSON.stringify(input)})`, () => assert.equal(lower(input), expected));
-for (const [input, expected] of trimSpaceTests) test(`strings.TrimSpace(${JSON.stringify(input)})`, () => assert.equal(trimSpace(input), expected));
+for (const [input, expected] of upperTests)
+  test(`strings.ToUpper(${JSON.stringify(input)})`, () => assert.equal(upper(input), expected));
+for (const [input, expected] of lowerTests)
+  test(`strings.ToLower(${JSON.stringify(input)})`, () => assert.equal(lower(input), expected));
+for (const [input, expected] of trimSpaceTests)
+  test(`strings.TrimSpace(${JSON.stringify(input)})`, () => assert.equal(trimSpace(input), expected));
 for (const [fn, input, arg, expected] of trimTests) {
-  test(`strings.${fn}(${JSON.stringify(input)}, ${JSON.stringify(arg)})`, () => assert.equal(trimFunctions[fn](input, arg), expected));
+  test(`strings.${fn}(${JSON.stringify(input)}, ${JSON.stringify(arg)})`, () =>
+    assert.equal(trimFunctions[fn](input, arg), expected));
 }
 for (const [input, old, replacement, expected] of replaceTests) {
   test(`strings.ReplaceAll(${JSON.stringify(input)}, ${JSON.stringify(old)}, ${JSON.stringify(replacement)})`, () =>
-    assert.equal(replaceAll(input, old, replacement), expected),
-  );
+    assert.equal(replaceAll(input, old, replacement), expected));
 }
-for (const [input, expected] of titleTests) test(`strings.Title(${JSON.stringify(input)})`, () => assert.equal(title(input), expected));
+for (const [input, expected] of titleTests)
+  test(`strings.Title(${JSON.stringify(input)})`, () => assert.equal(title(input), expected));
 for (const [text, substring, expected] of containsTests) {
-  test(`strings.Contains(${JSON.stringify(text)}, ${JSON.stringify(substring)})`, () => assert.equal(contains(text, substring), expected));
+  test(`strings.Contains(${JSON.stringify(text)}, ${JSON.stringify(substring)})`, () =>
+    assert.equal(contains(text, substring), expected));
 }
 for (const [text, separator, expected] of splitTests) {
-  test(`strings.Split(${JSON.stringify(text)}, ${JSON.stringify(separator)})`, () => assert.deepEqual(split(text, separator), expected));
+  test(`strings.Split(${JSON.stringify(text)}, ${JSON.stringify(separator)})`, () =>
+    assert.deepEqual(split(text, separator), expected));
 }

@@ -34,7 +34,11 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
   ['parens', '{{((3))}}', [tLeft, tLpar, tLpar, ['number', '3'], tRpar, tRpar, tRight, tEOF]],
   ['empty action', '{{}}', [tLeft, tRight, tEOF]],
   ['for', '{{for}}', [tLeft, ['identifier', 'for'], tRight, tEOF]],
-  ['block', '{{block "foo" .}}', [tLeft, ['keyword', 'block'], tSpace, ['string', '"foo"'], tSpace, tDot, tRight, tEOF]],
+  [
+    'block',
+    '{{block "foo" .}}',
+    [tLeft, ['keyword', 'block'], tSpace, ['string', '"foo"'], tSpace, tDot, tRight, tEOF],
+  ],
   ['quote', '{{"abc \\n\\t\\" "}}', [tLeft, tQuote, tRight, tEOF]],
   ['raw quote', `{{${raw}}}`, [tLeft, ['rawString', raw], tRight, tEOF]],
   ['raw quote with newline', `{{${rawNL}}}`, [tLeft, ['rawString', rawNL], tRight, tEOF]],
@@ -43,7 +47,10 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
     '{{1 02 0x14 0X14 -7.2i 1e3 1E3 +1.2e-4 4.2i 1+2i 1_2 0x1.e_fp4 0X1.E_FP4}}',
     [
       tLeft,
-      ...['1', '02', '0x14', '0X14', '-7.2i', '1e3', '1E3', '+1.2e-4', '4.2i'].flatMap((n) => [['number', n] as const, tSpace]),
+      ...['1', '02', '0x14', '0X14', '-7.2i', '1e3', '1E3', '+1.2e-4', '4.2i'].flatMap((n) => [
+        ['number', n] as const,
+        tSpace,
+      ]),
       ['complex', '1+2i'],
       tSpace,
       ['number', '1_2'],
@@ -60,7 +67,10 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
     "{{'a' '\\n' '\\'' '\\\\' '\\u00FF' '\\xFF' '本'}}",
     [
       tLeft,
-      ...["'a'", "'\\n'", "'\\''", "'\\\\'", "'\\u00FF'", "'\\xFF'"].flatMap((c) => [['charConstant', c] as const, tSpace]),
+      ...["'a'", "'\\n'", "'\\''", "'\\\\'", "'\\u00FF'", "'\\xFF'"].flatMap((c) => [
+        ['charConstant', c] as const,
+        tSpace,
+      ]),
       ['charConstant', "'本'"],
       tRight,
       tEOF,
@@ -72,12 +82,31 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
   [
     'dots',
     '{{.x . .2 .x.y.z}}',
-    [tLeft, ['field', '.x'], tSpace, tDot, tSpace, ['number', '.2'], tSpace, ['field', '.x'], ['field', '.y'], ['field', '.z'], tRight, tEOF],
+    [
+      tLeft,
+      ['field', '.x'],
+      tSpace,
+      tDot,
+      tSpace,
+      ['number', '.2'],
+      tSpace,
+      ['field', '.x'],
+      ['field', '.y'],
+      ['field', '.z'],
+      tRight,
+      tEOF,
+    ],
   ],
   [
     'keywords',
     '{{range if else end with}}',
-    [tLeft, ...['range', 'if', 'else', 'end'].flatMap((word) => [['keyword', word] as const, tSpace]), ['keyword', 'with'], tRight, tEOF],
+    [
+      tLeft,
+      ...['range', 'if', 'else', 'end'].flatMap((word) => [['keyword', word] as const, tSpace]),
+      ['keyword', 'with'],
+      tRight,
+      tEOF,
+    ],
   ],
   [
     'variables',
@@ -132,15 +161,44 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
       tEOF,
     ],
   ],
-  ['declaration', '{{$v := 3}}', [tLeft, ['variable', '$v'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF]],
+  [
+    'declaration',
+    '{{$v := 3}}',
+    [tLeft, ['variable', '$v'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF],
+  ],
   [
     '2 declarations',
     '{{$v , $w := 3}}',
-    [tLeft, ['variable', '$v'], tSpace, ['char', ','], tSpace, ['variable', '$w'], tSpace, ['declare', ':='], tSpace, ['number', '3'], tRight, tEOF],
+    [
+      tLeft,
+      ['variable', '$v'],
+      tSpace,
+      ['char', ','],
+      tSpace,
+      ['variable', '$w'],
+      tSpace,
+      ['declare', ':='],
+      tSpace,
+      ['number', '3'],
+      tRight,
+      tEOF,
+    ],
   ],
-  ['field of parenthesized expression', '{{(.X).Y}}', [tLeft, tLpar, ['field', '.X'], tRpar, ['field', '.Y'], tRight, tEOF]],
-  ['trimming spaces before and after', 'hello- {{- 3 -}} -world', [['text', 'hello-'], tLeft, ['number', '3'], tRight, ['text', '-world'], tEOF]],
-  ['trimming spaces before and after comment', 'hello- {{- /* hello */ -}} -world', [['text', 'hello-'], ['text', '-world'], tEOF]],
+  [
+    'field of parenthesized expression',
+    '{{(.X).Y}}',
+    [tLeft, tLpar, ['field', '.X'], tRpar, ['field', '.Y'], tRight, tEOF],
+  ],
+  [
+    'trimming spaces before and after',
+    'hello- {{- 3 -}} -world',
+    [['text', 'hello-'], tLeft, ['number', '3'], tRight, ['text', '-world'], tEOF],
+  ],
+  [
+    'trimming spaces before and after comment',
+    'hello- {{- /* hello */ -}} -world',
+    [['text', 'hello-'], ['text', '-world'], tEOF],
+  ],
   // errors
   ['badchar', '#{{\x01}}', [['text', '#'], tLeft, ['error', 'unrecognized character in action: U+0001']]],
   ['unclosed action', '{{', [tLeft, ['error', 'unclosed action']]],
@@ -153,19 +211,48 @@ const lexTests: readonly (readonly [string, string, Expected])[] = [
   ['extra right paren', '{{3)}}', [tLeft, ['number', '3'], ['error', 'unexpected right paren']]],
   // Fixed bugs
   ['long pipeline deadlock', '{{|||||}}', [tLeft, tPipe, tPipe, tPipe, tPipe, tPipe, tRight, tEOF]],
-  ['text with bad comment', 'hello-{{/*/}}-world', [['text', 'hello-'], ['error', 'unclosed comment']]],
-  ['text with comment close separated from delim', 'hello-{{/* */ }}-world', [['text', 'hello-'], ['error', 'comment ends before closing delimiter']]],
+  [
+    'text with bad comment',
+    'hello-{{/*/}}-world',
+    [
+      ['text', 'hello-'],
+      ['error', 'unclosed comment'],
+    ],
+  ],
+  [
+    'text with comment close separated from delim',
+    'hello-{{/* */ }}-world',
+    [
+      ['text', 'hello-'],
+      ['error', 'comment ends before closing delimiter'],
+    ],
+  ],
   ['unmatched right delimiter', 'hello-{.}}-world', [['text', 'hello-{.}}-world'], tEOF]],
   // lexPosTests: positions too.
   [
     'position: punctuation',
     '{{,@%#}}',
-    [['leftDelim', '{{', 0], ['char', ',', 2], ['char', '@', 3], ['char', '%', 4], ['char', '#', 5], ['rightDelim', '}}', 6], ['eof', '', 8]],
+    [
+      ['leftDelim', '{{', 0],
+      ['char', ',', 2],
+      ['char', '@', 3],
+      ['char', '%', 4],
+      ['char', '#', 5],
+      ['rightDelim', '}}', 6],
+      ['eof', '', 8],
+    ],
   ],
   [
     'position: sample',
     '0123{{hello}}xyz',
-    [['text', '0123', 0], ['leftDelim', '{{', 4], ['identifier', 'hello', 6], ['rightDelim', '}}', 11], ['text', 'xyz', 13], ['eof', '', 16]],
+    [
+      ['text', '0123', 0],
+      ['leftDelim', '{{', 4],
+      ['identifier', 'hello', 6],
+      ['rightDelim', '}}', 11],
+      ['text', 'xyz', 13],
+      ['eof', '', 16],
+    ],
   ],
   [
     'position: trimafter',
@@ -277,7 +364,14 @@ const execTests: readonly (readonly [string, string, Value, string | undefined])
   [
     'dot struct',
     '<{{.}}>',
-    { kind: 'struct', type: 'struct { a int; b string }', fields: [['a', goInt(7n)], ['b', goString('seven')]] },
+    {
+      kind: 'struct',
+      type: 'struct { a int; b string }',
+      fields: [
+        ['a', goInt(7n)],
+        ['b', goString('seven')],
+      ],
+    },
     '<{7 seven}>',
   ],
   // Parenthesized expressions.
@@ -332,7 +426,11 @@ for (const [name, input, data, expected] of execTests) {
 }
 
 test('text/template: the error of an execution names the template, line, byte column and node, as Go does', () => {
-  const parsed = parseGoTemplate('line 1\nline 2\n  {{index "hi" 5}}', { name: 'top', funcs: {}, subset: 'the test subset' });
+  const parsed = parseGoTemplate('line 1\nline 2\n  {{index "hi" 5}}', {
+    name: 'top',
+    funcs: {},
+    subset: 'the test subset',
+  });
   assert.ok(parsed.ok);
   assert.deepEqual(parsed.template.execute(goInt(5n)), {
     ok: false,
@@ -345,8 +443,14 @@ test('text/template: a function the subset lacks is refused as unsupported, one 
   const lacking = parseGoTemplate('{{len "x"}}{{sprigOnly}}', options);
   assert.deepEqual(lacking, { ok: false, error: 'template: t:1: the function len is not supported: the test subset' });
   const known = parseGoTemplate('{{sprigOnly}}', options);
-  assert.deepEqual(known, { ok: false, error: 'template: t:1: the function sprigOnly is not supported: the test subset' });
-  assert.deepEqual(parseGoTemplate('{{nobody}}', options), { ok: false, error: 'template: t:1: function "nobody" not defined; the test subset' });
+  assert.deepEqual(known, {
+    ok: false,
+    error: 'template: t:1: the function sprigOnly is not supported: the test subset',
+  });
+  assert.deepEqual(parseGoTemplate('{{nobody}}', options), {
+    ok: false,
+    error: 'template: t:1: function "nobody" not defined; the test subset',
+  });
 });
 
 test('text/template: functions given take precedence over the builtins, as in Go', () => {
