@@ -2,7 +2,8 @@
  * Lists the fields of Traefik's dynamic configuration, read from its own Go structs, for
  * test/unit/schema-vs-traefik.test.ts to compare with src/core/schema (which was written by hand).
  *
- *   node scripts/traefik-dynamic-fields.ts --git-dir /path/to/traefik.git --ref v3.7 > test/fixtures/traefik-dynamic-3.7.json
+ *   node scripts/traefik-dynamic-fields.ts --git-dir /path/to/traefik.git --ref v3.7 >
+ * test/fixtures/traefik-dynamic-3.7.json
  *
  * It reads the source straight from a Git repository (no checkout, no Go toolchain) and parses
  * just enough Go for gofmt-formatted struct, type and const declarations; anything it does not

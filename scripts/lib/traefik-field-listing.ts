@@ -32,7 +32,10 @@ export interface ListingField {
   /** The `label-slice-as-struct` tag: labels set this list as one object of that name. */
   readonly labelSliceAsStruct?: string;
   readonly export?: string;
-  /** Where `type`'s enumeration came from: `const <type>` (typed string constants) or `kubebuilder` (a validation comment). */
+  /**
+   * Where `type`'s enumeration came from: `const <type>` (typed string constants) or `kubebuilder` (a validation
+   * comment).
+   */
   readonly enumFrom?: readonly string[];
   /** The embedded struct this field was promoted from (Go's encoders flatten embedded structs). */
   readonly embeddedFrom?: string;

@@ -22,7 +22,10 @@ export interface TraefikFieldVersions {
    * newer than the baseline; `null`: in no release yet.
    */
   readonly fields: Readonly<Record<string, string | null>>;
-  /** `<listing struct>.<Go field>` → enumeration value (lower case) → release, as for fields; only values newer than their field. */
+  /**
+   * `<listing struct>.<Go field>` → enumeration value (lower case) → release, as for fields; only values newer than
+   * their field.
+   */
   readonly enumValues: Readonly<Record<string, Readonly<Record<string, string | null>>>>;
   /**
    * Fields and values that some release older than the one named already had and a later one lacked

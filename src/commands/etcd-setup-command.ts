@@ -49,7 +49,9 @@ function rangeOf(permission: Permission): Range {
   return permission.prefix ? Range.prefix(permission.key) : new Range(permission.key, '');
 }
 
-/** Whether `password` authenticates `name` now (false also while auth is not enabled yet: nobody holds a token then). */
+/**
+ * Whether `password` authenticates `name` now (false also while auth is not enabled yet: nobody holds a token then).
+ */
 async function passwordWorks(client: Etcd3, name: string, password: string): Promise<boolean> {
   try {
     await client.auth.authenticate({ name, password });

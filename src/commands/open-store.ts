@@ -8,7 +8,8 @@ import { RedisStore } from '../redis/redis-store.ts';
 import type { KvStore } from '../sync/kv-store.ts';
 
 /**
- * The store the configuration names, with what closes it. `writer`: a daemon's store, which checks Redis's keyspace notifications at every connection
+ * The store the configuration names, with what closes it. `writer`: a daemon's store, which checks Redis's keyspace
+ * notifications at every connection
  * (Traefik is deaf without them) and sweeps expired leases; a reader (`appproxy apps`) does neither.
  */
 export function openStore(

@@ -4,13 +4,22 @@
  * the core never sees dockerode types.
  */
 export interface Workload {
-  /** `container` for Compose/plain containers, `swarm-service` for a Swarm service (with its tasks), `task` for one of its tasks. */
+  /**
+   * `container` for Compose/plain containers, `swarm-service` for a Swarm service (with its tasks), `task` for one of
+   * its tasks.
+   */
   readonly kind: 'container' | 'task' | 'swarm-service';
   /** Container id, task id or service id: unique, stable for the life of the workload. */
   readonly id: string;
-  /** Container name without the leading `/`, `<service>.<slot>` (or `<service>.<taskId>` for global services) for a task, the service name for a service. */
+  /**
+   * Container name without the leading `/`, `<service>.<slot>` (or `<service>.<taskId>` for global services) for a
+   * task, the service name for a service.
+   */
   readonly name: string;
-  /** Name used for default service and router names before Compose labels and normalisation: container name or Swarm service name. */
+  /**
+   * Name used for default service and router names before Compose labels and normalisation: container name or Swarm
+   * service name.
+   */
   readonly serviceName: string;
   /** Container labels, or the Swarm service's labels (`deploy.labels`). */
   readonly labels: Readonly<Record<string, string>>;

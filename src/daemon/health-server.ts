@@ -13,7 +13,10 @@ export type Explainer = (name: string) => Promise<{ status: number; body: unknow
 /** Answers GET /apps: every app under the root key, where it is reached and how it is used. */
 export type AppLister = () => unknown;
 
-/** /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>, /apps. */
+/**
+ * /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>,
+ * /apps.
+ */
 export async function startHealthServer(
   listen: string,
   readiness: ReadinessReasons,

@@ -17,7 +17,10 @@ export class OutcomeReporter {
     this.#log = logger;
   }
 
-  /** One pass of each owner this instance writes for (its node's containers, the Swarm services while it is their writer). */
+  /**
+   * One pass of each owner this instance writes for (its node's containers, the Swarm services while it is their
+   * writer).
+   */
   report(passes: readonly { readonly outcome: SyncOutcome; readonly engine: SyncEngine }[]): void {
     const m = this.#metrics;
     m.reconciles.inc({ result: 'ok' });

@@ -22,7 +22,8 @@ export class OwnerHeldError extends Error {
 }
 
 /**
- * Whether the instance in `record` (its lease read as `times`) still runs. A restart must take over at once (before the old
+ * Whether the instance in `record` (its lease read as `times`) still runs. A restart must take over at once (before the
+ * old
  * lease expires, or routes would go missing), and a second instance with the same id must be
  * refused, so the question is asked directly: the starting instance writes a probe, a live holder
  * answers it through its watch within milliseconds. Two short cuts first: a lease that is gone,

@@ -1,5 +1,6 @@
 /**
- * A Docker Engine API call failed: the one error of the DockerEngine port. It names the operation (`inspect container 3f2a...`, `list services`)
+ * A Docker Engine API call failed: the one error of the DockerEngine port. It names the operation (`inspect container
+ * 3f2a...`, `list services`)
  * because dockerode's own messages say only the HTTP status, which does not tell an operator which of
  * the many calls behind one listing went wrong.
  */

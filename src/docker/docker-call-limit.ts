@@ -1,7 +1,10 @@
 /** How long one Docker call may take by default: long enough for an engine busy starting hundreds of containers. */
 export const DEFAULT_DOCKER_TIMEOUT_MS = 30_000;
 
-/** A Docker call got no (complete) answer within its limit: the engine is wedged, overloaded or not what the socket leads to. */
+/**
+ * A Docker call got no (complete) answer within its limit: the engine is wedged, overloaded or not what the socket
+ * leads to.
+ */
 export class DockerCallTimeoutError extends Error {
   constructor(call: string, limitMs: number) {
     super(`${call}: no answer from the Docker engine within ${limitMs} ms`);

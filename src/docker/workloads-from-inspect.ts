@@ -14,6 +14,7 @@ export function workloadsFromInspect(text: string, source: string): Workload[] {
   } catch (error) {
     throw new Error(
       `${source}: not JSON (${(error as Error).message}); give the output of "docker inspect <containers>"`,
+      { cause: error },
     );
   }
   if (!Array.isArray(parsed))

@@ -44,7 +44,10 @@ export function position(source: string, pos: number): string {
   return `${line}:${new TextEncoder().encode(source.slice(lineStart, pos)).length + 1}`;
 }
 
-/** Parses `source` as go/parser's ParseExpr does, or says why not (`grammar` ends the messages of what the caller cannot hold). */
+/**
+ * Parses `source` as go/parser's ParseExpr does, or says why not (`grammar` ends the messages of what the caller cannot
+ * hold).
+ */
 export function parseGoExpression(source: string, grammar: string): Expr | Failure {
   const tokens = scan(source);
   let index = 0;

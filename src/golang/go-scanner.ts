@@ -7,14 +7,19 @@ import { formatRune } from './fmt.ts';
 import { SIMPLE_ESCAPES, unquote } from './strconv.ts';
 import { isDigit as isUnicodeDigit, isLetter as isUnicodeLetter } from './unicode.ts';
 
-/** A Go string constant: its text, or undefined when its bytes are not UTF-8 (no JavaScript string can be equal to it). */
+/**
+ * A Go string constant: its text, or undefined when its bytes are not UTF-8 (no JavaScript string can be equal to it).
+ */
 export interface GoString {
   readonly text: string | undefined;
 }
 
 type Scanned = { readonly end: number } | { readonly end: number; readonly error: string; readonly at: number };
 
-/** go/scanner refuses NUL and a byte order mark (but at the very start) everywhere, comments and literals included: the first of them in [from, to). */
+/**
+ * go/scanner refuses NUL and a byte order mark (but at the very start) everywhere, comments and literals included: the
+ * first of them in [from, to).
+ */
 function illegalCharacter(
   source: string,
   from: number,
@@ -28,7 +33,9 @@ function illegalCharacter(
   return undefined;
 }
 
-/** Checks the interpreted string literal starting at `start` (a '"') as go/scanner does; its value is strconv.Unquote's. */
+/**
+ * Checks the interpreted string literal starting at `start` (a '"') as go/scanner does; its value is strconv.Unquote's.
+ */
 function scanInterpreted(source: string, start: number): Scanned {
   let i = start + 1;
   for (;;) {

@@ -11,7 +11,10 @@ import { MAX_NESTING, parseGoExpression, position, type Expr } from './go-expres
 export interface PredicateFunction<T> {
   /** What each string argument means, in order, for the message of a call with too few or too many. */
   readonly params: readonly string[];
-  /** Called with the arguments' texts; undefined for a constant whose bytes are not UTF-8 (equal to no JavaScript string). */
+  /**
+   * Called with the arguments' texts; undefined for a constant whose bytes are not UTF-8 (equal to no JavaScript
+   * string).
+   */
   readonly call: (args: readonly (string | undefined)[]) => T;
 }
 
@@ -29,7 +32,10 @@ export interface PredicateDefinition<T> {
   readonly grammar: string;
 }
 
-/** What an expression evaluates to: the definition's type, or a constant (described, with its position), which the caller may refuse. */
+/**
+ * What an expression evaluates to: the definition's type, or a constant (described, with its position), which the
+ * caller may refuse.
+ */
 export type Evaluated<T> =
   | { readonly kind: 'predicate'; readonly value: T }
   | { readonly kind: 'value'; readonly describe: string; readonly position: string };

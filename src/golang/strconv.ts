@@ -70,7 +70,10 @@ type CharAt = { readonly value: number; readonly byte: boolean; readonly next: n
 
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
-/** unquoteChar at offset `i` of `s`, returning where the next character starts (no copy of the rest: linear over a long literal). */
+/**
+ * unquoteChar at offset `i` of `s`, returning where the next character starts (no copy of the rest: linear over a long
+ * literal).
+ */
 function unquoteCharAt(s: string, i: number, quote: string): CharAt | undefined {
   const first = s.codePointAt(i);
   if (first === undefined) return undefined;
@@ -102,7 +105,10 @@ function unquoteCharAt(s: string, i: number, quote: string): CharAt | undefined 
   return undefined;
 }
 
-/** strconv.UnquoteChar: the first character or escape of `s`, inside a literal quoted by `quote`; undefined on a syntax error. */
+/**
+ * strconv.UnquoteChar: the first character or escape of `s`, inside a literal quoted by `quote`; undefined on a syntax
+ * error.
+ */
 export function unquoteChar(s: string, quote: string): UnquotedChar | undefined {
   const char = unquoteCharAt(s, 0, quote);
   return char === undefined ? undefined : { value: char.value, byte: char.byte, rest: s.slice(char.next) };

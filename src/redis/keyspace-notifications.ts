@@ -12,7 +12,9 @@ const PROBE_KEY = `${STORE_PREFIX}notify-probe`;
 const PROBE_LIMIT_MS = 2000;
 const PROBE_ATTEMPTS = 3;
 
-/** Does a notify-keyspace-events value give Traefik what it needs: the keyspace channel, for string writes and deletes? */
+/**
+ * Does a notify-keyspace-events value give Traefik what it needs: the keyspace channel, for string writes and deletes?
+ */
 export function notifiesTraefik(flags: string): boolean {
   return flags.includes('K') && (flags.includes('A') || (flags.includes('$') && flags.includes('g')));
 }
@@ -67,7 +69,10 @@ async function probe(client: Redis): Promise<boolean> {
   }
 }
 
-/** undefined when Redis notifies as Traefik needs (set here when it did not and CONFIG allowed it); else what is wrong and the fix. */
+/**
+ * undefined when Redis notifies as Traefik needs (set here when it did not and CONFIG allowed it); else what is wrong
+ * and the fix.
+ */
 export async function ensureKeyspaceNotifications(client: Redis): Promise<string | undefined> {
   const configured = await configure(client);
   // A few tries: a Redis busy just after a restart (every instance reloading) may be slow to send.

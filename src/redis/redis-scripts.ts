@@ -110,7 +110,10 @@ local function revoke(lease, ops, rev)
 end
 `;
 
-/** ARGV: epoch candidate, range count, then key and prefix flag ('1'/'0') per range. → revision, epoch, then key, value, lease, modRevision per entry. */
+/**
+ * ARGV: epoch candidate, range count, then key and prefix flag ('1'/'0') per range. → revision, epoch, then key, value,
+ * lease, modRevision per entry.
+ */
 export const LOAD_SCRIPT = `${COMMON}
 local e = epoch(ARGV[1])
 local rev = tonumber(redis.call('GET', P .. 'revision') or '0')
@@ -253,7 +256,9 @@ commit(ops)
 return rev
 `;
 
-/** ARGV: epoch candidate, leader key, lease id. Deletes the leader key if this lease holds it, and revokes the lease. */
+/**
+ * ARGV: epoch candidate, leader key, lease id. Deletes the leader key if this lease holds it, and revokes the lease.
+ */
 export const RESIGN_SCRIPT = `${COMMON}
 epoch(ARGV[1])
 local ops = {}

@@ -21,13 +21,12 @@ export class Wake {
 
   wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        if (self.#resolve === done) self.#resolve = undefined;
+        if (this.#resolve === done) this.#resolve = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.#resolve = done;
     });
   }

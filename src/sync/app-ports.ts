@@ -42,7 +42,9 @@ export interface PortWrite {
 export interface PortPlan {
   /** Every request answered; a fresh port is served only once its write applied. */
   readonly allocation: PortAllocation;
-  /** Ports to record before they are served: new ones (created only if still absent), and held ones moved to this lease. */
+  /**
+   * Ports to record before they are served: new ones (created only if still absent), and held ones moved to this lease.
+   */
   readonly records: readonly PortWrite[];
   /** Ports this owner holds and no longer needs: freed once their routers are gone. */
   readonly releases: readonly PortWrite[];

@@ -222,7 +222,9 @@ export class AppServing {
     this.#records = records;
   }
 
-  /** Applies port writes, a transaction per batch, each write guarded on its own key; stops at the first refused batch. */
+  /**
+   * Applies port writes, a transaction per batch, each write guarded on its own key; stops at the first refused batch.
+   */
   async #write(writes: readonly PortWrite[], leaseId: string): Promise<{ ports: Set<number>; revision?: bigint }> {
     for (let start = 0; start < writes.length; start += WRITES_PER_TRANSACTION) {
       const batch = writes.slice(start, start + WRITES_PER_TRANSACTION);

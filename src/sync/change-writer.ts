@@ -76,7 +76,7 @@ export class ChangeWriter {
     const mirror = this.#session.mirror;
     let transactions = 0;
     let operations = 0;
-    let refusedAll: WriteOutcome['refused'] = [];
+    let refusedAll: WriteOutcome['refused'];
     for (let attempt = 0; ; attempt += 1) {
       const leaseId = leaseOf();
       const planRevision = mirror.revision;

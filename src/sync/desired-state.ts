@@ -153,7 +153,10 @@ export class DesiredState {
     return changed;
   }
 
-  /** Every problem of the workloads now: each one's own, its refusal, and the merge conflicts (reported to each workload involved). */
+  /**
+   * Every problem of the workloads now: each one's own, its refusal, and the merge conflicts (reported to each workload
+   * involved).
+   */
   problems(): BuildProblem[] {
     const problems: BuildProblem[] = [];
     for (const { translation, refusal } of this.#workloads.values()) {
@@ -170,7 +173,10 @@ export class DesiredState {
     return this.#workloads.get(workloadId)?.refusal;
   }
 
-  /** Keys and bytes of everything this instance wants in the store now (what --max-instance-keys and --max-instance-bytes cap). */
+  /**
+   * Keys and bytes of everything this instance wants in the store now (what --max-instance-keys and
+   * --max-instance-bytes cap).
+   */
   storeSize(): StoreSize {
     return this.#total;
   }

@@ -49,7 +49,8 @@ export interface KvStore {
   openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease>;
   /**
    * Stands in the store's own election `name` (etcd's election API), its keys under `prefix`,
-   * announcing `value`, on a lease of `ttlSeconds`. The candidacy is returned at once; `elected` resolves when it leads.
+   * announcing `value`, on a lease of `ttlSeconds`. The candidacy is returned at once; `elected` resolves when it
+   * leads.
    * `onLost` is called once when it can lead no longer (its lease was lost): the caller stops
    * what only the leader may do, and may stand again.
    */

@@ -12,7 +12,9 @@ import {
 } from './kv-store.ts';
 import { StoreMirror } from './store-mirror.ts';
 
-/** How long a failed guard waits for the watch to bring the change that failed it, before the mirror is loaded again. */
+/**
+ * How long a failed guard waits for the watch to bring the change that failed it, before the mirror is loaded again.
+ */
 const CATCH_UP_MS = 2000;
 
 export interface MirrorSessionOptions {

@@ -201,7 +201,10 @@ export function planChange(input: PlanInput): ChangePlan {
   return { units: dedupe(units), conflicts, ownedServers };
 }
 
-/** A key deleted as part of a removed resource may also be one of this instance's stale servers: keep the first operation on each key (etcd refuses a transaction that touches a key twice). */
+/**
+ * A key deleted as part of a removed resource may also be one of this instance's stale servers: keep the first
+ * operation on each key (etcd refuses a transaction that touches a key twice).
+ */
 function dedupe(units: Unit[]): Unit[] {
   const seen = new Set<string>();
   const result: Unit[] = [];

@@ -61,7 +61,8 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     const unitBytes = unit.operations.reduce((sum, operation) => sum + sizeOf(operation), 0);
     if (!fits(unit.operations.length, unitBytes)) flush();
-    // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that must be cut.
+    // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that
+    // must be cut.
     for (const operation of unit.operations) {
       if (!fits(1, sizeOf(operation))) flush();
       operations.push(operation);

@@ -37,7 +37,10 @@ export class StoreMirror {
   #entries = new Map<string, MirrorEntry>();
   #resources = new Map<string, MirrorResource>();
   #claims = new Map<string, Map<string, ClaimRecord>>();
-  /** Keys this instance deleted, with the revision, so that an older put coming late through the watch is not taken back in. */
+  /**
+   * Keys this instance deleted, with the revision, so that an older put coming late through the watch is not taken back
+   * in.
+   */
   #tombstones = new Map<string, bigint>();
   /** Claim ids that have fields (not only servers), the placeholder excepted. */
   #withFields = new Set<string>();

@@ -41,7 +41,10 @@ export interface SyncOutcome {
  */
 export class SyncEngine {
   readonly #lease: LeaseHolder;
-  /** What this owner wants: workloads are set here (replaceWorkloads, upsertWorkload, removeWorkload); counts and refusals are read here. */
+  /**
+   * What this owner wants: workloads are set here (replaceWorkloads, upsertWorkload, removeWorkload); counts and
+   * refusals are read here.
+   */
   readonly desired: DesiredState;
   readonly #session: MirrorSession;
   /** Plans and writes; the resources another owner defines differently are read here. */
@@ -151,7 +154,9 @@ export class SyncEngine {
     }
   }
 
-  /** Every problem now: each workload's own, the merge conflicts (reported to each workload involved), and the apps'. */
+  /**
+   * Every problem now: each workload's own, the merge conflicts (reported to each workload involved), and the apps'.
+   */
   problems(): BuildProblem[] {
     return [...this.desired.problems(), ...this.apps.problems()];
   }

@@ -6,7 +6,9 @@ export interface WorkloadSource {
   listWorkloads(): Promise<Workload[]>;
   /** Swarm services with their running tasks; empty when there is no Swarm to read. */
   listSwarmWorkloads(): Promise<Workload[]>;
-  /** These containers' workloads now (undefined: gone, or not a workload of its own), with those that depend on them. */
+  /**
+   * These containers' workloads now (undefined: gone, or not a workload of its own), with those that depend on them.
+   */
   refreshContainers(ids: Iterable<string>): Promise<Map<string, Workload | undefined>>;
 }
 

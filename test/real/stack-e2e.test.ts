@@ -147,7 +147,10 @@ function connect(): Promise<{ socket: Socket; replica: string }> {
   });
 }
 
-/** Whether the engine was a Swarm manager before this file: demo.sh makes it one when it was not, and the file then leaves that Swarm. */
+/**
+ * Whether the engine was a Swarm manager before this file: demo.sh makes it one when it was not, and the file then
+ * leaves that Swarm.
+ */
 let managerBefore = true;
 
 before(async () => {

@@ -65,7 +65,9 @@ function logLines(daemon: DaemonProcess, message: string): number {
     .filter((line) => line.includes(`"msg":"${message}"`)).length;
 }
 
-/** The tree under `traefik/` as the Redis store holds it, through the product's port (the form waitConverged compares). */
+/**
+ * The tree under `traefik/` as the Redis store holds it, through the product's port (the form waitConverged compares).
+ */
 async function redisTree(kv: KvStore): Promise<Map<string, string>> {
   const snapshot = await kv.load([
     { key: 'traefik', prefix: false },

@@ -162,7 +162,10 @@ async function renderToStore(): Promise<string> {
 
 const belongsTo = (id: string) => (name: string) => name.includes(id);
 
-/** Both Traefiks' views of one case, once they agree (or the limit passes: then the last views, for the assertion to show). */
+/**
+ * Both Traefiks' views of one case, once they agree (or the limit passes: then the last views, for the assertion to
+ * show).
+ */
 async function views(
   id: string,
   what: string,
@@ -189,7 +192,9 @@ function caseById(id: string): SwarmParityCase {
   return found;
 }
 
-/** Scales or relabels one service, then waits until the engine, Traefik's Swarm provider and a fresh render all show it. */
+/**
+ * Scales or relabels one service, then waits until the engine, Traefik's Swarm provider and a fresh render all show it.
+ */
 async function update(name: string, change: { replicas?: number; labels?: Record<string, string> }): Promise<void> {
   const service = docker.getService(name);
   const current = (await service.inspect()) as {

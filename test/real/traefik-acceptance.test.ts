@@ -188,7 +188,9 @@ function containers(): object[] {
   ];
 }
 
-/** A GET through a Traefik's `web` entry point, with the backend's reply decoded (undefined for Traefik's own answers). */
+/**
+ * A GET through a Traefik's `web` entry point, with the backend's reply decoded (undefined for Traefik's own answers).
+ */
 async function get(
   web: string,
   path: string,
@@ -214,7 +216,10 @@ function rootKeyOf(name: string): string {
   return `apx-acceptance-${name.replaceAll('.', '-')}`;
 }
 
-/** The environment's Traefik for this store (3.7, root key `traefik`), or one this file starts on its own ports and root key. */
+/**
+ * The environment's Traefik for this store (3.7, root key `traefik`), or one this file starts on its own ports and root
+ * key.
+ */
 async function prepare(release: TraefikRelease): Promise<Omit<Target, 'rendered'>> {
   if (release.name === 'environment') {
     const { api, web, tcp } = store.traefik;
@@ -236,7 +241,10 @@ async function prepare(release: TraefikRelease): Promise<Omit<Target, 'rendered'
   return { release, rootKey, api: own.api, web: own.web, tcp: { host: '127.0.0.1', port: webPort + 2 }, own };
 }
 
-/** Renders the cases for this release (--traefik-min-version set to it), writes them under its root key, and waits until its Traefik shows them. */
+/**
+ * Renders the cases for this release (--traefik-min-version set to it), writes them under its root key, and waits until
+ * its Traefik shows them.
+ */
 async function load(prepared: Omit<Target, 'rendered'>): Promise<Target> {
   const { release, rootKey } = prepared;
   const rendered = await runCli(
@@ -606,7 +614,10 @@ function routerHash(routerName: string): string {
   return hash.toString(16);
 }
 
-/** Whether a release, by its TRAEFIK_VERSIONS name, lacks the loop guard without tracing (for the test's name; see tooOldByName). */
+/**
+ * Whether a release, by its TRAEFIK_VERSIONS name, lacks the loop guard without tracing (for the test's name; see
+ * tooOldByName).
+ */
 function guardlessByName(name: string): boolean {
   return name !== 'environment' && compareReleases(name, LOOP_GUARD_SINCE) < 0;
 }

@@ -14,7 +14,10 @@ export interface EchoBackend {
   close(): Promise<void>;
 }
 
-/** HTTP servers on loopback that answer each request with their id and the path they received (status 200, or the one `/status/<code>` asks for). */
+/**
+ * HTTP servers on loopback that answer each request with their id and the path they received (status 200, or the one
+ * `/status/<code>` asks for).
+ */
 export async function startEchoBackends(count: number): Promise<EchoBackend[]> {
   const backends: EchoBackend[] = [];
   for (let index = 0; index < count; index += 1) {

@@ -21,7 +21,10 @@ import { removeLabelled, TEST_DOCKER_LIMIT_MS } from './test-docker.ts';
 export const FAULT_LABEL = 'appproxy-fault-test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Creates (does not start) a busybox web server that answers its own name on a Host route; `extra` adds or overrides labels. */
+/**
+ * Creates (does not start) a busybox web server that answers its own name on a Host route; `extra` adds or overrides
+ * labels.
+ */
 export async function createWeb(
   docker: Dockerode,
   name: string,
@@ -220,7 +223,8 @@ export async function storeTree(store: TestStore, rootKey = 'traefik'): Promise<
 }
 
 /**
- * Waits until the store (etcd, or a reader of another) holds exactly the desired tree (checked every 50 ms) and every running
+ * Waits until the store (etcd, or a reader of another) holds exactly the desired tree (checked every 50 ms) and every
+ * running
  * container of `hosts` answers through Traefik. Returns the time that took from `since`, or the
  * differences left at the deadline.
  */

@@ -11,7 +11,10 @@ const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 /** How long one CLI run may take: `render` and `explain` against a busy engine take seconds. */
 const CLI_LIMIT_MS = 60_000;
 
-/** Runs `appproxy <args>` with this Node (24), feeding `input` on standard input; killed, and failing with what it printed, after `limitMs`. */
+/**
+ * Runs `appproxy <args>` with this Node (24), feeding `input` on standard input; killed, and failing with what it
+ * printed, after `limitMs`.
+ */
 export function runCli(
   args: readonly string[],
   input?: string,

@@ -38,7 +38,10 @@ export type DifferenceKind =
 export interface Difference {
   /** The project's struct the difference is in. */
   readonly struct: string;
-  /** `ProjectStruct.field` (the project's spelling, or Traefik's JSON name for a missing field); a struct alone for `pairing`. */
+  /**
+   * `ProjectStruct.field` (the project's spelling, or Traefik's JSON name for a missing field); a struct alone for
+   * `pairing`.
+   */
   readonly at: string;
   readonly kind: DifferenceKind;
   /** Where in the configuration: `http.routers.<name>.tls`. */
@@ -257,7 +260,9 @@ export function compareSchema(
   return { pairs: [...pairs.values()], differences: [...differences.values()] };
 }
 
-/** The differences of one matched field apart from its type: spelling, label and KV acceptance, allowEmpty, label name. */
+/**
+ * The differences of one matched field apart from its type: spelling, label and KV acceptance, allowEmpty, label name.
+ */
 function compareField(
   field: SchemaField,
   theirs: ListingField,

@@ -14,12 +14,16 @@ export const TEST_DOCKER_LIMIT_MS = 60_000;
  */
 export const ENGINE_CONCURRENCY = 4;
 
-/** A client of the test engine whose every call is limited (a plain call to its whole answer, a stream to its headers). */
+/**
+ * A client of the test engine whose every call is limited (a plain call to its whole answer, a stream to its headers).
+ */
 export function testDocker(limitMs = TEST_DOCKER_LIMIT_MS): Dockerode {
   return limitDockerCalls(new Dockerode({ socketPath: testEnv.dockerSocket }), limitMs);
 }
 
-/** Runs `fn` over `items` with at most ENGINE_CONCURRENCY calls in flight; resolves when all are settled, keeping order. */
+/**
+ * Runs `fn` over `items` with at most ENGINE_CONCURRENCY calls in flight; resolves when all are settled, keeping order.
+ */
 export async function forEachLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const limit = pLimit(ENGINE_CONCURRENCY);
   return Promise.all(items.map((item) => limit(() => fn(item))));

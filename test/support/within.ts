@@ -8,7 +8,10 @@ export function within<T>(what: string, ms: number, work: Promise<T> | (() => Pr
   return pTimeout(promise, { milliseconds: ms, message: `${what}: no answer within ${ms} ms` });
 }
 
-/** Polls `condition` every 5 ms until it holds; fails naming what was awaited once `ms` have passed (for logic behind a port, in unit tests). */
+/**
+ * Polls `condition` every 5 ms until it holds; fails naming what was awaited once `ms` have passed (for logic behind a
+ * port, in unit tests).
+ */
 export async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {

@@ -41,7 +41,9 @@ const NEIGHBOUR_PAIRS = {
 
 interface ExpectedError {
   readonly workload: string;
-  /** The label the problem must name; absent for a conflict between workloads, which names the resource in its message. */
+  /**
+   * The label the problem must name; absent for a conflict between workloads, which names the resource in its message.
+   */
   readonly label?: string;
   readonly includes: string;
 }

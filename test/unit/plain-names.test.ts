@@ -161,7 +161,9 @@ for (const name of OBJECT_MEMBER_NAMES) {
   }
 }
 
-/** Every object of the tree still has Object.prototype (or none): a `__proto__` name was never assigned as a prototype. */
+/**
+ * Every object of the tree still has Object.prototype (or none): a `__proto__` name was never assigned as a prototype.
+ */
 function assertPlainTree(value: unknown, path = ''): void {
   if (typeof value !== 'object' || value === null) return;
   if (!Array.isArray(value)) {

@@ -12,8 +12,10 @@ import { desiredFrom, LEASE, mirrorFrom, ownedFrom, testLayout } from '../suppor
 // (`desired`, key → value), what the store holds (`tree`, `claims` as claim id → owner → digest,
 // `leases` for keys on another lease than the default), the server keys it owns (`owned`) and,
 // optionally, the claim ids in scope (`scope`; all of them when absent). A claim digest written
-// "@tree" stands for the digest of the resource's fields as `tree` holds them (an owner that agrees). `expected.txns` is
-// what the engine writes, as text: its waves (a wave only after the one before has committed) and each wave's transactions,
+// "@tree" stands for the digest of the resource's fields as `tree` holds them (an owner that agrees). `expected.txns`
+// is
+// what the engine writes, as text: its waves (a wave only after the one before has committed) and each wave's
+// transactions,
 // as transactionWaves gives them. `limits` (optional) shrinks one transaction, so that a case above it stays readable.
 // UPDATE_GOLDEN=1 rewrites them on purpose.
 const root = new URL('../golden-plan/', import.meta.url).pathname;

@@ -41,7 +41,10 @@ function command(name: string, from: Stack = stack): string[] {
   return commandOf(service(name, from));
 }
 
-/** A service's `--a.b.c=value` flags, by lower-cased name (Traefik and etcd ignore case); the last of a repeated flag wins. */
+/**
+ * A service's `--a.b.c=value` flags, by lower-cased name (Traefik and etcd ignore case); the last of a repeated flag
+ * wins.
+ */
 function flagsOf(entry: Service): Map<string, string> {
   const flags = new Map<string, string>();
   for (const argument of commandOf(entry)) {

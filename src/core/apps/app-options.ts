@@ -15,7 +15,10 @@ export interface AppOptions {
   readonly wildcardEntryPoint: string;
   /** Port the wildcard entry point listens on (and users connect to). */
   readonly wildcardPort: number;
-  /** Domain under which wildcard-mode apps get their host names, with its leading dot (`.apps.example.com`); empty when none. */
+  /**
+   * Domain under which wildcard-mode apps get their host names, with its leading dot (`.apps.example.com`); empty when
+   * none.
+   */
   readonly wildcardDomain: string;
   /** Host name users connect to in port mode, for the URLs of listings; empty when not set. */
   readonly publicHost: string;

@@ -24,7 +24,10 @@ export interface LabelExplanation {
 
 export interface ResourceExplanation {
   readonly resource: string;
-  /** routed: in the configuration as this workload defines it; merged: shared with other workloads; left out: a conflict. */
+  /**
+   * routed: in the configuration as this workload defines it; merged: shared with other workloads; left out: a
+   * conflict.
+   */
   readonly status: 'routed' | 'merged' | 'left out';
   /** The other workloads that define it. */
   readonly with: readonly string[];
@@ -323,7 +326,10 @@ function problemsByQuotedName(problems: readonly BuildProblem[]): Map<string, Bu
   return byName;
 }
 
-/** Workloads that `query` names: an exact name, a Swarm service name, or a unique id prefix; otherwise the closest names. */
+/**
+ * Workloads that `query` names: an exact name, a Swarm service name, or a unique id prefix; otherwise the closest
+ * names.
+ */
 export function findWorkload(
   workloads: readonly Workload[],
   query: string,

@@ -239,7 +239,10 @@ export function measureKeyValues(
 export interface ResourceEntries {
   /** Keys and values of the resource itself (servers excluded), full keys. */
   readonly fields: ReadonlyMap<string, string>;
-  /** Each server's keys and values, by the server's path relative to the root key (`http/services/x/loadBalancer/servers/<id>`). */
+  /**
+   * Each server's keys and values, by the server's path relative to the root key
+   * (`http/services/x/loadBalancer/servers/<id>`).
+   */
   readonly servers: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 

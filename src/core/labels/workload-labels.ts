@@ -21,7 +21,10 @@ export interface PrefixedLabel extends LabelEntry {
  */
 export interface WorkloadLabels {
   readonly prefix: string;
-  /** Every label, for what reads labels by their full name: constraints, the default rule's `.Labels`, the policy's messages. */
+  /**
+   * Every label, for what reads labels by their full name: constraints, the default rule's `.Labels`, the policy's
+   * messages.
+   */
   readonly all: Readonly<Record<string, string>>;
   /** The labels under the prefix in either case, in Docker's order: what the limits count and explain lists. */
   readonly underPrefix: readonly LabelEntry[];

@@ -26,7 +26,10 @@ export function hostPatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-/** The patterns as one matcher; each must have passed hostPatternProblem. Host names compare without regard to case, as Traefik's Host does. */
+/**
+ * The patterns as one matcher; each must have passed hostPatternProblem. Host names compare without regard to case, as
+ * Traefik's Host does.
+ */
 export function compileHostPatterns(patterns: readonly string[]): HostPatterns {
   const exact = new Set<string>();
   const suffixes = new Set<string>();

@@ -72,9 +72,14 @@ export function labelPolicyProblems(policy: LabelPolicy): string[] {
 
 /** One workload's configuration as the policy sees it. */
 export interface PolicySubject {
-  /** The configuration built from its labels, with what the provider adds (default router and rule, servers), before references are rewritten. */
+  /**
+   * The configuration built from its labels, with what the provider adds (default router and rule, servers), before
+   * references are rewritten.
+   */
   readonly configuration: ConfigObject;
-  /** What its labels alone declare, before the provider adds anything: a server address there was written by a label. */
+  /**
+   * What its labels alone declare, before the provider adds anything: a server address there was written by a label.
+   */
   readonly declared: ConfigObject;
   /** Its labels, to name the one a violation comes from as the user spelled it. */
   readonly labels: Readonly<Record<string, string>>;
@@ -103,7 +108,10 @@ function strings(value: ConfigValue | undefined): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string' && item !== '') : [];
 }
 
-/** `http.routers.api.tls.options` for a path of canonical keys; a list given as one object in labels (`servers`) by its label name. */
+/**
+ * `http.routers.api.tls.options` for a path of canonical keys; a list given as one object in labels (`servers`) by its
+ * label name.
+ */
 function labelPath(path: readonly string[]): string {
   const parts: string[] = [];
   path.forEach((segment, index) => {
@@ -116,7 +124,10 @@ function labelPath(path: readonly string[]): string {
   return parts.join('.');
 }
 
-/** The label as the workload spells it, where it has one (field names are read without regard to case); else the canonical spelling. */
+/**
+ * The label as the workload spells it, where it has one (field names are read without regard to case); else the
+ * canonical spelling.
+ */
 function labelNamer(subject: PolicySubject): (path: string) => string {
   let folded: Map<string, string> | undefined;
   return (path) => {

@@ -32,7 +32,9 @@ interface Found {
   readonly regexps: string[];
 }
 
-/** The operands of a chain of one operator (a && b && c leans left as deep as it is long): gathered without recursion. */
+/**
+ * The operands of a chain of one operator (a && b && c leans left as deep as it is long): gathered without recursion.
+ */
 function chainOperands(expr: Expr & { kind: 'binary' }): Expr[] {
   const operands: Expr[] = [];
   let node: Expr = expr;
@@ -44,7 +46,10 @@ function chainOperands(expr: Expr & { kind: 'binary' }): Expr[] {
   return operands.reverse();
 }
 
-/** Whether every match of `expr` goes through a host matcher; hosts and regexps that grant a match are gathered into `found`. */
+/**
+ * Whether every match of `expr` goes through a host matcher; hosts and regexps that grant a match are gathered into
+ * `found`.
+ */
 function bounded(expr: Expr, found: Found): boolean | string {
   switch (expr.kind) {
     case 'paren':

@@ -106,7 +106,9 @@ function sortedByOrigin<T extends { readonly origin: string }>(items: readonly T
   return [...items].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
 }
 
-/** The contributions of each resource of `configurations`, grouped by section, kind and folded name, in origin order. */
+/**
+ * The contributions of each resource of `configurations`, grouped by section, kind and folded name, in origin order.
+ */
 function resourceContributions(
   configurations: readonly NamedConfiguration[],
 ): Map<string, { section: string; kind: string; contributions: ResourceContribution[] }> {

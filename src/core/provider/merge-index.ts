@@ -68,7 +68,9 @@ export class MergeIndex {
     return touched;
   }
 
-  /** The merged resource of one claim id (none when nobody defines it or the definitions conflict), and its conflicts. */
+  /**
+   * The merged resource of one claim id (none when nobody defines it or the definitions conflict), and its conflicts.
+   */
   resolve(id: string): { resource: MergedResource | undefined; conflicts: MergeConflict[] } {
     const group = this.#groups.get(id);
     if (group === undefined) return { resource: undefined, conflicts: [] };

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isConfigObject, type ConfigObject } from '../config-tree.ts';
 
-/** Traefik's default sticky cookie name for a service: `_` and the first 5 hex digits of a SHA-1 of its qualified name. */
+/**
+ * Traefik's default sticky cookie name for a service: `_` and the first 5 hex digits of a SHA-1 of its qualified name.
+ */
 export function defaultCookieName(qualifiedService: string): string {
   return `_${createHash('sha1').update(`_TRAEFIK_BACKEND_${qualifiedService}`).digest('hex')}`.slice(0, 6);
 }

@@ -33,14 +33,19 @@ export interface WorkloadContext {
   readonly options: ProviderOptions;
   readonly defaultRule: Extract<CompiledRule, { ok: true }>;
   readonly providerLabels: ProviderLabels;
-  /** The dynamic configuration its labels declare (decodeConfigurationLabels), left as it is: copied before anything is added. */
+  /**
+   * The dynamic configuration its labels declare (decodeConfigurationLabels), left as it is: copied before anything is
+   * added.
+   */
   readonly declared: ConfigObject;
 }
 
 const COMPOSE_PROJECT = 'com.docker.compose.project';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
 
-/** Traefik's default service name: Compose service and project, else the container or Swarm service name, normalised. */
+/**
+ * Traefik's default service name: Compose service and project, else the container or Swarm service name, normalised.
+ */
 export function defaultServiceName(workload: Workload): string {
   const project = workload.labels[COMPOSE_PROJECT] ?? '';
   const service = workload.labels[COMPOSE_SERVICE] ?? '';
@@ -145,7 +150,10 @@ function buildServices(
   return { ok: true };
 }
 
-/** Links routers without a service to the workload's only service, as Traefik does; returns problems for those it cannot link. */
+/**
+ * Links routers without a service to the workload's only service, as Traefik does; returns problems for those it cannot
+ * link.
+ */
 function linkRouters(conf: ConfigObject, problems: LabelProblem[], prefix: string, protocol: Protocol): void {
   const services = Object.keys(resources(conf, 'services'));
   const routers = resources(conf, 'routers');

@@ -29,7 +29,10 @@ export interface WorkloadContributions {
   readonly problems: readonly BuildProblem[];
   /** Serving workloads left out on purpose (not enabled, constraints, not running, unhealthy), with why. */
   readonly filtered: readonly { readonly workload: Workload; readonly reason: string }[];
-  /** Undefined when the workload was refused before anything serving it was looked at (a label limit, a bad provider label). */
+  /**
+   * Undefined when the workload was refused before anything serving it was looked at (a label limit, a bad provider
+   * label).
+   */
   readonly read: ReadWorkload | undefined;
   /** Set when the keys it would write are past a limit: then none of it is routed. */
   readonly tooLarge: boolean;

@@ -43,7 +43,10 @@ function isStructName(name: string): name is StructName {
   return Object.hasOwn(traefikDynamicSchema, name);
 }
 
-/** Parses a type expression such as `Server[]`, `map<string>`, `enum(a|b)[]`. Throws on a schema typo (a programming error). */
+/**
+ * Parses a type expression such as `Server[]`, `map<string>`, `enum(a|b)[]`. Throws on a schema typo (a programming
+ * error).
+ */
 function parseTypeExpression(expression: string): FieldType {
   if (expression.endsWith('[]')) {
     return { kind: 'list', item: parseTypeExpression(expression.slice(0, -2)) };

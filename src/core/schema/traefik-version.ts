@@ -26,7 +26,10 @@ export function compareTraefikVersions(a: TraefikVersion, b: TraefikVersion): nu
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
-/** The oldest Traefik the translation writes for unless told otherwise: the first 3.x (the tests run 3.0.4, 3.4 and 3.7). */
+/**
+ * The oldest Traefik the translation writes for unless told otherwise: the first 3.x (the tests run 3.0.4, 3.4 and
+ * 3.7).
+ */
 export const DEFAULT_TRAEFIK_MIN_VERSION: TraefikVersion = Object.freeze({ major: 3, minor: 0, patch: 0 });
 
 /** Why a text is no oldest Traefik appproxy can write for (a message), or undefined when it is one. */

@@ -27,7 +27,10 @@ export interface ParseOptions {
   readonly name: string;
   /** The functions the template may call: these first, then Go's builtins. */
   readonly funcs: (name: string) => TemplateFunction | undefined;
-  /** Functions that exist where the template comes from but are not implemented: refused as unsupported rather than undefined. */
+  /**
+   * Functions that exist where the template comes from but are not implemented: refused as unsupported rather than
+   * undefined.
+   */
   readonly knownFuncs: ReadonlySet<string>;
   /** Ends the message of what the subset refuses: what it supports. */
   readonly subset: string;
@@ -136,13 +139,14 @@ export function parseTemplate(text: string, options: ParseOptions): Node[] | Fai
   const term = (): ArgNode | null | Failure => {
     const item = nextNonSpace();
     switch (item.type) {
-      case 'identifier':
+      case 'identifier': {
         const func = funcs(item.val);
         if (func === undefined) {
           if (knownFuncs.has(item.val) || BUILTIN_NAMES.has(item.val)) return unsupported(`the function ${item.val}`);
           return errorf(`function ${quote(item.val)} not defined; ${subset}`);
         }
         return { type: 'identifier', pos: item.pos, name: item.val, func };
+      }
       case 'dot':
         return { type: 'dot', pos: item.pos };
       case 'nil':

@@ -19,7 +19,10 @@ export interface TemplateOptions {
   readonly name: string;
   /** Functions beyond Go's builtins; they take precedence over the builtins, as in Go. */
   readonly funcs: FuncMap;
-  /** Names of functions that exist where the template comes from but are not implemented, so that they are refused as unsupported rather than undefined. */
+  /**
+   * Names of functions that exist where the template comes from but are not implemented, so that they are refused as
+   * unsupported rather than undefined.
+   */
   readonly knownFuncs?: ReadonlySet<string>;
   /** Ends the message of what the subset refuses: what it supports. */
   readonly subset: string;
@@ -33,7 +36,9 @@ export interface Template {
 export type ParsedTemplate =
   { readonly ok: true; readonly template: Template } | { readonly ok: false; readonly error: string };
 
-/** Refuses printf formats given as constants that use what sprintf refuses, when parsing rather than at each execution. */
+/**
+ * Refuses printf formats given as constants that use what sprintf refuses, when parsing rather than at each execution.
+ */
 function checkConstantFormats(nodes: readonly Node[]): string | undefined {
   const visit = (node: Node): string | undefined => {
     switch (node.type) {
