@@ -5,7 +5,7 @@
 export function checkRootKey(rootKey: string): string | undefined {
   if (rootKey === '') return 'the root key is empty; use for example "traefik"';
   if (rootKey.startsWith('/'))
-    return `root key "${rootKey}" starts with "/", and Traefik's etcd provider would not find its keys; drop the leading "/"`;
+    return `root key "${rootKey}" starts with "/", and Traefik's KV provider would not find its keys; drop the leading "/"`;
   if (rootKey.endsWith('/')) return `root key "${rootKey}" ends with "/"; drop the trailing "/"`;
   if (rootKey.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
     return `root key "${rootKey}" has an empty or relative segment`;

@@ -329,7 +329,7 @@ function decodeRaw(node: LabelNode, context: DecodeContext): ConfigValue {
       if (item.children.length === 0 && (item.value ?? '').includes(',')) {
         context.problems.push({
           label: firstLabel(item),
-          message: `item "${item.value}" of the plugin option list "${node.name}" contains a comma: Traefik's etcd provider joins the items of a list with commas, so the plugin would get it as several items; give the items without commas (or the whole list in one label, "${node.name}=a,b")`,
+          message: `item "${item.value}" of the plugin option list "${node.name}" contains a comma: Traefik's KV providers join the items of a list with commas, so the plugin would get it as several items; give the items without commas (or the whole list in one label, "${node.name}=a,b")`,
         });
       }
     }

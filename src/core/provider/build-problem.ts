@@ -15,7 +15,7 @@ export interface BuildProblem {
 export function conflictProblems(conflict: MergeConflict): BuildProblem[] {
   const message =
     conflict.reason === 'case'
-      ? `${conflict.kind} "${conflict.name}" differ only in case, and Traefik's etcd provider reads keys without regard to case: all are left out; rename one`
+      ? `${conflict.kind} "${conflict.name}" differ only in case, and Traefik's KV providers (etcd, Redis) read keys without regard to case: all are left out; rename one`
       : `${conflict.kind} "${conflict.name}" is defined differently by ${conflict.workloads.join(', ')}: it is left out (as Traefik does); make the definitions equal or rename one`;
   return [...new Set(conflict.workloads)].map((workload) => ({ severity: 'error', workload, message }));
 }

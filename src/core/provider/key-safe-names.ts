@@ -6,8 +6,8 @@ const RESOURCE_MAPS = new Set(['routers', 'services', 'middlewares', 'models', '
 
 /** Why a map key cannot be a key segment of the store (etcd or Redis), or undefined when it can. */
 function badKey(key: string, resource: boolean): string | undefined {
-  if (key.includes('/')) return 'contains "/", which would split the etcd key';
-  if (/^\d+$/.test(key)) return "is only digits, which Traefik's etcd provider reads as a list index";
+  if (key.includes('/')) return 'contains "/", which would split the key in the store';
+  if (/^\d+$/.test(key)) return "is only digits, which Traefik's KV providers read as a list index";
   if (resource && key.includes('@')) return 'contains "@", which Traefik reads as a provider suffix';
   if (resource && /[\s\p{Cc}]/u.test(key)) return 'contains white space or control characters';
   if (resource && (key === '.' || key === '..')) return 'is a relative path name';

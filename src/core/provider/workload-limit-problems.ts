@@ -37,7 +37,7 @@ export function labelLimitProblems(workload: string, labels: WorkloadLabels, lim
           severity: 'error',
           workload,
           label,
-          message: `the value is ${valueBytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to etcd for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)`,
+          message: `the value is ${valueBytes} bytes, more than the ${MAX_LABEL_VALUE_BYTES} appproxy writes to the store for one label: the workload is left out; shorten it (split a long rule or list across routers or middlewares)`,
         });
       }
     }
