@@ -195,6 +195,8 @@ docker_build() {
 }
 
 # drop_image ID: remove an image that no name uses any more, unless a container or image needs it.
+# A base is dropped at the end of the run (drop_superseded), after the images built on it.
+SUPERSEDED=()
 drop_image() {
   [[ -n $1 && $(docker image inspect -f '{{len .RepoTags}}' "$1" 2>/dev/null) == 0 ]] || return 0
   docker rmi "$1" >/dev/null 2>&1 && say "removed the superseded image ${1#sha256:}" || true
@@ -403,7 +405,7 @@ build_base() {
       die "$name: the new image failed its check (docker run --rm $name ...) and was removed"
     fi
     say "$name: runs: $out"
-    drop_image "$OLD_ID"
+    SUPERSEDED+=("$OLD_ID")
   fi
   report "$name" "$t0"
 }
@@ -523,4 +525,5 @@ build_key() {
 
 ((${#ONLY[@]})) || ONLY=("${KEYS[@]}")
 for k in "${ONLY[@]}"; do build_key "$k"; done
+for id in "${SUPERSEDED[@]}"; do drop_image "$id"; done
 say "done in $(secs_since "$T0"); the stack's image variables: bash scripts/build-images.sh --print-env"
