@@ -91,7 +91,6 @@ node_vars() {
 }
 # bridge_subnet 10.213.1.1/24 -> 10.213.1.0/24 (the conf's bridges are /24s).
 bridge_subnet() { local a=${1%/*}; printf '%s.0/%s' "${a%.*}" "${1#*/}"; }
-LINK_HOST_IP=${LINK_HOST_ADDRESS%/*}
 LINK_PREFIX_LEN=${LINK_HOST_ADDRESS#*/}
 
 # The first node's engine is the one the single-engine tests use.
@@ -738,22 +737,22 @@ ensure_traefik() {
   local tb
   tb=$(traefik_path) || die "$name: traefik binary not found; run: bash scripts/test-env.sh install"
   [[ $name == traefik-etcd ]] && ensure_root_key
-  local provider=()
+  local provider_flags=()
   case $name in
     traefik-etcd)
-      provider=(--providers.etcd.endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --providers.etcd.rootKey=traefik)
+      provider_flags=(--providers.etcd.endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --providers.etcd.rootKey=traefik)
       ;;
     traefik-docker)
-      provider=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
+      provider_flags=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
         --providers.docker.watch=true)
       ;;
     traefik-redis)
-      provider=(--providers.redis.endpoints="$REDIS_HOST:$REDIS_PORT" --providers.redis.rootKey=traefik)
+      provider_flags=(--providers.redis.endpoints="$REDIS_HOST:$REDIS_PORT" --providers.redis.rootKey=traefik)
       ;;
     traefik-swarm)
       # Reads Swarm services (their deploy labels) while the test engine is a Swarm manager, which
       # the Swarm tests make it; until then it logs that the engine is no manager and retries.
-      provider=(--providers.swarm.endpoint="$DOCKER_HOST_URL" --providers.swarm.exposedByDefault=false
+      provider_flags=(--providers.swarm.endpoint="$DOCKER_HOST_URL" --providers.swarm.exposedByDefault=false
         --providers.swarm.refreshSeconds=1 --providers.swarm.constraints="$TRAEFIK_SWARM_CONSTRAINTS")
       ;;
   esac
@@ -777,7 +776,7 @@ ensure_traefik() {
     --providers.providersThrottleDuration="$TRAEFIK_THROTTLE" \
     --experimental.localPlugins."$PLUGIN_KEY".moduleName="$PLUGIN_MODULE" \
     --experimental.abortOnPluginFailure=true \
-    "${provider[@]}"
+    "${provider_flags[@]}"
   pid=$LAST_PID
   if ! wait_started "$pid" 30 traefik_api_ok "$api"; then
     fail_start "$name" "$log" "$out"
