@@ -1068,18 +1068,20 @@ cmd_heal() {
 
 cmd_status() {
   local all=0 pid spec name api i
-  line() { printf '%-18s %-5s %s\n' "$1" "$2" "$3"; }
+  # line NAME STATE DETAIL: one line of the table; any STATE but up makes the exit status 1.
+  line() {
+    printf '%-18s %-5s %s\n' "$1" "$2" "$3"
+    [[ $2 == up ]] || all=1
+  }
   if pid=$(alive "$ETCD_PID" etcd) && etcd_healthy; then
     line etcd up "pid $pid, http://$ETCD_HOST:$ETCD_CLIENT_PORT (peer $ETCD_PEER_PORT)"
   else
     line etcd down "${pid:+pid $pid runs but is unhealthy}"
-    all=1
   fi
   if pid=$(alive "$REDIS_PID" "$(redis_exe)") && redis_healthy; then
     line redis up "pid $pid, redis://$REDIS_HOST:$REDIS_PORT"
   else
     line redis down "${pid:+pid $pid runs but is unhealthy}"
-    all=1
   fi
   for ((i = 1; i <= NODE_COUNT; i++)); do
     node_vars "$i"
@@ -1087,7 +1089,6 @@ cmd_status() {
       line "node$i containerd" up "pid $pid, $N_CTRD_SOCK"
     else
       line "node$i containerd" down ""
-      all=1
     fi
     if pid=$(alive "$N_DOCKER_PID" dockerd) && docker_healthy; then
       line "node$i dockerd" up "pid $pid, $N_DOCKER_HOST, namespace $N_NETNS at $N_ADDR, $(dk ps -q | wc -l) running container(s), Swarm $(dk info -f '{{.Swarm.LocalNodeState}}')"
@@ -1095,12 +1096,10 @@ cmd_status() {
         line "node$i image" up "$IMAGE"
       else
         line "node$i image" down "$IMAGE missing"
-        all=1
       fi
     else
       line "node$i dockerd" down ""
       line "node$i image" down "(engine down)"
-      all=1
     fi
   done
   for spec in "${TRAEFIK_INSTANCES[@]}"; do
@@ -1110,11 +1109,9 @@ cmd_status() {
         line "$name" up "pid $pid, api http://127.0.0.1:$api, plugin $PLUGIN_KEY"
       else
         line "$name" stale "pid $pid: its copy of the plugin differs from the fixture ('up' restarts it)"
-        all=1
       fi
     else
       line "$name" down ""
-      all=1
     fi
   done
   return "$all"
