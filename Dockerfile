@@ -1,8 +1,9 @@
 # appproxy: the sidecar (`appproxy run`) and its read-only Docker proxy (`appproxy docker-proxy`).
 #
 # With a registry, `docker build .` pulls the official Node image. Without one (this project's CI),
-# scripts/build-images.sh builds a local image of the same name and fills .npm-cache/ with an npm
-# cache, so that `npm ci` below needs no network; the placeholder keeps the COPY valid either way.
+# scripts/build-images.sh builds a local Node image (images/node, given as NODE_IMAGE) and fills
+# .npm-cache/ with an npm cache, so that `npm ci` below needs no network; the placeholder keeps the
+# COPY valid either way.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

