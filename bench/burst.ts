@@ -21,8 +21,8 @@ const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [100
 
 async function counters(daemon: DaemonProcess): Promise<{ transactions: number; operations: number; passes: number }> {
   return {
-    transactions: await daemon.metric('appproxy_etcd_transactions_total'),
-    operations: await daemon.metric('appproxy_etcd_operations_total'),
+    transactions: await daemon.metric('appproxy_store_transactions_total'),
+    operations: await daemon.metric('appproxy_store_operations_total'),
     passes: await daemon.metric('appproxy_reconciles_total{result="ok"}'),
   };
 }

@@ -37,13 +37,25 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       registers: [registry],
     }),
     transactions: new Counter({
-      name: 'appproxy_etcd_transactions_total',
-      help: 'Write transactions applied in the store (etcd or Redis; the name is kept for dashboards).',
+      name: 'appproxy_store_transactions_total',
+      help: 'Write transactions applied in the store (etcd or Redis).',
       registers: [registry],
     }),
     operations: new Counter({
-      name: 'appproxy_etcd_operations_total',
+      name: 'appproxy_store_operations_total',
       help: "Puts and deletes applied in the store's transactions (etcd or Redis).",
+      registers: [registry],
+    }),
+    // The names these counters had while etcd was the only store, counted alike so that dashboards
+    // built on them keep working; to be removed in a later release (see CHANGELOG).
+    formerTransactions: new Counter({
+      name: 'appproxy_etcd_transactions_total',
+      help: 'Deprecated: the same as appproxy_store_transactions_total.',
+      registers: [registry],
+    }),
+    formerOperations: new Counter({
+      name: 'appproxy_etcd_operations_total',
+      help: 'Deprecated: the same as appproxy_store_operations_total.',
       registers: [registry],
     }),
     events: new Counter({

@@ -33,6 +33,8 @@ export class OutcomeReporter {
     };
     m.transactions.inc(outcome.transactions);
     m.operations.inc(outcome.operations);
+    m.formerTransactions.inc(outcome.transactions);
+    m.formerOperations.inc(outcome.operations);
     m.lastSync.set(Date.now() / 1000);
     const allCounts = passes.map((pass) => pass.engine.desired.counts());
     const counts = { routed: allCounts.reduce((sum, item) => sum + item.routed, 0) };

@@ -153,21 +153,27 @@ test(`daemon: one change is one ${store.name} transaction; a resync with nothing
   await waitFor('first sync', async () =>
     (await appproxy.metric('appproxy_reconciles_total')) > 0 ? true : undefined,
   );
-  const before = await appproxy.metric('appproxy_etcd_transactions_total');
-  const operationsBefore = await appproxy.metric('appproxy_etcd_operations_total');
+  const before = await appproxy.metric('appproxy_store_transactions_total');
+  const operationsBefore = await appproxy.metric('appproxy_store_operations_total');
+  const formerBefore = await appproxy.metric('appproxy_etcd_transactions_total');
   const container = await webContainer('dm-count', { 'appproxy.http.routers.dm-count.rule': 'Host(`dm-count`)' });
   await container.start();
   await waitFor('route dm-count', async () => ((await answer('dm-count')) === 'dm-count' ? true : undefined), 15_000);
   // Let any trailing event (health, network) pass through a reconcile.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const transactions = (await appproxy.metric('appproxy_etcd_transactions_total')) - before;
-  const operations = (await appproxy.metric('appproxy_etcd_operations_total')) - operationsBefore;
+  const transactions = (await appproxy.metric('appproxy_store_transactions_total')) - before;
+  const operations = (await appproxy.metric('appproxy_store_operations_total')) - operationsBefore;
   // rule, service, the router's claim; the service's claim, its server; the placeholder removed.
   assert.equal(transactions, 1, `transactions for one container start (logs:\n${appproxy.logs().slice(-2000)})`);
   assert.equal(operations, 6, 'operations for one container start');
+  assert.equal(
+    (await appproxy.metric('appproxy_etcd_transactions_total')) - formerBefore,
+    transactions,
+    'the former metric name (kept for dashboards) counts alike',
+  );
 
   const reconciles = await appproxy.metric('appproxy_reconciles_total');
-  const idle = await appproxy.metric('appproxy_etcd_transactions_total');
+  const idle = await appproxy.metric('appproxy_store_transactions_total');
   // An event that changes nothing (a container without labels) runs a reconcile that writes nothing.
   const other = await docker.createContainer({
     name: 'dm-unlabelled',
@@ -180,7 +186,11 @@ test(`daemon: one change is one ${store.name} transaction; a resync with nothing
   await waitFor('a reconcile after the event', async () =>
     (await appproxy.metric('appproxy_reconciles_total')) > reconciles ? true : undefined,
   );
-  assert.equal(await appproxy.metric('appproxy_etcd_transactions_total'), idle, 'nothing written when nothing changed');
+  assert.equal(
+    await appproxy.metric('appproxy_store_transactions_total'),
+    idle,
+    'nothing written when nothing changed',
+  );
   await Promise.all([container.remove({ force: true }), other.remove({ force: true })]);
   await appproxy.kill('SIGTERM');
 });

@@ -478,7 +478,7 @@ test("fault: huge labels near etcd's request limit: an oversized one fails only 
       // etcd takes in one request, so the pass must be split by bytes, not only by operations. (The
       // middleware is defined, not used: 720 KB of response headers would defeat any HTTP client.)
       const large = ['f6-large-0', 'f6-large-1', 'f6-large-2'];
-      const before = await appproxy.metric('appproxy_etcd_transactions_total');
+      const before = await appproxy.metric('appproxy_store_transactions_total');
       const created = await forEachLimited(large, (name) => {
         const labels: Record<string, string> = {};
         for (let i = 0; i < 12; i += 1)
@@ -494,7 +494,7 @@ test("fault: huge labels near etcd's request limit: an oversized one fails only 
           async () => ((await answers(testEnv.traefikEtcd.web, name)) ? true : undefined),
           30_000,
         );
-      const transactions = (await appproxy.metric('appproxy_etcd_transactions_total')) - before;
+      const transactions = (await appproxy.metric('appproxy_store_transactions_total')) - before;
       return `a 1 MB rule label: refused with an error naming it, nothing of that container written; three containers with 737 KB of labels each, started together: written in ${transactions} transactions (each under 1 MiB) and served`;
     },
   });
