@@ -39,7 +39,7 @@ async function render(flags: RenderFlags): Promise<number> {
 
 export function renderCommand(): Command {
   const command = new Command('render')
-    .summary('print the Traefik configuration the labels give, without writing to etcd')
+    .summary('print the Traefik configuration the labels give, without writing to the store')
     .description(
       'Reads containers (and, on a Swarm manager, services and their tasks) from the Docker engine ' +
         '(DOCKER_HOST, else /var/run/docker.sock), or containers from --input, and prints what appproxy ' +

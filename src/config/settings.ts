@@ -186,7 +186,8 @@ export const settings: readonly Setting[] = [
     env: 'APPPROXY_ROOT_KEY',
     kind: 'string',
     scope: 'translate',
-    description: "Traefik's providers.etcd.rootKey, e.g. traefik or traefik/worker_<authority> (default traefik)",
+    description:
+      "Traefik's providers.etcd.rootKey (or providers.redis.rootKey), e.g. traefik or traefik/worker_<authority> (default traefik)",
   },
   {
     path: 'owner',
