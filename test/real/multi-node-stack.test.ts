@@ -22,6 +22,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { enginePoll, handshakeSession } from '../support/engine-io-polling.ts';
 import { clusterNodes, nodeSocketTemplate, requireTestEnv, testEnv, type TestNode } from '../support/env.ts';
+import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { fetchWithin } from '../support/within.ts';
 
@@ -250,8 +251,12 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
     testEnv.busyboxImage, 'sh', '-c', `echo '${STANDALONE_BODY}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`);
   for (const node of NODES) {
     await awaitWithTasks(`standalone: ${node.name}'s Traefik serving Host(${STANDALONE_HOST}) from ${node2.name}`, async () => {
-      const reply = await fetchWithin(`${base(node)}/`, { headers: { host: STANDALONE_HOST }, signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-      return reply?.status === 200 && (await reply.text()).trim() === STANDALONE_BODY ? true : undefined;
+      // node:http, not fetch: fetch does not send a Host header of ours.
+      const reply = await httpGet(base(node), '/', { host: STANDALONE_HOST }, 3000);
+      const body = reply.body.trim();
+      if (reply.status === 200 && body === STANDALONE_BODY) return true;
+      // What the last check saw, for the failure message: the answer and the servers Traefik has.
+      throw new Error(`HTTP ${reply.status} ${body.slice(0, 200)}; servers of standalone@etcd: ${JSON.stringify(await serverUrls(node, 'standalone@etcd'))}`);
     }, 60_000);
     assert.deepEqual(await serverUrls(node, 'standalone@etcd'), [`http://${node2.name}:${STANDALONE_PORT}`], `${node.name}'s Traefik routes to node 2's advertised address and published port`);
   }
