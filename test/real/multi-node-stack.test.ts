@@ -20,10 +20,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { ClusterStack } from '../support/cluster-stack.ts';
 import { enginePoll, handshakeSession } from '../support/engine-io-polling.ts';
 import { clusterNodes, nodeSocketTemplate, requireTestEnv, testEnv, type TestNode } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
-import { waitFor } from '../support/traefik-api.ts';
 import { fetchWithin } from '../support/within.ts';
 
 const run = promisify(execFile);
@@ -46,17 +46,8 @@ const KEEP = process.env['KEEP_TEST_CLUSTER'] === '1';
 
 const base = (node: TestNode): string => `http://${node.address}:${PORT}`;
 const scriptEnv = { ...process.env, ...testEnv.scriptEnv, TEST_NODES: String(NODES.length) };
-let stackEnv: NodeJS.ProcessEnv = scriptEnv;
-
-/** docker against one node's engine; the error names the node and the command. */
-async function docker(node: TestNode, ...args: string[]): Promise<string> {
-  try {
-    return (await run('docker', ['-H', `unix://${node.dockerSocket}`, ...args], { env: stackEnv, maxBuffer: 16 * 1024 * 1024, timeout: 120_000, killSignal: 'SIGKILL' })).stdout;
-  } catch (error) {
-    const { stderr = '', message } = error as { stderr?: string; message: string };
-    throw new Error(`${node.name}: docker ${args.join(' ')} failed: ${stderr.trim() || message}`);
-  }
-}
+const stack = new ClusterStack(STACK, NODES, scriptEnv);
+const docker = (node: TestNode, ...args: string[]): Promise<string> => stack.docker(node, ...args);
 
 async function script(what: string, args: string[], limitMs: number, env: NodeJS.ProcessEnv = scriptEnv): Promise<string> {
   try {
@@ -67,46 +58,9 @@ async function script(what: string, args: string[], limitMs: number, env: NodeJS
   }
 }
 
-/** `docker stack ps` on node 1, for failure messages: where each task is and why it is not running. */
-async function stackTasks(): Promise<string> {
-  return docker(node1, 'stack', 'ps', STACK, '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}').catch((error: unknown) => String(error));
-}
-
-/** waitFor, with the stack's tasks in the failure. */
-async function awaitWithTasks<T>(what: string, check: () => Promise<T | undefined>, limitMs: number): Promise<T> {
-  try {
-    return await waitFor(what, check, limitMs);
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\nstack tasks:\n${await stackTasks()}`);
-  }
-}
-
-/** The one running container of a stack service on a node (global services have one a node). */
-async function taskContainer(node: TestNode, service: string): Promise<string> {
-  const ids = (await docker(node, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`)).split('\n').filter((id) => id !== '');
-  assert.equal(ids.length, 1, `${node.name}: one running container of ${STACK}_${service}, found ${ids.length}`);
-  return ids[0] as string;
-}
-
-/** Traefik's API on a node: not published, so asked from inside that node's Traefik container. */
-async function traefikApi(node: TestNode, path: string): Promise<unknown> {
-  return JSON.parse(await docker(node, 'exec', await taskContainer(node, 'traefik'), 'wget', '-qO-', `http://127.0.0.1:8080${path}`));
-}
-
-async function serverUrls(node: TestNode, service: string): Promise<string[]> {
-  const found = (await traefikApi(node, `/api/http/services/${service}`).catch(() => undefined)) as { loadBalancer?: { servers?: { url: string }[] } } | undefined;
-  return (found?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-}
-
-/** Where each task of a service runs: node host names, one per running task. */
-async function taskNodes(service: string): Promise<string[]> {
-  const lines = await docker(node1, 'service', 'ps', `${STACK}_${service}`, '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}');
-  return lines.split('\n').filter((line) => / Running /.test(`${line} `)).map((line) => line.split(' ')[0] as string).sort();
-}
-
 /** etcdctl in a throwaway container on the stack's control network, with the secrets' files. */
 async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
-  const image = stackEnv['ETCD_IMAGE'] ?? '';
+  const image = stack.env['ETCD_IMAGE'] ?? '';
   try {
     const output = await docker(node1, 'run', '--rm', '--network', `${STACK}_control`, '-v', `${SECRETS_DIR}:/s:ro`, '--entrypoint', 'etcdctl', image, '--endpoints=https://etcd:2379,https://etcd-2:2379,https://etcd-3:2379', '--cacert=/s/ca.crt', '--dial-timeout=5s', '--command-timeout=5s', ...credentials, ...args);
     return { ok: true, output };
@@ -117,25 +71,10 @@ async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: 
 const ROOT = (): string[] => ['--cert=/s/root.crt', '--key=/s/root.key'];
 const rootUser = (): string => `--user=root:${readFileSync(`${SECRETS_DIR}/root.password`, 'utf8').trim()}`;
 
-/** Removes what an earlier run of this file may have left: the stack, its volumes and secrets, the standalone container. */
+/** Removes what an earlier run of this file may have left: the standalone container, then the stack. */
 async function removeStack(): Promise<void> {
-  const manager = (await docker(node1, 'info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
   for (const node of NODES) await docker(node, 'rm', '-f', STANDALONE).catch(() => undefined);
-  if (manager) {
-    await docker(node1, 'stack', 'rm', STACK).catch(() => undefined);
-    for (const node of NODES) {
-      await awaitWithTasks(`clean-up: ${node.name} without containers of stack ${STACK}`, async () => ((await docker(node, 'ps', '-aq', '--filter', `label=com.docker.stack.namespace=${STACK}`)).trim() === '' ? true : undefined), 120_000);
-    }
-    const secrets = (await docker(node1, 'secret', 'ls', '--filter', 'label=appproxy.secret=true', '--format', '{{.Name}}')).split('\n').filter((name) => name !== '');
-    if (secrets.length > 0) await docker(node1, 'secret', 'rm', ...secrets);
-  }
-  // Each node keeps its own volumes: an etcd member that found an old cluster's data would not join the new one.
-  for (const node of NODES) {
-    const volumes = (await docker(node, 'volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`)).split('\n').filter((name) => name !== '');
-    if (volumes.length > 0) {
-      await awaitWithTasks(`clean-up: ${node.name} removing its volumes ${volumes.join(', ')}`, async () => docker(node, 'volume', 'rm', ...volumes).then(() => true, () => undefined), 60_000);
-    }
-  }
+  await stack.remove();
 }
 
 /** What an operator of several hosts adds over the shipped files (see the file's header). */
@@ -159,7 +98,7 @@ before(async () => {
   await script('cluster: TEST_NODES=3 bash scripts/test-env.sh swarm --managers 3', ['scripts/test-env.sh', 'swarm', '--managers', '3'], 1_200_000);
   process.stdout.write(`# cluster ready (3 managers, images on every node) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const images = await script('images: scripts/build-images.sh --print-env', ['scripts/build-images.sh', '--print-env'], 60_000);
-  stackEnv = {
+  stack.env = {
     ...scriptEnv,
     ...Object.fromEntries(images.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])),
     DOCKER_HOST: `unix://${node1.dockerSocket}`,
@@ -171,19 +110,19 @@ before(async () => {
   };
   await removeStack();
   rmSync(SECRETS_DIR, { recursive: true, force: true });
-  await script('deploy: scripts/stack-secrets.sh', ['scripts/stack-secrets.sh'], 120_000, stackEnv);
+  await script('deploy: scripts/stack-secrets.sh', ['scripts/stack-secrets.sh'], 120_000, stack.env);
   writeOverride();
   started = performance.now();
   await docker(node1, 'stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/appproxy.yml', '-c', 'stacks/etcd-cluster.yml', '-c', OVERRIDE, STACK);
   for (const node of NODES) {
-    await awaitWithTasks(`deploy: ${node.name}'s Traefik (${base(node)}) serving the demo's /wsk/health`, async () => {
+    await stack.waitFor(`deploy: ${node.name}'s Traefik (${base(node)}) serving the demo's /wsk/health`, async () => {
       const reply = await fetchWithin(`${base(node)}/wsk/health`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
       return reply?.status === 200 ? true : undefined;
     }, 300_000);
   }
   process.stdout.write(`# stack answering through every node's Traefik ${((performance.now() - started) / 1000).toFixed(1)} s after docker stack deploy\n`);
   for (const node of NODES) {
-    await awaitWithTasks(`deploy: ${node.name}'s Traefik with 3 chat servers`, async () => ((await serverUrls(node, 'chat@etcd')).length === 3 ? true : undefined), 120_000);
+    await stack.waitFor(`deploy: ${node.name}'s Traefik with 3 chat servers`, async () => ((await stack.serverUrls(node, 'chat@etcd')).length === 3 ? true : undefined), 120_000);
   }
   // Its own limit: a cold machine builds the images first (test.sh's per-test limit is for tests).
 }, { timeout: 840_000 });
@@ -197,14 +136,14 @@ after(async () => {
 
 test('multi-node: one etcd member a node (by its label), Traefik, docker-proxy and appproxy on each node, the demo spread over the nodes', async () => {
   const names = NODES.map((node) => node.name).sort();
-  assert.deepEqual(await taskNodes('etcd'), [node1.name]);
-  assert.deepEqual(await taskNodes('etcd-2'), [NODES[1]?.name]);
-  assert.deepEqual(await taskNodes('etcd-3'), [NODES[2]?.name]);
-  for (const service of ['traefik', 'docker-proxy', 'appproxy']) assert.deepEqual(await taskNodes(service), names, `${service} runs once on each node`);
-  assert.deepEqual([...new Set(await taskNodes('chat'))].sort(), names, 'the 3 chat replicas run on the 3 nodes');
+  assert.deepEqual(await stack.taskNodes('etcd'), [node1.name]);
+  assert.deepEqual(await stack.taskNodes('etcd-2'), [NODES[1]?.name]);
+  assert.deepEqual(await stack.taskNodes('etcd-3'), [NODES[2]?.name]);
+  for (const service of ['traefik', 'docker-proxy', 'appproxy']) assert.deepEqual(await stack.taskNodes(service), names, `${service} runs once on each node`);
+  assert.deepEqual([...new Set(await stack.taskNodes('chat'))].sort(), names, 'the 3 chat replicas run on the 3 nodes');
   // Each Traefik has the same three servers: the tasks' addresses on the demo overlay, across nodes.
-  const servers = await serverUrls(node1, 'chat@etcd');
-  for (const node of NODES.slice(1)) assert.deepEqual(await serverUrls(node, 'chat@etcd'), servers, `${node.name}'s Traefik has node 1's chat servers`);
+  const servers = await stack.serverUrls(node1, 'chat@etcd');
+  for (const node of NODES.slice(1)) assert.deepEqual(await stack.serverUrls(node, 'chat@etcd'), servers, `${node.name}'s Traefik has node 1's chat servers`);
 });
 
 test('multi-node: etcd is one cluster of three started members, secured: no client without a certificate of the CA, auth on', async () => {
@@ -250,15 +189,15 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
     '--label', 'appproxy.http.services.standalone.loadbalancer.server.port=8080',
     testEnv.busyboxImage, 'sh', '-c', `echo '${STANDALONE_BODY}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`);
   for (const node of NODES) {
-    await awaitWithTasks(`standalone: ${node.name}'s Traefik serving Host(${STANDALONE_HOST}) from ${node2.name}`, async () => {
+    await stack.waitFor(`standalone: ${node.name}'s Traefik serving Host(${STANDALONE_HOST}) from ${node2.name}`, async () => {
       // node:http, not fetch: fetch does not send a Host header of ours.
       const reply = await httpGet(base(node), '/', { host: STANDALONE_HOST }, 3000);
       const body = reply.body.trim();
       if (reply.status === 200 && body === STANDALONE_BODY) return true;
       // What the last check saw, for the failure message: the answer and the servers Traefik has.
-      throw new Error(`HTTP ${reply.status} ${body.slice(0, 200)}; servers of standalone@etcd: ${JSON.stringify(await serverUrls(node, 'standalone@etcd'))}`);
+      throw new Error(`HTTP ${reply.status} ${body.slice(0, 200)}; servers of standalone@etcd: ${JSON.stringify(await stack.serverUrls(node, 'standalone@etcd'))}`);
     }, 60_000);
-    assert.deepEqual(await serverUrls(node, 'standalone@etcd'), [`http://${node2.name}:${STANDALONE_PORT}`], `${node.name}'s Traefik routes to node 2's advertised address and published port`);
+    assert.deepEqual(await stack.serverUrls(node, 'standalone@etcd'), [`http://${node2.name}:${STANDALONE_PORT}`], `${node.name}'s Traefik routes to node 2's advertised address and published port`);
   }
   // Written by node 2's instance alone: its owner id is the only claim of the router and service.
   const claims = await etcdctl(ROOT(), rootUser(), 'get', '--prefix', '--keys-only', 'appproxy/claims/traefik/http/');
@@ -269,7 +208,7 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
 
 test("multi-node: each node's appproxy reads its own node's engine, through its own node's docker-proxy", async () => {
   for (const node of NODES) {
-    const appproxy = await taskContainer(node, 'appproxy');
+    const appproxy = await stack.taskContainer(node, 'appproxy');
     const env = JSON.parse(await docker(node, 'inspect', '--format', '{{json .Config.Env}}', appproxy)) as string[];
     assert.ok(env.includes('DOCKER_HOST=unix:///run/docker-api/docker.sock'), `${node.name}: appproxy talks to the proxy's socket: ${env.filter((line) => line.startsWith('DOCKER_HOST=')).join()}`);
     // Through the proxy socket it sees (inside the container) the engine that runs it.
@@ -277,7 +216,7 @@ test("multi-node: each node's appproxy reads its own node's engine, through its 
       "require('node:http').get({ socketPath: '/run/docker-api/docker.sock', path: '/info', timeout: 5000 }, (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => console.log(JSON.parse(b).Name)); }).on('error', (e) => { console.error(e.message); process.exit(1); })")).trim();
     assert.equal(name, node.name, `${node.name}: appproxy's Docker API (its node's docker-proxy) is the engine of ${name}`);
     // The proxy beside it mounts this node's socket and shares the node-local volume with it alone.
-    const proxy = await taskContainer(node, 'docker-proxy');
+    const proxy = await stack.taskContainer(node, 'docker-proxy');
     const mounts = JSON.parse(await docker(node, 'inspect', '--format', '{{json .Mounts}}', proxy)) as { Source: string; Destination: string; Name?: string }[];
     const socket = mounts.find((mount) => mount.Destination === '/var/run/docker.sock');
     assert.equal(socket?.Source, nodeSocketTemplate.replace('{{.Node.Hostname}}', node.name), `${node.name}: docker-proxy mounts this node's engine socket`);
