@@ -17,6 +17,13 @@
 #   bash scripts/test-env.sh forget    # down, then remove every piece of state kept between runs
 #                                      # (engine data roots, images, build caches, etcd and Redis
 #                                      # data, Traefik plugin copies, secrets files): a fresh machine
+#   TEST_NODES=3 bash scripts/test-env.sh swarm [--managers 3|1]
+#                                      # the N engines as one Swarm (all managers, or node 1 the
+#                                      # only one), node labels for the stack files, the project's
+#                                      # images built once on node 1 and loaded on the others
+#   TEST_NODES=3 bash scripts/test-env.sh swarm-down
+#                                      # every node leaves that Swarm; nodes 2..N stop (node 1 stays
+#                                      # up, as the single-engine tests expect it)
 #
 # TEST_NODES=N starts N engines (N nodes: each its own network and UTS namespace, socket and data
 # root); the default is NODES in scripts/lib/test-env.conf, which holds every address, port and path
@@ -28,7 +35,7 @@
 #
 # This file holds the settings and the commands; the functions live one concern a file in
 # scripts/lib/test-env/: processes, install, stores (etcd, Redis), nodes (bridge, namespaces,
-# engines), traefik, smoke.
+# engines), traefik, smoke, swarm (the nodes as one multi-node Swarm).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -164,6 +171,8 @@ source "$REPO/scripts/lib/test-env/nodes.sh"
 source "$REPO/scripts/lib/test-env/traefik.sh"
 # shellcheck source=lib/test-env/smoke.sh
 source "$REPO/scripts/lib/test-env/smoke.sh"
+# shellcheck source=lib/test-env/swarm.sh
+source "$REPO/scripts/lib/test-env/swarm.sh"
 
 # ---------------------------------------------------------------------------------------------
 
@@ -312,6 +321,76 @@ cmd_status() {
   return "$all"
 }
 
+# ---------------------------------------------------------------------------------------------
+# swarm and swarm-down (their functions: scripts/lib/test-env/swarm.sh)
+
+cmd_swarm() {
+  need_root
+  local managers=$NODE_COUNT
+  while (($#)); do
+    case $1 in
+      --managers)
+        managers=${2:-}
+        shift 2 || die "swarm: --managers needs a number"
+        ;;
+      *) die "swarm: unknown argument $1 (usage: swarm [--managers N])" ;;
+    esac
+  done
+  ((NODE_COUNT >= 2)) || die "swarm: needs TEST_NODES=2 or more (got $NODE_COUNT)"
+  [[ $managers =~ ^[0-9]+$ ]] && ((managers >= 1 && managers <= NODE_COUNT)) ||
+    die "swarm: --managers must be 1..$NODE_COUNT (got '$managers')"
+  ((managers == 2)) && warn "swarm: two managers tolerate no manager loss (quorum is 2 of 2)"
+  local t0 i
+  t0=$(now_ms)
+  lock
+  ensure_link
+  for ((i = 1; i <= NODE_COUNT; i++)); do
+    ensure_node "$i"
+    link_socket_by_host
+  done
+  if swarm_formed "$managers"; then
+    say "swarm: already formed ($NODE_COUNT nodes, $managers manager(s))"
+  else
+    dissolve_swarm
+    form_swarm "$managers"
+  fi
+  label_nodes "$managers"
+  local formed=$(($(now_ms) - t0))
+  # The build and the loads can take minutes on a cold machine: other files' `heal` must not wait
+  # for them on the lock (they touch node 1 only, which is left as it was).
+  flock -u 9
+  # Its warnings about the stack's default image names are for users: here --print-env's names are used.
+  build_images 2> >(grep -v 'which this script does not build' >&2) >/dev/null || die "images: scripts/build-images.sh failed on node1 (run it with DOCKER_HOST=unix://$RUN/node1/docker.sock to see why)"
+  local names
+  mapfile -t names < <(project_image_names)
+  ((${#names[@]} > 0)) || die "images: scripts/build-images.sh --print-env named no image"
+  for ((i = 2; i <= NODE_COUNT; i++)); do load_images "$i" "${names[@]}"; done
+  say "swarm: ready in $(($(now_ms) - t0)) ms ($NODE_COUNT nodes, $managers manager(s); Swarm formed after $formed ms, then images)"
+}
+
+cmd_swarm_down() {
+  need_root
+  lock
+  local i
+  node_vars 1
+  if alive "$N_DOCKER_PID" dockerd >/dev/null && docker_answers; then leave_swarm; fi
+  for ((i = NODE_COUNT; i >= 2; i--)); do
+    node_vars "$i"
+    # Nodes 2..N hold only what the cluster's tests made: drop their volumes too, so that the next
+    # cluster's etcd members start empty instead of finding an old cluster's data.
+    if alive "$N_DOCKER_PID" dockerd >/dev/null && docker_answers; then
+      leave_swarm
+      remove_containers
+      dk volume prune -f >/dev/null 2>&1 || warn "node$i: docker volume prune failed"
+    fi
+    down_node "$i"
+    ip route del "$N_BRIDGE_SUBNET" 2>/dev/null || true
+    ip route del "$N_POOL" 2>/dev/null || true
+    rm -f "$RUN/by-host/$N_NAME"
+  done
+  say "swarm-down: done (node1 up, in no Swarm; nodes 2..$NODE_COUNT stopped)"
+}
+
 case ${1:-} in
   install)
     mkdir -p "$STATE"
@@ -322,12 +401,17 @@ case ${1:-} in
   down) cmd_down ;;
   forget) cmd_forget ;;
   status) cmd_status ;;
+  swarm)
+    shift
+    cmd_swarm "$@"
+    ;;
+  swarm-down) cmd_swarm_down ;;
   smoke)
     lock
     cmd_smoke
     ;;
   *)
-    echo "usage: $0 install|up|heal|down|forget|status|smoke" >&2
+    echo "usage: $0 install|up|heal|down|forget|status|smoke|swarm [--managers N]|swarm-down" >&2
     exit 2
     ;;
 esac

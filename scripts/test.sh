@@ -10,8 +10,9 @@
 #
 # Nothing waits without a limit. Each test has TEST_LIMIT_SECONDS (default 300) through Node's
 # runner, whose failure names the test; each file runs in its own `node --test` under
-# FILE_LIMIT_SECONDS (default 900), so that a file that hangs in a hook is killed, reported by
-# name, and the run goes on with the next file. Between real-component files, `test-env.sh heal`
+# FILE_LIMIT_SECONDS (default 900; a file may name its own with `file-limit-seconds: N` in its first
+# lines), so that a file that hangs in a hook is killed, reported by name, and the run goes on with
+# the next file. Between real-component files, `test-env.sh heal`
 # restarts a wedged Docker engine (by its recorded pids) instead of letting the next file wait on it.
 #
 # KEEP_TEST_ENV=1 leaves the environment running afterwards (faster reruns).
@@ -85,10 +86,12 @@ run_files() {
 }
 
 # run_real FILE: a real-component file, after a heal; once more on Redis when it runs on both stores.
+# A file that says `file-limit-seconds: N` in its first lines runs under that limit instead.
 run_real() {
-  local file=$1
+  local file=$1 limit
+  limit=$(head -n 30 "$file" | sed -n 's/.*file-limit-seconds: \([0-9][0-9]*\).*/\1/p' | head -n1)
   bash scripts/test-env.sh heal
-  run_files "$file" "$file"
+  FILE_LIMIT_SECONDS=${limit:-$FILE_LIMIT_SECONDS} run_files "$file" "$file"
   if head -n 30 "$file" | grep -q 'test-stores: etcd redis'; then
     bash scripts/test-env.sh heal
     APPPROXY_TEST_STORE=redis run_files "$file [redis]" "$file"

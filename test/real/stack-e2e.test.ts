@@ -5,10 +5,10 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
+import { enginePoll, type PollReply } from '../support/engine-io-polling.ts';
 import { firstNode, requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { waitFor } from '../support/traefik-api.ts';
-import { fetchWithin } from '../support/within.ts';
 
 // The shipped stack, deployed with the real `docker stack deploy` (through scripts/demo.sh) on the
 // test's own Docker engine as a one-node Swarm: Traefik reading etcd, etcd, appproxy behind its
@@ -107,22 +107,13 @@ async function runningReplicas(): Promise<number> {
 }
 
 /** An engine.io request through Traefik, with or without the sticky cookie. */
-async function poll(
+function poll(
   method: 'GET' | 'POST',
   query: string,
   body: string | undefined,
   cookie: string | undefined,
-): Promise<{ status: number; text: string; setCookie: string[] }> {
-  const response = await fetchWithin(`${BASE}/wsk/socket.io/?EIO=4&transport=polling${query}`, {
-    method,
-    body,
-    headers: {
-      ...(cookie === undefined ? {} : { cookie }),
-      ...(body === undefined ? {} : { 'content-type': 'text/plain;charset=UTF-8' }),
-    },
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, text: await response.text(), setCookie: response.headers.getSetCookie() };
+): Promise<PollReply> {
+  return enginePoll(BASE, method, query, body, cookie);
 }
 
 interface Welcome {

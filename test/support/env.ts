@@ -92,8 +92,7 @@ function traefik(key: string): TraefikEndpoints {
   });
 }
 
-function nodes(): TestNode[] {
-  const count = Number(process.env['TEST_NODES'] ?? conf.get('NODES'));
+function nodes(count = Number(process.env['TEST_NODES'] ?? conf.get('NODES'))): TestNode[] {
   const runDir = conf.get('RUN_DIR');
   return Array.from({ length: count }, (_, index) => {
     const [name = '', address = ''] = conf.get(`NODE${index + 1}`).split(' ');
@@ -114,6 +113,23 @@ function first(list: readonly TestNode[]): TestNode {
     throw new Error('scripts/lib/test-env.conf: NODES (or TEST_NODES) is 0; the tests need at least one engine');
   return node;
 }
+
+/**
+ * The first `count` nodes of the conf, whatever TEST_NODES says: a file that makes a multi-node
+ * Swarm (`test-env.sh swarm`) names its nodes itself, while the rest of the suite runs on node 1.
+ */
+export function clusterNodes(count: number): readonly TestNode[] {
+  if (!conf.has(`NODE${count}`))
+    throw new Error(`scripts/lib/test-env.conf has no NODE${count} line: a ${count}-node cluster needs one a node`);
+  return Object.freeze(nodes(count));
+}
+
+/**
+ * Each node's engine socket by its host name, as a Swarm template (`test-env.sh swarm` links
+ * RUN_DIR/by-host/<host name> to the node's run directory): the nodes share one file system, so a
+ * global service mounts this where real hosts would each have /var/run/docker.sock.
+ */
+export const nodeSocketTemplate = `${conf.get('RUN_DIR')}/by-host/{{.Node.Hostname}}/docker.sock`;
 
 /** The first node: the engine of every single-engine test. */
 export const firstNode: TestNode = first(testNodes);

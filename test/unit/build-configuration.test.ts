@@ -330,6 +330,21 @@ const cases: Case[] = [
     errors: [{ workload: 'hidden', includes: 'port 80 of "hidden" is not published' }],
   },
   {
+    // Seen on a three-node Swarm (test/real/multi-node-stack.test.ts): the elected writer, started
+    // with its node's advertised address, refused every task of the demo as "not published".
+    desc: 'advertised address: Swarm tasks keep their overlay address (they publish no port)',
+    options: { advertiseAddress: '192.0.2.7' },
+    workloads: [
+      swarmService('sw', { ...enable, 'appproxy.http.services.sw.loadbalancer.server.port': '5000' }, ['10.0.1.5']),
+    ],
+    expected: {
+      http: {
+        routers: { sw: { rule: 'Host(`sw`)', service: 'sw' } },
+        services: { sw: defaultService('http://10.0.1.5:5000') },
+      },
+    },
+  },
+  {
     desc: 'sidecar.address=published without an advertised address uses the address the port is bound to; a bad value is refused',
     workloads: [
       container({

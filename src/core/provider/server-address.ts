@@ -79,7 +79,11 @@ export function serverAddress(
   options: ProviderOptions,
   address?: 'published' | 'container',
 ): AddressResult {
-  const mode = address ?? (options.advertiseAddress !== '' ? 'published' : 'container');
+  // The advertised address goes with a container's published ports. Swarm tasks publish none: they
+  // are routed to their task address on the overlay, as Traefik's Swarm provider does, whatever
+  // this host advertises (an instance with an advertised address may be the elected Swarm writer).
+  const advertised = options.advertiseAddress !== '' && workload.kind === 'container';
+  const mode = address ?? (advertised ? 'published' : 'container');
   if (mode === 'published') {
     const published = publishedAddress(workload, labelPort, options.advertiseAddress);
     if (published === undefined) {

@@ -1,0 +1,179 @@
+// A Swarm stack on the multi-node cluster of the test environment (`test-env.sh swarm`), seen node
+// by node: each node's engine, each node's task of a global service, each node's Traefik. Every
+// call is limited, and a failure names the node (and, for waits, the stack's tasks), so that a test
+// of several nodes says which node did not do what.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestNode } from './env.ts';
+import { waitFor } from './traefik-api.ts';
+
+const run = promisify(execFile);
+
+export class ClusterStack {
+  /** The stack's name (`docker stack deploy ... <name>`). */
+  readonly name: string;
+  /** The cluster, the first a manager (where Swarm calls go). */
+  readonly nodes: readonly TestNode[];
+  /** The environment of docker calls (the stack file's variables when deploying). */
+  env: NodeJS.ProcessEnv;
+
+  constructor(name: string, nodes: readonly TestNode[], env: NodeJS.ProcessEnv) {
+    this.name = name;
+    this.nodes = nodes;
+    this.env = env;
+  }
+
+  get manager(): TestNode {
+    const node = this.nodes[0];
+    if (node === undefined) throw new Error(`stack ${this.name}: no nodes`);
+    return node;
+  }
+
+  /** docker against one node's engine (2 minutes at most); the error names the node and the command. */
+  async docker(node: TestNode, ...args: string[]): Promise<string> {
+    try {
+      return (
+        await run('docker', ['-H', `unix://${node.dockerSocket}`, ...args], {
+          env: this.env,
+          maxBuffer: 16 * 1024 * 1024,
+          timeout: 120_000,
+          killSignal: 'SIGKILL',
+        })
+      ).stdout;
+    } catch (error) {
+      const { stderr = '', message } = error as { stderr?: string; message: string };
+      throw new Error(`${node.name}: docker ${args.join(' ')} failed: ${stderr.trim() || message}`, { cause: error });
+    }
+  }
+
+  /** `docker stack ps` on the manager, for failure messages: where each task is and why it is not running. */
+  async tasks(): Promise<string> {
+    return this.docker(
+      this.manager,
+      'stack',
+      'ps',
+      this.name,
+      '--no-trunc',
+      '--format',
+      '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}',
+    ).catch((error: unknown) => String(error));
+  }
+
+  /** waitFor, with the stack's tasks in the failure. `what` should name the scenario and the node. */
+  async waitFor<T>(what: string, check: () => Promise<T | undefined>, limitMs: number): Promise<T> {
+    try {
+      return await waitFor(what, check, limitMs);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nstack tasks:\n${await this.tasks()}`, { cause: error });
+    }
+  }
+
+  /** The one running container of a service on a node (a global service has one a node). */
+  async taskContainer(node: TestNode, service: string): Promise<string> {
+    const ids = (
+      await this.docker(node, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${this.name}_${service}`)
+    )
+      .split('\n')
+      .filter((id) => id !== '');
+    assert.equal(ids.length, 1, `${node.name}: one running container of ${this.name}_${service}, found ${ids.length}`);
+    return ids[0] as string;
+  }
+
+  /** A node's Traefik API (not published): asked from inside that node's `traefik` task on port 8080. */
+  async traefikApi(node: TestNode, path: string): Promise<unknown> {
+    return JSON.parse(
+      await this.docker(
+        node,
+        'exec',
+        await this.taskContainer(node, 'traefik'),
+        'wget',
+        '-qO-',
+        `http://127.0.0.1:8080${path}`,
+      ),
+    );
+  }
+
+  /** The server URLs of a service (`name@provider`) in a node's Traefik, sorted; none when it is missing. */
+  async serverUrls(node: TestNode, service: string): Promise<string[]> {
+    const found = (await this.traefikApi(node, `/api/http/services/${service}`).catch(() => undefined)) as
+      { loadBalancer?: { servers?: { url: string }[] } } | undefined;
+    return (found?.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+  }
+
+  /** The host names of the nodes running a service's tasks, one per running task, sorted. */
+  async taskNodes(service: string): Promise<string[]> {
+    const lines = await this.docker(
+      this.manager,
+      'service',
+      'ps',
+      `${this.name}_${service}`,
+      '--filter',
+      'desired-state=running',
+      '--format',
+      '{{.Node}} {{.CurrentState}}',
+    );
+    return lines
+      .split('\n')
+      .filter((line) => / Running /.test(`${line} `))
+      .map((line) => line.split(' ')[0] as string)
+      .sort();
+  }
+
+  /**
+   * Removes the stack, waits until no node has a container of it, and removes its volumes on every
+   * node (each node keeps its own: an etcd member that found an old cluster's data would not join a
+   * new one) and the secrets labelled `appproxy.secret=true`. Any state is fine: no Swarm, no stack.
+   */
+  async remove(): Promise<void> {
+    const manager =
+      (await this.docker(this.manager, 'info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
+    if (manager) {
+      await this.docker(this.manager, 'stack', 'rm', this.name).catch(() => undefined);
+      for (const node of this.nodes) {
+        await this.waitFor(
+          `clean-up: ${node.name} without containers of stack ${this.name}`,
+          async () =>
+            (
+              await this.docker(node, 'ps', '-aq', '--filter', `label=com.docker.stack.namespace=${this.name}`)
+            ).trim() === ''
+              ? true
+              : undefined,
+          120_000,
+        );
+      }
+      const secrets = (
+        await this.docker(
+          this.manager,
+          'secret',
+          'ls',
+          '--filter',
+          'label=appproxy.secret=true',
+          '--format',
+          '{{.Name}}',
+        )
+      )
+        .split('\n')
+        .filter((name) => name !== '');
+      if (secrets.length > 0) await this.docker(this.manager, 'secret', 'rm', ...secrets);
+    }
+    for (const node of this.nodes) {
+      const volumes = (
+        await this.docker(node, 'volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${this.name}`)
+      )
+        .split('\n')
+        .filter((name) => name !== '');
+      if (volumes.length > 0) {
+        await this.waitFor(
+          `clean-up: ${node.name} removing its volumes ${volumes.join(', ')}`,
+          async () =>
+            this.docker(node, 'volume', 'rm', ...volumes).then(
+              () => true,
+              () => undefined,
+            ),
+          60_000,
+        );
+      }
+    }
+  }
+}
