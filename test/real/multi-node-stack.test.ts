@@ -24,6 +24,7 @@ import { ClusterStack } from '../support/cluster-stack.ts';
 import { enginePoll, handshakeSession } from '../support/engine-io-polling.ts';
 import { clusterNodes, nodeSocketTemplate, requireTestEnv, testEnv, type TestNode } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
+import { stackEtcdctl } from '../support/stack-etcdctl.ts';
 import { fetchWithin } from '../support/within.ts';
 
 const run = promisify(execFile);
@@ -69,31 +70,14 @@ async function script(
 }
 
 /** etcdctl in a throwaway container on the stack's control network, with the secrets' files. */
-async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
-  const image = stack.env['ETCD_IMAGE'] ?? '';
-  try {
-    const output = await docker(
-      node1,
-      'run',
-      '--rm',
-      '--network',
-      `${STACK}_control`,
-      '-v',
-      `${SECRETS_DIR}:/s:ro`,
-      '--entrypoint',
-      'etcdctl',
-      image,
-      '--endpoints=https://etcd:2379,https://etcd-2:2379,https://etcd-3:2379',
-      '--cacert=/s/ca.crt',
-      '--dial-timeout=5s',
-      '--command-timeout=5s',
-      ...credentials,
-      ...args,
-    );
-    return { ok: true, output };
-  } catch (error) {
-    return { ok: false, output: (error as Error).message };
-  }
+function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
+  const etcd = {
+    stack: STACK,
+    secretsDir: SECRETS_DIR,
+    image: stack.env['ETCD_IMAGE'] ?? '',
+    members: ['etcd', 'etcd-2', 'etcd-3'],
+  };
+  return stackEtcdctl((run) => docker(node1, ...run), etcd, credentials, args);
 }
 const ROOT = (): string[] => ['--cert=/s/root.crt', '--key=/s/root.key'];
 const rootUser = (): string => `--user=root:${readFileSync(`${SECRETS_DIR}/root.password`, 'utf8').trim()}`;

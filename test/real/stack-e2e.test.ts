@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { enginePoll, type PollReply } from '../support/engine-io-polling.ts';
 import { firstNode, requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
+import { stackEtcdctl } from '../support/stack-etcdctl.ts';
 import { waitFor } from '../support/traefik-api.ts';
 
 // The shipped stack, deployed with the real `docker stack deploy` (through scripts/demo.sh) on the
@@ -51,31 +52,8 @@ async function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: 
     (await docker('service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${STACK}_etcd`))
       .trim()
       .split('@')[0] ?? '';
-  try {
-    const output = await docker(
-      'run',
-      '--rm',
-      '--network',
-      `${STACK}_control`,
-      '-v',
-      `${SECRETS_DIR}:/s:ro`,
-      '--entrypoint',
-      'etcdctl',
-      image,
-      '--endpoints=https://etcd:2379',
-      '--cacert=/s/ca.crt',
-      '--dial-timeout=5s',
-      '--command-timeout=5s',
-      ...credentials,
-      ...args,
-    );
-    return { ok: true, output };
-  } catch (error) {
-    return {
-      ok: false,
-      output: `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`,
-    };
-  }
+  const etcd = { stack: STACK, secretsDir: SECRETS_DIR, image, members: ['etcd'] };
+  return stackEtcdctl((run) => docker(...run), etcd, credentials, args);
 }
 const artifacts = new URL('../artifacts/', import.meta.url).pathname;
 const sockets: Socket[] = [];
