@@ -28,8 +28,15 @@ export function utf8Bytes(text: string): number[] {
   return bytes;
 }
 
-/** len(s) in Go: the length in bytes, which positions in Go's messages count. */
+/**
+ * len(s) in Go: the length in bytes of the UTF-8 encoding (a lone surrogate counts as U+FFFD, 3
+ * bytes, as TextEncoder writes it). Text is nearly always ASCII (labels, keys): that is measured
+ * without walking code points, since callers measure thousands of keys.
+ */
 export function utf8Length(text: string): number {
+  let ascii = true;
+  for (let index = 0; index < text.length && ascii; index += 1) ascii = text.charCodeAt(index) <= 0x7f;
+  if (ascii) return text.length;
   let length = 0;
   for (const char of text) {
     const cp = char.codePointAt(0) ?? 0;

@@ -2,7 +2,7 @@ import { isConfigObject, type ConfigObject, type ConfigValue } from '../config-t
 import type { ServerOrigin } from '../provider/workload-configuration.ts';
 import { fieldByKey, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
-import { utf8Length } from '../utf8-length.ts';
+import { utf8Length } from '../../golang/utf8.ts';
 import { serverKey } from './server-key.ts';
 
 export interface KvOptions {

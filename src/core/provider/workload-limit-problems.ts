@@ -1,6 +1,6 @@
 import { measureKeyValues } from '../kv/configuration-to-kv.ts';
 import { formatCount, limitMessage, type LimitName, type WorkloadLimits } from '../limits.ts';
-import { utf8Length } from '../utf8-length.ts';
+import { utf8Length } from '../../golang/utf8.ts';
 import type { Workload } from '../workload.ts';
 import type { WorkloadLabels } from '../labels/workload-labels.ts';
 import type { BuildProblem } from './build-problem.ts';
