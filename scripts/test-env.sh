@@ -24,6 +24,9 @@
 #   TEST_NODES=3 bash scripts/test-env.sh swarm-down
 #                                      # every node leaves that Swarm; nodes 2..N stop (node 1 stays
 #                                      # up, as the single-engine tests expect it)
+#   TEST_NODES=3 bash scripts/test-env.sh node I cut|heal|kill|revive
+#                                      # node I partitioned (its link down) or healed; lost at once
+#                                      # (link down, every process of it SIGKILLed) or revived
 #
 # TEST_NODES=N starts N engines (N nodes: each its own network and UTS namespace, socket and data
 # root); the default is NODES in scripts/lib/test-env.conf, which holds every address, port and path
@@ -406,12 +409,26 @@ case ${1:-} in
     cmd_swarm "$@"
     ;;
   swarm-down) cmd_swarm_down ;;
+  node)
+    need_root
+    [[ ${2:-} =~ ^[0-9]+$ ]] && ((${2} >= 1 && ${2} <= NODE_COUNT)) || die "node: which node (1..$NODE_COUNT)? usage: node I cut|heal|kill|revive"
+    case ${3:-} in
+      cut) node_cut "$2" ;;
+      heal) node_heal "$2" ;;
+      kill) node_kill "$2" ;;
+      revive)
+        lock
+        node_revive "$2"
+        ;;
+      *) die "node: usage: node I cut|heal|kill|revive (got '${3:-}')" ;;
+    esac
+    ;;
   smoke)
     lock
     cmd_smoke
     ;;
   *)
-    echo "usage: $0 install|up|heal|down|forget|status|smoke|swarm [--managers N]|swarm-down" >&2
+    echo "usage: $0 install|up|heal|down|forget|status|smoke|swarm [--managers N]|swarm-down|node I cut|heal|kill|revive" >&2
     exit 2
     ;;
 esac

@@ -3,8 +3,21 @@ import type { WorkloadChange } from '../sync/workload-changes.ts';
 import type { DockerEngine } from './docker-engine.ts';
 import { DockerEventWatcher, type DockerEvent, type EventWatcherTimings } from './docker-events.ts';
 
-/** How often Swarm services and tasks are checked: task changes on other nodes send no event here. */
-const SWARM_POLL_MS = 2000;
+/**
+ * How often Swarm tasks are checked: task changes on other nodes send no event here. A task that
+ * Swarm stops is marked for shutdown on the managers, then its node waits 2 s before sending it
+ * SIGTERM (moby's `defaultGossipConvergeDelay`, after taking it out of Swarm's own load balancing):
+ * the writer must see it, write and let Traefik apply within that window, wherever the task runs,
+ * so that no request reaches a process that stopped listening. Hence well under 2 s.
+ */
+const SWARM_POLL_MS = 500;
+/**
+ * A large Swarm makes each listing dearer: the next one waits at least this many times as long as
+ * the last one took, so that polling costs the engine and this process a tenth of their time at most.
+ */
+const SWARM_POLL_COST_FACTOR = 10;
+/** Whether this engine is a Swarm manager is asked this often (it changes on promote and demote). */
+const SWARM_ROLE_CHECK_MS = 2000;
 
 export interface DockerChangeHandlers {
   /** Something changed; `change` says what to read again. */
@@ -29,7 +42,9 @@ export class DockerChanges {
   readonly #events: DockerEventWatcher;
   #timer: NodeJS.Timeout | undefined;
   #swarmSignature = '';
-  #polling = false;
+  #stopped = false;
+  /** The cluster's id while this engine is a manager (else undefined), as of `checkedAt`. */
+  #manager: { clusterId: string | undefined; checkedAt: number } | undefined;
 
   constructor(engine: DockerEngine, logger: Logger, handlers: DockerChangeHandlers, timings?: EventWatcherTimings) {
     this.#engine = engine;
@@ -53,35 +68,50 @@ export class DockerChanges {
   start(): void {
     this.#events.start();
     void this.#pollSwarm();
-    this.#timer = setInterval(() => void this.#pollSwarm(), SWARM_POLL_MS);
   }
 
+  /** One poll, then the next one scheduled after it (never two at once). */
   async #pollSwarm(): Promise<void> {
-    if (this.#polling) return;
-    this.#polling = true;
+    const started = performance.now();
     try {
-      const info = await this.#engine.info();
-      const manager = info.Swarm?.ControlAvailable === true;
-      this.#handlers.onSwarmManager?.(manager ? (info.Swarm?.Cluster?.ID ?? '') : undefined);
-      if (!manager) return;
-      const tasks = await this.#engine.listRunningTasks();
-      const signature = tasks
-        .map((task) => `${task.ID}:${task.Version?.Index ?? 0}`)
-        .sort()
-        .join(',');
-      if (signature !== this.#swarmSignature) {
-        this.#swarmSignature = signature;
-        this.#handlers.onChange({ kind: 'swarm' });
-      }
+      await this.#checkSwarm();
     } catch (error) {
+      // The engine may have been demoted, or be another one now: ask its role again first.
+      this.#manager = undefined;
       this.#log.debug({ err: error }, 'Swarm poll failed');
-    } finally {
-      this.#polling = false;
+    }
+    if (this.#stopped) return;
+    const took = performance.now() - started;
+    this.#timer = setTimeout(
+      () => void this.#pollSwarm(),
+      Math.max(SWARM_POLL_MS, SWARM_POLL_COST_FACTOR * took) - took,
+    );
+  }
+
+  async #checkSwarm(): Promise<void> {
+    const now = performance.now();
+    if (this.#manager === undefined || now - this.#manager.checkedAt >= SWARM_ROLE_CHECK_MS) {
+      // Before the tasks are read: an engine demoted since the last check must stop the Swarm part.
+      const info = await this.#engine.info();
+      const clusterId = info.Swarm?.ControlAvailable === true ? (info.Swarm?.Cluster?.ID ?? '') : undefined;
+      this.#manager = { clusterId, checkedAt: now };
+      this.#handlers.onSwarmManager?.(clusterId);
+    }
+    if (this.#manager.clusterId === undefined) return;
+    const tasks = await this.#engine.listRunningTasks();
+    const signature = tasks
+      .map((task) => `${task.ID}:${task.Version?.Index ?? 0}`)
+      .sort()
+      .join(',');
+    if (signature !== this.#swarmSignature) {
+      this.#swarmSignature = signature;
+      this.#handlers.onChange({ kind: 'swarm' });
     }
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#events.stop();
   }
 }

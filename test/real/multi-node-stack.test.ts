@@ -12,191 +12,41 @@
 // names the scenario, the node and what it awaited.
 //
 // What a user of several hosts sets and the shipped files leave to them comes from an override file
-// written here: each appproxy advertises its node by host name ({{.Node.Hostname}}), and Traefik
-// resolves the node names (extra_hosts; real hosts have DNS for that). DOCKER_SOCKET points each
-// node's docker-proxy at its own engine (the nodes share one file system; see nodeSocketTemplate).
+// written by test/support/multi-node-deploy.ts: each appproxy advertises its node by host name
+// ({{.Node.Hostname}}), and Traefik resolves the node names (extra_hosts; real hosts have DNS for
+// that). DOCKER_SOCKET points each node's docker-proxy at its own engine (the nodes share one file
+// system; see nodeSocketTemplate).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
-import { ClusterStack } from '../support/cluster-stack.ts';
 import { enginePoll, handshakeSession } from '../support/engine-io-polling.ts';
-import { clusterNodes, nodeSocketTemplate, requireTestEnv, testEnv, type TestNode } from '../support/env.ts';
+import { MultiNodeDeploy } from '../support/multi-node-deploy.ts';
+import { nodeSocketTemplate, testEnv, type TestNode } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
-import { stackEtcdctl } from '../support/stack-etcdctl.ts';
-import { fetchWithin } from '../support/within.ts';
 
-const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
-const NODES = clusterNodes(3);
-const [node1, node2] = NODES as [TestNode, TestNode, TestNode];
-const STACK = 'apx-multi';
 // Traefik's host-mode port on each node's address (stack-e2e uses 18880 on node 1).
-const PORT = 18890;
+const cluster = new MultiNodeDeploy({ name: 'apx-multi', port: 18890 });
+const NODES = cluster.nodes;
+const [node1, node2] = NODES as [TestNode, TestNode, TestNode];
+const STACK = cluster.options.name;
 // The standalone container's published port on node 2.
 const STANDALONE_PORT = 18891;
 const STANDALONE = `${STACK}-standalone`;
 const STANDALONE_HOST = 'standalone.multi.test';
 const STANDALONE_BODY = `standalone on ${node2.name}`;
-const WORK_DIR = `${testEnv.stateDir}/multi-node-stack`;
-const SECRETS_DIR = `${WORK_DIR}/secrets`;
-const OVERRIDE = `${WORK_DIR}/multi-node.yml`;
 // KEEP_TEST_CLUSTER=1 leaves the cluster and the stack up after the file (to look around).
 const KEEP = process.env['KEEP_TEST_CLUSTER'] === '1';
 
-const base = (node: TestNode): string => `http://${node.address}:${PORT}`;
-const scriptEnv = { ...process.env, ...testEnv.scriptEnv, TEST_NODES: String(NODES.length) };
-const stack = new ClusterStack(STACK, NODES, scriptEnv);
+const base = (node: TestNode): string => cluster.base(node);
+const stack = cluster.stack;
 const docker = (node: TestNode, ...args: string[]): Promise<string> => stack.docker(node, ...args);
+const etcdctl = (credentials: string[], ...args: string[]) => cluster.etcdctl(credentials, args);
+const ROOT = (): string[] => cluster.rootCredentials().slice(0, 2);
+const rootUser = (): string => cluster.rootCredentials()[2] as string;
 
-async function script(
-  what: string,
-  args: string[],
-  limitMs: number,
-  env: NodeJS.ProcessEnv = scriptEnv,
-): Promise<string> {
-  try {
-    return (
-      await run('bash', args, { cwd: root, env, timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 })
-    ).stdout;
-  } catch (error) {
-    const { stdout = '', stderr = '', message } = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `${what} failed (limit ${limitMs / 1000} s): ${message}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`,
-      { cause: error },
-    );
-  }
-}
+// Its own limit: a cold machine builds the images first (test.sh's per-test limit is for tests).
+before(() => cluster.up((line) => process.stdout.write(`# ${line}\n`)), { timeout: 840_000 });
 
-/** etcdctl in a throwaway container on the stack's control network, with the secrets' files. */
-function etcdctl(credentials: string[], ...args: string[]): Promise<{ ok: boolean; output: string }> {
-  const etcd = {
-    stack: STACK,
-    secretsDir: SECRETS_DIR,
-    image: stack.env['ETCD_IMAGE'] ?? '',
-    members: ['etcd', 'etcd-2', 'etcd-3'],
-  };
-  return stackEtcdctl((run) => docker(node1, ...run), etcd, credentials, args);
-}
-const ROOT = (): string[] => ['--cert=/s/root.crt', '--key=/s/root.key'];
-const rootUser = (): string => `--user=root:${readFileSync(`${SECRETS_DIR}/root.password`, 'utf8').trim()}`;
-
-/** Removes what an earlier run of this file may have left: the standalone container, then the stack. */
-async function removeStack(): Promise<void> {
-  for (const node of NODES) await docker(node, 'rm', '-f', STANDALONE).catch(() => undefined);
-  await stack.remove();
-}
-
-/** What an operator of several hosts adds over the shipped files (see the file's header). */
-function writeOverride(): void {
-  const hosts = NODES.map((node) => `      - "${node.name}:${node.address}"`).join('\n');
-  writeFileSync(
-    OVERRIDE,
-    `version: "3.8"
-services:
-  appproxy:
-    environment:
-      APPPROXY_ADVERTISE_ADDRESS: "{{.Node.Hostname}}"
-  traefik:
-    extra_hosts:
-${hosts}
-`,
-  );
-}
-
-before(
-  async () => {
-    await requireTestEnv();
-    mkdirSync(WORK_DIR, { recursive: true });
-    let started = performance.now();
-    await script(
-      'cluster: TEST_NODES=3 bash scripts/test-env.sh swarm --managers 3',
-      ['scripts/test-env.sh', 'swarm', '--managers', '3'],
-      1_200_000,
-    );
-    process.stdout.write(
-      `# cluster ready (3 managers, images on every node) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-    );
-    const images = await script(
-      'images: scripts/build-images.sh --print-env',
-      ['scripts/build-images.sh', '--print-env'],
-      60_000,
-    );
-    stack.env = {
-      ...scriptEnv,
-      ...Object.fromEntries(
-        images
-          .split('\n')
-          .filter((line) => line.includes('='))
-          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-      ),
-      DOCKER_HOST: `unix://${node1.dockerSocket}`,
-      APPPROXY_SECRETS_DIR: SECRETS_DIR,
-      ETCD_ENDPOINTS: 'etcd:2379,etcd-2:2379,etcd-3:2379',
-      HTTP_PORT: String(PORT),
-      DEMO_REPLICAS: '3',
-      DOCKER_SOCKET: nodeSocketTemplate,
-    };
-    await removeStack();
-    rmSync(SECRETS_DIR, { recursive: true, force: true });
-    await script('deploy: scripts/stack-secrets.sh', ['scripts/stack-secrets.sh'], 120_000, stack.env);
-    writeOverride();
-    started = performance.now();
-    await docker(
-      node1,
-      'stack',
-      'deploy',
-      '--resolve-image',
-      'never',
-      '-c',
-      'stacks/appproxy.yml',
-      '-c',
-      'stacks/etcd-cluster.yml',
-      '-c',
-      OVERRIDE,
-      STACK,
-    );
-    for (const node of NODES) {
-      await stack.waitFor(
-        `deploy: ${node.name}'s Traefik (${base(node)}) serving the demo's /wsk/health`,
-        async () => {
-          const reply = await fetchWithin(`${base(node)}/wsk/health`, { signal: AbortSignal.timeout(3000) }).catch(
-            () => undefined,
-          );
-          return reply?.status === 200 ? true : undefined;
-        },
-        300_000,
-      );
-    }
-    process.stdout.write(
-      `# stack answering through every node's Traefik ${((performance.now() - started) / 1000).toFixed(1)} s after docker stack deploy\n`,
-    );
-    for (const node of NODES) {
-      await stack.waitFor(
-        `deploy: ${node.name}'s Traefik with 3 chat servers`,
-        async () => ((await stack.serverUrls(node, 'chat@etcd')).length === 3 ? true : undefined),
-        120_000,
-      );
-    }
-    // Its own limit: a cold machine builds the images first (test.sh's per-test limit is for tests).
-  },
-  { timeout: 840_000 },
-);
-
-after(
-  async () => {
-    if (KEEP) return;
-    await removeStack().catch((error: unknown) => console.error(error));
-    await script(
-      'teardown: TEST_NODES=3 bash scripts/test-env.sh swarm-down',
-      ['scripts/test-env.sh', 'swarm-down'],
-      300_000,
-    ).catch((error: unknown) => console.error(error));
-    rmSync(WORK_DIR, { recursive: true, force: true });
-  },
-  { timeout: 420_000 },
-);
+after(async () => (KEEP ? undefined : cluster.down()), { timeout: 420_000 });
 
 test('multi-node: one etcd member a node (by its label), Traefik, docker-proxy and appproxy on each node, the demo spread over the nodes', async () => {
   const names = NODES.map((node) => node.name).sort();

@@ -24,6 +24,8 @@ export interface TraefikEndpoints {
 
 /** One Docker engine of the environment, in a network and UTS namespace of its own. */
 export interface TestNode {
+  /** Its number in scripts/lib/test-env.conf (NODE<index>), from 1: what `test-env.sh node <index>` takes. */
+  readonly index: number;
   /** Its namespace and host name (what Swarm reports as the node's name). */
   readonly name: string;
   /** Its address on the host bridge: the host reaches its published ports there, Swarm advertises it. */
@@ -97,6 +99,7 @@ function nodes(count = Number(process.env['TEST_NODES'] ?? conf.get('NODES'))): 
   return Array.from({ length: count }, (_, index) => {
     const [name = '', address = ''] = conf.get(`NODE${index + 1}`).split(' ');
     return Object.freeze({
+      index: index + 1,
       name,
       address,
       dockerSocket: `${runDir}/node${index + 1}/docker.sock`,

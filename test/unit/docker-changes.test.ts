@@ -169,6 +169,32 @@ describe('DockerChanges over a fake engine', () => {
     assert.deepStrictEqual(seen.changes, [{ kind: 'swarm' }]);
   });
 
+  it("polls a manager's tasks several times within the 2 s Swarm waits between a task's shutdown and its SIGTERM", async () => {
+    const engine = new FakeDockerEngine();
+    engine.setSwarm({ clusterId: 'cluster-1', tasks: [task('t1', 10)] });
+    follow(engine);
+    await waitUntil('the first task listing', () => engine.calls.includes('listRunningTasks'));
+    const first = engine.calls.filter((call) => call === 'listRunningTasks').length;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const listings = engine.calls.filter((call) => call === 'listRunningTasks').length - first;
+    // Every 500 ms: 4 in 2 s on an idle machine; 3 leaves room for a slow one, and a 2 s poll gives 1.
+    assert.ok(listings >= 3, `task listings in 2 s: ${listings}`);
+    // The role is asked less often: it changes only on promote and demote.
+    assert.ok(engine.calls.filter((call) => call === 'info').length <= 3, engine.calls.join(', '));
+  });
+
+  it('stops reading tasks once the engine is demoted, and says there is no Swarm', async () => {
+    const engine = new FakeDockerEngine();
+    engine.setSwarm({ clusterId: 'cluster-1', tasks: [task('t1', 10)] });
+    const seen = follow(engine);
+    await waitUntil('the first poll', () => seen.managers.length === 1);
+    engine.setSwarm(undefined);
+    await waitUntil('the demotion to be seen', () => seen.managers.at(-1) === undefined, 5_000);
+    const listings = engine.calls.filter((call) => call === 'listRunningTasks').length;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(engine.calls.filter((call) => call === 'listRunningTasks').length, listings);
+  });
+
   it('on a plain engine, says there is no Swarm and asks for no task', async () => {
     const engine = new FakeDockerEngine();
     const seen = follow(engine);

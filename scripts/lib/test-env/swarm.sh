@@ -128,3 +128,59 @@ load_images() {
     die "images: docker save on node1 | docker load on node$i failed for ${missing[*]}"
   say "images: node$i loaded ${missing[*]} in $(($(now_ms) - t0)) ms"
 }
+
+# ---------------------------------------------------------------------------------------------
+# Faults of one node, for the cluster's tests: a partition (cut, heal) and the node lost at once
+# (kill, then revive). Both act on the host's end of the node's veth, so that the node's packets
+# go nowhere (no reset, no unreachable: what a pulled cable or a dead machine looks like).
+
+# node_cut I / node_heal I: node I's link down / up. Its processes run on, cut off.
+node_cut() {
+  node_vars "$1"
+  ip link set "$N_VETH" down || die "node $1: could not set $N_VETH down"
+  say "node$1 ($N_NAME): link down (partitioned)"
+}
+node_heal() {
+  node_vars "$1"
+  ip link set "$N_VETH" master "$LINK_BRIDGE" up || die "node $1: could not set $N_VETH up"
+  say "node$1 ($N_NAME): link up"
+}
+
+# descendants PID...: the PIDs and every process below them.
+descendants() {
+  ps -e -o pid=,ppid= | awk -v roots="$*" '
+    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+    { parent[$1] = $2 }
+    END {
+      do {
+        grew = 0
+        for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grew = 1 }
+      } while (grew)
+      for (p in keep) print p
+    }'
+}
+
+# node_kill I: node I lost at once: its link down, then dockerd, containerd, the shims and every
+# process of their containers killed with SIGKILL together. Its data root stays (node_revive).
+node_kill() {
+  node_vars "$1"
+  ip link set "$N_VETH" down || true
+  local roots=() pid
+  pid=$(read_pid "$N_DOCKER_PID") && proc_running "$pid" && roots+=("$pid")
+  pid=$(read_pid "$N_CTRD_PID") && proc_running "$pid" && roots+=("$pid")
+  mapfile -t -O "${#roots[@]}" roots < <(our_shims)
+  ((${#roots[@]} > 0)) || die "node $1: no process of it runs"
+  local victims
+  victims=$(descendants "${roots[@]}" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  kill -KILL $victims 2>/dev/null || true
+  say "node$1 ($N_NAME): link down and $(wc -w <<<"$victims") processes killed"
+}
+
+# node_revive I: node I back after node_kill: link up, containerd and dockerd started on its data
+# root (the engine rejoins its Swarm by itself).
+node_revive() {
+  node_heal "$1"
+  ensure_node "$1"
+  link_socket_by_host
+}

@@ -1,0 +1,840 @@
+// file-limit-seconds: 1500
+// The shipped stack on a three-node Swarm through deploys and faults (issue 24, points 3 to 6).
+// Requests flow through every node's Traefik that should answer (a bounded loop a node, counted:
+// requests, failures and the first failures with their times), Traefik's servers of the demo are
+// sampled on every node, and etcd's server keys are watched at every revision, while:
+//
+// - deploys: a rolling update of the demo (start-first, then stop-first), a scale 3 → 1 → 3; beside
+//   them, two Traefiks reading the same service through their own Swarm provider (default 15 s
+//   refresh, and 1 s) on node 1, measured in the same run (their figures are reported, not asserted);
+// - a manager demoted, then drained as a worker, then made an active manager again;
+// - one etcd member killed (Swarm restarts it); the etcd leader's node partitioned for 20 s;
+// - the Swarm writer's node partitioned for 60 s, then healed;
+// - the Swarm writer's node lost at once (its link down, every process of it SIGKILLed), then revived.
+//
+// Node 1 is never cut or killed: it runs Redis (the demo's /health needs it: a lost Redis would fail
+// every replica, which says nothing about routing) and the Swarm-provider Traefiks. Before a fault
+// of the writer's node the writer is moved off node 1 if it is there (its appproxy task stopped:
+// it resigns at once and another manager's instance is elected).
+//
+// What the test's override adds over the shipped files, for observation only: each Traefik's API
+// (8080), each appproxy's metrics (9180) and each etcd member's client port published in host mode
+// on the node's address, Redis pinned to node 1, and the Swarm-provider Traefiks with `traefik.*`
+// labels on the demo service (the same rule, middleware and health check as its `appproxy.*` ones).
+//
+// Expected: no failed request through any reachable node's Traefik, except for the demo replica of
+// a node that became unreachable: Traefik's health check of the demo (every 2 s, 1 s limit) takes
+// it out within about 3 s, and a request sent in that window may fail. The window is asserted.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { Etcd3, type Watcher } from 'etcd3';
+import { MultiNodeDeploy } from '../support/multi-node-deploy.ts';
+import { clusterNodes, testEnv, type TestNode } from '../support/env.ts';
+import { httpGet } from '../support/http-get.ts';
+import { fetchWithin, within } from '../support/within.ts';
+
+const WEB = 18900;
+const TRAEFIK_API = 18901;
+const METRICS = 18902;
+const ETCD = 18903;
+const SWARM_PROVIDER = { default: 18904, oneSecond: 18905 } as const;
+const STANDALONE_PORT = 18906;
+const LEASE_SECONDS = 15;
+/**
+ * How long after a node becomes unreachable a request through another node's Traefik may still be
+ * sent to its demo replica: Traefik's health check (2 s interval + 1 s limit), the request's own limit
+ * (REQUEST_LIMIT_MS) and a second of margin for a loaded machine.
+ */
+const REQUEST_LIMIT_MS = 2000;
+const UNREACHABLE_WINDOW_MS = 3000 + REQUEST_LIMIT_MS + 1000;
+
+const [node1, node2, node3] = clusterNodes(3) as [TestNode, TestNode, TestNode];
+
+const OVERRIDE = `version: "3.8"
+services:
+  traefik:
+    ports:
+      - { target: 8080, published: ${TRAEFIK_API}, protocol: tcp, mode: host }
+  appproxy:
+    ports:
+      - { target: 9180, published: ${METRICS}, protocol: tcp, mode: host }
+  etcd:
+    ports: [{ target: 2379, published: ${ETCD}, protocol: tcp, mode: host }]
+  etcd-2:
+    ports: [{ target: 2379, published: ${ETCD}, protocol: tcp, mode: host }]
+  etcd-3:
+    ports: [{ target: 2379, published: ${ETCD}, protocol: tcp, mode: host }]
+  redis:
+    deploy:
+      placement: { constraints: ["node.hostname == ${node1.name}"] }
+  chat:
+    deploy:
+      labels:
+        traefik.enable: "true"
+        traefik.swarm.network: appproxy-demo
+        traefik.http.routers.chatsw.rule: PathPrefix(\`/wsk\`)
+        traefik.http.routers.chatsw.entrypoints: web
+        traefik.http.routers.chatsw.middlewares: chatsw-strip
+        traefik.http.middlewares.chatsw-strip.stripprefix.prefixes: /wsk
+        traefik.http.services.chatsw.loadbalancer.server.port: "5000"
+        traefik.http.services.chatsw.loadbalancer.healthcheck.path: /health
+        traefik.http.services.chatsw.loadbalancer.healthcheck.interval: 2s
+        traefik.http.services.chatsw.loadbalancer.healthcheck.timeout: 1s
+${[
+  ['traefik-swarm-default', SWARM_PROVIDER.default, []],
+  ['traefik-swarm-1s', SWARM_PROVIDER.oneSecond, ['--providers.swarm.refreshSeconds=1']],
+]
+  .map(
+    ([name, port, extra]) => `  ${name as string}:
+    image: \${TRAEFIK_IMAGE}
+    entrypoint: ["traefik"]
+    command:
+      - --entrypoints.web.address=:80
+      - --providers.swarm.exposedByDefault=false
+      - --providers.providersThrottleDuration=500ms
+      - --log.level=INFO
+${(extra as string[]).map((flag) => `      - ${flag}`).join('\n')}
+    volumes: ["\${DOCKER_SOCKET}:/var/run/docker.sock:ro"]
+    ports: [{ target: 80, published: ${port as number}, protocol: tcp, mode: host }]
+    networks: [demo]
+    deploy:
+      placement: { constraints: ["node.hostname == ${node1.name}"] }
+`,
+  )
+  .join('')}`;
+
+const cluster = new MultiNodeDeploy({
+  name: 'apx-faults',
+  port: WEB,
+  extraFiles: [{ name: 'faults.yml', text: OVERRIDE }],
+});
+const stack = cluster.stack;
+const NODES = cluster.nodes;
+const KEEP = process.env['KEEP_TEST_CLUSTER'] === '1';
+const log = (line: string): void => void process.stdout.write(`# ${line}\n`);
+/** Every scenario's figures, printed together at the end (and copied into docs/multi-node.md). */
+const reports: string[] = [];
+let etcd: Etcd3 | undefined;
+
+// ------------------------------------------------------------------------------------------------
+// Observation
+
+/** A node's faults, through the test environment (see scripts/test-env.sh `node`). */
+async function nodeFault(node: TestNode, action: 'cut' | 'heal' | 'kill' | 'revive'): Promise<void> {
+  await cluster.script(
+    `${action} ${node.name}: TEST_NODES=3 bash scripts/test-env.sh node ${node.index} ${action}`,
+    ['scripts/test-env.sh', 'node', String(node.index), action],
+    action === 'revive' ? 180_000 : 30_000,
+  );
+}
+
+interface LoopStats {
+  requests: number;
+  failed: number;
+  /** The first failures: milliseconds since the scenario's start, and what happened. */
+  first: { at: number; what: string }[];
+}
+
+/** A bounded request loop through one entry point: GET `path`, 2 s limit each, 50 ms apart. */
+class RequestLoop {
+  readonly name: string;
+  readonly stats: LoopStats = { requests: 0, failed: 0, first: [] };
+  readonly #url: string;
+  readonly #path: string;
+  readonly #host: string | undefined;
+  #stop = false;
+  #done: Promise<void> = Promise.resolve();
+
+  constructor(name: string, url: string, path: string, host?: string) {
+    this.name = name;
+    this.#url = url;
+    this.#path = path;
+    this.#host = host;
+  }
+
+  start(origin: number): void {
+    const deadline = Date.now() + 600_000;
+    this.#done = (async () => {
+      while (!this.#stop && Date.now() < deadline) {
+        const sent = performance.now() - origin;
+        this.stats.requests += 1;
+        const what = await httpGet(
+          this.#url,
+          this.#path,
+          this.#host ? { host: this.#host } : {},
+          REQUEST_LIMIT_MS,
+        ).then(
+          (reply) => (reply.status === 200 ? undefined : `HTTP ${reply.status}`),
+          (error: unknown) => (error as Error).message,
+        );
+        if (what !== undefined) {
+          this.stats.failed += 1;
+          if (this.stats.first.length < 10) this.stats.first.push({ at: Math.round(sent), what });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+  }
+
+  async stop(): Promise<LoopStats> {
+    this.#stop = true;
+    await this.#done;
+    return this.stats;
+  }
+}
+
+/** The demo's server URLs in a node's Traefik, sorted (through its published API). */
+async function traefikServers(node: TestNode): Promise<string[]> {
+  const reply = await fetchWithin(`http://${node.address}:${TRAEFIK_API}/api/http/services/chat@etcd`, {}, 2000);
+  if (reply.status === 404) return [];
+  if (!reply.ok) throw new Error(`${node.name}'s Traefik API: HTTP ${reply.status}`);
+  const service = (await reply.json()) as { loadBalancer?: { servers?: { url: string }[] } };
+  return (service.loadBalancer?.servers ?? []).map((server) => server.url).sort();
+}
+
+/** Traefik's servers of the demo on each node every 250 ms: duplicates, and when they last changed. */
+class ServerSampler {
+  readonly samples = new Map<string, { at: number; urls: string[] }[]>();
+  readonly duplicates: string[] = [];
+  #stop = false;
+  #done: Promise<void>[] = [];
+
+  start(nodes: readonly TestNode[], origin: number): void {
+    const deadline = Date.now() + 600_000;
+    for (const node of nodes) {
+      const samples: { at: number; urls: string[] }[] = [];
+      this.samples.set(node.name, samples);
+      this.#done.push(
+        (async () => {
+          while (!this.#stop && Date.now() < deadline) {
+            const at = Math.round(performance.now() - origin);
+            const urls = await traefikServers(node).catch(() => undefined);
+            if (urls !== undefined) {
+              samples.push({ at, urls });
+              if (new Set(urls).size !== urls.length)
+                this.duplicates.push(`${node.name} at ${at} ms: ${urls.join(' ')}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        })(),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await Promise.all(this.#done);
+  }
+
+  /** When a node's Traefik last changed its servers (ms since the start): when it had the final ones. */
+  settledAt(node: TestNode): number | undefined {
+    const samples = this.samples.get(node.name) ?? [];
+    const last = samples.at(-1);
+    if (last === undefined) return undefined;
+    const final = JSON.stringify(last.urls);
+    let settled = last.at;
+    for (let index = samples.length - 1; index >= 0; index -= 1) {
+      if (JSON.stringify(samples[index]?.urls) !== final) break;
+      settled = samples[index]?.at ?? settled;
+    }
+    return settled;
+  }
+}
+
+/** etcd's server keys of the demo at every revision: two keys with one URL is two copies of a server. */
+class EtcdServers {
+  revisions = 0;
+  readonly duplicates: string[] = [];
+  readonly #servers = new Map<string, string>();
+  #watcher: Watcher | undefined;
+
+  async start(client: Etcd3): Promise<void> {
+    const prefix = 'traefik/http/services/chat/loadBalancer/servers/';
+    const current = await within(`etcd: get ${prefix}`, 10_000, client.getAll().prefix(prefix).strings());
+    for (const [key, value] of Object.entries(current)) if (key.endsWith('/url')) this.#servers.set(key, value);
+    this.#watcher = await within(`etcd: watch ${prefix}`, 10_000, client.watch().prefix(prefix).create());
+    this.#watcher.on('data', (response) => {
+      for (const event of response.events) {
+        const key = event.kv.key.toString();
+        if (!key.endsWith('/url')) continue;
+        if (event.type === 'Delete') this.#servers.delete(key);
+        else this.#servers.set(key, event.kv.value.toString());
+      }
+      this.revisions += 1;
+      const urls = [...this.#servers.values()];
+      if (new Set(urls).size !== urls.length)
+        this.duplicates.push(`revision ${response.header.revision}: ${urls.sort().join(' ')}`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#watcher !== undefined)
+      await within('etcd: the watch to end', 10_000, this.#watcher.cancel()).catch(() => undefined);
+  }
+}
+
+/** The metric `name` of a node's appproxy (through its published port, or inside its task when cut off). */
+async function appproxyMetric(node: TestNode, name: string, inside = false): Promise<number | undefined> {
+  let text: string;
+  if (inside) {
+    const container = await stack.taskContainer(node, 'appproxy');
+    text = await cluster.docker(
+      node,
+      'exec',
+      container,
+      'node',
+      '-e',
+      "fetch('http://127.0.0.1:9180/metrics', { signal: AbortSignal.timeout(3000) }).then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(e.message); process.exit(1); })",
+    );
+  } else {
+    const reply = await fetchWithin(`http://${node.address}:${METRICS}/metrics`, {}, 2000);
+    text = await reply.text();
+  }
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `) || entry.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** The node whose appproxy says it writes the Swarm services now, among `nodes`; at most one. */
+async function writerNode(nodes: readonly TestNode[] = NODES): Promise<TestNode | undefined> {
+  const flags = await Promise.all(nodes.map((node) => appproxyMetric(node, 'appproxy_swarm_writer').catch(() => 0)));
+  const writers = nodes.filter((_, index) => flags[index] === 1);
+  assert.ok(
+    writers.length <= 1,
+    `two nodes write the Swarm services at once: ${writers.map((node) => node.name).join(', ')}`,
+  );
+  return writers[0];
+}
+
+/** The demo's running tasks as Traefik's server URLs (their addresses on the demo network). */
+async function taskUrls(): Promise<string[]> {
+  const ids = (
+    await cluster.docker(
+      stack.manager,
+      'service',
+      'ps',
+      '-q',
+      '--filter',
+      'desired-state=running',
+      `${stack.name}_chat`,
+    )
+  )
+    .split('\n')
+    .filter((id) => id !== '');
+  if (ids.length === 0) return [];
+  const tasks = JSON.parse(await cluster.docker(stack.manager, 'inspect', '--type', 'task', ...ids)) as {
+    Status: { State: string };
+    NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses: string[] }[];
+  }[];
+  return tasks
+    .filter((task) => task.Status.State === 'running')
+    .flatMap((task) =>
+      (task.NetworksAttachments ?? [])
+        .filter((attachment) => attachment.Network.Spec.Name === 'appproxy-demo')
+        .map((attachment) => `http://${attachment.Addresses[0]?.split('/')[0]}:5000`),
+    )
+    .sort();
+}
+
+/** Waits until every node in `nodes` has, in Traefik, exactly the demo's running tasks as servers. */
+async function converged(scenario: string, nodes: readonly TestNode[], count?: number): Promise<void> {
+  for (const node of nodes) {
+    await stack.waitFor(
+      `${scenario}: ${node.name}'s Traefik with the demo's running tasks as its servers${count === undefined ? '' : ` (${count})`}`,
+      async () => {
+        const [tasks, servers] = await Promise.all([taskUrls(), traefikServers(node)]);
+        if (count !== undefined && tasks.length !== count) return undefined;
+        return JSON.stringify(tasks) === JSON.stringify(servers) && tasks.length > 0 ? true : undefined;
+      },
+      180_000,
+    );
+  }
+}
+
+interface ScenarioOptions {
+  /** Nodes whose Traefik must answer throughout. */
+  readonly through: readonly TestNode[];
+  /** Nodes whose Traefik's servers are sampled (reachable ones). */
+  readonly sampled?: readonly TestNode[];
+  /** Also loop through the Swarm-provider Traefiks (deploy scenarios). */
+  readonly swarmProvider?: boolean;
+  /** Failures allowed from this many ms after the start for UNREACHABLE_WINDOW_MS (a node became unreachable). */
+  readonly unreachableAt?: () => number | undefined;
+  /** Extra loops, reported only. */
+  readonly extraLoops?: readonly RequestLoop[];
+}
+
+/**
+ * Runs `act` with requests flowing and servers sampled; then reports and asserts: no failure through
+ * `through` outside the unreachable window, never two copies of a server in etcd or in Traefik.
+ */
+async function scenario(
+  name: string,
+  options: ScenarioOptions,
+  act: (origin: number) => Promise<string[]>,
+): Promise<void> {
+  const origin = performance.now();
+  const loops = options.through.map((node) => new RequestLoop(node.name, cluster.base(node), '/wsk/health'));
+  const providerLoops = options.swarmProvider
+    ? [
+        new RequestLoop(
+          'Swarm provider, 15 s refresh',
+          `http://${node1.address}:${SWARM_PROVIDER.default}`,
+          '/wsk/health',
+        ),
+        new RequestLoop(
+          'Swarm provider, 1 s refresh',
+          `http://${node1.address}:${SWARM_PROVIDER.oneSecond}`,
+          '/wsk/health',
+        ),
+      ]
+    : [];
+  const sampler = new ServerSampler();
+  const history = new EtcdServers();
+  if (etcd !== undefined) await history.start(etcd);
+  for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) loop.start(origin);
+  sampler.start(options.sampled ?? options.through, origin);
+  let notes: string[];
+  try {
+    notes = await act(origin);
+  } finally {
+    for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) await loop.stop();
+    await sampler.stop();
+    await history.stop();
+  }
+  const lines = [`${name}:`];
+  for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) {
+    const { requests, failed, first } = loop.stats;
+    lines.push(
+      `  through ${loop.name}: ${failed} of ${requests} failed${first.length > 0 ? ` (first: ${first.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.what}`).join('; ')})` : ''}`,
+    );
+  }
+  for (const node of options.sampled ?? options.through) {
+    const settled = sampler.settledAt(node);
+    lines.push(
+      `  ${node.name}'s Traefik had its final servers from ${settled === undefined ? '?' : (settled / 1000).toFixed(1)} s`,
+    );
+  }
+  lines.push(
+    ...notes.map((note) => `  ${note}`),
+    `  etcd: ${history.revisions} revisions of the demo's servers watched`,
+  );
+  reports.push(lines.join('\n'));
+  log(lines.join('\n# '));
+
+  assert.deepEqual(history.duplicates, [], `${name}: two copies of a server in etcd`);
+  assert.deepEqual(sampler.duplicates, [], `${name}: two copies of a server in a Traefik`);
+  const window = options.unreachableAt?.();
+  for (const loop of loops) {
+    const outside = loop.stats.first.filter(
+      (failure) => window === undefined || failure.at < window || failure.at > window + UNREACHABLE_WINDOW_MS,
+    );
+    assert.deepEqual(
+      outside,
+      [],
+      `${name}: requests through ${loop.name}'s Traefik failed${window === undefined ? '' : ` outside the ${UNREACHABLE_WINDOW_MS} ms after ${(window / 1000).toFixed(1)} s when a node became unreachable`}`,
+    );
+    if (window === undefined) assert.equal(loop.stats.failed, 0, `${name}: failed requests through ${loop.name}`);
+    assert.ok(loop.stats.requests > 20, `${name}: the loop through ${loop.name} ran (${loop.stats.requests} requests)`);
+  }
+}
+
+async function service(...args: string[]): Promise<void> {
+  await cluster.docker(stack.manager, 'service', ...args);
+}
+
+/** Waits until the demo's update (started with --detach) is completed. */
+async function updateCompleted(what: string): Promise<void> {
+  await stack.waitFor(
+    `${what}: the demo's update completed`,
+    async () => {
+      const state = (
+        await cluster.docker(
+          stack.manager,
+          'service',
+          'inspect',
+          '--format',
+          '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}',
+          `${stack.name}_chat`,
+        )
+      ).trim();
+      if (state === 'rollback_completed' || state === 'paused' || state === 'rollback_paused')
+        throw new Error(`the update ended ${state}`);
+      return state === 'completed' ? true : undefined;
+    },
+    240_000,
+  );
+}
+
+async function settle(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The node the writer runs on, moved off node 1 (which is never faulted) when it is there. */
+async function writerOffNode1(what: string): Promise<TestNode> {
+  let writer = await stack.waitFor(`${what}: a Swarm writer`, () => writerNode(), 60_000);
+  if (writer.name === node1.name) {
+    // A clean stop resigns at once: another manager's instance is elected; Swarm restarts this one.
+    await cluster.docker(node1, 'stop', '-t', '10', await stack.taskContainer(node1, 'appproxy'));
+    writer = await stack.waitFor(
+      `${what}: the Swarm writer elected off ${node1.name}`,
+      async () => {
+        const found = await writerNode([node2, node3]);
+        return found;
+      },
+      60_000,
+    );
+    await stack.waitFor(
+      `${what}: ${node1.name}'s appproxy back`,
+      async () =>
+        (await appproxyMetric(node1, 'appproxy_swarm_writer').catch(() => undefined)) === 0 ? true : undefined,
+      120_000,
+    );
+  }
+  return writer;
+}
+
+// ------------------------------------------------------------------------------------------------
+
+before(
+  async () => {
+    await cluster.up(log);
+    const secrets = cluster.secretsDir;
+    etcd = new Etcd3({
+      hosts: NODES.map((node) => `https://${node.address}:${ETCD}`),
+      credentials: {
+        rootCertificate: readFileSync(`${secrets}/ca.crt`),
+        certChain: readFileSync(`${secrets}/root.crt`),
+        privateKey: readFileSync(`${secrets}/root.key`),
+      },
+      auth: { username: 'root', password: readFileSync(`${secrets}/root.password`, 'utf8').trim() },
+      // The members' certificates name them (etcd, etcd-2, ...), not the nodes' addresses.
+      grpcOptions: { 'grpc.ssl_target_name_override': 'etcd', 'grpc.default_authority': 'etcd' },
+      dialTimeout: 3000,
+    });
+    for (const port of [SWARM_PROVIDER.default, SWARM_PROVIDER.oneSecond]) {
+      await stack.waitFor(
+        `set-up: the Swarm-provider Traefik on ${node1.name}:${port} serving the demo`,
+        async () =>
+          (await fetchWithin(`http://${node1.address}:${port}/wsk/health`, {}, 2000).catch(() => undefined))?.status ===
+          200
+            ? true
+            : undefined,
+        120_000,
+      );
+    }
+  },
+  { timeout: 1_000_000 },
+);
+
+after(
+  async () => {
+    etcd?.close();
+    if (reports.length > 0) log(`figures of every scenario:\n${reports.join('\n')}`.replaceAll('\n', '\n# '));
+    if (!KEEP) await cluster.down();
+  },
+  { timeout: 420_000 },
+);
+
+test('deploys: a start-first rolling update of the demo loses no request through any node', async () => {
+  await scenario('rolling update, start-first', { through: NODES, swarmProvider: true }, async () => {
+    await service('update', '--detach', '--force', `${stack.name}_chat`);
+    await updateCompleted('start-first update');
+    await converged('start-first update', NODES, 3);
+    await settle(3000);
+    return [];
+  });
+});
+
+test('deploys: a stop-first rolling update loses no request through any node', async () => {
+  await scenario('rolling update, stop-first', { through: NODES, swarmProvider: true }, async () => {
+    await service('update', '--detach', '--force', '--update-order', 'stop-first', `${stack.name}_chat`);
+    await updateCompleted('stop-first update');
+    await converged('stop-first update', NODES, 3);
+    await settle(3000);
+    return [];
+  });
+});
+
+test('deploys: a scale 3 → 1 → 3 loses no request through any node', async () => {
+  await scenario('scale 3 → 1 → 3', { through: NODES, swarmProvider: true }, async () => {
+    await service('scale', '--detach', `${stack.name}_chat=1`);
+    await converged('scale to 1', NODES, 1);
+    await settle(3000);
+    await service('scale', '--detach', `${stack.name}_chat=3`);
+    await converged('scale to 3', NODES, 3);
+    await settle(3000);
+    return [];
+  });
+});
+
+test('a manager demoted, then drained as a worker, then an active manager again: no request lost through the nodes that keep their Traefik', async () => {
+  const notes: string[] = [];
+  await scenario('node 3 demoted', { through: NODES }, async (origin) => {
+    const before = await writerNode();
+    await cluster.docker(stack.manager, 'node', 'demote', node3.name);
+    // Its instance is no Swarm manager now: it must not be the writer.
+    const writer = await stack.waitFor(
+      'demote: a Swarm writer on a manager',
+      async () => {
+        const found = await writerNode();
+        return found !== undefined && found.name !== node3.name ? found : undefined;
+      },
+      60_000,
+    );
+    notes.push(
+      `writer before: ${before?.name ?? 'none'}, after: ${writer.name} (${((performance.now() - origin) / 1000).toFixed(1)} s)`,
+    );
+    await settle(3000);
+    return notes;
+  });
+  await scenario('node 3 drained (a worker)', { through: [node1, node2], sampled: [node1, node2] }, async () => {
+    await cluster.docker(stack.manager, 'node', 'update', '--availability', 'drain', node3.name);
+    await stack.waitFor(
+      'drain: no demo task on node 3',
+      async () => ((await stack.taskNodes('chat')).includes(node3.name) ? undefined : true),
+      120_000,
+    );
+    await converged('drain', [node1, node2], 3);
+    await settle(3000);
+    return [];
+  });
+  await cluster.docker(stack.manager, 'node', 'update', '--availability', 'active', node3.name);
+  await cluster.docker(stack.manager, 'node', 'promote', node3.name);
+  await stack.waitFor(
+    'restore: node 3 a manager with its etcd member, Traefik and appproxy running',
+    async () =>
+      (await stack.taskNodes('etcd-3')).includes(node3.name) &&
+      (await stack.taskNodes('traefik')).includes(node3.name) &&
+      (await appproxyMetric(node3, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
+        ? true
+        : undefined,
+    180_000,
+  );
+  await converged('restore after the drain', NODES);
+});
+
+test('one etcd member killed and restarted by Swarm: no request lost', async () => {
+  await scenario('etcd member on node 2 killed', { through: NODES }, async (origin) => {
+    await cluster.docker(node2, 'kill', await stack.taskContainer(node2, 'etcd-2'));
+    await stack.waitFor(
+      'etcd kill: the member on node 2 restarted',
+      async () => ((await stack.taskNodes('etcd-2')).includes(node2.name) ? true : undefined),
+      120_000,
+    );
+    const back = (performance.now() - origin) / 1000;
+    await settle(5000);
+    return [`etcd-2 running again after ${back.toFixed(1)} s`];
+  });
+});
+
+test("the etcd leader's node partitioned for 20 s: the others keep serving; all converge after the heal", async () => {
+  const client = etcd as Etcd3;
+  // The leader, kept off node 1 (never faulted here): moved to node 2's member when it is there.
+  const statuses = await within('etcd: members', 10_000, client.maintenance.status());
+  const members = await within('etcd: member list', 10_000, client.cluster.memberList({}));
+  let leaderName = members.members.find((member) => member.ID === statuses.leader)?.name ?? '';
+  if (!leaderName.includes('2') && !leaderName.includes('3')) {
+    const target = members.members.find((member) => member.name.includes('2'));
+    assert.ok(target, `etcd members: ${JSON.stringify(members.members.map((member) => member.name))}`);
+    await within('etcd: move the leader', 10_000, client.maintenance.moveLeader({ targetID: target.ID }));
+    leaderName = target.name;
+  }
+  const victim = leaderName.includes('3') ? node3 : node2;
+  const others = NODES.filter((node) => node !== victim);
+  let cutAt: number | undefined;
+  await scenario(
+    `etcd leader's node (${victim.name}, member ${leaderName}) partitioned 20 s`,
+    { through: others, unreachableAt: () => cutAt },
+    async (origin) => {
+      await settle(2000);
+      cutAt = performance.now() - origin;
+      await nodeFault(victim, 'cut');
+      await settle(20_000);
+      await nodeFault(victim, 'heal');
+      await converged('etcd leader partition healed', NODES, 3);
+      await settle(3000);
+      return [`cut at ${(cutAt / 1000).toFixed(1)} s, healed 20 s later`];
+    },
+  );
+});
+
+test("the Swarm writer's node partitioned for 60 s: another manager's instance writes within the lease, the cut one stops writing, all converge after the heal", async () => {
+  const victim = await writerOffNode1('writer partition');
+  const others = NODES.filter((node) => node !== victim);
+  const standalone = await startStandalone(victim);
+  const standaloneLoop = new RequestLoop(
+    `${node1.name} to ${victim.name}'s standalone`,
+    cluster.base(node1),
+    '/',
+    standalone,
+  );
+  let cutAt: number | undefined;
+  await scenario(
+    `Swarm writer's node (${victim.name}) partitioned 60 s`,
+    { through: others, unreachableAt: () => cutAt, extraLoops: [standaloneLoop] },
+    async (origin) => {
+      const notes: string[] = [];
+      await settle(2000);
+      cutAt = performance.now() - origin;
+      await nodeFault(victim, 'cut');
+      const since = (): string => `${((performance.now() - origin - (cutAt ?? 0)) / 1000).toFixed(1)} s after the cut`;
+      const writer = await stack.waitFor(
+        'writer partition: another manager writing the Swarm services',
+        () => writerNode(others),
+        (LEASE_SECONDS + 15) * 1000,
+      );
+      notes.push(`${writer.name} writes the Swarm services ${since()}`);
+      await stack.waitFor(
+        `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
+        async () =>
+          (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0 ? true : undefined,
+        (LEASE_SECONDS + 15) * 1000,
+      );
+      notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
+      await stack.waitFor(
+        `writer partition: ${victim.name}'s standalone route gone from ${node1.name}'s Traefik`,
+        async () =>
+          (await httpGet(cluster.base(node1), '/', { host: standalone }, 2000)).status === 404 ? true : undefined,
+        (LEASE_SECONDS + 15) * 1000,
+      );
+      notes.push(
+        `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
+      );
+      await settle(Math.max(0, (cutAt ?? 0) + 60_000 - (performance.now() - origin)));
+      await nodeFault(victim, 'heal');
+      const healed = performance.now();
+      await converged('writer partition healed', NODES, 3);
+      await stack.waitFor(
+        `writer partition healed: ${victim.name}'s standalone served through every node`,
+        async () => {
+          for (const node of NODES)
+            if ((await httpGet(cluster.base(node), '/', { host: standalone }, 2000)).status !== 200) return undefined;
+          return true;
+        },
+        60_000,
+      );
+      notes.push(
+        `after the heal, every Traefik had the demo's tasks and the standalone again within ${((performance.now() - healed) / 1000).toFixed(1)} s`,
+      );
+      const writers = await writerNode();
+      notes.push(`writer after the heal: ${writers?.name ?? 'none'}`);
+      return notes;
+    },
+  );
+});
+
+test("the Swarm writer's node lost at once: another writes within the lease, the lost node's tasks move, its standalone route leaves within the lease; revived, it rejoins", async () => {
+  const victim = await writerOffNode1('writer loss');
+  const others = NODES.filter((node) => node !== victim);
+  const standalone = await startStandalone(victim);
+  const standaloneLoop = new RequestLoop(
+    `${node1.name} to ${victim.name}'s standalone`,
+    cluster.base(node1),
+    '/',
+    standalone,
+  );
+  let lostAt: number | undefined;
+  await scenario(
+    `Swarm writer's node (${victim.name}) lost`,
+    { through: others, unreachableAt: () => lostAt, extraLoops: [standaloneLoop] },
+    async (origin) => {
+      const notes: string[] = [];
+      await settle(2000);
+      lostAt = performance.now() - origin;
+      await nodeFault(victim, 'kill');
+      const since = (): string =>
+        `${((performance.now() - origin - (lostAt ?? 0)) / 1000).toFixed(1)} s after the loss`;
+      const writer = await stack.waitFor(
+        'writer loss: another manager writing the Swarm services',
+        () => writerNode(others),
+        (LEASE_SECONDS + 15) * 1000,
+      );
+      notes.push(`${writer.name} writes the Swarm services ${since()}`);
+      await stack.waitFor(
+        `writer loss: ${victim.name}'s standalone route gone from ${node1.name}'s Traefik`,
+        async () =>
+          (await httpGet(cluster.base(node1), '/', { host: standalone }, 2000)).status === 404 ? true : undefined,
+        (LEASE_SECONDS + 15) * 1000,
+      );
+      notes.push(
+        `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
+      );
+      await stack.waitFor(
+        `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
+        async () => {
+          const where = await stack.taskNodes('chat');
+          return where.length === 3 && !where.includes(victim.name) ? true : undefined;
+        },
+        180_000,
+      );
+      await converged('writer loss', others, 3);
+      notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
+      await nodeFault(victim, 'revive');
+      const revived = performance.now();
+      await stack.waitFor(
+        `writer loss: ${victim.name} revived, its Traefik and appproxy running`,
+        async () =>
+          (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
+            ? true
+            : undefined,
+        240_000,
+      );
+      await converged('writer loss, node revived', NODES, 3);
+      await stack.waitFor(
+        `writer loss, node revived: ${victim.name}'s standalone served through every node`,
+        async () => {
+          for (const node of NODES)
+            if ((await httpGet(cluster.base(node), '/', { host: standalone }, 2000)).status !== 200) return undefined;
+          return true;
+        },
+        120_000,
+      );
+      notes.push(
+        `${victim.name} revived: everything converged within ${((performance.now() - revived) / 1000).toFixed(1)} s`,
+      );
+      return notes;
+    },
+  );
+});
+
+/** A labelled standalone container on `node` (restart always: it comes back with its engine); its Host. */
+async function startStandalone(node: TestNode): Promise<string> {
+  const name = `${stack.name}-standalone-${node.index}`;
+  const host = `standalone-${node.index}.faults.test`;
+  await cluster.docker(node, 'rm', '-f', name).catch(() => undefined);
+  await cluster.docker(
+    node,
+    'run',
+    '-d',
+    '--restart',
+    'always',
+    '--name',
+    name,
+    '-p',
+    `${STANDALONE_PORT}:8080`,
+    '--label',
+    'appproxy.enable=true',
+    '--label',
+    `appproxy.http.routers.sa${node.index}.rule=Host(\`${host}\`)`,
+    '--label',
+    `appproxy.http.routers.sa${node.index}.entrypoints=web`,
+    '--label',
+    `appproxy.http.services.sa${node.index}.loadbalancer.server.port=8080`,
+    testEnv.busyboxImage,
+    'sh',
+    '-c',
+    `echo 'standalone on ${node.name}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`,
+  );
+  for (const via of NODES) {
+    await stack.waitFor(
+      `standalone on ${node.name}: served through ${via.name}'s Traefik`,
+      async () =>
+        (await httpGet(cluster.base(via), '/', { host }, 2000).catch(() => undefined))?.status === 200
+          ? true
+          : undefined,
+      60_000,
+    );
+  }
+  return host;
+}
