@@ -10,7 +10,23 @@ import { swarmServiceToWorkload } from './swarm-to-workloads.ts';
 export type DockerSource = WorkloadSource & {
   /** Standalone containers only (Swarm task containers reach the core through their service). */
   listContainerWorkloads(): Promise<Workload[]>;
+  /** Swarm services with their running tasks; throws NotSwarmManagerError on an engine that manages no Swarm. */
+  listManagedSwarmWorkloads(): Promise<Workload[]>;
 };
+
+/**
+ * The Swarm writer asked for the services of an engine that is no Swarm manager (any more: demoted,
+ * or left the Swarm). Not an empty list: written, that would remove every service from Traefik
+ * while their tasks still run. The writer's pass fails instead, and the writer steps down.
+ */
+export class NotSwarmManagerError extends Error {
+  constructor() {
+    super(
+      "Docker API: this engine is no Swarm manager (demoted, or out of the Swarm): its Swarm services cannot be read here; another manager's instance writes them",
+    );
+    this.name = 'NotSwarmManagerError';
+  }
+}
 
 /** Inspects run this many at a time: fast with hundreds of containers, gentle on the engine. */
 const INSPECT_CONCURRENCY = 8;
@@ -157,10 +173,19 @@ export class DockerEngineSource implements DockerSource {
   }
 
   async listSwarmWorkloads(): Promise<Workload[]> {
+    return (await this.#swarmWorkloads()) ?? [];
+  }
+
+  async listManagedSwarmWorkloads(): Promise<Workload[]> {
+    const workloads = await this.#swarmWorkloads();
+    if (workloads === undefined) throw new NotSwarmManagerError();
+    return workloads;
+  }
+
+  /** Undefined when this engine manages no Swarm. */
+  async #swarmWorkloads(): Promise<Workload[] | undefined> {
     const info = await this.#engine.info();
-    if (!isSwarmManager(info)) {
-      return [];
-    }
+    if (!isSwarmManager(info)) return undefined;
     // One task listing for all services instead of Traefik's one per service: the same tasks, fewer calls.
     const [services, networks, tasks, nodes] = await Promise.all([
       this.#engine.listServices(),

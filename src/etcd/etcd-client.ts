@@ -15,6 +15,10 @@ function hostFailed(error: Error): boolean {
   return isRecoverableError(error) && !isEtcdFull(error);
 }
 
+/** gRPC pings on open streams (see etcdFromConfig): a cut-off member is left within about 9 s. */
+const KEEPALIVE_TIME_MS = 6000;
+const KEEPALIVE_TIMEOUT_MS = 3000;
+
 /** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
 export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
   const tls =
@@ -28,12 +32,23 @@ export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
   // 4,000 routed workloads; etcd itself sends responses of any size, so the client takes them too.
   // Every unary call gets a deadline, so that an etcd that accepts connections and never answers
   // turns into an error (and not-ready) instead of a wait without end. Streams (watches, lease
-  // keep-alives) have none: they are meant to stay open, and etcd3 notices their loss itself.
+  // keep-alives, the election's wait for the key before ours to go) have none: they are meant to
+  // stay open. A member cut off by a partition drops packets without closing anything, and such a
+  // stream would wait for ever (seen on three nodes: a Swarm writer candidate waited for a delete
+  // its watch, on the cut member, never got, and no instance was elected). So gRPC pings while a
+  // stream is open: an unanswered ping ends the connection, and etcd3 resumes its streams on
+  // another member. 6 s apart: etcd refuses pings more often than every 5 s
+  // (--grpc-keepalive-min-time), and does not permit them without a stream.
   const limitMs = etcd.timeoutSeconds * 1000;
   const options: IOptions = {
     hosts,
     dialTimeout: Math.min(3000, limitMs),
-    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    grpcOptions: {
+      'grpc.max_receive_message_length': -1,
+      'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+      'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+      'grpc.keepalive_permit_without_calls': 0,
+    },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + limitMs }),
     faultHandling: {
       host: () => circuitBreaker(handleWhen(hostFailed), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),

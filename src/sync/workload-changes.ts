@@ -18,7 +18,11 @@ export interface WorkloadSource {
  * part alone, so a full pass of one owner never removes what the other writes.
  */
 export function sourcePart(
-  source: WorkloadSource & { listContainerWorkloads(): Promise<Workload[]> },
+  source: WorkloadSource & {
+    listContainerWorkloads(): Promise<Workload[]>;
+    /** Throws when the engine manages no Swarm (an empty list would remove every service). */
+    listManagedSwarmWorkloads(): Promise<Workload[]>;
+  },
   part: 'containers' | 'swarm',
 ): WorkloadSource {
   if (part === 'containers') {
@@ -29,8 +33,8 @@ export function sourcePart(
     };
   }
   return {
-    listWorkloads: () => source.listSwarmWorkloads(),
-    listSwarmWorkloads: () => source.listSwarmWorkloads(),
+    listWorkloads: () => source.listManagedSwarmWorkloads(),
+    listSwarmWorkloads: () => source.listManagedSwarmWorkloads(),
     refreshContainers: async () => new Map(),
   };
 }

@@ -227,6 +227,18 @@ class ServerSampler {
     await Promise.all(this.#done);
   }
 
+  /** A node's Traefik's server count at each change: `3@0.0 2@12.9 ...` (seconds since the start). */
+  timeline(node: TestNode): string {
+    const changes: string[] = [];
+    let last = '';
+    for (const sample of this.samples.get(node.name) ?? []) {
+      const key = JSON.stringify(sample.urls);
+      if (key !== last) changes.push(`${sample.urls.length}@${(sample.at / 1000).toFixed(1)}`);
+      last = key;
+    }
+    return changes.join(' ');
+  }
+
   /** When a node's Traefik last changed its servers (ms since the start): when it had the final ones. */
   settledAt(node: TestNode): number | undefined {
     const samples = this.samples.get(node.name) ?? [];
@@ -246,10 +258,12 @@ class ServerSampler {
 class EtcdServers {
   revisions = 0;
   readonly duplicates: string[] = [];
+  /** The number of servers at each revision: `2@12.3` (seconds since the start). */
+  readonly timeline: string[] = [];
   readonly #servers = new Map<string, string>();
   #watcher: Watcher | undefined;
 
-  async start(client: Etcd3): Promise<void> {
+  async start(client: Etcd3, origin: number): Promise<void> {
     const prefix = 'traefik/http/services/chat/loadBalancer/servers/';
     const current = await within(`etcd: get ${prefix}`, 10_000, client.getAll().prefix(prefix).strings());
     for (const [key, value] of Object.entries(current)) if (key.endsWith('/url')) this.#servers.set(key, value);
@@ -263,6 +277,7 @@ class EtcdServers {
       }
       this.revisions += 1;
       const urls = [...this.#servers.values()];
+      this.timeline.push(`${urls.length}@${((performance.now() - origin) / 1000).toFixed(1)}`);
       if (new Set(urls).size !== urls.length)
         this.duplicates.push(`revision ${response.header.revision}: ${urls.sort().join(' ')}`);
     });
@@ -391,7 +406,8 @@ async function scenario(
     : [];
   const sampler = new ServerSampler();
   const history = new EtcdServers();
-  if (etcd !== undefined) await history.start(etcd);
+  if (etcd !== undefined) await history.start(etcd, origin);
+  const originWall = Date.now() - (performance.now() - origin);
   for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) loop.start(origin);
   sampler.start(options.sampled ?? options.through, origin);
   let notes: string[];
@@ -412,13 +428,15 @@ async function scenario(
   for (const node of options.sampled ?? options.through) {
     const settled = sampler.settledAt(node);
     lines.push(
-      `  ${node.name}'s Traefik had its final servers from ${settled === undefined ? '?' : (settled / 1000).toFixed(1)} s`,
+      `  ${node.name}'s Traefik had its final servers from ${settled === undefined ? '?' : (settled / 1000).toFixed(1)} s (servers@s: ${sampler.timeline(node)})`,
     );
   }
   lines.push(
     ...notes.map((note) => `  ${note}`),
-    `  etcd: ${history.revisions} revisions of the demo's servers watched`,
+    `  etcd: ${history.revisions} revisions of the demo's servers watched (servers@s: ${history.timeline.join(' ')})`,
   );
+  const stopped = await demoStops(originWall);
+  if (stopped.length > 0) lines.push(`  demo replicas sent SIGTERM at (s): ${stopped.join(', ')}`);
   reports.push(lines.join('\n'));
   log(lines.join('\n# '));
 
@@ -437,6 +455,29 @@ async function scenario(
     if (window === undefined) assert.equal(loop.stats.failed, 0, `${name}: failed requests through ${loop.name}`);
     assert.ok(loop.stats.requests > 20, `${name}: the loop through ${loop.name} ran (${loop.stats.requests} requests)`);
   }
+}
+
+/** When demo replicas got SIGTERM since `originWall` (their own log line), in seconds since then, with their node. */
+async function demoStops(originWall: number): Promise<string[]> {
+  const found: { at: number; text: string }[] = [];
+  for (const node of NODES) {
+    const ids = (
+      await cluster
+        .docker(node, 'ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${stack.name}_chat`)
+        .catch(() => '')
+    )
+      .split('\n')
+      .filter((id) => id !== '');
+    for (const id of ids) {
+      const logs = await cluster.docker(node, 'logs', id).catch(() => '');
+      for (const line of logs.split('\n')) {
+        const match = /^\[([^\]]+)\] \[replica ([^\]]+)\] SIGTERM/.exec(line);
+        const at = match === null ? Number.NaN : Date.parse(match[1] ?? '') - originWall;
+        if (at >= 0) found.push({ at, text: `${(at / 1000).toFixed(1)} (${match?.[2]} on ${node.name})` });
+      }
+    }
+  }
+  return found.sort((a, b) => a.at - b.at).map((entry) => entry.text);
 }
 
 async function service(...args: string[]): Promise<void> {
@@ -507,7 +548,8 @@ before(
         certChain: readFileSync(`${secrets}/root.crt`),
         privateKey: readFileSync(`${secrets}/root.key`),
       },
-      auth: { username: 'root', password: readFileSync(`${secrets}/root.password`, 'utf8').trim() },
+      // No password: the root certificate's CN names the user (etcd's --client-cert-auth), and the
+      // client's own authenticate call would not carry the name override below.
       // The members' certificates name them (etcd, etcd-2, ...), not the nodes' addresses.
       grpcOptions: { 'grpc.ssl_target_name_override': 'etcd', 'grpc.default_authority': 'etcd' },
       dialTimeout: 3000,
@@ -568,50 +610,75 @@ test('deploys: a scale 3 → 1 → 3 loses no request through any node', async (
   });
 });
 
-test('a manager demoted, then drained as a worker, then an active manager again: no request lost through the nodes that keep their Traefik', async () => {
-  const notes: string[] = [];
-  await scenario('node 3 demoted', { through: NODES }, async (origin) => {
-    const before = await writerNode();
-    await cluster.docker(stack.manager, 'node', 'demote', node3.name);
-    // Its instance is no Swarm manager now: it must not be the writer.
-    const writer = await stack.waitFor(
-      'demote: a Swarm writer on a manager',
-      async () => {
-        const found = await writerNode();
-        return found !== undefined && found.name !== node3.name ? found : undefined;
-      },
-      60_000,
-    );
-    notes.push(
-      `writer before: ${before?.name ?? 'none'}, after: ${writer.name} (${((performance.now() - origin) / 1000).toFixed(1)} s)`,
-    );
-    await settle(3000);
-    return notes;
-  });
-  await scenario('node 3 drained (a worker)', { through: [node1, node2], sampled: [node1, node2] }, async () => {
-    await cluster.docker(stack.manager, 'node', 'update', '--availability', 'drain', node3.name);
+test("the Swarm writer's manager demoted, then drained as a worker, then an active manager again: no request lost through the nodes that keep their Traefik", async () => {
+  // The Swarm writer's node (moved off node 1 first): its instance must hand the writing over.
+  const victim = await writerOffNode1('demote');
+  const member = `etcd-${victim.index}`;
+  const rest = NODES.filter((node) => node !== victim);
+  try {
+    const notes: string[] = [];
+    await scenario(`${victim.name} (the Swarm writer's node) demoted`, { through: NODES }, async (origin) => {
+      const before = await writerNode();
+      await cluster.docker(stack.manager, 'node', 'demote', victim.name);
+      // Its instance is no Swarm manager now: it must not be the writer.
+      const writer = await stack.waitFor(
+        'demote: a Swarm writer on a manager',
+        async () => {
+          const found = await writerNode();
+          return found !== undefined && found.name !== victim.name ? found : undefined;
+        },
+        60_000,
+      );
+      notes.push(
+        `writer before: ${before?.name ?? 'none'}, after: ${writer.name} (${((performance.now() - origin) / 1000).toFixed(1)} s)`,
+      );
+      // Its etcd member runs on managers only (stacks/etcd-cluster.yml): Swarm stops it, and every
+      // client connected to it (Traefiks, appproxys) moves to another member.
+      await stack.waitFor(
+        `demote: ${member} stopped on ${victim.name} (members run on managers)`,
+        async () => ((await stack.taskNodes(member)).length === 0 ? true : undefined),
+        60_000,
+      );
+      notes.push(`${member} stopped ${((performance.now() - origin) / 1000).toFixed(1)} s after the demote`);
+      await settle(5000);
+      return notes;
+    });
+    await scenario(`${victim.name} drained (a worker now)`, { through: rest, sampled: rest }, async () => {
+      await cluster.docker(stack.manager, 'node', 'update', '--availability', 'drain', victim.name);
+      await stack.waitFor(
+        `drain: no demo task on ${victim.name}`,
+        async () => ((await stack.taskNodes('chat')).includes(victim.name) ? undefined : true),
+        120_000,
+      );
+      await converged('drain', rest, 3);
+      await settle(3000);
+      return [];
+    });
+  } finally {
+    // Whatever happened above: the node an active manager again, for the scenarios after this one.
+    await cluster.docker(stack.manager, 'node', 'update', '--availability', 'active', victim.name);
+    // Right after another node update the manager may answer "update out of sequence": try again.
     await stack.waitFor(
-      'drain: no demo task on node 3',
-      async () => ((await stack.taskNodes('chat')).includes(node3.name) ? undefined : true),
-      120_000,
+      `restore: ${victim.name} promoted`,
+      () =>
+        cluster.docker(stack.manager, 'node', 'promote', victim.name).then(
+          () => true,
+          () => undefined,
+        ),
+      30_000,
     );
-    await converged('drain', [node1, node2], 3);
-    await settle(3000);
-    return [];
-  });
-  await cluster.docker(stack.manager, 'node', 'update', '--availability', 'active', node3.name);
-  await cluster.docker(stack.manager, 'node', 'promote', node3.name);
-  await stack.waitFor(
-    'restore: node 3 a manager with its etcd member, Traefik and appproxy running',
-    async () =>
-      (await stack.taskNodes('etcd-3')).includes(node3.name) &&
-      (await stack.taskNodes('traefik')).includes(node3.name) &&
-      (await appproxyMetric(node3, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
-        ? true
-        : undefined,
-    180_000,
-  );
-  await converged('restore after the drain', NODES);
+    await stack.waitFor(
+      `restore: ${victim.name} a manager with ${member}, Traefik and appproxy running`,
+      async () =>
+        (await stack.taskNodes(member)).includes(victim.name) &&
+        (await stack.taskNodes('traefik')).includes(victim.name) &&
+        (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
+          ? true
+          : undefined,
+      180_000,
+    );
+    await converged('restore after the drain', NODES);
+  }
 });
 
 test('one etcd member killed and restarted by Swarm: no request lost', async () => {

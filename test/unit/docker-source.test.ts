@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DockerApiError } from '../../src/docker/docker-api-error.ts';
 import { DockerCallTimeoutError } from '../../src/docker/docker-call-limit.ts';
-import { DockerEngineSource } from '../../src/docker/docker-source.ts';
+import { DockerEngineSource, NotSwarmManagerError } from '../../src/docker/docker-source.ts';
 import type { SwarmService, SwarmTask } from '../../src/docker/inspect-types.ts';
 import { containerJson, idOf } from '../support/engine-json.ts';
 import { engineError, FakeDockerEngine } from '../support/fake-docker-engine.ts';
@@ -74,6 +74,20 @@ describe('DockerEngineSource over a fake engine', () => {
     const engine = new FakeDockerEngine();
     assert.deepStrictEqual(await new DockerEngineSource(engine).listSwarmWorkloads(), []);
     assert.deepStrictEqual(engine.calls, ['info']);
+  });
+
+  it('refuses the Swarm writer an engine that manages no Swarm (demoted): an empty list would remove every service', async () => {
+    const engine = new FakeDockerEngine();
+    engine.setSwarm({ clusterId: 'cluster-1' });
+    const source = new DockerEngineSource(engine);
+    assert.deepStrictEqual(await source.listManagedSwarmWorkloads(), []);
+    engine.setSwarm(undefined);
+    assert.deepStrictEqual(await source.listSwarmWorkloads(), [], 'a listing of everything (render) gets no services');
+    await assert.rejects(source.listManagedSwarmWorkloads(), (error: unknown) => {
+      assert.ok(error instanceof NotSwarmManagerError);
+      assert.match(error.message, /no Swarm manager \(demoted, or out of the Swarm\)/);
+      return true;
+    });
   });
 
   it('adds one Workload per Swarm service, with its running tasks, on a manager', async () => {
