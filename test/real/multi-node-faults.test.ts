@@ -115,7 +115,33 @@ const KEEP = process.env['KEEP_TEST_CLUSTER'] === '1';
 const log = (line: string): void => void process.stdout.write(`# ${line}\n`);
 /** Every scenario's figures, printed together at the end (and copied into docs/multi-node.md). */
 const reports: string[] = [];
-let etcd: Etcd3 | undefined;
+/**
+ * A client of the stack's etcd from the host, through the members' published ports, for one
+ * scenario (a new one each time: a member gone in the last scenario costs this one nothing). Every
+ * call has a deadline and gRPC pings its streams, as appproxy's own client does.
+ */
+function etcdClient(): Etcd3 {
+  const secrets = cluster.secretsDir;
+  return new Etcd3({
+    hosts: NODES.map((node) => `https://${node.address}:${ETCD}`),
+    credentials: {
+      rootCertificate: readFileSync(`${secrets}/ca.crt`),
+      certChain: readFileSync(`${secrets}/root.crt`),
+      privateKey: readFileSync(`${secrets}/root.key`),
+    },
+    // No password: the root certificate's CN names the user (etcd's --client-cert-auth), and the
+    // client's own authenticate call would not carry the name override below.
+    // The members' certificates name them (etcd, etcd-2, ...), not the nodes' addresses.
+    grpcOptions: {
+      'grpc.ssl_target_name_override': 'etcd',
+      'grpc.default_authority': 'etcd',
+      'grpc.keepalive_time_ms': 6000,
+      'grpc.keepalive_timeout_ms': 3000,
+    },
+    dialTimeout: 3000,
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + 3000 }),
+  });
+}
 
 // ------------------------------------------------------------------------------------------------
 // Observation
@@ -406,7 +432,8 @@ async function scenario(
     : [];
   const sampler = new ServerSampler();
   const history = new EtcdServers();
-  if (etcd !== undefined) await history.start(etcd, origin);
+  const etcd = etcdClient();
+  await history.start(etcd, origin);
   const originWall = Date.now() - (performance.now() - origin);
   for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) loop.start(origin);
   sampler.start(options.sampled ?? options.through, origin);
@@ -417,6 +444,7 @@ async function scenario(
     for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) await loop.stop();
     await sampler.stop();
     await history.stop();
+    etcd.close();
   }
   const lines = [`${name}:`];
   for (const loop of [...loops, ...providerLoops, ...(options.extraLoops ?? [])]) {
@@ -540,20 +568,6 @@ async function writerOffNode1(what: string): Promise<TestNode> {
 before(
   async () => {
     await cluster.up(log);
-    const secrets = cluster.secretsDir;
-    etcd = new Etcd3({
-      hosts: NODES.map((node) => `https://${node.address}:${ETCD}`),
-      credentials: {
-        rootCertificate: readFileSync(`${secrets}/ca.crt`),
-        certChain: readFileSync(`${secrets}/root.crt`),
-        privateKey: readFileSync(`${secrets}/root.key`),
-      },
-      // No password: the root certificate's CN names the user (etcd's --client-cert-auth), and the
-      // client's own authenticate call would not carry the name override below.
-      // The members' certificates name them (etcd, etcd-2, ...), not the nodes' addresses.
-      grpcOptions: { 'grpc.ssl_target_name_override': 'etcd', 'grpc.default_authority': 'etcd' },
-      dialTimeout: 3000,
-    });
     for (const port of [SWARM_PROVIDER.default, SWARM_PROVIDER.oneSecond]) {
       await stack.waitFor(
         `set-up: the Swarm-provider Traefik on ${node1.name}:${port} serving the demo`,
@@ -571,7 +585,6 @@ before(
 
 after(
   async () => {
-    etcd?.close();
     if (reports.length > 0) log(`figures of every scenario:\n${reports.join('\n')}`.replaceAll('\n', '\n# '));
     if (!KEEP) await cluster.down();
   },
@@ -696,7 +709,7 @@ test('one etcd member killed and restarted by Swarm: no request lost', async () 
 });
 
 test("the etcd leader's node partitioned for 20 s: the others keep serving; all converge after the heal", async () => {
-  const client = etcd as Etcd3;
+  const client = etcdClient();
   // The leader, kept off node 1 (never faulted here): moved to node 2's member when it is there.
   const statuses = await within('etcd: members', 10_000, client.maintenance.status());
   const members = await within('etcd: member list', 10_000, client.cluster.memberList({}));
@@ -707,6 +720,7 @@ test("the etcd leader's node partitioned for 20 s: the others keep serving; all 
     await within('etcd: move the leader', 10_000, client.maintenance.moveLeader({ targetID: target.ID }));
     leaderName = target.name;
   }
+  client.close();
   const victim = leaderName.includes('3') ? node3 : node2;
   const others = NODES.filter((node) => node !== victim);
   let cutAt: number | undefined;
@@ -717,8 +731,11 @@ test("the etcd leader's node partitioned for 20 s: the others keep serving; all 
       await settle(2000);
       cutAt = performance.now() - origin;
       await nodeFault(victim, 'cut');
-      await settle(20_000);
-      await nodeFault(victim, 'heal');
+      try {
+        await settle(20_000);
+      } finally {
+        await nodeFault(victim, 'heal');
+      }
       await converged('etcd leader partition healed', NODES, 3);
       await settle(3000);
       return [`cut at ${(cutAt / 1000).toFixed(1)} s, healed 20 s later`];
@@ -746,39 +763,42 @@ test("the Swarm writer's node partitioned for 60 s: another manager's instance w
       cutAt = performance.now() - origin;
       await nodeFault(victim, 'cut');
       const since = (): string => `${((performance.now() - origin - (cutAt ?? 0)) / 1000).toFixed(1)} s after the cut`;
-      const writer = await stack.waitFor(
-        'writer partition: another manager writing the Swarm services',
-        () => writerNode(others),
-        (LEASE_SECONDS + 15) * 1000,
-      );
-      notes.push(`${writer.name} writes the Swarm services ${since()}`);
-      await stack.waitFor(
-        `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
-        async () =>
-          (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0 ? true : undefined,
-        (LEASE_SECONDS + 15) * 1000,
-      );
-      notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
-      await stack.waitFor(
-        `writer partition: ${victim.name}'s standalone route gone from ${node1.name}'s Traefik`,
-        async () =>
-          (await httpGet(cluster.base(node1), '/', { host: standalone }, 2000)).status === 404 ? true : undefined,
-        (LEASE_SECONDS + 15) * 1000,
-      );
-      notes.push(
-        `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
-      );
-      await settle(Math.max(0, (cutAt ?? 0) + 60_000 - (performance.now() - origin)));
-      await nodeFault(victim, 'heal');
+      try {
+        const writer = await stack.waitFor(
+          'writer partition: another manager writing the Swarm services',
+          () => writerNode(others),
+          (LEASE_SECONDS + 15) * 1000,
+        );
+        notes.push(`${writer.name} writes the Swarm services ${since()}`);
+        // Its etcd session cannot be kept alive from the minority side: its candidacy is lost.
+        await stack.waitFor(
+          `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
+          async () =>
+            (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0
+              ? true
+              : undefined,
+          (LEASE_SECONDS + 15) * 1000,
+        );
+        notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
+        // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
+        // elected, so a cut that takes the etcd leader adds the election to it).
+        await stack.waitFor(
+          `writer partition: ${victim.name}'s standalone router gone from ${node1.name}'s Traefik`,
+          async () => ((await standaloneRouted(node1, victim)) === false ? true : undefined),
+          (LEASE_SECONDS + 30) * 1000,
+        );
+        notes.push(
+          `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
+        );
+        await settle(Math.max(0, (cutAt ?? 0) + 60_000 - (performance.now() - origin)));
+      } finally {
+        await nodeFault(victim, 'heal');
+      }
       const healed = performance.now();
       await converged('writer partition healed', NODES, 3);
       await stack.waitFor(
         `writer partition healed: ${victim.name}'s standalone served through every node`,
-        async () => {
-          for (const node of NODES)
-            if ((await httpGet(cluster.base(node), '/', { host: standalone }, 2000)).status !== 200) return undefined;
-          return true;
-        },
+        () => standaloneServedEverywhere(standalone),
         60_000,
       );
       notes.push(
@@ -812,33 +832,36 @@ test("the Swarm writer's node lost at once: another writes within the lease, the
       await nodeFault(victim, 'kill');
       const since = (): string =>
         `${((performance.now() - origin - (lostAt ?? 0)) / 1000).toFixed(1)} s after the loss`;
-      const writer = await stack.waitFor(
-        'writer loss: another manager writing the Swarm services',
-        () => writerNode(others),
-        (LEASE_SECONDS + 15) * 1000,
-      );
-      notes.push(`${writer.name} writes the Swarm services ${since()}`);
-      await stack.waitFor(
-        `writer loss: ${victim.name}'s standalone route gone from ${node1.name}'s Traefik`,
-        async () =>
-          (await httpGet(cluster.base(node1), '/', { host: standalone }, 2000)).status === 404 ? true : undefined,
-        (LEASE_SECONDS + 15) * 1000,
-      );
-      notes.push(
-        `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
-      );
-      await stack.waitFor(
-        `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
-        async () => {
-          const where = await stack.taskNodes('chat');
-          return where.length === 3 && !where.includes(victim.name) ? true : undefined;
-        },
-        180_000,
-      );
-      await converged('writer loss', others, 3);
-      notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
-      await nodeFault(victim, 'revive');
-      const revived = performance.now();
+      let revived = performance.now();
+      try {
+        const writer = await stack.waitFor(
+          'writer loss: another manager writing the Swarm services',
+          () => writerNode(others),
+          (LEASE_SECONDS + 15) * 1000,
+        );
+        notes.push(`${writer.name} writes the Swarm services ${since()}`);
+        await stack.waitFor(
+          `writer loss: ${victim.name}'s standalone router gone from ${node1.name}'s Traefik`,
+          async () => ((await standaloneRouted(node1, victim)) === false ? true : undefined),
+          (LEASE_SECONDS + 30) * 1000,
+        );
+        notes.push(
+          `${victim.name}'s standalone route left the others' Traefiks ${since()} (its lease: ${LEASE_SECONDS} s)`,
+        );
+        await stack.waitFor(
+          `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
+          async () => {
+            const where = await stack.taskNodes('chat');
+            return where.length === 3 && !where.includes(victim.name) ? true : undefined;
+          },
+          180_000,
+        );
+        await converged('writer loss', others, 3);
+        notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
+      } finally {
+        await nodeFault(victim, 'revive');
+        revived = performance.now();
+      }
       await stack.waitFor(
         `writer loss: ${victim.name} revived, its Traefik and appproxy running`,
         async () =>
@@ -850,11 +873,7 @@ test("the Swarm writer's node lost at once: another writes within the lease, the
       await converged('writer loss, node revived', NODES, 3);
       await stack.waitFor(
         `writer loss, node revived: ${victim.name}'s standalone served through every node`,
-        async () => {
-          for (const node of NODES)
-            if ((await httpGet(cluster.base(node), '/', { host: standalone }, 2000)).status !== 200) return undefined;
-          return true;
-        },
+        () => standaloneServedEverywhere(standalone),
         120_000,
       );
       notes.push(
@@ -864,6 +883,27 @@ test("the Swarm writer's node lost at once: another writes within the lease, the
     },
   );
 });
+
+/** Whether a node's Traefik has the standalone router of node `owner` (its API); undefined when it cannot tell. */
+async function standaloneRouted(via: TestNode, owner: TestNode): Promise<boolean | undefined> {
+  const reply = await fetchWithin(
+    `http://${via.address}:${TRAEFIK_API}/api/http/routers/sa${owner.index}@etcd`,
+    {},
+    2000,
+  ).catch(() => undefined);
+  if (reply === undefined) return undefined;
+  await reply.body?.cancel();
+  return reply.status === 200 ? true : reply.status === 404 ? false : undefined;
+}
+
+/** True when every node's Traefik serves the standalone container of `host`. */
+async function standaloneServedEverywhere(host: string): Promise<true | undefined> {
+  for (const node of NODES) {
+    const reply = await httpGet(cluster.base(node), '/', { host }, 2000).catch(() => undefined);
+    if (reply?.status !== 200) return undefined;
+  }
+  return true;
+}
 
 /** A labelled standalone container on `node` (restart always: it comes back with its engine); its Host. */
 async function startStandalone(node: TestNode): Promise<string> {
