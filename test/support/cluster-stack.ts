@@ -129,7 +129,17 @@ export class ClusterStack {
     const manager =
       (await this.docker(this.manager, 'info', '--format', '{{.Swarm.ControlAvailable}}')).trim() === 'true';
     if (manager) {
-      await this.docker(this.manager, 'stack', 'rm', this.name).catch(() => undefined);
+      // A manager busy electing a leader (after a partition, a demotion) refuses for a moment: again.
+      await this.waitFor(
+        `clean-up: docker stack rm ${this.name}`,
+        async () => {
+          const stacks = await this.docker(this.manager, 'stack', 'ls', '--format', '{{.Name}}');
+          if (!stacks.split('\n').includes(this.name)) return true;
+          await this.docker(this.manager, 'stack', 'rm', this.name);
+          return undefined;
+        },
+        60_000,
+      );
       for (const node of this.nodes) {
         await this.waitFor(
           `clean-up: ${node.name} without containers of stack ${this.name}`,
