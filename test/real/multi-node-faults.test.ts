@@ -880,7 +880,7 @@ test("the Swarm writer's node lost at once: another writes within the lease, the
       await nodeFault(victim, 'kill');
       const since = (): string =>
         `${((performance.now() - origin - (lostAt ?? 0)) / 1000).toFixed(1)} s after the loss`;
-      let revived = performance.now();
+      let revived: number;
       try {
         const writer = await stack.waitFor(
           'writer loss: another manager writing the Swarm services',
