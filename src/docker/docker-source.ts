@@ -196,10 +196,12 @@ export class DockerEngineSource implements DockerSource {
 
     const networkNames = new Map(networks.map((network) => [network.Id, network.Name]));
     const nodeAddresses = new Map<string, string>();
+    const unreachableNodes = new Set<string>();
     for (const node of nodes) {
       if (node.Status?.Addr) {
         nodeAddresses.set(node.ID, node.Status.Addr);
       }
+      if (node.Status?.State === 'down' || node.Status?.State === 'disconnected') unreachableNodes.add(node.ID);
     }
     const tasksByService = new Map<string, SwarmTask[]>();
     for (const task of tasks) {
@@ -207,7 +209,13 @@ export class DockerEngineSource implements DockerSource {
       tasksByService.set(serviceId, [...(tasksByService.get(serviceId) ?? []), task]);
     }
     return services.map((service) =>
-      swarmServiceToWorkload(service, tasksByService.get(service.ID) ?? [], networkNames, nodeAddresses),
+      swarmServiceToWorkload(
+        service,
+        tasksByService.get(service.ID) ?? [],
+        networkNames,
+        nodeAddresses,
+        unreachableNodes,
+      ),
     );
   }
 }

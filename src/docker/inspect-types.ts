@@ -95,7 +95,8 @@ export interface NetworkSummary {
 /** `GET /nodes` element. */
 export interface SwarmNode {
   readonly ID: string;
-  readonly Status?: { readonly Addr?: string | null } | null;
+  /** `State`: `ready`, `down` (its manager heartbeat expired), `disconnected`, `unknown`. */
+  readonly Status?: { readonly Addr?: string | null; readonly State?: string | null } | null;
 }
 
 /**

@@ -9,12 +9,18 @@ import type { SwarmService, SwarmTask } from './inspect-types.ts';
  * @param networks network id -> name, for swarm-scoped networks only: addresses on any other network
  *   are ignored, as Traefik ignores them.
  * @param nodeAddresses node id -> the node's `Status.Addr`.
+ * @param unreachableNodes ids of nodes Swarm reports `down` or `disconnected`. Their tasks are left
+ *   out, where Traefik's provider keeps them: Swarm still says "running" for a lost node's tasks
+ *   until it reschedules them (about 50 s on three nodes here), and every Traefik reload in between
+ *   sends requests to them again until its health check fails them once more (seen: timeouts 20 s
+ *   after a node was cut). A task that does run there returns when its node is ready again.
  */
 export function swarmServiceToWorkload(
   service: SwarmService,
   tasks: readonly SwarmTask[],
   networks: ReadonlyMap<string, string>,
   nodeAddresses: ReadonlyMap<string, string>,
+  unreachableNodes: ReadonlySet<string> = new Set(),
 ): Workload {
   const name = service.Spec.Name;
   const labels = { ...(service.Spec.Labels ?? {}) };
@@ -31,7 +37,7 @@ export function swarmServiceToWorkload(
     ports: [],
     networks: serviceNetworks(service, networks),
     tasks: tasks
-      .filter((task) => isRunningTaskOf(task, service.ID))
+      .filter((task) => isRunningTaskOf(task, service.ID) && !unreachableNodes.has(task.NodeID ?? ''))
       // The engine lists tasks in id order; replica order reads better and is just as stable.
       .toSorted((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || compareText(a.ID, b.ID))
       .map((task): Workload => ({

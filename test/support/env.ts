@@ -117,6 +117,8 @@ function first(list: readonly TestNode[]): TestNode {
   return node;
 }
 
+const clusters = new Map<number, readonly TestNode[]>();
+
 /**
  * The first `count` nodes of the conf, whatever TEST_NODES says: a file that makes a multi-node
  * Swarm (`test-env.sh swarm`) names its nodes itself, while the rest of the suite runs on node 1.
@@ -124,7 +126,13 @@ function first(list: readonly TestNode[]): TestNode {
 export function clusterNodes(count: number): readonly TestNode[] {
   if (!conf.has(`NODE${count}`))
     throw new Error(`scripts/lib/test-env.conf has no NODE${count} line: a ${count}-node cluster needs one a node`);
-  return Object.freeze(nodes(count));
+  // The same objects on every call: a test may compare nodes by identity.
+  let list = clusters.get(count);
+  if (list === undefined) {
+    list = Object.freeze(nodes(count));
+    clusters.set(count, list);
+  }
+  return list;
 }
 
 /**

@@ -133,6 +133,35 @@ describe('DockerEngineSource over a fake engine', () => {
     );
   });
 
+  it('leaves out the tasks of nodes Swarm reports down or disconnected', async () => {
+    const engine = new FakeDockerEngine();
+    const task = (id: string, slot: number, node: string): SwarmTask => ({
+      ID: id,
+      ServiceID: 'svc-1',
+      Slot: slot,
+      NodeID: node,
+      DesiredState: 'running',
+      Status: { State: 'running' },
+      NetworksAttachments: [{ Network: { ID: 'net-1' }, Addresses: [`10.0.1.${slot + 10}/24`] }],
+    });
+    engine.setSwarm({
+      clusterId: 'cluster-1',
+      services: [{ ID: 'svc-1', Spec: { Name: 'web', Mode: { Replicated: { Replicas: 3 } } } }],
+      tasks: [task('t1', 1, 'ready-node'), task('t2', 2, 'down-node'), task('t3', 3, 'cut-node')],
+      networks: [{ Id: 'net-1', Name: 'front', Scope: 'swarm' }],
+      nodes: [
+        { ID: 'ready-node', Status: { Addr: '192.168.1.10', State: 'ready' } },
+        { ID: 'down-node', Status: { Addr: '192.168.1.11', State: 'down' } },
+        { ID: 'cut-node', Status: { Addr: '192.168.1.12', State: 'disconnected' } },
+      ],
+    });
+    const [workload] = await new DockerEngineSource(engine).listSwarmWorkloads();
+    assert.deepStrictEqual(
+      (workload?.tasks ?? []).map((t) => t.name),
+      ['web.1'],
+    );
+  });
+
   it('fails with the DockerApiError that names the call when the engine refuses it', async () => {
     const engine = new FakeDockerEngine();
     engine.add(containerJson({ name: 'web' }));

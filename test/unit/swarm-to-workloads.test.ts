@@ -209,4 +209,20 @@ describe('swarmServiceToWorkload', () => {
       { name: 'ingress', ip: '10.0.0.9' },
     ]);
   });
+
+  it('leaves out the tasks of a node Swarm reports down or disconnected (it still says they run), and keeps the others', () => {
+    const all = tasksOf(SVC_ID);
+    const lostNode = all[0]?.NodeID ?? '';
+    const moved: SwarmTask[] = [
+      all[0] as SwarmTask,
+      { ...secondSvcTask, ID: 'task-elsewhere', NodeID: 'another-node' },
+    ];
+    const reachable = swarmServiceToWorkload(service(SVC_ID), moved, networks, nodes);
+    assert.equal(reachable.tasks?.length, 2);
+    const lost = swarmServiceToWorkload(service(SVC_ID), moved, networks, nodes, new Set([lostNode]));
+    assert.deepStrictEqual(
+      lost.tasks?.map((task) => task.id),
+      ['task-elsewhere'],
+    );
+  });
 });
