@@ -721,7 +721,11 @@ test("the Swarm writer's manager demoted, then drained as a worker, then an acti
         60_000,
       );
       notes.push(`${member} stopped ${((performance.now() - origin) / 1000).toFixed(1)} s after the demote`);
-      await settle(5000);
+      // Clients whose streams were on that member move to another: the cluster settles for a lease
+      // time before the next step (an operator's drain would not follow within seconds either).
+      await settle(LEASE_SECONDS * 1000);
+      const settled = await stack.waitFor('demote: a Swarm writer after the member left', () => writerNode(), 60_000);
+      notes.push(`writer ${settled.name} once the member left`);
       return notes;
     });
     await scenario(
