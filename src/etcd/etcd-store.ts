@@ -2,6 +2,7 @@ import {
   EtcdAuthenticationFailedError,
   EtcdPermissionDeniedError,
   EtcdUserNotFoundError,
+  type Campaign,
   type Etcd3,
   type IKeyValue,
   type Watcher,
@@ -48,6 +49,8 @@ const TARGET_CREATE = 1;
 const TARGET_MOD = 2;
 /** A watch that etcd does not confirm in this time counts as failed (the caller retries). */
 const WATCH_CREATE_LIMIT_MS = 10_000;
+/** How often a waiting Swarm writer candidate reads whether its key is now the oldest (see campaign). */
+const ELECTION_CHECK_MS = 2000;
 
 function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
@@ -273,11 +276,37 @@ export class EtcdStore implements KvStore {
       lost = true;
       onLost(error.message);
     });
+    // etcd3 waits for the key just before ours to go with a watch. A watch on a member that went
+    // away without a word (cut off, or its task stopped and its address gone) stalls, and on three
+    // nodes no candidate was elected for minutes so. The order is therefore also read now and
+    // then: ours is the oldest key under the election, so this candidate leads (etcd's recipe).
+    let settled = false;
     const elected = new Promise<void>((resolve, reject) => {
       campaign.on('elected', () => resolve());
       campaign.on('error', reject);
+      const check = setInterval(() => {
+        if (settled || lost) return;
+        void this.#firstInLine(campaign).then(
+          (first) => {
+            if (first) resolve();
+          },
+          () => undefined,
+        );
+      }, ELECTION_CHECK_MS);
+      check.unref();
+      const stop = (): void => {
+        settled = true;
+        clearInterval(check);
+      };
+      campaign.on('elected', stop);
+      campaign.on('error', stop);
     });
-    elected.catch(() => undefined);
+    elected.then(
+      () => {
+        settled = true;
+      },
+      () => undefined,
+    );
     let fence: Promise<Fence> | undefined;
     return {
       elected: () => elected,
@@ -295,6 +324,7 @@ export class EtcdStore implements KvStore {
         })()),
       resign: async () => {
         lost = true;
+        settled = true;
         try {
           await campaign.resign();
         } catch (error) {
@@ -302,6 +332,14 @@ export class EtcdStore implements KvStore {
         }
       },
     };
+  }
+
+  /** Whether the campaign's key is the oldest (lowest create revision) under its election's prefix. */
+  async #firstInLine(campaign: Campaign): Promise<boolean> {
+    const key = await campaign.getCampaignKey();
+    const electionPrefix = key.slice(0, key.lastIndexOf('/') + 1);
+    const first = await this.client.getAll().prefix(electionPrefix).sort('Create', 'Ascend').limit(1).keys();
+    return first[0] === key;
   }
 
   async lease(leaseId: string): Promise<LeaseInfo | undefined> {
