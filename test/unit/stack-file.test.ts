@@ -810,3 +810,24 @@ test('apps stack: one example app of each kind, declared with apps labels on the
   assert.equal(labels('app-echo')['appproxy.apps.echo.protocol'], 'tcp');
   for (const name of ['app-http', 'app-echo']) assert.deepEqual(service(name, appsStack)['networks'], ['demo']);
 });
+
+// Traefik checks for new versions and reports anonymous usage unless told not to: a proxy should
+// reach only what it routes to (here such calls would also leave the machine).
+test('every shipped Traefik is told not to call home (version check, anonymous usage)', () => {
+  const files = ['appproxy.yml', 'compose.yml', 'redis-store.yml', 'apps.yml'];
+  const callsHome = (command: unknown): boolean =>
+    !(
+      Array.isArray(command) &&
+      command.includes('--global.checkNewVersion=false') &&
+      command.includes('--global.sendAnonymousUsage=false')
+    );
+  for (const file of files) {
+    const parsed = parseYaml(readFileSync(new URL(`../../stacks/${file}`, import.meta.url).pathname, 'utf8')) as Stack;
+    const traefiks = Object.entries(parsed.services).filter(([name]) => name.startsWith('traefik'));
+    assert.ok(traefiks.length > 0, `${file} has a Traefik`);
+    for (const [name, service] of traefiks)
+      assert.equal(callsHome(service['command']), false, `${file}: ${name} calls home`);
+  }
+  // The control: a command without the flags is caught.
+  assert.equal(callsHome(['--entrypoints.web.address=:80']), true);
+});
