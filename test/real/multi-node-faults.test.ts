@@ -860,18 +860,7 @@ test("the etcd leader's node partitioned for 20 s: the others keep serving; all 
 });
 
 test("the Swarm writer's node partitioned for 60 s: another manager's instance writes within the lease, the cut one stops writing, all converge after the heal", async () => {
-  const victim = await writerOffNode1('writer partition');
-  const others = NODES.filter((node) => node !== victim);
-  const standalone = await startStandalone(victim);
-  const standaloneLoop = new RequestLoop(
-    `${node1.name} to ${victim.name}'s standalone`,
-    cluster.base(node1),
-    '/',
-    standalone,
-  );
-  // Every Traefik on the demo's tasks first; then the demo's servers on the node about to become unreachable.
-  await converged('before the fault', NODES, 3);
-  const victimServers = await stack.waitFor(`the demo's tasks on ${victim.name}`, () => taskUrls(victim), 60_000);
+  const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer partition');
   let cutAt: number | undefined;
   await scenario(
     `Swarm writer's node (${victim.name}) partitioned 60 s`,
@@ -905,28 +894,7 @@ test("the Swarm writer's node partitioned for 60 s: another manager's instance w
         notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
         // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
         // elected, so a cut that takes the etcd leader adds the election to it).
-        await stack.waitFor(
-          `writer partition: ${victim.name}'s standalone router gone from etcd`,
-          async () => ((await standaloneInEtcd(victim)) === false ? true : undefined),
-          TAKEOVER_LIMIT_MS,
-        );
-        notes.push(`${victim.name}'s standalone router left etcd ${since()} (its lease: ${LEASE_SECONDS} s)`);
-        // Traefik follows etcd through one watch. Its etcd client sends no keep-alive pings, so a
-        // Traefik whose watch is on the cut node's member hears nothing until the heal: a figure,
-        // not an assertion (appproxy's part is etcd's; after the heal every Traefik must converge).
-        const dropped = await waitFor(
-          `writer partition: ${victim.name}'s standalone router gone from ${node1.name}'s Traefik`,
-          async () => ((await standaloneRouted(node1, victim)) === false ? true : undefined),
-          30_000,
-        ).then(
-          () => since(),
-          () => undefined,
-        );
-        notes.push(
-          dropped === undefined
-            ? `${node1.name}'s Traefik still had ${victim.name}'s standalone router 30 s after it left etcd (its etcd watch was on a member it could not reach)`
-            : `${victim.name}'s standalone route left ${node1.name}'s Traefik ${dropped}`,
-        );
+        notes.push(...(await standaloneLeaves('writer partition', victim, since)));
         await settle(Math.max(0, (cutAt ?? 0) + 60_000 - (performance.now() - origin)));
       } finally {
         await nodeFault(victim, 'heal');
@@ -949,17 +917,7 @@ test("the Swarm writer's node partitioned for 60 s: another manager's instance w
 });
 
 test("the Swarm writer's node lost at once: another writes within the lease, the lost node's tasks move, its standalone route leaves within the lease; revived, it rejoins", async () => {
-  const victim = await writerOffNode1('writer loss');
-  const others = NODES.filter((node) => node !== victim);
-  const standalone = await startStandalone(victim);
-  const standaloneLoop = new RequestLoop(
-    `${node1.name} to ${victim.name}'s standalone`,
-    cluster.base(node1),
-    '/',
-    standalone,
-  );
-  await converged('before the fault', NODES, 3);
-  const victimServers = await stack.waitFor(`the demo's tasks on ${victim.name}`, () => taskUrls(victim), 60_000);
+  const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer loss');
   let lostAt: number | undefined;
   await scenario(
     `Swarm writer's node (${victim.name}) lost`,
@@ -983,28 +941,7 @@ test("the Swarm writer's node lost at once: another writes within the lease, the
           TAKEOVER_LIMIT_MS,
         );
         notes.push(`${writer.name} writes the Swarm services ${since()}`);
-        await stack.waitFor(
-          `writer loss: ${victim.name}'s standalone router gone from etcd`,
-          async () => ((await standaloneInEtcd(victim)) === false ? true : undefined),
-          TAKEOVER_LIMIT_MS,
-        );
-        notes.push(`${victim.name}'s standalone router left etcd ${since()} (its lease: ${LEASE_SECONDS} s)`);
-        // Traefik follows etcd through one watch. Its etcd client sends no keep-alive pings, so a
-        // Traefik whose watch is on the cut node's member hears nothing until the heal: a figure,
-        // not an assertion (appproxy's part is etcd's; after the heal every Traefik must converge).
-        const dropped = await waitFor(
-          `writer loss: ${victim.name}'s standalone router gone from ${node1.name}'s Traefik`,
-          async () => ((await standaloneRouted(node1, victim)) === false ? true : undefined),
-          30_000,
-        ).then(
-          () => since(),
-          () => undefined,
-        );
-        notes.push(
-          dropped === undefined
-            ? `${node1.name}'s Traefik still had ${victim.name}'s standalone router 30 s after it left etcd (its etcd watch was on a member it could not reach)`
-            : `${victim.name}'s standalone route left ${node1.name}'s Traefik ${dropped}`,
-        );
+        notes.push(...(await standaloneLeaves('writer loss', victim, since)));
         await stack.waitFor(
           `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
           async () => {
@@ -1053,6 +990,36 @@ async function standaloneRouted(via: TestNode, owner: TestNode): Promise<boolean
   return reply.status === 200 ? true : reply.status === 404 ? false : undefined;
 }
 
+/**
+ * Waits until the standalone router of `owner` (a lost or cut node) left etcd (its lease ran out),
+ * then gives node 1's Traefik 30 s to follow; returns the notes. Traefik follows etcd through one
+ * watch and its etcd client sends no keep-alive pings, so a Traefik whose watch is on the cut
+ * node's member hears nothing until the heal: that is a figure, not an assertion (appproxy's part
+ * is etcd's; after the heal every Traefik must converge, which the scenarios assert).
+ */
+async function standaloneLeaves(what: string, owner: TestNode, since: () => string): Promise<string[]> {
+  await stack.waitFor(
+    `${what}: ${owner.name}'s standalone router gone from etcd`,
+    async () => ((await standaloneInEtcd(owner)) === false ? true : undefined),
+    TAKEOVER_LIMIT_MS,
+  );
+  const notes = [`${owner.name}'s standalone router left etcd ${since()} (its lease: ${LEASE_SECONDS} s)`];
+  const dropped = await waitFor(
+    `${what}: ${owner.name}'s standalone router gone from ${node1.name}'s Traefik`,
+    async () => ((await standaloneRouted(node1, owner)) === false ? true : undefined),
+    30_000,
+  ).then(
+    () => since(),
+    () => undefined,
+  );
+  notes.push(
+    dropped === undefined
+      ? `${node1.name}'s Traefik still had ${owner.name}'s standalone router 30 s after it left etcd (its etcd watch was on a member it could not reach)`
+      : `${owner.name}'s standalone route left ${node1.name}'s Traefik ${dropped}`,
+  );
+  return notes;
+}
+
 /** Whether etcd holds the standalone router of node `owner`; undefined when etcd cannot tell. */
 async function standaloneInEtcd(owner: TestNode): Promise<boolean | undefined> {
   const client = etcdClient();
@@ -1084,34 +1051,49 @@ async function standaloneServedEverywhere(host: string, owner: TestNode): Promis
   throw new Error(`${seen.join('; ')}; router in etcd: ${String(await standaloneInEtcd(owner))}`);
 }
 
+/**
+ * What a fault of the Swarm writer's node starts from: the writer off node 1 and its node the victim,
+ * a standalone container there with a request loop to it through node 1, every Traefik on the demo's
+ * tasks, and the demo's servers on the victim.
+ */
+async function writerFault(what: string): Promise<{
+  victim: TestNode;
+  others: TestNode[];
+  standalone: string;
+  standaloneLoop: RequestLoop;
+  victimServers: string[];
+}> {
+  const victim = await writerOffNode1(what);
+  const standalone = await startStandalone(victim);
+  const standaloneLoop = new RequestLoop(
+    `${node1.name} to ${victim.name}'s standalone`,
+    cluster.base(node1),
+    '/',
+    standalone,
+  );
+  await converged(`${what}: before the fault`, NODES, 3);
+  const victimServers = await stack.waitFor(
+    `${what}: the demo's tasks on ${victim.name}`,
+    () => taskUrls(victim),
+    60_000,
+  );
+  return { victim, others: NODES.filter((node) => node !== victim), standalone, standaloneLoop, victimServers };
+}
+
 /** A labelled standalone container on `node` (restart always: it comes back with its engine); its Host. */
 async function startStandalone(node: TestNode): Promise<string> {
   const name = `${stack.name}-standalone-${node.index}`;
   const host = `standalone-${node.index}.faults.test`;
   await cluster.docker(node, 'rm', '-f', name).catch(() => undefined);
-  await cluster.docker(
-    node,
-    'run',
-    '-d',
-    '--restart',
-    'always',
-    '--name',
+  await stack.runStandalone(node, {
     name,
-    '-p',
-    `${STANDALONE_PORT}:8080`,
-    '--label',
-    'appproxy.enable=true',
-    '--label',
-    `appproxy.http.routers.sa${node.index}.rule=Host(\`${host}\`)`,
-    '--label',
-    `appproxy.http.routers.sa${node.index}.entrypoints=web`,
-    '--label',
-    `appproxy.http.services.sa${node.index}.loadbalancer.server.port=8080`,
-    testEnv.busyboxImage,
-    'sh',
-    '-c',
-    `echo 'standalone on ${node.name}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`,
-  );
+    image: testEnv.busyboxImage,
+    port: STANDALONE_PORT,
+    host,
+    router: `sa${node.index}`,
+    body: `standalone on ${node.name}`,
+    restartAlways: true,
+  });
   for (const via of NODES) {
     await stack.waitFor(
       `standalone on ${node.name}: served through ${via.name}'s Traefik`,

@@ -121,27 +121,14 @@ test("multi-node: every node's Traefik serves the demo with sticky sessions, and
 });
 
 test("multi-node: a standalone container on node 2 is routed by node 2's appproxy to node 2's address and published port, and every node's Traefik reaches it", async () => {
-  await docker(
-    node2,
-    'run',
-    '-d',
-    '--name',
-    STANDALONE,
-    '-p',
-    `${STANDALONE_PORT}:8080`,
-    '--label',
-    'appproxy.enable=true',
-    '--label',
-    `appproxy.http.routers.standalone.rule=Host(\`${STANDALONE_HOST}\`)`,
-    '--label',
-    'appproxy.http.routers.standalone.entrypoints=web',
-    '--label',
-    'appproxy.http.services.standalone.loadbalancer.server.port=8080',
-    testEnv.busyboxImage,
-    'sh',
-    '-c',
-    `echo '${STANDALONE_BODY}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`,
-  );
+  await stack.runStandalone(node2, {
+    name: STANDALONE,
+    image: testEnv.busyboxImage,
+    port: STANDALONE_PORT,
+    host: STANDALONE_HOST,
+    router: 'standalone',
+    body: STANDALONE_BODY,
+  });
   for (const node of NODES) {
     await stack.waitFor(
       `standalone: ${node.name}'s Traefik serving Host(${STANDALONE_HOST}) from ${node2.name}`,

@@ -47,6 +47,47 @@ export class ClusterStack {
     }
   }
 
+  /**
+   * A labelled standalone (non-Swarm) container on `node`: busybox httpd answering `body`, published
+   * on `port`, routed by `Host(host)` through router and service `router` on the `web` entry point.
+   */
+  async runStandalone(
+    node: TestNode,
+    options: {
+      name: string;
+      image: string;
+      port: number;
+      host: string;
+      router: string;
+      body: string;
+      restartAlways?: boolean;
+    },
+  ): Promise<void> {
+    const { name, image, port, host, router, body } = options;
+    await this.docker(
+      node,
+      'run',
+      '-d',
+      ...(options.restartAlways === true ? ['--restart', 'always'] : []),
+      '--name',
+      name,
+      '-p',
+      `${port}:8080`,
+      '--label',
+      'appproxy.enable=true',
+      '--label',
+      `appproxy.http.routers.${router}.rule=Host(\`${host}\`)`,
+      '--label',
+      `appproxy.http.routers.${router}.entrypoints=web`,
+      '--label',
+      `appproxy.http.services.${router}.loadbalancer.server.port=8080`,
+      image,
+      'sh',
+      '-c',
+      `echo '${body}' > /var/www/index.html && exec httpd -f -p 8080 -h /var/www`,
+    );
+  }
+
   /** `docker stack ps` on the manager, for failure messages: where each task is and why it is not running. */
   async tasks(): Promise<string> {
     return this.docker(
