@@ -93,7 +93,12 @@ export class DockerChanges {
     if (this.#manager === undefined || now - this.#manager.checkedAt >= SWARM_ROLE_CHECK_MS) {
       // Before the tasks are read: an engine demoted since the last check must stop the Swarm part.
       const info = await this.#engine.info();
-      const clusterId = info.Swarm?.ControlAvailable === true ? (info.Swarm?.Cluster?.ID ?? '') : undefined;
+      // A manager cut off from its Swarm's quorum still says ControlAvailable, without the cluster:
+      // it cannot read the services then, and must not stand for writing them under another owner
+      // id (the default owner id comes from the cluster's: a cut manager once stood as
+      // `swarm-cluster`, was elected alone and wrote every service a second time after the heal).
+      const cluster = info.Swarm?.Cluster?.ID;
+      const clusterId = info.Swarm?.ControlAvailable === true && cluster ? cluster : undefined;
       this.#manager = { clusterId, checkedAt: now };
       this.#handlers.onSwarmManager?.(clusterId);
     }

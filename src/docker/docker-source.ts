@@ -241,8 +241,9 @@ function listSignature(summary: ContainerSummary): string {
   ]);
 }
 
+/** A manager that knows its cluster (one cut off from its quorum says ControlAvailable without it). */
 function isSwarmManager(info: EngineInfo): boolean {
-  return info.Swarm?.ControlAvailable === true;
+  return info.Swarm?.ControlAvailable === true && Boolean(info.Swarm.Cluster?.ID);
 }
 
 /** Like Promise.all over `items.map(fn)`, with at most `limit` calls of `fn` in flight (p-limit); keeps order. */

@@ -152,7 +152,13 @@ export class FakeDockerEngine implements DockerEngine {
     return this.#answer('info', undefined, options, () =>
       this.#swarm === undefined
         ? { Swarm: { ControlAvailable: false } }
-        : { Swarm: { ControlAvailable: true, Cluster: { ID: this.#swarm.clusterId } } },
+        : // A manager cut off from its quorum answers without its cluster (clusterId '').
+          {
+            Swarm: {
+              ControlAvailable: true,
+              ...(this.#swarm.clusterId === '' ? {} : { Cluster: { ID: this.#swarm.clusterId } }),
+            },
+          },
     );
   }
 

@@ -195,6 +195,16 @@ describe('DockerChanges over a fake engine', () => {
     assert.equal(engine.calls.filter((call) => call === 'listRunningTasks').length, listings);
   });
 
+  it('counts a manager that answers without its cluster (cut off from its quorum) as no manager', async () => {
+    const engine = new FakeDockerEngine();
+    engine.setSwarm({ clusterId: 'cluster-1', tasks: [task('t1', 10)] });
+    const seen = follow(engine);
+    await waitUntil('the first poll', () => seen.managers.length === 1);
+    engine.setSwarm({ clusterId: '', tasks: [task('t1', 10)] });
+    await waitUntil('the cut-off manager to be seen', () => seen.managers.at(-1) === undefined, 5_000);
+    assert.deepStrictEqual(seen.managers, ['cluster-1', undefined]);
+  });
+
   it('on a plain engine, says there is no Swarm and asks for no task', async () => {
     const engine = new FakeDockerEngine();
     const seen = follow(engine);
