@@ -166,6 +166,9 @@ heal_wedged_engine() {
   stop_pid "$N_DOCKER_PID" dockerd "node$N_INDEX dockerd" 15
   stop_pid "$N_CTRD_PID" containerd "node$N_INDEX containerd" 10
   stop_shims
+  # The engine is started next (ensure_dockerd) and needs its containerd back first: without this,
+  # a heal of a wedged engine left dockerd waiting for a containerd that nobody started.
+  ensure_containerd
 }
 
 ensure_dockerd() {
