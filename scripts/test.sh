@@ -17,8 +17,8 @@
 #
 # KEEP_TEST_ENV=1 leaves the environment running afterwards (faster reruns).
 # TEST_FILES="test/real/a.test.ts ..." runs only those files (after the same set-up).
-# TEST_MULTI_NODE_FAULTS=1 also runs test/real/multi-node-faults.test.ts, left out by default (about
-# 16 minutes, and not yet reliable: docs/multi-node.md).
+# A real-component file whose first lines say `opt-in: VAR (why)` runs only when VAR=1, or when
+# TEST_FILES names it: test/real/multi-node-faults.test.ts (TEST_MULTI_NODE_FAULTS) is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/bounded.sh
@@ -107,12 +107,16 @@ else
   run_files "unit tests" 'test/unit/**/*.test.ts' 'examples/websocket-app/test/*.test.js'
   # Real-component files one at a time: they share one etcd, one Docker engine and the Traefiks.
   for file in test/real/*.test.ts; do
-    # The three-node deploys and faults are not yet reliable here (docs/multi-node.md): a flaky file
-    # would make every run red. Left out, loudly; TEST_MULTI_NODE_FAULTS=1 (or TEST_FILES) runs it.
-    if [ "$file" = test/real/multi-node-faults.test.ts ] && [ "${TEST_MULTI_NODE_FAULTS:-0}" != 1 ]; then
-      echo "test-run: $file left out: not yet reliable on this machine (docs/multi-node.md); TEST_MULTI_NODE_FAULTS=1 runs it" >&2
-      results+=("$(printf '%-48s %5s  %s' "$file" "-" "left out (TEST_MULTI_NODE_FAULTS=1 runs it)")")
-      continue
+    # A file that says `opt-in: VAR (why)` in its first lines runs only when VAR=1 (or named in
+    # TEST_FILES): left out loudly, with why, in the log and the summary.
+    optin=$(head -n 30 "$file" | sed -n 's/.*opt-in: \([A-Z_][A-Z0-9_]*\) (\(.*\)).*/\1 \2/p' | head -n1)
+    if [ -n "$optin" ]; then
+      var=${optin%% *}
+      if [ "${!var:-0}" != 1 ]; then
+        echo "test-run: $file left out: ${optin#* }; $var=1 runs it" >&2
+        results+=("$(printf '%-48s %5s  %s' "$file" "-" "left out ($var=1 runs it)")")
+        continue
+      fi
     fi
     run_real "$file"
   done

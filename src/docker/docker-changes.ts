@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { WorkloadChange } from '../sync/workload-changes.ts';
 import type { DockerEngine } from './docker-engine.ts';
+import { managedSwarmCluster } from './swarm-cluster.ts';
 import { DockerEventWatcher, type DockerEvent, type EventWatcherTimings } from './docker-events.ts';
 
 /**
@@ -18,6 +19,11 @@ const SWARM_POLL_MS = 500;
 const SWARM_POLL_COST_FACTOR = 10;
 /** Whether this engine is a Swarm manager is asked this often (it changes on promote and demote). */
 const SWARM_ROLE_CHECK_MS = 2000;
+
+/** How long after a Swarm poll that took `tookMs` the next one starts (see SWARM_POLL_MS). */
+export function nextSwarmPollDelay(tookMs: number): number {
+  return Math.max(SWARM_POLL_MS, SWARM_POLL_COST_FACTOR * tookMs) - tookMs;
+}
 
 export interface DockerChangeHandlers {
   /** Something changed; `change` says what to read again. */
@@ -81,24 +87,14 @@ export class DockerChanges {
       this.#log.debug({ err: error }, 'Swarm poll failed');
     }
     if (this.#stopped) return;
-    const took = performance.now() - started;
-    this.#timer = setTimeout(
-      () => void this.#pollSwarm(),
-      Math.max(SWARM_POLL_MS, SWARM_POLL_COST_FACTOR * took) - took,
-    );
+    this.#timer = setTimeout(() => void this.#pollSwarm(), nextSwarmPollDelay(performance.now() - started));
   }
 
   async #checkSwarm(): Promise<void> {
     const now = performance.now();
     if (this.#manager === undefined || now - this.#manager.checkedAt >= SWARM_ROLE_CHECK_MS) {
       // Before the tasks are read: an engine demoted since the last check must stop the Swarm part.
-      const info = await this.#engine.info();
-      // A manager cut off from its Swarm's quorum still says ControlAvailable, without the cluster:
-      // it cannot read the services then, and must not stand for writing them under another owner
-      // id (the default owner id comes from the cluster's: a cut manager once stood as
-      // `swarm-cluster`, was elected alone and wrote every service a second time after the heal).
-      const cluster = info.Swarm?.Cluster?.ID;
-      const clusterId = info.Swarm?.ControlAvailable === true && cluster ? cluster : undefined;
+      const clusterId = managedSwarmCluster(await this.#engine.info());
       this.#manager = { clusterId, checkedAt: now };
       this.#handlers.onSwarmManager?.(clusterId);
     }

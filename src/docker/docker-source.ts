@@ -3,7 +3,8 @@ import type { Workload } from '../core/workload.ts';
 import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { containerToWorkload } from './container-to-workload.ts';
 import type { DockerEngine } from './docker-engine.ts';
-import type { ContainerInspect, ContainerSummary, EngineInfo, SwarmTask } from './inspect-types.ts';
+import type { ContainerInspect, ContainerSummary, SwarmTask } from './inspect-types.ts';
+import { managedSwarmCluster } from './swarm-cluster.ts';
 import { swarmServiceToWorkload } from './swarm-to-workloads.ts';
 
 /** The Docker edge as the sync engine's workload source. */
@@ -184,8 +185,7 @@ export class DockerEngineSource implements DockerSource {
 
   /** Undefined when this engine manages no Swarm. */
   async #swarmWorkloads(): Promise<Workload[] | undefined> {
-    const info = await this.#engine.info();
-    if (!isSwarmManager(info)) return undefined;
+    if (managedSwarmCluster(await this.#engine.info()) === undefined) return undefined;
     // One task listing for all services instead of Traefik's one per service: the same tasks, fewer calls.
     const [services, networks, tasks, nodes] = await Promise.all([
       this.#engine.listServices(),
@@ -239,11 +239,6 @@ function listSignature(summary: ContainerSummary): string {
     summary.NetworkSettings,
     summary.HostConfig,
   ]);
-}
-
-/** A manager that knows its cluster (one cut off from its quorum says ControlAvailable without it). */
-function isSwarmManager(info: EngineInfo): boolean {
-  return info.Swarm?.ControlAvailable === true && Boolean(info.Swarm.Cluster?.ID);
 }
 
 /** Like Promise.all over `items.map(fn)`, with at most `limit` calls of `fn` in flight (p-limit); keeps order. */

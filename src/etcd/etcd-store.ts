@@ -280,32 +280,25 @@ export class EtcdStore implements KvStore {
     // away without a word (cut off, or its task stopped and its address gone) stalls, and on three
     // nodes no candidate was elected for minutes so. The order is therefore also read now and
     // then: ours is the oldest key under the election, so this candidate leads (etcd's recipe).
-    let settled = false;
-    const elected = new Promise<void>((resolve, reject) => {
-      campaign.on('elected', () => resolve());
-      campaign.on('error', reject);
-      const check = setInterval(() => {
-        if (settled || lost) return;
-        void this.#firstInLine(campaign).then(
-          (first) => {
-            if (first) resolve();
-          },
-          () => undefined,
-        );
-      }, ELECTION_CHECK_MS);
-      check.unref();
-      const stop = (): void => {
-        settled = true;
+    const { promise: elected, resolve, reject } = Promise.withResolvers<void>();
+    campaign.on('elected', () => resolve());
+    campaign.on('error', reject);
+    const check = setInterval(() => {
+      if (lost) {
         clearInterval(check);
-      };
-      campaign.on('elected', stop);
-      campaign.on('error', stop);
-    });
+        return;
+      }
+      void this.#firstInLine(campaign).then(
+        (first) => {
+          if (first) resolve();
+        },
+        () => undefined,
+      );
+    }, ELECTION_CHECK_MS);
+    check.unref();
     elected.then(
-      () => {
-        settled = true;
-      },
-      () => undefined,
+      () => clearInterval(check),
+      () => clearInterval(check),
     );
     let fence: Promise<Fence> | undefined;
     return {
@@ -324,7 +317,6 @@ export class EtcdStore implements KvStore {
         })()),
       resign: async () => {
         lost = true;
-        settled = true;
         try {
           await campaign.resign();
         } catch (error) {

@@ -1,4 +1,5 @@
 // file-limit-seconds: 1500
+// opt-in: TEST_MULTI_NODE_FAULTS (its scenarios are not yet reliable on this machine: docs/multi-node.md)
 // The shipped stack on a three-node Swarm through deploys and faults (issue 24, points 3 to 6).
 // Requests flow through every node's Traefik that should answer (a bounded loop a node, counted:
 // requests, failures and the first failures with their times), Traefik's servers of the demo are
@@ -28,7 +29,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { Etcd3, type Watcher } from 'etcd3';
+import { Etcd3 } from 'etcd3';
+import { EtcdServers, RequestLoop, ServerSampler } from '../support/cluster-watch.ts';
 import { MultiNodeDeploy } from '../support/multi-node-deploy.ts';
 import { clusterNodes, testEnv, type TestNode } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
@@ -58,6 +60,7 @@ const DRAIN_REMOVAL_LIMIT_MS = 12_000;
  */
 const REQUEST_LIMIT_MS = 2000;
 const UNREACHABLE_WINDOW_MS = 3000 + REQUEST_LIMIT_MS + 1000;
+const LOOP = { limitMs: REQUEST_LIMIT_MS };
 
 const [node1, node2, node3] = clusterNodes(3) as [TestNode, TestNode, TestNode];
 
@@ -156,15 +159,12 @@ function etcdClient(members: readonly TestNode[] = NODES): Etcd3 {
 }
 
 /** Each node's etcd member as it answers for itself: its id and the leader it follows. */
-async function memberStatus(node: TestNode): Promise<{ id: string; leader: string } | undefined> {
-  const client = etcdClient([node]);
+async function memberStatus(client: Etcd3, node: TestNode): Promise<{ id: string; leader: string } | undefined> {
   try {
     const status = await within(`etcd: status of ${node.name}'s member`, 5000, client.maintenance.status());
     return { id: String(status.header.member_id), leader: String(status.leader) };
   } catch {
     return undefined;
-  } finally {
-    client.close();
   }
 }
 
@@ -174,18 +174,24 @@ async function memberStatus(node: TestNode): Promise<{ id: string; leader: strin
  * another node then would leave no quorum, which is another test). Returns each node's member.
  */
 async function etcdHealthy(what: string): Promise<{ members: Map<TestNode, string>; leader: TestNode }> {
-  return stack.waitFor(
-    `${what}: etcd's three members answering and following one leader`,
-    async () => {
-      const statuses = await Promise.all(NODES.map((node) => memberStatus(node)));
-      const leaders = new Set(statuses.map((status) => status?.leader));
-      if (statuses.some((status) => status === undefined) || leaders.size !== 1 || leaders.has('0')) return undefined;
-      const members = new Map(NODES.map((node, index) => [node, statuses[index]?.id ?? '']));
-      const leader = NODES.find((node) => members.get(node) === statuses[0]?.leader);
-      return leader === undefined ? undefined : { members, leader };
-    },
-    180_000,
-  );
+  // A client a member, for the wait: each answers for its own member only.
+  const clients = NODES.map((node) => etcdClient([node]));
+  try {
+    return await stack.waitFor(
+      `${what}: etcd's three members answering and following one leader`,
+      async () => {
+        const statuses = await Promise.all(NODES.map((node, index) => memberStatus(clients[index] as Etcd3, node)));
+        const leaders = new Set(statuses.map((status) => status?.leader));
+        if (statuses.some((status) => status === undefined) || leaders.size !== 1 || leaders.has('0')) return undefined;
+        const members = new Map(NODES.map((node, index) => [node, statuses[index]?.id ?? '']));
+        const leader = NODES.find((node) => members.get(node) === statuses[0]?.leader);
+        return leader === undefined ? undefined : { members, leader };
+      },
+      180_000,
+    );
+  } finally {
+    for (const client of clients) client.close();
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -200,64 +206,6 @@ async function nodeFault(node: TestNode, action: 'cut' | 'heal' | 'kill' | 'revi
   );
 }
 
-interface LoopStats {
-  requests: number;
-  failed: number;
-  /** The first failures: milliseconds since the scenario's start, and what happened. */
-  first: { at: number; what: string }[];
-  /** When every failed request was sent (ms since the start). */
-  failedAt: number[];
-}
-
-/** A bounded request loop through one entry point: GET `path`, 2 s limit each, 50 ms apart. */
-class RequestLoop {
-  readonly name: string;
-  readonly stats: LoopStats = { requests: 0, failed: 0, first: [], failedAt: [] };
-  readonly #url: string;
-  readonly #path: string;
-  readonly #host: string | undefined;
-  #stop = false;
-  #done: Promise<void> = Promise.resolve();
-
-  constructor(name: string, url: string, path: string, host?: string) {
-    this.name = name;
-    this.#url = url;
-    this.#path = path;
-    this.#host = host;
-  }
-
-  start(origin: number): void {
-    const deadline = Date.now() + 600_000;
-    this.#done = (async () => {
-      while (!this.#stop && Date.now() < deadline) {
-        const sent = performance.now() - origin;
-        this.stats.requests += 1;
-        const what = await httpGet(
-          this.#url,
-          this.#path,
-          this.#host ? { host: this.#host } : {},
-          REQUEST_LIMIT_MS,
-        ).then(
-          (reply) => (reply.status === 200 ? undefined : `HTTP ${reply.status}`),
-          (error: unknown) => (error as Error).message,
-        );
-        if (what !== undefined) {
-          this.stats.failed += 1;
-          this.stats.failedAt.push(Math.round(sent));
-          if (this.stats.first.length < 10) this.stats.first.push({ at: Math.round(sent), what });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
-  }
-
-  async stop(): Promise<LoopStats> {
-    this.#stop = true;
-    await this.#done;
-    return this.stats;
-  }
-}
-
 /** The demo's server URLs in a node's Traefik, sorted (through its published API). */
 async function traefikServers(node: TestNode): Promise<string[]> {
   const reply = await fetchWithin(`http://${node.address}:${TRAEFIK_API}/api/http/services/chat@etcd`, {}, 2000);
@@ -265,113 +213,6 @@ async function traefikServers(node: TestNode): Promise<string[]> {
   if (!reply.ok) throw new Error(`${node.name}'s Traefik API: HTTP ${reply.status}`);
   const service = (await reply.json()) as { loadBalancer?: { servers?: { url: string }[] } };
   return (service.loadBalancer?.servers ?? []).map((server) => server.url).sort();
-}
-
-/** Traefik's servers of the demo on each node every 250 ms: duplicates, and when they last changed. */
-class ServerSampler {
-  readonly samples = new Map<string, { at: number; urls: string[] }[]>();
-  readonly duplicates: string[] = [];
-  #stop = false;
-  #done: Promise<void>[] = [];
-
-  start(nodes: readonly TestNode[], origin: number): void {
-    const deadline = Date.now() + 600_000;
-    for (const node of nodes) {
-      const samples: { at: number; urls: string[] }[] = [];
-      this.samples.set(node.name, samples);
-      this.#done.push(
-        (async () => {
-          while (!this.#stop && Date.now() < deadline) {
-            const at = Math.round(performance.now() - origin);
-            const urls = await traefikServers(node).catch(() => undefined);
-            if (urls !== undefined) {
-              samples.push({ at, urls });
-              if (new Set(urls).size !== urls.length)
-                this.duplicates.push(`${node.name} at ${at} ms: ${urls.join(' ')}`);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
-        })(),
-      );
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#stop = true;
-    await Promise.all(this.#done);
-  }
-
-  /** A node's Traefik's server count at each change: `3@0.0 2@12.9 ...` (seconds since the start). */
-  timeline(node: TestNode): string {
-    const changes: string[] = [];
-    let last = '';
-    for (const sample of this.samples.get(node.name) ?? []) {
-      const key = JSON.stringify(sample.urls);
-      if (key !== last) changes.push(`${sample.urls.length}@${(sample.at / 1000).toFixed(1)}`);
-      last = key;
-    }
-    return changes.join(' ');
-  }
-
-  /** From when on no sampled Traefik listed any of `servers` (ms since the start); undefined if one still does. */
-  goneAt(servers: readonly string[]): number | undefined {
-    let gone = 0;
-    for (const samples of this.samples.values()) {
-      const last = samples.findLastIndex((sample) => sample.urls.some((url) => servers.includes(url)));
-      if (last === samples.length - 1) return undefined;
-      gone = Math.max(gone, samples[last + 1]?.at ?? 0);
-    }
-    return gone;
-  }
-
-  /** When a node's Traefik last changed its servers (ms since the start): when it had the final ones. */
-  settledAt(node: TestNode): number | undefined {
-    const samples = this.samples.get(node.name) ?? [];
-    const last = samples.at(-1);
-    if (last === undefined) return undefined;
-    const final = JSON.stringify(last.urls);
-    let settled = last.at;
-    for (let index = samples.length - 1; index >= 0; index -= 1) {
-      if (JSON.stringify(samples[index]?.urls) !== final) break;
-      settled = samples[index]?.at ?? settled;
-    }
-    return settled;
-  }
-}
-
-/** etcd's server keys of the demo at every revision: two keys with one URL is two copies of a server. */
-class EtcdServers {
-  revisions = 0;
-  readonly duplicates: string[] = [];
-  /** The number of servers at each revision: `2@12.3` (seconds since the start). */
-  readonly timeline: string[] = [];
-  readonly #servers = new Map<string, string>();
-  #watcher: Watcher | undefined;
-
-  async start(client: Etcd3, origin: number): Promise<void> {
-    const prefix = 'traefik/http/services/chat/loadBalancer/servers/';
-    const current = await within(`etcd: get ${prefix}`, 10_000, client.getAll().prefix(prefix).strings());
-    for (const [key, value] of Object.entries(current)) if (key.endsWith('/url')) this.#servers.set(key, value);
-    this.#watcher = await within(`etcd: watch ${prefix}`, 10_000, client.watch().prefix(prefix).create());
-    this.#watcher.on('data', (response) => {
-      for (const event of response.events) {
-        const key = event.kv.key.toString();
-        if (!key.endsWith('/url')) continue;
-        if (event.type === 'Delete') this.#servers.delete(key);
-        else this.#servers.set(key, event.kv.value.toString());
-      }
-      this.revisions += 1;
-      const urls = [...this.#servers.values()];
-      this.timeline.push(`${urls.length}@${((performance.now() - origin) / 1000).toFixed(1)}`);
-      if (new Set(urls).size !== urls.length)
-        this.duplicates.push(`revision ${response.header.revision}: ${urls.sort().join(' ')}`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.#watcher !== undefined)
-      await within('etcd: the watch to end', 10_000, this.#watcher.cancel()).catch(() => undefined);
-  }
 }
 
 /** The metric `name` of a node's appproxy (through its published port, or inside its task when cut off). */
@@ -479,23 +320,25 @@ async function scenario(
   check?: (sampler: ServerSampler) => void,
 ): Promise<void> {
   const origin = performance.now();
-  const loops = options.through.map((node) => new RequestLoop(node.name, cluster.base(node), '/wsk/health'));
+  const loops = options.through.map((node) => new RequestLoop(node.name, cluster.base(node), '/wsk/health', LOOP));
   const providerLoops = options.swarmProvider
     ? [
         new RequestLoop(
           'Swarm provider, 15 s refresh',
           `http://${node1.address}:${SWARM_PROVIDER.default}`,
           '/wsk/health',
+          LOOP,
         ),
         new RequestLoop(
           'Swarm provider, 1 s refresh',
           `http://${node1.address}:${SWARM_PROVIDER.oneSecond}`,
           '/wsk/health',
+          LOOP,
         ),
       ]
     : [];
-  const sampler = new ServerSampler();
-  const history = new EtcdServers();
+  const sampler = new ServerSampler(traefikServers);
+  const history = new EtcdServers('traefik/http/services/chat/loadBalancer/servers/');
   const etcd = etcdClient();
   await history.start(etcd, origin);
   const originWall = Date.now() - (performance.now() - origin);
@@ -666,25 +509,18 @@ after(
   { timeout: 420_000 },
 );
 
-test('deploys: a start-first rolling update of the demo loses no request through any node', async () => {
-  await scenario('rolling update, start-first', { through: NODES, swarmProvider: true }, async () => {
-    await service('update', '--detach', '--force', `${stack.name}_chat`);
-    await updateCompleted('start-first update');
-    await converged('start-first update', NODES, 3);
-    await settle(3000);
-    return [];
+// The demo's own update order is start-first; stop-first is the other one Swarm offers.
+for (const order of ['start-first', 'stop-first'] as const) {
+  test(`deploys: a ${order} rolling update of the demo loses no request through any node`, async () => {
+    await scenario(`rolling update, ${order}`, { through: NODES, swarmProvider: true }, async () => {
+      await service('update', '--detach', '--force', '--update-order', order, `${stack.name}_chat`);
+      await updateCompleted(`${order} update`);
+      await converged(`${order} update`, NODES, 3);
+      await settle(3000);
+      return [];
+    });
   });
-});
-
-test('deploys: a stop-first rolling update loses no request through any node', async () => {
-  await scenario('rolling update, stop-first', { through: NODES, swarmProvider: true }, async () => {
-    await service('update', '--detach', '--force', '--update-order', 'stop-first', `${stack.name}_chat`);
-    await updateCompleted('stop-first update');
-    await converged('stop-first update', NODES, 3);
-    await settle(3000);
-    return [];
-  });
-});
+}
 
 test('deploys: a scale 3 → 1 → 3 loses no request through any node', async () => {
   await scenario('scale 3 → 1 → 3', { through: NODES, swarmProvider: true }, async () => {
@@ -846,26 +682,20 @@ test("the etcd leader's node partitioned for 20 s: the others keep serving; all 
   }
   const victim = leader;
   const leaderName = `${members.get(victim) ?? ''}`;
-  const others = NODES.filter((node) => node !== victim);
   // Every Traefik on the demo's tasks first; then the demo's servers on the node about to become unreachable.
   await converged('before the fault', NODES, 3);
-  const victimServers = await stack.waitFor(`the demo's tasks on ${victim.name}`, () => taskUrls(victim), 60_000);
-  let cutAt: number | undefined;
-  await scenario(
+  const servers = await stack.waitFor(`the demo's tasks on ${victim.name}`, () => taskUrls(victim), 60_000);
+  await nodeFaultScenario(
     `etcd leader's node (${victim.name}, member ${leaderName}) partitioned 20 s`,
-    { through: others, unreachable: () => (cutAt === undefined ? undefined : { at: cutAt, servers: victimServers }) },
-    async (origin) => {
-      await settle(2000);
-      cutAt = performance.now() - origin;
-      await nodeFault(victim, 'cut');
-      try {
-        await settle(20_000);
-      } finally {
-        await nodeFault(victim, 'heal');
-      }
+    { victim, action: 'cut', servers },
+    async () => {
+      await settle(20_000);
+      return ['healed 20 s after the cut'];
+    },
+    async () => {
       await converged('etcd leader partition healed', NODES, 3);
       await settle(3000);
-      return [`cut at ${(cutAt / 1000).toFixed(1)} s, healed 20 s later`];
+      return [];
     },
   );
 });
@@ -875,58 +705,44 @@ test(
   { todo: WRITER_FAULTS_TODO },
   async () => {
     const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer partition');
-    let cutAt: number | undefined;
-    await scenario(
+    await nodeFaultScenario(
       `Swarm writer's node (${victim.name}) partitioned 60 s`,
-      {
-        through: others,
-        unreachable: () => (cutAt === undefined ? undefined : { at: cutAt, servers: victimServers }),
-        extraLoops: [standaloneLoop],
+      { victim, action: 'cut', servers: victimServers, extraLoops: [standaloneLoop] },
+      async (since, elapsedMs) => {
+        const writer = await stack.waitFor(
+          'writer partition: another manager writing the Swarm services',
+          () => writerNode(others),
+          TAKEOVER_LIMIT_MS,
+        );
+        const notes = [`${writer.name} writes the Swarm services ${since()}`];
+        // Its etcd session cannot be kept alive from the minority side: its candidacy is lost.
+        await stack.waitFor(
+          `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
+          async () =>
+            (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0
+              ? true
+              : undefined,
+          TAKEOVER_LIMIT_MS,
+        );
+        notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
+        // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
+        // elected, so a cut that takes the etcd leader adds the election to it).
+        notes.push(...(await standaloneLeaves('writer partition', victim, since)));
+        await settle(Math.max(0, 60_000 - elapsedMs()));
+        return notes;
       },
-      async (origin) => {
-        const notes: string[] = [];
-        await settle(2000);
-        cutAt = performance.now() - origin;
-        await nodeFault(victim, 'cut');
-        const since = (): string =>
-          `${((performance.now() - origin - (cutAt ?? 0)) / 1000).toFixed(1)} s after the cut`;
-        try {
-          const writer = await stack.waitFor(
-            'writer partition: another manager writing the Swarm services',
-            () => writerNode(others),
-            TAKEOVER_LIMIT_MS,
-          );
-          notes.push(`${writer.name} writes the Swarm services ${since()}`);
-          // Its etcd session cannot be kept alive from the minority side: its candidacy is lost.
-          await stack.waitFor(
-            `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
-            async () =>
-              (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0
-                ? true
-                : undefined,
-            TAKEOVER_LIMIT_MS,
-          );
-          notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
-          // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
-          // elected, so a cut that takes the etcd leader adds the election to it).
-          notes.push(...(await standaloneLeaves('writer partition', victim, since)));
-          await settle(Math.max(0, (cutAt ?? 0) + 60_000 - (performance.now() - origin)));
-        } finally {
-          await nodeFault(victim, 'heal');
-        }
-        const healed = performance.now();
+      async (healed) => {
         await converged('writer partition healed', NODES, 3);
         await stack.waitFor(
           `writer partition healed: ${victim.name}'s standalone served through every node`,
           () => standaloneServedEverywhere(standalone, victim),
           60_000,
         );
-        notes.push(
+        const writer = await writerNode();
+        return [
           `after the heal, every Traefik had the demo's tasks and the standalone again within ${((performance.now() - healed) / 1000).toFixed(1)} s`,
-        );
-        const writers = await writerNode();
-        notes.push(`writer after the heal: ${writers?.name ?? 'none'}`);
-        return notes;
+          `writer after the heal: ${writer?.name ?? 'none'}`,
+        ];
       },
     );
   },
@@ -937,44 +753,30 @@ test(
   { todo: WRITER_FAULTS_TODO },
   async () => {
     const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer loss');
-    let lostAt: number | undefined;
-    await scenario(
+    await nodeFaultScenario(
       `Swarm writer's node (${victim.name}) lost`,
-      {
-        through: others,
-        unreachable: () => (lostAt === undefined ? undefined : { at: lostAt, servers: victimServers }),
-        extraLoops: [standaloneLoop],
+      { victim, action: 'kill', servers: victimServers, extraLoops: [standaloneLoop] },
+      async (since) => {
+        const writer = await stack.waitFor(
+          'writer loss: another manager writing the Swarm services',
+          () => writerNode(others),
+          TAKEOVER_LIMIT_MS,
+        );
+        const notes = [`${writer.name} writes the Swarm services ${since()}`];
+        notes.push(...(await standaloneLeaves('writer loss', victim, since)));
+        await stack.waitFor(
+          `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
+          async () => {
+            const where = await stack.taskNodes('chat');
+            return where.length === 3 && !where.includes(victim.name) ? true : undefined;
+          },
+          180_000,
+        );
+        await converged('writer loss', others, 3);
+        notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
+        return notes;
       },
-      async (origin) => {
-        const notes: string[] = [];
-        await settle(2000);
-        lostAt = performance.now() - origin;
-        await nodeFault(victim, 'kill');
-        const since = (): string =>
-          `${((performance.now() - origin - (lostAt ?? 0)) / 1000).toFixed(1)} s after the loss`;
-        let revived: number;
-        try {
-          const writer = await stack.waitFor(
-            'writer loss: another manager writing the Swarm services',
-            () => writerNode(others),
-            TAKEOVER_LIMIT_MS,
-          );
-          notes.push(`${writer.name} writes the Swarm services ${since()}`);
-          notes.push(...(await standaloneLeaves('writer loss', victim, since)));
-          await stack.waitFor(
-            `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
-            async () => {
-              const where = await stack.taskNodes('chat');
-              return where.length === 3 && !where.includes(victim.name) ? true : undefined;
-            },
-            180_000,
-          );
-          await converged('writer loss', others, 3);
-          notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
-        } finally {
-          await nodeFault(victim, 'revive');
-          revived = performance.now();
-        }
+      async (revived) => {
         await stack.waitFor(
           `writer loss: ${victim.name} revived, its Traefik and appproxy running`,
           async () =>
@@ -989,14 +791,53 @@ test(
           () => standaloneServedEverywhere(standalone, victim),
           120_000,
         );
-        notes.push(
+        return [
           `${victim.name} revived: everything converged within ${((performance.now() - revived) / 1000).toFixed(1)} s`,
-        );
-        return notes;
+        ];
       },
     );
   },
 );
+
+/**
+ * A scenario in which `victim` becomes unreachable 2 s after the start: cut off (`cut`, healed
+ * in a finally) or lost at once (`kill`, revived in a finally). Requests through the other nodes
+ * may fail from then until the victim's demo servers (`servers`) left every Traefik. `during` runs
+ * while the fault lasts (`since` says how long ago it began), `after` once it is undone (at that
+ * `performance.now()`); their notes are the scenario's.
+ */
+async function nodeFaultScenario(
+  name: string,
+  fault: { victim: TestNode; action: 'cut' | 'kill'; servers: readonly string[]; extraLoops?: readonly RequestLoop[] },
+  during: (since: () => string, elapsedMs: () => number) => Promise<string[]>,
+  after: (undoneAt: number) => Promise<string[]>,
+): Promise<void> {
+  const { victim, action, servers } = fault;
+  let faultAt: number | undefined;
+  await scenario(
+    name,
+    {
+      through: NODES.filter((node) => node !== victim),
+      unreachable: () => (faultAt === undefined ? undefined : { at: faultAt, servers }),
+      ...(fault.extraLoops === undefined ? {} : { extraLoops: fault.extraLoops }),
+    },
+    async (origin) => {
+      await settle(2000);
+      const at = performance.now() - origin;
+      faultAt = at;
+      await nodeFault(victim, action);
+      const elapsedMs = (): number => performance.now() - origin - at;
+      const since = (): string => `${(elapsedMs() / 1000).toFixed(1)} s after the ${action === 'cut' ? 'cut' : 'loss'}`;
+      let notes: string[];
+      try {
+        notes = await during(since, elapsedMs);
+      } finally {
+        await nodeFault(victim, action === 'cut' ? 'heal' : 'revive');
+      }
+      return [...notes, ...(await after(performance.now()))];
+    },
+  );
+}
 
 /** Whether a node's Traefik has the standalone router of node `owner` (its API); undefined when it cannot tell. */
 async function standaloneRouted(via: TestNode, owner: TestNode): Promise<boolean | undefined> {
@@ -1018,11 +859,16 @@ async function standaloneRouted(via: TestNode, owner: TestNode): Promise<boolean
  * is etcd's; after the heal every Traefik must converge, which the scenarios assert).
  */
 async function standaloneLeaves(what: string, owner: TestNode, since: () => string): Promise<string[]> {
-  await stack.waitFor(
-    `${what}: ${owner.name}'s standalone router gone from etcd`,
-    async () => ((await standaloneInEtcd(owner)) === false ? true : undefined),
-    TAKEOVER_LIMIT_MS,
-  );
+  const client = etcdClient();
+  try {
+    await stack.waitFor(
+      `${what}: ${owner.name}'s standalone router gone from etcd`,
+      async () => ((await standaloneInEtcd(owner, client)) === false ? true : undefined),
+      TAKEOVER_LIMIT_MS,
+    );
+  } finally {
+    client.close();
+  }
   const notes = [`${owner.name}'s standalone router left etcd ${since()} (its lease: ${LEASE_SECONDS} s)`];
   const dropped = await waitFor(
     `${what}: ${owner.name}'s standalone router gone from ${node1.name}'s Traefik`,
@@ -1041,8 +887,7 @@ async function standaloneLeaves(what: string, owner: TestNode, since: () => stri
 }
 
 /** Whether etcd holds the standalone router of node `owner`; undefined when etcd cannot tell. */
-async function standaloneInEtcd(owner: TestNode): Promise<boolean | undefined> {
-  const client = etcdClient();
+async function standaloneInEtcd(owner: TestNode, client: Etcd3): Promise<boolean | undefined> {
   try {
     const rule = await within(
       'etcd: the standalone router',
@@ -1052,8 +897,6 @@ async function standaloneInEtcd(owner: TestNode): Promise<boolean | undefined> {
     return rule !== null;
   } catch {
     return undefined;
-  } finally {
-    client.close();
   }
 }
 
@@ -1068,7 +911,12 @@ async function standaloneServedEverywhere(host: string, owner: TestNode): Promis
     );
   }
   if (seen.length === 0) return true;
-  throw new Error(`${seen.join('; ')}; router in etcd: ${String(await standaloneInEtcd(owner))}`);
+  const client = etcdClient();
+  try {
+    throw new Error(`${seen.join('; ')}; router in etcd: ${String(await standaloneInEtcd(owner, client))}`);
+  } finally {
+    client.close();
+  }
 }
 
 /**
@@ -1085,12 +933,10 @@ async function writerFault(what: string): Promise<{
 }> {
   const victim = await writerOffNode1(what);
   const standalone = await startStandalone(victim);
-  const standaloneLoop = new RequestLoop(
-    `${node1.name} to ${victim.name}'s standalone`,
-    cluster.base(node1),
-    '/',
-    standalone,
-  );
+  const standaloneLoop = new RequestLoop(`${node1.name} to ${victim.name}'s standalone`, cluster.base(node1), '/', {
+    ...LOOP,
+    host: standalone,
+  });
   await converged(`${what}: before the fault`, NODES, 3);
   const victimServers = await stack.waitFor(
     `${what}: the demo's tasks on ${victim.name}`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DockerChanges } from '../../src/docker/docker-changes.ts';
+import { DockerChanges, nextSwarmPollDelay } from '../../src/docker/docker-changes.ts';
 import type { DockerEvent } from '../../src/docker/docker-events.ts';
 import type { SwarmTask } from '../../src/docker/inspect-types.ts';
 import type { WorkloadChange } from '../../src/sync/workload-changes.ts';
@@ -169,17 +169,31 @@ describe('DockerChanges over a fake engine', () => {
     assert.deepStrictEqual(seen.changes, [{ kind: 'swarm' }]);
   });
 
-  it("polls a manager's tasks several times within the 2 s Swarm waits between a task's shutdown and its SIGTERM", async () => {
+  // Swarm sends a stopping task SIGTERM 2 s after the managers mark it: one poll every 500 ms sees
+  // it with time to write; a slow listing (a large Swarm) spaces the polls to ten times its cost.
+  const pollDelays: { tookMs: number; delayMs: number }[] = [
+    { tookMs: 0, delayMs: 500 },
+    { tookMs: 30, delayMs: 470 },
+    { tookMs: 50, delayMs: 450 },
+    { tookMs: 100, delayMs: 900 },
+    { tookMs: 1000, delayMs: 9000 },
+  ];
+  for (const { tookMs, delayMs } of pollDelays) {
+    it(`starts the next Swarm poll ${delayMs} ms after one that took ${tookMs} ms`, () => {
+      assert.equal(nextSwarmPollDelay(tookMs), delayMs);
+    });
+  }
+
+  it('asks the role less often than it lists the tasks (the role changes only on promote and demote)', async () => {
     const engine = new FakeDockerEngine();
     engine.setSwarm({ clusterId: 'cluster-1', tasks: [task('t1', 10)] });
     follow(engine);
-    await waitUntil('the first task listing', () => engine.calls.includes('listRunningTasks'));
-    const first = engine.calls.filter((call) => call === 'listRunningTasks').length;
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const listings = engine.calls.filter((call) => call === 'listRunningTasks').length - first;
-    // Every 500 ms: 4 in 2 s on an idle machine; 3 leaves room for a slow one, and a 2 s poll gives 1.
-    assert.ok(listings >= 3, `task listings in 2 s: ${listings}`);
-    // The role is asked less often: it changes only on promote and demote.
+    await waitUntil(
+      'eight task listings',
+      () => engine.calls.filter((call) => call === 'listRunningTasks').length >= 8,
+      10_000,
+    );
+    // A role check every 2 s and a listing every 500 ms: at most one role check per four listings.
     assert.ok(engine.calls.filter((call) => call === 'info').length <= 3, engine.calls.join(', '));
   });
 
