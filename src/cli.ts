@@ -7,6 +7,7 @@ import { explainCommand } from './commands/explain-command.ts';
 import { etcdSetupCommand } from './commands/etcd-setup-command.ts';
 import { traefikEntrypointsCommand } from './commands/traefik-entrypoints-command.ts';
 import { appsCommand } from './commands/apps-command.ts';
+import { traefiksCommand } from './commands/traefiks-command.ts';
 import { APPPROXY_VERSION } from './version.ts';
 
 const program = new Command('appproxy')
@@ -22,7 +23,8 @@ const program = new Command('appproxy')
   .addCommand(dockerProxyCommand())
   .addCommand(etcdSetupCommand())
   .addCommand(traefikEntrypointsCommand())
-  .addCommand(appsCommand());
+  .addCommand(appsCommand())
+  .addCommand(traefiksCommand());
 
 // A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
 program.exitOverride();

@@ -4,15 +4,37 @@ import { explainWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation } from '../render/format-explanation.ts';
 import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { explainTarget } from '../docker/task-container.ts';
+import { daemonGet } from './daemon-get.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
 interface ExplainFlags {
   readonly input?: string;
+  readonly daemon?: string;
   readonly format: 'text' | 'json';
   readonly [setting: string]: unknown;
 }
 
+/** The daemon's own explanation (GET /explain/<name>): its owner, lease, conflicts, where each route is live. */
+async function explainByDaemon(daemon: string, name: string, format: 'text' | 'json'): Promise<number> {
+  const reply = await daemonGet(daemon, `/explain/${encodeURIComponent(name)}`, 20_000);
+  if (!reply.ok) {
+    process.stderr.write(`appproxy explain: ${reply.error}\n`);
+    return 3;
+  }
+  const body = reply.body as { text?: string; error?: string; closest?: string[] };
+  if (reply.status !== 200) {
+    const closest = body.closest ?? [];
+    process.stderr.write(
+      `appproxy explain: the daemon answered HTTP ${reply.status}: ${body.error ?? ''}${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}\n`,
+    );
+    return reply.status === 404 ? 1 : 3;
+  }
+  process.stdout.write(format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : (body.text ?? ''));
+  return 0;
+}
+
 async function explain(name: string, flags: ExplainFlags): Promise<number> {
+  if (flags.daemon !== undefined) return explainByDaemon(flags.daemon, name, flags.format);
   const prepared = prepareTranslation('explain', flags);
   if (!prepared.ok) return prepared.exitCode;
   const { config, compiled } = prepared;
@@ -60,6 +82,12 @@ export function explainCommand(): Command {
       ),
     )
     .addOption(
+      new Option(
+        '--daemon <url>',
+        'ask a running daemon (its --listen address, e.g. http://127.0.0.1:9180) instead: adds its owner, lease, conflicts, last transaction and, with its --traefik-api-urls, where each route is live ("live in 2 of 3 Traefiks", Traefik\'s error when one refused it)',
+      ),
+    )
+    .addOption(
       new Option('-f, --format <format>', 'text, or json (the same as data)').choices(['text', 'json']).default('text'),
     );
   addSettingFlags(command, 'translate');
@@ -67,7 +95,7 @@ export function explainCommand(): Command {
     'after',
     [
       '',
-      'Exit status: 0; 1 when no workload has that name (the closest are named); 2 for bad options; 3 when the Docker engine could not be read.',
+      'Exit status: 0; 1 when no workload has that name (the closest are named); 2 for bad options; 3 when the Docker engine (or, with --daemon, the daemon) could not be read.',
     ].join('\n'),
   );
   command.action(async (name: string, flags: ExplainFlags) => {

@@ -428,6 +428,24 @@ export const settings: readonly Setting[] = [
       "Traefik's Prometheus endpoints, comma-separated (http://traefik:8082/metrics), read for the apps' activity (last request, open connections, idle); none: activity is not tracked",
   },
   {
+    path: 'traefikApiUrls',
+    flag: '--traefik-api-urls <list>',
+    env: 'APPPROXY_TRAEFIK_API_URLS',
+    kind: 'list',
+    scope: 'run',
+    description:
+      "the API of every Traefik that reads this root key, comma-separated (http://traefik:8080); a name stands for every address it resolves to, asked again as instances come and go (Swarm: http://tasks.traefik:8080). After each commit the changed routers, services and middlewares are read back there: live, refused (with Traefik's error) or behind; see /traefiks. None: no read-back",
+  },
+  {
+    path: 'traefikLagWarnSeconds',
+    flag: '--traefik-lag-warn-seconds <n>',
+    env: 'APPPROXY_TRAEFIK_LAG_WARN_SECONDS',
+    kind: 'integer',
+    scope: 'run',
+    description:
+      'a Traefik whose oldest change not live is older than this is behind (logged once, and not current in /traefiks); one that stays so while the others apply is named as stopped (default 30)',
+  },
+  {
     path: 'activityIntervalSeconds',
     flag: '--activity-interval-seconds <n>',
     env: 'APPPROXY_ACTIVITY_INTERVAL_SECONDS',
@@ -441,7 +459,7 @@ export const settings: readonly Setting[] = [
     env: 'APPPROXY_LISTEN',
     kind: 'string',
     scope: 'run',
-    description: 'address of /livez, /readyz, /metrics, /explain/<name> and /apps (default 0.0.0.0:9180)',
+    description: 'address of /livez, /readyz, /metrics, /explain/<name>, /apps and /traefiks (default 0.0.0.0:9180)',
   },
   {
     path: 'logLevel',
@@ -680,6 +698,17 @@ export const daemonConfigSchema = z
           .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "expected Traefik's metrics URL, e.g. http://traefik:8082/metrics"),
       )
       .default([]),
+    traefikApiUrls: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^\s/]+\/?$/,
+            "expected the origin of Traefik's API, e.g. http://traefik:8080 (its /api is read)",
+          ),
+      )
+      .default([]),
+    traefikLagWarnSeconds: z.number().int().min(1, 'at least 1').max(3600, 'at most 3600').default(30),
     activityIntervalSeconds: z.number().int().min(1, 'at least 1').max(300, 'at most 300').default(5),
     listen: z
       .string()

@@ -25,6 +25,10 @@ import { SwarmWriter } from './swarm-writer.ts';
 import { ActivityPoller } from '../activity/activity-poller.ts';
 import { ActivityTracker } from '../activity/activity-tracker.ts';
 import type { AppRecord } from '../core/apps/app-record.ts';
+import { ReadbackBook } from '../core/readback/readback-book.ts';
+import { TraefikReadback } from '../readback/traefik-readback.ts';
+import { reportReadback } from './readback-metrics.ts';
+import { traefiksListing } from './traefiks-listing.ts';
 
 export interface DaemonParts {
   readonly config: DaemonConfig;
@@ -69,6 +73,8 @@ export class Daemon {
   /** The apps' activity, from Traefik's metrics; none without --traefik-metrics-urls. */
   readonly #tracker: ActivityTracker | undefined;
   #poller: ActivityPoller | undefined;
+  /** Reads back what each commit changed in every Traefik; none without --traefik-api-urls. */
+  readonly readback: TraefikReadback | undefined;
 
   constructor(parts: DaemonParts) {
     this.#parts = parts;
@@ -84,6 +90,24 @@ export class Daemon {
       this.#scheduler?.wake();
     };
     const instanceLimits: InstanceLimits = { keys: config.maxInstanceKeys, bytes: config.maxInstanceBytes };
+    this.readback =
+      config.traefikApiUrls.length === 0
+        ? undefined
+        : new TraefikReadback({
+            urls: config.traefikApiUrls,
+            provider: config.store,
+            book: new ReadbackBook({
+              lagWarnMs: config.traefikLagWarnSeconds * 1000,
+              minVersion: compiled.options.traefikMinVersion,
+            }),
+            // Every owner's mirror holds the whole tree: the node's, or the Swarm writer's.
+            stored: (resource) => (this.#node.engine ?? this.#swarm.role()?.engine)?.storedResource(resource),
+            logger: parts.logger.child({ component: 'readback' }),
+            onLive: (traefik, seconds) => this.metrics.traefikCommitToLive.observe({ traefik }, seconds),
+            onRound: (reports, forgotten) => reportReadback(this.metrics, reports, forgotten),
+          });
+    const onCommitted = (resources: ReadonlySet<string>, revision: bigint) =>
+      this.readback?.committed(resources, revision);
     this.#node = new OwnerRole({
       store,
       rootKey: config.rootKey,
@@ -97,6 +121,7 @@ export class Daemon {
       onLeaseReplaced: passSoon,
       activity: this.#tracker,
       limits: instanceLimits,
+      onCommitted,
     });
     this.#swarm = new SwarmWriter({
       store,
@@ -112,6 +137,7 @@ export class Daemon {
       onWriter: (writer) => this.metrics.swarmWriter.set(writer ? 1 : 0),
       activity: this.#tracker,
       limits: instanceLimits,
+      onCommitted,
     });
     this.#probe = new StoreProbe({
       store,
@@ -122,7 +148,7 @@ export class Daemon {
       logger: parts.logger,
       onBack: () => this.#scheduler?.wake(),
     });
-    this.explain = explainHandler({ ...parts, node: this.#node, swarm: this.#swarm });
+    this.explain = explainHandler({ ...parts, node: this.#node, swarm: this.#swarm, readback: this.readback });
     this.metrics.swarmWriter.set(0);
   }
 
@@ -132,8 +158,13 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, this.explain, () =>
-      this.apps(),
+    this.#http = await startHealthServer(
+      config.listen,
+      this.#readiness,
+      this.metrics.registry,
+      this.explain,
+      () => this.apps(),
+      this.readback === undefined ? undefined : () => traefiksListing(this.readback?.reports() ?? []),
     );
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
@@ -188,6 +219,7 @@ export class Daemon {
     }
     this.#resync = setInterval(() => this.#note({ kind: 'all' }), config.resyncSeconds * 1000);
     this.#probe.start();
+    this.readback?.start();
   }
 
   #note(change: WorkloadChange): void {
@@ -232,6 +264,7 @@ export class Daemon {
     clearInterval(this.#resync);
     this.#probe.stop();
     this.#poller?.stop();
+    this.readback?.stop();
     this.#changes?.stop();
     await this.#scheduler?.stop();
     await this.#swarm.stop();

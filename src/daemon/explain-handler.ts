@@ -9,6 +9,9 @@ import { explainTarget } from '../docker/task-container.ts';
 import type { Explainer } from './health-server.ts';
 import type { OwnerRole } from './owner-role.ts';
 import type { SwarmWriter } from './swarm-writer.ts';
+import { readableResource } from '../core/readback/traefik-view.ts';
+import { summarizeLiveness } from '../core/readback/liveness-summary.ts';
+import type { TraefikReadback } from '../readback/traefik-readback.ts';
 
 export interface ExplainHandlerParts {
   readonly config: DaemonConfig;
@@ -18,6 +21,8 @@ export interface ExplainHandlerParts {
   /** This node's owner. */
   readonly node: OwnerRole;
   readonly swarm: SwarmWriter;
+  /** Where its resources are live in each Traefik (none without --traefik-api-urls). */
+  readonly readback?: TraefikReadback | undefined;
 }
 
 /**
@@ -63,7 +68,22 @@ export function explainHandler(parts: ExplainHandlerParts): Explainer {
         resourceIds.has(claimIdOf(conflict.resource)),
       ),
       lastTransaction: role?.engine?.transactions.lastTouching(keys),
+      traefiks: await liveIn(parts.readback, explanation.resources),
     };
     return { status: 200, body: { ...explanation, daemon, text: formatExplanation(explanation, daemon) } };
   };
+}
+
+/** Each routed resource of the workload that Traefik's API answers for, read now in every Traefik. */
+async function liveIn(
+  readback: TraefikReadback | undefined,
+  resources: readonly { readonly resource: string; readonly status: string }[],
+) {
+  if (readback === undefined) return undefined;
+  const readable = resources
+    .filter((entry) => entry.status !== 'left out' && readableResource(entry.resource) !== undefined)
+    .map((entry) => entry.resource);
+  const readings = await readback.liveness(readable);
+  const now = Date.now();
+  return readable.map((resource) => summarizeLiveness(resource, readings.get(resource) ?? [], now));
 }

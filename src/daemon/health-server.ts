@@ -15,7 +15,7 @@ export type AppLister = () => unknown;
 
 /**
  * /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>,
- * /apps.
+ * /apps, /traefiks (the read-back's view of every Traefik, with --traefik-api-urls).
  */
 export async function startHealthServer(
   listen: string,
@@ -23,6 +23,7 @@ export async function startHealthServer(
   registry: Registry,
   explain?: Explainer,
   apps?: AppLister,
+  traefiks?: () => unknown,
 ): Promise<FastifyInstance> {
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
@@ -39,6 +40,7 @@ export async function startHealthServer(
     });
   }
   if (apps !== undefined) server.get('/apps', async () => apps());
+  if (traefiks !== undefined) server.get('/traefiks', async () => traefiks());
   server.get('/metrics', async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );

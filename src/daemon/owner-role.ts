@@ -5,7 +5,7 @@ import { KeyLayout } from '../sync/key-layout.ts';
 import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
 import { Reconciler } from '../sync/reconciler.ts';
-import { SyncEngine, type SyncOutcome } from '../sync/sync-engine.ts';
+import { SyncEngine, type CommitListener, type SyncOutcome } from '../sync/sync-engine.ts';
 import { PendingChanges, type WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerGuard, OwnerHeldError, holderIsAlive } from './owner-guard.ts';
 import { decodeOwnerRecord, encodeOwnerRecord, thisInstance } from './owner-record.ts';
@@ -34,6 +34,8 @@ export interface OwnerRoleOptions {
   readonly activity?: ActivitySource | undefined;
   /** The keys and bytes everything this owner writes may reach. */
   readonly limits?: InstanceLimits | undefined;
+  /** Each committed transaction's changed resources (the read-back). */
+  readonly onCommitted?: CommitListener | undefined;
 }
 
 /**
@@ -129,6 +131,7 @@ export class OwnerRole {
       inherited: previousKeys ?? [],
       onDirty: this.#options.onDirty,
       activity: this.#options.activity,
+      onCommitted: this.#options.onCommitted,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.fence === undefined ? {} : { fence: this.#options.fence }),
     });

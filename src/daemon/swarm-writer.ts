@@ -4,6 +4,7 @@ import type { CompiledTranslateOptions } from '../core/translate/translate-optio
 import { retryForever } from '../retry/retry-forever.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import type { Candidacy, KvStore } from '../sync/kv-store.ts';
+import type { CommitListener } from '../sync/sync-engine.ts';
 import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerRole } from './owner-role.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
@@ -41,6 +42,8 @@ export interface SwarmWriterOptions {
   readonly activity?: ActivitySource | undefined;
   /** The keys and bytes everything the Swarm writer writes may reach. */
   readonly limits?: InstanceLimits | undefined;
+  /** Each committed transaction's changed resources (the read-back). */
+  readonly onCommitted?: CommitListener | undefined;
 }
 
 /** The owner id of a Swarm cluster's services when none is configured. */
@@ -149,6 +152,7 @@ export class SwarmWriter {
             onLeaseReplaced: this.#options.onChange,
             activity: this.#options.activity,
             limits: this.#options.limits,
+            onCommitted: this.#options.onCommitted,
           });
           await role.connect();
           if (term.signal.aborted) {

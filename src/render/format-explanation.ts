@@ -1,4 +1,5 @@
 import type { Explanation } from '../core/explain/explain-workload.ts';
+import { livenessLines, type ResourceLiveness } from '../core/readback/liveness-summary.ts';
 
 /** What only a running daemon knows about a workload's keys (GET /explain/<name>). */
 export interface DaemonFacts {
@@ -8,6 +9,8 @@ export interface DaemonFacts {
   readonly ownerConflicts: readonly { readonly resource: string; readonly owners: readonly string[] }[];
   /** The last transaction that touched one of its keys. */
   readonly lastTransaction: { readonly revision: string; readonly at: string; readonly operations: number } | undefined;
+  /** Where each of its routed resources is live, read in every Traefik (with --traefik-api-urls). */
+  readonly traefiks?: readonly ResourceLiveness[] | undefined;
 }
 
 /** The explanation as text, one fact a line, in the order appproxy decided. Deterministic. */
@@ -56,6 +59,10 @@ export function formatExplanation(explanation: Explanation, daemon?: DaemonFacts
         ? 'last transaction touching its keys: none since this instance started'
         : `last transaction touching its keys: revision ${daemon.lastTransaction.revision} at ${daemon.lastTransaction.at} (${daemon.lastTransaction.operations} operations)`,
     );
+    if (daemon.traefiks !== undefined) {
+      lines.push(daemon.traefiks.length > 0 ? 'in Traefik:' : 'in Traefik: nothing of it to read back');
+      for (const liveness of daemon.traefiks) lines.push(...livenessLines(liveness));
+    }
   }
   lines.push(explanation.keys.length > 0 ? 'keys:' : 'keys: none');
   for (const key of explanation.keys) lines.push(`  ${key}`);

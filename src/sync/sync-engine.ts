@@ -1,14 +1,29 @@
 import type { Logger } from 'pino';
+import type { StoredResource } from '../core/readback/traefik-view.ts';
+import { claimIdOf } from '../core/resource-kinds.ts';
 import type { InstanceLimits } from '../core/limits.ts';
 import type { BuildProblem } from '../core/provider/build-problem.ts';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { AppServing, type ActivitySource } from './app-serving.ts';
 import { ChangeWriter } from './change-writer.ts';
 import { DesiredState } from './desired-state.ts';
-import type { KeyLayout } from './key-layout.ts';
-import type { Fence, KvStore } from './kv-store.ts';
+import { PLACEHOLDER_RESOURCE, type KeyLayout } from './key-layout.ts';
+import type { Fence, KvStore, Operation } from './kv-store.ts';
 import { MirrorSession } from './mirror-session.ts';
 import { RecentTransactions } from './recent-transactions.ts';
+
+/** Told of each committed transaction: the resources of Traefik's tree it changed, as spelled, and its revision. */
+export type CommitListener = (resources: ReadonlySet<string>, revision: bigint) => void;
+
+/** The resources of Traefik's tree that operations change (not the placeholder: no Traefik need show it). */
+function treeResources(layout: KeyLayout, operations: readonly Operation[]): Set<string> {
+  const resources = new Set<string>();
+  for (const operation of operations) {
+    const classified = layout.classify(operation.key);
+    if (classified?.kind === 'tree' && classified.resource !== PLACEHOLDER_RESOURCE) resources.add(classified.resource);
+  }
+  return resources;
+}
 
 export interface LeaseHolder {
   /** The current lease id; a new one after the previous was lost. */
@@ -73,6 +88,8 @@ export class SyncEngine {
     activity?: ActivitySource | undefined;
     /** The keys and bytes everything this instance owns may reach (--max-instance-keys, --max-instance-bytes). */
     limits?: InstanceLimits;
+    /** A transaction of this owner committed: the resources of Traefik's tree it changed (the read-back's input). */
+    onCommitted?: CommitListener | undefined;
   }) {
     const onDirty = options.onDirty ?? (() => undefined);
     this.#lease = options.lease;
@@ -88,7 +105,10 @@ export class SyncEngine {
       },
       onLost: onDirty,
       onLoaded: () => (this.#fullPass = true),
-      onApplied: (revision, operations) => this.transactions.record(revision, operations),
+      onApplied: (revision, operations) => {
+        this.transactions.record(revision, operations);
+        options.onCommitted?.(treeResources(options.layout, operations), revision);
+      },
     });
     this.writer = new ChangeWriter({
       session: this.#session,
@@ -105,6 +125,21 @@ export class SyncEngine {
       activity: options.activity,
       logger: options.logger.child({ component: 'apps' }),
     });
+  }
+
+  /**
+   * What the store holds of a resource of Traefik's tree now, as the read-back compares it with
+   * what each Traefik shows: whether it is there, and a load balancer's server targets.
+   */
+  storedResource(resource: string): StoredResource {
+    const held = this.#session.mirror.resource(claimIdOf(resource));
+    if (held === undefined || (held.fields.size === 0 && held.servers.size === 0)) return { present: false };
+    const balanced = held.servers.size > 0 || [...held.fields.keys()].some((key) => /\/loadbalancer\//i.test(key));
+    if (!/^(http|tcp|udp)\/services\//i.test(resource) || !balanced) return { present: true };
+    const servers: string[] = [];
+    for (const entries of held.servers.values())
+      for (const [key, entry] of entries) if (/\/(url|address)$/i.test(key)) servers.push(entry.value);
+    return { present: true, servers: servers.sort() };
   }
 
   /** Plans every claim id on the next pass (a new lease, a resync). */

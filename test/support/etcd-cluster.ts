@@ -142,6 +142,8 @@ export interface TraefikOptions {
   readonly logLevel?: 'ERROR' | 'INFO';
   /** What failure messages call it. */
   readonly name?: string;
+  /** The web entry point's name (default web): another name makes every router of `web` fail there. */
+  readonly webEntryPoint?: string;
   /** A TCP entry point `tcpep` on this loopback port, as the environment's Traefiks have. */
   readonly tcpPort?: number;
   /**
@@ -188,7 +190,7 @@ export async function startTraefik(
       '--api=true',
       '--api.insecure=true',
       `--entryPoints.traefik.address=127.0.0.1:${apiPort}`,
-      `--entryPoints.web.address=127.0.0.1:${webPort}`,
+      `--entryPoints.${options.webEntryPoint ?? 'web'}.address=127.0.0.1:${webPort}`,
       '--providers.providersThrottleDuration=0s',
       `--providers.${provider}.endpoints=${endpoints.join(',')}`,
       `--providers.${provider}.rootKey=${options.rootKey ?? 'traefik'}`,
