@@ -67,6 +67,9 @@ const [node1, node2, node3] = clusterNodes(3) as [TestNode, TestNode, TestNode];
 const OVERRIDE = `version: "3.8"
 services:
   traefik:
+    # Observation only: the test reads each Traefik's API from the host (outside the control network).
+    environment:
+      TRAEFIK_API_SOURCES: "0.0.0.0/0"
     ports:
       - { target: 8080, published: ${TRAEFIK_API}, protocol: tcp, mode: host }
   appproxy:

@@ -180,6 +180,38 @@ test("stack: etcd is secured: no client without the CA's certificate, Traefik's 
   assert.match(outside.output, /permission denied/);
 });
 
+test("stack: appproxy reads back Traefik's API (appproxy traefiks: current, no refusal); a demo replica is refused that API", async () => {
+  const appproxy = (await docker('ps', '-q', '--filter', `name=${STACK}_appproxy`)).trim().split('\n')[0] ?? '';
+  const listing = await waitFor(
+    'appproxy traefiks in the appproxy task: every Traefik reachable and current',
+    async () => {
+      const out = await docker('exec', appproxy, 'node', '/app/dist/cli.js', 'traefiks', '--format', 'json').catch(
+        (error: { stdout?: string }) => error.stdout ?? '',
+      );
+      const parsed = JSON.parse(out || '{}') as {
+        traefiks?: { reachable: boolean; current: boolean; version: string }[];
+      };
+      const traefiks = parsed.traefiks ?? [];
+      return traefiks.length > 0 && traefiks.every((entry) => entry.reachable && entry.current) ? traefiks : undefined;
+    },
+    60_000,
+  );
+  assert.equal(listing.length, 1, 'one Traefik (one node)');
+  assert.match(listing[0]?.version ?? '', /^3\./);
+  // A demo replica shares the demo network with Traefik: the API must answer it 403, not the routes.
+  const chat = (await docker('ps', '-q', '--filter', `name=${STACK}_chat`)).trim().split('\n')[0] ?? '';
+  const status = (
+    await docker(
+      'exec',
+      chat,
+      'node',
+      '-e',
+      "fetch('http://traefik:8080/api/http/routers').then((r) => console.log(r.status), (e) => console.log('error ' + e.message))",
+    )
+  ).trim();
+  assert.equal(status, '403', "a demo replica reading Traefik's API");
+});
+
 test('stack: a long-polling handshake gets a session id and the sticky cookie; with the cookie every poll succeeds', async () => {
   const handshake = await poll('GET', '', undefined, undefined);
   assert.equal(handshake.status, 200, handshake.text);

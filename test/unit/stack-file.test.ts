@@ -182,30 +182,54 @@ const checks: Check[] = [
     },
   },
   {
-    desc: "Traefik's API and dashboard are on an entry point of their own, which is not published",
+    desc: "Traefik's API and dashboard are on an entry point of their own, not published, and answer the control network and loopback alone",
     check(from) {
       const flags = traefikFlags(from);
       const ports = entryPointPorts(from);
-      const insecure = flags.get('api.insecure') === 'true';
-      const api = flags.has('api') || flags.has('api.dashboard') || insecure;
+      const api = flags.has('api') || flags.has('api.dashboard') || flags.has('api.insecure');
       if (!api) return;
-      assert.ok(
-        insecure,
-        'the API is enabled without api.insecure: then it is served only by a router someone defines, so check which entry point that router uses before allowing this',
+      // api.insecure serves the API to anything that reaches the entry point, and the apps Traefik
+      // routes to reach it (they share a network): the API is served by stacks/traefik/api.yml's
+      // router instead, behind an ipAllowList of TRAEFIK_API_SOURCES.
+      assert.notEqual(
+        flags.get('api.insecure'),
+        'true',
+        "api.insecure serves Traefik's API to every network Traefik is on, the apps' included: serve it through stacks/traefik/api.yml",
       );
-      // api.insecure serves the API on the entry point named "traefik", :8080 unless defined.
+      assert.equal(flags.get('providers.file.filename'), '/etc/traefik/api.yml', "Traefik loads the API's router");
       const apiPort = ports.get('traefik') ?? 8080;
       assert.notEqual(
         apiPort,
         ports.get('web'),
-        `the "traefik" entry point (the API, without authentication under api.insecure) shares port ${apiPort} with "web", which is published`,
+        `the "traefik" entry point (the API) shares port ${apiPort} with "web"`,
       );
       assert.ok(
         !publishedTargets(service('traefik', from)).includes(apiPort),
-        `port ${apiPort}, where api.insecure serves Traefik's API and dashboard without authentication, is published: anyone could read every route and backend address`,
+        `port ${apiPort}, Traefik's API and dashboard, is published: anyone could read every route and backend address`,
+      );
+      const sources = String(
+        ((service('traefik', from)['environment'] ?? {}) as Record<string, unknown>)['TRAEFIK_API_SOURCES'] ?? '',
+      )
+        .split(',')
+        .map((source) => source.trim());
+      const subnet = (((from as unknown as { networks: Record<string, { ipam?: { config?: { subnet?: string }[] } }> })
+        .networks['control']?.ipam?.config ?? [])[0]?.subnet ?? '<none>') as string;
+      assert.deepEqual(
+        sources,
+        ['127.0.0.1/32', subnet],
+        "Traefik's API answers loopback (docker exec) and the control network's fixed subnet (appproxy) alone",
+      );
+      assert.match(
+        String(
+          ((service('appproxy', from)['environment'] ?? {}) as Record<string, unknown>)['APPPROXY_TRAEFIK_API_URLS'],
+        ),
+        /^(\$\{TRAEFIK_API_URLS:-)?http:\/\/(tasks\.)?traefik:8080\}?$/,
+        "appproxy reads back every Traefik's API",
       );
     },
     mistakes: {
+      'api.insecure turned on': (copy) =>
+        (service('traefik', copy)['command'] = [...command('traefik', copy), '--api.insecure=true']),
       'the API entry point moved onto the published port': (copy) => {
         service('traefik', copy)['command'] = command('traefik', copy).map((argument) =>
           argument.startsWith('--entrypoints.traefik.address=') ? '--entrypoints.traefik.address=:80' : argument,
@@ -216,6 +240,8 @@ const checks: Check[] = [
           ...(service('traefik', copy)['ports'] as unknown[]),
           { target: 8080, published: 8080 },
         ]),
+      'the API open to any source': (copy) =>
+        (service('traefik', copy)['environment'] = { TRAEFIK_API_SOURCES: '0.0.0.0/0' }),
     },
   },
   {
@@ -830,4 +856,23 @@ test('every shipped Traefik is told not to call home (version check, anonymous u
   }
   // The control: a command without the flags is caught.
   assert.equal(callsHome(['--entrypoints.web.address=:80']), true);
+});
+
+// The overrides (redis-store.yml, apps.yml) replace Traefik's whole command: each must keep the
+// API closed (stacks/traefik/api.yml) rather than fall back to api.insecure.
+test('every shipped Traefik serves its API through stacks/traefik/api.yml, never api.insecure', () => {
+  const files = ['appproxy.yml', 'compose.yml', 'redis-store.yml', 'apps.yml'];
+  const open = (command: unknown): boolean =>
+    !Array.isArray(command) ||
+    command.some((argument) => /^--api\.insecure(=true)?$/i.test(String(argument))) ||
+    !command.includes('--providers.file.filename=/etc/traefik/api.yml');
+  for (const file of files) {
+    const parsed = parseYaml(readFileSync(new URL(`../../stacks/${file}`, import.meta.url).pathname, 'utf8')) as Stack;
+    const traefiks = Object.entries(parsed.services).filter(([name]) => name.startsWith('traefik'));
+    assert.ok(traefiks.length > 0, `${file} has a Traefik`);
+    for (const [name, service] of traefiks)
+      assert.equal(open(service['command']), false, `${file}: ${name}'s API is open`);
+  }
+  // The control: api.insecure is caught.
+  assert.equal(open(['--api.insecure=true', '--providers.file.filename=/etc/traefik/api.yml']), true);
 });
