@@ -459,7 +459,8 @@ export const settings: readonly Setting[] = [
     env: 'APPPROXY_LISTEN',
     kind: 'string',
     scope: 'run',
-    description: 'address of /livez, /readyz, /metrics, /explain/<name>, /apps and /traefiks (default 0.0.0.0:9180)',
+    description:
+      'address of /livez, /readyz, /metrics, /explain/<name>, /apps, /traefiks and /status (default 0.0.0.0:9180)',
   },
   {
     path: 'logLevel',

@@ -29,6 +29,7 @@ import { ReadbackBook } from '../core/readback/readback-book.ts';
 import { TraefikReadback } from '../readback/traefik-readback.ts';
 import { reportReadback } from './readback-metrics.ts';
 import { traefiksListing } from './traefiks-listing.ts';
+import { renderStatusPage, type StatusFacts } from '../render/status-page.ts';
 
 export interface DaemonParts {
   readonly config: DaemonConfig;
@@ -150,6 +151,7 @@ export class Daemon {
     });
     this.explain = explainHandler({ ...parts, node: this.#node, swarm: this.#swarm, readback: this.readback });
     this.metrics.swarmWriter.set(0);
+    this.metrics.swarmManager.set(0);
   }
 
   readinessReasons(): string[] {
@@ -158,14 +160,11 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(
-      config.listen,
-      this.#readiness,
-      this.metrics.registry,
-      this.explain,
-      () => this.apps(),
-      this.readback === undefined ? undefined : () => traefiksListing(this.readback?.reports() ?? []),
-    );
+    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, this.explain, {
+      apps: () => this.apps(),
+      ...(this.readback === undefined ? {} : { traefiks: () => traefiksListing(this.readback?.reports() ?? []) }),
+      status: () => renderStatusPage(this.statusFacts()),
+    });
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
@@ -199,7 +198,10 @@ export class Daemon {
           if (connected) this.#scheduler?.wake();
         },
         onEvent: (event) => this.metrics.events.inc({ type: event.type, action: event.action }),
-        onSwarmManager: (clusterId) => this.#swarm.update(clusterId),
+        onSwarmManager: (clusterId) => {
+          this.metrics.swarmManager.set(clusterId === undefined ? 0 : 1);
+          this.#swarm.update(clusterId);
+        },
       },
       this.#parts.eventTimings,
     );
@@ -247,6 +249,26 @@ export class Daemon {
       roles.map((role) => role.engine?.apps.allocationErrors() ?? new Map()),
     );
     this.#readiness.firstSyncDone();
+  }
+
+  /** GET /status: readiness, each Traefik as read back, the routes not yet live, the refused workloads. */
+  statusFacts(): StatusFacts {
+    const listing =
+      this.readback === undefined
+        ? undefined
+        : (traefiksListing(this.readback.reports()) as {
+            traefiks: NonNullable<StatusFacts['traefiks']>;
+          });
+    return {
+      generatedAt: new Date().toISOString(),
+      owner: this.#parts.config.owner,
+      notReady: this.#readiness.reasons(),
+      traefiks: listing?.traefiks,
+      refusedWorkloads: this.#roles()
+        .flatMap((role) => role.engine?.problems() ?? [])
+        .filter((problem) => problem.severity === 'error')
+        .map((problem) => ({ workload: problem.workload, message: problem.message })),
+    };
   }
 
   /** GET /apps (apps-listing.ts). */

@@ -15,16 +15,22 @@ export type AppLister = () => unknown;
 
 /**
  * /livez (the process answers), /readyz (first sync done, Docker and the store reachable), /metrics, /explain/<name>,
- * /apps, /traefiks (the read-back's view of every Traefik, with --traefik-api-urls).
+ * /apps, /traefiks (the read-back's view of every Traefik, with --traefik-api-urls), /status (a page of both).
  */
 export async function startHealthServer(
   listen: string,
   readiness: ReadinessReasons,
   registry: Registry,
   explain?: Explainer,
-  apps?: AppLister,
-  traefiks?: () => unknown,
+  pages: {
+    readonly apps?: AppLister;
+    /** GET /traefiks (with --traefik-api-urls). */
+    readonly traefiks?: () => unknown;
+    /** GET /status: an HTML page, served where explain is (it shows as much). */
+    readonly status?: () => string;
+  } = {},
 ): Promise<FastifyInstance> {
+  const { apps, traefiks, status } = pages;
   // A client that opens a connection and sends nothing (or sends slowly) is cut off, not waited on.
   const server = Fastify({ logger: false, connectionTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 });
   server.get('/livez', async () => 'ok\n');
@@ -41,6 +47,10 @@ export async function startHealthServer(
   }
   if (apps !== undefined) server.get('/apps', async () => apps());
   if (traefiks !== undefined) server.get('/traefiks', async () => traefiks());
+  if (status !== undefined && explain !== undefined)
+    server.get('/status', async (_request, reply) =>
+      reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(status()),
+    );
   server.get('/metrics', async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );

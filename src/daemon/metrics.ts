@@ -99,6 +99,11 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       labelNames: ['dependency'] as const,
       registers: [registry],
     }),
+    swarmManager: new Gauge({
+      name: 'appproxy_swarm_manager',
+      help: "Whether this instance's engine is a manager of a Swarm with quorum (1: a candidate Swarm writer) or not (0).",
+      registers: [registry],
+    }),
     swarmWriter: new Gauge({
       name: 'appproxy_swarm_writer',
       help: 'Whether this instance is the elected writer of the Swarm services (1) or not (0).',

@@ -198,7 +198,14 @@ test("stack: appproxy reads back Traefik's API (appproxy traefiks: current, no r
   );
   assert.equal(listing.length, 1, 'one Traefik (one node)');
   assert.match(listing[0]?.version ?? '', /^3\./);
-  // A demo replica shares the demo network with Traefik: the API must answer it 403, not the routes.
+  // A demo replica shares the demo network with Traefik: the API must answer it 403, not the routes
+  // (it is asked at Traefik's own address on that network, as an app would find it).
+  const traefikTask = (await docker('ps', '-q', '--filter', `name=${STACK}_traefik`)).trim().split('\n')[0] ?? '';
+  const networks = JSON.parse(
+    await docker('inspect', '--format', '{{json .NetworkSettings.Networks}}', traefikTask),
+  ) as Record<string, { IPAddress: string }>;
+  const address = networks['appproxy-demo']?.IPAddress;
+  assert.ok(address, `Traefik's address on the demo network: ${JSON.stringify(networks)}`);
   const chat = (await docker('ps', '-q', '--filter', `name=${STACK}_chat`)).trim().split('\n')[0] ?? '';
   const status = (
     await docker(
@@ -206,7 +213,7 @@ test("stack: appproxy reads back Traefik's API (appproxy traefiks: current, no r
       chat,
       'node',
       '-e',
-      "fetch('http://traefik:8080/api/http/routers').then((r) => console.log(r.status), (e) => console.log('error ' + e.message))",
+      `fetch('http://${address}:8080/api/http/routers', { signal: AbortSignal.timeout(5000) }).then((r) => console.log(r.status), (e) => console.log('error ' + e.message + ' ' + (e.cause?.code ?? '')))`,
     )
   ).trim();
   assert.equal(status, '403', "a demo replica reading Traefik's API");

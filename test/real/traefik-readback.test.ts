@@ -21,6 +21,8 @@ import { testStore } from '../support/test-store.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { removeRoot, traefikReleases } from '../support/traefik-releases.ts';
 import { fetchWithin } from '../support/within.ts';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 
 const ROOT = 'apx-readback';
 const RUN = 'appproxy-readback-test';
@@ -246,4 +248,31 @@ test('read-back: a Traefik that stops is reported unreachable, never waited on; 
     "B's commit-to-live histogram has observations",
   );
   assert.match(appproxy.logs(), /Traefik's API does not answer/);
+});
+
+test("read-back: the status page in headless Chromium shows each Traefik's state, what is not live, what was refused", async () => {
+  const artifacts = new URL('../artifacts/', import.meta.url).pathname;
+  mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(`${appproxy.url}/status`, { timeout: 15_000 });
+    const row = async (traefik: TestTraefik) =>
+      ((await page.locator('#traefiks tr', { hasText: traefik.api }).textContent({ timeout: 5_000 })) ?? '').trim();
+    assert.match(await row(a), /unreachable/, 'A was stopped');
+    assert.match(await row(c), /3\.0\.\d+ \(older than declared\).*stopped/, 'C keeps its old configuration');
+    assert.match(await row(b), /3\.7\.\d+.*current/);
+    const notes = (await page.locator('#traefik-notes').textContent({ timeout: 5_000 })) ?? '';
+    assert.match(notes, /stopped applying since .*older than the declared oldest, 3\.6/);
+    const refused = (await page.locator('#refused-routes').textContent({ timeout: 5_000 })) ?? '';
+    assert.match(refused, /refused http\/routers\/rb-plain: entryPoint "web" doesn't exist/);
+    const pending = (await page.locator('#pending').textContent({ timeout: 5_000 })) ?? '';
+    assert.match(pending, /lacks http\/(routers|services)\/rb-newer/);
+    await page.screenshot({ path: `${artifacts}traefik-readback-status.png`, fullPage: true });
+  } finally {
+    await browser.close();
+  }
 });

@@ -73,6 +73,8 @@ export interface TestEnv {
    * `<dir>/<version>/bin/traefik`), and the first of the ports a test that runs them may use (10 a version).
    */
   readonly traefikVersions: { readonly versions: readonly string[]; readonly dir: string; readonly firstPort: number };
+  /** Prometheus's promtool (`install` unpacks it). */
+  readonly promtool: string;
   /**
    * Variables for the project's scripts (demo.sh, build-images.sh) run by a test: the first node's
    * engine, local images chosen outright (no registry probe: tests send nothing off the machine),
@@ -171,6 +173,7 @@ export const testEnv: TestEnv = Object.freeze({
     dir: conf.get('TRAEFIK_VERSIONS_DIR'),
     firstPort: Number(conf.get('TRAEFIK_VERSIONS_PORT')),
   }),
+  promtool: `${conf.get('PROMTOOL_DIR')}/usr/bin/promtool`,
   scriptEnv: Object.freeze({
     DOCKER_HOST: `unix://${firstSocket}`,
     APPPROXY_LOCAL_IMAGES: '1',

