@@ -3,7 +3,10 @@
 // Docker provider, in the same run on the same engine. For each sample, from `docker start`
 // returning: until `/api/http/routers/<name>@etcd` and `@docker` say enabled (polled every 2 ms,
 // each Traefik alike), and appproxy's own part: from the start event (seen by this process on the
-// engine's event stream) to the router key committed in etcd (an etcd watch).
+// engine's event stream) to the router key committed in etcd (an etcd watch). Beside it, the
+// commit → enabled time twice: measured from outside (the etcd watch's put to the router enabled in
+// the etcd Traefik's API) and as appproxy's own read-back measures it
+// (appproxy_traefik_commit_to_live_seconds of that Traefik, over the sample's router and service).
 //
 //   node bench/route-enabled.ts [samples] [fleet sizes...]     (default 20 samples; 0 100 250)
 import { createInterface } from 'node:readline';
@@ -58,7 +61,30 @@ async function startEvents(docker: Dockerode): Promise<{ seen: Map<string, numbe
   return { seen, stop: () => stream.destroy() };
 }
 
-const { docker, etcd, daemon, finish } = await benchSetup();
+/** One of the read-back's gauges of one Traefik (`appproxy_traefik_<name>`); undefined before its first round. */
+async function readbackGauge(daemonUrl: string, name: string, traefik: string): Promise<number | undefined> {
+  const text = await (await fetchWithin(`${daemonUrl}/metrics`, {}, 5000)).text();
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`appproxy_traefik_${name}{traefik="${traefik}"} `));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+/** The read-back's histogram of one Traefik: its sum (s) and count. */
+async function readbackHistogram(daemonUrl: string, traefik: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetchWithin(`${daemonUrl}/metrics`, {}, 5000)).text();
+  const value = (name: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(`appproxy_traefik_commit_to_live_seconds_${name}{traefik="${traefik}"} `))
+        ?.split(' ')
+        .at(-1) ?? 0,
+    );
+  return { sum: value('sum'), count: value('count') };
+}
+
+const { docker, etcd, daemon, finish } = await benchSetup(undefined, ['--traefik-api-urls', testEnv.traefikEtcd.api]);
 const rows: Record<string, unknown>[] = [];
 try {
   const events = await startEvents(docker);
@@ -75,6 +101,8 @@ try {
     const viaEtcd: number[] = [];
     const viaDocker: number[] = [];
     const ownPart: number[] = [];
+    const commitToLiveOutside: number[] = [];
+    const commitToLiveReadback: number[] = [];
     for (let index = 0; index < samples; index += 1) {
       const name = `probe${fleet}-${index}`;
       const container = await createBenchContainer(docker, name, { NetworkMode: 'appproxy-bench' });
@@ -85,6 +113,16 @@ try {
       );
       let committedAt = Number.NaN;
       watcher.on('put', () => (committedAt = performance.now()));
+      // The previous sample's removal read back first, so that its observations stay out of this one.
+      await within(
+        "the read-back's earlier changes settled",
+        10_000,
+        (async () => {
+          while ((await readbackGauge(daemon.url, 'pending_resources', testEnv.traefikEtcd.api)) !== 0)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        })(),
+      );
+      const before = await readbackHistogram(daemon.url, testEnv.traefikEtcd.api);
       await container.start();
       const t0 = performance.now();
       const [a, b] = await Promise.all([
@@ -94,6 +132,20 @@ try {
       await within('the etcd watch to end', 10_000, watcher.cancel());
       viaEtcd.push(a);
       viaDocker.push(b);
+      if (Number.isFinite(committedAt)) commitToLiveOutside.push(t0 + a - committedAt);
+      // The read-back observes the router and the service (its next round, tens of ms later).
+      const after = await within(
+        `appproxy's read-back of ${name} (two observations)`,
+        10_000,
+        (async () => {
+          for (;;) {
+            const now = await readbackHistogram(daemon.url, testEnv.traefikEtcd.api);
+            if (now.count >= before.count + 2) return now;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })(),
+      );
+      commitToLiveReadback.push(((after.sum - before.sum) / (after.count - before.count)) * 1000);
       const eventAt = events.seen.get(name);
       if (eventAt !== undefined && Number.isFinite(committedAt)) ownPart.push(committedAt - eventAt);
       await container.remove({ force: true });
@@ -102,7 +154,7 @@ try {
         goneFrom(testEnv.traefikDocker.api, `${name}@docker`),
       ]);
       progress(
-        `fleet ${fleet} sample ${index + 1}/${samples}: appproxy ${a.toFixed(0)} ms, Docker provider ${b.toFixed(0)} ms, start event → committed ${(ownPart.at(-1) ?? Number.NaN).toFixed(1)} ms`,
+        `fleet ${fleet} sample ${index + 1}/${samples}: appproxy ${a.toFixed(0)} ms, Docker provider ${b.toFixed(0)} ms, start event → committed ${(ownPart.at(-1) ?? Number.NaN).toFixed(1)} ms, commit → live outside ${(commitToLiveOutside.at(-1) ?? Number.NaN).toFixed(0)} ms / read-back ${(commitToLiveReadback.at(-1) ?? Number.NaN).toFixed(0)} ms`,
       );
     }
     const etcdSummary = summary(viaEtcd);
@@ -114,7 +166,9 @@ try {
       ratioP50: etcdSummary.p50 / dockerSummary.p50,
       ratioP90: etcdSummary.p90 / dockerSummary.p90,
       startEventToCommit: summary(ownPart),
-      raw: { viaEtcd, viaDocker, ownPart },
+      commitToLiveOutside: summary(commitToLiveOutside),
+      commitToLiveReadback: summary(commitToLiveReadback),
+      raw: { viaEtcd, viaDocker, ownPart, commitToLiveOutside, commitToLiveReadback },
     });
   }
   events.stop();
@@ -124,13 +178,13 @@ try {
 }
 
 const table: string[] = [
-  '| running containers | appproxy → etcd → Traefik p50 / p90 (ms) | Traefik Docker provider p50 / p90 (ms) | ratio p50 / p90 | appproxy start event → committed p50 / p90 (ms) |',
-  '|---|---|---|---|---|',
+  '| running containers | appproxy → etcd → Traefik p50 / p90 (ms) | Traefik Docker provider p50 / p90 (ms) | ratio p50 / p90 | appproxy start event → committed p50 / p90 (ms) | commit → live, outside p50 / p90 (ms) | commit → live, appproxy read-back p50 / p90 (ms) |',
+  '|---|---|---|---|---|---|---|',
   ...rows.map(
     (row: any) =>
-      `| ${row.fleet} | ${row.appproxyThroughEtcd.p50.toFixed(0)} / ${row.appproxyThroughEtcd.p90.toFixed(0)} | ${row.traefikDockerProvider.p50.toFixed(0)} / ${row.traefikDockerProvider.p90.toFixed(0)} | ${row.ratioP50.toFixed(2)} / ${row.ratioP90.toFixed(2)} | ${row.startEventToCommit.p50.toFixed(1)} / ${row.startEventToCommit.p90.toFixed(1)} |`,
+      `| ${row.fleet} | ${row.appproxyThroughEtcd.p50.toFixed(0)} / ${row.appproxyThroughEtcd.p90.toFixed(0)} | ${row.traefikDockerProvider.p50.toFixed(0)} / ${row.traefikDockerProvider.p90.toFixed(0)} | ${row.ratioP50.toFixed(2)} / ${row.ratioP90.toFixed(2)} | ${row.startEventToCommit.p50.toFixed(1)} / ${row.startEventToCommit.p90.toFixed(1)} | ${row.commitToLiveOutside.p50.toFixed(0)} / ${row.commitToLiveOutside.p90.toFixed(0)} | ${row.commitToLiveReadback.p50.toFixed(0)} / ${row.commitToLiveReadback.p90.toFixed(0)} |`,
   ),
   '',
-  `${samples} samples per size, measured from \`docker start\` returning to the router enabled in each Traefik's API (2 ms polling), Traefik 3.7 twice with providersThrottleDuration=0s on the same engine.`,
+  `${samples} samples per size, measured from \`docker start\` returning to the router enabled in each Traefik's API (2 ms polling), Traefik 3.7 twice with providersThrottleDuration=0s on the same engine. Commit → live: from the etcd watch's put of the router key to the router enabled in the etcd Traefik's API (2 ms polling), and as appproxy's read-back measures it (its histogram, mean of the router and service of each sample; it reads 10 ms after the commit, then at steps growing from 25 ms, and takes the middle of the interval).`,
 ];
 writeResult('route-enabled', { samples, rows }, table);

@@ -18,13 +18,14 @@ const BENCH_LABEL = 'appproxy-bench';
  */
 export async function benchSetup(
   dockerLimitMs?: number,
+  daemonArgs: readonly string[] = [],
 ): Promise<{ docker: Dockerode; etcd: Etcd3; daemon: DaemonProcess; finish: () => Promise<void> }> {
   await requireTestEnv();
   const docker = testDocker(dockerLimitMs);
   const etcd = testEtcd(testEnv.etcdEndpoint);
   await removeBenchContainers(docker);
   await clearTree(etcd, 'traefik');
-  const daemon = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn'] });
+  const daemon = await startDaemon({ owner: 'bench', port: 19199, args: ['--log-level', 'warn', ...daemonArgs] });
   const finish = async () => {
     await daemon.kill('SIGTERM');
     await removeBenchContainers(docker);

@@ -48,10 +48,18 @@ export interface TraefikReadbackOptions {
   readonly now?: () => number;
 }
 
-/** A burst of commits is read back once: the first round starts this long after the first commit. */
-const COALESCE_MS = 100;
-/** Rounds while something is awaited start this soon after the last one, doubling up to the slowest. */
-const FASTEST_MS = 250;
+/**
+ * A burst of commits is read back once: the first round starts this long after the first commit
+ * (a pass's transactions commit within milliseconds of each other).
+ */
+const COALESCE_MS = 10;
+/**
+ * Rounds while something is awaited start this soon after the last one, growing by half up to the
+ * slowest: fine steps while Traefik usually applies (tens to hundreds of ms), so that the time to
+ * live is measured to within a step, and few reads of an instance that is far behind (one a round).
+ */
+const FASTEST_MS = 25;
+const GROWTH = 1.5;
 const SLOWEST_MS = 2_000;
 /** Reads in flight in one instance, and at most this many reads there in one round. */
 const IN_FLIGHT = 8;
@@ -176,7 +184,7 @@ export class TraefikReadback {
     const awaited = this.#o.book.reports(this.#now()).some((report) => report.pending.length > 0);
     if (awaited) {
       this.#schedule(this.#delayMs);
-      this.#delayMs = Math.min(SLOWEST_MS, this.#delayMs * 2);
+      this.#delayMs = Math.min(SLOWEST_MS, Math.round(this.#delayMs * GROWTH));
     } else this.#schedule(this.#heartbeatMs);
   }
 

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { ReadbackBook } from '../../src/core/readback/readback-book.ts';
+import { parseTraefikVersion } from '../../src/core/schema/traefik-version.ts';
+import { TraefikReadback } from '../../src/readback/traefik-readback.ts';
 import { startEchoBackends, type EchoBackend, type EchoReply } from '../support/echo-backends.ts';
 import { parseKv } from '../support/etcd-kv.ts';
 import { testStore, type TestStore } from '../support/test-store.ts';
@@ -412,6 +416,51 @@ function cases(name: string): void {
       backends.map((backend) => `http://127.0.0.1:${backend.port}`).sort(),
       'one service with both containers as servers',
     );
+  });
+
+  // The closed loop on every release (issue 25): appproxy's own read-back, given what was written,
+  // finds each router, service and middleware live in this Traefik, refuses none, reads its version.
+  test("acceptance: appproxy's read-back finds every router, service and middleware written live here, and this release's version", async () => {
+    const { release, api, rootKey, rendered } = t();
+    const stored = new Map<string, { present: true; servers?: string[] }>();
+    for (const [key, value] of rendered.tree) {
+      const [section = '', kind = '', name = '', ...rest] = key.slice(rootKey.length + 1).split('/');
+      const resource = `${section}/${kind}/${name}`;
+      const entry = stored.get(resource) ?? { present: true as const };
+      stored.set(resource, entry);
+      if (kind !== 'services' || rest[0]?.toLowerCase() !== 'loadbalancer') continue;
+      entry.servers ??= [];
+      if (rest[1] === 'servers' && (rest[3] === 'url' || rest[3] === 'address')) entry.servers.push(value);
+    }
+    for (const entry of stored.values()) entry.servers?.sort();
+    const readback = new TraefikReadback({
+      urls: [api],
+      provider: store.name,
+      book: new ReadbackBook({
+        lagWarnMs: 30_000,
+        minVersion: parseTraefikVersion(release.version) ?? { major: 3, minor: 0, patch: 0 },
+      }),
+      stored: (resource) => stored.get(resource) ?? { present: false },
+      logger: pino({ level: 'silent' }),
+    });
+    await readback.round();
+    readback.committed(stored.keys(), 1n);
+    const report = await waitFor(
+      `the read-back of ${stored.size} resources in Traefik ${release.version}`,
+      async () => {
+        await readback.round();
+        const [found] = readback.reports();
+        return found !== undefined && found.pending.length === 0 ? found : undefined;
+      },
+      WAIT_MS,
+    );
+    assert.ok(
+      stored.size >= 9 - 3 * NEWER_FIELDS.filter((newer) => tooOld(release, newer)).length,
+      `resources: ${[...stored.keys()].join(', ')}`,
+    );
+    assert.deepEqual(report.refused, [], 'nothing refused');
+    assert.equal(report.version, release.version, 'the version Traefik reports');
+    assert.equal(report.olderThanDeclared, false);
   });
 
   /** On a release older than the field: its workload's route is absent from Traefik, and the others' still answer. */

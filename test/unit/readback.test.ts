@@ -133,7 +133,8 @@ test('read-back book: a commit is awaited in every instance, oldest first; a new
       ['http/routers/one', '12'],
     ],
   );
-  assert.deepEqual(book.record('http://a:8080', 'http/services/one', { state: 'live' }, 1_500), { liveAfterMs: 500 });
+  // Live at the first read, 500 ms after the commit: it became live somewhere in between.
+  assert.deepEqual(book.record('http://a:8080', 'http/services/one', { state: 'live' }, 1_500), { liveAfterMs: 250 });
   assert.deepEqual(
     book.record('http://a:8080', 'http/routers/two', { state: 'pending', why: 'not there yet' }, 2_500),
     {},
@@ -141,6 +142,17 @@ test('read-back book: a commit is awaited in every instance, oldest first; a new
   assert.equal(book.pendingOf('http://a:8080')[0]?.why, 'not there yet');
   assert.equal(book.pendingOf('http://b:8080').length, 3, 'the other instance still awaits all three');
   assert.equal(book.awaitedSince('http://b:8080', 'http/routers/one'), 3_000);
+});
+
+test('read-back book: the time to live is the middle of the interval after the last read that missed the change', () => {
+  const book = bookOf('http://a:8080');
+  book.committed(['http/routers/one'], '10', 1_000);
+  book.committed(['http/routers/two'], '11', 1_100);
+  book.record('http://a:8080', 'http/routers/one', { state: 'pending', why: 'not there yet' }, 1_400);
+  // Found at 1,500: between the miss at 1,400 and then.
+  assert.deepEqual(book.record('http://a:8080', 'http/routers/one', { state: 'live' }, 1_500), { liveAfterMs: 450 });
+  // Never read while missing, but committed after one that was missing at 1,400: missing then too.
+  assert.deepEqual(book.record('http://a:8080', 'http/routers/two', { state: 'live' }, 1_500), { liveAfterMs: 350 });
 });
 
 test('read-back book: current, lag, and an instance that stopped while the others apply, with the likely cause', () => {

@@ -33,6 +33,8 @@ export interface PendingResource {
   readonly revision: string;
   /** What the last read showed, when it was read. */
   readonly why?: string;
+  /** The last read that found it not there (ms since the epoch). */
+  readonly missingAt?: number;
 }
 
 export interface RefusedResource {
@@ -49,6 +51,11 @@ interface Instance {
   lastAnswer: number | undefined;
   unreachableSince: number | undefined;
   lastError: string | undefined;
+  /**
+   * The last read that found a change missing, and when that change was committed: a change
+   * committed no earlier was missing then too (Traefik applies the tree at one revision).
+   */
+  lastMiss: { readonly at: number; readonly committedAt: number } | undefined;
   /** Insertion order is commit order: a re-committed resource moves to the end. */
   readonly pending: Map<string, PendingResource>;
   readonly refused: Map<string, RefusedResource>;
@@ -109,6 +116,7 @@ export class ReadbackBook {
         lastAnswer: undefined,
         unreachableSince: undefined,
         lastError: undefined,
+        lastMiss: undefined,
         pending: new Map(),
         refused: new Map(),
         said: new Set(),
@@ -136,13 +144,21 @@ export class ReadbackBook {
     return [...(this.#instances.get(id)?.pending.values() ?? [])];
   }
 
-  /** What a read of one resource in one instance showed. */
+  /**
+   * What a read of one resource in one instance showed. Live: how long after its commit, estimated
+   * as the middle of the interval it became live in (after the last read that still missed it,
+   * no later than this one), so that the figure does not depend on how often the loop reads.
+   */
   record(id: string, resource: string, judgement: Judgement, now: number): { liveAfterMs?: number } {
     const instance = this.#instances.get(id);
     const pending = instance?.pending.get(resource);
     if (instance === undefined) return {};
     if (judgement.state === 'pending') {
-      if (pending !== undefined) instance.pending.set(resource, { ...pending, why: judgement.why });
+      if (pending !== undefined) {
+        instance.pending.set(resource, { ...pending, why: judgement.why, missingAt: now });
+        if (instance.lastMiss === undefined || instance.lastMiss.at <= now)
+          instance.lastMiss = { at: now, committedAt: pending.committedAt };
+      }
       return {};
     }
     instance.pending.delete(resource);
@@ -154,7 +170,14 @@ export class ReadbackBook {
         since: before?.error === judgement.error ? before.since : now,
       });
     } else instance.refused.delete(resource);
-    return pending === undefined ? {} : { liveAfterMs: Math.max(0, now - pending.committedAt) };
+    if (pending === undefined) return {};
+    const miss = instance.lastMiss;
+    const missedAt = Math.max(
+      pending.committedAt,
+      pending.missingAt ?? 0,
+      miss !== undefined && miss.committedAt <= pending.committedAt ? miss.at : 0,
+    );
+    return { liveAfterMs: Math.max(0, (Math.min(missedAt, now) + now) / 2 - pending.committedAt) };
   }
 
   /** Whether an instance's API answered, and its version when it told it. */
