@@ -118,6 +118,18 @@ up() {
   # etcd runs with TLS and auth: its CA, certificates and passwords as Docker secrets (kept if present).
   say "etcd secrets (scripts/stack-secrets.sh)"
   bash scripts/stack-secrets.sh
+  # Traefik's API answers the control network's fixed subnet alone (stacks/traefik/api.yml): a
+  # stack deployed before that subnet was fixed keeps its old network, so it is removed once first.
+  local subnet want=${CONTROL_SUBNET:-10.231.0.0/22}
+  subnet=$(DOCKER_CALL_LIMIT=30 docker network inspect "${STACK}_control" --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' 2>/dev/null || true)
+  if [ -n "$subnet" ] && [ "$subnet" != "$want" ]; then
+    say "the stack's control network is $subnet, not $want: removing the stack once to recreate it"
+    down
+    for _ in $(seq 1 60); do
+      DOCKER_CALL_LIMIT=30 docker network inspect "${STACK}_control" >/dev/null 2>&1 || break
+      sleep 1
+    done
+  fi
   say "deploying stack '$STACK' (HTTP_PORT=$HTTP_PORT, DEMO_REPLICAS=$DEMO_REPLICAS)"
   local files=(-c stacks/appproxy.yml)
   # STORE=redis: Traefik reads Redis instead of etcd (stacks/redis-store.yml over the main file).

@@ -23,9 +23,12 @@ async function traefiks(flags: TraefiksFlags): Promise<number> {
   process.stdout.write(
     flags.format === 'json' ? `${JSON.stringify(reply.body, null, 2)}\n` : formatTraefiksTable(listing),
   );
-  const healthy = listing.every(
-    (entry) => entry.reachable === true && entry.current && entry.refused.length === 0 && !entry.olderThanDeclared,
-  );
+  // No Traefik found is no all-clear: the URLs resolve to nothing (yet), or to no Traefik.
+  const healthy =
+    listing.length > 0 &&
+    listing.every(
+      (entry) => entry.reachable === true && entry.current && entry.refused.length === 0 && !entry.olderThanDeclared,
+    );
   return healthy ? 0 : 4;
 }
 
@@ -46,7 +49,7 @@ export function traefiksCommand(): Command {
     'after',
     [
       '',
-      'Exit status: 0 when every Traefik answers, is current and refused nothing; 4 when one does not; 1 when the daemon',
+      'Exit status: 0 when every Traefik answers, is current and refused nothing; 4 when one does not, or none is found; 1 when the daemon',
       'reads back no Traefik; 2 for bad options; 3 when the daemon gave no answer.',
     ].join('\n'),
   );
