@@ -4,19 +4,32 @@ import { explainWorkload } from '../core/explain/explain-workload.ts';
 import { formatExplanation } from '../render/format-explanation.ts';
 import { DockerodeEngine } from '../docker/dockerode-engine.ts';
 import { explainTarget } from '../docker/task-container.ts';
-import { daemonGet } from './daemon-get.ts';
+import { daemonGet, daemonToken } from './daemon-get.ts';
 import { loadWorkloads, prepareTranslation } from './translate-inputs.ts';
 
 interface ExplainFlags {
   readonly input?: string;
   readonly daemon?: string;
+  readonly tokenFile?: string;
   readonly format: 'text' | 'json';
   readonly [setting: string]: unknown;
 }
 
 /** The daemon's own explanation (GET /explain/<name>): its owner, lease, conflicts, where each route is live. */
-async function explainByDaemon(daemon: string, name: string, format: 'text' | 'json'): Promise<number> {
-  const reply = await daemonGet(daemon, `/explain/${encodeURIComponent(name)}`, 20_000);
+async function explainByDaemon(
+  daemon: string,
+  name: string,
+  format: 'text' | 'json',
+  tokenFile: string | undefined,
+): Promise<number> {
+  let token;
+  try {
+    token = daemonToken(tokenFile);
+  } catch (error) {
+    process.stderr.write(`appproxy explain: cannot read the token: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const reply = await daemonGet(daemon, `/explain/${encodeURIComponent(name)}`, 20_000, token);
   if (!reply.ok) {
     process.stderr.write(`appproxy explain: ${reply.error}\n`);
     return 3;
@@ -34,7 +47,7 @@ async function explainByDaemon(daemon: string, name: string, format: 'text' | 'j
 }
 
 async function explain(name: string, flags: ExplainFlags): Promise<number> {
-  if (flags.daemon !== undefined) return explainByDaemon(flags.daemon, name, flags.format);
+  if (flags.daemon !== undefined) return explainByDaemon(flags.daemon, name, flags.format, flags.tokenFile);
   const prepared = prepareTranslation('explain', flags);
   if (!prepared.ok) return prepared.exitCode;
   const { config, compiled } = prepared;
@@ -85,6 +98,12 @@ export function explainCommand(): Command {
       new Option(
         '--daemon <url>',
         'ask a running daemon (its --listen address, e.g. http://127.0.0.1:9180) instead: adds its owner, lease, conflicts, last transaction and, with its --traefik-api-urls, where each route is live ("live in 2 of 3 Traefiks", Traefik\'s error when one refused it)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--token-file <file>',
+        "with --daemon: the daemon's --http-token, for a daemon not on loopback (else APPPROXY_HTTP_TOKEN_FILE or APPPROXY_HTTP_TOKEN)",
       ),
     )
     .addOption(

@@ -1,16 +1,28 @@
 import { Command, Option } from 'commander';
 import { formatTraefiksTable, type TraefikListing } from '../render/traefiks-table.ts';
-import { daemonGet } from './daemon-get.ts';
+import { daemonGet, daemonToken } from './daemon-get.ts';
 
 interface TraefiksFlags {
   readonly daemon: string;
+  readonly tokenFile?: string;
   readonly format: 'table' | 'json';
 }
 
 async function traefiks(flags: TraefiksFlags): Promise<number> {
-  const reply = await daemonGet(flags.daemon, '/traefiks');
+  let token;
+  try {
+    token = daemonToken(flags.tokenFile);
+  } catch (error) {
+    process.stderr.write(`appproxy traefiks: cannot read the token: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const reply = await daemonGet(flags.daemon, '/traefiks', 10_000, token);
   if (!reply.ok) {
     process.stderr.write(`appproxy traefiks: ${reply.error}\n`);
+    return 3;
+  }
+  if (reply.status === 401) {
+    process.stderr.write(`appproxy traefiks: ${(reply.body as { error?: string }).error ?? 'refused'}\n`);
     return 3;
   }
   if (reply.status === 404) {
@@ -44,13 +56,19 @@ export function traefiksCommand(): Command {
         'and the likely cause.',
     )
     .addOption(new Option('--daemon <url>', "the daemon's listener").default('http://127.0.0.1:9180'))
+    .addOption(
+      new Option(
+        '--token-file <file>',
+        "the daemon's --http-token, for a daemon not on loopback (else APPPROXY_HTTP_TOKEN_FILE or APPPROXY_HTTP_TOKEN)",
+      ),
+    )
     .addOption(new Option('-f, --format <format>', 'table, or json').choices(['table', 'json']).default('table'));
   command.addHelpText(
     'after',
     [
       '',
       'Exit status: 0 when every Traefik answers, is current and refused nothing; 4 when one does not, or none is found; 1 when the daemon',
-      'reads back no Traefik; 2 for bad options; 3 when the daemon gave no answer.',
+      'reads back no Traefik; 2 for bad options; 3 when the daemon gave no answer or refused the token.',
     ].join('\n'),
   );
   command.action(async (flags: TraefiksFlags) => {

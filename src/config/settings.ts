@@ -460,7 +460,17 @@ export const settings: readonly Setting[] = [
     kind: 'string',
     scope: 'run',
     description:
-      'address of /livez, /readyz, /metrics, /explain/<name>, /apps, /traefiks and /status (default 0.0.0.0:9180)',
+      'address of /livez, /readyz and /metrics (for everyone), and of /explain/<name>, /apps, /traefiks and /status (loopback, or with --http-token) (default 0.0.0.0:9180)',
+  },
+  {
+    path: 'httpToken',
+    flag: '--http-token <token>',
+    env: 'APPPROXY_HTTP_TOKEN',
+    kind: 'string',
+    scope: 'run',
+    secret: true,
+    description:
+      'bearer token that opens /explain/<name>, /apps, /traefiks and /status to clients other than loopback (prefer APPPROXY_HTTP_TOKEN_FILE, a Docker secret, to the flag; 16 characters or more); without it those answer loopback alone (docker exec), while /livez, /readyz and /metrics answer everyone',
   },
   {
     path: 'logLevel',
@@ -716,6 +726,7 @@ export const daemonConfigSchema = z
       .regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9180')
       .refine(portInRange, PORT_RANGE)
       .default('0.0.0.0:9180'),
+    httpToken: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 24)').optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     logPretty: z.boolean().default(false),
   })

@@ -160,10 +160,12 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config } = this.#parts;
-    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, this.explain, {
+    this.#http = await startHealthServer(config.listen, this.#readiness, this.metrics.registry, {
+      explain: this.explain,
       apps: () => this.apps(),
       ...(this.readback === undefined ? {} : { traefiks: () => traefiksListing(this.readback?.reports() ?? []) }),
       status: () => renderStatusPage(this.statusFacts()),
+      token: config.httpToken,
     });
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { startHealthServer, type HealthServerPages } from '../../src/daemon/health-server.ts';
+
+// The daemon's listener (issue 26, point 1): probes and metrics for everyone; explain, apps,
+// traefiks and status, which show labels, keys and routes and cost work, for loopback or the bearer
+// token alone; names checked before anything reaches Docker; explains limited in number.
+
+const ready = { reasons: () => [] };
+const TOKEN = 'a-token-of-24-characters';
+
+async function serverWith(pages: HealthServerPages) {
+  return startHealthServer('127.0.0.1:0', ready, new Registry(), pages);
+}
+
+const everyPage = (asked: string[]): HealthServerPages => ({
+  explain: async (name) => {
+    asked.push(name);
+    return { status: 200, body: { name } };
+  },
+  apps: () => [],
+  traefiks: () => ({ traefiks: [] }),
+  status: () => '<html></html>',
+});
+
+test('listener: probes and metrics answer anyone; the pages answer loopback, and others only with the token', async () => {
+  const asked: string[] = [];
+  const server = await serverWith({ ...everyPage(asked), token: TOKEN });
+  try {
+    const outside = { remoteAddress: '10.231.0.9' };
+    for (const url of ['/livez', '/readyz', '/metrics'])
+      assert.equal((await server.inject({ url, ...outside })).statusCode, 200, url);
+    for (const url of ['/explain/chat', '/apps', '/traefiks', '/status']) {
+      const refused = await server.inject({ url, ...outside });
+      assert.equal(refused.statusCode, 401, `${url} from another host without the token`);
+      assert.equal(refused.headers['www-authenticate'], 'Bearer');
+      assert.equal(
+        (await server.inject({ url, ...outside, headers: { authorization: 'Bearer not-the-token-at-all' } }))
+          .statusCode,
+        401,
+        `${url} with a wrong token`,
+      );
+      assert.equal(
+        (await server.inject({ url, ...outside, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode,
+        200,
+        `${url} with the token`,
+      );
+      assert.equal((await server.inject({ url, remoteAddress: '127.0.0.1' })).statusCode, 200, `${url} from loopback`);
+      assert.equal((await server.inject({ url, remoteAddress: '::1' })).statusCode, 200, `${url} from ::1`);
+    }
+    assert.deepEqual(asked, ['chat', 'chat', 'chat'], 'explain ran only for the allowed requests');
+  } finally {
+    await server.close();
+  }
+});
+
+test('listener: without a token the pages answer loopback alone, and say how to open them', async () => {
+  const server = await serverWith(everyPage([]));
+  try {
+    const refused = await server.inject({ url: '/explain/chat', remoteAddress: '192.0.2.7' });
+    assert.equal(refused.statusCode, 401);
+    assert.match(String(refused.json().error), /answers loopback alone .*--http-token/);
+    assert.equal((await server.inject({ url: '/explain/chat', remoteAddress: '127.0.0.1' })).statusCode, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+test('listener: a name that is no Docker name never reaches explain (the encoded path of the review: ...%2Fjson%3Fsize%3D1%23)', async () => {
+  const asked: string[] = [];
+  const server = await serverWith(everyPage(asked));
+  try {
+    for (const url of [
+      '/explain/0123456789ab%2Fjson%3Fsize%3D1%23',
+      '/explain/..%2F..%2Fimages%2Fjson',
+      '/explain/-flag',
+      `/explain/${'a'.repeat(256)}`,
+      '/explain/a%20b',
+    ]) {
+      const reply = await server.inject({ url, remoteAddress: '127.0.0.1' });
+      assert.equal(reply.statusCode, 400, url);
+      assert.match(String(reply.json().error), /not a container or Swarm service name/);
+    }
+    assert.deepEqual(asked, []);
+    for (const name of ['chat', 'appproxy_chat', 'web.1', '0123456789ab', 'a-b_c.d'])
+      assert.equal(
+        (await server.inject({ url: `/explain/${name}`, remoteAddress: '127.0.0.1' })).statusCode,
+        200,
+        name,
+      );
+  } finally {
+    await server.close();
+  }
+});
+
+test('listener: at most two explains at once; a third gets 429 at once, not a place in a queue', async () => {
+  const releases: (() => void)[] = [];
+  const server = await serverWith({
+    explain: (name) => new Promise((resolve) => releases.push(() => resolve({ status: 200, body: { name } }))),
+  });
+  try {
+    const first = server.inject({ url: '/explain/one', remoteAddress: '127.0.0.1' });
+    const second = server.inject({ url: '/explain/two', remoteAddress: '127.0.0.1' });
+    while (releases.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const third = await server.inject({ url: '/explain/three', remoteAddress: '127.0.0.1' });
+    assert.equal(third.statusCode, 429);
+    assert.equal(third.headers['retry-after'], '1');
+    for (const release of releases) release();
+    assert.equal((await first).statusCode, 200);
+    assert.equal((await second).statusCode, 200);
+    // Once they are done, the next one is served.
+    const fourth = server.inject({ url: '/explain/four', remoteAddress: '127.0.0.1' });
+    while (releases.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    releases[2]?.();
+    assert.equal((await fourth).statusCode, 200);
+  } finally {
+    await server.close();
+  }
+});
