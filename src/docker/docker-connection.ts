@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,8 +17,6 @@ export interface DockerConnection {
   readonly ca: Buffer | undefined;
   readonly cert: Buffer | undefined;
   readonly key: Buffer | undefined;
-  /** Set only to turn server verification off: docker-modem has no switch for it. */
-  readonly agent?: Agent;
 }
 
 /**
@@ -46,8 +43,10 @@ export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): D
   }
 
   const url = parseTcpHost(dockerHost);
-  // Like the docker CLI: DOCKER_TLS_VERIFY turns TLS on with verification; DOCKER_CERT_PATH alone (as
-  // Docker's Go client, which Traefik uses, reads it) turns TLS on without verifying the server.
+  // DOCKER_TLS_VERIFY or DOCKER_CERT_PATH turns TLS on, and the engine's certificate is always
+  // verified against the CA beside the client's (ca.pem). Docker's Go client, which Traefik uses,
+  // skips that check when DOCKER_CERT_PATH comes without DOCKER_TLS_VERIFY: a forgotten variable would
+  // then let anyone on the path answer as the engine, so appproxy does not follow it there.
   const verify = (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
   const certPath = env['DOCKER_CERT_PATH'] ?? '';
   const tls = verify || certPath !== '';
@@ -64,8 +63,7 @@ export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): D
     key: readFileSync(join(dir, 'key.pem')),
   };
   const connection: DockerConnection = { socketPath: undefined, host: hostname, port, protocol: 'https', ...material };
-  // An agent's TLS options apply to every connection it makes.
-  return verify ? connection : { ...connection, agent: new Agent({ ...material, rejectUnauthorized: false }) };
+  return connection;
 }
 
 function parseTcpHost(dockerHost: string): URL {

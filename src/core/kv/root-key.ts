@@ -19,8 +19,20 @@ export function checkRootKey(rootKey: string): string | undefined {
  * a prefix of `appproxy/` would make it read the claims and owners as configuration. Only an instance
  * that writes needs this; `render` and `explain` print keys and never write them.
  */
+/** The prefixes of appproxy's bookkeeping (KeyLayout), each followed by a root key. */
+const BOOKKEEPING = [
+  'appproxy/claims/',
+  'appproxy/owners/',
+  'appproxy/elections/',
+  'appproxy/ports/',
+  'appproxy/apps/',
+];
+
 export function checkRootKeyLeavesBookkeeping(rootKey: string): string | undefined {
   if ('appproxy/'.startsWith(rootKey))
     return `"${rootKey}" is a prefix of "appproxy/", where appproxy keeps its own bookkeeping; Traefik would watch both. Choose another root key`;
+  const inside = BOOKKEEPING.find((prefix) => prefix.startsWith(rootKey) || `${rootKey}/`.startsWith(prefix));
+  if (inside !== undefined)
+    return `"${rootKey}" overlaps "${inside}", where appproxy keeps its own bookkeeping; Traefik would read that as configuration. Choose another root key`;
   return undefined;
 }
