@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { formatTraefiksTable, type TraefikListing } from '../render/traefiks-table.ts';
+import { formatTraefiksTable } from '../render/traefiks-table.ts';
+import type { TraefikListing } from '../render/traefik-listing.ts';
 import { daemonGet, daemonToken } from './daemon-get.ts';
 
 interface TraefiksFlags {

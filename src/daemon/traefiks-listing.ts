@@ -1,15 +1,16 @@
 import type { TraefikReport } from '../core/readback/readback-book.ts';
+import type { TraefikListing } from '../render/traefik-listing.ts';
 
 /** At most this many awaited resources are listed per Traefik (the count is always whole). */
 const LISTED = 20;
 
-const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * GET /traefiks: every Traefik read back, with its version, whether it is current, its lag, and what it lacks or
  * refused.
  */
-export function traefiksListing(reports: readonly TraefikReport[]): unknown {
+export function traefiksListing(reports: readonly TraefikReport[]): { traefiks: TraefikListing[] } {
   return {
     traefiks: reports.map((report) => ({
       traefik: report.id,
@@ -17,7 +18,7 @@ export function traefiksListing(reports: readonly TraefikReport[]): unknown {
       version: report.version ?? null,
       olderThanDeclared: report.olderThanDeclared,
       reachable: report.reachable ?? null,
-      unreachableSince: iso(report.unreachableSince) ?? null,
+      unreachableSince: report.unreachableSince === undefined ? null : iso(report.unreachableSince),
       lastError: report.lastError ?? null,
       current: report.current,
       lagSeconds: Math.round(report.lagMs / 100) / 10,

@@ -1,3 +1,5 @@
+import type { TraefikListing } from './traefik-listing.ts';
+
 /** What the status page shows: the daemon's readiness, each Traefik as the read-back sees it, the refused workloads. */
 export interface StatusFacts {
   readonly generatedAt: string;
@@ -5,21 +7,7 @@ export interface StatusFacts {
   /** Why the daemon is not ready (empty: ready). */
   readonly notReady: readonly string[];
   /** Undefined without --traefik-api-urls. */
-  readonly traefiks:
-    | readonly {
-        readonly traefik: string;
-        readonly version: string | null;
-        readonly olderThanDeclared: boolean;
-        readonly reachable: boolean | null;
-        readonly lastError: string | null;
-        readonly current: boolean;
-        readonly lagSeconds: number;
-        readonly pending: number;
-        readonly oldestPending: readonly { readonly resource: string; readonly committedAt?: string | undefined }[];
-        readonly refused: readonly { readonly resource: string; readonly error: string }[];
-        readonly stopped: { readonly since?: string | undefined; readonly likelyCause: string } | null;
-      }[]
-    | undefined;
+  readonly traefiks: readonly TraefikListing[] | undefined;
   readonly refusedWorkloads: readonly { readonly workload: string; readonly message: string }[];
 }
 
@@ -46,7 +34,7 @@ export function renderStatusPage(facts: StatusFacts): string {
     ...(entry.stopped === null
       ? []
       : [
-          `<li><b>${escape(entry.traefik)}</b> stopped applying since ${escape(entry.stopped.since ?? '?')}: ${escape(entry.stopped.likelyCause)}</li>`,
+          `<li><b>${escape(entry.traefik)}</b> stopped applying since ${escape(entry.stopped.since)}: ${escape(entry.stopped.likelyCause)}</li>`,
         ]),
     ...(entry.reachable === false
       ? [`<li><b>${escape(entry.traefik)}</b> does not answer: ${escape(entry.lastError ?? '')}</li>`]
@@ -55,7 +43,7 @@ export function renderStatusPage(facts: StatusFacts): string {
   const pending = (facts.traefiks ?? []).flatMap((entry) =>
     entry.oldestPending.map(
       (item) =>
-        `<li><b>${escape(entry.traefik)}</b> lacks ${escape(item.resource)} (committed ${escape(item.committedAt ?? '?')})</li>`,
+        `<li><b>${escape(entry.traefik)}</b> lacks ${escape(item.resource)} (committed ${escape(item.committedAt)})</li>`,
     ),
   );
   const refused = (facts.traefiks ?? []).flatMap((entry) =>

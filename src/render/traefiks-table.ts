@@ -1,16 +1,4 @@
-/** One Traefik as GET /traefiks gives it (daemon/traefiks-listing.ts). */
-export interface TraefikListing {
-  readonly traefik: string;
-  readonly version: string | null;
-  readonly olderThanDeclared: boolean;
-  readonly reachable: boolean | null;
-  readonly lastError: string | null;
-  readonly current: boolean;
-  readonly lagSeconds: number;
-  readonly pending: number;
-  readonly refused: readonly { readonly resource: string; readonly error: string }[];
-  readonly stopped: { readonly since: string; readonly likelyCause: string } | null;
-}
+import type { TraefikListing } from './traefik-listing.ts';
 
 /** `appproxy traefiks`: a line per Traefik, then what needs a look (refused, stopped, unreachable, too old). */
 export function formatTraefiksTable(traefiks: readonly TraefikListing[]): string {

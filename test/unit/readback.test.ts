@@ -11,7 +11,6 @@ import {
 } from '../../src/core/readback/traefik-view.ts';
 import { formatTraefiksTable } from '../../src/render/traefiks-table.ts';
 import { traefiksListing } from '../../src/daemon/traefiks-listing.ts';
-import type { TraefikListing } from '../../src/render/traefiks-table.ts';
 
 const V30 = { major: 3, minor: 0, patch: 0 };
 const V36 = { major: 3, minor: 6, patch: 0 };
@@ -267,7 +266,7 @@ test('traefiks: the listing and the table say which Traefik needs a look, and wh
   book.answered('http://b:8080', 0, { ok: true, version: '3.0.4' });
   book.committed(['http/routers/one'], '10', 0);
   book.record('http://a:8080', 'http/routers/one', { state: 'live' }, 100);
-  const listing = traefiksListing(book.reports(45_000)) as { traefiks: TraefikListing[] };
+  const listing = traefiksListing(book.reports(45_000));
   assert.equal(
     formatTraefiksTable(listing.traefiks),
     [
