@@ -85,7 +85,8 @@ export function explainCommand(): Command {
         'chosen; what became of each of its labels (used, with the resource it went into; refused, with the error; ' +
         'ignored, and why); the resources it contributes and the other workloads that share them; and its keys, as ' +
         'render --format kv prints them. A running daemon answers the same on GET /explain/<name>, with what only it ' +
-        'knows (owner, lease, conflicts with other owners, the last transaction).',
+        'knows (owner, lease, conflicts with other owners, the last transaction, and where each route is live in ' +
+        'each Traefik): --daemon asks it (from loopback, or with its --http-token through --token-file).',
     )
     .argument('<name>', 'container name, Swarm service name, or id prefix')
     .addOption(
