@@ -94,6 +94,24 @@ wait_for_demo() {
   die "the demo did not answer at $(demo_url) within ${WAIT_SECONDS}s"
 }
 
+# An image rebuilt under the same tag (after a change to the code) leaves a service's spec as it was,
+# so Swarm keeps its old tasks: each service whose running task has another image than its tag names
+# now is rolled onto it (its update_config applies: one task at a time).
+roll_rebuilt_images() {
+  local service image want id have
+  for service in $(DOCKER_CALL_LIMIT=30 docker stack services "$STACK" --format '{{.Name}}' 2>/dev/null); do
+    image=$(DOCKER_CALL_LIMIT=30 docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$service" 2>/dev/null) || continue
+    want=$(DOCKER_CALL_LIMIT=30 docker image inspect --format '{{.Id}}' "${image%@*}" 2>/dev/null) || continue
+    id=$(DOCKER_CALL_LIMIT=30 docker ps -q --filter "label=com.docker.swarm.service.name=$service" 2>/dev/null | head -n 1)
+    [ -n "$id" ] || continue
+    have=$(DOCKER_CALL_LIMIT=30 docker inspect --format '{{.Image}}' "$id" 2>/dev/null) || continue
+    if [ "$have" != "$want" ]; then
+      say "rolling ${service#"${STACK}"_} onto its rebuilt image"
+      DOCKER_CALL_LIMIT=60 docker service update --force --detach --quiet "$service" >/dev/null
+    fi
+  done
+}
+
 up() {
   command -v curl >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
   ensure_engine
@@ -135,6 +153,7 @@ up() {
   # STORE=redis: Traefik reads Redis instead of etcd (stacks/redis-store.yml over the main file).
   [[ ${STORE:-etcd} == redis ]] && files+=(-c stacks/redis-store.yml)
   docker stack deploy --resolve-image never "${files[@]}" "$STACK" >/dev/null
+  roll_rebuilt_images
   wait_for_demo
   say "ready: open $(demo_url)"
   echo "  Traefik's dashboard is not published: docker exec \$(docker ps -qf name=${STACK}_traefik | head -1) wget -qO- 127.0.0.1:8080/api/http/routers"
