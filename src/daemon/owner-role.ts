@@ -137,19 +137,29 @@ export class OwnerRole {
     });
     this.#changes = new PendingChanges();
     this.#reconciler = new Reconciler(this.#options.source, this.#engine, this.#changes);
-    if (exclusive) this.#guard = new OwnerGuard(store, this.layout, me.instance, () => lease.leaseId(), this.#log);
+    if (exclusive) {
+      this.#guard = new OwnerGuard(store, this.layout, me.instance, () => lease.leaseId(), this.#log);
+      // Answering from the moment the owner id is taken, not from the first pass: an instance
+      // started meanwhile with the same id waits 1 s for an answer, and a first pass of thousands
+      // of workloads takes longer (it would then take the id over, and the two would fight).
+      await this.#guardStarted();
+    }
+  }
+
+  async #guardStarted(): Promise<void> {
+    await this.#guard
+      ?.ensure()
+      .catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'owner probe watch not started; retried on the next pass'),
+      );
   }
 
   /** One pass; undefined while not connected. */
   async pass(): Promise<(SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }) | undefined> {
     const reconciler = this.#reconciler;
     if (reconciler === undefined) return undefined;
+    await this.#guardStarted();
     const outcome = await reconciler.reconcile();
-    await this.#guard
-      ?.ensure()
-      .catch((error: unknown) =>
-        this.#log.warn({ err: error }, 'owner probe watch not started; retried on the next pass'),
-      );
     if (this.#previousLease !== undefined) {
       // Everything still wanted now lives on the new lease; what is left on the old one is stale.
       const previous = this.#previousLease;

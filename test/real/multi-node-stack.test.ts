@@ -41,6 +41,10 @@ const stack = cluster.stack;
 const docker = (node: TestNode, ...args: string[]): Promise<string> => stack.docker(node, ...args);
 const etcdctl = (credentials: string[], ...args: string[]) => cluster.etcdctl(credentials, args);
 const ROOT = (): string[] => cluster.rootCredentials().slice(0, 2);
+/** A node's appproxy owner id as the stack makes it: its host name and its Swarm node id. */
+async function ownerOf(node: TestNode): Promise<string> {
+  return `${node.name}-${(await docker(stack.manager, 'node', 'inspect', '--format', '{{.ID}}', node.name)).trim()}`;
+}
 const rootUser = (): string => cluster.rootCredentials()[2] as string;
 
 // Its own limit: a cold machine builds the images first (test.sh's per-test limit is for tests).
@@ -181,9 +185,10 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
   const claims = await etcdctl(ROOT(), rootUser(), 'get', '--prefix', '--keys-only', 'appproxy/claims/traefik/http/');
   assert.ok(claims.ok, claims.output);
   const standalone = claims.output.split('\n').filter((key) => key.includes('/standalone/'));
+  const owner2 = await ownerOf(node2);
   assert.deepEqual(standalone.sort(), [
-    `appproxy/claims/traefik/http/routers/standalone/${node2.name}`,
-    `appproxy/claims/traefik/http/services/standalone/${node2.name}`,
+    `appproxy/claims/traefik/http/routers/standalone/${owner2}`,
+    `appproxy/claims/traefik/http/services/standalone/${owner2}`,
   ]);
 });
 
@@ -235,7 +240,8 @@ test("multi-node: each node's appproxy reads its own node's engine, through its 
       `${node.name}: appproxy and docker-proxy share the node's ${shared} volume`,
     );
   }
-  // One owner record a node, and the elected Swarm writer's.
+  // One owner record a node (its host name and node id, unique even between nodes of one host name), and the
+  // elected Swarm writer's.
   const owners = await etcdctl(ROOT(), rootUser(), 'get', '--prefix', '--keys-only', 'appproxy/owners/traefik/');
   const records = owners.output
     .split('\n')
@@ -244,8 +250,8 @@ test("multi-node: each node's appproxy reads its own node's engine, through its 
     .sort();
   assert.deepEqual(
     records.filter((owner) => !owner?.startsWith('swarm-')),
-    NODES.map((node) => node.name).sort(),
-    `one owner a node: ${owners.output}`,
+    (await Promise.all(NODES.map(ownerOf))).sort(),
+    `one owner a node, named by its host name and node id: ${owners.output}`,
   );
   assert.equal(records.filter((owner) => owner?.startsWith('swarm-')).length, 1, `one Swarm writer: ${owners.output}`);
 });

@@ -335,7 +335,7 @@ for (const row of liveHolders) {
     const store = new MemoryStore();
     const holder = role(store);
     await asProcess(HOLDER_PID, () => holder.connect());
-    await holder.pass(); // its guard runs from its first pass on
+    await holder.pass();
     const holderLease = holder.leaseId();
     assert.ok(holderLease !== undefined);
     const before = {
@@ -384,6 +384,28 @@ for (const row of liveHolders) {
     }
   });
 }
+
+// Issue 26, point 3: the guard answers from connect on. Before, it started after the first pass,
+// and a twin started during a long first pass took the id over after its 1 s wait.
+test('OwnerRole.connect (exclusive): a holder that has connected but not yet passed refuses a twin all the same', async () => {
+  const store = new MemoryStore();
+  const holder = role(store);
+  const twin = role(store);
+  try {
+    await asProcess(HOLDER_PID, () => holder.connect());
+    const { ms } = await timed(
+      assert.rejects(
+        asProcess(5353, () => twin.connect()),
+        (error: unknown) => error instanceof OwnerHeldError,
+      ),
+    );
+    assert.ok(ms < PROBE_ANSWER_MS, `the holder answered before any pass: took ${Math.round(ms)} ms`);
+    assert.equal(twin.connected, false);
+  } finally {
+    await holder.stop();
+    await twin.stop();
+  }
+});
 
 const deadHolders: {
   name: string;
