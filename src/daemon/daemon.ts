@@ -255,12 +255,7 @@ export class Daemon {
 
   /** GET /status: readiness, each Traefik as read back, the routes not yet live, the refused workloads. */
   statusFacts(): StatusFacts {
-    const listing =
-      this.readback === undefined
-        ? undefined
-        : (traefiksListing(this.readback.reports()) as {
-            traefiks: NonNullable<StatusFacts['traefiks']>;
-          });
+    const listing = this.readback === undefined ? undefined : traefiksListing(this.readback.reports());
     return {
       generatedAt: new Date().toISOString(),
       owner: this.#parts.config.owner,

@@ -175,7 +175,12 @@ export class TraefikReadback {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Number.POSITIVE_INFINITY;
-      void this.round().then(() => this.#next());
+      // A round that fails unexpectedly is said, and the loop goes on: it never stops reading back.
+      void this.round()
+        .catch((error: unknown) =>
+          this.#o.logger.error({ err: error }, 'a read-back round failed; the next one follows'),
+        )
+        .then(() => this.#next());
     }, delayMs);
     this.#timer.unref();
   }
