@@ -413,6 +413,19 @@ test('stack: the Redis variant (STORE=redis): Traefik reads Redis and serves the
   const write = await storeCli('SET', 'traefik/http/routers/evil/rule', 'Host(`evil`)');
   assert.equal(write.ok, false, `Traefik's user wrote a route: ${write.output}`);
   assert.match(write.output, /NOPERM/);
+  // Nor anything beyond what Traefik's provider sends (issue 26, point 4): pausing or killing
+  // clients, publishing, listing every key, changing the configuration.
+  for (const command of [
+    ['CLIENT', 'PAUSE', '10000'],
+    ['CLIENT', 'KILL', 'TYPE', 'normal'],
+    ['PUBLISH', '__keyspace@0__:traefik/x', 'set'],
+    ['KEYS', '*'],
+    ['CONFIG', 'SET', 'notify-keyspace-events', ''],
+  ]) {
+    const refused = await storeCli(...command);
+    assert.equal(refused.ok, false, `Traefik's user ran ${command.join(' ')}: ${refused.output}`);
+    assert.match(refused.output, /NOPERM/, command.join(' '));
+  }
   const password = readFileSync(`${SECRETS_DIR}/redis-appproxy.password`, 'utf8').trim();
   const own = await storeCli(
     '--user',

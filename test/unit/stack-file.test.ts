@@ -748,9 +748,15 @@ function checkRedisOverlay(from: Stack): void {
     /--notify-keyspace-events KEA/,
     "without keyspace notifications Traefik's Redis provider never hears a change",
   );
-  assert.match(
-    store,
-    /user default on nopass ~traefik\* &\* -@all \+@read \+@pubsub \+@connection/,
+  // Traefik's (default) user: the commands Traefik's Redis provider sends and nothing else (no KEYS,
+  // PUBLISH, CLIENT or CONFIG), its keys and its notification pattern only.
+  const traefikUser = /user default on nopass resetchannels (\S+) (\S+) -@all ((?:\+[a-z|]+ ?)+)\\n/.exec(store);
+  assert.ok(traefikUser !== null, `the default user's ACL line: ${store}`);
+  assert.equal(traefikUser[1], '~traefik*', "Traefik's user reads the root key's keys alone");
+  assert.equal(traefikUser[2], '&__keyspace*:traefik*', "Traefik's user listens to the root key's notifications alone");
+  assert.deepEqual(
+    traefikUser[3]?.trim().split(' ').sort(),
+    ['+exists', '+get', '+hello', '+mget', '+ping', '+psubscribe', '+punsubscribe', '+scan'],
     'the default user (Traefik) may only read and listen',
   );
   assert.match(store, /cat \/run\/secrets\/redis_appproxy_password/, "appproxy's password comes from its secret");
@@ -777,7 +783,13 @@ const redisMistakes: Readonly<Record<string, (copy: Stack) => void>> = {
       (service('store', copy)['command'] as string[])[0]?.replace('--notify-keyspace-events KEA', '') ?? ''),
   'a default user that may write': (copy) =>
     ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('-@all +@read', '+@all') ?? ''),
+      (service('store', copy)['command'] as string[])[0]?.replace('-@all +hello', '+@all +hello') ?? ''),
+  'a default user that may pause clients and publish (the review)': (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace('+hello', '+hello +@connection +@pubsub') ?? ''),
+  'a default user that may listen anywhere': (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace('&__keyspace*:traefik*', '&*') ?? ''),
   'the password in the environment': (copy) =>
     ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
 };
