@@ -83,6 +83,8 @@ async function scenario(spec: {
   churnLabels?: (name: string) => Record<string, string>;
   /** Failed requests are expected (the routes' own containers restart): reported, not asserted. */
   failuresExpected?: boolean;
+  /** Failed requests are allowed from the fault until this long after it ended, none before or after. */
+  outageAllowedMs?: number;
 }): Promise<Row> {
   const web = spec.web ?? testEnv.traefikEtcd.web;
   for (const host of spec.stable)
@@ -90,9 +92,13 @@ async function scenario(spec: {
   const poller = new StablePoller(web, spec.stable);
   const churn = new Churn(docker, `${spec.name}-churn`, { labels: spec.churnLabels });
   let notes: string;
+  let faultFromMs = 0;
+  let faultToMs = 0;
   try {
     await sleep(2000);
+    faultFromMs = poller.elapsedMs();
     notes = await spec.fault();
+    faultToMs = poller.elapsedMs();
   } catch (error) {
     await poller.stop();
     throw error;
@@ -125,7 +131,16 @@ async function scenario(spec: {
     result.converged,
     `${spec.name}: etcd and Traefik converge to what Docker runs; left: ${JSON.stringify({ difference: result.difference, unserved: result.unserved })}\n${logTail()}`,
   );
-  if (spec.failuresExpected !== true)
+  if (spec.outageAllowedMs !== undefined) {
+    const outside = poller.failures.filter(
+      (failure) => failure.atMs < faultFromMs || failure.atMs > faultToMs + (spec.outageAllowedMs ?? 0),
+    );
+    assert.deepEqual(
+      outside,
+      [],
+      `${spec.name}: requests fail only from the fault (${faultFromMs} ms) until ${spec.outageAllowedMs} ms after it ended (${faultToMs} ms)`,
+    );
+  } else if (spec.failuresExpected !== true)
     assert.equal(
       polled.failed,
       0,
@@ -206,6 +221,7 @@ async function redisScenario(
   fault: (owner: DaemonProcess) => Promise<string>,
   args: readonly string[] = [],
   afterwards: () => Promise<void> = async () => undefined,
+  outageAllowedMs?: number,
 ): Promise<void> {
   redis ??= testStore('redis');
   await redis.clearTree('traefik');
@@ -219,6 +235,7 @@ async function redisScenario(
     web: testEnv.traefikRedis.web,
     readTree: () => storeTree(redis),
     fault: async () => `${await fault(appproxy)}; ${note}`,
+    ...(outageAllowedMs === undefined ? {} : { outageAllowedMs }),
   });
   await afterwards();
   for (const process of daemons) await stopDaemon(process);
@@ -273,6 +290,13 @@ test('fault (Redis): Redis restarted at once without its data', async () => {
       await environmentUp();
       return 'Redis killed (SIGKILL) and started at once, empty';
     },
+    [],
+    async () => undefined,
+    // The data is gone: Traefik's Redis provider, which reads the tree in SCAN pages on each
+    // notification, may read it empty or half written back before appproxy's rewrite is whole,
+    // and serve 404 until its next read. 0 failures in four runs of five, 118 requests (0.6 s)
+    // once; the routes must be back within 3 s of the restart, and nothing may fail before it.
+    3_000,
   );
 });
 

@@ -100,6 +100,11 @@ export class StablePoller {
     })();
   }
 
+  /** Milliseconds since the poller started (the time base of `failures`). */
+  elapsedMs(): number {
+    return Math.round(performance.now() - this.#start);
+  }
+
   async stop(): Promise<{ requests: number; failed: number; firstFailures: string[] }> {
     this.#running = false;
     await this.#done;
