@@ -113,7 +113,7 @@ export async function startHealthServer(
   }
   if (apps !== undefined) server.get('/apps', { preHandler: guard }, async () => apps());
   if (traefiks !== undefined) server.get('/traefiks', { preHandler: guard }, async () => traefiks());
-  if (status !== undefined && explain !== undefined)
+  if (status !== undefined)
     server.get('/status', { preHandler: guard }, async (_request, reply) =>
       reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(status()),
     );

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { StoredResource } from '../core/readback/traefik-view.ts';
-import { claimIdOf } from '../core/resource-kinds.ts';
+import { claimIdOf, SERVER_TARGET_FIELD } from '../core/resource-kinds.ts';
 import type { InstanceLimits } from '../core/limits.ts';
 import type { BuildProblem } from '../core/provider/build-problem.ts';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
@@ -136,9 +136,12 @@ export class SyncEngine {
     if (held === undefined || (held.fields.size === 0 && held.servers.size === 0)) return { present: false };
     const balanced = held.servers.size > 0 || [...held.fields.keys()].some((key) => /\/loadbalancer\//i.test(key));
     if (!/^(http|tcp|udp)\/services\//i.test(resource) || !balanced) return { present: true };
+    // The field that names a server of this protocol (url, or address): one home, resource-kinds.ts.
+    const field =
+      `/${SERVER_TARGET_FIELD[resource.slice(0, resource.indexOf('/')).toLowerCase()] ?? 'url'}`.toLowerCase();
     const servers: string[] = [];
     for (const entries of held.servers.values())
-      for (const [key, entry] of entries) if (/\/(url|address)$/i.test(key)) servers.push(entry.value);
+      for (const [key, entry] of entries) if (key.toLowerCase().endsWith(field)) servers.push(entry.value);
     return { present: true, servers: servers.sort() };
   }
 
