@@ -5,7 +5,7 @@ import { StoreFullError } from '../sync/kv-store.ts';
 import { credentialProblem } from './credential-problem.ts';
 import type { Metrics } from './metrics.ts';
 import { OwnerHeldError } from './owner-guard.ts';
-import type { OwnerRole } from './owner-role.ts';
+import { OwnerClaimRaceError, type OwnerRole } from './owner-role.ts';
 import type { Readiness } from './readiness.ts';
 
 export interface ConnectOwnerOptions {
@@ -33,6 +33,11 @@ export async function connectOwner(options: ConnectOwnerOptions): Promise<boolea
       signal,
       isFatal: (error) => fatal(error) !== undefined,
       onFailure: (error, retryInMs) => {
+        // Two instances claimed the id at one moment: the next attempt asks whoever won.
+        if (error instanceof OwnerClaimRaceError) {
+          logger.warn({ retryInMs }, error.message);
+          return;
+        }
         metrics.errors.inc({ kind: config.store });
         // A full store answers: it refuses the lease or the owner record, which wait for space.
         if (error instanceof StoreFullError) {

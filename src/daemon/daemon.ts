@@ -123,6 +123,12 @@ export class Daemon {
       activity: this.#tracker,
       limits: instanceLimits,
       onCommitted,
+      // Another instance runs with this id now: this one has stopped writing, and exits saying so
+      // (an orchestrator restarting it meets the live holder and is refused with the same words).
+      onTakenOver: (message) => {
+        this.#readiness.ownerTaken(message);
+        this.#parts.onFatal?.(message);
+      },
     });
     this.#swarm = new SwarmWriter({
       store,

@@ -2,13 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../sync/key-layout.ts';
 import type { KvStore, LeaseInfo, StoreWatch } from '../sync/kv-store.ts';
-import type { OwnerRecord } from './owner-record.ts';
+import { decodeOwnerRecord, type OwnerRecord } from './owner-record.ts';
 
 /** How long a starting instance waits for a live holder of its owner id to answer. */
 export const PROBE_ANSWER_MS = 1000;
-
-/** Between two reads of a lease's time: longer than a keep-alive round trip, short beside a lease. */
-const SECOND_READ_MS = 300;
 
 /** A live instance runs with this owner id: retrying cannot help, another id must be given. */
 export class OwnerHeldError extends Error {
@@ -22,13 +19,13 @@ export class OwnerHeldError extends Error {
 }
 
 /**
- * Whether the instance in `record` (its lease read as `times`) still runs. A restart must take over at once (before the
- * old
- * lease expires, or routes would go missing), and a second instance with the same id must be
- * refused, so the question is asked directly: the starting instance writes a probe, a live holder
- * answers it through its watch within milliseconds. Two short cuts first: a lease that is gone,
- * or one that reads less time left than a kept-alive lease ever does (it is refreshed every third
- * of its time), belongs to nobody alive.
+ * Whether the instance in `record` (its lease read as `times`) still runs. A restart must take
+ * over at once (before the old lease expires, or routes would go missing), and a second instance
+ * with the same id must be refused, so the question is asked directly: the starting instance
+ * writes a probe, a live holder answers it through its watch within milliseconds. Only a lease
+ * that is gone answers without a probe: a lease with little time left may belong to a holder
+ * whose keep-alive is merely late (a slow store, a long pause), and taking its id over would make
+ * two writers of one owner.
  */
 export async function holderIsAlive(
   store: KvStore,
@@ -38,15 +35,6 @@ export async function holderIsAlive(
   asker: { instance: string; leaseId: string },
 ): Promise<boolean> {
   if (times === undefined) return false;
-  // etcd reports whole seconds, rounded down: a kept-alive lease reads at least two thirds of its
-  // time, but for a moment before each refresh; read twice, a refresh apart, to be sure.
-  const least = Math.floor((times.grantedSeconds * 2) / 3);
-  if (times.remainingSeconds < least) {
-    await new Promise((resolve) => setTimeout(resolve, SECOND_READ_MS));
-    const again = await store.lease(record.lease);
-    if (again === undefined || (again.remainingSeconds < least && again.remainingSeconds <= times.remainingSeconds))
-      return false;
-  }
   // The probe names the asker, and is made unique: two instances may have one name (the same host
   // name, which is also the default owner id, and pid 1 in their containers).
   const probe = `${asker.instance}#${randomUUID()}`;
@@ -91,38 +79,60 @@ function parseAnswer(value: string): { instance: string; probe: string } | undef
   }
 }
 
+/** What the holder's side is told: how to recognise its own leases, and whom to tell when its id is taken. */
+export interface OwnerGuardOptions {
+  readonly store: KvStore;
+  readonly layout: KeyLayout;
+  /** This instance, as a probe's answer names it. */
+  readonly instance: string;
+  /** The lease this instance writes on now. */
+  readonly leaseId: () => string;
+  /** Whether a lease is one this instance has held (the record is written again on a replaced lease). */
+  readonly ownLease: (lease: string) => boolean;
+  /** Another instance wrote the owner record: this one no longer holds the id. Told once. */
+  readonly onTakenOver: (holder: OwnerRecord) => void;
+  readonly logger: Logger;
+}
+
 /**
- * The holder's side: while this instance runs under its owner id, every probe another instance
- * writes is answered (on this instance's lease, so the answer goes with it).
+ * The holder's side, while this instance runs under its owner id: every probe another instance
+ * writes is answered (on this instance's lease, so the answer goes with it), and the owner record
+ * is watched: a record written on a lease this instance never held means another instance took
+ * the id (it found no answer: a partition, a stalled process), and this one must stop writing at
+ * once, or the two would delete each other's servers.
  */
 export class OwnerGuard {
-  readonly #store: KvStore;
-  readonly #layout: KeyLayout;
-  readonly #instance: string;
-  readonly #leaseId: () => string;
-  readonly #log: Logger;
+  readonly #o: OwnerGuardOptions;
   #watch: StoreWatch | undefined;
   #stopped = false;
+  #takenOver = false;
 
-  constructor(store: KvStore, layout: KeyLayout, instance: string, leaseId: () => string, logger: Logger) {
-    this.#store = store;
-    this.#layout = layout;
-    this.#instance = instance;
-    this.#leaseId = leaseId;
-    this.#log = logger;
+  constructor(options: OwnerGuardOptions) {
+    this.#o = options;
   }
 
-  /** Starts answering; a lost watch is started again at the next `ensure`. */
+  /** Starts answering and watching; a lost watch is started again at the next `ensure`. */
   async ensure(): Promise<void> {
-    if (this.#watch !== undefined || this.#stopped) return;
-    const range = { key: this.#layout.probeKey, prefix: false };
-    const snapshot = await this.#store.load([range]);
-    this.#watch = await this.#store.watch([range], snapshot.revision, {
+    if (this.#watch !== undefined || this.#stopped || this.#takenOver) return;
+    const { store, layout } = this.#o;
+    const ranges = [
+      { key: layout.probeKey, prefix: false },
+      { key: layout.ownerKey, prefix: false },
+    ];
+    const snapshot = await store.load(ranges);
+    this.#watch = await store.watch(ranges, snapshot.revision, {
       onEvents: (events) => {
-        // Not its own probe (one left on its lease when it connected): every other is answered, even
-        // one naming this instance, since another process can have the same name.
-        for (const event of events)
-          if (event.type === 'put' && event.lease !== this.#leaseId()) void this.#answer(event.value);
+        for (const event of events) {
+          if (event.key === layout.ownerKey) {
+            // Gone with this instance's lease (it writes the record again on the replaced one), or
+            // written by this instance: its own. Any other writer took the id.
+            if (event.type === 'put' && !this.#o.ownLease(event.lease)) this.#lost(event.value);
+          } else if (event.type === 'put' && event.lease !== this.#o.leaseId()) {
+            // Not its own probe (one left on its lease when it connected): every other is answered,
+            // even one naming this instance, since another process can have the same name.
+            void this.#answer(event.value);
+          }
+        }
       },
       onLost: () => {
         const watch = this.#watch;
@@ -130,24 +140,35 @@ export class OwnerGuard {
         void watch?.stop().catch(() => undefined);
       },
     });
-    // A probe written before the watch began is answered too.
-    const pending = snapshot.entries[0];
-    if (pending !== undefined && pending.lease !== this.#leaseId()) void this.#answer(pending.value);
+    // What happened before the watch began: a probe is answered, a record of another instance told.
+    for (const entry of snapshot.entries) {
+      if (entry.key === layout.ownerKey) {
+        if (!this.#o.ownLease(entry.lease)) this.#lost(entry.value);
+      } else if (entry.lease !== this.#o.leaseId()) void this.#answer(entry.value);
+    }
+  }
+
+  #lost(value: string): void {
+    if (this.#takenOver || this.#stopped) return;
+    this.#takenOver = true;
+    const holder = decodeOwnerRecord(value) ?? { lease: 'unknown', instance: 'unknown (unreadable record)', since: '' };
+    void this.stop();
+    this.#o.onTakenOver(holder);
   }
 
   async #answer(probe: string): Promise<void> {
-    this.#log.error(
-      { instance: probe.replace(/#[^#]*$/, ''), owner: this.#layout.owner },
+    this.#o.logger.error(
+      { instance: probe.replace(/#[^#]*$/, ''), owner: this.#o.layout.owner },
       'another instance tried to start with this owner id; it is told that this one runs',
     );
     try {
-      await this.#store.putLeased(
-        this.#layout.aliveKey,
-        JSON.stringify({ instance: this.#instance, probe }),
-        this.#leaseId(),
+      await this.#o.store.putLeased(
+        this.#o.layout.aliveKey,
+        JSON.stringify({ instance: this.#o.instance, probe }),
+        this.#o.leaseId(),
       );
     } catch (error) {
-      this.#log.warn({ err: error }, 'could not answer the probe');
+      this.#o.logger.warn({ err: error }, 'could not answer the probe');
     }
   }
 

@@ -8,7 +8,7 @@ import { Reconciler } from '../sync/reconciler.ts';
 import { SyncEngine, type CommitListener, type SyncOutcome } from '../sync/sync-engine.ts';
 import { PendingChanges, type WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerGuard, OwnerHeldError, holderIsAlive } from './owner-guard.ts';
-import { decodeOwnerRecord, encodeOwnerRecord, thisInstance } from './owner-record.ts';
+import { decodeOwnerRecord, encodeOwnerRecord, thisInstance, type OwnerRecord } from './owner-record.ts';
 
 export interface OwnerRoleOptions {
   readonly store: KvStore;
@@ -36,6 +36,22 @@ export interface OwnerRoleOptions {
   readonly limits?: InstanceLimits | undefined;
   /** Each committed transaction's changed resources (the read-back). */
   readonly onCommitted?: CommitListener | undefined;
+  /**
+   * Another instance took this (exclusive) owner id while this one ran: this one has stopped
+   * writing; `message` says so and names the other instance.
+   */
+  readonly onTakenOver?: ((message: string) => void) | undefined;
+}
+
+/**
+ * The owner record changed between this instance's read of it and its claim (another instance
+ * claimed the id at the same moment): the next attempt reads it again and asks its holder.
+ */
+export class OwnerClaimRaceError extends Error {
+  constructor(owner: string) {
+    super(`owner id "${owner}" was claimed by another instance while this one claimed it; asking again`);
+    this.name = 'OwnerClaimRaceError';
+  }
 }
 
 /**
@@ -55,6 +71,8 @@ export class OwnerRole {
   #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
   #previousLease: string | undefined;
+  /** Every lease this role has written its record on (a lost lease is replaced by a new one). */
+  readonly #ownLeases = new Set<string>();
 
   constructor(options: OwnerRoleOptions) {
     this.#options = options;
@@ -82,22 +100,29 @@ export class OwnerRole {
     return this.#lease?.leaseId();
   }
 
-  /** One attempt; rejects with StoreUnavailableError (retry) or OwnerHeldError (give up). */
+  /**
+   * One attempt; rejects with StoreUnavailableError or OwnerClaimRaceError (retry) or
+   * OwnerHeldError (give up). The record is claimed atomically: written only if it has not changed
+   * since it was read (absent, or still naming the holder that was asked), so two instances
+   * starting together cannot both take the id.
+   */
   async connect(): Promise<void> {
     const { store, leaseSeconds, exclusive } = this.#options;
-    const previous = decodeOwnerRecord(await store.get(this.layout.ownerKey));
+    const recordRange = { key: this.layout.ownerKey, prefix: false };
+    const read = await store.load([recordRange]);
+    const previous = decodeOwnerRecord(read.entries[0]?.value);
     const previousLease = previous === undefined ? undefined : await store.lease(previous.lease);
     const previousKeys = previousLease?.keys;
     const me = thisInstance();
     const record = (leaseId: string) => encodeOwnerRecord({ lease: leaseId, ...me });
     const lease = await store.openLease(leaseSeconds, () => {
+      this.#ownLeases.add(lease.leaseId());
       // The engine moves every leased key of this owner to the new lease.
-      void store
-        .putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId())
-        .catch((error: unknown) => this.#log.warn({ err: error }, 'owner record not written'));
+      void this.#rewriteRecord(record(lease.leaseId()), lease.leaseId());
       this.#engine?.requestFullPass();
       (this.#options.onLeaseReplaced ?? this.#options.onDirty)();
     });
+    this.#ownLeases.add(lease.leaseId());
     try {
       if (exclusive && previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
         if (
@@ -108,7 +133,15 @@ export class OwnerRole {
         )
           throw new OwnerHeldError(this.layout.owner, previous);
       }
-      await store.putLeased(this.layout.ownerKey, record(lease.leaseId()), lease.leaseId());
+      const claim = await store.apply(
+        {
+          operations: [{ type: 'put', key: this.layout.ownerKey, value: record(lease.leaseId()), leased: true }],
+          guards: [{ range: recordRange, notModifiedAfter: read.revision }],
+          ...(read.epoch === undefined ? {} : { epoch: read.epoch }),
+        },
+        lease.leaseId(),
+      );
+      if (!claim.applied) throw new OwnerClaimRaceError(this.layout.owner);
     } catch (error) {
       lease.release();
       await store.revoke(lease.leaseId()).catch(() => undefined);
@@ -138,12 +171,69 @@ export class OwnerRole {
     this.#changes = new PendingChanges();
     this.#reconciler = new Reconciler(this.#options.source, this.#engine, this.#changes);
     if (exclusive) {
-      this.#guard = new OwnerGuard(store, this.layout, me.instance, () => lease.leaseId(), this.#log);
+      this.#guard = new OwnerGuard({
+        store,
+        layout: this.layout,
+        instance: me.instance,
+        leaseId: () => lease.leaseId(),
+        ownLease: (id) => this.#ownLeases.has(id),
+        onTakenOver: (holder) => this.#takenOver(holder),
+        logger: this.#log,
+      });
       // Answering from the moment the owner id is taken, not from the first pass: an instance
       // started meanwhile with the same id waits 1 s for an answer, and a first pass of thousands
       // of workloads takes longer (it would then take the id over, and the two would fight).
       await this.#guardStarted();
     }
+  }
+
+  /**
+   * After a lost lease was replaced: the record moves to the new lease, unless another instance
+   * wrote it meanwhile (the id was taken while this one could not keep its lease). Read, then
+   * written only if unchanged since, as the claim is.
+   */
+  async #rewriteRecord(value: string, leaseId: string): Promise<void> {
+    const { store } = this.#options;
+    const range = { key: this.layout.ownerKey, prefix: false };
+    try {
+      const read = await store.load([range]);
+      const entry = read.entries[0];
+      const holder = decodeOwnerRecord(entry?.value);
+      if (this.#options.exclusive && entry !== undefined && holder !== undefined && !this.#ownLeases.has(entry.lease)) {
+        this.#takenOver(holder);
+        return;
+      }
+      const result = await store.apply(
+        {
+          operations: [{ type: 'put', key: this.layout.ownerKey, value, leased: true }],
+          guards: [{ range, notModifiedAfter: read.revision }],
+          ...(read.epoch === undefined ? {} : { epoch: read.epoch }),
+        },
+        leaseId,
+      );
+      if (result.applied) return;
+      // Written between the read and the write: by another instance, or by this one's own
+      // earlier replacement.
+      const now = (await store.load([range])).entries[0];
+      const writer = decodeOwnerRecord(now?.value);
+      if (this.#options.exclusive && now !== undefined && writer !== undefined && !this.#ownLeases.has(now.lease))
+        this.#takenOver(writer);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'owner record not written');
+    }
+  }
+
+  /** Another instance holds the owner id now: this one stops writing at once and says so. */
+  #takenOver(holder: OwnerRecord): void {
+    if (this.#engine === undefined) return;
+    const message =
+      `owner id "${this.layout.owner}" was taken by another instance (${holder.instance}, lease ${holder.lease}) ` +
+      'while this one ran (it did not hear this one answer: a partition, a stalled process, or two instances ' +
+      "given one id): this instance stopped writing, so that the two do not remove each other's servers. " +
+      'Give each instance its own --owner (APPPROXY_OWNER)';
+    this.#log.error({ owner: this.layout.owner, holder: holder.instance, holderLease: holder.lease }, message);
+    void this.stop();
+    this.#options.onTakenOver?.(message);
   }
 
   async #guardStarted(): Promise<void> {
@@ -178,13 +268,17 @@ export class OwnerRole {
    * writer, takes over its keys before it expires; `revoke` drops them at once instead.
    */
   async stop(options: { revoke?: boolean } = {}): Promise<void> {
-    await this.#guard?.stop();
-    await this.#engine?.stop();
+    // Nothing is passed or written from here on, even before the awaits below end.
+    const engine = this.#engine;
+    const guard = this.#guard;
+    const lease = this.#lease;
     this.#engine = undefined;
     this.#reconciler = undefined;
     this.#changes = undefined;
-    const lease = this.#lease;
+    this.#guard = undefined;
     this.#lease = undefined;
+    await guard?.stop();
+    await engine?.stop();
     lease?.release();
     if (options.revoke === true && lease !== undefined)
       await this.#options.store.revoke(lease.leaseId()).catch(() => undefined);

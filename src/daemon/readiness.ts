@@ -16,6 +16,7 @@ export class Readiness {
   #dockerListed = false;
   #eventsFollowed = false;
   #storeOk = false;
+  #ownerTaken: string | undefined;
 
   constructor(metrics: Metrics, logger: Logger, store: string) {
     this.#metrics = metrics;
@@ -59,12 +60,18 @@ export class Readiness {
     this.#storeFull.wrote();
   }
 
+  /** Another instance took this instance's owner id: it writes nothing any more. */
+  ownerTaken(message: string): void {
+    this.#ownerTaken = message;
+  }
+
   firstSyncDone(): void {
     this.#firstSync = true;
   }
 
   reasons(): string[] {
     const reasons: string[] = [];
+    if (this.#ownerTaken !== undefined) reasons.push(this.#ownerTaken);
     if (!this.#firstSync) reasons.push('first sync not done');
     if (!this.#dockerListed) reasons.push('Docker unreachable (its last listing failed)');
     else if (!this.#eventsFollowed) reasons.push('Docker unreachable (event stream not followed)');

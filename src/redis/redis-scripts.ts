@@ -136,28 +136,34 @@ return out
 `;
 
 /**
- * ARGV: epoch candidate, lease id, fence key ('' for none), fence create revision, guard count,
- * then key, prefix flag, not-modified-after per guard, then op count, then type, key, value,
- * leased flag per operation. → applied (1/0), revision, fenced (1/0); an error when a leased put
- * names a lease that is gone.
+ * ARGV: epoch candidate, the plan's epoch ('' for none), lease id, fence key ('' for none), fence
+ * create revision, fence epoch ('' for none), guard count, then key, prefix flag,
+ * not-modified-after per guard, then op count, then type, key, value, leased flag per operation.
+ * → applied (1/0), revision, fenced (1/0), epoch changed (1/0); an error when a leased put names a
+ * lease that is gone. A plan or a fence of another epoch is refused: after a flush the revisions
+ * start again, and every guard and leader key would otherwise pass against numbers of another life.
  */
 export const APPLY_SCRIPT = `${COMMON}
-epoch(ARGV[1])
-local lease = ARGV[2]
-local at = 6
-local fenceKey = ARGV[3]
+local current = epoch(ARGV[1])
+local function refused(fenced, changed)
+  return { 0, tonumber(redis.call('GET', P .. 'revision') or '0'), fenced, changed }
+end
+if ARGV[2] ~= '' and ARGV[2] ~= current then return refused(0, 1) end
+local lease = ARGV[3]
+local at = 8
+local fenceKey = ARGV[4]
 if fenceKey ~= '' then
   local m = meta(fenceKey)
-  if not m or m.create ~= tonumber(ARGV[4]) then
-    return { 0, tonumber(redis.call('GET', P .. 'revision') or '0'), 1 }
+  if not m or m.create ~= tonumber(ARGV[5]) or (ARGV[6] ~= '' and ARGV[6] ~= current) then
+    return refused(1, 0)
   end
 end
-local guards = tonumber(ARGV[5])
+local guards = tonumber(ARGV[7])
 for i = 0, guards - 1 do
   local limit = tonumber(ARGV[at + i * 3 + 2])
   for _, key in ipairs(range_keys(ARGV[at + i * 3], ARGV[at + i * 3 + 1])) do
     local m = meta(key)
-    if m and m.mod > limit then return { 0, tonumber(redis.call('GET', P .. 'revision') or '0'), 0 } end
+    if m and m.mod > limit then return refused(0, 0) end
   end
 end
 at = at + guards * 3
@@ -179,7 +185,7 @@ for i = 0, count - 1 do
   end
 end
 commit(ops)
-return { 1, rev, 0 }
+return { 1, rev, 0, 0 }
 `;
 
 /** ARGV: lease id, ttl seconds. */
@@ -239,21 +245,22 @@ return #expired
 
 /**
  * ARGV: epoch candidate, leader key, value, lease id. Creates the leader key on the lease when it
- * is absent. → its create revision when this value holds it, 0 when another one does.
+ * is absent. → its create revision when this value holds it, 0 when another one does; then the
+ * epoch (a leader's fence carries both).
  */
 export const CAMPAIGN_SCRIPT = `${COMMON}
-epoch(ARGV[1])
+local current = epoch(ARGV[1])
 local m = meta(ARGV[2])
 if m then
-  if redis.call('GET', ARGV[2]) == ARGV[3] and m.lease == ARGV[4] then return m.create end
-  return 0
+  if redis.call('GET', ARGV[2]) == ARGV[3] and m.lease == ARGV[4] then return { m.create, current } end
+  return { 0, current }
 end
 if not lease_alive(ARGV[4]) then return redis.error_reply('LEASE_GONE lease ' .. ARGV[4] .. ' not found') end
 local rev = next_revision()
 local ops = {}
 put(rev, ARGV[2], ARGV[3], ARGV[4], ops)
 commit(ops)
-return rev
+return { rev, current }
 `;
 
 /**

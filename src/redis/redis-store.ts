@@ -163,7 +163,7 @@ export class RedisStore implements KvStore {
         modRevision: BigInt(reply[index + 3] as string),
       });
     }
-    return { revision: BigInt(reply[0] as string), entries };
+    return { revision: BigInt(reply[0] as string), entries, epoch: reply[1] as string };
   }
 
   async watch(ranges: readonly KeyRange[], afterRevision: bigint, handlers: WatchHandlers): Promise<StoreWatch> {
@@ -261,9 +261,11 @@ export class RedisStore implements KvStore {
     const { fence } = transaction;
     const args: (string | number)[] = [
       this.#epoch,
+      transaction.epoch ?? '',
       leaseId,
       fence?.key ?? '',
       fence?.createRevision.toString() ?? '0',
+      fence?.epoch ?? '',
       transaction.guards.length,
     ];
     for (const guard of transaction.guards)
@@ -273,12 +275,18 @@ export class RedisStore implements KvStore {
       if (operation.type === 'put') args.push('put', operation.key, operation.value, operation.leased ? '1' : '0');
       else args.push('delete', operation.key, '', '0');
     }
-    const [applied, revision, fenced] = (await this.#script('transaction', APPLY_SCRIPT, args)) as [
+    const [applied, revision, fenced, changed] = (await this.#script('transaction', APPLY_SCRIPT, args)) as [
+      number,
       number,
       number,
       number,
     ];
-    return { applied: applied === 1, revision: BigInt(revision), ...(fenced === 1 ? { fenced: true } : {}) };
+    return {
+      applied: applied === 1,
+      revision: BigInt(revision),
+      ...(fenced === 1 ? { fenced: true } : {}),
+      ...(changed === 1 ? { epochChanged: true } : {}),
+    };
   }
 
   async grant(leaseId: string, ttlSeconds: number): Promise<void> {
@@ -336,6 +344,7 @@ export class RedisStore implements KvStore {
     let lost = false;
     let resigned = false;
     let createRevision = 0n;
+    let electedEpoch = '';
     let keeper: StoreLease | undefined;
     const lose = (reason: string) => {
       if (lost || resigned) return;
@@ -351,11 +360,15 @@ export class RedisStore implements KvStore {
       }
       while (!resigned) {
         try {
-          const revision = Number(
-            await this.#script('election', CAMPAIGN_SCRIPT, [this.#epoch, key, value, keeper.leaseId()]),
-          );
+          const [revision, epoch] = (await this.#script('election', CAMPAIGN_SCRIPT, [
+            this.#epoch,
+            key,
+            value,
+            keeper.leaseId(),
+          ])) as [number, string];
           if (revision > 0) {
             createRevision = BigInt(revision);
+            electedEpoch = epoch;
             return;
           }
         } catch (error) {
@@ -370,7 +383,7 @@ export class RedisStore implements KvStore {
       elected: () => elected,
       fence: async (): Promise<Fence> => {
         await elected;
-        return { key, createRevision };
+        return { key, createRevision, epoch: electedEpoch };
       },
       resign: async () => {
         resigned = true;

@@ -72,10 +72,15 @@ export interface Candidacy {
   resign(): Promise<void>;
 }
 
-/** A transaction with a fence applies only while `key` exists as created at `createRevision`: a leader's key. */
+/**
+ * A transaction with a fence applies only while `key` exists as created at `createRevision`: a
+ * leader's key. `epoch` (Redis) is the store's epoch when it was elected: a Redis that lost its
+ * data restarts its revisions, so a leader key created again at the same revision is told apart.
+ */
 export interface Fence {
   readonly key: string;
   readonly createRevision: bigint;
+  readonly epoch?: string;
 }
 
 export interface LeaseInfo {
@@ -104,6 +109,11 @@ export interface StoreEntry {
 export interface StoreSnapshot {
   readonly revision: bigint;
   readonly entries: readonly StoreEntry[];
+  /**
+   * Which life of the store the snapshot was read in, where revisions can start again (Redis: a
+   * restart without persistence or a flush begins a new epoch); undefined where they cannot (etcd).
+   */
+  readonly epoch?: string;
 }
 
 export type WatchEvent =
@@ -129,13 +139,23 @@ export interface GuardedTransaction {
   readonly guards: readonly { readonly range: KeyRange; readonly notModifiedAfter: bigint }[];
   /** Applied only while this leader still leads. */
   readonly fence?: Fence;
+  /**
+   * The epoch of the snapshot this transaction was planned from (StoreSnapshot.epoch): applied
+   * only in that epoch, since the guards' revisions mean nothing in another.
+   */
+  readonly epoch?: string;
 }
 
-/** What `apply` answers; `fenced` when a fenced transaction was refused because its leader no longer leads. */
+/**
+ * What `apply` answers; `fenced` when a fenced transaction was refused because its leader no
+ * longer leads; `epochChanged` when it was planned in another epoch of the store (plan again from
+ * a fresh load).
+ */
 export interface ApplyResult {
   readonly applied: boolean;
   readonly revision: bigint;
   readonly fenced?: boolean;
+  readonly epochChanged?: boolean;
 }
 
 /** A leader's write refused: another instance leads now. */
@@ -152,6 +172,22 @@ export class StoreUnavailableError extends Error {
     const message = (cause as Error)?.message ?? String(cause);
     super(`${store} ${operation} failed: ${message}${hint}`, { cause });
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * A transaction was planned in another epoch of the store (it lost its data meanwhile): nothing
+ * was written; the owner's mirror is loaded again and the next pass plans from it.
+ */
+export class StoreEpochChangedError extends StoreUnavailableError {
+  constructor(owner: string) {
+    super(
+      'store',
+      `transaction of ${owner}`,
+      new Error('the store lost its data (a restart without persistence, or a flush) after this change was planned'),
+      '; planned again from what it holds now',
+    );
+    this.name = 'StoreEpochChangedError';
   }
 }
 

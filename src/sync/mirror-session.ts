@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { KeyLayout } from './key-layout.ts';
 import {
   LeadershipLostError,
+  StoreEpochChangedError,
   type ApplyResult,
   type Fence,
   type GuardedTransaction,
@@ -46,6 +47,8 @@ export class MirrorSession {
   /** Transactions in flight: their own events are held until their answers are recorded. */
   #applying = 0;
   #held: WatchEvent[] = [];
+  /** The store's epoch when the mirror was loaded: every transaction is planned from it. */
+  #epoch: string | undefined;
 
   constructor(options: MirrorSessionOptions) {
     this.#o = options;
@@ -60,6 +63,7 @@ export class MirrorSession {
     const ranges = this.#o.layout.ranges();
     const snapshot = await this.#o.store.load(ranges);
     this.mirror.load(snapshot);
+    this.#epoch = snapshot.epoch;
     // Live only once the watch runs (from the snapshot's next revision: nothing falls between).
     this.#watch = await this.#o.store.watch(ranges, snapshot.revision, {
       onEvents: (events) => {
@@ -68,12 +72,7 @@ export class MirrorSession {
         if (this.#applying > 0) this.#held.push(...events);
         else this.#take(events);
       },
-      onLost: (reason) => {
-        if (this.#state !== 'live') return;
-        this.#o.logger.warn({ reason }, "the store's watch was lost; the mirror will be loaded again");
-        this.#state = 'lost';
-        this.#o.onLost();
-      },
+      onLost: (reason) => this.#lose(reason),
     });
     this.#state = 'live';
     this.#o.onLoaded();
@@ -85,7 +84,20 @@ export class MirrorSession {
     const { store, fence, layout } = this.#o;
     this.#applying += 1;
     try {
-      const result = await store.apply(fence === undefined ? transaction : { ...transaction, fence }, leaseId);
+      const result = await store.apply(
+        {
+          ...transaction,
+          ...(fence === undefined ? {} : { fence }),
+          ...(this.#epoch === undefined ? {} : { epoch: this.#epoch }),
+        },
+        leaseId,
+      );
+      if (result.epochChanged === true) {
+        // The store lost its data since the mirror was loaded (a Redis restarted empty, or
+        // flushed): the plan's revisions mean nothing now. Loaded again before the next plan.
+        this.#lose('the store lost its data since the mirror was loaded (another epoch)');
+        throw new StoreEpochChangedError(layout.owner);
+      }
       if (result.fenced === true) throw new LeadershipLostError(`write as ${layout.owner}`);
       if (result.applied) {
         this.mirror.applyOwn(transaction.operations, result.revision, leaseId);
@@ -114,6 +126,13 @@ export class MirrorSession {
     await this.#watch?.stop().catch(() => undefined);
     this.#watch = undefined;
     this.#state = 'empty';
+  }
+
+  #lose(reason: string): void {
+    if (this.#state !== 'live') return;
+    this.#o.logger.warn({ reason }, "the store's watch was lost; the mirror will be loaded again");
+    this.#state = 'lost';
+    this.#o.onLost();
   }
 
   #take(events: readonly WatchEvent[]): void {

@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { redisFromConfig } from '../../src/redis/redis-client.ts';
+import { RedisStore } from '../../src/redis/redis-store.ts';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { requireTestEnv } from '../support/env.ts';
 import { waitFor } from '../support/traefik-api.ts';
@@ -216,5 +219,63 @@ test("redis: rediss:// with the server's CA and a password from a file: routes a
     assert.match(owners, /appproxy\/owners\/rtls\/redis-tls/);
   } finally {
     await daemon.kill('SIGTERM');
+  }
+});
+
+// Issue 26, point 4: a Redis that lost its data (a restart without persistence, a flush) starts
+// its revisions again, so revisions alone cannot tell a plan or a leader of the old life from
+// one of the new: every write carries the epoch it was planned in, and the fence carries it too.
+test('redis: a flushed Redis with the leader key created again at the same revision fences the old writer; a plan read before the flush is refused', async () => {
+  await redis(16396, ['--notify-keyspace-events', 'KEA']);
+  const quiet = pino({ level: 'silent' });
+  const open = () =>
+    new RedisStore(redisFromConfig({ url: 'redis://127.0.0.1:16396', timeoutSeconds: 5 }), quiet, 5000);
+  const old = open();
+  const next = open();
+  const put = (key: string, value: string) => ({ type: 'put' as const, key, value, leased: false });
+  let before: ReturnType<RedisStore['campaign']> | undefined;
+  try {
+    before = old.campaign('appproxy/election/', 'swarm', 'writer-a', 15, () => undefined);
+    await before.elected();
+    const fence = await before.fence();
+    assert.equal((await old.apply({ operations: [put('traefik/x', 'a')], guards: [], fence }, '0')).applied, true);
+    const planned = await old.load([{ key: 'traefik/claims/', prefix: true }]);
+    assert.ok(planned.epoch !== undefined && planned.epoch !== '', 'a snapshot names its epoch');
+
+    redisCli(16396, 'FLUSHALL');
+    // The new life's revisions reach the old leader key's: its next leader key is created at it.
+    while ((await next.load([])).revision < fence.createRevision - 1n)
+      await next.apply(
+        { operations: [put('traefik/filler', 'y')], guards: [], epoch: (await next.load([])).epoch! },
+        '0',
+      );
+    const after = next.campaign('appproxy/election/', 'swarm', 'writer-b', 15, () => undefined);
+    await after.elected();
+    const newFence = await after.fence();
+    assert.equal(newFence.createRevision, fence.createRevision, 'the same key at the same revision, in another life');
+    assert.notEqual(newFence.epoch, fence.epoch);
+
+    const stale = await old.apply({ operations: [put('traefik/x', 'stale leader')], guards: [], fence }, '0');
+    assert.deepEqual([stale.applied, stale.fenced], [false, true], 'the old leader is fenced');
+    assert.equal(redisCli(16396, 'GET', 'traefik/x'), '', 'nothing written by it');
+
+    // Another writer claims in the new life (a low revision); a plan from the old life is refused
+    // although its guard, a revision of the old life, is higher than anything now.
+    await next.apply({ operations: [put('traefik/claims/web/owner-b', 'b')], guards: [], epoch: newFence.epoch! }, '0');
+    const replay = await old.apply(
+      {
+        operations: [put('traefik/claims/web/owner-a', 'a')],
+        guards: [{ range: { key: 'traefik/claims/', prefix: true }, notModifiedAfter: planned.revision }],
+        epoch: planned.epoch!,
+      },
+      '0',
+    );
+    assert.deepEqual([replay.applied, replay.epochChanged], [false, true], 'planned in the old life: refused');
+    assert.equal(redisCli(16396, 'GET', 'traefik/claims/web/owner-a'), '');
+    await after.resign();
+  } finally {
+    await before?.resign().catch(() => undefined);
+    old.client.disconnect();
+    next.client.disconnect();
   }
 });

@@ -8,7 +8,7 @@ import { httpGet } from '../support/http-get.ts';
 import { environmentUp, PID_FILES, stopByPidFile } from '../support/test-env-control.ts';
 import { waitFor } from '../support/traefik-api.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
-import { fetchWithin } from '../support/within.ts';
+import { fetchWithin, within } from '../support/within.ts';
 
 // The Docker engine and etcd restart under a running `appproxy run`: it keeps running, reports
 // not-ready while a dependency is away, and converges once it is back, with no update lost.
@@ -89,4 +89,36 @@ test('restarts: etcd restarts; a container started meanwhile is routed once etcd
   );
   await waitFor('ready again', async () => ((await readiness()) === 200 ? true : undefined), 15_000);
   assert.ok(appproxy.child.exitCode === null, 'appproxy kept running');
+});
+
+// Issue 26, point 3: an instance that stalls (SIGSTOP: a long pause, a frozen VM) cannot answer a
+// twin's probe, so the twin takes the owner id; on waking, the stalled one must notice and stop
+// writing (two writers of one id delete each other's servers), saying who took it.
+test('restarts: an instance stalled past a twin’s probe loses its owner id; on waking it stops writing and exits 3 naming the twin', async () => {
+  const stalled = await startDaemon({ owner: 'stalled-twin', port: 19186 });
+  try {
+    stalled.child.kill('SIGSTOP');
+    const twin = await startDaemon({ owner: 'stalled-twin', port: 19187 });
+    try {
+      stalled.child.kill('SIGCONT');
+      const code = await within('the stalled instance to exit once it sees its id taken', 30_000, stalled.exited);
+      assert.equal(code, 3, stalled.logs().slice(-3000));
+      assert.match(
+        stalled.logs(),
+        new RegExp(`owner id "stalled-twin" was taken by another instance \\([^)]*/${twin.child.pid}, lease`),
+      );
+      assert.equal(
+        (await fetchWithin(`${twin.url}/readyz`).catch(() => undefined))?.status,
+        200,
+        'the twin holds the id and stays ready',
+      );
+    } finally {
+      await twin.kill('SIGTERM');
+    }
+  } finally {
+    if (stalled.child.exitCode === null) {
+      stalled.child.kill('SIGCONT');
+      await stalled.kill('SIGKILL');
+    }
+  }
 });

@@ -427,17 +427,21 @@ test('stack: the Redis variant (STORE=redis): Traefik reads Redis and serves the
     assert.match(refused.output, /NOPERM/, command.join(' '));
   }
   const password = readFileSync(`${SECRETS_DIR}/redis-appproxy.password`, 'utf8').trim();
-  const own = await storeCli(
-    '--user',
-    'appproxy',
-    '--pass',
-    password,
-    '--scan',
-    '--pattern',
-    'appproxy/owners/traefik/*',
-  );
-  assert.ok(
-    own.ok && own.output.includes('appproxy/owners/traefik/'),
-    `appproxy's user reads its owner records: ${own.output}`,
-  );
+  const asAppproxy = (...command: string[]) => storeCli('--user', 'appproxy', '--pass', password, ...command);
+  const own = await asAppproxy('GET', 'appproxy/store/epoch');
+  assert.ok(own.ok && /^[0-9a-f]{16}$/m.test(own.output), `appproxy's user reads its bookkeeping: ${own.output}`);
+  // appproxy's user: its scripts and reads, on its keys, and nothing that governs Redis (issue 26,
+  // point 4). The daemon above ran with exactly these rights.
+  for (const command of [
+    ['FLUSHALL'],
+    ['CONFIG', 'SET', 'notify-keyspace-events', ''],
+    ['ACL', 'SETUSER', 'default', 'on', '+@all'],
+    ['KEYS', '*'],
+    ['CLIENT', 'KILL', 'TYPE', 'normal'],
+    ['SET', 'elsewhere/x', '1'],
+  ]) {
+    const refused = await asAppproxy(...command);
+    assert.equal(refused.ok, false, `appproxy's user ran ${command.join(' ')}: ${refused.output}`);
+    assert.match(refused.output, /NOPERM/, command.join(' '));
+  }
 });

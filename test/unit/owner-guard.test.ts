@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { Workload } from '../../src/core/workload.ts';
 import { OwnerGuard, OwnerHeldError, PROBE_ANSWER_MS, holderIsAlive } from '../../src/daemon/owner-guard.ts';
 import { decodeOwnerRecord, encodeOwnerRecord, type OwnerRecord } from '../../src/daemon/owner-record.ts';
-import { OwnerRole } from '../../src/daemon/owner-role.ts';
+import { OwnerClaimRaceError, OwnerRole } from '../../src/daemon/owner-role.ts';
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import type { GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
@@ -79,6 +79,19 @@ function leasedKeys(store: MemoryStore): string[] {
     .map((entry) => entry.key);
 }
 
+/** A holder's guard on `store` that never hears of a takeover (the tests of takeovers below do). */
+function guardOf(store: MemoryStore, keys: KeyLayout, instance: string, leaseId: () => string): OwnerGuard {
+  return new OwnerGuard({
+    store,
+    layout: keys,
+    instance,
+    leaseId,
+    ownLease: (lease) => lease === leaseId(),
+    onTakenOver: () => undefined,
+    logger: quiet,
+  });
+}
+
 /** Every transaction that touched the probe key, and every lease granted. */
 function spy(store: MemoryStore): { probes: { type: string; value?: string; leaseId: string }[]; granted: string[] } {
   const seen = { probes: [] as { type: string; value?: string; leaseId: string }[], granted: [] as string[] };
@@ -133,7 +146,7 @@ const goneLeases: { name: string; record: (store: MemoryStore) => Promise<OwnerR
     name: 'a lease that expired (its guard still watching)',
     record: async (store) => {
       const lease = await store.openLease(LEASE_SECONDS, () => undefined);
-      await new OwnerGuard(store, layout, 'node-a/7', () => lease.leaseId(), quiet).ensure();
+      await guardOf(store, layout, 'node-a/7', () => lease.leaseId()).ensure();
       store.expire(lease.leaseId());
       return { lease: lease.leaseId(), instance: 'node-a/7', since: '' };
     },
@@ -219,7 +232,7 @@ for (const row of answeringHolders) {
     const store = new MemoryStore();
     const seen = spy(store);
     const holder = await store.openLease(LEASE_SECONDS, () => undefined);
-    const guard = new OwnerGuard(store, layout, row.holder, () => holder.leaseId(), quiet);
+    const guard = guardOf(store, layout, row.holder, () => holder.leaseId());
     await row.startGuard(store, guard);
     const asker = await store.openLease(LEASE_SECONDS, () => undefined);
     try {
@@ -263,7 +276,7 @@ const silentHolders: {
   {
     name: 'its guard was stopped',
     setup: async (store, holderLease) => {
-      const guard = new OwnerGuard(store, layout, 'node-a/7', () => holderLease, quiet);
+      const guard = guardOf(store, layout, 'node-a/7', () => holderLease);
       await guard.ensure();
       await guard.stop();
       return async () => undefined;
@@ -272,7 +285,7 @@ const silentHolders: {
   {
     name: "only another owner id's guard runs",
     setup: async (store, holderLease) => {
-      const guard = new OwnerGuard(store, new KeyLayout('traefik', 'host-z'), 'node-z/9', () => holderLease, quiet);
+      const guard = guardOf(store, new KeyLayout('traefik', 'host-z'), 'node-z/9', () => holderLease);
       await guard.ensure();
       return () => guard.stop();
     },
@@ -505,7 +518,7 @@ test('OwnerGuard: a probe on its own lease (left by its own connect) is not answ
   const store = new MemoryStore();
   const holder = await store.openLease(LEASE_SECONDS, () => undefined);
   store.put(layout.probeKey, 'node-a/7', holder.leaseId());
-  const guard = new OwnerGuard(store, layout, 'node-a/7', () => holder.leaseId(), quiet);
+  const guard = guardOf(store, layout, 'node-a/7', () => holder.leaseId());
   try {
     await guard.ensure();
     await sleep(20);
@@ -516,5 +529,121 @@ test('OwnerGuard: a probe on its own lease (left by its own connect) is not answ
     assert.deepEqual(JSON.parse(store.data.get(layout.aliveKey)!.value), { instance: 'node-a/7', probe: 'node-a/7' });
   } finally {
     await guard.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Exclusive on a bad day too (issue 26, point 3): a late keep-alive is asked, not presumed dead;
+// the claim is atomic; a holder whose id is taken meanwhile stops writing at once.
+
+test('holderIsAlive: a holder whose keep-alive is late (its lease reads 1 s of 15 left) but who answers is alive', async () => {
+  const store = new MemoryStore();
+  const holder = await store.openLease(LEASE_SECONDS, () => undefined);
+  const guard = guardOf(store, layout, 'node-a/7', () => holder.leaseId());
+  await guard.ensure();
+  // Every read of the holder's lease says its refresh is overdue, as a slow store or a paused
+  // process would make it look.
+  const lease = store.lease.bind(store);
+  store.lease = async (id: string) => {
+    const info = await lease(id);
+    return info === undefined || id !== holder.leaseId() ? info : { ...info, remainingSeconds: 1 };
+  };
+  const asker = await store.openLease(LEASE_SECONDS, () => undefined);
+  try {
+    const record = { lease: holder.leaseId(), instance: 'node-a/7', since: '' };
+    const alive = await holderIsAlive(store, layout, record, await store.lease(record.lease), {
+      instance: 'node-b/8',
+      leaseId: asker.leaseId(),
+    });
+    assert.equal(alive, true, 'asked, and it answered: its id is not taken');
+  } finally {
+    await guard.stop();
+  }
+});
+
+test('OwnerRole.connect (exclusive): two instances claiming one id at the same moment: one holds it, the other is told to ask again, then refused', async () => {
+  const store = new MemoryStore();
+  // A killed holder: its lease lives on, nobody answers; both newcomers ask, wait, and claim.
+  const dead = await store.openLease(LEASE_SECONDS, () => undefined);
+  store.put(
+    layout.ownerKey,
+    encodeOwnerRecord({ lease: dead.leaseId(), instance: 'node-a/7', since: '' }),
+    dead.leaseId(),
+  );
+  const first = role(store);
+  const second = role(store);
+  try {
+    const outcomes = await Promise.allSettled([
+      asProcess(5353, () => first.connect()),
+      asProcess(6464, () => second.connect()),
+    ]);
+    const held = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const raced = outcomes.filter(
+      (outcome) => outcome.status === 'rejected' && outcome.reason instanceof OwnerClaimRaceError,
+    );
+    assert.deepEqual(
+      [held.length, raced.length],
+      [1, 1],
+      `one claim wins, the other is told: ${outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'held')).join('; ')}`,
+    );
+    const [winner, loser] = first.connected ? [first, second] : [second, first];
+    assert.equal(loser.connected, false);
+    assert.equal(decodeOwnerRecord(await store.get(layout.ownerKey))?.lease, winner.leaseId());
+    // Its retry asks the winner, who answers.
+    await assert.rejects(
+      asProcess(7575, () => loser.connect()),
+      (error: unknown) => error instanceof OwnerHeldError,
+    );
+    assert.equal(decodeOwnerRecord(await store.get(layout.ownerKey))?.lease, winner.leaseId());
+  } finally {
+    await first.stop();
+    await second.stop();
+  }
+});
+
+test('OwnerRole (exclusive): another instance writing the owner record makes the holder stop writing at once and say so', async () => {
+  const store = new MemoryStore();
+  const workloads = [...WORKLOADS];
+  const told: string[] = [];
+  const holder = new OwnerRole({
+    store,
+    rootKey: 'traefik',
+    owner: OWNER,
+    compiled,
+    source: {
+      listWorkloads: async () => [...workloads],
+      listSwarmWorkloads: async () => [],
+      refreshContainers: async (ids: Iterable<string>) =>
+        new Map([...ids].map((id) => [id, workloads.find((workload) => workload.id === id)])),
+    },
+    leaseSeconds: LEASE_SECONDS,
+    logger: quiet,
+    exclusive: true,
+    onDirty: () => undefined,
+    onTakenOver: (message) => told.push(message),
+  });
+  try {
+    await asProcess(HOLDER_PID, () => holder.connect());
+    await holder.pass();
+    const tree = rootTree(store);
+    // Another instance (it heard no answer: a partition) claims the id on its own lease.
+    const other = await store.openLease(LEASE_SECONDS, () => undefined);
+    store.put(
+      layout.ownerKey,
+      encodeOwnerRecord({ lease: other.leaseId(), instance: 'node-b/8', since: '' }),
+      other.leaseId(),
+    );
+    await until('the holder to be told its id was taken', () => told.length === 1);
+    assert.match(told[0] ?? '', /owner id "host-a" was taken by another instance \(node-b\/8, lease \d+\)/);
+    assert.match(told[0] ?? '', /stopped writing/);
+    assert.equal(holder.connected, false, 'it stopped');
+    // A container that starts now is not written by the old holder, nor is anything removed.
+    workloads.push(web('late', '10.0.0.9'));
+    holder.changes?.note({ kind: 'all' });
+    assert.equal(await holder.pass(), undefined, 'no pass runs');
+    assert.deepEqual(rootTree(store), tree, 'nothing written since');
+    assert.equal(told.length, 1, 'said once');
+  } finally {
+    await holder.stop();
   }
 });
