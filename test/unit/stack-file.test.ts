@@ -524,6 +524,13 @@ function checkEtcdMember(name: string, entry: Service, peers: boolean): void {
     for (const url of (flags.get('listen-peer-urls') ?? '').split(','))
       assert.match(url, /^https:\/\//, `${name} talks to its peers on ${url}: without TLS`);
     assert.equal(flags.get('peer-client-cert-auth'), 'true', `${name} accepts peers without a certificate of the CA`);
+    // The CA also signs the clients' certificates (root, appproxy, Traefik): without a CN check a
+    // client's certificate would be let in as a peer (issue 26, point 5).
+    assert.equal(
+      flags.get('peer-cert-allowed-cn'),
+      'etcd',
+      `${name} lets any certificate of the CA join as a peer: --peer-cert-allowed-cn=etcd (the members' certificate)`,
+    );
   }
 }
 
@@ -715,6 +722,15 @@ test('etcd-cluster.yml: three members, each with TLS to clients and peers, formi
     assert.AssertionError,
     'the check misses a member that talks to its peers without TLS',
   );
+  const anyPeer = structuredClone(clusterFile);
+  service('etcd', anyPeer)['command'] = (service('etcd', anyPeer)['command'] as string[]).filter(
+    (flag) => !flag.startsWith('--peer-cert-allowed-cn'),
+  );
+  assert.throws(
+    () => check(anyPeer),
+    assert.AssertionError,
+    "the check misses a member that takes a client's certificate as a peer's",
+  );
   const stray = structuredClone(clusterFile);
   (service('etcd-3', stray)['command'] as string[]).push('--initial-cluster=etcd=https://etcd:2380');
   assert.throws(() => check(stray), assert.AssertionError, 'the check misses a member with another initial cluster');
@@ -759,6 +775,22 @@ function checkRedisOverlay(from: Stack): void {
     ['+exists', '+get', '+hello', '+mget', '+ping', '+psubscribe', '+punsubscribe', '+scan'],
     'the default user (Traefik) may only read and listen',
   );
+  // appproxy's user: its scripts and the commands they call, on its keys (issue 26, point 4): no
+  // FLUSHALL, CONFIG, ACL, KEYS or CLIENT, nothing outside the root key and its bookkeeping.
+  const appproxyUser = /user appproxy on >%s resetchannels (\S+) (\S+) (\S+) -@all ((?:\+[a-z|]+ ?)+)\\n/.exec(store);
+  assert.ok(appproxyUser !== null, `appproxy's ACL line: ${store}`);
+  assert.deepEqual(
+    [appproxyUser[1], appproxyUser[2], appproxyUser[3]],
+    ['~traefik*', '~appproxy/*', '&__keyspace@0__:appproxy/store/notify-probe'],
+    "appproxy's user: the root key's keys and its own, and its notification probe's channel",
+  );
+  const granted = appproxyUser[4]?.trim().split(' ') ?? [];
+  for (const command of ['+eval', '+xread', '+get']) assert.ok(granted.includes(command), `appproxy needs ${command}`);
+  for (const command of granted)
+    assert.ok(
+      !/^\+(@|flushall|flushdb|config|acl|keys|client|scan|publish|shutdown|debug|module|script)/.test(command),
+      `appproxy's user need not ${command}`,
+    );
   assert.match(store, /cat \/run\/secrets\/redis_appproxy_password/, "appproxy's password comes from its secret");
   const environment = service('appproxy', from)['environment'] as Record<string, string>;
   assert.equal(environment['APPPROXY_STORE'], 'redis');
@@ -790,6 +822,15 @@ const redisMistakes: Readonly<Record<string, (copy: Stack) => void>> = {
   'a default user that may listen anywhere': (copy) =>
     ((service('store', copy)['command'] as string[])[0] =
       (service('store', copy)['command'] as string[])[0]?.replace('&__keyspace*:traefik*', '&*') ?? ''),
+  "appproxy's user with every command (the review)": (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace(
+        '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all',
+        '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all +@all',
+      ) ?? ''),
+  "appproxy's user that may flush": (copy) =>
+    ((service('store', copy)['command'] as string[])[0] =
+      (service('store', copy)['command'] as string[])[0]?.replace('+xread', '+xread +flushall') ?? ''),
   'the password in the environment': (copy) =>
     ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
 };
