@@ -7,6 +7,8 @@
 //   node bench/scale.ts [sizes...]          all sizes (default 1000 5000 10000), writes results
 //   node bench/scale.ts --one N             one size, prints one JSON line (used by the above)
 //   node bench/scale.ts --profile N         one size under --cpu-prof; prints the top self-time functions
+//   node bench/scale.ts --heap N            one size; prints where the heap alive after the first sync was allocated
+//   node bench/scale.ts --allocations N     the same for everything allocated until then (collected or not)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { requireTestEnv, testEnv } from '../test/support/env.ts';
+import { HeapSampling, type HeapSite } from './lib/heap-sampling.ts';
 import { since as ms, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
@@ -76,7 +79,8 @@ class CountingStore extends EtcdStore {
 }
 
 /** One size, in this process, through the sync engine on the real test etcd. */
-async function one(size: number): Promise<Record<string, unknown>> {
+async function one(size: number, heap?: HeapSampling): Promise<Record<string, unknown>> {
+  await heap?.start();
   const workloads = Array.from({ length: size }, (_, i) => syntheticWorkload(i));
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
@@ -117,6 +121,8 @@ async function one(size: number): Promise<Record<string, unknown>> {
     const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
     const rssAfterFirst = process.memoryUsage().rss;
+    const heapAfterFirst = heap === undefined ? undefined : await heap.top(15);
+    const usage = process.memoryUsage();
     // A full resync with nothing changed: the same listing handed over again, every claim planned.
     const resyncStart = performance.now();
     const resyncCpu = process.cpuUsage();
@@ -160,7 +166,10 @@ async function one(size: number): Promise<Record<string, unknown>> {
         before: mib(rssBefore),
         afterFirstReconcile: mib(rssAfterFirst),
         peak: mib(process.resourceUsage().maxRSS * 1024),
+        heapUsedAfterFirst: mib(usage.heapUsed),
+        externalAfterFirst: mib(usage.external),
       },
+      ...(heapAfterFirst === undefined ? {} : { heapAfterFirst }),
     };
   } finally {
     await engine.stop();
@@ -272,6 +281,15 @@ const args = process.argv.slice(2);
 await requireTestEnv();
 if (args[0] === '--one') {
   process.stdout.write(`${JSON.stringify(await one(Number(args[1])))}\n`);
+} else if (args[0] === '--heap' || args[0] === '--allocations') {
+  // Where the live heap after the first sync was allocated (--heap), or everything allocated up to
+  // then, collected since or not (--allocations: the churn that grows the peak); and the memory figures.
+  const heap = new HeapSampling({ allocated: args[0] === '--allocations' });
+  const result = (await one(Number(args[1] ?? 10_000), heap)) as { rssMiB: unknown; heapAfterFirst: HeapSite[] };
+  await heap.stop();
+  process.stdout.write(`${JSON.stringify(result.rssMiB)}\n`);
+  for (const row of result.heapAfterFirst)
+    process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.mib.toString().padStart(6)} MiB  ${row.site}\n`);
 } else if (args[0] === '--core') {
   process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
 } else if (args[0] === '--profile') {

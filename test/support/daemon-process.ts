@@ -30,12 +30,15 @@ export async function startDaemon(options: {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   waitReady?: boolean;
+  /** The program and its first arguments (default: this Node on src/cli.ts); a benchmark runs dist/cli.js. */
+  command?: readonly [string, ...string[]];
 }): Promise<DaemonProcess> {
   const url = `http://127.0.0.1:${options.port}`;
+  const [program, ...first] = options.command ?? [process.execPath, cli];
   const child = spawn(
-    process.execPath,
+    program,
     [
-      cli,
+      ...first,
       'run',
       ...STORE_ARGS,
       '--owner',
