@@ -1,14 +1,29 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { renderCommand } from './commands/render-command.ts';
-import { runCommand } from './commands/run-command.ts';
-import { dockerProxyCommand } from './commands/docker-proxy-command.ts';
-import { explainCommand } from './commands/explain-command.ts';
-import { etcdSetupCommand } from './commands/etcd-setup-command.ts';
-import { traefikEntrypointsCommand } from './commands/traefik-entrypoints-command.ts';
-import { appsCommand } from './commands/apps-command.ts';
-import { traefiksCommand } from './commands/traefiks-command.ts';
 import { APPPROXY_VERSION } from './version.ts';
+
+/**
+ * The commands, in the order help lists them, each loaded only when needed: `docker-proxy` runs on
+ * every node beside `run`, and loading every command's modules (etcd's gRPC stack, dockerode,
+ * ioredis, fastify) would more than double its memory for nothing.
+ */
+const COMMANDS: readonly (readonly [string, () => Promise<Command>])[] = [
+  ['render', async () => (await import('./commands/render-command.ts')).renderCommand()],
+  ['explain', async () => (await import('./commands/explain-command.ts')).explainCommand()],
+  ['run', async () => (await import('./commands/run-command.ts')).runCommand()],
+  ['docker-proxy', async () => (await import('./commands/docker-proxy-command.ts')).dockerProxyCommand()],
+  ['etcd-setup', async () => (await import('./commands/etcd-setup-command.ts')).etcdSetupCommand()],
+  [
+    'traefik-entrypoints',
+    async () => (await import('./commands/traefik-entrypoints-command.ts')).traefikEntrypointsCommand(),
+  ],
+  ['apps', async () => (await import('./commands/apps-command.ts')).appsCommand()],
+  ['traefiks', async () => (await import('./commands/traefiks-command.ts')).traefiksCommand()],
+];
+
+// The command named on the line alone; every one for help, --version or a name that is none.
+const named = COMMANDS.find(([name]) => name === process.argv[2]);
+const commands = await Promise.all((named === undefined ? COMMANDS : [named]).map(([, load]) => load()));
 
 const program = new Command('appproxy')
   .description(
@@ -16,15 +31,8 @@ const program = new Command('appproxy')
       'appproxy.* labels become the Traefik configuration the same traefik.* labels would give.',
   )
   .version(APPPROXY_VERSION)
-  .showHelpAfterError()
-  .addCommand(renderCommand())
-  .addCommand(explainCommand())
-  .addCommand(runCommand())
-  .addCommand(dockerProxyCommand())
-  .addCommand(etcdSetupCommand())
-  .addCommand(traefikEntrypointsCommand())
-  .addCommand(appsCommand())
-  .addCommand(traefiksCommand());
+  .showHelpAfterError();
+for (const command of commands) program.addCommand(command);
 
 // A bad option or argument is exit status 2, as every command's help says; help and --version are 0.
 program.exitOverride();

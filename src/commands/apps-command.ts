@@ -37,7 +37,7 @@ async function listApps(flags: AppsFlags): Promise<number> {
     return 2;
   }
   const layout = new KeyLayout(config.rootKey, config.owner);
-  const { store, closeStore } = openStore(config, pino({ level: 'silent' }), () => undefined, false);
+  const { store, closeStore } = await openStore(config, pino({ level: 'silent' }), () => undefined, false);
   let records: AppRecord[];
   try {
     const snapshot = await store.load([{ key: layout.appsPrefix, prefix: true }]);

@@ -96,7 +96,7 @@ export function runCommand(): Command {
       stopping = true;
       void daemon.stop().finally(() => process.exit(3));
     };
-    const { store, closeStore } = openStore(config, logger, fatal);
+    const { store, closeStore } = await openStore(config, logger, fatal);
     const daemon = new Daemon({
       config,
       compiled,
