@@ -121,6 +121,8 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
     const rssAfterFirst = process.memoryUsage().rss;
+    // The peak so far is the first sync's; a later phase (every key deleted at once) may set its own.
+    const peakAfterFirst = process.resourceUsage().maxRSS * 1024;
     const heapAfterFirst = heap === undefined ? undefined : await heap.top(15);
     const usage = process.memoryUsage();
     // A full resync with nothing changed: the same listing handed over again, every claim planned.
@@ -130,6 +132,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     engine.requestFullPass();
     const resyncPass = await pass();
     const resyncUsed = process.cpuUsage(resyncCpu);
+    const peakAfterResync = process.resourceUsage().maxRSS * 1024;
     const resync = {
       ...resyncPass,
       ms: ms(resyncStart),
@@ -155,6 +158,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const [add, remove] = [summary(addMs), summary(removeMs)];
     const addOne = { p50: round(add.p50), p99: round(add.p99), operations: summary(addOps).p50, samples: SAMPLES };
     const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
+    const peakBeforeRemoveAll = process.resourceUsage().maxRSS * 1024;
     engine.desired.replaceWorkloads([]);
     const removeAll = await pass();
     const keysAfterRemoveAll = await countKeys(client);
@@ -165,6 +169,9 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
       rssMiB: {
         before: mib(rssBefore),
         afterFirstReconcile: mib(rssAfterFirst),
+        peakFirstSync: mib(peakAfterFirst),
+        peakAfterResync: mib(peakAfterResync),
+        peakBeforeRemoveAll: mib(peakBeforeRemoveAll),
         peak: mib(process.resourceUsage().maxRSS * 1024),
         heapUsedAfterFirst: mib(usage.heapUsed),
         externalAfterFirst: mib(usage.external),

@@ -3,9 +3,9 @@ import type { DaemonConfig } from '../config/settings.ts';
 import type { KvStore } from '../sync/kv-store.ts';
 
 /**
- * The store the configuration names, with what closes it. Only that store's client is loaded (etcd's
- * gRPC stack and ioredis each cost tens of MiB of memory that an instance of the other never needs). `writer`: a daemon's store, which checks Redis's keyspace
- * notifications at every connection
+ * The store the configuration names, with what closes it. Only that store's client is loaded
+ * (etcd's gRPC stack and ioredis each cost tens of MiB that an instance of the other never needs).
+ * `writer`: a daemon's store, which checks Redis's keyspace notifications at every connection
  * (Traefik is deaf without them) and sweeps expired leases; a reader (`appproxy apps`) does neither.
  */
 export async function openStore(

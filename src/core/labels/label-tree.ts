@@ -12,8 +12,6 @@ export interface LabelNode {
   label: string | undefined;
   value: string | undefined;
   readonly children: LabelNode[];
-  /** Children by folded name: the case-insensitive lookup stays linear in the number of labels. */
-  readonly index: Map<string, LabelNode>;
 }
 
 export type LabelTreeResult =
@@ -32,7 +30,7 @@ const MAX_LABEL_SEGMENTS = 100;
 // has a use for more than a tenth of it, so there is nothing for an operator to trade.
 
 function newNode(name: string): LabelNode {
-  return { name, label: undefined, value: undefined, children: [], index: new Map() };
+  return { name, label: undefined, value: undefined, children: [] };
 }
 
 /**
@@ -43,6 +41,10 @@ export function buildLabelTree(
   entries: readonly { readonly label: string; readonly path: string; readonly value: string }[],
 ): LabelTreeResult {
   const root = newNode('');
+  // Children by folded name, while the tree is built: the case-insensitive lookup stays linear in
+  // the number of labels. Kept beside the tree, not in every node (most nodes are leaves, and a
+  // map in each was a large share of a first sync's garbage).
+  const index = new Map<LabelNode, Map<string, LabelNode>>();
   const sorted = [...entries].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   for (const entry of sorted) {
     const parts: string[] = [];
@@ -76,11 +78,16 @@ export function buildLabelTree(
     let node = root;
     for (const part of parts) {
       const folded = foldCase(part);
-      let child = node.index.get(folded);
+      let children = index.get(node);
+      if (children === undefined) {
+        children = new Map();
+        index.set(node, children);
+      }
+      let child = children.get(folded);
       if (child === undefined) {
         child = newNode(part);
         node.children.push(child);
-        node.index.set(folded, child);
+        children.set(folded, child);
       }
       node = child;
     }

@@ -13,9 +13,10 @@ function rewrite(reference: ConfigValue): ConfigValue {
 /** Rewrites `@docker` and `@swarm` references (routers' services and middlewares, chains, ...) in place. */
 export function rewriteReferences(configuration: ConfigObject): void {
   walkStruct(configuration, 'Configuration', [], {
-    scalar({ field, value, replace }) {
-      if (!field.ref) return;
-      replace(Array.isArray(value) ? value.map(rewrite) : rewrite(value));
+    scalar(visit) {
+      if (!visit.field.ref) return;
+      const { value } = visit;
+      visit.replace(Array.isArray(value) ? value.map(rewrite) : rewrite(value));
     },
   });
 }
