@@ -116,7 +116,8 @@ export class ChangeWriter {
       }
       if (interrupted === undefined) {
         for (const [id, owned] of plan.ownedServers) {
-          if (owned.size > 0) this.#owned.set(id, new Set(owned));
+          // The plan's sets are its own (made fresh for each plan): kept as they are.
+          if (owned.size > 0) this.#owned.set(id, owned);
           else this.#owned.delete(id);
         }
         for (const id of scope) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AppDeclaration } from '../core/apps/declare-apps.ts';
 import { resourceEntries } from '../core/kv/configuration-to-kv.ts';
 import { defaultInstanceLimits, formatCount, limitMessage, type InstanceLimits } from '../core/limits.ts';
@@ -90,7 +90,7 @@ export class DesiredState {
   /** One workload is new or may have changed. */
   upsertWorkload(workload: Workload): void {
     // A digest, not the text: 20 bytes kept per workload instead of a kilobyte.
-    const fingerprint = createHash('sha1').update(JSON.stringify(workload)).digest('base64');
+    const fingerprint = hash('sha1', JSON.stringify(workload), 'base64');
     const known = this.#workloads.get(workload.id);
     if (known?.fingerprint === fingerprint) return;
     // The fingerprint covers everything the translation reads: its apps come without ports

@@ -61,10 +61,12 @@ export interface ChangePlan {
   /** Conflicts with other owners, of the claim ids in scope. */
   readonly conflicts: ReadonlyMap<string, Conflict>;
   /** Server keys this instance owns once the plan is applied, for each claim id in scope. */
-  readonly ownedServers: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly ownedServers: ReadonlyMap<string, Set<string>>;
 }
 
 const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
+/** The servers owned of a resource that has none (never added to: shared by every such resource). */
+const NO_SERVERS: Set<string> = new Set();
 
 function stageOf(resource: string, removing: boolean): 0 | 1 | 2 | 3 {
   const router = isRouter(resource);
@@ -72,13 +74,14 @@ function stageOf(resource: string, removing: boolean): 0 | 1 | 2 | 3 {
   return router ? 2 : 3;
 }
 
+/** Appends to `operations` what makes `have` hold `want` (nothing is allocated when they agree). */
 function diffEntries(
+  operations: Operation[],
   want: ReadonlyMap<string, string>,
   have: ReadonlyMap<string, MirrorEntry> | undefined,
   leased: boolean,
   leaseId: string,
 ): Operation[] {
-  const operations: Operation[] = [];
   for (const [key, value] of want) {
     const held = have?.get(key);
     // A leased key on another lease (an earlier run's, or one that was lost) is written again, so
@@ -122,26 +125,32 @@ export function planChange(input: PlanInput): ChangePlan {
     });
   }
 
-  for (const id of new Set(input.scope)) {
+  const scope = input.scope instanceof Set ? (input.scope as ReadonlySet<string>) : new Set(input.scope);
+  for (const id of scope) {
     if (id === PLACEHOLDER_CLAIM) continue;
     const want = desired.get(id);
     const have = mirror.resource(id);
     const claims = mirror.claims(id);
-    const owned = new Set<string>();
+    // A set of its own only for a resource with servers (one claim in three): the others share one
+    // that nothing adds to.
+    const owned = want !== undefined && want.servers.size > 0 ? new Set<string>() : NO_SERVERS;
     ownedServers.set(id, owned);
 
     if (want !== undefined) {
-      const others = [...(claims ?? new Map<string, ClaimRecord>())].filter(([owner]) => owner !== layout.owner);
       const mine = claims?.get(layout.owner);
       const operations: Operation[] = [];
       if (mine?.digest !== want.digest || mine.lease !== leaseId)
         operations.push({ type: 'put', key: layout.claimKey(id), value: want.digest, leased: true });
-      const blocked = others.some(([, other]) => other.digest !== want.digest);
-      if (blocked) {
-        conflicts.set(id, { resource: want.resource, owners: others.map(([owner]) => owner) });
-      } else {
+      // Most resources have one claim, this instance's: the others are looked at only when there are.
+      let blocked = false;
+      if (claims !== undefined && claims.size > (mine === undefined ? 0 : 1)) {
+        const others = [...claims].filter(([owner]) => owner !== layout.owner);
+        blocked = others.some(([, other]) => other.digest !== want.digest);
+        if (blocked) conflicts.set(id, { resource: want.resource, owners: others.map(([owner]) => owner) });
+      }
+      if (!blocked) {
         // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
-        operations.push(...diffEntries(want.fields, have?.fields, false, leaseId));
+        diffEntries(operations, want.fields, have?.fields, false, leaseId);
       }
       if (operations.length > 0)
         units.push({ stage: stageOf(want.resource, false), label: want.resource, operations, guards: [id] });
@@ -149,7 +158,7 @@ export function planChange(input: PlanInput): ChangePlan {
         // Never into a service whose definition is in conflict.
         for (const [server, entries] of want.servers) {
           for (const key of entries.keys()) owned.add(key);
-          const serverOperations = diffEntries(entries, have?.servers.get(server), true, leaseId);
+          const serverOperations = diffEntries([], entries, have?.servers.get(server), true, leaseId);
           if (serverOperations.length > 0)
             units.push({ stage: 0, label: server, operations: serverOperations, guards: [] });
         }

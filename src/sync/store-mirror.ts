@@ -186,9 +186,10 @@ export class StoreMirror {
     return this.#claims.get(claimId);
   }
 
-  /** Every claim id the store holds keys or claims for. */
-  claimIds(): Set<string> {
-    return new Set([...this.#resources.keys(), ...this.#claims.keys()]);
+  /** Every claim id the store holds keys or claims for (one with both is named twice). */
+  *claimIds(): Iterable<string> {
+    yield* this.#resources.keys();
+    yield* this.#claims.keys();
   }
 
   /** Resources (the placeholder excepted) that have fields of their own. */
