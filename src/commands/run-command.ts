@@ -71,7 +71,7 @@ export function runCommand(): Command {
         'leases kept by the instances themselves; keyspace notifications checked at every connection).\n\n' +
         'Settings come from flags, APPPROXY_* variables and an optional YAML file (--config), in that order of ' +
         'precedence, and are all checked before anything connects (exit status 2 on a bad setting). When the store ' +
-        'refuses the credentials or the rights, or a live instance already runs with the same owner id, it stops with exit status 3; when the store or Docker is unreachable, it ' +
+        'refuses the credentials or the rights, or a live instance already runs with the same owner id (or takes it over while this one runs), it stops with exit status 3; when the store or Docker is unreachable, it ' +
         'keeps retrying and reports not-ready; every Docker and store call has a limit (--docker-timeout-seconds, --etcd-timeout-seconds, --redis-timeout-seconds).',
     );
   addSettingFlags(command, 'run');
