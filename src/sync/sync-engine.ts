@@ -162,13 +162,15 @@ export class SyncEngine {
     }
     for (const id of this.desired.takeChanged()) this.#dirty.add(id);
     const full = this.#fullPass;
-    const scope = new Set(this.#dirty);
+    // One set filled in place (tens of thousands of ids, no intermediate arrays), in the order a
+    // full pass always planned them: what is wanted, what the store holds, what this owner holds.
+    const scope = new Set<string>();
     if (full) {
-      // One set filled in place: tens of thousands of ids, no intermediate arrays.
       for (const id of this.desired.resources.keys()) scope.add(id);
       for (const id of this.#session.mirror.claimIds()) scope.add(id);
       for (const id of this.writer.ownedClaimIds()) scope.add(id);
     }
+    for (const id of this.#dirty) scope.add(id);
     this.#fullPass = false;
     this.#dirty.clear();
     try {
