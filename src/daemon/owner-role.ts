@@ -2,7 +2,7 @@ import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
-import type { Fence, KvStore, StoreLease } from '../sync/kv-store.ts';
+import type { Fence, KvStore, StoreEntry, StoreLease } from '../sync/kv-store.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
 import { Reconciler } from '../sync/reconciler.ts';
 import { SyncEngine, type CommitListener, type SyncOutcome } from '../sync/sync-engine.ts';
@@ -197,10 +197,9 @@ export class OwnerRole {
     const range = { key: this.layout.ownerKey, prefix: false };
     try {
       const read = await store.load([range]);
-      const entry = read.entries[0];
-      const holder = decodeOwnerRecord(entry?.value);
-      if (this.#options.exclusive && entry !== undefined && holder !== undefined && !this.#ownLeases.has(entry.lease)) {
-        this.#takenOver(holder);
+      const taker = this.#otherHolder(read.entries[0]);
+      if (taker !== undefined) {
+        this.#takenOver(taker);
         return;
       }
       const result = await store.apply(
@@ -214,13 +213,17 @@ export class OwnerRole {
       if (result.applied) return;
       // Written between the read and the write: by another instance, or by this one's own
       // earlier replacement.
-      const now = (await store.load([range])).entries[0];
-      const writer = decodeOwnerRecord(now?.value);
-      if (this.#options.exclusive && now !== undefined && writer !== undefined && !this.#ownLeases.has(now.lease))
-        this.#takenOver(writer);
+      const writer = this.#otherHolder((await store.load([range])).entries[0]);
+      if (writer !== undefined) this.#takenOver(writer);
     } catch (error) {
       this.#log.warn({ err: error }, 'owner record not written');
     }
+  }
+
+  /** The holder an owner record names, when it is another instance's (on a lease this one never held). */
+  #otherHolder(entry: StoreEntry | undefined): OwnerRecord | undefined {
+    if (!this.#options.exclusive || entry === undefined || this.#ownLeases.has(entry.lease)) return undefined;
+    return decodeOwnerRecord(entry.value);
   }
 
   /** Another instance holds the owner id now: this one stops writing at once and says so. */

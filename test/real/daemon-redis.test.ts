@@ -236,7 +236,7 @@ test('redis: a flushed Redis with the leader key created again at the same revis
   let before: ReturnType<RedisStore['campaign']> | undefined;
   try {
     before = old.campaign('appproxy/election/', 'swarm', 'writer-a', 15, () => undefined);
-    await before.elected();
+    await within('the first leader elected', 15_000, before.elected());
     const fence = await before.fence();
     assert.equal((await old.apply({ operations: [put('traefik/x', 'a')], guards: [], fence }, '0')).applied, true);
     const planned = await old.load([{ key: 'traefik/claims/', prefix: true }]);
@@ -250,7 +250,7 @@ test('redis: a flushed Redis with the leader key created again at the same revis
         '0',
       );
     const after = next.campaign('appproxy/election/', 'swarm', 'writer-b', 15, () => undefined);
-    await after.elected();
+    await within('the leader of the new life elected', 15_000, after.elected());
     const newFence = await after.fence();
     assert.equal(newFence.createRevision, fence.createRevision, 'the same key at the same revision, in another life');
     assert.notEqual(newFence.epoch, fence.epoch);

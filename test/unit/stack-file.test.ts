@@ -806,31 +806,28 @@ test('stack file: the Redis overlay scales etcd away, points Traefik at Redis wi
   checkRedisOverlay(REDIS_OVERLAY);
 });
 
+/** The store's command line with `from` made `to` (a mistake row whose `from` is missing changes nothing, and fails). */
+function editStore(copy: Stack, from: string, to: string): void {
+  const command = service('store', copy)['command'] as string[];
+  command[0] = command[0]?.replace(from, to) ?? '';
+}
+
 const redisMistakes: Readonly<Record<string, (copy: Stack) => void>> = {
   'etcd left running': (copy) => delete (service('etcd', copy) as Record<string, unknown>)['deploy'],
   "a password in Traefik's flags": (copy) =>
     (service('traefik', copy)['command'] as string[]).push('--providers.redis.password=secret'),
-  'notifications off': (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('--notify-keyspace-events KEA', '') ?? ''),
-  'a default user that may write': (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('-@all +hello', '+@all +hello') ?? ''),
+  'notifications off': (copy) => editStore(copy, '--notify-keyspace-events KEA', ''),
+  'a default user that may write': (copy) => editStore(copy, '-@all +hello', '+@all +hello'),
   'a default user that may pause clients and publish (the review)': (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('+hello', '+hello +@connection +@pubsub') ?? ''),
-  'a default user that may listen anywhere': (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('&__keyspace*:traefik*', '&*') ?? ''),
+    editStore(copy, '+hello', '+hello +@connection +@pubsub'),
+  'a default user that may listen anywhere': (copy) => editStore(copy, '&__keyspace*:traefik*', '&*'),
   "appproxy's user with every command (the review)": (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace(
-        '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all',
-        '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all +@all',
-      ) ?? ''),
-  "appproxy's user that may flush": (copy) =>
-    ((service('store', copy)['command'] as string[])[0] =
-      (service('store', copy)['command'] as string[])[0]?.replace('+xread', '+xread +flushall') ?? ''),
+    editStore(
+      copy,
+      '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all',
+      '~appproxy/* &__keyspace@0__:appproxy/store/notify-probe -@all +@all',
+    ),
+  "appproxy's user that may flush": (copy) => editStore(copy, '+xread', '+xread +flushall'),
   'the password in the environment': (copy) =>
     ((service('appproxy', copy)['environment'] as Record<string, string>)['APPPROXY_REDIS_PASSWORD'] = 'x'),
 };
