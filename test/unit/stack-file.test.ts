@@ -806,7 +806,7 @@ test('stack file: the Redis overlay scales etcd away, points Traefik at Redis wi
   checkRedisOverlay(REDIS_OVERLAY);
 });
 
-/** The store's command line with `from` made `to` (a mistake row whose `from` is missing changes nothing, and fails). */
+/** The store's command line with `from` made `to` (a row whose `from` is missing changes nothing, and fails). */
 function editStore(copy: Stack, from: string, to: string): void {
   const command = service('store', copy)['command'] as string[];
   command[0] = command[0]?.replace(from, to) ?? '';
