@@ -1,5 +1,5 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { nameLookup } from '../net/name-lookup.ts';
 
 /** One Traefik instance's API: an address a configured URL resolved to. */
 export interface TraefikEndpoint {
@@ -12,18 +12,7 @@ export interface TraefikEndpoint {
 /** Resolves a host name to every address it has now (Swarm's `tasks.<service>` has one a task). */
 export type ResolveAll = (host: string, limitMs: number) => Promise<string[]>;
 
-export const resolveAll: ResolveAll = async (host, limitMs) => {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`resolving ${host} took more than ${limitMs} ms`)), limitMs);
-  });
-  try {
-    const found = await Promise.race([lookup(host, { all: true }), limit]);
-    return [...new Set(found.map((entry) => entry.address))].sort();
-  } finally {
-    clearTimeout(timer);
-  }
-};
+export const resolveAll: ResolveAll = async (host, limitMs) => [...(await nameLookup.resolve(host, limitMs))].sort();
 
 /**
  * The instances behind the configured URLs: an address is one instance; a name is as many as it
