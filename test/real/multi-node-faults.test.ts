@@ -972,6 +972,9 @@ async function writerFault(what: string): Promise<{
     host: standalone,
   });
   await converged(`${what}: before the fault`, NODES, 3);
+  // The fault leaves two members: the third must be in the cluster first. In one run a member that
+  // Swarm was still restarting after the previous scenario left one, and nobody could be elected.
+  await etcdHealthy(`${what}: before the fault`);
   const victimServers = await stack.waitFor(
     `${what}: the demo's tasks on ${victim.name}`,
     () => taskUrls(victim),
