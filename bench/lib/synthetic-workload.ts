@@ -1,9 +1,12 @@
 import type { Workload } from '../../src/core/workload.ts';
 import { container } from '../../test/support/workloads.ts';
 
-/** Workload i: the labels a typical Compose service of the demo's kind carries. */
-export function syntheticWorkload(i: number): Workload {
-  const name = `app-${i}`;
+/**
+ * Workload i: the labels a typical Compose service of the demo's kind carries. Its id follows `i`
+ * alone, so workloads of different prefixes need different `i` too.
+ */
+export function syntheticWorkload(i: number, prefix = 'app'): Workload {
+  const name = `${prefix}-${i}`;
   const third = (i >> 8) & 255;
   return container({
     name,
