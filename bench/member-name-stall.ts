@@ -119,7 +119,7 @@ try {
         '--entrypoint',
         'node',
         image.node,
-        `${repo}/bench/lib/member-calls.ts`,
+        `${repo}/bench/member-calls.ts`,
         root,
         String(gone),
         String(seconds),

@@ -3,12 +3,12 @@
 // (`member-a`) and GONE names that Docker's embedded DNS does not know (it forwards them to an
 // upstream that never answers). Prints one JSON line: calls, failed, p50, p99, max (ms).
 //
-//   node bench/lib/member-calls.ts ROOT GONE SECONDS
+//   node bench/member-calls.ts ROOT GONE SECONDS
 const [root = '/repo', goneArg = '1', secondsArg = '30'] = process.argv.slice(2);
 const gone = Number(goneArg);
 const { etcdFromConfig } = (await import(
   `${root}/src/etcd/etcd-client.ts`
-)) as typeof import('../../src/etcd/etcd-client.ts');
+)) as typeof import('../src/etcd/etcd-client.ts');
 const endpoints = [...Array.from({ length: gone }, (_, index) => `gone-${index + 1}:2379`), 'member-a:2379'];
 const client = etcdFromConfig({ endpoints, timeoutSeconds: 10 } as Parameters<typeof etcdFromConfig>[0]);
 const start = performance.now();
