@@ -507,16 +507,17 @@ before(
 after(
   async () => {
     if (reports.length > 0) log(`figures of every scenario:\n${reports.join('\n')}`.replaceAll('\n', '\n# '));
-    // Every instance's log, for what the figures cannot tell (which instance wrote when, and why).
+    // Every instance's log, for what the figures cannot tell (which instance wrote when, and why;
+    // whether a Traefik's etcd provider lost its connection, and when it came back).
     const artifacts = new URL('../artifacts/', import.meta.url).pathname;
     mkdirSync(artifacts, { recursive: true });
-    for (const service of ['appproxy', 'docker-proxy']) {
+    for (const service of ['appproxy', 'docker-proxy', 'traefik']) {
       const logs = await cluster
         .docker(stack.manager, 'service', 'logs', '--timestamps', '--raw', `${stack.name}_${service}`)
         .catch((error: unknown) => `(no logs: ${String(error)})`);
       writeFileSync(`${artifacts}multi-node-${service}.log`, logs);
     }
-    log(`every instance's log: test/artifacts/multi-node-appproxy.log, multi-node-docker-proxy.log`);
+    log(`every instance's log: test/artifacts/multi-node-{appproxy,docker-proxy,traefik}.log`);
     if (!KEEP) await cluster.down();
   },
   { timeout: 420_000 },
