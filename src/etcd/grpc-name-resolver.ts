@@ -8,6 +8,14 @@ const GRPC_SCHEME = 'appproxy-dns';
 /** How long a channel waits for its name before its calls fail over to another member. */
 const NAME_LIMIT_MS = 2000;
 
+/**
+ * How often a channel's name is resolved at most. gRPC asks again after every failed connection
+ * attempt; answered at once, a member that refuses connections (etcd restarting) turned that into
+ * a loop that starved the event loop. gRPC's own resolver waits 30 s between lookups; a member's
+ * task moves to another address faster than that, and one lookup a second is nothing.
+ */
+const MIN_INTERVAL_MS = 1000;
+
 /** gRPC's own default when a target names no port. */
 const DEFAULT_PORT = 443;
 
@@ -21,16 +29,22 @@ const DEFAULT_PORT = 443;
  * instance stalled, the live members' too. Here a name has one lookup at a time in the process,
  * and a channel waits at most `NAME_LIMIT_MS` for it: then it reports the name unavailable, its
  * calls fail at once, and etcd3 retries them on another member. No TXT lookups (gRPC's service
- * config from DNS): etcd has none.
+ * config from DNS): etcd has none. As gRPC's own resolver does, an address is answered once, and a
+ * name at most every `MIN_INTERVAL_MS`.
  */
 export class BoundedNameResolver implements experimental.Resolver {
   readonly #target: experimental.GrpcUri;
   readonly #listener: experimental.ResolverListener;
   readonly #lookup: NameLookup;
   readonly #limitMs: number;
+  readonly #intervalMs: number;
   /** Bumped by `destroy`: an answer to a lookup started before it is dropped. */
   #generation = 0;
   #resolving = false;
+  #startedAt = Number.NEGATIVE_INFINITY;
+  #next: NodeJS.Timeout | undefined;
+  /** An address target's one answer was given (until `destroy`). */
+  #answered = false;
 
   constructor(
     target: experimental.GrpcUri,
@@ -38,11 +52,13 @@ export class BoundedNameResolver implements experimental.Resolver {
     _options: unknown,
     lookup: NameLookup = nameLookup,
     limitMs: number = NAME_LIMIT_MS,
+    intervalMs: number = MIN_INTERVAL_MS,
   ) {
     this.#target = target;
     this.#listener = listener;
     this.#lookup = lookup;
     this.#limitMs = limitMs;
+    this.#intervalMs = intervalMs;
   }
 
   static getDefaultAuthority(target: experimental.GrpcUri): string {
@@ -50,14 +66,40 @@ export class BoundedNameResolver implements experimental.Resolver {
   }
 
   updateResolution(): void {
-    if (this.#resolving) return;
+    if (this.#resolving || this.#next !== undefined) return;
+    const waitMs = this.#startedAt + this.#intervalMs - performance.now();
+    if (waitMs > 0) {
+      this.#next = setTimeout(() => {
+        this.#next = undefined;
+        this.#resolve();
+      }, waitMs);
+      this.#next.unref();
+      return;
+    }
+    this.#resolve();
+  }
+
+  destroy(): void {
+    this.#generation += 1;
+    this.#resolving = false;
+    this.#answered = false;
+    clearTimeout(this.#next);
+    this.#next = undefined;
+  }
+
+  #resolve(): void {
+    const hostPort = experimental.splitHostPort(this.#target.path);
+    const address = hostPort !== null && isIP(hostPort.host) !== 0;
+    if (address && this.#answered) return;
     this.#resolving = true;
+    this.#startedAt = performance.now();
     const generation = this.#generation;
     // Never answers synchronously (gRPC's contract): even an address goes through a promise.
     this.#endpoints().then(
       (endpoints) => {
         if (generation !== this.#generation) return;
         this.#resolving = false;
+        this.#answered = address;
         this.#listener(experimental.statusOrFromValue(endpoints), {}, null, '');
       },
       (error: unknown) => {
@@ -74,11 +116,6 @@ export class BoundedNameResolver implements experimental.Resolver {
         );
       },
     );
-  }
-
-  destroy(): void {
-    this.#generation += 1;
-    this.#resolving = false;
   }
 
   async #endpoints(): Promise<experimental.Endpoint[]> {

@@ -152,3 +152,39 @@ test("gRPC's resolver for members: addresses as they are, names through the look
   assert.equal(BoundedNameResolver.getDefaultAuthority(uri('etcd-3:2379')), 'etcd-3:2379', 'TLS checks the name');
   assert.equal(boundedTarget('etcd-3:2379'), 'appproxy-dns:etcd-3:2379');
 });
+
+test('the resolver answers an address once and a name at most once an interval, however often gRPC asks', async () => {
+  const held = heldLookup();
+  const names = new NameLookup(held.lookup);
+  const { answers, listener } = listening();
+  // A member that refuses connections makes gRPC ask after each attempt: answered at once, that
+  // was a loop that starved the event loop.
+  const byAddress = new BoundedNameResolver(uri('127.0.0.1:2379'), listener, {}, names, 50, 30);
+  for (let asked = 0; asked < 5; asked += 1) {
+    byAddress.updateResolution();
+    await settle();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.deepEqual(answers, [['127.0.0.1:2379']]);
+  byAddress.destroy();
+  byAddress.updateResolution();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(answers.length, 2, 'asked again after destroy');
+
+  const byName = new BoundedNameResolver(uri('etcd-1:2379'), listener, {}, names, 1000, 40);
+  byName.updateResolution();
+  held.answer('etcd-1', ['10.0.1.1']);
+  await settle();
+  await settle();
+  assert.equal(answers.length, 3);
+  for (let asked = 0; asked < 5; asked += 1) byName.updateResolution();
+  await settle();
+  assert.deepEqual(held.calls, ['etcd-1'], 'no lookup within the interval');
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.deepEqual(held.calls, ['etcd-1', 'etcd-1'], 'one lookup after it, for the five asks');
+  held.answer('etcd-1', ['10.0.1.2']);
+  await settle();
+  await settle();
+  assert.deepEqual(answers[3], ['10.0.1.2:2379']);
+  byName.destroy();
+});
