@@ -297,7 +297,19 @@ export class EtcdStore implements KvStore {
     }, ELECTION_CHECK_MS);
     check.unref();
     elected.then(
-      () => clearInterval(check),
+      () => {
+        clearInterval(check);
+        this.#confirmLeading(
+          campaign,
+          ttlSeconds,
+          () => lost,
+          (reason) => {
+            if (lost) return;
+            lost = true;
+            onLost(reason);
+          },
+        );
+      },
       () => clearInterval(check),
     );
     let fence: Promise<Fence> | undefined;
@@ -324,6 +336,51 @@ export class EtcdStore implements KvStore {
         }
       },
     };
+  }
+
+  /**
+   * A leader reads its election key every ELECTION_CHECK_MS while it leads. etcd3 says a campaign's
+   * lease is lost only after twice its time without an answer, and on three nodes a Swarm writer
+   * whose keep-alive stream sat on a member gone silent still believed it led 90 s after its key
+   * had expired and another instance had been elected (its writes were fenced, but it reported
+   * itself the writer and did not stand again). So: its key gone means it lost; and no answer for
+   * half the lease's time means it steps down before the lease ends, as a writer that cannot reach
+   * etcd cannot write anyway.
+   */
+  #confirmLeading(campaign: Campaign, ttlSeconds: number, over: () => boolean, lose: (reason: string) => void): void {
+    let confirmedAt = performance.now();
+    let reading = false;
+    const timer = setInterval(() => {
+      if (over()) {
+        clearInterval(timer);
+        return;
+      }
+      if (reading) return;
+      reading = true;
+      void (async () => {
+        const key = await campaign.getCampaignKey();
+        return (await this.client.kv.range({ key: Buffer.from(key) })).kvs.length > 0;
+      })()
+        .then(
+          (held) => {
+            confirmedAt = performance.now();
+            if (!held)
+              lose('its election key is gone (its lease ran out or it was deleted): another instance may lead');
+          },
+          () => {
+            const silentMs = performance.now() - confirmedAt;
+            if (silentMs > (ttlSeconds * 1000) / 2)
+              lose(
+                `etcd did not answer for ${(silentMs / 1000).toFixed(1)} s, half the election lease: stepping down before it ends`,
+              );
+          },
+        )
+        .finally(() => {
+          reading = false;
+          if (over()) clearInterval(timer);
+        });
+    }, ELECTION_CHECK_MS);
+    timer.unref();
   }
 
   /** Whether the campaign's key is the oldest (lowest create revision) under its election's prefix. */

@@ -223,5 +223,26 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       await second.resign();
       assert.deepEqual(onLost, [], 'resigning is no loss');
     });
+
+    // etcd: a leader reads its election key while it leads (src/etcd/etcd-store.ts, confirmLeading).
+    // Redis keeps its election key on the leader's own lease and learns of a lost lease from its
+    // keeper; a key deleted by hand is not looked for there, so this case is etcd's alone.
+    if (name === 'etcd')
+      test(`${name}: a leader whose election key is gone is told it lost, within seconds`, async () => {
+        const onLost: string[] = [];
+        const leader = store.kv.campaign(`${prefix}gone-elections/`, 'writer', 'leader', 15, (reason) =>
+          onLost.push(reason),
+        );
+        await within(`${name}: the candidate elected`, 10_000, leader.elected());
+        const fence = await leader.fence();
+        await store.kv.apply({ operations: [del(fence.key)], guards: [] }, '0');
+        const started = performance.now();
+        await until(`${name}: the leader told that its key is gone`, () => onLost.length > 0, 10_000);
+        assert.match(onLost[0] ?? '', /election key is gone/);
+        process.stdout.write(
+          `# ${name}: the leader learned its key was gone after ${(performance.now() - started).toFixed(0)} ms\n`,
+        );
+        await leader.resign().catch(() => undefined);
+      });
   });
 }
