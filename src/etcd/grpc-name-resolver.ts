@@ -43,6 +43,10 @@ export class BoundedNameResolver implements experimental.Resolver {
   #resolving = false;
   #startedAt = Number.NEGATIVE_INFINITY;
   #next: NodeJS.Timeout | undefined;
+  /** The target's host and port, parsed once (null: no `host:port`, which fails each resolution). */
+  readonly #hostPort: experimental.HostPort | null;
+  /** The target is an address: nothing to look up, one answer. */
+  readonly #isAddress: boolean;
   /** An address target's one answer was given (until `destroy`). */
   #answered = false;
 
@@ -59,6 +63,8 @@ export class BoundedNameResolver implements experimental.Resolver {
     this.#lookup = lookup;
     this.#limitMs = limitMs;
     this.#intervalMs = intervalMs;
+    this.#hostPort = experimental.splitHostPort(target.path);
+    this.#isAddress = this.#hostPort !== null && isIP(this.#hostPort.host) !== 0;
   }
 
   static getDefaultAuthority(target: experimental.GrpcUri): string {
@@ -88,9 +94,7 @@ export class BoundedNameResolver implements experimental.Resolver {
   }
 
   #resolve(): void {
-    const hostPort = experimental.splitHostPort(this.#target.path);
-    const address = hostPort !== null && isIP(hostPort.host) !== 0;
-    if (address && this.#answered) return;
+    if (this.#isAddress && this.#answered) return;
     this.#resolving = true;
     this.#startedAt = performance.now();
     const generation = this.#generation;
@@ -99,7 +103,7 @@ export class BoundedNameResolver implements experimental.Resolver {
       (endpoints) => {
         if (generation !== this.#generation) return;
         this.#resolving = false;
-        this.#answered = address;
+        this.#answered = this.#isAddress;
         this.#listener(experimental.statusOrFromValue(endpoints), {}, null, '');
       },
       (error: unknown) => {
@@ -119,11 +123,10 @@ export class BoundedNameResolver implements experimental.Resolver {
   }
 
   async #endpoints(): Promise<experimental.Endpoint[]> {
-    const hostPort = experimental.splitHostPort(this.#target.path);
+    const hostPort = this.#hostPort;
     if (hostPort === null) throw new Error(`"${this.#target.path}" is no host:port`);
     const port = hostPort.port ?? DEFAULT_PORT;
-    const addresses =
-      isIP(hostPort.host) !== 0 ? [hostPort.host] : await this.#lookup.resolve(hostPort.host, this.#limitMs);
+    const addresses = this.#isAddress ? [hostPort.host] : await this.#lookup.resolve(hostPort.host, this.#limitMs);
     if (addresses.length === 0) throw new Error(`${hostPort.host} has no address`);
     return addresses.map((host) => ({ addresses: [{ host, port }] }));
   }
