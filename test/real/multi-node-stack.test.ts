@@ -17,7 +17,9 @@
 // that). DOCKER_SOCKET points each node's docker-proxy at its own engine (the nodes share one file
 // system; see nodeSocketTemplate).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { enginePoll, handshakeSession } from '../support/engine-io-polling.ts';
 import { MultiNodeDeploy } from '../support/multi-node-deploy.ts';
 import { nodeSocketTemplate, testEnv, type TestNode } from '../support/env.ts';
@@ -46,6 +48,13 @@ async function ownerOf(node: TestNode): Promise<string> {
   return `${node.name}-${(await docker(stack.manager, 'node', 'inspect', '--format', '{{.ID}}', node.name)).trim()}`;
 }
 const rootUser = (): string => cluster.rootCredentials()[2] as string;
+const run = promisify(execFile);
+
+/** Seconds in one of `ss -o`'s timer figures (`7.3sec`, `850ms`, `118min`). */
+function timerSeconds(amount: string, unit: string): number {
+  const value = Number(amount);
+  return unit === 'ms' ? value / 1000 : unit === 'min' ? value * 60 : value;
+}
 
 // Its own limit: a cold machine builds the images first (test.sh's per-test limit is for tests).
 before(() => cluster.up((line) => process.stdout.write(`# ${line}\n`)), { timeout: 840_000 });
@@ -190,6 +199,27 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
     `appproxy/claims/traefik/http/routers/standalone/${owner2}`,
     `appproxy/claims/traefik/http/services/standalone/${owner2}`,
   ]);
+});
+
+// Traefik's etcd client sends no gRPC pings and leaves TCP keep-alive at the system's timings (2 h
+// idle): a watch on a member whose node vanished would be silent for hours. The stack's sysctls give
+// Traefik's network namespace 10 s; read here on the live connections, as the kernel keeps them.
+test("multi-node: each node's Traefik probes its etcd connections after 10 s idle (the stack's keep-alive sysctls), not the system's 2 h", async () => {
+  for (const node of NODES) {
+    const traefik = await stack.taskContainer(node, 'traefik');
+    const pid = (await docker(node, 'inspect', '--format', '{{.State.Pid}}', traefik)).trim();
+    const { stdout } = await run(
+      'nsenter',
+      [`--net=/proc/${pid}/ns/net`, 'ss', '-tnoH', 'state', 'established', '( dport = :2379 )'],
+      { timeout: 10_000 },
+    );
+    const timers = [...stdout.matchAll(/timer:\(keepalive,([\d.]+)(ms|sec|min)/g)].map((match) =>
+      timerSeconds(match[1] as string, match[2] as string),
+    );
+    assert.ok(timers.length > 0, `${node.name}'s Traefik: no etcd connection with a keep-alive timer in:\n${stdout}`);
+    for (const seconds of timers)
+      assert.ok(seconds <= 10, `${node.name}'s Traefik: an etcd connection probed only after ${seconds} s:\n${stdout}`);
+  }
 });
 
 test("multi-node: each node's appproxy reads its own node's engine, through its own node's docker-proxy", async () => {
