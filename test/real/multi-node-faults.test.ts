@@ -62,7 +62,7 @@ const REQUEST_LIMIT_MS = 2000;
 const UNREACHABLE_WINDOW_MS = 3000 + REQUEST_LIMIT_MS + 1000;
 const LOOP = { limitMs: REQUEST_LIMIT_MS };
 
-const [node1, node2, node3] = clusterNodes(3) as [TestNode, TestNode, TestNode];
+const [node1, node2] = clusterNodes(3) as [TestNode, TestNode, TestNode];
 
 const OVERRIDE = `version: "3.8"
 services:
@@ -237,6 +237,44 @@ async function appproxyMetric(node: TestNode, name: string, inside = false): Pro
   }
   const line = text.split('\n').find((entry) => entry.startsWith(`${name} `) || entry.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/**
+ * What a wait for a Swarm writer reports when none comes: each node's `appproxy_swarm_writer` (or why
+ * it could not be read), and every key of the election with its create revision, lease and holder.
+ */
+async function electionState(): Promise<string> {
+  const flags = await Promise.all(
+    NODES.map(async (node) => {
+      const value = await appproxyMetric(node, 'appproxy_swarm_writer').then(String, (error: unknown) => String(error));
+      return `${node.name}: ${value}`;
+    }),
+  );
+  const client = etcdClient();
+  try {
+    const kvs = await within(
+      "etcd: the Swarm writer's election keys",
+      5000,
+      client.getAll().prefix('appproxy/elections/').sort('Create', 'Ascend').exec(),
+    );
+    const keys = kvs.kvs.map(
+      (kv) => `${kv.key.toString()} (created at ${kv.create_revision}, lease ${kv.lease}): ${kv.value.toString()}`,
+    );
+    return `appproxy_swarm_writer ${flags.join(', ')}; election keys, oldest first: ${keys.join('; ') || 'none'}`;
+  } catch (error) {
+    return `appproxy_swarm_writer ${flags.join(', ')}; election keys unknown: ${String(error)}`;
+  } finally {
+    client.close();
+  }
+}
+
+/** Waits for a Swarm writer among `nodes`; when none comes, the failure says who stands and what each says. */
+async function awaitWriter(what: string, nodes: readonly TestNode[], limitMs: number): Promise<TestNode> {
+  try {
+    return await stack.waitFor(what, () => writerNode(nodes), limitMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nthe election then: ${await electionState()}`, { cause: error });
+  }
 }
 
 /** The node whose appproxy says it writes the Swarm services now, among `nodes`; at most one. */
@@ -458,30 +496,66 @@ async function settle(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The node the writer runs on, moved off node 1 (which is never faulted) when it is there. */
+/** The nodes whose appproxy stands in the Swarm writer's election now (their keys under the election prefix). */
+async function candidateNodes(): Promise<TestNode[]> {
+  const client = etcdClient();
+  try {
+    const values = await within(
+      "etcd: the Swarm writer's election keys",
+      5000,
+      client.getAll().prefix('appproxy/elections/').strings(),
+    );
+    const owners = Object.values(values).map((value) => {
+      try {
+        return String((JSON.parse(value) as { owner?: unknown }).owner ?? '');
+      } catch {
+        return '';
+      }
+    });
+    // The stack's owner ids are `<node's host name>-<node id>`.
+    return NODES.filter((node) => owners.some((owner) => owner.startsWith(`${node.name}-`)));
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The node the writer runs on, moved off node 1 (which is never faulted) when it is there: node 1's
+ * instance is stopped (a clean stop resigns at once) once another manager's instance stands in the
+ * election, so that the next in line is on another node. Swarm restarts the stopped one; it stands
+ * again behind the others. Should node 1's instance be elected again all the same (the others' keys
+ * gone with an etcd hiccup), it is tried again, three times at most.
+ */
 async function writerOffNode1(what: string): Promise<TestNode> {
   const { leader } = await etcdHealthy(what);
   log(`${what}: etcd's leader is ${leader.name}'s member`);
-  let writer = await stack.waitFor(`${what}: a Swarm writer`, () => writerNode(), 60_000);
-  if (writer.name === node1.name) {
-    // A clean stop resigns at once: another manager's instance is elected; Swarm restarts this one.
-    await cluster.docker(node1, 'stop', '-t', '10', await stack.taskContainer(node1, 'appproxy'));
-    writer = await stack.waitFor(
-      `${what}: the Swarm writer elected off ${node1.name}`,
+  for (let attempt = 1; ; attempt++) {
+    const writer = await awaitWriter(`${what}: a Swarm writer`, NODES, 60_000);
+    if (writer.name !== node1.name) return writer;
+    if (attempt > 3)
+      throw new Error(`${what}: the Swarm writer stayed on ${node1.name} after 3 clean stops of its appproxy`);
+    const standing = await stack.waitFor(
+      `${what}: another manager's appproxy standing in the Swarm writer's election (to move the writer off ${node1.name})`,
       async () => {
-        const found = await writerNode([node2, node3]);
-        return found;
+        const nodes = (await candidateNodes().catch(() => [])).filter((node) => node !== node1);
+        return nodes.length > 0 ? nodes : undefined;
       },
+      90_000,
+    );
+    log(`${what}: the writer is on ${node1.name}, next in line on ${standing.map((node) => node.name).join(', ')}`);
+    await cluster.docker(node1, 'stop', '-t', '10', await stack.taskContainer(node1, 'appproxy'));
+    await awaitWriter(
+      `${what}: the Swarm writer elected off ${node1.name}, or ${node1.name}'s again (attempt ${attempt})`,
+      NODES,
       60_000,
     );
     await stack.waitFor(
       `${what}: ${node1.name}'s appproxy back`,
       async () =>
-        (await appproxyMetric(node1, 'appproxy_swarm_writer').catch(() => undefined)) === 0 ? true : undefined,
+        (await appproxyMetric(node1, 'appproxy_swarm_writer').catch(() => undefined)) === undefined ? undefined : true,
       120_000,
     );
   }
-  return writer;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -602,11 +676,7 @@ test(
           // Clients whose streams were on that member move to another: the cluster settles for a lease
           // time before the next step (an operator's drain would not follow within seconds either).
           await settle(LEASE_SECONDS * 1000);
-          const settled = await stack.waitFor(
-            'demote: a Swarm writer after the member left',
-            () => writerNode(),
-            60_000,
-          );
+          const settled = await awaitWriter('demote: a Swarm writer after the member left', NODES, 60_000);
           notes.push(`writer ${settled.name} once the member left`);
           return notes;
         });
@@ -743,9 +813,9 @@ test(
         `Swarm writer's node (${victim.name}) partitioned 60 s`,
         { victim, action: 'cut', servers: victimServers, extraLoops: [standaloneLoop] },
         async (since, elapsedMs) => {
-          const writer = await stack.waitFor(
+          const writer = await awaitWriter(
             'writer partition: another manager writing the Swarm services',
-            () => writerNode(others),
+            others,
             TAKEOVER_LIMIT_MS,
           );
           const notes = [`${writer.name} writes the Swarm services ${since()}`];
@@ -792,9 +862,9 @@ test(
         `Swarm writer's node (${victim.name}) lost`,
         { victim, action: 'kill', servers: victimServers, extraLoops: [standaloneLoop] },
         async (since) => {
-          const writer = await stack.waitFor(
+          const writer = await awaitWriter(
             'writer loss: another manager writing the Swarm services',
-            () => writerNode(others),
+            others,
             TAKEOVER_LIMIT_MS,
           );
           const notes = [`${writer.name} writes the Swarm services ${since()}`];
