@@ -15,6 +15,7 @@ import { listApps } from './apps-listing.ts';
 import { connectOwner } from './connect-owner.ts';
 import { explainHandler } from './explain-handler.ts';
 import { startHealthServer, type Explainer } from './health-server.ts';
+import { TraefikConfigPage } from './traefik-config-page.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
 import { passOwners } from './owner-passes.ts';
@@ -64,6 +65,7 @@ export class Daemon {
   /** The Swarm services, while this instance is the elected writer. */
   readonly #swarm: SwarmWriter;
   readonly #probe: StoreProbe;
+  readonly #traefikConfig: TraefikConfigPage;
   /** GET /explain/<name> (explain-handler.ts). */
   readonly explain: Explainer;
   #scheduler: ReconcileScheduler | undefined;
@@ -107,6 +109,9 @@ export class Daemon {
             onLive: (traefik, seconds) => this.metrics.traefikCommitToLive.observe({ traefik }, seconds),
             onRound: (reports, forgotten) => reportReadback(this.metrics, reports, forgotten),
           });
+    this.#traefikConfig = new TraefikConfigPage(config.rootKey, () =>
+      (this.#node.engine ?? this.#swarm.role()?.engine)?.traefikTree(),
+    );
     const onCommitted = (resources: ReadonlySet<string>, revision: bigint) =>
       this.readback?.committed(resources, revision);
     this.#node = new OwnerRole({
@@ -171,6 +176,7 @@ export class Daemon {
       apps: () => this.apps(),
       ...(this.readback === undefined ? {} : { traefiks: () => traefiksListing(this.readback?.reports() ?? []) }),
       status: () => renderStatusPage(this.statusFacts()),
+      traefikConfig: () => this.#traefikConfig.answer(),
       token: config.httpToken,
     });
     this.#log.info({ listen: config.listen }, 'health and metrics listening');

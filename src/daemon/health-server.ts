@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { TraefikConfigAnswer } from './traefik-config-page.ts';
 
 /** What /readyz asks (readiness.ts keeps it). */
 export interface ReadinessReasons {
@@ -21,6 +22,8 @@ export interface HealthServerPages {
   readonly traefiks?: () => unknown;
   /** GET /status: an HTML page. */
   readonly status?: () => string;
+  /** GET /traefik/dynamic: Traefik's dynamic configuration as the store holds it, for Traefik's HTTP provider. */
+  readonly traefikConfig?: () => TraefikConfigAnswer;
   /**
    * The bearer token (--http-token) that opens the pages above to clients other than loopback;
    * without one they answer loopback alone.
@@ -43,8 +46,8 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 
 /**
  * /livez (the process answers), /readyz (first sync done, Docker and the store reachable) and
- * /metrics for everyone; /explain/<name>, /apps, /traefiks and /status, which show labels, keys and
- * routes and cost work, for loopback (`docker exec` into the daemon's container) and for clients
+ * /metrics for everyone; /explain/<name>, /apps, /traefiks, /status and /traefik/dynamic, which show
+ * labels, keys and routes and cost work, for loopback (`docker exec` into the daemon's container) and for clients
  * with the bearer token alone.
  */
 export async function startHealthServer(
@@ -86,7 +89,7 @@ export async function startHealthServer(
             : 'a bearer token is needed (Authorization: Bearer <the token of --http-token>)',
       });
   };
-  const { explain, apps, traefiks, status } = pages;
+  const { explain, apps, traefiks, status, traefikConfig } = pages;
   if (explain !== undefined) {
     let inFlight = 0;
     server.get<{ Params: { name: string } }>('/explain/:name', { preHandler: guard }, async (request, reply) => {
@@ -117,6 +120,16 @@ export async function startHealthServer(
     server.get('/status', { preHandler: guard }, async (_request, reply) =>
       reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(status()),
     );
+  if (traefikConfig !== undefined)
+    server.get('/traefik/dynamic', { preHandler: guard }, async (request, reply) => {
+      const answer = traefikConfig();
+      reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store');
+      if (answer.revision === undefined) return reply.code(answer.status).send(answer.body);
+      // Traefik's HTTP provider sends no If-None-Match (it hashes what it gets); other pollers may.
+      const etag = `"${answer.revision}"`;
+      if (request.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).send();
+      return reply.code(answer.status).header('etag', etag).send(answer.body);
+    });
   const colon = listen.lastIndexOf(':');
   await server.listen({ host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) });
   return server;

@@ -55,6 +55,11 @@ export class MirrorSession {
     this.mirror = new StoreMirror(options.layout);
   }
 
+  /** Whether the mirror is loaded and its watch runs (it is current, as far as the watch tells). */
+  get live(): boolean {
+    return this.#state === 'live';
+  }
+
   /** Loads the mirror and starts the watch, when there is none or the watch was lost; true when it loaded. */
   async ensure(): Promise<boolean> {
     if (this.#state === 'live') return false;

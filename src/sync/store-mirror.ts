@@ -153,6 +153,12 @@ export class StoreMirror {
     return this.#entries.get(key);
   }
 
+  /** Every key and value of Traefik's tree (under `<rootKey>/`), as the store holds them. */
+  *treeEntries(): Iterable<readonly [string, string]> {
+    const prefix = this.#layout.treePrefix;
+    for (const [key, entry] of this.#entries) if (key.startsWith(prefix)) yield [key, entry.value];
+  }
+
   /** Who holds each port of the app port range (the encoded holdings, see app-ports.ts). */
   ports(): ReadonlyMap<number, MirrorEntry> {
     return this.#ports;

@@ -128,6 +128,15 @@ export class SyncEngine {
   }
 
   /**
+   * Traefik's whole tree as the mirror holds it (every owner's keys), with the store revision it
+   * reflects; undefined while the mirror is not loaded or its watch is lost (it may be behind).
+   */
+  traefikTree(): { revision: bigint; entries: Iterable<readonly [string, string]> } | undefined {
+    const session = this.#session;
+    return session.live ? { revision: session.mirror.revision, entries: session.mirror.treeEntries() } : undefined;
+  }
+
+  /**
    * What the store holds of a resource of Traefik's tree now, as the read-back compares it with
    * what each Traefik shows: whether it is there, and a load balancer's server targets.
    */

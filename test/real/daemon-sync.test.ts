@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import Dockerode from 'dockerode';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.ts';
 import { testStore, type TestStore } from '../support/test-store.ts';
@@ -7,6 +8,9 @@ import { requireTestEnv, testEnv } from '../support/env.ts';
 import { httpGet } from '../support/http-get.ts';
 import { rawData, serviceServerUrls, waitFor } from '../support/traefik-api.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
+import { HttpProviderTraefik } from '../support/http-provider-traefik.ts';
+import { fetchWithin } from '../support/within.ts';
+import { keyValuesToConfiguration } from '../../src/core/kv/key-values-to-configuration.ts';
 
 // `appproxy run` on real components: a real Docker engine, a real store (etcd, or Redis with
 // APPPROXY_TEST_STORE=redis), a real Traefik reading it. test-stores: etcd redis
@@ -100,6 +104,49 @@ test('daemon: a labelled container starts and its route is live; it stops and th
   assert.equal((await rawData(traefik.api)).routers?.[at('dm-live')], undefined);
   await container.remove({ force: true });
   await appproxy.kill('SIGTERM');
+});
+
+test("daemon: GET /traefik/dynamic serves the store's tree; a Traefik polling it with its HTTP provider routes a container, and drops it when it stops", async () => {
+  const appproxy = await daemon('host-h', 19190);
+  const container = await webContainer('dm-http', { 'appproxy.http.routers.dm-http.rule': 'Host(`dm-http`)' });
+  let viaHttp: HttpProviderTraefik | undefined;
+  try {
+    await container.start();
+    await waitFor('route dm-http live through the store', async () =>
+      (await answer('dm-http')) === 'dm-http' ? true : undefined,
+    );
+    // What it serves is what the store holds (every owner's keys), as Traefik's KV provider reads it.
+    let last = '';
+    await waitFor('/traefik/dynamic equal to the store', async () => {
+      const [stored, body] = await Promise.all([
+        store.read('traefik/'),
+        fetchWithin(`${appproxy.url}/traefik/dynamic`).then((reply) => reply.json() as Promise<unknown>),
+      ]);
+      const expected = keyValuesToConfiguration(stored, 'traefik');
+      last = `served ${JSON.stringify(body)}, the store ${JSON.stringify(expected)}`;
+      return isDeepStrictEqual(body, JSON.parse(JSON.stringify(expected))) ? true : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}: ${last}`);
+    });
+    viaHttp = await HttpProviderTraefik.start(`${appproxy.url}/traefik/dynamic`, 18581);
+    const web = 'http://127.0.0.1:18582';
+    const through = async (): Promise<string> => {
+      const reply = await httpGet(web, '/', { host: 'dm-http' }, 2000).catch(() => undefined);
+      return reply === undefined ? 'no answer' : reply.status === 200 ? reply.body.trim() : `HTTP ${reply.status}`;
+    };
+    await waitFor("route dm-http live through the HTTP provider's Traefik", async () =>
+      (await through()) === 'dm-http' ? true : undefined,
+    );
+    assert.equal((await rawData(viaHttp.api)).routers?.['dm-http@http']?.['status'], 'enabled');
+    await container.stop({ t: 0 });
+    await waitFor("route dm-http gone from the HTTP provider's Traefik", async () =>
+      (await through()) === 'HTTP 404' ? true : undefined,
+    );
+  } finally {
+    await viaHttp?.stop();
+    await container.remove({ force: true });
+    await appproxy.kill('SIGTERM');
+  }
 });
 
 test('daemon: a container that turns unhealthy loses its route', async () => {

@@ -8,6 +8,9 @@ import { rawData, waitFor, waitForRouters, waitForTree, type RawData } from '../
 import { parityCases, type ParityContainer } from './parity-cases.ts';
 import { removeLabelled, testDocker } from '../support/test-docker.ts';
 import { caseView } from '../support/parity-view.ts';
+import { HttpProviderTraefik, serveJson } from '../support/http-provider-traefik.ts';
+import { keyValuesToConfiguration } from '../../src/core/kv/key-values-to-configuration.ts';
+import type { Server } from 'node:http';
 
 // Parity with Traefik's own Docker provider: the same containers, on one real Docker engine,
 // carry the same labels under `traefik.` and `appproxy.`. One Traefik reads them with its Docker
@@ -22,6 +25,14 @@ let store: TestStore;
 let problems = '';
 let fromDocker: RawData;
 let fromEtcd: RawData;
+// The same tree as appproxy serves it to Traefik's HTTP provider (GET /traefik/dynamic), read by a
+// Traefik of the same release: it must show what the one reading the store shows.
+let fromHttp: RawData;
+let httpTraefik: HttpProviderTraefik | undefined;
+let httpServer: Server | undefined;
+/** The HTTP-provider Traefik's API port (and the next four for its entry points), and its endpoint's port. */
+const HTTP_TRAEFIK_PORT = 18571;
+const HTTP_ENDPOINT_PORT = 18579;
 
 function labelsOf(container: ParityContainer): Record<string, string> {
   const labels: Record<string, string> = { [RUN]: 'true', ...container.raw };
@@ -107,9 +118,17 @@ before(async () => {
   fromDocker = await rawData(testEnv.traefikDocker.api);
   // Every resource written, not one: the tree is written in several transactions.
   fromEtcd = await waitForTree(store.traefik.api, store.suffix, 'traefik', tree, 30_000);
+
+  const served = JSON.stringify(keyValuesToConfiguration(tree, 'traefik'));
+  const endpoint = await serveJson(HTTP_ENDPOINT_PORT, () => served);
+  httpServer = endpoint.server;
+  httpTraefik = await HttpProviderTraefik.start(endpoint.url, HTTP_TRAEFIK_PORT);
+  fromHttp = await waitForTree(httpTraefik.api, '@http', 'traefik', tree, 30_000);
 });
 
 after(async () => {
+  await httpTraefik?.stop();
+  await new Promise((resolve) => (httpServer === undefined ? resolve(undefined) : httpServer.close(resolve)));
   if (store !== undefined) {
     await store.clearTree('traefik');
     store.close();
@@ -158,5 +177,14 @@ for (const entry of parityCases) {
       problems.split('\n').some((line) => line.includes(entry.id) && line.includes(problem)),
       `appproxy reports "${problem}" for ${entry.id}; stderr was:\n${problems}`,
     );
+  });
+}
+
+// Every case, through Traefik's HTTP provider: what appproxy serves from its copy of the store
+// (src/core/kv/key-values-to-configuration.ts) must give Traefik what the store gives it.
+for (const entry of parityCases) {
+  test(`parity ${entry.id} through Traefik's HTTP provider (/traefik/dynamic) as through the store: ${entry.desc}`, () => {
+    const belongs = (name: string) => name.startsWith(`${entry.id}-`);
+    assert.deepEqual(caseView(fromHttp, belongs), caseView(fromEtcd, belongs));
   });
 }

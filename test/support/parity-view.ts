@@ -1,7 +1,10 @@
 import type { RawData } from './traefik-api.ts';
 
-/** Provider suffixes of the Traefiks compared: their own (`@docker`, `@swarm`) and appproxy's (`@etcd`, `@redis`). */
-const SUFFIX = /@(docker|swarm|etcd|redis)\b/g;
+/**
+ * Provider suffixes of the Traefiks compared: their own (`@docker`, `@swarm`) and appproxy's (`@etcd`,
+ * `@redis`, and `@http` for what it serves to Traefik's HTTP provider).
+ */
+const SUFFIX = /@(docker|swarm|etcd|redis|http)\b/g;
 
 /** Does a resource name belong to the case? Resource names carry the case id (`p01-r`, `web-w03stack`). */
 export type CaseMatch = (name: string) => boolean;

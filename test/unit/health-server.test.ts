@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { startHealthServer, type HealthServerPages } from '../../src/daemon/health-server.ts';
+import { TraefikConfigPage, type TraefikTree } from '../../src/daemon/traefik-config-page.ts';
 
 // The daemon's listener (issue 26, point 1): probes and metrics for everyone; explain, apps,
 // traefiks and status, which show labels, keys and routes and cost work, for loopback or the bearer
@@ -22,6 +23,7 @@ const everyPage = (asked: string[]): HealthServerPages => ({
   apps: () => [],
   traefiks: () => ({ traefiks: [] }),
   status: () => '<html></html>',
+  traefikConfig: () => ({ status: 200, body: '{}', revision: 7n }),
 });
 
 test('listener: probes and metrics answer anyone; the pages answer loopback, and others only with the token', async () => {
@@ -31,7 +33,7 @@ test('listener: probes and metrics answer anyone; the pages answer loopback, and
     const outside = { remoteAddress: '10.231.0.9' };
     for (const url of ['/livez', '/readyz', '/metrics'])
       assert.equal((await server.inject({ url, ...outside })).statusCode, 200, url);
-    for (const url of ['/explain/chat', '/apps', '/traefiks', '/status']) {
+    for (const url of ['/explain/chat', '/apps', '/traefiks', '/status', '/traefik/dynamic']) {
       const refused = await server.inject({ url, ...outside });
       assert.equal(refused.statusCode, 401, `${url} from another host without the token`);
       assert.equal(refused.headers['www-authenticate'], 'Bearer');
@@ -114,6 +116,47 @@ test('listener: at most two explains at once; a third gets 429 at once, not a pl
     while (releases.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
     releases[2]?.();
     assert.equal((await fourth).statusCode, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+test('/traefik/dynamic: the mirror as JSON, made once per revision, with its revision as ETag; 503 while the mirror is not current', async () => {
+  let tree: TraefikTree | undefined;
+  let reads = 0;
+  const entriesOf = (pairs: [string, string][]): Iterable<readonly [string, string]> => ({
+    *[Symbol.iterator]() {
+      reads += 1;
+      yield* pairs;
+    },
+  });
+  const page = new TraefikConfigPage('traefik', () => tree);
+  const server = await serverWith({ traefikConfig: () => page.answer() });
+  try {
+    const notYet = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
+    assert.equal(notYet.statusCode, 503);
+    assert.match(notYet.json<{ error: string }>().error, /not current/);
+
+    tree = { revision: 5n, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`a`)']]) };
+    const first = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
+    assert.equal(first.statusCode, 200);
+    assert.deepEqual(first.json(), { http: { routers: { r: { rule: 'Host(`a`)' } } } });
+    assert.equal(first.headers['etag'], '"5"');
+    assert.equal(first.headers['cache-control'], 'no-store');
+    const again = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
+    assert.equal(again.body, first.body);
+    assert.equal(reads, 1, 'the mirror was read once for one revision');
+    const unchanged = await server.inject({
+      url: '/traefik/dynamic',
+      remoteAddress: '127.0.0.1',
+      headers: { 'if-none-match': '"5"' },
+    });
+    assert.equal(unchanged.statusCode, 304);
+
+    tree = { revision: 6n, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`b`)']]) };
+    const next = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
+    assert.deepEqual(next.json(), { http: { routers: { r: { rule: 'Host(`b`)' } } } });
+    assert.equal(reads, 2);
   } finally {
     await server.close();
   }
