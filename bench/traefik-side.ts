@@ -17,9 +17,14 @@
 //     (only the churn's routers: ?search=churn-), the lag of each change (commit → first seen
 //     enabled), whether the lag grows through the run, and whether and when Traefik caught up after it.
 //
+// And appproxy's own offer beside the KV providers (`mirror`): the engine writes into etcd as for
+// `etcd`, a second engine of another owner keeps its mirror of the store by its watch (as every
+// appproxy instance does), and its GET /traefik/dynamic (src/daemon/traefik-config-page.ts) is what
+// a Traefik's HTTP provider polls every second: the floor's path, with etcd and a watch in front.
+//
 //   node bench/traefik-side.ts [sizes...]     (default 1000 10000; 50000 works too)
 //     [--samples 10] [--churn-seconds 60] [--churn-interval-ms 100] [--catch-up-seconds 120]
-//     [--providers etcd,redis,http]
+//     [--providers etcd,redis,http,mirror]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -41,6 +46,7 @@ import { RedisStore } from '../src/redis/redis-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import type { KvStore } from '../src/sync/kv-store.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
+import { TraefikConfigPage } from '../src/daemon/traefik-config-page.ts';
 import { environmentTraefikBinary } from '../test/support/etcd-cluster.ts';
 import { fetchWithin, within } from '../test/support/within.ts';
 import { lagTrend, type LaggedChange } from './lib/lag-trend.ts';
@@ -49,7 +55,9 @@ import { writeResult } from './lib/results.ts';
 import { sleep, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
-type Provider = 'etcd' | 'redis' | 'http';
+type Provider = 'etcd' | 'redis' | 'http' | 'mirror';
+/** The provider of the Traefik that reads each: its routers' suffix. */
+const TRAEFIK_PROVIDER: Record<Provider, string> = { etcd: 'etcd', redis: 'redis', http: 'http', mirror: 'http' };
 
 const ROOT_KEY = 'traefik-side';
 const OWNER = 'traefik-side';
@@ -59,7 +67,12 @@ const PORTS = {
   etcdPeer: 27380,
   redis: 27479,
   configServer: 27580,
-  traefik: { etcd: { api: 27081, web: 27080 }, redis: { api: 27091, web: 27090 }, http: { api: 27101, web: 27100 } },
+  traefik: {
+    etcd: { api: 27081, web: 27080 },
+    redis: { api: 27091, web: 27090 },
+    http: { api: 27101, web: 27100 },
+    mirror: { api: 27111, web: 27110 },
+  },
 } as const;
 /** Workload indexes of the probes and the churn: apart from the N (and each other), since ids follow the index. */
 const PROBE_BASE = 1_000_000;
@@ -76,7 +89,7 @@ const { values: flags, positionals } = parseArgs({
     'churn-seconds': { type: 'string', default: '60' },
     'churn-interval-ms': { type: 'string', default: '100' },
     'catch-up-seconds': { type: 'string', default: '120' },
-    providers: { type: 'string', default: 'etcd,redis,http' },
+    providers: { type: 'string', default: 'etcd,redis,http,mirror' },
   },
 });
 const sizes = positionals.length > 0 ? positionals.map(Number) : [1000, 10_000];
@@ -86,8 +99,8 @@ const churnIntervalMs = Number(flags['churn-interval-ms']);
 const catchUpSeconds = Number(flags['catch-up-seconds']);
 const providers = flags.providers.split(',') as Provider[];
 for (const provider of providers)
-  if (!['etcd', 'redis', 'http'].includes(provider))
-    throw new Error(`--providers: unknown provider '${provider}' (etcd, redis, http)`);
+  if (!['etcd', 'redis', 'http', 'mirror'].includes(provider))
+    throw new Error(`--providers: unknown provider '${provider}' (etcd, redis, http, mirror)`);
 if ([...sizes, samples, churnSeconds, churnIntervalMs, catchUpSeconds].some((n) => !Number.isFinite(n) || n < 0))
   throw new Error('sizes, --samples, --churn-seconds, --churn-interval-ms and --catch-up-seconds take numbers ≥ 0');
 
@@ -126,6 +139,10 @@ function startTraefik(provider: Provider, dir: string): PrivateProcess {
     etcd: [`--providers.etcd.endpoints=127.0.0.1:${PORTS.etcdClient}`, `--providers.etcd.rootKey=${ROOT_KEY}`],
     redis: [`--providers.redis.endpoints=127.0.0.1:${PORTS.redis}`, `--providers.redis.rootKey=${ROOT_KEY}`],
     http: [
+      `--providers.http.endpoint=http://127.0.0.1:${PORTS.configServer}/configuration`,
+      '--providers.http.pollInterval=1s',
+    ],
+    mirror: [
       `--providers.http.endpoint=http://127.0.0.1:${PORTS.configServer}/configuration`,
       '--providers.http.pollInterval=1s',
     ],
@@ -181,13 +198,51 @@ function startStore(provider: 'etcd' | 'redis', dir: string): PrivateProcess {
   ]);
 }
 
-/** appproxy's sync engine writing into a store of this benchmark's own, read by a Traefik of its own. */
-async function kvTarget(provider: 'etcd' | 'redis', dir: string, workloads: readonly Workload[]): Promise<Target> {
-  const storeProcess = startStore(provider, dir);
+/**
+ * A loopback server answering GET /configuration with `body()`, recording when each read began and was
+ * answered (for "Traefik read → enabled").
+ */
+async function configurationServer(
+  body: () => string,
+): Promise<{ server: Server; reads: { began: number; answered: number }[] }> {
+  const reads: { began: number; answered: number }[] = [];
+  const server: Server = createServer((request, response) => {
+    const began = now();
+    if (request.url !== '/configuration') {
+      response.writeHead(404).end();
+      return;
+    }
+    const text = body();
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(text, () => reads.push({ began, answered: now() }));
+  });
+  await within(
+    `the configuration server listening on 127.0.0.1:${PORTS.configServer}`,
+    5000,
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(PORTS.configServer, '127.0.0.1', resolve);
+    }),
+  );
+  return { server, reads };
+}
+
+/**
+ * appproxy's sync engine writing into a store of this benchmark's own, read by a Traefik of its own:
+ * through its KV provider, or (`mirror`) through its HTTP provider polling the /traefik/dynamic of a
+ * second engine that follows the store by its watch.
+ */
+async function kvTarget(
+  provider: 'etcd' | 'redis' | 'mirror',
+  dir: string,
+  workloads: readonly Workload[],
+): Promise<Target> {
+  const storeKind = provider === 'redis' ? 'redis' : 'etcd';
+  const storeProcess = startStore(storeKind, dir);
   const logger = pino({ level: 'silent' });
   let store: KvStore;
   let closeClient: () => void;
-  if (provider === 'etcd') {
+  if (storeKind === 'etcd') {
     await storeProcess.waitReady('etcd healthy', async () => {
       const response = await fetchWithin(`http://127.0.0.1:${PORTS.etcdClient}/health`, {}, 2000);
       return ((await response.json()) as { health?: unknown }).health === 'true';
@@ -210,7 +265,7 @@ async function kvTarget(provider: 'etcd' | 'redis', dir: string, workloads: read
   );
   const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled, lease, logger });
   engine.desired.replaceWorkloads(workloads);
-  const begin = now();
+  let begin = now();
   const first = await within(
     `the first sync of ${workloads.length} workloads into ${provider}`,
     600_000,
@@ -220,10 +275,37 @@ async function kvTarget(provider: 'etcd' | 'redis', dir: string, workloads: read
   progress(
     `${provider}: first sync of ${workloads.length} workloads: ${setup.firstSyncMs} ms, ${first.operations} keys`,
   );
+  let served: { server: Server; reads: { began: number; answered: number }[] } | undefined;
+  let reader: { engine: SyncEngine; lease: Awaited<ReturnType<KvStore['openLease']>> } | undefined;
+  if (provider === 'mirror') {
+    const readerLease = await within(
+      'a lease for the reader',
+      30_000,
+      store.openLease(120, () => undefined),
+    );
+    const readerEngine = new SyncEngine({
+      store,
+      layout: new KeyLayout(ROOT_KEY, `${OWNER}-reader`),
+      compiled,
+      lease: readerLease,
+      logger,
+    });
+    reader = { engine: readerEngine, lease: readerLease };
+    begin = now();
+    // Its one pass loads the mirror (every owner's keys) and starts the watch; it owns nothing.
+    await within('the reader engine loading its mirror', 600_000, readerEngine.sync());
+    const page = new TraefikConfigPage(ROOT_KEY, () => readerEngine.traefikTree());
+    served = await configurationServer(() => page.answer().body);
+    const first = page.answer();
+    Object.assign(setup, { mirrorLoadMs: round(now() - begin), configurationBytes: Buffer.byteLength(first.body) });
+    progress(
+      `mirror: the reader's mirror loaded and served (${setup['configurationBytes' as keyof typeof setup]} bytes)`,
+    );
+  }
   const startedAt = now();
   const traefik = startTraefik(provider, dir);
   const commit = async (what: string) => {
-    await within(`${what} committed to ${provider}`, 60_000, engine.sync());
+    await within(`${what} committed to ${storeKind}`, 60_000, engine.sync());
   };
   return {
     provider,
@@ -232,6 +314,9 @@ async function kvTarget(provider: 'etcd' | 'redis', dir: string, workloads: read
     startedAt,
     setup,
     idleCpuPerSecond: 0,
+    ...(served === undefined
+      ? {}
+      : { fetchedAfter: (since: number) => served.reads.find((read) => read.began >= since)?.answered }),
     add: async (workload) => {
       engine.desired.upsertWorkload(workload);
       await commit(`${workload.name} added`);
@@ -242,6 +327,14 @@ async function kvTarget(provider: 'etcd' | 'redis', dir: string, workloads: read
     },
     close: async () => {
       await traefik.stop();
+      if (served !== undefined) {
+        served.server.closeAllConnections();
+        await within('the configuration server closed', 5000, new Promise((resolve) => served.server.close(resolve)));
+      }
+      if (reader !== undefined) {
+        await reader.engine.stop();
+        reader.lease.release();
+      }
       await engine.stop();
       lease.release();
       await within(`the lease revoked in ${provider}`, 10_000, store.revoke(lease.leaseId())).catch(() => undefined);
@@ -279,28 +372,13 @@ async function httpTarget(dir: string, workloads: readonly Workload[]): Promise<
   const buildMs = round(now() - begin);
   let body = '';
   let dirty = true;
-  const reads: { began: number; answered: number }[] = [];
-  const server: Server = createServer((request, response) => {
-    const began = now();
-    if (request.url !== '/configuration') {
-      response.writeHead(404).end();
-      return;
-    }
+  const { server, reads } = await configurationServer(() => {
     if (dirty) {
       body = JSON.stringify(configuration);
       dirty = false;
     }
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(body, () => reads.push({ began, answered: now() }));
+    return body;
   });
-  await within(
-    `the configuration server listening on 127.0.0.1:${PORTS.configServer}`,
-    5000,
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(PORTS.configServer, '127.0.0.1', resolve);
-    }),
-  );
   begin = now();
   body = JSON.stringify(configuration);
   dirty = false;
@@ -361,7 +439,7 @@ async function initialLoad(target: Target, size: number, limitMs: number): Promi
 
 /** Polls one router every 5 ms until it is enabled (or, with `gone`, answers 404); the time it did. */
 async function routerState(target: Target, name: string, gone: boolean, limitMs: number): Promise<number> {
-  const url = `${target.api}/api/http/routers/${name}@${target.provider}`;
+  const url = `${target.api}/api/http/routers/${name}@${TRAEFIK_PROVIDER[target.provider]}`;
   const deadline = now() + limitMs;
   while (now() < deadline) {
     const response = await fetchWithin(url, {}, 2000).catch(() => undefined);
@@ -373,7 +451,7 @@ async function routerState(target: Target, name: string, gone: boolean, limitMs:
       return now();
     await sleep(5);
   }
-  throw new Error(`router ${name}@${target.provider} ${gone ? 'gone' : 'enabled'} in ${url}: not within ${limitMs} ms`);
+  throw new Error(`router ${name} ${gone ? 'gone' : 'enabled'} in ${url}: not within ${limitMs} ms`);
 }
 
 /**
@@ -381,7 +459,7 @@ async function routerState(target: Target, name: string, gone: boolean, limitMs:
  * `ms` of polling a router that is there (app-0), nothing changing meanwhile.
  */
 async function pollingCost(target: Target, ms: number, idleCpuPerSecond: number): Promise<number> {
-  const url = `${target.api}/api/http/routers/app-0@${target.provider}`;
+  const url = `${target.api}/api/http/routers/app-0@${TRAEFIK_PROVIDER[target.provider]}`;
   const cpuBefore = target.traefik.cpuSeconds();
   const begin = now();
   while (now() - begin < ms) {
@@ -692,7 +770,7 @@ function report(rows: readonly Record<string, any>[]): void {
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(tableRow),
       '',
-      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
+      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis, mirror) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). mirror: the same etcd writes, read by a second engine's watch and served as appproxy's GET /traefik/dynamic to a Traefik's HTTP provider (polled every 1 s, as the floor). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
     ],
   );
 }
