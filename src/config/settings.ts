@@ -460,7 +460,7 @@ export const settings: readonly Setting[] = [
     kind: 'string',
     scope: 'run',
     description:
-      'address of /livez, /readyz and /metrics (for everyone), and of /explain/<name>, /apps, /traefiks and /status (loopback, or with --http-token) (default 0.0.0.0:9180)',
+      'address of /livez, /readyz and /metrics (for everyone), and of /explain/<name>, /apps, /traefiks, /status and /traefik/dynamic (loopback, or with --http-token) (default 0.0.0.0:9180)',
   },
   {
     path: 'httpToken',
@@ -470,7 +470,7 @@ export const settings: readonly Setting[] = [
     scope: 'run',
     secret: true,
     description:
-      'bearer token that opens /explain/<name>, /apps, /traefiks and /status to clients other than loopback (prefer APPPROXY_HTTP_TOKEN_FILE, a Docker secret, to the flag; 16 characters or more); without it those answer loopback alone (docker exec), while /livez, /readyz and /metrics answer everyone',
+      'bearer token that opens /explain/<name>, /apps, /traefiks, /status and /traefik/dynamic to clients other than loopback (prefer APPPROXY_HTTP_TOKEN_FILE, a Docker secret, to the flag; 16 characters or more); without it those answer loopback alone (docker exec), while /livez, /readyz and /metrics answer everyone',
   },
   {
     path: 'logLevel',
