@@ -255,6 +255,9 @@ export class Daemon {
       readiness: this.#readiness,
       storeName: this.#parts.config.store,
       onLeadershipLost: () => this.#swarm.fenced(),
+      onPassed: (role, error) => {
+        if (role === this.#swarm.role()) this.#swarm.passed(error);
+      },
     });
     this.#reporter.report(done);
     reportAppGauges(

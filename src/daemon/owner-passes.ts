@@ -11,6 +11,8 @@ export interface OwnerPassesOptions {
   readonly storeName: string;
   /** A fenced write said another instance leads the Swarm writers now: this one steps down. */
   readonly onLeadershipLost: () => Promise<void>;
+  /** Each role's pass as it ended: its error, or undefined. */
+  readonly onPassed?: (role: Pick<OwnerRole, 'pass' | 'engine'>, error: unknown) => void;
 }
 
 /**
@@ -30,10 +32,12 @@ export async function passOwners(
     for (const role of roles) {
       try {
         const outcome = await role.pass();
+        options.onPassed?.(role, undefined);
         if (outcome !== undefined && role.engine !== undefined) done.push({ outcome, engine: role.engine });
         // Whatever the pass read, Docker answered it.
         if (outcome !== undefined && outcome.read !== 'nothing') readiness.dockerListing(true);
       } catch (error) {
+        options.onPassed?.(role, error);
         if (error instanceof LeadershipLostError) {
           await options.onLeadershipLost();
           continue;

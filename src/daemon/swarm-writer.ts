@@ -9,6 +9,7 @@ import type { WorkloadSource } from '../sync/workload-changes.ts';
 import { OwnerRole } from './owner-role.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
 import { thisInstance } from './owner-record.ts';
+import { NotSwarmManagerError } from '../docker/docker-source.ts';
 
 /**
  * The Swarm services' keys live on a lease this many times the election's: when the writer dies,
@@ -67,6 +68,8 @@ export class SwarmWriter {
   #term: AbortController | undefined;
   #standTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Since when the writer's passes find this engine unable to read the Swarm services. */
+  #unreadableSince: number | undefined;
 
   constructor(options: SwarmWriterOptions) {
     this.#options = options;
@@ -178,6 +181,31 @@ export class SwarmWriter {
     );
     this.#options.onWriter(true);
     this.#options.onChange();
+  }
+
+  /**
+   * How the writer's pass went (its error, or undefined). A manager cut off from its Swarm's quorum
+   * still says it manages the Swarm (`GET /info` may not answer at all), while its service listing
+   * fails: such a writer writes nothing, yet holds the election while it reaches etcd. Once its
+   * passes have failed so for half the election lease, it steps down and stands again, behind the
+   * others: a manager that can read the services writes them.
+   */
+  passed(error: unknown): void {
+    const unreadable = error instanceof Error && error.cause instanceof NotSwarmManagerError;
+    if (!unreadable || this.#role === undefined) {
+      this.#unreadableSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    this.#unreadableSince ??= now;
+    const forMs = now - this.#unreadableSince;
+    if (forMs < (this.#options.leaseSeconds * 1000) / 2) return;
+    this.#unreadableSince = undefined;
+    this.#log.warn(
+      { forSeconds: Math.round(forMs / 100) / 10 },
+      'this engine cannot read the Swarm services (no Swarm leader within its reach): stepping down as the Swarm writer; a manager that can read them writes them',
+    );
+    void this.#stepDown('this engine cannot read the Swarm services').then(() => this.#standLater());
   }
 
   /** A write was refused by the fence: another instance leads. */

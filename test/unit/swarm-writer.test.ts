@@ -11,6 +11,8 @@ import { SWARM_LEASE_FACTOR, SwarmWriter, defaultSwarmOwner } from '../../src/da
 import { KeyLayout } from '../../src/sync/key-layout.ts';
 import { LeadershipLostError, type ApplyResult, type Fence, type GuardedTransaction } from '../../src/sync/kv-store.ts';
 import type { SyncEngine } from '../../src/sync/sync-engine.ts';
+import { SourceUnavailableError } from '../../src/sync/reconciler.ts';
+import { NotSwarmManagerError } from '../../src/docker/docker-source.ts';
 import type { WorkloadSource } from '../../src/sync/workload-changes.ts';
 import { defaultCompiled, expectedTree as expectedTreeOf, rootTree } from '../support/expected-tree.ts';
 import { MemoryStore } from '../support/memory-store.ts';
@@ -342,4 +344,30 @@ test('SwarmWriter: a candidate in line that is no longer a manager leaves the li
   await until(`${waiting.name} to be elected once a manager again`, () => waiting.writer.role() !== undefined);
   assert.deepEqual(waiting.calls, [true]);
   await firstPass(store, waiting);
+});
+
+test("SwarmWriter: a writer whose engine cannot read the Swarm services (a manager cut off from the Swarm's quorum) steps down after half the election lease; a blip does not move it", async (t) => {
+  const store = new MemoryStore();
+  const source = swarmSource(SERVICES);
+  const [a, b] = twoManagers(t, store, source);
+  const { leader, others } = await electedOf([a, b]);
+  const next = others[0]!;
+  await firstPass(store, leader);
+  // How the daemon hands the writer a pass that failed so (the reconciler wraps the source's error).
+  const unreadable = new SourceUnavailableError(new NotSwarmManagerError());
+
+  leader.writer.passed(unreadable);
+  leader.writer.passed(undefined); // it could read them again: a blip
+  await sleep((ELECTION_SECONDS * 1000) / 2 + 100);
+  leader.writer.passed(unreadable);
+  assert.ok(leader.writer.role() !== undefined, 'still the writer: its failures did not last');
+  leader.writer.passed(new SourceUnavailableError(new Error('Docker API: list containers failed')));
+  assert.ok(leader.writer.role() !== undefined, 'another failure of Docker is no reason to step down');
+
+  leader.writer.passed(unreadable);
+  await sleep((ELECTION_SECONDS * 1000) / 2 + 100);
+  leader.writer.passed(unreadable);
+  await until(`${leader.name} to step down`, () => leader.writer.role() === undefined);
+  assert.deepEqual(leader.calls, [true, false]);
+  await until(`${next.name} to be elected and connected`, () => next.writer.role() !== undefined, 5000);
 });
