@@ -1036,6 +1036,18 @@ async function writerFault(what: string): Promise<{
   standaloneLoop: RequestLoop;
   victimServers: string[];
 }> {
+  // Every node's appproxy up first: after a heal Swarm may replace a node's task, and the new one
+  // waits for the old one's host-mode port (seen: "host-mode port already in use on 1 node").
+  await stack.waitFor(
+    `${what}: every node's appproxy answering before the fault`,
+    async () => {
+      const flags = await Promise.all(
+        NODES.map((node) => appproxyMetric(node, 'appproxy_swarm_writer').catch(() => undefined)),
+      );
+      return flags.every((flag) => flag !== undefined) ? true : undefined;
+    },
+    180_000,
+  );
   const victim = await writerOffNode1(what);
   const standalone = await startStandalone(victim);
   const standaloneLoop = new RequestLoop(`${node1.name} to ${victim.name}'s standalone`, cluster.base(node1), '/', {
