@@ -1,5 +1,6 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'pino';
+import pTimeout from 'p-timeout';
 import { retryForever } from '../retry/retry-forever.ts';
 
 /** How often the keep-alive's answers are looked at, and how long a rescue keep-alive may take. */
@@ -95,7 +96,13 @@ export class LeaseKeeper {
       void this.#replace();
     });
     try {
-      this.#id = await lease.grant();
+      // Bounded here too: on three nodes, after a partition healed, one grant of the retry loop below
+      // never settled (deadlines and all) and the instance wrote nothing again until Swarm replaced it.
+      const limitMs = Math.max(2000, Math.min(5000, (this.#ttl * 1000) / 3));
+      this.#id = await pTimeout(lease.grant(), {
+        milliseconds: limitMs,
+        message: `etcd lease grant: no answer within ${limitMs} ms`,
+      });
     } catch (error) {
       lease.release();
       throw error;

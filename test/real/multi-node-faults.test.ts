@@ -254,7 +254,7 @@ async function electionState(): Promise<string> {
   try {
     const kvs = await within(
       "etcd: the Swarm writer's election keys",
-      5000,
+      15_000,
       client.getAll().prefix('appproxy/elections/').sort('Create', 'Ascend').exec(),
     );
     const keys = kvs.kvs.map(
