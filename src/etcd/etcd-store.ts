@@ -276,6 +276,19 @@ export class EtcdStore implements KvStore {
       lost = true;
       onLost(error.message);
     });
+    // Its lease and key are granted by calls that can hang past their deadline (a lease grant did,
+    // on three nodes after a partition healed): a candidacy whose lease is not granted after this long is
+    // given up, and the caller stands again.
+    const keyLimitMs = Math.max(5000, ttlSeconds * 500);
+    pTimeout(campaign.getCampaignKey(), {
+      milliseconds: keyLimitMs,
+      message: `its election lease was not granted within ${keyLimitMs} ms`,
+    }).catch((error: unknown) => {
+      if (lost) return;
+      lost = true;
+      void campaign.resign().catch(() => undefined);
+      onLost((error as Error).message);
+    });
     // etcd3 waits for the key just before ours to go with a watch. A watch on a member that went
     // away without a word (cut off, or its task stopped and its address gone) stalls, and on three
     // nodes no candidate was elected for minutes so. The order is therefore also read now and
