@@ -78,6 +78,38 @@ class CountingStore extends EtcdStore {
   }
 }
 
+/**
+ * What the process held when its RSS was highest (sampled every 20 ms): the heap V8 reserved, the
+ * heap in use, and memory outside the heap (Buffers), so that a peak can be told apart.
+ */
+class PeakSampler {
+  #peak = process.memoryUsage();
+  readonly #timer = setInterval(() => this.sample(), 20);
+
+  sample(): void {
+    const now = process.memoryUsage();
+    if (now.rss > this.#peak.rss) this.#peak = now;
+  }
+
+  /** The breakdown at the highest RSS since the last take, in MiB; sampling starts again. */
+  take(): Record<string, number> {
+    this.sample();
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = this.#peak;
+    this.#peak = process.memoryUsage();
+    return {
+      rss: mib(rss),
+      heapTotal: mib(heapTotal),
+      heapUsed: mib(heapUsed),
+      external: mib(external),
+      arrayBuffers: mib(arrayBuffers),
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** One size, in this process, through the sync engine on the real test etcd. */
 async function one(size: number, heap?: HeapSampling): Promise<Record<string, unknown>> {
   await heap?.start();
@@ -85,6 +117,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const rssBefore = process.memoryUsage().rss;
+  const sampler = new PeakSampler();
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
   const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
@@ -123,6 +156,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const rssAfterFirst = process.memoryUsage().rss;
     // The peak so far is the first sync's; a later phase (every key deleted at once) may set its own.
     const peakAfterFirst = process.resourceUsage().maxRSS * 1024;
+    const atPeakFirst = sampler.take();
     const heapAfterFirst = heap === undefined ? undefined : await heap.top(15);
     const usage = process.memoryUsage();
     // A full resync with nothing changed: the same listing handed over again, every claim planned.
@@ -160,7 +194,9 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
     const peakBeforeRemoveAll = process.resourceUsage().maxRSS * 1024;
     engine.desired.replaceWorkloads([]);
+    sampler.take();
     const removeAll = await pass();
+    const atPeakRemoveAll = sampler.take();
     const keysAfterRemoveAll = await countKeys(client);
     return {
       engine: 'v2 (incremental, mirror)',
@@ -175,10 +211,13 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
         peak: mib(process.resourceUsage().maxRSS * 1024),
         heapUsedAfterFirst: mib(usage.heapUsed),
         externalAfterFirst: mib(usage.external),
+        atPeakFirst,
+        atPeakRemoveAll,
       },
       ...(heapAfterFirst === undefined ? {} : { heapAfterFirst }),
     };
   } finally {
+    sampler.stop();
     await engine.stop();
     lease.release();
     await clear(client);
