@@ -219,7 +219,9 @@ function dedupe(units: Unit[]): Unit[] {
   const result: Unit[] = [];
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     const operations = unit.operations.filter((operation) => !seen.has(operation.key) && seen.add(operation.key));
-    if (operations.length > 0) result.push({ ...unit, operations });
+    // A unit is copied only when it lost an operation (rare): a first sync's plan is not held twice.
+    if (operations.length === unit.operations.length) result.push(unit);
+    else if (operations.length > 0) result.push({ ...unit, operations });
   }
   return result;
 }

@@ -77,17 +77,17 @@ export class StoreMirror {
 
   /**
    * Applies watch events; returns the claim ids whose keys changed (own writes coming back change
-   * nothing). A port whose holder changed is told by takePortsChanged().
+   * nothing). `seen`: the newest revision of events left out because they were reflected already
+   * (the mirror is at least that current once these are applied). A port whose holder changed is
+   * told by takePortsChanged().
    */
-  applyEvents(events: readonly WatchEvent[]): Set<string> {
+  applyEvents(events: readonly WatchEvent[], seen: bigint = 0n): Set<string> {
     const changed = new Set<string>();
-    let newest = this.#revision;
+    let newest = seen > this.#revision ? seen : this.#revision;
     for (const event of events) {
       if (event.modRevision > newest) newest = event.modRevision;
+      if (this.reflects(event)) continue;
       const known = this.#entries.get(event.key);
-      if (known !== undefined && known.modRevision >= event.modRevision) continue;
-      const deletedAt = this.#tombstones.get(event.key);
-      if (deletedAt !== undefined && deletedAt >= event.modRevision) continue;
       const id = this.#claimIdOfKey(event.key);
       if (this.#layout.classify(event.key)?.kind === 'port') this.#portsChanged = true;
       if (event.type === 'put') {
@@ -110,6 +110,17 @@ export class StoreMirror {
     }
     this.#advance(newest);
     return changed;
+  }
+
+  /**
+   * Whether the mirror already holds what `event` says, or something newer (its own writes, or a
+   * deletion of its own after it): applying it would change nothing.
+   */
+  reflects(event: WatchEvent): boolean {
+    const known = this.#entries.get(event.key);
+    if (known !== undefined && known.modRevision >= event.modRevision) return true;
+    const deletedAt = this.#tombstones.get(event.key);
+    return deletedAt !== undefined && deletedAt >= event.modRevision;
   }
 
   /** Records a transaction this instance committed at `revision`. */
