@@ -1,6 +1,7 @@
 import type { KeyLayout } from './key-layout.ts';
 import { PLACEHOLDER_RESOURCE } from './key-layout.ts';
 import { claimIdOf } from '../core/resource-kinds.ts';
+import { SmallMap } from '../core/small-map.ts';
 import type { Operation, StoreSnapshot, WatchEvent } from './kv-store.ts';
 
 export interface MirrorEntry {
@@ -10,12 +11,16 @@ export interface MirrorEntry {
   readonly modRevision: bigint;
 }
 
-/** What the store holds of one resource (all its spellings): its own fields, and its servers. */
+/**
+ * What the store holds of one resource (all its spellings): its own fields, and its servers. The
+ * maps that nearly always hold one entry (or none) are SmallMaps: a mirror of 10,000 workloads
+ * has over 100,000 of them.
+ */
 export interface MirrorResource {
   /** Spellings seen (`http/routers/Chat`), with how many keys each has. */
-  readonly spellings: Map<string, number>;
+  readonly spellings: SmallMap<string, number>;
   readonly fields: Map<string, MirrorEntry>;
-  readonly servers: Map<string, Map<string, MirrorEntry>>;
+  readonly servers: SmallMap<string, SmallMap<string, MirrorEntry>>;
 }
 
 export interface ClaimRecord {
@@ -36,7 +41,7 @@ export class StoreMirror {
   #revision = 0n;
   #entries = new Map<string, MirrorEntry>();
   #resources = new Map<string, MirrorResource>();
-  #claims = new Map<string, Map<string, ClaimRecord>>();
+  #claims = new Map<string, SmallMap<string, ClaimRecord>>();
   /**
    * Keys this instance deleted, with the revision, so that an older put coming late through the watch is not taken back
    * in.
@@ -238,7 +243,7 @@ export class StoreMirror {
     if (classified.kind === 'claim') {
       let owners = this.#claims.get(classified.claimId);
       if (owners === undefined) {
-        owners = new Map();
+        owners = new SmallMap();
         this.#claims.set(classified.claimId, owners);
       }
       owners.set(classified.owner, { digest: entry.value, lease: entry.lease });
@@ -246,7 +251,7 @@ export class StoreMirror {
     }
     let resource = this.#resources.get(classified.claimId);
     if (resource === undefined) {
-      resource = { spellings: new Map(), fields: new Map(), servers: new Map() };
+      resource = { spellings: new SmallMap(), fields: new Map(), servers: new SmallMap() };
       this.#resources.set(classified.claimId, resource);
     }
     if (!existed) resource.spellings.set(classified.resource, (resource.spellings.get(classified.resource) ?? 0) + 1);
@@ -257,7 +262,7 @@ export class StoreMirror {
     }
     let server = resource.servers.get(classified.server);
     if (server === undefined) {
-      server = new Map();
+      server = new SmallMap();
       resource.servers.set(classified.server, server);
     }
     server.set(key, entry);
