@@ -151,6 +151,8 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const start = performance.now();
     engine.desired.replaceWorkloads(workloads);
     const translateAllMs = ms(start);
+    // The first sync's two halves apart: translating every workload, then writing every key.
+    const atPeakTranslate = sampler.take();
     const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
     const rssAfterFirst = process.memoryUsage().rss;
@@ -211,6 +213,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
         peak: mib(process.resourceUsage().maxRSS * 1024),
         heapUsedAfterFirst: mib(usage.heapUsed),
         externalAfterFirst: mib(usage.external),
+        atPeakTranslate,
         atPeakFirst,
         atPeakRemoveAll,
       },
