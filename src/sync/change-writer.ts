@@ -38,6 +38,14 @@ export class ChangeWriter {
   readonly #log: Logger;
   #owned = new Map<string, Set<string>>();
   readonly #conflicts = new Map<string, Conflict>();
+  /**
+   * Claim ids whose last plan needed nothing, with what that plan read: the desired resource (a new
+   * object whenever it changes), the mirror's version of the claim id and the lease. While all
+   * three are the same, planning it again gives nothing again (the plan is a function of them and
+   * of the servers this owner holds of it, which only a plan of it changes): a full pass with
+   * nothing changed plans none of 30,000 claim ids instead of every one.
+   */
+  readonly #settled = new Map<string, { want: DesiredResource | undefined; version: number; leaseId: string }>();
 
   /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
   constructor(options: {
@@ -80,7 +88,17 @@ export class ChangeWriter {
     for (let attempt = 0; ; attempt += 1) {
       const leaseId = leaseOf();
       const planRevision = mirror.revision;
-      const plan = planChange({ desired, mirror, scope, layout: this.#layout, leaseId, ownedServers: this.#owned });
+      const plan = planChange({
+        desired,
+        mirror,
+        scope,
+        layout: this.#layout,
+        leaseId,
+        ownedServers: this.#owned,
+        settled: (id) => this.#isSettled(id, desired.get(id), mirror.version(id), leaseId),
+      });
+      // Read now, with the plan: a change that comes while it is written must not count as planned.
+      const quiet = plan.quiet.map((id) => ({ id, want: desired.get(id), version: mirror.version(id) }));
       const { writable, refused } = unwritableUnits(plan.units);
       refusedAll = refused;
       /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
@@ -125,6 +143,9 @@ export class ChangeWriter {
           if (conflict !== undefined) this.#conflicts.set(id, conflict);
           else this.#conflicts.delete(id);
         }
+        // Nothing wanted and nothing held needs no entry: such a claim id is in no full pass's scope.
+        for (const { id, want, version } of quiet)
+          if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });
         return { transactions, operations, replans: attempt, refused: refusedAll, leaseId };
       }
       // Another owner changed a claim since the mirror's revision: let the watch bring that
@@ -135,6 +156,15 @@ export class ChangeWriter {
         return { transactions, operations, replans: attempt, refused: refusedAll, leaseId: undefined };
       }
     }
+  }
+
+  /** Whether a claim id's last plan needed nothing and read what a plan would read now; a stale entry goes. */
+  #isSettled(id: string, want: DesiredResource | undefined, version: number, leaseId: string): boolean {
+    const settled = this.#settled.get(id);
+    if (settled === undefined) return false;
+    if (settled.want === want && settled.version === version && settled.leaseId === leaseId) return true;
+    this.#settled.delete(id);
+    return false;
   }
 
   #ownedSet(claimId: string): Set<string> {

@@ -50,6 +50,13 @@ export class StoreMirror {
   /** Claim ids that have fields (not only servers), the placeholder excepted. */
   #withFields = new Set<string>();
   #waiters: { revision: bigint; resolve: () => void }[] = [];
+  /**
+   * Each claim id's version: a number never given twice (not even across loads), taken whenever a
+   * key or claim of it changes; none while the store holds nothing of it. Equal versions mean the
+   * mirror holds the same of that claim id (see ChangeWriter: a claim id already settled is not planned again).
+   */
+  #versions = new Map<string, number>();
+  #tick = 0;
   /** The app port range's holders, by port; and the apps' records, by app identity. */
   #ports = new Map<number, MirrorEntry>();
   #appRecords = new Map<string, MirrorEntry>();
@@ -68,6 +75,7 @@ export class StoreMirror {
   /** Replaces everything with a snapshot. */
   load(snapshot: StoreSnapshot): void {
     this.#entries = new Map();
+    this.#versions = new Map();
     this.#resources = new Map();
     this.#claims = new Map();
     this.#tombstones = new Map();
@@ -194,6 +202,11 @@ export class StoreMirror {
     return this.#entries.has(this.#layout.placeholderKey);
   }
 
+  /** The version of what the mirror holds of a claim id (0: nothing); it changes with any of its keys or claims. */
+  version(claimId: string): number {
+    return this.#versions.get(claimId) ?? 0;
+  }
+
   resource(claimId: string): MirrorResource | undefined {
     return this.#resources.get(claimId);
   }
@@ -247,8 +260,10 @@ export class StoreMirror {
         this.#claims.set(classified.claimId, owners);
       }
       owners.set(classified.owner, { digest: entry.value, lease: entry.lease });
+      this.#versions.set(classified.claimId, ++this.#tick);
       return;
     }
+    this.#versions.set(classified.claimId, ++this.#tick);
     let resource = this.#resources.get(classified.claimId);
     if (resource === undefined) {
       resource = { spellings: new SmallMap(), fields: new Map(), servers: new SmallMap() };
@@ -284,6 +299,7 @@ export class StoreMirror {
       const owners = this.#claims.get(classified.claimId);
       owners?.delete(classified.owner);
       if (owners?.size === 0) this.#claims.delete(classified.claimId);
+      this.#changedOf(classified.claimId);
       return;
     }
     const resource = this.#resources.get(classified.claimId);
@@ -300,5 +316,12 @@ export class StoreMirror {
       if (server?.size === 0) resource.servers.delete(classified.server);
     }
     if (resource.fields.size === 0 && resource.servers.size === 0) this.#resources.delete(classified.claimId);
+    this.#changedOf(classified.claimId);
+  }
+
+  /** A key or claim of `claimId` went: a new version, or none when the mirror holds nothing of it now. */
+  #changedOf(claimId: string): void {
+    if (this.#resources.has(claimId) || this.#claims.has(claimId)) this.#versions.set(claimId, ++this.#tick);
+    else this.#versions.delete(claimId);
   }
 }
