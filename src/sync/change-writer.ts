@@ -97,8 +97,14 @@ export class ChangeWriter {
         ownedServers: this.#owned,
         settled: (id) => this.#isSettled(id, desired.get(id), mirror.version(id), leaseId),
       });
-      // Read now, with the plan: a change that comes while it is written must not count as planned.
-      const quiet = plan.quiet.map((id) => ({ id, want: desired.get(id), version: mirror.version(id) }));
+      // Recorded now, with the plan (a change that comes while it is written must not count as
+      // planned), whatever becomes of the write: a claim id's plan depends on its own input alone.
+      // Nothing wanted and nothing held needs no entry: such a claim id is in no full pass's scope.
+      for (const id of plan.quiet) {
+        const want = desired.get(id);
+        const version = mirror.version(id);
+        if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });
+      }
       const { writable, refused } = unwritableUnits(plan.units);
       refusedAll = refused;
       /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
@@ -143,9 +149,6 @@ export class ChangeWriter {
           if (conflict !== undefined) this.#conflicts.set(id, conflict);
           else this.#conflicts.delete(id);
         }
-        // Nothing wanted and nothing held needs no entry: such a claim id is in no full pass's scope.
-        for (const { id, want, version } of quiet)
-          if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });
         return { transactions, operations, replans: attempt, refused: refusedAll, leaseId };
       }
       // Another owner changed a claim since the mirror's revision: let the watch bring that
