@@ -95,7 +95,7 @@ export class ChangeWriter {
         layout: this.#layout,
         leaseId,
         ownedServers: this.#owned,
-        settled: (id) => this.#isSettled(id, desired.get(id), mirror.version(id), leaseId),
+        settled: (id) => this.#isSettled(id, desired, mirror, leaseId),
       });
       // Recorded now, with the plan (a change that comes while it is written must not count as
       // planned), whatever becomes of the write: a claim id's plan depends on its own input alone.
@@ -162,10 +162,17 @@ export class ChangeWriter {
   }
 
   /** Whether a claim id's last plan needed nothing and read what a plan would read now; a stale entry goes. */
-  #isSettled(id: string, want: DesiredResource | undefined, version: number, leaseId: string): boolean {
+  #isSettled(
+    id: string,
+    desired: ReadonlyMap<string, DesiredResource>,
+    mirror: MirrorSession['mirror'],
+    leaseId: string,
+  ): boolean {
     const settled = this.#settled.get(id);
+    // Most claim ids of a first full pass after a write have no entry: nothing else is looked up for them.
     if (settled === undefined) return false;
-    if (settled.want === want && settled.version === version && settled.leaseId === leaseId) return true;
+    if (settled.leaseId === leaseId && settled.want === desired.get(id) && settled.version === mirror.version(id))
+      return true;
     this.#settled.delete(id);
     return false;
   }
