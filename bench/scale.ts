@@ -4,7 +4,8 @@
 // Docker edge replaced by the same list. Each size runs in a child process of its own, so that its
 // peak RSS is its own.
 //
-//   node bench/scale.ts [sizes...]          all sizes (default 1000 5000 10000), writes results
+//   node bench/scale.ts [sizes...]          all sizes (default 100 1000 10000 50000), writes results
+//     --old DIR [--old-every-size]          beside the engine of another checkout, in the same run
 //   node bench/scale.ts --one N             one size, prints one JSON line (used by the above)
 //   node bench/scale.ts --profile N         one size under --cpu-prof; prints the top self-time functions
 //   node bench/scale.ts --heap N            one size; prints where the heap alive after the first sync was allocated
@@ -78,6 +79,38 @@ class CountingStore extends EtcdStore {
   }
 }
 
+/**
+ * What the process held when its RSS was highest (sampled every 20 ms): the heap V8 reserved, the
+ * heap in use, and memory outside the heap (Buffers), so that a peak can be told apart.
+ */
+class PeakSampler {
+  #peak = process.memoryUsage();
+  readonly #timer = setInterval(() => this.sample(), 20);
+
+  sample(): void {
+    const now = process.memoryUsage();
+    if (now.rss > this.#peak.rss) this.#peak = now;
+  }
+
+  /** The breakdown at the highest RSS since the last take, in MiB; sampling starts again. */
+  take(): Record<string, number> {
+    this.sample();
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = this.#peak;
+    this.#peak = process.memoryUsage();
+    return {
+      rss: mib(rss),
+      heapTotal: mib(heapTotal),
+      heapUsed: mib(heapUsed),
+      external: mib(external),
+      arrayBuffers: mib(arrayBuffers),
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** One size, in this process, through the sync engine on the real test etcd. */
 async function one(size: number, heap?: HeapSampling): Promise<Record<string, unknown>> {
   await heap?.start();
@@ -85,6 +118,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
   const compiled = compileTranslateOptions(defaultTranslateOptions);
   if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
   const rssBefore = process.memoryUsage().rss;
+  const sampler = new PeakSampler();
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
   const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
@@ -118,11 +152,14 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const start = performance.now();
     engine.desired.replaceWorkloads(workloads);
     const translateAllMs = ms(start);
+    // The first sync's two halves apart: translating every workload, then writing every key.
+    const atPeakTranslate = sampler.take();
     const first = { ...(await pass()), translateAllMs };
     const keysAfterFirst = await countKeys(client);
     const rssAfterFirst = process.memoryUsage().rss;
     // The peak so far is the first sync's; a later phase (every key deleted at once) may set its own.
     const peakAfterFirst = process.resourceUsage().maxRSS * 1024;
+    const atPeakFirst = sampler.take();
     const heapAfterFirst = heap === undefined ? undefined : await heap.top(15);
     const usage = process.memoryUsage();
     // A full resync with nothing changed: the same listing handed over again, every claim planned.
@@ -137,6 +174,19 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
       ...resyncPass,
       ms: ms(resyncStart),
       cpuMs: Math.round((resyncUsed.user + resyncUsed.system) / 100) / 10,
+    };
+    // The same again, as the daemon's periodic resync (every 60 s by default) finds it: the first
+    // resync after a write plans every claim id; later ones leave out those known to need nothing.
+    const againStart = performance.now();
+    const againCpu = process.cpuUsage();
+    engine.desired.replaceWorkloads(workloads);
+    engine.requestFullPass();
+    const againPass = await pass();
+    const againUsed = process.cpuUsage(againCpu);
+    const resyncAgain = {
+      ...againPass,
+      ms: ms(againStart),
+      cpuMs: Math.round((againUsed.user + againUsed.system) / 100) / 10,
     };
     const addMs: number[] = [];
     const addOps: number[] = [];
@@ -160,12 +210,23 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
     const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
     const peakBeforeRemoveAll = process.resourceUsage().maxRSS * 1024;
     engine.desired.replaceWorkloads([]);
+    sampler.take();
     const removeAll = await pass();
+    const atPeakRemoveAll = sampler.take();
     const keysAfterRemoveAll = await countKeys(client);
     return {
       engine: 'v2 (incremental, mirror)',
       size,
-      reconcile: { first, keysInEtcd: keysAfterFirst, resync, addOne, removeOne, removeAll, keysAfterRemoveAll },
+      reconcile: {
+        first,
+        keysInEtcd: keysAfterFirst,
+        resync,
+        resyncAgain,
+        addOne,
+        removeOne,
+        removeAll,
+        keysAfterRemoveAll,
+      },
       rssMiB: {
         before: mib(rssBefore),
         afterFirstReconcile: mib(rssAfterFirst),
@@ -175,10 +236,14 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
         peak: mib(process.resourceUsage().maxRSS * 1024),
         heapUsedAfterFirst: mib(usage.heapUsed),
         externalAfterFirst: mib(usage.external),
+        atPeakTranslate,
+        atPeakFirst,
+        atPeakRemoveAll,
       },
       ...(heapAfterFirst === undefined ? {} : { heapAfterFirst }),
     };
   } finally {
+    sampler.stop();
     await engine.stop();
     lease.release();
     await clear(client);
@@ -307,6 +372,8 @@ if (args[0] === '--one') {
   // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
   const oldAt = args.indexOf('--old');
   const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
+  // --old-every-size: the old checkout at every size (one as fast as this one), not only up to 10,000.
+  const oldEverySize = args.includes('--old-every-size');
   const sizes = args
     .filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1))
     .map(Number)
@@ -325,12 +392,13 @@ if (args[0] === '--one') {
   for (const size of sizes) {
     const row = child(new URL(import.meta.url).pathname, '--one', size);
     row.core = child(new URL(import.meta.url).pathname, '--core', size);
-    // The old engine at 50,000 takes minutes a pass: compared up to 10,000.
-    if (oldDir !== undefined && size <= 10_000) row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
+    // The full-pass engine (f667157) at 50,000 takes minutes a pass: compared up to 10,000 unless told.
+    if (oldDir !== undefined && (size <= 10_000 || oldEverySize))
+      row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
     rows.push(row);
     const r = row.reconcile;
     process.stdout.write(
-      `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms` : ''}\n`,
+      `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
     );
   }
   const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
@@ -345,15 +413,21 @@ if (args[0] === '--one') {
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${out}scale.svg`, svg(rows));
-  const old = (row: Record<string, any>, pick: (r: Record<string, any>) => unknown) =>
-    row.old ? String(pick(row.old)) : '–';
+  // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove.
+  const samples = (figures: Record<string, any>) =>
+    figures.p50 === undefined ? String(figures.ms) : `${figures.p50} / ${figures.p99}`;
+  const line = (size: number, engine: string, row: Record<string, any>) => {
+    const r = row.reconcile;
+    const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
+    return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
+  };
   const table = [
-    '| workloads | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS (MiB) | old engine: first / resync / add one / remove one (ms), RSS (MiB) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((row) => {
-      const r = row.reconcile;
-      return `| ${row.size} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${r.addOne.p50} / ${r.addOne.p99} | ${r.removeOne.p50} / ${r.removeOne.p99} | ${row.rssMiB.peak} | ${old(row, (o) => `${o.reconcile.first.ms} / ${o.reconcile.resync.ms} / ${o.reconcile.addOne.ms} / ${o.reconcile.removeOne.ms}, ${o.rssMiB.peak}`)} |`;
-    }),
+    '| workloads | engine | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((row) => [
+      line(row.size, 'this one', row),
+      ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
+    ]),
     '',
     `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,
     '',

@@ -38,6 +38,14 @@ export class ChangeWriter {
   readonly #log: Logger;
   #owned = new Map<string, Set<string>>();
   readonly #conflicts = new Map<string, Conflict>();
+  /**
+   * Claim ids whose last plan needed nothing, with what that plan read: the desired resource (a new
+   * object whenever it changes), the mirror's version of the claim id and the lease. While all
+   * three are the same, planning it again gives nothing again (the plan is a function of them and
+   * of the servers this owner holds of it, which only a plan of it changes): a full pass with
+   * nothing changed plans none of 30,000 claim ids instead of every one.
+   */
+  readonly #settled = new Map<string, { want: DesiredResource | undefined; version: number; leaseId: string }>();
 
   /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
   constructor(options: {
@@ -80,7 +88,23 @@ export class ChangeWriter {
     for (let attempt = 0; ; attempt += 1) {
       const leaseId = leaseOf();
       const planRevision = mirror.revision;
-      const plan = planChange({ desired, mirror, scope, layout: this.#layout, leaseId, ownedServers: this.#owned });
+      const plan = planChange({
+        desired,
+        mirror,
+        scope,
+        layout: this.#layout,
+        leaseId,
+        ownedServers: this.#owned,
+        settled: (id) => this.#isSettled(id, desired, mirror, leaseId),
+      });
+      // Recorded now, with the plan (a change that comes while it is written must not count as
+      // planned), whatever becomes of the write: a claim id's plan depends on its own input alone.
+      // Nothing wanted and nothing held needs no entry: such a claim id is in no full pass's scope.
+      for (const id of plan.quiet) {
+        const want = desired.get(id);
+        const version = mirror.version(id);
+        if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });
+      }
       const { writable, refused } = unwritableUnits(plan.units);
       refusedAll = refused;
       /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
@@ -135,6 +159,22 @@ export class ChangeWriter {
         return { transactions, operations, replans: attempt, refused: refusedAll, leaseId: undefined };
       }
     }
+  }
+
+  /** Whether a claim id's last plan needed nothing and read what a plan would read now; a stale entry goes. */
+  #isSettled(
+    id: string,
+    desired: ReadonlyMap<string, DesiredResource>,
+    mirror: MirrorSession['mirror'],
+    leaseId: string,
+  ): boolean {
+    const settled = this.#settled.get(id);
+    // Most claim ids of a first full pass after a write have no entry: nothing else is looked up for them.
+    if (settled === undefined) return false;
+    if (settled.leaseId === leaseId && settled.want === desired.get(id) && settled.version === mirror.version(id))
+      return true;
+    this.#settled.delete(id);
+    return false;
   }
 
   #ownedSet(claimId: string): Set<string> {

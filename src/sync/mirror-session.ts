@@ -46,7 +46,14 @@ export class MirrorSession {
   #state: 'empty' | 'live' | 'lost' = 'empty';
   /** Transactions in flight: their own events are held until their answers are recorded. */
   #applying = 0;
-  #held: WatchEvent[] = [];
+  /**
+   * Events held meanwhile, by revision (one etcd revision is one transaction): a transaction's
+   * answer drops its own echoes at once, so that a first sync of thousands of transactions does
+   * not hold the echo of every key it wrote until the last one answers.
+   */
+  #held = new Map<bigint, WatchEvent[]>();
+  /** The newest revision of the events that came while transactions were in flight. */
+  #heldNewest = 0n;
   /** The store's epoch when the mirror was loaded: every transaction is planned from it. */
   #epoch: string | undefined;
 
@@ -74,7 +81,7 @@ export class MirrorSession {
       onEvents: (events) => {
         // While a transaction is in flight its own events may arrive before its answer does:
         // held until the answer is recorded, they change nothing instead of looking foreign.
-        if (this.#applying > 0) this.#held.push(...events);
+        if (this.#applying > 0) this.#hold(events);
         else this.#take(events);
       },
       onLost: (reason) => this.#lose(reason),
@@ -106,15 +113,18 @@ export class MirrorSession {
       if (result.fenced === true) throw new LeadershipLostError(`write as ${layout.owner}`);
       if (result.applied) {
         this.mirror.applyOwn(transaction.operations, result.revision, leaseId);
+        this.#held.delete(result.revision);
         this.#o.onApplied?.(result.revision, transaction.operations);
       }
       return result;
     } finally {
       this.#applying -= 1;
-      if (this.#applying === 0 && this.#held.length > 0) {
-        const held = this.#held;
-        this.#held = [];
-        this.#take(held);
+      if (this.#applying === 0 && this.#heldNewest > 0n) {
+        const held = [...this.#held.values()].flat();
+        const seen = this.#heldNewest;
+        this.#held = new Map();
+        this.#heldNewest = 0n;
+        this.#take(held, seen);
       }
     }
   }
@@ -140,8 +150,19 @@ export class MirrorSession {
     this.#o.onLost();
   }
 
-  #take(events: readonly WatchEvent[]): void {
-    const changed = this.mirror.applyEvents(events);
+  /** Keeps what the mirror does not reflect yet; an own echo that came after its answer is left out now. */
+  #hold(events: readonly WatchEvent[]): void {
+    for (const event of events) {
+      if (event.modRevision > this.#heldNewest) this.#heldNewest = event.modRevision;
+      if (this.mirror.reflects(event)) continue;
+      const same = this.#held.get(event.modRevision);
+      if (same === undefined) this.#held.set(event.modRevision, [event]);
+      else same.push(event);
+    }
+  }
+
+  #take(events: readonly WatchEvent[], seen = 0n): void {
+    const changed = this.mirror.applyEvents(events, seen);
     // Another instance took or freed a port: an app refused one may get it now.
     const ports = this.mirror.takePortsChanged();
     if (changed.size === 0 && !ports) return;

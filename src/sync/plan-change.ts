@@ -36,6 +36,8 @@ export interface PlanInput {
   readonly leaseId: string;
   /** Server keys this instance owns now, by claim id (its earlier run's, at start). */
   readonly ownedServers: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Claim ids in scope known to need nothing (planned before from the very same input): left out. */
+  readonly settled?: ((claimId: string) => boolean) | undefined;
 }
 
 /**
@@ -60,8 +62,10 @@ export interface ChangePlan {
   readonly units: readonly Unit[];
   /** Conflicts with other owners, of the claim ids in scope. */
   readonly conflicts: ReadonlyMap<string, Conflict>;
-  /** Server keys this instance owns once the plan is applied, for each claim id in scope. */
+  /** Server keys this instance owns once the plan is applied, for each claim id planned. */
   readonly ownedServers: ReadonlyMap<string, Set<string>>;
+  /** Claim ids planned that need nothing: no operation, no conflict. */
+  readonly quiet: readonly string[];
 }
 
 const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
@@ -114,6 +118,7 @@ export function planChange(input: PlanInput): ChangePlan {
   const ownedServers = new Map<string, Set<string>>();
   /** Claim ids whose fields this plan removes entirely. */
   const emptied = new Set<string>();
+  const quiet: string[] = [];
 
   if (!mirror.hasRootMarker()) {
     // Traefik's etcd provider cannot start its watch while nothing exists at the root key itself.
@@ -127,7 +132,8 @@ export function planChange(input: PlanInput): ChangePlan {
 
   const scope = input.scope instanceof Set ? (input.scope as ReadonlySet<string>) : new Set(input.scope);
   for (const id of scope) {
-    if (id === PLACEHOLDER_CLAIM) continue;
+    if (id === PLACEHOLDER_CLAIM || input.settled?.(id) === true) continue;
+    const unitsBefore = units.length;
     const want = desired.get(id);
     const have = mirror.resource(id);
     const claims = mirror.claims(id);
@@ -185,6 +191,7 @@ export function planChange(input: PlanInput): ChangePlan {
       if (!owned.has(key) && mirror.entry(key) !== undefined) stale.push({ type: 'delete', key });
     }
     if (stale.length > 0) units.push({ stage: 3, label: 'stale servers', operations: stale, guards: [] });
+    if (units.length === unitsBefore && !conflicts.has(id)) quiet.push(id);
   }
 
   const withFields = mirror.resourcesWithFields();
@@ -207,7 +214,7 @@ export function planChange(input: PlanInput): ChangePlan {
     });
   }
 
-  return { units: dedupe(units), conflicts, ownedServers };
+  return { units: dedupe(units), conflicts, ownedServers, quiet };
 }
 
 /**
@@ -219,7 +226,9 @@ function dedupe(units: Unit[]): Unit[] {
   const result: Unit[] = [];
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     const operations = unit.operations.filter((operation) => !seen.has(operation.key) && seen.add(operation.key));
-    if (operations.length > 0) result.push({ ...unit, operations });
+    // A unit is copied only when it lost an operation (rare): a first sync's plan is not held twice.
+    if (operations.length === unit.operations.length) result.push(unit);
+    else if (operations.length > 0) result.push({ ...unit, operations });
   }
   return result;
 }

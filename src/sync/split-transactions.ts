@@ -85,8 +85,16 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
  * parts in order, one wave each.
  */
 export function transactionWaves(units: readonly Unit[], limits: TransactionLimits): Transaction[][] {
-  const all = splitTransactions(units, limits);
-  if (all.length <= 1) return all.length === 0 ? [] : [all];
+  // Whether it all fits one transaction is a sum: a large change is not packed twice to find out.
+  let count = 0;
+  let bytes = 0;
+  for (const unit of units)
+    for (const operation of unit.operations) {
+      count += 1;
+      bytes += sizeOf(operation);
+    }
+  if (count === 0) return [];
+  if (count <= limits.maxOps && bytes <= limits.maxBytes) return [splitTransactions(units, limits)];
   const waves: Transaction[][] = [];
   for (const stage of [0, 1, 2, 3] as const) {
     const staged = units.filter((unit) => unit.stage === stage);

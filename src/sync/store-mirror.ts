@@ -1,6 +1,7 @@
 import type { KeyLayout } from './key-layout.ts';
 import { PLACEHOLDER_RESOURCE } from './key-layout.ts';
 import { claimIdOf } from '../core/resource-kinds.ts';
+import { SmallMap } from '../core/small-map.ts';
 import type { Operation, StoreSnapshot, WatchEvent } from './kv-store.ts';
 
 export interface MirrorEntry {
@@ -10,12 +11,16 @@ export interface MirrorEntry {
   readonly modRevision: bigint;
 }
 
-/** What the store holds of one resource (all its spellings): its own fields, and its servers. */
+/**
+ * What the store holds of one resource (all its spellings): its own fields, and its servers. The
+ * maps that nearly always hold one entry (or none) are SmallMaps: a mirror of 10,000 workloads
+ * has over 100,000 of them.
+ */
 export interface MirrorResource {
   /** Spellings seen (`http/routers/Chat`), with how many keys each has. */
-  readonly spellings: Map<string, number>;
+  readonly spellings: SmallMap<string, number>;
   readonly fields: Map<string, MirrorEntry>;
-  readonly servers: Map<string, Map<string, MirrorEntry>>;
+  readonly servers: SmallMap<string, SmallMap<string, MirrorEntry>>;
 }
 
 export interface ClaimRecord {
@@ -36,7 +41,7 @@ export class StoreMirror {
   #revision = 0n;
   #entries = new Map<string, MirrorEntry>();
   #resources = new Map<string, MirrorResource>();
-  #claims = new Map<string, Map<string, ClaimRecord>>();
+  #claims = new Map<string, SmallMap<string, ClaimRecord>>();
   /**
    * Keys this instance deleted, with the revision, so that an older put coming late through the watch is not taken back
    * in.
@@ -45,6 +50,13 @@ export class StoreMirror {
   /** Claim ids that have fields (not only servers), the placeholder excepted. */
   #withFields = new Set<string>();
   #waiters: { revision: bigint; resolve: () => void }[] = [];
+  /**
+   * Each claim id's version: a number never given twice (not even across loads), taken whenever a
+   * key or claim of it changes; none while the store holds nothing of it. Equal versions mean the
+   * mirror holds the same of that claim id (see ChangeWriter: a claim id already settled is not planned again).
+   */
+  #versions = new Map<string, number>();
+  #tick = 0;
   /** The app port range's holders, by port; and the apps' records, by app identity. */
   #ports = new Map<number, MirrorEntry>();
   #appRecords = new Map<string, MirrorEntry>();
@@ -63,6 +75,7 @@ export class StoreMirror {
   /** Replaces everything with a snapshot. */
   load(snapshot: StoreSnapshot): void {
     this.#entries = new Map();
+    this.#versions = new Map();
     this.#resources = new Map();
     this.#claims = new Map();
     this.#tombstones = new Map();
@@ -77,17 +90,17 @@ export class StoreMirror {
 
   /**
    * Applies watch events; returns the claim ids whose keys changed (own writes coming back change
-   * nothing). A port whose holder changed is told by takePortsChanged().
+   * nothing). `seen`: the newest revision of events left out because they were reflected already
+   * (the mirror is at least that current once these are applied). A port whose holder changed is
+   * told by takePortsChanged().
    */
-  applyEvents(events: readonly WatchEvent[]): Set<string> {
+  applyEvents(events: readonly WatchEvent[], seen: bigint = 0n): Set<string> {
     const changed = new Set<string>();
-    let newest = this.#revision;
+    let newest = seen > this.#revision ? seen : this.#revision;
     for (const event of events) {
       if (event.modRevision > newest) newest = event.modRevision;
+      if (this.reflects(event)) continue;
       const known = this.#entries.get(event.key);
-      if (known !== undefined && known.modRevision >= event.modRevision) continue;
-      const deletedAt = this.#tombstones.get(event.key);
-      if (deletedAt !== undefined && deletedAt >= event.modRevision) continue;
       const id = this.#claimIdOfKey(event.key);
       if (this.#layout.classify(event.key)?.kind === 'port') this.#portsChanged = true;
       if (event.type === 'put') {
@@ -110,6 +123,17 @@ export class StoreMirror {
     }
     this.#advance(newest);
     return changed;
+  }
+
+  /**
+   * Whether the mirror already holds what `event` says, or something newer (its own writes, or a
+   * deletion of its own after it): applying it would change nothing.
+   */
+  reflects(event: WatchEvent): boolean {
+    const known = this.#entries.get(event.key);
+    if (known !== undefined && known.modRevision >= event.modRevision) return true;
+    const deletedAt = this.#tombstones.get(event.key);
+    return deletedAt !== undefined && deletedAt >= event.modRevision;
   }
 
   /** Records a transaction this instance committed at `revision`. */
@@ -184,6 +208,11 @@ export class StoreMirror {
     return this.#entries.has(this.#layout.placeholderKey);
   }
 
+  /** The version of what the mirror holds of a claim id (0: nothing); it changes with any of its keys or claims. */
+  version(claimId: string): number {
+    return this.#versions.get(claimId) ?? 0;
+  }
+
   resource(claimId: string): MirrorResource | undefined {
     return this.#resources.get(claimId);
   }
@@ -233,15 +262,17 @@ export class StoreMirror {
     if (classified.kind === 'claim') {
       let owners = this.#claims.get(classified.claimId);
       if (owners === undefined) {
-        owners = new Map();
+        owners = new SmallMap();
         this.#claims.set(classified.claimId, owners);
       }
       owners.set(classified.owner, { digest: entry.value, lease: entry.lease });
+      this.#versions.set(classified.claimId, ++this.#tick);
       return;
     }
+    this.#versions.set(classified.claimId, ++this.#tick);
     let resource = this.#resources.get(classified.claimId);
     if (resource === undefined) {
-      resource = { spellings: new Map(), fields: new Map(), servers: new Map() };
+      resource = { spellings: new SmallMap(), fields: new Map(), servers: new SmallMap() };
       this.#resources.set(classified.claimId, resource);
     }
     if (!existed) resource.spellings.set(classified.resource, (resource.spellings.get(classified.resource) ?? 0) + 1);
@@ -252,7 +283,7 @@ export class StoreMirror {
     }
     let server = resource.servers.get(classified.server);
     if (server === undefined) {
-      server = new Map();
+      server = new SmallMap();
       resource.servers.set(classified.server, server);
     }
     server.set(key, entry);
@@ -274,6 +305,7 @@ export class StoreMirror {
       const owners = this.#claims.get(classified.claimId);
       owners?.delete(classified.owner);
       if (owners?.size === 0) this.#claims.delete(classified.claimId);
+      this.#changedOf(classified.claimId);
       return;
     }
     const resource = this.#resources.get(classified.claimId);
@@ -290,5 +322,12 @@ export class StoreMirror {
       if (server?.size === 0) resource.servers.delete(classified.server);
     }
     if (resource.fields.size === 0 && resource.servers.size === 0) this.#resources.delete(classified.claimId);
+    this.#changedOf(classified.claimId);
+  }
+
+  /** A key or claim of `claimId` went: a new version, or none when the mirror holds nothing of it now. */
+  #changedOf(claimId: string): void {
+    if (this.#resources.has(claimId) || this.#claims.has(claimId)) this.#versions.set(claimId, ++this.#tick);
+    else this.#versions.delete(claimId);
   }
 }

@@ -83,6 +83,41 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       );
     });
 
+    test(`${name}: a load larger than a page (12,000 keys) reads every key once, at one revision, while others write`, async () => {
+      const count = 12_000;
+      const keys = Array.from({ length: count }, (_, i) => `${prefix}big/${String(i).padStart(5, '0')}`);
+      const step = store.kv.transactionLimits.maxOps;
+      for (let at = 0; at < count; at += step)
+        await store.kv.apply({ operations: keys.slice(at, at + step).map((key) => put(key, 'v')), guards: [] }, '0');
+      await store.kv.apply({ operations: [put(`${prefix}single`, 'v')], guards: [] }, '0');
+      // Keys written while the load runs sort after the others: a page read at a later revision would hold them.
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          await store.kv.apply({ operations: [put(`${prefix}big/z-${written}`, 'late')], guards: [] }, '0');
+          written += 1;
+        }
+      })();
+      const snapshot = await store.kv.load([
+        { key: `${prefix}big/`, prefix: true },
+        { key: `${prefix}single`, prefix: false },
+      ]);
+      writing = false;
+      await writer;
+      assert.ok(
+        snapshot.entries.every((entry) => entry.modRevision <= snapshot.revision),
+        'nothing written after the revision of the snapshot',
+      );
+      const loaded = snapshot.entries.map((entry) => entry.key).filter((key) => !key.includes('/big/z-'));
+      assert.equal(loaded.length, count + 1, 'every key once');
+      assert.deepEqual(new Set(loaded), new Set([...keys, `${prefix}single`]));
+      const late = await store.read(`${prefix}big/z-`);
+      await store.kv.apply({ operations: [...late.keys(), `${prefix}single`].map(del), guards: [] }, '0');
+      for (let at = 0; at < count; at += step)
+        await store.kv.apply({ operations: keys.slice(at, at + step).map(del), guards: [] }, '0');
+    });
+
     test(`${name}: a guard refuses the whole transaction when its range changed after the guard's revision`, async () => {
       const base = await store.kv.apply({ operations: [put(`${prefix}claims/x`, 'me')], guards: [] }, '0');
       const guarded = { range: { key: `${prefix}claims/`, prefix: true }, notModifiedAfter: base.revision };

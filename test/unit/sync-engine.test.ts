@@ -236,3 +236,78 @@ test('engine: incremental passes always leave the store as the whole translation
     { numRuns: 200 },
   );
 });
+
+test('engine: a full pass leaves out what needed nothing last time and has not changed since; whatever changed is planned and mended', async () => {
+  const store = new MemoryStore();
+  const engine = await engineOn(store);
+  const workloads = [web('chat'), web('shop', {}, '10.0.0.3')];
+  engine.desired.replaceWorkloads(workloads);
+  await engine.sync();
+  for (let round = 0; round < 2; round += 1) {
+    engine.desired.replaceWorkloads(workloads);
+    engine.requestFullPass();
+    const again = await engine.sync();
+    assert.deepEqual([again.transactions, again.operations], [0, 0], `full pass ${round + 1}: nothing to write`);
+  }
+  // Changed by someone else after it was settled: the next full pass (or the watch's pass) mends it.
+  store.put('traefik/http/routers/chat/rule', 'Host(`elsewhere`)');
+  const server = [...store.data.keys()].find((key) =>
+    key.startsWith('traefik/http/services/shop/loadBalancer/servers/'),
+  );
+  assert.ok(server !== undefined);
+  store.remove(server);
+  store.put(layout.claimKey('http/routers/shop'), 'a digest of its own', '0');
+  await tick();
+  engine.requestFullPass();
+  const mended = await engine.sync();
+  assert.ok(mended.operations >= 3, `${mended.operations} operations`);
+  assert.deepEqual(rootTree(store), expectedTree(workloads));
+  engine.desired.replaceWorkloads(workloads);
+  engine.requestFullPass();
+  assert.equal((await engine.sync()).operations, 0);
+});
+
+test('engine: full passes between changes, and keys changed by someone else, always end in the whole translation (fast-check, 100 runs)', async () => {
+  const tamper = fc.oneof(
+    fc.constant({ full: true as const }),
+    fc.nat(40).map((index) => ({ tamper: index })),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.oneof(step, tamper), { minLength: 1, maxLength: 14 }), async (steps) => {
+      const store = new MemoryStore();
+      const engine = await engineOn(store);
+      const running = new Map<string, Workload>();
+      await engine.sync();
+      for (const change of steps) {
+        if ('upsert' in change) {
+          running.set(change.upsert.id, change.upsert);
+          engine.desired.upsertWorkload(change.upsert);
+        } else if ('remove' in change) {
+          running.delete(change.remove);
+          engine.desired.removeWorkload(change.remove);
+        } else if ('full' in change) {
+          engine.desired.replaceWorkloads([...running.values()]);
+          engine.requestFullPass();
+        } else {
+          // Someone else changes one key of the tree or of the claims: every other one in turn.
+          // (The placeholder is written once, whatever its value: not what this is about.)
+          const keys = [...store.data.keys()].filter(
+            (key) =>
+              (key.startsWith('traefik/') && key !== layout.placeholderKey) || key.startsWith(layout.claimsPrefix),
+          );
+          const key = keys[change.tamper % Math.max(keys.length, 1)];
+          if (key !== undefined) {
+            if (change.tamper % 2 === 0) store.remove(key);
+            else store.put(key, 'changed by someone else', store.data.get(key)?.lease ?? '0');
+          }
+          await tick();
+          engine.requestFullPass();
+        }
+        await engine.sync();
+        await tick();
+        assert.deepEqual(rootTree(store), expectedTree([...running.values()]));
+      }
+    }),
+    { numRuns: 100 },
+  );
+});

@@ -3,6 +3,7 @@ import type { ServerOrigin } from '../provider/workload-configuration.ts';
 import { fieldByKey, type FieldType, type SchemaField } from '../schema/schema-fields.ts';
 import type { StructName } from '../schema/traefik-dynamic-schema.ts';
 import { utf8Length } from '../../golang/utf8.ts';
+import { SmallMap } from '../small-map.ts';
 import { serverKey } from './server-key.ts';
 
 export interface KvOptions {
@@ -33,7 +34,7 @@ interface Writer {
   readonly options: KvOptions;
   readonly origins: ReadonlyMap<string, string>;
   /** When set, each server's keys are also kept here, under its path relative to the root key. */
-  readonly servers?: Map<string, Map<string, string>>;
+  readonly servers?: SmallMap<string, ReadonlyMap<string, string>>;
 }
 
 /** The key of a server's origin in an origins map: protocol, service name and target. */
@@ -103,8 +104,16 @@ function writeServers(
     const own: Writer = { ...writer, out: new Map() };
     writeStruct(own, serverPrefix, server, struct, path, 'nothing');
     for (const [entryKey, value] of own.out) writer.out.set(entryKey, value);
-    if (own.out.size > 0) writer.servers.set(serverPrefix.slice(writer.options.rootKey.length + 1), own.out);
+    if (own.out.size > 0) writer.servers.set(serverPrefix.slice(writer.options.rootKey.length + 1), small(own.out));
   }
+}
+
+/** A map of one entry as a SmallMap (a fifth of the memory); a larger one as it is. */
+function small(map: Map<string, string>): ReadonlyMap<string, string> {
+  if (map.size !== 1) return map;
+  const one = new SmallMap<string, string>();
+  for (const [key, value] of map) one.set(key, value);
+  return one;
 }
 
 function writeRaw(writer: Writer, key: string, value: ConfigValue): void {
@@ -260,12 +269,13 @@ export function resourceEntries(
   origins: ReadonlyMap<string, string>,
   options: KvOptions,
 ): ResourceEntries {
-  const servers = new Map<string, Map<string, string>>();
+  // Kept for as long as the resource is desired, most with one server of one key (or none): SmallMaps.
+  const servers = new SmallMap<string, ReadonlyMap<string, string>>();
   const writer: Writer = { out: new Map(), options, origins, servers };
   const resources: ConfigObject = {};
   Object.defineProperty(resources, name, { value: definition, enumerable: true, writable: true, configurable: true });
   writeStruct(writer, options.rootKey, { [section]: { [kind]: resources } }, 'Configuration', [], 'nothing');
   const serverKeys = new Set([...servers.values()].flatMap((entries) => [...entries.keys()]));
   const fields = new Map([...writer.out].filter(([key]) => !serverKeys.has(key)));
-  return { fields, servers };
+  return { fields: small(fields), servers };
 }

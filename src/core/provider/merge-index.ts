@@ -1,6 +1,7 @@
 import type { ConfigValue } from '../config-tree.ts';
 import { originKey } from '../kv/configuration-to-kv.ts';
 import { claimIdOf, resourcePath, resourcesIn } from '../resource-kinds.ts';
+import { SmallMap } from '../small-map.ts';
 import type { Contribution } from './contribution.ts';
 import { mergeResourceGroup, type MergeConflict, type ResourceContribution } from './merge-configurations.ts';
 import type { ServerOrigin } from './workload-configuration.ts';
@@ -28,10 +29,11 @@ interface Entry extends ResourceContribution {
  * with exactly the rule mergeConfigurations applies to all (mergeResourceGroup).
  */
 export class MergeIndex {
-  /** claim id → origin → that origin's definitions of the resource (usually one). */
-  readonly #groups = new Map<string, Map<string, Entry[]>>();
+  /** claim id → origin → that origin's definitions of the resource (usually one origin: a SmallMap). */
+  readonly #groups = new Map<string, SmallMap<string, Entry[]>>();
   /** workload key → the claim ids and origins it contributes to. */
-  readonly #byWorkload = new Map<string, { ids: Set<string>; origins: Set<string> }>();
+  // Arrays, not Sets: only ever walked, and an array of a few is a quarter of a Set's memory.
+  readonly #byWorkload = new Map<string, { ids: readonly string[]; origins: readonly string[] }>();
 
   /** Replaces what the workload `key` contributes; returns the claim ids to merge again. */
   set(key: string, contributions: readonly Contribution[]): Set<string> {
@@ -56,7 +58,7 @@ export class MergeIndex {
         touched.add(id);
         let group = this.#groups.get(id);
         if (group === undefined) {
-          group = new Map();
+          group = new SmallMap();
           this.#groups.set(id, group);
         }
         const list = group.get(origin) ?? [];
@@ -64,7 +66,7 @@ export class MergeIndex {
         group.set(origin, list);
       }
     }
-    this.#byWorkload.set(key, mine);
+    this.#byWorkload.set(key, { ids: [...mine.ids], origins: [...mine.origins] });
     return touched;
   }
 
