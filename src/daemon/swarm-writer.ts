@@ -1,6 +1,7 @@
 import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
+import pTimeout from 'p-timeout';
 import { retryForever } from '../retry/retry-forever.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
 import type { Candidacy, KvStore } from '../sync/kv-store.ts';
@@ -21,6 +22,8 @@ import { NotSwarmManagerError } from '../docker/docker-source.ts';
 export const SWARM_LEASE_FACTOR = 3;
 /** A lost candidacy stands again after this wait (the store may be down: no tight loop). */
 const STAND_AGAIN_MS = 1000;
+/** How long each of a step down's calls (the role's stop, the resignation) may take. */
+const STEP_DOWN_LIMIT_MS = 5000;
 
 export interface SwarmWriterOptions {
   readonly store: KvStore;
@@ -112,7 +115,7 @@ export class SwarmWriter {
       (reason) => {
         if (this.#candidacy !== candidacy) return;
         this.#log.warn({ reason, swarmOwner: owner }, 'Swarm writer candidacy lost; standing again');
-        void this.#stepDown(reason).then(() => this.#standLater());
+        void this.#stepDown(reason).finally(() => this.#standLater());
       },
     );
     this.#candidacy = candidacy;
@@ -122,7 +125,7 @@ export class SwarmWriter {
       (error: unknown) => {
         if (this.#candidacy !== candidacy) return;
         this.#log.warn({ err: error }, 'Swarm writer candidacy failed; standing again');
-        void this.#stepDown(String(error)).then(() => this.#standLater());
+        void this.#stepDown(String(error)).finally(() => this.#standLater());
       },
     );
   }
@@ -205,7 +208,7 @@ export class SwarmWriter {
       { forSeconds: Math.round(forMs / 100) / 10 },
       'this engine cannot read the Swarm services (no Swarm leader within its reach): stepping down as the Swarm writer; a manager that can read them writes them',
     );
-    void this.#stepDown('this engine cannot read the Swarm services').then(() => this.#standLater());
+    void this.#stepDown('this engine cannot read the Swarm services').finally(() => this.#standLater());
   }
 
   /** A write was refused by the fence: another instance leads. */
@@ -225,9 +228,24 @@ export class SwarmWriter {
     if (role !== undefined) {
       this.#options.onWriter(false);
       // Not revoked: the next writer takes the keys over before their lease runs out.
-      await role.stop();
+      await this.#bounded('stopping the Swarm writer role', role.stop());
     }
-    await candidacy?.resign().catch(() => undefined);
+    if (candidacy !== undefined) await this.#bounded('resigning', candidacy.resign());
+  }
+
+  /**
+   * A step down's own calls reach the store, which may be what failed: each is given STEP_DOWN_LIMIT_MS
+   * and then left, so that the instance always stands again (on three nodes, one that stepped down
+   * while cut off from etcd's majority never stood again, and no writer was elected once it was the
+   * last manager able to).
+   */
+  async #bounded(what: string, work: Promise<unknown>): Promise<void> {
+    await pTimeout(work, {
+      milliseconds: STEP_DOWN_LIMIT_MS,
+      message: `${what}: no end within ${STEP_DOWN_LIMIT_MS} ms`,
+    }).catch((error: unknown) =>
+      this.#log.warn({ err: error }, `${what} did not end cleanly; standing again all the same`),
+    );
   }
 
   /** A clean stop: the keys stay for the next writer, and resigning lets it be elected at once. */

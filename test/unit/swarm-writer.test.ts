@@ -371,3 +371,21 @@ test("SwarmWriter: a writer whose engine cannot read the Swarm services (a manag
   assert.deepEqual(leader.calls, [true, false]);
   await until(`${next.name} to be elected and connected`, () => next.writer.role() !== undefined, 5000);
 });
+
+test('SwarmWriter: a writer that lost its election stands again even when resigning never ends (the store unreachable)', async (t) => {
+  const store = new MemoryStore();
+  // Every candidacy's resignation hangs, as a call to an etcd that went silent may.
+  const campaign = store.campaign.bind(store);
+  let campaigns = 0;
+  store.campaign = (...args: Parameters<MemoryStore['campaign']>) => {
+    campaigns += 1;
+    return { ...campaign(...args), resign: () => new Promise<void>(() => undefined) };
+  };
+  const source = swarmSource(SERVICES);
+  const [a, b] = twoManagers(t, store, source);
+  const { leader } = await electedOf([a, b]);
+  const before = campaigns;
+  store.loseLeadership(layout.electionsPrefix, SWARM_OWNER);
+  await until(`${leader.name} to stand again`, () => campaigns > before, 5000 + STAND_AGAIN_MS + 2000);
+  assert.equal(leader.writer.role(), undefined, `${leader.name} no longer writes`);
+});
