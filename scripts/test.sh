@@ -18,7 +18,7 @@
 # KEEP_TEST_ENV=1 leaves the environment running afterwards (faster reruns).
 # TEST_FILES="test/real/a.test.ts ..." runs only those files (after the same set-up).
 # A real-component file whose first lines say `opt-in: VAR (why)` runs only when VAR=1, or when
-# TEST_FILES names it: test/real/multi-node-faults.test.ts (TEST_MULTI_NODE_FAULTS) is one.
+# TEST_FILES names it (none does now; the mechanism stays for a file that cannot be made reliable yet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/bounded.sh

@@ -1,5 +1,4 @@
 // file-limit-seconds: 1500
-// opt-in: TEST_MULTI_NODE_FAULTS (its scenarios are not yet reliable on this machine: docs/multi-node.md)
 // The shipped stack on a three-node Swarm through deploys and faults (issue 24, points 3 to 6).
 // Requests flow through every node's Traefik that should answer (a bounded loop a node, counted:
 // requests, failures and the first failures with their times), Traefik's servers of the demo are
