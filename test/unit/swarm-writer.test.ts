@@ -156,6 +156,16 @@ async function firstPass(
   return lease;
 }
 
+/** Two managers on one store, the elected one past its first pass; the other in line. */
+async function writingAfterFirstPass(t: TestContext) {
+  const store = new MemoryStore();
+  const source = swarmSource(SERVICES);
+  const [a, b] = twoManagers(t, store, source);
+  const { leader, others } = await electedOf([a, b]);
+  await firstPass(store, leader);
+  return { store, source, leader, next: others[0]! };
+}
+
 test('defaultSwarmOwner: swarm- and the first 12 letters and digits of the cluster id, in lower case', () => {
   const rows: [string, string][] = [
     [CLUSTER, 'swarm-clusterid123'],
@@ -279,12 +289,7 @@ for (const row of departures) {
 }
 
 test('SwarmWriter: a writer that lost its election without noticing cannot write: the fence refuses, the pass fails with LeadershipLostError, fenced() steps it down', async (t) => {
-  const store = new MemoryStore();
-  const source = swarmSource(SERVICES);
-  const [a, b] = twoManagers(t, store, source);
-  const { leader, others } = await electedOf([a, b]);
-  const next = others[0]!;
-  await firstPass(store, leader);
+  const { store, source, leader, next } = await writingAfterFirstPass(t);
   const before = rootTree(store);
   const fenced = fencedApplies(store);
 
@@ -347,12 +352,7 @@ test('SwarmWriter: a candidate in line that is no longer a manager leaves the li
 });
 
 test("SwarmWriter: a writer whose engine cannot read the Swarm services (a manager cut off from the Swarm's quorum) steps down after half the election lease; a blip does not move it", async (t) => {
-  const store = new MemoryStore();
-  const source = swarmSource(SERVICES);
-  const [a, b] = twoManagers(t, store, source);
-  const { leader, others } = await electedOf([a, b]);
-  const next = others[0]!;
-  await firstPass(store, leader);
+  const { leader, next } = await writingAfterFirstPass(t);
   // How the daemon hands the writer a pass that failed so (the reconciler wraps the source's error).
   const unreadable = new SourceUnavailableError(new NotSwarmManagerError());
 
