@@ -402,6 +402,9 @@ export class EtcdStore implements KvStore {
    * etcd cannot write anyway.
    */
   #confirmLeading(campaign: Campaign, ttlSeconds: number, over: () => boolean, lose: (reason: string) => void): void {
+    // Two checks at least: with a short lease (4 s in the failover test) half of it is one check
+    // interval, and a leader whose reads all answered stepped down on the timer's jitter.
+    const silenceLimitMs = Math.max((ttlSeconds * 1000) / 2, 2 * ELECTION_CHECK_MS);
     let confirmedAt = performance.now();
     let reading = false;
     // Judged at every tick from the last answer, whether or not a read is still out: on three
@@ -413,10 +416,10 @@ export class EtcdStore implements KvStore {
         return;
       }
       const silentMs = performance.now() - confirmedAt;
-      if (silentMs > (ttlSeconds * 1000) / 2) {
+      if (silentMs > silenceLimitMs) {
         clearInterval(timer);
         lose(
-          `etcd did not confirm its election key for ${(silentMs / 1000).toFixed(1)} s, half the election lease: stepping down before it ends`,
+          `etcd did not confirm its election key for ${(silentMs / 1000).toFixed(1)} s (half the election lease, two checks at least): stepping down before it ends`,
         );
         return;
       }
