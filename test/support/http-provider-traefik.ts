@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testEnv } from './env.ts';
+import { environmentTraefikBinary } from './etcd-cluster.ts';
 import { waitFor } from './traefik-api.ts';
 import { fetchWithin, within } from './within.ts';
 
@@ -27,9 +27,7 @@ export class HttpProviderTraefik {
 
   /** Starts it on ports `firstPort` (API) to `firstPort + 4`; waits until its API answers. */
   static async start(endpoint: string, firstPort: number): Promise<HttpProviderTraefik> {
-    const finder = new URL('../../scripts/lib/find-traefik.py', import.meta.url).pathname;
-    const binary =
-      process.env['TRAEFIK_BIN'] ?? execFileSync('python3', [finder], { encoding: 'utf8', timeout: 30_000 }).trim();
+    const binary = environmentTraefikBinary();
     // Its own working directory, with a copy of the environment's local plugin (Traefik reads
     // ./plugins-local/src/<module>).
     const workdir = mkdtempSync(join(tmpdir(), 'appproxy-http-traefik-'));
