@@ -124,9 +124,9 @@ export async function startHealthServer(
     server.get('/traefik/dynamic', { preHandler: guard }, async (request, reply) => {
       const answer = traefikConfig();
       reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store');
-      if (answer.revision === undefined) return reply.code(answer.status).send(answer.body);
+      const { etag } = answer;
+      if (etag === undefined) return reply.code(answer.status).send(answer.body);
       // Traefik's HTTP provider sends no If-None-Match (it hashes what it gets); other pollers may.
-      const etag = `"${answer.revision}"`;
       if (request.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).send();
       return reply.code(answer.status).header('etag', etag).send(answer.body);
     });

@@ -63,6 +63,8 @@ export class StoreMirror {
   /** Another writer changed a port's holder since the last takePortsChanged(). */
   #portsChanged = false;
 
+  #changeCount = 0;
+
   constructor(layout: KeyLayout) {
     this.#layout = layout;
   }
@@ -72,8 +74,17 @@ export class StoreMirror {
     return this.#revision;
   }
 
+  /**
+   * Changes whenever any entry does. Not the revision: events held while this owner's transactions
+   * are in flight are applied after a newer revision of its own, and change entries without moving it.
+   */
+  get changes(): number {
+    return this.#changeCount;
+  }
+
   /** Replaces everything with a snapshot. */
   load(snapshot: StoreSnapshot): void {
+    this.#changeCount += 1;
     this.#entries = new Map();
     this.#versions = new Map();
     this.#resources = new Map();
@@ -247,6 +258,7 @@ export class StoreMirror {
   }
 
   #set(key: string, entry: MirrorEntry): void {
+    this.#changeCount += 1;
     const existed = this.#entries.has(key);
     this.#entries.set(key, entry);
     const classified = this.#layout.classify(key);
@@ -291,6 +303,7 @@ export class StoreMirror {
 
   #delete(key: string): void {
     if (!this.#entries.delete(key)) return;
+    this.#changeCount += 1;
     const classified = this.#layout.classify(key);
     if (classified === undefined || classified.kind === 'root') return;
     if (classified.kind === 'port') {

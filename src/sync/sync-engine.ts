@@ -131,9 +131,9 @@ export class SyncEngine {
    * Traefik's whole tree as the mirror holds it (every owner's keys), with the store revision it
    * reflects; undefined while the mirror is not loaded or its watch is lost (it may be behind).
    */
-  traefikTree(): { revision: bigint; entries: Iterable<readonly [string, string]> } | undefined {
-    const session = this.#session;
-    return session.live ? { revision: session.mirror.revision, entries: session.mirror.treeEntries() } : undefined;
+  traefikTree(): { revision: bigint; changes: number; entries: Iterable<readonly [string, string]> } | undefined {
+    const { live, mirror } = this.#session;
+    return live ? { revision: mirror.revision, changes: mirror.changes, entries: mirror.treeEntries() } : undefined;
   }
 
   /**

@@ -23,7 +23,7 @@ const everyPage = (asked: string[]): HealthServerPages => ({
   apps: () => [],
   traefiks: () => ({ traefiks: [] }),
   status: () => '<html></html>',
-  traefikConfig: () => ({ status: 200, body: '{}', revision: 7n }),
+  traefikConfig: () => ({ status: 200, body: '{}', etag: '"7-1"' }),
 });
 
 test('listener: probes and metrics answer anyone; the pages answer loopback, and others only with the token', async () => {
@@ -121,7 +121,7 @@ test('listener: at most two explains at once; a third gets 429 at once, not a pl
   }
 });
 
-test('/traefik/dynamic: the mirror as JSON, made once per revision, with its revision as ETag; 503 while the mirror is not current', async () => {
+test('/traefik/dynamic: the mirror as JSON, made once per state of the mirror (revision and changes), named by its ETag; 503 while the mirror is not current', async () => {
   let tree: TraefikTree | undefined;
   let reads = 0;
   const entriesOf = (pairs: [string, string][]): Iterable<readonly [string, string]> => ({
@@ -137,26 +137,33 @@ test('/traefik/dynamic: the mirror as JSON, made once per revision, with its rev
     assert.equal(notYet.statusCode, 503);
     assert.match(notYet.json<{ error: string }>().error, /not current/);
 
-    tree = { revision: 5n, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`a`)']]) };
+    tree = { revision: 5n, changes: 1, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`a`)']]) };
     const first = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
     assert.equal(first.statusCode, 200);
     assert.deepEqual(first.json(), { http: { routers: { r: { rule: 'Host(`a`)' } } } });
-    assert.equal(first.headers['etag'], '"5"');
+    assert.equal(first.headers['etag'], '"5-1"');
     assert.equal(first.headers['cache-control'], 'no-store');
     const again = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
     assert.equal(again.body, first.body);
-    assert.equal(reads, 1, 'the mirror was read once for one revision');
+    assert.equal(reads, 1, 'the mirror was read once for one state');
     const unchanged = await server.inject({
       url: '/traefik/dynamic',
       remoteAddress: '127.0.0.1',
-      headers: { 'if-none-match': '"5"' },
+      headers: { 'if-none-match': '"5-1"' },
     });
     assert.equal(unchanged.statusCode, 304);
 
-    tree = { revision: 6n, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`b`)']]) };
+    tree = { revision: 6n, changes: 2, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`b`)']]) };
     const next = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
     assert.deepEqual(next.json(), { http: { routers: { r: { rule: 'Host(`b`)' } } } });
     assert.equal(reads, 2);
+
+    // Another owner's change held while this owner's transactions were in flight is applied after
+    // a newer revision of its own: the revision stays, the mirror's changes move, the body follows.
+    tree = { revision: 6n, changes: 3, entries: entriesOf([['traefik/http/routers/r/rule', 'Host(`c`)']]) };
+    const held = await server.inject({ url: '/traefik/dynamic', remoteAddress: '127.0.0.1' });
+    assert.deepEqual(held.json(), { http: { routers: { r: { rule: 'Host(`c`)' } } } });
+    assert.equal(held.headers['etag'], '"6-3"');
   } finally {
     await server.close();
   }
