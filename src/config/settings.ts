@@ -446,6 +446,15 @@ export const settings: readonly Setting[] = [
       'a Traefik whose oldest change not live is older than this is behind (logged once, and not current in /traefiks); one that stays so while the others apply is named as stopped (default 30)',
   },
   {
+    path: 'writeHoldMaxSeconds',
+    flag: '--write-hold-max-seconds <n>',
+    env: 'APPPROXY_WRITE_HOLD_MAX_SECONDS',
+    kind: 'integer',
+    scope: 'run',
+    description:
+      "with read-back (--traefik-api-urls): a write that follows a commit not yet live in every Traefik waits until it is, or for as long as commits lately took to go live in the slowest, at most this long. Traefik's KV providers read the whole tree on every change, so changes faster than one per apply are sent together, once per apply (default 10; 0: never wait)",
+  },
+  {
     path: 'activityIntervalSeconds',
     flag: '--activity-interval-seconds <n>',
     env: 'APPPROXY_ACTIVITY_INTERVAL_SECONDS',
@@ -720,6 +729,7 @@ export const daemonConfigSchema = z
       )
       .default([]),
     traefikLagWarnSeconds: z.number().int().min(1, 'at least 1').max(3600, 'at most 3600').default(30),
+    writeHoldMaxSeconds: z.number().int().min(0, 'at least 0').max(60, 'at most 60').default(10),
     activityIntervalSeconds: z.number().int().min(1, 'at least 1').max(300, 'at most 300').default(5),
     listen: z
       .string()

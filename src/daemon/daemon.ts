@@ -9,6 +9,7 @@ import type { DockerSource } from '../docker/docker-source.ts';
 import type { EventWatcherTimings } from '../docker/docker-events.ts';
 import { StoreFullError, type KvStore } from '../sync/kv-store.ts';
 import { ReconcileScheduler } from '../sync/reconcile-scheduler.ts';
+import { WritePace } from '../sync/write-pace.ts';
 import { sourcePart, type WorkloadChange } from '../sync/workload-changes.ts';
 import { reportAppGauges } from './app-gauges.ts';
 import { listApps } from './apps-listing.ts';
@@ -78,6 +79,8 @@ export class Daemon {
   #poller: ActivityPoller | undefined;
   /** Reads back what each commit changed in every Traefik; none without --traefik-api-urls. */
   readonly readback: TraefikReadback | undefined;
+  /** Holds a write while Traefik still applies the last commit (with read-back only). */
+  readonly #pace: WritePace;
 
   constructor(parts: DaemonParts) {
     this.#parts = parts;
@@ -92,6 +95,7 @@ export class Daemon {
       this.#scheduler?.trigger();
       this.#scheduler?.wake();
     };
+    this.#pace = new WritePace({ maxHoldMs: config.writeHoldMaxSeconds * 1000 });
     const instanceLimits: InstanceLimits = { keys: config.maxInstanceKeys, bytes: config.maxInstanceBytes };
     this.readback =
       config.traefikApiUrls.length === 0
@@ -106,14 +110,26 @@ export class Daemon {
             // Every owner's mirror holds the whole tree: the node's, or the Swarm writer's.
             stored: (resource) => (this.#node.engine ?? this.#swarm.role()?.engine)?.storedResource(resource),
             logger: parts.logger.child({ component: 'readback' }),
-            onLive: (traefik, seconds) => this.metrics.traefikCommitToLive.observe({ traefik }, seconds),
-            onRound: (reports, forgotten) => reportReadback(this.metrics, reports, forgotten),
+            onLive: (traefik, seconds) => {
+              this.metrics.traefikCommitToLive.observe({ traefik }, seconds);
+              this.#pace.applied(traefik, seconds * 1000);
+            },
+            onRound: (reports, forgotten) => {
+              reportReadback(this.metrics, reports, forgotten);
+              for (const traefik of forgotten) this.#pace.forget(traefik);
+              this.metrics.traefikApply.set(this.#pace.applyMs() / 1000);
+              if (reports.every((report) => report.reachable === false || report.pending.length === 0)) {
+                this.#pace.settled();
+                this.#scheduler?.release();
+              }
+            },
           });
     this.#traefikConfig = new TraefikConfigPage(config.rootKey, () =>
       (this.#node.engine ?? this.#swarm.role()?.engine)?.traefikTree(),
     );
-    const onCommitted = (resources: ReadonlySet<string>, revision: bigint) =>
-      this.readback?.committed(resources, revision);
+    const onCommitted = (resources: ReadonlySet<string>, revision: bigint) => {
+      if (this.readback?.committed(resources, revision) === true) this.#pace.committed();
+    };
     this.#node = new OwnerRole({
       store,
       rootKey: config.rootKey,
@@ -182,6 +198,8 @@ export class Daemon {
     this.#log.info({ listen: config.listen }, 'health and metrics listening');
 
     this.#scheduler = new ReconcileScheduler(() => this.#pass(), {
+      holdMs: () => this.#pace.waitMs(),
+      onHeld: (heldMs) => this.metrics.writeHeld.observe(heldMs / 1000),
       onError: (error, retryInMs) => {
         this.metrics.reconciles.inc({ result: 'error' });
         // A full store was said once, when it filled: not again on every retry.

@@ -164,6 +164,17 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+    traefikApply: new Gauge({
+      name: 'appproxy_traefik_apply_seconds',
+      help: 'How long a commit lately took to go live in the slowest Traefik read back (the median of its last five): at most this long the next write waits while a commit is not yet live everywhere (--write-hold-max-seconds).',
+      registers: [registry],
+    }),
+    writeHeld: new Histogram({
+      name: 'appproxy_write_held_seconds',
+      help: 'Passes held until the last commit was live in every Traefik read back (or for the usual apply time): how long each waited.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
     traefikUp: new Gauge({
       name: 'appproxy_traefik_up',
       help: "Whether a Traefik's API answered the read-back's last read (1) or not (0), by Traefik.",

@@ -106,13 +106,17 @@ export class TraefikReadback {
     this.#timer = undefined;
   }
 
-  /** Resources a transaction changed (Traefik's tree), committed at `revision`. */
-  committed(resources: Iterable<string>, revision: bigint): void {
+  /**
+   * Resources a transaction changed (Traefik's tree), committed at `revision`. Whether any of them is
+   * read back (Traefik's API shows routers, services and middlewares, not every key of the tree).
+   */
+  committed(resources: Iterable<string>, revision: bigint): boolean {
     const readable = [...resources].filter((resource) => readableResource(resource) !== undefined);
-    if (readable.length === 0) return;
+    if (readable.length === 0) return false;
     this.#o.book.committed(readable, revision.toString(), this.#now());
     this.#delayMs = FASTEST_MS;
     this.#schedule(COALESCE_MS);
+    return true;
   }
 
   reports(): TraefikReport[] {

@@ -7,6 +7,8 @@ import { retryForever, Wake } from '../retry/retry-forever.ts';
  * `burstWindowMs`) a pass waits `burstDelayMs`, so that hundreds of events become a few
  * transactions: each transaction is one watch event, and Traefik's etcd provider reads its whole
  * tree on every one. The few events of one container (connect, start, health) are no burst.
+ * A pass also waits while `holdMs` says the stores' readers are still applying the last commit
+ * (write-pace.ts); `release()` says they are done, and a held pass starts at once.
  * A failed pass is retried with backoff and jitter until one succeeds (triggers meanwhile are
  * covered by it: each attempt reads what is pending then).
  */
@@ -17,12 +19,19 @@ export class ReconcileScheduler {
   readonly #burstWindowMs: number;
   readonly #burstDelayMs: number;
   readonly #burstTriggers: number;
+  readonly #holdMs: () => number;
+  readonly #onHeld: ((heldMs: number) => void) | undefined;
   readonly #abort = new AbortController();
   readonly #wake = new Wake();
   /** When the last triggers came, newest last (at most `burstTriggers` of them). */
   #recent: number[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #timerDelay = 0;
+  /** When the waiting pass is due (performance.now()). */
+  #timerDue = 0;
+  /** The waiting pass waits longer than its own delay because of the hold. */
+  #held = false;
+  /** When the held pass would have started without the hold. */
+  #heldFrom = 0;
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
@@ -34,6 +43,10 @@ export class ReconcileScheduler {
       burstWindowMs?: number;
       burstDelayMs?: number;
       burstTriggers?: number;
+      /** How long a pass must wait yet for the last commit to be applied (0: none). */
+      holdMs?: () => number;
+      /** A held pass starts, after waiting this long beyond its own delay. */
+      onHeld?: (heldMs: number) => void;
       onError: (error: unknown, retryInMs: number) => void;
     },
   ) {
@@ -42,6 +55,8 @@ export class ReconcileScheduler {
     this.#burstWindowMs = options.burstWindowMs ?? 200;
     this.#burstDelayMs = options.burstDelayMs ?? 50;
     this.#burstTriggers = options.burstTriggers ?? 10;
+    this.#holdMs = options.holdMs ?? (() => 0);
+    this.#onHeld = options.onHeld;
     this.#onError = options.onError;
   }
 
@@ -60,18 +75,34 @@ export class ReconcileScheduler {
     }
     const delay = this.#nextDelay();
     // A burst that begins while a short wait runs gets the longer wait instead.
-    if (this.#timer !== undefined && delay > this.#timerDelay) clearTimeout(this.#timer);
+    if (this.#timer !== undefined && performance.now() + delay > this.#timerDue) clearTimeout(this.#timer);
     else if (this.#timer !== undefined) return;
     this.#schedule(delay);
   }
 
   #schedule(delay: number): void {
-    this.#timerDelay = delay;
-    this.#timer = setTimeout(() => this.#start(), delay);
+    const hold = this.#holdMs();
+    const now = performance.now();
+    if (!this.#held && hold > delay) this.#heldFrom = now + delay;
+    this.#held = hold > delay;
+    const wait = Math.max(delay, hold);
+    this.#timerDue = now + wait;
+    this.#timer = setTimeout(() => this.#start(), wait);
+  }
+
+  /** The last commit is applied: a pass held for it starts now (after its own short delay). */
+  release(): void {
+    if (this.#timer === undefined || !this.#held || this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#held = false;
+    this.#onHeld?.(Math.max(0, performance.now() - this.#heldFrom));
+    this.#schedule(this.#nextDelay());
   }
 
   #start(): void {
     this.#timer = undefined;
+    if (this.#held) this.#onHeld?.(Math.max(0, performance.now() - this.#heldFrom));
+    this.#held = false;
     this.#dirty = false;
     this.#running = retryForever(() => this.#run(), {
       signal: this.#abort.signal,

@@ -187,3 +187,43 @@ test('scheduler: wake() ends a backoff wait at once (what failed is back), witho
   assert.equal(attempts, before + 1, 'the woken pass ran within 100 ms, not after its backoff of seconds');
   await scheduler.stop();
 });
+
+test('scheduler: a pass waits while the hold says Traefik applies the last commit; release starts it at once', async () => {
+  let hold = 0;
+  const started: number[] = [];
+  const held: number[] = [];
+  const scheduler = new ReconcileScheduler(async () => void started.push(performance.now()), {
+    delayMs: 1,
+    holdMs: () => hold,
+    onHeld: (ms) => held.push(ms),
+    onError: () => undefined,
+  });
+  scheduler.trigger();
+  await sleep(30);
+  assert.equal(started.length, 1, 'nothing held: at once');
+  hold = 400;
+  const begin = performance.now();
+  scheduler.trigger();
+  await sleep(100);
+  assert.equal(started.length, 1, 'held');
+  hold = 0;
+  scheduler.release();
+  await sleep(30);
+  assert.equal(started.length, 2, 'released');
+  assert.ok((started[1] ?? 0) - begin < 300, 'started on release, not at the end of the hold');
+  assert.equal(held.length, 1);
+  assert.ok((held[0] ?? 0) >= 90 && (held[0] ?? 0) < 300, `held ${held[0]} ms`);
+  // A hold that ends by itself: the pass starts when it runs out.
+  hold = 150;
+  const second = performance.now();
+  scheduler.trigger();
+  await sleep(400);
+  assert.equal(started.length, 3);
+  assert.ok((started[2] ?? 0) - second >= 145, `waited ${((started[2] ?? 0) - second).toFixed(0)} ms of a 150 ms hold`);
+  // release() without a held pass does nothing.
+  hold = 0;
+  scheduler.release();
+  await sleep(30);
+  assert.equal(started.length, 3);
+  await scheduler.stop();
+});
