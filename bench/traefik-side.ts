@@ -22,9 +22,16 @@
 // appproxy instance does), and its GET /traefik/dynamic (src/daemon/traefik-config-page.ts) is what
 // a Traefik's HTTP provider polls every second: the floor's path, with etcd and a watch in front.
 //
+// And the daemon's write pace (`etcd-paced`, `redis-paced`): as `etcd` and `redis`, but each change is
+// handed to the daemon's scheduler as an event would be, every commit is read back in the Traefik
+// (src/readback/traefik-readback.ts), and a pass after a commit not yet live there waits until it is
+// or for Traefik's usual apply (src/sync/write-pace.ts). Their figures run from the change handed
+// over, not from the commit.
+//
 //   node bench/traefik-side.ts [sizes...]     (default 1000 10000; 50000 works too)
 //     [--samples 10] [--churn-seconds 60] [--churn-interval-ms 100] [--catch-up-seconds 120]
-//     [--providers etcd,redis,http,mirror]
+//     [--providers etcd,redis,http,mirror,etcd-paced,redis-paced] [--name traefik-side]
+//     (results in bench/results/<name>.{md,json})
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -47,6 +54,10 @@ import { KeyLayout } from '../src/sync/key-layout.ts';
 import type { KvStore } from '../src/sync/kv-store.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { TraefikConfigPage } from '../src/daemon/traefik-config-page.ts';
+import { ReadbackBook } from '../src/core/readback/readback-book.ts';
+import { TraefikReadback } from '../src/readback/traefik-readback.ts';
+import { ReconcileScheduler } from '../src/sync/reconcile-scheduler.ts';
+import { WritePace } from '../src/sync/write-pace.ts';
 import { environmentTraefikBinary } from '../test/support/etcd-cluster.ts';
 import { fetchWithin, within } from '../test/support/within.ts';
 import { lagTrend, type LaggedChange } from './lib/lag-trend.ts';
@@ -55,9 +66,17 @@ import { writeResult } from './lib/results.ts';
 import { sleep, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
-type Provider = 'etcd' | 'redis' | 'http' | 'mirror';
+type Provider = 'etcd' | 'redis' | 'http' | 'mirror' | 'etcd-paced' | 'redis-paced';
+const PROVIDERS: readonly Provider[] = ['etcd', 'redis', 'http', 'mirror', 'etcd-paced', 'redis-paced'];
 /** The provider of the Traefik that reads each: its routers' suffix. */
-const TRAEFIK_PROVIDER: Record<Provider, string> = { etcd: 'etcd', redis: 'redis', http: 'http', mirror: 'http' };
+const TRAEFIK_PROVIDER: Record<Provider, 'etcd' | 'redis' | 'http'> = {
+  etcd: 'etcd',
+  redis: 'redis',
+  http: 'http',
+  mirror: 'http',
+  'etcd-paced': 'etcd',
+  'redis-paced': 'redis',
+};
 
 const ROOT_KEY = 'traefik-side';
 const OWNER = 'traefik-side';
@@ -72,6 +91,8 @@ const PORTS = {
     redis: { api: 27091, web: 27090 },
     http: { api: 27101, web: 27100 },
     mirror: { api: 27111, web: 27110 },
+    'etcd-paced': { api: 27121, web: 27120 },
+    'redis-paced': { api: 27131, web: 27130 },
   },
 } as const;
 /** Workload indexes of the probes and the churn: apart from the N (and each other), since ids follow the index. */
@@ -89,7 +110,8 @@ const { values: flags, positionals } = parseArgs({
     'churn-seconds': { type: 'string', default: '60' },
     'churn-interval-ms': { type: 'string', default: '100' },
     'catch-up-seconds': { type: 'string', default: '120' },
-    providers: { type: 'string', default: 'etcd,redis,http,mirror' },
+    providers: { type: 'string', default: PROVIDERS.join(',') },
+    name: { type: 'string', default: 'traefik-side' },
   },
 });
 const sizes = positionals.length > 0 ? positionals.map(Number) : [1000, 10_000];
@@ -99,8 +121,8 @@ const churnIntervalMs = Number(flags['churn-interval-ms']);
 const catchUpSeconds = Number(flags['catch-up-seconds']);
 const providers = flags.providers.split(',') as Provider[];
 for (const provider of providers)
-  if (!['etcd', 'redis', 'http', 'mirror'].includes(provider))
-    throw new Error(`--providers: unknown provider '${provider}' (etcd, redis, http, mirror)`);
+  if (!PROVIDERS.includes(provider))
+    throw new Error(`--providers: unknown provider '${provider}' (${PROVIDERS.join(', ')})`);
 if ([...sizes, samples, churnSeconds, churnIntervalMs, catchUpSeconds].some((n) => !Number.isFinite(n) || n < 0))
   throw new Error('sizes, --samples, --churn-seconds, --churn-interval-ms and --catch-up-seconds take numbers ≥ 0');
 
@@ -128,6 +150,8 @@ interface Target {
   remove(workload: Workload): Promise<void>;
   /** Traefik's CPU seconds a second at rest, once measured: what `settle` does not count as work. */
   idleCpuPerSecond: number;
+  /** Paced only: the passes so far, how many were held and how long, the apply time the pace uses. */
+  pacing?(): Record<string, number>;
   /** HTTP only: when Traefik's first read that began at or after `since` was answered. */
   fetchedAfter?(since: number): number | undefined;
   close(): Promise<void>;
@@ -136,6 +160,8 @@ interface Target {
 function startTraefik(provider: Provider, dir: string): PrivateProcess {
   const ports = PORTS.traefik[provider];
   const providerFlags = {
+    'etcd-paced': [`--providers.etcd.endpoints=127.0.0.1:${PORTS.etcdClient}`, `--providers.etcd.rootKey=${ROOT_KEY}`],
+    'redis-paced': [`--providers.redis.endpoints=127.0.0.1:${PORTS.redis}`, `--providers.redis.rootKey=${ROOT_KEY}`],
     etcd: [`--providers.etcd.endpoints=127.0.0.1:${PORTS.etcdClient}`, `--providers.etcd.rootKey=${ROOT_KEY}`],
     redis: [`--providers.redis.endpoints=127.0.0.1:${PORTS.redis}`, `--providers.redis.rootKey=${ROOT_KEY}`],
     http: [
@@ -233,11 +259,12 @@ async function configurationServer(
  * second engine that follows the store by its watch.
  */
 async function kvTarget(
-  provider: 'etcd' | 'redis' | 'mirror',
+  provider: Exclude<Provider, 'http'>,
   dir: string,
   workloads: readonly Workload[],
 ): Promise<Target> {
-  const storeKind = provider === 'redis' ? 'redis' : 'etcd';
+  const storeKind = provider.startsWith('redis') ? 'redis' : 'etcd';
+  const paced = provider.endsWith('-paced');
   const storeProcess = startStore(storeKind, dir);
   const logger = pino({ level: 'silent' });
   let store: KvStore;
@@ -263,7 +290,20 @@ async function kvTarget(
     30_000,
     store.openLease(120, () => undefined),
   );
-  const engine = new SyncEngine({ store, layout: new KeyLayout(ROOT_KEY, OWNER), compiled, lease, logger });
+  // Paced (the daemon's way with read-back): a commit is read back in Traefik, and a pass after it
+  // waits until it is live or for Traefik's usual apply (src/sync/write-pace.ts).
+  const pace = new WritePace({ maxHoldMs: 10_000 });
+  let readback: TraefikReadback | undefined;
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout(ROOT_KEY, OWNER),
+    compiled,
+    lease,
+    logger,
+    onCommitted: (resources, revision) => {
+      if (readback?.committed(resources, revision) === true) pace.committed();
+    },
+  });
   engine.desired.replaceWorkloads(workloads);
   let begin = now();
   const first = await within(
@@ -307,6 +347,39 @@ async function kvTarget(
   const commit = async (what: string) => {
     await within(`${what} committed to ${storeKind}`, 60_000, engine.sync());
   };
+  const held: number[] = [];
+  let passes = 0;
+  let scheduler: ReconcileScheduler | undefined;
+  if (paced) {
+    scheduler = new ReconcileScheduler(
+      async () => {
+        passes += 1;
+        await engine.sync();
+      },
+      {
+        holdMs: () => pace.waitMs(),
+        onHeld: (ms) => held.push(ms),
+        onError: (error) => progress(`${provider}: a pass failed: ${(error as Error).message}`),
+      },
+    );
+    const api = `http://127.0.0.1:${PORTS.traefik[provider].api}`;
+    readback = new TraefikReadback({
+      urls: [api],
+      provider: storeKind,
+      book: new ReadbackBook({ lagWarnMs: 30_000, minVersion: compiled.options.traefikMinVersion }),
+      stored: (resource) => engine.storedResource(resource),
+      logger,
+      onLive: (traefik, seconds) => pace.applied(traefik, seconds * 1000),
+      onRound: (reports, forgotten) => {
+        if (pace.round(reports, forgotten)) scheduler?.release();
+      },
+    });
+    readback.start();
+  }
+  const change = paced
+    ? // The change is handed over as an event would be; the scheduler decides when it is written.
+      async () => scheduler?.trigger()
+    : commit;
   return {
     provider,
     traefik,
@@ -319,13 +392,26 @@ async function kvTarget(
       : { fetchedAfter: (since: number) => served.reads.find((read) => read.began >= since)?.answered }),
     add: async (workload) => {
       engine.desired.upsertWorkload(workload);
-      await commit(`${workload.name} added`);
+      await change(`${workload.name} added`);
     },
     remove: async (workload) => {
       engine.desired.removeWorkload(workload.id);
-      await commit(`${workload.name} removed`);
+      await change(`${workload.name} removed`);
     },
+    ...(paced
+      ? {
+          pacing: () => ({
+            passes,
+            held: held.length,
+            heldP50Ms: held.length === 0 ? 0 : round(summary(held).p50),
+            heldMaxMs: held.length === 0 ? 0 : round(summary(held).max),
+            applyMs: round(pace.applyMs()),
+          }),
+        }
+      : {}),
     close: async () => {
+      readback?.stop();
+      await scheduler?.stop();
       await traefik.stop();
       if (served !== undefined) {
         served.server.closeAllConnections();
@@ -676,7 +762,17 @@ async function phase(provider: Provider, size: number, workloads: readonly Workl
     let churned: Awaited<ReturnType<typeof churn>> | undefined;
     if (churnSeconds * 1000 >= churnIntervalMs) {
       progress(`${provider} ${size}: churn, one change every ${churnIntervalMs} ms for ${churnSeconds} s`);
+      const pacedBefore = target.pacing?.();
       churned = await churn(target, churnSeconds, churnIntervalMs, catchUpSeconds * 1000);
+      const pacedAfter = target.pacing?.();
+      if (pacedBefore !== undefined && pacedAfter !== undefined)
+        Object.assign(churned, {
+          pacing: {
+            passes: (pacedAfter['passes'] ?? 0) - (pacedBefore['passes'] ?? 0),
+            held: (pacedAfter['held'] ?? 0) - (pacedBefore['held'] ?? 0),
+            applyMsAtEnd: pacedAfter['applyMs'],
+          },
+        });
       progress(
         `${provider} ${size}: churn lag first/middle/last/max ${churned.trend['first']}/${churned.trend['middle']}/${churned.trend['last']}/${churned.trend['max']} ms, caught up: ${churned.caughtUp} (${churned.catchUpMs} ms)`,
       );
@@ -743,7 +839,10 @@ function tableRow(row: Record<string, any>): string {
             ? `yes, ${ms(row.churn.catchUpMs)} ms`
             : `no, ${row.churn.seenAtEnd}/${row.churn.changes} after ${catchUpSeconds} s`) +
             `; Traefik still after ${row.churn.stillAfterMs === null ? `> ${catchUpSeconds} s` : `${ms(row.churn.stillAfterMs)} ms`}` +
-            (row.churn.cpuAfterCaughtUp === undefined ? '' : ` (${row.churn.cpuAfterCaughtUp} CPU s meanwhile)`),
+            (row.churn.cpuAfterCaughtUp === undefined ? '' : ` (${row.churn.cpuAfterCaughtUp} CPU s meanwhile)`) +
+            (row.churn.pacing === undefined
+              ? ''
+              : `; paced: ${row.churn.changes} changes in ${row.churn.pacing.passes} passes, ${row.churn.pacing.held} held`),
         ];
   return `| ${row.size} | ${row.provider} | ${load} | ${changes.join(' | ')} | ${rest} | ${churned.join(' | ')} |`;
 }
@@ -751,7 +850,7 @@ function tableRow(row: Record<string, any>): string {
 /** Written after every phase, so that a run cut short keeps what it measured. */
 function report(rows: readonly Record<string, any>[]): void {
   writeResult(
-    'traefik-side',
+    flags.name,
     {
       setup: {
         sizes,
@@ -770,7 +869,7 @@ function report(rows: readonly Record<string, any>[]): void {
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(tableRow),
       '',
-      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis, mirror) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). mirror: the same etcd writes, read by a second engine's watch and served as appproxy's GET /traefik/dynamic to a Traefik's HTTP provider (polled every 1 s, as the floor). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
+      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis, mirror; *-paced: the change handed to the daemon's scheduler, which writes it when the write pace lets it, so their figures are from the change, not the commit) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). etcd-paced, redis-paced: as etcd and Redis, with the daemon's read-back and write pace (src/sync/write-pace.ts, --write-hold-max-seconds 10): a pass after a commit not yet live in Traefik waits until it is, or for Traefik's usual apply. mirror: the same etcd writes, read by a second engine's watch and served as appproxy's GET /traefik/dynamic to a Traefik's HTTP provider (polled every 1 s, as the floor). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
     ],
   );
 }

@@ -116,12 +116,8 @@ export class Daemon {
             },
             onRound: (reports, forgotten) => {
               reportReadback(this.metrics, reports, forgotten);
-              for (const traefik of forgotten) this.#pace.forget(traefik);
+              if (this.#pace.round(reports, forgotten)) this.#scheduler?.release();
               this.metrics.traefikApply.set(this.#pace.applyMs() / 1000);
-              if (reports.every((report) => report.reachable === false || report.pending.length === 0)) {
-                this.#pace.settled();
-                this.#scheduler?.release();
-              }
             },
           });
     this.#traefikConfig = new TraefikConfigPage(config.rootKey, () =>

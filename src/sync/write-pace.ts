@@ -56,6 +56,20 @@ export class WritePace {
     this.#applies.delete(traefik);
   }
 
+  /**
+   * After a read-back round: forgets the instances gone, and says whether every reachable Traefik
+   * shows every commit (then nothing is being applied, and a held pass may go).
+   */
+  round(
+    reports: readonly { readonly reachable: boolean | undefined; readonly pending: readonly unknown[] }[],
+    forgotten: readonly string[],
+  ): boolean {
+    for (const traefik of forgotten) this.forget(traefik);
+    const settled = reports.every((report) => report.reachable === false || report.pending.length === 0);
+    if (settled) this.settled();
+    return settled;
+  }
+
   /** How long a commit lately took to go live in the slowest Traefik (0: none measured), up to the limit. */
   applyMs(): number {
     const oldest = this.#now() - SAMPLE_LIFE_MS;

@@ -79,3 +79,18 @@ test('write pace: a forgotten Traefik and applies older than ten minutes no long
   at(1000 + 10 * 60_000 + 1);
   assert.equal(pace.applyMs(), 0);
 });
+
+test('write pace: a read-back round settles when every reachable Traefik shows every commit, an unreachable one aside', () => {
+  const { pace } = paced();
+  pace.applied('a', 500);
+  pace.applied('gone', 9000);
+  pace.committed();
+  const waiting = { reachable: true, pending: [{}] };
+  const current = { reachable: true, pending: [] };
+  const unreachable = { reachable: false, pending: [{}] };
+  assert.equal(pace.round([current, waiting], []), false);
+  assert.equal(pace.waitMs(), 9000);
+  assert.equal(pace.round([current, unreachable], ['gone']), true);
+  assert.equal(pace.waitMs(), 0);
+  assert.equal(pace.applyMs(), 500, 'the forgotten instance no longer counts');
+});
