@@ -33,6 +33,10 @@ import { reportReadback } from './readback-metrics.ts';
 import { traefiksListing } from './traefiks-listing.ts';
 import { renderStatusPage, type StatusFacts } from '../render/status-page.ts';
 
+/** A pass that runs this long is said in the log (once), with what it awaits. */
+const PASS_WARN_MS = 30_000;
+const PASS_WATCH_MS = 5_000;
+
 export interface DaemonParts {
   readonly config: DaemonConfig;
   readonly compiled: CompiledTranslateOptions;
@@ -73,6 +77,9 @@ export class Daemon {
   #changes: DockerChanges | undefined;
   #http: FastifyInstance | undefined;
   #resync: NodeJS.Timeout | undefined;
+  #passWatch: NodeJS.Timeout | undefined;
+  /** The pass under way: since when, and whether it was said to run long. */
+  #passing: { since: number; said: boolean; roles: readonly OwnerRole[] } | undefined;
   #stopping = false;
   /** The apps' activity, from Traefik's metrics; none without --traefik-metrics-urls. */
   readonly #tracker: ActivityTracker | undefined;
@@ -248,6 +255,8 @@ export class Daemon {
       this.#poller.start();
     }
     this.#resync = setInterval(() => this.#note({ kind: 'all' }), config.resyncSeconds * 1000);
+    this.#passWatch = setInterval(() => this.#watchPass(), PASS_WATCH_MS);
+    this.#passWatch.unref();
     this.#probe.start();
     this.readback?.start();
   }
@@ -261,9 +270,38 @@ export class Daemon {
     return [this.#node, this.#swarm.role()].filter((role): role is OwnerRole => role !== undefined);
   }
 
+  /**
+   * Says a pass that has run for PASS_WARN_MS, once, with what each owner's pass awaits: every call
+   * in a pass has a limit, so one that runs that long is a defect to be found, and meanwhile no
+   * change of this node is written.
+   */
+  #watchPass(): void {
+    const passing = this.#passing;
+    const ms = passing === undefined ? 0 : performance.now() - passing.since;
+    this.metrics.passRunning.set(Math.round(ms / 100) / 10);
+    if (passing === undefined || passing.said || ms < PASS_WARN_MS) return;
+    passing.said = true;
+    const steps = Object.fromEntries(passing.roles.map((role) => [role.layout.owner, role.passStep() ?? 'done']));
+    this.#log.warn(
+      { seconds: Math.round(ms / 1000), steps },
+      'a pass has run for long: no change is written until it ends; every call in it has a limit, so this is a defect (report it with this line)',
+    );
+  }
+
   async #pass(): Promise<void> {
     if (!this.#node.connected || this.#stopping) return;
     const roles = this.#roles();
+    const passing = { since: performance.now(), said: false, roles };
+    this.#passing = passing;
+    try {
+      await this.#passRoles(roles);
+    } finally {
+      if (this.#passing === passing) this.#passing = undefined;
+      this.metrics.passRunning.set(0);
+    }
+  }
+
+  async #passRoles(roles: OwnerRole[]): Promise<void> {
     const done = await passOwners(roles, {
       metrics: this.metrics,
       readiness: this.#readiness,
@@ -310,6 +348,7 @@ export class Daemon {
     this.#stopping = true;
     this.#abort.abort(new Error('stopping'));
     clearInterval(this.#resync);
+    clearInterval(this.#passWatch);
     this.#probe.stop();
     this.#poller?.stop();
     this.readback?.stop();

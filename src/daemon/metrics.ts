@@ -164,6 +164,11 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+    passRunning: new Gauge({
+      name: 'appproxy_pass_running_seconds',
+      help: 'How long the pass under way has run (0: none runs). Every call in a pass has a limit; one that runs for minutes is a defect, said in the log with what it awaits.',
+      registers: [registry],
+    }),
     traefikApply: new Gauge({
       name: 'appproxy_traefik_apply_seconds',
       help: 'How long a commit lately took to go live in the slowest Traefik read back (the median of its last five): at most this long the next write waits while a commit is not yet live everywhere (--write-hold-max-seconds).',

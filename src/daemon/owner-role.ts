@@ -68,6 +68,7 @@ export class OwnerRole {
   #lease: StoreLease | undefined;
   #engine: SyncEngine | undefined;
   #reconciler: Reconciler | undefined;
+  #passStep: string | undefined;
   #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
   #previousLease: string | undefined;
@@ -248,10 +249,20 @@ export class OwnerRole {
   }
 
   /** One pass; undefined while not connected. */
+  /** What this owner's pass under way awaits, or undefined when none runs. */
+  passStep(): string | undefined {
+    return this.#passStep ?? (this.#reconciler?.step === 'idle' ? undefined : this.#reconciler?.step);
+  }
+
   async pass(): Promise<(SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }) | undefined> {
     const reconciler = this.#reconciler;
     if (reconciler === undefined) return undefined;
-    await this.#guardStarted();
+    this.#passStep = 'starting its owner guard';
+    try {
+      await this.#guardStarted();
+    } finally {
+      this.#passStep = undefined;
+    }
     const outcome = await reconciler.reconcile();
     if (this.#previousLease !== undefined) {
       // Everything still wanted now lives on the new lease; what is left on the old one is stale.

@@ -26,9 +26,21 @@ export class Reconciler {
     this.#pending = pending;
   }
 
+  /** What the pass under way awaits (for a pass that does not end: the daemon says it). */
+  step: 'reading the source' | 'writing the store' | 'idle' = 'idle';
+
   async reconcile(): Promise<SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }> {
+    try {
+      return await this.#reconcile();
+    } finally {
+      this.step = 'idle';
+    }
+  }
+
+  async #reconcile(): Promise<SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }> {
     const taken = this.#pending.take();
     let read: 'all' | 'some' | 'nothing' = 'nothing';
+    this.step = 'reading the source';
     try {
       if (taken.all) {
         this.#engine.desired.replaceWorkloads(await this.#source.listWorkloads());
@@ -51,9 +63,11 @@ export class Reconciler {
       this.#pending.restore(taken);
       // What the store says changed (another owner's lease ran out, a key removed by hand) is
       // still put right while the source does not answer; what is routed stays routed.
+      this.step = 'writing the store';
       await this.#engine.sync();
       throw new SourceUnavailableError(error);
     }
+    this.step = 'writing the store';
     return { ...(await this.#engine.sync()), read };
   }
 }

@@ -1080,14 +1080,39 @@ async function startStandalone(node: TestNode): Promise<string> {
     restartAlways: true,
   });
   for (const via of NODES) {
-    await stack.waitFor(
-      `standalone on ${node.name}: served through ${via.name}'s Traefik`,
-      async () =>
-        (await httpGet(cluster.base(via), '/', { host }, 2000).catch(() => undefined))?.status === 200
-          ? true
-          : undefined,
-      60_000,
-    );
+    await stack
+      .waitFor(
+        `standalone on ${node.name}: served through ${via.name}'s Traefik`,
+        async () =>
+          (await httpGet(cluster.base(via), '/', { host }, 2000).catch(() => undefined))?.status === 200
+            ? true
+            : undefined,
+        60_000,
+      )
+      .catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${await standaloneDiagnosis(node, via)}`, { cause: error });
+      });
   }
   return host;
+}
+
+/** Where a standalone route that is not served stopped: in etcd or not, the owner's pass, the Traefik. */
+async function standaloneDiagnosis(owner: TestNode, via: TestNode): Promise<string> {
+  const client = etcdClient();
+  try {
+    const metric = (name: string) =>
+      appproxyMetric(owner, name).then(
+        (value) => String(value),
+        (error: unknown) => `unreadable (${String(error)})`,
+      );
+    return [
+      `etcd holds ${owner.name}'s standalone router: ${String(await standaloneInEtcd(owner, client))}`,
+      `${via.name}'s Traefik has it: ${String(await standaloneRouted(via, owner))}`,
+      `${owner.name}'s appproxy: a pass running for ${await metric('appproxy_pass_running_seconds')} s, ` +
+        `${await metric('appproxy_reconcile_duration_seconds_count')} passes, the last successful at ${await metric('appproxy_last_successful_sync_timestamp_seconds')} (now ${Date.now() / 1000}), ` +
+        `${await metric('appproxy_write_held_seconds_count')} held for Traefik's applies`,
+    ].join('\n');
+  } finally {
+    client.close();
+  }
 }
