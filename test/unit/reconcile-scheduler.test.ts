@@ -227,3 +227,33 @@ test('scheduler: a pass waits while the hold says Traefik applies the last commi
   assert.equal(started.length, 3);
   await scheduler.stop();
 });
+
+test('reconciler: says what its pass awaits (the source, then the store), idle once it ends', async () => {
+  const store = new MemoryStore();
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
+  assert.ok(compiled.ok);
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout('traefik', 'host-a'),
+    compiled: compiled.value,
+    lease: await store.openLease(15, () => undefined),
+    logger: pino({ level: 'silent' }),
+  });
+  const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);
+  let answer: () => void = () => undefined;
+  const listed = new Promise<void>((resolve) => (answer = resolve));
+  const list = source.listWorkloads.bind(source);
+  source.listWorkloads = async () => {
+    await listed;
+    return list();
+  };
+  const reconciler = new Reconciler(source, engine, new PendingChanges());
+  assert.equal(reconciler.step, 'idle');
+  const pass = reconciler.reconcile();
+  await sleep(5);
+  assert.equal(reconciler.step, 'reading the source');
+  answer();
+  await pass;
+  assert.equal(reconciler.step, 'idle');
+  assert.ok(store.data.has('traefik/http/routers/a/rule'));
+});
