@@ -69,6 +69,8 @@ export class OwnerRole {
   #engine: SyncEngine | undefined;
   #reconciler: Reconciler | undefined;
   #passStep: string | undefined;
+  /** The reconciler of the pass under way. */
+  #passing: Reconciler | undefined;
   #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
   #previousLease: string | undefined;
@@ -248,15 +250,24 @@ export class OwnerRole {
       );
   }
 
-  /** One pass; undefined while not connected. */
-  /** What this owner's pass under way awaits, or undefined when none runs. */
+  /** What this owner's pass under way awaits, or undefined when none runs (even once stopped meanwhile). */
   passStep(): string | undefined {
-    return this.#passStep ?? (this.#reconciler?.step === 'idle' ? undefined : this.#reconciler?.step);
+    return this.#passStep ?? (this.#passing?.step === 'idle' ? undefined : this.#passing?.step);
   }
 
+  /** One pass; undefined while not connected. */
   async pass(): Promise<(SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }) | undefined> {
     const reconciler = this.#reconciler;
     if (reconciler === undefined) return undefined;
+    this.#passing = reconciler;
+    try {
+      return await this.#pass(reconciler);
+    } finally {
+      this.#passing = undefined;
+    }
+  }
+
+  async #pass(reconciler: Reconciler): Promise<SyncOutcome & { readonly read: 'all' | 'some' | 'nothing' }> {
     this.#passStep = 'starting its owner guard';
     try {
       await this.#guardStarted();
@@ -268,11 +279,13 @@ export class OwnerRole {
       // Everything still wanted now lives on the new lease; what is left on the old one is stale.
       const previous = this.#previousLease;
       this.#previousLease = undefined;
+      this.#passStep = 'revoking its previous lease';
       await this.#options.store
         .revoke(previous)
         .catch((error: unknown) =>
           this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'),
-        );
+        )
+        .finally(() => (this.#passStep = undefined));
     }
     return outcome;
   }
