@@ -306,7 +306,11 @@ export class Daemon {
       metrics: this.metrics,
       readiness: this.#readiness,
       storeName: this.#parts.config.store,
-      onLeadershipLost: () => this.#swarm.fenced(),
+      // Only the role elected now: a role that stepped down while its pass ran was refused for that,
+      // and the candidacy standing since is another one.
+      onLeadershipLost: async (role) => {
+        if (role === this.#swarm.role()) await this.#swarm.fenced();
+      },
       onPassed: (role, error) => {
         if (role === this.#swarm.role()) this.#swarm.passed(error);
       },

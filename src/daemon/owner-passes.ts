@@ -9,8 +9,8 @@ export interface OwnerPassesOptions {
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly storeName: string;
-  /** A fenced write said another instance leads the Swarm writers now: this one steps down. */
-  readonly onLeadershipLost: () => Promise<void>;
+  /** A fenced write of `role` said another instance leads the Swarm writers now: this one steps down. */
+  readonly onLeadershipLost: (role: Pick<OwnerRole, 'pass' | 'engine'>) => Promise<void>;
   /** Each role's pass as it ended: its error, or undefined. */
   readonly onPassed?: (role: Pick<OwnerRole, 'pass' | 'engine'>, error: unknown) => void;
 }
@@ -39,7 +39,7 @@ export async function passOwners(
       } catch (error) {
         options.onPassed?.(role, error);
         if (error instanceof LeadershipLostError) {
-          await options.onLeadershipLost();
+          await options.onLeadershipLost(role);
           continue;
         }
         const kind =

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
 import type { DaemonConfig } from '../config/settings.ts';
 import { isEtcdFull } from './etcd-full.ts';
 import { boundedTarget } from './grpc-name-resolver.ts';
+import { memberPolicy } from './member-policy.ts';
 
 /**
  * etcd3 counts every RESOURCE_EXHAUSTED answer as a failing host, and "database space exceeded" is
@@ -19,25 +20,6 @@ function hostFailed(error: Error): boolean {
 /** gRPC pings on open streams (see etcdFromConfig): a cut-off member is left within about 9 s. */
 const KEEPALIVE_TIME_MS = 6000;
 const KEEPALIVE_TIMEOUT_MS = 3000;
-
-/**
- * When a member stops being asked. etcd3 picks a member a call, and a member whose breaker is open
- * is passed over for the next. With several members, one failed call opens it: a member that went
- * away (its name unresolved, its address silent) would otherwise get a third of the calls, each
- * waiting out its limit before etcd3 tries another (4 s a call, calls failing after three such
- * members, with four of five members' names gone, measured in a container). It is tried again
- * after 1 s, then 2, 4, at most 5 s: a member back is asked again soon, and with every member
- * failing (etcd down) calls go through again within 5 s of its return. With one member there is
- * none to prefer: it counts three failures, as etcd3's default does.
- */
-function memberBreaker(members: number) {
-  return members > 1
-    ? {
-        halfOpenAfter: new ExponentialBackoff({ initialDelay: 1000, maxDelay: 5000 }),
-        breaker: new ConsecutiveBreaker(1),
-      }
-    : { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) };
-}
 
 /** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
 export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
@@ -71,7 +53,7 @@ export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
     },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + limitMs }),
     faultHandling: {
-      host: () => circuitBreaker(handleWhen(hostFailed), memberBreaker(hosts.length)),
+      host: () => memberPolicy(hosts.length, hostFailed),
       global: retry(handleWhen(hostFailed), { maxAttempts: 3 }),
     },
   };
