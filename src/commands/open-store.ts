@@ -20,7 +20,12 @@ export async function openStore(
       import('../etcd/etcd-store.ts'),
     ]);
     const etcd = etcdFromConfig(config.etcd);
-    const store = new EtcdStore(etcd, logger.child({ component: 'etcd' }), () => etcdFromConfig(config.etcd));
+    const store = new EtcdStore(
+      etcd,
+      logger.child({ component: 'etcd' }),
+      () => etcdFromConfig(config.etcd),
+      config.etcd.maxTxnOps,
+    );
     return {
       store,
       closeStore: () => {

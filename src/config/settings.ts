@@ -401,6 +401,15 @@ export const settings: readonly Setting[] = [
     description: 'limit of one etcd call (default 10)',
   },
   {
+    path: 'etcd.maxTxnOps',
+    flag: '--etcd-max-txn-ops <n>',
+    env: 'APPPROXY_ETCD_MAX_TXN_OPS',
+    kind: 'integer',
+    scope: 'run',
+    description:
+      "operations in one etcd transaction: etcd's own --max-txn-ops (default 128). Each transaction is one watch event, on which Traefik's etcd provider reads the whole tree: give etcd and appproxy a higher limit (the stacks: 2048) so that a pass is one transaction. If etcd refuses more, appproxy says so and writes 128 a transaction",
+  },
+  {
     path: 'swarmOwner',
     flag: '--swarm-owner <id>',
     env: 'APPPROXY_SWARM_OWNER',
@@ -661,9 +670,15 @@ export const daemonConfigSchema = z
         cert: z.string().min(1).optional(),
         key: z.string().min(1).optional(),
         timeoutSeconds: z.number().int().min(1, 'at least 1').max(600, 'at most 600').default(10),
+        maxTxnOps: z
+          .number()
+          .int()
+          .min(128, "at least 128 (etcd's default)")
+          .max(100_000, 'at most 100000')
+          .default(128),
       })
       .strict()
-      .default({ endpoints: ['http://127.0.0.1:2379'], timeoutSeconds: 10 })
+      .default({ endpoints: ['http://127.0.0.1:2379'], timeoutSeconds: 10, maxTxnOps: 128 })
       .refine(
         (etcd) => (etcd.username === undefined) === (etcd.password === undefined),
         'etcd username and password go together',

@@ -22,7 +22,7 @@ const KEEPALIVE_TIME_MS = 6000;
 const KEEPALIVE_TIMEOUT_MS = 3000;
 
 /** An etcd client from the configuration: endpoints, user and password, TLS with a CA and a client certificate. */
-export function etcdFromConfig(etcd: DaemonConfig['etcd']): Etcd3 {
+export function etcdFromConfig(etcd: Omit<DaemonConfig['etcd'], 'maxTxnOps'>): Etcd3 {
   const tls =
     etcd.ca !== undefined ||
     etcd.cert !== undefined ||

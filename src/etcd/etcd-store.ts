@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
-import { ETCD_TRANSACTION_LIMITS } from './etcd-transaction-limits.ts';
+import { ETCD_MAX_TXN_OPS, isTooManyOperations } from './etcd-transaction-limits.ts';
+import { MAX_TXN_BYTES } from '../sync/split-transactions.ts';
 import {
   StoreAccessRefusedError,
   StoreFullError,
@@ -29,6 +30,7 @@ import {
   type StoreWatch,
   type WatchEvent,
   type WatchHandlers,
+  type TransactionLimits,
 } from '../sync/kv-store.ts';
 
 /** The end of the range of keys that start with `prefix` (etcd's "prefix + 1"). */
@@ -92,7 +94,12 @@ function rangeRequest(range: KeyRange): { key: Buffer; range_end?: Buffer } {
 
 /** The KvStore port on etcd v3: ranges read in one transaction, guarded transactions, prefix watches. */
 export class EtcdStore implements KvStore {
-  readonly transactionLimits = ETCD_TRANSACTION_LIMITS;
+  /**
+   * Read at every split: `maxOps` is etcd's `--max-txn-ops` as configured (--etcd-max-txn-ops),
+   * or etcd's default once etcd refused more.
+   */
+  readonly transactionLimits: TransactionLimits;
+  #maxTxnOps: number;
   readonly client: Etcd3;
   readonly #log: Logger;
   readonly #newWatchClient: (() => Etcd3) | undefined;
@@ -108,8 +115,16 @@ export class EtcdStore implements KvStore {
    * after a redeploy that set the password again. Without a new connection the daemon would stop
    * following the store for good.
    */
-  constructor(client: Etcd3, logger: Logger, newWatchClient?: () => Etcd3) {
+  constructor(client: Etcd3, logger: Logger, newWatchClient?: () => Etcd3, maxTxnOps = ETCD_MAX_TXN_OPS) {
     this.client = client;
+    this.#maxTxnOps = maxTxnOps;
+    const store = this;
+    this.transactionLimits = {
+      get maxOps() {
+        return store.#maxTxnOps;
+      },
+      maxBytes: MAX_TXN_BYTES,
+    };
     this.#log = logger;
     this.#newWatchClient = newWatchClient;
     this.#watchClient = newWatchClient?.() ?? client;
@@ -289,6 +304,15 @@ export class EtcdStore implements KvStore {
     try {
       response = await this.client.kv.txn({ compare: compare as never, success, failure: failureReads });
     } catch (error) {
+      if (isTooManyOperations(error) && this.#maxTxnOps > ETCD_MAX_TXN_OPS) {
+        // etcd's --max-txn-ops is lower than this instance was told: etcd's default from now on,
+        // so that the pass's retry goes through, and said once.
+        this.#log.warn(
+          { operations: success.length, configured: this.#maxTxnOps, now: ETCD_MAX_TXN_OPS },
+          `etcd refused a transaction of ${success.length} operations: its --max-txn-ops is lower than --etcd-max-txn-ops (${this.#maxTxnOps}); writing at most ${ETCD_MAX_TXN_OPS} a transaction from now on. Give etcd --max-txn-ops=${this.#maxTxnOps}, or lower --etcd-max-txn-ops`,
+        );
+        this.#maxTxnOps = ETCD_MAX_TXN_OPS;
+      }
       throw failure('transaction', error);
     }
     const revision = BigInt(response.header.revision);

@@ -19,7 +19,7 @@ const SETTING_LIST =
   'maxWorkloadLabels, maxLabelNameBytes, maxWorkloadLabelBytes, maxListItems, maxWorkloadKeys, maxWorkloadBytes, policy.refuseProviders, policy.refuseServerOverride, policy.entryPoints, policy.hosts, policy.requireMiddlewares, rootKey, owner, dockerTimeoutSeconds, ' +
   'appFrontend, appPortRange, appPortEntrypointTemplate, appWildcardEntrypoint, appWildcardDomain, appWildcardPort, appPublicHost, ' +
   'store, redis.url, redis.username, redis.password, redis.ca, redis.cert, redis.key, redis.timeoutSeconds, ' +
-  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, leaseSeconds, etcd.timeoutSeconds, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, traefikApiUrls, traefikLagWarnSeconds, writeHoldMaxSeconds, activityIntervalSeconds, listen, httpToken, logLevel, logPretty';
+  'etcd.endpoints, etcd.username, etcd.password, etcd.ca, etcd.cert, etcd.key, leaseSeconds, etcd.timeoutSeconds, etcd.maxTxnOps, swarmOwner, maxInstanceKeys, maxInstanceBytes, resyncSeconds, traefikMetricsUrls, traefikApiUrls, traefikLagWarnSeconds, writeHoldMaxSeconds, activityIntervalSeconds, listen, httpToken, logLevel, logPretty';
 const LEASE = '(flag --lease-seconds, variable APPPROXY_LEASE_SECONDS)';
 const ENDPOINTS = '(flag --etcd-endpoints, variable APPPROXY_ETCD_ENDPOINTS)';
 

@@ -926,3 +926,24 @@ test('every shipped Traefik serves its API through stacks/traefik/api.yml, never
   // The control: api.insecure is caught.
   assert.equal(open(['--api.insecure=true', '--providers.file.filename=/etc/traefik/api.yml']), true);
 });
+
+test("stacks: appproxy's --etcd-max-txn-ops is every etcd member's --max-txn-ops (a pass is one transaction, one watch event for Traefik)", () => {
+  const files: [string, Stack, string][] = [
+    ['appproxy.yml', stack, 'etcd'],
+    ['compose.yml', composeFile, 'etcd'],
+    ['etcd-cluster.yml', clusterFile, 'etcd'],
+    ['etcd-cluster.yml', clusterFile, 'etcd-2'],
+    ['etcd-cluster.yml', clusterFile, 'etcd-3'],
+  ];
+  const wanted = environment(service('appproxy'))['APPPROXY_ETCD_MAX_TXN_OPS'];
+  assert.ok(
+    wanted !== undefined && Number(wanted) > 128,
+    `appproxy.yml sets APPPROXY_ETCD_MAX_TXN_OPS above 128: ${wanted}`,
+  );
+  assert.equal(environment(service('appproxy', composeFile))['APPPROXY_ETCD_MAX_TXN_OPS'], wanted, 'compose.yml');
+  for (const [file, from, name] of files)
+    assert.ok(
+      command(name, from).includes(`--max-txn-ops=${wanted}`),
+      `${file}: ${name} runs with --max-txn-ops=${wanted}`,
+    );
+});
