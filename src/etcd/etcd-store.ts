@@ -118,13 +118,10 @@ export class EtcdStore implements KvStore {
   constructor(client: Etcd3, logger: Logger, newWatchClient?: () => Etcd3, maxTxnOps = ETCD_MAX_TXN_OPS) {
     this.client = client;
     this.#maxTxnOps = maxTxnOps;
-    const store = this;
-    this.transactionLimits = {
-      get maxOps() {
-        return store.#maxTxnOps;
-      },
-      maxBytes: MAX_TXN_BYTES,
-    };
+    this.transactionLimits = Object.defineProperty({ maxBytes: MAX_TXN_BYTES }, 'maxOps', {
+      get: () => this.#maxTxnOps,
+      enumerable: true,
+    }) as TransactionLimits;
     this.#log = logger;
     this.#newWatchClient = newWatchClient;
     this.#watchClient = newWatchClient?.() ?? client;
