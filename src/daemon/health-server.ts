@@ -63,7 +63,7 @@ export async function startHealthServer(
     requestTimeout: 10_000,
     keepAliveTimeout: 5_000,
     // A workload name of up to 255 characters reaches the name check below (Fastify's default is 100).
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   });
   server.get('/livez', async () => 'ok\n');
   server.get('/readyz', async (_request, reply) => {

@@ -85,7 +85,7 @@ test('listener: a name that is no Docker name never reaches explain (the encoded
       assert.match(String(reply.json().error), /not a container or Swarm service name/);
     }
     assert.deepEqual(asked, []);
-    for (const name of ['chat', 'appproxy_chat', 'web.1', '0123456789ab', 'a-b_c.d'])
+    for (const name of ['chat', 'appproxy_chat', 'web.1', '0123456789ab', 'a-b_c.d', 'a'.repeat(255)])
       assert.equal(
         (await server.inject({ url: `/explain/${name}`, remoteAddress: '127.0.0.1' })).statusCode,
         200,
