@@ -86,6 +86,21 @@ test('scheduler: a failing pass is retried with growing delays until it succeeds
   await scheduler.stop();
 });
 
+/** A sync engine of owner host-a on a memory store. */
+async function memoryEngine(): Promise<{ store: MemoryStore; engine: SyncEngine }> {
+  const store = new MemoryStore();
+  const compiled = compileTranslateOptions(defaultTranslateOptions);
+  assert.ok(compiled.ok);
+  const engine = new SyncEngine({
+    store,
+    layout: new KeyLayout('traefik', 'host-a'),
+    compiled: compiled.value,
+    lease: await store.openLease(15, () => undefined),
+    logger: pino({ level: 'silent' }),
+  });
+  return { store, engine };
+}
+
 function fakeSource(
   initial: Workload[],
 ): WorkloadSource & { calls: string[]; containers: Map<string, Workload>; failing: boolean } {
@@ -114,16 +129,7 @@ function fakeSource(
 }
 
 test('reconciler: the first pass lists everything; a container event reads that container only', async () => {
-  const store = new MemoryStore();
-  const compiled = compileTranslateOptions(defaultTranslateOptions);
-  assert.ok(compiled.ok);
-  const engine = new SyncEngine({
-    store,
-    layout: new KeyLayout('traefik', 'host-a'),
-    compiled: compiled.value,
-    lease: await store.openLease(15, () => undefined),
-    logger: pino({ level: 'silent' }),
-  });
+  const { store, engine } = await memoryEngine();
   const web = (name: string) => container({ name, id: `${name}-id`, labels: { 'appproxy.enable': 'true' } });
   const source = fakeSource([web('a'), web('b')]);
   const pending = new PendingChanges();
@@ -142,16 +148,7 @@ test('reconciler: the first pass lists everything; a container event reads that 
 });
 
 test('reconciler: when the source fails, what was noted is kept for the next pass and the error says so', async () => {
-  const store = new MemoryStore();
-  const compiled = compileTranslateOptions(defaultTranslateOptions);
-  assert.ok(compiled.ok);
-  const engine = new SyncEngine({
-    store,
-    layout: new KeyLayout('traefik', 'host-a'),
-    compiled: compiled.value,
-    lease: await store.openLease(15, () => undefined),
-    logger: pino({ level: 'silent' }),
-  });
+  const { store, engine } = await memoryEngine();
   const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);
   const pending = new PendingChanges();
   const reconciler = new Reconciler(source, engine, pending);
@@ -229,16 +226,7 @@ test('scheduler: a pass waits while the hold says Traefik applies the last commi
 });
 
 test('reconciler: says what its pass awaits (the source, then the store), idle once it ends', async () => {
-  const store = new MemoryStore();
-  const compiled = compileTranslateOptions(defaultTranslateOptions);
-  assert.ok(compiled.ok);
-  const engine = new SyncEngine({
-    store,
-    layout: new KeyLayout('traefik', 'host-a'),
-    compiled: compiled.value,
-    lease: await store.openLease(15, () => undefined),
-    logger: pino({ level: 'silent' }),
-  });
+  const { store, engine } = await memoryEngine();
   const source = fakeSource([container({ name: 'a', id: 'a-id', labels: { 'appproxy.enable': 'true' } })]);
   let answer: () => void = () => undefined;
   const listed = new Promise<void>((resolve) => (answer = resolve));
