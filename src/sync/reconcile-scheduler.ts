@@ -26,8 +26,8 @@ export class ReconcileScheduler {
   /** When the last triggers came, newest last (at most `burstTriggers` of them). */
   #recent: number[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** When the waiting pass is due (performance.now()). */
-  #timerDue = 0;
+  /** The waiting pass's own delay (without the hold). */
+  #timerDelay = 0;
   /** The waiting pass waits longer than its own delay because of the hold. */
   #held = false;
   /** When the held pass would have started without the hold. */
@@ -74,8 +74,9 @@ export class ReconcileScheduler {
       return;
     }
     const delay = this.#nextDelay();
-    // A burst that begins while a short wait runs gets the longer wait instead.
-    if (this.#timer !== undefined && performance.now() + delay > this.#timerDue) clearTimeout(this.#timer);
+    // A burst that begins while a short wait runs gets the longer wait instead (once: a stream of
+    // triggers never pushes a waiting pass further out). A held pass waits for its hold anyway.
+    if (this.#timer !== undefined && !this.#held && delay > this.#timerDelay) clearTimeout(this.#timer);
     else if (this.#timer !== undefined) return;
     this.#schedule(delay);
   }
@@ -85,9 +86,8 @@ export class ReconcileScheduler {
     const now = performance.now();
     if (!this.#held && hold > delay) this.#heldFrom = now + delay;
     this.#held = hold > delay;
-    const wait = Math.max(delay, hold);
-    this.#timerDue = now + wait;
-    this.#timer = setTimeout(() => this.#start(), wait);
+    this.#timerDelay = delay;
+    this.#timer = setTimeout(() => this.#start(), Math.max(delay, hold));
   }
 
   /** The last commit is applied: a pass held for it starts now (after its own short delay). */

@@ -245,3 +245,24 @@ test('reconciler: says what its pass awaits (the source, then the store), idle o
   assert.equal(reconciler.step, 'idle');
   assert.ok(store.data.has('traefik/http/routers/a/rule'));
 });
+
+test('scheduler: a steady stream of triggers does not push a waiting pass further out', async () => {
+  const started: number[] = [];
+  const scheduler = new ReconcileScheduler(async () => void started.push(performance.now()), {
+    delayMs: 20,
+    burstDelayMs: 40,
+    burstTriggers: 3,
+    onError: () => undefined,
+  });
+  const begin = performance.now();
+  while (performance.now() - begin < 400) {
+    scheduler.trigger();
+    await sleep(5);
+  }
+  assert.ok(started.length >= 3, `${started.length} passes while triggers came every 5 ms for 400 ms`);
+  assert.ok(
+    (started[0] ?? Number.POSITIVE_INFINITY) - begin < 150,
+    `the first pass started ${((started[0] ?? Number.NaN) - begin).toFixed(0)} ms after the first trigger`,
+  );
+  await scheduler.stop();
+});
