@@ -12,8 +12,7 @@ import type { Logger } from 'pino';
 import { ETCD_FULL_FIX, isEtcdFull } from './etcd-full.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { KeyRange } from '../sync/key-layout.ts';
-import { ETCD_MAX_TXN_OPS, isTooManyOperations } from './etcd-transaction-limits.ts';
-import { MAX_TXN_BYTES } from '../sync/split-transactions.ts';
+import { ETCD_MAX_TXN_OPS, etcdTransactionLimits, isTooManyOperations } from './etcd-transaction-limits.ts';
 import {
   StoreAccessRefusedError,
   StoreFullError,
@@ -118,10 +117,7 @@ export class EtcdStore implements KvStore {
   constructor(client: Etcd3, logger: Logger, newWatchClient?: () => Etcd3, maxTxnOps = ETCD_MAX_TXN_OPS) {
     this.client = client;
     this.#maxTxnOps = maxTxnOps;
-    this.transactionLimits = Object.defineProperty({ maxBytes: MAX_TXN_BYTES }, 'maxOps', {
-      get: () => this.#maxTxnOps,
-      enumerable: true,
-    }) as TransactionLimits;
+    this.transactionLimits = etcdTransactionLimits(() => this.#maxTxnOps);
     this.#log = logger;
     this.#newWatchClient = newWatchClient;
     this.#watchClient = newWatchClient?.() ?? client;
