@@ -19,6 +19,8 @@ export interface WriteOutcome {
   readonly operations: number;
   /** The change was planned again because another instance changed claims meanwhile. */
   readonly replans: number;
+  /** Claim ids of the scope left out of the last plan: known to need nothing from the very same input. */
+  readonly leftOut: number;
   /** Resources left as they are because one of their values is larger than the store takes in a request. */
   readonly refused: readonly { readonly label: string; readonly key: string; readonly bytes: number }[];
   /** The lease the written keys are on; undefined when claims kept changing and the scope is left for the next pass. */
@@ -39,11 +41,11 @@ export class ChangeWriter {
   #owned = new Map<string, Set<string>>();
   readonly #conflicts = new Map<string, Conflict>();
   /**
-   * Claim ids whose last plan needed nothing, with what that plan read: the desired resource (a new
-   * object whenever it changes), the mirror's version of the claim id and the lease. While all
-   * three are the same, planning it again gives nothing again (the plan is a function of them and
-   * of the servers this owner holds of it, which only a plan of it changes): a full pass with
-   * nothing changed plans none of 30,000 claim ids instead of every one.
+   * Claim ids whose last plan needed nothing or was written whole, with what a plan would read: the
+   * desired resource (a new object whenever it changes), the mirror's version of the claim id and
+   * the lease. While all three are the same, planning it again gives nothing (the plan is a function
+   * of them and of the servers this owner holds of it, which only a plan of it changes): a full pass
+   * with nothing changed, the first after a write included, plans none of 30,000 claim ids.
    */
   readonly #settled = new Map<string, { want: DesiredResource | undefined; version: number; leaseId: string }>();
 
@@ -85,8 +87,10 @@ export class ChangeWriter {
     let transactions = 0;
     let operations = 0;
     let refusedAll: WriteOutcome['refused'];
+    let leftOut = 0;
     for (let attempt = 0; ; attempt += 1) {
       const leaseId = leaseOf();
+      leftOut = 0;
       const planRevision = mirror.revision;
       const plan = planChange({
         desired,
@@ -95,7 +99,11 @@ export class ChangeWriter {
         layout: this.#layout,
         leaseId,
         ownedServers: this.#owned,
-        settled: (id) => this.#isSettled(id, desired, mirror, leaseId),
+        settled: (id) => {
+          const settled = this.#isSettled(id, desired, mirror, leaseId);
+          if (settled) leftOut += 1;
+          return settled;
+        },
       });
       // Recorded now, with the plan (a change that comes while it is written must not count as
       // planned), whatever becomes of the write: a claim id's plan depends on its own input alone.
@@ -139,24 +147,38 @@ export class ChangeWriter {
         }
       }
       if (interrupted === undefined) {
+        const refusedIds = new Set<string>();
+        for (const { key } of refused) {
+          const classified = this.#layout.classify(key);
+          if (classified?.kind === 'tree' || classified?.kind === 'claim') refusedIds.add(classified.claimId);
+        }
         for (const [id, owned] of plan.ownedServers) {
           // The plan's sets are its own (made fresh for each plan): kept as they are.
           if (owned.size > 0) this.#owned.set(id, owned);
           else this.#owned.delete(id);
+          // Written whole: the mirror holds what the plan wrote (its echoes change no version), so
+          // planning it again from the same input gives nothing, as for a quiet one; the next full
+          // pass (the periodic resync after a write) leaves it out too. Not a conflict (planned
+          // every time) nor a resource with a value the store refused (wanted again).
+          if (plan.conflicts.has(id) || refusedIds.has(id)) continue;
+          const want = desired.get(id);
+          const version = mirror.version(id);
+          if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });
+          else this.#settled.delete(id);
         }
         for (const id of scope) {
           const conflict = plan.conflicts.get(id);
           if (conflict !== undefined) this.#conflicts.set(id, conflict);
           else this.#conflicts.delete(id);
         }
-        return { transactions, operations, replans: attempt, refused: refusedAll, leaseId };
+        return { transactions, operations, replans: attempt, leftOut, refused: refusedAll, leaseId };
       }
       // Another owner changed a claim since the mirror's revision: let the watch bring that
       // change (or load the mirror again), then plan again.
       await this.#session.catchUp(interrupted);
       if (attempt >= MAX_REPLANS) {
         this.#log.warn({ attempts: attempt + 1 }, 'claims kept changing under this pass; will retry on the next one');
-        return { transactions, operations, replans: attempt, refused: refusedAll, leaseId: undefined };
+        return { transactions, operations, replans: attempt, leftOut, refused: refusedAll, leaseId: undefined };
       }
     }
   }

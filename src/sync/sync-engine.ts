@@ -33,8 +33,10 @@ export interface LeaseHolder {
 export interface SyncOutcome {
   readonly transactions: number;
   readonly operations: number;
-  /** Claim ids planned in this pass (all of them for a full pass). */
+  /** Claim ids in this pass's scope (all of them for a full pass). */
   readonly planned: number;
+  /** Of those, left out of the plan: known to need nothing (planned or written whole from the very same input). */
+  readonly leftOut: number;
   /** The change was planned again because another instance changed claims meanwhile. */
   readonly replans: number;
   /** Resources left as they are because one of their values is larger than the store takes in a request. */
@@ -191,6 +193,7 @@ export class SyncEngine {
         transactions: written.transactions,
         operations: written.operations,
         planned: scope.size,
+        leftOut: written.leftOut,
         replans: written.replans,
         refused: written.refused,
         loaded,

@@ -18,6 +18,7 @@ const outcome = {
   transactions: 1,
   operations: 2,
   planned: 1,
+  leftOut: 0,
   replans: 0,
   refused: [],
   loaded: false,
