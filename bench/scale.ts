@@ -1,8 +1,9 @@
 // How cost grows with the number of workloads: N synthetic containers (a router with a rule and a
 // middleware, a stripPrefix middleware, a service with a port and a sticky cookie each) through the
-// pure core, then through the reconciler against the real test etcd (its own root key), with the
-// Docker edge replaced by the same list. Each size runs in a child process of its own, so that its
-// peak RSS is its own.
+// pure core, then through the reconciler against a real etcd run as the stacks run it (its own,
+// --max-txn-ops=2048, and the engine told so as --etcd-max-txn-ops tells the daemon), with the Docker
+// edge replaced by the same list. Each size runs in a child process of its own, so that its peak RSS
+// is its own; they share the parent's etcd (BENCH_SCALE_ETCD), and a child run alone starts one.
 //
 //   node bench/scale.ts [sizes...]          all sizes (default 100 1000 10000 50000), writes results
 //     --old DIR [--old-every-size]          beside the engine of another checkout, in the same run
@@ -11,7 +12,7 @@
 //   node bench/scale.ts --heap N            one size; prints where the heap alive after the first sync was allocated
 //   node bench/scale.ts --allocations N     the same for everything allocated until then (collected or not)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -24,12 +25,16 @@ import { compileTranslateOptions, defaultTranslateOptions } from '../src/core/tr
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
-import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { HeapSampling, type HeapSite } from './lib/heap-sampling.ts';
+import { startPrivateEtcd, STACK_MAX_TXN_OPS } from './lib/private-etcd.ts';
+import { stopAllPrivate } from './lib/private-process.ts';
 import { since as ms, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
 const ROOT_KEY = 'bench-scale';
+/** The etcd of a run: the parent's, handed to each child; a child run alone starts its own. */
+const ETCD_VARIABLE = 'BENCH_SCALE_ETCD';
+const ETCD_PORTS = { client: 27400, peer: 27401 } as const;
 const OWNER = 'bench-scale';
 const out = new URL('./results/', import.meta.url).pathname;
 
@@ -51,8 +56,8 @@ async function clear(client: Etcd3): Promise<void> {
 }
 
 /**
- * A run at 50,000 leaves hundreds of MB of old revisions in the test etcd (its quota is 2 GiB):
- * compact them away and give the space back, so that benchmarks and tests after it are not refused.
+ * A run at 50,000 leaves hundreds of MB of old revisions in etcd: compact them away and give the
+ * space back, so that the sizes after it start from a small database.
  */
 async function reclaim(client: Etcd3): Promise<void> {
   const { header } = await client.kv.range({ key: Buffer.from(ROOT_KEY) });
@@ -121,10 +126,10 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
   const sampler = new PeakSampler();
 
   // The client as `appproxy run` builds it (its gRPC options matter at this scale).
-  const client = etcdFromConfig({ endpoints: [testEnv.etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
+  const client = etcdFromConfig({ endpoints: [etcdEndpoint], timeoutSeconds: 30 } as DaemonConfig['etcd']);
   await clear(client);
   const logger = pino({ level: 'silent' });
-  const store = new CountingStore(client, logger);
+  const store = new CountingStore(client, logger, undefined, STACK_MAX_TXN_OPS);
   const lease = await store.openLease(120, () => undefined);
   const engine = new SyncEngine({
     store,
@@ -145,6 +150,7 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
       transactions: outcome.transactions,
       operations: outcome.operations,
       planned: outcome.planned,
+      leftOut: outcome.leftOut,
       storeReads: store.loads - loads,
     };
   };
@@ -350,91 +356,104 @@ ${lines.join('\n')}
 }
 
 const args = process.argv.slice(2);
-await requireTestEnv();
-if (args[0] === '--one') {
-  process.stdout.write(`${JSON.stringify(await one(Number(args[1])))}\n`);
-} else if (args[0] === '--heap' || args[0] === '--allocations') {
-  // Where the live heap after the first sync was allocated (--heap), or everything allocated up to
-  // then, collected since or not (--allocations: the churn that grows the peak); and the memory figures.
-  const heap = new HeapSampling({ allocated: args[0] === '--allocations' });
-  const result = (await one(Number(args[1] ?? 10_000), heap)) as { rssMiB: unknown; heapAfterFirst: HeapSite[] };
-  await heap.stop();
-  process.stdout.write(`${JSON.stringify(result.rssMiB)}\n`);
-  for (const row of result.heapAfterFirst)
-    process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.mib.toString().padStart(6)} MiB  ${row.site}\n`);
-} else if (args[0] === '--core') {
-  process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
-} else if (args[0] === '--profile') {
-  for (const row of profile(Number(args[1] ?? 10_000)))
-    process.stdout.write(`${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`);
-} else {
-  // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
-  // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
-  const oldAt = args.indexOf('--old');
-  const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
-  // --old-every-size: the old checkout at every size (one as fast as this one), not only up to 10,000.
-  const oldEverySize = args.includes('--old-every-size');
-  const sizes = args
-    .filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1))
-    .map(Number)
-    .filter((n) => n > 0);
-  if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
-  const child = (script: string, mode: string, size: number) => {
-    const run = spawnSync(process.execPath, [script, mode, String(size)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-      timeout: 1_800_000,
-    });
-    if (run.status !== 0) throw new Error(`${script} ${mode} ${size} failed:\n${run.stderr}`);
-    return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, any>;
-  };
-  const rows: Record<string, any>[] = [];
-  for (const size of sizes) {
-    const row = child(new URL(import.meta.url).pathname, '--one', size);
-    row.core = child(new URL(import.meta.url).pathname, '--core', size);
-    // The full-pass engine (f667157) at 50,000 takes minutes a pass: compared up to 10,000 unless told.
-    if (oldDir !== undefined && (size <= 10_000 || oldEverySize))
-      row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
-    rows.push(row);
-    const r = row.reconcile;
-    process.stdout.write(
-      `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
-    );
+let etcdEndpoint = process.env[ETCD_VARIABLE] ?? '';
+if (etcdEndpoint === '') {
+  const dir = mkdtempSync(join(tmpdir(), 'appproxy-bench-scale-'));
+  etcdEndpoint = (await startPrivateEtcd('bench-scale', dir, ETCD_PORTS.client, ETCD_PORTS.peer)).endpoint;
+  process.env[ETCD_VARIABLE] = etcdEndpoint;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+try {
+  if (args[0] === '--one') {
+    process.stdout.write(`${JSON.stringify(await one(Number(args[1])))}\n`);
+  } else if (args[0] === '--heap' || args[0] === '--allocations') {
+    // Where the live heap after the first sync was allocated (--heap), or everything allocated up to
+    // then, collected since or not (--allocations: the churn that grows the peak); and the memory figures.
+    const heap = new HeapSampling({ allocated: args[0] === '--allocations' });
+    const result = (await one(Number(args[1] ?? 10_000), heap)) as { rssMiB: unknown; heapAfterFirst: HeapSite[] };
+    await heap.stop();
+    process.stdout.write(`${JSON.stringify(result.rssMiB)}\n`);
+    for (const row of result.heapAfterFirst)
+      process.stdout.write(
+        `${row.share.toString().padStart(5)}%  ${row.mib.toString().padStart(6)} MiB  ${row.site}\n`,
+      );
+  } else if (args[0] === '--core') {
+    process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
+  } else if (args[0] === '--profile') {
+    for (const row of profile(Number(args[1] ?? 10_000)))
+      process.stdout.write(
+        `${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`,
+      );
+  } else {
+    // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
+    // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
+    const oldAt = args.indexOf('--old');
+    const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
+    // --old-every-size: the old checkout at every size (one as fast as this one), not only up to 10,000.
+    const oldEverySize = args.includes('--old-every-size');
+    const sizes = args
+      .filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1))
+      .map(Number)
+      .filter((n) => n > 0);
+    if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
+    const child = (script: string, mode: string, size: number) => {
+      const run = spawnSync(process.execPath, [script, mode, String(size)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+        timeout: 1_800_000,
+      });
+      if (run.status !== 0) throw new Error(`${script} ${mode} ${size} failed:\n${run.stderr}`);
+      return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, any>;
+    };
+    const rows: Record<string, any>[] = [];
+    for (const size of sizes) {
+      const row = child(new URL(import.meta.url).pathname, '--one', size);
+      row.core = child(new URL(import.meta.url).pathname, '--core', size);
+      // The full-pass engine (f667157) at 50,000 takes minutes a pass: compared up to 10,000 unless told.
+      if (oldDir !== undefined && (size <= 10_000 || oldEverySize))
+        row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
+      rows.push(row);
+      const r = row.reconcile;
+      process.stdout.write(
+        `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
+      );
+    }
+    const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
+    const hotSpots = profile(profiled);
+    const result = {
+      measured: new Date().toISOString(),
+      setup: `synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against an etcd of the benchmark's own with --max-txn-ops=${STACK_MAX_TXN_OPS} as the stacks run it (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed`,
+      rows,
+      hotSpots: { size: profiled, top: hotSpots },
+    };
+    mkdirSync(out, { recursive: true });
+    writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${out}scale.svg`, svg(rows));
+    // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove.
+    const samples = (figures: Record<string, any>) =>
+      figures.p50 === undefined ? String(figures.ms) : `${figures.p50} / ${figures.p99}`;
+    const line = (size: number, engine: string, row: Record<string, any>) => {
+      const r = row.reconcile;
+      const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
+      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
+    };
+    const table = [
+      '| workloads | engine | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...rows.flatMap((row) => [
+        line(row.size, 'this one', row),
+        ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
+      ]),
+      '',
+      `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,
+      '',
+      ...hotSpots.slice(0, 8).map((row) => `- ${row.share}% ${row.fn}`),
+      '',
+      `Measured ${result.measured}.`,
+    ].join('\n');
+    writeFileSync(`${out}scale.md`, `${table}\n`);
+    process.stdout.write(`\n${table}\n`);
   }
-  const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
-  const hotSpots = profile(profiled);
-  const result = {
-    measured: new Date().toISOString(),
-    setup:
-      'synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against the test etcd (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed',
-    rows,
-    hotSpots: { size: profiled, top: hotSpots },
-  };
-  mkdirSync(out, { recursive: true });
-  writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${out}scale.svg`, svg(rows));
-  // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove.
-  const samples = (figures: Record<string, any>) =>
-    figures.p50 === undefined ? String(figures.ms) : `${figures.p50} / ${figures.p99}`;
-  const line = (size: number, engine: string, row: Record<string, any>) => {
-    const r = row.reconcile;
-    const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
-    return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
-  };
-  const table = [
-    '| workloads | engine | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.flatMap((row) => [
-      line(row.size, 'this one', row),
-      ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
-    ]),
-    '',
-    `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,
-    '',
-    ...hotSpots.slice(0, 8).map((row) => `- ${row.share}% ${row.fn}`),
-    '',
-    `Measured ${result.measured}.`,
-  ].join('\n');
-  writeFileSync(`${out}scale.md`, `${table}\n`);
-  process.stdout.write(`\n${table}\n`);
+} finally {
+  await stopAllPrivate();
 }

@@ -61,6 +61,7 @@ import { WritePace } from '../src/sync/write-pace.ts';
 import { environmentTraefikBinary } from '../test/support/etcd-cluster.ts';
 import { fetchWithin, within } from '../test/support/within.ts';
 import { lagTrend, type LaggedChange } from './lib/lag-trend.ts';
+import { startPrivateEtcd, STACK_MAX_TXN_OPS } from './lib/private-etcd.ts';
 import { PrivateProcess, stopAllPrivate } from './lib/private-process.ts';
 import { writeResult } from './lib/results.ts';
 import { sleep, summary } from './lib/stats.ts';
@@ -98,8 +99,6 @@ const PORTS = {
 /** Workload indexes of the probes and the churn: apart from the N (and each other), since ids follow the index. */
 const PROBE_BASE = 1_000_000;
 const CHURN_BASE = 2_000_000;
-/** etcd's --max-txn-ops and appproxy's --etcd-max-txn-ops, as the stacks set them. */
-const MAX_TXN_OPS = 2048;
 /** How often the churn's reader asks Traefik for the churn's routers. */
 const CHURN_POLL_MS = 200;
 /** Traefik's API routers of its own (api@internal, dashboard@internal) beside the provider's. */
@@ -193,24 +192,8 @@ function startTraefik(provider: Provider, dir: string): PrivateProcess {
   );
 }
 
-function startStore(provider: 'etcd' | 'redis', dir: string): PrivateProcess {
-  if (provider === 'etcd') {
-    const client = `http://127.0.0.1:${PORTS.etcdClient}`;
-    const peer = `http://127.0.0.1:${PORTS.etcdPeer}`;
-    return new PrivateProcess('etcd', 'etcd', [
-      '--name=traefik-side',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${client}`,
-      `--advertise-client-urls=${client}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=traefik-side=${peer}`,
-      '--initial-cluster-state=new',
-      '--log-level=error',
-      // As the stacks run it: a pass of appproxy is one transaction (--etcd-max-txn-ops).
-      `--max-txn-ops=${MAX_TXN_OPS}`,
-    ]);
-  }
+/** The Redis the Redis providers read (etcd: startPrivateEtcd). */
+function startRedis(dir: string): PrivateProcess {
   // Keyspace notifications on: Traefik's Redis provider watches through them.
   return new PrivateProcess('redis-server', 'redis-server', [
     '--bind',
@@ -269,19 +252,18 @@ async function kvTarget(
 ): Promise<Target> {
   const storeKind = provider.startsWith('redis') ? 'redis' : 'etcd';
   const paced = provider.endsWith('-paced');
-  const storeProcess = startStore(storeKind, dir);
+  const storeProcess =
+    storeKind === 'etcd'
+      ? (await startPrivateEtcd('traefik-side', dir, PORTS.etcdClient, PORTS.etcdPeer)).process
+      : startRedis(dir);
   const logger = pino({ level: 'silent' });
   let store: KvStore;
   let closeClient: () => void;
   if (storeKind === 'etcd') {
-    await storeProcess.waitReady('etcd healthy', async () => {
-      const response = await fetchWithin(`http://127.0.0.1:${PORTS.etcdClient}/health`, {}, 2000);
-      return ((await response.json()) as { health?: unknown }).health === 'true';
-    });
     const client = etcdFromConfig({ endpoints: [`127.0.0.1:${PORTS.etcdClient}`], timeoutSeconds: 60 });
     // Traefik's etcd provider needs the root to exist before it can watch it.
     await client.put(ROOT_KEY).value('traefik-side benchmark');
-    store = new EtcdStore(client, logger, undefined, MAX_TXN_OPS);
+    store = new EtcdStore(client, logger, undefined, STACK_MAX_TXN_OPS);
     closeClient = () => client.close();
   } else {
     const client = redisFromConfig({ url: `redis://127.0.0.1:${PORTS.redis}`, timeoutSeconds: 60 });
@@ -873,7 +855,7 @@ function report(rows: readonly Record<string, any>[]): void {
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(tableRow),
       '',
-      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis, mirror; *-paced: the change handed to the daemon's scheduler, which writes it when the write pace lets it, so their figures are from the change, not the commit) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). etcd with --max-txn-ops=${MAX_TXN_OPS} as the stacks run it (and appproxy's --etcd-max-txn-ops). etcd-paced, redis-paced: as etcd and Redis, with the daemon's read-back and write pace (src/sync/write-pace.ts, --write-hold-max-seconds 10): a pass after a commit not yet live in Traefik waits until it is, or for Traefik's usual apply. mirror: the same etcd writes, read by a second engine's watch and served as appproxy's GET /traefik/dynamic to a Traefik's HTTP provider (polled every 1 s, as the floor). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
+      `${samples} samples of one router added then removed per size and provider; churn: one router added every ${churnIntervalMs} ms for ${churnSeconds} s, Traefik's churn routers read every ${CHURN_POLL_MS} ms. Commit: the engine's transaction returned (etcd, Redis, mirror; *-paced: the change handed to the daemon's scheduler, which writes it when the write pace lets it, so their figures are from the change, not the commit) or the served JSON changed (HTTP, polled every 1 s, so its commit → enabled includes up to a second's wait for the next poll). etcd with --max-txn-ops=${STACK_MAX_TXN_OPS} as the stacks run it (and appproxy's --etcd-max-txn-ops). etcd-paced, redis-paced: as etcd and Redis, with the daemon's read-back and write pace (src/sync/write-pace.ts, --write-hold-max-seconds 10): a pass after a commit not yet live in Traefik waits until it is, or for Traefik's usual apply. mirror: the same etcd writes, read by a second engine's watch and served as appproxy's GET /traefik/dynamic to a Traefik's HTTP provider (polled every 1 s, as the floor). CPU: Traefik's user + system time from before the commit until it was still for 300 ms; net subtracts its rate at rest over the same window and what answering the 5 ms polls costs it (measured at rest, polling one router). Initial load: the store (or the served JSON) held all N before Traefik started; its CPU is Traefik's since its start. Traefik 3.7, providersThrottleDuration=0s, each provider and size with a Traefik and store of its own.`,
     ],
   );
 }

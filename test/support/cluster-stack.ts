@@ -274,7 +274,7 @@ export class ClusterStack {
   async settle(what: string, limitMs: number, stableMs = 30_000): Promise<string[]> {
     const started = performance.now();
     let settledSince: number | undefined;
-    let left: string[] = [];
+    let left: string[];
     for (;;) {
       left = await this.unsettled();
       const now = performance.now();
