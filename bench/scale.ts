@@ -7,6 +7,8 @@
 //
 //   node bench/scale.ts [sizes...]          all sizes (default 100 1000 10000 50000), writes results
 //     --old DIR [--old-every-size]          beside the engine of another checkout, in the same run
+//     --memory-limits 512M,1G               also the engine under each memory limit, as the stacks'
+//                                           resources.limits.memory run it (a memory cgroup; root)
 //   node bench/scale.ts --one N             one size, prints one JSON line (used by the above)
 //   node bench/scale.ts --profile N         one size under --cpu-prof; prints the top self-time functions
 //   node bench/scale.ts --heap N            one size; prints where the heap alive after the first sync was allocated
@@ -28,6 +30,7 @@ import { SyncEngine } from '../src/sync/sync-engine.ts';
 import { HeapSampling, type HeapSite } from './lib/heap-sampling.ts';
 import { startPrivateEtcd, STACK_MAX_TXN_OPS } from './lib/private-etcd.ts';
 import { stopAllPrivate } from './lib/private-process.ts';
+import { parseMemory, runInMemoryCgroup } from './lib/memory-cgroup.ts';
 import { since as ms, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
 
@@ -69,6 +72,8 @@ async function reclaim(client: Etcd3): Promise<void> {
 }
 
 const SAMPLES = 50;
+/** A run under a memory limit too small for it collects garbage for ever rather than fail: given up after this. */
+const LIMITED_RUN_MS = 300_000;
 
 /** The store as the daemon uses it, counting what a pass reads and writes. */
 class CountingStore extends EtcdStore {
@@ -391,8 +396,14 @@ try {
     const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
     // --old-every-size: the old checkout at every size (one as fast as this one), not only up to 10,000.
     const oldEverySize = args.includes('--old-every-size');
+    const limitsAt = args.indexOf('--memory-limits');
+    const limits = limitsAt < 0 ? [] : (args[limitsAt + 1] ?? '').split(',').filter((text) => text !== '');
     const sizes = args
-      .filter((_, index) => oldAt < 0 || (index !== oldAt && index !== oldAt + 1))
+      .filter(
+        (_, index) =>
+          (oldAt < 0 || (index !== oldAt && index !== oldAt + 1)) &&
+          (limitsAt < 0 || (index !== limitsAt && index !== limitsAt + 1)),
+      )
       .map(Number)
       .filter((n) => n > 0);
     if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
@@ -412,6 +423,30 @@ try {
       // The full-pass engine (f667157) at 50,000 takes minutes a pass: compared up to 10,000 unless told.
       if (oldDir !== undefined && (size <= 10_000 || oldEverySize))
         row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
+      // Under a memory limit Node sizes its heap to it: what the stacks' limit gives, or that it does not fit.
+      row.limited = {};
+      for (const limit of limits) {
+        const { run, peakMiB, oomKilled } = runInMemoryCgroup(
+          parseMemory(limit),
+          process.execPath,
+          [new URL(import.meta.url).pathname, '--one', String(size)],
+          LIMITED_RUN_MS,
+        );
+        const last = run.stdout.trim().split('\n').pop() ?? '';
+        row.limited[limit] =
+          run.status === 0
+            ? { ...(JSON.parse(last) as Record<string, any>), cgroupPeakMiB: peakMiB }
+            : {
+                failed: oomKilled
+                  ? `killed by the kernel at the ${limit} limit`
+                  : /heap out of memory/.test(run.stderr)
+                    ? `JavaScript heap out of memory under the ${limit} limit`
+                    : run.error !== undefined
+                      ? `not done within ${LIMITED_RUN_MS / 1000} s under the ${limit} limit`
+                      : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`,
+                cgroupPeakMiB: peakMiB,
+              };
+      }
       rows.push(row);
       const r = row.reconcile;
       process.stdout.write(
@@ -435,13 +470,18 @@ try {
     const line = (size: number, engine: string, row: Record<string, any>) => {
       const r = row.reconcile;
       const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
-      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
+      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.translateAllMs ?? '–'} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
     };
     const table = [
-      '| workloads | engine | keys | first full sync (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| workloads | engine | keys | translating every workload (ms) | first full sync: the pass writing them (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.flatMap((row) => [
         line(row.size, 'this one', row),
+        ...Object.entries(row.limited as Record<string, Record<string, any>>).map(([limit, limited]) =>
+          limited.failed === undefined
+            ? line(row.size, `this one, ${limit} limit`, limited)
+            : `| ${row.size} | this one, ${limit} limit | – | ${limited.failed} | | | | | | | ${limited.cgroupPeakMiB ?? '–'} (the cgroup's) |`,
+        ),
         ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
       ]),
       '',
