@@ -1,4 +1,5 @@
 import type { InstanceLimits } from '../core/limits.ts';
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/settings.ts';
@@ -15,6 +16,7 @@ import { reportAppGauges } from './app-gauges.ts';
 import { listApps } from './apps-listing.ts';
 import { connectOwner } from './connect-owner.ts';
 import { explainHandler } from './explain-handler.ts';
+import { HeapWatch } from './heap-watch.ts';
 import { startHealthServer, type Explainer } from './health-server.ts';
 import { TraefikConfigPage } from './traefik-config-page.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -63,6 +65,7 @@ export class Daemon {
   readonly #log: Logger;
   readonly metrics: Metrics;
   readonly #reporter: OutcomeReporter;
+  readonly #heap = new HeapWatch();
   readonly #readiness: Readiness;
   readonly #abort = new AbortController();
   /** This node's standalone containers, under this instance's owner id. */
@@ -288,6 +291,18 @@ export class Daemon {
     );
   }
 
+  /** The heap in use after a pass against the limit Node gave it (from the container's memory limit). */
+  #watchHeap(): void {
+    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+    this.metrics.heapUsedRatio.set(limit > 0 ? Math.round((used / limit) * 1000) / 1000 : 0);
+    const near = this.#heap.observe(used, limit);
+    if (near === undefined) return;
+    this.#log.warn(
+      near,
+      `appproxy's heap is at ${near.percent}% of the ${near.limitMiB} MiB Node gave it (about half of the container's memory limit): passes slow down collecting garbage, and past it the process stops with "heap out of memory". Give it more memory: stacks/appproxy.yml reads APPPROXY_MEMORY_LIMIT (256M fits about 4,000 workloads an instance, 1G about 10,000: docs/benchmarks.md)`,
+    );
+  }
+
   async #pass(): Promise<void> {
     if (!this.#node.connected || this.#stopping) return;
     const roles = this.#roles();
@@ -316,6 +331,7 @@ export class Daemon {
       },
     });
     this.#reporter.report(done);
+    this.#watchHeap();
     reportAppGauges(
       this.metrics,
       roles.flatMap((role) => role.engine?.apps.records() ?? []),

@@ -164,6 +164,11 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+    heapUsedRatio: new Gauge({
+      name: 'appproxy_heap_used_ratio',
+      help: 'The heap in use after the last pass, as a share of the limit Node gave it (about half of the container\'s memory limit): near 1, passes slow down collecting garbage and the process is close to stopping with "heap out of memory" (said in the log at 0.75).',
+      registers: [registry],
+    }),
     passRunning: new Gauge({
       name: 'appproxy_pass_running_seconds',
       help: 'How long the pass under way has run (0: none runs). Every call in a pass has a limit; one that runs for minutes is a defect, said in the log with what it awaits.',
