@@ -1,4 +1,4 @@
-// file-limit-seconds: 1500
+// file-limit-seconds: 2400
 // The shipped stack on a three-node Swarm through deploys and faults (issue 24, points 3 to 6).
 // Requests flow through every node's Traefik that should answer (a bounded loop a node, counted:
 // requests, failures and the first failures with their times), Traefik's servers of the demo are
@@ -627,6 +627,11 @@ test('deploys: a scale 3 → 1 → 3 loses no request through any node', async (
 // owner id, elections and leases stalled on a cut member), and have not passed several runs in a
 // row. They run and print their figures; a failure is reported as a TODO instead of failing the suite.
 const WRITER_FAULTS_TODO = 'not yet reliable on this machine: see docs/multi-node.md';
+/**
+ * A writer fault's own limit: its set-up waits for a settled Swarm (up to 90 s, then up to 180 s
+ * after forced updates) before a scenario of about three minutes.
+ */
+const WRITER_FAULT_LIMIT_MS = 540_000;
 
 /** The spec reporter prints no reason for a TODO test that failed: it is said here, then thrown on. */
 async function sayingWhy(work: () => Promise<void>): Promise<void> {
@@ -640,7 +645,7 @@ async function sayingWhy(work: () => Promise<void>): Promise<void> {
 
 test(
   "the Swarm writer's manager demoted, then drained as a worker, then an active manager again: no request lost through the nodes that keep their Traefik",
-  { todo: WRITER_FAULTS_TODO },
+  { todo: WRITER_FAULTS_TODO, timeout: WRITER_FAULT_LIMIT_MS },
   () =>
     sayingWhy(async () => {
       for (const note of await stack.settle('demote: before the demote', 90_000)) log(note);
@@ -805,7 +810,7 @@ test("the etcd leader's node partitioned for 20 s: the others keep serving; all 
 
 test(
   "the Swarm writer's node partitioned for 60 s: another manager's instance writes within the lease, the cut one stops writing, all converge after the heal",
-  { todo: WRITER_FAULTS_TODO },
+  { todo: WRITER_FAULTS_TODO, timeout: WRITER_FAULT_LIMIT_MS },
   () =>
     sayingWhy(async () => {
       const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer partition');
@@ -856,7 +861,7 @@ test(
 
 test(
   "the Swarm writer's node lost at once: another writes within the lease, the lost node's tasks move, its standalone route leaves within the lease; revived, it rejoins",
-  { todo: WRITER_FAULTS_TODO },
+  { todo: WRITER_FAULTS_TODO, timeout: WRITER_FAULT_LIMIT_MS },
   () =>
     sayingWhy(async () => {
       const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer loss');

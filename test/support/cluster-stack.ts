@@ -276,7 +276,10 @@ export class ClusterStack {
     let settledSince: number | undefined;
     let left: string[];
     for (;;) {
-      left = await this.unsettled();
+      // A manager that answers nothing, or a Swarm electing its leader after a heal, is not settled yet.
+      left = await this.unsettled().catch((error: unknown) => [
+        `Swarm: ${error instanceof Error ? error.message : String(error)}`,
+      ]);
       const now = performance.now();
       if (left.length > 0) settledSince = undefined;
       else if (now - (settledSince ??= now) >= stableMs) return [];
@@ -285,17 +288,22 @@ export class ClusterStack {
     }
     // Settled at the limit, though not for long: as good as it gets.
     if (left.length === 0) return [];
-    const services = [...new Set(left.map((entry) => entry.split(/[.: ]/)[0] as string))];
+    // Only a service's own state is mended by updating it; a Swarm without a leader is waited for.
+    const services = [
+      ...new Set(
+        left.filter((entry) => !entry.startsWith('Swarm: ')).map((entry) => entry.split(/[.: ]/)[0] as string),
+      ),
+    ];
     for (const service of services) {
       await this.docker(this.manager, 'service', 'update', '--force', '--detach', service);
     }
     await this.waitFor(
-      `${what}: Swarm running every task of the stack once after a forced update of ${services.join(', ')}`,
-      async () => ((await this.unsettled()).length === 0 ? true : undefined),
+      `${what}: Swarm running every task of the stack once${services.length > 0 ? ` after a forced update of ${services.join(', ')}` : ''} (it had not within ${limitMs / 1000} s: ${left.join('; ')})`,
+      async () => ((await this.unsettled().catch(() => ['unanswered'])).length === 0 ? true : undefined),
       180_000,
     );
     return [
-      `Swarm had not settled ${((performance.now() - started) / 1000).toFixed(0)} s into the set-up (${left.join('; ')}): forced an update of ${services.join(', ')}`,
+      `Swarm had not settled ${((performance.now() - started) / 1000).toFixed(0)} s into the set-up (${left.join('; ')})${services.length > 0 ? `: forced an update of ${services.join(', ')}` : ''}`,
     ];
   }
 
