@@ -77,11 +77,16 @@ export class ChangeWriter {
     return [...this.#conflicts.values()];
   }
 
-  /** Plans `scope` against the mirror and applies the plan; rejects only when the store or the fence does. */
+  /**
+   * Plans `scope` against the mirror and applies the plan; rejects only when the store or the fence
+   * does. `changedMeanwhile`: whether another writer changed a claim id since this write began
+   * (the watch applies such a change between and right after this owner's transactions).
+   */
   async write(
     desired: ReadonlyMap<string, DesiredResource>,
     scope: ReadonlySet<string>,
     leaseOf: () => string,
+    changedMeanwhile: (claimId: string) => boolean = () => false,
   ): Promise<WriteOutcome> {
     const mirror = this.#session.mirror;
     let transactions = 0;
@@ -159,8 +164,12 @@ export class ChangeWriter {
           // Written whole: the mirror holds what the plan wrote (its echoes change no version), so
           // planning it again from the same input gives nothing, as for a quiet one; the next full
           // pass (the periodic resync after a write) leaves it out too. Not a conflict (planned
-          // every time) nor a resource with a value the store refused (wanted again).
-          if (plan.conflicts.has(id) || refusedIds.has(id)) continue;
+          // every time), nor a resource with a value the store refused (wanted again), nor one
+          // another writer changed meanwhile (its version now counts that change, not this write).
+          if (plan.conflicts.has(id) || refusedIds.has(id) || changedMeanwhile(id)) {
+            this.#settled.delete(id);
+            continue;
+          }
           const want = desired.get(id);
           const version = mirror.version(id);
           if (want !== undefined || version !== 0) this.#settled.set(id, { want, version, leaseId });

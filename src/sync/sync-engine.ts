@@ -185,7 +185,13 @@ export class SyncEngine {
     this.#fullPass = false;
     this.#dirty.clear();
     try {
-      const written = await this.writer.write(this.desired.resources, scope, () => this.#lease.leaseId());
+      // Another writer's change during the write marks its claim ids dirty again (onForeignChange).
+      const written = await this.writer.write(
+        this.desired.resources,
+        scope,
+        () => this.#lease.leaseId(),
+        (id) => this.#dirty.has(id),
+      );
       // Claims kept changing: nothing of the scope may be forgotten, the next pass plans it again.
       if (written.leaseId === undefined) for (const id of scope) this.#dirty.add(id);
       else if (this.desired.listed) await this.apps.finish(written.leaseId);

@@ -294,6 +294,30 @@ test('engine: a full pass right after a write leaves out every claim id it wrote
   assert.deepEqual(rootTree(store), expectedTree(workloads));
 });
 
+test('engine: a key someone else changes while this pass writes it is planned again, not taken as written whole', async () => {
+  const store = new MemoryStore();
+  const apply = store.apply.bind(store);
+  let tampered = false;
+  // Right after this owner's transaction commits, before its answer is back: another writer's change.
+  store.apply = async (transaction, leaseId) => {
+    const result = await apply(transaction, leaseId);
+    if (!tampered && result.applied) {
+      tampered = true;
+      store.put('traefik/http/routers/chat/rule', 'Host(`elsewhere`)');
+    }
+    return result;
+  };
+  const engine = await engineOn(store);
+  const workloads = [web('chat')];
+  engine.desired.replaceWorkloads(workloads);
+  await engine.sync();
+  await tick();
+  assert.equal(store.data.get('traefik/http/routers/chat/rule')?.value, 'Host(`elsewhere`)');
+  const mended = await engine.sync();
+  assert.equal(mended.operations, 1, 'the changed rule is written again');
+  assert.deepEqual(rootTree(store), expectedTree(workloads));
+});
+
 test('engine: full passes between changes, and keys changed by someone else, always end in the whole translation (fast-check, 100 runs)', async () => {
   const tamper = fc.oneof(
     fc.constant({ full: true as const }),
