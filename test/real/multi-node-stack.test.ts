@@ -204,7 +204,7 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
 // Traefik's etcd client sends no gRPC pings and leaves TCP keep-alive at the system's timings (2 h
 // idle): a watch on a member whose node vanished would be silent for hours. The stack's sysctls give
 // Traefik's network namespace 10 s; read here on the live connections, as the kernel keeps them.
-test("multi-node: each node's Traefik probes its etcd connections after 10 s idle (the stack's keep-alive sysctls), not the system's 2 h", async () => {
+test("multi-node: each node's Traefik probes its etcd connections after 10 s idle and gives up a request unanswered after 6 retransmissions (the stack's sysctls), not the system's 2 h and 15", async () => {
   for (const node of NODES) {
     const traefik = await stack.taskContainer(node, 'traefik');
     const pid = (await docker(node, 'inspect', '--format', '{{.State.Pid}}', traefik)).trim();
@@ -219,6 +219,15 @@ test("multi-node: each node's Traefik probes its etcd connections after 10 s idl
     assert.ok(timers.length > 0, `${node.name}'s Traefik: no etcd connection with a keep-alive timer in:\n${stdout}`);
     for (const seconds of timers)
       assert.ok(seconds <= 10, `${node.name}'s Traefik: an etcd connection probed only after ${seconds} s:\n${stdout}`);
+    // A connection with a request in flight retransmits instead of probing: given up after 6 (about 25 s).
+    const { stdout: retries } = await run(
+      'nsenter',
+      [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/sys/net/ipv4/tcp_retries2'],
+      {
+        timeout: 10_000,
+      },
+    );
+    assert.equal(retries.trim(), '6', `${node.name}'s Traefik: tcp_retries2 in its network namespace`);
   }
 });
 
