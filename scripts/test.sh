@@ -26,6 +26,7 @@ source scripts/lib/bounded.sh
 
 TEST_LIMIT_SECONDS=${TEST_LIMIT_SECONDS:-300}
 FILE_LIMIT_SECONDS=${FILE_LIMIT_SECONDS:-900}
+DEFAULT_FILE_LIMIT_SECONDS=$FILE_LIMIT_SECONDS
 suite_started=$(date +%s)
 
 bash scripts/test-env.sh install
@@ -52,6 +53,8 @@ if [ "${KEEP_TEST_ENV:-0}" != "1" ]; then
 fi
 
 results=()
+retried=()  # scenarios that passed only on their second attempt (a file may retry one once)
+failures=() # for each failed file: the runner's own list of failing tests, cut short
 failed=0
 totals=(0 0 0) # tests, pass, fail
 
@@ -71,6 +74,13 @@ run_files() {
   tests=$(sed -n 's/^ℹ tests \([0-9]*\)$/\1/p' "$log" | tail -n1)
   pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log" | tail -n1)
   fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log" | tail -n1)
+  # A scenario run twice says so in a line of its own; the summary repeats it (cut to 300 characters).
+  while IFS= read -r line; do retried+=("$name: ${line:11:300}"); done < <(grep '^# retried: ' "$log")
+  if ((status != 0)); then
+    # CI shows the end of the output: repeat there which tests failed and why, not only that a
+    # file did (the spec reporter lists them under "failing tests" at the end of the file's run).
+    failures+=("---- $name" "$(sed -n '/^✖ failing tests:/,$p' "$log" | grep -v -e '^ℹ ' -e '^ *at ' | head -n 60)")
+  fi
   rm -f "$log"
   totals=($((totals[0] + ${tests:-0})) $((totals[1] + ${pass:-0})) $((totals[2] + ${fail:-0})))
   local verdict=ok
@@ -84,7 +94,9 @@ run_files() {
     verdict="FAILED (exit $status)"
   fi
   ((status == 0)) || failed=1
-  results+=("$(printf '%-48s %5ss  %s/%s passed  %s' "$name" "$took" "${pass:-0}" "${tests:-0}" "$verdict")")
+  local limit_note=""
+  [ "$FILE_LIMIT_SECONDS" = "$DEFAULT_FILE_LIMIT_SECONDS" ] || limit_note=" (its limit ${FILE_LIMIT_SECONDS}s)"
+  results+=("$(printf '%-48s %5ss  %s/%s passed  %s%s' "$name" "$took" "${pass:-0}" "${tests:-0}" "$verdict" "$limit_note")")
 }
 
 # run_real FILE: a real-component file, after a heal; once more on Redis when it runs on both stores.
@@ -123,7 +135,16 @@ else
 fi
 
 echo
-echo "==== summary ($(($(date +%s) - suite_started))s in all; limits: ${TEST_LIMIT_SECONDS}s a test, ${FILE_LIMIT_SECONDS}s a file)"
+echo "==== summary ($(($(date +%s) - suite_started))s in all; limits: ${TEST_LIMIT_SECONDS}s a test, ${FILE_LIMIT_SECONDS}s a file unless it names its own)"
 printf '%s\n' "${results[@]}"
 echo "tests ${totals[0]}, passed ${totals[1]}, failed ${totals[2]}"
+if ((${#retried[@]} > 0)); then
+  echo "scenarios that failed once and were run again (the first failure whole is above):"
+  printf '  %s\n' "${retried[@]}"
+fi
+if ((${#failures[@]} > 0)); then
+  echo
+  echo "==== what failed (the first lines of each failed file's list; its whole output is above)"
+  printf '%s\n' "${failures[@]}"
+fi
 exit "$failed"
