@@ -53,7 +53,7 @@ if [ "${KEEP_TEST_ENV:-0}" != "1" ]; then
 fi
 
 results=()
-retried=()  # scenarios that passed only on their second attempt (a file may retry one once)
+retried=()  # scenarios that failed once and were run again (a file may retry one once)
 failures=() # for each failed file: the runner's own list of failing tests, cut short
 failed=0
 totals=(0 0 0) # tests, pass, fail

@@ -86,7 +86,7 @@ export class ChangeWriter {
     desired: ReadonlyMap<string, DesiredResource>,
     scope: ReadonlySet<string>,
     leaseOf: () => string,
-    changedMeanwhile: (claimId: string) => boolean = () => false,
+    changedMeanwhile: (claimId: string) => boolean,
   ): Promise<WriteOutcome> {
     const mirror = this.#session.mirror;
     let transactions = 0;

@@ -606,11 +606,12 @@ after(
 const RETRIED_LIMIT_MS = 900_000;
 
 /**
- * `work`, and once more if it fails, after the Swarm settled again (see the file's head). The first
- * failure is logged whole, under `# retried:` (the suite's summary lists those lines); the second
- * is the test's.
+ * `work`, and once more if it fails, after the Swarm settled again (see the file's head); a `work`
+ * that begins with a settle of its own (`settlesItself`: the writer faults) is not settled twice.
+ * The first failure is logged whole, under `# retried:` (the suite's summary lists those lines);
+ * the second is the test's.
  */
-async function onceMore(name: string, work: () => Promise<void>): Promise<void> {
+async function onceMore(name: string, work: () => Promise<void>, settlesItself = false): Promise<void> {
   try {
     await work();
     return;
@@ -618,7 +619,7 @@ async function onceMore(name: string, work: () => Promise<void>): Promise<void> 
     const why = error instanceof Error ? error.message : String(error);
     log(`retried: ${name}: its first attempt failed: ${why}`.replaceAll('\n', '\n#   '));
   }
-  for (const note of await stack.settle(`${name}: before its second attempt`, 90_000)) log(note);
+  if (!settlesItself) for (const note of await stack.settle(`${name}: before its second attempt`, 90_000)) log(note);
   await work();
 }
 
@@ -672,110 +673,114 @@ test(
   "the Swarm writer's manager demoted, then drained as a worker, then an active manager again: no request lost through the nodes that keep their Traefik",
   { timeout: WRITER_FAULT_RETRIED_LIMIT_MS },
   () =>
-    onceMore("the Swarm writer's node demoted, then drained", async () => {
-      for (const note of await stack.settle('demote: before the demote', 90_000)) log(note);
-      // The Swarm writer's node (moved off node 1 first): its instance must hand the writing over.
-      const victim = await writerOffNode1('demote');
-      const member = `etcd-${victim.index}`;
-      const rest = NODES.filter((node) => node !== victim);
-      try {
-        const notes: string[] = [];
-        await scenario(`${victim.name} (the Swarm writer's node) demoted`, { through: NODES }, async (origin) => {
-          const before = await writerNode();
-          await cluster.docker(stack.manager, 'node', 'demote', victim.name);
-          // Its instance is no Swarm manager now: it must not be the writer.
-          const writer = await stack.waitFor(
-            'demote: a Swarm writer on a manager',
-            async () => {
-              const found = await writerNode();
-              return found !== undefined && found.name !== victim.name ? found : undefined;
-            },
-            60_000,
-          );
-          notes.push(
-            `writer before: ${before?.name ?? 'none'}, after: ${writer.name} (${((performance.now() - origin) / 1000).toFixed(1)} s)`,
-          );
-          // Its etcd member runs on managers only (stacks/etcd-cluster.yml): Swarm stops it, and every
-          // client connected to it (Traefiks, appproxys) moves to another member.
-          await stack.waitFor(
-            `demote: ${member} stopped on ${victim.name} (members run on managers)`,
-            async () => ((await stack.taskNodes(member)).length === 0 ? true : undefined),
-            60_000,
-          );
-          notes.push(`${member} stopped ${((performance.now() - origin) / 1000).toFixed(1)} s after the demote`);
-          // Clients whose streams were on that member move to another: the cluster settles for a lease
-          // time before the next step (an operator's drain would not follow within seconds either).
-          await settle(LEASE_SECONDS * 1000);
-          const settled = await awaitWriter('demote: a Swarm writer after the member left', NODES, 60_000);
-          notes.push(`writer ${settled.name} once the member left`);
-          return notes;
-        });
-        // The drain also stops the node's etcd member, as the demotion did (members run on managers):
-        // a call of an instance that meets the connection of a member gone a moment ago waits until gRPC
-        // gives it up (its pings start with the call: 9 s at most), and a drained replica's removal can
-        // be that late. Requests may fail from the drain until its servers left every Traefik (asserted
-        // to be within DRAIN_REMOVAL_LIMIT_MS); the figures say whether any did.
-        const drainedServers = await stack.waitFor(
-          `the demo's tasks on ${victim.name}`,
-          () => taskUrls(victim),
-          60_000,
-        );
-        let drainAt: number | undefined;
-        await scenario(
-          `${victim.name} drained (a worker now)`,
-          {
-            through: rest,
-            sampled: rest,
-            swarmProvider: true,
-            unreachable: () => (drainAt === undefined ? undefined : { at: drainAt, servers: drainedServers }),
-          },
-          async (origin) => {
-            drainAt = performance.now() - origin;
-            await cluster.docker(stack.manager, 'node', 'update', '--availability', 'drain', victim.name);
+    onceMore(
+      "the Swarm writer's node demoted, then drained",
+      async () => {
+        for (const note of await stack.settle('demote: before the demote', 90_000)) log(note);
+        // The Swarm writer's node (moved off node 1 first): its instance must hand the writing over.
+        const victim = await writerOffNode1('demote');
+        const member = `etcd-${victim.index}`;
+        const rest = NODES.filter((node) => node !== victim);
+        try {
+          const notes: string[] = [];
+          await scenario(`${victim.name} (the Swarm writer's node) demoted`, { through: NODES }, async (origin) => {
+            const before = await writerNode();
+            await cluster.docker(stack.manager, 'node', 'demote', victim.name);
+            // Its instance is no Swarm manager now: it must not be the writer.
+            const writer = await stack.waitFor(
+              'demote: a Swarm writer on a manager',
+              async () => {
+                const found = await writerNode();
+                return found !== undefined && found.name !== victim.name ? found : undefined;
+              },
+              60_000,
+            );
+            notes.push(
+              `writer before: ${before?.name ?? 'none'}, after: ${writer.name} (${((performance.now() - origin) / 1000).toFixed(1)} s)`,
+            );
+            // Its etcd member runs on managers only (stacks/etcd-cluster.yml): Swarm stops it, and every
+            // client connected to it (Traefiks, appproxys) moves to another member.
             await stack.waitFor(
-              `drain: no demo task on ${victim.name}`,
-              async () => ((await stack.taskNodes('chat')).includes(victim.name) ? undefined : true),
-              120_000,
+              `demote: ${member} stopped on ${victim.name} (members run on managers)`,
+              async () => ((await stack.taskNodes(member)).length === 0 ? true : undefined),
+              60_000,
             );
-            await converged('drain', rest, 3);
-            await settle(3000);
-            return [];
-          },
-          (sampler) => {
-            const gone = sampler.goneAt(drainedServers);
-            assert.ok(
-              gone !== undefined && gone - (drainAt ?? 0) <= DRAIN_REMOVAL_LIMIT_MS,
-              `drain: ${victim.name}'s demo servers left every Traefik ${gone === undefined ? 'never' : `${gone - (drainAt ?? 0)} ms after the drain`} (limit ${DRAIN_REMOVAL_LIMIT_MS} ms)`,
-            );
-          },
-        );
-      } finally {
-        // Whatever happened above: the node an active manager again, for the scenarios after this one.
-        await cluster.docker(stack.manager, 'node', 'update', '--availability', 'active', victim.name);
-        // Right after another node update the manager may answer "update out of sequence": try again.
-        await stack.waitFor(
-          `restore: ${victim.name} promoted`,
-          () =>
-            cluster.docker(stack.manager, 'node', 'promote', victim.name).then(
-              () => true,
-              () => undefined,
-            ),
-          30_000,
-        );
-        await stack.waitFor(
-          `restore: ${victim.name} a manager with ${member}, Traefik and appproxy running`,
-          async () =>
-            (await stack.taskNodes(member)).includes(victim.name) &&
-            (await stack.taskNodes('traefik')).includes(victim.name) &&
-            (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
-              ? true
-              : undefined,
-          180_000,
-        );
-        await converged('restore after the drain', NODES);
-        await etcdHealthy(`restore: ${member} back in the cluster`);
-      }
-    }),
+            notes.push(`${member} stopped ${((performance.now() - origin) / 1000).toFixed(1)} s after the demote`);
+            // Clients whose streams were on that member move to another: the cluster settles for a lease
+            // time before the next step (an operator's drain would not follow within seconds either).
+            await settle(LEASE_SECONDS * 1000);
+            const settled = await awaitWriter('demote: a Swarm writer after the member left', NODES, 60_000);
+            notes.push(`writer ${settled.name} once the member left`);
+            return notes;
+          });
+          // The drain also stops the node's etcd member, as the demotion did (members run on managers):
+          // a call of an instance that meets the connection of a member gone a moment ago waits until gRPC
+          // gives it up (its pings start with the call: 9 s at most), and a drained replica's removal can
+          // be that late. Requests may fail from the drain until its servers left every Traefik (asserted
+          // to be within DRAIN_REMOVAL_LIMIT_MS); the figures say whether any did.
+          const drainedServers = await stack.waitFor(
+            `the demo's tasks on ${victim.name}`,
+            () => taskUrls(victim),
+            60_000,
+          );
+          let drainAt: number | undefined;
+          await scenario(
+            `${victim.name} drained (a worker now)`,
+            {
+              through: rest,
+              sampled: rest,
+              swarmProvider: true,
+              unreachable: () => (drainAt === undefined ? undefined : { at: drainAt, servers: drainedServers }),
+            },
+            async (origin) => {
+              drainAt = performance.now() - origin;
+              await cluster.docker(stack.manager, 'node', 'update', '--availability', 'drain', victim.name);
+              await stack.waitFor(
+                `drain: no demo task on ${victim.name}`,
+                async () => ((await stack.taskNodes('chat')).includes(victim.name) ? undefined : true),
+                120_000,
+              );
+              await converged('drain', rest, 3);
+              await settle(3000);
+              return [];
+            },
+            (sampler) => {
+              const gone = sampler.goneAt(drainedServers);
+              assert.ok(
+                gone !== undefined && gone - (drainAt ?? 0) <= DRAIN_REMOVAL_LIMIT_MS,
+                `drain: ${victim.name}'s demo servers left every Traefik ${gone === undefined ? 'never' : `${gone - (drainAt ?? 0)} ms after the drain`} (limit ${DRAIN_REMOVAL_LIMIT_MS} ms)`,
+              );
+            },
+          );
+        } finally {
+          // Whatever happened above: the node an active manager again, for the scenarios after this one.
+          await cluster.docker(stack.manager, 'node', 'update', '--availability', 'active', victim.name);
+          // Right after another node update the manager may answer "update out of sequence": try again.
+          await stack.waitFor(
+            `restore: ${victim.name} promoted`,
+            () =>
+              cluster.docker(stack.manager, 'node', 'promote', victim.name).then(
+                () => true,
+                () => undefined,
+              ),
+            30_000,
+          );
+          await stack.waitFor(
+            `restore: ${victim.name} a manager with ${member}, Traefik and appproxy running`,
+            async () =>
+              (await stack.taskNodes(member)).includes(victim.name) &&
+              (await stack.taskNodes('traefik')).includes(victim.name) &&
+              (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
+                ? true
+                : undefined,
+            180_000,
+          );
+          await converged('restore after the drain', NODES);
+          await etcdHealthy(`restore: ${member} back in the cluster`);
+        }
+      },
+      true,
+    ),
 );
 
 test('one etcd member killed and restarted by Swarm: no request lost', { timeout: RETRIED_LIMIT_MS }, () =>
@@ -858,105 +863,113 @@ test(
   "the Swarm writer's node partitioned for 60 s: another manager's instance writes within the lease, the cut one stops writing, all converge after the heal",
   { timeout: WRITER_FAULT_RETRIED_LIMIT_MS },
   () =>
-    onceMore("the Swarm writer's node partitioned", async () => {
-      const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer partition');
-      await nodeFaultScenario(
-        `Swarm writer's node (${victim.name}) partitioned 60 s`,
-        { victim, action: 'cut', servers: victimServers, extraLoops: [standaloneLoop] },
-        async (since, elapsedMs) => {
-          const writer = await awaitWriter(
-            'writer partition: another manager writing the Swarm services',
-            others,
-            TAKEOVER_LIMIT_MS,
-          );
-          const notes = [`${writer.name} writes the Swarm services ${since()}`];
-          // Its etcd session cannot be kept alive from the minority side: its candidacy is lost.
-          await stack.waitFor(
-            `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
-            async () =>
-              (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0
-                ? true
-                : undefined,
-            TAKEOVER_LIMIT_MS,
-          );
-          notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
-          // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
-          // elected, so a cut that takes the etcd leader adds the election to it).
-          notes.push(...(await standaloneLeaves('writer partition', victim, since)));
-          await settle(Math.max(0, 60_000 - elapsedMs()));
-          return notes;
-        },
-        async (healed) => {
-          await converged('writer partition healed', NODES, 3);
-          await withTraefikStates(() =>
-            stack.waitFor(
-              `writer partition healed: ${victim.name}'s standalone served through every node`,
-              () => standaloneServedEverywhere(standalone, victim),
-              60_000,
-            ),
-          );
-          const writer = await writerNode();
-          return [
-            `after the heal, every Traefik had the demo's tasks and the standalone again within ${((performance.now() - healed) / 1000).toFixed(1)} s`,
-            `writer after the heal: ${writer?.name ?? 'none'}`,
-          ];
-        },
-      );
-    }),
+    onceMore(
+      "the Swarm writer's node partitioned",
+      async () => {
+        const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer partition');
+        await nodeFaultScenario(
+          `Swarm writer's node (${victim.name}) partitioned 60 s`,
+          { victim, action: 'cut', servers: victimServers, extraLoops: [standaloneLoop] },
+          async (since, elapsedMs) => {
+            const writer = await awaitWriter(
+              'writer partition: another manager writing the Swarm services',
+              others,
+              TAKEOVER_LIMIT_MS,
+            );
+            const notes = [`${writer.name} writes the Swarm services ${since()}`];
+            // Its etcd session cannot be kept alive from the minority side: its candidacy is lost.
+            await stack.waitFor(
+              `writer partition: the cut ${victim.name}'s appproxy no longer the writer`,
+              async () =>
+                (await appproxyMetric(victim, 'appproxy_swarm_writer', true).catch(() => undefined)) === 0
+                  ? true
+                  : undefined,
+              TAKEOVER_LIMIT_MS,
+            );
+            notes.push(`${victim.name}'s appproxy stopped writing the Swarm services ${since()}`);
+            // Its node's routes stay until its lease ends (etcd renews every lease when a new leader is
+            // elected, so a cut that takes the etcd leader adds the election to it).
+            notes.push(...(await standaloneLeaves('writer partition', victim, since)));
+            await settle(Math.max(0, 60_000 - elapsedMs()));
+            return notes;
+          },
+          async (healed) => {
+            await converged('writer partition healed', NODES, 3);
+            await withTraefikStates(() =>
+              stack.waitFor(
+                `writer partition healed: ${victim.name}'s standalone served through every node`,
+                () => standaloneServedEverywhere(standalone, victim),
+                60_000,
+              ),
+            );
+            const writer = await writerNode();
+            return [
+              `after the heal, every Traefik had the demo's tasks and the standalone again within ${((performance.now() - healed) / 1000).toFixed(1)} s`,
+              `writer after the heal: ${writer?.name ?? 'none'}`,
+            ];
+          },
+        );
+      },
+      true,
+    ),
 );
 
 test(
   "the Swarm writer's node lost at once: another writes within the lease, the lost node's tasks move, its standalone route leaves within the lease; revived, it rejoins",
   { timeout: WRITER_FAULT_RETRIED_LIMIT_MS },
   () =>
-    onceMore("the Swarm writer's node lost", async () => {
-      const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer loss');
-      await nodeFaultScenario(
-        `Swarm writer's node (${victim.name}) lost`,
-        { victim, action: 'kill', servers: victimServers, extraLoops: [standaloneLoop] },
-        async (since) => {
-          const writer = await awaitWriter(
-            'writer loss: another manager writing the Swarm services',
-            others,
-            TAKEOVER_LIMIT_MS,
-          );
-          const notes = [`${writer.name} writes the Swarm services ${since()}`];
-          notes.push(...(await standaloneLeaves('writer loss', victim, since)));
-          await stack.waitFor(
-            `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
-            async () => {
-              const where = await stack.taskNodes('chat');
-              return where.length === 3 && !where.includes(victim.name) ? true : undefined;
-            },
-            180_000,
-          );
-          await converged('writer loss', others, 3);
-          notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
-          return notes;
-        },
-        async (revived) => {
-          await stack.waitFor(
-            `writer loss: ${victim.name} revived, its Traefik and appproxy running`,
-            async () =>
-              (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
-                ? true
-                : undefined,
-            240_000,
-          );
-          await converged('writer loss, node revived', NODES, 3);
-          await withTraefikStates(() =>
-            stack.waitFor(
-              `writer loss, node revived: ${victim.name}'s standalone served through every node`,
-              () => standaloneServedEverywhere(standalone, victim),
-              120_000,
-            ),
-          );
-          return [
-            `${victim.name} revived: everything converged within ${((performance.now() - revived) / 1000).toFixed(1)} s`,
-          ];
-        },
-      );
-    }),
+    onceMore(
+      "the Swarm writer's node lost",
+      async () => {
+        const { victim, others, standalone, standaloneLoop, victimServers } = await writerFault('writer loss');
+        await nodeFaultScenario(
+          `Swarm writer's node (${victim.name}) lost`,
+          { victim, action: 'kill', servers: victimServers, extraLoops: [standaloneLoop] },
+          async (since) => {
+            const writer = await awaitWriter(
+              'writer loss: another manager writing the Swarm services',
+              others,
+              TAKEOVER_LIMIT_MS,
+            );
+            const notes = [`${writer.name} writes the Swarm services ${since()}`];
+            notes.push(...(await standaloneLeaves('writer loss', victim, since)));
+            await stack.waitFor(
+              `writer loss: the demo's 3 replicas running on ${others.map((node) => node.name).join(' and ')}`,
+              async () => {
+                const where = await stack.taskNodes('chat');
+                return where.length === 3 && !where.includes(victim.name) ? true : undefined;
+              },
+              180_000,
+            );
+            await converged('writer loss', others, 3);
+            notes.push(`the lost node's demo task rescheduled and every surviving Traefik on the 3 tasks ${since()}`);
+            return notes;
+          },
+          async (revived) => {
+            await stack.waitFor(
+              `writer loss: ${victim.name} revived, its Traefik and appproxy running`,
+              async () =>
+                (await appproxyMetric(victim, 'appproxy_swarm_writer').catch(() => undefined)) !== undefined
+                  ? true
+                  : undefined,
+              240_000,
+            );
+            await converged('writer loss, node revived', NODES, 3);
+            await withTraefikStates(() =>
+              stack.waitFor(
+                `writer loss, node revived: ${victim.name}'s standalone served through every node`,
+                () => standaloneServedEverywhere(standalone, victim),
+                120_000,
+              ),
+            );
+            return [
+              `${victim.name} revived: everything converged within ${((performance.now() - revived) / 1000).toFixed(1)} s`,
+            ];
+          },
+        );
+      },
+      true,
+    ),
 );
 
 /**
