@@ -10,6 +10,13 @@ export interface OwnerRecord {
   readonly instance: string;
   /** When that instance started (ISO time). */
   readonly since: string;
+  /**
+   * Earlier holders' leases whose keys this holder took over and had not yet moved onto its own
+   * when it wrote the record (its first pass moves them, then revokes these). A holder that stops
+   * before then leaves them to the next, which keeps them alive too: otherwise routes it never
+   * moved would expire under a live holder.
+   */
+  readonly movingFrom?: readonly string[];
 }
 
 const STARTED = new Date().toISOString();
@@ -28,9 +35,18 @@ export function decodeOwnerRecord(value: string | undefined): OwnerRecord | unde
   if (value === undefined || value === '') return undefined;
   if (/^\d+$/.test(value)) return { lease: value, instance: 'unknown (an older appproxy)', since: '' };
   try {
-    const parsed = JSON.parse(value) as Partial<OwnerRecord>;
-    if (typeof parsed.lease === 'string' && parsed.lease !== '')
-      return { lease: parsed.lease, instance: String(parsed.instance ?? 'unknown'), since: String(parsed.since ?? '') };
+    const parsed = JSON.parse(value) as Partial<Record<keyof OwnerRecord, unknown>>;
+    if (typeof parsed.lease === 'string' && parsed.lease !== '') {
+      const movingFrom = Array.isArray(parsed.movingFrom)
+        ? parsed.movingFrom.filter((lease): lease is string => typeof lease === 'string' && lease !== '')
+        : [];
+      return {
+        lease: parsed.lease,
+        instance: String(parsed.instance ?? 'unknown'),
+        since: String(parsed.since ?? ''),
+        ...(movingFrom.length === 0 ? {} : { movingFrom }),
+      };
+    }
   } catch {
     // Not ours (written by hand): treated as no record.
   }

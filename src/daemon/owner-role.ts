@@ -2,7 +2,7 @@ import type { InstanceLimits } from '../core/limits.ts';
 import type { Logger } from 'pino';
 import type { CompiledTranslateOptions } from '../core/translate/translate-options.ts';
 import { KeyLayout } from '../sync/key-layout.ts';
-import type { Fence, KvStore, StoreEntry, StoreLease } from '../sync/kv-store.ts';
+import type { Fence, KvStore, LeaseInfo, StoreEntry, StoreLease } from '../sync/kv-store.ts';
 import type { ActivitySource } from '../sync/app-serving.ts';
 import { Reconciler } from '../sync/reconciler.ts';
 import { SyncEngine, type CommitListener, type SyncOutcome } from '../sync/sync-engine.ts';
@@ -58,8 +58,8 @@ export class OwnerClaimRaceError extends Error {
  * One owner id at work: its record and lease, its sync engine and what reads Docker for it. A
  * daemon has one for its node's containers and, while it is the elected Swarm writer, one for the
  * Swarm services. Connecting takes over what a previous run of the owner wrote (its keys move to
- * the new lease in the first pass; the old lease is revoked after it), so a restart never leaves
- * a still-running route missing.
+ * the new lease in the first pass; the old lease is kept alive until then and revoked after it), so
+ * a restart never leaves a still-running route missing.
  */
 export class OwnerRole {
   readonly layout: KeyLayout;
@@ -73,7 +73,10 @@ export class OwnerRole {
   #passing: Reconciler | undefined;
   #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
-  #previousLease: string | undefined;
+  /** Leases taken over whose keys the first pass has not moved yet (kept alive until it has). */
+  #previousLeases: { readonly id: string; readonly info: LeaseInfo }[] = [];
+  /** Keeps #previousLeases alive until the first pass moved their keys. */
+  #previousKeeper: NodeJS.Timeout | undefined;
   /** Every lease this role has written its record on (a lost lease is replaced by a new one). */
   readonly #ownLeases = new Set<string>();
 
@@ -115,9 +118,17 @@ export class OwnerRole {
     const read = await store.load([recordRange]);
     const previous = decodeOwnerRecord(read.entries[0]?.value);
     const previousLease = previous === undefined ? undefined : await store.lease(previous.lease);
-    const previousKeys = previousLease?.keys;
+    // Every lease the previous holder held keys of this owner on: its own, and those it had taken
+    // over and not yet moved off (they are alive only while someone keeps them so).
+    const takenOver = previous === undefined ? [] : await this.#leasesToTakeOver(previous, previousLease);
+    const inherited = takenOver.flatMap((held) => held.info.keys);
     const me = thisInstance();
-    const record = (leaseId: string) => encodeOwnerRecord({ lease: leaseId, ...me });
+    const record = (leaseId: string) =>
+      encodeOwnerRecord({
+        lease: leaseId,
+        ...me,
+        ...(this.#previousLeases.length === 0 ? {} : { movingFrom: this.#previousLeases.map((held) => held.id) }),
+      });
     const lease = await store.openLease(leaseSeconds, () => {
       this.#ownLeases.add(lease.leaseId());
       // The engine moves every leased key of this owner to the new lease.
@@ -126,8 +137,12 @@ export class OwnerRole {
       (this.#options.onLeaseReplaced ?? this.#options.onDirty)();
     });
     this.#ownLeases.add(lease.leaseId());
+    this.#previousLeases = takenOver.filter((held) => held.id !== lease.leaseId());
+    // From now: asking a holder whether it is alive takes a while, and the leases may be near
+    // their end (nobody has kept them alive since their holder stopped).
+    if (this.#previousLeases.length > 0) this.#keepPreviousAlive();
     try {
-      if (exclusive && previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
+      if (exclusive && previous !== undefined && previousLease !== undefined && previous.lease !== lease.leaseId()) {
         if (
           await holderIsAlive(store, this.layout, previous, previousLease, {
             instance: me.instance,
@@ -146,15 +161,20 @@ export class OwnerRole {
       );
       if (!claim.applied) throw new OwnerClaimRaceError(this.layout.owner);
     } catch (error) {
+      this.#stopKeepingPrevious();
+      this.#previousLeases = [];
       lease.release();
       await store.revoke(lease.leaseId()).catch(() => undefined);
       throw error;
     }
     this.#lease = lease;
-    if (previous !== undefined && previousKeys !== undefined && previous.lease !== lease.leaseId()) {
-      this.#previousLease = previous.lease;
+    if (previous !== undefined && this.#previousLeases.length > 0) {
       this.#log.info(
-        { previousLease: previous.lease, previousInstance: previous.instance, keys: previousKeys.length },
+        {
+          previousLeases: this.#previousLeases.map((held) => held.id),
+          previousInstance: previous.instance,
+          keys: inherited.length,
+        },
         'taking over what a previous run of this owner wrote',
       );
     }
@@ -164,7 +184,7 @@ export class OwnerRole {
       compiled: this.#options.compiled,
       lease,
       logger: this.#log.child({ component: 'sync' }),
-      inherited: previousKeys ?? [],
+      inherited,
       onDirty: this.#options.onDirty,
       activity: this.#options.activity,
       onCommitted: this.#options.onCommitted,
@@ -188,6 +208,58 @@ export class OwnerRole {
       // of workloads takes longer (it would then take the id over, and the two would fight).
       await this.#guardStarted();
     }
+  }
+
+  /** The record's lease and those it names as `movingFrom`, each that is still alive, with its keys. */
+  async #leasesToTakeOver(
+    previous: OwnerRecord,
+    previousLease: LeaseInfo | undefined,
+  ): Promise<{ id: string; info: LeaseInfo }[]> {
+    const held = previousLease === undefined ? [] : [{ id: previous.lease, info: previousLease }];
+    for (const id of new Set(previous.movingFrom ?? [])) {
+      if (id === previous.lease) continue;
+      const info = await this.#options.store.lease(id);
+      if (info !== undefined) held.push({ id, info });
+    }
+    return held;
+  }
+
+  /**
+   * The keys taken over stay on their leases until the first pass moves them, and nobody else
+   * keeps those alive: a first pass that took longer than a lease's time (Docker slow to answer a
+   * new Swarm writer, or not answering at all) let every taken-over route expire from every
+   * Traefik while this instance held the owner id (seen on three nodes: all the demo's servers
+   * gone for 10 s after one instance was elected writer twice in 11 s). So this instance keeps them
+   * alive, as their holder did, from the takeover until they are revoked after the first pass.
+   */
+  #keepPreviousAlive(): void {
+    const { store } = this.#options;
+    const leases = this.#previousLeases;
+    let warned = false;
+    const refresh = () => {
+      for (const { id } of leases)
+        void store.refresh(id).then(
+          (alive) => {
+            if (alive || this.#previousLeases !== leases) return;
+            this.#log.warn({ lease: id }, 'a taken-over lease expired before the first pass moved its keys');
+          },
+          (error: unknown) => {
+            if (warned) return;
+            warned = true;
+            this.#log.warn({ err: error, lease: id }, 'taken-over lease not kept alive; tried again');
+          },
+        );
+    };
+    this.#stopKeepingPrevious();
+    refresh();
+    const shortest = Math.min(...leases.map((held) => held.info.grantedSeconds));
+    this.#previousKeeper = setInterval(refresh, Math.max(500, (shortest * 1000) / 3));
+    this.#previousKeeper.unref();
+  }
+
+  #stopKeepingPrevious(): void {
+    clearInterval(this.#previousKeeper);
+    this.#previousKeeper = undefined;
   }
 
   /**
@@ -275,17 +347,22 @@ export class OwnerRole {
       this.#passStep = undefined;
     }
     const outcome = await reconciler.reconcile();
-    if (this.#previousLease !== undefined) {
-      // Everything still wanted now lives on the new lease; what is left on the old one is stale.
-      const previous = this.#previousLease;
-      this.#previousLease = undefined;
-      this.#passStep = 'revoking its previous lease';
-      await this.#options.store
-        .revoke(previous)
-        .catch((error: unknown) =>
-          this.#log.warn({ err: error, lease: previous }, 'previous lease not revoked; it will expire'),
-        )
-        .finally(() => (this.#passStep = undefined));
+    if (this.#previousLeases.length > 0) {
+      // Everything still wanted now lives on the new lease; what is left on the old ones is stale.
+      const previous = this.#previousLeases;
+      this.#previousLeases = [];
+      this.#stopKeepingPrevious();
+      this.#passStep = 'revoking the leases it took over';
+      try {
+        for (const { id } of previous)
+          await this.#options.store
+            .revoke(id)
+            .catch((error: unknown) =>
+              this.#log.warn({ err: error, lease: id }, 'a taken-over lease not revoked; it will expire'),
+            );
+      } finally {
+        this.#passStep = undefined;
+      }
     }
     return outcome;
   }
@@ -304,6 +381,9 @@ export class OwnerRole {
     this.#changes = undefined;
     this.#guard = undefined;
     this.#lease = undefined;
+    // Left to run out, as this instance's own lease is: the next holder takes over both.
+    this.#stopKeepingPrevious();
+    this.#previousLeases = [];
     await guard?.stop();
     await engine?.stop();
     lease?.release();

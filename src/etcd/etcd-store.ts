@@ -57,6 +57,8 @@ const LOAD_PAGE_KEYS = 5000;
 const LOAD_ATTEMPTS = 3;
 /** How often a waiting Swarm writer candidate reads whether its key is now the oldest (see campaign). */
 const ELECTION_CHECK_MS = 2000;
+/** How long one keep-alive of another's lease may take (refresh). */
+const REFRESH_LIMIT_MS = 3000;
 
 function text(value: Buffer | string | undefined): string {
   return value === undefined ? '' : value.toString();
@@ -502,6 +504,31 @@ export class EtcdStore implements KvStore {
       await this.client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), lease: leaseId });
     } catch (error) {
       throw failure(`write of ${key}`, error);
+    }
+  }
+
+  async refresh(leaseId: string): Promise<boolean> {
+    // etcd keeps a lease alive only through a keep-alive stream: one request on a stream of its
+    // own, bounded (a stream gets no deadline from the client's defaults), then the stream ends.
+    const deadline = Date.now() + REFRESH_LIMIT_MS;
+    try {
+      const stream = await this.client.leaseClient.leaseKeepAlive({ deadline });
+      try {
+        const answer = new Promise<{ TTL: string | number }>((resolve, reject) => {
+          stream.on('data', resolve);
+          stream.on('error', reject);
+        });
+        stream.write({ ID: leaseId });
+        const reply = await pTimeout(answer, {
+          milliseconds: REFRESH_LIMIT_MS,
+          message: `etcd lease keep-alive: no answer within ${REFRESH_LIMIT_MS} ms`,
+        });
+        return Number(reply.TTL) > 0;
+      } finally {
+        stream.end();
+      }
+    } catch (error) {
+      throw failure('lease keep-alive', error);
     }
   }
 

@@ -298,6 +298,10 @@ export class RedisStore implements KvStore {
     return Number(await this.#script('lease keep-alive', KEEPALIVE_SCRIPT, [leaseId])) === 1;
   }
 
+  refresh(leaseId: string): Promise<boolean> {
+    return this.keepAlive(leaseId);
+  }
+
   async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
     const keeper = new RedisLeaseKeeper(this, ttlSeconds, this.#log.child({ component: 'lease' }), onReplaced);
     await keeper.start();

@@ -42,6 +42,11 @@ export interface KvStore {
   putLeased(key: string, value: string, leaseId: string): Promise<void>;
   revoke(leaseId: string): Promise<void>;
   /**
+   * Keeps a lease alive once, whoever granted it: its time starts again. False when it is gone (a
+   * lease is never revived). A takeover keeps its predecessor's lease so until its keys moved.
+   */
+  refresh(leaseId: string): Promise<boolean>;
+  /**
    * A lease of `ttlSeconds`, kept alive until released. When it is lost (the store unreachable
    * for longer than its time), a new one is granted and `onReplaced` is called: every leased key
    * must then be written again on it.

@@ -225,6 +225,27 @@ export function kvStoreContract(name: string, open: () => Promise<ContractStore>
       );
     });
 
+    test(`${name}: a released lease is kept alive by refresh from anyone past its time, and a gone lease is never revived`, async () => {
+      const lease = await store.kv.openLease(2, () => undefined);
+      await store.kv.putLeased(`${prefix}refreshed/a`, '1', lease.leaseId());
+      lease.release();
+      store.sweeping?.start();
+      try {
+        // Three times its 2 s, refreshed every 600 ms (as a takeover keeps its predecessor's lease).
+        for (let round = 0; round < 10; round += 1) {
+          assert.equal(await store.kv.refresh(lease.leaseId()), true, `refresh ${round + 1} answered that it is alive`);
+          await new Promise((resolve) => setTimeout(resolve, 600));
+        }
+        assert.equal((await store.read(`${prefix}refreshed/`)).size, 1, 'its key is still there after 6 s');
+        assert.ok(((await store.kv.lease(lease.leaseId()))?.remainingSeconds ?? 0) > 0);
+        await store.kv.revoke(lease.leaseId());
+        assert.equal(await store.kv.refresh(lease.leaseId()), false, 'a revoked lease is gone');
+        assert.equal(await store.kv.lease(lease.leaseId()), undefined, 'and is not revived by the refresh');
+      } finally {
+        store.sweeping?.stop();
+      }
+    });
+
     test(`${name}: a fence lets a leader's transaction through and refuses it once another leads`, async () => {
       const onLost: string[] = [];
       const first = store.kv.campaign(`${prefix}elections/`, 'writer', 'first', 3, (reason) => onLost.push(reason));

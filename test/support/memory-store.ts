@@ -35,6 +35,10 @@ export class MemoryStore implements KvStore {
   readonly leases = new Set<string>();
   /** Granted time of each lease; remaining time is the granted time (nothing ages here). */
   readonly #ttls = new Map<string, number>();
+  /** When each released lease runs out. */
+  readonly #expiries = new Map<string, NodeJS.Timeout>();
+  /** How often each lease was kept alive by `refresh`. */
+  readonly refreshes = new Map<string, number>();
   /** Election keys and the revision each was created at. */
   readonly #leaderKeys = new Map<string, bigint>();
   /** Each election's candidates in order: the first leads. */
@@ -141,6 +145,8 @@ export class MemoryStore implements KvStore {
   /** The lease runs out: its keys go, in one revision. */
   expire(leaseId: string): void {
     this.leases.delete(leaseId);
+    clearTimeout(this.#expiries.get(leaseId));
+    this.#expiries.delete(leaseId);
     const gone = [...this.data.values()].filter((entry) => entry.lease === leaseId);
     if (gone.length === 0) return;
     this.revision += 1n;
@@ -221,13 +227,29 @@ export class MemoryStore implements KvStore {
     this.expire(leaseId);
   }
 
+  async refresh(leaseId: string): Promise<boolean> {
+    if (!this.leases.has(leaseId)) return false;
+    this.refreshes.set(leaseId, (this.refreshes.get(leaseId) ?? 0) + 1);
+    // A released lease's time starts again; one still kept alive by its holder does not run out.
+    if (this.#expiries.has(leaseId)) this.#expireLater(leaseId);
+    return true;
+  }
+
   async openLease(ttlSeconds: number, _onReplaced: () => void): Promise<StoreLease> {
     this.#refuseWhenFull('lease grant');
     const id = String(this.#nextLease++);
     this.leases.add(id);
     this.#ttls.set(id, ttlSeconds);
     // Kept alive until released, as the real stores' keep-alive does; then it runs out in its time.
-    return { leaseId: () => id, release: () => void setTimeout(() => this.expire(id), ttlSeconds * 1000).unref() };
+    return { leaseId: () => id, release: () => this.#expireLater(id) };
+  }
+
+  /** A released lease runs out in its time unless refreshed meanwhile. */
+  #expireLater(leaseId: string): void {
+    clearTimeout(this.#expiries.get(leaseId));
+    const timer = setTimeout(() => this.expire(leaseId), (this.#ttls.get(leaseId) ?? 0) * 1000);
+    timer.unref();
+    this.#expiries.set(leaseId, timer);
   }
 
   /** Everything under a prefix, as a plain object (for assertions). */

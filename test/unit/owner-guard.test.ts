@@ -49,14 +49,18 @@ function fakeSource(workloads: readonly Workload[]): WorkloadSource & { listings
   return source;
 }
 
-function role(store: MemoryStore, source: WorkloadSource = fakeSource(WORKLOADS)): OwnerRole {
+function role(
+  store: MemoryStore,
+  source: WorkloadSource = fakeSource(WORKLOADS),
+  leaseSeconds = LEASE_SECONDS,
+): OwnerRole {
   return new OwnerRole({
     store,
     rootKey: 'traefik',
     owner: OWNER,
     compiled,
     source,
-    leaseSeconds: LEASE_SECONDS,
+    leaseSeconds,
     logger: quiet,
     exclusive: true,
     onDirty: () => undefined,
@@ -646,4 +650,106 @@ test('OwnerRole (exclusive): another instance writing the owner record makes the
   } finally {
     await holder.stop();
   }
+});
+
+/** A source whose listing waits until `open()`: a first pass that Docker is slow to answer. */
+function gatedSource(workloads: readonly Workload[]): { source: WorkloadSource; open: () => void } {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const listed = fakeSource(workloads);
+  return { source: { ...listed, listWorkloads: () => gate.then(() => listed.listWorkloads()) }, open };
+}
+
+// Leases of 1 s, released leases run out in MemoryStore in their time: a first pass held 2.5 s is
+// more than two leases long.
+const SHORT_LEASE_SECONDS = 1;
+const HELD_PASS_MS = 2500;
+
+test('OwnerRole.connect: the lease it takes over stays alive until its first pass has moved the keys, however long that pass takes, and is revoked after it', async () => {
+  const store = new MemoryStore();
+  const holder = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
+  await asProcess(HOLDER_PID, () => holder.connect());
+  await holder.pass();
+  const oldLease = holder.leaseId()!;
+  const before = rootTree(store);
+  await holder.stop(); // released, not revoked: it runs out in 1 s unless kept alive
+
+  const slow = gatedSource(WORKLOADS);
+  const next = role(store, slow.source, SHORT_LEASE_SECONDS);
+  try {
+    await asProcess(5353, () => next.connect());
+    const passed = next.pass();
+    await sleep(HELD_PASS_MS);
+    assert.equal(store.leases.has(oldLease), true, 'the taken-over lease is alive while the first pass is held');
+    assert.deepEqual(rootTree(store), before, 'every route is still there');
+    assert.ok((store.refreshes.get(oldLease) ?? 0) >= 2, `kept alive: ${store.refreshes.get(oldLease)} refreshes`);
+
+    slow.open();
+    assert.ok((await passed) !== undefined);
+    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
+    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
+    assert.equal(store.leases.has(oldLease), false, 'revoked after the first pass');
+    const refreshed = store.refreshes.get(oldLease);
+    await sleep(SHORT_LEASE_SECONDS * 1000);
+    assert.equal(store.refreshes.get(oldLease), refreshed, 'no longer kept alive once revoked');
+  } finally {
+    await next.stop();
+  }
+});
+
+test('OwnerRole.connect: a holder that stops before its first pass names the leases it took over in its record; the next keeps them alive and moves their keys too', async () => {
+  const store = new MemoryStore();
+  const first = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
+  await asProcess(HOLDER_PID, () => first.connect());
+  await first.pass();
+  const firstLease = first.leaseId()!;
+  const before = rootTree(store);
+  await first.stop();
+
+  // The second holder takes over and stops before any pass (it lost the election, say).
+  const stalled = gatedSource(WORKLOADS);
+  const second = role(store, stalled.source, SHORT_LEASE_SECONDS);
+  await asProcess(5353, () => second.connect());
+  const secondLease = second.leaseId()!;
+  assert.deepEqual(decodeOwnerRecord(await store.get(layout.ownerKey))?.movingFrom, [firstLease]);
+  await second.stop();
+
+  const slow = gatedSource(WORKLOADS);
+  const third = role(store, slow.source, SHORT_LEASE_SECONDS);
+  try {
+    await asProcess(6464, () => third.connect());
+    assert.deepEqual(
+      decodeOwnerRecord(await store.get(layout.ownerKey))?.movingFrom?.toSorted(),
+      [firstLease, secondLease].toSorted(),
+      "the third names both: the second's own lease and the one it never moved off",
+    );
+    const passed = third.pass();
+    await sleep(HELD_PASS_MS);
+    assert.deepEqual(rootTree(store), before, "the first holder's routes are still there");
+    assert.equal(store.leases.has(firstLease), true);
+    slow.open();
+    assert.ok((await passed) !== undefined);
+    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
+    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, third.leaseId(), `${key} moved`);
+    assert.equal(store.leases.has(firstLease), false, 'revoked after the first pass');
+    assert.equal(store.leases.has(secondLease), false, 'revoked after the first pass');
+  } finally {
+    stalled.open();
+    await third.stop();
+  }
+});
+
+test('decodeOwnerRecord: movingFrom is read when it is a list of lease ids, and left out otherwise', () => {
+  const rows: [string, readonly string[] | undefined][] = [
+    [JSON.stringify({ lease: '7', instance: 'a/1', since: '', movingFrom: ['5', '6'] }), ['5', '6']],
+    [JSON.stringify({ lease: '7', instance: 'a/1', since: '', movingFrom: ['5', 6, ''] }), ['5']],
+    [JSON.stringify({ lease: '7', instance: 'a/1', since: '', movingFrom: '5' }), undefined],
+    [JSON.stringify({ lease: '7', instance: 'a/1', since: '' }), undefined],
+    ['7', undefined],
+  ];
+  for (const [value, movingFrom] of rows) assert.deepEqual(decodeOwnerRecord(value)?.movingFrom, movingFrom, value);
+  assert.deepEqual(
+    decodeOwnerRecord(encodeOwnerRecord({ lease: '7', instance: 'a/1', since: 's', movingFrom: ['5'] })),
+    { lease: '7', instance: 'a/1', since: 's', movingFrom: ['5'] },
+  );
 });

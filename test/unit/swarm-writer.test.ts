@@ -229,9 +229,11 @@ for (const row of departures) {
     const fenced = fencedApplies(store);
 
     await row.go(store, leader);
+    // Told too: connected comes a few promise steps before onWriter(true), and this test's own
+    // steps interleave with them (nothing here waits on a timer).
     await until(
-      `${next.name} to be elected and connected after ${leader.name} went`,
-      () => next.writer.role() !== undefined,
+      `${next.name} to be elected, connected and told so after ${leader.name} went`,
+      () => next.writer.role() !== undefined && next.calls.length > 0,
     );
     assert.equal(leader.writer.role(), undefined, `${leader.name} writes no more`);
     assert.deepEqual(leader.calls, [true, false], `${leader.name}: onWriter(true), then onWriter(false)`);
