@@ -252,7 +252,9 @@ async function electionState(): Promise<string> {
   const flags = await Promise.all(
     NODES.map(async (node) => {
       const value = await appproxyMetric(node, 'appproxy_swarm_writer').then(String, (error: unknown) => String(error));
-      return `${node.name}: ${value}`;
+      // Whether its engine says it is a manager: an instance whose engine does not stands in no election.
+      const manager = await appproxyMetric(node, 'appproxy_swarm_manager').then(String, () => '?');
+      return `${node.name}: ${value} (appproxy_swarm_manager ${manager})`;
     }),
   );
   const client = etcdClient();
@@ -1131,6 +1133,21 @@ async function writerFault(what: string): Promise<{
     180_000,
   );
   const victim = await writerOffNode1(what);
+  // Someone to take over: in one run the other managers' engines had not acted as managers since
+  // an earlier scenario (their appproxy stood in no election), and the cut left no candidate.
+  await stack
+    .waitFor(
+      `${what}: another node's appproxy standing in the Swarm writer's election besides ${victim.name}'s`,
+      async () => ((await candidateNodes().catch(() => [])).some((node) => node !== victim) ? true : undefined),
+      120_000,
+    )
+    .catch(async (error: unknown) => {
+      const managers = await stack.managersUnsettled().catch((cause: unknown) => [String(cause)]);
+      throw new Error(
+        `${(error as Error).message}\nthe election then: ${await electionState()}; managers not acting as such: ${managers.join('; ') || 'none'}`,
+        { cause: error },
+      );
+    });
   const standalone = await startStandalone(victim);
   const standaloneLoop = new RequestLoop(`${node1.name} to ${victim.name}'s standalone`, cluster.base(node1), '/', {
     ...LOOP,

@@ -260,6 +260,38 @@ export class ClusterStack {
     for (const [slot, nodes] of slots) {
       if (nodes.length > 1) found.push(`${slot}: ${nodes.length} tasks running (${nodes.join(', ')})`);
     }
+    found.push(...(await this.managersUnsettled()));
+    return found;
+  }
+
+  /**
+   * Managers whose own engine does not act as one yet. After a demotion and promotion, or a heal,
+   * `docker node ls` may list a node as a manager while that node's engine still says it controls
+   * nothing (ControlAvailable false, or no cluster): its appproxy then stands in no election. In
+   * one run both other managers' engines said so for three minutes, and a scenario that cut the
+   * Swarm writer's node found nobody left to take over. Each entry begins with `Swarm: ` (waited
+   * for, never mended by updating a service).
+   */
+  async managersUnsettled(): Promise<string[]> {
+    const listed = (await this.docker(this.manager, 'node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}'))
+      .split('\n')
+      .filter((line) => line !== '');
+    const found: string[] = [];
+    for (const node of this.nodes) {
+      const status = listed.find((line) => line.split(' ')[0] === node.name)?.split(' ')[1] ?? '';
+      if (status === '') continue; // a worker
+      if (status === 'Unreachable') {
+        found.push(`Swarm: ${node.name}, a manager, unreachable`);
+        continue;
+      }
+      const own = (
+        await this.docker(node, 'info', '--format', '{{.Swarm.ControlAvailable}} {{.Swarm.Cluster.ID}}').catch(
+          (error: unknown) => `unanswered: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        )
+      ).trim();
+      if (!/^true \S+$/.test(own))
+        found.push(`Swarm: ${node.name}, a manager (${status}), whose engine does not act as one (${own})`);
+    }
     return found;
   }
 
