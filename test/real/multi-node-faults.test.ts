@@ -386,7 +386,10 @@ async function scenario(
       ]
     : [];
   const sampler = new ServerSampler(traefikServers);
-  const history = new EtcdServers('traefik/http/services/chat/loadBalancer/servers/');
+  const history = new EtcdServers('traefik/http/services/chat/loadBalancer/servers/', [
+    'traefik/http/services/chat/',
+    'traefik/http/routers/chat/',
+  ]);
   const etcd = etcdClient();
   await history.start(etcd, origin);
   const originWall = Date.now() - (performance.now() - origin);
@@ -417,6 +420,9 @@ async function scenario(
   lines.push(
     ...notes.map((note) => `  ${note}`),
     `  etcd: ${history.revisions} revisions of the demo's servers watched (servers@s: ${history.timeline.join(' ')})`,
+    ...(history.deletions.length > 0
+      ? [`  etcd: keys of the demo's router or service deleted: ${history.deletions.slice(0, 20).join(', ')}`]
+      : []),
   );
   const lost = options.unreachable?.();
   if (lost !== undefined) {
