@@ -420,8 +420,10 @@ async function scenario(
   lines.push(
     ...notes.map((note) => `  ${note}`),
     `  etcd: ${history.revisions} revisions of the demo's servers watched (servers@s: ${history.timeline.join(' ')})`,
-    ...(history.deletions.length > 0
-      ? [`  etcd: keys of the demo's router or service deleted: ${history.deletions.slice(0, 20).join(', ')}`]
+    ...(history.definitionChanges.length > 0
+      ? [
+          `  etcd: the demo's router and service definitions changed (${history.definitionChanges.length}): ${history.definitionChanges.slice(0, 20).join(', ')}`,
+        ]
       : []),
   );
   const lost = options.unreachable?.();

@@ -143,7 +143,7 @@ export class ServerSampler {
 
 /**
  * A service's server keys in etcd (`prefix`) at every revision: two keys with one URL is two copies
- * of a server. And every deletion under `definitions` (the service's and its router's other keys):
+ * of a server. And every change under `definitions` (the service's and its router's other keys):
  * once, every Traefik lost the demo's router for 0.3 s at a demote while its servers never left
  * etcd, and what removed it could not be told afterwards.
  */
@@ -152,8 +152,8 @@ export class EtcdServers {
   readonly duplicates: string[] = [];
   /** The number of servers at each revision: `2@12.3` (seconds since the start). */
   readonly timeline: string[] = [];
-  /** Keys under `definitions` deleted, outside the server keys: `key@12.3 (revision r)`. */
-  readonly deletions: string[] = [];
+  /** Keys under `definitions` changed, outside the server keys: `delete key@12.3 (revision r)`, `put key=value@…`. */
+  readonly definitionChanges: string[] = [];
   readonly #servers = new Map<string, string>();
   readonly #prefix: string;
   readonly #definitions: readonly string[];
@@ -181,8 +181,12 @@ export class EtcdServers {
       for (const event of response.events) {
         const key = event.kv.key.toString();
         if (!key.startsWith(prefix)) {
-          if (event.type === 'Delete' && this.#definitions.some((definition) => key.startsWith(definition)))
-            this.deletions.push(`${key}@${at} (revision ${response.header.revision})`);
+          if (this.#definitions.some((definition) => key.startsWith(definition)))
+            this.definitionChanges.push(
+              event.type === 'Delete'
+                ? `delete ${key}@${at} (revision ${response.header.revision})`
+                : `put ${key}=${event.kv.value.toString().slice(0, 80)}@${at} (revision ${response.header.revision})`,
+            );
           continue;
         }
         servers = true;
