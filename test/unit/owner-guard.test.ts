@@ -665,14 +665,20 @@ function gatedSource(workloads: readonly Workload[]): { source: WorkloadSource; 
 const SHORT_LEASE_SECONDS = 1;
 const HELD_PASS_MS = 2500;
 
-test('OwnerRole.connect: the lease it takes over stays alive until its first pass has moved the keys, however long that pass takes, and is revoked after it', async () => {
-  const store = new MemoryStore();
+/** A holder that wrote every workload on a short lease and stopped: released, not revoked, it runs out in 1 s unless kept alive. */
+async function stoppedHolder(store: MemoryStore): Promise<{ lease: string; before: Record<string, string> }> {
   const holder = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
   await asProcess(HOLDER_PID, () => holder.connect());
   await holder.pass();
-  const oldLease = holder.leaseId()!;
+  const lease = holder.leaseId()!;
   const before = rootTree(store);
-  await holder.stop(); // released, not revoked: it runs out in 1 s unless kept alive
+  await holder.stop();
+  return { lease, before };
+}
+
+test('OwnerRole.connect: the lease it takes over stays alive until its first pass has moved the keys, however long that pass takes, and is revoked after it', async () => {
+  const store = new MemoryStore();
+  const { lease: oldLease, before } = await stoppedHolder(store);
 
   const slow = gatedSource(WORKLOADS);
   const next = role(store, slow.source, SHORT_LEASE_SECONDS);
@@ -699,12 +705,7 @@ test('OwnerRole.connect: the lease it takes over stays alive until its first pas
 
 test('OwnerRole.connect: a holder that stops before its first pass names the leases it took over in its record; the next keeps them alive and moves their keys too', async () => {
   const store = new MemoryStore();
-  const first = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
-  await asProcess(HOLDER_PID, () => first.connect());
-  await first.pass();
-  const firstLease = first.leaseId()!;
-  const before = rootTree(store);
-  await first.stop();
+  const { lease: firstLease, before } = await stoppedHolder(store);
 
   // The second holder takes over and stops before any pass (it lost the election, say).
   const stalled = gatedSource(WORKLOADS);
