@@ -665,7 +665,10 @@ function gatedSource(workloads: readonly Workload[]): { source: WorkloadSource; 
 const SHORT_LEASE_SECONDS = 1;
 const HELD_PASS_MS = 2500;
 
-/** A holder that wrote every workload on a short lease and stopped: released, not revoked, it runs out in 1 s unless kept alive. */
+/**
+ * A holder that wrote every workload on a short lease and stopped: released, not revoked, its lease
+ * runs out in 1 s unless kept alive.
+ */
 async function stoppedHolder(store: MemoryStore): Promise<{ lease: string; before: Record<string, string> }> {
   const holder = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
   await asProcess(HOLDER_PID, () => holder.connect());
