@@ -191,8 +191,16 @@ test("multi-node: a standalone container on node 2 is routed by node 2's appprox
     );
   }
   // Written by node 2's instance alone: its owner id is the only claim of the router and service.
-  const claims = await etcdctl(ROOT(), rootUser(), 'get', '--prefix', '--keys-only', 'appproxy/claims/traefik/http/');
-  assert.ok(claims.ok, claims.output);
+  // Read again while etcdctl's 5 s dial fails (once: "context deadline exceeded" in a clean-clone run).
+  const claims = await stack.waitFor(
+    'etcd: the claims under appproxy/claims/traefik/http/ (etcdctl answering)',
+    async () => {
+      const read = await etcdctl(ROOT(), rootUser(), 'get', '--prefix', '--keys-only', 'appproxy/claims/traefik/http/');
+      if (read.ok) return read;
+      throw new Error(read.output);
+    },
+    30_000,
+  );
   const standalone = claims.output.split('\n').filter((key) => key.includes('/standalone/'));
   const owner2 = await ownerOf(node2);
   assert.deepEqual(standalone.sort(), [
