@@ -74,7 +74,7 @@ export class OwnerRole {
   #changes: PendingChanges | undefined;
   #guard: OwnerGuard | undefined;
   /** Leases taken over whose keys the first pass has not moved yet (kept alive until it has). */
-  #previousLeases: { readonly id: string; readonly info: LeaseInfo }[] = [];
+  #previousLeases: { readonly id: string; readonly grantedSeconds: number }[] = [];
   /** Keeps #previousLeases alive until the first pass moved their keys. */
   #previousKeeper: NodeJS.Timeout | undefined;
   /** Every lease this role has written its record on (a lost lease is replaced by a new one). */
@@ -137,7 +137,9 @@ export class OwnerRole {
       (this.#options.onLeaseReplaced ?? this.#options.onDirty)();
     });
     this.#ownLeases.add(lease.leaseId());
-    this.#previousLeases = takenOver.filter((held) => held.id !== lease.leaseId());
+    this.#previousLeases = takenOver
+      .filter((held) => held.id !== lease.leaseId())
+      .map((held) => ({ id: held.id, grantedSeconds: held.info.grantedSeconds }));
     // From now: asking a holder whether it is alive takes a while, and the leases may be near
     // their end (nobody has kept them alive since their holder stopped).
     if (this.#previousLeases.length > 0) this.#keepPreviousAlive();
@@ -252,7 +254,7 @@ export class OwnerRole {
     };
     this.#stopKeepingPrevious();
     refresh();
-    const shortest = Math.min(...leases.map((held) => held.info.grantedSeconds));
+    const shortest = Math.min(...leases.map((held) => held.grantedSeconds));
     this.#previousKeeper = setInterval(refresh, Math.max(500, (shortest * 1000) / 3));
     this.#previousKeeper.unref();
   }

@@ -509,26 +509,35 @@ export class EtcdStore implements KvStore {
 
   async refresh(leaseId: string): Promise<boolean> {
     // etcd keeps a lease alive only through a keep-alive stream: one request on a stream of its
-    // own, bounded (a stream gets no deadline from the client's defaults), then the stream ends.
-    const deadline = Date.now() + REFRESH_LIMIT_MS;
-    try {
-      const stream = await this.client.leaseClient.leaseKeepAlive({ deadline });
-      try {
-        const answer = new Promise<{ TTL: string | number }>((resolve, reject) => {
-          stream.on('data', resolve);
-          stream.on('error', reject);
-        });
-        stream.write({ ID: leaseId });
-        const reply = await pTimeout(answer, {
-          milliseconds: REFRESH_LIMIT_MS,
-          message: `etcd lease keep-alive: no answer within ${REFRESH_LIMIT_MS} ms`,
-        });
-        return Number(reply.TTL) > 0;
-      } finally {
-        stream.end();
+    // own, the whole exchange bounded (a stream gets no deadline from the client's defaults), and
+    // the stream ended however it went, also when it opens after the limit.
+    let ended = false;
+    let stream: { end(): void } | undefined;
+    const exchange = async (): Promise<{ TTL: string | number }> => {
+      const opened = await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + REFRESH_LIMIT_MS });
+      stream = opened;
+      if (ended) {
+        opened.end();
+        throw new Error('the keep-alive stream opened after its limit');
       }
+      const answer = new Promise<{ TTL: string | number }>((resolve, reject) => {
+        opened.on('data', resolve);
+        opened.on('error', reject);
+      });
+      opened.write({ ID: leaseId });
+      return answer;
+    };
+    try {
+      const reply = await pTimeout(exchange(), {
+        milliseconds: REFRESH_LIMIT_MS,
+        message: `etcd lease keep-alive: no answer within ${REFRESH_LIMIT_MS} ms`,
+      });
+      return Number(reply.TTL) > 0;
     } catch (error) {
       throw failure('lease keep-alive', error);
+    } finally {
+      ended = true;
+      stream?.end();
     }
   }
 

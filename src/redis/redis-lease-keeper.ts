@@ -5,7 +5,7 @@ import type { StoreLease } from '../sync/kv-store.ts';
 /** What the keeper needs of the store: granting and refreshing one lease. */
 export interface LeaseBackend {
   grant(leaseId: string, ttlSeconds: number): Promise<void>;
-  keepAlive(leaseId: string): Promise<boolean>;
+  refresh(leaseId: string): Promise<boolean>;
 }
 
 /**
@@ -54,7 +54,7 @@ export class RedisLeaseKeeper implements StoreLease {
     if (this.#busy || this.#stopped) return;
     this.#busy = true;
     try {
-      if (await this.#store.keepAlive(this.#id)) return;
+      if (await this.#store.refresh(this.#id)) return;
       this.#log.warn({ lease: this.#id }, 'lease lost; granting a new one');
       const id = await this.#grant();
       if (this.#stopped) return;

@@ -293,13 +293,9 @@ export class RedisStore implements KvStore {
     await this.#script('lease grant', GRANT_SCRIPT, [leaseId, ttlSeconds]);
   }
 
-  /** True when the lease was refreshed; false when it is gone (it is never revived). */
-  async keepAlive(leaseId: string): Promise<boolean> {
+  /** True when the lease was refreshed; false when it is gone (it is never revived). Its keeper's too. */
+  async refresh(leaseId: string): Promise<boolean> {
     return Number(await this.#script('lease keep-alive', KEEPALIVE_SCRIPT, [leaseId])) === 1;
-  }
-
-  refresh(leaseId: string): Promise<boolean> {
-    return this.keepAlive(leaseId);
   }
 
   async openLease(ttlSeconds: number, onReplaced: () => void): Promise<StoreLease> {
