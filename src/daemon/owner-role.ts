@@ -349,7 +349,9 @@ export class OwnerRole {
       this.#passStep = undefined;
     }
     const outcome = await reconciler.reconcile();
-    if (this.#previousLeases.length > 0) {
+    // Only once a full pass wrote everything: a pass that left claims for the next one (they kept
+    // changing under it) has not moved every key yet, and revoking now would take the rest away.
+    if (this.#previousLeases.length > 0 && outcome.complete) {
       // Everything still wanted now lives on the new lease; what is left on the old ones is stale.
       const previous = this.#previousLeases;
       this.#previousLeases = [];

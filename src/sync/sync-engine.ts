@@ -43,6 +43,11 @@ export interface SyncOutcome {
   readonly refused: readonly { readonly label: string; readonly key: string; readonly bytes: number }[];
   /** Whether the mirror was (re)loaded from the store in this pass. */
   readonly loaded: boolean;
+  /**
+   * A full pass after a listing, written whole: every key this owner wants is on its lease now
+   * (what it took over from an earlier lease included), and nothing is left for the next pass.
+   */
+  readonly complete: boolean;
 }
 
 /**
@@ -172,18 +177,28 @@ export class SyncEngine {
       for (const [workloadId, list] of contributions) this.desired.setAppContributions(workloadId, list);
     }
     for (const id of this.desired.takeChanged()) this.#dirty.add(id);
-    const full = this.#fullPass;
-    // One set filled in place (tens of thousands of ids, no intermediate arrays), in the order a
-    // full pass always planned them: what is wanted, what the store holds, what this owner holds.
     const scope = new Set<string>();
-    if (full) {
-      for (const id of this.desired.resources.keys()) scope.add(id);
-      for (const id of this.#session.mirror.claimIds()) scope.add(id);
-      for (const id of this.writer.ownedClaimIds()) scope.add(id);
+    let full = false;
+    if (this.desired.listed) {
+      full = this.#fullPass;
+      // One set filled in place (tens of thousands of ids, no intermediate arrays), in the order a
+      // full pass always planned them: what is wanted, what the store holds, what this owner holds.
+      if (full) {
+        for (const id of this.desired.resources.keys()) scope.add(id);
+        for (const id of this.#session.mirror.claimIds()) scope.add(id);
+        for (const id of this.writer.ownedClaimIds()) scope.add(id);
+      }
+      for (const id of this.#dirty) scope.add(id);
+      this.#fullPass = false;
+      this.#dirty.clear();
+    } else {
+      // Before the first listing, what is wanted is not known to be all that is: a pass only adds.
+      // Planned against it, everything this owner held would go (a restarted instance, or a new
+      // Swarm writer, whose Docker did not answer its first listing took every route it had
+      // taken over out of every Traefik until Docker answered). The rest waits for a listing.
+      for (const id of this.#dirty) if (this.desired.resources.has(id)) scope.add(id);
+      for (const id of scope) this.#dirty.delete(id);
     }
-    for (const id of this.#dirty) scope.add(id);
-    this.#fullPass = false;
-    this.#dirty.clear();
     try {
       // Another writer's change during the write marks its claim ids dirty again (onForeignChange).
       const written = await this.writer.write(
@@ -193,8 +208,10 @@ export class SyncEngine {
         (id) => this.#dirty.has(id),
       );
       // Claims kept changing: nothing of the scope may be forgotten, the next pass plans it again.
-      if (written.leaseId === undefined) for (const id of scope) this.#dirty.add(id);
-      else if (this.desired.listed) await this.apps.finish(written.leaseId);
+      if (written.leaseId === undefined) {
+        for (const id of scope) this.#dirty.add(id);
+        if (full) this.#fullPass = true;
+      } else if (this.desired.listed) await this.apps.finish(written.leaseId);
       return {
         transactions: written.transactions,
         operations: written.operations,
@@ -203,6 +220,7 @@ export class SyncEngine {
         replans: written.replans,
         refused: written.refused,
         loaded,
+        complete: full && written.leaseId !== undefined,
       };
     } catch (error) {
       for (const id of scope) this.#dirty.add(id);

@@ -122,3 +122,55 @@ test('restarts: an instance stalled past a twin’s probe loses its owner id; on
     }
   }
 });
+
+test('restarts: an instance restarted while its Docker does not answer removes nothing the killed one wrote: Traefik serves it throughout, and the restarted one moves it once Docker answers', async () => {
+  const owner = 'docker-away';
+  const prefix = 'awayproxy';
+  // A label prefix of its own: the file's other instance does not route this container too.
+  const args = ['--prefix', prefix];
+  const first = await startDaemon({ owner, port: 19188, args });
+  let next: DaemonProcess | undefined;
+  let last: DaemonProcess | undefined;
+  try {
+    const container = await docker.createContainer({
+      name: 'away',
+      Image: testEnv.busyboxImage,
+      Cmd: ['sh', '-c', 'mkdir -p /www && echo away > /www/index.html && exec httpd -f -p 80 -h /www'],
+      Labels: { [RUN]: 'true', [`${prefix}.enable`]: 'true', [`${prefix}.http.routers.away.rule`]: 'Host(`away`)' },
+      ExposedPorts: { '80/tcp': {} },
+      StopSignal: 'SIGKILL',
+    });
+    await container.start();
+    await waitFor('Traefik to serve "away"', async () => ((await answers('away')) ? true : undefined), 30_000);
+    await first.kill('SIGKILL');
+
+    // The next run of the owner takes the killed one's keys over while its Docker socket answers
+    // nobody (a node restarting, its docker-proxy not up yet): every pass fails to list.
+    next = await startDaemon({
+      owner,
+      port: 19188,
+      args,
+      env: { DOCKER_HOST: 'unix:///nonexistent/appproxy-test/docker.sock' },
+      waitReady: false,
+    });
+    const started = performance.now();
+    // Four lease times (3 s each): past the killed one's lease, kept alive by the next run.
+    while (performance.now() - started < 12_000) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      assert.ok(await answers('away'), `Traefik stopped serving "away" ${seconds} s after the restart`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.match(next.logs(), /nonexistent\/appproxy-test\/docker\.sock/, 'its passes failed on the unanswered socket');
+    await next.kill('SIGKILL');
+
+    // Docker answers the run after it: the route is still served, now on that run's own lease.
+    last = await startDaemon({ owner, port: 19188, args });
+    await within('the route kept once Docker answers', 10_000, (async () => assert.ok(await answers('away')))());
+    await last.kill('SIGTERM');
+    last = undefined;
+  } finally {
+    await first.kill('SIGKILL').catch(() => undefined);
+    await next?.kill('SIGKILL').catch(() => undefined);
+    await last?.kill('SIGKILL').catch(() => undefined);
+  }
+});

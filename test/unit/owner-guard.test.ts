@@ -743,6 +743,80 @@ test('OwnerRole.connect: a holder that stops before its first pass names the lea
   }
 });
 
+/** A source whose listings fail (as Docker's "no Swarm manager" does) until it is opened. */
+function unansweredSource(workloads: readonly Workload[]): { source: WorkloadSource; answer: () => void } {
+  let answering = false;
+  const listed = fakeSource(workloads);
+  const source: WorkloadSource = {
+    ...listed,
+    listWorkloads: async () => {
+      if (!answering) throw new Error('This node is not a swarm manager.');
+      return listed.listWorkloads();
+    },
+  };
+  return { source, answer: () => (answering = true) };
+}
+
+test('OwnerRole: a new holder whose first listings fail removes nothing it took over, keeps its lease alive, and moves it all once Docker answers', async () => {
+  const store = new MemoryStore();
+  const { lease: oldLease, before } = await stoppedHolder(store);
+
+  const docker = unansweredSource(WORKLOADS);
+  const next = role(store, docker.source, SHORT_LEASE_SECONDS);
+  try {
+    await asProcess(5353, () => next.connect());
+    // Failed passes, one every half lease time for 2.5 lease times, as the scheduler retries them.
+    for (let elapsed = 0; elapsed < HELD_PASS_MS; elapsed += 500) {
+      await assert.rejects(next.pass(), /not a swarm manager/);
+      assert.deepEqual(rootTree(store), before, `every route is still there ${elapsed} ms after the takeover`);
+      await sleep(500);
+    }
+    assert.equal(store.leases.has(oldLease), true, 'the taken-over lease is kept alive while Docker does not answer');
+
+    docker.answer();
+    const outcome = await next.pass();
+    assert.equal(outcome?.complete, true);
+    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
+    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
+    assert.equal(store.leases.has(oldLease), false, 'revoked once a full pass moved everything');
+  } finally {
+    await next.stop();
+  }
+});
+
+test('OwnerRole: a first pass whose claims kept changing under it (written in part) leaves the taken-over lease alive; the next full pass moves the rest and revokes it', async () => {
+  const store = new MemoryStore();
+  const { lease: oldLease, before } = await stoppedHolder(store);
+
+  const next = role(store, fakeSource(WORKLOADS), SHORT_LEASE_SECONDS);
+  // Every guarded transaction of the new holder is refused, as when another writer changes the
+  // claims each time: the pass gives up after its replans and leaves them for the next one.
+  let contested = true;
+  const apply = store.apply.bind(store);
+  store.apply = async (transaction: GuardedTransaction, leaseId: string) =>
+    contested && leaseId === next.leaseId() && transaction.guards.length > 0
+      ? { applied: false, revision: store.revision }
+      : apply(transaction, leaseId);
+  try {
+    await asProcess(5353, () => next.connect());
+    const partial = await next.pass();
+    assert.equal(partial?.complete, false);
+    assert.ok((partial?.replans ?? 0) > 0, 'the claims were planned again');
+    await sleep(HELD_PASS_MS);
+    assert.equal(store.leases.has(oldLease), true, 'not revoked after a pass that did not write everything');
+    assert.deepEqual(rootTree(store), before, 'every route is still there');
+
+    contested = false;
+    const whole = await next.pass();
+    assert.equal(whole?.complete, true, 'the pass after it is a full one again');
+    assert.deepEqual(rootTree(store), before);
+    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
+    assert.equal(store.leases.has(oldLease), false);
+  } finally {
+    await next.stop();
+  }
+});
+
 test('decodeOwnerRecord: movingFrom is read when it is a list of lease ids, and left out otherwise', () => {
   const rows: [string, readonly string[] | undefined][] = [
     [JSON.stringify({ lease: '7', instance: 'a/1', since: '', movingFrom: ['5', '6'] }), ['5', '6']],

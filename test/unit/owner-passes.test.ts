@@ -22,6 +22,7 @@ const outcome = {
   replans: 0,
   refused: [],
   loaded: false,
+  complete: false,
   read: 'some' as const,
 };
 

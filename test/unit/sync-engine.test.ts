@@ -179,6 +179,32 @@ test('engine: the last workload gone leaves the placeholder, so that Traefik dro
   assert.equal(store.data.has(layout.placeholderKey), false);
 });
 
+test('engine: before the first listing a pass only adds (what a previous run wrote stays); the listing then removes what it does not name', async () => {
+  const store = new MemoryStore();
+  const previous = await engineOn(store);
+  previous.desired.replaceWorkloads([web('chat'), web('shop', {}, '10.0.0.3')]);
+  await previous.sync();
+  const written = rootTree(store);
+
+  // A new run of the same owner whose Docker has not answered yet: its passes (the store's own
+  // changes put right meanwhile) must not take the earlier run's routes for unwanted.
+  const engine = await engineOn(store);
+  const unlisted = await engine.sync();
+  assert.deepEqual([unlisted.operations, unlisted.complete], [0, false]);
+  assert.deepEqual(rootTree(store), written, 'nothing removed before a listing');
+  engine.desired.upsertWorkload(web('blog', {}, '10.0.0.4'));
+  await engine.sync();
+  assert.deepEqual(
+    rootTree(store),
+    expectedTree([web('chat'), web('shop', {}, '10.0.0.3'), web('blog', {}, '10.0.0.4')]),
+  );
+
+  engine.desired.replaceWorkloads([web('chat'), web('blog', {}, '10.0.0.4')]);
+  const listed = await engine.sync();
+  assert.equal(listed.complete, true, 'the first pass after the listing is a full one');
+  assert.deepEqual(rootTree(store), expectedTree([web('chat'), web('blog', {}, '10.0.0.4')]));
+});
+
 // Incremental and whole translation agree: after any sequence of workloads coming, changing and
 // going (with shared names, so that merges and conflicts happen), the store holds exactly what the
 // whole translation of what runs gives.
@@ -219,6 +245,8 @@ test('engine: incremental passes always leave the store as the whole translation
       const store = new MemoryStore();
       const engine = await engineOn(store);
       const running = new Map<string, Workload>();
+      // The daemon's first pass is a listing (nothing runs yet); changes come after it.
+      engine.desired.replaceWorkloads([]);
       await engine.sync();
       for (const change of steps) {
         if ('upsert' in change) {
@@ -328,6 +356,8 @@ test('engine: full passes between changes, and keys changed by someone else, alw
       const store = new MemoryStore();
       const engine = await engineOn(store);
       const running = new Map<string, Workload>();
+      // The daemon's first pass is a listing (nothing runs yet); changes come after it.
+      engine.desired.replaceWorkloads([]);
       await engine.sync();
       for (const change of steps) {
         if ('upsert' in change) {
