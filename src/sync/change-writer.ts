@@ -48,6 +48,14 @@ export class ChangeWriter {
    * with nothing changed, the first after a write included, plans none of 30,000 claim ids.
    */
   readonly #settled = new Map<string, { want: DesiredResource | undefined; version: number; leaseId: string }>();
+  /**
+   * Claim ids this owner's own guarded transactions committed, with the revision, while the watch
+   * has not brought the claims that far: such a commit proves nobody changed the claim id's claims
+   * between its guard and its revision, so a later plan of it is guarded from there. Any other
+   * claim id is guarded from the revision the claims' watch reached (the mirror's claimsRevision),
+   * never from an own commit's: a claim another owner made meanwhile may still be on its way.
+   */
+  readonly #certified = new Map<string, bigint>();
 
   /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
   constructor(options: {
@@ -96,7 +104,12 @@ export class ChangeWriter {
     for (let attempt = 0; ; attempt += 1) {
       const leaseId = leaseOf();
       leftOut = 0;
-      const planRevision = mirror.revision;
+      const claimsRevision = mirror.claimsRevision;
+      for (const [id, revision] of this.#certified) if (revision <= claimsRevision) this.#certified.delete(id);
+      const knownThrough = (id: string): bigint => {
+        const certified = this.#certified.get(id);
+        return certified !== undefined && certified > claimsRevision ? certified : claimsRevision;
+      };
       const plan = planChange({
         desired,
         mirror,
@@ -104,6 +117,7 @@ export class ChangeWriter {
         layout: this.#layout,
         leaseId,
         ownedServers: this.#owned,
+        knownThrough,
         settled: (id) => {
           const settled = this.#isSettled(id, desired, mirror, leaseId);
           if (settled) leftOut += 1;
@@ -120,8 +134,6 @@ export class ChangeWriter {
       }
       const { writable, refused } = unwritableUnits(plan.units);
       refusedAll = refused;
-      /** Claim ids this pass has written, with the revision: a later transaction's guard on one starts there. */
-      const written = new Map<string, bigint>();
       let interrupted: bigint | undefined;
       for (const wave of transactionWaves(writable, this.#limits)) {
         const limit = pLimit(TRANSACTIONS_IN_FLIGHT);
@@ -130,13 +142,13 @@ export class ChangeWriter {
             limit(async () => {
               const guards = transaction.guards.map((id) => ({
                 range: { key: this.#layout.claimPrefix(id), prefix: true },
-                notModifiedAfter: written.get(id) ?? planRevision,
+                notModifiedAfter: knownThrough(id),
               }));
               const result = await this.#session.apply({ operations: transaction.operations, guards }, leaseId);
               if (result.applied) {
                 transactions += 1;
                 operations += transaction.operations.length;
-                for (const id of transaction.guards) written.set(id, result.revision);
+                for (const id of transaction.guards) this.#certified.set(id, result.revision);
               }
               return result;
             }),

@@ -11,7 +11,7 @@ import {
   type StoreWatch,
   type WatchEvent,
 } from './kv-store.ts';
-import { StoreMirror } from './store-mirror.ts';
+import { StoreMirror, type DeliveredRevisions } from './store-mirror.ts';
 
 /**
  * How long a failed guard waits for the watch to bring the change that failed it, before the mirror is loaded again.
@@ -52,8 +52,9 @@ export class MirrorSession {
    * not hold the echo of every key it wrote until the last one answers.
    */
   #held = new Map<bigint, WatchEvent[]>();
-  /** The newest revision of the events that came while transactions were in flight. */
+  /** The newest revision of the events that came while transactions were in flight, and of the claims' among them. */
   #heldNewest = 0n;
+  #heldClaimsNewest = 0n;
   /** The store's epoch when the mirror was loaded: every transaction is planned from it. */
   #epoch: string | undefined;
 
@@ -121,9 +122,10 @@ export class MirrorSession {
       this.#applying -= 1;
       if (this.#applying === 0 && this.#heldNewest > 0n) {
         const held = [...this.#held.values()].flat();
-        const seen = this.#heldNewest;
+        const seen = { any: this.#heldNewest, claims: this.#heldClaimsNewest };
         this.#held = new Map();
         this.#heldNewest = 0n;
+        this.#heldClaimsNewest = 0n;
         this.#take(held, seen);
       }
     }
@@ -152,8 +154,11 @@ export class MirrorSession {
 
   /** Keeps what the mirror does not reflect yet; an own echo that came after its answer is left out now. */
   #hold(events: readonly WatchEvent[]): void {
+    const claimsPrefix = this.#o.layout.claimsPrefix;
     for (const event of events) {
       if (event.modRevision > this.#heldNewest) this.#heldNewest = event.modRevision;
+      if (event.modRevision > this.#heldClaimsNewest && event.key.startsWith(claimsPrefix))
+        this.#heldClaimsNewest = event.modRevision;
       if (this.mirror.reflects(event)) continue;
       const same = this.#held.get(event.modRevision);
       if (same === undefined) this.#held.set(event.modRevision, [event]);
@@ -161,7 +166,7 @@ export class MirrorSession {
     }
   }
 
-  #take(events: readonly WatchEvent[], seen = 0n): void {
+  #take(events: readonly WatchEvent[], seen?: DeliveredRevisions): void {
     const changed = this.mirror.applyEvents(events, seen);
     // Another instance took or freed a port: an app refused one may get it now.
     const ports = this.mirror.takePortsChanged();

@@ -38,6 +38,12 @@ export interface PlanInput {
   readonly ownedServers: ReadonlyMap<string, ReadonlySet<string>>;
   /** Claim ids in scope known to need nothing (planned before from the very same input): left out. */
   readonly settled?: ((claimId: string) => boolean) | undefined;
+  /**
+   * The revision through which the mirror knows every claim of a claim id (default: all of them, as
+   * in a snapshot). A resource whose keys are newer may have a claim on its way: it is not taken
+   * for one nobody claims.
+   */
+  readonly knownThrough?: ((claimId: string) => bigint) | undefined;
 }
 
 /**
@@ -134,6 +140,7 @@ export function planChange(input: PlanInput): ChangePlan {
   for (const id of scope) {
     if (id === PLACEHOLDER_CLAIM || input.settled?.(id) === true) continue;
     const unitsBefore = units.length;
+    let unknown = false;
     const want = desired.get(id);
     const have = mirror.resource(id);
     const claims = mirror.claims(id);
@@ -174,7 +181,10 @@ export function planChange(input: PlanInput): ChangePlan {
       const operations: Operation[] = [];
       if (claims?.has(layout.owner) === true) operations.push({ type: 'delete', key: layout.claimKey(id) });
       const othersRemain = [...(claims?.keys() ?? [])].some((owner) => owner !== layout.owner);
-      if (!othersRemain && have !== undefined) {
+      // Written after the claims the mirror knows of (the tree's events came before the claims'
+      // written with them): another owner may have just claimed it. Left for a later plan.
+      unknown = !othersRemain && have !== undefined && !claimsKnown(have, input.knownThrough?.(id));
+      if (!othersRemain && have !== undefined && !unknown) {
         for (const key of have.fields.keys()) operations.push({ type: 'delete', key });
         for (const server of have.servers.values())
           for (const key of server.keys()) operations.push({ type: 'delete', key });
@@ -191,7 +201,8 @@ export function planChange(input: PlanInput): ChangePlan {
       if (!owned.has(key) && mirror.entry(key) !== undefined) stale.push({ type: 'delete', key });
     }
     if (stale.length > 0) units.push({ stage: 3, label: 'stale servers', operations: stale, guards: [] });
-    if (units.length === unitsBefore && !conflicts.has(id)) quiet.push(id);
+    // One left for a later plan is not quiet: the next full pass plans it again.
+    if (units.length === unitsBefore && !conflicts.has(id) && !unknown) quiet.push(id);
   }
 
   const withFields = mirror.resourcesWithFields();
@@ -215,6 +226,16 @@ export function planChange(input: PlanInput): ChangePlan {
   }
 
   return { units: dedupe(units), conflicts, ownedServers, quiet };
+}
+
+/**
+ * Whether a resource's fields are no newer than the revision its claims are known through. Its
+ * fields are written with a claim, in one transaction; servers are not (each owner's own, leased).
+ */
+function claimsKnown(have: MirrorResource, knownThrough: bigint | undefined): boolean {
+  if (knownThrough === undefined) return true;
+  for (const entry of have.fields.values()) if (entry.modRevision > knownThrough) return false;
+  return true;
 }
 
 /**

@@ -30,6 +30,13 @@ export interface ClaimRecord {
 
 const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
 
+/** The newest revisions of watch events a caller left out as already reflected: of any range, and of the claims. */
+export interface DeliveredRevisions {
+  readonly any: bigint;
+  readonly claims: bigint;
+}
+const NONE_DELIVERED: DeliveredRevisions = { any: 0n, claims: 0n };
+
 /**
  * What the store holds under one layout (Traefik's tree, the root marker, the claims), in memory,
  * indexed by resource: loaded once, then kept current by the store's watch and by this instance's
@@ -39,6 +46,18 @@ const PLACEHOLDER_CLAIM = claimIdOf(PLACEHOLDER_RESOURCE);
 export class StoreMirror {
   readonly #layout: KeyLayout;
   #revision = 0n;
+  /**
+   * The newest revision through which the watch (or a load) brought every change of the ranges.
+   * This owner's own transactions move `#revision`, not this: another owner's change at an older
+   * revision may still be on its way (the watch lags the answer), and a plan guarded at the own
+   * commit's revision would pass over it (a claim just made elsewhere, taken for none).
+   */
+  #watched = 0n;
+  /**
+   * The same for the claims alone: etcd watches each range apart, and the tree's events of a
+   * revision may come before its claims' (a resource seen without the claim written with it).
+   */
+  #claimsWatched = 0n;
   #entries = new Map<string, MirrorEntry>();
   #resources = new Map<string, MirrorResource>();
   #claims = new Map<string, SmallMap<string, ClaimRecord>>();
@@ -69,9 +88,17 @@ export class StoreMirror {
     this.#layout = layout;
   }
 
-  /** The newest revision the mirror reflects. */
+  /** The newest revision the mirror reflects (this owner's own commits included). */
   get revision(): bigint {
     return this.#revision;
+  }
+
+  /**
+   * The newest revision through which every claim is known from the watch (or a load): what a
+   * plan's guards on claims start from (ChangeWriter).
+   */
+  get claimsRevision(): bigint {
+    return this.#claimsWatched;
   }
 
   /**
@@ -96,20 +123,27 @@ export class StoreMirror {
     this.#portsChanged = true;
     for (const entry of snapshot.entries)
       this.#set(entry.key, { value: entry.value, lease: entry.lease, modRevision: entry.modRevision });
+    this.#watched = snapshot.revision;
+    this.#claimsWatched = snapshot.revision;
     this.#advance(snapshot.revision);
   }
 
   /**
    * Applies watch events; returns the claim ids whose keys changed (own writes coming back change
-   * nothing). `seen`: the newest revision of events left out because they were reflected already
-   * (the mirror is at least that current once these are applied). A port whose holder changed is
-   * told by takePortsChanged().
+   * nothing). `seen`: the newest revisions of events left out because they were reflected already,
+   * of any range and of the claims (the mirror is at least that current once these are applied). A
+   * port whose holder changed is told by takePortsChanged().
    */
-  applyEvents(events: readonly WatchEvent[], seen: bigint = 0n): Set<string> {
+  applyEvents(events: readonly WatchEvent[], seen: DeliveredRevisions = NONE_DELIVERED): Set<string> {
     const changed = new Set<string>();
-    let newest = seen > this.#revision ? seen : this.#revision;
+    let newest = seen.any > this.#revision ? seen.any : this.#revision;
+    let watched = seen.any > this.#watched ? seen.any : this.#watched;
+    let claims = seen.claims > this.#claimsWatched ? seen.claims : this.#claimsWatched;
+    const claimsPrefix = this.#layout.claimsPrefix;
     for (const event of events) {
       if (event.modRevision > newest) newest = event.modRevision;
+      if (event.modRevision > watched) watched = event.modRevision;
+      if (event.modRevision > claims && event.key.startsWith(claimsPrefix)) claims = event.modRevision;
       if (this.reflects(event)) continue;
       const known = this.#entries.get(event.key);
       const id = this.#claimIdOfKey(event.key);
@@ -132,6 +166,8 @@ export class StoreMirror {
       if (revision > newest) break;
       this.#tombstones.delete(key);
     }
+    this.#watched = watched;
+    this.#claimsWatched = claims;
     this.#advance(newest);
     return changed;
   }
@@ -165,9 +201,9 @@ export class StoreMirror {
     this.#advance(revision);
   }
 
-  /** Resolves once the mirror reflects `revision` (through the watch), or rejects after `ms`. */
+  /** Resolves once the watch has brought `revision` (own commits do not count), or rejects after `ms`. */
   waitForRevision(revision: bigint, ms: number): Promise<void> {
-    if (this.#revision >= revision) return Promise.resolve();
+    if (this.#watched >= revision) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
         revision,
@@ -246,8 +282,8 @@ export class StoreMirror {
   #advance(revision: bigint): void {
     if (revision > this.#revision) this.#revision = revision;
     if (this.#waiters.length === 0) return;
-    const ready = this.#waiters.filter((waiter) => waiter.revision <= this.#revision);
-    this.#waiters = this.#waiters.filter((waiter) => waiter.revision > this.#revision);
+    const ready = this.#waiters.filter((waiter) => waiter.revision <= this.#watched);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.revision > this.#watched);
     for (const waiter of ready) waiter.resolve();
   }
 

@@ -154,11 +154,32 @@ export class MemoryStore implements KvStore {
     this.#emit(gone.map((entry) => ({ type: 'delete', key: entry.key, modRevision: this.revision })));
   }
 
+  /**
+   * Holds back, from every watch, the events of the keys `matches` picks until the returned
+   * function is called: a watch that lags the answers of transactions (every key), or etcd's
+   * watch of one range that is behind another's (the claims' behind the tree's). Those events are
+   * then delivered in order.
+   */
+  holdWatchEvents(matches: (key: string) => boolean): () => void {
+    const holding = { matches, held: [] as (() => void)[] };
+    this.#holding = holding;
+    return () => {
+      if (this.#holding === holding) this.#holding = undefined;
+      for (const deliver of holding.held.splice(0)) deliver();
+    };
+  }
+
+  #holding: { matches: (key: string) => boolean; held: (() => void)[] } | undefined;
+
   #emit(events: WatchEvent[]): void {
     for (const watch of this.#watches) {
       const mine = events.filter((event) => watch.ranges.some((range) => inRange(event.key, range)));
+      const holding = this.#holding;
+      const held = holding === undefined ? [] : mine.filter((event) => holding.matches(event.key));
+      const now = held.length === 0 ? mine : mine.filter((event) => !held.includes(event));
       // Delivered later, as a real watch is: the engine must not rely on seeing them at once.
-      if (mine.length > 0) queueMicrotask(() => watch.handlers.onEvents(mine));
+      if (now.length > 0) queueMicrotask(() => watch.handlers.onEvents(now));
+      if (held.length > 0) holding?.held.push(() => watch.handlers.onEvents(held));
     }
   }
 

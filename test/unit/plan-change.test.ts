@@ -17,7 +17,11 @@ interface Snapshot {
 }
 
 /** The plan for everything (a full pass), from the pairs wanted and what the store holds. */
-function planFor(pairs: ReadonlyMap<string, string>, have: Snapshot): ChangePlan {
+function planFor(
+  pairs: ReadonlyMap<string, string>,
+  have: Snapshot,
+  knownThrough?: (claimId: string) => bigint,
+): ChangePlan {
   const desired = desiredFrom(pairs, layout);
   const mirror = mirrorFrom(
     { tree: have.tree, claims: have.claims, ...(have.leases === undefined ? {} : { leases: have.leases }) },
@@ -31,6 +35,7 @@ function planFor(pairs: ReadonlyMap<string, string>, have: Snapshot): ChangePlan
     layout,
     leaseId: LEASE,
     ownedServers: owned,
+    knownThrough,
   });
 }
 
@@ -188,6 +193,23 @@ test('plan: resources nobody claims (their owner died) are removed; the placehol
     operations(next).some((op) => op.type === 'delete' && op.key === placeholder),
     'the placeholder goes when a route comes',
   );
+});
+
+test('plan: a resource nobody is seen to claim is removed only once the claims are known through its fields (a claim written with them may be on its way); until then it is left, and not quiet', () => {
+  // The mirror's fixture keys are at revision 1.
+  const rows: [string, bigint, boolean][] = [
+    ['claims known through revision 1', 1n, true],
+    ['claims known through a later revision', 5n, true],
+    ['claims known only through revision 0', 0n, false],
+  ];
+  for (const [name, knownThrough, removed] of rows) {
+    const result = planFor(new Map(), snapshot(new Map([...router, ...service])), () => knownThrough);
+    const deleted = operations(result)
+      .filter((op) => op.type === 'delete')
+      .map((op) => op.key);
+    assert.deepEqual(deleted.sort(), removed ? [...router.keys(), ...service.keys()].sort() : [], name);
+    assert.deepEqual(result.quiet, [], `${name}: planned again by the next full pass`);
+  }
 });
 
 test('plan: keys of an earlier lease are written again even when unchanged', () => {

@@ -205,6 +205,73 @@ test('engine: before the first listing a pass only adds (what a previous run wro
   assert.deepEqual(rootTree(store), expectedTree([web('chat'), web('blog', {}, '10.0.0.4')]));
 });
 
+/** An engine of another owner on the same store (another host's instance). */
+async function engineOf(store: MemoryStore, owner: string): Promise<SyncEngine> {
+  const lease = await store.openLease(15, () => undefined);
+  return new SyncEngine({ store, layout: new KeyLayout('traefik', owner), compiled, lease, logger: quiet });
+}
+
+const keysUnder = (store: MemoryStore, prefix: string) =>
+  [...store.data.keys()].filter((key) => key.startsWith(prefix));
+
+test("engine: a claim another owner just made is not taken for none because of this owner's own later commit (its watch lags the answers)", async () => {
+  const store = new MemoryStore();
+  const a = await engineOn(store);
+  a.desired.replaceWorkloads([web('web')]);
+  await a.sync();
+  await tick();
+  const release = store.holdWatchEvents(() => true);
+  try {
+    // Host b starts a container of the same service: the router and service are shared.
+    const b = await engineOf(store, 'host-b');
+    b.desired.replaceWorkloads([web('web', {}, '10.0.0.3')]);
+    await b.sync();
+    // Host a commits something else (its mirror now reflects a revision after b's claim), then its
+    // web container stops: b's claim has not come through a's watch yet.
+    a.desired.upsertWorkload(web('other', {}, '10.0.0.9'));
+    await a.sync();
+    a.desired.removeWorkload('web-id');
+    await a.sync();
+  } finally {
+    release();
+  }
+  await tick();
+  assert.deepEqual(keysUnder(store, 'traefik/http/routers/web/').sort(), [
+    'traefik/http/routers/web/defaultRule',
+    'traefik/http/routers/web/rule',
+    'traefik/http/routers/web/service',
+  ]);
+  assert.equal(keysUnder(store, 'traefik/http/services/web/loadBalancer/servers/').length, 1, "b's server stays");
+});
+
+test("engine: another owner's new resource whose tree events come before its claim's (etcd watches each range apart) is not taken for one nobody claims", async () => {
+  const store = new MemoryStore();
+  const a = await engineOn(store);
+  a.desired.replaceWorkloads([web('chat')]);
+  await a.sync();
+  await tick();
+  const release = store.holdWatchEvents((key) => key.startsWith(layout.claimsPrefix));
+  let written: string[] = [];
+  try {
+    const b = await engineOf(store, 'host-b');
+    b.desired.replaceWorkloads([web('shop', {}, '10.0.0.3')]);
+    await b.sync();
+    written = keysUnder(store, 'traefik/http/').filter((key) => key.includes('/shop/'));
+    await tick(); // the tree's events reach a; the claims' do not yet
+    const pass = await a.sync(); // any pass of a (the foreign change asks for one)
+    assert.equal(pass.operations, 0);
+  } finally {
+    release();
+  }
+  await tick();
+  assert.equal((await a.sync()).operations, 0, 'once the claims come, shop is known to be claimed');
+  assert.ok(written.length >= 3);
+  assert.deepEqual(
+    keysUnder(store, 'traefik/http/').filter((key) => key.includes('/shop/')),
+    written,
+  );
+});
+
 // Incremental and whole translation agree: after any sequence of workloads coming, changing and
 // going (with shared names, so that merges and conflicts happen), the store holds exactly what the
 // whole translation of what runs gives.
