@@ -679,6 +679,21 @@ async function stoppedHolder(store: MemoryStore): Promise<{ lease: string; befor
   return { lease, before };
 }
 
+/**
+ * The new holder's pass moved every key it took over: the same tree, every leased key on its
+ * lease, the old leases revoked.
+ */
+function assertMovedTo(
+  store: MemoryStore,
+  holder: OwnerRole,
+  before: Record<string, string>,
+  oldLeases: string[],
+): void {
+  assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
+  for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, holder.leaseId(), `${key} moved`);
+  for (const lease of oldLeases) assert.equal(store.leases.has(lease), false, `${lease} revoked once everything moved`);
+}
+
 test('OwnerRole.connect: the lease it takes over stays alive until its first pass has moved the keys, however long that pass takes, and is revoked after it', async () => {
   const store = new MemoryStore();
   const { lease: oldLease, before } = await stoppedHolder(store);
@@ -695,9 +710,7 @@ test('OwnerRole.connect: the lease it takes over stays alive until its first pas
 
     slow.open();
     assert.ok((await passed) !== undefined);
-    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
-    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
-    assert.equal(store.leases.has(oldLease), false, 'revoked after the first pass');
+    assertMovedTo(store, next, before, [oldLease]);
     const refreshed = store.refreshes.get(oldLease);
     await sleep(SHORT_LEASE_SECONDS * 1000);
     assert.equal(store.refreshes.get(oldLease), refreshed, 'no longer kept alive once revoked');
@@ -733,10 +746,7 @@ test('OwnerRole.connect: a holder that stops before its first pass names the lea
     assert.equal(store.leases.has(firstLease), true);
     slow.open();
     assert.ok((await passed) !== undefined);
-    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
-    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, third.leaseId(), `${key} moved`);
-    assert.equal(store.leases.has(firstLease), false, 'revoked after the first pass');
-    assert.equal(store.leases.has(secondLease), false, 'revoked after the first pass');
+    assertMovedTo(store, third, before, [firstLease, secondLease]);
   } finally {
     stalled.open();
     await third.stop();
@@ -776,9 +786,7 @@ test('OwnerRole: a new holder whose first listings fail removes nothing it took 
     docker.answer();
     const outcome = await next.pass();
     assert.equal(outcome?.complete, true);
-    assert.deepEqual(rootTree(store), before, 'the same keys and values: none missing, none doubled');
-    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
-    assert.equal(store.leases.has(oldLease), false, 'revoked once a full pass moved everything');
+    assertMovedTo(store, next, before, [oldLease]);
   } finally {
     await next.stop();
   }
@@ -809,9 +817,7 @@ test('OwnerRole: a first pass whose claims kept changing under it (written in pa
     contested = false;
     const whole = await next.pass();
     assert.equal(whole?.complete, true, 'the pass after it is a full one again');
-    assert.deepEqual(rootTree(store), before);
-    for (const key of leasedKeys(store)) assert.equal(store.data.get(key)?.lease, next.leaseId(), `${key} moved`);
-    assert.equal(store.leases.has(oldLease), false);
+    assertMovedTo(store, next, before, [oldLease]);
   } finally {
     await next.stop();
   }

@@ -211,15 +211,21 @@ async function engineOf(store: MemoryStore, owner: string): Promise<SyncEngine> 
   return new SyncEngine({ store, layout: new KeyLayout('traefik', owner), compiled, lease, logger: quiet });
 }
 
+/** This owner's engine, having written `workloads` and heard its own echoes. */
+async function routing(store: MemoryStore, workloads: readonly Workload[]): Promise<SyncEngine> {
+  const engine = await engineOn(store);
+  engine.desired.replaceWorkloads(workloads);
+  await engine.sync();
+  await tick();
+  return engine;
+}
+
 const keysUnder = (store: MemoryStore, prefix: string) =>
   [...store.data.keys()].filter((key) => key.startsWith(prefix));
 
 test("engine: a claim another owner just made is not taken for none because of this owner's own later commit (its watch lags the answers)", async () => {
   const store = new MemoryStore();
-  const a = await engineOn(store);
-  a.desired.replaceWorkloads([web('web')]);
-  await a.sync();
-  await tick();
+  const a = await routing(store, [web('web')]);
   const release = store.holdWatchEvents(() => true);
   try {
     // Host b starts a container of the same service: the router and service are shared.
@@ -246,10 +252,7 @@ test("engine: a claim another owner just made is not taken for none because of t
 
 test("engine: another owner's new resource whose tree events come before its claim's (etcd watches each range apart) is not taken for one nobody claims", async () => {
   const store = new MemoryStore();
-  const a = await engineOn(store);
-  a.desired.replaceWorkloads([web('chat')]);
-  await a.sync();
-  await tick();
+  const a = await routing(store, [web('chat')]);
   const release = store.holdWatchEvents((key) => key.startsWith(layout.claimsPrefix));
   let written: string[] | undefined;
   try {
