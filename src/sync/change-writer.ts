@@ -56,6 +56,8 @@ export class ChangeWriter {
    * never from an own commit's: a claim another owner made meanwhile may still be on its way.
    */
   readonly #certified = new Map<string, bigint>();
+  /** The claims' revision #certified was last pruned at: not walked again until the watch moves on. */
+  #prunedAt = -1n;
 
   /** `inherited`: keys a previous run of this owner wrote, whose servers it still holds. */
   constructor(options: {
@@ -105,7 +107,10 @@ export class ChangeWriter {
       const leaseId = leaseOf();
       leftOut = 0;
       const claimsRevision = mirror.claimsRevision;
-      for (const [id, revision] of this.#certified) if (revision <= claimsRevision) this.#certified.delete(id);
+      if (claimsRevision !== this.#prunedAt) {
+        this.#prunedAt = claimsRevision;
+        for (const [id, revision] of this.#certified) if (revision <= claimsRevision) this.#certified.delete(id);
+      }
       const knownThrough = (id: string): bigint => {
         const certified = this.#certified.get(id);
         return certified !== undefined && certified > claimsRevision ? certified : claimsRevision;
