@@ -4,11 +4,16 @@
 // --max-txn-ops=2048, and the engine told so as --etcd-max-txn-ops tells the daemon), with the Docker
 // edge replaced by the same list. Each size runs in a child process of its own, so that its peak RSS
 // is its own; they share the parent's etcd (BENCH_SCALE_ETCD), and a child run alone starts one.
+// Each child runs as the image runs appproxy (compiled, with the ENTRYPOINT's Node options:
+// bench/lib/as-shipped.ts), beside a run of the same code from source with V8's defaults (how this
+// benchmark ran before: what the memory options and the compilation change, in the same run).
 //
 //   node bench/scale.ts [sizes...]          all sizes (default 100 1000 10000 50000), writes results
 //     --old DIR [--old-every-size]          beside the engine of another checkout, in the same run
-//     --memory-limits 512M,1G               also the engine under each memory limit, as the stacks'
-//                                           resources.limits.memory run it (a memory cgroup; root)
+//     --results NAME                        write bench/results/NAME.* instead of scale.*
+//     --memory-limits 256M,512M,1G          also the engine under each memory limit, as the stacks'
+//                                           resources.limits.memory run it (a memory cgroup; root),
+//                                           as the image runs it and with Node's default heap size
 //   node bench/scale.ts --one N             one size, prints one JSON line (used by the above)
 //   node bench/scale.ts --profile N         one size under --cpu-prof; prints the top self-time functions
 //   node bench/scale.ts --heap N            one size; prints where the heap alive after the first sync was allocated
@@ -17,6 +22,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import type { DaemonConfig } from '../src/config/settings.ts';
@@ -27,6 +33,7 @@ import { compileTranslateOptions, defaultTranslateOptions } from '../src/core/tr
 import { EtcdStore } from '../src/etcd/etcd-store.ts';
 import { KeyLayout } from '../src/sync/key-layout.ts';
 import { SyncEngine } from '../src/sync/sync-engine.ts';
+import { compiledBench, imageNodeOptions } from './lib/as-shipped.ts';
 import { HeapSampling, type HeapSite } from './lib/heap-sampling.ts';
 import { startPrivateEtcd, STACK_MAX_TXN_OPS } from './lib/private-etcd.ts';
 import { stopAllPrivate } from './lib/private-process.ts';
@@ -263,6 +270,23 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
   }
 }
 
+/** One `--one` run in a memory cgroup of `limit`: its figures, or how it failed, with the cgroup's peak. */
+function limitedRun(limit: string, args: readonly string[]): Record<string, any> {
+  const { run, peakMiB, oomKilled } = runInMemoryCgroup(parseMemory(limit), process.execPath, args, LIMITED_RUN_MS);
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status === 0) return { ...(JSON.parse(last) as Record<string, any>), cgroupPeakMiB: peakMiB };
+  return {
+    failed: oomKilled
+      ? `killed by the kernel at the ${limit} limit`
+      : /heap out of memory/.test(run.stderr)
+        ? `JavaScript heap out of memory under the ${limit} limit`
+        : run.error !== undefined
+          ? `not done within ${LIMITED_RUN_MS / 1000} s under the ${limit} limit`
+          : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    cgroupPeakMiB: peakMiB,
+  };
+}
+
 /**
  * The whole translation at once (what `render` does), in a process of its own so that its memory
  * does not count against the engine's.
@@ -309,13 +333,16 @@ function topFunctions(file: string, count: number): { fn: string; selfMs: number
     .map(([fn, selfMs]) => ({ fn, selfMs: Math.round(selfMs), share: Math.round((selfMs / total) * 1000) / 10 }));
 }
 
-function profile(size: number): { fn: string; selfMs: number; share: number }[] {
+function profile(
+  size: number,
+  script: string,
+  nodeOptions: readonly string[],
+): { fn: string; selfMs: number; share: number }[] {
   const dir = mkdtempSync(join(tmpdir(), 'appproxy-prof-'));
-  execFileSync(
-    process.execPath,
-    ['--cpu-prof', '--cpu-prof-dir', dir, new URL(import.meta.url).pathname, '--one', String(size)],
-    { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 },
-  );
+  execFileSync(process.execPath, [...nodeOptions, '--cpu-prof', '--cpu-prof-dir', dir, script, '--one', String(size)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 900_000,
+  });
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no profile written in ${dir}`);
   return topFunctions(join(dir, file), 15);
@@ -385,30 +412,37 @@ try {
   } else if (args[0] === '--core') {
     process.stdout.write(`${JSON.stringify(core(Number(args[1])))}\n`);
   } else if (args[0] === '--profile') {
-    for (const row of profile(Number(args[1] ?? 10_000)))
+    for (const row of profile(Number(args[1] ?? 10_000), new URL(import.meta.url).pathname, []))
       process.stdout.write(
         `${row.share.toString().padStart(5)}%  ${row.selfMs.toString().padStart(6)} ms  ${row.fn}\n`,
       );
   } else {
     // --old DIR: also run the engine of another checkout (the old, full-pass reconciler at commit
     // f667157: scripts/bench.sh makes that worktree) at the same sizes, in the same run.
-    const oldAt = args.indexOf('--old');
-    const oldDir = oldAt >= 0 ? args[oldAt + 1] : undefined;
     // --old-every-size: the old checkout at every size (one as fast as this one), not only up to 10,000.
-    const oldEverySize = args.includes('--old-every-size');
-    const limitsAt = args.indexOf('--memory-limits');
-    const limits = limitsAt < 0 ? [] : (args[limitsAt + 1] ?? '').split(',').filter((text) => text !== '');
-    const sizes = args
-      .filter(
-        (_, index) =>
-          (oldAt < 0 || (index !== oldAt && index !== oldAt + 1)) &&
-          (limitsAt < 0 || (index !== limitsAt && index !== limitsAt + 1)),
-      )
-      .map(Number)
-      .filter((n) => n > 0);
+    // --results NAME: the files written are bench/results/NAME.* (default scale), so that a run at
+    // other sizes (how many workloads a limit holds) does not replace the main one.
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        old: { type: 'string' },
+        'old-every-size': { type: 'boolean', default: false },
+        'memory-limits': { type: 'string', default: '' },
+        results: { type: 'string', default: 'scale' },
+      },
+    });
+    const oldDir = values.old;
+    const oldEverySize = values['old-every-size'];
+    const limits = values['memory-limits'].split(',').filter((text) => text !== '');
+    const name = values.results;
+    const sizes = positionals.map(Number).filter((n) => n > 0);
     if (sizes.length === 0) sizes.push(100, 1000, 10_000, 50_000);
-    const child = (script: string, mode: string, size: number) => {
-      const run = spawnSync(process.execPath, [script, mode, String(size)], {
+    const self = new URL(import.meta.url).pathname;
+    const shipped = compiledBench('bench/scale.ts');
+    const nodeOptions = imageNodeOptions();
+    const child = (script: string, mode: string, size: number, options: readonly string[] = []) => {
+      const run = spawnSync(process.execPath, [...options, script, mode, String(size)], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
         timeout: 1_800_000,
@@ -418,52 +452,38 @@ try {
     };
     const rows: Record<string, any>[] = [];
     for (const size of sizes) {
-      const row = child(new URL(import.meta.url).pathname, '--one', size);
-      row.core = child(new URL(import.meta.url).pathname, '--core', size);
+      const row = child(shipped, '--one', size, nodeOptions);
+      row.source = child(self, '--one', size);
+      row.core = child(shipped, '--core', size, nodeOptions);
       // The full-pass engine (f667157) at 50,000 takes minutes a pass: compared up to 10,000 unless told.
       if (oldDir !== undefined && (size <= 10_000 || oldEverySize))
         row.old = child(join(oldDir, 'bench/scale.ts'), '--one', size);
-      // Under a memory limit Node sizes its heap to it: what the stacks' limit gives, or that it does not fit.
+      // Under a memory limit Node sizes its heap to it: what the stacks' limit gives, or that it does
+      // not fit; as the image runs it, and with Node's default sizing (about half the limit) beside it.
       row.limited = {};
+      row.limitedDefaults = {};
       for (const limit of limits) {
-        const { run, peakMiB, oomKilled } = runInMemoryCgroup(
-          parseMemory(limit),
-          process.execPath,
-          [new URL(import.meta.url).pathname, '--one', String(size)],
-          LIMITED_RUN_MS,
-        );
-        const last = run.stdout.trim().split('\n').pop() ?? '';
-        row.limited[limit] =
-          run.status === 0
-            ? { ...(JSON.parse(last) as Record<string, any>), cgroupPeakMiB: peakMiB }
-            : {
-                failed: oomKilled
-                  ? `killed by the kernel at the ${limit} limit`
-                  : /heap out of memory/.test(run.stderr)
-                    ? `JavaScript heap out of memory under the ${limit} limit`
-                    : run.error !== undefined
-                      ? `not done within ${LIMITED_RUN_MS / 1000} s under the ${limit} limit`
-                      : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`,
-                cgroupPeakMiB: peakMiB,
-              };
+        row.limited[limit] = limitedRun(limit, [...nodeOptions, shipped, '--one', String(size)]);
+        row.limitedDefaults[limit] = limitedRun(limit, [shipped, '--one', String(size)]);
       }
       rows.push(row);
       const r = row.reconcile;
       process.stdout.write(
-        `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
+        `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB (from source with V8's defaults: ${row.source.rssMiB.peak} MiB)${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
       );
     }
     const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
-    const hotSpots = profile(profiled);
+    const hotSpots = profile(profiled, shipped, nodeOptions);
     const result = {
       measured: new Date().toISOString(),
-      setup: `synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against an etcd of the benchmark's own with --max-txn-ops=${STACK_MAX_TXN_OPS} as the stacks run it (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed`,
+      nodeOptions,
+      setup: `compiled (tsconfig.bench.json) and run with the image's Node options (${nodeOptions.join(' ') || 'none'}) unless the row says otherwise; synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against an etcd of the benchmark's own with --max-txn-ops=${STACK_MAX_TXN_OPS} as the stacks run it (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed`,
       rows,
       hotSpots: { size: profiled, top: hotSpots },
     };
     mkdirSync(out, { recursive: true });
-    writeFileSync(`${out}scale.json`, `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(`${out}scale.svg`, svg(rows));
+    writeFileSync(`${out}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${out}${name}.svg`, svg(rows));
     // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove.
     const samples = (figures: Record<string, any>) =>
       figures.p50 === undefined ? String(figures.ms) : `${figures.p50} / ${figures.p99}`;
@@ -476,22 +496,30 @@ try {
       '| workloads | engine | keys | translating every workload (ms) | first full sync: the pass writing them (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.flatMap((row) => [
-        line(row.size, 'this one', row),
-        ...Object.entries(row.limited as Record<string, Record<string, any>>).map(([limit, limited]) =>
-          limited.failed === undefined
-            ? line(row.size, `this one, ${limit} limit`, limited)
-            : `| ${row.size} | this one, ${limit} limit | – | ${limited.failed} | | | | | | | ${limited.cgroupPeakMiB ?? '–'} (the cgroup's) |`,
+        line(row.size, 'this one, as the image runs it', row),
+        line(row.size, "this one, from source with V8's defaults", row.source),
+        ...Object.entries(row.limited as Record<string, Record<string, any>>).flatMap(([limit, limited]) =>
+          [
+            [`this one, ${limit} limit, as the image runs it`, limited],
+            [`this one, ${limit} limit, Node's default heap size`, row.limitedDefaults[limit]],
+          ].map(([engine, figures]) =>
+            figures.failed === undefined
+              ? line(row.size, engine, figures)
+              : `| ${row.size} | ${engine} | – | ${figures.failed} | | | | | | | ${figures.cgroupPeakMiB ?? '–'} (the cgroup's) |`,
+          ),
         ),
         ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
       ]),
       '',
-      `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof):`,
+      `"As the image runs it": compiled JavaScript with the Node options of the Dockerfile's ENTRYPOINT (${nodeOptions.join(' ') || 'none'}); the limited rows too, each beside the same compiled code with Node's default heap size under the same limit. "From source with V8's defaults": the same code through Node's type stripping with no options, as this benchmark ran before, in the same run.`,
+      '',
+      `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof, as the image runs it):`,
       '',
       ...hotSpots.slice(0, 8).map((row) => `- ${row.share}% ${row.fn}`),
       '',
       `Measured ${result.measured}.`,
     ].join('\n');
-    writeFileSync(`${out}scale.md`, `${table}\n`);
+    writeFileSync(`${out}${name}.md`, `${table}\n`);
     process.stdout.write(`\n${table}\n`);
   }
 } finally {

@@ -1,11 +1,11 @@
 // Steady-state memory of the two processes every node runs, `appproxy run` and `appproxy
 // docker-proxy` (issue 27, point 1), with 0, 50 and 500 real labelled containers on the test
 // environment's engine: appproxy reads that engine through the proxy, as in the stack. Both run as
-// the image runs them, compiled JavaScript (`tsc -p tsconfig.build.json` into dist/), not through
-// Node's type stripping (which adds its own memory). For each size: the containers are started
-// (four calls at a time), the daemon's `appproxy_workloads_routed` reaches the size, then both
-// processes rest for 20 s and their RSS is read ten times a second apart (median), beside their
-// peak so far (VmHWM).
+// the image runs them: compiled JavaScript (`tsc -p tsconfig.build.json` into dist/), not through
+// Node's type stripping (which adds its own memory), and with the Node options of the image's
+// ENTRYPOINT. For each size: the containers are started (four calls at a time), the daemon's
+// `appproxy_workloads_routed` reaches the size, then both processes rest for 20 s and their RSS is
+// read ten times a second apart (median), beside their peak so far (VmHWM).
 //
 //   node bench/steady-rss.ts [sizes...]      (default 0 50 500; scripts/bench.sh sets the environment up)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +18,7 @@ import { requireTestEnv, testEnv } from '../test/support/env.ts';
 import { waitFor } from '../test/support/traefik-api.ts';
 import { forEachLimited } from '../test/support/test-docker.ts';
 import { within } from '../test/support/within.ts';
+import { imageNodeOptions } from './lib/as-shipped.ts';
 import { createFleet, removeBenchContainers } from './lib/fleet.ts';
 import { writeResult } from './lib/results.ts';
 import { sleep, summary } from './lib/stats.ts';
@@ -44,6 +45,7 @@ execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 
   timeout: 300_000,
 });
 const cli = `${root}dist/cli.js`;
+const nodeOptions = imageNodeOptions();
 const docker = testDocker();
 const etcd = testEtcd(testEnv.etcdEndpoint);
 const dir = mkdtempSync(join(tmpdir(), 'appproxy-rss-'));
@@ -57,6 +59,7 @@ try {
   proxy = spawn(
     process.execPath,
     [
+      ...nodeOptions,
       cli,
       'docker-proxy',
       '--listen',
@@ -74,7 +77,7 @@ try {
   daemon = await startDaemon({
     owner: 'bench-rss',
     port: 19198,
-    command: [process.execPath, cli],
+    command: [process.execPath, ...nodeOptions, cli],
     args: ['--log-level', 'warn', '--resync-seconds', '300'],
     env: { DOCKER_HOST: `unix://${socket}` },
   });
@@ -136,5 +139,5 @@ writeResult('steady-rss', { restMs: REST_MS, rows }, [
     (row) => `| ${row.containers} | ${row.run.rss} | ${row.run.peak} | ${row.proxy.rss} | ${row.proxy.peak} |`,
   ),
   '',
-  `Both compiled (dist/), appproxy reading the engine through the proxy; RSS is the median of ten reads a second apart after ${REST_MS / 1000} s at rest; the peak is VmHWM since start. \`node bench/steady-rss.ts\`.`,
+  `Both compiled (dist/) and run with the image's Node options (${nodeOptions.join(' ') || 'none'}), appproxy reading the engine through the proxy; RSS is the median of ten reads a second apart after ${REST_MS / 1000} s at rest; the peak is VmHWM since start. \`node bench/steady-rss.ts\`.`,
 ]);

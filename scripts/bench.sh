@@ -35,7 +35,7 @@ case $which in
     bounded_run 3600 node bench/burst.ts 100 500
     bounded_run 3600 node bench/route-add.ts 100 500
     bounded_run 1800 node bench/route-enabled.ts 20 0 100 250
-    bounded_run 7200 node bench/scale.ts 100 1000 10000 50000 --old "$(old_engine)" --memory-limits 512M,1G
+    bounded_run 7200 node bench/scale.ts 100 1000 10000 20000 50000 --old "$(old_engine)" --memory-limits 256M,512M,1G
     bounded_run 3600 node bench/stores.ts 100 200 1000 10000
     bounded_run 1800 node bench/steady-rss.ts 0 50 500
     bounded_run 3600 node bench/traefik-side.ts 1000 10000
