@@ -28,5 +28,11 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APPPROXY_LISTEN || '0.0.0.0:9180').split(':').pop() + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # Exec form: node is PID 1's child-free process and receives SIGTERM itself.
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# --max-old-space-size-percentage=75: V8's heap may use three quarters of the container's memory
+# limit. Node's own default is about half, and 259 MiB under both 256M and 512M here (more than the
+# stack's own 256M): a fleet too large died with "heap out of memory" while the rest of its limit
+# stood unused (20,000 workloads under 512M with 303 MiB used, 40,000 under 1G with 587), or the
+# kernel killed it under 256M with no word. With it 256M holds about 8,000 workloads, 512M 20,000
+# and 1G 45,000 (bench/scale.ts, which reads these options from here; docs/benchmarks.md).
+ENTRYPOINT ["node", "--max-old-space-size-percentage=75", "/app/dist/cli.js"]
 CMD ["run"]

@@ -299,7 +299,7 @@ export class Daemon {
     if (near === undefined) return;
     this.#log.warn(
       near,
-      `appproxy's heap is at ${near.percent}% of the ${near.limitMiB} MiB Node gave it (about half of the container's memory limit): passes slow down collecting garbage, and past it the process stops with "heap out of memory". Give it more memory: stacks/appproxy.yml reads APPPROXY_MEMORY_LIMIT (256M fits about 4,000 workloads an instance, 1G about 10,000: docs/benchmarks.md)`,
+      `appproxy's heap is at ${near.percent}% of the ${near.limitMiB} MiB Node gave it (three quarters of the container's memory limit, as the image runs Node): passes slow down collecting garbage, and past it the process stops with "heap out of memory". Give it more memory: stacks/appproxy.yml reads APPPROXY_MEMORY_LIMIT (256M fits about 8,000 workloads an instance, 512M about 20,000, 1G about 45,000: docs/benchmarks.md)`,
     );
   }
 

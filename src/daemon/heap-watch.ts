@@ -1,9 +1,10 @@
 /**
  * Whether appproxy's heap has grown near the limit Node gave it. Node sizes V8's heap from the
- * container's memory limit (about half of it: 130 MiB under the stack's 256M), and a fleet too
- * large for it does not fail at once: every pass slows down collecting garbage, then the process
- * stops with "heap out of memory". Said once when the heap in use after a pass passes `warnRatio`
- * of the limit, and again only after it fell below `clearRatio` (no line per pass while it stays).
+ * container's memory limit (three quarters of it as the image runs Node: 195 MiB under the stack's
+ * 256M; the Dockerfile says why), and a fleet too large for it does not fail at once: every pass
+ * slows down collecting garbage, then the process stops with "heap out of memory". Said once when
+ * the heap in use after a pass passes `warnRatio` of the limit, and again only after it fell below
+ * `clearRatio` (no line per pass while it stays).
  */
 export class HeapWatch {
   readonly #warnRatio: number;

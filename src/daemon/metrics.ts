@@ -166,7 +166,7 @@ export function createMetrics(version: string = APPPROXY_VERSION) {
     }),
     heapUsedRatio: new Gauge({
       name: 'appproxy_heap_used_ratio',
-      help: 'The heap in use after the last pass, as a share of the limit Node gave it (about half of the container\'s memory limit): near 1, passes slow down collecting garbage and the process is close to stopping with "heap out of memory" (said in the log at 0.75).',
+      help: 'The heap in use after the last pass, as a share of the limit Node gave it (three quarters of the container\'s memory limit, as the image runs Node): near 1, passes slow down collecting garbage and the process is close to stopping with "heap out of memory" (said in the log at 0.75).',
       registers: [registry],
     }),
     passRunning: new Gauge({
