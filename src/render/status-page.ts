@@ -20,11 +20,14 @@ const escape = (text: string): string =>
  */
 export function renderStatusPage(facts: StatusFacts): string {
   const rows = (facts.traefiks ?? []).map((entry) => {
+    // Unreachable first: a Traefik that does not answer also counts as stopped once the others
+    // apply what it has not (the read-back's likely cause then says so), and the row must not
+    // hide that it cannot be read at all (`appproxy traefiks` shows both, in two columns).
     const state =
-      entry.stopped !== null
-        ? 'stopped'
-        : entry.reachable === false
-          ? 'unreachable'
+      entry.reachable === false
+        ? 'unreachable'
+        : entry.stopped !== null
+          ? 'stopped'
           : entry.current
             ? 'current'
             : 'behind';
