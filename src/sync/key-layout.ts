@@ -80,12 +80,10 @@ export class KeyLayout {
     if (key.startsWith(this.treePrefix)) {
       const parsed = parseTreeKey(key.slice(this.treePrefix.length));
       if (parsed === undefined) return undefined;
-      return {
-        kind: 'tree',
-        resource: parsed.resource,
-        claimId: claimIdOf(parsed.resource),
-        ...(parsed.server === undefined ? {} : { server: parsed.server }),
-      };
+      const claimId = claimIdOf(parsed.resource);
+      return parsed.server === undefined
+        ? { kind: 'tree', resource: parsed.resource, claimId }
+        : { kind: 'tree', resource: parsed.resource, claimId, server: parsed.server };
     }
     if (key.startsWith(this.claimsPrefix)) {
       const rest = key.slice(this.claimsPrefix.length);

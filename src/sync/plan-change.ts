@@ -1,6 +1,7 @@
 import { claimIdOf, isRouter } from '../core/resource-kinds.ts';
 import { PLACEHOLDER_RESOURCE, type KeyLayout } from './key-layout.ts';
 import type { Operation } from './kv-store.ts';
+import { operationBytes } from './operation-bytes.ts';
 import type { ClaimRecord, MirrorEntry, MirrorResource } from './store-mirror.ts';
 
 /** What this instance wants of one resource: from the core's merge, keyed by its claim id. */
@@ -57,6 +58,20 @@ export interface Unit {
   readonly operations: readonly Operation[];
   /** Claim ids whose claims must not have changed since the plan's revision. */
   readonly guards: readonly string[];
+  /** Bytes of its keys and values (operationBytes), counted once: packing a first sync reads it for every unit. */
+  readonly bytes: number;
+}
+
+/** A unit, its bytes counted. */
+export function makeUnit(
+  stage: Unit['stage'],
+  label: string,
+  operations: readonly Operation[],
+  guards: readonly string[],
+): Unit {
+  let bytes = 0;
+  for (const operation of operations) bytes += operationBytes(operation);
+  return { stage, label, operations, guards, bytes };
 }
 
 export interface Conflict {
@@ -128,12 +143,9 @@ export function planChange(input: PlanInput): ChangePlan {
 
   if (!mirror.hasRootMarker()) {
     // Traefik's etcd provider cannot start its watch while nothing exists at the root key itself.
-    units.push({
-      stage: 0,
-      label: 'root marker',
-      operations: [{ type: 'put', key: layout.rootKey, value: 'appproxy', leased: false }],
-      guards: [],
-    });
+    units.push(
+      makeUnit(0, 'root marker', [{ type: 'put', key: layout.rootKey, value: 'appproxy', leased: false }], []),
+    );
   }
 
   const scope = input.scope instanceof Set ? (input.scope as ReadonlySet<string>) : new Set(input.scope);
@@ -165,15 +177,13 @@ export function planChange(input: PlanInput): ChangePlan {
         // Keys of the same resource spelled in another case are the same key to Traefik: replace them.
         diffEntries(operations, want.fields, have?.fields, false, leaseId);
       }
-      if (operations.length > 0)
-        units.push({ stage: stageOf(want.resource, false), label: want.resource, operations, guards: [id] });
+      if (operations.length > 0) units.push(makeUnit(stageOf(want.resource, false), want.resource, operations, [id]));
       if (!blocked) {
         // Never into a service whose definition is in conflict.
         for (const [server, entries] of want.servers) {
           for (const key of entries.keys()) owned.add(key);
           const serverOperations = diffEntries([], entries, have?.servers.get(server), true, leaseId);
-          if (serverOperations.length > 0)
-            units.push({ stage: 0, label: server, operations: serverOperations, guards: [] });
+          if (serverOperations.length > 0) units.push(makeUnit(0, server, serverOperations, []));
         }
       }
     } else if (have !== undefined || claims !== undefined) {
@@ -192,7 +202,7 @@ export function planChange(input: PlanInput): ChangePlan {
       }
       if (operations.length > 0) {
         const resource = [...(have?.spellings.keys() ?? [])][0] ?? id;
-        units.push({ stage: stageOf(resource, true), label: resource, operations, guards: [id] });
+        units.push(makeUnit(stageOf(resource, true), resource, operations, [id]));
       }
     }
 
@@ -200,7 +210,7 @@ export function planChange(input: PlanInput): ChangePlan {
     for (const key of input.ownedServers.get(id) ?? []) {
       if (!owned.has(key) && mirror.entry(key) !== undefined) stale.push({ type: 'delete', key });
     }
-    if (stale.length > 0) units.push({ stage: 3, label: 'stale servers', operations: stale, guards: [] });
+    if (stale.length > 0) units.push(makeUnit(3, 'stale servers', stale, []));
     // One left for a later plan is not quiet: the next full pass plans it again.
     if (units.length === unitsBefore && !conflicts.has(id) && !unknown) quiet.push(id);
   }
@@ -210,19 +220,11 @@ export function planChange(input: PlanInput): ChangePlan {
   for (const id of emptied) if (withFields.has(id)) remaining -= 1;
   const needsPlaceholder = desired.size === 0 && remaining === 0;
   if (needsPlaceholder && !mirror.hasPlaceholder()) {
-    units.push({
-      stage: 3,
-      label: 'placeholder',
-      operations: [{ type: 'put', key: layout.placeholderKey, value: 'true', leased: false }],
-      guards: [],
-    });
+    units.push(
+      makeUnit(3, 'placeholder', [{ type: 'put', key: layout.placeholderKey, value: 'true', leased: false }], []),
+    );
   } else if (!needsPlaceholder && mirror.hasPlaceholder()) {
-    units.push({
-      stage: 0,
-      label: 'placeholder',
-      operations: [{ type: 'delete', key: layout.placeholderKey }],
-      guards: [],
-    });
+    units.push(makeUnit(0, 'placeholder', [{ type: 'delete', key: layout.placeholderKey }], []));
   }
 
   return { units: dedupe(units), conflicts, ownedServers, quiet };
@@ -240,16 +242,24 @@ function claimsKnown(have: MirrorResource, knownThrough: bigint | undefined): bo
 
 /**
  * A key deleted as part of a removed resource may also be one of this instance's stale servers: keep the first
- * operation on each key (etcd refuses a transaction that touches a key twice).
+ * operation on each key (etcd refuses a transaction that touches a key twice). Only deletions can meet: a put is
+ * of a key wanted now (a field, a wanted server's key, a claim), which is never deleted in the same plan, and
+ * each key belongs to one claim id. So a first sync's 100,000 puts are not looked up at all.
  */
 function dedupe(units: Unit[]): Unit[] {
-  const seen = new Set<string>();
+  const deleted = new Set<string>();
   const result: Unit[] = [];
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
-    const operations = unit.operations.filter((operation) => !seen.has(operation.key) && seen.add(operation.key));
+    if (!unit.operations.some((operation) => operation.type === 'delete')) {
+      result.push(unit);
+      continue;
+    }
+    const operations = unit.operations.filter(
+      (operation) => operation.type === 'put' || (!deleted.has(operation.key) && deleted.add(operation.key)),
+    );
     // A unit is copied only when it lost an operation (rare): a first sync's plan is not held twice.
     if (operations.length === unit.operations.length) result.push(unit);
-    else if (operations.length > 0) result.push({ ...unit, operations });
+    else if (operations.length > 0) result.push(makeUnit(unit.stage, unit.label, operations, unit.guards));
   }
   return result;
 }

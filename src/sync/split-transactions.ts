@@ -1,4 +1,5 @@
 import type { Operation, TransactionLimits } from './kv-store.ts';
+import { operationBytes } from './operation-bytes.ts';
 import type { Unit } from './plan-change.ts';
 
 export interface Transaction {
@@ -17,10 +18,6 @@ export const MAX_TXN_BYTES = 1024 * 1024;
 /** A value this large can never be written (with its key) in one request: its unit is left out and reported. */
 export const MAX_VALUE_BYTES = MAX_TXN_BYTES - 4096;
 
-function sizeOf(operation: Operation): number {
-  return Buffer.byteLength(operation.key) + (operation.type === 'put' ? Buffer.byteLength(operation.value) : 0);
-}
-
 /** Units no store could take (one value over MAX_VALUE_BYTES), so that they do not block every other change. */
 export function unwritableUnits(units: readonly Unit[]): {
   writable: Unit[];
@@ -29,9 +26,13 @@ export function unwritableUnits(units: readonly Unit[]): {
   const writable: Unit[] = [];
   const refused: { label: string; key: string; bytes: number }[] = [];
   for (const unit of units) {
-    const huge = unit.operations.find((operation) => sizeOf(operation) > MAX_VALUE_BYTES);
+    // No operation of a unit is larger than the whole unit: most are not looked at one by one.
+    const huge =
+      unit.bytes <= MAX_VALUE_BYTES
+        ? undefined
+        : unit.operations.find((operation) => operationBytes(operation) > MAX_VALUE_BYTES);
     if (huge === undefined) writable.push(unit);
-    else refused.push({ label: unit.label, key: huge.key, bytes: sizeOf(huge) });
+    else refused.push({ label: unit.label, key: huge.key, bytes: operationBytes(huge) });
   }
   return { writable, refused };
 }
@@ -59,16 +60,23 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
   const fits = (count: number, size: number) =>
     operations.length + count <= limits.maxOps && bytes + size <= limits.maxBytes;
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
-    const unitBytes = unit.operations.reduce((sum, operation) => sum + sizeOf(operation), 0);
-    if (!fits(unit.operations.length, unitBytes)) flush();
-    // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that
-    // must be cut.
-    for (const operation of unit.operations) {
-      if (!fits(1, sizeOf(operation))) flush();
-      operations.push(operation);
-      bytes += sizeOf(operation);
+    if (!fits(unit.operations.length, unit.bytes)) flush();
+    const add = (part: readonly Operation[], size: number) => {
+      for (const operation of part) operations.push(operation);
+      bytes += size;
       for (const guard of unit.guards) guards.add(guard);
       if (labels[labels.length - 1] !== unit.label) labels.push(unit.label);
+    };
+    if (fits(unit.operations.length, unit.bytes)) {
+      add(unit.operations, unit.bytes);
+      continue;
+    }
+    // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that
+    // must be cut: each transaction with a part of it carries its guards and its label.
+    for (const operation of unit.operations) {
+      const size = operationBytes(operation);
+      if (!fits(1, size)) flush();
+      add([operation], size);
     }
   }
   flush();
@@ -88,11 +96,10 @@ export function transactionWaves(units: readonly Unit[], limits: TransactionLimi
   // Whether it all fits one transaction is a sum: a large change is not packed twice to find out.
   let count = 0;
   let bytes = 0;
-  for (const unit of units)
-    for (const operation of unit.operations) {
-      count += 1;
-      bytes += sizeOf(operation);
-    }
+  for (const unit of units) {
+    count += unit.operations.length;
+    bytes += unit.bytes;
+  }
   if (count === 0) return [];
   if (count <= limits.maxOps && bytes <= limits.maxBytes) return [splitTransactions(units, limits)];
   const waves: Transaction[][] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Operation } from '../../src/sync/kv-store.ts';
-import { planChange, type ChangePlan } from '../../src/sync/plan-change.ts';
+import { makeUnit, planChange, type ChangePlan } from '../../src/sync/plan-change.ts';
 import { resourceDigest } from '../../src/sync/resource-digest.ts';
 import { ETCD_TRANSACTION_LIMITS } from '../../src/etcd/etcd-transaction-limits.ts';
 import { MAX_VALUE_BYTES, splitTransactions, unwritableUnits } from '../../src/sync/split-transactions.ts';
@@ -231,17 +231,19 @@ test('plan: keys of an earlier lease are written again even when unchanged', () 
 });
 
 test('split: units are never cut and stay in stage order; at most 128 operations a transaction', () => {
-  const units = Array.from({ length: 50 }, (_, index) => ({
-    stage: (index % 2 === 0 ? 0 : 1) as 0 | 1,
-    label: `r${index}`,
-    operations: Array.from({ length: 5 }, (_, field) => ({
-      type: 'put' as const,
-      key: `k/${index}/${field}`,
-      value: 'v',
-      leased: false,
-    })),
-    guards: [`r${index}`],
-  }));
+  const units = Array.from({ length: 50 }, (_, index) =>
+    makeUnit(
+      index % 2 === 0 ? 0 : 1,
+      `r${index}`,
+      Array.from({ length: 5 }, (_, field) => ({
+        type: 'put' as const,
+        key: `k/${index}/${field}`,
+        value: 'v',
+        leased: false,
+      })),
+      [`r${index}`],
+    ),
+  );
   const transactions = splitTransactions(units, ETCD_TRANSACTION_LIMITS);
   assert.ok(transactions.every((transaction) => transaction.operations.length <= 128));
   assert.equal(
@@ -269,17 +271,19 @@ test('split: units are never cut and stay in stage order; at most 128 operations
 
 test('split: the byte budget starts a new transaction before a unit that would overflow it, without cutting it', () => {
   const big = 'x'.repeat(300);
-  const units = Array.from({ length: 10 }, (_, index) => ({
-    stage: 0 as const,
-    label: `r${index}`,
-    operations: Array.from({ length: 3 }, (_, field) => ({
-      type: 'put' as const,
-      key: `k/${index}/${field}`,
-      value: big,
-      leased: false,
-    })),
-    guards: [`r${index}`],
-  }));
+  const units = Array.from({ length: 10 }, (_, index) =>
+    makeUnit(
+      0,
+      `r${index}`,
+      Array.from({ length: 3 }, (_, field) => ({
+        type: 'put' as const,
+        key: `k/${index}/${field}`,
+        value: big,
+        leased: false,
+      })),
+      [`r${index}`],
+    ),
+  );
   const transactions = splitTransactions(units, { maxOps: 128, maxBytes: 2000 });
   assert.equal(transactions.length, 5, '2 units of about 920 bytes fit in 2000 bytes');
   for (const transaction of transactions) {
@@ -292,27 +296,64 @@ test('split: the byte budget starts a new transaction before a unit that would o
   }
 });
 
+test('split: a unit larger than a transaction is cut, and every part carries its guards and its label', () => {
+  const small = makeUnit(0, 'before', [{ type: 'put', key: 'k/before', value: 'v', leased: false }], ['before']);
+  const large = makeUnit(
+    0,
+    'large',
+    Array.from({ length: 300 }, (_, field) => ({
+      type: 'put' as const,
+      key: `k/large/${field}`,
+      value: 'v',
+      leased: false,
+    })),
+    ['large'],
+  );
+  const transactions = splitTransactions([small, large], { maxOps: 128, maxBytes: 1 << 20 });
+  assert.deepEqual(
+    transactions.map((transaction) => transaction.operations.length),
+    [1, 128, 128, 44],
+    'the unit before is not put with a part of it',
+  );
+  assert.deepEqual(transactions[0]?.guards, ['before']);
+  for (const transaction of transactions.slice(1)) {
+    assert.deepEqual(transaction.guards, ['large']);
+    assert.deepEqual(transaction.labels, ['large']);
+  }
+  // By bytes too: each part within the budget.
+  const wide = makeUnit(
+    0,
+    'wide',
+    Array.from({ length: 4 }, (_, field) => ({
+      type: 'put' as const,
+      key: `w/${field}`,
+      value: 'x'.repeat(600),
+      leased: false,
+    })),
+    ['wide'],
+  );
+  const parts = splitTransactions([wide], { maxOps: 128, maxBytes: 1300 });
+  assert.deepEqual(
+    parts.map((transaction) => transaction.operations.length),
+    [2, 2],
+  );
+  assert.ok(parts.every((transaction) => transaction.guards[0] === 'wide' && transaction.labels[0] === 'wide'));
+});
+
 test('split: a unit with a value etcd can never take is refused by name, and the others are kept', () => {
   const units = [
-    {
-      stage: 0 as const,
-      label: 'http/routers/ok',
-      operations: [{ type: 'put' as const, key: 'traefik/http/routers/ok/rule', value: 'Host(`a`)', leased: false }],
-      guards: [],
-    },
-    {
-      stage: 0 as const,
-      label: 'http/routers/huge',
-      operations: [
-        {
-          type: 'put' as const,
-          key: 'traefik/http/routers/huge/rule',
-          value: 'x'.repeat(MAX_VALUE_BYTES),
-          leased: false,
-        },
-      ],
-      guards: [],
-    },
+    makeUnit(
+      0,
+      'http/routers/ok',
+      [{ type: 'put', key: 'traefik/http/routers/ok/rule', value: 'Host(`a`)', leased: false }],
+      [],
+    ),
+    makeUnit(
+      0,
+      'http/routers/huge',
+      [{ type: 'put', key: 'traefik/http/routers/huge/rule', value: 'x'.repeat(MAX_VALUE_BYTES), leased: false }],
+      [],
+    ),
   ];
   const { writable, refused } = unwritableUnits(units);
   assert.deepEqual(
