@@ -484,13 +484,14 @@ try {
     mkdirSync(out, { recursive: true });
     writeFileSync(`${out}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(`${out}${name}.svg`, svg(rows));
-    // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove.
+    // An old checkout's row in the same columns; the full-pass engine gave one figure for add and remove,
+    // and no CPU time or store reads of its resync.
     const samples = (figures: Record<string, any>) =>
       figures.p50 === undefined ? String(figures.ms) : `${figures.p50} / ${figures.p99}`;
     const line = (size: number, engine: string, row: Record<string, any>) => {
       const r = row.reconcile;
       const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
-      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.translateAllMs ?? '–'} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs} / ${r.resync.operations} / ${r.resync.storeReads} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
+      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.translateAllMs ?? '–'} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs ?? '–'} / ${r.resync.operations} / ${r.resync.storeReads ?? '–'} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
     };
     const table = [
       '| workloads | engine | keys | translating every workload (ms) | first full sync: the pass writing them (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
