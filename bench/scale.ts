@@ -40,6 +40,7 @@ import { stopAllPrivate } from './lib/private-process.ts';
 import { parseMemory, runInMemoryCgroup } from './lib/memory-cgroup.ts';
 import { since as ms, summary } from './lib/stats.ts';
 import { syntheticWorkload } from './lib/synthetic-workload.ts';
+import { fetchWithin } from '../test/support/within.ts';
 
 const ROOT_KEY = 'bench-scale';
 /** The etcd of a run: the parent's, handed to each child; a child run alone starts its own. */
@@ -82,17 +83,27 @@ const SAMPLES = 50;
 /** A run under a memory limit too small for it collects garbage for ever rather than fail: given up after this. */
 const LIMITED_RUN_MS = 300_000;
 
-/** The store as the daemon uses it, counting what a pass reads and writes. */
+/**
+ * The store as the daemon uses it, counting what a pass reads and writes, and how long its
+ * transactions took (the request, etcd's commit and the answer), so that a pass's own part can be
+ * told from the store's.
+ */
 class CountingStore extends EtcdStore {
   loads = 0;
   applies = 0;
+  applyMs = 0;
   override async load(...args: Parameters<EtcdStore['load']>) {
     this.loads += 1;
     return super.load(...args);
   }
   override async apply(...args: Parameters<EtcdStore['apply']>) {
     this.applies += 1;
-    return super.apply(...args);
+    const begin = performance.now();
+    try {
+      return await super.apply(...args);
+    } finally {
+      this.applyMs += performance.now() - begin;
+    }
   }
 }
 
@@ -126,6 +137,27 @@ class PeakSampler {
   stop(): void {
     clearInterval(this.#timer);
   }
+}
+
+/**
+ * How the benchmark's etcd's WAL fsyncs went over the whole run, from its own histogram: how many,
+ * and the share slower than 4, 8 and 16 ms. An add or remove commits one transaction, and etcd
+ * answers it only after its fsync: on a disk whose fsyncs reach tens of milliseconds, those are
+ * the slowest samples whatever appproxy does.
+ */
+async function walFsyncs(endpoint: string): Promise<Record<string, number>> {
+  const text = await (await fetchWithin(`http://${endpoint}/metrics`, {}, 5000)).text();
+  const buckets = new Map<string, number>();
+  for (const match of text.matchAll(/^etcd_disk_wal_fsync_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
+    buckets.set(match[1] as string, Number(match[2]));
+  const total = buckets.get('+Inf') ?? 0;
+  const over = (le: string) => Math.round((1 - (buckets.get(le) ?? total) / Math.max(total, 1)) * 1000) / 10;
+  return {
+    fsyncs: total,
+    over4msPercent: over('0.004'),
+    over8msPercent: over('0.008'),
+    over16msPercent: over('0.016'),
+  };
 }
 
 /** One size, in this process, through the sync engine on the real test etcd. */
@@ -206,26 +238,49 @@ async function one(size: number, heap?: HeapSampling): Promise<Record<string, un
       ms: ms(againStart),
       cpuMs: Math.round((againUsed.user + againUsed.system) / 100) / 10,
     };
+    // Each sample whole (handed over → committed), and appproxy's own part of it: the same less
+    // the time its transaction spent in the store (the request, etcd's commit with its fsync, the
+    // answer), which this machine's disk decides.
     const addMs: number[] = [];
+    const addOwnMs: number[] = [];
     const addOps: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       const begin = performance.now();
+      const inStore = store.applyMs;
       engine.desired.upsertWorkload(syntheticWorkload(size + i));
       const outcome = await engine.sync();
-      addMs.push(performance.now() - begin);
+      const elapsed = performance.now() - begin;
+      addMs.push(elapsed);
+      addOwnMs.push(elapsed - (store.applyMs - inStore));
       addOps.push(outcome.operations);
     }
     const removeMs: number[] = [];
+    const removeOwnMs: number[] = [];
     for (let i = 0; i < SAMPLES; i += 1) {
       const begin = performance.now();
+      const inStore = store.applyMs;
       engine.desired.removeWorkload(syntheticWorkload(size + i).id);
       await engine.sync();
-      removeMs.push(performance.now() - begin);
+      const elapsed = performance.now() - begin;
+      removeMs.push(elapsed);
+      removeOwnMs.push(elapsed - (store.applyMs - inStore));
     }
     const round = (value: number) => Math.round(value * 10) / 10;
-    const [add, remove] = [summary(addMs), summary(removeMs)];
-    const addOne = { p50: round(add.p50), p99: round(add.p99), operations: summary(addOps).p50, samples: SAMPLES };
-    const removeOne = { p50: round(remove.p50), p99: round(remove.p99), samples: SAMPLES };
+    const [add, remove, addOwn, removeOwn] = [
+      summary(addMs),
+      summary(removeMs),
+      summary(addOwnMs),
+      summary(removeOwnMs),
+    ];
+    const own = (figures: ReturnType<typeof summary>) => ({ p50: round(figures.p50), p99: round(figures.p99) });
+    const addOne = {
+      p50: round(add.p50),
+      p99: round(add.p99),
+      own: own(addOwn),
+      operations: summary(addOps).p50,
+      samples: SAMPLES,
+    };
+    const removeOne = { p50: round(remove.p50), p99: round(remove.p99), own: own(removeOwn), samples: SAMPLES };
     const peakBeforeRemoveAll = process.resourceUsage().maxRSS * 1024;
     engine.desired.replaceWorkloads([]);
     sampler.take();
@@ -469,7 +524,7 @@ try {
       rows.push(row);
       const r = row.reconcile;
       process.stdout.write(
-        `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms, peak RSS ${row.rssMiB.peak} MiB (from source with V8's defaults: ${row.source.rssMiB.peak} MiB)${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
+        `${size}: first ${r.first.ms} ms, no-op resync ${r.resync.ms} ms (CPU ${r.resync.cpuMs} ms, ${r.resync.operations} ops, ${r.resync.storeReads} reads), add one p50 ${r.addOne.p50} / p99 ${r.addOne.p99} ms (appproxy's own ${r.addOne.own.p50} / ${r.addOne.own.p99}), peak RSS ${row.rssMiB.peak} MiB (from source with V8's defaults: ${row.source.rssMiB.peak} MiB)${row.old ? `; old: first ${row.old.reconcile.first.ms} ms, peak RSS ${row.old.rssMiB.peak} MiB` : ''}\n`,
       );
     }
     const profiled = Math.min(10_000, sizes[sizes.length - 1] as number);
@@ -480,6 +535,7 @@ try {
       setup: `compiled (tsconfig.bench.json) and run with the image's Node options (${nodeOptions.join(' ') || 'none'}) unless the row says otherwise; synthetic containers (router with rule, entry point and middleware; stripPrefix middleware; service with port and sticky cookie) through the sync engine against an etcd of the benchmark's own with --max-txn-ops=${STACK_MAX_TXN_OPS} as the stacks run it (root key bench-scale), each size in its own process; add/remove one: 50 samples each, from the workload handed over to its transaction committed`,
       rows,
       hotSpots: { size: profiled, top: hotSpots },
+      etcdWalFsyncs: await walFsyncs(etcdEndpoint),
     };
     mkdirSync(out, { recursive: true });
     writeFileSync(`${out}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
@@ -491,11 +547,12 @@ try {
     const line = (size: number, engine: string, row: Record<string, any>) => {
       const r = row.reconcile;
       const again = r.resyncAgain === undefined ? '–' : `${r.resyncAgain.ms} / ${r.resyncAgain.cpuMs}`;
-      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.translateAllMs ?? '–'} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs ?? '–'} / ${r.resync.operations} / ${r.resync.storeReads ?? '–'} | ${again} | ${samples(r.addOne)} | ${samples(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
+      const own = (figures: Record<string, any>) => (figures.own === undefined ? '–' : samples(figures.own));
+      return `| ${size} | ${engine} | ${r.keysInEtcd} | ${r.first.translateAllMs ?? '–'} | ${r.first.ms} | ${r.resync.ms} / ${r.resync.cpuMs ?? '–'} / ${r.resync.operations} / ${r.resync.storeReads ?? '–'} | ${again} | ${samples(r.addOne)} | ${own(r.addOne)} | ${samples(r.removeOne)} | ${own(r.removeOne)} | ${row.rssMiB.peakFirstSync ?? '–'} | ${row.rssMiB.peak} |`;
     };
     const table = [
-      '| workloads | engine | keys | translating every workload (ms) | first full sync: the pass writing them (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | remove one p50 / p99 (ms) | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      "| workloads | engine | keys | translating every workload (ms) | first full sync: the pass writing them (ms) | no-op resync (ms / CPU ms / ops / store reads) | the same again (ms / CPU ms) | add one → committed p50 / p99 (ms) | of which appproxy's own (without the store's transaction) p50 / p99 | remove one p50 / p99 (ms) | of which appproxy's own p50 / p99 | peak RSS, first sync (MiB) | peak RSS, whole run (MiB) |",
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.flatMap((row) => [
         line(row.size, 'this one, as the image runs it', row),
         line(row.size, "this one, from source with V8's defaults", row.source),
@@ -506,13 +563,15 @@ try {
           ].map(([engine, figures]) =>
             figures.failed === undefined
               ? line(row.size, engine, figures)
-              : `| ${row.size} | ${engine} | – | ${figures.failed} | | | | | | | ${figures.cgroupPeakMiB ?? '–'} (the cgroup's) |`,
+              : `| ${row.size} | ${engine} | – | ${figures.failed} | | | | | | | | | ${figures.cgroupPeakMiB ?? '–'} (the cgroup's) |`,
           ),
         ),
         ...(row.old === undefined ? [] : [line(row.size, 'old', row.old)]),
       ]),
       '',
       `"As the image runs it": compiled JavaScript with the Node options of the Dockerfile's ENTRYPOINT (${nodeOptions.join(' ') || 'none'}); the limited rows too, each beside the same compiled code with Node's default heap size under the same limit. "From source with V8's defaults": the same code through Node's type stripping with no options, as this benchmark ran before, in the same run.`,
+      '',
+      `The benchmark's etcd over the whole run: ${result.etcdWalFsyncs.fsyncs} WAL fsyncs, ${result.etcdWalFsyncs.over4msPercent}% slower than 4 ms, ${result.etcdWalFsyncs.over8msPercent}% than 8 ms, ${result.etcdWalFsyncs.over16msPercent}% than 16 ms (each add or remove waits for one; "appproxy's own" leaves its transaction out).`,
       '',
       `Hot spots (self time, one run of ${result.hotSpots.size} workloads under --cpu-prof, as the image runs it):`,
       '',

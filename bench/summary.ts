@@ -46,7 +46,7 @@ for (const row of load('scale')?.rows ?? []) {
       ? ''
       : `; old engine: add one ${row.old.reconcile.addOne.ms} ms, resync ${row.old.reconcile.resync.ms} ms`;
   lines.push(
-    `| ${row.size} synthetic workloads: first sync / no-op resync / add one p50, p99 | ${r.first.ms} / ${r.resync.ms} / ${r.addOne.p50}, ${r.addOne.p99} ms | — | ${r.keysInEtcd} keys; resync writes ${r.resync.operations}, reads ${r.resync.storeReads}; peak RSS ${row.rssMiB.peak} MiB as the image runs it${row.source === undefined ? '' : ` (${row.source.rssMiB.peak} MiB from source with V8's defaults)`}${old} |`,
+    `| ${row.size} synthetic workloads: first sync / no-op resync / add one p50, p99 | ${r.first.ms} / ${r.resync.ms} / ${r.addOne.p50}, ${r.addOne.p99} ms | — | ${r.keysInEtcd} keys; resync writes ${r.resync.operations}, reads ${r.resync.storeReads};${r.addOne.own === undefined ? '' : ` add one without the store's transaction p50 ${r.addOne.own.p50}, p99 ${r.addOne.own.p99} ms;`} peak RSS ${row.rssMiB.peak} MiB as the image runs it${row.source === undefined ? '' : ` (${row.source.rssMiB.peak} MiB from source with V8's defaults)`}${old} |`,
   );
 }
 const stores = load('stores');

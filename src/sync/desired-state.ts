@@ -65,6 +65,8 @@ export class DesiredState {
   #total: StoreSize = { keys: 0, bytes: 0 };
   /** A workload left or changed since refused ones were last tried: one of them may fit now. */
   #freed = false;
+  /** How many workloads are refused now: with none, a workload leaving walks no list of 50,000. */
+  #refusedCount = 0;
 
   constructor(options: { layout: KeyLayout; compiled: CompiledTranslateOptions; limits?: InstanceLimits | undefined }) {
     this.#layout = options.layout;
@@ -100,6 +102,7 @@ export class DesiredState {
     const admitted = known !== undefined && known.refusal === undefined ? known.translation : undefined;
     if (admitted !== undefined) this.#freed = true;
     const refusal = this.#admit(workload.id, workload.name, admitted, translation);
+    this.#refusedCount += (refusal === undefined ? 0 : 1) - (known?.refusal === undefined ? 0 : 1);
     this.#workloads.set(workload.id, { kind: workload.kind, name: workload.name, fingerprint, translation, refusal });
   }
 
@@ -108,7 +111,10 @@ export class DesiredState {
     const known = this.#workloads.get(id);
     if (known === undefined) return;
     this.#workloads.delete(id);
-    if (known.refusal !== undefined) return;
+    if (known.refusal !== undefined) {
+      this.#refusedCount -= 1;
+      return;
+    }
     this.#setTranslation(id, known.translation, undefined);
     this.#freed = true;
   }
@@ -123,11 +129,15 @@ export class DesiredState {
   retryRefused(): void {
     if (!this.#freed) return;
     this.#freed = false;
+    if (this.#refusedCount === 0) return;
     for (const [id, state] of this.#workloads) {
       if (state.refusal === undefined) continue;
       // The first refusal is kept while it stands: its figures are those of when it was refused.
       const refusal = this.#admit(id, state.name, undefined, state.translation);
-      if (refusal === undefined) this.#workloads.set(id, { ...state, refusal: undefined });
+      if (refusal === undefined) {
+        this.#workloads.set(id, { ...state, refusal: undefined });
+        this.#refusedCount -= 1;
+      }
     }
   }
 

@@ -175,3 +175,33 @@ test('instance limits: the refusal metric counts a refusal once when it starts, 
   reporter.report([{ outcome: await engine.sync(), engine }]);
   assert.equal(await refused('instance-keys'), 2, 'refused again after it was routed: a new refusal');
 });
+
+test('instance limits: refused workloads that change or leave are still counted right: the one left is tried again when room is made', async () => {
+  const two = await sizeOf([a, b]);
+  const { store, engine } = await engineWith({ keys: two.keys, bytes: UNLIMITED });
+  const echo = web('echo', '10.0.0.5');
+  engine.desired.replaceWorkloads([a, b, c, echo]);
+  await engine.sync();
+  assert.deepEqual(
+    engine.problems().map((problem) => problem.workload),
+    ['delta', 'echo'],
+  );
+  // A refused workload changes (refused again, once), another refused one leaves: one is refused now.
+  engine.desired.upsertWorkload(web('delta', '10.0.0.14'));
+  engine.desired.removeWorkload(echo.id);
+  await engine.sync();
+  assert.deepEqual(
+    engine.problems().map((problem) => problem.workload),
+    ['delta'],
+  );
+  // Room made: the changed one is tried again and routed, as it is now.
+  engine.desired.removeWorkload(a.id);
+  await engine.sync();
+  assert.deepEqual(engine.problems(), []);
+  const changed = web('delta', '10.0.0.14');
+  assert.deepEqual(rootTree(store), expectedTree([b, changed], defaultCompiled, 'host-a'));
+  // And with none refused, a workload leaving changes nothing for the others.
+  engine.desired.removeWorkload(b.id);
+  await engine.sync();
+  assert.deepEqual(rootTree(store), expectedTree([changed], defaultCompiled, 'host-a'));
+});
