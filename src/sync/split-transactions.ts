@@ -59,16 +59,17 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
   };
   const fits = (count: number, size: number) =>
     operations.length + count <= limits.maxOps && bytes + size <= limits.maxBytes;
+  /** Puts `part` of `unit` (`size` bytes) in the transaction being filled, with the unit's guards and label. */
+  const add = (unit: Unit, part: readonly Operation[], size: number) => {
+    for (const operation of part) operations.push(operation);
+    bytes += size;
+    for (const guard of unit.guards) guards.add(guard);
+    if (labels[labels.length - 1] !== unit.label) labels.push(unit.label);
+  };
   for (const unit of [...units].sort((a, b) => a.stage - b.stage)) {
     if (!fits(unit.operations.length, unit.bytes)) flush();
-    const add = (part: readonly Operation[], size: number) => {
-      for (const operation of part) operations.push(operation);
-      bytes += size;
-      for (const guard of unit.guards) guards.add(guard);
-      if (labels[labels.length - 1] !== unit.label) labels.push(unit.label);
-    };
     if (fits(unit.operations.length, unit.bytes)) {
-      add(unit.operations, unit.bytes);
+      add(unit, unit.operations, unit.bytes);
       continue;
     }
     // A unit larger than a whole transaction (more fields than maxOps, or over the byte budget) is the one case that
@@ -76,7 +77,7 @@ export function splitTransactions(units: readonly Unit[], limits: TransactionLim
     for (const operation of unit.operations) {
       const size = operationBytes(operation);
       if (!fits(1, size)) flush();
-      add([operation], size);
+      add(unit, [operation], size);
     }
   }
   flush();
